@@ -1,0 +1,28 @@
+#!/bin/sh
+# autogen.sh - prepare the build.
+#
+#   ./autogen.sh                  generate ./configure
+#   ./autogen.sh --install-deps   first install the build dependencies
+#                                 (Debian/Ubuntu: apt-get, as root or via sudo)
+set -eu
+cd "$(dirname "$0")"
+
+deps="build-essential autoconf automake libtool pkg-config libhivex-dev
+libarchive-dev reglookup libregf-utils python3-hivex libwin-hivex-perl xz-utils"
+
+if [ "${1:-}" = "--install-deps" ]; then
+	if ! command -v apt-get >/dev/null 2>&1; then
+		echo "autogen.sh: no apt-get here; install by hand: $deps" >&2
+		exit 1
+	fi
+	sudo=
+	if [ "$(id -u)" != 0 ]; then
+		sudo=sudo
+	fi
+	# shellcheck disable=SC2086
+	$sudo apt-get update -qq
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $deps >/dev/null
+fi
+
+autoreconf --install --force

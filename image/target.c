@@ -1,0 +1,332 @@
+/* target.c - finding the hives of a hive file or a Windows tree. */
+#include "config.h"
+
+#include "target.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "text.h"
+
+static const char *const config_dir[] = { "Windows", "System32", "config" };
+
+const char *
+target_kind_name(enum target_kind kind)
+{
+	switch (kind) {
+	case TARGET_HIVE_FILE: return "hive";
+	case TARGET_DIRECTORY: return "directory";
+	}
+	return "hive";
+}
+
+void
+target_release(struct target *target)
+{
+	if (target == NULL)
+		return;
+	free(target->path);
+	free(target->system);
+	free(target->system_inside);
+	free(target->software);
+	for (size_t i = 0; i < target->log_count; i++)
+		free(target->logs[i]);
+	memset(target, 0, sizeof *target);
+}
+
+static bool
+ascii_case_equal(const char *a, const char *b)
+{
+	for (; *a != '\0' && *b != '\0'; a++, b++) {
+		char x = *a, y = *b;
+
+		if (x >= 'a' && x <= 'z')
+			x = (char)(x - 0x20);
+		if (y >= 'a' && y <= 'z')
+			y = (char)(y - 0x20);
+		if (x != y)
+			return false;
+	}
+	return *a == *b;
+}
+
+static char *
+join_path(const char *dir, const char *name)
+{
+	size_t len = strlen(dir) + strlen(name) + 2;
+	char *path = malloc(len);
+
+	if (path != NULL)
+		snprintf(path, len, "%s/%s", dir, name);
+	return path;
+}
+
+/* The entry of DIR called NAME without case, as a new path in *FOUND_RET
+ * (NULL when absent). */
+static enum hp_status
+find_entry(const char *dir, const char *name, char **found_ret,
+	   struct hp_error *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *entry;
+	char *match = NULL;
+	enum hp_status status = HP_OK;
+
+	*found_ret = NULL;
+	if (d == NULL)
+		return hp_error_set(err, errno == ENOENT ? HP_ERR_NOT_FOUND
+							 : HP_ERR_IO,
+				    errno, "%s", dir);
+	while ((entry = readdir(d)) != NULL) {
+		if (!ascii_case_equal(entry->d_name, name))
+			continue;
+		if (match != NULL) {
+			status = hp_error_set(err, HP_ERR_AMBIGUOUS, 0,
+					      "%s: both '%s' and '%s' match '%s'; remove one",
+					      dir, match, entry->d_name, name);
+			goto out;
+		}
+		match = text_dup(entry->d_name);
+		if (match == NULL) {
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					      "%s", dir);
+			goto out;
+		}
+	}
+	if (match != NULL) {
+		*found_ret = join_path(dir, match);
+		if (*found_ret == NULL)
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					      "%s", dir);
+	}
+out:
+	free(match);
+	closedir(d);
+	return status;
+}
+
+/* PATH resolved, and checked to lie inside ROOT (already resolved). */
+static enum hp_status
+resolve_inside(const char *root, const char *path, char **real_ret,
+	       struct hp_error *err)
+{
+	char *real = realpath(path, NULL);
+	size_t root_len = strlen(root);
+
+	*real_ret = NULL;
+	if (real == NULL)
+		return hp_error_set(err, errno == ENOENT ? HP_ERR_NOT_FOUND
+							 : HP_ERR_IO,
+				    errno, "%s", path);
+	if (strncmp(real, root, root_len) != 0 ||
+	    (real[root_len] != '/' && real[root_len] != '\0' &&
+	     strcmp(root, "/") != 0)) {
+		enum hp_status status = hp_error_set(err, HP_ERR_UNSAFE_PATH, 0,
+						     "%s: a symlink leads out of the image (to %s)",
+						     path, real);
+		free(real);
+		return status;
+	}
+	*real_ret = real;
+	return HP_OK;
+}
+
+/* Find NAME in DIR (inside ROOT), resolved; NULL when absent. */
+static enum hp_status
+find_inside(const char *root, const char *dir, const char *name,
+	    char **path_ret, struct hp_error *err)
+{
+	char *found = NULL;
+	enum hp_status status;
+
+	*path_ret = NULL;
+	status = find_entry(dir, name, &found, err);
+	if (status != HP_OK || found == NULL)
+		return status;
+	status = resolve_inside(root, found, path_ret, err);
+	free(found);
+	return status;
+}
+
+static bool
+has_regf_signature(const char *path)
+{
+	unsigned char magic[4];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd == -1)
+		return false;
+	n = read(fd, magic, sizeof magic);
+	close(fd);
+	return n == 4 && memcmp(magic, "regf", 4) == 0;
+}
+
+/* Logs beside the hive at HIVE: NAME.LOG1, NAME.LOG2, NAME.LOG. */
+static enum hp_status
+find_logs(const char *root, const char *hive, struct target *target,
+	  struct hp_error *err)
+{
+	static const char *const suffixes[] = { ".LOG1", ".LOG2", ".LOG" };
+	const char *slash = strrchr(hive, '/');
+	char *dir = NULL;
+	enum hp_status status = HP_OK;
+
+	dir = slash != NULL ? strndup(hive, (size_t)(slash - hive))
+			    : text_dup(".");
+	if (dir == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", hive);
+	for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+		const char *base = slash != NULL ? slash + 1 : hive;
+		size_t len = strlen(base) + strlen(suffixes[i]) + 1;
+		char *name = malloc(len), *log = NULL;
+
+		if (name == NULL) {
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					      "%s", hive);
+			break;
+		}
+		snprintf(name, len, "%s%s", base, suffixes[i]);
+		status = find_inside(root, dir, name, &log, err);
+		free(name);
+		if (status != HP_OK)
+			break;
+		if (log != NULL)
+			target->logs[target->log_count++] = log;
+	}
+	free(dir);
+	return status;
+}
+
+static enum hp_status
+open_hive_file(const char *path, struct target *target, struct hp_error *err)
+{
+	char *dir_real = NULL;
+	const char *slash;
+	char *dir;
+	enum hp_status status;
+
+	if (!has_regf_signature(path))
+		return hp_error_set(err, HP_ERR_NOT_HIVE, 0,
+				    "%s: not a registry hive (no regf signature) and not a directory",
+				    path);
+	target->kind = TARGET_HIVE_FILE;
+	target->system = realpath(path, NULL);
+	if (target->system == NULL)
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", path);
+	/* A bare hive's logs are its own business: look beside the file the
+	 * path names. */
+	slash = strrchr(target->system, '/');
+	dir = strndup(target->system, (size_t)(slash - target->system));
+	if (dir == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+	dir_real = realpath(*dir != '\0' ? dir : "/", NULL);
+	free(dir);
+	if (dir_real == NULL)
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", path);
+	status = find_logs(dir_real, target->system, target, err);
+	free(dir_real);
+	return status;
+}
+
+static enum hp_status
+open_directory(const char *path, struct target *target, struct hp_error *err)
+{
+	char *root = realpath(path, NULL), *dir = NULL, *next = NULL;
+	enum hp_status status = HP_OK;
+
+	target->kind = TARGET_DIRECTORY;
+	if (root == NULL)
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", path);
+	dir = text_dup(root);
+	if (dir == NULL) {
+		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof config_dir / sizeof *config_dir; i++) {
+		status = find_inside(root, dir, config_dir[i], &next, err);
+		if (status != HP_OK)
+			goto out;
+		if (next == NULL) {
+			status = hp_error_set(err, HP_ERR_NOT_HIVE, 0,
+					      "%s: not a Windows tree (no Windows/System32/config/SYSTEM)",
+					      path);
+			goto out;
+		}
+		free(dir);
+		dir = next;
+		next = NULL;
+	}
+	status = find_inside(root, dir, "SYSTEM", &target->system, err);
+	if (status == HP_OK && target->system == NULL)
+		status = hp_error_set(err, HP_ERR_NOT_HIVE, 0,
+				      "%s: not a Windows tree (no Windows/System32/config/SYSTEM)",
+				      path);
+	if (status != HP_OK)
+		goto out;
+	if (!has_regf_signature(target->system)) {
+		status = hp_error_set(err, HP_ERR_NOT_HIVE, 0,
+				      "%s: not a registry hive (no regf signature)",
+				      target->system);
+		goto out;
+	}
+	target->system_inside = text_dup(target->system + strlen(root) +
+					 (strcmp(root, "/") != 0));
+	if (target->system_inside == NULL) {
+		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+		goto out;
+	}
+	status = find_inside(root, dir, "SOFTWARE", &target->software, err);
+	if (status == HP_OK && target->software != NULL &&
+	    !has_regf_signature(target->software)) {
+		free(target->software);
+		target->software = NULL;
+	}
+	if (status == HP_OK)
+		status = find_logs(root, target->system, target, err);
+out:
+	free(next);
+	free(dir);
+	free(root);
+	return status;
+}
+
+enum hp_status
+target_open(const char *path, struct target *target_ret,
+	    struct hp_error *err)
+{
+	struct target target = { 0 };
+	struct stat st;
+	enum hp_status status;
+
+	memset(target_ret, 0, sizeof *target_ret);
+	if (stat(path, &st) == -1)
+		return hp_error_set(err, errno == ENOENT ? HP_ERR_NOT_FOUND
+							 : HP_ERR_IO,
+				    errno, "%s", path);
+	target.path = text_dup(path);
+	if (target.path == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+	if (S_ISDIR(st.st_mode))
+		status = open_directory(path, &target, err);
+	else if (S_ISREG(st.st_mode))
+		status = open_hive_file(path, &target, err);
+	else
+		status = hp_error_set(err, HP_ERR_NOT_HIVE, 0,
+				      "%s: neither a hive file nor a directory",
+				      path);
+	if (status != HP_OK) {
+		target_release(&target);
+		return status;
+	}
+	*target_ret = target;
+	return HP_OK;
+}

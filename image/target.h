@@ -1,0 +1,41 @@
+/* target.h - reaching the hives of a TARGET: a hive file or a directory
+ * holding a Windows tree (a mounted image).
+ *
+ * In a directory every path component is matched without case
+ * (Windows/System32/config/SYSTEM may be spelled windows/system32/CONFIG/system);
+ * two spellings of one component are refused, and no symlink may lead out
+ * of the directory.
+ */
+#ifndef HIVEPATCH_TARGET_H
+#define HIVEPATCH_TARGET_H
+
+#include "status.h"
+
+enum target_kind {
+	TARGET_HIVE_FILE,
+	TARGET_DIRECTORY,
+};
+
+#define TARGET_MAX_LOGS 3
+
+struct target {
+	enum target_kind kind;
+	char *path;          /* as given */
+	char *system;        /* the SYSTEM hive (for a hive file: the file) */
+	char *system_inside; /* its path inside the image, NULL for a hive file */
+	char *software;      /* the SOFTWARE hive, NULL when absent */
+	char *logs[TARGET_MAX_LOGS]; /* SYSTEM.LOG1, .LOG2, .LOG if present */
+	size_t log_count;
+};
+
+/* Find the hives of PATH.  Not there: HP_ERR_NOT_FOUND; a file that is not
+ * a hive, or a directory without a Windows tree: HP_ERR_NOT_HIVE; two
+ * spellings: HP_ERR_AMBIGUOUS; a symlink out of the tree:
+ * HP_ERR_UNSAFE_PATH.  Release with target_release. */
+enum hp_status target_open(const char *path, struct target *target_ret,
+			   struct hp_error *err);
+void target_release(struct target *target);
+
+const char *target_kind_name(enum target_kind kind);
+
+#endif

@@ -1,0 +1,311 @@
+/* editcheck.c - byte-level proof that an edit stayed in bounds. */
+#include "config.h"
+
+#include "editcheck.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bytes.h"
+#include "regf.h"
+
+/* nk cell layout (offsets from the start of the cell, size field
+ * included). */
+#define NK_SUBKEY_COUNT 24u
+#define NK_SUBKEY_LIST 32u
+#define NK_VALUE_COUNT 40u
+#define NK_VALUE_LIST 44u
+#define NK_SECURITY 48u
+#define NK_MAX_SUBKEY_NAME 56u
+#define NK_MAX_VALUE_NAME 64u
+#define NK_MAX_VALUE_DATA 68u
+#define NK_MIN_SIZE 80u
+/* sk cell: the reference count. */
+#define SK_REFCOUNT 16u
+/* vk cell. */
+#define VK_DATA_LEN 8u
+#define VK_DATA_OFFSET 12u
+
+struct allowance {
+	const uint32_t *touched;
+	size_t touched_count;
+	uint32_t *freeable; /* cells the edit may mark free */
+	size_t freeable_count, freeable_cap;
+	uint32_t *security; /* sk cells whose refcount may change */
+	size_t security_count, security_cap;
+};
+
+static bool
+push(uint32_t **list, size_t *count, size_t *cap, uint32_t value)
+{
+	if (*count == *cap) {
+		size_t new_cap = *cap == 0 ? 16 : *cap * 2;
+		uint32_t *grown = realloc(*list, new_cap * sizeof *grown);
+
+		if (grown == NULL)
+			return false;
+		*list = grown;
+		*cap = new_cap;
+	}
+	(*list)[(*count)++] = value;
+	return true;
+}
+
+static bool
+contains(const uint32_t *list, size_t count, uint32_t value)
+{
+	for (size_t i = 0; i < count; i++)
+		if (list[i] == value)
+			return true;
+	return false;
+}
+
+static bool
+allow_free(struct allowance *allow, uint32_t rel)
+{
+	return push(&allow->freeable, &allow->freeable_count,
+		    &allow->freeable_cap, rel);
+}
+
+/* The cells an edit of the nk at REL may release: its value list, the
+ * values and their data, its subkey list (and the lists under an ri). */
+static bool
+collect_allowance(const struct regf_image *image, uint32_t rel,
+		  struct allowance *allow)
+{
+	const unsigned char *nk, *list, *cell;
+	uint32_t len, list_len, cell_len, count, list_rel;
+	bool allocated;
+
+	if (!regf_cell(image, rel, &nk, &len, &allocated) ||
+	    len < NK_MIN_SIZE || memcmp(nk + 4, "nk", 2) != 0)
+		return true; /* nothing to allow; the compare will fail */
+	if (!push(&allow->security, &allow->security_count,
+		  &allow->security_cap, get_le32(nk + NK_SECURITY)))
+		return false;
+
+	count = get_le32(nk + NK_VALUE_COUNT);
+	list_rel = get_le32(nk + NK_VALUE_LIST);
+	if (count > 0 && regf_cell(image, list_rel, &list, &list_len,
+				   &allocated)) {
+		if (!allow_free(allow, list_rel))
+			return false;
+		for (uint32_t i = 0; i < count && 4 + 4 * (size_t)i + 4 <= list_len;
+		     i++) {
+			uint32_t vk_rel = get_le32(list + 4 + 4 * i);
+
+			if (!regf_cell(image, vk_rel, &cell, &cell_len,
+				       &allocated))
+				continue;
+			if (!allow_free(allow, vk_rel))
+				return false;
+			if (cell_len >= 16 && memcmp(cell + 4, "vk", 2) == 0 &&
+			    !(get_le32(cell + VK_DATA_LEN) & 0x80000000u) &&
+			    !allow_free(allow, get_le32(cell + VK_DATA_OFFSET)))
+				return false;
+		}
+	}
+
+	count = get_le32(nk + NK_SUBKEY_COUNT);
+	list_rel = get_le32(nk + NK_SUBKEY_LIST);
+	if (count > 0 && regf_cell(image, list_rel, &list, &list_len,
+				   &allocated)) {
+		if (!allow_free(allow, list_rel))
+			return false;
+		if (list_len >= 8 && memcmp(list + 4, "ri", 2) == 0) {
+			uint32_t n = get_le16(list + 6);
+
+			for (uint32_t i = 0; i < n && 8 + 4 * (size_t)i + 4 <= list_len;
+			     i++)
+				if (!allow_free(allow,
+						get_le32(list + 8 + 4 * i)))
+					return false;
+		}
+	}
+	return true;
+}
+
+static bool
+ranges_equal_except(const unsigned char *a, const unsigned char *b,
+		    uint32_t len, const uint32_t (*skip)[2], size_t skips)
+{
+	uint32_t pos = 0;
+
+	for (size_t i = 0; i < skips; i++) {
+		uint32_t from = skip[i][0], to = skip[i][1];
+
+		if (from > len)
+			from = len;
+		if (to > len)
+			to = len;
+		if (from > pos && memcmp(a + pos, b + pos, from - pos) != 0)
+			return false;
+		if (to > pos)
+			pos = to;
+	}
+	return pos >= len || memcmp(a + pos, b + pos, len - pos) == 0;
+}
+
+/* May the cell at REL (LEN bytes) differ the way it does? */
+static bool
+cell_change_allowed(const struct allowance *allow, uint32_t rel,
+		    const unsigned char *old_cell, const unsigned char *new_cell,
+		    uint32_t len)
+{
+	static const uint32_t nk_fields[][2] = {
+		{ NK_SUBKEY_COUNT, NK_SUBKEY_COUNT + 4 },
+		{ NK_SUBKEY_LIST, NK_SUBKEY_LIST + 4 },
+		{ NK_VALUE_COUNT, NK_VALUE_LIST + 4 },
+		{ NK_MAX_SUBKEY_NAME, NK_MAX_SUBKEY_NAME + 4 },
+		{ NK_MAX_VALUE_NAME, NK_MAX_VALUE_DATA + 4 },
+	};
+	static const uint32_t size_field[][2] = { { 0, 4 } };
+	static const uint32_t sk_fields[][2] = {
+		{ SK_REFCOUNT, SK_REFCOUNT + 4 },
+	};
+	int32_t old_size = (int32_t)get_le32(old_cell);
+	int32_t new_size = (int32_t)get_le32(new_cell);
+
+	if (old_size < 0 && new_size == -old_size)
+		return contains(allow->freeable, allow->freeable_count, rel) &&
+		       ranges_equal_except(old_cell, new_cell, len,
+					   size_field, 1);
+	if (old_size != new_size)
+		return false;
+	if (contains(allow->touched, allow->touched_count, rel))
+		return len >= NK_MIN_SIZE && memcmp(old_cell + 4, "nk", 2) == 0 &&
+		       ranges_equal_except(old_cell, new_cell, len, nk_fields,
+					   sizeof nk_fields / sizeof *nk_fields);
+	if (contains(allow->security, allow->security_count, rel))
+		return len >= 20 && memcmp(old_cell + 4, "sk", 2) == 0 &&
+		       ranges_equal_except(old_cell, new_cell, len, sk_fields,
+					   1);
+	return false;
+}
+
+static enum hp_status
+stray_change(const char *name, size_t offset, struct hp_error *err)
+{
+	return hp_error_set(err, HP_ERR_VERIFY, 0,
+			    "%s: unexpected change at file offset 0x%zx after the edit",
+			    name, offset);
+}
+
+/* Compare one hbin of the original, cell by cell. */
+static enum hp_status
+compare_bin(const struct regf_image *old_image, const unsigned char *new_data,
+	    uint32_t bin_rel, uint32_t bin_size,
+	    const struct allowance *allow, const char *name,
+	    struct hp_error *err)
+{
+	uint32_t rel = bin_rel + REGF_HBIN_HEADER_SIZE;
+	size_t base = REGF_BASE_BLOCK_SIZE;
+
+	if (memcmp(old_image->data + base + bin_rel, new_data + base + bin_rel,
+		   REGF_HBIN_HEADER_SIZE) != 0)
+		return stray_change(name, base + bin_rel, err);
+	while (rel < bin_rel + bin_size) {
+		const unsigned char *old_cell;
+		uint32_t len;
+		bool allocated;
+
+		if (!regf_cell(old_image, rel, &old_cell, &len, &allocated) ||
+		    len > bin_rel + bin_size - rel)
+			return hp_error_set(err, HP_ERR_VERIFY, 0,
+					    "%s: bad cell at file offset 0x%zx",
+					    name, base + rel);
+		if (memcmp(old_cell, new_data + base + rel, len) != 0 &&
+		    !cell_change_allowed(allow, rel, old_cell,
+					 new_data + base + rel, len))
+			return stray_change(name, base + rel, err);
+		rel += len;
+	}
+	return HP_OK;
+}
+
+static enum hp_status
+compare_base_block(const unsigned char *old_data,
+		   const unsigned char *new_data, const char *name,
+		   struct hp_error *err)
+{
+	static const uint32_t fields[][2] = {
+		{ REGF_OFF_SEQ1, REGF_OFF_TIMESTAMP + 8 },
+		{ REGF_OFF_BINS_SIZE, REGF_OFF_BINS_SIZE + 4 },
+		{ REGF_OFF_CHECKSUM, REGF_OFF_CHECKSUM + 4 },
+	};
+	struct regf_header header;
+
+	if (!ranges_equal_except(old_data, new_data, REGF_BASE_BLOCK_SIZE,
+				 fields, sizeof fields / sizeof *fields))
+		return hp_error_set(err, HP_ERR_VERIFY, 0,
+				    "%s: the base block changed beyond sequence numbers and checksum",
+				    name);
+	regf_header_read(new_data, REGF_BASE_BLOCK_SIZE, &header);
+	if (header.seq1 != header.seq2 ||
+	    header.checksum_stored != header.checksum_xor ||
+	    !regf_checksum_valid(&header))
+		return hp_error_set(err, HP_ERR_VERIFY, 0,
+				    "%s: the written base block is not clean (seq %u/%u, checksum 0x%08x)",
+				    name, (unsigned)header.seq1,
+				    (unsigned)header.seq2,
+				    (unsigned)header.checksum_stored);
+	return HP_OK;
+}
+
+enum hp_status
+editcheck_compare(const unsigned char *old_data, size_t old_size,
+		  const unsigned char *new_data, size_t new_size,
+		  const uint32_t *touched, size_t touched_count,
+		  const char *name, struct hp_error *err)
+{
+	struct allowance allow = { touched, touched_count, NULL, 0, 0,
+				   NULL, 0, 0 };
+	struct regf_image old_image;
+	enum hp_status status = HP_OK;
+	uint32_t rel = 0;
+
+	if (old_size < REGF_BASE_BLOCK_SIZE || new_size < old_size) {
+		return hp_error_set(err, HP_ERR_VERIFY, 0,
+				    "%s: the written hive is shorter than the original",
+				    name);
+	}
+	status = compare_base_block(old_data, new_data, name, err);
+	if (status != HP_OK)
+		return status;
+	regf_image_init(&old_image, old_data, old_size);
+	for (size_t i = 0; i < touched_count; i++)
+		if (!collect_allowance(&old_image, touched[i], &allow)) {
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					      "%s", name);
+			goto out;
+		}
+	while (rel < old_image.bins_size) {
+		const unsigned char *bin = old_data + REGF_BASE_BLOCK_SIZE + rel;
+		uint32_t bin_size;
+
+		if (old_image.bins_size - rel < REGF_HBIN_HEADER_SIZE ||
+		    memcmp(bin, "hbin", 4) != 0 ||
+		    (bin_size = get_le32(bin + 8)) < 4096 ||
+		    bin_size % 4096 != 0 ||
+		    bin_size > old_image.bins_size - rel) {
+			status = hp_error_set(err, HP_ERR_VERIFY, 0,
+					      "%s: bad hbin at file offset 0x%zx",
+					      name, (size_t)REGF_BASE_BLOCK_SIZE + rel);
+			goto out;
+		}
+		if (memcmp(bin, new_data + REGF_BASE_BLOCK_SIZE + rel,
+			   bin_size) != 0) {
+			status = compare_bin(&old_image, new_data, rel,
+					     bin_size, &allow, name, err);
+			if (status != HP_OK)
+				goto out;
+		}
+		rel += bin_size;
+	}
+out:
+	free(allow.freeable);
+	free(allow.security);
+	return status;
+}

@@ -1,0 +1,363 @@
+/* hive.c - the registry hive, through hivex. */
+#include "config.h"
+
+#include "hive.h"
+
+#include <errno.h>
+#include <hivex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text.h"
+
+struct hive {
+	hive_h *handle;
+	char *path;
+};
+
+static enum hp_status
+hivex_failure(struct hive *hive, int errnum, const char *what,
+	      struct hp_error *err)
+{
+	if (errnum == ENOMEM)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, errnum, "%s: %s",
+				    hive->path, what);
+	return hp_error_set(err, HP_ERR_CORRUPT, errnum, "%s: %s", hive->path,
+			    what);
+}
+
+enum hp_status
+hive_open(const char *path, bool writable, struct hive **hive_ret,
+	  struct hp_error *err)
+{
+	struct hive *hive;
+	enum hp_status status;
+	int errnum;
+
+	*hive_ret = NULL;
+	hive = calloc(1, sizeof *hive);
+	if (hive == NULL || (hive->path = text_dup(path)) == NULL) {
+		free(hive);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+	}
+	errno = 0;
+	hive->handle = hivex_open(path, writable ? HIVEX_OPEN_WRITE : 0);
+	if (hive->handle == NULL) {
+		errnum = errno;
+		if (errnum == ENOENT)
+			status = hp_error_set(err, HP_ERR_NOT_FOUND, errnum,
+					      "%s", path);
+		else if (errnum == EACCES || errnum == EPERM ||
+			 errnum == EIO || errnum == EISDIR)
+			status = hp_error_set(err, HP_ERR_IO, errnum, "%s",
+					      path);
+		else
+			status = hivex_failure(hive, errnum,
+					       "the hive is corrupt (hivex cannot open it)",
+					       err);
+		free(hive->path);
+		free(hive);
+		return status;
+	}
+	*hive_ret = hive;
+	return HP_OK;
+}
+
+void
+hive_close(struct hive *hive)
+{
+	if (hive == NULL)
+		return;
+	if (hive->handle != NULL)
+		hivex_close(hive->handle);
+	free(hive->path);
+	free(hive);
+}
+
+const char *
+hive_path(const struct hive *hive)
+{
+	return hive->path;
+}
+
+hive_key
+hive_root(struct hive *hive)
+{
+	return hivex_root(hive->handle);
+}
+
+enum hp_status
+hive_key_name(struct hive *hive, hive_key key, char **name_ret,
+	      struct hp_error *err)
+{
+	errno = 0;
+	*name_ret = hivex_node_name(hive->handle, key);
+	if (*name_ret == NULL)
+		return hivex_failure(hive, errno, "cannot read a key name",
+				     err);
+	return HP_OK;
+}
+
+enum hp_status
+hive_key_children(struct hive *hive, hive_key key, hive_key **children_ret,
+		  size_t *count_ret, struct hp_error *err)
+{
+	hive_node_h *list;
+	size_t n = 0;
+
+	*children_ret = NULL;
+	*count_ret = 0;
+	errno = 0;
+	list = hivex_node_children(hive->handle, key);
+	if (list == NULL)
+		return hivex_failure(hive, errno, "cannot read a subkey list",
+				     err);
+	while (list[n] != 0)
+		n++;
+	*children_ret = list; /* hive_node_h is size_t, like hive_key */
+	*count_ret = n;
+	return HP_OK;
+}
+
+enum hp_status
+hive_find_child(struct hive *hive, hive_key parent, const char *name,
+		hive_key *child_ret, char **spelling_ret, struct hp_error *err)
+{
+	hive_key *children = NULL;
+	char *found_name = NULL;
+	size_t count = 0;
+	enum hp_status status;
+
+	*child_ret = 0;
+	if (spelling_ret != NULL)
+		*spelling_ret = NULL;
+	status = hive_key_children(hive, parent, &children, &count, err);
+	if (status != HP_OK)
+		goto out;
+	for (size_t i = 0; i < count; i++) {
+		char *child_name;
+
+		status = hive_key_name(hive, children[i], &child_name, err);
+		if (status != HP_OK)
+			goto out;
+		if (!text_name_equal(child_name, name)) {
+			free(child_name);
+			continue;
+		}
+		if (*child_ret != 0) {
+			status = hp_error_set(err, HP_ERR_AMBIGUOUS, 0,
+					      "%s: two subkeys are spelled '%s' and '%s'",
+					      hive->path, found_name,
+					      child_name);
+			free(child_name);
+			*child_ret = 0;
+			goto out;
+		}
+		*child_ret = children[i];
+		found_name = child_name;
+	}
+	if (spelling_ret != NULL && found_name != NULL) {
+		*spelling_ret = found_name;
+		found_name = NULL;
+	}
+out:
+	free(found_name);
+	free(children);
+	return status;
+}
+
+void
+hive_value_release(struct hive_value *value)
+{
+	if (value == NULL)
+		return;
+	free(value->name);
+	free(value->data);
+	memset(value, 0, sizeof *value);
+}
+
+void
+hive_values_free(struct hive_value *values, size_t count)
+{
+	if (values == NULL)
+		return;
+	for (size_t i = 0; i < count; i++)
+		hive_value_release(&values[i]);
+	free(values);
+}
+
+static enum hp_status
+read_value(struct hive *hive, hive_value_h handle, struct hive_value *value,
+	   struct hp_error *err)
+{
+	hive_type type;
+	size_t len = 0;
+
+	memset(value, 0, sizeof *value);
+	errno = 0;
+	value->name = hivex_value_key(hive->handle, handle);
+	if (value->name == NULL)
+		return hivex_failure(hive, errno, "cannot read a value name",
+				     err);
+	errno = 0;
+	value->data = (unsigned char *)hivex_value_value(hive->handle, handle,
+							 &type, &len);
+	if (value->data == NULL) {
+		int errnum = errno;
+
+		hive_value_release(value);
+		return hivex_failure(hive, errnum, "cannot read a value", err);
+	}
+	value->type = (uint32_t)type;
+	value->len = len;
+	return HP_OK;
+}
+
+enum hp_status
+hive_key_values(struct hive *hive, hive_key key,
+		struct hive_value **values_ret, size_t *count_ret,
+		struct hp_error *err)
+{
+	hive_value_h *list;
+	struct hive_value *values = NULL;
+	size_t n = 0;
+	enum hp_status status = HP_OK;
+
+	*values_ret = NULL;
+	*count_ret = 0;
+	errno = 0;
+	list = hivex_node_values(hive->handle, key);
+	if (list == NULL)
+		return hivex_failure(hive, errno, "cannot read a value list",
+				     err);
+	while (list[n] != 0)
+		n++;
+	values = calloc(n + 1, sizeof *values);
+	if (values == NULL) {
+		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				      hive->path);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		status = read_value(hive, list[i], &values[i], err);
+		if (status != HP_OK) {
+			hive_values_free(values, i);
+			values = NULL;
+			goto out;
+		}
+	}
+	*values_ret = values;
+	*count_ret = n;
+out:
+	free(list);
+	return status;
+}
+
+enum hp_status
+hive_find_value(struct hive *hive, hive_key key, const char *name,
+		struct hive_value *value_ret, bool *found_ret,
+		struct hp_error *err)
+{
+	hive_value_h *list;
+	enum hp_status status = HP_OK;
+
+	*found_ret = false;
+	memset(value_ret, 0, sizeof *value_ret);
+	errno = 0;
+	list = hivex_node_values(hive->handle, key);
+	if (list == NULL)
+		return hivex_failure(hive, errno, "cannot read a value list",
+				     err);
+	for (size_t i = 0; list[i] != 0; i++) {
+		char *value_name;
+
+		errno = 0;
+		value_name = hivex_value_key(hive->handle, list[i]);
+		if (value_name == NULL) {
+			status = hivex_failure(hive, errno,
+					       "cannot read a value name", err);
+			break;
+		}
+		if (text_name_equal(value_name, name)) {
+			free(value_name);
+			status = read_value(hive, list[i], value_ret, err);
+			*found_ret = status == HP_OK;
+			break;
+		}
+		free(value_name);
+	}
+	free(list);
+	return status;
+}
+
+enum hp_status
+hive_key_largest_value(struct hive *hive, hive_key key, size_t *len_ret,
+		       struct hp_error *err)
+{
+	hive_value_h *list;
+	enum hp_status status = HP_OK;
+
+	*len_ret = 0;
+	errno = 0;
+	list = hivex_node_values(hive->handle, key);
+	if (list == NULL)
+		return hivex_failure(hive, errno, "cannot read a value list",
+				     err);
+	for (size_t i = 0; list[i] != 0; i++) {
+		hive_type type;
+		size_t len;
+
+		if (hivex_value_type(hive->handle, list[i], &type, &len) ==
+		    -1) {
+			status = hivex_failure(hive, errno,
+					       "cannot read a value", err);
+			break;
+		}
+		if (len > *len_ret)
+			*len_ret = len;
+	}
+	free(list);
+	return status;
+}
+
+enum hp_status
+hive_key_set_value(struct hive *hive, hive_key key,
+	       const struct hive_value *value, struct hp_error *err)
+{
+	hive_set_value set;
+
+	set.key = value->name;
+	set.t = (hive_type)value->type;
+	set.len = value->len;
+	set.value = (char *)value->data;
+	errno = 0;
+	if (hivex_node_set_value(hive->handle, key, &set, 0) == -1)
+		return hp_error_set(err, errno == ENOMEM ? HP_ERR_NO_MEMORY
+							 : HP_ERR_WRITE,
+				    errno, "%s: cannot set value '%s'",
+				    hive->path, value->name);
+	return HP_OK;
+}
+
+enum hp_status
+hive_key_add_child(struct hive *hive, hive_key parent, const char *name,
+	       hive_key *child_ret, struct hp_error *err)
+{
+	errno = 0;
+	*child_ret = hivex_node_add_child(hive->handle, parent, name);
+	if (*child_ret == 0)
+		return hp_error_set(err, errno == ENOMEM ? HP_ERR_NO_MEMORY
+							 : HP_ERR_WRITE,
+				    errno, "%s: cannot create key '%s'",
+				    hive->path, name);
+	return HP_OK;
+}
+
+enum hp_status
+hive_commit(struct hive *hive, const char *path, struct hp_error *err)
+{
+	errno = 0;
+	if (hivex_commit(hive->handle, path, 0) == -1)
+		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", path);
+	return HP_OK;
+}

@@ -1,0 +1,678 @@
+/* main.c - the hivepatch command line: the only place that prints. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bytes.h"
+#include "json.h"
+#include "patch.h"
+#include "text.h"
+
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_NOT_COMPLIANT = 1,
+	EXIT_USAGE = 2,
+};
+
+struct cli {
+	const char *command;
+	struct patch_options options;
+	bool json;
+	int verbosity; /* -1 quiet, 0 normal, 1 verbose */
+	const char *target;
+	const char *key;
+};
+
+static void
+usage(FILE *out)
+{
+	fputs("usage: hivepatch apply   [options] TARGET         set what the recipe asks\n"
+	      "       hivepatch verify  [options] TARGET         exit 0 when compliant, 1 when not\n"
+	      "       hivepatch show    [options] TARGET [KEY]   print a key's values and subkeys\n"
+	      "       hivepatch recipes                          list the built-in recipes\n"
+	      "\n"
+	      "TARGET is a hive file or a directory holding a Windows tree (the hive is\n"
+	      "Windows/System32/config/SYSTEM, matched without case).  KEY is written as\n"
+	      "Windows does (HKLM\\SYSTEM\\CurrentControlSet\\Control), or relative to the\n"
+	      "root of a hive file (ControlSet001\\Control).\n"
+	      "\n"
+	      "options:\n"
+	      "  -r, --recipe NAME        recipe to apply or verify (default kb2901554)\n"
+	      "      --control-set SET    default (the set the next boot uses), current,\n"
+	      "                           all, or a number N for ControlSet00N\n"
+	      "  -n, --dry-run            say what apply would change, write nothing\n"
+	      "      --force              apply although the recipe is not for this Windows\n"
+	      "      --backup PATH        copy the original hive to PATH before replacing it\n"
+	      "      --golden HIVE        verify: also compare with a golden hive\n"
+	      "      --golden-scope SCOPE recipe (the keys the recipe touches, default) or all\n"
+	      "      --json               print one JSON document on stdout\n"
+	      "  -q, --quiet              print errors only\n"
+	      "  -v, --verbose            print more detail\n"
+	      "  -h, --help               print this help\n"
+	      "      --version            print the version\n"
+	      "\n"
+	      "exit codes: 0 success (patched, already compliant; verify: compliant),\n"
+	      "1 verify: not compliant, 2 usage error, 3 bad input (missing, unreadable,\n"
+	      "corrupt, not a Windows tree), 4 refused for safety (nothing written),\n"
+	      "5 write failed (nothing changed)\n",
+	      out);
+}
+
+static int usage_error(const char *format, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static int
+usage_error(const char *format, ...)
+{
+	va_list ap;
+
+	fputs("hivepatch: ", stderr);
+	va_start(ap, format);
+	vfprintf(stderr, format, ap);
+	va_end(ap);
+	fputs("\n(hivepatch --help for usage)\n", stderr);
+	return EXIT_USAGE;
+}
+
+static const char *
+type_name(uint32_t type)
+{
+	switch (type) {
+	case HIVE_REG_NONE: return "REG_NONE";
+	case HIVE_REG_SZ: return "REG_SZ";
+	case HIVE_REG_EXPAND_SZ: return "REG_EXPAND_SZ";
+	case HIVE_REG_BINARY: return "REG_BINARY";
+	case HIVE_REG_DWORD: return "REG_DWORD";
+	case HIVE_REG_DWORD_BIG_ENDIAN: return "REG_DWORD_BIG_ENDIAN";
+	case HIVE_REG_LINK: return "REG_LINK";
+	case HIVE_REG_MULTI_SZ: return "REG_MULTI_SZ";
+	case HIVE_REG_QWORD: return "REG_QWORD";
+	default: return "REG_UNKNOWN";
+	}
+}
+
+/* Print value data the way reg.exe shows it. */
+static void
+print_data(FILE *out, uint32_t type, const unsigned char *data, size_t len)
+{
+	if (type == HIVE_REG_DWORD && len == 4) {
+		uint32_t v = get_le32(data);
+
+		fprintf(out, "0x%08" PRIx32 " (%" PRIu32 ")", v, v);
+	} else if (type == HIVE_REG_QWORD && len == 8) {
+		uint64_t v = get_le64(data);
+
+		fprintf(out, "0x%016" PRIx64 " (%" PRIu64 ")", v, v);
+	} else if (type == HIVE_REG_SZ || type == HIVE_REG_EXPAND_SZ) {
+		char *text = text_from_utf16le(data, len);
+
+		fprintf(out, "\"%s\"", text != NULL ? text : "");
+		free(text);
+	} else if (type == HIVE_REG_MULTI_SZ) {
+		size_t pos = 0;
+		bool first = true;
+
+		while (pos + 1 < len && (data[pos] | data[pos + 1]) != 0) {
+			char *text = text_from_utf16le(data + pos, len - pos);
+
+			fprintf(out, "%s\"%s\"", first ? "" : ", ",
+				text != NULL ? text : "");
+			first = false;
+			while (pos + 1 < len && (data[pos] | data[pos + 1]) != 0)
+				pos += 2;
+			pos += 2;
+			free(text);
+		}
+	} else {
+		for (size_t i = 0; i < len && i < 64; i++)
+			fprintf(out, "%s%02x", i == 0 ? "" : ",", data[i]);
+		if (len > 64)
+			fprintf(out, ",... (%zu bytes)", len);
+	}
+}
+
+static void
+json_value(struct json *json, const char *key, uint32_t type,
+	   const unsigned char *data, size_t len)
+{
+	json_object_begin(json, key);
+	json_string(json, "type", type_name(type));
+	if (type == HIVE_REG_DWORD && len == 4) {
+		json_uint(json, "data", get_le32(data));
+	} else if (type == HIVE_REG_QWORD && len == 8) {
+		json_uint(json, "data", get_le64(data));
+	} else if (type == HIVE_REG_SZ || type == HIVE_REG_EXPAND_SZ) {
+		char *text = text_from_utf16le(data, len);
+
+		json_string(json, "data", text);
+		free(text);
+	} else {
+		char *hex = malloc(len * 2 + 1);
+
+		if (hex != NULL) {
+			for (size_t i = 0; i < len; i++)
+				snprintf(hex + 2 * i, 3, "%02x", data[i]);
+			hex[len * 2] = '\0';
+		}
+		json_string(json, "hex", hex);
+		free(hex);
+	}
+	json_object_end(json);
+}
+
+static void
+json_report(struct json *json, const struct cli *cli,
+	    const struct patch_report *r, enum hp_status status,
+	    const struct hp_error *err)
+{
+	const struct target *t = &r->target;
+
+	json_string(json, "command", cli->command);
+	json_string(json, "target", cli->target);
+	json_string(json, "kind", r->have_target ? target_kind_name(t->kind) : NULL);
+	json_string(json, "hive", r->have_target ? (t->system_inside != NULL ? t->system_inside : t->system) : NULL);
+	json_string(json, "recipe", cli->options.recipe->name);
+	if (r->have_header) {
+		json_object_begin(json, "hive_header");
+		json_uint(json, "sequence1", r->header.seq1);
+		json_uint(json, "sequence2", r->header.seq2);
+		json_string(json, "version", r->header.minor == 3 ? "1.3" : r->header.minor == 4 ? "1.4" : r->header.minor == 5 ? "1.5" : r->header.minor == 6 ? "1.6" : "other");
+		json_bool(json, "dirty", regf_header_dirty(&r->header));
+		json_object_end(json);
+	}
+	if (r->os.have_software) {
+		json_object_begin(json, "os");
+		json_string(json, "product", r->os.product_name);
+		json_string(json, "version", r->os.version);
+		json_string(json, "build", r->os.build);
+		json_string(json, "installation_type", r->os.installation_type);
+		json_string(json, "edition", r->os.edition_id);
+		json_string(json, "product_type", r->os.product_type);
+		json_object_end(json);
+	} else if (r->os.product_type != NULL) {
+		json_object_begin(json, "os");
+		json_string(json, "product_type", r->os.product_type);
+		json_object_end(json);
+	} else {
+		json_null(json, "os");
+	}
+	json_string(json, "applicability",
+		    r->applicability == RECIPE_APPLIES ? "applies"
+		    : r->applicability == RECIPE_DOES_NOT_APPLY ? "does not apply"
+		    : "unknown");
+	if (r->have_sets) {
+		json_object_begin(json, "control_sets");
+		json_string(json, "mode", controlset_mode_name(cli->options.control_set.mode));
+		json_uint(json, "current", r->sets.current);
+		json_uint(json, "default", r->sets.default_set);
+		json_uint(json, "failed", r->sets.failed);
+		json_uint(json, "last_known_good", r->sets.last_known_good);
+		json_array_begin(json, "resolved");
+		for (size_t i = 0; i < r->sets.count; i++)
+			json_string(json, NULL, r->sets.names[i]);
+		json_array_end(json);
+		json_object_end(json);
+	}
+	json_array_begin(json, "changes");
+	for (size_t i = 0; i < r->plan.count; i++) {
+		const struct plan_change *c = &r->plan.changes[i];
+
+		json_object_begin(json, NULL);
+		json_string(json, "key", c->key);
+		json_string(json, "value", c->value_name);
+		json_string(json, "type", type_name(c->new_type));
+		if (c->had_old)
+			json_value(json, "old", c->old.type, c->old.data, c->old.len);
+		else
+			json_null(json, "old");
+		json_value(json, "new", c->new_type, c->new_data, c->new_len);
+		json_string(json, "action", plan_action_name(c->action));
+		json_bool(json, "creates_key", c->existing < c->part_count);
+		json_object_end(json);
+	}
+	json_array_end(json);
+	if (r->golden_compared) {
+		json_object_begin(json, "golden");
+		json_string(json, "hive", cli->options.golden);
+		json_string(json, "scope", cli->options.golden_all ? "all" : "recipe");
+		json_uint(json, "differences", r->golden.total);
+		json_array_begin(json, "diffs");
+		for (size_t i = 0; i < r->golden.diff_count; i++) {
+			json_object_begin(json, NULL);
+			json_string(json, "key", r->golden.diffs[i].key);
+			json_string(json, "what", r->golden.diffs[i].what);
+			json_object_end(json);
+		}
+		json_array_end(json);
+		json_object_end(json);
+	}
+	if (r->result == PATCH_RESULT_PATCHED) {
+		json_string(json, "write_method", r->write_method);
+		json_uint(json, "sequence_written", r->seq_after);
+	}
+	if (r->have_log_seq)
+		json_uint(json, "log_max_sequence", r->log_max_seq);
+	json_array_begin(json, "warnings");
+	for (size_t i = 0; i < r->warning_count; i++)
+		json_string(json, NULL, r->warnings[i]);
+	json_array_end(json);
+	json_string(json, "result", status == HP_OK ? patch_result_name(r->result) : "error");
+	if (status != HP_OK) {
+		json_object_begin(json, "error");
+		json_string(json, "code", hp_status_name(status));
+		json_uint(json, "exit", (uint64_t)hp_status_exit_code(status));
+		json_string(json, "message", err->message);
+		json_object_end(json);
+	}
+}
+
+static void
+print_warnings(const struct cli *cli, const struct patch_report *r)
+{
+	if (cli->verbosity < 0)
+		return;
+	for (size_t i = 0; i < r->warning_count; i++)
+		fprintf(stderr, "hivepatch: warning: %s\n", r->warnings[i]);
+}
+
+static void
+print_change(const struct plan_change *c)
+{
+	printf("  %s\n    %s: ", c->key, c->value_name);
+	if (c->had_old) {
+		printf("%s ", type_name(c->old.type));
+		print_data(stdout, c->old.type, c->old.data, c->old.len);
+	} else {
+		fputs("(absent)", stdout);
+	}
+	if (c->action == PLAN_NONE) {
+		puts("  [ok]");
+		return;
+	}
+	printf(" -> %s ", type_name(c->new_type));
+	print_data(stdout, c->new_type, c->new_data, c->new_len);
+	printf("  [%s%s]\n", plan_action_name(c->action),
+	       c->existing < c->part_count ? ", creates key" : "");
+}
+
+static void
+text_report(const struct cli *cli, const struct patch_report *r)
+{
+	const struct target *t = &r->target;
+
+	if (cli->verbosity < 0)
+		return;
+	printf("target: %s (%s", cli->target, target_kind_name(t->kind));
+	if (t->system_inside != NULL)
+		printf(", hive %s", t->system_inside);
+	puts(")");
+	if (r->os.have_software)
+		printf("windows: %s (version %s, build %s, %s, %s)\n",
+		       r->os.product_name ? r->os.product_name : "unknown",
+		       r->os.version ? r->os.version : "?",
+		       r->os.build ? r->os.build : "?",
+		       r->os.installation_type ? r->os.installation_type : "?",
+		       r->os.product_type ? r->os.product_type : "?");
+	else if (r->os.product_type != NULL)
+		printf("windows: ProductType %s (no SOFTWARE hive)\n",
+		       r->os.product_type);
+	if (r->have_sets) {
+		printf("control sets: Default %u, Current %u ->",
+		       (unsigned)r->sets.default_set, (unsigned)r->sets.current);
+		for (size_t i = 0; i < r->sets.count; i++)
+			printf(" %s", r->sets.names[i]);
+		putchar('\n');
+	}
+	printf("recipe %s:\n", cli->options.recipe->name);
+	for (size_t i = 0; i < r->plan.count; i++)
+		print_change(&r->plan.changes[i]);
+	if (r->golden_compared) {
+		printf("golden %s (%s): %zu difference%s\n", cli->options.golden,
+		       cli->options.golden_all ? "whole hive" : "recipe keys",
+		       r->golden.total, r->golden.total == 1 ? "" : "s");
+		for (size_t i = 0; i < r->golden.diff_count; i++)
+			printf("  %s: %s\n", r->golden.diffs[i].key,
+			       r->golden.diffs[i].what);
+	}
+	if (cli->verbosity > 0 && r->have_header)
+		printf("hive sequence numbers: %u/%u%s\n",
+		       (unsigned)r->header.seq1, (unsigned)r->header.seq2,
+		       r->have_log_seq ? "" : " (no logs)");
+	if (cli->verbosity > 0 && r->have_log_seq)
+		printf("latest log sequence number: %u\n",
+		       (unsigned)r->log_max_seq);
+	switch (r->result) {
+	case PATCH_RESULT_PATCHED:
+		printf("result: patched (%zu change%s written, sequence number %u",
+		       r->plan.writes, r->plan.writes == 1 ? "" : "s",
+		       (unsigned)r->seq_after);
+		if (cli->verbosity > 0)
+			printf(", %s", r->write_method);
+		puts(")");
+		break;
+	case PATCH_RESULT_ALREADY_COMPLIANT:
+		puts("result: already compliant, nothing written");
+		break;
+	case PATCH_RESULT_WOULD_PATCH:
+		printf("result: would patch (%zu change%s; dry run, nothing written)\n",
+		       r->plan.writes, r->plan.writes == 1 ? "" : "s");
+		break;
+	case PATCH_RESULT_COMPLIANT:
+		puts("result: compliant");
+		break;
+	case PATCH_RESULT_NOT_COMPLIANT:
+		puts("result: not compliant");
+		break;
+	case PATCH_RESULT_ERROR:
+		break;
+	}
+}
+
+static int
+finish_output(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout) || fclose(stdout) == EOF) {
+		fprintf(stderr, "hivepatch: standard output: %s\n",
+			strerror(errno));
+		return 5;
+	}
+	return 0;
+}
+
+static int
+exit_code_for(enum hp_status status, const struct patch_report *r)
+{
+	if (status != HP_OK)
+		return hp_status_exit_code(status);
+	return r->result == PATCH_RESULT_NOT_COMPLIANT ? EXIT_NOT_COMPLIANT
+						       : EXIT_OK;
+}
+
+static int
+run_patch(struct cli *cli)
+{
+	struct patch_report report;
+	struct hp_error err;
+	enum hp_status status;
+	int code, out;
+
+	hp_error_clear(&err);
+	if (strcmp(cli->command, "apply") == 0)
+		status = patch_apply(cli->target, &cli->options, &report, &err);
+	else
+		status = patch_verify(cli->target, &cli->options, &report, &err);
+	code = exit_code_for(status, &report);
+	if (cli->json) {
+		struct json json;
+
+		json_init(&json, stdout);
+		json_object_begin(&json, NULL);
+		json_report(&json, cli, &report, status, &err);
+		json_object_end(&json);
+	} else if (status == HP_OK) {
+		text_report(cli, &report);
+	}
+	print_warnings(cli, &report);
+	if (status != HP_OK)
+		fprintf(stderr, "hivepatch: %s\n", err.message);
+	patch_report_release(&report);
+	out = finish_output();
+	return code != 0 ? code : out;
+}
+
+static int
+run_show(struct cli *cli)
+{
+	struct patch_report report;
+	struct patch_listing listing;
+	struct hp_error err;
+	enum hp_status status;
+	int out;
+
+	hp_error_clear(&err);
+	status = patch_show(cli->target, cli->key, &cli->options, &report,
+			    &listing, &err);
+	if (cli->json) {
+		struct json json;
+
+		json_init(&json, stdout);
+		json_object_begin(&json, NULL);
+		json_string(&json, "command", "show");
+		json_string(&json, "target", cli->target);
+		json_string(&json, "key", status == HP_OK ? listing.key : cli->key);
+		json_array_begin(&json, "values");
+		for (size_t i = 0; i < listing.value_count; i++) {
+			const struct hive_value *v = &listing.values[i];
+
+			json_object_begin(&json, NULL);
+			json_string(&json, "name", v->name);
+			json_value(&json, "value", v->type, v->data, v->len);
+			json_object_end(&json);
+		}
+		json_array_end(&json);
+		json_array_begin(&json, "subkeys");
+		for (size_t i = 0; i < listing.subkey_count; i++)
+			json_string(&json, NULL, listing.subkeys[i]);
+		json_array_end(&json);
+		json_string(&json, "result", status == HP_OK ? "ok" : "error");
+		if (status != HP_OK) {
+			json_object_begin(&json, "error");
+			json_string(&json, "code", hp_status_name(status));
+			json_uint(&json, "exit", (uint64_t)hp_status_exit_code(status));
+			json_string(&json, "message", err.message);
+			json_object_end(&json);
+		}
+		json_object_end(&json);
+	} else if (status == HP_OK) {
+		puts(listing.key);
+		for (size_t i = 0; i < listing.value_count; i++) {
+			const struct hive_value *v = &listing.values[i];
+
+			printf("    %s    %s    ",
+			       v->name[0] != '\0' ? v->name : "(Default)",
+			       type_name(v->type));
+			print_data(stdout, v->type, v->data, v->len);
+			putchar('\n');
+		}
+		for (size_t i = 0; i < listing.subkey_count; i++)
+			printf("    %s\\\n", listing.subkeys[i]);
+	}
+	print_warnings(cli, &report);
+	if (status != HP_OK)
+		fprintf(stderr, "hivepatch: %s\n", err.message);
+	patch_listing_release(&listing);
+	patch_report_release(&report);
+	out = finish_output();
+	return status != HP_OK ? hp_status_exit_code(status) : out;
+}
+
+static int
+run_recipes(struct cli *cli)
+{
+	if (cli->json) {
+		struct json json;
+
+		json_init(&json, stdout);
+		json_object_begin(&json, NULL);
+		json_array_begin(&json, "recipes");
+	}
+	for (size_t i = 0; i < recipe_builtin_count(); i++) {
+		const struct recipe *r = recipe_builtin(i);
+
+		if (cli->json) {
+			struct json json;
+
+			/* Continue the document begun above. */
+			json_init(&json, stdout);
+			json.depth = 2;
+			json.first[2] = i == 0;
+			json_object_begin(&json, NULL);
+			json_string(&json, "name", r->name);
+			json_string(&json, "summary", r->summary);
+			json_string(&json, "reference", r->reference);
+			json_string(&json, "for", r->target != NULL ? r->target->description : NULL);
+			json_array_begin(&json, "operations");
+			for (size_t k = 0; k < r->op_count; k++) {
+				json_object_begin(&json, NULL);
+				json_string(&json, "key", r->ops[k].key);
+				json_string(&json, "value", r->ops[k].value_name);
+				json_value(&json, "data", r->ops[k].type,
+					   r->ops[k].data, r->ops[k].len);
+				json_object_end(&json);
+			}
+			json_array_end(&json);
+			json_object_end(&json);
+			continue;
+		}
+		printf("%s%s\n  %s\n  reference: %s\n", r->name,
+		       i == 0 ? " (default)" : "", r->summary, r->reference);
+		if (r->target != NULL)
+			printf("  for: %s\n", r->target->description);
+		for (size_t k = 0; k < r->op_count; k++) {
+			printf("  set %s\\%s = %s ", r->ops[k].key,
+			       r->ops[k].value_name, type_name(r->ops[k].type));
+			print_data(stdout, r->ops[k].type, r->ops[k].data,
+				   r->ops[k].len);
+			putchar('\n');
+		}
+	}
+	if (cli->json)
+		fputs("]}\n", stdout);
+	return finish_output();
+}
+
+enum long_only {
+	OPT_CONTROL_SET = 256,
+	OPT_FORCE,
+	OPT_BACKUP,
+	OPT_GOLDEN,
+	OPT_GOLDEN_SCOPE,
+	OPT_JSON,
+	OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+	{ "recipe", required_argument, NULL, 'r' },
+	{ "control-set", required_argument, NULL, OPT_CONTROL_SET },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "backup", required_argument, NULL, OPT_BACKUP },
+	{ "golden", required_argument, NULL, OPT_GOLDEN },
+	{ "golden-scope", required_argument, NULL, OPT_GOLDEN_SCOPE },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct command {
+	const char *name;
+	int (*run)(struct cli *cli);
+	int min_args, max_args;
+};
+
+static const struct command commands[] = {
+	{ "apply", run_patch, 1, 1 },
+	{ "verify", run_patch, 1, 1 },
+	{ "show", run_show, 1, 2 },
+	{ "recipes", run_recipes, 0, 0 },
+};
+
+int
+main(int argc, char **argv)
+{
+	struct cli cli = { 0 };
+	const struct command *command = NULL;
+	struct hp_error err;
+	int c, args;
+
+	cli.options.recipe = recipe_builtin(0);
+	cli.options.control_set.mode = CONTROLSET_DEFAULT;
+	while ((c = getopt_long(argc, argv, "r:nqvh", long_options, NULL)) !=
+	       -1) {
+		switch (c) {
+		case 'r':
+			cli.options.recipe = recipe_builtin_find(optarg);
+			if (cli.options.recipe == NULL)
+				return usage_error("unknown recipe '%s' (hivepatch recipes lists them)",
+						   optarg);
+			break;
+		case OPT_CONTROL_SET:
+			if (controlset_parse(optarg, &cli.options.control_set,
+					     &err) != HP_OK)
+				return usage_error("%s", err.message);
+			break;
+		case 'n':
+			cli.options.dry_run = true;
+			break;
+		case OPT_FORCE:
+			cli.options.force = true;
+			break;
+		case OPT_BACKUP:
+			cli.options.backup = optarg;
+			break;
+		case OPT_GOLDEN:
+			cli.options.golden = optarg;
+			break;
+		case OPT_GOLDEN_SCOPE:
+			if (strcmp(optarg, "all") == 0)
+				cli.options.golden_all = true;
+			else if (strcmp(optarg, "recipe") == 0)
+				cli.options.golden_all = false;
+			else
+				return usage_error("'%s': golden scope must be recipe or all",
+						   optarg);
+			break;
+		case OPT_JSON:
+			cli.json = true;
+			break;
+		case 'q':
+			cli.verbosity = -1;
+			break;
+		case 'v':
+			cli.verbosity = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return finish_output();
+		case OPT_VERSION:
+			printf("hivepatch %s\n", PACKAGE_VERSION);
+			return finish_output();
+		default:
+			fputs("(hivepatch --help for usage)\n", stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return usage_error("%s", "no command given (apply, verify, show or recipes)");
+	cli.command = argv[optind++];
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		if (strcmp(commands[i].name, cli.command) == 0)
+			command = &commands[i];
+	if (command == NULL)
+		return usage_error("unknown command '%s'", cli.command);
+	args = argc - optind;
+	if (args < command->min_args)
+		return usage_error("%s: TARGET is missing", cli.command);
+	if (args > command->max_args)
+		return usage_error("too many arguments, starting at '%s'",
+				   argv[optind + command->max_args]);
+	if (args > 0)
+		cli.target = argv[optind];
+	if (args > 1)
+		cli.key = argv[optind + 1];
+	if (cli.options.golden != NULL && strcmp(cli.command, "verify") != 0)
+		return usage_error("%s", "--golden goes with verify");
+	if (cli.options.backup != NULL && strcmp(cli.command, "apply") != 0)
+		return usage_error("%s", "--backup goes with apply");
+	return command->run(&cli);
+}

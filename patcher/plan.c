@@ -1,0 +1,602 @@
+/* plan.c - planning, applying and checking a recipe on a hive. */
+#include "config.h"
+
+#include "plan.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keypath.h"
+#include "regf.h"
+#include "text.h"
+
+const char *
+plan_action_name(enum plan_action action)
+{
+	switch (action) {
+	case PLAN_NONE: return "none";
+	case PLAN_ADD: return "add";
+	case PLAN_REPLACE: return "replace";
+	}
+	return "none";
+}
+
+static void
+free_strings(char **strings, size_t count)
+{
+	if (strings == NULL)
+		return;
+	for (size_t i = 0; i < count; i++)
+		free(strings[i]);
+	free(strings);
+}
+
+static enum hp_status
+nomem(struct hp_error *err)
+{
+	return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "planning");
+}
+
+void
+plan_release(struct plan *plan)
+{
+	if (plan == NULL)
+		return;
+	for (size_t i = 0; i < plan->count; i++) {
+		struct plan_change *c = &plan->changes[i];
+
+		free(c->key);
+		free_strings(c->parts, c->part_count);
+		free(c->value_name);
+		hive_value_release(&c->old);
+	}
+	free(plan->changes);
+	for (size_t i = 0; i < plan->key_count; i++) {
+		struct plan_key *k = &plan->keys[i];
+
+		free_strings(k->parts, k->part_count);
+		free_strings(k->children, k->child_count);
+		hive_values_free(k->values, k->value_count);
+	}
+	free(plan->keys);
+	memset(plan, 0, sizeof *plan);
+}
+
+/* Walk PARTS from the root replacing each existing part by its stored
+ * spelling.  *NODE_RET is the deepest existing key, *EXISTING_RET how many
+ * parts exist. */
+static enum hp_status
+resolve_parts(struct hive *hive, char **parts, size_t count,
+	      hive_key *node_ret, size_t *existing_ret, struct hp_error *err)
+{
+	hive_key node = hive_root(hive);
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		hive_key child;
+		char *spelling;
+		enum hp_status status = hive_find_child(hive, node, parts[i],
+							&child, &spelling,
+							err);
+
+		if (status != HP_OK)
+			return status;
+		if (child == 0)
+			break;
+		free(parts[i]);
+		parts[i] = spelling;
+		node = child;
+	}
+	*node_ret = node;
+	*existing_ret = i;
+	return HP_OK;
+}
+
+static bool
+parts_equal(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (!text_name_equal(a[i], b[i]))
+			return false;
+	return true;
+}
+
+static char **
+copy_parts(char *const *parts, size_t count)
+{
+	char **copy = calloc(count + 1, sizeof *copy);
+
+	if (copy == NULL)
+		return NULL;
+	for (size_t i = 0; i < count; i++) {
+		copy[i] = text_dup(parts[i]);
+		if (copy[i] == NULL) {
+			free_strings(copy, i);
+			return NULL;
+		}
+	}
+	return copy;
+}
+
+/* Compare the hive's value (if any) with what the operation wants. */
+static enum hp_status
+plan_value(struct hive *hive, hive_key node, const struct recipe_op *op,
+	   struct plan_change *change, struct hp_error *err)
+{
+	bool found = false;
+	enum hp_status status;
+
+	status = hive_find_value(hive, node, op->value_name, &change->old,
+				 &found, err);
+	if (status != HP_OK)
+		return status;
+	change->had_old = found;
+	change->value_name = text_dup(found ? change->old.name
+					    : op->value_name);
+	if (change->value_name == NULL)
+		return nomem(err);
+	if (!found)
+		change->action = PLAN_ADD;
+	else if (change->old.type != op->type || change->old.len != op->len ||
+		 memcmp(change->old.data, op->data, op->len) != 0)
+		change->action = PLAN_REPLACE;
+	else
+		change->action = PLAN_NONE;
+	if (change->action == PLAN_NONE)
+		return HP_OK;
+
+	/* hivex rewrites every value of the key it edits, and writes data
+	 * over 16344 bytes as one cell where Windows expects "db" big data:
+	 * such a key would come out in a layout Windows does not use. */
+	size_t largest;
+
+	status = hive_key_largest_value(hive, node, &largest, err);
+	if (status != HP_OK)
+		return status;
+	if (largest > REGF_BIG_DATA_LIMIT)
+		return hp_error_set(err, HP_ERR_BIG_VALUE, 0,
+				    "%s: key %s holds a value of %zu bytes; editing it would rewrite that value in a layout Windows does not use",
+				    hive_path(hive), change->key, largest);
+	return HP_OK;
+}
+
+static enum hp_status
+plan_one(struct hive *hive, const struct recipe_op *op, const char *hive_name,
+	 char **parts, size_t count, struct plan *plan, struct hp_error *err)
+{
+	struct plan_change *grown, *change;
+	hive_key node;
+	enum hp_status status;
+
+	grown = realloc(plan->changes, (plan->count + 1) * sizeof *grown);
+	if (grown == NULL)
+		return nomem(err);
+	plan->changes = grown;
+	change = &plan->changes[plan->count];
+	memset(change, 0, sizeof *change);
+	change->parts = copy_parts(parts, count);
+	if (change->parts == NULL)
+		return nomem(err);
+	change->part_count = count;
+	plan->count++;
+	change->new_type = op->type;
+	change->new_data = op->data;
+	change->new_len = op->len;
+
+	status = resolve_parts(hive, change->parts, count, &node,
+			       &change->existing, err);
+	if (status != HP_OK)
+		return status;
+	change->key = keypath_format(hive_name, change->parts, count);
+	if (change->key == NULL)
+		return nomem(err);
+	if (change->existing < count) {
+		change->action = PLAN_ADD;
+		change->value_name = text_dup(op->value_name);
+		if (change->value_name == NULL)
+			return nomem(err);
+	} else {
+		status = plan_value(hive, node, op, change, err);
+		if (status != HP_OK)
+			return status;
+	}
+	if (change->action != PLAN_NONE)
+		plan->writes++;
+	return HP_OK;
+}
+
+static enum hp_status
+plan_op(struct hive *hive, const struct recipe_op *op, const char *hive_name,
+	const struct controlset_info *sets, struct plan *plan,
+	struct hp_error *err)
+{
+	struct keypath path;
+	enum hp_status status;
+
+	status = keypath_parse(op->key, &path, err);
+	if (status != HP_OK)
+		return status;
+	if (path.hive_name != NULL && !text_name_equal(path.hive_name,
+						       hive_name)) {
+		keypath_release(&path);
+		return HP_OK; /* an operation on another hive */
+	}
+	if (!keypath_uses_current_control_set(&path) || sets == NULL) {
+		status = plan_one(hive, op, hive_name, path.parts, path.count,
+				  plan, err);
+		keypath_release(&path);
+		return status;
+	}
+	for (size_t i = 0; status == HP_OK && i < sets->count; i++) {
+		char *saved = path.parts[0];
+
+		path.parts[0] = sets->names[i];
+		status = plan_one(hive, op, hive_name, path.parts, path.count,
+				  plan, err);
+		path.parts[0] = saved;
+	}
+	keypath_release(&path);
+	return status;
+}
+
+/* Snapshot a touched key: its subkey names and values before the edit. */
+static enum hp_status
+snapshot_key(struct hive *hive, struct plan_key *key, struct hp_error *err)
+{
+	hive_key *children = NULL;
+	size_t count = 0;
+	enum hp_status status;
+
+	status = hive_key_children(hive, key->node, &children, &count, err);
+	if (status != HP_OK)
+		return status;
+	key->children = calloc(count + 1, sizeof *key->children);
+	if (key->children == NULL) {
+		free(children);
+		return nomem(err);
+	}
+	for (size_t i = 0; i < count; i++) {
+		status = hive_key_name(hive, children[i], &key->children[i],
+				       err);
+		if (status != HP_OK) {
+			free(children);
+			return status;
+		}
+		key->child_count++;
+	}
+	free(children);
+	return hive_key_values(hive, key->node, &key->values,
+			       &key->value_count, err);
+}
+
+static enum hp_status
+add_touched_key(struct hive *hive, struct plan *plan, char *const *parts,
+		size_t count, bool existed, struct hp_error *err)
+{
+	struct plan_key *grown, *key;
+	size_t existing;
+
+	for (size_t i = 0; i < plan->key_count; i++)
+		if (parts_equal(plan->keys[i].parts, plan->keys[i].part_count,
+				parts, count))
+			return HP_OK;
+	grown = realloc(plan->keys, (plan->key_count + 1) * sizeof *grown);
+	if (grown == NULL)
+		return nomem(err);
+	plan->keys = grown;
+	key = &plan->keys[plan->key_count];
+	memset(key, 0, sizeof *key);
+	key->parts = copy_parts(parts, count);
+	if (key->parts == NULL)
+		return nomem(err);
+	key->part_count = count;
+	key->existed = existed;
+	plan->key_count++;
+	if (!existed)
+		return HP_OK;
+	enum hp_status status = resolve_parts(hive, key->parts, count,
+					      &key->node, &existing, err);
+	if (status != HP_OK)
+		return status;
+	return snapshot_key(hive, key, err);
+}
+
+/* The keys a change touches: the deepest existing one (its values or its
+ * subkey list change) and every key it creates below it. */
+static enum hp_status
+collect_touched(struct hive *hive, struct plan *plan, struct hp_error *err)
+{
+	for (size_t i = 0; i < plan->count; i++) {
+		const struct plan_change *c = &plan->changes[i];
+		size_t first = c->existing == c->part_count ? c->part_count
+							    : c->existing;
+		enum hp_status status;
+
+		if (c->action == PLAN_NONE)
+			continue;
+		status = add_touched_key(hive, plan, c->parts, first, true,
+					 err);
+		for (size_t n = first + 1;
+		     status == HP_OK && n <= c->part_count; n++)
+			status = add_touched_key(hive, plan, c->parts, n,
+						 false, err);
+		if (status != HP_OK)
+			return status;
+	}
+	return HP_OK;
+}
+
+enum hp_status
+plan_build(struct hive *hive, const struct recipe *recipe,
+	   const char *hive_name, const struct controlset_info *sets,
+	   struct plan *plan_ret, struct hp_error *err)
+{
+	struct plan plan = { 0 };
+	enum hp_status status = HP_OK;
+
+	memset(plan_ret, 0, sizeof *plan_ret);
+	for (size_t i = 0; status == HP_OK && i < recipe->op_count; i++)
+		status = plan_op(hive, &recipe->ops[i], hive_name, sets,
+				 &plan, err);
+	if (status == HP_OK && plan.writes > 0)
+		status = collect_touched(hive, &plan, err);
+	if (status != HP_OK) {
+		plan_release(&plan);
+		return status;
+	}
+	*plan_ret = plan;
+	return HP_OK;
+}
+
+enum hp_status
+plan_apply(struct hive *hive, const struct plan *plan, struct hp_error *err)
+{
+	for (size_t i = 0; i < plan->count; i++) {
+		const struct plan_change *c = &plan->changes[i];
+		hive_key node = hive_root(hive);
+		struct hive_value value;
+		enum hp_status status;
+
+		if (c->action == PLAN_NONE)
+			continue;
+		for (size_t p = 0; p < c->part_count; p++) {
+			hive_key child;
+
+			status = hive_find_child(hive, node, c->parts[p],
+						 &child, NULL, err);
+			if (status == HP_OK && child == 0)
+				status = hive_key_add_child(hive, node,
+							c->parts[p], &child,
+							err);
+			if (status != HP_OK)
+				return status;
+			node = child;
+		}
+		value.name = c->value_name;
+		value.type = c->new_type;
+		value.data = (unsigned char *)c->new_data;
+		value.len = c->new_len;
+		status = hive_key_set_value(hive, node, &value, err);
+		if (status != HP_OK)
+			return status;
+	}
+	return HP_OK;
+}
+
+static int
+compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names the key should have as subkeys after the edit. */
+static enum hp_status
+expected_children(const struct plan *plan, const struct plan_key *key,
+		  char ***names_ret, size_t *count_ret, struct hp_error *err)
+{
+	size_t count = key->child_count;
+	char **names = calloc(count + plan->key_count + 1, sizeof *names);
+
+	if (names == NULL)
+		return nomem(err);
+	memcpy(names, key->children, count * sizeof *names);
+	for (size_t i = 0; i < plan->key_count; i++) {
+		const struct plan_key *k = &plan->keys[i];
+
+		if (!k->existed && k->part_count == key->part_count + 1 &&
+		    parts_equal(k->parts, key->part_count, key->parts,
+				key->part_count))
+			names[count++] = k->parts[key->part_count];
+	}
+	qsort(names, count, sizeof *names, compare_strings);
+	*names_ret = names; /* the strings belong to the plan */
+	*count_ret = count;
+	return HP_OK;
+}
+
+static bool
+same_value(const struct hive_value *a, const char *name, uint32_t type,
+	   const unsigned char *data, size_t len)
+{
+	return strcmp(a->name, name) == 0 && a->type == type &&
+	       a->len == len && (len == 0 || memcmp(a->data, data, len) == 0);
+}
+
+/* Is VALUE, found after the edit, what the plan expects of KEY? */
+static bool
+value_expected(const struct plan *plan, const struct plan_key *key,
+	       const struct hive_value *value, size_t *matched)
+{
+	for (size_t i = 0; i < plan->count; i++) {
+		const struct plan_change *c = &plan->changes[i];
+
+		if (c->action == PLAN_NONE ||
+		    !parts_equal(c->parts, c->part_count, key->parts,
+				 key->part_count) ||
+		    !text_name_equal(c->value_name, value->name))
+			continue;
+		(*matched)++;
+		return same_value(value, c->value_name, c->new_type,
+				  c->new_data, c->new_len);
+	}
+	for (size_t i = 0; i < key->value_count; i++)
+		if (text_name_equal(key->values[i].name, value->name)) {
+			(*matched)++;
+			return same_value(value, key->values[i].name,
+					  key->values[i].type,
+					  key->values[i].data,
+					  key->values[i].len);
+		}
+	return false;
+}
+
+/* How many values KEY should hold after the edit. */
+static size_t
+expected_value_count(const struct plan *plan, const struct plan_key *key)
+{
+	size_t count = key->value_count;
+
+	for (size_t i = 0; i < plan->count; i++) {
+		const struct plan_change *c = &plan->changes[i];
+		bool replaces = false;
+
+		if (c->action == PLAN_NONE ||
+		    !parts_equal(c->parts, c->part_count, key->parts,
+				 key->part_count))
+			continue;
+		for (size_t v = 0; v < key->value_count; v++)
+			if (text_name_equal(key->values[v].name,
+					    c->value_name))
+				replaces = true;
+		/* Two operations on one value count once. */
+		for (size_t j = 0; j < i; j++)
+			if (plan->changes[j].action != PLAN_NONE &&
+			    parts_equal(plan->changes[j].parts,
+					plan->changes[j].part_count,
+					key->parts, key->part_count) &&
+			    text_name_equal(plan->changes[j].value_name,
+					    c->value_name))
+				replaces = true;
+		if (!replaces)
+			count++;
+	}
+	return count;
+}
+
+static enum hp_status
+check_key(struct hive *edited, const struct plan *plan,
+	  const struct plan_key *key, struct hp_error *err)
+{
+	char *where = keypath_format(NULL, key->parts, key->part_count);
+	char **want = NULL, **have = NULL;
+	hive_key node = hive_root(edited), *children = NULL;
+	struct hive_value *values = NULL;
+	size_t want_count = 0, have_count = 0, value_count = 0, matched = 0;
+	enum hp_status status = HP_OK;
+
+	if (where == NULL)
+		return nomem(err);
+	for (size_t i = 0; i < key->part_count; i++) {
+		char *spelling = NULL;
+
+		status = hive_find_child(edited, node, key->parts[i], &node,
+					 &spelling, err);
+		if (status == HP_OK &&
+		    (node == 0 || strcmp(spelling, key->parts[i]) != 0))
+			status = hp_error_set(err, HP_ERR_VERIFY, 0,
+					      "%s: key %s is missing after the edit",
+					      hive_path(edited), where);
+		free(spelling);
+		if (status != HP_OK)
+			goto out;
+	}
+	status = expected_children(plan, key, &want, &want_count, err);
+	if (status != HP_OK)
+		goto out;
+	status = hive_key_children(edited, node, &children, &have_count, err);
+	if (status != HP_OK)
+		goto out;
+	have = calloc(have_count + 1, sizeof *have);
+	if (have == NULL) {
+		status = nomem(err);
+		goto out;
+	}
+	for (size_t i = 0; i < have_count; i++) {
+		status = hive_key_name(edited, children[i], &have[i], err);
+		if (status != HP_OK)
+			goto out;
+	}
+	qsort(have, have_count, sizeof *have, compare_strings);
+	if (want_count != have_count)
+		goto subkeys_differ;
+	for (size_t i = 0; i < want_count; i++)
+		if (strcmp(want[i], have[i]) != 0)
+			goto subkeys_differ;
+
+	status = hive_key_values(edited, node, &values, &value_count, err);
+	if (status != HP_OK)
+		goto out;
+	for (size_t i = 0; i < value_count; i++)
+		if (!value_expected(plan, key, &values[i], &matched)) {
+			status = hp_error_set(err, HP_ERR_VERIFY, 0,
+					      "%s: value '%s' of %s is not as planned after the edit",
+					      hive_path(edited), values[i].name,
+					      where);
+			goto out;
+		}
+	if (matched != value_count ||
+	    value_count != expected_value_count(plan, key))
+		status = hp_error_set(err, HP_ERR_VERIFY, 0,
+				      "%s: %s holds %zu values after the edit, %zu expected",
+				      hive_path(edited), where, value_count,
+				      expected_value_count(plan, key));
+	goto out;
+subkeys_differ:
+	status = hp_error_set(err, HP_ERR_VERIFY, 0,
+			      "%s: the subkeys of %s are not as planned after the edit",
+			      hive_path(edited), where);
+out:
+	free(where);
+	free(want);
+	free_strings(have, have_count);
+	free(children);
+	hive_values_free(values, value_count);
+	return status;
+}
+
+enum hp_status
+plan_check(struct hive *edited, const struct plan *plan,
+	   struct hp_error *err)
+{
+	for (size_t i = 0; i < plan->key_count; i++) {
+		enum hp_status status = check_key(edited, plan,
+						  &plan->keys[i], err);
+
+		if (status != HP_OK)
+			return status;
+	}
+	return HP_OK;
+}
+
+enum hp_status
+plan_touched_cells(const struct plan *plan, uint32_t **cells_ret,
+		   size_t *count_ret, struct hp_error *err)
+{
+	uint32_t *cells = calloc(plan->key_count + 1, sizeof *cells);
+	size_t count = 0;
+
+	if (cells == NULL)
+		return nomem(err);
+	for (size_t i = 0; i < plan->key_count; i++)
+		if (plan->keys[i].existed &&
+		    plan->keys[i].node >= REGF_BASE_BLOCK_SIZE)
+			cells[count++] =
+				(uint32_t)(plan->keys[i].node - REGF_BASE_BLOCK_SIZE);
+	*cells_ret = cells;
+	*count_ret = count;
+	return HP_OK;
+}

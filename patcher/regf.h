@@ -1,0 +1,104 @@
+/* regf.h - the raw hive format: base blocks, log sequence numbers, cells.
+ *
+ * Everything here works on byte buffers (no I/O, no hivex) and checks every
+ * offset against the buffer, so it can be fed hostile input (see
+ * tests/fuzz_regf.c).
+ */
+#ifndef HIVEPATCH_REGF_H
+#define HIVEPATCH_REGF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define REGF_BASE_BLOCK_SIZE 4096u
+#define REGF_LOG_BASE_BLOCK_SIZE 512u
+#define REGF_HBIN_HEADER_SIZE 32u
+/* Values with more data are stored as "db" big data by Windows. */
+#define REGF_BIG_DATA_LIMIT 16344u
+
+/* Field offsets in the base block. */
+#define REGF_OFF_SEQ1 4u
+#define REGF_OFF_SEQ2 8u
+#define REGF_OFF_TIMESTAMP 12u
+#define REGF_OFF_FILE_TYPE 28u
+#define REGF_OFF_BINS_SIZE 40u
+#define REGF_OFF_FLAGS 144u
+#define REGF_OFF_CHECKSUM 508u
+
+enum regf_file_type {
+	REGF_TYPE_PRIMARY = 0,
+	REGF_TYPE_LOG_OLD = 1,
+	REGF_TYPE_LOG_NEW = 6,
+};
+
+struct regf_header {
+	uint32_t seq1, seq2;
+	uint64_t timestamp;
+	uint32_t major, minor, file_type, file_format;
+	uint32_t root_offset, bins_size, clustering, flags;
+	uint32_t checksum_stored;
+	uint32_t checksum_xor; /* computed over bytes 0..507 */
+};
+
+/* Parse the base block at BUF.  Returns false when LEN is under 512 bytes
+ * or the signature is not "regf". */
+bool regf_header_read(const unsigned char *buf, size_t len,
+		      struct regf_header *header_ret);
+
+/* XOR of the 127 little-endian dwords at 0..507. */
+uint32_t regf_checksum_xor(const unsigned char *buf);
+
+/* What Windows stores for a given XOR: 1 for 0, 0xFFFFFFFE for ~0. */
+uint32_t regf_checksum_windows(uint32_t xor_value);
+
+/* Windows' rule: the stored checksum is what Windows would store. */
+bool regf_checksum_valid(const struct regf_header *header);
+
+/* Windows' rule for replaying logs: checksum invalid or seq1 != seq2. */
+bool regf_header_dirty(const struct regf_header *header);
+
+/* Make a primary base block clean with both sequence numbers SEQ and a
+ * checksum that hivex (plain XOR) and Windows (fixed-up XOR) both accept:
+ * when the XOR lands on 0 or 0xFFFFFFFF, the lowest byte of the last-written
+ * timestamp is changed, which nothing reads back. */
+void regf_header_seal(unsigned char *buf, uint32_t seq);
+
+/* Serial-number comparison modulo 2^32 (RFC 1982 style): A after B. */
+bool regf_seq_after(uint32_t a, uint32_t b);
+
+/* What a transaction log (SYSTEM.LOG1/LOG2) says about sequence numbers. */
+struct regf_log_scan {
+	bool has_base;       /* starts with a "regf" base block */
+	bool base_valid;     /* its checksum is valid and seq1 == seq2 */
+	uint32_t file_type;  /* 1 old format, 6 new format */
+	uint32_t base_seq1, base_seq2;
+	bool has_seq;        /* max_seq means something */
+	uint32_t max_seq;    /* the latest number anywhere in the log */
+	size_t entries;      /* HvLE entries walked */
+};
+
+/* Scan a log.  Every number is counted, whether or not the entry would be
+ * replayed, so that a primary sealed above max_seq can never lose to a
+ * stale log. */
+void regf_log_scan(const unsigned char *buf, size_t len,
+		   struct regf_log_scan *scan_ret);
+
+/* A hive image in memory, for cell access. */
+struct regf_image {
+	const unsigned char *data;
+	size_t size;
+	uint32_t bins_size; /* from the base block, clamped to the buffer */
+};
+
+void regf_image_init(struct regf_image *image, const unsigned char *data,
+		     size_t size);
+
+/* The cell at hive-bins-relative offset REL: its bytes and length (the
+ * absolute size field) and whether it is allocated.  False when the offset
+ * or the size leave the hive bins. */
+bool regf_cell(const struct regf_image *image, uint32_t rel,
+	       const unsigned char **cell_ret, uint32_t *len_ret,
+	       bool *allocated_ret);
+
+#endif

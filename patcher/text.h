@@ -1,0 +1,30 @@
+/* text.h - registry name comparison and small string helpers. */
+#ifndef HIVEPATCH_TEXT_H
+#define HIVEPATCH_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Compare two UTF-8 registry names the way Windows does, without case:
+ * ASCII, Latin-1, Greek and Cyrillic letters are folded to upper case
+ * (Windows folds more scripts; no key this program looks up needs them).
+ * Returns <0, 0, >0 like strcmp. */
+int text_name_compare(const char *a, const char *b);
+
+static inline bool
+text_name_equal(const char *a, const char *b)
+{
+	return text_name_compare(a, b) == 0;
+}
+
+/* strdup that returns NULL on failure without touching errno rules. */
+char *text_dup(const char *s);
+
+/* Newly allocated "A\B" (or B when A is empty), NULL on failure. */
+char *text_join_key(const char *a, const char *b);
+
+/* REG_SZ data (UTF-16LE, up to the first NUL) as a new UTF-8 string;
+ * unpaired surrogates become U+FFFD.  NULL only when out of memory. */
+char *text_from_utf16le(const unsigned char *data, size_t len);
+
+#endif
