@@ -1,0 +1,124 @@
+# tests/lib.sh - helpers shared by the shell tests (sourced, POSIX sh).
+#
+# Every test gets a work directory, removed when it passes and kept (with
+# its path printed) when it fails.  Assertions record a failure and go on;
+# finish() turns the count into the exit status automake expects
+# (0 pass, 1 fail, 77 skip).
+
+set -u
+: "${abs_top_srcdir:?run the tests through make check}"
+: "${abs_top_builddir:?run the tests through make check}"
+HIVEPATCH=${HIVEPATCH:-$abs_top_builddir/hivepatch}
+FIXTURES=$abs_top_srcdir/fixtures
+CORPUS=${HIVEPATCH_CORPUS:-$abs_top_srcdir/../shared/corpus}
+LC_ALL=C
+export LC_ALL
+
+failures=0
+passes=0
+work=$(mktemp -d "${TMPDIR:-/tmp}/hivepatch-test.XXXXXX") || exit 99
+
+fail() {
+	echo "FAIL: $*" >&2
+	failures=$((failures + 1))
+}
+
+pass() {
+	passes=$((passes + 1))
+}
+
+skip_all() {
+	echo "SKIP: $*" >&2
+	rm -rf "$work"
+	exit 77
+}
+
+finish() {
+	echo "$passes passed, $failures failed"
+	if [ "$failures" -ne 0 ]; then
+		echo "work directory kept: $work" >&2
+		exit 1
+	fi
+	rm -rf "$work"
+	exit 0
+}
+
+# run EXPECTED_RC CMD...: run CMD, stdout to $work/out, stderr to $work/err,
+# and check its exit code.
+run() {
+	want=$1
+	shift
+	"$@" >"$work/out" 2>"$work/err"
+	got=$?
+	if [ "$got" -ne "$want" ]; then
+		fail "exit $got, want $want: $*"
+		sed 's/^/  stderr: /' "$work/err" >&2
+		return 1
+	fi
+	pass
+	return 0
+}
+
+# expect_in FILE PATTERN: FILE has a line matching the basic regex PATTERN.
+expect_in() {
+	if grep -q -- "$2" "$1"; then
+		pass
+	else
+		fail "$(basename "$1") lacks '$2'"
+		sed 's/^/  | /' "$1" >&2
+	fi
+}
+
+# expect_lines FILE N: FILE has exactly N lines.
+expect_lines() {
+	n=$(wc -l <"$1" | tr -d ' ')
+	if [ "$n" -eq "$2" ]; then pass; else fail "$(basename "$1") has $n lines, want $2"; fi
+}
+
+# make_image VARIANT DIR: a Windows tree holding fixture VARIANT's hives.
+make_image() {
+	mkdir -p "$2/Windows/System32/config" &&
+		cp "$FIXTURES/hives/$1/"* "$2/Windows/System32/config/" &&
+		chmod u+w "$2/Windows/System32/config/"*
+}
+
+# snapshot DIR: remember every file's bytes; unchanged DIR: the bytes are
+# the same, no file's modification time moved past the snapshot, and no
+# temporary file was left behind.
+snapshot() {
+	rm -rf "$1.snapshot"
+	cp -Rp "$1" "$1.snapshot"
+	# A file system with coarse time stamps needs a moment between the
+	# stamp and anything the program does.
+	touch "$1.stamp"
+	sleep 0.01 2>/dev/null || sleep 1
+}
+
+unchanged() {
+	if diff -r "$1.snapshot" "$1" >/dev/null 2>&1; then
+		pass
+	else
+		fail "$1 changed: $(diff -rq "$1.snapshot" "$1" 2>&1 | head -3)"
+	fi
+	newer=$(find "$1" -newer "$1.stamp" ! -type d | head -3)
+	if [ -z "$newer" ]; then pass; else fail "modified: $newer"; fi
+	left=$(find "$1" -name '.*hivepatch-*' | head -1)
+	if [ -z "$left" ]; then pass; else fail "temporary file left behind: $left"; fi
+}
+
+# A python3 that has the hivex bindings (Debian's python3-hivex), or empty.
+hivex_python() {
+	for py in /usr/bin/python3 python3; do
+		if "$py" -c 'import hivex' >/dev/null 2>&1; then
+			echo "$py"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# corpus_hive NAME DEST: decompress a corpus hive, or return 1 when absent.
+corpus_hive() {
+	[ -f "$CORPUS/system/$1.xz" ] || return 1
+	xz -dc "$CORPUS/system/$1.xz" >"$2"
+}
