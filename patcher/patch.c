@@ -179,8 +179,8 @@ read_os_info(struct patch_report *report)
 /* Open SYSTEM, resolve the control sets and decide applicability. */
 static enum hp_status
 open_system(const char *target_path, const struct patch_options *options,
-	    bool writable, struct patch_report *report, struct hive **hive_ret,
-	    struct hp_error *err)
+	    bool writable, bool need_sets, struct patch_report *report,
+	    struct hive **hive_ret, struct hp_error *err)
 {
 	struct controlset_choice default_choice = { CONTROLSET_DEFAULT, 0 };
 	struct controlset_info boot = { 0 };
@@ -200,6 +200,11 @@ open_system(const char *target_path, const struct patch_options *options,
 		return status;
 	status = controlset_resolve(*hive_ret, &options->control_set,
 				    &report->sets, err);
+	if (status == HP_ERR_NO_SELECT && !need_sets) {
+		/* show reads any hive; only CurrentControlSet needs Select. */
+		hp_error_clear(err);
+		return HP_OK;
+	}
 	if (status != HP_OK)
 		return status;
 	report->have_sets = true;
@@ -411,7 +416,7 @@ patch_apply(const char *target, const struct patch_options *options,
 
 	memset(report, 0, sizeof *report);
 	hp_error_clear(err);
-	status = open_system(target, options, !options->dry_run, report,
+	status = open_system(target, options, !options->dry_run, true, report,
 			     &hive, err);
 	if (status == HP_OK)
 		status = check_applicability(options, report, err);
@@ -505,7 +510,8 @@ patch_verify(const char *target, const struct patch_options *options,
 
 	memset(report, 0, sizeof *report);
 	hp_error_clear(err);
-	status = open_system(target, options, false, report, &hive, err);
+	status = open_system(target, options, false, true, report, &hive,
+			     err);
 	if (status == HP_OK && report->applicability != RECIPE_APPLIES)
 		warn(report, "%s", report->applicability_reason);
 	if (status == HP_OK)
@@ -603,7 +609,9 @@ patch_show(const char *target, const char *key,
 	hp_error_clear(err);
 	status = keypath_parse(key != NULL ? key : "HKLM\\SYSTEM", &path, err);
 	if (status == HP_OK)
-		status = open_system(target, options, false, report, &hive, err);
+		status = open_system(target, options, false,
+				     keypath_uses_current_control_set(&path),
+				     report, &hive, err);
 	if (status == HP_OK)
 		status = hive_for_key(report, &path, &file, &hive_name, err);
 	if (status != HP_OK)
@@ -612,8 +620,7 @@ patch_show(const char *target, const char *key,
 		status = hive_open(file, false, &other, err);
 		if (status != HP_OK)
 			goto out;
-	} else if (keypath_uses_current_control_set(&path) &&
-		   report->sets.count > 0) {
+	} else if (keypath_uses_current_control_set(&path)) {
 		free(path.parts[0]);
 		path.parts[0] = text_dup(report->sets.names[0]);
 		if (path.parts[0] == NULL) {
