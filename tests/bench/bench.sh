@@ -1,0 +1,345 @@
+#!/bin/sh
+# tests/bench/bench.sh - how fast is `hivepatch apply` on a real hive?
+#
+# Run through `make bench`.  One run prints the time of
+#   hivepatch apply -q --force HIVE                  (the tool)
+#   hivexregedit --merge HIVE kb.reg                 (baseline: hivex's own editor)
+#   cp HIVE COPY                                     (the floor: copying the file)
+# on win7-x86-SYSTEM (11.7 MB) from the shared corpus, each run on a fresh
+# copy of the hive, twice: in a tmpfs directory (fsync costs nothing there,
+# so this compares the work itself) and on disk (hivepatch fsyncs the new
+# file and its directory, the baselines do not).  Then the peak RSS of
+# hivepatch and hivexregedit (with GNU time), and a summary table.
+#
+# This is a benchmark, not a test: a missing corpus or tool is reported and
+# skipped, a missed target is reported, and only a broken setup (a command
+# that fails or does not produce the value) makes it exit non-zero.
+#
+# Environment:
+#   HIVEPATCH                 the binary (default: ../../hivepatch, then PATH)
+#   HIVEPATCH_CORPUS          the corpus (default: <srcdir>/../shared/corpus)
+#   HIVEPATCH_BENCH_RUNS      timed runs per command (default 40)
+#   HIVEPATCH_BENCH_WARMUP    warm-up runs per command (default 5)
+#   HIVEPATCH_BENCH_TIME      GNU time, for the peak RSS (default /usr/bin/time)
+#   HIVEPATCH_BENCH_DISKDIR   directory for the on-disk runs (default: the
+#                             current directory, i.e. the build directory,
+#                             unless it is a tmpfs; then $TMPDIR or /tmp)
+
+set -u
+LC_ALL=C
+export LC_ALL
+
+here=$(cd "$(dirname "$0")" && pwd) || exit 1
+CORPUS=${HIVEPATCH_CORPUS:-$here/../../../shared/corpus}
+HIVE_XZ=$CORPUS/system/win7-x86-SYSTEM.xz
+RUNS=${HIVEPATCH_BENCH_RUNS:-40}
+WARMUP=${HIVEPATCH_BENCH_WARMUP:-5}
+GNU_TIME=${HIVEPATCH_BENCH_TIME:-/usr/bin/time}
+SCHANNEL_KEY='ControlSet001\Control\SecurityProviders\SCHANNEL'
+
+if [ -z "${HIVEPATCH:-}" ]; then
+	if [ -x "$here/../../hivepatch" ]; then
+		HIVEPATCH=$here/../../hivepatch
+	else
+		HIVEPATCH=hivepatch
+	fi
+fi
+
+say() { printf '%s\n' "$*"; }
+skip() {
+	say "hivepatch bench: SKIP: $*"
+	exit 0
+}
+die() {
+	say "hivepatch bench: ERROR: $*" >&2
+	exit 1
+}
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# q ARG: ARG quoted for a POSIX shell (and for hyperfine -N, which splits
+# its commands the same way).
+q() {
+	printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
+}
+
+# fstype DIR: the file system type of DIR (ext4, tmpfs, ...), or "?".
+fstype() {
+	t=$(df -PT "$1" 2>/dev/null | awk 'NR == 2 { print $2 }')
+	[ -n "$t" ] || t=$(stat -f -c %T "$1" 2>/dev/null)
+	printf '%s\n' "${t:-?}"
+}
+
+# ------------------------------------------------------------- preconditions
+[ -f "$HIVE_XZ" ] || skip "corpus hive not found: $HIVE_XZ (set HIVEPATCH_CORPUS)"
+have xz || skip "xz is not installed"
+have "$HIVEPATCH" || [ -x "$HIVEPATCH" ] || die "hivepatch binary not found: $HIVEPATCH"
+case $RUNS$WARMUP in *[!0-9]*) die "HIVEPATCH_BENCH_RUNS/WARMUP must be numbers" ;; esac
+[ "$RUNS" -ge 2 ] || die "HIVEPATCH_BENCH_RUNS must be at least 2"
+
+HAVE_HIVEX=no
+have hivexregedit && HAVE_HIVEX=yes
+
+# ------------------------------------------------------------- work dirs
+tmpfs_root=
+if [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$(fstype /dev/shm)" = tmpfs ]; then
+	tmpfs_root=/dev/shm
+fi
+disk_root=${HIVEPATCH_BENCH_DISKDIR:-}
+if [ -z "$disk_root" ]; then
+	if [ -w . ] && [ "$(fstype .)" != tmpfs ]; then
+		disk_root=$(pwd)
+	else
+		disk_root=${TMPDIR:-/tmp}
+	fi
+fi
+
+TMPFS_DIR=
+DISK_DIR=
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+	[ -n "$TMPFS_DIR" ] && rm -rf "$TMPFS_DIR"
+	[ -n "$DISK_DIR" ] && rm -rf "$DISK_DIR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if [ -n "$tmpfs_root" ]; then
+	TMPFS_DIR=$(mktemp -d "$tmpfs_root/hivepatch-bench.XXXXXX") || die "mktemp in $tmpfs_root"
+fi
+DISK_DIR=$(mktemp -d "$disk_root/hivepatch-bench.XXXXXX") || die "mktemp in $disk_root"
+
+# setup DIR: the hive and kb.reg in DIR.
+setup() {
+	xz -dc "$HIVE_XZ" >"$1/orig" || die "cannot decompress $HIVE_XZ"
+	# A version-5.00 .reg, as regedit writes it (CRLF); the key is relative
+	# to the root of the hive file, as hivexregedit --merge expects.
+	printf '%s\r\n' 'Windows Registry Editor Version 5.00' '' \
+		"[\\$SCHANNEL_KEY]" '"EnableSessionTicket"=dword:00000002' '' \
+		>"$1/kb.reg"
+}
+[ -n "$TMPFS_DIR" ] && setup "$TMPFS_DIR"
+setup "$DISK_DIR"
+
+REF=$DISK_DIR/orig
+HIVE_BYTES=$(wc -c <"$REF" | tr -d ' ')
+HIVE_MB=$(awk -v b="$HIVE_BYTES" 'BEGIN { printf "%.1f", b / 1e6 }')
+
+# ------------------------------------------------------------- sanity
+# has_value FILE: FILE holds EnableSessionTicket = REG_DWORD 2 under the
+# SCHANNEL key of ControlSet001 (read with reglookup, an independent reader,
+# when installed; else with hivepatch show).
+has_value() {
+	if have reglookup; then
+		reglookup -H -t DWORD -p /ControlSet001/Control/SecurityProviders/SCHANNEL "$1" 2>/dev/null |
+			grep -q '^/ControlSet001/Control/SecurityProviders/SCHANNEL/EnableSessionTicket,DWORD,0x00000002,'
+	else
+		"$HIVEPATCH" show "$1" "$SCHANNEL_KEY" 2>/dev/null |
+			grep -q 'EnableSessionTicket[[:space:]]*REG_DWORD[[:space:]]*0x00000002'
+	fi
+}
+
+chk=$DISK_DIR/check
+! has_value "$REF" || die "the corpus hive already has the value: apply would write nothing"
+cp "$REF" "$chk"
+"$HIVEPATCH" apply -q --force "$chk" || die "hivepatch apply -q --force failed on a copy of the hive"
+has_value "$chk" || die "hivepatch apply did not set EnableSessionTicket"
+if [ "$HAVE_HIVEX" = yes ]; then
+	cp "$REF" "$chk"
+	hivexregedit --merge "$chk" "$DISK_DIR/kb.reg" || die "hivexregedit --merge failed"
+	has_value "$chk" || die "hivexregedit --merge did not set EnableSessionTicket"
+fi
+rm -f "$chk"
+
+# ------------------------------------------------------------- timing
+# Each measure_* function leaves, for the commands hivepatch, hivexregedit
+# and cp, the mean and standard deviation in seconds in the file $1/means
+# as lines "NAME MEAN STDDEV".
+
+HF_SHELL=
+if have hyperfine; then
+	hyperfine --help 2>&1 | grep -q -- '--shell' && HF_SHELL=--shell=none
+fi
+
+measure_hyperfine() {
+	d=$1
+	orig=$(q "$d/orig")
+	work=$(q "$d/work")
+	set -- -n hivepatch "$(q "$HIVEPATCH") apply -q --force $work"
+	if [ "$HAVE_HIVEX" = yes ]; then
+		set -- "$@" -n hivexregedit "hivexregedit --merge $work $(q "$d/kb.reg")"
+	fi
+	set -- "$@" -n cp "cp $orig $(q "$d/work2")"
+	# shellcheck disable=SC2086 # HF_SHELL is empty or one word
+	hyperfine $HF_SHELL --warmup "$WARMUP" --runs "$RUNS" \
+		--prepare "cp $orig $work" \
+		--export-json "$d/hf.json" "$@" || return 1
+	# One token per line, then "NAME MEAN STDDEV"; works on pretty and
+	# compact JSON alike (our command names hold no comma or brace).
+	# shellcheck disable=SC2020 # three characters, three newlines
+	tr ',{}' '\n\n\n' <"$d/hf.json" | awk '
+		/"command"[ \t]*:/ { sub(/^[^:]*:[ \t]*"/, ""); sub(/".*/, ""); name = $0 }
+		/"mean"[ \t]*:/ { sub(/^[^:]*:[ \t]*/, ""); mean[name] = $0 + 0 }
+		/"stddev"[ \t]*:/ { sub(/^[^:]*:[ \t]*/, ""); sd[name] = $0 + 0 }
+		END { for (n in mean) print n, mean[n], sd[n] }' >"$d/means"
+}
+
+# now_ns: nanoseconds since the epoch (GNU date).
+now_ns() { date +%s%N; }
+
+# time_loop N PREPARE CMD...: mean and stddev in seconds of N runs of CMD,
+# PREPARE (a shell string) run before each, untimed; the cost of the clock
+# itself ($clock_ns) subtracted.
+time_loop() {
+	n=$1 prep=$2
+	shift 2
+	i=0
+	while [ "$i" -lt "$WARMUP" ]; do
+		eval "$prep"
+		"$@" >/dev/null || return 1
+		i=$((i + 1))
+	done
+	i=0
+	: >"$DISK_DIR/loop"
+	while [ "$i" -lt "$n" ]; do
+		eval "$prep"
+		t0=$(now_ns)
+		"$@" >/dev/null || return 1
+		t1=$(now_ns)
+		echo $((t1 - t0 - clock_ns)) >>"$DISK_DIR/loop"
+		i=$((i + 1))
+	done
+	awk '{ s += $1; ss += $1 * $1; n++ }
+		END { m = s / n; v = (ss - n * m * m) / (n - 1); if (v < 0) v = 0
+		      printf "%.9f %.9f\n", m / 1e9, sqrt(v) / 1e9 }' "$DISK_DIR/loop"
+}
+
+measure_loop() {
+	d=$1
+	: >"$d/means"
+	r=$(time_loop "$RUNS" "cp $(q "$d/orig") $(q "$d/work")" \
+		"$HIVEPATCH" apply -q --force "$d/work") || return 1
+	echo "hivepatch $r" >>"$d/means"
+	if [ "$HAVE_HIVEX" = yes ]; then
+		r=$(time_loop "$RUNS" "cp $(q "$d/orig") $(q "$d/work")" \
+			hivexregedit --merge "$d/work" "$d/kb.reg") || return 1
+		echo "hivexregedit $r" >>"$d/means"
+	fi
+	r=$(time_loop "$RUNS" ":" cp "$d/orig" "$d/work2") || return 1
+	echo "cp $r" >>"$d/means"
+	say "  (timed with a shell loop and date +%s%N, $RUNS runs each; install hyperfine for better figures)"
+}
+
+clock_ns=0
+if ! have hyperfine; then
+	case $(now_ns) in
+	*[!0-9]*) skip "neither hyperfine nor a date with +%N (nanoseconds) available" ;;
+	esac
+	# The cost of reading the clock twice with nothing between.
+	clock_ns=$(i=0; while [ "$i" -lt 20 ]; do
+			t0=$(now_ns); t1=$(now_ns); echo $((t1 - t0)); i=$((i + 1))
+		done | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+fi
+
+measure() {
+	say ""
+	say "== $2: $1 ($(fstype "$1")) =="
+	if have hyperfine; then
+		measure_hyperfine "$1"
+	else
+		measure_loop "$1"
+	fi || die "a benchmarked command failed in $1"
+}
+
+say "hivepatch bench: $("$HIVEPATCH" --version 2>/dev/null | head -n 1)"
+say "hive: win7-x86-SYSTEM, $HIVE_BYTES bytes, from $HIVE_XZ"
+[ "$HAVE_HIVEX" = yes ] || say "hivexregedit not installed (libwin-hivex-perl): no baseline"
+
+if [ -n "$TMPFS_DIR" ]; then
+	measure "$TMPFS_DIR" tmpfs
+fi
+measure "$DISK_DIR" disk
+
+# ------------------------------------------------------------- peak memory
+# peak_kib CMD...: the maximum resident set size of CMD in KiB (GNU time).
+peak_kib() {
+	"$GNU_TIME" -f %M -o "$DISK_DIR/rss" "$@" >/dev/null 2>&1 || return 1
+	tail -n 1 "$DISK_DIR/rss"
+}
+
+HP_RSS=''
+HX_RSS=''
+if [ -x "$GNU_TIME" ] && "$GNU_TIME" -f %M -o "$DISK_DIR/rss" "$HIVEPATCH" --version >/dev/null 2>&1 &&
+	grep -q '^[0-9][0-9]*$' "$DISK_DIR/rss"; then
+	# Largest of three runs, each on a fresh copy.
+	for i in 1 2 3; do
+		cp "$REF" "$DISK_DIR/work"
+		k=$(peak_kib "$HIVEPATCH" apply -q --force "$DISK_DIR/work") || die "hivepatch failed under $GNU_TIME"
+		[ -z "$HP_RSS" ] || [ "$k" -gt "$HP_RSS" ] && HP_RSS=$k
+		if [ "$HAVE_HIVEX" = yes ]; then
+			cp "$REF" "$DISK_DIR/work"
+			k=$(peak_kib hivexregedit --merge "$DISK_DIR/work" "$DISK_DIR/kb.reg") ||
+				die "hivexregedit failed under $GNU_TIME"
+			[ -z "$HX_RSS" ] || [ "$k" -gt "$HX_RSS" ] && HX_RSS=$k
+		fi
+	done
+fi
+
+# ------------------------------------------------------------- summary
+# row LABEL DIR: one line of the table, and the speed-up over hivexregedit
+# appended to $DISK_DIR/speedups as "LABEL RATIO".
+row() {
+	awk -v label="$1" -v hivex="$HAVE_HIVEX" -v out="$DISK_DIR/speedups" '
+		{ m[$1] = $2 * 1000; s[$1] = $3 * 1000 }
+		END {
+			line = sprintf("%-7s hivepatch %.1f ± %.1f ms", label ":", m["hivepatch"], s["hivepatch"])
+			if (hivex == "yes") {
+				r = m["hivexregedit"] / m["hivepatch"]
+				line = line sprintf(" | hivexregedit %.1f ms (%.1fx %s)", m["hivexregedit"],
+					r >= 1 ? r : 1 / r, r >= 1 ? "slower" : "faster")
+				printf "%s %.2f\n", label, r >> out
+			}
+			line = line sprintf(" | cp %.1f ms (hivepatch = %.1fx cp)", m["cp"], m["hivepatch"] / m["cp"])
+			print line
+		}' "$2/means"
+}
+
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }'; }
+
+say ""
+say "hivepatch bench: win7-x86-SYSTEM ($HIVE_MB MB), mean of $RUNS runs after $WARMUP warm-up"
+: >"$DISK_DIR/speedups"
+[ -n "$TMPFS_DIR" ] && row tmpfs "$TMPFS_DIR"
+[ -n "$TMPFS_DIR" ] || say "tmpfs:  not measured (no writable tmpfs at /dev/shm)"
+row disk "$DISK_DIR"
+disk_fs=$(fstype "$disk_root")
+if [ "$disk_fs" = tmpfs ]; then
+	say "        (disk = $disk_root, tmpfs: NOT a disk, set HIVEPATCH_BENCH_DISKDIR)"
+else
+	say "        (disk = $disk_root, $disk_fs; hivepatch fsyncs the hive and its directory there, the others do not)"
+fi
+
+rss_target=
+if [ -n "$HP_RSS" ]; then
+	rss_x=$(awk -v k="$HP_RSS" -v b="$HIVE_BYTES" 'BEGIN { printf "%.1f", k * 1024 / b }')
+	line="peak RSS: hivepatch $(mb "$HP_RSS") MB = ${rss_x}x hive size"
+	if [ -n "$HX_RSS" ]; then
+		hx_x=$(awk -v k="$HX_RSS" -v b="$HIVE_BYTES" 'BEGIN { printf "%.1f", k * 1024 / b }')
+		line="$line | hivexregedit $(mb "$HX_RSS") MB = ${hx_x}x hive size"
+	fi
+	say "$line"
+	if awk -v k="$HP_RSS" -v b="$HIVE_BYTES" 'BEGIN { exit !(k * 1024 < 3 * b) }'; then
+		rss_target="met (${rss_x}x)"
+	else
+		rss_target="MISSED (${rss_x}x)"
+	fi
+else
+	say "peak memory: not measured (no GNU time at $GNU_TIME; apt-get install time)"
+	rss_target="not measured"
+fi
+
+speed_target=$(awk '
+	{ t = t sep $1 " " ($2 >= 3 ? "met" : "MISSED") sprintf(" (%.1fx)", $2); sep = ", " }
+	END { print (t == "" ? "not measured (no hivexregedit)" : t) }' "$DISK_DIR/speedups")
+say "targets: >= 3x faster than hivexregedit: $speed_target; peak RSS < 3x hive: $rss_target"
+exit 0
