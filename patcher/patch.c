@@ -125,7 +125,9 @@ scan_logs(struct patch_report *report, struct hp_error *err)
 		struct regf_log_scan scan;
 		struct stat st;
 		unsigned char *data = MAP_FAILED;
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		/* O_NONBLOCK: a FIFO named like a log must not hang the
+		 * open; it has size 0 and is skipped below. */
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 		if (fd == -1 || fstat(fd, &st) == -1) {
 			enum hp_status status = hp_error_set(err, HP_ERR_IO,
@@ -260,6 +262,14 @@ seal(int fd, const char *path, uint32_t seq, struct hp_error *err)
 	return HP_OK;
 }
 
+/* The whole file is read once: fault it in with one call where the
+ * system can (Linux), instead of one page fault per page. */
+#ifdef MAP_POPULATE
+#define MAP_PREFAULT MAP_POPULATE
+#else
+#define MAP_PREFAULT 0
+#endif
+
 struct mapped_file {
 	unsigned char *data;
 	size_t size;
@@ -281,7 +291,8 @@ map_file(const char *path, struct mapped_file *map, struct hp_error *err)
 		return status;
 	}
 	map->size = (size_t)st.st_size;
-	map->data = mmap(NULL, map->size, PROT_READ, MAP_PRIVATE, fd, 0);
+	map->data = mmap(NULL, map->size, PROT_READ, MAP_PRIVATE | MAP_PREFAULT,
+			 fd, 0);
 	close(fd);
 	if (map->data == MAP_FAILED) {
 		map->data = NULL;
@@ -355,17 +366,30 @@ write_patched(struct hive **hive, const struct patch_options *options,
 	hive_close(*hive);
 	*hive = NULL;
 	if (status != HP_OK)
-		goto out;
+		goto copy_failed;
 	status = scan_logs(report, err);
 	if (status != HP_OK)
 		goto out;
 	report->seq_after = sealing_seq(report);
 	status = seal(sw.temp_fd, sw.temp, report->seq_after, err);
-	if (status == HP_OK)
-		status = check_written(system, sw.temp, &report->plan, err);
+	if (status != HP_OK)
+		goto copy_failed;
+	status = check_written(system, sw.temp, &report->plan, err);
 	if (status != HP_OK)
 		goto out;
 	status = safewrite_finish(&sw, options->backup, err);
+	if (status != HP_OK && !sw.in_place && sw.temp == NULL) {
+		/* The rename went through (safewrite_finish frees the temp
+		 * name then), so the hive holds the new, checked content and
+		 * only the directory sync after it failed.  "Write failed,
+		 * nothing changed" would be false: the worst a crash can do
+		 * now is bring back the complete old hive. */
+		warn(report,
+		     "%s; the hive is patched, but a crash before the system syncs the directory could bring the old one back",
+		     err->message);
+		hp_error_clear(err);
+		status = HP_OK;
+	}
 	if (status != HP_OK)
 		goto out;
 	if (sw.in_place) {
@@ -378,6 +402,12 @@ write_patched(struct hive **hive, const struct patch_options *options,
 	} else {
 		report->write_method = text_dup("rename");
 	}
+	goto out;
+copy_failed:
+	/* The temp file is about to vanish: name the hive instead. */
+	status = hp_error_set(err, HP_ERR_WRITE, err->saved_errno,
+			      "%s: cannot write the patched copy beside it; the hive is unchanged",
+			      system);
 out:
 	safewrite_abort(&sw);
 	return status;

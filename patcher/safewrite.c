@@ -421,6 +421,17 @@ stamp_times(int fd, const struct stat *before)
 	return futimens(fd, times);
 }
 
+/* Both times as before, after the original's bytes were put back. */
+static int
+restore_times(int fd, const struct stat *before)
+{
+	struct timespec times[2];
+
+	times[0] = ST_ATIME(before);
+	times[1] = ST_MTIME(before);
+	return futimens(fd, times);
+}
+
 static enum hp_status
 finish_by_rename(struct safewrite *sw, struct hp_error *err)
 {
@@ -500,6 +511,9 @@ finish_in_place(struct safewrite *sw, struct hp_error *err)
 			free(saved_path); /* the file itself stays */
 			saved_path = NULL;
 		} else {
+			/* The bytes are the original's again: so are the
+			 * times, as far as they can be set. */
+			(void)restore_times(target_fd, &sw->before);
 			status = hp_error_set(err, HP_ERR_WRITE, saved_errno,
 					      "%s", sw->target);
 		}

@@ -1,0 +1,275 @@
+#!/bin/sh
+# faults.sh - fail each write-side call of "hivepatch apply" in turn.
+#
+# tests/libfaultinject.so (tests/faultinject.c) is preloaded into
+# hivepatch.  One run with HP_FAULT_LOG counts the calls that can change a
+# file (K of them); then, for N = 1..K, a run with HP_FAULT_AT=N makes the
+# Nth call fail with ENOSPC, and a few with EIO.  Three cases: an image
+# directory, where the new hive is renamed over the old one; the same with
+# --backup, which first copies the original aside (temp file, fsync,
+# rename); and a bare hive file with a second hard link, which is written
+# in place (a rename would split the links) with a copy of the original
+# kept until the write is synced.
+#
+# What each failure must give:
+#
+#   exit 5  for every call up to the commit point, which is the rename on
+#           the rename path and the last fsync on the in-place path.  The
+#           hive directory is then byte-for-byte as it was, no time stamp
+#           moved, no temporary file is left, and stderr has one error line
+#           that starts with "hivepatch: " and the hive's directory (or
+#           the backup's) and ends with the errno's message.  A backup
+#           that was complete before the failure may stay: it is a copy of
+#           the original the user asked for.  Its directory must hold no
+#           temporary file.
+#   exit 0  for the calls after the commit point: the new content is
+#           complete by then (the directory fsync after the rename; the
+#           time stamp and the closes after the in-place fsync), so the
+#           hive must be fully patched and valid.
+#   exit 0  for fchown, fchmod and fsetxattr on the rename path: a new
+#           file that cannot get the original's owner, mode or attributes
+#           must not replace it, so hivepatch writes in place instead, and
+#           that succeeds since only one call fails.
+#
+# A valid patched hive means: "hivepatch verify --golden" exits 0 against
+# the fixture's golden, reglookup (when installed) reads the new value, no
+# temporary file is left, a hard-linked hive keeps both links, and a
+# backup is the original.
+#
+# A copy_file_range that is refused up front (EXDEV: another file system)
+# must fall back to read and write and succeed; that is tried too.
+
+. "$abs_top_srcdir/tests/lib.sh"
+
+shim=$abs_top_builddir/tests/.libs/libfaultinject.so
+golden=$FIXTURES/golden/ws2012r2/SYSTEM
+
+[ "$(uname -s)" = Linux ] || skip_all "LD_PRELOAD fault injection is only set up for Linux"
+[ -f "$shim" ] || skip_all "$shim is not built (make tests/libfaultinject.la)"
+
+# An ASan runtime that is linked dynamically insists on coming first in the
+# list of loaded libraries; preloading it ahead of the shim satisfies it,
+# and its interceptors then reach the shim's wrappers as "the real ones".
+preload=$shim
+asan_runtime=$(ldd "$HIVEPATCH" 2>/dev/null |
+	sed -n 's/^[[:space:]]*libasan[^[:space:]]* => \([^[:space:]]*\) .*/\1/p' |
+	head -n 1)
+[ -n "$asan_runtime" ] && preload="$asan_runtime $shim"
+
+if ! env LD_PRELOAD="$preload" "$HIVEPATCH" --version >/dev/null 2>"$work/err"; then
+	if grep -q 'runtime does not come first' "$work/err"; then
+		skip_all "the sanitizer runtime refuses a preloaded library"
+	fi
+	fail "hivepatch does not start with $preload preloaded"
+	sed 's/^/  stderr: /' "$work/err" >&2
+	finish
+fi
+
+errno_text() {
+	case $1 in
+	5) echo "Input/output error" ;;
+	18) echo "Invalid cross-device link" ;;
+	28) echo "No space left on device" ;;
+	*) echo "" ;;
+	esac
+}
+
+# Scenario setup: each defines $dir (snapshotted), $hive, $target and
+# $backup (empty, or where --backup puts the copy).
+setup_image() {
+	rm -rf "$work/img" "$work/img.snapshot"
+	make_image ws2012r2 "$work/img" || return 1
+	dir=$work/img
+	hive=$dir/Windows/System32/config/SYSTEM
+	target=$dir
+	backup=
+}
+
+setup_backup() {
+	setup_image || return 1
+	rm -rf "$work/bk"
+	mkdir "$work/bk" || return 1
+	backup=$work/bk/SYSTEM.bak
+}
+
+setup_hardlink() {
+	rm -rf "$work/hl" "$work/hl.snapshot"
+	mkdir "$work/hl" &&
+		cp "$FIXTURES/hives/ws2012r2/SYSTEM" "$work/hl/SYSTEM" &&
+		chmod u+w "$work/hl/SYSTEM" &&
+		ln "$work/hl/SYSTEM" "$work/hl/SYSTEM.hardlink" || return 1
+	dir=$work/hl
+	hive=$dir/SYSTEM
+	target=$hive
+	backup=
+}
+
+# apply_with VARIABLE=VALUE...: apply under the shim with the shim's
+# settings.
+apply_with() {
+	if [ -n "$backup" ]; then
+		set -- "$@" "$HIVEPATCH" apply --backup "$backup" "$target"
+	else
+		set -- "$@" "$HIVEPATCH" apply "$target"
+	fi
+	env LD_PRELOAD="$preload" "$@" </dev/null >"$work/out" 2>"$work/err"
+}
+
+# No temporary file in the hive's directory or the backup's.
+no_leftovers() {
+	left=$(find "$dir" ${backup:+"${backup%/*}"} -name '.*hivepatch-*' | head -n 1)
+	if [ -z "$left" ]; then pass; else fail "$1: temporary file left: $left"; fi
+}
+
+# A complete, valid patched hive and nothing left over.
+check_patched() {
+	what=$1
+	if "$HIVEPATCH" verify --golden "$golden" "$target" >/dev/null 2>&1; then
+		pass
+	else
+		fail "$what: the hive is not the patched hive"
+	fi
+	if command -v reglookup >/dev/null 2>&1; then
+		if reglookup -p /ControlSet001/Control/SecurityProviders/SCHANNEL \
+			"$hive" 2>/dev/null |
+			grep -q 'EnableSessionTicket,DWORD,0x00000002'; then
+			pass
+		else
+			fail "$what: reglookup does not read the new value"
+		fi
+	fi
+	no_leftovers "$what"
+	if [ -n "$backup" ]; then
+		if cmp -s "$backup" "$FIXTURES/hives/ws2012r2/SYSTEM"; then
+			pass
+		else
+			fail "$what: the backup is not the original"
+		fi
+	fi
+	if [ -f "$hive.hardlink" ]; then
+		if [ -n "$(find "$hive" -links 2)" ] && cmp -s "$hive" "$hive.hardlink"; then
+			pass
+		else
+			fail "$what: the hard link was split"
+		fi
+	fi
+	# Only warnings: the run succeeded.
+	if grep -v '^hivepatch: warning: ' "$work/err" | grep -q .; then
+		fail "$what: exit 0 with an error message"
+		sed 's/^/  stderr: /' "$work/err" >&2
+	else
+		pass
+	fi
+}
+
+# The run failed: one error line naming the hive, nothing changed.
+check_failed() {
+	what=$1 errno=$2
+	grep -v '^hivepatch: warning: ' "$work/err" >"$work/errors"
+	expect_lines "$work/errors" 1
+	line=$(head -n 1 "$work/errors")
+	# The backup's directory stands in for itself when there is none.
+	backup_dir=${backup:+${backup%/*}}
+	backup_dir=${backup_dir:-$dir}
+	case $line in
+	"hivepatch: $dir/"* | "hivepatch: $backup_dir/"* | \
+		"hivepatch: $backup_dir: "*) pass ;;
+	*) fail "$what: the error does not name a file in $dir: $line" ;;
+	esac
+	text=$(errno_text "$errno")
+	case $line in
+	*": $text") pass ;;
+	*) fail "$what: the error does not end with '$text': $line" ;;
+	esac
+	unchanged "$dir"
+	[ -n "$backup" ] && no_leftovers "$what"
+	if [ -f "$hive.hardlink" ] && [ -z "$(find "$hive" -links 2)" ]; then
+		fail "$what: the hard link was split"
+	fi
+}
+
+# fault_run SCENARIO ERRNO N EXPECTED NAME: one run, checked.  Sets
+# $fresh to "no" when the directory can serve the next run as it is.
+fault_run() {
+	scenario=$1 errno=$2 n=$3 want=$4 name=$5
+	what="$scenario: call $n ($name) failing with errno $errno"
+	if [ "$fresh" = yes ]; then
+		"setup_$scenario" || { fail "$what: cannot set up"; return; }
+		snapshot "$dir"
+	fi
+	apply_with HP_FAULT_AT="$n" HP_FAULT_ERRNO="$errno"
+	rc=$?
+	printf '  %-9s %2d %-16s errno %2d: exit %d\n' "$scenario" "$n" "$name" "$errno" "$rc"
+	fresh=yes
+	if [ "$rc" -ne "$want" ]; then
+		fail "$what: exit $rc, want $want"
+		sed 's/^/  stderr: /' "$work/err" >&2
+	fi
+	case $rc in
+	0) check_patched "$what" ;;
+	*)
+		before=$failures
+		check_failed "$what" "$errno"
+		# A clean failure leaves the directory as the snapshot has it.
+		[ "$failures" -eq "$before" ] && fresh=no
+		;;
+	esac
+}
+
+# expected SCENARIO N NAME: the exit code a failure of call N must give.
+expected() {
+	if [ "$2" -gt "$commit" ]; then
+		echo 0
+		return
+	fi
+	case $1:$3 in
+	image:fchown | image:fchmod | image:fsetxattr) echo 0 ;;
+	backup:fchown | backup:fchmod | backup:fsetxattr) echo 0 ;;
+	*) echo 5 ;;
+	esac
+}
+
+for scenario in image backup hardlink; do
+	# Count the calls of a run that succeeds.
+	"setup_$scenario" || { fail "$scenario: cannot set up"; continue; }
+	log=$work/$scenario.log
+	rm -f "$log"
+	apply_with HP_FAULT_LOG="$log"
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		fail "$scenario: the counting run exits $rc"
+		sed 's/^/  stderr: /' "$work/err" >&2
+		continue
+	fi
+	check_patched "$scenario: counting run"
+	[ -s "$log" ] || skip_all "LD_PRELOAD has no effect here (not glibc?)"
+	calls=$(wc -l <"$log" | tr -d ' ')
+	echo "$scenario: $calls write-side calls: $(cut -d' ' -f2 "$log" | tr '\n' ' ')"
+
+	# The commit point: the rename, or without one the last fsync.
+	commit=$(awk '$2 ~ /^rename/ { n = $1 } END { print n + 0 }' "$log")
+	[ "$commit" -eq 0 ] &&
+		commit=$(awk '$2 ~ /^f(data)?sync$/ { n = $1 } END { print n + 0 }' "$log")
+	echo "$scenario: the commit point is call $commit"
+
+	fresh=yes
+	while read -r n name; do
+		fault_run "$scenario" 28 "$n" "$(expected "$scenario" "$n" "$name")" "$name"
+	done <"$log"
+
+	# EIO once for each kind of call.
+	awk '!seen[$2]++' "$log" >"$work/kinds"
+	while read -r n name; do
+		fault_run "$scenario" 5 "$n" "$(expected "$scenario" "$n" "$name")" "$name"
+	done <"$work/kinds"
+
+	# A copy_file_range refused before it copied anything (the first
+	# of each copy loop) must fall back to read and write.
+	awk '$2 == "copy_file_range" && prev != "copy_file_range" { print } { prev = $2 }' \
+		"$log" >"$work/copies"
+	while read -r n name; do
+		fault_run "$scenario" 18 "$n" 0 "$name"
+	done <"$work/copies"
+done
+
+finish
