@@ -242,7 +242,10 @@ compare_base_block(const unsigned char *old_data,
 		return hp_error_set(err, HP_ERR_VERIFY, 0,
 				    "%s: the base block changed beyond sequence numbers and checksum",
 				    name);
-	regf_header_read(new_data, REGF_BASE_BLOCK_SIZE, &header);
+	if (!regf_header_read(new_data, REGF_BASE_BLOCK_SIZE, &header))
+		return hp_error_set(err, HP_ERR_VERIFY, 0,
+				    "%s: no regf signature in the base block",
+				    name);
 	if (header.seq1 != header.seq2 ||
 	    header.checksum_stored != header.checksum_xor ||
 	    !regf_checksum_valid(&header))

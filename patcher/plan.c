@@ -164,6 +164,40 @@ plan_value(struct hive *hive, hive_key node, const struct recipe_op *op,
 	return HP_OK;
 }
 
+/* A later operation on a value an earlier one already set wins, as it
+ * would in regedit; its action is decided against the hive as it is. */
+static bool
+merge_repeated(struct plan *plan, const struct recipe_op *op, char **parts,
+	       size_t count)
+{
+	for (size_t i = 0; i < plan->count; i++) {
+		struct plan_change *c = &plan->changes[i];
+		enum plan_action action;
+
+		if (!parts_equal(c->parts, c->part_count, parts, count) ||
+		    !text_name_equal(c->value_name, op->value_name))
+			continue;
+		c->new_type = op->type;
+		c->new_data = op->data;
+		c->new_len = op->len;
+		if (!c->had_old)
+			action = PLAN_ADD;
+		else if (c->old.type == op->type && c->old.len == op->len &&
+			 (op->len == 0 ||
+			  memcmp(c->old.data, op->data, op->len) == 0))
+			action = PLAN_NONE;
+		else
+			action = PLAN_REPLACE;
+		if (c->action != PLAN_NONE)
+			plan->writes--;
+		if (action != PLAN_NONE)
+			plan->writes++;
+		c->action = action;
+		return true;
+	}
+	return false;
+}
+
 static enum hp_status
 plan_one(struct hive *hive, const struct recipe_op *op, const char *hive_name,
 	 char **parts, size_t count, struct plan *plan, struct hp_error *err)
@@ -172,6 +206,8 @@ plan_one(struct hive *hive, const struct recipe_op *op, const char *hive_name,
 	hive_key node;
 	enum hp_status status;
 
+	if (merge_repeated(plan, op, parts, count))
+		return HP_OK;
 	grown = realloc(plan->changes, (plan->count + 1) * sizeof *grown);
 	if (grown == NULL)
 		return nomem(err);
@@ -403,7 +439,8 @@ expected_children(const struct plan *plan, const struct plan_key *key,
 
 	if (names == NULL)
 		return nomem(err);
-	memcpy(names, key->children, count * sizeof *names);
+	if (count > 0) /* a created key has no children array */
+		memcpy(names, key->children, count * sizeof *names);
 	for (size_t i = 0; i < plan->key_count; i++) {
 		const struct plan_key *k = &plan->keys[i];
 
