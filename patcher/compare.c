@@ -126,23 +126,6 @@ named_children(struct hive *hive, hive_key key, struct named_key **list_ret,
 	return HP_OK;
 }
 
-static const char *
-type_name(uint32_t type)
-{
-	switch (type) {
-	case HIVE_REG_NONE: return "REG_NONE";
-	case HIVE_REG_SZ: return "REG_SZ";
-	case HIVE_REG_EXPAND_SZ: return "REG_EXPAND_SZ";
-	case HIVE_REG_BINARY: return "REG_BINARY";
-	case HIVE_REG_DWORD: return "REG_DWORD";
-	case HIVE_REG_DWORD_BIG_ENDIAN: return "REG_DWORD_BIG_ENDIAN";
-	case HIVE_REG_LINK: return "REG_LINK";
-	case HIVE_REG_MULTI_SZ: return "REG_MULTI_SZ";
-	case HIVE_REG_QWORD: return "REG_QWORD";
-	default: return "REG_UNKNOWN";
-	}
-}
-
 static enum hp_status
 compare_value_lists(struct hive *a, hive_key ka, struct hive *b, hive_key kb,
 		    const char *path, struct compare_result *result,
@@ -184,8 +167,8 @@ compare_value_lists(struct hive *a, hive_key ka, struct hive *b, hive_key kb,
 		else if (va[i].type != vb[j].type)
 			status = add_diff(result, path, err,
 					  "value '%s' is %s in the first, %s in the second",
-					  va[i].name, type_name(va[i].type),
-					  type_name(vb[j].type));
+					  va[i].name, hive_type_name(va[i].type),
+					  hive_type_name(vb[j].type));
 		else if (va[i].len != vb[j].len ||
 			 (va[i].len > 0 &&
 			  memcmp(va[i].data, vb[j].data, va[i].len) != 0))

@@ -225,10 +225,11 @@ compare_bin(const struct regf_image *old_image, const unsigned char *new_data,
 	return HP_OK;
 }
 
+/* OLD_BINS is the original's hive bins size (clamped to its file). */
 static enum hp_status
-compare_base_block(const unsigned char *old_data,
-		   const unsigned char *new_data, const char *name,
-		   struct hp_error *err)
+compare_base_block(const unsigned char *old_data, uint32_t old_bins,
+		   const unsigned char *new_data, size_t new_size,
+		   const char *name, struct hp_error *err)
 {
 	static const uint32_t fields[][2] = {
 		{ REGF_OFF_SEQ1, REGF_OFF_TIMESTAMP + 8 },
@@ -254,6 +255,14 @@ compare_base_block(const unsigned char *old_data,
 				    name, (unsigned)header.seq1,
 				    (unsigned)header.seq2,
 				    (unsigned)header.checksum_stored);
+	/* Every original bin must stay inside the new hive's bins, or keys
+	 * the byte compare saw unchanged would be cut off. */
+	if (header.bins_size < old_bins ||
+	    header.bins_size > new_size - REGF_BASE_BLOCK_SIZE)
+		return hp_error_set(err, HP_ERR_VERIFY, 0,
+				    "%s: the written hive bins size 0x%x does not cover the original 0x%x or passes the end of the file",
+				    name, (unsigned)header.bins_size,
+				    (unsigned)old_bins);
 	return HP_OK;
 }
 
@@ -274,10 +283,11 @@ editcheck_compare(const unsigned char *old_data, size_t old_size,
 				    "%s: the written hive is shorter than the original",
 				    name);
 	}
-	status = compare_base_block(old_data, new_data, name, err);
+	regf_image_init(&old_image, old_data, old_size);
+	status = compare_base_block(old_data, old_image.bins_size, new_data,
+				    new_size, name, err);
 	if (status != HP_OK)
 		return status;
-	regf_image_init(&old_image, old_data, old_size);
 	for (size_t i = 0; i < touched_count; i++)
 		if (!collect_allowance(&old_image, touched[i], &allow)) {
 			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,

@@ -15,6 +15,23 @@ struct hive {
 	char *path;
 };
 
+const char *
+hive_type_name(uint32_t type)
+{
+	switch (type) {
+	case HIVE_REG_NONE: return "REG_NONE";
+	case HIVE_REG_SZ: return "REG_SZ";
+	case HIVE_REG_EXPAND_SZ: return "REG_EXPAND_SZ";
+	case HIVE_REG_BINARY: return "REG_BINARY";
+	case HIVE_REG_DWORD: return "REG_DWORD";
+	case HIVE_REG_DWORD_BIG_ENDIAN: return "REG_DWORD_BIG_ENDIAN";
+	case HIVE_REG_LINK: return "REG_LINK";
+	case HIVE_REG_MULTI_SZ: return "REG_MULTI_SZ";
+	case HIVE_REG_QWORD: return "REG_QWORD";
+	default: return "REG_UNKNOWN";
+	}
+}
+
 static enum hp_status
 hivex_failure(struct hive *hive, int errnum, const char *what,
 	      struct hp_error *err)

@@ -30,6 +30,9 @@ enum hive_value_type {
 	HIVE_REG_QWORD = 11,
 };
 
+/* "REG_DWORD" and so on; "REG_UNKNOWN" for other numbers. */
+const char *hive_type_name(uint32_t type);
+
 struct hive_value {
 	char *name; /* "" is the key's default value */
 	uint32_t type;

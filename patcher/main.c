@@ -81,23 +81,6 @@ usage_error(const char *format, ...)
 	return EXIT_USAGE;
 }
 
-static const char *
-type_name(uint32_t type)
-{
-	switch (type) {
-	case HIVE_REG_NONE: return "REG_NONE";
-	case HIVE_REG_SZ: return "REG_SZ";
-	case HIVE_REG_EXPAND_SZ: return "REG_EXPAND_SZ";
-	case HIVE_REG_BINARY: return "REG_BINARY";
-	case HIVE_REG_DWORD: return "REG_DWORD";
-	case HIVE_REG_DWORD_BIG_ENDIAN: return "REG_DWORD_BIG_ENDIAN";
-	case HIVE_REG_LINK: return "REG_LINK";
-	case HIVE_REG_MULTI_SZ: return "REG_MULTI_SZ";
-	case HIVE_REG_QWORD: return "REG_QWORD";
-	default: return "REG_UNKNOWN";
-	}
-}
-
 /* Print value data the way reg.exe shows it. */
 static void
 print_data(FILE *out, uint32_t type, const unsigned char *data, size_t len)
@@ -143,7 +126,7 @@ json_value(struct json *json, const char *key, uint32_t type,
 	   const unsigned char *data, size_t len)
 {
 	json_object_begin(json, key);
-	json_string(json, "type", type_name(type));
+	json_string(json, "type", hive_type_name(type));
 	if (type == HIVE_REG_DWORD && len == 4) {
 		json_uint(json, "data", get_le32(data));
 	} else if (type == HIVE_REG_QWORD && len == 8) {
@@ -227,7 +210,7 @@ json_report(struct json *json, const struct cli *cli,
 		json_object_begin(json, NULL);
 		json_string(json, "key", c->key);
 		json_string(json, "value", c->value_name);
-		json_string(json, "type", type_name(c->new_type));
+		json_string(json, "type", hive_type_name(c->new_type));
 		if (c->had_old)
 			json_value(json, "old", c->old.type, c->old.data, c->old.len);
 		else
@@ -287,7 +270,7 @@ print_change(const struct plan_change *c)
 {
 	printf("  %s\n    %s: ", c->key, c->value_name);
 	if (c->had_old) {
-		printf("%s ", type_name(c->old.type));
+		printf("%s ", hive_type_name(c->old.type));
 		print_data(stdout, c->old.type, c->old.data, c->old.len);
 	} else {
 		fputs("(absent)", stdout);
@@ -296,7 +279,7 @@ print_change(const struct plan_change *c)
 		puts("  [ok]");
 		return;
 	}
-	printf(" -> %s ", type_name(c->new_type));
+	printf(" -> %s ", hive_type_name(c->new_type));
 	print_data(stdout, c->new_type, c->new_data, c->new_len);
 	printf("  [%s%s]\n", plan_action_name(c->action),
 	       c->existing < c->part_count ? ", creates key" : "");
@@ -477,7 +460,7 @@ run_show(struct cli *cli)
 
 			printf("    %s    %s    ",
 			       v->name[0] != '\0' ? v->name : "(Default)",
-			       type_name(v->type));
+			       hive_type_name(v->type));
 			print_data(stdout, v->type, v->data, v->len);
 			putchar('\n');
 		}
@@ -537,7 +520,7 @@ run_recipes(struct cli *cli)
 			printf("  for: %s\n", r->target->description);
 		for (size_t k = 0; k < r->op_count; k++) {
 			printf("  set %s\\%s = %s ", r->ops[k].key,
-			       r->ops[k].value_name, type_name(r->ops[k].type));
+			       r->ops[k].value_name, hive_type_name(r->ops[k].type));
 			print_data(stdout, r->ops[k].type, r->ops[k].data,
 				   r->ops[k].len);
 			putchar('\n');
