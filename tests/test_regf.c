@@ -1037,6 +1037,50 @@ test_editcheck_base_block_fixup(void)
 }
 
 static void
+test_editcheck_bins_size(void)
+{
+	struct fixture f;
+	struct hp_error err;
+	uint32_t bins;
+
+	/* The written bins size must still cover every original bin, or
+	 * the new hive silently drops keys that the byte compare saw
+	 * unchanged; and it must stay inside the file. */
+	fixture_load(&f);
+	bins = load32(f.old_data + REGF_OFF_BINS_SIZE);
+	store32(f.new_data + REGF_OFF_BINS_SIZE, bins - 4096);
+	fixture_seal(&f);
+	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_ERR_VERIFY);
+	CHECK(strstr(err.message, "bins size") != NULL);
+	store32(f.new_data + REGF_OFF_BINS_SIZE, 0);
+	fixture_seal(&f);
+	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_ERR_VERIFY);
+	store32(f.new_data + REGF_OFF_BINS_SIZE, bins + 4096);
+	fixture_seal(&f);
+	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_ERR_VERIFY);
+	store32(f.new_data + REGF_OFF_BINS_SIZE, 0xFFFFF000u);
+	fixture_seal(&f);
+	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_ERR_VERIFY);
+	/* Growing into the file's new end is what an edit does. */
+	f.new_size = f.old_size + 8192;
+	f.new_data = realloc(f.new_data, f.new_size);
+	if (f.new_data == NULL)
+		abort();
+	memset(f.new_data + f.old_size, 0, 8192);
+	store32(f.new_data + REGF_OFF_BINS_SIZE, bins + 4096);
+	fixture_seal(&f);
+	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_OK);
+	store32(f.new_data + REGF_OFF_BINS_SIZE, bins + 8192);
+	fixture_seal(&f);
+	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_OK);
+	/* Slack after the bins is kept, not counted. */
+	store32(f.new_data + REGF_OFF_BINS_SIZE, bins);
+	fixture_seal(&f);
+	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_OK);
+	fixture_free(&f);
+}
+
+static void
 test_editcheck_shorter(void)
 {
 	struct fixture f;
@@ -1313,6 +1357,7 @@ static const struct test tests[] = {
 	TEST_ENTRY(editcheck_stray_byte),
 	TEST_ENTRY(editcheck_base_block),
 	TEST_ENTRY(editcheck_base_block_fixup),
+	TEST_ENTRY(editcheck_bins_size),
 	TEST_ENTRY(editcheck_shorter),
 	TEST_ENTRY(editcheck_free_cells),
 	TEST_ENTRY(editcheck_nk_fields),
