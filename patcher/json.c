@@ -42,6 +42,13 @@ write_escaped(FILE *out, const char *s, size_t len)
 
 			for (size_t k = 1; valid && k <= extra; k++)
 				valid = (p[i + k] & 0xC0) == 0x80;
+			/* No overlong forms, surrogates or code points past
+			 * U+10FFFF. */
+			if (valid && ((c == 0xE0 && p[i + 1] < 0xA0) ||
+				      (c == 0xED && p[i + 1] > 0x9F) ||
+				      (c == 0xF0 && p[i + 1] < 0x90) ||
+				      (c == 0xF4 && p[i + 1] > 0x8F)))
+				valid = false;
 			if (!valid) {
 				fputs("\\ufffd", out);
 				continue;

@@ -213,6 +213,10 @@ test_utf8_invalid(void)
 	CHECK_STRING("\xff", "\\ufffd");
 	CHECK_STRING("\xfe", "\\ufffd");
 	CHECK_STRING("\x80", "\\ufffd");                 /* lone continuation */
+	CHECK_STRING("\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd"); /* surrogate */
+	CHECK_STRING("\xe0\x80\xaf", "\\ufffd\\ufffd\\ufffd"); /* overlong */
+	CHECK_STRING("\xf0\x80\x80\xaf", "\\ufffd\\ufffd\\ufffd\\ufffd");
+	CHECK_STRING("\xf4\x90\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd"); /* > U+10FFFF */
 	CHECK_STRING("a\xbf" "b", "a\\ufffdb");
 	CHECK_STRING("\xc3", "\\ufffd");                 /* truncated at end */
 	CHECK_STRING("\xe2\x82", "\\ufffd\\ufffd");

@@ -1282,6 +1282,83 @@ test_editcheck_bogus_touched(void)
 	fixture_free(&f);
 }
 
+/* Change both copies alike: the original itself is different. */
+static void
+fixture_poke32(struct fixture *f, size_t file_offset, uint32_t value)
+{
+	store32(f->old_data + file_offset, value);
+	store32(f->new_data + file_offset, value);
+}
+
+static void
+test_editcheck_index_root(void)
+{
+	struct fixture f;
+	struct hp_error err;
+	uint32_t schannel, ri, first, second, other;
+
+	/* Make SCHANNEL's subkey list an ri over two other lists (editcheck
+	 * looks at structure only, not at what the lists mean). */
+	fixture_load(&f);
+	schannel = find_nk(&f, "SCHANNEL");
+	ri = load32(old_cell(&f, schannel) + NK_SUBKEY_LIST);
+	first = load32(old_cell(&f, find_nk(&f, "Protocols")) + NK_SUBKEY_LIST);
+	second = load32(old_cell(&f, find_nk(&f, "SSL 2.0")) + NK_SUBKEY_LIST);
+	other = load32(old_cell(&f, find_nk(&f, "Services")) + NK_SUBKEY_LIST);
+	fixture_poke32(&f, REGF_BASE_BLOCK_SIZE + ri + 4, 0x00026972); /* "ri", 2 */
+	fixture_poke32(&f, REGF_BASE_BLOCK_SIZE + ri + 8, first);
+	fixture_poke32(&f, REGF_BASE_BLOCK_SIZE + ri + 12, second);
+	fixture_seal(&f);
+	free_cell(&f, ri);
+	free_cell(&f, first);
+	free_cell(&f, second);
+	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_OK);
+	free_cell(&f, other);
+	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_ERR_VERIFY);
+	CHECK(message_has_offset(&err, REGF_BASE_BLOCK_SIZE + other));
+	store32(new_cell(&f, other), load32(old_cell(&f, other)));
+
+	/* An ri whose count runs past its cell allows no more than fits. */
+	fixture_poke32(&f, REGF_BASE_BLOCK_SIZE + ri + 4, 0xFFFF6972);
+	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_OK);
+	fixture_free(&f);
+}
+
+static void
+test_editcheck_corrupt_original(void)
+{
+	struct fixture f;
+	struct hp_error err;
+	uint32_t schannel, free16;
+
+	/* A bad hbin in the original: refused, even with nothing changed. */
+	fixture_load(&f);
+	fixture_seal(&f);
+	fixture_poke32(&f, REGF_BASE_BLOCK_SIZE + 4096 + 8, 4095);
+	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_ERR_VERIFY);
+	CHECK(strstr(err.message, "bad hbin") != NULL);
+	CHECK(message_has_offset(&err, REGF_BASE_BLOCK_SIZE + 4096));
+	fixture_poke32(&f, REGF_BASE_BLOCK_SIZE + 4096 + 8, 0x100000);
+	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_ERR_VERIFY);
+	fixture_poke32(&f, REGF_BASE_BLOCK_SIZE + 4096, 0x6E696268 ^ 0x20);
+	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_ERR_VERIFY);
+	fixture_free(&f);
+
+	/* A bad cell: only found when its bin changed. */
+	fixture_load(&f);
+	schannel = find_nk(&f, "SCHANNEL");
+	free16 = schannel - 16; /* the free cell before it, in bin 2 */
+	CHECK_INT((int32_t)load32(old_cell(&f, free16)), 16);
+	fixture_poke32(&f, REGF_BASE_BLOCK_SIZE + free16, 0x10000);
+	fixture_seal(&f);
+	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_OK);
+	store32(new_cell(&f, schannel) + NK_VALUE_COUNT, 2);
+	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_ERR_VERIFY);
+	CHECK(strstr(err.message, "bad cell") != NULL);
+	CHECK(message_has_offset(&err, REGF_BASE_BLOCK_SIZE + free16));
+	fixture_free(&f);
+}
+
 /* The real thing: hivex edits the fixture the way an apply does, and the
  * check passes with the touched key listed and fails without it. */
 static void
@@ -1362,6 +1439,8 @@ static const struct test tests[] = {
 	TEST_ENTRY(editcheck_free_cells),
 	TEST_ENTRY(editcheck_nk_fields),
 	TEST_ENTRY(editcheck_bogus_touched),
+	TEST_ENTRY(editcheck_index_root),
+	TEST_ENTRY(editcheck_corrupt_original),
 	TEST_ENTRY(editcheck_hivex_edit),
 };
 
