@@ -8,12 +8,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "regf.h"
+#include "regfkey.h"
 #include "text.h"
 
+/* A hive is read by hivex (handle), or from memory by regfkey (image). */
 struct hive {
 	hive_h *handle;
+	struct regf_image image;
 	char *path;
 };
+
+/* regfkey keys are bins-relative; hive_key is a file offset, as in hivex. */
+static uint32_t
+rel_of(hive_key key)
+{
+	return key >= REGF_BASE_BLOCK_SIZE ? (uint32_t)(key - REGF_BASE_BLOCK_SIZE)
+					   : UINT32_MAX;
+}
+
+static enum hp_status
+memory_failure(struct hive *hive, struct hp_error *err)
+{
+	if (err != NULL && err->status == HP_ERR_CORRUPT) {
+		char detail[sizeof err->message];
+
+		memcpy(detail, err->message, sizeof detail);
+		return hp_error_set(err, HP_ERR_CORRUPT, 0, "%s: %s",
+				    hive->path, detail);
+	}
+	return err != NULL ? err->status : HP_ERR_CORRUPT;
+}
+
+static enum hp_status
+read_only(struct hive *hive, struct hp_error *err)
+{
+	return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+			    "%s: opened read-only from memory", hive->path);
+}
 
 const char *
 hive_type_name(uint32_t type)
@@ -80,6 +112,32 @@ hive_open(const char *path, bool writable, struct hive **hive_ret,
 	return HP_OK;
 }
 
+enum hp_status
+hive_open_memory(const unsigned char *data, size_t size, const char *name,
+		 struct hive **hive_ret, struct hp_error *err)
+{
+	struct hive *hive;
+	uint32_t root;
+
+	*hive_ret = NULL;
+	hive = calloc(1, sizeof *hive);
+	if (hive == NULL || (hive->path = text_dup(name)) == NULL) {
+		free(hive);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", name);
+	}
+	regf_image_init(&hive->image, data, size);
+	if (size < REGF_BASE_BLOCK_SIZE || memcmp(data, "regf", 4) != 0 ||
+	    regfkey_root(&hive->image, &root, err) != HP_OK) {
+		enum hp_status status = hp_error_set(err, HP_ERR_CORRUPT, 0,
+						     "%s: no readable root key",
+						     name);
+		hive_close(hive);
+		return status;
+	}
+	*hive_ret = hive;
+	return HP_OK;
+}
+
 void
 hive_close(struct hive *hive)
 {
@@ -100,6 +158,12 @@ hive_path(const struct hive *hive)
 hive_key
 hive_root(struct hive *hive)
 {
+	uint32_t root;
+
+	if (hive->handle == NULL)
+		return regfkey_root(&hive->image, &root, NULL) == HP_OK
+			       ? (hive_key)root + REGF_BASE_BLOCK_SIZE
+			       : 0;
 	return hivex_root(hive->handle);
 }
 
@@ -107,11 +171,40 @@ enum hp_status
 hive_key_name(struct hive *hive, hive_key key, char **name_ret,
 	      struct hp_error *err)
 {
+	if (hive->handle == NULL)
+		return regfkey_name(&hive->image, rel_of(key), name_ret, err) == HP_OK
+			       ? HP_OK
+			       : memory_failure(hive, err);
 	errno = 0;
 	*name_ret = hivex_node_name(hive->handle, key);
 	if (*name_ret == NULL)
 		return hivex_failure(hive, errno, "cannot read a key name",
 				     err);
+	return HP_OK;
+}
+
+static enum hp_status
+memory_children(struct hive *hive, hive_key key, hive_key **children_ret,
+		size_t *count_ret, struct hp_error *err)
+{
+	uint32_t *rels;
+	size_t count;
+	hive_key *keys;
+
+	if (regfkey_children(&hive->image, rel_of(key), &rels, &count, err) !=
+	    HP_OK)
+		return memory_failure(hive, err);
+	keys = calloc(count + 1, sizeof *keys);
+	if (keys == NULL) {
+		free(rels);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    hive->path);
+	}
+	for (size_t i = 0; i < count; i++)
+		keys[i] = (hive_key)rels[i] + REGF_BASE_BLOCK_SIZE;
+	free(rels);
+	*children_ret = keys;
+	*count_ret = count;
 	return HP_OK;
 }
 
@@ -124,6 +217,8 @@ hive_key_children(struct hive *hive, hive_key key, hive_key **children_ret,
 
 	*children_ret = NULL;
 	*count_ret = 0;
+	if (hive->handle == NULL)
+		return memory_children(hive, key, children_ret, count_ret, err);
 	errno = 0;
 	list = hivex_node_children(hive->handle, key);
 	if (list == NULL)
@@ -230,6 +325,34 @@ read_value(struct hive *hive, hive_value_h handle, struct hive_value *value,
 	return HP_OK;
 }
 
+static enum hp_status
+memory_values(struct hive *hive, hive_key key, struct hive_value **values_ret,
+	      size_t *count_ret, struct hp_error *err)
+{
+	struct hive_value *values;
+	size_t count;
+
+	if (regfkey_value_count(&hive->image, rel_of(key), &count, err) !=
+	    HP_OK)
+		return memory_failure(hive, err);
+	values = calloc(count + 1, sizeof *values);
+	if (values == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    hive->path);
+	for (size_t i = 0; i < count; i++) {
+		struct hive_value *v = &values[i];
+
+		if (regfkey_value(&hive->image, rel_of(key), i, &v->name,
+				  &v->type, &v->data, &v->len, err) != HP_OK) {
+			hive_values_free(values, i);
+			return memory_failure(hive, err);
+		}
+	}
+	*values_ret = values;
+	*count_ret = count;
+	return HP_OK;
+}
+
 enum hp_status
 hive_key_values(struct hive *hive, hive_key key,
 		struct hive_value **values_ret, size_t *count_ret,
@@ -242,6 +365,8 @@ hive_key_values(struct hive *hive, hive_key key,
 
 	*values_ret = NULL;
 	*count_ret = 0;
+	if (hive->handle == NULL)
+		return memory_values(hive, key, values_ret, count_ret, err);
 	errno = 0;
 	list = hivex_node_values(hive->handle, key);
 	if (list == NULL)
@@ -270,6 +395,27 @@ out:
 	return status;
 }
 
+static enum hp_status
+memory_find_value(struct hive *hive, hive_key key, const char *name,
+		  struct hive_value *value_ret, bool *found_ret,
+		  struct hp_error *err)
+{
+	struct hive_value *values;
+	size_t count;
+	enum hp_status status = memory_values(hive, key, &values, &count, err);
+
+	if (status != HP_OK)
+		return status;
+	for (size_t i = 0; i < count && !*found_ret; i++)
+		if (text_name_equal(values[i].name, name)) {
+			*value_ret = values[i];
+			memset(&values[i], 0, sizeof values[i]);
+			*found_ret = true;
+		}
+	hive_values_free(values, count);
+	return HP_OK;
+}
+
 enum hp_status
 hive_find_value(struct hive *hive, hive_key key, const char *name,
 		struct hive_value *value_ret, bool *found_ret,
@@ -280,6 +426,9 @@ hive_find_value(struct hive *hive, hive_key key, const char *name,
 
 	*found_ret = false;
 	memset(value_ret, 0, sizeof *value_ret);
+	if (hive->handle == NULL)
+		return memory_find_value(hive, key, name, value_ret, found_ret,
+					 err);
 	errno = 0;
 	list = hivex_node_values(hive->handle, key);
 	if (list == NULL)
@@ -315,6 +464,18 @@ hive_key_largest_value(struct hive *hive, hive_key key, size_t *len_ret,
 	enum hp_status status = HP_OK;
 
 	*len_ret = 0;
+	if (hive->handle == NULL) {
+		struct hive_value *values;
+		size_t count;
+
+		status = memory_values(hive, key, &values, &count, err);
+		for (size_t i = 0; status == HP_OK && i < count; i++)
+			if (values[i].len > *len_ret)
+				*len_ret = values[i].len;
+		if (status == HP_OK)
+			hive_values_free(values, count);
+		return status;
+	}
 	errno = 0;
 	list = hivex_node_values(hive->handle, key);
 	if (list == NULL)
@@ -343,6 +504,8 @@ hive_key_set_value(struct hive *hive, hive_key key,
 {
 	hive_set_value set;
 
+	if (hive->handle == NULL)
+		return read_only(hive, err);
 	set.key = value->name;
 	set.t = (hive_type)value->type;
 	set.len = value->len;
@@ -360,6 +523,9 @@ enum hp_status
 hive_key_add_child(struct hive *hive, hive_key parent, const char *name,
 	       hive_key *child_ret, struct hp_error *err)
 {
+	*child_ret = 0;
+	if (hive->handle == NULL)
+		return read_only(hive, err);
 	errno = 0;
 	*child_ret = hivex_node_add_child(hive->handle, parent, name);
 	if (*child_ret == 0)
@@ -373,6 +539,8 @@ hive_key_add_child(struct hive *hive, hive_key parent, const char *name,
 enum hp_status
 hive_commit(struct hive *hive, const char *path, struct hp_error *err)
 {
+	if (hive->handle == NULL)
+		return read_only(hive, err);
 	errno = 0;
 	if (hivex_commit(hive->handle, path, 0) == -1)
 		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", path);

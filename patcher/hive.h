@@ -48,6 +48,14 @@ enum hp_status hive_open(const char *path, bool writable,
 			 struct hive **hive_ret, struct hp_error *err);
 void hive_close(struct hive *hive);
 
+/* Open the hive image DATA (SIZE bytes, which must outlive the handle)
+ * read-only with hivepatch's own reader (regfkey.c), without hivex: for
+ * hives that exist only in memory, and to check a written hive without
+ * parsing all of it.  NAME is used in messages. */
+enum hp_status hive_open_memory(const unsigned char *data, size_t size,
+				const char *name, struct hive **hive_ret,
+				struct hp_error *err);
+
 const char *hive_path(const struct hive *hive);
 hive_key hive_root(struct hive *hive);
 

@@ -309,8 +309,9 @@ unmap_file(struct mapped_file *map)
 	map->data = NULL;
 }
 
-/* Re-open the written copy and prove it: the plan holds in every touched
- * key, and nothing else in the file changed. */
+/* Re-read the written copy and prove it: the plan holds in every touched
+ * key (read with hivepatch's own reader, so the check does not share
+ * hivex's view of the file), and nothing else in the file changed. */
 static enum hp_status
 check_written(const char *original, const char *written,
 	      const struct plan *plan, struct hp_error *err)
@@ -321,27 +322,29 @@ check_written(const char *original, const char *written,
 	size_t touched_count = 0;
 	enum hp_status status;
 
-	status = hive_open(written, false, &edited, err);
+	status = map_file(written, &new_map, err);
+	if (status != HP_OK)
+		goto out;
+	status = hive_open_memory(new_map.data, new_map.size, original,
+				  &edited, err);
 	if (status != HP_OK) {
 		status = hp_error_set(err, HP_ERR_VERIFY, 0,
-				      "%s: the written hive does not open: %s",
-				      original, err->message);
+				      "the written hive does not read back: %s",
+				      err->message);
 		goto out;
 	}
 	status = plan_check(edited, plan, err);
-	hive_close(edited);
-	if (status != HP_OK)
-		goto out;
-	status = plan_touched_cells(plan, &touched, &touched_count, err);
+	if (status == HP_OK)
+		status = plan_touched_cells(plan, &touched, &touched_count,
+					    err);
 	if (status == HP_OK)
 		status = map_file(original, &old_map, err);
-	if (status == HP_OK)
-		status = map_file(written, &new_map, err);
 	if (status == HP_OK)
 		status = editcheck_compare(old_map.data, old_map.size,
 					   new_map.data, new_map.size, touched,
 					   touched_count, original, err);
 out:
+	hive_close(edited);
 	unmap_file(&old_map);
 	unmap_file(&new_map);
 	free(touched);
