@@ -4,18 +4,24 @@
 #include "hive.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <hivex.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "regf.h"
+#include "regfedit.h"
 #include "regfkey.h"
 #include "text.h"
 
-/* A hive is read by hivex (handle), or from memory by regfkey (image). */
+/* A hive is read and written by hivex (handle), or read from memory by
+ * regfkey through VIEW: the image itself, or an edit of it (regfedit). */
 struct hive {
 	hive_h *handle;
 	struct regf_image image;
+	struct regf_edit *edit;
+	const struct regf_image *view;
 	char *path;
 };
 
@@ -27,17 +33,26 @@ rel_of(hive_key key)
 					   : UINT32_MAX;
 }
 
+/* Put the hive's name in front of a regfkey/regfedit message. */
 static enum hp_status
-memory_failure(struct hive *hive, struct hp_error *err)
+memory_failure_named(const char *name, struct hp_error *err)
 {
-	if (err != NULL && err->status == HP_ERR_CORRUPT) {
+	if (err == NULL)
+		return HP_ERR_CORRUPT;
+	if (err->status != HP_ERR_NO_MEMORY) {
 		char detail[sizeof err->message];
 
 		memcpy(detail, err->message, sizeof detail);
-		return hp_error_set(err, HP_ERR_CORRUPT, 0, "%s: %s",
-				    hive->path, detail);
+		return hp_error_set(err, err->status, err->saved_errno,
+				    "%s: %s", name, detail);
 	}
-	return err != NULL ? err->status : HP_ERR_CORRUPT;
+	return err->status;
+}
+
+static enum hp_status
+memory_failure(struct hive *hive, struct hp_error *err)
+{
+	return memory_failure_named(hive->path, err);
 }
 
 static enum hp_status
@@ -126,6 +141,7 @@ hive_open_memory(const unsigned char *data, size_t size, const char *name,
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", name);
 	}
 	regf_image_init(&hive->image, data, size);
+	hive->view = &hive->image;
 	if (size < REGF_BASE_BLOCK_SIZE || memcmp(data, "regf", 4) != 0 ||
 	    regfkey_root(&hive->image, &root, err) != HP_OK) {
 		enum hp_status status = hp_error_set(err, HP_ERR_CORRUPT, 0,
@@ -138,11 +154,33 @@ hive_open_memory(const unsigned char *data, size_t size, const char *name,
 	return HP_OK;
 }
 
+enum hp_status
+hive_open_memory_edit(const unsigned char *data, size_t size,
+		      const char *name, struct hive **hive_ret,
+		      struct hp_error *err)
+{
+	struct hive *hive;
+	enum hp_status status;
+
+	status = hive_open_memory(data, size, name, &hive, err);
+	if (status != HP_OK)
+		return status;
+	status = regfedit_begin(data, size, &hive->edit, err);
+	if (status != HP_OK) {
+		hive_close(hive);
+		return memory_failure_named(name, err);
+	}
+	hive->view = regfedit_view(hive->edit);
+	*hive_ret = hive;
+	return HP_OK;
+}
+
 void
 hive_close(struct hive *hive)
 {
 	if (hive == NULL)
 		return;
+	regfedit_free(hive->edit);
 	if (hive->handle != NULL)
 		hivex_close(hive->handle);
 	free(hive->path);
@@ -161,7 +199,7 @@ hive_root(struct hive *hive)
 	uint32_t root;
 
 	if (hive->handle == NULL)
-		return regfkey_root(&hive->image, &root, NULL) == HP_OK
+		return regfkey_root(hive->view, &root, NULL) == HP_OK
 			       ? (hive_key)root + REGF_BASE_BLOCK_SIZE
 			       : 0;
 	return hivex_root(hive->handle);
@@ -172,7 +210,7 @@ hive_key_name(struct hive *hive, hive_key key, char **name_ret,
 	      struct hp_error *err)
 {
 	if (hive->handle == NULL)
-		return regfkey_name(&hive->image, rel_of(key), name_ret, err) == HP_OK
+		return regfkey_name(hive->view, rel_of(key), name_ret, err) == HP_OK
 			       ? HP_OK
 			       : memory_failure(hive, err);
 	errno = 0;
@@ -191,7 +229,7 @@ memory_children(struct hive *hive, hive_key key, hive_key **children_ret,
 	size_t count;
 	hive_key *keys;
 
-	if (regfkey_children(&hive->image, rel_of(key), &rels, &count, err) !=
+	if (regfkey_children(hive->view, rel_of(key), &rels, &count, err) !=
 	    HP_OK)
 		return memory_failure(hive, err);
 	keys = calloc(count + 1, sizeof *keys);
@@ -332,7 +370,7 @@ memory_values(struct hive *hive, hive_key key, struct hive_value **values_ret,
 	struct hive_value *values;
 	size_t count;
 
-	if (regfkey_value_count(&hive->image, rel_of(key), &count, err) !=
+	if (regfkey_value_count(hive->view, rel_of(key), &count, err) !=
 	    HP_OK)
 		return memory_failure(hive, err);
 	values = calloc(count + 1, sizeof *values);
@@ -342,7 +380,7 @@ memory_values(struct hive *hive, hive_key key, struct hive_value **values_ret,
 	for (size_t i = 0; i < count; i++) {
 		struct hive_value *v = &values[i];
 
-		if (regfkey_value(&hive->image, rel_of(key), i, &v->name,
+		if (regfkey_value(hive->view, rel_of(key), i, &v->name,
 				  &v->type, &v->data, &v->len, err) != HP_OK) {
 			hive_values_free(values, i);
 			return memory_failure(hive, err);
@@ -504,6 +542,12 @@ hive_key_set_value(struct hive *hive, hive_key key,
 {
 	hive_set_value set;
 
+	if (hive->edit != NULL)
+		return regfedit_set_value(hive->edit, rel_of(key), value->name,
+					  value->type, value->data, value->len,
+					  err) == HP_OK
+			       ? HP_OK
+			       : memory_failure(hive, err);
 	if (hive->handle == NULL)
 		return read_only(hive, err);
 	set.key = value->name;
@@ -524,6 +568,15 @@ hive_key_add_child(struct hive *hive, hive_key parent, const char *name,
 	       hive_key *child_ret, struct hp_error *err)
 {
 	*child_ret = 0;
+	if (hive->edit != NULL) {
+		uint32_t rel;
+
+		if (regfedit_add_key(hive->edit, rel_of(parent), name, &rel,
+				     err) != HP_OK)
+			return memory_failure(hive, err);
+		*child_ret = (hive_key)rel + REGF_BASE_BLOCK_SIZE;
+		return HP_OK;
+	}
 	if (hive->handle == NULL)
 		return read_only(hive, err);
 	errno = 0;
@@ -536,9 +589,26 @@ hive_key_add_child(struct hive *hive, hive_key parent, const char *name,
 	return HP_OK;
 }
 
+/* Like hivex_commit: write the whole edited hive to PATH. */
+static enum hp_status
+commit_edit(struct hive *hive, const char *path, struct hp_error *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	enum hp_status status;
+
+	if (fd == -1)
+		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", path);
+	status = regfedit_write(hive->edit, fd, path, err);
+	if (close(fd) == -1 && status == HP_OK)
+		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", path);
+	return status;
+}
+
 enum hp_status
 hive_commit(struct hive *hive, const char *path, struct hp_error *err)
 {
+	if (hive->edit != NULL)
+		return commit_edit(hive, path, err);
 	if (hive->handle == NULL)
 		return read_only(hive, err);
 	errno = 0;

@@ -59,6 +59,13 @@ enum hp_status hive_open_memory(const unsigned char *data, size_t size,
 const char *hive_path(const struct hive *hive);
 hive_key hive_root(struct hive *hive);
 
+/* The same, opened for editing with hivepatch's own writer (regfedit.c):
+ * hive_key_set_value and hive_key_add_child touch only the cells they
+ * need, and hive_commit writes the original bytes plus the edit. */
+enum hp_status hive_open_memory_edit(const unsigned char *data, size_t size,
+				     const char *name, struct hive **hive_ret,
+				     struct hp_error *err);
+
 /* The key's stored name; caller frees. */
 enum hp_status hive_key_name(struct hive *hive, hive_key key,
 			     char **name_ret, struct hp_error *err);

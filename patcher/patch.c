@@ -313,11 +313,12 @@ unmap_file(struct mapped_file *map)
  * key (read with hivepatch's own reader, so the check does not share
  * hivex's view of the file), and nothing else in the file changed. */
 static enum hp_status
-check_written(const char *original, const char *written,
-	      const struct plan *plan, struct hp_error *err)
+check_written(const char *original, const struct mapped_file *old_map,
+	      const char *written, const struct plan *plan,
+	      struct hp_error *err)
 {
 	struct hive *edited = NULL;
-	struct mapped_file old_map = { 0 }, new_map = { 0 };
+	struct mapped_file new_map = { 0 };
 	uint32_t *touched = NULL;
 	size_t touched_count = 0;
 	enum hp_status status;
@@ -338,14 +339,11 @@ check_written(const char *original, const char *written,
 		status = plan_touched_cells(plan, &touched, &touched_count,
 					    err);
 	if (status == HP_OK)
-		status = map_file(original, &old_map, err);
-	if (status == HP_OK)
-		status = editcheck_compare(old_map.data, old_map.size,
+		status = editcheck_compare(old_map->data, old_map->size,
 					   new_map.data, new_map.size, touched,
 					   touched_count, original, err);
 out:
 	hive_close(edited);
-	unmap_file(&old_map);
 	unmap_file(&new_map);
 	free(touched);
 	return status;
@@ -353,7 +351,8 @@ out:
 
 /* Commit the edited hive beside the original, seal, check, replace. */
 static enum hp_status
-write_patched(struct hive **hive, const struct patch_options *options,
+write_patched(struct hive *hive, const struct mapped_file *original,
+	      const struct patch_options *options,
 	      struct patch_report *report, struct hp_error *err)
 {
 	struct safewrite sw;
@@ -363,11 +362,7 @@ write_patched(struct hive **hive, const struct patch_options *options,
 	status = safewrite_begin(&sw, system, err);
 	if (status != HP_OK)
 		goto out;
-	status = hive_commit(*hive, sw.temp, err);
-	/* The edited copy in memory is no longer needed: free it before the
-	 * check maps both files, to keep the peak memory down. */
-	hive_close(*hive);
-	*hive = NULL;
+	status = hive_commit(hive, sw.temp, err);
 	if (status != HP_OK)
 		goto copy_failed;
 	status = scan_logs(report, err);
@@ -377,7 +372,7 @@ write_patched(struct hive **hive, const struct patch_options *options,
 	status = seal(sw.temp_fd, sw.temp, report->seq_after, err);
 	if (status != HP_OK)
 		goto copy_failed;
-	status = check_written(system, sw.temp, &report->plan, err);
+	status = check_written(system, original, sw.temp, &report->plan, err);
 	if (status != HP_OK)
 		goto out;
 	status = safewrite_finish(&sw, options->backup, err);
@@ -445,12 +440,13 @@ patch_apply(const char *target, const struct patch_options *options,
 	    struct patch_report *report, struct hp_error *err)
 {
 	struct hive *hive = NULL;
+	struct mapped_file original = { NULL, 0 };
 	enum hp_status status;
 
 	memset(report, 0, sizeof *report);
 	hp_error_clear(err);
-	status = open_system(target, options, !options->dry_run, true, report,
-			     &hive, err);
+	status = open_system(target, options, false, true, report, &hive,
+			     err);
 	if (status == HP_OK)
 		status = check_applicability(options, report, err);
 	if (status == HP_OK)
@@ -466,13 +462,25 @@ patch_apply(const char *target, const struct patch_options *options,
 		report->result = PATCH_RESULT_WOULD_PATCH;
 		goto out;
 	}
-	status = plan_apply(hive, &report->plan, err);
+	/* hivex read and planned; the edit itself is made cell by cell on
+	 * the mapped original (regfedit.c), so the hive is not copied
+	 * through memory and no other value of the key is rewritten. */
+	hive_close(hive);
+	hive = NULL;
+	status = map_file(report->target.system, &original, err);
 	if (status == HP_OK)
-		status = write_patched(&hive, options, report, err);
+		status = hive_open_memory_edit(original.data, original.size,
+					       report->target.system, &hive,
+					       err);
+	if (status == HP_OK)
+		status = plan_apply(hive, &report->plan, err);
+	if (status == HP_OK)
+		status = write_patched(hive, &original, options, report, err);
 	if (status == HP_OK)
 		report->result = PATCH_RESULT_PATCHED;
 out:
 	hive_close(hive);
+	unmap_file(&original);
 	return status;
 }
 

@@ -139,6 +139,8 @@ regf_image_init(struct regf_image *image, const unsigned char *data,
 
 	image->data = data;
 	image->size = size;
+	image->overlay = NULL;
+	image->overlay_context = NULL;
 	if (size >= REGF_BASE_BLOCK_SIZE) {
 		bins = get_le32(data + REGF_OFF_BINS_SIZE);
 		if (bins > size - REGF_BASE_BLOCK_SIZE)
@@ -153,18 +155,28 @@ regf_cell(const struct regf_image *image, uint32_t rel,
 	  bool *allocated_ret)
 {
 	const unsigned char *cell;
+	uint32_t available, len;
 	int32_t raw;
-	uint32_t len;
 
-	if (rel % 8 != 0 || rel >= image->bins_size ||
-	    image->bins_size - rel < 8)
+	if (rel % 8 != 0)
 		return false;
-	cell = image->data + REGF_BASE_BLOCK_SIZE + rel;
+	if (image->overlay != NULL) {
+		cell = image->overlay(image->overlay_context, rel, &available);
+		if (cell == NULL)
+			return false;
+	} else {
+		if (rel >= image->bins_size)
+			return false;
+		cell = image->data + REGF_BASE_BLOCK_SIZE + rel;
+		available = image->bins_size - rel;
+	}
+	if (available < 8)
+		return false;
 	raw = (int32_t)get_le32(cell);
 	if (raw == INT32_MIN)
 		return false;
 	len = raw < 0 ? (uint32_t)-raw : (uint32_t)raw;
-	if (len < 8 || len > image->bins_size - rel)
+	if (len < 8 || len > available)
 		return false;
 	*cell_ret = cell;
 	*len_ret = len;

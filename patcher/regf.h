@@ -84,11 +84,19 @@ struct regf_log_scan {
 void regf_log_scan(const unsigned char *buf, size_t len,
 		   struct regf_log_scan *scan_ret);
 
+/* Where an edit in progress keeps its cells (regfedit.c): the cell at REL
+ * and how many bytes from there belong to it, or NULL. */
+typedef const unsigned char *regf_overlay_fn(const void *context, uint32_t rel,
+					     uint32_t *available_ret);
+
 /* A hive image in memory, for cell access. */
 struct regf_image {
 	const unsigned char *data;
 	size_t size;
 	uint32_t bins_size; /* from the base block, clamped to the buffer */
+	/* When set, every cell is looked up through it. */
+	regf_overlay_fn *overlay;
+	const void *overlay_context;
 };
 
 void regf_image_init(struct regf_image *image, const unsigned char *data,

@@ -44,8 +44,8 @@ next_code_point(const unsigned char **p)
 	return c;
 }
 
-static uint32_t
-fold_upper(uint32_t c)
+uint32_t
+text_fold_upper(uint32_t c)
 {
 	if (c >= 'a' && c <= 'z')
 		return c - 0x20;
@@ -75,8 +75,8 @@ text_name_compare(const char *a, const char *b)
 
 		if (*p == '\0' || *q == '\0')
 			return (*p != '\0') - (*q != '\0');
-		ca = fold_upper(next_code_point(&p));
-		cb = fold_upper(next_code_point(&q));
+		ca = text_fold_upper(next_code_point(&p));
+		cb = text_fold_upper(next_code_point(&q));
 		if (ca != cb)
 			return ca < cb ? -1 : 1;
 	}
@@ -168,4 +168,14 @@ text_from_utf16le(const unsigned char *data, size_t len)
 	}
 	out[used] = '\0';
 	return out;
+}
+
+uint32_t
+text_next_code_point(const char **p)
+{
+	const unsigned char *q = (const unsigned char *)*p;
+	uint32_t c = next_code_point(&q);
+
+	*p = (const char *)q;
+	return c;
 }

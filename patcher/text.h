@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Compare two UTF-8 registry names the way Windows does, without case:
  * ASCII, Latin-1, Greek and Cyrillic letters are folded to upper case
@@ -16,6 +17,13 @@ text_name_equal(const char *a, const char *b)
 {
 	return text_name_compare(a, b) == 0;
 }
+
+/* The code point at *P (UTF-8; a stray byte stands for itself), advancing
+ * *P; stop at the NUL yourself. */
+uint32_t text_next_code_point(const char **p);
+
+/* The upper-case form used by text_name_compare. */
+uint32_t text_fold_upper(uint32_t c);
 
 /* strdup that returns NULL on failure without touching errno rules. */
 char *text_dup(const char *s);

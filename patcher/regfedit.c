@@ -1,0 +1,681 @@
+/* regfedit.c - cell-level edits of a hive image. */
+#include "config.h"
+
+#include "regfedit.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bytes.h"
+#include "regfkey.h"
+#include "text.h"
+
+/* nk */
+#define NK_FLAGS 6u
+#define NK_TIMESTAMP 8u
+#define NK_PARENT 20u
+#define NK_SUBKEY_COUNT 24u
+#define NK_VOLATILE_COUNT 28u
+#define NK_SUBKEY_LIST 32u
+#define NK_VOLATILE_LIST 36u
+#define NK_VALUE_COUNT 40u
+#define NK_VALUE_LIST 44u
+#define NK_SECURITY 48u
+#define NK_CLASS 52u
+#define NK_MAX_SUBKEY_NAME 56u
+#define NK_MAX_VALUE_NAME 64u
+#define NK_MAX_VALUE_DATA 68u
+#define NK_NAME_LEN 76u
+#define NK_NAME 80u
+#define NK_COMP_NAME 0x20u
+/* vk */
+#define VK_NAME_LEN 6u
+#define VK_DATA_LEN 8u
+#define VK_DATA_OFFSET 12u
+#define VK_TYPE 16u
+#define VK_FLAGS 20u
+#define VK_NAME 24u
+#define VK_COMP_NAME 0x1u
+#define VK_DATA_INLINE 0x80000000u
+/* sk */
+#define SK_REFCOUNT 16u
+
+#define HBIN_SIZE 4096u
+#define NO_CELL 0xFFFFFFFFu
+
+struct patch {
+	uint32_t rel, len;
+	unsigned char *bytes;
+};
+
+struct regf_edit {
+	const unsigned char *data;
+	size_t size;
+	uint32_t old_bins;    /* the original hive bins size */
+	struct regf_image view;
+	unsigned char *bins;  /* the new bin, from its header on */
+	uint32_t bins_used, bins_cap;
+	struct patch *patches;
+	size_t patch_count, patch_cap;
+};
+
+static enum hp_status
+nomem(struct hp_error *err)
+{
+	return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "editing the hive");
+}
+
+static enum hp_status
+corrupt(struct hp_error *err, const char *what, uint32_t rel)
+{
+	return hp_error_set(err, HP_ERR_CORRUPT, 0,
+			    "the hive is corrupt: %s at offset 0x%x", what,
+			    (unsigned)(rel + REGF_BASE_BLOCK_SIZE));
+}
+
+static const unsigned char *
+overlay(const void *context, uint32_t rel, uint32_t *available_ret)
+{
+	const struct regf_edit *edit = context;
+
+	if (rel >= edit->old_bins) {
+		uint32_t off = rel - edit->old_bins;
+
+		if (off < REGF_HBIN_HEADER_SIZE || off >= edit->bins_used)
+			return NULL;
+		*available_ret = edit->bins_used - off;
+		return edit->bins + off;
+	}
+	for (size_t i = 0; i < edit->patch_count; i++)
+		if (edit->patches[i].rel == rel) {
+			*available_ret = edit->patches[i].len;
+			return edit->patches[i].bytes;
+		}
+	*available_ret = edit->old_bins - rel;
+	return edit->data + REGF_BASE_BLOCK_SIZE + rel;
+}
+
+enum hp_status
+regfedit_begin(const unsigned char *data, size_t size,
+	       struct regf_edit **edit_ret, struct hp_error *err)
+{
+	struct regf_edit *edit;
+
+	*edit_ret = NULL;
+	edit = calloc(1, sizeof *edit);
+	if (edit == NULL)
+		return nomem(err);
+	edit->data = data;
+	edit->size = size;
+	regf_image_init(&edit->view, data, size);
+	if (size < REGF_BASE_BLOCK_SIZE ||
+	    get_le32(data + REGF_OFF_BINS_SIZE) != edit->view.bins_size ||
+	    edit->view.bins_size % HBIN_SIZE != 0) {
+		free(edit);
+		return hp_error_set(err, HP_ERR_CORRUPT, 0,
+				    "the hive is corrupt: its hive bins size does not fit the file");
+	}
+	edit->old_bins = edit->view.bins_size;
+	edit->view.overlay = overlay;
+	edit->view.overlay_context = edit;
+	*edit_ret = edit;
+	return HP_OK;
+}
+
+void
+regfedit_free(struct regf_edit *edit)
+{
+	if (edit == NULL)
+		return;
+	for (size_t i = 0; i < edit->patch_count; i++)
+		free(edit->patches[i].bytes);
+	free(edit->patches);
+	free(edit->bins);
+	free(edit);
+}
+
+const struct regf_image *
+regfedit_view(const struct regf_edit *edit)
+{
+	return &edit->view;
+}
+
+/* A writable form of the allocated cell at REL of at least MIN bytes: the
+ * new bin's own bytes, or a patched copy of an original cell.  Pointers
+ * into the new bin are good until the next allocation. */
+static unsigned char *
+writable_cell(struct regf_edit *edit, uint32_t rel, uint32_t min)
+{
+	const unsigned char *cell;
+	uint32_t len;
+	bool allocated;
+	struct patch *grown;
+	unsigned char *copy;
+
+	if (!regf_cell(&edit->view, rel, &cell, &len, &allocated) ||
+	    !allocated || len < min)
+		return NULL;
+	if (rel >= edit->old_bins)
+		return edit->bins + (rel - edit->old_bins);
+	for (size_t i = 0; i < edit->patch_count; i++)
+		if (edit->patches[i].rel == rel)
+			return edit->patches[i].bytes;
+	if (edit->patch_count == edit->patch_cap) {
+		size_t cap = edit->patch_cap == 0 ? 8 : edit->patch_cap * 2;
+
+		grown = realloc(edit->patches, cap * sizeof *grown);
+		if (grown == NULL)
+			return NULL;
+		edit->patches = grown;
+		edit->patch_cap = cap;
+	}
+	copy = malloc(len);
+	if (copy == NULL)
+		return NULL;
+	memcpy(copy, cell, len);
+	edit->patches[edit->patch_count].rel = rel;
+	edit->patches[edit->patch_count].len = len;
+	edit->patches[edit->patch_count].bytes = copy;
+	edit->patch_count++;
+	return copy;
+}
+
+/* Release the allocated cell at REL: its size field turns positive. */
+static enum hp_status
+release_cell(struct regf_edit *edit, uint32_t rel, struct hp_error *err)
+{
+	unsigned char *cell = writable_cell(edit, rel, 8);
+
+	if (cell == NULL)
+		return corrupt(err, "cannot release a cell", rel);
+	put_le32(cell, (uint32_t)-(int32_t)get_le32(cell));
+	return HP_OK;
+}
+
+/* A new zeroed cell of SIZE bytes (size field included) in the new bin. */
+static enum hp_status
+allocate_cell(struct regf_edit *edit, uint32_t size, uint32_t *rel_ret,
+	      struct hp_error *err)
+{
+	uint32_t need;
+
+	size = (size + 7) & ~7u;
+	if (edit->bins_used == 0)
+		edit->bins_used = REGF_HBIN_HEADER_SIZE;
+	need = edit->bins_used + size;
+	if (need > 0x7FFF0000u - edit->old_bins)
+		return nomem(err);
+	if (need > edit->bins_cap) {
+		uint32_t cap = edit->bins_cap == 0 ? HBIN_SIZE : edit->bins_cap;
+		unsigned char *grown;
+
+		while (cap < need)
+			cap *= 2;
+		grown = realloc(edit->bins, cap);
+		if (grown == NULL)
+			return nomem(err);
+		memset(grown + edit->bins_cap, 0, cap - edit->bins_cap);
+		edit->bins = grown;
+		edit->bins_cap = cap;
+	}
+	put_le32(edit->bins + edit->bins_used, (uint32_t)-(int32_t)size);
+	*rel_ret = edit->old_bins + edit->bins_used;
+	edit->bins_used += size;
+	return HP_OK;
+}
+
+/* A registry name as stored: Latin-1 ("compressed") when every character
+ * fits, else UTF-16LE.  *UNITS_RET is its length in UTF-16 units. */
+struct stored_name {
+	unsigned char *bytes;
+	uint16_t len;
+	bool compressed;
+	uint32_t units;
+};
+
+static enum hp_status
+encode_name(const char *name, struct stored_name *out, struct hp_error *err)
+{
+	size_t max = strlen(name) * 4 + 2;
+	const char *p = name;
+	bool latin1 = true;
+	size_t used = 0;
+
+	memset(out, 0, sizeof *out);
+	for (const char *q = name; *q != '\0';)
+		if (text_next_code_point(&q) > 0xFF)
+			latin1 = false;
+	out->bytes = malloc(max);
+	if (out->bytes == NULL)
+		return nomem(err);
+	while (*p != '\0') {
+		uint32_t c = text_next_code_point(&p);
+
+		if (latin1) {
+			out->bytes[used++] = (unsigned char)c;
+			out->units++;
+		} else if (c >= 0x10000) {
+			uint32_t v = c - 0x10000;
+			uint32_t hi = 0xD800 | (v >> 10), lo = 0xDC00 | (v & 0x3FF);
+
+			out->bytes[used++] = (unsigned char)hi;
+			out->bytes[used++] = (unsigned char)(hi >> 8);
+			out->bytes[used++] = (unsigned char)lo;
+			out->bytes[used++] = (unsigned char)(lo >> 8);
+			out->units += 2;
+		} else {
+			out->bytes[used++] = (unsigned char)c;
+			out->bytes[used++] = (unsigned char)(c >> 8);
+			out->units++;
+		}
+	}
+	if (used == 0 || used > 0x7FFF) {
+		free(out->bytes);
+		out->bytes = NULL;
+		return hp_error_set(err, HP_ERR_USAGE, 0,
+				    "'%s': a key or value name must have 1 to 16383 characters",
+				    name);
+	}
+	out->len = (uint16_t)used;
+	out->compressed = latin1;
+	return HP_OK;
+}
+
+/* The nk cell at KEY, read-only. */
+static enum hp_status
+key_cell(const struct regf_edit *edit, uint32_t key,
+	 const unsigned char **nk_ret, struct hp_error *err)
+{
+	uint32_t len;
+	bool allocated;
+
+	if (!regf_cell(&edit->view, key, nk_ret, &len, &allocated) ||
+	    !allocated || len < NK_NAME || memcmp(*nk_ret + 4, "nk", 2) != 0)
+		return corrupt(err, "no key cell", key);
+	return HP_OK;
+}
+
+static void
+raise_to(unsigned char *field, uint32_t value)
+{
+	if (get_le32(field) < value)
+		put_le32(field, value);
+}
+
+enum hp_status
+regfedit_set_value(struct regf_edit *edit, uint32_t key, const char *name,
+		   uint32_t type, const unsigned char *data, size_t len,
+		   struct hp_error *err)
+{
+	struct stored_name stored;
+	const unsigned char *nk, *old_list = NULL, *old_vk;
+	unsigned char *vk, *list, *nk_out;
+	uint32_t count, old_list_rel, data_rel = 0, vk_rel, list_rel, len32;
+	uint32_t replaced_rel = NO_CELL, replaced_index = 0;
+	size_t value_count;
+	enum hp_status status;
+
+	if (len > REGF_BIG_DATA_LIMIT)
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "value '%s': data over %u bytes is not written",
+				    name, REGF_BIG_DATA_LIMIT);
+	len32 = (uint32_t)len;
+	status = key_cell(edit, key, &nk, err);
+	if (status == HP_OK)
+		status = regfkey_value_count(&edit->view, key, &value_count,
+					     err);
+	if (status != HP_OK)
+		return status;
+	(void)value_count; /* validated: the list fits its cell */
+	count = get_le32(nk + NK_VALUE_COUNT);
+	old_list_rel = get_le32(nk + NK_VALUE_LIST);
+	/* The value this one replaces, if any, and its list entry. */
+	for (uint32_t i = 0; i < count && replaced_rel == NO_CELL; i++) {
+		char *existing = NULL;
+		uint32_t existing_type, list_len;
+		unsigned char *existing_data = NULL;
+		size_t existing_len;
+		bool allocated, same;
+
+		status = regfkey_value(&edit->view, key, i, &existing,
+				       &existing_type, &existing_data,
+				       &existing_len, err);
+		if (status != HP_OK)
+			return status;
+		same = text_name_equal(existing, name);
+		free(existing);
+		free(existing_data);
+		if (!same)
+			continue;
+		/* hivepatch never writes "db" big data, so it never releases
+		 * it either. */
+		if (existing_len > REGF_BIG_DATA_LIMIT)
+			return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+					    "value '%s' holds big data; it is not replaced",
+					    name);
+		if (!regf_cell(&edit->view, old_list_rel, &old_list, &list_len,
+			       &allocated))
+			return corrupt(err, "bad value list", key);
+		replaced_index = i;
+		replaced_rel = get_le32(old_list + 4 + 4 * i);
+	}
+
+	status = encode_name(name, &stored, err);
+	if (status != HP_OK)
+		return status;
+	/* Allocate everything first: allocation may move the new bin. */
+	if (len32 > 4)
+		status = allocate_cell(edit, 4 + len32, &data_rel, err);
+	if (status == HP_OK)
+		status = allocate_cell(edit, VK_NAME + stored.len, &vk_rel, err);
+	if (status == HP_OK)
+		status = allocate_cell(edit,
+				       4 + 4 * (count + (replaced_rel == NO_CELL)),
+				       &list_rel, err);
+	if (status != HP_OK)
+		goto out;
+
+	if (len32 > 4)
+		memcpy(edit->bins + (data_rel - edit->old_bins) + 4, data, len32);
+	vk = edit->bins + (vk_rel - edit->old_bins);
+	memcpy(vk + 4, "vk", 2);
+	vk[VK_NAME_LEN] = (unsigned char)stored.len;
+	vk[VK_NAME_LEN + 1] = (unsigned char)(stored.len >> 8);
+	if (len32 <= 4) {
+		put_le32(vk + VK_DATA_LEN, len32 | VK_DATA_INLINE);
+		memcpy(vk + VK_DATA_OFFSET, data, len32);
+	} else {
+		put_le32(vk + VK_DATA_LEN, len32);
+		put_le32(vk + VK_DATA_OFFSET, data_rel);
+	}
+	put_le32(vk + VK_TYPE, type);
+	vk[VK_FLAGS] = stored.compressed ? VK_COMP_NAME : 0;
+	memcpy(vk + VK_NAME, stored.bytes, stored.len);
+
+	list = edit->bins + (list_rel - edit->old_bins);
+	if (count > 0) {
+		uint32_t list_len;
+		bool allocated;
+
+		if (!regf_cell(&edit->view, old_list_rel, &old_list, &list_len,
+			       &allocated) || list_len < 4 + 4 * count) {
+			status = corrupt(err, "bad value list", key);
+			goto out;
+		}
+		memcpy(list + 4, old_list + 4, 4 * (size_t)count);
+	}
+	put_le32(list + 4 + 4 * (replaced_rel == NO_CELL ? count : replaced_index),
+		 vk_rel);
+
+	nk_out = writable_cell(edit, key, NK_NAME);
+	if (nk_out == NULL) {
+		status = nomem(err);
+		goto out;
+	}
+	put_le32(nk_out + NK_VALUE_COUNT, count + (replaced_rel == NO_CELL));
+	put_le32(nk_out + NK_VALUE_LIST, list_rel);
+	raise_to(nk_out + NK_MAX_VALUE_NAME, stored.units * 2);
+	raise_to(nk_out + NK_MAX_VALUE_DATA, len32);
+
+	/* Release what the key no longer refers to. */
+	if (count > 0)
+		status = release_cell(edit, old_list_rel, err);
+	if (status == HP_OK && replaced_rel != NO_CELL) {
+		const unsigned char *cell;
+		uint32_t cell_len;
+		bool allocated;
+
+		if (!regf_cell(&edit->view, replaced_rel, &cell, &cell_len,
+			       &allocated) || cell_len < VK_NAME) {
+			status = corrupt(err, "bad value cell", replaced_rel);
+			goto out;
+		}
+		old_vk = cell;
+		if (!(get_le32(old_vk + VK_DATA_LEN) & VK_DATA_INLINE) &&
+		    get_le32(old_vk + VK_DATA_LEN) > 0)
+			status = release_cell(edit,
+					      get_le32(old_vk + VK_DATA_OFFSET),
+					      err);
+		if (status == HP_OK)
+			status = release_cell(edit, replaced_rel, err);
+	}
+out:
+	free(stored.bytes);
+	return status;
+}
+
+/* The lh hash Windows keeps beside each subkey: 37 * H + each upper-cased
+ * UTF-16 unit. */
+static uint32_t
+lh_hash(const char *name)
+{
+	uint32_t hash = 0;
+
+	while (*name != '\0') {
+		uint32_t c = text_fold_upper(text_next_code_point(&name));
+
+		if (c >= 0x10000) {
+			uint32_t v = c - 0x10000;
+
+			hash = 37 * hash + (0xD800 | (v >> 10));
+			hash = 37 * hash + (0xDC00 | (v & 0x3FF));
+		} else {
+			hash = 37 * hash + c;
+		}
+	}
+	return hash;
+}
+
+/* The lf hint: the first four characters of the name (Latin-1 bytes). */
+static uint32_t
+lf_hint(const char *name)
+{
+	unsigned char hint[4] = { 0, 0, 0, 0 };
+
+	for (int i = 0; i < 4 && *name != '\0'; i++) {
+		uint32_t c = text_next_code_point(&name);
+
+		hint[i] = (unsigned char)(c <= 0xFF ? c : '?');
+	}
+	return get_le32(hint);
+}
+
+enum hp_status
+regfedit_add_key(struct regf_edit *edit, uint32_t parent, const char *name,
+		 uint32_t *child_ret, struct hp_error *err)
+{
+	struct stored_name stored;
+	const unsigned char *nk, *old_list = NULL;
+	unsigned char *child, *list, *nk_out, *sk;
+	uint32_t count, old_list_rel, child_rel, list_rel, old_list_len = 0;
+	uint32_t *children = NULL, position = 0, step = 8;
+	size_t child_count = 0;
+	char kind[2] = { 'l', 'h' };
+	bool allocated;
+	enum hp_status status;
+
+	*child_ret = 0;
+	status = key_cell(edit, parent, &nk, err);
+	if (status == HP_OK)
+		status = regfkey_children(&edit->view, parent, &children,
+					  &child_count, err);
+	if (status != HP_OK)
+		return status;
+	count = (uint32_t)child_count;
+	old_list_rel = get_le32(nk + NK_SUBKEY_LIST);
+	if (count > 0) {
+		if (!regf_cell(&edit->view, old_list_rel, &old_list,
+			       &old_list_len, &allocated) || old_list_len < 8) {
+			free(children);
+			return corrupt(err, "bad subkey list", parent);
+		}
+		kind[0] = (char)old_list[4];
+		kind[1] = (char)old_list[5];
+		if (memcmp(kind, "ri", 2) == 0) {
+			free(children);
+			return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+					    "cannot add subkey '%s': its parent has an index root (over about 1000 subkeys)",
+					    name);
+		}
+		if (memcmp(kind, "li", 2) == 0)
+			step = 4;
+	}
+	/* Subkey lists are sorted by upper-cased name. */
+	for (position = 0; position < count; position++) {
+		char *existing;
+		int order;
+
+		status = regfkey_name(&edit->view, children[position],
+				      &existing, err);
+		if (status != HP_OK) {
+			free(children);
+			return status;
+		}
+		order = text_name_compare(existing, name);
+		free(existing);
+		if (order == 0) {
+			free(children);
+			return hp_error_set(err, HP_ERR_CORRUPT, 0,
+					    "subkey '%s' exists already", name);
+		}
+		if (order > 0)
+			break;
+	}
+	free(children);
+
+	status = encode_name(name, &stored, err);
+	if (status != HP_OK)
+		return status;
+	status = allocate_cell(edit, NK_NAME + stored.len, &child_rel, err);
+	if (status == HP_OK)
+		status = allocate_cell(edit, 8 + step * (count + 1), &list_rel,
+				       err);
+	if (status != HP_OK)
+		goto out;
+
+	/* Re-read the parent: a key made in this edit lives in the new bin,
+	 * which the allocations may have moved. */
+	status = key_cell(edit, parent, &nk, err);
+	if (status != HP_OK)
+		goto out;
+	child = edit->bins + (child_rel - edit->old_bins);
+	memcpy(child + 4, "nk", 2);
+	child[NK_FLAGS] = stored.compressed ? NK_COMP_NAME : 0;
+	memcpy(child + NK_TIMESTAMP, nk + NK_TIMESTAMP, 8);
+	put_le32(child + NK_PARENT, parent);
+	put_le32(child + NK_SUBKEY_LIST, NO_CELL);
+	put_le32(child + NK_VOLATILE_LIST, NO_CELL);
+	put_le32(child + NK_VALUE_LIST, NO_CELL);
+	memcpy(child + NK_SECURITY, nk + NK_SECURITY, 4);
+	put_le32(child + NK_CLASS, NO_CELL);
+	child[NK_NAME_LEN] = (unsigned char)stored.len;
+	child[NK_NAME_LEN + 1] = (unsigned char)(stored.len >> 8);
+	memcpy(child + NK_NAME, stored.bytes, stored.len);
+
+	list = edit->bins + (list_rel - edit->old_bins);
+	memcpy(list + 4, kind, 2);
+	list[6] = (unsigned char)(count + 1);
+	list[7] = (unsigned char)((count + 1) >> 8);
+	if (count > 0) {
+		if (!regf_cell(&edit->view, old_list_rel, &old_list,
+			       &old_list_len, &allocated) ||
+		    old_list_len < 8 + step * count) {
+			status = corrupt(err, "bad subkey list", parent);
+			goto out;
+		}
+		memcpy(list + 8, old_list + 8, step * (size_t)position);
+		memcpy(list + 8 + step * (position + 1),
+		       old_list + 8 + step * position,
+		       step * (size_t)(count - position));
+	}
+	put_le32(list + 8 + step * position, child_rel);
+	if (step == 8)
+		put_le32(list + 8 + step * position + 4,
+			 kind[1] == 'h' ? lh_hash(name) : lf_hint(name));
+
+	/* The new key shares its parent's security descriptor. */
+	sk = writable_cell(edit, get_le32(nk + NK_SECURITY), SK_REFCOUNT + 4);
+	if (sk == NULL || memcmp(sk + 4, "sk", 2) != 0) {
+		status = corrupt(err, "bad security cell", parent);
+		goto out;
+	}
+	put_le32(sk + SK_REFCOUNT, get_le32(sk + SK_REFCOUNT) + 1);
+
+	nk_out = writable_cell(edit, parent, NK_NAME);
+	if (nk_out == NULL) {
+		status = nomem(err);
+		goto out;
+	}
+	put_le32(nk_out + NK_SUBKEY_COUNT, count + 1);
+	put_le32(nk_out + NK_SUBKEY_LIST, list_rel);
+	if (get_le16(nk_out + NK_MAX_SUBKEY_NAME) < stored.units * 2) {
+		nk_out[NK_MAX_SUBKEY_NAME] = (unsigned char)(stored.units * 2);
+		nk_out[NK_MAX_SUBKEY_NAME + 1] =
+			(unsigned char)((stored.units * 2) >> 8);
+	}
+	if (count > 0)
+		status = release_cell(edit, old_list_rel, err);
+	if (status == HP_OK)
+		*child_ret = child_rel;
+out:
+	free(stored.bytes);
+	return status;
+}
+
+static bool
+pwrite_all(int fd, const unsigned char *buf, size_t len, off_t offset)
+{
+	while (len > 0) {
+		ssize_t n = pwrite(fd, buf, len, offset);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		buf += n;
+		len -= (size_t)n;
+		offset += n;
+	}
+	return true;
+}
+
+enum hp_status
+regfedit_write(const struct regf_edit *edit, int fd, const char *name,
+	       struct hp_error *err)
+{
+	unsigned char field[4];
+	unsigned char *bin = NULL;
+	uint32_t bin_size = 0;
+	enum hp_status status = HP_OK;
+
+	if (!pwrite_all(fd, edit->data, edit->size, 0))
+		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", name);
+	for (size_t i = 0; i < edit->patch_count; i++)
+		if (!pwrite_all(fd, edit->patches[i].bytes,
+				edit->patches[i].len,
+				(off_t)REGF_BASE_BLOCK_SIZE + edit->patches[i].rel))
+			return hp_error_set(err, HP_ERR_WRITE, errno, "%s", name);
+	if (edit->bins_used == 0)
+		return HP_OK;
+	bin_size = (edit->bins_used + HBIN_SIZE - 1) / HBIN_SIZE * HBIN_SIZE;
+	bin = calloc(1, bin_size);
+	if (bin == NULL)
+		return nomem(err);
+	memcpy(bin, edit->bins, edit->bins_used);
+	memcpy(bin, "hbin", 4);
+	put_le32(bin + 4, edit->old_bins);
+	put_le32(bin + 8, bin_size);
+	/* The rest of the bin is one free cell. */
+	if (bin_size > edit->bins_used)
+		put_le32(bin + edit->bins_used, bin_size - edit->bins_used);
+	put_le32(field, edit->old_bins + bin_size);
+	if (!pwrite_all(fd, bin, bin_size,
+			(off_t)REGF_BASE_BLOCK_SIZE + edit->old_bins) ||
+	    !pwrite_all(fd, field, 4, REGF_OFF_BINS_SIZE))
+		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", name);
+	free(bin);
+	return status;
+}
