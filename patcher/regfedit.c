@@ -447,10 +447,8 @@ out:
 	return status;
 }
 
-/* The lh hash Windows keeps beside each subkey: 37 * H + each upper-cased
- * UTF-16 unit. */
-static uint32_t
-lh_hash(const char *name)
+uint32_t
+regfedit_lh_hash(const char *name)
 {
 	uint32_t hash = 0;
 
@@ -594,7 +592,7 @@ regfedit_add_key(struct regf_edit *edit, uint32_t parent, const char *name,
 	put_le32(list + 8 + step * position, child_rel);
 	if (step == 8)
 		put_le32(list + 8 + step * position + 4,
-			 kind[1] == 'h' ? lh_hash(name) : lf_hint(name));
+			 kind[1] == 'h' ? regfedit_lh_hash(name) : lf_hint(name));
 
 	/* The new key shares its parent's security descriptor. */
 	sk = writable_cell(edit, get_le32(nk + NK_SECURITY), SK_REFCOUNT + 4);

@@ -42,6 +42,10 @@ enum hp_status regfedit_add_key(struct regf_edit *edit, uint32_t parent,
 				const char *name, uint32_t *child_ret,
 				struct hp_error *err);
 
+/* The hash Windows keeps beside each subkey in an lh list: H = 37 * H +
+ * each upper-cased UTF-16 unit of NAME (UTF-8). */
+uint32_t regfedit_lh_hash(const char *name);
+
 /* Write the edited hive to FD (an empty file): the original bytes, the
  * patched cells, the new bin, and the base block's new bins size.  The
  * caller seals the base block afterwards. */
