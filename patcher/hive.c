@@ -15,8 +15,9 @@
 #include "regfkey.h"
 #include "text.h"
 
-/* A hive is read and written by hivex (handle), or read from memory by
- * regfkey through VIEW: the image itself, or an edit of it (regfedit). */
+/* A hive is read by hivex (handle; it can also write, which the tests
+ * use), or read from memory by regfkey through VIEW: the image itself, or
+ * an edit of it (regfedit), which hive_commit then writes. */
 struct hive {
 	hive_h *handle;
 	struct regf_image image;

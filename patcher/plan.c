@@ -149,9 +149,11 @@ plan_value(struct hive *hive, hive_key node, const struct recipe_op *op,
 	if (change->action == PLAN_NONE)
 		return HP_OK;
 
-	/* hivex rewrites every value of the key it edits, and writes data
-	 * over 16344 bytes as one cell where Windows expects "db" big data:
-	 * such a key would come out in a layout Windows does not use. */
+	/* Data over 16344 bytes is stored as "db" big data.  hivex would
+	 * rewrite it as one oversized cell Windows does not expect; hivepatch's
+	 * own writer leaves it alone (tests/test_regfedit.c), but neither
+	 * writes big data, and a key holding some is refused until one
+	 * does. */
 	size_t largest;
 
 	status = hive_key_largest_value(hive, node, &largest, err);
@@ -159,7 +161,7 @@ plan_value(struct hive *hive, hive_key node, const struct recipe_op *op,
 		return status;
 	if (largest > REGF_BIG_DATA_LIMIT)
 		return hp_error_set(err, HP_ERR_BIG_VALUE, 0,
-				    "%s: key %s holds a value of %zu bytes; editing it would rewrite that value in a layout Windows does not use",
+				    "%s: key %s holds a value of %zu bytes (big data), and keys holding big data are not edited; nothing was written",
 				    hive_path(hive), change->key, largest);
 	return HP_OK;
 }

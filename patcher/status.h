@@ -21,7 +21,7 @@ enum hp_status {
 	HP_ERR_DIRTY = 8,          /* the hive needs its logs replayed */
 	HP_ERR_NO_SELECT = 9,      /* no usable SYSTEM\Select */
 	HP_ERR_NOT_APPLICABLE = 10,/* the recipe is not for this system */
-	HP_ERR_BIG_VALUE = 11,     /* a key holds a value hivex would rewrite badly */
+	HP_ERR_BIG_VALUE = 11,     /* a key holds big data (> 16344 bytes) */
 	HP_ERR_UNSAFE_PATH = 12,   /* a path leaves the image or is a symlink */
 	HP_ERR_CHANGED = 13,       /* the target changed while we worked */
 	HP_ERR_WRITE = 14,         /* writing failed; the original is intact */
