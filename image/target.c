@@ -39,6 +39,7 @@ target_release(struct target *target)
 	free(target->software);
 	for (size_t i = 0; i < target->log_count; i++)
 		free(target->logs[i]);
+	free(target->hibernation_file);
 	memset(target, 0, sizeof *target);
 }
 
@@ -205,11 +206,49 @@ find_logs(const char *root, const char *hive, struct target *target,
 		free(name);
 		if (status != HP_OK)
 			break;
-		if (log != NULL)
+		if (log != NULL) {
+			if (i == 0)
+				target->log1 = log;
+			else if (i == 1)
+				target->log2 = log;
 			target->logs[target->log_count++] = log;
+		}
 	}
 	free(dir);
 	return status;
+}
+
+/* hiberfil.sys at the root whose first four bytes are "hibr" in any case
+ * (Windows writes HIBR, hibr, and "wake" or zeros once it has resumed). */
+static enum hp_status
+find_hibernation(const char *root, struct target *target,
+		 struct hp_error *err)
+{
+	unsigned char magic[4];
+	char *path = NULL;
+	enum hp_status status;
+	ssize_t n = 0;
+	int fd;
+
+	status = find_inside(root, root, "hiberfil.sys", &path, err);
+	if (status == HP_ERR_UNSAFE_PATH) {
+		/* A link out of the image is not this image's hibernation. */
+		hp_error_clear(err);
+		return HP_OK;
+	}
+	if (status != HP_OK || path == NULL)
+		return status;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd != -1) {
+		n = read(fd, magic, sizeof magic);
+		close(fd);
+	}
+	if (n == 4 && (magic[0] | 0x20) == 'h' && (magic[1] | 0x20) == 'i' &&
+	    (magic[2] | 0x20) == 'b' && (magic[3] | 0x20) == 'r')
+		target->hibernation_file = path;
+	else
+		free(path);
+	return HP_OK;
 }
 
 static enum hp_status
@@ -298,6 +337,8 @@ open_directory(const char *path, struct target *target, struct hp_error *err)
 	}
 	if (status == HP_OK)
 		status = find_logs(root, target->system, target, err);
+	if (status == HP_OK)
+		status = find_hibernation(root, target, err);
 out:
 	free(next);
 	free(dir);

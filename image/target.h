@@ -26,6 +26,10 @@ struct target {
 	char *software;      /* the SOFTWARE hive, NULL when absent */
 	char *logs[TARGET_MAX_LOGS]; /* SYSTEM.LOG1, .LOG2, .LOG if present */
 	size_t log_count;
+	char *log1, *log2;   /* the two new-style logs among logs[], or NULL */
+	/* A directory whose root holds a hiberfil.sys beginning with "hibr"
+	 * (any case): a hibernated Windows that will resume over any edit. */
+	char *hibernation_file;
 };
 
 /* Find the hives of PATH.  Not there: HP_ERR_NOT_FOUND; a file that is not

@@ -36,6 +36,7 @@ usage(FILE *out)
 	fputs("usage: hivepatch apply   [options] TARGET         set what the recipe asks\n"
 	      "       hivepatch verify  [options] TARGET         exit 0 when compliant, 1 when not\n"
 	      "       hivepatch show    [options] TARGET [KEY]   print a key's values and subkeys\n"
+	      "       hivepatch recover [options] TARGET         replay a dirty hive's logs, write it clean\n"
 	      "       hivepatch recipes                          list the built-in recipes\n"
 	      "\n"
 	      "TARGET is a hive file or a directory holding a Windows tree (the hive is\n"
@@ -52,6 +53,13 @@ usage(FILE *out)
 	      "      --backup PATH        copy the original hive to PATH before replacing it\n"
 	      "      --golden HIVE        verify: also compare with a golden hive\n"
 	      "      --golden-scope SCOPE recipe (the keys the recipe touches, default) or all\n"
+	      "      --no-replay          refuse a dirty hive instead of recovering it from\n"
+	      "                           its logs (SYSTEM.LOG1/LOG2) as Windows would\n"
+	      "      --discard-logs       a dirty hive without a usable log: take it as it\n"
+	      "                           is (what only the logs held is lost)\n"
+	      "      --truncate-logs      empty the logs after a verified, synced commit\n"
+	      "      --ignore-hibernation edit a hibernated image anyway\n"
+	      "  -o, --output PATH        recover: write the clean hive to PATH\n"
 	      "      --json               print one JSON document on stdout\n"
 	      "  -q, --quiet              print errors only\n"
 	      "  -v, --verbose            print more detail\n"
@@ -150,6 +158,52 @@ json_value(struct json *json, const char *key, uint32_t type,
 	json_object_end(json);
 }
 
+static const char *
+format_version(uint32_t minor)
+{
+	switch (minor) {
+	case 3: return "1.3";
+	case 4: return "1.4";
+	case 5: return "1.5";
+	case 6: return "1.6";
+	default: return "other";
+	}
+}
+
+/* The hive's base block and what the logs did to it. */
+static void
+json_hive_state(struct json *json, const struct patch_report *r)
+{
+	const struct hivefile *f = &r->file;
+
+	if (!f->have_header)
+		return;
+	json_object_begin(json, "hive_header");
+	json_uint(json, "sequence1", f->header.seq1);
+	json_uint(json, "sequence2", f->header.seq2);
+	json_string(json, "version", format_version(f->header.minor));
+	json_bool(json, "dirty", f->dirty);
+	json_object_end(json);
+	json_object_begin(json, "replay");
+	json_string(json, "state", !f->dirty ? "clean"
+			      : f->recovered ? "recovered"
+			      : f->discarded ? "discarded" : "refused");
+	if (f->recovered) {
+		json_string(json, "format", f->log.format == 6 ? "new" : "old");
+		json_uint(json, "entries", f->log.entries);
+		json_uint(json, "first_sequence", f->log.first_seq);
+		json_uint(json, "last_sequence", f->log.last_seq);
+		json_bool(json, "log1", f->log.used[0]);
+		json_bool(json, "log2", f->log.used[1]);
+		json_bool(json, "base_block_rebuilt", f->log.base_rebuilt);
+		json_string(json, "detail", f->log.detail);
+	}
+	if (f->have_log_seq)
+		json_uint(json, "log_max_sequence", f->log_max_seq);
+	json_bool(json, "logs_truncated", r->logs_truncated);
+	json_object_end(json);
+}
+
 static void
 json_report(struct json *json, const struct cli *cli,
 	    const struct patch_report *r, enum hp_status status,
@@ -161,15 +215,8 @@ json_report(struct json *json, const struct cli *cli,
 	json_string(json, "target", cli->target);
 	json_string(json, "kind", r->have_target ? target_kind_name(t->kind) : NULL);
 	json_string(json, "hive", r->have_target ? (t->system_inside != NULL ? t->system_inside : t->system) : NULL);
-	json_string(json, "recipe", cli->options.recipe->name);
-	if (r->have_header) {
-		json_object_begin(json, "hive_header");
-		json_uint(json, "sequence1", r->header.seq1);
-		json_uint(json, "sequence2", r->header.seq2);
-		json_string(json, "version", r->header.minor == 3 ? "1.3" : r->header.minor == 4 ? "1.4" : r->header.minor == 5 ? "1.5" : r->header.minor == 6 ? "1.6" : "other");
-		json_bool(json, "dirty", regf_header_dirty(&r->header));
-		json_object_end(json);
-	}
+	json_string(json, "recipe", strcmp(cli->command, "recover") == 0 ? NULL : cli->options.recipe->name);
+	json_hive_state(json, r);
 	if (r->os.have_software) {
 		json_object_begin(json, "os");
 		json_string(json, "product", r->os.product_name);
@@ -236,12 +283,11 @@ json_report(struct json *json, const struct cli *cli,
 		json_array_end(json);
 		json_object_end(json);
 	}
-	if (r->result == PATCH_RESULT_PATCHED) {
+	if (r->result == PATCH_RESULT_PATCHED ||
+	    (r->result == PATCH_RESULT_RECOVERED && !cli->options.dry_run)) {
 		json_string(json, "write_method", r->write_method);
 		json_uint(json, "sequence_written", r->seq_after);
 	}
-	if (r->have_log_seq)
-		json_uint(json, "log_max_sequence", r->log_max_seq);
 	json_array_begin(json, "warnings");
 	for (size_t i = 0; i < r->warning_count; i++)
 		json_string(json, NULL, r->warnings[i]);
@@ -286,6 +332,20 @@ print_change(const struct plan_change *c)
 }
 
 static void
+print_hive_state(const struct patch_report *r)
+{
+	const struct hivefile *f = &r->file;
+
+	if (!f->dirty)
+		return;
+	if (f->recovered)
+		printf("hive: dirty, recovered from its logs as Windows would at boot: %s\n",
+		       f->log.detail);
+	else if (f->discarded)
+		puts("hive: dirty, no usable log: taken as it is (--discard-logs)");
+}
+
+static void
 text_report(const struct cli *cli, const struct patch_report *r)
 {
 	const struct target *t = &r->target;
@@ -296,6 +356,7 @@ text_report(const struct cli *cli, const struct patch_report *r)
 	if (t->system_inside != NULL)
 		printf(", hive %s", t->system_inside);
 	puts(")");
+	print_hive_state(r);
 	if (r->os.have_software)
 		printf("windows: %s (version %s, build %s, %s, %s)\n",
 		       r->os.product_name ? r->os.product_name : "unknown",
@@ -313,9 +374,11 @@ text_report(const struct cli *cli, const struct patch_report *r)
 			printf(" %s", r->sets.names[i]);
 		putchar('\n');
 	}
-	printf("recipe %s:\n", cli->options.recipe->name);
-	for (size_t i = 0; i < r->plan.count; i++)
-		print_change(&r->plan.changes[i]);
+	if (strcmp(cli->command, "recover") != 0) {
+		printf("recipe %s:\n", cli->options.recipe->name);
+		for (size_t i = 0; i < r->plan.count; i++)
+			print_change(&r->plan.changes[i]);
+	}
 	if (r->golden_compared) {
 		printf("golden %s (%s): %zu difference%s\n", cli->options.golden,
 		       cli->options.golden_all ? "whole hive" : "recipe keys",
@@ -324,13 +387,14 @@ text_report(const struct cli *cli, const struct patch_report *r)
 			printf("  %s: %s\n", r->golden.diffs[i].key,
 			       r->golden.diffs[i].what);
 	}
-	if (cli->verbosity > 0 && r->have_header)
+	if (cli->verbosity > 0 && r->file.have_header)
 		printf("hive sequence numbers: %u/%u%s\n",
-		       (unsigned)r->header.seq1, (unsigned)r->header.seq2,
-		       r->have_log_seq ? "" : " (no logs)");
-	if (cli->verbosity > 0 && r->have_log_seq)
+		       (unsigned)r->file.header.seq1,
+		       (unsigned)r->file.header.seq2,
+		       r->file.have_log_seq ? "" : " (no logs)");
+	if (cli->verbosity > 0 && r->file.have_log_seq)
 		printf("latest log sequence number: %u\n",
-		       (unsigned)r->log_max_seq);
+		       (unsigned)r->file.log_max_seq);
 	switch (r->result) {
 	case PATCH_RESULT_PATCHED:
 		printf("result: patched (%zu change%s written, sequence number %u",
@@ -352,6 +416,19 @@ text_report(const struct cli *cli, const struct patch_report *r)
 		break;
 	case PATCH_RESULT_NOT_COMPLIANT:
 		puts("result: not compliant");
+		break;
+	case PATCH_RESULT_CLEAN:
+		printf("result: clean, nothing to replay%s\n",
+		       cli->options.output != NULL ? " (copied as it is)" : "");
+		break;
+	case PATCH_RESULT_RECOVERED:
+		if (cli->options.dry_run)
+			puts("result: would recover (dry run, nothing written)");
+		else
+			printf("result: recovered, written clean to %s (sequence number %u)\n",
+			       cli->options.output != NULL ? cli->options.output
+							   : r->target.system,
+			       (unsigned)r->seq_after);
 		break;
 	case PATCH_RESULT_ERROR:
 		break;
@@ -389,6 +466,8 @@ run_patch(struct cli *cli)
 	hp_error_clear(&err);
 	if (strcmp(cli->command, "apply") == 0)
 		status = patch_apply(cli->target, &cli->options, &report, &err);
+	else if (strcmp(cli->command, "recover") == 0)
+		status = patch_recover(cli->target, &cli->options, &report, &err);
 	else
 		status = patch_verify(cli->target, &cli->options, &report, &err);
 	code = exit_code_for(status, &report);
@@ -539,6 +618,10 @@ enum long_only {
 	OPT_GOLDEN_SCOPE,
 	OPT_JSON,
 	OPT_VERSION,
+	OPT_NO_REPLAY,
+	OPT_DISCARD_LOGS,
+	OPT_TRUNCATE_LOGS,
+	OPT_IGNORE_HIBERNATION,
 };
 
 static const struct option long_options[] = {
@@ -550,6 +633,11 @@ static const struct option long_options[] = {
 	{ "golden", required_argument, NULL, OPT_GOLDEN },
 	{ "golden-scope", required_argument, NULL, OPT_GOLDEN_SCOPE },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "no-replay", no_argument, NULL, OPT_NO_REPLAY },
+	{ "discard-logs", no_argument, NULL, OPT_DISCARD_LOGS },
+	{ "truncate-logs", no_argument, NULL, OPT_TRUNCATE_LOGS },
+	{ "ignore-hibernation", no_argument, NULL, OPT_IGNORE_HIBERNATION },
+	{ "output", required_argument, NULL, 'o' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -567,6 +655,7 @@ static const struct command commands[] = {
 	{ "apply", run_patch, 1, 1 },
 	{ "verify", run_patch, 1, 1 },
 	{ "show", run_show, 1, 2 },
+	{ "recover", run_patch, 1, 1 },
 	{ "recipes", run_recipes, 0, 0 },
 };
 
@@ -576,11 +665,12 @@ main(int argc, char **argv)
 	struct cli cli = { 0 };
 	const struct command *command = NULL;
 	struct hp_error err;
+	bool no_replay = false, discard_logs = false;
 	int c, args;
 
 	cli.options.recipe = recipe_builtin(0);
 	cli.options.control_set.mode = CONTROLSET_DEFAULT;
-	while ((c = getopt_long(argc, argv, "r:nqvh", long_options, NULL)) !=
+	while ((c = getopt_long(argc, argv, "r:no:qvh", long_options, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'r':
@@ -617,6 +707,21 @@ main(int argc, char **argv)
 			break;
 		case OPT_JSON:
 			cli.json = true;
+			break;
+		case OPT_NO_REPLAY:
+			no_replay = true;
+			break;
+		case OPT_DISCARD_LOGS:
+			discard_logs = true;
+			break;
+		case OPT_TRUNCATE_LOGS:
+			cli.options.truncate_logs = true;
+			break;
+		case OPT_IGNORE_HIBERNATION:
+			cli.options.ignore_hibernation = true;
+			break;
+		case 'o':
+			cli.options.output = optarg;
 			break;
 		case 'q':
 			cli.verbosity = -1;
@@ -657,5 +762,17 @@ main(int argc, char **argv)
 		return usage_error("%s", "--golden goes with verify");
 	if (cli.options.backup != NULL && strcmp(cli.command, "apply") != 0)
 		return usage_error("%s", "--backup goes with apply");
+	if (cli.options.output != NULL && strcmp(cli.command, "recover") != 0)
+		return usage_error("%s", "--output goes with recover");
+	if (cli.options.truncate_logs && strcmp(cli.command, "apply") != 0 &&
+	    strcmp(cli.command, "recover") != 0)
+		return usage_error("%s", "--truncate-logs goes with apply or recover");
+	if (no_replay && discard_logs)
+		return usage_error("%s", "--no-replay and --discard-logs contradict each other");
+	if (no_replay && strcmp(cli.command, "recover") == 0)
+		return usage_error("%s", "recover replays logs: --no-replay makes no sense with it");
+	cli.options.replay = no_replay ? HIVEFILE_NO_REPLAY
+			     : discard_logs ? HIVEFILE_DISCARD_LOGS
+					    : HIVEFILE_REPLAY;
 	return command->run(&cli);
 }

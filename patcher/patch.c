@@ -19,9 +19,6 @@
 #include "safewrite.h"
 #include "text.h"
 
-/* Logs are read whole to scan them; a real one is a few MB. */
-#define LOG_MAX_SIZE (512u * 1024 * 1024)
-
 const char *
 patch_result_name(enum patch_result result)
 {
@@ -32,6 +29,8 @@ patch_result_name(enum patch_result result)
 	case PATCH_RESULT_WOULD_PATCH: return "would patch";
 	case PATCH_RESULT_COMPLIANT: return "compliant";
 	case PATCH_RESULT_NOT_COMPLIANT: return "not compliant";
+	case PATCH_RESULT_CLEAN: return "clean";
+	case PATCH_RESULT_RECOVERED: return "recovered";
 	}
 	return "error";
 }
@@ -42,6 +41,7 @@ patch_report_release(struct patch_report *report)
 	if (report == NULL)
 		return;
 	target_release(&report->target);
+	hivefile_close(&report->file);
 	osinfo_release(&report->os);
 	controlset_release(&report->sets);
 	plan_release(&report->plan);
@@ -77,89 +77,6 @@ warn(struct patch_report *report, const char *format, ...)
 		report->warning_count++;
 }
 
-/* Read the first 4096 bytes of PATH and refuse a dirty hive. */
-static enum hp_status
-check_base_block(const char *path, struct patch_report *report,
-		 struct hp_error *err)
-{
-	unsigned char block[REGF_BASE_BLOCK_SIZE];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct regf_header *h = &report->header;
-
-	if (fd == -1)
-		return hp_error_set(err, HP_ERR_IO, errno, "%s", path);
-	n = read(fd, block, sizeof block);
-	close(fd);
-	if (n != (ssize_t)sizeof block || !regf_header_read(block, sizeof block, h))
-		return hp_error_set(err, HP_ERR_CORRUPT, 0,
-				    "%s: the hive is truncated (no complete base block)",
-				    path);
-	report->have_header = true;
-	if (h->file_type != REGF_TYPE_PRIMARY)
-		return hp_error_set(err, HP_ERR_NOT_HIVE, 0,
-				    "%s: this is a transaction log (file type %u), not a hive",
-				    path, (unsigned)h->file_type);
-	if (h->major != 1)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: hive format %u.%u is not supported",
-				    path, (unsigned)h->major, (unsigned)h->minor);
-	if (!regf_checksum_valid(h))
-		return hp_error_set(err, HP_ERR_DIRTY, 0,
-				    "%s: the hive is dirty (base block checksum 0x%08x, expected 0x%08x): Windows would rebuild it from its logs at boot, and replaying logs is not supported yet; nothing was written",
-				    path, (unsigned)h->checksum_stored,
-				    (unsigned)regf_checksum_windows(h->checksum_xor));
-	if (h->seq1 != h->seq2)
-		return hp_error_set(err, HP_ERR_DIRTY, 0,
-				    "%s: the hive is dirty (sequence numbers %u and %u differ): Windows would replay its logs over any edit at boot, and replaying logs is not supported yet; nothing was written",
-				    path, (unsigned)h->seq1, (unsigned)h->seq2);
-	return HP_OK;
-}
-
-/* Scan every log for the latest sequence number. */
-static enum hp_status
-scan_logs(struct patch_report *report, struct hp_error *err)
-{
-	for (size_t i = 0; i < report->target.log_count; i++) {
-		const char *path = report->target.logs[i];
-		struct regf_log_scan scan;
-		struct stat st;
-		unsigned char *data = MAP_FAILED;
-		/* O_NONBLOCK: a FIFO named like a log must not hang the
-		 * open; it has size 0 and is skipped below. */
-		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-
-		if (fd == -1 || fstat(fd, &st) == -1) {
-			enum hp_status status = hp_error_set(err, HP_ERR_IO,
-							     errno, "%s", path);
-			if (fd != -1)
-				close(fd);
-			return status;
-		}
-		if (st.st_size == 0 || (uintmax_t)st.st_size > LOG_MAX_SIZE) {
-			close(fd);
-			if (st.st_size != 0)
-				warn(report, "%s: log larger than %u MiB not scanned",
-				     path, LOG_MAX_SIZE >> 20);
-			continue;
-		}
-		data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE,
-			    fd, 0);
-		close(fd);
-		if (data == MAP_FAILED)
-			return hp_error_set(err, HP_ERR_IO, errno, "%s", path);
-		regf_log_scan(data, (size_t)st.st_size, &scan);
-		munmap(data, (size_t)st.st_size);
-		if (!scan.has_seq)
-			continue;
-		if (!report->have_log_seq ||
-		    regf_seq_after(scan.max_seq, report->log_max_seq))
-			report->log_max_seq = scan.max_seq;
-		report->have_log_seq = true;
-	}
-	return HP_OK;
-}
-
 /* Learn what Windows the image holds; a broken SOFTWARE hive is only a
  * warning, since the SYSTEM hive is what gets patched. */
 static void
@@ -178,10 +95,58 @@ read_os_info(struct patch_report *report)
 	hive_close(software);
 }
 
+/* A hibernated image resumes over any offline edit. */
+static enum hp_status
+check_hibernation(const struct patch_options *options, bool writing,
+		  struct patch_report *report, struct hp_error *err)
+{
+	const char *file = report->target.hibernation_file;
+
+	if (file == NULL)
+		return HP_OK;
+	if (!writing || options->ignore_hibernation) {
+		warn(report,
+		     "%s: the image is hibernated; Windows resumes its memory at boot and offline edits are lost%s",
+		     file, writing ? " (--ignore-hibernation)" : "");
+		return HP_OK;
+	}
+	return hp_error_set(err, HP_ERR_DIRTY, 0,
+			    "%s: the image is hibernated: Windows would resume its memory at boot over any edit; boot and shut it down fully, or --ignore-hibernation; nothing was written",
+			    file);
+}
+
+/* Find the target's SYSTEM hive and read it as Windows will see it. */
+static enum hp_status
+open_hive_file(const char *target_path, const struct patch_options *options,
+	       bool writing, struct patch_report *report,
+	       struct hp_error *err)
+{
+	const char *logs[2];
+	enum hp_status status;
+
+	status = target_open(target_path, &report->target, err);
+	if (status != HP_OK)
+		return status;
+	report->have_target = true;
+	status = check_hibernation(options, writing, report, err);
+	if (status != HP_OK)
+		return status;
+	logs[0] = report->target.log1;
+	logs[1] = report->target.log2;
+	status = hivefile_open(report->target.system, logs,
+			       report->target.logs, report->target.log_count,
+			       options->replay, &report->file, err);
+	if (status == HP_OK && report->file.discarded)
+		warn(report,
+		     "%s: the hive is dirty and no log is usable; taking it as it is (--discard-logs): whatever only the logs held is LOST",
+		     report->target.system);
+	return status;
+}
+
 /* Open SYSTEM, resolve the control sets and decide applicability. */
 static enum hp_status
 open_system(const char *target_path, const struct patch_options *options,
-	    bool writable, bool need_sets, struct patch_report *report,
+	    bool writing, bool need_sets, struct patch_report *report,
 	    struct hive **hive_ret, struct hp_error *err)
 {
 	struct controlset_choice default_choice = { CONTROLSET_DEFAULT, 0 };
@@ -189,15 +154,14 @@ open_system(const char *target_path, const struct patch_options *options,
 	enum hp_status status;
 
 	*hive_ret = NULL;
-	status = target_open(target_path, &report->target, err);
-	if (status != HP_OK)
-		return status;
-	report->have_target = true;
-	status = check_base_block(report->target.system, report, err);
+	status = open_hive_file(target_path, options, writing, report, err);
 	if (status != HP_OK)
 		return status;
 	read_os_info(report);
-	status = hive_open(report->target.system, writable, hive_ret, err);
+	/* hivex opens, validates and reads; a recovered hive from a copy. */
+	status = hive_open(report->file.hivex_path != NULL ? report->file.hivex_path
+							 : report->target.system,
+			   false, hive_ret, err);
 	if (status != HP_OK)
 		return status;
 	status = controlset_resolve(*hive_ret, &options->control_set,
@@ -235,18 +199,6 @@ open_system(const char *target_path, const struct patch_options *options,
 						    report->applicability_reason,
 						    sizeof report->applicability_reason);
 	return HP_OK;
-}
-
-/* The sequence number to seal the new hive with: above the old one and
- * above every number in the logs, so a stale log can never win. */
-static uint32_t
-sealing_seq(const struct patch_report *report)
-{
-	uint32_t seq = report->header.seq1 + 1;
-
-	if (report->have_log_seq && !regf_seq_after(seq, report->log_max_seq))
-		seq = report->log_max_seq + 1;
-	return seq;
 }
 
 static enum hp_status
@@ -313,8 +265,8 @@ unmap_file(struct mapped_file *map)
  * key (read with hivepatch's own reader, so the check does not share
  * hivex's view of the file), and nothing else in the file changed. */
 static enum hp_status
-check_written(const char *original, const struct mapped_file *old_map,
-	      const char *written, const struct plan *plan,
+check_written(const char *original, const unsigned char *old_data,
+	      size_t old_size, const char *written, const struct plan *plan,
 	      struct hp_error *err)
 {
 	struct hive *edited = NULL;
@@ -339,7 +291,7 @@ check_written(const char *original, const struct mapped_file *old_map,
 		status = plan_touched_cells(plan, &touched, &touched_count,
 					    err);
 	if (status == HP_OK)
-		status = editcheck_compare(old_map->data, old_map->size,
+		status = editcheck_compare(old_data, old_size,
 					   new_map.data, new_map.size, touched,
 					   touched_count, original, err);
 out:
@@ -350,9 +302,64 @@ out:
 }
 
 /* Commit the edited hive beside the original, seal, check, replace. */
+/* Empty the logs after a verified, synced commit (--truncate-logs): they
+ * are stale now, and Windows itself leaves 0-byte logs.  The commit is
+ * done, so a failure here is a warning. */
+static void
+truncate_logs(struct patch_report *report)
+{
+	for (size_t i = 0; i < report->target.log_count; i++) {
+		const char *log = report->target.logs[i];
+		int fd = open(log, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NONBLOCK);
+
+		if (fd == -1 || fsync(fd) == -1)
+			warn(report, "%s: cannot empty the log: %s", log,
+			     strerror(errno));
+		if (fd != -1)
+			close(fd);
+	}
+	report->logs_truncated = true;
+}
+
+static void
+note_write_method(struct patch_report *report, const struct safewrite *sw)
+{
+	if (sw->in_place) {
+		size_t len = strlen(sw->reason) + 32;
+
+		report->write_method = malloc(len);
+		if (report->write_method != NULL)
+			snprintf(report->write_method, len, "in-place (%s)",
+				 sw->reason);
+	} else {
+		report->write_method = text_dup("rename");
+	}
+}
+
+/* safewrite_finish, except that a failed directory sync after the rename
+ * is a warning: the rename went through (safewrite_finish frees the temp
+ * name then), so the hive holds the new, checked content, and "write
+ * failed, nothing changed" would be false. */
 static enum hp_status
-write_patched(struct hive *hive, const struct mapped_file *original,
-	      const struct patch_options *options,
+finish(struct safewrite *sw, const char *backup, struct patch_report *report,
+       struct hp_error *err)
+{
+	enum hp_status status = safewrite_finish(sw, backup, err);
+
+	if (status != HP_OK && !sw->in_place && sw->temp == NULL) {
+		warn(report,
+		     "%s; the hive is written, but a crash before the system syncs the directory could bring the old one back",
+		     err->message);
+		hp_error_clear(err);
+		status = HP_OK;
+	}
+	if (status == HP_OK)
+		note_write_method(report, sw);
+	return status;
+}
+
+static enum hp_status
+write_patched(struct hive *hive, const struct patch_options *options,
 	      struct patch_report *report, struct hp_error *err)
 {
 	struct safewrite sw;
@@ -365,41 +372,17 @@ write_patched(struct hive *hive, const struct mapped_file *original,
 	status = hive_commit(hive, sw.temp, err);
 	if (status != HP_OK)
 		goto copy_failed;
-	status = scan_logs(report, err);
-	if (status != HP_OK)
-		goto out;
-	report->seq_after = sealing_seq(report);
+	report->seq_after = hivefile_sealing_seq(&report->file, true);
 	status = seal(sw.temp_fd, sw.temp, report->seq_after, err);
 	if (status != HP_OK)
 		goto copy_failed;
-	status = check_written(system, original, sw.temp, &report->plan, err);
+	status = check_written(system, report->file.data, report->file.size,
+			       sw.temp, &report->plan, err);
 	if (status != HP_OK)
 		goto out;
-	status = safewrite_finish(&sw, options->backup, err);
-	if (status != HP_OK && !sw.in_place && sw.temp == NULL) {
-		/* The rename went through (safewrite_finish frees the temp
-		 * name then), so the hive holds the new, checked content and
-		 * only the directory sync after it failed.  "Write failed,
-		 * nothing changed" would be false: the worst a crash can do
-		 * now is bring back the complete old hive. */
-		warn(report,
-		     "%s; the hive is patched, but a crash before the system syncs the directory could bring the old one back",
-		     err->message);
-		hp_error_clear(err);
-		status = HP_OK;
-	}
-	if (status != HP_OK)
-		goto out;
-	if (sw.in_place) {
-		size_t len = strlen(sw.reason) + 32;
-
-		report->write_method = malloc(len);
-		if (report->write_method != NULL)
-			snprintf(report->write_method, len, "in-place (%s)",
-				 sw.reason);
-	} else {
-		report->write_method = text_dup("rename");
-	}
+	status = finish(&sw, options->backup, report, err);
+	if (status == HP_OK && options->truncate_logs)
+		truncate_logs(report);
 	goto out;
 copy_failed:
 	/* The temp file is about to vanish: name the hive instead. */
@@ -440,13 +423,12 @@ patch_apply(const char *target, const struct patch_options *options,
 	    struct patch_report *report, struct hp_error *err)
 {
 	struct hive *hive = NULL;
-	struct mapped_file original = { NULL, 0 };
 	enum hp_status status;
 
 	memset(report, 0, sizeof *report);
 	hp_error_clear(err);
-	status = open_system(target, options, false, true, report, &hive,
-			     err);
+	status = open_system(target, options, !options->dry_run, true, report,
+			     &hive, err);
 	if (status == HP_OK)
 		status = check_applicability(options, report, err);
 	if (status == HP_OK)
@@ -463,24 +445,146 @@ patch_apply(const char *target, const struct patch_options *options,
 		goto out;
 	}
 	/* hivex read and planned; the edit itself is made cell by cell on
-	 * the mapped original (regfedit.c), so the hive is not copied
-	 * through memory and no other value of the key is rewritten. */
+	 * the hive as Windows will see it (the mapped primary, or the image
+	 * recovered from the logs), so the hive is not copied through memory
+	 * and no other value of the key is rewritten. */
 	hive_close(hive);
-	hive = NULL;
-	status = map_file(report->target.system, &original, err);
-	if (status == HP_OK)
-		status = hive_open_memory_edit(original.data, original.size,
-					       report->target.system, &hive,
-					       err);
+	status = hive_open_memory_edit(report->file.data, report->file.size,
+				       report->target.system, &hive, err);
 	if (status == HP_OK)
 		status = plan_apply(hive, &report->plan, err);
 	if (status == HP_OK)
-		status = write_patched(hive, &original, options, report, err);
+		status = write_patched(hive, options, report, err);
 	if (status == HP_OK)
 		report->result = PATCH_RESULT_PATCHED;
 out:
 	hive_close(hive);
-	unmap_file(&original);
+	return status;
+}
+
+static bool
+header_dirty(const unsigned char *data, size_t size)
+{
+	struct regf_header header;
+
+	return !regf_header_read(data, size, &header) ||
+	       regf_header_dirty(&header);
+}
+
+static int
+write_all_at(int fd, const unsigned char *data, size_t size)
+{
+	size_t done = 0;
+
+	while (done < size) {
+		ssize_t n = pwrite(fd, data + done, size - done, (off_t)done);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* Write IMAGE, sealed with SEQ, to PATH (existing or not), proved by
+ * reading it back; PATH's metadata is kept when it exists. */
+static enum hp_status
+write_recovered(const char *path, const unsigned char *image, size_t size,
+		uint32_t seq, const struct patch_options *options,
+		struct patch_report *report, struct hp_error *err)
+{
+	struct safewrite sw;
+	struct mapped_file written = { NULL, 0 };
+	struct hive *check = NULL;
+	enum hp_status status;
+
+	status = safewrite_begin_new(&sw, path, err);
+	if (status != HP_OK)
+		goto out;
+	if (write_all_at(sw.temp_fd, image, size) == -1) {
+		status = hp_error_set(err, HP_ERR_WRITE, errno,
+				      "%s: cannot write the recovered hive beside it; nothing changed",
+				      path);
+		goto out;
+	}
+	status = seal(sw.temp_fd, sw.temp, seq, err);
+	if (status == HP_OK)
+		status = map_file(sw.temp, &written, err);
+	/* Proof: the same bytes as the recovered image but the sealed
+	 * sequence numbers and checksum, and readable from the root. */
+	if (status == HP_OK &&
+	    (written.size != size ||
+	     memcmp(written.data + REGF_BASE_BLOCK_SIZE,
+		    image + REGF_BASE_BLOCK_SIZE,
+		    size - REGF_BASE_BLOCK_SIZE) != 0 ||
+	     header_dirty(written.data, written.size)))
+		status = hp_error_set(err, HP_ERR_VERIFY, 0,
+				      "%s: the written copy does not read back as recovered; nothing changed",
+				      path);
+	if (status == HP_OK)
+		status = hive_open_memory(written.data, written.size, path,
+					  &check, err);
+	hive_close(check);
+	check = NULL;
+	/* ... and hivex opens it, as every reader of the result will. */
+	if (status == HP_OK)
+		status = hive_open(sw.temp, false, &check, err);
+	hive_close(check);
+	unmap_file(&written);
+	if (status != HP_OK)
+		goto out;
+	status = finish(&sw, NULL, report, err);
+	if (status == HP_OK && options->truncate_logs &&
+	    strcmp(path, report->target.system) == 0)
+		truncate_logs(report);
+out:
+	safewrite_abort(&sw);
+	return status;
+}
+
+enum hp_status
+patch_recover(const char *target, const struct patch_options *options,
+	      struct patch_report *report, struct hp_error *err)
+{
+	const char *out;
+	unsigned char *image = NULL;
+	enum hp_status status;
+
+	memset(report, 0, sizeof *report);
+	hp_error_clear(err);
+	/* Any hive: the target may be a hive file of any name, or an image,
+	 * whose SYSTEM hive is recovered. */
+	status = open_hive_file(target, options, true, report, err);
+	if (status != HP_OK)
+		return status;
+	out = options->output != NULL ? options->output : report->target.system;
+	if (!report->file.dirty) {
+		report->result = PATCH_RESULT_CLEAN;
+		/* A pipeline asked for a file: give it the hive as it is. */
+		if (options->output != NULL && !options->dry_run)
+			status = safewrite_copy_file(report->target.system, out,
+						     err);
+		return status;
+	}
+	if (options->dry_run) {
+		report->result = PATCH_RESULT_RECOVERED;
+		return HP_OK;
+	}
+	/* The primary taken as it is (--discard-logs) is sealed clean too,
+	 * so that the unusable logs are never tried again. */
+	image = malloc(report->file.size);
+	if (image == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    report->target.system);
+	memcpy(image, report->file.data, report->file.size);
+	report->seq_after = hivefile_sealing_seq(&report->file, false);
+	status = write_recovered(out, image, report->file.size,
+				 report->seq_after, options, report, err);
+	free(image);
+	if (status == HP_OK)
+		report->result = PATCH_RESULT_RECOVERED;
 	return status;
 }
 

@@ -9,6 +9,7 @@
 
 #include "compare.h"
 #include "controlset.h"
+#include "hivefile.h"
 #include "osinfo.h"
 #include "plan.h"
 #include "recipe.h"
@@ -24,6 +25,10 @@ struct patch_options {
 	const char *backup;   /* copy the original here before replacing it */
 	const char *golden;   /* verify: compare with this hive */
 	bool golden_all;      /* ... over the whole hive, not the recipe keys */
+	enum hivefile_replay replay; /* what to do with a dirty hive */
+	bool truncate_logs;   /* empty the logs after a verified commit */
+	bool ignore_hibernation;
+	const char *output;   /* recover: write the result here */
 };
 
 enum patch_result {
@@ -33,16 +38,16 @@ enum patch_result {
 	PATCH_RESULT_WOULD_PATCH, /* dry run */
 	PATCH_RESULT_COMPLIANT,
 	PATCH_RESULT_NOT_COMPLIANT,
+	PATCH_RESULT_CLEAN,       /* recover: nothing to replay */
+	PATCH_RESULT_RECOVERED,   /* recover: written clean */
 };
 
 struct patch_report {
 	struct target target;
 	bool have_target;
-	struct regf_header header; /* the SYSTEM hive's base block */
-	bool have_header;
+	struct hivefile file;      /* the hive, recovered from logs if dirty */
 	uint32_t seq_after;        /* sequence number written, when patched */
-	uint32_t log_max_seq;      /* the latest number in the logs */
-	bool have_log_seq;
+	bool logs_truncated;
 	struct os_info os;
 	enum recipe_applicability applicability;
 	char applicability_reason[256];
@@ -59,6 +64,12 @@ struct patch_report {
 
 enum hp_status patch_apply(const char *target, const struct patch_options *options,
 			   struct patch_report *report, struct hp_error *err);
+/* Replay the logs of any hive (TARGET a hive file or an image) and write
+ * the clean result to OPTIONS->output, or safely in place. */
+enum hp_status patch_recover(const char *target,
+			     const struct patch_options *options,
+			     struct patch_report *report,
+			     struct hp_error *err);
 enum hp_status patch_verify(const char *target,
 			    const struct patch_options *options,
 			    struct patch_report *report, struct hp_error *err);

@@ -289,6 +289,37 @@ safewrite_begin(struct safewrite *sw, const char *target,
 	return HP_OK;
 }
 
+enum hp_status
+safewrite_begin_new(struct safewrite *sw, const char *target,
+		    struct hp_error *err)
+{
+	char *dir;
+	mode_t mask;
+
+	if (access(target, F_OK) == 0 || errno != ENOENT)
+		return safewrite_begin(sw, target, err);
+	memset(sw, 0, sizeof *sw);
+	sw->temp_fd = -1;
+	sw->creating = true;
+	sw->target = text_dup(target);
+	dir = dir_of(target);
+	if (sw->target == NULL || dir == NULL) {
+		free(dir);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", target);
+	}
+	sw->temp_fd = make_temp(dir, target, &sw->temp);
+	free(dir);
+	if (sw->temp_fd == -1)
+		return hp_error_set(err, HP_ERR_WRITE, errno,
+				    "%s: cannot create a temporary file beside it",
+				    target);
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(sw->temp_fd, 0666 & ~mask) == -1)
+		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", sw->temp);
+	return HP_OK;
+}
+
 void
 safewrite_abort(struct safewrite *sw)
 {
@@ -435,7 +466,8 @@ restore_times(int fd, const struct stat *before)
 static enum hp_status
 finish_by_rename(struct safewrite *sw, struct hp_error *err)
 {
-	if (stamp_times(sw->temp_fd, &sw->before) == -1 ||
+	/* A new file keeps the times it was made with. */
+	if ((!sw->creating && stamp_times(sw->temp_fd, &sw->before) == -1) ||
 	    fsync(sw->temp_fd) == -1)
 		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", sw->temp);
 	if (close(sw->temp_fd) == -1) {
@@ -542,6 +574,8 @@ safewrite_finish(struct safewrite *sw, const char *backup,
 	struct stat now;
 	enum hp_status status;
 
+	if (sw->creating)
+		return finish_by_rename(sw, err);
 	if (stat(sw->target, &now) == -1 || !same_file_state(&now, &sw->before))
 		return hp_error_set(err, HP_ERR_CHANGED, 0,
 				    "%s: the file changed while it was being patched; nothing was written",

@@ -25,12 +25,18 @@ struct safewrite {
 	int temp_fd;
 	struct stat before;
 	bool in_place;
+	bool creating;    /* the target did not exist */
 	char reason[160]; /* why in place */
 };
 
 /* Create the temp file for replacing TARGET (a regular file). */
 enum hp_status safewrite_begin(struct safewrite *sw, const char *target,
 			       struct hp_error *err);
+
+/* Like safewrite_begin, for a TARGET that may not exist yet: then the
+ * result is a new file with the mode the umask gives. */
+enum hp_status safewrite_begin_new(struct safewrite *sw, const char *target,
+				   struct hp_error *err);
 
 /* Sync the temp file, check that the target did not change since
  * safewrite_begin, copy it to BACKUP (if not NULL), and put the temp

@@ -1482,7 +1482,7 @@ test_patch_apply_image(void)
 	CHECK_INT(report.applicability, RECIPE_APPLIES);
 	CHECK_INT(report.plan.writes, 1);
 	CHECK_STR(report.write_method, "rename");
-	CHECK_INT(report.seq_after, report.header.seq1 + 1);
+	CHECK_INT(report.seq_after, report.file.header.seq1 + 1);
 	CHECK_INT(report.warning_count, 0);
 	patch_report_release(&report);
 	check_file_golden(system, "ws2012r2", __LINE__);
@@ -1627,9 +1627,9 @@ test_patch_logs_ahead(void)
 	CHECK_INT(patch_apply("img", &options, &report, &err), HP_OK);
 	CHECK_INT(report.result, PATCH_RESULT_PATCHED);
 	CHECK_INT(report.target.log_count, 2);
-	CHECK(report.have_log_seq);
-	CHECK_INT(report.log_max_seq, 27);
-	CHECK_INT(report.header.seq1, 20);
+	CHECK(report.file.have_log_seq);
+	CHECK_INT(report.file.log_max_seq, 27);
+	CHECK_INT(report.file.header.seq1, 20);
 	CHECK(report.seq_after >= 28);
 	seq_after = report.seq_after;
 	patch_report_release(&report);
@@ -1667,7 +1667,7 @@ test_patch_logs_ahead_hive_file(void)
 	CHECK_INT(report.result, PATCH_RESULT_PATCHED);
 	CHECK_INT(report.target.kind, TARGET_HIVE_FILE);
 	CHECK_INT(report.target.log_count, 2);
-	CHECK_INT(report.log_max_seq, 27);
+	CHECK_INT(report.file.log_max_seq, 27);
 	CHECK(report.seq_after >= 28);
 	CHECK_INT(file_seq1("SYSTEM"), report.seq_after);
 	patch_report_release(&report);
@@ -1794,7 +1794,7 @@ test_patch_fifo_log(void)
 	default_options(&options);
 	CHECK_INT(patch_apply("img", &options, &report, &err), HP_OK);
 	CHECK_INT(report.result, PATCH_RESULT_PATCHED);
-	CHECK(!report.have_log_seq);
+	CHECK(!report.file.have_log_seq);
 	patch_report_release(&report);
 	alarm(0);
 	check_file_golden(system, "ws2012r2", __LINE__);
@@ -1822,8 +1822,8 @@ test_patch_demo(void)
 	default_options(&options);
 	CHECK_INT(patch_apply("demo", &options, &report, &err), HP_OK);
 	CHECK_INT(report.result, PATCH_RESULT_PATCHED);
-	CHECK_INT(report.header.seq1, 8);
-	CHECK_INT(report.log_max_seq, 7);
+	CHECK_INT(report.file.header.seq1, 8);
+	CHECK_INT(report.file.log_max_seq, 7);
 	CHECK_INT(report.seq_after, 9);
 	patch_report_release(&report);
 	check_file_golden("demo/Windows/System32/config/SYSTEM", "ws2012r2",
