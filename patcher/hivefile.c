@@ -165,7 +165,8 @@ write_hivex_copy(struct hivefile *file, struct hp_error *err)
 		free(file->hivex_path);
 		file->hivex_path = NULL;
 		return hp_error_set(err, HP_ERR_IO, errno,
-				    "%s: cannot hold the recovered hive", tmpdir);
+				    "%s: cannot keep the recovered hive in %s",
+				    file->path, tmpdir);
 	}
 	for (size_t done = 0; done < file->size; done += (size_t)n) {
 		n = write(fd, file->data + done, file->size - done);
@@ -178,12 +179,14 @@ write_hivex_copy(struct hivefile *file, struct hp_error *err)
 
 			close(fd);
 			return hp_error_set(err, HP_ERR_IO, saved,
-					    "%s: cannot hold the recovered hive",
-					    file->hivex_path);
+					    "%s: cannot keep the recovered hive in %s",
+					    file->path, file->hivex_path);
 		}
 	}
 	if (close(fd) == -1)
-		return hp_error_set(err, HP_ERR_IO, errno, "%s", file->hivex_path);
+		return hp_error_set(err, HP_ERR_IO, errno,
+				    "%s: cannot keep the recovered hive in %s",
+				    file->path, file->hivex_path);
 	return HP_OK;
 }
 

@@ -79,6 +79,7 @@ errno_text() {
 setup_image() {
 	rm -rf "$work/img" "$work/img.snapshot"
 	make_image ws2012r2 "$work/img" || return 1
+	golden=$FIXTURES/golden/ws2012r2/SYSTEM
 	dir=$work/img
 	hive=$dir/Windows/System32/config/SYSTEM
 	target=$dir
@@ -92,12 +93,25 @@ setup_backup() {
 	backup=$work/bk/SYSTEM.bak
 }
 
+# A dirty hive recovered from two logs before it is patched: the
+# recovered image is first kept in $TMPDIR for hivex.
+setup_dirty() {
+	rm -rf "$work/dirty" "$work/dirty.snapshot"
+	make_image ws2012r2-dirty-two-logs "$work/dirty" || return 1
+	golden=$FIXTURES/golden/ws2012r2-dirty-two-logs/SYSTEM
+	dir=$work/dirty
+	hive=$dir/Windows/System32/config/SYSTEM
+	target=$dir
+	backup=
+}
+
 setup_hardlink() {
 	rm -rf "$work/hl" "$work/hl.snapshot"
 	mkdir "$work/hl" &&
 		cp "$FIXTURES/hives/ws2012r2/SYSTEM" "$work/hl/SYSTEM" &&
 		chmod u+w "$work/hl/SYSTEM" &&
 		ln "$work/hl/SYSTEM" "$work/hl/SYSTEM.hardlink" || return 1
+	golden=$FIXTURES/golden/ws2012r2/SYSTEM
 	dir=$work/hl
 	hive=$dir/SYSTEM
 	target=$hive
@@ -222,14 +236,20 @@ expected() {
 		echo 0
 		return
 	fi
+	# Keeping the recovered image for hivex: bad input, not a write.
+	if [ "$1" = dirty ] && [ "$2" -lt "$first_write" ]; then
+		echo 3
+		return
+	fi
 	case $1:$3 in
 	image:fchown | image:fchmod | image:fsetxattr) echo 0 ;;
+	dirty:fchown | dirty:fchmod | dirty:fsetxattr) echo 0 ;;
 	backup:fchown | backup:fchmod | backup:fsetxattr) echo 0 ;;
 	*) echo 5 ;;
 	esac
 }
 
-for scenario in image backup hardlink; do
+for scenario in image backup hardlink dirty; do
 	# Count the calls of a run that succeeds.
 	"setup_$scenario" || { fail "$scenario: cannot set up"; continue; }
 	log=$work/$scenario.log
@@ -251,6 +271,10 @@ for scenario in image backup hardlink; do
 	[ "$commit" -eq 0 ] &&
 		commit=$(awk '$2 ~ /^f(data)?sync$/ { n = $1 } END { print n + 0 }' "$log")
 	echo "$scenario: the commit point is call $commit"
+	# The first call of the commit path: the second temp file made (the
+	# first keeps the recovered image) for dirty, the first otherwise.
+	first_write=$(awk -v skip="$([ "$scenario" = dirty ] && echo 1 || echo 0)" \
+		'$2 ~ /^mk(o)?stemp/ { if (seen++ == skip) { print $1; exit } }' "$log")
 
 	fresh=yes
 	while read -r n name; do

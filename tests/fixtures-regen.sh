@@ -4,7 +4,9 @@
 #    under fixtures/{hives,golden,demo}, with no file missing or extra;
 #  - two runs give identical bytes;
 #  - an independent reader (reglookup, if installed) reads every generated
-#    hive and lists the keys and values the fixture is meant to hold.
+#    hive and lists the keys and values the fixture is meant to hold;
+#  - an independent replay (tests/logreplay.py, if python3 is installed) of
+#    every dirty fixture's logs gives its recovered golden byte for byte.
 # Exit 0 pass, 1 fail, 77 skip.  The work directory is kept on failure.
 
 set -u
@@ -139,6 +141,10 @@ expected_lines() {
     golden/ws2012r2-two-sets-all/*)
         line "$set1/SCHANNEL/EnableSessionTicket,DWORD,0x00000002,"
         line "$set2/SCHANNEL/EnableSessionTicket,DWORD,0x00000002," ;;
+    golden/*-recovered/*)
+        line "$set1/SCHANNEL/Protocols/SSL 2.0/Client/DisabledByDefault,DWORD,0x00000001,"
+        line "!$set1/SCHANNEL/EnableSessionTicket,"
+        line "!$set1/Schannel," ;;
     golden/*)
         line "$set1/SCHANNEL/EnableSessionTicket,DWORD,0x00000002,"
         line "!$set2/SCHANNEL/EnableSessionTicket," ;;
@@ -162,6 +168,29 @@ expected_lines() {
     *)
         line "$set1/SCHANNEL/Protocols/SSL 2.0/Client/DisabledByDefault,DWORD,0x00000001,"
         line "!$set1/SCHANNEL/EnableSessionTicket," ;;
+    esac
+
+    # Dirty hives: the primaries hold state 0 (as does the clean primary
+    # whose logs must be ignored); what the logs carry shows in the goldens.
+    services=/ControlSet001/Services
+    case $fixture in
+    hives/ws2012r2-dirty-*/*|*/ws2012r2-clean-with-logs/*|golden/ws2012r2-clean-with-logs-recovered/*)
+        line "$set1/SCHANNEL/EventLogging,DWORD,0x00000001,"
+        line "!$services/PendingService,KEY,"
+        line '/MountedDevices,KEY,' ;;
+    golden/ws2012r2-dirty-two-logs/*|golden/ws2012r2-dirty-two-logs-recovered/*)
+        line "$set1/SCHANNEL/EventLogging,DWORD,0x00000003,"
+        line "$services/PendingService/Start,DWORD,0x00000003,"
+        line "$services/PendingService/ImagePath,EXPAND_SZ,%25SystemRoot%25\\system32\\pendingsvc.exe,"
+        line "$services/Tcpip/Parameters/Domain,SZ,example.test,"
+        line '!/MountedDevices,KEY,' ;;
+    golden/ws2012r2-dirty-*/*)
+        line "$set1/SCHANNEL/EventLogging,DWORD,0x00000003,"
+        line "$services/PendingService/Start,DWORD,0x00000003,"
+        line "$services/PendingService/Type,DWORD,0x00000010,"
+        line "!$services/PendingService/ImagePath,"
+        line "$services/Tcpip/Parameters/Domain,SZ,,"
+        line '/MountedDevices,KEY,' ;;
     esac
 }
 
@@ -199,6 +228,48 @@ if command -v reglookup >/dev/null 2>&1; then
     [ "$hives" -gt 0 ] || fail "no hive to read with reglookup"
 else
     echo "note: reglookup not installed, skipping the independent read"
+fi
+
+# Replays every fixture that has a SYSTEM.LOG1 with tests/logreplay.py: a
+# recovered golden must come out byte for byte; without one, the replay
+# must refuse (exit 4), or find the primary clean when the variant is.
+check_replay() {
+    name=$1
+    dir=$work/first/hives/$name
+    golden=$work/first/golden/$name-recovered/SYSTEM
+    rm -f "$work/replayed"
+    "$python" "$abs_top_srcdir/tests/logreplay.py" replay "$dir/SYSTEM" \
+        "$dir/SYSTEM.LOG1" "$dir/SYSTEM.LOG2" "$work/replayed" \
+        >"$work/replay.out" 2>&1
+    rc=$?
+    if [ "$rc" -eq 0 ] && grep -q '^clean' "$work/replay.out"; then
+        if [ -f "$golden" ] && ! cmp -s "$dir/SYSTEM" "$golden"; then
+            fail "$name: clean, but the recovered golden is not the primary"
+        fi
+    elif [ ! -f "$golden" ]; then
+        [ "$rc" -eq 4 ] ||
+            fail "$name: logreplay.py did not refuse: $(cat "$work/replay.out")"
+    elif [ "$rc" -ne 0 ] || ! cmp -s "$work/replayed" "$golden"; then
+        fail "$name: logreplay.py does not give golden/$name-recovered/SYSTEM: $(cat "$work/replay.out")"
+    fi
+}
+
+if command -v python3 >/dev/null 2>&1 &&
+   [ -f "$abs_top_srcdir/tests/logreplay.py" ]; then
+    python=python3
+    replays=0
+    while IFS= read -r f; do
+        case $f in
+        hives/*/SYSTEM.LOG1)
+            name=${f#hives/}
+            name=${name%/SYSTEM.LOG1}
+            check_replay "$name"
+            replays=$((replays + 1)) ;;
+        esac
+    done <"$work/first.list"
+    [ "$replays" -gt 0 ] || fail "no dirty fixture to replay"
+else
+    echo "note: python3 or tests/logreplay.py missing, skipping the replay check"
 fi
 
 if [ "$status" -eq 0 ]; then
