@@ -11,23 +11,6 @@
 #include "bytes.h"
 #include "regf.h"
 
-/* nk cell layout (offsets from the start of the cell, size field
- * included). */
-#define NK_SUBKEY_COUNT 24u
-#define NK_SUBKEY_LIST 32u
-#define NK_VALUE_COUNT 40u
-#define NK_VALUE_LIST 44u
-#define NK_SECURITY 48u
-#define NK_MAX_SUBKEY_NAME 56u
-#define NK_MAX_VALUE_NAME 64u
-#define NK_MAX_VALUE_DATA 68u
-#define NK_MIN_SIZE 80u
-/* sk cell: the reference count. */
-#define SK_REFCOUNT 16u
-/* vk cell. */
-#define VK_DATA_LEN 8u
-#define VK_DATA_OFFSET 12u
-
 struct allowance {
 	const uint32_t *touched;
 	size_t touched_count;
@@ -80,14 +63,14 @@ collect_allowance(const struct regf_image *image, uint32_t rel,
 	bool allocated;
 
 	if (!regf_cell(image, rel, &nk, &len, &allocated) ||
-	    len < NK_MIN_SIZE || memcmp(nk + 4, "nk", 2) != 0)
+	    len < REGF_NK_NAME || memcmp(nk + 4, "nk", 2) != 0)
 		return true; /* nothing to allow; the compare will fail */
 	if (!push(&allow->security, &allow->security_count,
-		  &allow->security_cap, get_le32(nk + NK_SECURITY)))
+		  &allow->security_cap, get_le32(nk + REGF_NK_SECURITY)))
 		return false;
 
-	count = get_le32(nk + NK_VALUE_COUNT);
-	list_rel = get_le32(nk + NK_VALUE_LIST);
+	count = get_le32(nk + REGF_NK_VALUE_COUNT);
+	list_rel = get_le32(nk + REGF_NK_VALUE_LIST);
 	if (count > 0 && regf_cell(image, list_rel, &list, &list_len,
 				   &allocated)) {
 		if (!allow_free(allow, list_rel))
@@ -102,14 +85,14 @@ collect_allowance(const struct regf_image *image, uint32_t rel,
 			if (!allow_free(allow, vk_rel))
 				return false;
 			if (cell_len >= 16 && memcmp(cell + 4, "vk", 2) == 0 &&
-			    !(get_le32(cell + VK_DATA_LEN) & 0x80000000u) &&
-			    !allow_free(allow, get_le32(cell + VK_DATA_OFFSET)))
+			    !(get_le32(cell + REGF_VK_DATA_LEN) & 0x80000000u) &&
+			    !allow_free(allow, get_le32(cell + REGF_VK_DATA_OFFSET)))
 				return false;
 		}
 	}
 
-	count = get_le32(nk + NK_SUBKEY_COUNT);
-	list_rel = get_le32(nk + NK_SUBKEY_LIST);
+	count = get_le32(nk + REGF_NK_SUBKEY_COUNT);
+	list_rel = get_le32(nk + REGF_NK_SUBKEY_LIST);
 	if (count > 0 && regf_cell(image, list_rel, &list, &list_len,
 				   &allocated)) {
 		if (!allow_free(allow, list_rel))
@@ -155,15 +138,15 @@ cell_change_allowed(const struct allowance *allow, uint32_t rel,
 		    uint32_t len)
 {
 	static const uint32_t nk_fields[][2] = {
-		{ NK_SUBKEY_COUNT, NK_SUBKEY_COUNT + 4 },
-		{ NK_SUBKEY_LIST, NK_SUBKEY_LIST + 4 },
-		{ NK_VALUE_COUNT, NK_VALUE_LIST + 4 },
-		{ NK_MAX_SUBKEY_NAME, NK_MAX_SUBKEY_NAME + 4 },
-		{ NK_MAX_VALUE_NAME, NK_MAX_VALUE_DATA + 4 },
+		{ REGF_NK_SUBKEY_COUNT, REGF_NK_SUBKEY_COUNT + 4 },
+		{ REGF_NK_SUBKEY_LIST, REGF_NK_SUBKEY_LIST + 4 },
+		{ REGF_NK_VALUE_COUNT, REGF_NK_VALUE_LIST + 4 },
+		{ REGF_NK_MAX_SUBKEY_NAME, REGF_NK_MAX_SUBKEY_NAME + 4 },
+		{ REGF_NK_MAX_VALUE_NAME, REGF_NK_MAX_VALUE_DATA + 4 },
 	};
 	static const uint32_t size_field[][2] = { { 0, 4 } };
 	static const uint32_t sk_fields[][2] = {
-		{ SK_REFCOUNT, SK_REFCOUNT + 4 },
+		{ REGF_SK_REFCOUNT, REGF_SK_REFCOUNT + 4 },
 	};
 	int32_t old_size = (int32_t)get_le32(old_cell);
 	int32_t new_size = (int32_t)get_le32(new_cell);
@@ -175,7 +158,7 @@ cell_change_allowed(const struct allowance *allow, uint32_t rel,
 	if (old_size != new_size)
 		return false;
 	if (contains(allow->touched, allow->touched_count, rel))
-		return len >= NK_MIN_SIZE && memcmp(old_cell + 4, "nk", 2) == 0 &&
+		return len >= REGF_NK_NAME && memcmp(old_cell + 4, "nk", 2) == 0 &&
 		       ranges_equal_except(old_cell, new_cell, len, nk_fields,
 					   sizeof nk_fields / sizeof *nk_fields);
 	if (contains(allow->security, allow->security_count, rel))

@@ -26,6 +26,37 @@
 #define REGF_OFF_FLAGS 144u
 #define REGF_OFF_CHECKSUM 508u
 
+/* Cell layouts: offsets from the start of a cell, its size field
+ * included (REFERENCE section 3). */
+#define REGF_NK_FLAGS 6u
+#define REGF_NK_TIMESTAMP 8u
+#define REGF_NK_PARENT 20u
+#define REGF_NK_SUBKEY_COUNT 24u
+#define REGF_NK_VOLATILE_COUNT 28u
+#define REGF_NK_SUBKEY_LIST 32u
+#define REGF_NK_VOLATILE_LIST 36u
+#define REGF_NK_VALUE_COUNT 40u
+#define REGF_NK_VALUE_LIST 44u
+#define REGF_NK_SECURITY 48u
+#define REGF_NK_CLASS 52u
+#define REGF_NK_MAX_SUBKEY_NAME 56u
+#define REGF_NK_MAX_VALUE_NAME 64u
+#define REGF_NK_MAX_VALUE_DATA 68u
+#define REGF_NK_NAME_LEN 76u
+#define REGF_NK_NAME 80u          /* also the smallest nk cell */
+#define REGF_NK_COMP_NAME 0x20u   /* flag: the name is Latin-1 */
+#define REGF_VK_NAME_LEN 6u
+#define REGF_VK_DATA_LEN 8u
+#define REGF_VK_DATA_OFFSET 12u
+#define REGF_VK_TYPE 16u
+#define REGF_VK_FLAGS 20u
+#define REGF_VK_NAME 24u
+#define REGF_VK_COMP_NAME 0x1u    /* flag: the name is Latin-1 */
+#define REGF_VK_DATA_INLINE 0x80000000u /* data length bit: data in the offset */
+#define REGF_SK_REFCOUNT 16u
+#define REGF_DB_SEGMENT_COUNT 6u
+#define REGF_DB_SEGMENT_LIST 8u
+
 enum regf_file_type {
 	REGF_TYPE_PRIMARY = 0,
 	REGF_TYPE_LOG_OLD = 1,

@@ -13,36 +13,6 @@
 #include "regfkey.h"
 #include "text.h"
 
-/* nk */
-#define NK_FLAGS 6u
-#define NK_TIMESTAMP 8u
-#define NK_PARENT 20u
-#define NK_SUBKEY_COUNT 24u
-#define NK_VOLATILE_COUNT 28u
-#define NK_SUBKEY_LIST 32u
-#define NK_VOLATILE_LIST 36u
-#define NK_VALUE_COUNT 40u
-#define NK_VALUE_LIST 44u
-#define NK_SECURITY 48u
-#define NK_CLASS 52u
-#define NK_MAX_SUBKEY_NAME 56u
-#define NK_MAX_VALUE_NAME 64u
-#define NK_MAX_VALUE_DATA 68u
-#define NK_NAME_LEN 76u
-#define NK_NAME 80u
-#define NK_COMP_NAME 0x20u
-/* vk */
-#define VK_NAME_LEN 6u
-#define VK_DATA_LEN 8u
-#define VK_DATA_OFFSET 12u
-#define VK_TYPE 16u
-#define VK_FLAGS 20u
-#define VK_NAME 24u
-#define VK_COMP_NAME 0x1u
-#define VK_DATA_INLINE 0x80000000u
-/* sk */
-#define SK_REFCOUNT 16u
-
 #define HBIN_SIZE 4096u
 #define NO_CELL 0xFFFFFFFFu
 
@@ -293,7 +263,7 @@ key_cell(const struct regf_edit *edit, uint32_t key,
 	bool allocated;
 
 	if (!regf_cell(&edit->view, key, nk_ret, &len, &allocated) ||
-	    !allocated || len < NK_NAME || memcmp(*nk_ret + 4, "nk", 2) != 0)
+	    !allocated || len < REGF_NK_NAME || memcmp(*nk_ret + 4, "nk", 2) != 0)
 		return corrupt(err, "no key cell", key);
 	return HP_OK;
 }
@@ -330,8 +300,8 @@ regfedit_set_value(struct regf_edit *edit, uint32_t key, const char *name,
 	if (status != HP_OK)
 		return status;
 	(void)value_count; /* validated: the list fits its cell */
-	count = get_le32(nk + NK_VALUE_COUNT);
-	old_list_rel = get_le32(nk + NK_VALUE_LIST);
+	count = get_le32(nk + REGF_NK_VALUE_COUNT);
+	old_list_rel = get_le32(nk + REGF_NK_VALUE_LIST);
 	/* The value this one replaces, if any, and its list entry. */
 	for (uint32_t i = 0; i < count && replaced_rel == NO_CELL; i++) {
 		char *existing = NULL;
@@ -370,7 +340,7 @@ regfedit_set_value(struct regf_edit *edit, uint32_t key, const char *name,
 	if (len32 > 4)
 		status = allocate_cell(edit, 4 + len32, &data_rel, err);
 	if (status == HP_OK)
-		status = allocate_cell(edit, VK_NAME + stored.len, &vk_rel, err);
+		status = allocate_cell(edit, REGF_VK_NAME + stored.len, &vk_rel, err);
 	if (status == HP_OK)
 		status = allocate_cell(edit,
 				       4 + 4 * (count + (replaced_rel == NO_CELL)),
@@ -382,18 +352,18 @@ regfedit_set_value(struct regf_edit *edit, uint32_t key, const char *name,
 		memcpy(edit->bins + (data_rel - edit->old_bins) + 4, data, len32);
 	vk = edit->bins + (vk_rel - edit->old_bins);
 	memcpy(vk + 4, "vk", 2);
-	vk[VK_NAME_LEN] = (unsigned char)stored.len;
-	vk[VK_NAME_LEN + 1] = (unsigned char)(stored.len >> 8);
+	vk[REGF_VK_NAME_LEN] = (unsigned char)stored.len;
+	vk[REGF_VK_NAME_LEN + 1] = (unsigned char)(stored.len >> 8);
 	if (len32 <= 4) {
-		put_le32(vk + VK_DATA_LEN, len32 | VK_DATA_INLINE);
-		memcpy(vk + VK_DATA_OFFSET, data, len32);
+		put_le32(vk + REGF_VK_DATA_LEN, len32 | REGF_VK_DATA_INLINE);
+		memcpy(vk + REGF_VK_DATA_OFFSET, data, len32);
 	} else {
-		put_le32(vk + VK_DATA_LEN, len32);
-		put_le32(vk + VK_DATA_OFFSET, data_rel);
+		put_le32(vk + REGF_VK_DATA_LEN, len32);
+		put_le32(vk + REGF_VK_DATA_OFFSET, data_rel);
 	}
-	put_le32(vk + VK_TYPE, type);
-	vk[VK_FLAGS] = stored.compressed ? VK_COMP_NAME : 0;
-	memcpy(vk + VK_NAME, stored.bytes, stored.len);
+	put_le32(vk + REGF_VK_TYPE, type);
+	vk[REGF_VK_FLAGS] = stored.compressed ? REGF_VK_COMP_NAME : 0;
+	memcpy(vk + REGF_VK_NAME, stored.bytes, stored.len);
 
 	list = edit->bins + (list_rel - edit->old_bins);
 	if (count > 0) {
@@ -410,15 +380,15 @@ regfedit_set_value(struct regf_edit *edit, uint32_t key, const char *name,
 	put_le32(list + 4 + 4 * (replaced_rel == NO_CELL ? count : replaced_index),
 		 vk_rel);
 
-	nk_out = writable_cell(edit, key, NK_NAME);
+	nk_out = writable_cell(edit, key, REGF_NK_NAME);
 	if (nk_out == NULL) {
 		status = nomem(err);
 		goto out;
 	}
-	put_le32(nk_out + NK_VALUE_COUNT, count + (replaced_rel == NO_CELL));
-	put_le32(nk_out + NK_VALUE_LIST, list_rel);
-	raise_to(nk_out + NK_MAX_VALUE_NAME, stored.units * 2);
-	raise_to(nk_out + NK_MAX_VALUE_DATA, len32);
+	put_le32(nk_out + REGF_NK_VALUE_COUNT, count + (replaced_rel == NO_CELL));
+	put_le32(nk_out + REGF_NK_VALUE_LIST, list_rel);
+	raise_to(nk_out + REGF_NK_MAX_VALUE_NAME, stored.units * 2);
+	raise_to(nk_out + REGF_NK_MAX_VALUE_DATA, len32);
 
 	/* Release what the key no longer refers to. */
 	if (count > 0)
@@ -429,15 +399,15 @@ regfedit_set_value(struct regf_edit *edit, uint32_t key, const char *name,
 		bool allocated;
 
 		if (!regf_cell(&edit->view, replaced_rel, &cell, &cell_len,
-			       &allocated) || cell_len < VK_NAME) {
+			       &allocated) || cell_len < REGF_VK_NAME) {
 			status = corrupt(err, "bad value cell", replaced_rel);
 			goto out;
 		}
 		old_vk = cell;
-		if (!(get_le32(old_vk + VK_DATA_LEN) & VK_DATA_INLINE) &&
-		    get_le32(old_vk + VK_DATA_LEN) > 0)
+		if (!(get_le32(old_vk + REGF_VK_DATA_LEN) & REGF_VK_DATA_INLINE) &&
+		    get_le32(old_vk + REGF_VK_DATA_LEN) > 0)
 			status = release_cell(edit,
-					      get_le32(old_vk + VK_DATA_OFFSET),
+					      get_le32(old_vk + REGF_VK_DATA_OFFSET),
 					      err);
 		if (status == HP_OK)
 			status = release_cell(edit, replaced_rel, err);
@@ -503,7 +473,7 @@ regfedit_add_key(struct regf_edit *edit, uint32_t parent, const char *name,
 	if (status != HP_OK)
 		return status;
 	count = (uint32_t)child_count;
-	old_list_rel = get_le32(nk + NK_SUBKEY_LIST);
+	old_list_rel = get_le32(nk + REGF_NK_SUBKEY_LIST);
 	if (count > 0) {
 		if (!regf_cell(&edit->view, old_list_rel, &old_list,
 			       &old_list_len, &allocated) || old_list_len < 8) {
@@ -547,7 +517,7 @@ regfedit_add_key(struct regf_edit *edit, uint32_t parent, const char *name,
 	status = encode_name(name, &stored, err);
 	if (status != HP_OK)
 		return status;
-	status = allocate_cell(edit, NK_NAME + stored.len, &child_rel, err);
+	status = allocate_cell(edit, REGF_NK_NAME + stored.len, &child_rel, err);
 	if (status == HP_OK)
 		status = allocate_cell(edit, 8 + step * (count + 1), &list_rel,
 				       err);
@@ -561,17 +531,17 @@ regfedit_add_key(struct regf_edit *edit, uint32_t parent, const char *name,
 		goto out;
 	child = edit->bins + (child_rel - edit->old_bins);
 	memcpy(child + 4, "nk", 2);
-	child[NK_FLAGS] = stored.compressed ? NK_COMP_NAME : 0;
-	memcpy(child + NK_TIMESTAMP, nk + NK_TIMESTAMP, 8);
-	put_le32(child + NK_PARENT, parent);
-	put_le32(child + NK_SUBKEY_LIST, NO_CELL);
-	put_le32(child + NK_VOLATILE_LIST, NO_CELL);
-	put_le32(child + NK_VALUE_LIST, NO_CELL);
-	memcpy(child + NK_SECURITY, nk + NK_SECURITY, 4);
-	put_le32(child + NK_CLASS, NO_CELL);
-	child[NK_NAME_LEN] = (unsigned char)stored.len;
-	child[NK_NAME_LEN + 1] = (unsigned char)(stored.len >> 8);
-	memcpy(child + NK_NAME, stored.bytes, stored.len);
+	child[REGF_NK_FLAGS] = stored.compressed ? REGF_NK_COMP_NAME : 0;
+	memcpy(child + REGF_NK_TIMESTAMP, nk + REGF_NK_TIMESTAMP, 8);
+	put_le32(child + REGF_NK_PARENT, parent);
+	put_le32(child + REGF_NK_SUBKEY_LIST, NO_CELL);
+	put_le32(child + REGF_NK_VOLATILE_LIST, NO_CELL);
+	put_le32(child + REGF_NK_VALUE_LIST, NO_CELL);
+	memcpy(child + REGF_NK_SECURITY, nk + REGF_NK_SECURITY, 4);
+	put_le32(child + REGF_NK_CLASS, NO_CELL);
+	child[REGF_NK_NAME_LEN] = (unsigned char)stored.len;
+	child[REGF_NK_NAME_LEN + 1] = (unsigned char)(stored.len >> 8);
+	memcpy(child + REGF_NK_NAME, stored.bytes, stored.len);
 
 	list = edit->bins + (list_rel - edit->old_bins);
 	memcpy(list + 4, kind, 2);
@@ -595,23 +565,23 @@ regfedit_add_key(struct regf_edit *edit, uint32_t parent, const char *name,
 			 kind[1] == 'h' ? regfedit_lh_hash(name) : lf_hint(name));
 
 	/* The new key shares its parent's security descriptor. */
-	sk = writable_cell(edit, get_le32(nk + NK_SECURITY), SK_REFCOUNT + 4);
+	sk = writable_cell(edit, get_le32(nk + REGF_NK_SECURITY), REGF_SK_REFCOUNT + 4);
 	if (sk == NULL || memcmp(sk + 4, "sk", 2) != 0) {
 		status = corrupt(err, "bad security cell", parent);
 		goto out;
 	}
-	put_le32(sk + SK_REFCOUNT, get_le32(sk + SK_REFCOUNT) + 1);
+	put_le32(sk + REGF_SK_REFCOUNT, get_le32(sk + REGF_SK_REFCOUNT) + 1);
 
-	nk_out = writable_cell(edit, parent, NK_NAME);
+	nk_out = writable_cell(edit, parent, REGF_NK_NAME);
 	if (nk_out == NULL) {
 		status = nomem(err);
 		goto out;
 	}
-	put_le32(nk_out + NK_SUBKEY_COUNT, count + 1);
-	put_le32(nk_out + NK_SUBKEY_LIST, list_rel);
-	if (get_le16(nk_out + NK_MAX_SUBKEY_NAME) < stored.units * 2) {
-		nk_out[NK_MAX_SUBKEY_NAME] = (unsigned char)(stored.units * 2);
-		nk_out[NK_MAX_SUBKEY_NAME + 1] =
+	put_le32(nk_out + REGF_NK_SUBKEY_COUNT, count + 1);
+	put_le32(nk_out + REGF_NK_SUBKEY_LIST, list_rel);
+	if (get_le16(nk_out + REGF_NK_MAX_SUBKEY_NAME) < stored.units * 2) {
+		nk_out[REGF_NK_MAX_SUBKEY_NAME] = (unsigned char)(stored.units * 2);
+		nk_out[REGF_NK_MAX_SUBKEY_NAME + 1] =
 			(unsigned char)((stored.units * 2) >> 8);
 	}
 	if (count > 0)

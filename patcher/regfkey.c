@@ -11,28 +11,6 @@
 #include "bytes.h"
 #include "text.h"
 
-/* nk: offsets from the start of the cell, size field included. */
-#define NK_FLAGS 6u
-#define NK_SUBKEY_COUNT 24u
-#define NK_SUBKEY_LIST 32u
-#define NK_VALUE_COUNT 40u
-#define NK_VALUE_LIST 44u
-#define NK_NAME_LEN 76u
-#define NK_NAME 80u
-#define NK_COMP_NAME 0x20u
-/* vk */
-#define VK_NAME_LEN 6u
-#define VK_DATA_LEN 8u
-#define VK_DATA_OFFSET 12u
-#define VK_TYPE 16u
-#define VK_FLAGS 20u
-#define VK_NAME 24u
-#define VK_COMP_NAME 0x1u
-#define VK_DATA_INLINE 0x80000000u
-/* db */
-#define DB_SEGMENT_COUNT 6u
-#define DB_SEGMENT_LIST 8u
-
 static enum hp_status
 corrupt(struct hp_error *err, const char *what, uint32_t rel)
 {
@@ -65,7 +43,7 @@ static enum hp_status
 key_cell(const struct regf_image *image, uint32_t key,
 	 const unsigned char **nk_ret, uint32_t *len_ret, struct hp_error *err)
 {
-	if (!record(image, key, "nk", NK_NAME, nk_ret, len_ret))
+	if (!record(image, key, "nk", REGF_NK_NAME, nk_ret, len_ret))
 		return corrupt(err, "no key cell", key);
 	return HP_OK;
 }
@@ -118,11 +96,11 @@ regfkey_name(const struct regf_image *image, uint32_t key, char **name_ret,
 	*name_ret = NULL;
 	if (status != HP_OK)
 		return status;
-	name_len = get_le16(nk + NK_NAME_LEN);
-	if (name_len > len - NK_NAME)
+	name_len = get_le16(nk + REGF_NK_NAME_LEN);
+	if (name_len > len - REGF_NK_NAME)
 		return corrupt(err, "key name longer than its cell", key);
-	*name_ret = decode_name(nk + NK_NAME, name_len,
-				(get_le16(nk + NK_FLAGS) & NK_COMP_NAME) != 0);
+	*name_ret = decode_name(nk + REGF_NK_NAME, name_len,
+				(get_le16(nk + REGF_NK_FLAGS) & REGF_NK_COMP_NAME) != 0);
 	return *name_ret != NULL ? HP_OK : nomem(err);
 }
 
@@ -185,9 +163,9 @@ regfkey_children(const struct regf_image *image, uint32_t key,
 	*count_ret = 0;
 	if (status != HP_OK)
 		return status;
-	if (get_le32(nk + NK_SUBKEY_COUNT) == 0)
+	if (get_le32(nk + REGF_NK_SUBKEY_COUNT) == 0)
 		goto done;
-	rel = get_le32(nk + NK_SUBKEY_LIST);
+	rel = get_le32(nk + REGF_NK_SUBKEY_LIST);
 	if (record(image, rel, "ri", 8, &cell, &len)) {
 		count = get_le16(cell + 6);
 		if (count > (len - 8) / 4) {
@@ -202,12 +180,12 @@ regfkey_children(const struct regf_image *image, uint32_t key,
 	}
 	if (status != HP_OK)
 		goto out;
-	if (list.count != get_le32(nk + NK_SUBKEY_COUNT)) {
+	if (list.count != get_le32(nk + REGF_NK_SUBKEY_COUNT)) {
 		status = corrupt(err, "subkey count does not match the list", key);
 		goto out;
 	}
 	for (size_t i = 0; i < list.count; i++)
-		if (!record(image, list.keys[i], "nk", NK_NAME, &cell, &len)) {
+		if (!record(image, list.keys[i], "nk", REGF_NK_NAME, &cell, &len)) {
 			status = corrupt(err, "subkey list points to no key",
 					 list.keys[i]);
 			goto out;
@@ -234,10 +212,10 @@ value_list(const struct regf_image *image, uint32_t key,
 	*count_ret = 0;
 	if (status != HP_OK)
 		return status;
-	*count_ret = get_le32(nk + NK_VALUE_COUNT);
+	*count_ret = get_le32(nk + REGF_NK_VALUE_COUNT);
 	if (*count_ret == 0)
 		return HP_OK;
-	rel = get_le32(nk + NK_VALUE_LIST);
+	rel = get_le32(nk + REGF_NK_VALUE_LIST);
 	if (!record(image, rel, NULL, 4, list_ret, &list_len) ||
 	    *count_ret > (list_len - 4) / 4)
 		return corrupt(err, "bad value list", rel);
@@ -266,8 +244,8 @@ read_big_data(const struct regf_image *image, uint32_t rel, uint32_t len,
 
 	if (!record(image, rel, "db", 12, &db, &db_len))
 		return corrupt(err, "bad big data record", rel);
-	count = get_le16(db + DB_SEGMENT_COUNT);
-	if (!record(image, get_le32(db + DB_SEGMENT_LIST), NULL, 4, &list,
+	count = get_le16(db + REGF_DB_SEGMENT_COUNT);
+	if (!record(image, get_le32(db + REGF_DB_SEGMENT_LIST), NULL, 4, &list,
 		    &list_len) ||
 	    count > (list_len - 4) / 4)
 		return corrupt(err, "bad big data segment list", rel);
@@ -303,20 +281,20 @@ read_data(const struct regf_image *image, const unsigned char *vk,
 	  uint32_t vk_rel, unsigned char **data_ret, size_t *len_ret,
 	  struct hp_error *err)
 {
-	uint32_t raw = get_le32(vk + VK_DATA_LEN);
-	uint32_t len = raw & ~VK_DATA_INLINE, rel = get_le32(vk + VK_DATA_OFFSET);
+	uint32_t raw = get_le32(vk + REGF_VK_DATA_LEN);
+	uint32_t len = raw & ~REGF_VK_DATA_INLINE, rel = get_le32(vk + REGF_VK_DATA_OFFSET);
 	const unsigned char *cell;
 	uint32_t cell_len;
 	unsigned char *data;
 	enum hp_status status = HP_OK;
 
-	if ((raw & VK_DATA_INLINE) != 0 && len > 4)
+	if ((raw & REGF_VK_DATA_INLINE) != 0 && len > 4)
 		return corrupt(err, "inline value data over 4 bytes", vk_rel);
 	data = malloc(len + 1);
 	if (data == NULL)
 		return nomem(err);
-	if ((raw & VK_DATA_INLINE) != 0)
-		memcpy(data, vk + VK_DATA_OFFSET, len);
+	if ((raw & REGF_VK_DATA_INLINE) != 0)
+		memcpy(data, vk + REGF_VK_DATA_OFFSET, len);
 	else if (len > REGF_BIG_DATA_LIMIT && big_data_format(image) &&
 		 record(image, rel, "db", 12, &cell, &cell_len))
 		status = read_big_data(image, rel, len, data, err);
@@ -351,17 +329,17 @@ regfkey_value(const struct regf_image *image, uint32_t key, size_t index,
 	if (index >= count)
 		return corrupt(err, "value index past the list", key);
 	vk_rel = get_le32(list + 4 + 4 * index);
-	if (!record(image, vk_rel, "vk", VK_NAME, &vk, &vk_len))
+	if (!record(image, vk_rel, "vk", REGF_VK_NAME, &vk, &vk_len))
 		return corrupt(err, "value list points to no value", vk_rel);
-	name_len = get_le16(vk + VK_NAME_LEN);
-	if (name_len > vk_len - VK_NAME)
+	name_len = get_le16(vk + REGF_VK_NAME_LEN);
+	if (name_len > vk_len - REGF_VK_NAME)
 		return corrupt(err, "value name longer than its cell", vk_rel);
-	*type_ret = get_le32(vk + VK_TYPE);
+	*type_ret = get_le32(vk + REGF_VK_TYPE);
 	status = read_data(image, vk, vk_rel, data_ret, len_ret, err);
 	if (status != HP_OK)
 		return status;
-	*name_ret = decode_name(vk + VK_NAME, name_len,
-				(get_le16(vk + VK_FLAGS) & VK_COMP_NAME) != 0);
+	*name_ret = decode_name(vk + REGF_VK_NAME, name_len,
+				(get_le16(vk + REGF_VK_FLAGS) & REGF_VK_COMP_NAME) != 0);
 	if (*name_ret == NULL) {
 		free(*data_ret);
 		*data_ret = NULL;
