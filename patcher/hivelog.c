@@ -96,7 +96,7 @@ struct log_info {
 	const char *name;  /* for messages */
 	const char *label; /* "LOG1" or "LOG2", for the detail line */
 	int index;
-	bool usable;       /* the base block is valid (and, old format, the
+	bool usable;	   /* the base block is valid (and, old format, the
 			    * dirty vector and pages fit) */
 	char problem[160]; /* why not usable */
 	struct regf_header header;
@@ -105,9 +105,8 @@ struct log_info {
 };
 
 /* Set LOG->problem; the texts are short, a cut one still reads. */
-static void
-log_problem(struct log_info *log, const char *format, ...)
-	__attribute__((format(printf, 2, 3)));
+static void log_problem(struct log_info *log, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void
 log_problem(struct log_info *log, const char *format, ...)
@@ -143,15 +142,17 @@ check_log_base(struct log_info *log)
 		return;
 	}
 	if (!regf_checksum_valid(h)) {
-		log_problem(log, "corrupt base block (checksum 0x%08x, want 0x%08x)",
+		log_problem(log,
+			    "corrupt base block (checksum 0x%08x, want 0x%08x)",
 			    (unsigned)h->checksum_stored,
 			    (unsigned)regf_checksum_windows(h->checksum_xor));
 		return;
 	}
 	if (h->seq1 != h->seq2) {
-		log_problem(log,
-			    "corrupt base block (sequence numbers %u and %u differ)",
-			    (unsigned)h->seq1, (unsigned)h->seq2);
+		log_problem(
+		    log,
+		    "corrupt base block (sequence numbers %u and %u differ)",
+		    (unsigned)h->seq1, (unsigned)h->seq2);
 		return;
 	}
 	if (h->file_type != REGF_TYPE_LOG_OLD &&
@@ -167,7 +168,8 @@ check_log_base(struct log_info *log)
 	}
 	if (h->bins_size == 0 || h->bins_size % HBIN_ALIGN != 0) {
 		log_problem(log,
-			    "corrupt base block (hive bins size %u is not a whole number of 4096-byte blocks)",
+			    "corrupt base block (hive bins size %u is not a "
+			    "whole number of 4096-byte blocks)",
 			    (unsigned)h->bins_size);
 		return;
 	}
@@ -196,14 +198,15 @@ check_old_body(struct log_info *log)
 		for (unsigned bit = 0; bit < 8; bit++)
 			count += (bitmap[i] >> bit) & 1u;
 	log->page_count = count;
-	log->pages_off = (DIRT_BITMAP_OFF + log->bitmap_len + SECTOR - 1) /
-			 SECTOR * SECTOR;
+	log->pages_off =
+	    (DIRT_BITMAP_OFF + log->bitmap_len + SECTOR - 1) / SECTOR * SECTOR;
 	if (log->pages_off > log->size ||
 	    (log->size - log->pages_off) / SECTOR < count)
-		log_problem(log, "truncated: %zu dirty pages, room for %zu", count,
+		log_problem(log, "truncated: %zu dirty pages, room for %zu",
+			    count,
 			    log->pages_off > log->size
-				    ? (size_t)0
-				    : (log->size - log->pages_off) / SECTOR);
+				? (size_t)0
+				: (log->size - log->pages_off) / SECTOR);
 }
 
 /* ---------------------------------------------------------- the image */
@@ -212,12 +215,12 @@ struct replay {
 	unsigned char *image;
 	size_t size;
 	uint32_t bins_size;
-	uint32_t flags;       /* the base block's flags */
+	uint32_t flags; /* the base block's flags */
 	size_t entries;
 	uint32_t first_seq, last_seq;
 	const struct log_info *applied[2];
 	size_t applied_count;
-	char stop[192];       /* why the walk stopped early, if it did */
+	char stop[192]; /* why the walk stopped early, if it did */
 };
 
 static enum hp_status
@@ -243,10 +246,10 @@ image_hold_bins(struct replay *r, uint32_t bins, const struct log_info *log,
 		struct hp_error *err)
 {
 	if ((size_t)bins > HIVELOG_MAX_IMAGE - REGF_BASE_BLOCK_SIZE)
-		return hp_error_set(err, HP_ERR_CORRUPT, 0,
-				    "%s: hive bins size %u is over the %zu MiB limit",
-				    log->name, (unsigned)bins,
-				    HIVELOG_MAX_IMAGE >> 20);
+		return hp_error_set(
+		    err, HP_ERR_CORRUPT, 0,
+		    "%s: hive bins size %u is over the %zu MiB limit",
+		    log->name, (unsigned)bins, HIVELOG_MAX_IMAGE >> 20);
 	return image_grow(r, REGF_BASE_BLOCK_SIZE + (size_t)bins, err);
 }
 
@@ -302,11 +305,12 @@ entry_valid(const unsigned char *entry, size_t available, uint32_t expected,
 		return false;
 	}
 	if (hivelog_marvin32(entry, ENTRY_HASH2_LEN, HIVELOG_MARVIN_SEED) !=
-		    get_le64(entry + ENTRY_OFF_HASH2) ||
-	    hivelog_marvin32(entry + ENTRY_HEADER_SIZE, size - ENTRY_HEADER_SIZE,
-			     HIVELOG_MARVIN_SEED) !=
-		    get_le64(entry + ENTRY_OFF_HASH1)) {
-		snprintf(why, why_size, "entry %u: bad hash", (unsigned)expected);
+		get_le64(entry + ENTRY_OFF_HASH2) ||
+	    hivelog_marvin32(entry + ENTRY_HEADER_SIZE,
+			     size - ENTRY_HEADER_SIZE, HIVELOG_MARVIN_SEED) !=
+		get_le64(entry + ENTRY_OFF_HASH1)) {
+		snprintf(why, why_size, "entry %u: bad hash",
+			 (unsigned)expected);
 		return false;
 	}
 	/* The hashes say Windows wrote it; the references must still fit,
@@ -320,13 +324,14 @@ entry_valid(const unsigned char *entry, size_t available, uint32_t expected,
 	used = ENTRY_HEADER_SIZE + (uint64_t)count * PAGE_REF_SIZE;
 	for (uint32_t i = 0; i < count; i++) {
 		const unsigned char *ref =
-			entry + ENTRY_HEADER_SIZE + (size_t)i * PAGE_REF_SIZE;
+		    entry + ENTRY_HEADER_SIZE + (size_t)i * PAGE_REF_SIZE;
 		uint32_t offset = get_le32(ref), length = get_le32(ref + 4);
 
 		used += length;
 		if (used > size || (uint64_t)offset + length > bins) {
 			snprintf(why, why_size,
-				 "entry %u: page %u (offset 0x%x, %u bytes) out of bounds",
+				 "entry %u: page %u (offset 0x%x, %u bytes) "
+				 "out of bounds",
 				 (unsigned)expected, (unsigned)i,
 				 (unsigned)offset, (unsigned)length);
 			return false;
@@ -364,11 +369,13 @@ replay_new_log(struct replay *r, const struct log_info *log,
 		status = image_hold_bins(r, bins, log, err);
 		if (status != HP_OK)
 			return status;
-		page = entry + ENTRY_HEADER_SIZE + (size_t)count * PAGE_REF_SIZE;
+		page =
+		    entry + ENTRY_HEADER_SIZE + (size_t)count * PAGE_REF_SIZE;
 		for (uint32_t i = 0; i < count; i++) {
 			const unsigned char *ref = entry + ENTRY_HEADER_SIZE +
 						   (size_t)i * PAGE_REF_SIZE;
-			uint32_t offset = get_le32(ref), length = get_le32(ref + 4);
+			uint32_t offset = get_le32(ref),
+				 length = get_le32(ref + 4);
 
 			memcpy(r->image + REGF_BASE_BLOCK_SIZE + offset, page,
 			       length);
@@ -413,21 +420,25 @@ recover_new(struct replay *r, const struct regf_header *primary,
 		start = second;
 	} else {
 		if (second == NULL)
-			return hp_error_set(err, HP_ERR_DIRTY, 0,
-					    "%s is older than the primary (log sequence number %u, the primary needs %u or later)",
-					    first->name, (unsigned)first->header.seq1,
-					    (unsigned)primary->seq2);
-		return hp_error_set(err, HP_ERR_DIRTY, 0,
-				    "both logs are older than the primary (%s at %u, %s at %u, the primary needs %u or later)",
-				    first->name, (unsigned)first->header.seq1,
-				    second->name, (unsigned)second->header.seq1,
-				    (unsigned)primary->seq2);
+			return hp_error_set(
+			    err, HP_ERR_DIRTY, 0,
+			    "%s is older than the primary (log sequence number "
+			    "%u, the primary needs %u or later)",
+			    first->name, (unsigned)first->header.seq1,
+			    (unsigned)primary->seq2);
+		return hp_error_set(
+		    err, HP_ERR_DIRTY, 0,
+		    "both logs are older than the primary (%s at %u, %s at %u, "
+		    "the primary needs %u or later)",
+		    first->name, (unsigned)first->header.seq1, second->name,
+		    (unsigned)second->header.seq1, (unsigned)primary->seq2);
 	}
 	status = replay_new_log(r, start, err);
 	if (status != HP_OK)
 		return status;
 	if (next != NULL) {
-		uint32_t due = r->entries > 0 ? r->last_seq + 1 : start->header.seq1;
+		uint32_t due =
+		    r->entries > 0 ? r->last_seq + 1 : start->header.seq1;
 
 		if (next->header.seq1 == due) {
 			status = replay_new_log(r, next, err);
@@ -436,9 +447,9 @@ recover_new(struct replay *r, const struct regf_header *primary,
 		}
 	}
 	if (r->entries == 0)
-		return hp_error_set(err, HP_ERR_DIRTY, 0,
-				    "%s: no log entry applies (%s)", start->name,
-				    r->stop[0] != '\0' ? r->stop : "no entries");
+		return hp_error_set(
+		    err, HP_ERR_DIRTY, 0, "%s: no log entry applies (%s)",
+		    start->name, r->stop[0] != '\0' ? r->stop : "no entries");
 	return HP_OK;
 }
 
@@ -462,7 +473,8 @@ old_log_eligible(const struct log_info *log, const unsigned char *primary,
 	 * the base block's (old-dirty: 0x1d294f6ccf6f3f0 in the bin,
 	 * 0x1d29627f1c8a860 in the base block and the log).  Like yarp,
 	 * accept a log not older than it. */
-	bin_time = get_le64(primary + REGF_BASE_BLOCK_SIZE + HBIN_OFF_TIMESTAMP);
+	bin_time =
+	    get_le64(primary + REGF_BASE_BLOCK_SIZE + HBIN_OFF_TIMESTAMP);
 	return log->header.timestamp >= bin_time;
 }
 
@@ -473,8 +485,9 @@ hbin_sound(const unsigned char *header, uint32_t rel, uint32_t bins)
 	uint32_t size = get_le32(header + HBIN_OFF_SIZE);
 
 	return memcmp(header, "hbin", 4) == 0 &&
-	       get_le32(header + HBIN_OFF_OFFSET) == rel && size >= HBIN_ALIGN &&
-	       size % HBIN_ALIGN == 0 && size <= bins - rel;
+	       get_le32(header + HBIN_OFF_OFFSET) == rel &&
+	       size >= HBIN_ALIGN && size % HBIN_ALIGN == 0 &&
+	       size <= bins - rel;
 }
 
 static bool
@@ -487,8 +500,8 @@ page_dirty(const unsigned char *bitmap, uint32_t page)
  * its first page is dirty, else from the primary) is not sound ends the
  * recovery there, as Windows does. */
 static enum hp_status
-replay_old_log(struct replay *r, const struct log_info *log,
-	       size_t *pages_ret, struct hp_error *err)
+replay_old_log(struct replay *r, const struct log_info *log, size_t *pages_ret,
+	       struct hp_error *err)
 {
 	const unsigned char *bitmap = log->data + DIRT_BITMAP_OFF;
 	const unsigned char *source = log->data + log->pages_off;
@@ -504,21 +517,23 @@ replay_old_log(struct replay *r, const struct log_info *log,
 		uint32_t bin_size;
 
 		header = page_dirty(bitmap, rel / SECTOR)
-				 ? source
-				 : r->image + REGF_BASE_BLOCK_SIZE + rel;
+			     ? source
+			     : r->image + REGF_BASE_BLOCK_SIZE + rel;
 		if (!hbin_sound(header, rel, bins)) {
 			if (applied < log->page_count)
-				snprintf(r->stop, sizeof r->stop,
-					 "stopped at an invalid hive bin at 0x%x",
-					 (unsigned)rel);
+				snprintf(
+				    r->stop, sizeof r->stop,
+				    "stopped at an invalid hive bin at 0x%x",
+				    (unsigned)rel);
 			break;
 		}
 		bin_size = get_le32(header + HBIN_OFF_SIZE);
-		for (uint32_t page = rel / SECTOR; page < (rel + bin_size) / SECTOR;
-		     page++) {
+		for (uint32_t page = rel / SECTOR;
+		     page < (rel + bin_size) / SECTOR; page++) {
 			if (!page_dirty(bitmap, page))
 				continue;
-			memcpy(r->image + REGF_BASE_BLOCK_SIZE + (size_t)page * SECTOR,
+			memcpy(r->image + REGF_BASE_BLOCK_SIZE +
+				   (size_t)page * SECTOR,
 			       source, SECTOR);
 			source += SECTOR;
 			applied++;
@@ -533,9 +548,9 @@ replay_old_log(struct replay *r, const struct log_info *log,
 /* The replay of an old-format log: LOG1 or LOG2, whichever is sound and
  * matches the primary; both: the later one, LOG1 on a tie (yarp). */
 static enum hp_status
-recover_old(struct replay *r, const unsigned char *primary,
-	    size_t primary_size, const struct regf_header *header,
-	    bool base_valid, struct log_info logs[2], size_t *pages_ret,
+recover_old(struct replay *r, const unsigned char *primary, size_t primary_size,
+	    const struct regf_header *header, bool base_valid,
+	    struct log_info logs[2], size_t *pages_ret,
 	    struct hivelog_result *result, struct hp_error *err)
 {
 	struct log_info *chosen = NULL;
@@ -552,14 +567,18 @@ recover_old(struct replay *r, const unsigned char *primary,
 		if (!old_log_eligible(log, primary, primary_size, header,
 				      base_valid)) {
 			if (base_valid)
-				log_problem(log,
-					    "written at 0x%016llx, the primary at 0x%016llx",
-					    (unsigned long long)log->header.timestamp,
-					    (unsigned long long)header->timestamp);
+				log_problem(
+				    log,
+				    "written at 0x%016llx, the primary at "
+				    "0x%016llx",
+				    (unsigned long long)log->header.timestamp,
+				    (unsigned long long)header->timestamp);
 			else
-				log_problem(log,
-					    "written at 0x%016llx, before the primary's first hive bin",
-					    (unsigned long long)log->header.timestamp);
+				log_problem(
+				    log,
+				    "written at 0x%016llx, before the "
+				    "primary's first hive bin",
+				    (unsigned long long)log->header.timestamp);
 			continue;
 		}
 		if (chosen == NULL ||
@@ -575,15 +594,15 @@ recover_old(struct replay *r, const unsigned char *primary,
 		rebuild_base_block(r, chosen);
 		result->base_rebuilt = true;
 	} else {
-		r->flags = (r->flags & ~KTM_FLAG) |
-			   (chosen->header.flags & KTM_FLAG);
+		r->flags =
+		    (r->flags & ~KTM_FLAG) | (chosen->header.flags & KTM_FLAG);
 	}
 	status = replay_old_log(r, chosen, pages_ret, err);
 	if (status != HP_OK)
 		return status;
 	if (*pages_ret == 0 && chosen->page_count > 0)
-		return hp_error_set(err, HP_ERR_DIRTY, 0, "%s: %s", chosen->name,
-				    r->stop);
+		return hp_error_set(err, HP_ERR_DIRTY, 0, "%s: %s",
+				    chosen->name, r->stop);
 	r->entries = 1;
 	r->first_seq = r->last_seq = chosen->header.seq1;
 	note_applied(r, chosen);
@@ -592,9 +611,8 @@ recover_old(struct replay *r, const unsigned char *primary,
 
 /* ------------------------------------------------------------ recovery */
 
-static void
-detail_add(struct hivelog_result *result, const char *format, ...)
-	__attribute__((format(printf, 2, 3)));
+static void detail_add(struct hivelog_result *result, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* The detail line is short by construction (fixed labels, numbers); a
  * cut one is still a valid string. */
@@ -623,18 +641,21 @@ no_usable_log(const struct log_info logs[2], bool primary_regf,
 		corrupt[i] = logs[i].data != NULL && logs[i].size != 0;
 	if (!primary_regf)
 		return hp_error_set(err, status, 0,
-				    "the primary has no usable base block and no log can rebuild it (%s: %s; %s: %s)",
+				    "the primary has no usable base block and "
+				    "no log can rebuild it (%s: %s; %s: %s)",
 				    logs[0].name, logs[0].problem, logs[1].name,
 				    logs[1].problem);
 	if (!corrupt[0] && !corrupt[1])
-		return hp_error_set(err, status, 0,
-				    "no transaction log (%s and %s are absent or empty)",
-				    logs[0].name, logs[1].name);
+		return hp_error_set(
+		    err, status, 0,
+		    "no transaction log (%s and %s are absent or empty)",
+		    logs[0].name, logs[1].name);
 	if (corrupt[0] && corrupt[1])
-		return hp_error_set(err, status, 0,
-				    "both logs have a corrupt base block (%s: %s; %s: %s)",
-				    logs[0].name, logs[0].problem, logs[1].name,
-				    logs[1].problem);
+		return hp_error_set(
+		    err, status, 0,
+		    "both logs have a corrupt base block (%s: %s; %s: %s)",
+		    logs[0].name, logs[0].problem, logs[1].name,
+		    logs[1].problem);
 	return hp_error_set(err, status, 0, "no usable log (%s: %s; %s: %s)",
 			    logs[0].name, logs[0].problem, logs[1].name,
 			    logs[1].problem);
@@ -669,9 +690,9 @@ hivelog_recover(const unsigned char *primary, size_t primary_size,
 		const struct hivelog_file logs[2],
 		struct hivelog_result *result, struct hp_error *err)
 {
-	static const char *const labels[2] = { "LOG1", "LOG2" };
+	static const char *const labels[2] = {"LOG1", "LOG2"};
 	struct log_info info[2];
-	struct log_info *new_logs[2] = { NULL, NULL };
+	struct log_info *new_logs[2] = {NULL, NULL};
 	size_t new_count = 0, old_count = 0, old_pages = 0;
 	struct regf_header header;
 	struct replay r;
@@ -685,7 +706,8 @@ hivelog_recover(const unsigned char *primary, size_t primary_size,
 
 	/* A base block must be whole to be trusted; a shorter file is
 	 * treated like a corrupt one, to be rebuilt from a log. */
-	primary_regf = primary != NULL && primary_size >= REGF_BASE_BLOCK_SIZE &&
+	primary_regf = primary != NULL &&
+		       primary_size >= REGF_BASE_BLOCK_SIZE &&
 		       regf_header_read(primary, primary_size, &header);
 	base_valid = primary_regf && regf_checksum_valid(&header);
 	result->dirty = !base_valid || header.seq1 != header.seq2;
@@ -735,7 +757,8 @@ hivelog_recover(const unsigned char *primary, size_t primary_size,
 
 		if (new_count == 2) {
 			second = new_logs[1];
-			if (regf_seq_after(first->header.seq1, second->header.seq1)) {
+			if (regf_seq_after(first->header.seq1,
+					   second->header.seq1)) {
 				first = new_logs[1];
 				second = new_logs[0];
 			}
@@ -750,6 +773,19 @@ hivelog_recover(const unsigned char *primary, size_t primary_size,
 	}
 	if (status == HP_OK)
 		status = image_hold_bins(&r, r.bins_size, r.applied[0], err);
+	if (status == HP_ERR_DIRTY && !primary_regf && err != NULL) {
+		/* Without a base block of its own the primary is not merely
+		 * dirty: nothing could rebuild it. */
+		char why[sizeof err->message];
+
+		memcpy(why, err->message, sizeof why);
+		status = hp_error_set(err, HP_ERR_CORRUPT, 0,
+				      "the primary has no usable base block "
+				      "and no log can rebuild it: %s",
+				      why);
+	} else if (status == HP_ERR_DIRTY && !primary_regf) {
+		status = HP_ERR_CORRUPT;
+	}
 	if (status != HP_OK) {
 		free(r.image);
 		result->format = 0;

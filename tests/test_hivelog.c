@@ -48,14 +48,14 @@ reseal_checksum(unsigned char *base)
 static void
 test_marvin32(void)
 {
-	static const unsigned char af[] = { 0xAF };
+	static const unsigned char af[] = {0xAF};
 	const uint64_t seed = 0x004FB61A001BDBCCull;
 
 	CHECK(hivelog_marvin32(NULL, 0, seed) == 0x30ED35C100CD3C7Dull);
 	CHECK(hivelog_marvin32(af, 1, seed) == 0x48E73FC77D75DDC1ull);
 	/* Each tail length takes its own path; they must differ. */
 	{
-		static const unsigned char bytes[] = { 1, 2, 3, 4, 5, 6, 7 };
+		static const unsigned char bytes[] = {1, 2, 3, 4, 5, 6, 7};
 		uint64_t seen[8];
 
 		for (size_t len = 0; len < 8; len++) {
@@ -101,12 +101,14 @@ corpus_file(const char *folder, const char *name, size_t *len_ret)
 		snprintf(command, sizeof command, "xz -dc '%s' > '%s'", path,
 			 local);
 		if (system(command) != 0) {
-			test_fail(__FILE__, __LINE__, "cannot decompress %s", path);
+			test_fail(__FILE__, __LINE__, "cannot decompress %s",
+				  path);
 			return NULL;
 		}
 		return test_read_file(local, len_ret);
 	}
-	snprintf(path, sizeof path, "%s/logs/%s/%s", corpus_root(), folder, name);
+	snprintf(path, sizeof path, "%s/logs/%s/%s", corpus_root(), folder,
+		 name);
 	if (!file_exists(path))
 		return NULL;
 	data = test_read_file(path, len_ret);
@@ -146,8 +148,8 @@ recover_case(const struct corpus_case *c, struct hivelog_result *result,
 	     struct hp_error *err)
 {
 	struct hivelog_file logs[2] = {
-		{ c->log[0], c->log_size[0], "test.LOG1" },
-		{ c->log[1], c->log_size[1], "test.LOG2" },
+	    {c->log[0], c->log_size[0], "test.LOG1"},
+	    {c->log[1], c->log_size[1], "test.LOG2"},
 	};
 
 	return hivelog_recover(c->primary, c->primary_size, logs, result, err);
@@ -207,7 +209,8 @@ key_exists(struct hive *hive, const char *path, hive_key *key_ret)
 	     part = strtok(NULL, "\\")) {
 		hive_key child = 0;
 
-		if (hive_find_child(hive, key, part, &child, NULL, &err) != HP_OK)
+		if (hive_find_child(hive, key, part, &child, NULL, &err) !=
+		    HP_OK)
 			return false;
 		key = child;
 	}
@@ -235,15 +238,16 @@ static void
 test_marvin32_corpus(void)
 {
 	static const char *const files[][2] = {
-		{ "new-dirty-1", "NewDirtyHive.LOG2" },
-		{ "usrclass-real", "UsrClass.dat.LOG1" },
-		{ "ntuser-real", "transactions_ntuser.dat.log1" },
+	    {"new-dirty-1", "NewDirtyHive.LOG2"},
+	    {"usrclass-real", "UsrClass.dat.LOG1"},
+	    {"ntuser-real", "transactions_ntuser.dat.log1"},
 	};
 	size_t checked = 0;
 
 	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
 		size_t len, off = REGF_LOG_BASE_BLOCK_SIZE;
-		unsigned char *log = corpus_file(files[i][0], files[i][1], &len);
+		unsigned char *log =
+		    corpus_file(files[i][0], files[i][1], &len);
 
 		if (log == NULL)
 			continue;
@@ -252,7 +256,8 @@ test_marvin32_corpus(void)
 
 			if (size < 512 || size > len - off)
 				break;
-			CHECK(hivelog_marvin32(log + off, 32, HIVELOG_MARVIN_SEED) ==
+			CHECK(hivelog_marvin32(log + off, 32,
+					       HIVELOG_MARVIN_SEED) ==
 			      get_le64(log + off + 32));
 			CHECK(hivelog_marvin32(log + off + 40, size - 40,
 					       HIVELOG_MARVIN_SEED) ==
@@ -290,7 +295,8 @@ test_corpus_new_dirty_1(void)
 	CHECK_INT(result.last_seq, 5);
 	CHECK(result.used[0] && result.used[1]);
 	CHECK(!result.base_rebuilt);
-	CHECK_STR(result.detail, "replayed 4 entries (2..5) from LOG1 and LOG2");
+	CHECK_STR(result.detail,
+		  "replayed 4 entries (2..5) from LOG1 and LOG2");
 	check_sealed(&result);
 	if (result.image != NULL) {
 		CHECK_INT(get_le32(result.image + REGF_OFF_SEQ1), 6);
@@ -331,7 +337,8 @@ test_corpus_new_dirty_1(void)
 	CHECK_INT(recover_case(&c, &result, &err), HP_OK);
 	CHECK_INT(result.entries, 4);
 	CHECK_INT(result.last_seq, 5);
-	CHECK_STR(result.detail, "replayed 4 entries (2..5) from LOG2 and LOG1");
+	CHECK_STR(result.detail,
+		  "replayed 4 entries (2..5) from LOG2 and LOG1");
 	if (result.image != NULL) {
 		CHECK(md5_of_tail(result.image, result.size, md5, sizeof md5));
 		CHECK_STR(md5, "8d59afa13b7e6502168c5760224e16aa");
@@ -365,7 +372,7 @@ test_corpus_new_dirty_2(void)
 
 /* UTF-16LE "a", "bb", "ccc" and the empty string ending the list. */
 static const unsigned char multi_sz_a_bb_ccc[] = {
-	'a', 0, 0, 0, 'b', 0, 'b', 0, 0, 0, 'c', 0, 'c', 0, 'c', 0, 0, 0, 0, 0,
+    'a', 0, 0, 0, 'b', 0, 'b', 0, 0, 0, 'c', 0, 'c', 0, 'c', 0, 0, 0, 0, 0,
 };
 
 static void
@@ -404,20 +411,22 @@ check_old_dirty_tree(const struct hivelog_result *result, const char *name)
 	} else {
 		test_fail(__FILE__, __LINE__, "no key_with_many_subkeys\\4500");
 	}
-	windows = corpus_file("old-dirty", "RecoveredHive_Windows7", &windows_size);
+	windows =
+	    corpus_file("old-dirty", "RecoveredHive_Windows7", &windows_size);
 	if (windows != NULL) {
 		windows_hive = open_image(windows, windows_size, "windows7");
 		if (windows_hive != NULL) {
-			struct compare_result diff = { 0 };
+			struct compare_result diff = {0};
 
-			CHECK_INT(compare_keys(hive, hive_root(hive), windows_hive,
-					       hive_root(windows_hive), "", &diff,
-					       &err),
+			CHECK_INT(compare_keys(
+				      hive, hive_root(hive), windows_hive,
+				      hive_root(windows_hive), "", &diff, &err),
 				  HP_OK);
 			CHECK_INT(diff.total, 0);
 			for (size_t i = 0; i < diff.diff_count && i < 5; i++)
 				test_fail(__FILE__, __LINE__, "%s: %s",
-					  diff.diffs[i].key, diff.diffs[i].what);
+					  diff.diffs[i].key,
+					  diff.diffs[i].what);
 			compare_result_release(&diff);
 			hive_close(windows_hive);
 		}
@@ -465,8 +474,8 @@ test_corpus_bad_base_block(void)
 	CHECK(result.base_rebuilt);
 	CHECK_INT(result.format, 1);
 	CHECK(result.used[0] && !result.used[1]);
-	CHECK_STR(result.detail,
-		  "replayed old-format LOG1 (64 dirty pages); base block rebuilt from LOG1");
+	CHECK_STR(result.detail, "replayed old-format LOG1 (64 dirty pages); "
+				 "base block rebuilt from LOG1");
 	check_sealed(&result);
 	if (result.image != NULL) {
 		CHECK_INT(get_le32(result.image + 20), 1);
@@ -491,7 +500,8 @@ test_corpus_bad_logs(void)
 		return;
 	CHECK_INT(recover_case(&c, &result, &err), HP_ERR_DIRTY);
 	CHECK(result.image == NULL);
-	CHECK(strstr(err.message, "both logs have a corrupt base block") != NULL);
+	CHECK(strstr(err.message, "both logs have a corrupt base block") !=
+	      NULL);
 	CHECK(strstr(err.message, "test.LOG1") != NULL);
 	CHECK(strstr(err.message, "test.LOG2") != NULL);
 	hivelog_result_release(&result);
@@ -506,8 +516,8 @@ test_corpus_usrclass(void)
 	struct hp_error err;
 	struct hive *hive;
 
-	if (!corpus_load(&c, "usrclass-real", "UsrClass.dat", "UsrClass.dat.LOG1",
-			 "UsrClass.dat.LOG2"))
+	if (!corpus_load(&c, "usrclass-real", "UsrClass.dat",
+			 "UsrClass.dat.LOG1", "UsrClass.dat.LOG2"))
 		return;
 	CHECK_INT(recover_case(&c, &result, &err), HP_OK);
 	CHECK_INT(result.format, 6);
@@ -620,7 +630,7 @@ fixture_primary(uint32_t seq1, uint32_t seq2, size_t *len_ret)
 static struct buf
 log_start(const unsigned char *primary, uint32_t type, uint32_t seq)
 {
-	struct buf log = { NULL, 0 };
+	struct buf log = {NULL, 0};
 	unsigned char base[REGF_LOG_BASE_BLOCK_SIZE];
 
 	memcpy(base, primary, sizeof base);
@@ -665,8 +675,8 @@ add_entry(struct buf *log, uint32_t seq, uint32_t bins, uint32_t flags,
 		memcpy(entry + pos, pages[i].data, pages[i].len);
 		pos += pages[i].len;
 	}
-	store64(entry + 24, hivelog_marvin32(entry + 40, size - 40,
-					     HIVELOG_MARVIN_SEED));
+	store64(entry + 24,
+		hivelog_marvin32(entry + 40, size - 40, HIVELOG_MARVIN_SEED));
 	store64(entry + 32, hivelog_marvin32(entry, 32, HIVELOG_MARVIN_SEED));
 	buf_append(log, entry, size);
 	free(entry);
@@ -690,10 +700,10 @@ run(const unsigned char *primary, size_t primary_size, const struct buf *log1,
     const struct buf *log2, struct hivelog_result *result, struct hp_error *err)
 {
 	struct hivelog_file logs[2] = {
-		{ log1 != NULL ? log1->data : NULL, log1 != NULL ? log1->size : 0,
-		  "SYSTEM.LOG1" },
-		{ log2 != NULL ? log2->data : NULL, log2 != NULL ? log2->size : 0,
-		  "SYSTEM.LOG2" },
+	    {log1 != NULL ? log1->data : NULL, log1 != NULL ? log1->size : 0,
+	     "SYSTEM.LOG1"},
+	    {log2 != NULL ? log2->data : NULL, log2 != NULL ? log2->size : 0,
+	     "SYSTEM.LOG2"},
 	};
 
 	return hivelog_recover(primary, primary_size, logs, result, err);
@@ -718,14 +728,16 @@ check_bins(const struct hivelog_result *result, const unsigned char *primary,
 	want = calloc(1, want_size);
 	if (want == NULL)
 		abort();
-	memcpy(want, primary, primary_size < want_size ? primary_size : want_size);
+	memcpy(want, primary,
+	       primary_size < want_size ? primary_size : want_size);
 	for (size_t i = 0; i < count; i++)
 		memcpy(want + REGF_BASE_BLOCK_SIZE + changes[i].rel,
 		       changes[i].data, changes[i].len);
 	for (size_t off = REGF_BASE_BLOCK_SIZE; off < want_size; off++)
 		if (result->image[off] != want[off]) {
 			test_fail(__FILE__, __LINE__,
-				  "image differs first at file offset 0x%zx", off);
+				  "image differs first at file offset 0x%zx",
+				  off);
 			break;
 		}
 	free(want);
@@ -742,7 +754,7 @@ test_one_entry(void)
 {
 	size_t len;
 	unsigned char *primary = fixture_primary(10, 9, &len);
-	struct page change = { 4096, page_a, PAGE };
+	struct page change = {4096, page_a, PAGE};
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct hivelog_result result;
 	struct hp_error err;
@@ -774,9 +786,9 @@ test_two_logs(void)
 {
 	size_t len;
 	unsigned char *primary = fixture_primary(10, 9, &len);
-	struct page a = { 0, page_a, PAGE }, b = { 8192, page_b, PAGE },
-		    c = { 0, page_c, PAGE };
-	struct page want[] = { a, b, c };
+	struct page a = {0, page_a, PAGE}, b = {8192, page_b, PAGE},
+		    c = {0, page_c, PAGE};
+	struct page want[] = {a, b, c};
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct buf log2 = log_start(primary, REGF_TYPE_LOG_NEW, 10);
 	struct hivelog_result result;
@@ -791,7 +803,8 @@ test_two_logs(void)
 	CHECK_INT(result.first_seq, 9);
 	CHECK_INT(result.last_seq, 11);
 	CHECK(result.used[0] && result.used[1]);
-	CHECK_STR(result.detail, "replayed 3 entries (9..11) from LOG1 and LOG2");
+	CHECK_STR(result.detail,
+		  "replayed 3 entries (9..11) from LOG1 and LOG2");
 	check_sealed(&result);
 	check_bins(&result, primary, len, want, 3, len);
 	CHECK_INT(image_field(&result, REGF_OFF_SEQ1), 12);
@@ -800,7 +813,8 @@ test_two_logs(void)
 	/* Swapped: LOG2 holds the earlier entries, it goes first. */
 	CHECK_INT(run(primary, len, &log2, &log1, &result, &err), HP_OK);
 	CHECK_INT(result.entries, 3);
-	CHECK_STR(result.detail, "replayed 3 entries (9..11) from LOG2 and LOG1");
+	CHECK_STR(result.detail,
+		  "replayed 3 entries (9..11) from LOG2 and LOG1");
 	check_bins(&result, primary, len, want, 3, len);
 	hivelog_result_release(&result);
 
@@ -833,7 +847,7 @@ test_bad_hash(void)
 {
 	size_t len, second;
 	unsigned char *primary = fixture_primary(10, 9, &len);
-	struct page a = { 0, page_a, PAGE }, b = { 4096, page_b, PAGE };
+	struct page a = {0, page_a, PAGE}, b = {4096, page_b, PAGE};
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct buf log2 = log_start(primary, REGF_TYPE_LOG_NEW, 11);
 	struct hivelog_result result;
@@ -871,7 +885,7 @@ test_sequence_gap(void)
 {
 	size_t len;
 	unsigned char *primary = fixture_primary(10, 9, &len);
-	struct page a = { 0, page_a, PAGE }, b = { 4096, page_b, PAGE };
+	struct page a = {0, page_a, PAGE}, b = {4096, page_b, PAGE};
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct buf log2 = log_start(primary, REGF_TYPE_LOG_NEW, 12);
 	struct hivelog_result result;
@@ -909,8 +923,8 @@ test_bad_signature(void)
 {
 	size_t len, second;
 	unsigned char *primary = fixture_primary(10, 9, &len);
-	struct page a = { 0, page_a, PAGE }, b = { 4096, page_b, PAGE },
-		    c = { 8192, page_c, PAGE };
+	struct page a = {0, page_a, PAGE}, b = {4096, page_b, PAGE},
+		    c = {8192, page_c, PAGE};
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct hivelog_result result;
 	struct hp_error err;
@@ -935,7 +949,7 @@ test_grow(void)
 	size_t len;
 	unsigned char *primary = fixture_primary(10, 9, &len);
 	unsigned char bin[PAGE];
-	struct page grown = { FIXTURE_BINS + PAGE, bin, PAGE };
+	struct page grown = {FIXTURE_BINS + PAGE, bin, PAGE};
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct hivelog_result result;
 	struct hp_error err;
@@ -958,14 +972,15 @@ test_grow(void)
 	/* A later entry with a smaller size: the size follows, the file
 	 * keeps its bytes (slack). */
 	{
-		struct page a = { 0, page_a, PAGE };
-		struct page want[] = { grown, a };
+		struct page a = {0, page_a, PAGE};
+		struct page want[] = {grown, a};
 
 		fill_pages();
 		add_entry(&log1, 10, FIXTURE_BINS, 0, &a, 1);
 		CHECK_INT(run(primary, len, &log1, NULL, &result, &err), HP_OK);
 		CHECK_INT(result.entries, 2);
-		CHECK_INT(image_field(&result, REGF_OFF_BINS_SIZE), FIXTURE_BINS);
+		CHECK_INT(image_field(&result, REGF_OFF_BINS_SIZE),
+			  FIXTURE_BINS);
 		check_bins(&result, primary, len, want, 2,
 			   REGF_BASE_BLOCK_SIZE + (size_t)bins);
 		hivelog_result_release(&result);
@@ -979,7 +994,7 @@ test_flag_bit(void)
 {
 	size_t len;
 	unsigned char *primary = fixture_primary(10, 9, &len);
-	struct page a = { 0, page_a, PAGE };
+	struct page a = {0, page_a, PAGE};
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct hivelog_result result;
 	struct hp_error err;
@@ -1010,7 +1025,7 @@ test_clean_ignores_logs(void)
 {
 	size_t len;
 	unsigned char *primary = fixture_primary(9, 9, &len);
-	struct page a = { 0, page_a, PAGE };
+	struct page a = {0, page_a, PAGE};
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct buf log2 = log_start(primary, REGF_TYPE_LOG_NEW, 10);
 	struct hivelog_result result;
@@ -1039,7 +1054,7 @@ test_rebuilt_base_block(void)
 {
 	size_t len;
 	unsigned char *primary = fixture_primary(10, 9, &len);
-	struct page a = { 0, page_a, PAGE }, b = { 4096, page_b, PAGE };
+	struct page a = {0, page_a, PAGE}, b = {4096, page_b, PAGE};
 	struct buf log1, log2;
 	struct hivelog_result result;
 	struct hp_error err;
@@ -1065,8 +1080,9 @@ test_rebuilt_base_block(void)
 	CHECK(!result.used[0] && result.used[1]);
 	CHECK_INT(result.entries, 1);
 	CHECK_INT(result.last_seq, 9);
-	CHECK_STR(result.detail,
-		  "replayed 1 entry (9) from LOG2; base block rebuilt from LOG2");
+	CHECK_STR(
+	    result.detail,
+	    "replayed 1 entry (9) from LOG2; base block rebuilt from LOG2");
 	check_sealed(&result);
 	check_bins(&result, primary, len, &b, 1, len);
 	CHECK_INT(image_field(&result, 36), 0x1020);
@@ -1087,6 +1103,17 @@ test_rebuilt_base_block(void)
 	check_sealed(&result);
 	hivelog_result_release(&result);
 
+	/* ... unless no entry applies: then nothing can rebuild it. */
+	{
+		struct buf bare = {log2.data, 512};
+
+		CHECK_INT(run(primary, len, NULL, &bare, &result, &err),
+			  HP_ERR_CORRUPT);
+		CHECK(strstr(err.message, "no usable base block") != NULL);
+		CHECK(result.image == NULL);
+		hivelog_result_release(&result);
+	}
+
 	/* A primary of a few bytes: rebuilt, the bins from the entry only. */
 	CHECK_INT(run(primary, 100, &log1, &log2, &result, &err), HP_OK);
 	CHECK(result.base_rebuilt);
@@ -1105,16 +1132,18 @@ test_no_logs(void)
 	unsigned char *primary = fixture_primary(10, 9, &len);
 	struct hivelog_result result;
 	struct hp_error err;
-	struct buf empty = { NULL, 0 };
+	struct buf empty = {NULL, 0};
 
 	CHECK_INT(run(primary, len, NULL, NULL, &result, &err), HP_ERR_DIRTY);
 	CHECK(result.image == NULL);
 	CHECK(result.dirty);
 	CHECK(strstr(err.message, "no transaction log") != NULL);
 	hivelog_result_release(&result);
-	CHECK_INT(run(primary, len, &empty, &empty, &result, &err), HP_ERR_DIRTY);
+	CHECK_INT(run(primary, len, &empty, &empty, &result, &err),
+		  HP_ERR_DIRTY);
 	hivelog_result_release(&result);
-	CHECK_INT(hivelog_recover(primary, len, NULL, &result, &err), HP_ERR_DIRTY);
+	CHECK_INT(hivelog_recover(primary, len, NULL, &result, &err),
+		  HP_ERR_DIRTY);
 	hivelog_result_release(&result);
 
 	/* Not a hive and nothing to rebuild it from. */
@@ -1124,7 +1153,8 @@ test_no_logs(void)
 	hivelog_result_release(&result);
 	CHECK_INT(run(primary, 10, NULL, NULL, &result, &err), HP_ERR_CORRUPT);
 	hivelog_result_release(&result);
-	CHECK_INT(hivelog_recover(NULL, 0, NULL, &result, &err), HP_ERR_CORRUPT);
+	CHECK_INT(hivelog_recover(NULL, 0, NULL, &result, &err),
+		  HP_ERR_CORRUPT);
 	hivelog_result_release(&result);
 	free(primary);
 }
@@ -1134,7 +1164,7 @@ test_truncated_log(void)
 {
 	size_t len, second;
 	unsigned char *primary = fixture_primary(10, 9, &len);
-	struct page a = { 0, page_a, PAGE }, b = { 4096, page_b, PAGE };
+	struct page a = {0, page_a, PAGE}, b = {4096, page_b, PAGE};
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct hivelog_result result;
 	struct hp_error err;
@@ -1144,16 +1174,17 @@ test_truncated_log(void)
 	second = add_entry(&log1, 10, FIXTURE_BINS, 0, &b, 1);
 	/* Cut in the middle of the second entry, then at every sector. */
 	for (size_t cut = log1.size - 1; cut > second; cut -= 512) {
-		struct buf shorter = { log1.data, cut };
+		struct buf shorter = {log1.data, cut};
 
-		CHECK_INT(run(primary, len, &shorter, NULL, &result, &err), HP_OK);
+		CHECK_INT(run(primary, len, &shorter, NULL, &result, &err),
+			  HP_OK);
 		CHECK_INT(result.entries, 1);
 		check_bins(&result, primary, len, &a, 1, len);
 		hivelog_result_release(&result);
 	}
 	/* Cut inside the base block: unusable. */
 	{
-		struct buf stub = { log1.data, 300 };
+		struct buf stub = {log1.data, 300};
 
 		CHECK_INT(run(primary, len, &stub, NULL, &result, &err),
 			  HP_ERR_DIRTY);
@@ -1162,7 +1193,7 @@ test_truncated_log(void)
 	}
 	/* Only the base block: nothing applies. */
 	{
-		struct buf bare = { log1.data, 512 };
+		struct buf bare = {log1.data, 512};
 
 		CHECK_INT(run(primary, len, &bare, NULL, &result, &err),
 			  HP_ERR_DIRTY);
@@ -1177,7 +1208,7 @@ test_log_bad_checksum(void)
 {
 	size_t len;
 	unsigned char *primary = fixture_primary(10, 9, &len);
-	struct page a = { 0, page_a, PAGE }, b = { 4096, page_b, PAGE };
+	struct page a = {0, page_a, PAGE}, b = {4096, page_b, PAGE};
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct buf log2 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct hivelog_result result;
@@ -1220,7 +1251,7 @@ test_stale_logs(void)
 {
 	size_t len;
 	unsigned char *primary = fixture_primary(21, 20, &len);
-	struct page a = { 0, page_a, PAGE };
+	struct page a = {0, page_a, PAGE};
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 18);
 	struct buf log2 = log_start(primary, REGF_TYPE_LOG_NEW, 19);
 	struct hivelog_result result;
@@ -1245,7 +1276,8 @@ test_page_out_of_bounds(void)
 {
 	size_t len;
 	unsigned char *primary = fixture_primary(10, 9, &len);
-	struct page a = { 0, page_a, PAGE }, past = { FIXTURE_BINS - 512, page_b, PAGE };
+	struct page a = {0, page_a, PAGE},
+		    past = {FIXTURE_BINS - 512, page_b, PAGE};
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct hivelog_result result;
 	struct hp_error err;
@@ -1280,14 +1312,15 @@ test_over_limit(void)
 {
 	size_t len;
 	unsigned char *primary = fixture_primary(10, 9, &len);
-	struct page a = { 0, page_a, PAGE };
+	struct page a = {0, page_a, PAGE};
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct hivelog_result result;
 	struct hp_error err;
 
 	fill_pages();
 	add_entry(&log1, 9, 0xFFFFF000u, 0, &a, 1);
-	CHECK_INT(run(primary, len, &log1, NULL, &result, &err), HP_ERR_CORRUPT);
+	CHECK_INT(run(primary, len, &log1, NULL, &result, &err),
+		  HP_ERR_CORRUPT);
 	CHECK(result.image == NULL);
 	CHECK(strstr(err.message, "limit") != NULL);
 	hivelog_result_release(&result);
@@ -1327,8 +1360,8 @@ test_old_format(void)
 	size_t len;
 	unsigned char *primary = fixture_primary(10, 9, &len);
 	unsigned char header_page[512];
-	struct page p1 = { 512, page_a, 512 }, p9 = { 4608, page_b, 512 };
-	struct page pages[] = { p1, p9 };
+	struct page p1 = {512, page_a, 512}, p9 = {4608, page_b, 512};
+	struct page pages[] = {p1, p9};
 	struct buf log1;
 	struct hivelog_result result;
 	struct hp_error err;
@@ -1362,7 +1395,7 @@ test_old_format(void)
 
 	/* Cut short: the whole log is refused. */
 	{
-		struct buf shorter = { log1.data, log1.size - 1 };
+		struct buf shorter = {log1.data, log1.size - 1};
 
 		CHECK_INT(run(primary, len, &shorter, NULL, &result, &err),
 			  HP_ERR_DIRTY);
@@ -1376,13 +1409,14 @@ test_old_format(void)
 	memcpy(header_page, primary + 4096 + 4096, sizeof header_page);
 	header_page[0] = 'X';
 	{
-		struct page bad = { 4096, header_page, 512 };
-		struct page with_bad[] = { p1, bad, p9 };
+		struct page bad = {4096, header_page, 512};
+		struct page with_bad[] = {p1, bad, p9};
 
 		log1 = old_log(primary, 10, with_bad, 3);
 		CHECK_INT(run(primary, len, &log1, NULL, &result, &err), HP_OK);
 		CHECK_STR(result.detail,
-			  "replayed old-format LOG1 (1 dirty page); stopped at an invalid hive bin at 0x1000");
+			  "replayed old-format LOG1 (1 dirty page); stopped at "
+			  "an invalid hive bin at 0x1000");
 		check_bins(&result, primary, len, &p1, 1, len);
 		hivelog_result_release(&result);
 		buf_free(&log1);
@@ -1408,32 +1442,19 @@ test_old_format(void)
 }
 
 static const struct test tests[] = {
-	TEST_ENTRY(marvin32),
-	TEST_ENTRY(marvin32_corpus),
-	TEST_ENTRY(corpus_new_dirty_1),
-	TEST_ENTRY(corpus_new_dirty_2),
-	TEST_ENTRY(corpus_old_dirty),
-	TEST_ENTRY(corpus_bad_base_block),
-	TEST_ENTRY(corpus_bad_logs),
-	TEST_ENTRY(corpus_usrclass),
-	TEST_ENTRY(corpus_ntuser),
-	TEST_ENTRY(corpus_amcache_clean),
-	TEST_ENTRY(one_entry),
-	TEST_ENTRY(two_logs),
-	TEST_ENTRY(bad_hash),
-	TEST_ENTRY(sequence_gap),
-	TEST_ENTRY(bad_signature),
-	TEST_ENTRY(grow),
-	TEST_ENTRY(flag_bit),
-	TEST_ENTRY(clean_ignores_logs),
-	TEST_ENTRY(rebuilt_base_block),
-	TEST_ENTRY(no_logs),
-	TEST_ENTRY(truncated_log),
-	TEST_ENTRY(log_bad_checksum),
-	TEST_ENTRY(stale_logs),
-	TEST_ENTRY(page_out_of_bounds),
-	TEST_ENTRY(over_limit),
-	TEST_ENTRY(old_format),
+    TEST_ENTRY(marvin32),	    TEST_ENTRY(marvin32_corpus),
+    TEST_ENTRY(corpus_new_dirty_1), TEST_ENTRY(corpus_new_dirty_2),
+    TEST_ENTRY(corpus_old_dirty),   TEST_ENTRY(corpus_bad_base_block),
+    TEST_ENTRY(corpus_bad_logs),    TEST_ENTRY(corpus_usrclass),
+    TEST_ENTRY(corpus_ntuser),	    TEST_ENTRY(corpus_amcache_clean),
+    TEST_ENTRY(one_entry),	    TEST_ENTRY(two_logs),
+    TEST_ENTRY(bad_hash),	    TEST_ENTRY(sequence_gap),
+    TEST_ENTRY(bad_signature),	    TEST_ENTRY(grow),
+    TEST_ENTRY(flag_bit),	    TEST_ENTRY(clean_ignores_logs),
+    TEST_ENTRY(rebuilt_base_block), TEST_ENTRY(no_logs),
+    TEST_ENTRY(truncated_log),	    TEST_ENTRY(log_bad_checksum),
+    TEST_ENTRY(stale_logs),	    TEST_ENTRY(page_out_of_bounds),
+    TEST_ENTRY(over_limit),	    TEST_ENTRY(old_format),
 };
 
 int

@@ -1,6 +1,9 @@
 #!/bin/sh
-# run.sh - build tests/fuzz_regf.c with libFuzzer, ASan and UBSan, and run
-# it on a corpus seeded from the fixtures.
+# run.sh - build the libFuzzer harnesses with ASan and UBSan and run each
+# on a corpus seeded from the fixtures (and, for the log replay, from the
+# real dirty hives of the shared corpus when it is there):
+#     tests/fuzz_regf.c     base blocks, log scan, cells, editcheck
+#     tests/fuzz_hivelog.c  transaction log replay (hivelog.c)
 #
 # "make fuzz" runs it from the top of the build tree; by hand:
 #     abs_top_srcdir=SRC abs_top_builddir=BUILD sh SRC/tests/fuzz/run.sh
@@ -8,14 +11,19 @@
 # directory).  The build tree must be configured: config.h comes from it.
 #
 # Environment:
-#     FUZZ_SECONDS   how long to fuzz (default 120)
+#     FUZZ_SECONDS   how long to fuzz in all (default 120), split evenly
+#                    between the harnesses
 #     FUZZ_CC        the compiler (default clang; it needs libFuzzer, which
 #                    Debian packages in libclang-rt-NN-dev)
 #     FUZZ_FLAGS     more libFuzzer options, e.g. "-jobs=4 -workers=4"
+#     HIVEPATCH_CORPUS  the shared corpus (default SRC/../shared/corpus);
+#                    its logs/ seed the log-replay harness when xz is there
 #
 # Everything goes under tests/fuzz/work/ in the build tree, which is not
-# committed: the binary, seeds/ (rebuilt each run), corpus/ (kept and
-# grown between runs), crashes/ (inputs that broke something), fuzz.log.
+# committed: the binaries; for fuzz_regf seeds/ (rebuilt each run),
+# corpus/ (kept and grown between runs) and fuzz.log; for fuzz_hivelog
+# seeds-hivelog/, corpus-hivelog/ and fuzz-hivelog.log; crashes/ (inputs
+# that broke something, named after the harness).
 # Exit status: 0 no crash, 1 a crash or a build failure, 77 no clang.
 
 set -u
@@ -42,7 +50,11 @@ if [ ! -f "$builddir/config.h" ]; then
 	exit 1
 fi
 
-mkdir -p "$work/seeds" "$work/corpus" "$work/crashes" || exit 1
+mkdir -p "$work/seeds" "$work/corpus" "$work/crashes" \
+	"$work/seeds-hivelog" "$work/corpus-hivelog" || exit 1
+# Each harness gets half the time, at least a second.
+half=$((seconds / 2))
+[ "$half" -ge 1 ] || half=1
 
 # --------------------------------------------------------------- build
 # -fno-sanitize-recover makes UBSan findings crashes libFuzzer keeps.
@@ -58,6 +70,21 @@ if ! "$cc" -std=c11 -g -O1 -fno-omit-frame-pointer \
 	echo "$me: cannot build '$work/fuzz_regf' (does '$cc' have libFuzzer?)" >&2
 	exit 1
 fi
+# A smaller image limit keeps the replay within libFuzzer's memory limit
+# and fast; the code path is the same.
+if ! "$cc" -std=c11 -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
+	'-DHIVELOG_MAX_IMAGE=((size_t)16 << 20)' \
+	-I"$builddir" -I"$srcdir/patcher" -I"$srcdir/image" \
+	-o "$work/fuzz_hivelog" \
+	"$srcdir/tests/fuzz_hivelog.c" \
+	"$srcdir/patcher/hivelog.c" \
+	"$srcdir/patcher/regf.c" \
+	"$srcdir/patcher/status.c"; then
+	echo "$me: cannot build '$work/fuzz_hivelog' (does '$cc' have libFuzzer?)" >&2
+	exit 1
+fi
 
 # --------------------------------------------------------------- seeds
 rm -f "$work/seeds/"*
@@ -70,6 +97,110 @@ for file in "$srcdir"/fixtures/hives/*/SYSTEM \
 done
 if [ -z "$(ls "$work/seeds")" ]; then
 	echo "$me: no seed files under '$srcdir/fixtures'" >&2
+	exit 1
+fi
+
+# fuzz_hivelog seeds: fix-up byte, 3-byte lengths of the primary and of
+# LOG1, then the primary, LOG1 and LOG2 (see tests/fuzz_hivelog.c).
+le24() {
+	# shellcheck disable=SC2059 # the format is the octal escapes
+	printf "\\$(printf %03o $(($1 & 255)))\\$(printf %03o $((($1 >> 8) & 255)))\\$(printf %03o $((($1 >> 16) & 255)))"
+}
+size_of() {
+	wc -c <"$1" | tr -d ' '
+}
+# hivelog_seed NAME FIXUPS PRIMARY LOG1 LOG2 [PRIMARY_BYTES]: a seed of the
+# three files (either log may be /dev/null), the primary cut to
+# PRIMARY_BYTES when given.
+hivelog_seed() {
+	seed_primary=$work/seeds-hivelog/.primary
+	if [ -n "${6:-}" ]; then
+		head -c "$6" "$3" >"$seed_primary" || return 1
+	else
+		cp "$3" "$seed_primary" || return 1
+	fi
+	{
+		le24 "$2" | head -c 1
+		le24 "$(size_of "$seed_primary")"
+		le24 "$(size_of "$4")"
+		cat "$seed_primary" "$4" "$5"
+	} >"$work/seeds-hivelog/$1" || return 1
+	rm -f "$seed_primary"
+}
+
+rm -f "$work/seeds-hivelog/"*
+fixture=$srcdir/fixtures/hives/ws2012r2-logs-ahead
+if [ -f "$fixture/SYSTEM" ]; then
+	hivelog_seed logs-ahead 7 "$fixture/SYSTEM" "$fixture/SYSTEM.LOG1" \
+		"$fixture/SYSTEM.LOG2" || exit 1
+	hivelog_seed logs-ahead-raw 0 "$fixture/SYSTEM" "$fixture/SYSTEM.LOG1" \
+		"$fixture/SYSTEM.LOG2" || exit 1
+	# Made dirty: seq1 (file offset 4, after the 7-byte prefix) 20 -> 21,
+	# the checksum fixed by the harness.
+	cp "$work/seeds-hivelog/logs-ahead" "$work/seeds-hivelog/logs-ahead-dirty" &&
+		printf '\025' | dd of="$work/seeds-hivelog/logs-ahead-dirty" \
+			bs=1 seek=11 conv=notrunc 2>/dev/null || exit 1
+fi
+for file in "$srcdir"/fixtures/hives/ws2012r2/SYSTEM \
+	"$srcdir"/fixtures/hives/ws2012r2-dirty/SYSTEM; do
+	[ -f "$file" ] || continue
+	name=$(printf '%s\n' "${file#"$srcdir"/fixtures/hives/}" | tr '/' '_')
+	hivelog_seed "$name" 0 "$file" /dev/null /dev/null || exit 1
+done
+corpus=${HIVEPATCH_CORPUS:-$srcdir/../shared/corpus}
+if [ -d "$corpus/logs" ] && command -v xz >/dev/null 2>&1; then
+	real=$work/corpus-logs
+	rm -rf "$real"
+	mkdir -p "$real" || exit 1
+	for file in "$corpus"/logs/*/*; do
+		[ -f "$file" ] || continue
+		dir=$real/$(basename "$(dirname "$file")")
+		mkdir -p "$dir" || exit 1
+		case $file in
+		*.xz) xz -dc "$file" >"$dir/$(basename "$file" .xz)" || exit 1 ;;
+		*) cp "$file" "$dir/" || exit 1 ;;
+		esac
+	done
+	# Small enough to mutate: the primaries cut after their hive bins,
+	# the big real logs cut after a few entries.
+	if [ -d "$real/new-dirty-1" ]; then
+		for case_dir in new-dirty-1 new-dirty-2 bad-logs; do
+			d=$real/$case_dir
+			set -- "$d"/*.LOG1
+			log1=$1
+			hivelog_seed "$case_dir" 0 "${log1%.LOG1}" "$log1" \
+				"${log1%.LOG1}.LOG2" 24576 || exit 1
+		done
+		hivelog_seed new-dirty-1-fixed 3 "$real/new-dirty-1/NewDirtyHive" \
+			"$real/new-dirty-1/NewDirtyHive.LOG1" \
+			"$real/new-dirty-1/NewDirtyHive.LOG2" 24576 || exit 1
+	fi
+	if [ -d "$real/old-dirty" ]; then
+		hivelog_seed old-dirty 0 "$real/old-dirty/OldDirtyHive" \
+			"$real/old-dirty/OldDirtyHive.LOG1" /dev/null 65536 || exit 1
+		hivelog_seed bad-base-block 0 \
+			"$real/bad-base-block/BadBaseBlockHive" \
+			"$real/bad-base-block/BadBaseBlockHive.LOG1" /dev/null \
+			65536 || exit 1
+	fi
+	if [ -d "$real/usrclass-real" ]; then
+		head -c 32768 "$real/usrclass-real/UsrClass.dat.LOG1" \
+			>"$real/usrclass.LOG1" || exit 1
+		head -c 24576 "$real/usrclass-real/UsrClass.dat.LOG2" \
+			>"$real/usrclass.LOG2" || exit 1
+		hivelog_seed usrclass 0 "$real/usrclass-real/UsrClass.dat" \
+			"$real/usrclass.LOG1" "$real/usrclass.LOG2" 16384 || exit 1
+	fi
+	if [ -d "$real/ws2012r2-amcache-clean" ]; then
+		head -c 28672 "$real/ws2012r2-amcache-clean/Amcache.hve.LOG1" \
+			>"$real/amcache.LOG1" || exit 1
+		hivelog_seed amcache 0 "$real/ws2012r2-amcache-clean/Amcache.hve" \
+			"$real/amcache.LOG1" \
+			"$real/ws2012r2-amcache-clean/Amcache.hve.LOG2" 16384 || exit 1
+	fi
+fi
+if [ -z "$(ls "$work/seeds-hivelog")" ]; then
+	echo "$me: no seed for the log replay" >&2
 	exit 1
 fi
 
@@ -95,22 +226,33 @@ cat >"$work/regf.dict" <<'EOF'
 EOF
 
 # --------------------------------------------------------------- run
-echo "$me: fuzzing for $seconds s; corpus '$work/corpus', crashes '$work/crashes/'" >&2
-# shellcheck disable=SC2086 # FUZZ_FLAGS is a list of options
-"$work/fuzz_regf" \
-	-max_total_time="$seconds" \
-	-max_len=65536 \
-	-timeout=10 \
-	-print_final_stats=1 \
-	-dict="$work/regf.dict" \
-	-artifact_prefix="$work/crashes/" \
-	${FUZZ_FLAGS:-} \
-	"$work/corpus" "$work/seeds" 2>"$work/fuzz.log"
-status=$?
-tail -n 25 "$work/fuzz.log" >&2
-if [ "$status" -ne 0 ]; then
-	echo "$me: the fuzzer failed (exit $status); see '$work/fuzz.log' and:" >&2
-	ls -l "$work/crashes" >&2
+# run_fuzzer NAME LOG MAX_LEN CORPUS SEEDS: fuzz for $half seconds.
+failed=0
+run_fuzzer() {
+	echo "$me: $1 for $half s; corpus '$4', crashes '$work/crashes/$1-*'" >&2
+	# shellcheck disable=SC2086 # FUZZ_FLAGS is a list of options
+	"$work/$1" \
+		-max_total_time="$half" \
+		-max_len="$3" \
+		-timeout=10 \
+		-print_final_stats=1 \
+		-dict="$work/regf.dict" \
+		-artifact_prefix="$work/crashes/$1-" \
+		${FUZZ_FLAGS:-} \
+		"$4" "$5" 2>"$work/$2"
+	status=$?
+	tail -n 25 "$work/$2" >&2
+	if [ "$status" -ne 0 ]; then
+		echo "$me: $1 failed (exit $status); see '$work/$2' and:" >&2
+		ls -l "$work/crashes" >&2
+		failed=1
+	fi
+}
+
+run_fuzzer fuzz_regf fuzz.log 65536 "$work/corpus" "$work/seeds"
+run_fuzzer fuzz_hivelog fuzz-hivelog.log 131072 "$work/corpus-hivelog" \
+	"$work/seeds-hivelog"
+if [ "$failed" -ne 0 ]; then
 	exit 1
 fi
 echo "$me: no crash in $seconds s" >&2
