@@ -4,6 +4,7 @@
 #include "recipe.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hive.h"
@@ -13,7 +14,7 @@ static const unsigned char dword_2[4] = { 2, 0, 0, 0 };
 static const struct recipe_op kb2901554_ops[] = {
 	{ RECIPE_SET_VALUE,
 	  "HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\Schannel",
-	  "EnableSessionTicket", HIVE_REG_DWORD, dword_2, sizeof dword_2 },
+	  "EnableSessionTicket", HIVE_REG_DWORD, dword_2, sizeof dword_2, 0 },
 };
 
 static const char *const server_product_types[] = { "ServerNT", "LanmanNT",
@@ -28,7 +29,7 @@ static const struct recipe builtin_recipes[] = {
 	  "disable TLS session tickets in Schannel (Lync Server 2013 Front End on Windows Server 2012 R2: events 32402 and 61045, HTTPS on port 444)",
 	  "Microsoft KB 2901554", kb2901554_ops,
 	  sizeof kb2901554_ops / sizeof *kb2901554_ops,
-	  &windows_server_2012_r2 },
+	  &windows_server_2012_r2, NULL, NULL },
 };
 
 size_t
@@ -107,4 +108,13 @@ recipe_check_target(const struct recipe *recipe, const struct os_info *info,
 		return RECIPE_APPLICABILITY_UNKNOWN;
 	}
 	return RECIPE_APPLIES;
+}
+
+void
+recipe_free(struct recipe *recipe)
+{
+	if (recipe == NULL || recipe->storage == NULL)
+		return;
+	free(recipe->storage);
+	free(recipe);
 }

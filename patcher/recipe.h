@@ -12,16 +12,21 @@
 #include "osinfo.h"
 
 enum recipe_action {
-	RECIPE_SET_VALUE, /* create the key path if needed and set a value */
+	RECIPE_SET_VALUE,    /* create the key path if needed and set a value */
+	RECIPE_CREATE_KEY,   /* [KEY]: create the key path if needed */
+	RECIPE_DELETE_VALUE, /* "name"=- : remove the value if present */
+	RECIPE_DELETE_KEY,   /* [-KEY]: remove the key and its subtree */
 };
 
 struct recipe_op {
 	enum recipe_action action;
 	const char *key;        /* "HKLM\SYSTEM\CurrentControlSet\..." */
-	const char *value_name; /* as written when created */
-	uint32_t type;
+	const char *value_name; /* as written when created; "" the default
+				 * value; NULL for key operations */
+	uint32_t type;          /* any number: types beyond 11 are kept raw */
 	const unsigned char *data;
 	size_t len;
+	unsigned line;          /* where it was written (.reg), 0 if built in */
 };
 
 /* The systems a recipe is meant for; NULL fields are not checked. */
@@ -39,7 +44,12 @@ struct recipe {
 	const struct recipe_op *ops;
 	size_t op_count;
 	const struct recipe_target *target; /* NULL: any system */
+	const char *text;       /* the recipe as a .reg file, when it has one */
+	void *storage;          /* what a parsed recipe owns; NULL built in */
 };
+
+/* Free a recipe made by regfile_parse (built-in ones are static). */
+void recipe_free(struct recipe *recipe);
 
 /* The built-in recipes; the first is the default. */
 const struct recipe *recipe_builtin(size_t index);
