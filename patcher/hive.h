@@ -105,6 +105,11 @@ enum hp_status hive_key_set_value(struct hive *hive, hive_key key,
 			      const struct hive_value *value,
 			      struct hp_error *err);
 
+/* Remove value NAME (without case) of KEY (hives opened with
+ * hive_open_memory_edit; hivex-backed hives: HP_ERR_UNSUPPORTED). */
+enum hp_status hive_key_delete_value(struct hive *hive, hive_key key,
+				     const char *name, struct hp_error *err);
+
 /* Create subkey NAME of PARENT (writable hives). */
 enum hp_status hive_key_add_child(struct hive *hive, hive_key parent,
 			      const char *name, hive_key *child_ret,

@@ -257,12 +257,15 @@ json_report(struct json *json, const struct cli *cli,
 		json_object_begin(json, NULL);
 		json_string(json, "key", c->key);
 		json_string(json, "value", c->value_name);
-		json_string(json, "type", hive_type_name(c->new_type));
+		json_string(json, "type", c->op == RECIPE_SET_VALUE ? hive_type_name(c->new_type) : NULL);
 		if (c->had_old)
 			json_value(json, "old", c->old.type, c->old.data, c->old.len);
 		else
 			json_null(json, "old");
-		json_value(json, "new", c->new_type, c->new_data, c->new_len);
+		if (c->op == RECIPE_SET_VALUE)
+			json_value(json, "new", c->new_type, c->new_data, c->new_len);
+		else
+			json_null(json, "new");
 		json_string(json, "action", plan_action_name(c->action));
 		json_bool(json, "creates_key", c->existing < c->part_count);
 		json_object_end(json);
@@ -314,7 +317,14 @@ print_warnings(const struct cli *cli, const struct patch_report *r)
 static void
 print_change(const struct plan_change *c)
 {
-	printf("  %s\n    %s: ", c->key, c->value_name);
+	if (c->value_name == NULL) {
+		printf("  %s\n    (key): %s -> %s  [%s]\n", c->key,
+		       c->existing == c->part_count ? "present" : "absent",
+		       c->op == RECIPE_DELETE_KEY ? "deleted" : "present",
+		       c->action == PLAN_NONE ? "ok" : plan_action_name(c->action));
+		return;
+	}
+	printf("  %s\n    %s: ", c->key, c->value_name[0] != '\0' ? c->value_name : "(Default)");
 	if (c->had_old) {
 		printf("%s ", hive_type_name(c->old.type));
 		print_data(stdout, c->old.type, c->old.data, c->old.len);
@@ -323,6 +333,10 @@ print_change(const struct plan_change *c)
 	}
 	if (c->action == PLAN_NONE) {
 		puts("  [ok]");
+		return;
+	}
+	if (c->op == RECIPE_DELETE_VALUE) {
+		printf(" -> (deleted)  [%s]\n", plan_action_name(c->action));
 		return;
 	}
 	printf(" -> %s ", hive_type_name(c->new_type));

@@ -19,6 +19,7 @@ plan_action_name(enum plan_action action)
 	case PLAN_NONE: return "none";
 	case PLAN_ADD: return "add";
 	case PLAN_REPLACE: return "replace";
+	case PLAN_DELETE: return "delete";
 	}
 	return "none";
 }
@@ -122,10 +123,41 @@ copy_parts(char *const *parts, size_t count)
 	return copy;
 }
 
-/* Compare the hive's value (if any) with what the operation wants. */
+static bool
+is_value_op(enum recipe_action op)
+{
+	return op == RECIPE_SET_VALUE || op == RECIPE_DELETE_VALUE;
+}
+
+/* What must happen for CHANGE, given what the hive held before. */
+static enum plan_action
+decide(const struct plan_change *c)
+{
+	bool key_exists = c->existing == c->part_count;
+
+	switch (c->op) {
+	case RECIPE_CREATE_KEY:
+		return key_exists ? PLAN_NONE : PLAN_ADD;
+	case RECIPE_DELETE_KEY:
+		return key_exists ? PLAN_DELETE : PLAN_NONE;
+	case RECIPE_DELETE_VALUE:
+		return c->had_old ? PLAN_DELETE : PLAN_NONE;
+	case RECIPE_SET_VALUE:
+		if (!c->had_old)
+			return PLAN_ADD;
+		if (c->old.type == c->new_type && c->old.len == c->new_len &&
+		    (c->new_len == 0 ||
+		     memcmp(c->old.data, c->new_data, c->new_len) == 0))
+			return PLAN_NONE;
+		return PLAN_REPLACE;
+	}
+	return PLAN_NONE;
+}
+
+/* Read the value an operation names, if the key and the value exist. */
 static enum hp_status
-plan_value(struct hive *hive, hive_key node, const struct recipe_op *op,
-	   struct plan_change *change, struct hp_error *err)
+read_old_value(struct hive *hive, hive_key node, const struct recipe_op *op,
+	       struct plan_change *change, struct hp_error *err)
 {
 	bool found = false;
 	enum hp_status status;
@@ -137,37 +169,43 @@ plan_value(struct hive *hive, hive_key node, const struct recipe_op *op,
 	change->had_old = found;
 	change->value_name = text_dup(found ? change->old.name
 					    : op->value_name);
-	if (change->value_name == NULL)
-		return nomem(err);
-	if (!found)
-		change->action = PLAN_ADD;
-	else if (change->old.type != op->type || change->old.len != op->len ||
-		 memcmp(change->old.data, op->data, op->len) != 0)
-		change->action = PLAN_REPLACE;
-	else
-		change->action = PLAN_NONE;
-	if (change->action == PLAN_NONE)
-		return HP_OK;
+	return change->value_name != NULL ? HP_OK : nomem(err);
+}
 
+/* Refuse what cannot be written faithfully. */
+static enum hp_status
+check_writable(struct hive *hive, hive_key node, const struct plan_change *c,
+	       struct hp_error *err)
+{
+	size_t largest;
+	enum hp_status status;
+
+	if (c->action == PLAN_NONE)
+		return HP_OK;
+	if (c->op == RECIPE_DELETE_KEY)
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "%s: deleting key %s (and its subtree) is not supported yet; nothing was written",
+				    hive_path(hive), c->key);
+	if (c->existing < c->part_count)
+		return HP_OK;
 	/* Data over 16344 bytes is stored as "db" big data.  hivex would
 	 * rewrite it as one oversized cell Windows does not expect; hivepatch's
 	 * own writer leaves it alone (tests/test_regfedit.c), but neither
 	 * writes big data, and a key holding some is refused until one
 	 * does. */
-	size_t largest;
-
 	status = hive_key_largest_value(hive, node, &largest, err);
 	if (status != HP_OK)
 		return status;
 	if (largest > REGF_BIG_DATA_LIMIT)
 		return hp_error_set(err, HP_ERR_BIG_VALUE, 0,
 				    "%s: key %s holds a value of %zu bytes (big data), and keys holding big data are not edited; nothing was written",
-				    hive_path(hive), change->key, largest);
+				    hive_path(hive), c->key, largest);
 	return HP_OK;
 }
 
-/* A later operation on a value an earlier one already set wins, as it
- * would in regedit; its action is decided against the hive as it is. */
+/* A later operation on a value (or a key) an earlier one already named
+ * wins, as it would in regedit; its action is decided against the hive as
+ * it is. */
 static bool
 merge_repeated(struct plan *plan, const struct recipe_op *op, char **parts,
 	       size_t count)
@@ -177,19 +215,16 @@ merge_repeated(struct plan *plan, const struct recipe_op *op, char **parts,
 		enum plan_action action;
 
 		if (!parts_equal(c->parts, c->part_count, parts, count) ||
-		    !text_name_equal(c->value_name, op->value_name))
+		    is_value_op(c->op) != is_value_op(op->action) ||
+		    (is_value_op(op->action) &&
+		     !text_name_equal(c->value_name, op->value_name)))
 			continue;
+		c->op = op->action;
+		c->line = op->line;
 		c->new_type = op->type;
 		c->new_data = op->data;
 		c->new_len = op->len;
-		if (!c->had_old)
-			action = PLAN_ADD;
-		else if (c->old.type == op->type && c->old.len == op->len &&
-			 (op->len == 0 ||
-			  memcmp(c->old.data, op->data, op->len) == 0))
-			action = PLAN_NONE;
-		else
-			action = PLAN_REPLACE;
+		action = decide(c);
 		if (c->action != PLAN_NONE)
 			plan->writes--;
 		if (action != PLAN_NONE)
@@ -208,8 +243,15 @@ plan_one(struct hive *hive, const struct recipe_op *op, const char *hive_name,
 	hive_key node;
 	enum hp_status status;
 
-	if (merge_repeated(plan, op, parts, count))
+	if (merge_repeated(plan, op, parts, count)) {
+		/* Re-check what the merged operation now asks. */
+		for (size_t i = 0; i < plan->count; i++)
+			if (parts_equal(plan->changes[i].parts,
+					plan->changes[i].part_count, parts, count) &&
+			    plan->changes[i].op == RECIPE_DELETE_KEY)
+				return check_writable(hive, 0, &plan->changes[i], err);
 		return HP_OK;
+	}
 	grown = realloc(plan->changes, (plan->count + 1) * sizeof *grown);
 	if (grown == NULL)
 		return nomem(err);
@@ -221,6 +263,8 @@ plan_one(struct hive *hive, const struct recipe_op *op, const char *hive_name,
 		return nomem(err);
 	change->part_count = count;
 	plan->count++;
+	change->op = op->action;
+	change->line = op->line;
 	change->new_type = op->type;
 	change->new_data = op->data;
 	change->new_len = op->len;
@@ -232,16 +276,18 @@ plan_one(struct hive *hive, const struct recipe_op *op, const char *hive_name,
 	change->key = keypath_format(hive_name, change->parts, count);
 	if (change->key == NULL)
 		return nomem(err);
-	if (change->existing < count) {
-		change->action = PLAN_ADD;
-		change->value_name = text_dup(op->value_name);
-		if (change->value_name == NULL)
-			return nomem(err);
-	} else {
-		status = plan_value(hive, node, op, change, err);
+	if (is_value_op(op->action)) {
+		if (change->existing == count)
+			status = read_old_value(hive, node, op, change, err);
+		else if ((change->value_name = text_dup(op->value_name)) == NULL)
+			status = nomem(err);
 		if (status != HP_OK)
 			return status;
 	}
+	change->action = decide(change);
+	status = check_writable(hive, node, change, err);
+	if (status != HP_OK)
+		return status;
 	if (change->action != PLAN_NONE)
 		plan->writes++;
 	return HP_OK;
@@ -414,11 +460,18 @@ plan_apply(struct hive *hive, const struct plan *plan, struct hp_error *err)
 				return status;
 			node = child;
 		}
-		value.name = c->value_name;
-		value.type = c->new_type;
-		value.data = (unsigned char *)c->new_data;
-		value.len = c->new_len;
-		status = hive_key_set_value(hive, node, &value, err);
+		if (c->op == RECIPE_DELETE_VALUE) {
+			status = hive_key_delete_value(hive, node, c->value_name,
+						       err);
+		} else if (c->op == RECIPE_SET_VALUE) {
+			value.name = c->value_name;
+			value.type = c->new_type;
+			value.data = (unsigned char *)c->new_data;
+			value.len = c->new_len;
+			status = hive_key_set_value(hive, node, &value, err);
+		} else {
+			status = HP_OK; /* the key was made above */
+		}
 		if (status != HP_OK)
 			return status;
 	}
@@ -457,73 +510,74 @@ expected_children(const struct plan *plan, const struct plan_key *key,
 	return HP_OK;
 }
 
-static bool
-same_value(const struct hive_value *a, const char *name, uint32_t type,
-	   const unsigned char *data, size_t len)
+/* The values KEY should hold after the edit: its snapshot with every
+ * planned change on it played in order.  The array points into the plan
+ * (no copies); caller frees the array. */
+static enum hp_status
+expected_values(const struct plan *plan, const struct plan_key *key,
+		struct hive_value **values_ret, size_t *count_ret,
+		struct hp_error *err)
 {
-	return strcmp(a->name, name) == 0 && a->type == type &&
-	       a->len == len && (len == 0 || memcmp(a->data, data, len) == 0);
-}
-
-/* Is VALUE, found after the edit, what the plan expects of KEY? */
-static bool
-value_expected(const struct plan *plan, const struct plan_key *key,
-	       const struct hive_value *value, size_t *matched)
-{
-	for (size_t i = 0; i < plan->count; i++) {
-		const struct plan_change *c = &plan->changes[i];
-
-		if (c->action == PLAN_NONE ||
-		    !parts_equal(c->parts, c->part_count, key->parts,
-				 key->part_count) ||
-		    !text_name_equal(c->value_name, value->name))
-			continue;
-		(*matched)++;
-		return same_value(value, c->value_name, c->new_type,
-				  c->new_data, c->new_len);
-	}
-	for (size_t i = 0; i < key->value_count; i++)
-		if (text_name_equal(key->values[i].name, value->name)) {
-			(*matched)++;
-			return same_value(value, key->values[i].name,
-					  key->values[i].type,
-					  key->values[i].data,
-					  key->values[i].len);
-		}
-	return false;
-}
-
-/* How many values KEY should hold after the edit. */
-static size_t
-expected_value_count(const struct plan *plan, const struct plan_key *key)
-{
+	struct hive_value *want = calloc(key->value_count + plan->count + 1,
+					 sizeof *want);
 	size_t count = key->value_count;
 
+	if (want == NULL)
+		return nomem(err);
+	memcpy(want, key->values, count * sizeof *want);
 	for (size_t i = 0; i < plan->count; i++) {
 		const struct plan_change *c = &plan->changes[i];
-		bool replaces = false;
+		size_t at = count;
 
-		if (c->action == PLAN_NONE ||
+		if (c->action == PLAN_NONE || !is_value_op(c->op) ||
 		    !parts_equal(c->parts, c->part_count, key->parts,
 				 key->part_count))
 			continue;
-		for (size_t v = 0; v < key->value_count; v++)
-			if (text_name_equal(key->values[v].name,
-					    c->value_name))
-				replaces = true;
-		/* Two operations on one value count once. */
-		for (size_t j = 0; j < i; j++)
-			if (plan->changes[j].action != PLAN_NONE &&
-			    parts_equal(plan->changes[j].parts,
-					plan->changes[j].part_count,
-					key->parts, key->part_count) &&
-			    text_name_equal(plan->changes[j].value_name,
-					    c->value_name))
-				replaces = true;
-		if (!replaces)
+		for (size_t v = 0; v < count; v++)
+			if (text_name_equal(want[v].name, c->value_name))
+				at = v;
+		if (c->op == RECIPE_DELETE_VALUE) {
+			if (at < count)
+				want[at] = want[--count];
+			continue;
+		}
+		want[at].name = c->value_name;
+		want[at].type = c->new_type;
+		want[at].data = (unsigned char *)c->new_data;
+		want[at].len = c->new_len;
+		if (at == count)
 			count++;
 	}
-	return count;
+	*values_ret = want;
+	*count_ret = count;
+	return HP_OK;
+}
+
+static int
+compare_values_by_name(const void *a, const void *b)
+{
+	return text_name_compare(((const struct hive_value *)a)->name,
+				 ((const struct hive_value *)b)->name);
+}
+
+/* Do HAVE and WANT hold the same values, spelled alike?  Both get
+ * sorted. */
+static bool
+same_values(struct hive_value *have, size_t have_count, struct hive_value *want,
+	    size_t want_count, const char **differing_ret)
+{
+	*differing_ret = NULL;
+	qsort(have, have_count, sizeof *have, compare_values_by_name);
+	qsort(want, want_count, sizeof *want, compare_values_by_name);
+	for (size_t i = 0; i < have_count && i < want_count; i++)
+		if (strcmp(have[i].name, want[i].name) != 0 ||
+		    have[i].type != want[i].type || have[i].len != want[i].len ||
+		    (have[i].len > 0 &&
+		     memcmp(have[i].data, want[i].data, have[i].len) != 0)) {
+			*differing_ret = have[i].name;
+			return false;
+		}
+	return have_count == want_count;
 }
 
 static enum hp_status
@@ -533,8 +587,10 @@ check_key(struct hive *edited, const struct plan *plan,
 	char *where = keypath_format(NULL, key->parts, key->part_count);
 	char **want = NULL, **have = NULL;
 	hive_key node = hive_root(edited), *children = NULL;
-	struct hive_value *values = NULL;
-	size_t want_count = 0, have_count = 0, value_count = 0, matched = 0;
+	struct hive_value *values = NULL, *want_values = NULL;
+	size_t want_count = 0, have_count = 0, value_count = 0;
+	size_t want_value_count = 0;
+	const char *differing = NULL;
 	enum hp_status status = HP_OK;
 
 	if (where == NULL)
@@ -577,22 +633,19 @@ check_key(struct hive *edited, const struct plan *plan,
 			goto subkeys_differ;
 
 	status = hive_key_values(edited, node, &values, &value_count, err);
+	if (status == HP_OK)
+		status = expected_values(plan, key, &want_values, &want_value_count,
+					 err);
 	if (status != HP_OK)
 		goto out;
-	for (size_t i = 0; i < value_count; i++)
-		if (!value_expected(plan, key, &values[i], &matched)) {
-			status = hp_error_set(err, HP_ERR_VERIFY, 0,
-					      "%s: value '%s' of %s is not as planned after the edit",
-					      hive_path(edited), values[i].name,
-					      where);
-			goto out;
-		}
-	if (matched != value_count ||
-	    value_count != expected_value_count(plan, key))
+	if (!same_values(values, value_count, want_values, want_value_count,
+			 &differing))
 		status = hp_error_set(err, HP_ERR_VERIFY, 0,
-				      "%s: %s holds %zu values after the edit, %zu expected",
+				      "%s: the values of %s are not as planned after the edit (%zu, %zu expected%s%s)",
 				      hive_path(edited), where, value_count,
-				      expected_value_count(plan, key));
+				      want_value_count,
+				      differing != NULL ? "; first differing: " : "",
+				      differing != NULL ? differing : "");
 	goto out;
 subkeys_differ:
 	status = hp_error_set(err, HP_ERR_VERIFY, 0,
@@ -604,6 +657,7 @@ out:
 	free_strings(have, have_count);
 	free(children);
 	hive_values_free(values, value_count);
+	free(want_values);
 	return status;
 }
 

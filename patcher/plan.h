@@ -17,14 +17,18 @@ enum plan_action {
 	PLAN_NONE,    /* already as the recipe wants */
 	PLAN_ADD,     /* the value (and maybe its key) is missing */
 	PLAN_REPLACE, /* the value has another type or data */
+	PLAN_DELETE,  /* the value (or key) is there and must go */
 };
 
 struct plan_change {
+	enum recipe_action op; /* what the recipe asks */
+	unsigned line;         /* where (a .reg line), 0 if built in */
 	char *key;          /* "HKLM\SYSTEM\ControlSet001\...", stored spelling */
 	char **parts;       /* the key's path from the hive root */
 	size_t part_count;
 	size_t existing;    /* parts[0, existing) exist in the hive */
-	char *value_name;   /* stored spelling, or the recipe's when new */
+	char *value_name;   /* stored spelling, or the recipe's when new;
+			     * NULL for key operations */
 	bool had_old;
 	struct hive_value old;
 	uint32_t new_type;

@@ -417,6 +417,119 @@ out:
 	return status;
 }
 
+/* The index in KEY's value list of value NAME (without case) and its vk
+ * cell; *VK_RET is NO_CELL when there is none. */
+static enum hp_status
+find_value(struct regf_edit *edit, uint32_t key, const char *name,
+	   uint32_t *index_ret, uint32_t *vk_ret, struct hp_error *err)
+{
+	const unsigned char *nk, *list;
+	uint32_t count, list_len;
+	bool allocated;
+	enum hp_status status = key_cell(edit, key, &nk, err);
+
+	if (status != HP_OK)
+		return status;
+	count = get_le32(nk + REGF_NK_VALUE_COUNT);
+	*index_ret = count;
+	*vk_ret = NO_CELL;
+	for (uint32_t i = 0; i < count; i++) {
+		char *existing = NULL;
+		uint32_t type;
+		unsigned char *data = NULL;
+		size_t len;
+		bool same;
+
+		status = regfkey_value(&edit->view, key, i, &existing, &type,
+				       &data, &len, err);
+		if (status != HP_OK)
+			return status;
+		same = text_name_equal(existing, name);
+		free(existing);
+		free(data);
+		if (!same)
+			continue;
+		if (len > REGF_BIG_DATA_LIMIT)
+			return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+					    "value '%s' holds big data; it is not released",
+					    name);
+		if (!regf_cell(&edit->view, get_le32(nk + REGF_NK_VALUE_LIST),
+			       &list, &list_len, &allocated))
+			return corrupt(err, "bad value list", key);
+		*index_ret = i;
+		*vk_ret = get_le32(list + 4 + 4 * i);
+		return HP_OK;
+	}
+	return HP_OK;
+}
+
+/* Release the vk at VK_REL and its data cell. */
+static enum hp_status
+release_value(struct regf_edit *edit, uint32_t vk_rel, struct hp_error *err)
+{
+	const unsigned char *vk;
+	uint32_t len;
+	bool allocated;
+	enum hp_status status = HP_OK;
+
+	if (!regf_cell(&edit->view, vk_rel, &vk, &len, &allocated) ||
+	    len < REGF_VK_NAME)
+		return corrupt(err, "bad value cell", vk_rel);
+	if (!(get_le32(vk + REGF_VK_DATA_LEN) & REGF_VK_DATA_INLINE) &&
+	    get_le32(vk + REGF_VK_DATA_LEN) > 0)
+		status = release_cell(edit, get_le32(vk + REGF_VK_DATA_OFFSET),
+				      err);
+	if (status == HP_OK)
+		status = release_cell(edit, vk_rel, err);
+	return status;
+}
+
+enum hp_status
+regfedit_delete_value(struct regf_edit *edit, uint32_t key, const char *name,
+		      struct hp_error *err)
+{
+	const unsigned char *nk, *old_list;
+	unsigned char *list, *nk_out;
+	uint32_t count, index, vk_rel, old_list_rel, list_rel = NO_CELL;
+	uint32_t list_len;
+	bool allocated;
+	enum hp_status status;
+
+	status = find_value(edit, key, name, &index, &vk_rel, err);
+	if (status != HP_OK)
+		return status;
+	if (vk_rel == NO_CELL)
+		return hp_error_set(err, HP_ERR_NOT_FOUND, 0,
+				    "no value '%s' to delete", name);
+	status = key_cell(edit, key, &nk, err);
+	if (status != HP_OK)
+		return status;
+	count = get_le32(nk + REGF_NK_VALUE_COUNT);
+	old_list_rel = get_le32(nk + REGF_NK_VALUE_LIST);
+	if (count > 1) {
+		status = allocate_cell(edit, 4 + 4 * (count - 1), &list_rel, err);
+		if (status != HP_OK)
+			return status;
+		if (!regf_cell(&edit->view, old_list_rel, &old_list, &list_len,
+			       &allocated) || list_len < 4 + 4 * count)
+			return corrupt(err, "bad value list", key);
+		list = edit->bins + (list_rel - edit->old_bins);
+		memcpy(list + 4, old_list + 4, 4 * (size_t)index);
+		memcpy(list + 4 + 4 * index, old_list + 4 + 4 * (index + 1),
+		       4 * (size_t)(count - index - 1));
+	}
+	nk_out = writable_cell(edit, key, REGF_NK_NAME);
+	if (nk_out == NULL)
+		return nomem(err);
+	put_le32(nk_out + REGF_NK_VALUE_COUNT, count - 1);
+	put_le32(nk_out + REGF_NK_VALUE_LIST, list_rel);
+	status = release_cell(edit, old_list_rel, err);
+	if (status == HP_OK)
+		status = release_value(edit, vk_rel, err);
+	return status;
+}
+
+/* The lh hash Windows keeps beside each subkey: see regfedit.h. */
 uint32_t
 regfedit_lh_hash(const char *name)
 {

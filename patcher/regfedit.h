@@ -37,6 +37,12 @@ enum hp_status regfedit_set_value(struct regf_edit *edit, uint32_t key,
 				  const unsigned char *data, size_t len,
 				  struct hp_error *err);
 
+/* Remove value NAME (without case) of the key at KEY: its list loses the
+ * entry, the value and its data are released.  HP_ERR_NOT_FOUND when the
+ * key has no such value. */
+enum hp_status regfedit_delete_value(struct regf_edit *edit, uint32_t key,
+				     const char *name, struct hp_error *err);
+
 /* Add subkey NAME (UTF-8) under PARENT; *CHILD_RET is the new key. */
 enum hp_status regfedit_add_key(struct regf_edit *edit, uint32_t parent,
 				const char *name, uint32_t *child_ret,

@@ -1382,19 +1382,20 @@ test_recipe_several_ops(void)
 {
 	static const struct recipe_op ops[] = {
 		{ RECIPE_SET_VALUE, CCS_SCHANNEL, "EnableSessionTicket",
-		  HIVE_REG_DWORD, dword_2, 4 },
+		  HIVE_REG_DWORD, dword_2, 4, 0 },
 		{ RECIPE_SET_VALUE, CCS_SCHANNEL, "Other", HIVE_REG_DWORD,
-		  dword_1, 4 },
+		  dword_1, 4, 0 },
 		{ RECIPE_SET_VALUE, "HKLM\\SOFTWARE\\Policies\\Test", "X",
-		  HIVE_REG_DWORD, dword_1, 4 },
+		  HIVE_REG_DWORD, dword_1, 4, 0 },
 		{ RECIPE_SET_VALUE, "HKLM\\SYSTEM\\Setup", "SetupType",
-		  HIVE_REG_DWORD, dword_3, 4 },
+		  HIVE_REG_DWORD, dword_3, 4, 0 },
 		{ RECIPE_SET_VALUE, "HKLM\\SYSTEM\\Setup\\New\\Deeper", "V",
-		  HIVE_REG_DWORD, dword_1, 4 },
+		  HIVE_REG_DWORD, dword_1, 4, 0 },
 	};
 	static const struct recipe recipe = { "test", "several operations",
 					      "tests", ops,
-					      sizeof ops / sizeof *ops, NULL };
+					      sizeof ops / sizeof *ops, NULL,
+					      NULL, NULL };
 	static const char *const schannel[] = { "ControlSet001", "Control",
 						"SecurityProviders",
 						"SCHANNEL" };
@@ -1429,13 +1430,14 @@ test_recipe_same_value_twice(void)
 {
 	static const struct recipe_op ops[] = {
 		{ RECIPE_SET_VALUE, CCS_SCHANNEL, "EnableSessionTicket",
-		  HIVE_REG_DWORD, dword_1, 4 },
+		  HIVE_REG_DWORD, dword_1, 4, 0 },
 		{ RECIPE_SET_VALUE, CCS_SCHANNEL, "EnableSessionTicket",
-		  HIVE_REG_DWORD, dword_2, 4 },
+		  HIVE_REG_DWORD, dword_2, 4, 0 },
 	};
 	static const struct recipe recipe = { "test", "one value twice",
 					      "tests", ops,
-					      sizeof ops / sizeof *ops, NULL };
+					      sizeof ops / sizeof *ops, NULL,
+					      NULL, NULL };
 	static const char *const schannel[] = { "ControlSet001", "Control",
 						"SecurityProviders",
 						"SCHANNEL" };
