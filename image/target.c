@@ -179,8 +179,8 @@ has_regf_signature(const char *path)
 
 /* Logs beside the hive at HIVE: NAME.LOG1, NAME.LOG2, NAME.LOG. */
 static enum hp_status
-find_logs(const char *root, const char *hive, struct target *target,
-	  struct hp_error *err)
+find_logs(const char *root, const char *hive, char **logs, size_t *log_count,
+	  char **log1, char **log2, struct hp_error *err)
 {
 	static const char *const suffixes[] = { ".LOG1", ".LOG2", ".LOG" };
 	const char *slash = strrchr(hive, '/');
@@ -208,10 +208,10 @@ find_logs(const char *root, const char *hive, struct target *target,
 			break;
 		if (log != NULL) {
 			if (i == 0)
-				target->log1 = log;
+				*log1 = log;
 			else if (i == 1)
-				target->log2 = log;
-			target->logs[target->log_count++] = log;
+				*log2 = log;
+			logs[(*log_count)++] = log;
 		}
 	}
 	free(dir);
@@ -277,7 +277,9 @@ open_hive_file(const char *path, struct target *target, struct hp_error *err)
 	free(dir);
 	if (dir_real == NULL)
 		return hp_error_set(err, HP_ERR_IO, errno, "%s", path);
-	status = find_logs(dir_real, target->system, target, err);
+	status = find_logs(dir_real, target->system, target->logs,
+			   &target->log_count, &target->log1, &target->log2,
+			   err);
 	free(dir_real);
 	return status;
 }
@@ -336,7 +338,9 @@ open_directory(const char *path, struct target *target, struct hp_error *err)
 		target->software = NULL;
 	}
 	if (status == HP_OK)
-		status = find_logs(root, target->system, target, err);
+		status = find_logs(root, target->system, target->logs,
+				   &target->log_count, &target->log1,
+				   &target->log2, err);
 	if (status == HP_OK)
 		status = find_hibernation(root, target, err);
 out:
@@ -375,5 +379,77 @@ target_open(const char *path, struct target *target_ret,
 		return status;
 	}
 	*target_ret = target;
+	return HP_OK;
+}
+
+void
+target_hive_release(struct target_hive *hive)
+{
+	if (hive == NULL)
+		return;
+	free(hive->path);
+	for (size_t i = 0; i < hive->log_count; i++)
+		free(hive->logs[i]);
+	memset(hive, 0, sizeof *hive);
+}
+
+enum hp_status
+target_find_hive(const struct target *target, const char *name,
+		 struct target_hive *hive_ret, struct hp_error *err)
+{
+	struct target_hive hive;
+	char *root = NULL, *dir = NULL;
+	const char *slash;
+	enum hp_status status = HP_OK;
+
+	memset(&hive, 0, sizeof hive);
+	memset(hive_ret, 0, sizeof *hive_ret);
+	if (target->kind == TARGET_HIVE_FILE) {
+		/* The user said which hive by choosing the file. */
+		hive.path = text_dup(target->system);
+		for (size_t i = 0; hive.path != NULL && i < target->log_count; i++) {
+			hive.logs[i] = text_dup(target->logs[i]);
+			if (hive.logs[i] == NULL)
+				break;
+			hive.log_count++;
+			if (target->logs[i] == target->log1)
+				hive.log1 = hive.logs[i];
+			if (target->logs[i] == target->log2)
+				hive.log2 = hive.logs[i];
+		}
+		if (hive.path == NULL || hive.log_count != target->log_count) {
+			target_hive_release(&hive);
+			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+					    target->path);
+		}
+		*hive_ret = hive;
+		return HP_OK;
+	}
+	root = realpath(target->path, NULL);
+	slash = strrchr(target->system, '/');
+	dir = slash != NULL ? strndup(target->system,
+				      (size_t)(slash - target->system))
+			    : NULL;
+	if (root == NULL || dir == NULL) {
+		status = hp_error_set(err, HP_ERR_IO, errno, "%s", target->path);
+		goto out;
+	}
+	status = find_inside(root, dir, name, &hive.path, err);
+	if (status == HP_OK && (hive.path == NULL ||
+				!has_regf_signature(hive.path)))
+		status = hp_error_set(err, HP_ERR_NOT_FOUND, 0,
+				      "%s: the image has no %s hive in %s",
+				      target->path, name, dir);
+	if (status == HP_OK)
+		status = find_logs(root, hive.path, hive.logs, &hive.log_count,
+				   &hive.log1, &hive.log2, err);
+out:
+	free(root);
+	free(dir);
+	if (status != HP_OK) {
+		target_hive_release(&hive);
+		return status;
+	}
+	*hive_ret = hive;
 	return HP_OK;
 }

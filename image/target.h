@@ -42,4 +42,20 @@ void target_release(struct target *target);
 
 const char *target_kind_name(enum target_kind kind);
 
+/* Another hive of the target, e.g. "SOFTWARE", "SAM", "SECURITY",
+ * "DEFAULT", found beside SYSTEM the same way (for a hive-file target:
+ * the file itself, whatever NAME says).  Absent: HP_ERR_NOT_FOUND.
+ * Release with target_hive_release. */
+struct target_hive {
+	char *path;
+	char *logs[TARGET_MAX_LOGS];
+	size_t log_count;
+	char *log1, *log2; /* among logs[], or NULL */
+};
+
+enum hp_status target_find_hive(const struct target *target, const char *name,
+				struct target_hive *hive_ret,
+				struct hp_error *err);
+void target_hive_release(struct target_hive *hive);
+
 #endif

@@ -106,6 +106,22 @@ keypath_parse(const char *text, struct keypath *path_ret,
 		memmove(path.parts, path.parts + 2,
 			(path.count - 2) * sizeof *path.parts);
 		path.count -= 2;
+	} else if (path.count >= 2 &&
+		   (text_name_equal(path.parts[0], "HKEY_USERS") ||
+		    text_name_equal(path.parts[0], "HKU")) &&
+		   text_name_equal(path.parts[1], ".DEFAULT")) {
+		/* The default user's hive is config/DEFAULT. */
+		free(path.parts[0]);
+		free(path.parts[1]);
+		path.hive_name = text_dup("DEFAULT");
+		memmove(path.parts, path.parts + 2,
+			(path.count - 2) * sizeof *path.parts);
+		path.count -= 2;
+		if (path.hive_name == NULL) {
+			keypath_release(&path);
+			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					    "'%s'", text);
+		}
 	} else if (path.count > 0 &&
 		   (text_name_equal(path.parts[0], "HKEY_USERS") ||
 		    text_name_equal(path.parts[0], "HKU") ||
@@ -115,7 +131,7 @@ keypath_parse(const char *text, struct keypath *path_ret,
 		    text_name_equal(path.parts[0], "HKCR"))) {
 		keypath_release(&path);
 		return hp_error_set(err, HP_ERR_USAGE, 0,
-				    "'%s': only HKLM keys are supported",
+				    "'%s': only HKLM and HKEY_USERS\\.DEFAULT keys are supported",
 				    text);
 	}
 	*path_ret = path;
@@ -133,7 +149,8 @@ char *
 keypath_format(const char *hive_name, char *const *parts, size_t count)
 {
 	const char *hive = hive_name != NULL ? hive_name : "SYSTEM";
-	size_t len = strlen("HKLM\\") + strlen(hive) + 1;
+	const char *root = strcmp(hive, "DEFAULT") == 0 ? "HKEY_USERS" : "HKLM";
+	size_t len = strlen("HKEY_USERS\\.") + strlen(hive) + 1;
 	char *out, *p;
 
 	for (size_t i = 0; i < count; i++)
@@ -142,7 +159,7 @@ keypath_format(const char *hive_name, char *const *parts, size_t count)
 	if (out == NULL)
 		return NULL;
 	p = out;
-	p += sprintf(p, "HKLM\\%s", hive);
+	p += sprintf(p, "%s\\%s%s", root, strcmp(root, "HKLM") == 0 ? "" : ".", hive);
 	for (size_t i = 0; i < count; i++)
 		p += sprintf(p, "\\%s", parts[i]);
 	return out;

@@ -251,8 +251,11 @@ json_report(struct json *json, const struct cli *cli,
 		json_object_end(json);
 	}
 	json_array_begin(json, "changes");
-	for (size_t i = 0; i < r->plan.count; i++) {
-		const struct plan_change *c = &r->plan.changes[i];
+	for (size_t h = 0; h <= r->other_count; h++) {
+	const struct plan *plan = h == 0 ? &r->plan : &r->others[h - 1].plan;
+
+	for (size_t i = 0; i < plan->count; i++) {
+		const struct plan_change *c = &plan->changes[i];
 
 		json_object_begin(json, NULL);
 		json_string(json, "key", c->key);
@@ -268,9 +271,30 @@ json_report(struct json *json, const struct cli *cli,
 			json_null(json, "new");
 		json_string(json, "action", plan_action_name(c->action));
 		json_bool(json, "creates_key", c->existing < c->part_count);
+		if (c->line > 0)
+			json_uint(json, "line", c->line);
 		json_object_end(json);
 	}
+	}
 	json_array_end(json);
+	if (r->other_count > 0) {
+		json_array_begin(json, "other_hives");
+		for (size_t h = 0; h < r->other_count; h++) {
+			const struct patch_hive *o = &r->others[h];
+
+			json_object_begin(json, NULL);
+			json_string(json, "name", o->name);
+			json_string(json, "path", o->where.path);
+			json_bool(json, "dirty", o->file.dirty);
+			json_bool(json, "recovered", o->file.recovered);
+			if (o->write_method != NULL) {
+				json_string(json, "write_method", o->write_method);
+				json_uint(json, "sequence_written", o->seq_after);
+			}
+			json_object_end(json);
+		}
+		json_array_end(json);
+	}
 	if (r->golden_compared) {
 		json_object_begin(json, "golden");
 		json_string(json, "hive", cli->options.golden);
@@ -345,6 +369,16 @@ print_change(const struct plan_change *c)
 	       c->existing < c->part_count ? ", creates key" : "");
 }
 
+static size_t
+total_writes(const struct patch_report *r)
+{
+	size_t writes = r->plan.writes;
+
+	for (size_t h = 0; h < r->other_count; h++)
+		writes += r->others[h].plan.writes;
+	return writes;
+}
+
 static void
 print_hive_state(const struct patch_report *r)
 {
@@ -392,6 +426,9 @@ text_report(const struct cli *cli, const struct patch_report *r)
 		printf("recipe %s:\n", cli->options.recipe->name);
 		for (size_t i = 0; i < r->plan.count; i++)
 			print_change(&r->plan.changes[i]);
+		for (size_t h = 0; h < r->other_count; h++)
+			for (size_t i = 0; i < r->others[h].plan.count; i++)
+				print_change(&r->others[h].plan.changes[i]);
 	}
 	if (r->golden_compared) {
 		printf("golden %s (%s): %zu difference%s\n", cli->options.golden,
@@ -411,9 +448,14 @@ text_report(const struct cli *cli, const struct patch_report *r)
 		       (unsigned)r->file.log_max_seq);
 	switch (r->result) {
 	case PATCH_RESULT_PATCHED:
-		printf("result: patched (%zu change%s written, sequence number %u",
-		       r->plan.writes, r->plan.writes == 1 ? "" : "s",
-		       (unsigned)r->seq_after);
+		printf("result: patched (%zu change%s written",
+		       total_writes(r), total_writes(r) == 1 ? "" : "s");
+		if (r->plan.writes > 0)
+			printf(", sequence number %u", (unsigned)r->seq_after);
+		for (size_t h = 0; h < r->other_count; h++)
+			if (r->others[h].plan.writes > 0)
+				printf(", %s sequence number %u", r->others[h].name,
+				       (unsigned)r->others[h].seq_after);
 		if (cli->verbosity > 0)
 			printf(", %s", r->write_method);
 		puts(")");
@@ -423,7 +465,7 @@ text_report(const struct cli *cli, const struct patch_report *r)
 		break;
 	case PATCH_RESULT_WOULD_PATCH:
 		printf("result: would patch (%zu change%s; dry run, nothing written)\n",
-		       r->plan.writes, r->plan.writes == 1 ? "" : "s");
+		       total_writes(r), total_writes(r) == 1 ? "" : "s");
 		break;
 	case PATCH_RESULT_COMPLIANT:
 		puts("result: compliant");

@@ -45,6 +45,16 @@ patch_report_release(struct patch_report *report)
 	osinfo_release(&report->os);
 	controlset_release(&report->sets);
 	plan_release(&report->plan);
+	for (size_t i = 0; i < report->other_count; i++) {
+		struct patch_hive *h = &report->others[i];
+
+		free(h->name);
+		target_hive_release(&h->where);
+		hivefile_close(&h->file);
+		plan_release(&h->plan);
+		free(h->write_method);
+	}
+	free(report->others);
 	compare_result_release(&report->golden);
 	free(report->write_method);
 	for (size_t i = 0; i < report->warning_count; i++)
@@ -306,33 +316,42 @@ out:
  * are stale now, and Windows itself leaves 0-byte logs.  The commit is
  * done, so a failure here is a warning. */
 static void
-truncate_logs(struct patch_report *report)
+truncate_log_files(struct patch_report *report, char *const *logs,
+		   size_t count)
 {
-	for (size_t i = 0; i < report->target.log_count; i++) {
-		const char *log = report->target.logs[i];
-		int fd = open(log, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NONBLOCK);
+	for (size_t i = 0; i < count; i++) {
+		int fd = open(logs[i], O_WRONLY | O_TRUNC | O_CLOEXEC | O_NONBLOCK);
 
 		if (fd == -1 || fsync(fd) == -1)
-			warn(report, "%s: cannot empty the log: %s", log,
+			warn(report, "%s: cannot empty the log: %s", logs[i],
 			     strerror(errno));
 		if (fd != -1)
 			close(fd);
 	}
+}
+
+static void
+truncate_logs(struct patch_report *report)
+{
+	truncate_log_files(report, report->target.logs,
+			   report->target.log_count);
+	for (size_t i = 0; i < report->other_count; i++)
+		truncate_log_files(report, report->others[i].where.logs,
+				   report->others[i].where.log_count);
 	report->logs_truncated = true;
 }
 
 static void
-note_write_method(struct patch_report *report, const struct safewrite *sw)
+note_write_method(char **method, const struct safewrite *sw)
 {
 	if (sw->in_place) {
 		size_t len = strlen(sw->reason) + 32;
 
-		report->write_method = malloc(len);
-		if (report->write_method != NULL)
-			snprintf(report->write_method, len, "in-place (%s)",
-				 sw->reason);
+		*method = malloc(len);
+		if (*method != NULL)
+			snprintf(*method, len, "in-place (%s)", sw->reason);
 	} else {
-		report->write_method = text_dup("rename");
+		*method = text_dup("rename");
 	}
 }
 
@@ -342,7 +361,7 @@ note_write_method(struct patch_report *report, const struct safewrite *sw)
  * failed, nothing changed" would be false. */
 static enum hp_status
 finish(struct safewrite *sw, const char *backup, struct patch_report *report,
-       struct hp_error *err)
+       char **method, struct hp_error *err)
 {
 	enum hp_status status = safewrite_finish(sw, backup, err);
 
@@ -354,111 +373,7 @@ finish(struct safewrite *sw, const char *backup, struct patch_report *report,
 		status = HP_OK;
 	}
 	if (status == HP_OK)
-		note_write_method(report, sw);
-	return status;
-}
-
-static enum hp_status
-write_patched(struct hive *hive, const struct patch_options *options,
-	      struct patch_report *report, struct hp_error *err)
-{
-	struct safewrite sw;
-	const char *system = report->target.system;
-	enum hp_status status;
-
-	status = safewrite_begin(&sw, system, err);
-	if (status != HP_OK)
-		goto out;
-	status = hive_commit(hive, sw.temp, err);
-	if (status != HP_OK)
-		goto copy_failed;
-	report->seq_after = hivefile_sealing_seq(&report->file, true);
-	status = seal(sw.temp_fd, sw.temp, report->seq_after, err);
-	if (status != HP_OK)
-		goto copy_failed;
-	status = check_written(system, report->file.data, report->file.size,
-			       sw.temp, &report->plan, err);
-	if (status != HP_OK)
-		goto out;
-	status = finish(&sw, options->backup, report, err);
-	if (status == HP_OK && options->truncate_logs)
-		truncate_logs(report);
-	goto out;
-copy_failed:
-	/* The temp file is about to vanish: name the hive instead. */
-	status = hp_error_set(err, HP_ERR_WRITE, err->saved_errno,
-			      "%s: cannot write the patched copy beside it; the hive is unchanged",
-			      system);
-out:
-	safewrite_abort(&sw);
-	return status;
-}
-
-static enum hp_status
-check_applicability(const struct patch_options *options,
-		    struct patch_report *report, struct hp_error *err)
-{
-	switch (report->applicability) {
-	case RECIPE_APPLIES:
-		return HP_OK;
-	case RECIPE_APPLICABILITY_UNKNOWN:
-		warn(report, "%s", report->applicability_reason);
-		return HP_OK;
-	case RECIPE_DOES_NOT_APPLY:
-		if (options->force) {
-			warn(report, "%s; applying anyway (--force)",
-			     report->applicability_reason);
-			return HP_OK;
-		}
-		return hp_error_set(err, HP_ERR_NOT_APPLICABLE, 0,
-				    "%s: recipe %s does not apply: %s (--force to apply anyway); nothing was written",
-				    report->target.path, options->recipe->name,
-				    report->applicability_reason);
-	}
-	return HP_OK;
-}
-
-enum hp_status
-patch_apply(const char *target, const struct patch_options *options,
-	    struct patch_report *report, struct hp_error *err)
-{
-	struct hive *hive = NULL;
-	enum hp_status status;
-
-	memset(report, 0, sizeof *report);
-	hp_error_clear(err);
-	status = open_system(target, options, !options->dry_run, true, report,
-			     &hive, err);
-	if (status == HP_OK)
-		status = check_applicability(options, report, err);
-	if (status == HP_OK)
-		status = plan_build(hive, options->recipe, "SYSTEM",
-				    &report->sets, &report->plan, err);
-	if (status != HP_OK)
-		goto out;
-	if (report->plan.writes == 0) {
-		report->result = PATCH_RESULT_ALREADY_COMPLIANT;
-		goto out;
-	}
-	if (options->dry_run) {
-		report->result = PATCH_RESULT_WOULD_PATCH;
-		goto out;
-	}
-	/* hivex read and planned; the edit itself is made cell by cell on
-	 * the hive as Windows will see it (the mapped primary, or the image
-	 * recovered from the logs), so the hive is not copied through memory
-	 * and no other value of the key is rewritten. */
-	hive_close(hive);
-	status = hive_open_memory_edit(report->file.data, report->file.size,
-				       report->target.system, &hive, err);
-	if (status == HP_OK)
-		status = plan_apply(hive, &report->plan, err);
-	if (status == HP_OK)
-		status = write_patched(hive, options, report, err);
-	if (status == HP_OK)
-		report->result = PATCH_RESULT_PATCHED;
-out:
-	hive_close(hive);
+		note_write_method(method, sw);
 	return status;
 }
 
@@ -486,6 +401,320 @@ write_all_at(int fd, const unsigned char *data, size_t size)
 		done += (size_t)n;
 	}
 	return 0;
+}
+
+/* One hive to write: its edit prepared beside it, then committed. */
+struct write_job {
+	const char *path;
+	struct hivefile *file;
+	struct plan *plan;
+	uint32_t *seq_after;
+	char **write_method;
+	struct hive *edit;
+	struct safewrite sw;
+	bool prepared, committed;
+};
+
+static void
+release_job(struct write_job *job)
+{
+	hive_close(job->edit);
+	job->edit = NULL;
+	if (job->prepared || job->committed)
+		safewrite_abort(&job->sw);
+	job->prepared = false;
+}
+
+/* Make the edit on the hive as Windows will see it (the mapped primary,
+ * or the image recovered from the logs), commit it to a temp file beside
+ * the hive, seal it above every log, and prove it. */
+static enum hp_status
+prepare_job(struct write_job *job, struct hp_error *err)
+{
+	enum hp_status status;
+
+	status = hive_open_memory_edit(job->file->data, job->file->size,
+				       job->path, &job->edit, err);
+	if (status == HP_OK)
+		status = plan_apply(job->edit, job->plan, err);
+	if (status == HP_OK)
+		status = safewrite_begin(&job->sw, job->path, err);
+	if (status != HP_OK)
+		return status;
+	job->prepared = true;
+	status = hive_commit(job->edit, job->sw.temp, err);
+	if (status == HP_OK) {
+		*job->seq_after = hivefile_sealing_seq(job->file, true);
+		status = seal(job->sw.temp_fd, job->sw.temp, *job->seq_after,
+			      err);
+	}
+	if (status != HP_OK)
+		/* The temp file is about to vanish: name the hive instead. */
+		return hp_error_set(err, HP_ERR_WRITE, err->saved_errno,
+				    "%s: cannot write the patched copy beside it; the hive is unchanged",
+				    job->path);
+	return check_written(job->path, job->file->data, job->file->size,
+			     job->sw.temp, job->plan, err);
+}
+
+/* Put a committed hive back as it was before (its original bytes are
+ * still mapped).  Best effort: the error already being reported says
+ * what failed first. */
+static bool
+restore_job(struct write_job *job)
+{
+	struct safewrite sw;
+	struct hp_error ignored;
+	bool ok = false;
+
+	if (safewrite_begin_new(&sw, job->path, &ignored) == HP_OK &&
+	    write_all_at(sw.temp_fd, job->file->file_data,
+			 job->file->file_size) == 0 &&
+	    safewrite_finish(&sw, NULL, &ignored) == HP_OK)
+		ok = true;
+	safewrite_abort(&sw);
+	return ok;
+}
+
+/* Commit every prepared job, or none: when one fails, the ones already
+ * committed are put back. */
+static enum hp_status
+commit_jobs(struct write_job *jobs, size_t count,
+	    const struct patch_options *options, struct patch_report *report,
+	    struct hp_error *err)
+{
+	for (size_t i = 0; i < count; i++) {
+		enum hp_status status;
+
+		/* --backup names one file: the SYSTEM hive's. */
+		status = finish(&jobs[i].sw, i == 0 ? options->backup : NULL,
+				report, jobs[i].write_method, err);
+		if (status == HP_OK) {
+			jobs[i].committed = true;
+			continue;
+		}
+		for (size_t k = 0; k < i; k++)
+			if (!restore_job(&jobs[k]))
+				warn(report, "%s: could not be put back as it was",
+				     jobs[k].path);
+		if (i > 0) {
+			char detail[sizeof err->message];
+
+			memcpy(detail, err->message, sizeof detail);
+			hp_error_set(err, status, err->saved_errno,
+				     "%s; the hives written before it were put back",
+				     detail);
+		}
+		return status;
+	}
+	return HP_OK;
+}
+
+static enum hp_status
+check_applicability(const struct patch_options *options,
+		    struct patch_report *report, struct hp_error *err)
+{
+	switch (report->applicability) {
+	case RECIPE_APPLIES:
+		return HP_OK;
+	case RECIPE_APPLICABILITY_UNKNOWN:
+		warn(report, "%s", report->applicability_reason);
+		return HP_OK;
+	case RECIPE_DOES_NOT_APPLY:
+		if (options->force) {
+			warn(report, "%s; applying anyway (--force)",
+			     report->applicability_reason);
+			return HP_OK;
+		}
+		return hp_error_set(err, HP_ERR_NOT_APPLICABLE, 0,
+				    "%s: recipe %s does not apply: %s (--force to apply anyway); nothing was written",
+				    report->target.path, options->recipe->name,
+				    report->applicability_reason);
+	}
+	return HP_OK;
+}
+
+/* The distinct hive names the recipe's operations address, other than
+ * SYSTEM; none for a bare hive file (every root addresses the file). */
+static enum hp_status
+other_hive_names(const struct recipe *recipe, const struct target *target,
+		 char ***names_ret, size_t *count_ret, struct hp_error *err)
+{
+	char **names = NULL;
+	size_t count = 0;
+
+	*names_ret = NULL;
+	*count_ret = 0;
+	if (target->kind == TARGET_HIVE_FILE)
+		return HP_OK;
+	for (size_t i = 0; i < recipe->op_count; i++) {
+		struct keypath path;
+		bool seen = false;
+		enum hp_status status = keypath_parse(recipe->ops[i].key, &path, err);
+
+		if (status != HP_OK)
+			goto fail;
+		if (path.hive_name == NULL) {
+			status = hp_error_set(err, HP_ERR_USAGE, 0,
+					      "'%s': on an image a key names its hive (HKLM\\SYSTEM\\...)",
+					      recipe->ops[i].key);
+			keypath_release(&path);
+			goto fail;
+		}
+		seen = text_name_equal(path.hive_name, "SYSTEM");
+		for (size_t k = 0; !seen && k < count; k++)
+			seen = text_name_equal(names[k], path.hive_name);
+		if (!seen) {
+			char **grown = realloc(names, (count + 1) * sizeof *names);
+
+			if (grown == NULL || (grown[count] = text_dup(path.hive_name)) == NULL) {
+				if (grown != NULL)
+					names = grown;
+				keypath_release(&path);
+				status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", recipe->name);
+				goto fail;
+			}
+			/* Windows spells the files in upper case. */
+			for (char *c = grown[count]; *c != '\0'; c++)
+				if (*c >= 'a' && *c <= 'z')
+					*c = (char)(*c - 0x20);
+			names = grown;
+			count++;
+		}
+		keypath_release(&path);
+		continue;
+fail:
+		for (size_t k = 0; k < count; k++)
+			free(names[k]);
+		free(names);
+		return status;
+	}
+	*names_ret = names;
+	*count_ret = count;
+	return HP_OK;
+}
+
+/* Open and plan every hive besides SYSTEM that the recipe touches. */
+static enum hp_status
+plan_other_hives(const struct patch_options *options, bool writing,
+		 struct patch_report *report, struct hp_error *err)
+{
+	char **names = NULL;
+	size_t count = 0;
+	enum hp_status status;
+
+	(void)writing;
+	status = other_hive_names(options->recipe, &report->target, &names,
+				  &count, err);
+	if (status != HP_OK)
+		return status;
+	report->others = calloc(count + 1, sizeof *report->others);
+	if (report->others == NULL)
+		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				      report->target.path);
+	for (size_t i = 0; status == HP_OK && i < count; i++) {
+		struct patch_hive *h = &report->others[report->other_count++];
+		struct hive *hive = NULL;
+		const char *logs[2];
+
+		h->name = names[i];
+		names[i] = NULL;
+		status = target_find_hive(&report->target, h->name, &h->where,
+					  err);
+		if (status != HP_OK)
+			break;
+		logs[0] = h->where.log1;
+		logs[1] = h->where.log2;
+		status = hivefile_open(h->where.path, logs, h->where.logs,
+				       h->where.log_count, options->replay,
+				       &h->file, err);
+		if (status == HP_OK)
+			status = hive_open(h->file.hivex_path != NULL
+						   ? h->file.hivex_path
+						   : h->where.path,
+					   false, &hive, err);
+		if (status == HP_OK)
+			status = plan_build(hive, options->recipe, h->name,
+					    NULL, &h->plan, err);
+		hive_close(hive);
+	}
+	for (size_t i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+	return status;
+}
+
+enum hp_status
+patch_apply(const char *target, const struct patch_options *options,
+	    struct patch_report *report, struct hp_error *err)
+{
+	struct hive *hive = NULL;
+	struct write_job *jobs = NULL;
+	size_t job_count = 0, writes;
+	enum hp_status status;
+
+	memset(report, 0, sizeof *report);
+	hp_error_clear(err);
+	status = open_system(target, options, !options->dry_run, true, report,
+			     &hive, err);
+	if (status == HP_OK)
+		status = check_applicability(options, report, err);
+	if (status == HP_OK)
+		status = plan_build(hive, options->recipe,
+				    report->target.kind == TARGET_HIVE_FILE ? NULL : "SYSTEM",
+				    &report->sets, &report->plan, err);
+	hive_close(hive);
+	hive = NULL;
+	if (status == HP_OK)
+		status = plan_other_hives(options, !options->dry_run, report, err);
+	if (status != HP_OK)
+		goto out;
+	writes = report->plan.writes;
+	for (size_t i = 0; i < report->other_count; i++)
+		writes += report->others[i].plan.writes;
+	if (writes == 0) {
+		report->result = PATCH_RESULT_ALREADY_COMPLIANT;
+		goto out;
+	}
+	if (options->dry_run) {
+		report->result = PATCH_RESULT_WOULD_PATCH;
+		goto out;
+	}
+	/* hivex read and planned; the edits are made cell by cell, prepared
+	 * for every hive, and only then committed, all or none. */
+	jobs = calloc(report->other_count + 1, sizeof *jobs);
+	if (jobs == NULL) {
+		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", target);
+		goto out;
+	}
+	if (report->plan.writes > 0)
+		jobs[job_count++] = (struct write_job){
+			report->target.system, &report->file, &report->plan,
+			&report->seq_after, &report->write_method, NULL,
+			{ 0 }, false, false };
+	for (size_t i = 0; i < report->other_count; i++) {
+		struct patch_hive *h = &report->others[i];
+
+		if (h->plan.writes > 0)
+			jobs[job_count++] = (struct write_job){
+				h->where.path, &h->file, &h->plan,
+				&h->seq_after, &h->write_method, NULL,
+				{ 0 }, false, false };
+	}
+	for (size_t i = 0; status == HP_OK && i < job_count; i++)
+		status = prepare_job(&jobs[i], err);
+	if (status == HP_OK)
+		status = commit_jobs(jobs, job_count, options, report, err);
+	if (status == HP_OK && options->truncate_logs)
+		truncate_logs(report);
+	if (status == HP_OK)
+		report->result = PATCH_RESULT_PATCHED;
+out:
+	for (size_t i = 0; i < job_count; i++)
+		release_job(&jobs[i]);
+	free(jobs);
+	hive_close(hive);
+	return status;
 }
 
 /* Write IMAGE, sealed with SEQ, to PATH (existing or not), proved by
@@ -535,7 +764,7 @@ write_recovered(const char *path, const unsigned char *image, size_t size,
 	unmap_file(&written);
 	if (status != HP_OK)
 		goto out;
-	status = finish(&sw, NULL, report, err);
+	status = finish(&sw, NULL, report, &report->write_method, err);
 	if (status == HP_OK && options->truncate_logs &&
 	    strcmp(path, report->target.system) == 0)
 		truncate_logs(report);
@@ -660,15 +889,22 @@ patch_verify(const char *target, const struct patch_options *options,
 	if (status == HP_OK && report->applicability != RECIPE_APPLIES)
 		warn(report, "%s", report->applicability_reason);
 	if (status == HP_OK)
-		status = plan_build(hive, options->recipe, "SYSTEM",
+		status = plan_build(hive, options->recipe,
+				    report->target.kind == TARGET_HIVE_FILE ? NULL : "SYSTEM",
 				    &report->sets, &report->plan, err);
+	if (status == HP_OK)
+		status = plan_other_hives(options, false, report, err);
 	if (status == HP_OK && options->golden != NULL)
 		status = compare_golden(hive, options, report, err);
-	if (status == HP_OK)
-		report->result = report->plan.writes == 0 &&
-					 report->golden.total == 0
+	if (status == HP_OK) {
+		size_t writes = report->plan.writes;
+
+		for (size_t i = 0; i < report->other_count; i++)
+			writes += report->others[i].plan.writes;
+		report->result = writes == 0 && report->golden.total == 0
 				 ? PATCH_RESULT_COMPLIANT
 				 : PATCH_RESULT_NOT_COMPLIANT;
+	}
 	hive_close(hive);
 	return status;
 }

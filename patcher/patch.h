@@ -42,6 +42,16 @@ enum patch_result {
 	PATCH_RESULT_RECOVERED,   /* recover: written clean */
 };
 
+/* A hive other than SYSTEM that a recipe touches (SOFTWARE, SAM, ...). */
+struct patch_hive {
+	char *name;                /* "SOFTWARE" */
+	struct target_hive where;
+	struct hivefile file;
+	struct plan plan;
+	uint32_t seq_after;
+	char *write_method;
+};
+
 struct patch_report {
 	struct target target;
 	bool have_target;
@@ -53,7 +63,9 @@ struct patch_report {
 	char applicability_reason[256];
 	struct controlset_info sets;
 	bool have_sets;
-	struct plan plan;
+	struct plan plan;          /* SYSTEM's (or a bare hive file's) */
+	struct patch_hive *others; /* the other hives the recipe touches */
+	size_t other_count;
 	struct compare_result golden;
 	bool golden_compared;
 	char *write_method;        /* "rename" or "in-place (why)" */

@@ -304,8 +304,11 @@ plan_op(struct hive *hive, const struct recipe_op *op, const char *hive_name,
 	status = keypath_parse(op->key, &path, err);
 	if (status != HP_OK)
 		return status;
-	if (path.hive_name != NULL && !text_name_equal(path.hive_name,
-						       hive_name)) {
+	if (hive_name == NULL) {
+		/* A bare hive file: every root addresses it. */
+		hive_name = path.hive_name != NULL ? path.hive_name : "SYSTEM";
+	} else if (path.hive_name != NULL &&
+		   !text_name_equal(path.hive_name, hive_name)) {
 		keypath_release(&path);
 		return HP_OK; /* an operation on another hive */
 	}

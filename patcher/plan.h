@@ -57,7 +57,8 @@ struct plan {
 	size_t key_count;
 };
 
-/* Compare RECIPE's operations on hive HIVE_NAME ("SYSTEM") with HIVE.
+/* Compare RECIPE's operations on hive HIVE_NAME ("SYSTEM"; NULL: every
+ * operation, for a bare hive file) with HIVE.
  * CurrentControlSet expands to every set in SETS.  Refuses (HP_ERR_BIG_VALUE)
  * to plan a write to a key holding a value hivex cannot rewrite faithfully.
  * Release with plan_release. */

@@ -372,7 +372,19 @@ test_keypath_errors(void)
 	CHECK_USAGE("\\HKEY_LOCAL_MACHINE\\");
 	CHECK_USAGE("HKCU\\Software");
 	CHECK_USAGE("HKEY_CURRENT_USER\\Software");
-	CHECK_USAGE("HKU\\.DEFAULT");
+	CHECK_USAGE("HKU\\S-1-5-21-1\\Software");
+	{
+		/* The default user's hive is addressed as HKEY_USERS\.DEFAULT. */
+		struct keypath path;
+		struct hp_error err;
+
+		CHECK_INT(keypath_parse("HKU\\.DEFAULT\\Control Panel", &path, &err), HP_OK);
+		CHECK_STR(path.hive_name, "DEFAULT");
+		CHECK_INT(path.count, 1);
+		if (path.count == 1)
+			CHECK_STR(path.parts[0], "Control Panel");
+		keypath_release(&path);
+	}
 	CHECK_USAGE("HKEY_USERS\\S-1-5-18");
 	CHECK_USAGE("HKCR\\.txt");
 	CHECK_USAGE("hkey_classes_root\\CLSID");
