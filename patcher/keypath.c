@@ -164,3 +164,19 @@ keypath_format(const char *hive_name, char *const *parts, size_t count)
 		p += sprintf(p, "\\%s", parts[i]);
 	return out;
 }
+
+char *
+keypath_format_long(const char *hive_name, char *const *parts, size_t count)
+{
+	char *short_form = keypath_format(hive_name, parts, count), *out;
+	size_t len;
+
+	if (short_form == NULL || strncmp(short_form, "HKLM\\", 5) != 0)
+		return short_form;
+	len = strlen(short_form) + sizeof "HKEY_LOCAL_MACHINE";
+	out = malloc(len);
+	if (out != NULL)
+		snprintf(out, len, "HKEY_LOCAL_MACHINE%s", short_form + 4);
+	free(short_form);
+	return out;
+}

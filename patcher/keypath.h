@@ -31,4 +31,9 @@ bool keypath_uses_current_control_set(const struct keypath *path);
  * has none); caller frees. */
 char *keypath_format(const char *hive_name, char *const *parts, size_t count);
 
+/* The same with the root spelled out as regedit does:
+ * "HKEY_LOCAL_MACHINE\\HIVE\\..." or "HKEY_USERS\\.DEFAULT\\...". */
+char *keypath_format_long(const char *hive_name, char *const *parts,
+			  size_t count);
+
 #endif

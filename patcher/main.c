@@ -23,6 +23,8 @@ enum exit_code {
 
 struct cli {
 	const char *command;
+	bool utf8;              /* export: UTF-8 instead of UTF-16LE */
+	const char *show_recipe; /* recipes --show NAME */
 	struct patch_options options;
 	bool json;
 	int verbosity; /* -1 quiet, 0 normal, 1 verbose */
@@ -37,7 +39,8 @@ usage(FILE *out)
 	      "       hivepatch verify  [options] TARGET         exit 0 when compliant, 1 when not\n"
 	      "       hivepatch show    [options] TARGET [KEY]   print a key's values and subkeys\n"
 	      "       hivepatch recover [options] TARGET         replay a dirty hive's logs, write it clean\n"
-	      "       hivepatch recipes                          list the built-in recipes\n"
+	      "       hivepatch export  [options] TARGET [KEY]   write a key's subtree as a .reg file\n"
+	      "       hivepatch recipes [--show NAME]            list the built-in recipes, or print one\n"
 	      "\n"
 	      "TARGET is a hive file or a directory holding a Windows tree (the hive is\n"
 	      "Windows/System32/config/SYSTEM, matched without case).  KEY is written as\n"
@@ -60,6 +63,8 @@ usage(FILE *out)
 	      "      --truncate-logs      empty the logs after a verified, synced commit\n"
 	      "      --ignore-hibernation edit a hibernated image anyway\n"
 	      "  -o, --output PATH        recover: write the clean hive to PATH\n"
+	      "      --utf8               export: UTF-8 instead of regedit's UTF-16LE\n"
+	      "      --show NAME          recipes: print a recipe as a .reg file\n"
 	      "      --json               print one JSON document on stdout\n"
 	      "  -q, --quiet              print errors only\n"
 	      "  -v, --verbose            print more detail\n"
@@ -612,8 +617,41 @@ run_show(struct cli *cli)
 }
 
 static int
+run_export(struct cli *cli)
+{
+	struct patch_report report;
+	struct hp_buffer out = { NULL, 0, 0 };
+	struct hp_error err;
+	enum hp_status status;
+	int code;
+
+	hp_error_clear(&err);
+	status = patch_export(cli->target, cli->key, cli->utf8, &cli->options,
+			      &report, &out, &err);
+	print_warnings(cli, &report);
+	if (status == HP_OK && fwrite(out.data, 1, out.len, stdout) != out.len)
+		status = hp_error_set(&err, HP_ERR_WRITE, errno, "standard output");
+	if (status != HP_OK)
+		fprintf(stderr, "hivepatch: %s\n", err.message);
+	buffer_release(&out);
+	patch_report_release(&report);
+	code = finish_output();
+	return status != HP_OK ? hp_status_exit_code(status) : code;
+}
+
+static int
 run_recipes(struct cli *cli)
 {
+	if (cli->show_recipe != NULL) {
+		const struct recipe *r = recipe_builtin_find(cli->show_recipe);
+
+		if (r == NULL)
+			return usage_error("unknown recipe '%s' (hivepatch recipes lists them)",
+					   cli->show_recipe);
+		if (r->text != NULL)
+			fputs(r->text, stdout);
+		return finish_output();
+	}
 	if (cli->json) {
 		struct json json;
 
@@ -678,6 +716,8 @@ enum long_only {
 	OPT_DISCARD_LOGS,
 	OPT_TRUNCATE_LOGS,
 	OPT_IGNORE_HIBERNATION,
+	OPT_UTF8,
+	OPT_SHOW,
 };
 
 static const struct option long_options[] = {
@@ -694,6 +734,8 @@ static const struct option long_options[] = {
 	{ "truncate-logs", no_argument, NULL, OPT_TRUNCATE_LOGS },
 	{ "ignore-hibernation", no_argument, NULL, OPT_IGNORE_HIBERNATION },
 	{ "output", required_argument, NULL, 'o' },
+	{ "utf8", no_argument, NULL, OPT_UTF8 },
+	{ "show", required_argument, NULL, OPT_SHOW },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -712,6 +754,7 @@ static const struct command commands[] = {
 	{ "verify", run_patch, 1, 1 },
 	{ "show", run_show, 1, 2 },
 	{ "recover", run_patch, 1, 1 },
+	{ "export", run_export, 1, 2 },
 	{ "recipes", run_recipes, 0, 0 },
 };
 
@@ -779,6 +822,12 @@ main(int argc, char **argv)
 		case 'o':
 			cli.options.output = optarg;
 			break;
+		case OPT_UTF8:
+			cli.utf8 = true;
+			break;
+		case OPT_SHOW:
+			cli.show_recipe = optarg;
+			break;
 		case 'q':
 			cli.verbosity = -1;
 			break;
@@ -818,6 +867,10 @@ main(int argc, char **argv)
 		return usage_error("%s", "--golden goes with verify");
 	if (cli.options.backup != NULL && strcmp(cli.command, "apply") != 0)
 		return usage_error("%s", "--backup goes with apply");
+	if (cli.utf8 && strcmp(cli.command, "export") != 0)
+		return usage_error("%s", "--utf8 goes with export");
+	if (cli.show_recipe != NULL && strcmp(cli.command, "recipes") != 0)
+		return usage_error("%s", "--show goes with recipes");
 	if (cli.options.output != NULL && strcmp(cli.command, "recover") != 0)
 		return usage_error("%s", "--output goes with recover");
 	if (cli.options.truncate_logs && strcmp(cli.command, "apply") != 0 &&

@@ -16,6 +16,7 @@
 #include "editcheck.h"
 #include "hive.h"
 #include "keypath.h"
+#include "regexport.h"
 #include "safewrite.h"
 #include "text.h"
 
@@ -951,27 +952,122 @@ list_key(struct hive *hive, hive_key key, struct patch_listing *listing,
 	return status;
 }
 
-/* Which hive file KEYPATH is in: SYSTEM, or SOFTWARE of a directory. */
-static enum hp_status
-hive_for_key(const struct patch_report *report, const struct keypath *path,
-	     const char **file_ret, const char **hive_name_ret,
-	     struct hp_error *err)
+/* A key found in a target: the open hive holding it (SYSTEM's hivex
+ * handle, or another hive's), the key, and its path as stored. */
+struct located {
+	struct hive *system;
+	struct hive *other;
+	struct hive *hive;   /* one of the two */
+	hive_key node;
+	struct keypath path; /* spelled as stored */
+	const char *hive_name;
+};
+
+static void
+located_release(struct located *loc)
 {
-	*file_ret = report->target.system;
-	*hive_name_ret = "SYSTEM";
-	if (path->hive_name == NULL ||
-	    report->target.kind == TARGET_HIVE_FILE ||
-	    text_name_equal(path->hive_name, "SYSTEM"))
-		return HP_OK;
-	if (text_name_equal(path->hive_name, "SOFTWARE") &&
-	    report->target.software != NULL) {
-		*file_ret = report->target.software;
-		*hive_name_ret = "SOFTWARE";
-		return HP_OK;
+	keypath_release(&loc->path);
+	hive_close(loc->other);
+	hive_close(loc->system);
+	memset(loc, 0, sizeof *loc);
+}
+
+/* Open the hive NAME of the target (recovered from its logs if dirty),
+ * kept in the report's other hives. */
+static enum hp_status
+open_other_hive(const char *name, const struct patch_options *options,
+		struct patch_report *report, struct hive **hive_ret,
+		struct hp_error *err)
+{
+	struct patch_hive *grown, *h;
+	const char *logs[2];
+	enum hp_status status;
+
+	grown = realloc(report->others,
+			(report->other_count + 1) * sizeof *grown);
+	if (grown == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", name);
+	report->others = grown;
+	h = &report->others[report->other_count++];
+	memset(h, 0, sizeof *h);
+	h->name = text_dup(name);
+	if (h->name == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", name);
+	status = target_find_hive(&report->target, name, &h->where, err);
+	if (status != HP_OK)
+		return status;
+	logs[0] = h->where.log1;
+	logs[1] = h->where.log2;
+	status = hivefile_open(h->where.path, logs, h->where.logs,
+			       h->where.log_count, options->replay, &h->file,
+			       err);
+	if (status == HP_OK)
+		status = hive_open(h->file.hivex_path != NULL ? h->file.hivex_path
+							      : h->where.path,
+				   false, hive_ret, err);
+	return status;
+}
+
+/* Find KEY (NULL: the SYSTEM hive's root) in TARGET. */
+static enum hp_status
+locate_key(const char *target, const char *key,
+	   const struct patch_options *options, struct patch_report *report,
+	   struct located *loc, struct hp_error *err)
+{
+	enum hp_status status;
+	bool other;
+
+	memset(loc, 0, sizeof *loc);
+	status = keypath_parse(key != NULL ? key : "HKLM\\SYSTEM", &loc->path,
+			       err);
+	if (status == HP_OK)
+		status = open_system(target, options, false,
+				     keypath_uses_current_control_set(&loc->path),
+				     report, &loc->system, err);
+	if (status != HP_OK)
+		return status;
+	other = loc->path.hive_name != NULL &&
+		report->target.kind == TARGET_DIRECTORY &&
+		!text_name_equal(loc->path.hive_name, "SYSTEM");
+	loc->hive_name = report->target.kind == TARGET_HIVE_FILE &&
+				 loc->path.hive_name != NULL
+			 ? loc->path.hive_name
+		 : other ? loc->path.hive_name : "SYSTEM";
+	loc->hive = loc->system;
+	if (other) {
+		status = open_other_hive(loc->path.hive_name, options, report,
+					 &loc->other, err);
+		if (status != HP_OK)
+			return status;
+		loc->hive = loc->other;
+	} else if (keypath_uses_current_control_set(&loc->path)) {
+		free(loc->path.parts[0]);
+		loc->path.parts[0] = text_dup(report->sets.names[0]);
+		if (loc->path.parts[0] == NULL)
+			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", key);
 	}
-	return hp_error_set(err, HP_ERR_NOT_FOUND, 0,
-			    "%s: the image has no %s hive this program reads",
-			    report->target.path, path->hive_name);
+	loc->node = hive_root(loc->hive);
+	for (size_t i = 0; i < loc->path.count; i++) {
+		char *spelling = NULL;
+
+		status = hive_find_child(loc->hive, loc->node, loc->path.parts[i],
+					 &loc->node, &spelling, err);
+		if (status != HP_OK)
+			return status;
+		if (loc->node == 0) {
+			char *shown = keypath_format(loc->hive_name,
+						     loc->path.parts, i + 1);
+
+			status = hp_error_set(err, HP_ERR_NOT_FOUND, 0,
+					      "%s: no key %s", target,
+					      shown != NULL ? shown : key);
+			free(shown);
+			return status;
+		}
+		free(loc->path.parts[i]);
+		loc->path.parts[i] = spelling;
+	}
+	return HP_OK;
 }
 
 enum hp_status
@@ -979,69 +1075,46 @@ patch_show(const char *target, const char *key,
 	   const struct patch_options *options, struct patch_report *report,
 	   struct patch_listing *listing, struct hp_error *err)
 {
-	struct keypath path = { 0 };
-	struct hive *hive = NULL, *other = NULL;
-	const char *file, *hive_name;
-	hive_key node;
+	struct located loc;
 	enum hp_status status;
 
 	memset(report, 0, sizeof *report);
 	memset(listing, 0, sizeof *listing);
 	hp_error_clear(err);
-	status = keypath_parse(key != NULL ? key : "HKLM\\SYSTEM", &path, err);
-	if (status == HP_OK)
-		status = open_system(target, options, false,
-				     keypath_uses_current_control_set(&path),
-				     report, &hive, err);
-	if (status == HP_OK)
-		status = hive_for_key(report, &path, &file, &hive_name, err);
-	if (status != HP_OK)
-		goto out;
-	if (strcmp(hive_name, "SYSTEM") != 0) {
-		status = hive_open(file, false, &other, err);
-		if (status != HP_OK)
-			goto out;
-	} else if (keypath_uses_current_control_set(&path)) {
-		free(path.parts[0]);
-		path.parts[0] = text_dup(report->sets.names[0]);
-		if (path.parts[0] == NULL) {
+	status = locate_key(target, key, options, report, &loc, err);
+	if (status == HP_OK) {
+		listing->key = keypath_format(loc.hive_name, loc.path.parts,
+					      loc.path.count);
+		if (listing->key == NULL)
 			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "show");
-			goto out;
-		}
 	}
-	{
-		struct hive *h = other != NULL ? other : hive;
+	if (status == HP_OK)
+		status = list_key(loc.hive, loc.node, listing, err);
+	located_release(&loc);
+	return status;
+}
 
-		node = hive_root(h);
-		for (size_t i = 0; i < path.count; i++) {
-			char *spelling = NULL;
+enum hp_status
+patch_export(const char *target, const char *key, bool utf8,
+	     const struct patch_options *options, struct patch_report *report,
+	     struct hp_buffer *out, struct hp_error *err)
+{
+	struct located loc;
+	char *path = NULL;
+	enum hp_status status;
 
-			status = hive_find_child(h, node, path.parts[i], &node,
-						 &spelling, err);
-			if (status != HP_OK)
-				goto out;
-			if (node == 0) {
-				char *shown = keypath_format(hive_name, path.parts, i + 1);
-
-				status = hp_error_set(err, HP_ERR_NOT_FOUND, 0,
-						      "%s: no key %s",
-						      target, shown != NULL ? shown : key);
-				free(shown);
-				goto out;
-			}
-			free(path.parts[i]);
-			path.parts[i] = spelling;
-		}
-		listing->key = keypath_format(hive_name, path.parts, path.count);
-		if (listing->key == NULL) {
-			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "show");
-			goto out;
-		}
-		status = list_key(h, node, listing, err);
+	memset(report, 0, sizeof *report);
+	hp_error_clear(err);
+	status = locate_key(target, key, options, report, &loc, err);
+	if (status == HP_OK) {
+		path = keypath_format_long(loc.hive_name, loc.path.parts,
+					   loc.path.count);
+		if (path == NULL)
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "export");
 	}
-out:
-	keypath_release(&path);
-	hive_close(other);
-	hive_close(hive);
+	if (status == HP_OK)
+		status = regexport_key(loc.hive, loc.node, path, utf8, out, err);
+	free(path);
+	located_release(&loc);
 	return status;
 }

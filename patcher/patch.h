@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "buffer.h"
 #include "compare.h"
 #include "controlset.h"
 #include "hivefile.h"
@@ -105,5 +106,12 @@ enum hp_status patch_show(const char *target, const char *key,
 			  struct patch_report *report,
 			  struct patch_listing *listing, struct hp_error *err);
 void patch_listing_release(struct patch_listing *listing);
+
+/* Export KEY (NULL: the SYSTEM hive's root) and its subtree as a .reg file
+ * (version 5.00; UTF-16LE with BOM, or UTF-8 with UTF8) into OUT. */
+enum hp_status patch_export(const char *target, const char *key, bool utf8,
+			    const struct patch_options *options,
+			    struct patch_report *report,
+			    struct hp_buffer *out, struct hp_error *err);
 
 #endif
