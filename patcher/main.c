@@ -13,6 +13,7 @@
 #include "bytes.h"
 #include "json.h"
 #include "patch.h"
+#include "regfile.h"
 #include "text.h"
 
 enum exit_code {
@@ -21,8 +22,13 @@ enum exit_code {
 	EXIT_USAGE = 2,
 };
 
+#define MAX_REG_FILES 64
+
 struct cli {
 	const char *command;
+	const char *reg_files[MAX_REG_FILES]; /* --reg FILE... */
+	size_t reg_count;
+	bool recipe_named;      /* -r given */
 	bool utf8;              /* export: UTF-8 instead of UTF-16LE */
 	const char *show_recipe; /* recipes --show NAME */
 	struct patch_options options;
@@ -49,6 +55,7 @@ usage(FILE *out)
 	      "\n"
 	      "options:\n"
 	      "  -r, --recipe NAME        recipe to apply or verify (default kb2901554)\n"
+	      "      --reg FILE           apply or verify a .reg file instead (repeatable)\n"
 	      "      --control-set SET    default (the set the next boot uses), current,\n"
 	      "                           all, or a number N for ControlSet00N\n"
 	      "  -n, --dry-run            say what apply would change, write nothing\n"
@@ -616,6 +623,18 @@ run_show(struct cli *cli)
 	return status != HP_OK ? hp_status_exit_code(status) : out;
 }
 
+static const char *
+op_name(enum recipe_action action)
+{
+	switch (action) {
+	case RECIPE_SET_VALUE: return "set";
+	case RECIPE_CREATE_KEY: return "create";
+	case RECIPE_DELETE_VALUE: return "delete";
+	case RECIPE_DELETE_KEY: return "delete key";
+	}
+	return "set";
+}
+
 static int
 run_export(struct cli *cli)
 {
@@ -676,11 +695,15 @@ run_recipes(struct cli *cli)
 			json_string(&json, "for", r->target != NULL ? r->target->description : NULL);
 			json_array_begin(&json, "operations");
 			for (size_t k = 0; k < r->op_count; k++) {
+				const struct recipe_op *op = &r->ops[k];
+
 				json_object_begin(&json, NULL);
-				json_string(&json, "key", r->ops[k].key);
-				json_string(&json, "value", r->ops[k].value_name);
-				json_value(&json, "data", r->ops[k].type,
-					   r->ops[k].data, r->ops[k].len);
+				json_string(&json, "action", op_name(op->action));
+				json_string(&json, "key", op->key);
+				json_string(&json, "value", op->value_name);
+				if (op->action == RECIPE_SET_VALUE)
+					json_value(&json, "data", op->type,
+						   op->data, op->len);
 				json_object_end(&json);
 			}
 			json_array_end(&json);
@@ -692,16 +715,100 @@ run_recipes(struct cli *cli)
 		if (r->target != NULL)
 			printf("  for: %s\n", r->target->description);
 		for (size_t k = 0; k < r->op_count; k++) {
-			printf("  set %s\\%s = %s ", r->ops[k].key,
-			       r->ops[k].value_name, hive_type_name(r->ops[k].type));
-			print_data(stdout, r->ops[k].type, r->ops[k].data,
-				   r->ops[k].len);
+			const struct recipe_op *op = &r->ops[k];
+
+			if (op->value_name == NULL) {
+				printf("  %s %s\n", op_name(op->action), op->key);
+				continue;
+			}
+			printf("  %s %s\\%s", op_name(op->action), op->key,
+			       op->value_name[0] != '\0' ? op->value_name : "(Default)");
+			if (op->action == RECIPE_SET_VALUE) {
+				printf(" = %s ", hive_type_name(op->type));
+				print_data(stdout, op->type, op->data, op->len);
+			}
 			putchar('\n');
 		}
 	}
 	if (cli->json)
 		fputs("]}\n", stdout);
 	return finish_output();
+}
+
+/* Read FILE whole. */
+static enum hp_status
+read_file(const char *path, unsigned char **data_ret, size_t *len_ret,
+	  struct hp_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *data = NULL;
+	size_t len = 0, cap = 0;
+
+	*data_ret = NULL;
+	if (f == NULL)
+		return hp_error_set(err, errno == ENOENT ? HP_ERR_NOT_FOUND : HP_ERR_IO,
+				    errno, "%s", path);
+	for (;;) {
+		size_t n;
+
+		if (len == cap) {
+			unsigned char *grown;
+
+			cap = cap == 0 ? 65536 : cap * 2;
+			grown = realloc(data, cap);
+			if (grown == NULL) {
+				free(data);
+				fclose(f);
+				return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+			}
+			data = grown;
+		}
+		n = fread(data + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		int saved = errno;
+
+		free(data);
+		fclose(f);
+		return hp_error_set(err, HP_ERR_IO, saved, "%s", path);
+	}
+	fclose(f);
+	*data_ret = data;
+	*len_ret = len;
+	return HP_OK;
+}
+
+/* Parse every --reg file into one recipe: their operations in order. */
+static int
+load_reg_files(const struct cli *cli, struct recipe **recipe_ret, int *code_ret)
+{
+	struct recipe *parts[MAX_REG_FILES] = { NULL };
+	struct hp_error err;
+	enum hp_status status = HP_OK;
+
+	*recipe_ret = NULL;
+	for (size_t i = 0; status == HP_OK && i < cli->reg_count; i++) {
+		unsigned char *data = NULL;
+		size_t len = 0;
+
+		status = read_file(cli->reg_files[i], &data, &len, &err);
+		if (status == HP_OK)
+			status = regfile_parse(data, len, cli->reg_files[i],
+					       &parts[i], &err);
+		free(data);
+	}
+	if (status == HP_OK)
+		status = recipe_merge(parts, cli->reg_count, recipe_ret, &err);
+	if (status == HP_OK)
+		return 0; /* the parts belong to the merged recipe now */
+	for (size_t i = 0; i < cli->reg_count; i++)
+		recipe_free(parts[i]);
+	fprintf(stderr, "hivepatch: %s\n", err.message);
+	*code_ret = hp_status_exit_code(status);
+	return -1;
 }
 
 enum long_only {
@@ -718,6 +825,7 @@ enum long_only {
 	OPT_IGNORE_HIBERNATION,
 	OPT_UTF8,
 	OPT_SHOW,
+	OPT_REG,
 };
 
 static const struct option long_options[] = {
@@ -735,6 +843,7 @@ static const struct option long_options[] = {
 	{ "ignore-hibernation", no_argument, NULL, OPT_IGNORE_HIBERNATION },
 	{ "output", required_argument, NULL, 'o' },
 	{ "utf8", no_argument, NULL, OPT_UTF8 },
+	{ "reg", required_argument, NULL, OPT_REG },
 	{ "show", required_argument, NULL, OPT_SHOW },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -773,6 +882,7 @@ main(int argc, char **argv)
 	       -1) {
 		switch (c) {
 		case 'r':
+			cli.recipe_named = true;
 			cli.options.recipe = recipe_builtin_find(optarg);
 			if (cli.options.recipe == NULL)
 				return usage_error("unknown recipe '%s' (hivepatch recipes lists them)",
@@ -828,6 +938,11 @@ main(int argc, char **argv)
 		case OPT_SHOW:
 			cli.show_recipe = optarg;
 			break;
+		case OPT_REG:
+			if (cli.reg_count == MAX_REG_FILES)
+				return usage_error("more than %d --reg files", MAX_REG_FILES);
+			cli.reg_files[cli.reg_count++] = optarg;
+			break;
 		case 'q':
 			cli.verbosity = -1;
 			break;
@@ -880,8 +995,28 @@ main(int argc, char **argv)
 		return usage_error("%s", "--no-replay and --discard-logs contradict each other");
 	if (no_replay && strcmp(cli.command, "recover") == 0)
 		return usage_error("%s", "recover replays logs: --no-replay makes no sense with it");
+	if (cli.reg_count > 0 && cli.recipe_named)
+		return usage_error("%s", "-r and --reg: choose one");
+	if (cli.reg_count > 0 && strcmp(cli.command, "apply") != 0 &&
+	    strcmp(cli.command, "verify") != 0)
+		return usage_error("%s", "--reg goes with apply or verify");
 	cli.options.replay = no_replay ? HIVEFILE_NO_REPLAY
 			     : discard_logs ? HIVEFILE_DISCARD_LOGS
 					    : HIVEFILE_REPLAY;
+	if (cli.reg_count > 0) {
+		struct recipe *loaded = NULL;
+		int code;
+
+		if (load_reg_files(&cli, &loaded, &code) != 0)
+			return code;
+		cli.options.recipe = loaded;
+		code = command->run(&cli);
+		recipe_free(loaded);
+		return code;
+	}
+	if (cli.options.recipe == NULL) {
+		fputs("hivepatch: out of memory reading the built-in recipe\n", stderr);
+		return 5;
+	}
 	return command->run(&cli);
 }

@@ -40,19 +40,22 @@ nomem(struct hp_error *err)
 	return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "planning");
 }
 
+static void
+release_change(struct plan_change *c)
+{
+	free(c->key);
+	free_strings(c->parts, c->part_count);
+	free(c->value_name);
+	hive_value_release(&c->old);
+}
+
 void
 plan_release(struct plan *plan)
 {
 	if (plan == NULL)
 		return;
-	for (size_t i = 0; i < plan->count; i++) {
-		struct plan_change *c = &plan->changes[i];
-
-		free(c->key);
-		free_strings(c->parts, c->part_count);
-		free(c->value_name);
-		hive_value_release(&c->old);
-	}
+	for (size_t i = 0; i < plan->count; i++)
+		release_change(&plan->changes[i]);
 	free(plan->changes);
 	for (size_t i = 0; i < plan->key_count; i++) {
 		struct plan_key *k = &plan->keys[i];
@@ -417,6 +420,34 @@ collect_touched(struct hive *hive, struct plan *plan, struct hp_error *err)
 	return HP_OK;
 }
 
+/* "[KEY]" before "KEY"'s values asks only what setting them does anyway:
+ * keep the value changes, drop the key change. */
+static void
+drop_implied_keys(struct plan *plan)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < plan->count; i++) {
+		struct plan_change *c = &plan->changes[i];
+		bool implied = false;
+
+		for (size_t j = 0; c->op == RECIPE_CREATE_KEY && j < plan->count; j++)
+			if (plan->changes[j].op == RECIPE_SET_VALUE &&
+			    parts_equal(plan->changes[j].parts,
+					plan->changes[j].part_count, c->parts,
+					c->part_count))
+				implied = true;
+		if (!implied) {
+			plan->changes[kept++] = *c;
+			continue;
+		}
+		if (c->action != PLAN_NONE)
+			plan->writes--;
+		release_change(c);
+	}
+	plan->count = kept;
+}
+
 enum hp_status
 plan_build(struct hive *hive, const struct recipe *recipe,
 	   const char *hive_name, const struct controlset_info *sets,
@@ -429,6 +460,8 @@ plan_build(struct hive *hive, const struct recipe *recipe,
 	for (size_t i = 0; status == HP_OK && i < recipe->op_count; i++)
 		status = plan_op(hive, &recipe->ops[i], hive_name, sets,
 				 &plan, err);
+	if (status == HP_OK)
+		drop_implied_keys(&plan);
 	if (status == HP_OK && plan.writes > 0)
 		status = collect_touched(hive, &plan, err);
 	if (status != HP_OK) {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "osinfo.h"
+#include "status.h"
 
 enum recipe_action {
 	RECIPE_SET_VALUE,    /* create the key path if needed and set a value */
@@ -48,8 +49,15 @@ struct recipe {
 	void *storage;          /* what a parsed recipe owns; NULL built in */
 };
 
-/* Free a recipe made by regfile_parse (built-in ones are static). */
+/* Free a recipe made by regfile_parse or recipe_merge (built-in ones are
+ * static). */
 void recipe_free(struct recipe *recipe);
+
+/* One recipe with the operations of PARTS[0..COUNT) in order, taking
+ * ownership of every part (COUNT 1: the part itself).  Free with
+ * recipe_free. */
+enum hp_status recipe_merge(struct recipe **parts, size_t count,
+			    struct recipe **recipe_ret, struct hp_error *err);
 
 /* The built-in recipes; the first is the default. */
 const struct recipe *recipe_builtin(size_t index);

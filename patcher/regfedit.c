@@ -207,7 +207,8 @@ struct stored_name {
 };
 
 static enum hp_status
-encode_name(const char *name, struct stored_name *out, struct hp_error *err)
+encode_name(const char *name, bool may_be_empty, struct stored_name *out,
+	    struct hp_error *err)
 {
 	size_t max = strlen(name) * 4 + 2;
 	const char *p = name;
@@ -242,7 +243,7 @@ encode_name(const char *name, struct stored_name *out, struct hp_error *err)
 			out->units++;
 		}
 	}
-	if (used == 0 || used > 0x7FFF) {
+	if ((used == 0 && !may_be_empty) || used > 0x7FFF) {
 		free(out->bytes);
 		out->bytes = NULL;
 		return hp_error_set(err, HP_ERR_USAGE, 0,
@@ -250,7 +251,8 @@ encode_name(const char *name, struct stored_name *out, struct hp_error *err)
 				    name);
 	}
 	out->len = (uint16_t)used;
-	out->compressed = latin1;
+	/* The default value's empty name is stored without the flag. */
+	out->compressed = latin1 && used > 0;
 	return HP_OK;
 }
 
@@ -333,7 +335,7 @@ regfedit_set_value(struct regf_edit *edit, uint32_t key, const char *name,
 		replaced_rel = get_le32(old_list + 4 + 4 * i);
 	}
 
-	status = encode_name(name, &stored, err);
+	status = encode_name(name, true, &stored, err);
 	if (status != HP_OK)
 		return status;
 	/* Allocate everything first: allocation may move the new bin. */
@@ -627,7 +629,7 @@ regfedit_add_key(struct regf_edit *edit, uint32_t parent, const char *name,
 	}
 	free(children);
 
-	status = encode_name(name, &stored, err);
+	status = encode_name(name, false, &stored, err);
 	if (status != HP_OK)
 		return status;
 	status = allocate_cell(edit, REGF_NK_NAME + stored.len, &child_rel, err);

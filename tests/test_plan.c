@@ -550,11 +550,17 @@ test_recipe_builtin(void)
 	CHECK(recipe_builtin(0) == recipe);
 	CHECK(recipe_builtin(recipe_builtin_count()) == NULL);
 	CHECK(recipe_builtin_find("no-such-recipe") == NULL);
-	CHECK_INT(recipe->op_count, 1);
-	CHECK_STR(recipe->ops[0].value_name, "EnableSessionTicket");
-	CHECK_INT(recipe->ops[0].type, HIVE_REG_DWORD);
-	CHECK_INT(recipe->ops[0].len, 4);
-	CHECK_INT(recipe->ops[0].data[0], 2);
+	/* Parsed from its embedded .reg text: [KEY], then the value. */
+	CHECK_INT(recipe->op_count, 2);
+	if (recipe->op_count != 2)
+		return;
+	CHECK_INT(recipe->ops[0].action, RECIPE_CREATE_KEY);
+	CHECK_INT(recipe->ops[1].action, RECIPE_SET_VALUE);
+	CHECK_STR(recipe->ops[1].value_name, "EnableSessionTicket");
+	CHECK_INT(recipe->ops[1].type, HIVE_REG_DWORD);
+	CHECK_INT(recipe->ops[1].len, 4);
+	CHECK_INT(recipe->ops[1].data[0], 2);
+	CHECK(recipe->text != NULL && strstr(recipe->text, "dword:00000002") != NULL);
 }
 
 static void
