@@ -36,7 +36,8 @@ struct exporter {
 	bool utf8;
 	struct hp_buffer *out;
 	struct hp_buffer block; /* the current key block, UTF-8 */
-	struct hp_buffer path;  /* the current key's full name */
+	struct hp_buffer path;	/* the current key's full name */
+	size_t root_len;	/* the part of it that names KEY itself */
 	struct key_set seen;
 	struct hp_error *err;
 };
@@ -44,7 +45,8 @@ struct exporter {
 static size_t
 key_slot(hive_key key, size_t cap)
 {
-	/* Keys are cell offsets, multiples of 8: mix the bits before masking. */
+	/* Keys are cell offsets, multiples of 8: mix the bits before masking.
+	 */
 	uint64_t h = (uint64_t)key * UINT64_C(0x9E3779B97F4A7C15);
 
 	return (size_t)(h >> 32) & (cap - 1);
@@ -70,7 +72,7 @@ static enum hp_status
 key_set_add(struct key_set *set, hive_key key, bool *added_ret)
 {
 	if (set->count + 1 > set->cap / 2) {
-		struct key_set grown = { NULL, set->cap ? set->cap * 2 : 256, 0 };
+		struct key_set grown = {NULL, set->cap ? set->cap * 2 : 256, 0};
 
 		if (grown.cap > SIZE_MAX / 2 / sizeof *grown.slots)
 			return HP_ERR_NO_MEMORY;
@@ -181,7 +183,8 @@ flush_block(struct exporter *ex)
 		i += decode_utf8(p + i, len - i, &c);
 		if (c >= 0x10000) {
 			uint32_t v = c - 0x10000;
-			uint32_t hi = 0xD800 | (v >> 10), lo = 0xDC00 | (v & 0x3FF);
+			uint32_t hi = 0xD800 | (v >> 10),
+				 lo = 0xDC00 | (v & 0x3FF);
 
 			*q++ = (unsigned char)hi;
 			*q++ = (unsigned char)(hi >> 8);
@@ -305,7 +308,8 @@ append_value(struct exporter *ex, const struct hive_value *value)
 
 	if (has_line_break(value->name))
 		return hp_error_set(ex->err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: [%s]: a value name with a line break cannot be written to a .reg file",
+				    "%s: [%s]: a value name with a line break "
+				    "cannot be written to a .reg file",
 				    hive_path(ex->hive), (char *)ex->path.data);
 	if (value->name[0] == '\0') {
 		if (buffer_append_str(b, "@=") != HP_OK)
@@ -320,22 +324,23 @@ append_value(struct exporter *ex, const struct hive_value *value)
 			return no_memory(ex);
 	}
 
-	if (value->type == HIVE_REG_SZ && sz_is_clean(value->data, value->len)) {
+	if (value->type == HIVE_REG_SZ &&
+	    sz_is_clean(value->data, value->len)) {
 		char *text = text_from_utf16le(value->data, value->len);
 
 		if (text == NULL)
 			return no_memory(ex);
 		status = buffer_append_str(b, "\"") == HP_OK
-				 ? append_escaped(ex, text, strlen(text))
-				 : no_memory(ex);
+			     ? append_escaped(ex, text, strlen(text))
+			     : no_memory(ex);
 		free(text);
 		if (status != HP_OK)
 			return status;
 		if (buffer_append_str(b, "\"") != HP_OK)
 			return no_memory(ex);
 	} else if (value->type == HIVE_REG_DWORD && value->len == 4) {
-		if (buffer_printf(b, "dword:%08x", (unsigned)get_le32(value->data)) !=
-		    HP_OK)
+		if (buffer_printf(b, "dword:%08x",
+				  (unsigned)get_le32(value->data)) != HP_OK)
 			return no_memory(ex);
 	} else {
 		size_t column = utf16_units((const char *)b->data + line_start,
@@ -363,11 +368,11 @@ export_tree(struct exporter *ex, hive_key key, unsigned depth)
 	enum hp_status status;
 
 	if (depth > REGEXPORT_MAX_DEPTH) {
-		status = hp_error_set(ex->err, HP_ERR_CORRUPT, 0,
-				      "%s: [%s]: keys nest deeper than %d levels",
-				      hive_path(ex->hive),
-				      (char *)ex->path.data,
-				      REGEXPORT_MAX_DEPTH);
+		status =
+		    hp_error_set(ex->err, HP_ERR_CORRUPT, 0,
+				 "%s: [%.*s]: keys nest deeper than %d levels",
+				 hive_path(ex->hive), (int)ex->root_len,
+				 (char *)ex->path.data, REGEXPORT_MAX_DEPTH);
 		goto out;
 	}
 	if (key_set_add(&ex->seen, key, &added) != HP_OK) {
@@ -375,10 +380,10 @@ export_tree(struct exporter *ex, hive_key key, unsigned depth)
 		goto out;
 	}
 	if (!added) {
-		status = hp_error_set(ex->err, HP_ERR_CORRUPT, 0,
-				      "%s: [%s]: the key appears twice in the tree",
-				      hive_path(ex->hive),
-				      (char *)ex->path.data);
+		status =
+		    hp_error_set(ex->err, HP_ERR_CORRUPT, 0,
+				 "%s: [%s]: the key appears twice in the tree",
+				 hive_path(ex->hive), (char *)ex->path.data);
 		goto out;
 	}
 
@@ -400,25 +405,30 @@ export_tree(struct exporter *ex, hive_key key, unsigned depth)
 	status = flush_block(ex);
 	if (status != HP_OK)
 		goto out;
+	/* Not held while the subtree below is written. */
+	hive_values_free(values, value_count);
+	values = NULL;
+	value_count = 0;
 
-	status = hive_key_children(ex->hive, key, &children, &child_count,
-				   ex->err);
+	status =
+	    hive_key_children(ex->hive, key, &children, &child_count, ex->err);
 	for (size_t i = 0; status == HP_OK && i < child_count; i++) {
 		status = hive_key_name(ex->hive, children[i], &name, ex->err);
 		if (status != HP_OK)
 			break;
 		if (name[0] == '\0' || strchr(name, '\\') != NULL) {
-			status = hp_error_set(ex->err, HP_ERR_CORRUPT, 0,
-					      "%s: [%s]: a subkey is named '%s'",
-					      hive_path(ex->hive),
-					      (char *)ex->path.data, name);
+			status = hp_error_set(
+			    ex->err, HP_ERR_CORRUPT, 0,
+			    "%s: [%s]: a subkey is named '%s'",
+			    hive_path(ex->hive), (char *)ex->path.data, name);
 			break;
 		}
 		if (has_line_break(name)) {
-			status = hp_error_set(ex->err, HP_ERR_UNSUPPORTED, 0,
-					      "%s: [%s]: a subkey name with a line break cannot be written to a .reg file",
-					      hive_path(ex->hive),
-					      (char *)ex->path.data);
+			status = hp_error_set(
+			    ex->err, HP_ERR_UNSUPPORTED, 0,
+			    "%s: [%s]: a subkey name with a line break cannot "
+			    "be written to a .reg file",
+			    hive_path(ex->hive), (char *)ex->path.data);
 			break;
 		}
 		if (buffer_append_str(&ex->path, "\\") != HP_OK ||
@@ -442,7 +452,7 @@ enum hp_status
 regexport_key(struct hive *hive, hive_key key, const char *path, bool utf8,
 	      struct hp_buffer *out, struct hp_error *err)
 {
-	static const unsigned char bom[2] = { 0xFF, 0xFE };
+	static const unsigned char bom[2] = {0xFF, 0xFE};
 	struct exporter ex;
 	size_t start = out->len;
 	enum hp_status status;
@@ -455,10 +465,11 @@ regexport_key(struct hive *hive, hive_key key, const char *path, bool utf8,
 	buffer_init(&ex.block);
 	buffer_init(&ex.path);
 
-	if (has_line_break(path)) {
-		status = hp_error_set(err, HP_ERR_USAGE, 0,
-				      "'%s': a key path cannot hold a line break",
-				      path);
+	/* "[-PATH]" would read back as deleting the key. */
+	if (path[0] == '\0' || path[0] == '-' || has_line_break(path)) {
+		status = hp_error_set(
+		    err, HP_ERR_USAGE, 0,
+		    "'%s': not a key path a .reg file can hold", path);
 		goto out;
 	}
 	if (buffer_append_str(&ex.path, path) != HP_OK ||
@@ -467,6 +478,8 @@ regexport_key(struct hive *hive, hive_key key, const char *path, bool utf8,
 		status = no_memory(&ex);
 		goto out;
 	}
+	/* The path at the limit is too long for a message: name the top. */
+	ex.root_len = ex.path.len < 512 ? ex.path.len : 512;
 	status = export_tree(&ex, key, 0);
 out:
 	if (status != HP_OK)
