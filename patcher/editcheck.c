@@ -37,12 +37,50 @@ push(uint32_t **list, size_t *count, size_t *cap, uint32_t value)
 }
 
 static bool
-contains(const uint32_t *list, size_t count, uint32_t value)
+contains_unsorted(const uint32_t *list, size_t count, uint32_t value)
 {
 	for (size_t i = 0; i < count; i++)
 		if (list[i] == value)
 			return true;
 	return false;
+}
+
+/* LIST is sorted (sort_allowance) once collecting is done. */
+static bool
+contains(const uint32_t *list, size_t count, uint32_t value)
+{
+	size_t lo = 0, hi = count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (list[mid] == value)
+			return true;
+		if (list[mid] < value)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static int
+compare_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void
+sort_allowance(struct allowance *allow)
+{
+	if (allow->freeable_count > 0)
+		qsort(allow->freeable, allow->freeable_count,
+		      sizeof *allow->freeable, compare_u32);
+	if (allow->security_count > 0)
+		qsort(allow->security, allow->security_count,
+		      sizeof *allow->security, compare_u32);
 }
 
 static bool
@@ -54,6 +92,32 @@ allow_free(struct allowance *allow, uint32_t rel)
 
 /* The cells an edit of the nk at REL may release: its value list, the
  * values and their data, its subkey list (and the lists under an ri). */
+/* The segment list and segments of the "db" big data a vk points to. */
+static bool
+allow_big_data(const struct regf_image *image, const unsigned char *vk,
+	       struct allowance *allow)
+{
+	const unsigned char *db, *list;
+	uint32_t db_len, list_len, count;
+	bool allocated;
+
+	if (get_le32(vk + REGF_VK_DATA_LEN) <= REGF_BIG_DATA_LIMIT ||
+	    !regf_cell(image, get_le32(vk + REGF_VK_DATA_OFFSET), &db, &db_len,
+		       &allocated) ||
+	    db_len < 12 || memcmp(db + 4, "db", 2) != 0)
+		return true;
+	if (!allow_free(allow, get_le32(db + REGF_DB_SEGMENT_LIST)))
+		return false;
+	count = get_le16(db + REGF_DB_SEGMENT_COUNT);
+	if (!regf_cell(image, get_le32(db + REGF_DB_SEGMENT_LIST), &list,
+		       &list_len, &allocated))
+		return true;
+	for (uint32_t i = 0; i < count && 4 + 4 * (size_t)i + 4 <= list_len; i++)
+		if (!allow_free(allow, get_le32(list + 4 + 4 * i)))
+			return false;
+	return true;
+}
+
 static bool
 collect_allowance(const struct regf_image *image, uint32_t rel,
 		  struct allowance *allow)
@@ -86,7 +150,8 @@ collect_allowance(const struct regf_image *image, uint32_t rel,
 				return false;
 			if (cell_len >= 16 && memcmp(cell + 4, "vk", 2) == 0 &&
 			    !(get_le32(cell + REGF_VK_DATA_LEN) & 0x80000000u) &&
-			    !allow_free(allow, get_le32(cell + REGF_VK_DATA_OFFSET)))
+			    (!allow_free(allow, get_le32(cell + REGF_VK_DATA_OFFSET)) ||
+			     !allow_big_data(image, cell, allow)))
 				return false;
 		}
 	}
@@ -145,19 +210,31 @@ cell_change_allowed(const struct allowance *allow, uint32_t rel,
 		{ REGF_NK_MAX_VALUE_NAME, REGF_NK_MAX_VALUE_DATA + 4 },
 	};
 	static const uint32_t size_field[][2] = { { 0, 4 } };
+	/* The list links change when a deleted key's sk leaves the list. */
 	static const uint32_t sk_fields[][2] = {
-		{ REGF_SK_REFCOUNT, REGF_SK_REFCOUNT + 4 },
+		{ REGF_SK_FLINK, REGF_SK_REFCOUNT + 4 },
 	};
 	int32_t old_size = (int32_t)get_le32(old_cell);
 	int32_t new_size = (int32_t)get_le32(new_cell);
 
-	if (old_size < 0 && new_size == -old_size)
-		return contains(allow->freeable, allow->freeable_count, rel) &&
-		       ranges_equal_except(old_cell, new_cell, len,
-					   size_field, 1);
+	static const uint32_t freed_sk_fields[][2] = {
+		{ 0, 4 }, { REGF_SK_FLINK, REGF_SK_REFCOUNT + 4 },
+	};
+
+	if (old_size < 0 && new_size == -old_size) {
+		if (!contains(allow->freeable, allow->freeable_count, rel))
+			return false;
+		/* A security cell drops to no references before it goes. */
+		if (len >= 20 && memcmp(old_cell + 4, "sk", 2) == 0 &&
+		    contains(allow->security, allow->security_count, rel))
+			return ranges_equal_except(old_cell, new_cell, len,
+						   freed_sk_fields, 2);
+		return ranges_equal_except(old_cell, new_cell, len, size_field,
+					   1);
+	}
 	if (old_size != new_size)
 		return false;
-	if (contains(allow->touched, allow->touched_count, rel))
+	if (contains_unsorted(allow->touched, allow->touched_count, rel))
 		return len >= REGF_NK_NAME && memcmp(old_cell + 4, "nk", 2) == 0 &&
 		       ranges_equal_except(old_cell, new_cell, len, nk_fields,
 					   sizeof nk_fields / sizeof *nk_fields);
@@ -255,6 +332,93 @@ editcheck_compare(const unsigned char *old_data, size_t old_size,
 		  const uint32_t *touched, size_t touched_count,
 		  const char *name, struct hp_error *err)
 {
+	return editcheck_compare_deleting(old_data, old_size, new_data,
+					  new_size, touched, touched_count,
+					  NULL, 0, name, err);
+}
+
+static bool allow_subtree(const struct regf_image *image, uint32_t rel,
+			  struct allowance *allow, int depth);
+
+/* The subkeys of one leaf list (lf, lh: 8-byte entries; li: 4). */
+static bool
+allow_leaf(const struct regf_image *image, const unsigned char *list,
+	   uint32_t len, struct allowance *allow, int depth)
+{
+	uint32_t step = memcmp(list + 4, "li", 2) == 0 ? 4 : 8;
+	uint32_t n = get_le16(list + 6);
+
+	if (memcmp(list + 4, "lf", 2) != 0 && memcmp(list + 4, "lh", 2) != 0 &&
+	    memcmp(list + 4, "li", 2) != 0)
+		return true;
+	for (uint32_t i = 0; i < n && 8 + step * (size_t)i + 4 <= len; i++)
+		if (!allow_subtree(image, get_le32(list + 8 + step * i), allow,
+				   depth + 1))
+			return false;
+	return true;
+}
+
+/* Every cell of the key at REL and below it may be released, and the sk
+ * cells they use (and those sk cells' list neighbours) may change. */
+static bool
+allow_subtree(const struct regf_image *image, uint32_t rel,
+	      struct allowance *allow, int depth)
+{
+	const unsigned char *nk, *list, *sk;
+	uint32_t len, list_len, count, list_rel, sk_len;
+	bool allocated;
+
+	if (depth > 512 || !regf_cell(image, rel, &nk, &len, &allocated) ||
+	    len < REGF_NK_NAME || memcmp(nk + 4, "nk", 2) != 0)
+		return true; /* nothing to allow; the compare will fail */
+	if (!allow_free(allow, rel) || !collect_allowance(image, rel, allow))
+		return false;
+	/* The sk loses a reference or goes, and its neighbours' links
+	 * change. */
+	if (!allow_free(allow, get_le32(nk + REGF_NK_SECURITY)) ||
+	    !push(&allow->security, &allow->security_count,
+		  &allow->security_cap, get_le32(nk + REGF_NK_SECURITY)))
+		return false;
+	if (regf_cell(image, get_le32(nk + REGF_NK_SECURITY), &sk, &sk_len,
+		      &allocated) && sk_len >= 20 &&
+	    (!push(&allow->security, &allow->security_count,
+		   &allow->security_cap, get_le32(sk + REGF_SK_FLINK)) ||
+	     !push(&allow->security, &allow->security_count,
+		   &allow->security_cap, get_le32(sk + REGF_SK_BLINK))))
+		return false;
+	if (get_le32(nk + REGF_NK_CLASS) != 0xFFFFFFFFu &&
+	    !allow_free(allow, get_le32(nk + REGF_NK_CLASS)))
+		return false;
+	count = get_le32(nk + REGF_NK_SUBKEY_COUNT);
+	list_rel = get_le32(nk + REGF_NK_SUBKEY_LIST);
+	if (count == 0 || !regf_cell(image, list_rel, &list, &list_len,
+				     &allocated) || list_len < 8)
+		return true;
+	if (memcmp(list + 4, "ri", 2) == 0) {
+		uint32_t n = get_le16(list + 6);
+
+		for (uint32_t i = 0; i < n && 8 + 4 * (size_t)i + 4 <= list_len; i++) {
+			const unsigned char *leaf;
+			uint32_t leaf_len, leaf_rel = get_le32(list + 8 + 4 * i);
+
+			if (!regf_cell(image, leaf_rel, &leaf, &leaf_len,
+				       &allocated) || leaf_len < 8)
+				continue;
+			if (!allow_leaf(image, leaf, leaf_len, allow, depth))
+				return false;
+		}
+		return true;
+	}
+	return allow_leaf(image, list, list_len, allow, depth);
+}
+
+enum hp_status
+editcheck_compare_deleting(const unsigned char *old_data, size_t old_size,
+			   const unsigned char *new_data, size_t new_size,
+			   const uint32_t *touched, size_t touched_count,
+			   const uint32_t *deleted, size_t deleted_count,
+			   const char *name, struct hp_error *err)
+{
 	struct allowance allow = { touched, touched_count, NULL, 0, 0,
 				   NULL, 0, 0 };
 	struct regf_image old_image;
@@ -277,6 +441,14 @@ editcheck_compare(const unsigned char *old_data, size_t old_size,
 					      "%s", name);
 			goto out;
 		}
+	for (size_t i = 0; i < deleted_count; i++)
+		if (!allow_subtree(&old_image, deleted[i], &allow, 0)) {
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					      "%s", name);
+			goto out;
+		}
+	sort_allowance(&allow);
+	/* touched is small and given unsorted: search it linearly. */
 	while (rel < old_image.bins_size) {
 		const unsigned char *bin = old_data + REGF_BASE_BLOCK_SIZE + rel;
 		uint32_t bin_size;

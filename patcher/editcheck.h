@@ -28,4 +28,18 @@ enum hp_status editcheck_compare(const unsigned char *old_data,
 				 size_t touched_count, const char *name,
 				 struct hp_error *err);
 
+/* The same when the edit also deleted the keys at DELETED (bins-relative
+ * nk offsets) with their subtrees: every cell below them may be released,
+ * and their security cells may lose references or leave the list. */
+enum hp_status editcheck_compare_deleting(const unsigned char *old_data,
+					  size_t old_size,
+					  const unsigned char *new_data,
+					  size_t new_size,
+					  const uint32_t *touched,
+					  size_t touched_count,
+					  const uint32_t *deleted,
+					  size_t deleted_count,
+					  const char *name,
+					  struct hp_error *err);
+
 #endif

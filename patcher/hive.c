@@ -578,6 +578,20 @@ hive_key_delete_value(struct hive *hive, hive_key key, const char *name,
 }
 
 enum hp_status
+hive_key_delete_child(struct hive *hive, hive_key parent, hive_key child,
+		      struct hp_error *err)
+{
+	if (hive->edit == NULL)
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "%s: keys are deleted only by hivepatch's own writer",
+				    hive->path);
+	if (regfedit_delete_key(hive->edit, rel_of(parent), rel_of(child),
+				err) != HP_OK)
+		return memory_failure(hive, err);
+	return HP_OK;
+}
+
+enum hp_status
 hive_key_add_child(struct hive *hive, hive_key parent, const char *name,
 	       hive_key *child_ret, struct hp_error *err)
 {

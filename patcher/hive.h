@@ -110,6 +110,11 @@ enum hp_status hive_key_set_value(struct hive *hive, hive_key key,
 enum hp_status hive_key_delete_value(struct hive *hive, hive_key key,
 				     const char *name, struct hp_error *err);
 
+/* Remove subkey CHILD of PARENT and its whole subtree (hives opened with
+ * hive_open_memory_edit; others: HP_ERR_UNSUPPORTED). */
+enum hp_status hive_key_delete_child(struct hive *hive, hive_key parent,
+				     hive_key child, struct hp_error *err);
+
 /* Create subkey NAME of PARENT (writable hives). */
 enum hp_status hive_key_add_child(struct hive *hive, hive_key parent,
 			      const char *name, hive_key *child_ret,

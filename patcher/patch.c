@@ -282,8 +282,8 @@ check_written(const char *original, const unsigned char *old_data,
 {
 	struct hive *edited = NULL;
 	struct mapped_file new_map = { 0 };
-	uint32_t *touched = NULL;
-	size_t touched_count = 0;
+	uint32_t *touched = NULL, *deleted = NULL;
+	size_t touched_count = 0, deleted_count = 0;
 	enum hp_status status;
 
 	status = map_file(written, &new_map, err);
@@ -302,13 +302,18 @@ check_written(const char *original, const unsigned char *old_data,
 		status = plan_touched_cells(plan, &touched, &touched_count,
 					    err);
 	if (status == HP_OK)
-		status = editcheck_compare(old_data, old_size,
-					   new_map.data, new_map.size, touched,
-					   touched_count, original, err);
+		status = plan_deleted_cells(plan, &deleted, &deleted_count, err);
+	if (status == HP_OK)
+		status = editcheck_compare_deleting(old_data, old_size,
+						    new_map.data, new_map.size,
+						    touched, touched_count,
+						    deleted, deleted_count,
+						    original, err);
 out:
 	hive_close(edited);
 	unmap_file(&new_map);
 	free(touched);
+	free(deleted);
 	return status;
 }
 

@@ -185,10 +185,12 @@ check_writable(struct hive *hive, hive_key node, const struct plan_change *c,
 
 	if (c->action == PLAN_NONE)
 		return HP_OK;
+	if (c->op == RECIPE_DELETE_KEY && c->part_count == 0)
+		return hp_error_set(err, HP_ERR_USAGE, 0,
+				    "%s: the root key of a hive cannot be deleted",
+				    hive_path(hive));
 	if (c->op == RECIPE_DELETE_KEY)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: deleting key %s (and its subtree) is not supported yet; nothing was written",
-				    hive_path(hive), c->key);
+		return HP_OK;
 	if (c->existing < c->part_count)
 		return HP_OK;
 	/* Data over 16344 bytes is stored as "db" big data.  hivex would
@@ -287,6 +289,8 @@ plan_one(struct hive *hive, const struct recipe_op *op, const char *hive_name,
 		if (status != HP_OK)
 			return status;
 	}
+	if (change->existing == count)
+		change->node = node;
 	change->action = decide(change);
 	status = check_writable(hive, node, change, err);
 	if (status != HP_OK)
@@ -408,6 +412,14 @@ collect_touched(struct hive *hive, struct plan *plan, struct hp_error *err)
 
 		if (c->action == PLAN_NONE)
 			continue;
+		if (c->op == RECIPE_DELETE_KEY) {
+			/* Its parent's subkey list changes; it is gone. */
+			status = add_touched_key(hive, plan, c->parts,
+						 c->part_count - 1, true, err);
+			if (status != HP_OK)
+				return status;
+			continue;
+		}
 		status = add_touched_key(hive, plan, c->parts, first, true,
 					 err);
 		for (size_t n = first + 1;
@@ -472,6 +484,27 @@ plan_build(struct hive *hive, const struct recipe *recipe,
 	return HP_OK;
 }
 
+/* Find the key a DELETE_KEY change names (it exists: planned so) and
+ * remove it from its parent. */
+static enum hp_status
+delete_key(struct hive *hive, const struct plan_change *c,
+	   struct hp_error *err)
+{
+	hive_key parent = hive_root(hive), node = parent;
+	enum hp_status status = HP_OK;
+
+	for (size_t p = 0; status == HP_OK && p < c->part_count; p++) {
+		parent = node;
+		status = hive_find_child(hive, parent, c->parts[p], &node, NULL,
+					 err);
+		if (status == HP_OK && node == 0)
+			return HP_OK; /* gone already: an earlier delete */
+	}
+	if (status != HP_OK)
+		return status;
+	return hive_key_delete_child(hive, parent, node, err);
+}
+
 enum hp_status
 plan_apply(struct hive *hive, const struct plan *plan, struct hp_error *err)
 {
@@ -483,6 +516,12 @@ plan_apply(struct hive *hive, const struct plan *plan, struct hp_error *err)
 
 		if (c->action == PLAN_NONE)
 			continue;
+		if (c->op == RECIPE_DELETE_KEY) {
+			status = delete_key(hive, c, err);
+			if (status != HP_OK)
+				return status;
+			continue;
+		}
 		for (size_t p = 0; p < c->part_count; p++) {
 			hive_key child;
 
@@ -532,6 +571,20 @@ expected_children(const struct plan *plan, const struct plan_key *key,
 		return nomem(err);
 	if (count > 0) /* a created key has no children array */
 		memcpy(names, key->children, count * sizeof *names);
+	for (size_t i = 0; i < plan->count; i++) {
+		const struct plan_change *c = &plan->changes[i];
+
+		if (c->op != RECIPE_DELETE_KEY || c->action == PLAN_NONE ||
+		    c->part_count != key->part_count + 1 ||
+		    !parts_equal(c->parts, key->part_count, key->parts,
+				 key->part_count))
+			continue;
+		for (size_t k = 0; k < count; k++)
+			if (text_name_equal(names[k], c->parts[key->part_count])) {
+				names[k] = names[--count];
+				break;
+			}
+	}
 	for (size_t i = 0; i < plan->key_count; i++) {
 		const struct plan_key *k = &plan->keys[i];
 
@@ -708,6 +761,26 @@ plan_check(struct hive *edited, const struct plan *plan,
 		if (status != HP_OK)
 			return status;
 	}
+	return HP_OK;
+}
+
+enum hp_status
+plan_deleted_cells(const struct plan *plan, uint32_t **cells_ret,
+		   size_t *count_ret, struct hp_error *err)
+{
+	uint32_t *cells = calloc(plan->count + 1, sizeof *cells);
+	size_t count = 0;
+
+	if (cells == NULL)
+		return nomem(err);
+	for (size_t i = 0; i < plan->count; i++)
+		if (plan->changes[i].op == RECIPE_DELETE_KEY &&
+		    plan->changes[i].action == PLAN_DELETE &&
+		    plan->changes[i].node >= REGF_BASE_BLOCK_SIZE)
+			cells[count++] = (uint32_t)(plan->changes[i].node -
+						    REGF_BASE_BLOCK_SIZE);
+	*cells_ret = cells;
+	*count_ret = count;
 	return HP_OK;
 }
 

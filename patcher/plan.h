@@ -35,6 +35,7 @@ struct plan_change {
 	const unsigned char *new_data; /* owned by the recipe */
 	size_t new_len;
 	enum plan_action action;
+	hive_key node;         /* the key in the planned hive, if it exists */
 };
 
 /* A key the edit touches and what it held before (for plan_check). */
@@ -82,6 +83,11 @@ enum hp_status plan_check(struct hive *edited, const struct plan *plan,
 enum hp_status plan_touched_cells(const struct plan *plan,
 				  uint32_t **cells_ret, size_t *count_ret,
 				  struct hp_error *err);
+
+/* The original hive-bins-relative offsets of the keys the plan deletes
+ * (with their subtrees).  Caller frees. */
+enum hp_status plan_deleted_cells(const struct plan *plan, uint32_t **cells_ret,
+				  size_t *count_ret, struct hp_error *err);
 
 void plan_release(struct plan *plan);
 

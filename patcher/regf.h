@@ -53,6 +53,9 @@
 #define REGF_VK_NAME 24u
 #define REGF_VK_COMP_NAME 0x1u    /* flag: the name is Latin-1 */
 #define REGF_VK_DATA_INLINE 0x80000000u /* data length bit: data in the offset */
+#define REGF_NK_CLASS_LEN 78u
+#define REGF_SK_FLINK 8u
+#define REGF_SK_BLINK 12u
 #define REGF_SK_REFCOUNT 16u
 #define REGF_DB_SEGMENT_COUNT 6u
 #define REGF_DB_SEGMENT_LIST 8u

@@ -15,6 +15,7 @@
 
 #define HBIN_SIZE 4096u
 #define NO_CELL 0xFFFFFFFFu
+#define REGFEDIT_MAX_DEPTH 512
 
 struct patch {
 	uint32_t rel, len;
@@ -30,6 +31,10 @@ struct regf_edit {
 	uint32_t bins_used, bins_cap;
 	struct patch *patches;
 	size_t patch_count, patch_cap;
+	/* Open addressing: rel -> index + 1 into patches (0 is empty);
+	 * INDEX_SIZE is a power of two, at least twice patch_cap. */
+	uint32_t *index;
+	size_t index_size;
 };
 
 static enum hp_status
@@ -46,6 +51,40 @@ corrupt(struct hp_error *err, const char *what, uint32_t rel)
 			    (unsigned)(rel + REGF_BASE_BLOCK_SIZE));
 }
 
+static size_t
+slot_of(uint32_t rel, size_t size)
+{
+	/* Cells are 8-aligned; mix the rest. */
+	return (size_t)((rel >> 3) * 2654435761u) & (size - 1);
+}
+
+static const struct patch *
+find_patch(const struct regf_edit *edit, uint32_t rel)
+{
+	if (edit->index_size == 0)
+		return NULL;
+	for (size_t slot = slot_of(rel, edit->index_size);;
+	     slot = (slot + 1) & (edit->index_size - 1)) {
+		uint32_t at = edit->index[slot];
+
+		if (at == 0)
+			return NULL;
+		if (edit->patches[at - 1].rel == rel)
+			return &edit->patches[at - 1];
+	}
+}
+
+/* Index patch number I (0-based); the table has room (see add_patch). */
+static void
+index_patch(struct regf_edit *edit, size_t i)
+{
+	size_t slot = slot_of(edit->patches[i].rel, edit->index_size);
+
+	while (edit->index[slot] != 0)
+		slot = (slot + 1) & (edit->index_size - 1);
+	edit->index[slot] = (uint32_t)(i + 1);
+}
+
 static const unsigned char *
 overlay(const void *context, uint32_t rel, uint32_t *available_ret)
 {
@@ -59,11 +98,14 @@ overlay(const void *context, uint32_t rel, uint32_t *available_ret)
 		*available_ret = edit->bins_used - off;
 		return edit->bins + off;
 	}
-	for (size_t i = 0; i < edit->patch_count; i++)
-		if (edit->patches[i].rel == rel) {
-			*available_ret = edit->patches[i].len;
-			return edit->patches[i].bytes;
+	{
+		const struct patch *patch = find_patch(edit, rel);
+
+		if (patch != NULL) {
+			*available_ret = patch->len;
+			return patch->bytes;
 		}
+	}
 	*available_ret = edit->old_bins - rel;
 	return edit->data + REGF_BASE_BLOCK_SIZE + rel;
 }
@@ -102,6 +144,7 @@ regfedit_free(struct regf_edit *edit)
 		return;
 	for (size_t i = 0; i < edit->patch_count; i++)
 		free(edit->patches[i].bytes);
+	free(edit->index);
 	free(edit->patches);
 	free(edit->bins);
 	free(edit);
@@ -130,17 +173,31 @@ writable_cell(struct regf_edit *edit, uint32_t rel, uint32_t min)
 		return NULL;
 	if (rel >= edit->old_bins)
 		return edit->bins + (rel - edit->old_bins);
-	for (size_t i = 0; i < edit->patch_count; i++)
-		if (edit->patches[i].rel == rel)
-			return edit->patches[i].bytes;
+	{
+		const struct patch *patch = find_patch(edit, rel);
+
+		if (patch != NULL)
+			return patch->bytes;
+	}
 	if (edit->patch_count == edit->patch_cap) {
 		size_t cap = edit->patch_cap == 0 ? 8 : edit->patch_cap * 2;
+		uint32_t *index;
 
+		if (cap >= UINT32_MAX / 4)
+			return NULL;
 		grown = realloc(edit->patches, cap * sizeof *grown);
 		if (grown == NULL)
 			return NULL;
 		edit->patches = grown;
 		edit->patch_cap = cap;
+		index = calloc(cap * 2, sizeof *index);
+		if (index == NULL)
+			return NULL;
+		free(edit->index);
+		edit->index = index;
+		edit->index_size = cap * 2;
+		for (size_t i = 0; i < edit->patch_count; i++)
+			index_patch(edit, i);
 	}
 	copy = malloc(len);
 	if (copy == NULL)
@@ -149,6 +206,7 @@ writable_cell(struct regf_edit *edit, uint32_t rel, uint32_t min)
 	edit->patches[edit->patch_count].rel = rel;
 	edit->patches[edit->patch_count].len = len;
 	edit->patches[edit->patch_count].bytes = copy;
+	index_patch(edit, edit->patch_count);
 	edit->patch_count++;
 	return copy;
 }
@@ -529,6 +587,225 @@ regfedit_delete_value(struct regf_edit *edit, uint32_t key, const char *name,
 	if (status == HP_OK)
 		status = release_value(edit, vk_rel, err);
 	return status;
+}
+
+/* Release the vk at VK_REL and all its data, "db" big data included. */
+static enum hp_status
+release_value_any(struct regf_edit *edit, uint32_t vk_rel,
+		  struct hp_error *err)
+{
+	const unsigned char *vk, *db, *list;
+	uint32_t len, data_len, data_rel, db_len, list_len, count;
+	bool allocated;
+	enum hp_status status = HP_OK;
+
+	if (!regf_cell(&edit->view, vk_rel, &vk, &len, &allocated) ||
+	    len < REGF_VK_NAME || memcmp(vk + 4, "vk", 2) != 0)
+		return corrupt(err, "bad value cell", vk_rel);
+	data_len = get_le32(vk + REGF_VK_DATA_LEN);
+	data_rel = get_le32(vk + REGF_VK_DATA_OFFSET);
+	if ((data_len & REGF_VK_DATA_INLINE) || data_len == 0)
+		return release_cell(edit, vk_rel, err);
+	if (data_len > REGF_BIG_DATA_LIMIT &&
+	    regf_cell(&edit->view, data_rel, &db, &db_len, &allocated) &&
+	    db_len >= 12 && memcmp(db + 4, "db", 2) == 0) {
+		count = get_le16(db + REGF_DB_SEGMENT_COUNT);
+		if (!regf_cell(&edit->view, get_le32(db + REGF_DB_SEGMENT_LIST),
+			       &list, &list_len, &allocated) ||
+		    count > (list_len - 4) / 4)
+			return corrupt(err, "bad big data", data_rel);
+		for (uint32_t i = 0; status == HP_OK && i < count; i++)
+			status = release_cell(edit, get_le32(list + 4 + 4 * i), err);
+		if (status == HP_OK)
+			status = release_cell(edit, get_le32(db + REGF_DB_SEGMENT_LIST),
+					      err);
+	}
+	if (status == HP_OK)
+		status = release_cell(edit, data_rel, err);
+	if (status == HP_OK)
+		status = release_cell(edit, vk_rel, err);
+	return status;
+}
+
+/* Release what the subkey list at REL holds itself: the list cell, and
+ * under an ri index root its leaf lists. */
+static enum hp_status
+release_subkey_lists(struct regf_edit *edit, uint32_t rel,
+		     struct hp_error *err)
+{
+	const unsigned char *list;
+	uint32_t len;
+	bool allocated;
+	enum hp_status status = HP_OK;
+
+	if (!regf_cell(&edit->view, rel, &list, &len, &allocated) || len < 8)
+		return corrupt(err, "bad subkey list", rel);
+	if (memcmp(list + 4, "ri", 2) == 0) {
+		uint32_t count = get_le16(list + 6);
+
+		if (count > (len - 8) / 4)
+			return corrupt(err, "bad index root", rel);
+		for (uint32_t i = 0; status == HP_OK && i < count; i++) {
+			/* Re-read: releasing patches cells, not this one. */
+			status = release_cell(edit, get_le32(list + 8 + 4 * i),
+					      err);
+		}
+	}
+	if (status == HP_OK)
+		status = release_cell(edit, rel, err);
+	return status;
+}
+
+/* One reference fewer to the security cell at REL; at none it leaves the
+ * list of security cells and is released. */
+static enum hp_status
+drop_security(struct regf_edit *edit, uint32_t rel, struct hp_error *err)
+{
+	unsigned char *sk = writable_cell(edit, rel, REGF_SK_REFCOUNT + 4);
+	uint32_t refs, flink, blink;
+	unsigned char *prev, *next;
+
+	if (sk == NULL || memcmp(sk + 4, "sk", 2) != 0)
+		return corrupt(err, "bad security cell", rel);
+	refs = get_le32(sk + REGF_SK_REFCOUNT);
+	if (refs == 0)
+		return corrupt(err, "security cell without references", rel);
+	put_le32(sk + REGF_SK_REFCOUNT, refs - 1);
+	if (refs > 1)
+		return HP_OK;
+	flink = get_le32(sk + REGF_SK_FLINK);
+	blink = get_le32(sk + REGF_SK_BLINK);
+	if (flink == rel || blink == rel)
+		return corrupt(err, "the last security cell would go", rel);
+	prev = writable_cell(edit, blink, REGF_SK_REFCOUNT);
+	next = writable_cell(edit, flink, REGF_SK_REFCOUNT);
+	if (prev == NULL || next == NULL)
+		return corrupt(err, "bad security cell list", rel);
+	put_le32(prev + REGF_SK_FLINK, flink);
+	put_le32(next + REGF_SK_BLINK, blink);
+	return release_cell(edit, rel, err);
+}
+
+/* Release the key at KEY and everything below it. */
+static enum hp_status
+release_subtree(struct regf_edit *edit, uint32_t key, int depth,
+		struct hp_error *err)
+{
+	const unsigned char *nk;
+	uint32_t *children = NULL, count, list_rel, class_rel, sk_rel;
+	size_t child_count = 0, value_count = 0;
+	enum hp_status status;
+
+	if (depth > REGFEDIT_MAX_DEPTH)
+		return corrupt(err, "keys nested too deep", key);
+	status = regfkey_children(&edit->view, key, &children, &child_count,
+				  err);
+	for (size_t i = 0; status == HP_OK && i < child_count; i++)
+		status = release_subtree(edit, children[i], depth + 1, err);
+	free(children);
+	if (status == HP_OK)
+		status = regfkey_value_count(&edit->view, key, &value_count, err);
+	if (status == HP_OK)
+		status = key_cell(edit, key, &nk, err);
+	if (status != HP_OK)
+		return status;
+	/* The values, newest list first: read it before releasing. */
+	for (size_t i = 0; status == HP_OK && i < value_count; i++) {
+		const unsigned char *list;
+		uint32_t len;
+		bool allocated;
+
+		status = key_cell(edit, key, &nk, err);
+		if (status == HP_OK &&
+		    !regf_cell(&edit->view, get_le32(nk + REGF_NK_VALUE_LIST),
+			       &list, &len, &allocated))
+			status = corrupt(err, "bad value list", key);
+		if (status == HP_OK)
+			status = release_value_any(edit, get_le32(list + 4 + 4 * i),
+						   err);
+	}
+	if (status == HP_OK)
+		status = key_cell(edit, key, &nk, err);
+	if (status != HP_OK)
+		return status;
+	count = get_le32(nk + REGF_NK_SUBKEY_COUNT);
+	list_rel = get_le32(nk + REGF_NK_SUBKEY_LIST);
+	class_rel = get_le32(nk + REGF_NK_CLASS);
+	sk_rel = get_le32(nk + REGF_NK_SECURITY);
+	if (value_count > 0)
+		status = release_cell(edit, get_le32(nk + REGF_NK_VALUE_LIST), err);
+	if (status == HP_OK && count > 0)
+		status = release_subkey_lists(edit, list_rel, err);
+	if (status == HP_OK && class_rel != NO_CELL &&
+	    get_le16(nk + REGF_NK_CLASS_LEN) > 0)
+		status = release_cell(edit, class_rel, err);
+	if (status == HP_OK)
+		status = drop_security(edit, sk_rel, err);
+	if (status == HP_OK)
+		status = release_cell(edit, key, err);
+	return status;
+}
+
+enum hp_status
+regfedit_delete_key(struct regf_edit *edit, uint32_t parent, uint32_t child,
+		    struct hp_error *err)
+{
+	const unsigned char *nk, *old_list;
+	unsigned char *list, *nk_out;
+	uint32_t count, old_list_rel, old_len, list_rel = NO_CELL, step = 8;
+	uint32_t position;
+	bool allocated;
+	enum hp_status status;
+
+	status = key_cell(edit, parent, &nk, err);
+	if (status != HP_OK)
+		return status;
+	count = get_le32(nk + REGF_NK_SUBKEY_COUNT);
+	old_list_rel = get_le32(nk + REGF_NK_SUBKEY_LIST);
+	if (count == 0 ||
+	    !regf_cell(&edit->view, old_list_rel, &old_list, &old_len,
+		       &allocated) || old_len < 8)
+		return corrupt(err, "bad subkey list", parent);
+	if (memcmp(old_list + 4, "ri", 2) == 0)
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "cannot remove a subkey: its parent has an index root (over about 1000 subkeys)");
+	if (memcmp(old_list + 4, "li", 2) == 0)
+		step = 4;
+	if (get_le16(old_list + 6) != count || old_len < 8 + step * count)
+		return corrupt(err, "bad subkey list", parent);
+	for (position = 0; position < count; position++)
+		if (get_le32(old_list + 8 + step * position) == child)
+			break;
+	if (position == count)
+		return hp_error_set(err, HP_ERR_NOT_FOUND, 0,
+				    "no such subkey to remove");
+	if (count > 1) {
+		status = allocate_cell(edit, 8 + step * (count - 1), &list_rel,
+				       err);
+		if (status != HP_OK)
+			return status;
+		/* Allocation may move the new bin: read the old list again. */
+		if (!regf_cell(&edit->view, old_list_rel, &old_list, &old_len,
+			       &allocated))
+			return corrupt(err, "bad subkey list", parent);
+		list = edit->bins + (list_rel - edit->old_bins);
+		memcpy(list + 4, old_list + 4, 2);
+		list[6] = (unsigned char)(count - 1);
+		list[7] = (unsigned char)((count - 1) >> 8);
+		memcpy(list + 8, old_list + 8, step * (size_t)position);
+		memcpy(list + 8 + step * position,
+		       old_list + 8 + step * (position + 1),
+		       step * (size_t)(count - position - 1));
+	}
+	status = release_subtree(edit, child, 0, err);
+	if (status != HP_OK)
+		return status;
+	nk_out = writable_cell(edit, parent, REGF_NK_NAME);
+	if (nk_out == NULL)
+		return nomem(err);
+	put_le32(nk_out + REGF_NK_SUBKEY_COUNT, count - 1);
+	put_le32(nk_out + REGF_NK_SUBKEY_LIST, list_rel);
+	return release_cell(edit, old_list_rel, err);
 }
 
 /* The lh hash Windows keeps beside each subkey: see regfedit.h. */

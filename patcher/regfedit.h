@@ -43,6 +43,12 @@ enum hp_status regfedit_set_value(struct regf_edit *edit, uint32_t key,
 enum hp_status regfedit_delete_value(struct regf_edit *edit, uint32_t key,
 				     const char *name, struct hp_error *err);
 
+/* Remove the subkey at CHILD from PARENT's list and release it and
+ * everything below it: values and their data, lists, class names; a
+ * security cell nobody refers to any more leaves the security list. */
+enum hp_status regfedit_delete_key(struct regf_edit *edit, uint32_t parent,
+				   uint32_t child, struct hp_error *err);
+
 /* Add subkey NAME (UTF-8) under PARENT; *CHILD_RET is the new key. */
 enum hp_status regfedit_add_key(struct regf_edit *edit, uint32_t parent,
 				const char *name, uint32_t *child_ret,

@@ -96,14 +96,26 @@ run 2 "$HIVEPATCH" apply --reg "$work/a.reg" --reg "$work/bad.reg" "$img"
 printf 'REGEDIT4\n\n[HKLM\\SYSTEM\\Setup]\n"x"=dword:1\n\n[HKLM\\SAM\\SAM]\n"y"=dword:1\n' >"$work/sam.reg"
 run 3 "$HIVEPATCH" apply --reg "$work/sam.reg" "$img"
 expect_in "$work/err" 'the image has no SAM hive'
-# Deleting a key subtree: refused until supported, unless already absent.
-printf 'REGEDIT4\n\n[-HKLM\\SYSTEM\\Setup]\n' >"$work/delkey.reg"
-run 3 "$HIVEPATCH" apply --reg "$work/delkey.reg" "$img"
-expect_in "$work/err" 'deleting key .*Setup (and its subtree) is not supported yet; nothing was written'
+# Deleting a key subtree; deleting what is absent writes nothing.
 printf 'REGEDIT4\n\n[-HKLM\\SYSTEM\\NoSuchKey]\n' >"$work/delnone.reg"
 run 0 "$HIVEPATCH" apply --reg "$work/delnone.reg" "$img"
 expect_in "$work/out" 'already compliant'
 unchanged "$img"
+unchanged "$img"
+printf 'REGEDIT4\n\n[-HKLM\\SYSTEM\\Setup]\n\n[-HKLM\\SOFTWARE\\Policies\\Contoso]\n' >"$work/delkey.reg"
+run 0 "$HIVEPATCH" apply --reg "$work/delkey.reg" "$img"
+expect_in "$work/out" '(key): present -> deleted  \[delete\]'
+run 0 "$HIVEPATCH" verify --reg "$work/delkey.reg" "$img"
+run 3 "$HIVEPATCH" show "$img" 'HKLM\SYSTEM\Setup'
+run 3 "$HIVEPATCH" show "$img" 'HKLM\SOFTWARE\Policies\Contoso'
+run 0 "$HIVEPATCH" show "$img" 'HKLM\SOFTWARE\Policies\X'
+if command -v regfexport >/dev/null 2>&1; then
+	if regfexport "$(cfg "$img")/SYSTEM" >/dev/null 2>&1 &&
+		regfexport "$(cfg "$img")/SOFTWARE" >/dev/null 2>&1; then pass; else fail "regfexport cannot read the hives after deleting keys"; fi
+fi
+printf 'REGEDIT4\n\n[-HKLM\\SYSTEM]\n' >"$work/delroot.reg"
+run 2 "$HIVEPATCH" apply --reg "$work/delroot.reg" "$img"
+expect_in "$work/err" 'the root key of a hive cannot be deleted'
 run 2 "$HIVEPATCH" apply -r kb2901554 --reg "$work/a.reg" "$img"
 run 2 "$HIVEPATCH" show --reg "$work/a.reg" "$img"
 
