@@ -40,6 +40,169 @@ nomem(struct hp_error *err)
 	return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "planning");
 }
 
+/* A map from folded names to indexes (open addressing, linear probing):
+ * what makes planning and checking linear in the size of a recipe. */
+struct name_map {
+	char **keys;
+	size_t *values;
+	size_t size, used; /* size is a power of two */
+};
+
+static size_t
+hash_string(const char *s)
+{
+	size_t h = 14695981039346656037u;
+
+	while (*s != '\0')
+		h = (h ^ (unsigned char)*s++) * 1099511628211u;
+	return h;
+}
+
+static void
+map_release(struct name_map *map)
+{
+	for (size_t i = 0; i < map->size; i++)
+		free(map->keys[i]);
+	free(map->keys);
+	free(map->values);
+	memset(map, 0, sizeof *map);
+}
+
+/* The value for KEY, or SIZE_MAX. */
+static size_t
+map_find(const struct name_map *map, const char *key)
+{
+	if (map->size == 0)
+		return SIZE_MAX;
+	for (size_t i = hash_string(key) & (map->size - 1);;
+	     i = (i + 1) & (map->size - 1)) {
+		if (map->keys[i] == NULL)
+			return SIZE_MAX;
+		if (strcmp(map->keys[i], key) == 0)
+			return map->values[i];
+	}
+}
+
+/* Insert or replace; takes KEY (malloc'ed).  False when out of memory
+ * (KEY freed). */
+static bool
+map_put(struct name_map *map, char *key, size_t value)
+{
+	size_t i;
+
+	if (2 * (map->used + 1) > map->size) {
+		struct name_map bigger = { NULL, NULL, map->size == 0 ? 64 : map->size * 2, 0 };
+
+		bigger.keys = calloc(bigger.size, sizeof *bigger.keys);
+		bigger.values = calloc(bigger.size, sizeof *bigger.values);
+		if (bigger.keys == NULL || bigger.values == NULL) {
+			free(bigger.keys);
+			free(bigger.values);
+			free(key);
+			return false;
+		}
+		for (size_t k = 0; k < map->size; k++)
+			if (map->keys[k] != NULL) {
+				size_t j = hash_string(map->keys[k]) & (bigger.size - 1);
+
+				while (bigger.keys[j] != NULL)
+					j = (j + 1) & (bigger.size - 1);
+				bigger.keys[j] = map->keys[k];
+				bigger.values[j] = map->values[k];
+				bigger.used++;
+			}
+		free(map->keys);
+		free(map->values);
+		*map = bigger;
+	}
+	for (i = hash_string(key) & (map->size - 1); map->keys[i] != NULL;
+	     i = (i + 1) & (map->size - 1))
+		if (strcmp(map->keys[i], key) == 0) {
+			free(key);
+			map->values[i] = value;
+			return true;
+		}
+	map->keys[i] = key;
+	map->values[i] = value;
+	map->used++;
+	return true;
+}
+
+/* "FOLDED\\PATH" for parts [0, COUNT), plus, for an operation, a tag:
+ * "\001NAME" for a value, "\002" for the key itself. */
+static char *
+path_key(char *const *parts, size_t count, const char *value_name,
+	 bool key_op)
+{
+	size_t len = 4 + (value_name != NULL ? strlen(value_name) * 3 : 0);
+	char *out, *p;
+
+	for (size_t i = 0; i < count; i++)
+		len += strlen(parts[i]) * 3 + 1;
+	out = malloc(len);
+	if (out == NULL)
+		return NULL;
+	p = out;
+	for (size_t i = 0; i < count; i++) {
+		char *folded = text_fold(parts[i]);
+
+		if (folded == NULL) {
+			free(out);
+			return NULL;
+		}
+		p += sprintf(p, "%s%s", i == 0 ? "" : "\\", folded);
+		free(folded);
+	}
+	if (key_op) {
+		*p++ = '\002';
+	} else if (value_name != NULL) {
+		char *folded = text_fold(value_name);
+
+		if (folded == NULL) {
+			free(out);
+			return NULL;
+		}
+		*p++ = '\001';
+		p += sprintf(p, "%s", folded);
+		free(folded);
+	}
+	*p = '\0';
+	return out;
+}
+
+/* What plan_build and plan_check look things up by. */
+struct plan_index {
+	struct name_map changes; /* path_key of an operation -> change */
+	struct name_map keys;    /* folded path -> touched key */
+	/* Per touched key: its changes, created and deleted subkeys. */
+	size_t **key_changes;
+	size_t *key_change_count;
+	size_t **key_children;   /* touched keys created directly below */
+	size_t *key_child_count;
+	size_t changes_cap;
+};
+
+static void
+index_free(struct plan_index *index, size_t key_count)
+{
+	if (index == NULL)
+		return;
+	map_release(&index->changes);
+	map_release(&index->keys);
+	for (size_t i = 0; i < key_count; i++) {
+		if (index->key_changes != NULL)
+			free(index->key_changes[i]);
+		if (index->key_children != NULL)
+			free(index->key_children[i]);
+	}
+	free(index->key_changes);
+	free(index->key_change_count);
+	free(index->key_children);
+	free(index->key_child_count);
+	free(index);
+}
+
+
 static void
 release_change(struct plan_change *c)
 {
@@ -57,6 +220,8 @@ plan_release(struct plan *plan)
 	for (size_t i = 0; i < plan->count; i++)
 		release_change(&plan->changes[i]);
 	free(plan->changes);
+	index_free(plan->index, plan->key_count);
+	plan->index = NULL;
 	for (size_t i = 0; i < plan->key_count; i++) {
 		struct plan_key *k = &plan->keys[i];
 
@@ -213,31 +378,32 @@ check_writable(struct hive *hive, hive_key node, const struct plan_change *c,
  * it is. */
 static bool
 merge_repeated(struct plan *plan, const struct recipe_op *op, char **parts,
-	       size_t count)
+	       size_t count, size_t *merged_ret)
 {
-	for (size_t i = 0; i < plan->count; i++) {
-		struct plan_change *c = &plan->changes[i];
-		enum plan_action action;
+	char *key = path_key(parts, count, op->value_name,
+			     !is_value_op(op->action));
+	size_t i = key != NULL ? map_find(&plan->index->changes, key)
+			       : SIZE_MAX;
+	struct plan_change *c;
+	enum plan_action action;
 
-		if (!parts_equal(c->parts, c->part_count, parts, count) ||
-		    is_value_op(c->op) != is_value_op(op->action) ||
-		    (is_value_op(op->action) &&
-		     !text_name_equal(c->value_name, op->value_name)))
-			continue;
-		c->op = op->action;
-		c->line = op->line;
-		c->new_type = op->type;
-		c->new_data = op->data;
-		c->new_len = op->len;
-		action = decide(c);
-		if (c->action != PLAN_NONE)
-			plan->writes--;
-		if (action != PLAN_NONE)
-			plan->writes++;
-		c->action = action;
-		return true;
-	}
-	return false;
+	free(key);
+	if (i == SIZE_MAX)
+		return false;
+	c = &plan->changes[i];
+	c->op = op->action;
+	c->line = op->line;
+	c->new_type = op->type;
+	c->new_data = op->data;
+	c->new_len = op->len;
+	action = decide(c);
+	if (c->action != PLAN_NONE)
+		plan->writes--;
+	if (action != PLAN_NONE)
+		plan->writes++;
+	c->action = action;
+	*merged_ret = i;
+	return true;
 }
 
 static enum hp_status
@@ -247,20 +413,23 @@ plan_one(struct hive *hive, const struct recipe_op *op, const char *hive_name,
 	struct plan_change *grown, *change;
 	hive_key node;
 	enum hp_status status;
+	size_t merged;
+	char *key;
 
-	if (merge_repeated(plan, op, parts, count)) {
+	if (merge_repeated(plan, op, parts, count, &merged))
 		/* Re-check what the merged operation now asks. */
-		for (size_t i = 0; i < plan->count; i++)
-			if (parts_equal(plan->changes[i].parts,
-					plan->changes[i].part_count, parts, count) &&
-			    plan->changes[i].op == RECIPE_DELETE_KEY)
-				return check_writable(hive, 0, &plan->changes[i], err);
-		return HP_OK;
+		return plan->changes[merged].op == RECIPE_DELETE_KEY
+			       ? check_writable(hive, 0, &plan->changes[merged], err)
+			       : HP_OK;
+	if (plan->count == plan->index->changes_cap) {
+		size_t cap = plan->count == 0 ? 16 : plan->count * 2;
+
+		grown = realloc(plan->changes, cap * sizeof *grown);
+		if (grown == NULL)
+			return nomem(err);
+		plan->changes = grown;
+		plan->index->changes_cap = cap;
 	}
-	grown = realloc(plan->changes, (plan->count + 1) * sizeof *grown);
-	if (grown == NULL)
-		return nomem(err);
-	plan->changes = grown;
 	change = &plan->changes[plan->count];
 	memset(change, 0, sizeof *change);
 	change->parts = copy_parts(parts, count);
@@ -268,16 +437,39 @@ plan_one(struct hive *hive, const struct recipe_op *op, const char *hive_name,
 		return nomem(err);
 	change->part_count = count;
 	plan->count++;
+	key = path_key(parts, count, op->value_name, !is_value_op(op->action));
+	if (key == NULL || !map_put(&plan->index->changes, key, plan->count - 1))
+		return nomem(err);
 	change->op = op->action;
 	change->line = op->line;
 	change->new_type = op->type;
 	change->new_data = op->data;
 	change->new_len = op->len;
 
-	status = resolve_parts(hive, change->parts, count, &node,
-			       &change->existing, err);
-	if (status != HP_OK)
-		return status;
+	/* Consecutive operations mostly name one key: resolve it once. */
+	if (plan->count >= 2 &&
+	    parts_equal(plan->changes[plan->count - 2].parts,
+			plan->changes[plan->count - 2].part_count,
+			change->parts, count) &&
+	    plan->changes[plan->count - 2].existing == count) {
+		const struct plan_change *prev = &plan->changes[plan->count - 2];
+
+		for (size_t i = 0; i < count; i++) {
+			char *spelling = text_dup(prev->parts[i]);
+
+			if (spelling == NULL)
+				return nomem(err);
+			free(change->parts[i]);
+			change->parts[i] = spelling;
+		}
+		change->existing = count;
+		node = prev->node;
+	} else {
+		status = resolve_parts(hive, change->parts, count, &node,
+				       &change->existing, err);
+		if (status != HP_OK)
+			return status;
+	}
 	change->key = keypath_format(hive_name, change->parts, count);
 	if (change->key == NULL)
 		return nomem(err);
@@ -373,15 +565,24 @@ add_touched_key(struct hive *hive, struct plan *plan, char *const *parts,
 {
 	struct plan_key *grown, *key;
 	size_t existing;
+	char *path = path_key(parts, count, NULL, false);
 
-	for (size_t i = 0; i < plan->key_count; i++)
-		if (parts_equal(plan->keys[i].parts, plan->keys[i].part_count,
-				parts, count))
-			return HP_OK;
-	grown = realloc(plan->keys, (plan->key_count + 1) * sizeof *grown);
-	if (grown == NULL)
+	if (path == NULL)
 		return nomem(err);
-	plan->keys = grown;
+	if (map_find(&plan->index->keys, path) != SIZE_MAX) {
+		free(path);
+		return HP_OK;
+	}
+	if (!map_put(&plan->index->keys, path, plan->key_count))
+		return nomem(err);
+	/* Doubling: the array grows by powers of two. */
+	if ((plan->key_count & (plan->key_count - 1)) == 0) {
+		grown = realloc(plan->keys, (plan->key_count == 0 ? 1 : plan->key_count * 2) *
+					    sizeof *grown);
+		if (grown == NULL)
+			return nomem(err);
+		plan->keys = grown;
+	}
 	key = &plan->keys[plan->key_count];
 	memset(key, 0, sizeof *key);
 	key->parts = copy_parts(parts, count);
@@ -437,18 +638,30 @@ collect_touched(struct hive *hive, struct plan *plan, struct hp_error *err)
 static void
 drop_implied_keys(struct plan *plan)
 {
+	struct name_map with_values = { NULL, NULL, 0, 0 };
 	size_t kept = 0;
 
+	/* Out of memory below only keeps a key change, which is harmless. */
+	for (size_t i = 0; i < plan->count; i++)
+		if (plan->changes[i].op == RECIPE_SET_VALUE) {
+			char *path = path_key(plan->changes[i].parts,
+					      plan->changes[i].part_count, NULL,
+					      false);
+
+			if (path != NULL)
+				map_put(&with_values, path, i);
+		}
 	for (size_t i = 0; i < plan->count; i++) {
 		struct plan_change *c = &plan->changes[i];
 		bool implied = false;
 
-		for (size_t j = 0; c->op == RECIPE_CREATE_KEY && j < plan->count; j++)
-			if (plan->changes[j].op == RECIPE_SET_VALUE &&
-			    parts_equal(plan->changes[j].parts,
-					plan->changes[j].part_count, c->parts,
-					c->part_count))
-				implied = true;
+		if (c->op == RECIPE_CREATE_KEY) {
+			char *path = path_key(c->parts, c->part_count, NULL,
+					      false);
+
+			implied = path != NULL && map_find(&with_values, path) != SIZE_MAX;
+			free(path);
+		}
 		if (!implied) {
 			plan->changes[kept++] = *c;
 			continue;
@@ -458,6 +671,82 @@ drop_implied_keys(struct plan *plan)
 		release_change(c);
 	}
 	plan->count = kept;
+	map_release(&with_values);
+	/* Indexes into the changes moved: the map of them is stale. */
+	map_release(&plan->index->changes);
+}
+
+static bool
+append_index(size_t **list, size_t *count, size_t value)
+{
+	if ((*count & (*count - 1)) == 0) {
+		size_t *grown = realloc(*list, (*count == 0 ? 1 : *count * 2) *
+						       sizeof *grown);
+
+		if (grown == NULL)
+			return false;
+		*list = grown;
+	}
+	(*list)[(*count)++] = value;
+	return true;
+}
+
+/* For every touched key: the changes that name it (values, and the
+ * deletion of its subkeys) and the touched keys created right below it. */
+static enum hp_status
+link_keys(struct plan *plan, struct hp_error *err)
+{
+	struct plan_index *index = plan->index;
+	size_t n = plan->key_count;
+
+	index->key_changes = calloc(n + 1, sizeof *index->key_changes);
+	index->key_change_count = calloc(n + 1, sizeof *index->key_change_count);
+	index->key_children = calloc(n + 1, sizeof *index->key_children);
+	index->key_child_count = calloc(n + 1, sizeof *index->key_child_count);
+	if (index->key_changes == NULL || index->key_change_count == NULL ||
+	    index->key_children == NULL || index->key_child_count == NULL)
+		return nomem(err);
+	for (size_t i = 0; i < plan->count; i++) {
+		const struct plan_change *c = &plan->changes[i];
+		size_t owner_parts, k;
+		char *path;
+
+		if (c->action == PLAN_NONE)
+			continue;
+		if (is_value_op(c->op))
+			owner_parts = c->part_count;
+		else if (c->op == RECIPE_DELETE_KEY)
+			owner_parts = c->part_count - 1;
+		else
+			continue;
+		path = path_key(c->parts, owner_parts, NULL, false);
+		if (path == NULL)
+			return nomem(err);
+		k = map_find(&index->keys, path);
+		free(path);
+		if (k != SIZE_MAX &&
+		    !append_index(&index->key_changes[k],
+				  &index->key_change_count[k], i))
+			return nomem(err);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct plan_key *key = &plan->keys[i];
+		char *path;
+		size_t parent;
+
+		if (key->existed || key->part_count == 0)
+			continue;
+		path = path_key(key->parts, key->part_count - 1, NULL, false);
+		if (path == NULL)
+			return nomem(err);
+		parent = map_find(&index->keys, path);
+		free(path);
+		if (parent != SIZE_MAX &&
+		    !append_index(&index->key_children[parent],
+				  &index->key_child_count[parent], i))
+			return nomem(err);
+	}
+	return HP_OK;
 }
 
 enum hp_status
@@ -469,6 +758,9 @@ plan_build(struct hive *hive, const struct recipe *recipe,
 	enum hp_status status = HP_OK;
 
 	memset(plan_ret, 0, sizeof *plan_ret);
+	plan.index = calloc(1, sizeof *plan.index);
+	if (plan.index == NULL)
+		return nomem(err);
 	for (size_t i = 0; status == HP_OK && i < recipe->op_count; i++)
 		status = plan_op(hive, &recipe->ops[i], hive_name, sets,
 				 &plan, err);
@@ -476,6 +768,8 @@ plan_build(struct hive *hive, const struct recipe *recipe,
 		drop_implied_keys(&plan);
 	if (status == HP_OK && plan.writes > 0)
 		status = collect_touched(hive, &plan, err);
+	if (status == HP_OK && plan.writes > 0)
+		status = link_keys(&plan, err);
 	if (status != HP_OK) {
 		plan_release(&plan);
 		return status;
@@ -505,36 +799,80 @@ delete_key(struct hive *hive, const struct plan_change *c,
 	return hive_key_delete_child(hive, parent, node, err);
 }
 
+/* The keys walked for the previous change, so that the next one, which
+ * mostly shares its path, walks only what differs. */
+struct walk {
+	char *const *parts;
+	size_t count;
+	hive_key *nodes; /* nodes[i]: the key at parts[0, i] */
+	size_t cap;
+};
+
+/* The key at C's path, created where missing. */
+static enum hp_status
+walk_to(struct hive *hive, struct walk *walk, const struct plan_change *c,
+	hive_key *node_ret, struct hp_error *err)
+{
+	size_t same = 0;
+	hive_key node = hive_root(hive);
+
+	if (c->part_count > walk->cap) {
+		hive_key *grown = realloc(walk->nodes, c->part_count * 2 *
+							       sizeof *grown);
+
+		if (grown == NULL)
+			return nomem(err);
+		walk->nodes = grown;
+		walk->cap = c->part_count * 2;
+	}
+	while (same < walk->count && same < c->part_count &&
+	       strcmp(walk->parts[same], c->parts[same]) == 0)
+		same++;
+	if (same > 0)
+		node = walk->nodes[same - 1];
+	for (size_t p = same; p < c->part_count; p++) {
+		hive_key child;
+		enum hp_status status = hive_find_child(hive, node, c->parts[p],
+							&child, NULL, err);
+
+		if (status == HP_OK && child == 0)
+			status = hive_key_add_child(hive, node, c->parts[p],
+						    &child, err);
+		if (status != HP_OK) {
+			walk->count = 0;
+			return status;
+		}
+		node = child;
+		walk->nodes[p] = node;
+	}
+	walk->parts = c->parts;
+	walk->count = c->part_count;
+	*node_ret = node;
+	return HP_OK;
+}
+
 enum hp_status
 plan_apply(struct hive *hive, const struct plan *plan, struct hp_error *err)
 {
-	for (size_t i = 0; i < plan->count; i++) {
+	struct walk walk = { NULL, 0, NULL, 0 };
+	enum hp_status status = HP_OK;
+
+	for (size_t i = 0; status == HP_OK && i < plan->count; i++) {
 		const struct plan_change *c = &plan->changes[i];
-		hive_key node = hive_root(hive);
 		struct hive_value value;
-		enum hp_status status;
+		hive_key node = 0;
 
 		if (c->action == PLAN_NONE)
 			continue;
 		if (c->op == RECIPE_DELETE_KEY) {
+			/* What was walked may be gone now. */
+			walk.count = 0;
 			status = delete_key(hive, c, err);
-			if (status != HP_OK)
-				return status;
 			continue;
 		}
-		for (size_t p = 0; p < c->part_count; p++) {
-			hive_key child;
-
-			status = hive_find_child(hive, node, c->parts[p],
-						 &child, NULL, err);
-			if (status == HP_OK && child == 0)
-				status = hive_key_add_child(hive, node,
-							c->parts[p], &child,
-							err);
-			if (status != HP_OK)
-				return status;
-			node = child;
-		}
+		status = walk_to(hive, &walk, c, &node, err);
+		if (status != HP_OK)
+			break;
 		if (c->op == RECIPE_DELETE_VALUE) {
 			status = hive_key_delete_value(hive, node, c->value_name,
 						       err);
@@ -544,13 +882,10 @@ plan_apply(struct hive *hive, const struct plan *plan, struct hp_error *err)
 			value.data = (unsigned char *)c->new_data;
 			value.len = c->new_len;
 			status = hive_key_set_value(hive, node, &value, err);
-		} else {
-			status = HP_OK; /* the key was made above */
 		}
-		if (status != HP_OK)
-			return status;
 	}
-	return HP_OK;
+	free(walk.nodes);
+	return status;
 }
 
 static int
@@ -560,39 +895,34 @@ compare_strings(const void *a, const void *b)
 }
 
 /* The names the key should have as subkeys after the edit. */
+/* The names the key should have as subkeys after the edit. */
 static enum hp_status
 expected_children(const struct plan *plan, const struct plan_key *key,
 		  char ***names_ret, size_t *count_ret, struct hp_error *err)
 {
+	const struct plan_index *index = plan->index;
+	size_t k = (size_t)(key - plan->keys);
 	size_t count = key->child_count;
-	char **names = calloc(count + plan->key_count + 1, sizeof *names);
+	char **names = calloc(count + index->key_child_count[k] + 1,
+			      sizeof *names);
 
 	if (names == NULL)
 		return nomem(err);
 	if (count > 0) /* a created key has no children array */
 		memcpy(names, key->children, count * sizeof *names);
-	for (size_t i = 0; i < plan->count; i++) {
-		const struct plan_change *c = &plan->changes[i];
+	for (size_t i = 0; i < index->key_change_count[k]; i++) {
+		const struct plan_change *c = &plan->changes[index->key_changes[k][i]];
 
-		if (c->op != RECIPE_DELETE_KEY || c->action == PLAN_NONE ||
-		    c->part_count != key->part_count + 1 ||
-		    !parts_equal(c->parts, key->part_count, key->parts,
-				 key->part_count))
+		if (c->op != RECIPE_DELETE_KEY)
 			continue;
-		for (size_t k = 0; k < count; k++)
-			if (text_name_equal(names[k], c->parts[key->part_count])) {
-				names[k] = names[--count];
+		for (size_t n = 0; n < count; n++)
+			if (text_name_equal(names[n], c->parts[key->part_count])) {
+				names[n] = names[--count];
 				break;
 			}
 	}
-	for (size_t i = 0; i < plan->key_count; i++) {
-		const struct plan_key *k = &plan->keys[i];
-
-		if (!k->existed && k->part_count == key->part_count + 1 &&
-		    parts_equal(k->parts, key->part_count, key->parts,
-				key->part_count))
-			names[count++] = k->parts[key->part_count];
-	}
+	for (size_t i = 0; i < index->key_child_count[k]; i++)
+		names[count++] = plan->keys[index->key_children[k][i]].parts[key->part_count];
 	qsort(names, count, sizeof *names, compare_strings);
 	*names_ret = names; /* the strings belong to the plan */
 	*count_ret = count;
@@ -607,20 +937,22 @@ expected_values(const struct plan *plan, const struct plan_key *key,
 		struct hive_value **values_ret, size_t *count_ret,
 		struct hp_error *err)
 {
-	struct hive_value *want = calloc(key->value_count + plan->count + 1,
+	const struct plan_index *index = plan->index;
+	size_t k = (size_t)(key - plan->keys);
+	struct hive_value *want = calloc(key->value_count +
+						 index->key_change_count[k] + 1,
 					 sizeof *want);
 	size_t count = key->value_count;
 
 	if (want == NULL)
 		return nomem(err);
-	memcpy(want, key->values, count * sizeof *want);
-	for (size_t i = 0; i < plan->count; i++) {
-		const struct plan_change *c = &plan->changes[i];
+	if (count > 0)
+		memcpy(want, key->values, count * sizeof *want);
+	for (size_t i = 0; i < index->key_change_count[k]; i++) {
+		const struct plan_change *c = &plan->changes[index->key_changes[k][i]];
 		size_t at = count;
 
-		if (c->action == PLAN_NONE || !is_value_op(c->op) ||
-		    !parts_equal(c->parts, c->part_count, key->parts,
-				 key->part_count))
+		if (!is_value_op(c->op))
 			continue;
 		for (size_t v = 0; v < count; v++)
 			if (text_name_equal(want[v].name, c->value_name))

@@ -50,12 +50,15 @@ struct plan_key {
 	size_t value_count;
 };
 
+struct plan_index;
+
 struct plan {
 	struct plan_change *changes;
 	size_t count;
 	size_t writes; /* changes whose action is not PLAN_NONE */
 	struct plan_key *keys;
 	size_t key_count;
+	struct plan_index *index; /* lookups, private to plan.c */
 };
 
 /* Compare RECIPE's operations on hive HIVE_NAME ("SYSTEM"; NULL: every

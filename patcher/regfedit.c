@@ -335,23 +335,79 @@ raise_to(unsigned char *field, uint32_t value)
 		put_le32(field, value);
 }
 
+static enum hp_status release_value_any(struct regf_edit *edit,
+					uint32_t vk_rel, struct hp_error *err);
+
+/* Hives of format 1.4 and later store data over 16344 bytes as "db" big
+ * data; 1.3 hives in one cell. */
+static bool
+big_data_format(const struct regf_edit *edit)
+{
+	return get_le32(edit->data + 24) > 3;
+}
+
+/* DATA as "db" big data: segments of 16344 bytes, their list, and the db
+ * record, whose offset goes to *DB_RET. */
+static enum hp_status
+write_big_data(struct regf_edit *edit, const unsigned char *data, uint32_t len,
+	       uint32_t *db_ret, struct hp_error *err)
+{
+	uint32_t segments = (len + REGF_BIG_DATA_LIMIT - 1) / REGF_BIG_DATA_LIMIT;
+	uint32_t list_rel, db_rel, seg_rel;
+	enum hp_status status;
+
+	if (segments > 0xFFFF)
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "%u bytes of data is more than big data holds", len);
+	status = allocate_cell(edit, 4 + 4 * segments, &list_rel, err);
+	if (status == HP_OK)
+		status = allocate_cell(edit, 16, &db_rel, err);
+	for (uint32_t i = 0; status == HP_OK && i < segments; i++) {
+		uint32_t take = len - i * REGF_BIG_DATA_LIMIT;
+
+		if (take > REGF_BIG_DATA_LIMIT)
+			take = REGF_BIG_DATA_LIMIT;
+		/* Four bytes more than needed: hivex and reglookup read a
+		 * segment as its cell size less 8. */
+		status = allocate_cell(edit, 4 + take + 4, &seg_rel, err);
+		if (status != HP_OK)
+			break;
+		memcpy(edit->bins + (seg_rel - edit->old_bins) + 4,
+		       data + (size_t)i * REGF_BIG_DATA_LIMIT, take);
+		put_le32(edit->bins + (list_rel - edit->old_bins) + 4 + 4 * i,
+			 seg_rel);
+	}
+	if (status != HP_OK)
+		return status;
+	{
+		unsigned char *db = edit->bins + (db_rel - edit->old_bins);
+
+		memcpy(db + 4, "db", 2);
+		db[REGF_DB_SEGMENT_COUNT] = (unsigned char)segments;
+		db[REGF_DB_SEGMENT_COUNT + 1] = (unsigned char)(segments >> 8);
+		put_le32(db + REGF_DB_SEGMENT_LIST, list_rel);
+	}
+	*db_ret = db_rel;
+	return HP_OK;
+}
+
 enum hp_status
 regfedit_set_value(struct regf_edit *edit, uint32_t key, const char *name,
 		   uint32_t type, const unsigned char *data, size_t len,
 		   struct hp_error *err)
 {
 	struct stored_name stored;
-	const unsigned char *nk, *old_list = NULL, *old_vk;
+	const unsigned char *nk, *old_list = NULL;
 	unsigned char *vk, *list, *nk_out;
 	uint32_t count, old_list_rel, data_rel = 0, vk_rel, list_rel, len32;
 	uint32_t replaced_rel = NO_CELL, replaced_index = 0;
 	size_t value_count;
 	enum hp_status status;
 
-	if (len > REGF_BIG_DATA_LIMIT)
+	if (len > 0x7FFFFFF0u)
 		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "value '%s': data over %u bytes is not written",
-				    name, REGF_BIG_DATA_LIMIT);
+				    "value '%s': %zu bytes of data is too much",
+				    name, len);
 	len32 = (uint32_t)len;
 	status = key_cell(edit, key, &nk, err);
 	if (status == HP_OK)
@@ -380,12 +436,6 @@ regfedit_set_value(struct regf_edit *edit, uint32_t key, const char *name,
 		free(existing_data);
 		if (!same)
 			continue;
-		/* hivepatch never writes "db" big data, so it never releases
-		 * it either. */
-		if (existing_len > REGF_BIG_DATA_LIMIT)
-			return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-					    "value '%s' holds big data; it is not replaced",
-					    name);
 		if (!regf_cell(&edit->view, old_list_rel, &old_list, &list_len,
 			       &allocated))
 			return corrupt(err, "bad value list", key);
@@ -397,7 +447,9 @@ regfedit_set_value(struct regf_edit *edit, uint32_t key, const char *name,
 	if (status != HP_OK)
 		return status;
 	/* Allocate everything first: allocation may move the new bin. */
-	if (len32 > 4)
+	if (len32 > REGF_BIG_DATA_LIMIT && big_data_format(edit))
+		status = write_big_data(edit, data, len32, &data_rel, err);
+	else if (len32 > 4)
 		status = allocate_cell(edit, 4 + len32, &data_rel, err);
 	if (status == HP_OK)
 		status = allocate_cell(edit, REGF_VK_NAME + stored.len, &vk_rel, err);
@@ -408,7 +460,7 @@ regfedit_set_value(struct regf_edit *edit, uint32_t key, const char *name,
 	if (status != HP_OK)
 		goto out;
 
-	if (len32 > 4)
+	if (len32 > 4 && !(len32 > REGF_BIG_DATA_LIMIT && big_data_format(edit)))
 		memcpy(edit->bins + (data_rel - edit->old_bins) + 4, data, len32);
 	vk = edit->bins + (vk_rel - edit->old_bins);
 	memcpy(vk + 4, "vk", 2);
@@ -453,25 +505,8 @@ regfedit_set_value(struct regf_edit *edit, uint32_t key, const char *name,
 	/* Release what the key no longer refers to. */
 	if (count > 0)
 		status = release_cell(edit, old_list_rel, err);
-	if (status == HP_OK && replaced_rel != NO_CELL) {
-		const unsigned char *cell;
-		uint32_t cell_len;
-		bool allocated;
-
-		if (!regf_cell(&edit->view, replaced_rel, &cell, &cell_len,
-			       &allocated) || cell_len < REGF_VK_NAME) {
-			status = corrupt(err, "bad value cell", replaced_rel);
-			goto out;
-		}
-		old_vk = cell;
-		if (!(get_le32(old_vk + REGF_VK_DATA_LEN) & REGF_VK_DATA_INLINE) &&
-		    get_le32(old_vk + REGF_VK_DATA_LEN) > 0)
-			status = release_cell(edit,
-					      get_le32(old_vk + REGF_VK_DATA_OFFSET),
-					      err);
-		if (status == HP_OK)
-			status = release_cell(edit, replaced_rel, err);
-	}
+	if (status == HP_OK && replaced_rel != NO_CELL)
+		status = release_value_any(edit, replaced_rel, err);
 out:
 	free(stored.bytes);
 	return status;

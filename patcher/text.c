@@ -179,3 +179,20 @@ text_next_code_point(const char **p)
 	*p = (const char *)q;
 	return c;
 }
+
+char *
+text_fold(const char *name)
+{
+	size_t len = strlen(name);
+	/* Folding maps a code point to one of at most the same length in
+	 * UTF-8 for the ranges folded, but stray bytes become 3-byte code
+	 * points: allow for that. */
+	char *out = malloc(len * 3 + 1), *p = out;
+
+	if (out == NULL)
+		return NULL;
+	while (*name != '\0')
+		p += put_utf8(p, text_fold_upper(text_next_code_point(&name)));
+	*p = '\0';
+	return out;
+}

@@ -25,6 +25,11 @@ uint32_t text_next_code_point(const char **p);
 /* The upper-case form used by text_name_compare. */
 uint32_t text_fold_upper(uint32_t c);
 
+/* NAME folded to the upper case text_name_compare uses, as a new UTF-8
+ * string: equal names without case give equal strings.  NULL when out of
+ * memory. */
+char *text_fold(const char *name);
+
 /* strdup that returns NULL on failure without touching errno rules. */
 char *text_dup(const char *s);
 
