@@ -126,6 +126,24 @@ check_hibernation(const struct patch_options *options, bool writing,
 			    file);
 }
 
+/* Does any operation go through CurrentControlSet (and so need Select)? */
+static bool
+recipe_uses_control_set(const struct recipe *recipe)
+{
+	for (size_t i = 0; i < recipe->op_count; i++) {
+		struct keypath path;
+		bool uses;
+
+		if (keypath_parse(recipe->ops[i].key, &path, NULL) != HP_OK)
+			return true; /* planning will report it */
+		uses = keypath_uses_current_control_set(&path);
+		keypath_release(&path);
+		if (uses)
+			return true;
+	}
+	return false;
+}
+
 /* Find the target's SYSTEM hive and read it as Windows will see it. */
 static enum hp_status
 open_hive_file(const char *target_path, const struct patch_options *options,
@@ -170,9 +188,14 @@ open_system(const char *target_path, const struct patch_options *options,
 		return status;
 	read_os_info(report);
 	/* hivex opens, validates and reads; a recovered hive from a copy. */
-	status = hive_open(report->file.hivex_path != NULL ? report->file.hivex_path
-							 : report->target.system,
-			   false, hive_ret, err);
+	if (options->own_reader)
+		status = hive_open_memory(report->file.data, report->file.size,
+					  report->target.system, hive_ret, err);
+	else
+		status = hive_open(report->file.hivex_path != NULL
+					   ? report->file.hivex_path
+					   : report->target.system,
+				   false, hive_ret, err);
 	if (status != HP_OK)
 		return status;
 	status = controlset_resolve(*hive_ret, &options->control_set,
@@ -661,7 +684,8 @@ patch_apply(const char *target, const struct patch_options *options,
 
 	memset(report, 0, sizeof *report);
 	hp_error_clear(err);
-	status = open_system(target, options, !options->dry_run, true, report,
+	status = open_system(target, options, !options->dry_run,
+			     recipe_uses_control_set(options->recipe), report,
 			     &hive, err);
 	if (status == HP_OK)
 		status = check_applicability(options, report, err);
@@ -890,8 +914,9 @@ patch_verify(const char *target, const struct patch_options *options,
 
 	memset(report, 0, sizeof *report);
 	hp_error_clear(err);
-	status = open_system(target, options, false, true, report, &hive,
-			     err);
+	status = open_system(target, options, false,
+			     recipe_uses_control_set(options->recipe), report,
+			     &hive, err);
 	if (status == HP_OK && report->applicability != RECIPE_APPLIES)
 		warn(report, "%s", report->applicability_reason);
 	if (status == HP_OK)
@@ -1108,9 +1133,14 @@ patch_export(const char *target, const char *key, bool utf8,
 	char *path = NULL;
 	enum hp_status status;
 
+	struct patch_options own = *options;
+
 	memset(report, 0, sizeof *report);
 	hp_error_clear(err);
-	status = locate_key(target, key, options, report, &loc, err);
+	/* Read with hivepatch's own reader: it reads values hivex refuses
+	 * (differencing hives), and export is what proves a round trip. */
+	own.own_reader = true;
+	status = locate_key(target, key, &own, report, &loc, err);
 	if (status == HP_OK) {
 		path = keypath_format_long(loc.hive_name, loc.path.parts,
 					   loc.path.count);

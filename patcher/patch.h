@@ -30,6 +30,7 @@ struct patch_options {
 	bool truncate_logs;   /* empty the logs after a verified commit */
 	bool ignore_hibernation;
 	const char *output;   /* recover: write the result here */
+	bool own_reader;      /* read with regfkey.c instead of hivex */
 };
 
 enum patch_result {
