@@ -372,4 +372,220 @@ if [ -x "$MKFIXTURES" ] && have hyperfine &&
 else
 	say "replay: not measured (needs fixtures/mkfixtures and hyperfine)"
 fi
+
+# ------------------------------------------------------------- .reg merge
+# A regedit file of 5000 values (REG_SZ, REG_DWORD, REG_BINARY of 32 bytes,
+# REG_MULTI_SZ, REG_QWORD) in 500 new keys under
+# ControlSet001\Services\HivepatchBench, applied to a fresh copy of the
+# hive by
+#   hivepatch apply -q --reg bench.reg HIVE
+#   hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' HIVE bench-hivex.reg
+# in the tmpfs directory and on disk.  Target: hivepatch at least 3x faster.
+#
+# bench.reg is what regedit writes (UTF-16LE with BOM, CRLF, hex data
+# wrapped at 80 columns); it names only the 500 keys, hivepatch creates
+# their missing parent.  bench-hivex.reg is the same text in UTF-8 (the only
+# encoding hivexregedit reads; it strips the CRs) with one more section,
+# [...\HivepatchBench], before the others: hivexregedit --merge cannot
+# create a key whose parent does not exist.  Both results must export to
+# the same text.
+#
+# Environment:
+#   HIVEPATCH_BENCH_REG_RUNS  timed runs per command (default: as many as
+#                             fit in about 15 s per directory, 3 to 10)
+
+REG_KEYS=500
+REG_VALS=10
+REG_PARENT='HKEY_LOCAL_MACHINE\SYSTEM\ControlSet001\Services\HivepatchBench'
+
+# mkreg PARENTS: the benchmark .reg in UTF-8 with CRLF on stdout; PARENTS 1
+# lists the parent key first.  Deterministic: the data comes from a fixed
+# linear congruential sequence (exact in double arithmetic, so any awk).
+mkreg() {
+	awk -v keys="$REG_KEYS" -v vals="$REG_VALS" -v parents="$1" -v root="$REG_PARENT" '
+	function rnd() {
+		seed = (seed * 1664525 + 1013904223) % 4294967296
+		return int(seed / 16777216)
+	}
+	function bytes(n,    i, out) {
+		out = sprintf("%02x", rnd())
+		for (i = 2; i <= n; i++)
+			out = out sprintf(",%02x", rnd())
+		return out
+	}
+	# utf16 S: the UTF-16LE bytes of the ASCII string S and its NUL.
+	function utf16(s,    i, out) {
+		out = ""
+		for (i = 1; i <= length(s); i++)
+			out = out sprintf("%02x,00,", ord[substr(s, i, 1)])
+		return out "00,00"
+	}
+	# emit NAME TYPE BYTES: "NAME"=TYPE:BYTES wrapped as regedit does.
+	function emit(name, type, data,    n, a, i, line) {
+		n = split(data, a, ",")
+		line = "\"" name "\"=" type ":"
+		for (i = 1; i <= n; i++) {
+			line = line a[i] (i < n ? "," : "")
+			if (i < n && length(line) >= 76) {
+				printf "%s\\\r\n", line
+				line = "  "
+			}
+		}
+		printf "%s\r\n", line
+	}
+	BEGIN {
+		for (i = 32; i < 127; i++)
+			ord[sprintf("%c", i)] = i
+		seed = 20240601
+		printf "Windows Registry Editor Version 5.00\r\n\r\n"
+		if (parents)
+			printf "[%s]\r\n\r\n", root
+		for (k = 0; k < keys; k++) {
+			printf "[%s\\Key%03d]\r\n", root, k
+			for (v = 0; v < vals; v++) {
+				name = sprintf("Value%02d", v)
+				t = v % 5
+				if (t == 0)
+					printf "\"%s\"=\"Setting %d of key %03d \\\\ C:\\\\Windows\\\\Bench\\\\%d\"\r\n",
+						name, v, k, k * vals + v
+				else if (t == 1)
+					printf "\"%s\"=dword:%08x\r\n", name, (k * 7919 + v * 104729) % 4294967296
+				else if (t == 2)
+					emit(name, "hex", bytes(32))
+				else if (t == 3)
+					emit(name, "hex(7)", utf16("first " k) "," utf16("second " v) "," \
+						utf16("third") ",00,00")
+				else
+					emit(name, "hex(b)", bytes(8))
+			}
+			printf "\r\n"
+		}
+	}'
+}
+
+# reg_export HIVE: the benchmark subtree of HIVE as UTF-8 text.
+reg_export() {
+	"$HIVEPATCH" export --utf8 "$1" 'HKLM\SYSTEM\ControlSet001\Services\HivepatchBench'
+}
+
+say ""
+say "== .reg merge: $((REG_KEYS * REG_VALS)) values in $REG_KEYS new keys =="
+mkreg 0 >"$DISK_DIR/bench-utf8.reg" || die "cannot write the benchmark .reg"
+mkreg 1 >"$DISK_DIR/bench-hivex.reg" || die "cannot write the benchmark .reg"
+if have iconv && { printf '\377\376' && iconv -f UTF-8 -t UTF-16LE "$DISK_DIR/bench-utf8.reg"; } \
+	>"$DISK_DIR/bench.reg" 2>/dev/null; then
+	reg_enc="UTF-16LE with BOM, CRLF"
+else
+	cp "$DISK_DIR/bench-utf8.reg" "$DISK_DIR/bench.reg"
+	reg_enc="UTF-8, CRLF (no iconv for regedit's UTF-16LE)"
+fi
+say "hivepatch reads bench.reg ($reg_enc, $(wc -c <"$DISK_DIR/bench.reg" | tr -d ' ') bytes)"
+[ "$HAVE_HIVEX" = yes ] &&
+	say "hivexregedit reads bench-hivex.reg (UTF-8, CRLF, the parent key listed first)"
+if [ -n "$TMPFS_DIR" ]; then
+	cp "$DISK_DIR/bench.reg" "$DISK_DIR/bench-hivex.reg" "$TMPFS_DIR/" ||
+		die "cannot copy the benchmark .reg to $TMPFS_DIR"
+fi
+
+# One run of each, checked: 5000 values in 500 keys, the same from both.
+reg_ns() { case $1 in *[!0-9]*|'') echo 0 ;; *) echo "$1" ;; esac; }
+cp "$REF" "$chk"
+t0=$(reg_ns "$(now_ns)")
+"$HIVEPATCH" apply -q --reg "$DISK_DIR/bench.reg" "$chk" || die "hivepatch apply --reg bench.reg failed"
+t1=$(reg_ns "$(now_ns)")
+reg_export "$chk" >"$DISK_DIR/reg-hivepatch.txt" || die "hivepatch export of the result failed"
+n_keys=$(grep -c '^\[' "$DISK_DIR/reg-hivepatch.txt")
+n_vals=$(grep -c '^"' "$DISK_DIR/reg-hivepatch.txt")
+if [ "$n_keys" -ne $((REG_KEYS + 1)) ] || [ "$n_vals" -ne $((REG_KEYS * REG_VALS)) ]; then
+	die "hivepatch apply --reg left $n_vals values in $n_keys keys, not $((REG_KEYS * REG_VALS)) in $((REG_KEYS + 1))"
+fi
+if [ "$HAVE_HIVEX" = yes ]; then
+	cp "$REF" "$chk"
+	t2=$(reg_ns "$(now_ns)")
+	hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' "$chk" "$DISK_DIR/bench-hivex.reg" ||
+		die "hivexregedit --merge of bench-hivex.reg failed"
+	t3=$(reg_ns "$(now_ns)")
+	reg_export "$chk" >"$DISK_DIR/reg-hivex.txt" || die "hivepatch export of the hivexregedit result failed"
+	if ! cmp -s "$DISK_DIR/reg-hivepatch.txt" "$DISK_DIR/reg-hivex.txt"; then
+		diff "$DISK_DIR/reg-hivepatch.txt" "$DISK_DIR/reg-hivex.txt" | head -n 20 >&2
+		die "hivepatch and hivexregedit left different values (diff of their exports above)"
+	fi
+	say "checked: both leave the same $n_vals values in $n_keys keys"
+else
+	t2=0 t3=0
+fi
+rm -f "$chk"
+
+# Fewer runs when a run is slow: about 15 s per directory, 3 to 10 runs.
+REG_RUNS=${HIVEPATCH_BENCH_REG_RUNS:-}
+REG_WARMUP=1
+if [ -z "$REG_RUNS" ]; then
+	REG_RUNS=$(awk -v ns=$(((t1 - t0) + (t3 - t2))) 'BEGIN {
+		n = ns > 0 ? int(15e9 / ns) - 1 : 10
+		print (n < 3 ? 3 : n > 10 ? 10 : n) }')
+fi
+case $REG_RUNS in *[!0-9]*|'') die "HIVEPATCH_BENCH_REG_RUNS must be a number" ;; esac
+[ "$REG_RUNS" -ge 2 ] || die "HIVEPATCH_BENCH_REG_RUNS must be at least 2"
+
+# measure_reg DIR: "NAME MEAN STDDEV" lines in DIR/reg-means.
+measure_reg() {
+	d=$1
+	if have hyperfine; then
+		orig=$(q "$d/orig")
+		work=$(q "$d/work")
+		set -- -n hivepatch "$(q "$HIVEPATCH") apply -q --reg $(q "$d/bench.reg") $work"
+		if [ "$HAVE_HIVEX" = yes ]; then
+			set -- "$@" -n hivexregedit \
+				"hivexregedit --merge --prefix $(q 'HKEY_LOCAL_MACHINE\SYSTEM') $work $(q "$d/bench-hivex.reg")"
+		fi
+		# shellcheck disable=SC2086 # HF_SHELL is empty or one word
+		hyperfine $HF_SHELL --warmup "$REG_WARMUP" --runs "$REG_RUNS" \
+			--prepare "cp $orig $work" \
+			--export-json "$d/reg.json" "$@" >/dev/null || return 1
+		# shellcheck disable=SC2020 # three characters, three newlines
+		tr ',{}' '\n\n\n' <"$d/reg.json" | awk '
+			/"command"[ \t]*:/ { sub(/^[^:]*:[ \t]*"/, ""); sub(/".*/, ""); name = $0 }
+			/"mean"[ \t]*:/ { sub(/^[^:]*:[ \t]*/, ""); mean[name] = $0 + 0 }
+			/"stddev"[ \t]*:/ { sub(/^[^:]*:[ \t]*/, ""); sd[name] = $0 + 0 }
+			END { for (n in mean) print n, mean[n], sd[n] }' >"$d/reg-means"
+	else
+		saved_warmup=$WARMUP
+		WARMUP=$REG_WARMUP
+		r=$(time_loop "$REG_RUNS" "cp $(q "$d/orig") $(q "$d/work")" \
+			"$HIVEPATCH" apply -q --reg "$d/bench.reg" "$d/work") || return 1
+		echo "hivepatch $r" >"$d/reg-means"
+		if [ "$HAVE_HIVEX" = yes ]; then
+			r=$(time_loop "$REG_RUNS" "cp $(q "$d/orig") $(q "$d/work")" \
+				hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' \
+				"$d/work" "$d/bench-hivex.reg") || return 1
+			echo "hivexregedit $r" >>"$d/reg-means"
+		fi
+		WARMUP=$saved_warmup
+	fi
+}
+
+# reg_row LABEL DIR: the result line for DIR.
+reg_row() {
+	awk -v label="$1" -v hivex="$HAVE_HIVEX" '
+		{ m[$1] = $2 * 1000; s[$1] = $3 * 1000 }
+		END {
+			line = sprintf("reg: hivepatch %.1f ± %.1f ms", m["hivepatch"], s["hivepatch"])
+			if (hivex == "yes") {
+				r = m["hivexregedit"] / m["hivepatch"]
+				line = line sprintf(" | hivexregedit %.1f ms (%.1fx %s) (target >= 3x: %s)",
+					m["hivexregedit"], r >= 1 ? r : 1 / r, r >= 1 ? "slower" : "faster",
+					r >= 3 ? "met" : "MISSED")
+			} else
+				line = line " | hivexregedit not installed: no baseline"
+			print line " [" label "]"
+		}' "$2/reg-means"
+}
+
+say "timing: $REG_RUNS runs after $REG_WARMUP warm-up per command, each on a fresh copy of the hive"
+if [ -n "$TMPFS_DIR" ]; then
+	measure_reg "$TMPFS_DIR" || die "a .reg benchmark command failed in $TMPFS_DIR"
+	reg_row tmpfs "$TMPFS_DIR"
+fi
+measure_reg "$DISK_DIR" || die "a .reg benchmark command failed in $DISK_DIR"
+reg_row "disk, $(fstype "$DISK_DIR")" "$DISK_DIR"
 exit 0
