@@ -270,6 +270,33 @@ hive_key_children(struct hive *hive, hive_key key, hive_key **children_ret,
 	return HP_OK;
 }
 
+/* Like memory_children, but only the subkeys the lh hashes allow. */
+static enum hp_status
+memory_candidates(struct hive *hive, hive_key key, const char *name,
+		  hive_key **children_ret, size_t *count_ret,
+		  struct hp_error *err)
+{
+	uint32_t *rels;
+	size_t count;
+	hive_key *keys;
+
+	if (regfkey_candidates(hive->view, rel_of(key), name, &rels, &count,
+			       err) != HP_OK)
+		return memory_failure(hive, err);
+	keys = calloc(count + 1, sizeof *keys);
+	if (keys == NULL) {
+		free(rels);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    hive->path);
+	}
+	for (size_t i = 0; i < count; i++)
+		keys[i] = (hive_key)rels[i] + REGF_BASE_BLOCK_SIZE;
+	free(rels);
+	*children_ret = keys;
+	*count_ret = count;
+	return HP_OK;
+}
+
 enum hp_status
 hive_find_child(struct hive *hive, hive_key parent, const char *name,
 		hive_key *child_ret, char **spelling_ret, struct hp_error *err)
@@ -282,7 +309,11 @@ hive_find_child(struct hive *hive, hive_key parent, const char *name,
 	*child_ret = 0;
 	if (spelling_ret != NULL)
 		*spelling_ret = NULL;
-	status = hive_key_children(hive, parent, &children, &count, err);
+	if (hive->handle == NULL)
+		status = memory_candidates(hive, parent, name, &children, &count,
+					   err);
+	else
+		status = hive_key_children(hive, parent, &children, &count, err);
 	if (status != HP_OK)
 		goto out;
 	for (size_t i = 0; i < count; i++) {

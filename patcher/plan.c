@@ -171,7 +171,17 @@ path_key(char *const *parts, size_t count, const char *value_name,
 }
 
 /* What plan_build and plan_check look things up by. */
+struct resolved {
+	hive_key node;  /* 0: the key does not exist */
+	char *spelling; /* its stored name */
+};
+
 struct plan_index {
+	/* Every path prefix looked up while planning: most operations share
+	 * their keys' paths, and a missing key hides everything below it. */
+	struct name_map paths;   /* folded prefix -> resolved[] */
+	struct resolved *resolved;
+	size_t resolved_count;
 	struct name_map changes; /* path_key of an operation -> change */
 	struct name_map keys;    /* folded path -> touched key */
 	/* Per touched key: its changes, created and deleted subkeys. */
@@ -189,6 +199,10 @@ index_free(struct plan_index *index, size_t key_count)
 		return;
 	map_release(&index->changes);
 	map_release(&index->keys);
+	map_release(&index->paths);
+	for (size_t i = 0; i < index->resolved_count; i++)
+		free(index->resolved[i].spelling);
+	free(index->resolved);
 	for (size_t i = 0; i < key_count; i++) {
 		if (index->key_changes != NULL)
 			free(index->key_changes[i]);
@@ -236,42 +250,65 @@ plan_release(struct plan *plan)
 /* Walk PARTS from the root replacing each existing part by its stored
  * spelling.  *NODE_RET is the deepest existing key, *EXISTING_RET how many
  * parts exist. */
+/* Walk PARTS from the root replacing each existing part by its stored
+ * spelling.  *NODE_RET is the deepest existing key, *EXISTING_RET how many
+ * parts exist.  Every prefix looked up is kept in the plan's cache. */
 static enum hp_status
-resolve_parts(struct hive *hive, char **parts, size_t count,
-	      hive_key *node_ret, size_t *existing_ret, struct hp_error *err)
+resolve_cached(struct hive *hive, struct plan_index *index, char **parts,
+	       size_t count, hive_key *node_ret, size_t *existing_ret,
+	       struct hp_error *err)
 {
 	hive_key node = hive_root(hive);
 	size_t i;
 
 	for (i = 0; i < count; i++) {
+		char *key = path_key(parts, i + 1, NULL, false);
+		size_t at = key != NULL ? map_find(&index->paths, key) : SIZE_MAX;
+		struct resolved *grown;
 		hive_key child;
-		char *spelling;
-		enum hp_status status = hive_find_child(hive, node, parts[i],
-							&child, &spelling,
-							err);
+		char *spelling = NULL;
+		enum hp_status status;
 
-		if (status != HP_OK)
-			return status;
-		if (child == 0)
+		if (key == NULL)
+			return nomem(err);
+		if (at == SIZE_MAX) {
+			status = hive_find_child(hive, node, parts[i], &child,
+						 &spelling, err);
+			if (status != HP_OK) {
+				free(key);
+				return status;
+			}
+			if ((index->resolved_count & (index->resolved_count - 1)) == 0) {
+				grown = realloc(index->resolved,
+						(index->resolved_count == 0 ? 1 : index->resolved_count * 2) *
+							sizeof *grown);
+				if (grown == NULL) {
+					free(key);
+					free(spelling);
+					return nomem(err);
+				}
+				index->resolved = grown;
+			}
+			at = index->resolved_count++;
+			index->resolved[at].node = child;
+			index->resolved[at].spelling = spelling;
+			if (!map_put(&index->paths, key, at))
+				return nomem(err);
+		} else {
+			free(key);
+		}
+		if (index->resolved[at].node == 0)
 			break;
+		spelling = text_dup(index->resolved[at].spelling);
+		if (spelling == NULL)
+			return nomem(err);
 		free(parts[i]);
 		parts[i] = spelling;
-		node = child;
+		node = index->resolved[at].node;
 	}
 	*node_ret = node;
 	*existing_ret = i;
 	return HP_OK;
-}
-
-static bool
-parts_equal(char *const *a, size_t na, char *const *b, size_t nb)
-{
-	if (na != nb)
-		return false;
-	for (size_t i = 0; i < na; i++)
-		if (!text_name_equal(a[i], b[i]))
-			return false;
-	return true;
 }
 
 static char **
@@ -446,30 +483,10 @@ plan_one(struct hive *hive, const struct recipe_op *op, const char *hive_name,
 	change->new_data = op->data;
 	change->new_len = op->len;
 
-	/* Consecutive operations mostly name one key: resolve it once. */
-	if (plan->count >= 2 &&
-	    parts_equal(plan->changes[plan->count - 2].parts,
-			plan->changes[plan->count - 2].part_count,
-			change->parts, count) &&
-	    plan->changes[plan->count - 2].existing == count) {
-		const struct plan_change *prev = &plan->changes[plan->count - 2];
-
-		for (size_t i = 0; i < count; i++) {
-			char *spelling = text_dup(prev->parts[i]);
-
-			if (spelling == NULL)
-				return nomem(err);
-			free(change->parts[i]);
-			change->parts[i] = spelling;
-		}
-		change->existing = count;
-		node = prev->node;
-	} else {
-		status = resolve_parts(hive, change->parts, count, &node,
-				       &change->existing, err);
-		if (status != HP_OK)
-			return status;
-	}
+	status = resolve_cached(hive, plan->index, change->parts, count, &node,
+				&change->existing, err);
+	if (status != HP_OK)
+		return status;
 	change->key = keypath_format(hive_name, change->parts, count);
 	if (change->key == NULL)
 		return nomem(err);
@@ -593,8 +610,8 @@ add_touched_key(struct hive *hive, struct plan *plan, char *const *parts,
 	plan->key_count++;
 	if (!existed)
 		return HP_OK;
-	enum hp_status status = resolve_parts(hive, key->parts, count,
-					      &key->node, &existing, err);
+	enum hp_status status = resolve_cached(hive, plan->index, key->parts, count,
+					       &key->node, &existing, err);
 	if (status != HP_OK)
 		return status;
 	return snapshot_key(hive, key, err);
@@ -1003,11 +1020,12 @@ same_values(struct hive_value *have, size_t have_count, struct hive_value *want,
 
 static enum hp_status
 check_key(struct hive *edited, const struct plan *plan,
-	  const struct plan_key *key, struct hp_error *err)
+	  const struct plan_key *key, struct walk *walk, struct hp_error *err)
 {
 	char *where = keypath_format(NULL, key->parts, key->part_count);
 	char **want = NULL, **have = NULL;
 	hive_key node = hive_root(edited), *children = NULL;
+	size_t same = 0;
 	struct hive_value *values = NULL, *want_values = NULL;
 	size_t want_count = 0, have_count = 0, value_count = 0;
 	size_t want_value_count = 0;
@@ -1016,7 +1034,26 @@ check_key(struct hive *edited, const struct plan *plan,
 
 	if (where == NULL)
 		return nomem(err);
-	for (size_t i = 0; i < key->part_count; i++) {
+	/* Keys are mostly checked parent first: walk only what differs from
+	 * the previous key's path (whose spelling was checked then). */
+	if (key->part_count > walk->cap) {
+		hive_key *grown = realloc(walk->nodes, key->part_count * 2 *
+							       sizeof *grown);
+
+		if (grown == NULL) {
+			status = nomem(err);
+			goto out;
+		}
+		walk->nodes = grown;
+		walk->cap = key->part_count * 2;
+	}
+	while (same < walk->count && same < key->part_count &&
+	       strcmp(walk->parts[same], key->parts[same]) == 0)
+		same++;
+	if (same > 0)
+		node = walk->nodes[same - 1];
+	walk->count = 0;
+	for (size_t i = same; i < key->part_count; i++) {
 		char *spelling = NULL;
 
 		status = hive_find_child(edited, node, key->parts[i], &node,
@@ -1029,7 +1066,10 @@ check_key(struct hive *edited, const struct plan *plan,
 		free(spelling);
 		if (status != HP_OK)
 			goto out;
+		walk->nodes[i] = node;
 	}
+	walk->parts = key->parts;
+	walk->count = key->part_count;
 	status = expected_children(plan, key, &want, &want_count, err);
 	if (status != HP_OK)
 		goto out;
@@ -1086,14 +1126,13 @@ enum hp_status
 plan_check(struct hive *edited, const struct plan *plan,
 	   struct hp_error *err)
 {
-	for (size_t i = 0; i < plan->key_count; i++) {
-		enum hp_status status = check_key(edited, plan,
-						  &plan->keys[i], err);
+	struct walk walk = { NULL, 0, NULL, 0 };
+	enum hp_status status = HP_OK;
 
-		if (status != HP_OK)
-			return status;
-	}
-	return HP_OK;
+	for (size_t i = 0; status == HP_OK && i < plan->key_count; i++)
+		status = check_key(edited, plan, &plan->keys[i], &walk, err);
+	free(walk.nodes);
+	return status;
 }
 
 enum hp_status

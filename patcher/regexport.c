@@ -1,4 +1,5 @@
-/* regexport.c - a key's subtree as a .reg file.
+/* regexport.c - a key's subtree as a .reg file, and the pieces other
+ * writers of .reg files use.
  *
  * Each key block is built as UTF-8 text in a scratch buffer, then moved to
  * the output as it is (UTF-8) or as UTF-16LE.  The hex line wrapping
@@ -24,24 +25,6 @@
 
 static const char header[] = "Windows Registry Editor Version 5.00\r\n\r\n";
 
-/* Keys already written: a hostile hive can list one key under two parents
- * (or under itself), which must not make the export loop or explode. */
-struct key_set {
-	hive_key *slots; /* open addressing; 0 marks a free slot */
-	size_t cap, count;
-};
-
-struct exporter {
-	struct hive *hive;
-	bool utf8;
-	struct hp_buffer *out;
-	struct hp_buffer block; /* the current key block, UTF-8 */
-	struct hp_buffer path;	/* the current key's full name */
-	size_t root_len;	/* the part of it that names KEY itself */
-	struct key_set seen;
-	struct hp_error *err;
-};
-
 static size_t
 key_slot(hive_key key, size_t cap)
 {
@@ -53,7 +36,7 @@ key_slot(hive_key key, size_t cap)
 }
 
 static bool
-key_set_put(struct key_set *set, hive_key key)
+key_set_put(struct regexport_seen *set, hive_key key)
 {
 	size_t i = key_slot(key, set->cap);
 
@@ -67,12 +50,12 @@ key_set_put(struct key_set *set, hive_key key)
 	return true;
 }
 
-/* Add KEY; *ADDED_RET false when it was there already. */
-static enum hp_status
-key_set_add(struct key_set *set, hive_key key, bool *added_ret)
+enum hp_status
+regexport_seen_add(struct regexport_seen *set, hive_key key, bool *added_ret)
 {
 	if (set->count + 1 > set->cap / 2) {
-		struct key_set grown = {NULL, set->cap ? set->cap * 2 : 256, 0};
+		struct regexport_seen grown = {
+		    NULL, set->cap ? set->cap * 2 : 256, 0};
 
 		if (grown.cap > SIZE_MAX / 2 / sizeof *grown.slots)
 			return HP_ERR_NO_MEMORY;
@@ -89,9 +72,19 @@ key_set_add(struct key_set *set, hive_key key, bool *added_ret)
 	return HP_OK;
 }
 
-static enum hp_status
-no_memory(struct exporter *ex)
+void
+regexport_seen_release(struct regexport_seen *set)
 {
+	free(set->slots);
+	memset(set, 0, sizeof *set);
+}
+
+static enum hp_status
+no_memory(struct regexport_writer *ex)
+{
+	if (ex->hive == NULL)
+		return hp_error_set(ex->err, HP_ERR_NO_MEMORY, ENOMEM,
+				    "writing a .reg file");
 	return hp_error_set(ex->err, HP_ERR_NO_MEMORY, ENOMEM,
 			    "%s: exporting '%s'", hive_path(ex->hive),
 			    ex->path.data != NULL ? (char *)ex->path.data : "");
@@ -159,7 +152,7 @@ utf16_units(const char *s, size_t len)
 
 /* Move the finished key block to the output in its final encoding. */
 static enum hp_status
-flush_block(struct exporter *ex)
+flush_block(struct regexport_writer *ex)
 {
 	const unsigned char *p = ex->block.data;
 	size_t len = ex->block.len;
@@ -203,7 +196,7 @@ flush_block(struct exporter *ex)
 
 /* S (LEN bytes) with "\" and the quote escaped, appended to the block. */
 static enum hp_status
-append_escaped(struct exporter *ex, const char *s, size_t len)
+append_escaped(struct regexport_writer *ex, const char *s, size_t len)
 {
 	size_t start = 0;
 
@@ -261,8 +254,8 @@ sz_is_clean(const unsigned char *data, size_t len)
 /* hex: or hex(N): and the bytes, wrapped like regedit.  COLUMN is how many
  * characters the line holds before the prefix. */
 static enum hp_status
-append_hex(struct exporter *ex, uint32_t type, const unsigned char *data,
-	   size_t len, size_t column)
+append_hex(struct regexport_writer *ex, uint32_t type,
+	   const unsigned char *data, size_t len, size_t column)
 {
 	struct hp_buffer *b = &ex->block;
 	size_t before = b->len;
@@ -299,30 +292,45 @@ append_hex(struct exporter *ex, uint32_t type, const unsigned char *data,
 	return HP_OK;
 }
 
+/* @= for the default value, "NAME"= for any other. */
 static enum hp_status
-append_value(struct exporter *ex, const struct hive_value *value)
+append_value_name(struct regexport_writer *ex, const char *name)
+{
+	struct hp_buffer *b = &ex->block;
+	enum hp_status status;
+
+	if (has_line_break(name))
+		return hp_error_set(
+		    ex->err, HP_ERR_UNSUPPORTED, 0,
+		    "%s: [%s]: a value name with a line break "
+		    "cannot be written to a .reg file",
+		    ex->hive != NULL ? hive_path(ex->hive) : "",
+		    ex->path.data != NULL ? (char *)ex->path.data : "");
+	if (name[0] == '\0') {
+		if (buffer_append_str(b, "@=") != HP_OK)
+			return no_memory(ex);
+		return HP_OK;
+	}
+	if (buffer_append_str(b, "\"") != HP_OK)
+		return no_memory(ex);
+	status = append_escaped(ex, name, strlen(name));
+	if (status != HP_OK)
+		return status;
+	if (buffer_append_str(b, "\"=") != HP_OK)
+		return no_memory(ex);
+	return HP_OK;
+}
+
+static enum hp_status
+append_value(struct regexport_writer *ex, const struct hive_value *value)
 {
 	struct hp_buffer *b = &ex->block;
 	size_t line_start = b->len;
 	enum hp_status status;
 
-	if (has_line_break(value->name))
-		return hp_error_set(ex->err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: [%s]: a value name with a line break "
-				    "cannot be written to a .reg file",
-				    hive_path(ex->hive), (char *)ex->path.data);
-	if (value->name[0] == '\0') {
-		if (buffer_append_str(b, "@=") != HP_OK)
-			return no_memory(ex);
-	} else {
-		if (buffer_append_str(b, "\"") != HP_OK)
-			return no_memory(ex);
-		status = append_escaped(ex, value->name, strlen(value->name));
-		if (status != HP_OK)
-			return status;
-		if (buffer_append_str(b, "\"=") != HP_OK)
-			return no_memory(ex);
-	}
+	status = append_value_name(ex, value->name);
+	if (status != HP_OK)
+		return status;
 
 	if (value->type == HIVE_REG_SZ &&
 	    sz_is_clean(value->data, value->len)) {
@@ -356,8 +364,20 @@ append_value(struct exporter *ex, const struct hive_value *value)
 	return HP_OK;
 }
 
+/* Start a block for the key in EX->path: "[PATH]" or "[-PATH]". */
 static enum hp_status
-export_tree(struct exporter *ex, hive_key key, unsigned depth)
+start_block(struct regexport_writer *ex, bool deleted)
+{
+	if (buffer_append_str(&ex->block, deleted ? "[-" : "[") != HP_OK ||
+	    buffer_append(&ex->block, ex->path.data, ex->path.len) != HP_OK ||
+	    buffer_append_str(&ex->block, "]\r\n") != HP_OK)
+		return no_memory(ex);
+	return HP_OK;
+}
+
+static enum hp_status
+export_tree(struct regexport_writer *ex, hive_key key, unsigned depth,
+	    struct regexport_seen *seen)
 {
 	struct hive_value *values = NULL;
 	hive_key *children = NULL;
@@ -375,7 +395,7 @@ export_tree(struct exporter *ex, hive_key key, unsigned depth)
 				 (char *)ex->path.data, REGEXPORT_MAX_DEPTH);
 		goto out;
 	}
-	if (key_set_add(&ex->seen, key, &added) != HP_OK) {
+	if (regexport_seen_add(seen, key, &added) != HP_OK) {
 		status = no_memory(ex);
 		goto out;
 	}
@@ -387,22 +407,14 @@ export_tree(struct exporter *ex, hive_key key, unsigned depth)
 		goto out;
 	}
 
-	if (buffer_append_str(&ex->block, "[") != HP_OK ||
-	    buffer_append(&ex->block, ex->path.data, ex->path.len) != HP_OK ||
-	    buffer_append_str(&ex->block, "]\r\n") != HP_OK) {
-		status = no_memory(ex);
+	status = start_block(ex, false);
+	if (status != HP_OK)
 		goto out;
-	}
 	status = hive_key_values(ex->hive, key, &values, &value_count, ex->err);
 	for (size_t i = 0; status == HP_OK && i < value_count; i++)
 		status = append_value(ex, &values[i]);
-	if (status != HP_OK)
-		goto out;
-	if (buffer_append_str(&ex->block, "\r\n") != HP_OK) {
-		status = no_memory(ex);
-		goto out;
-	}
-	status = flush_block(ex);
+	if (status == HP_OK)
+		status = regexport_end_block(ex);
 	if (status != HP_OK)
 		goto out;
 	/* Not held while the subtree below is written. */
@@ -438,7 +450,7 @@ export_tree(struct exporter *ex, hive_key key, unsigned depth)
 		}
 		free(name);
 		name = NULL;
-		status = export_tree(ex, children[i], depth + 1);
+		status = export_tree(ex, children[i], depth + 1, seen);
 		buffer_truncate(&ex->path, path_len);
 	}
 out:
@@ -448,44 +460,115 @@ out:
 	return status;
 }
 
+/* "[-PATH]" would read back as deleting the key. */
+static bool
+path_is_writable(const char *path)
+{
+	return path[0] != '\0' && path[0] != '-' && !has_line_break(path);
+}
+
+/* Make PATH the key the writer's messages name. */
+static enum hp_status
+set_key(struct regexport_writer *ex, struct hive *hive, const char *path)
+{
+	ex->hive = hive;
+	buffer_truncate(&ex->path, 0);
+	if (!path_is_writable(path))
+		return hp_error_set(ex->err, HP_ERR_USAGE, 0,
+				    "'%s': not a key path a .reg file can hold",
+				    path);
+	if (buffer_append_str(&ex->path, path) != HP_OK)
+		return no_memory(ex);
+	/* The path at the limit is too long for a message: name the top. */
+	ex->root_len = ex->path.len < 512 ? ex->path.len : 512;
+	return HP_OK;
+}
+
+enum hp_status
+regexport_begin(struct regexport_writer *writer, bool utf8,
+		struct hp_buffer *out, struct hp_error *err)
+{
+	static const unsigned char bom[2] = {0xFF, 0xFE};
+
+	memset(writer, 0, sizeof *writer);
+	writer->utf8 = utf8;
+	writer->out = out;
+	writer->start = out->len;
+	writer->err = err;
+	buffer_init(&writer->block);
+	buffer_init(&writer->path);
+	if ((!utf8 && buffer_append(out, bom, sizeof bom) != HP_OK) ||
+	    buffer_append_str(&writer->block, header) != HP_OK)
+		return no_memory(writer);
+	return flush_block(writer);
+}
+
+enum hp_status
+regexport_key_line(struct regexport_writer *writer, struct hive *hive,
+		   const char *path, bool deleted)
+{
+	enum hp_status status = set_key(writer, hive, path);
+
+	return status == HP_OK ? start_block(writer, deleted) : status;
+}
+
+enum hp_status
+regexport_value_line(struct regexport_writer *writer,
+		     const struct hive_value *value)
+{
+	return append_value(writer, value);
+}
+
+enum hp_status
+regexport_delete_value_line(struct regexport_writer *writer, const char *name)
+{
+	enum hp_status status = append_value_name(writer, name);
+
+	if (status == HP_OK &&
+	    buffer_append_str(&writer->block, "-\r\n") != HP_OK)
+		status = no_memory(writer);
+	return status;
+}
+
+enum hp_status
+regexport_end_block(struct regexport_writer *writer)
+{
+	if (buffer_append_str(&writer->block, "\r\n") != HP_OK)
+		return no_memory(writer);
+	return flush_block(writer);
+}
+
+enum hp_status
+regexport_subtree(struct regexport_writer *writer, struct hive *hive,
+		  hive_key key, const char *path, unsigned depth,
+		  struct regexport_seen *seen)
+{
+	enum hp_status status = set_key(writer, hive, path);
+
+	return status == HP_OK ? export_tree(writer, key, depth, seen) : status;
+}
+
+enum hp_status
+regexport_end(struct regexport_writer *writer, enum hp_status status)
+{
+	if (status != HP_OK)
+		buffer_truncate(writer->out, writer->start);
+	buffer_release(&writer->block);
+	buffer_release(&writer->path);
+	return status;
+}
+
 enum hp_status
 regexport_key(struct hive *hive, hive_key key, const char *path, bool utf8,
 	      struct hp_buffer *out, struct hp_error *err)
 {
-	static const unsigned char bom[2] = {0xFF, 0xFE};
-	struct exporter ex;
-	size_t start = out->len;
+	struct regexport_writer writer;
+	struct regexport_seen seen = {NULL, 0, 0};
 	enum hp_status status;
 
-	memset(&ex, 0, sizeof ex);
-	ex.hive = hive;
-	ex.utf8 = utf8;
-	ex.out = out;
-	ex.err = err;
-	buffer_init(&ex.block);
-	buffer_init(&ex.path);
-
-	/* "[-PATH]" would read back as deleting the key. */
-	if (path[0] == '\0' || path[0] == '-' || has_line_break(path)) {
-		status = hp_error_set(
-		    err, HP_ERR_USAGE, 0,
-		    "'%s': not a key path a .reg file can hold", path);
-		goto out;
-	}
-	if (buffer_append_str(&ex.path, path) != HP_OK ||
-	    buffer_append_str(&ex.block, header) != HP_OK ||
-	    (!utf8 && buffer_append(out, bom, sizeof bom) != HP_OK)) {
-		status = no_memory(&ex);
-		goto out;
-	}
-	/* The path at the limit is too long for a message: name the top. */
-	ex.root_len = ex.path.len < 512 ? ex.path.len : 512;
-	status = export_tree(&ex, key, 0);
-out:
-	if (status != HP_OK)
-		buffer_truncate(out, start);
-	free(ex.seen.slots);
-	buffer_release(&ex.block);
-	buffer_release(&ex.path);
-	return status;
+	status = regexport_begin(&writer, utf8, out, err);
+	if (status == HP_OK)
+		status = regexport_subtree(&writer, hive, key, path, 0, &seen);
+	regexport_seen_release(&seen);
+	return regexport_end(&writer, status);
 }

@@ -49,4 +49,75 @@ enum hp_status regexport_key(struct hive *hive, hive_key key, const char *path,
 			     bool utf8, struct hp_buffer *out,
 			     struct hp_error *err);
 
+/* The pieces regexport_key is made of, for other writers of .reg files
+ * (regdiff).  A file is written as regexport_begin, then key blocks, each
+ * a key line, value lines and regexport_end_block (or a whole subtree with
+ * regexport_subtree), then regexport_end, which must follow
+ * regexport_begin whatever happened in between.  Every function returns
+ * HP_OK or fills ERR (given to regexport_begin) with the failure; the
+ * messages name the hive and key of the block being written.  The fields
+ * are the writer's own: a caller only declares the struct. */
+struct regexport_writer {
+	bool utf8;
+	struct hp_buffer *out;
+	size_t start;		/* OUT's length before the file */
+	struct hp_buffer block; /* the key block being built, UTF-8 */
+	struct hive *hive;	/* where the block's key was read */
+	struct hp_buffer path;	/* the block's key */
+	size_t root_len;	/* the part of PATH naming a subtree's top */
+	struct hp_error *err;
+};
+
+/* Keys a walk has reached.  A hostile hive can list one key under two
+ * parents (or under itself), which must not make a walk loop or explode.
+ * All zero is an empty set; free with regexport_seen_release. */
+struct regexport_seen {
+	hive_key *slots; /* open addressing; 0 marks a free slot */
+	size_t cap, count;
+};
+
+/* Add KEY to SEEN; *ADDED_RET false when it was there already.  Fails
+ * only with HP_ERR_NO_MEMORY, leaving the error record to the caller. */
+enum hp_status regexport_seen_add(struct regexport_seen *seen, hive_key key,
+				  bool *added_ret);
+void regexport_seen_release(struct regexport_seen *seen);
+
+/* Start a .reg file at the end of OUT: the byte order mark (unless UTF8)
+ * and the "Windows Registry Editor Version 5.00" header. */
+enum hp_status regexport_begin(struct regexport_writer *writer, bool utf8,
+			       struct hp_buffer *out, struct hp_error *err);
+
+/* Start the block of the key PATH (read from HIVE): "[PATH]", or
+ * "[-PATH]" when DELETED.  HP_ERR_USAGE for a PATH that is empty, starts
+ * with "-" or holds a line break. */
+enum hp_status regexport_key_line(struct regexport_writer *writer,
+				  struct hive *hive, const char *path,
+				  bool deleted);
+
+/* Add VALUE to the block as regedit writes it (see the top of this
+ * file); HP_ERR_UNSUPPORTED for a name with a line break. */
+enum hp_status regexport_value_line(struct regexport_writer *writer,
+				    const struct hive_value *value);
+
+/* Add "NAME"=- (@=- for the default value ""): delete the value. */
+enum hp_status regexport_delete_value_line(struct regexport_writer *writer,
+					   const char *name);
+
+/* End the block with its blank line and move it to OUT. */
+enum hp_status regexport_end_block(struct regexport_writer *writer);
+
+/* Write KEY's subtree in HIVE as blocks, KEY itself as [PATH] and DEPTH
+ * levels below the top of the file (for REGEXPORT_MAX_DEPTH); the keys
+ * reached go into SEEN, and a key found there already is HP_ERR_CORRUPT.
+ * Fails as regexport_key does; OUT is cut back by regexport_end. */
+enum hp_status regexport_subtree(struct regexport_writer *writer,
+				 struct hive *hive, hive_key key,
+				 const char *path, unsigned depth,
+				 struct regexport_seen *seen);
+
+/* Finish: free what WRITER holds and return STATUS; when STATUS is not
+ * HP_OK, OUT is cut back to what it held before regexport_begin. */
+enum hp_status regexport_end(struct regexport_writer *writer,
+			     enum hp_status status);
+
 #endif

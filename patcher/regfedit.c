@@ -918,26 +918,36 @@ regfedit_add_key(struct regf_edit *edit, uint32_t parent, const char *name,
 		if (memcmp(kind, "li", 2) == 0)
 			step = 4;
 	}
-	/* Subkey lists are sorted by upper-cased name. */
-	for (position = 0; position < count; position++) {
-		char *existing;
-		int order;
+	/* Subkey lists are sorted by upper-cased name: find the place by
+	 * binary search (the caller has made sure the name is new). */
+	{
+		uint32_t lo = 0, hi = count;
 
-		status = regfkey_name(&edit->view, children[position],
-				      &existing, err);
-		if (status != HP_OK) {
-			free(children);
-			return status;
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			char *existing;
+			int order;
+
+			status = regfkey_name(&edit->view, children[mid],
+					      &existing, err);
+			if (status != HP_OK) {
+				free(children);
+				return status;
+			}
+			order = text_name_compare(existing, name);
+			free(existing);
+			if (order == 0) {
+				free(children);
+				return hp_error_set(err, HP_ERR_CORRUPT, 0,
+						    "subkey '%s' exists already",
+						    name);
+			}
+			if (order < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
 		}
-		order = text_name_compare(existing, name);
-		free(existing);
-		if (order == 0) {
-			free(children);
-			return hp_error_set(err, HP_ERR_CORRUPT, 0,
-					    "subkey '%s' exists already", name);
-		}
-		if (order > 0)
-			break;
+		position = lo;
 	}
 	free(children);
 

@@ -125,16 +125,51 @@ list_push(struct key_list *list, uint32_t key)
 	return true;
 }
 
-/* Add the keys of one leaf list (lf, lh: 8-byte entries; li: 4-byte). */
+/* The lh hash of an ASCII NAME (upper-cased), or false for another
+ * name. */
+static bool
+ascii_lh_hash(const char *name, uint32_t *hash_ret)
+{
+	uint32_t hash = 0;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++) {
+		uint32_t c = *p;
+
+		if (c >= 0x80)
+			return false;
+		if (c >= 'a' && c <= 'z')
+			c -= 0x20;
+		hash = 37 * hash + c;
+	}
+	*hash_ret = hash;
+	return true;
+}
+
+/* Add the keys of one leaf list (lf, lh: 8-byte entries; li: 4-byte);
+ * with FILTER, only lh entries carrying HASH. */
+static enum hp_status
+read_leaf_filtered(const struct regf_image *image, uint32_t rel,
+		   struct key_list *out, bool filter, uint32_t hash,
+		   struct hp_error *err);
+
 static enum hp_status
 read_leaf(const struct regf_image *image, uint32_t rel, struct key_list *out,
 	  struct hp_error *err)
 {
+	return read_leaf_filtered(image, rel, out, false, 0, err);
+}
+
+static enum hp_status
+read_leaf_filtered(const struct regf_image *image, uint32_t rel,
+		   struct key_list *out, bool filter, uint32_t hash,
+		   struct hp_error *err)
+{
+	bool lh;
 	const unsigned char *cell;
 	uint32_t len, count, step;
 
-	if (record(image, rel, "lf", 8, &cell, &len) ||
-	    record(image, rel, "lh", 8, &cell, &len))
+	lh = record(image, rel, "lh", 8, &cell, &len);
+	if (lh || record(image, rel, "lf", 8, &cell, &len))
 		step = 8;
 	else if (record(image, rel, "li", 8, &cell, &len))
 		step = 4;
@@ -143,9 +178,12 @@ read_leaf(const struct regf_image *image, uint32_t rel, struct key_list *out,
 	count = get_le16(cell + 6);
 	if (count > (len - 8) / step)
 		return corrupt(err, "subkey list longer than its cell", rel);
-	for (uint32_t i = 0; i < count; i++)
+	for (uint32_t i = 0; i < count; i++) {
+		if (filter && lh && get_le32(cell + 12 + 8 * i) != hash)
+			continue;
 		if (!list_push(out, get_le32(cell + 8 + step * i)))
 			return nomem(err);
+	}
 	return HP_OK;
 }
 
@@ -346,4 +384,44 @@ regfkey_value(const struct regf_image *image, uint32_t key, size_t index,
 		return nomem(err);
 	}
 	return HP_OK;
+}
+
+enum hp_status
+regfkey_candidates(const struct regf_image *image, uint32_t key,
+		   const char *name, uint32_t *children_ret[],
+		   size_t *count_ret, struct hp_error *err)
+{
+	struct key_list list = { NULL, 0, 0 };
+	const unsigned char *nk, *cell;
+	uint32_t len, rel, hash = 0;
+	bool filter = ascii_lh_hash(name, &hash);
+	enum hp_status status = key_cell(image, key, &nk, &len, err);
+
+	*children_ret = NULL;
+	*count_ret = 0;
+	if (status != HP_OK)
+		return status;
+	if (get_le32(nk + REGF_NK_SUBKEY_COUNT) > 0) {
+		rel = get_le32(nk + REGF_NK_SUBKEY_LIST);
+		if (record(image, rel, "ri", 8, &cell, &len)) {
+			uint32_t count = get_le16(cell + 6);
+
+			if (count > (len - 8) / 4)
+				return corrupt(err, "index root longer than its cell", rel);
+			for (uint32_t i = 0; status == HP_OK && i < count; i++)
+				status = read_leaf_filtered(image,
+							    get_le32(cell + 8 + 4 * i),
+							    &list, filter, hash, err);
+		} else {
+			status = read_leaf_filtered(image, rel, &list, filter,
+						    hash, err);
+		}
+	}
+	if (status != HP_OK) {
+		free(list.keys);
+		return status;
+	}
+	*children_ret = list.keys != NULL ? list.keys : calloc(1, sizeof *list.keys);
+	*count_ret = list.count;
+	return *children_ret != NULL ? HP_OK : nomem(err);
 }

@@ -28,6 +28,13 @@ enum hp_status regfkey_children(const struct regf_image *image, uint32_t key,
 				uint32_t **children_ret, size_t *count_ret,
 				struct hp_error *err);
 
+/* The subkeys of KEY that may be called NAME without case: every subkey,
+ * except that in lh lists an entry whose hash cannot be NAME's is left
+ * out (for an ASCII NAME, where the hash is certain).  Caller frees. */
+enum hp_status regfkey_candidates(const struct regf_image *image, uint32_t key,
+				  const char *name, uint32_t *children_ret[],
+				  size_t *count_ret, struct hp_error *err);
+
 /* A value of the key, by index < the count regfkey_value_count gives. */
 enum hp_status regfkey_value_count(const struct regf_image *image,
 				   uint32_t key, size_t *count_ret,

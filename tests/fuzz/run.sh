@@ -1,9 +1,11 @@
 #!/bin/sh
 # run.sh - build the libFuzzer harnesses with ASan and UBSan and run each
 # on a corpus seeded from the fixtures (and, for the log replay, from the
-# real dirty hives of the shared corpus when it is there):
+# real dirty hives of the shared corpus when it is there; for the .reg
+# parser, from sample files written here):
 #     tests/fuzz_regf.c     base blocks, log scan, cells, editcheck
 #     tests/fuzz_hivelog.c  transaction log replay (hivelog.c)
+#     tests/fuzz_regfile.c  .reg files (regfile.c)
 #
 # "make fuzz" runs it from the top of the build tree; by hand:
 #     abs_top_srcdir=SRC abs_top_builddir=BUILD sh SRC/tests/fuzz/run.sh
@@ -12,7 +14,7 @@
 #
 # Environment:
 #     FUZZ_SECONDS   how long to fuzz in all (default 120), split evenly
-#                    between the harnesses
+#                    between the three harnesses
 #     FUZZ_CC        the compiler (default clang; it needs libFuzzer, which
 #                    Debian packages in libclang-rt-NN-dev)
 #     FUZZ_FLAGS     more libFuzzer options, e.g. "-jobs=4 -workers=4"
@@ -22,8 +24,9 @@
 # Everything goes under tests/fuzz/work/ in the build tree, which is not
 # committed: the binaries; for fuzz_regf seeds/ (rebuilt each run),
 # corpus/ (kept and grown between runs) and fuzz.log; for fuzz_hivelog
-# seeds-hivelog/, corpus-hivelog/ and fuzz-hivelog.log; crashes/ (inputs
-# that broke something, named after the harness).
+# seeds-hivelog/, corpus-hivelog/ and fuzz-hivelog.log; for fuzz_regfile
+# seeds-regfile/, corpus-regfile/, fuzz-regfile.log and regfile.dict;
+# crashes/ (inputs that broke something, named after the harness).
 # Exit status: 0 no crash, 1 a crash or a build failure, 77 no clang.
 
 set -u
@@ -51,10 +54,11 @@ if [ ! -f "$builddir/config.h" ]; then
 fi
 
 mkdir -p "$work/seeds" "$work/corpus" "$work/crashes" \
-	"$work/seeds-hivelog" "$work/corpus-hivelog" || exit 1
-# Each harness gets half the time, at least a second.
-half=$((seconds / 2))
-[ "$half" -ge 1 ] || half=1
+	"$work/seeds-hivelog" "$work/corpus-hivelog" \
+	"$work/seeds-regfile" "$work/corpus-regfile" || exit 1
+# Each harness gets a third of the time, at least a second.
+share=$((seconds / 3))
+[ "$share" -ge 1 ] || share=1
 
 # --------------------------------------------------------------- build
 # -fno-sanitize-recover makes UBSan findings crashes libFuzzer keeps.
@@ -83,6 +87,18 @@ if ! "$cc" -std=c11 -g -O1 -fno-omit-frame-pointer \
 	"$srcdir/patcher/regf.c" \
 	"$srcdir/patcher/status.c"; then
 	echo "$me: cannot build '$work/fuzz_hivelog' (does '$cc' have libFuzzer?)" >&2
+	exit 1
+fi
+if ! "$cc" -std=c11 -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
+	-I"$builddir" -I"$srcdir/patcher" -I"$srcdir/image" \
+	-o "$work/fuzz_regfile" \
+	"$srcdir/tests/fuzz_regfile.c" \
+	"$srcdir/patcher/regfile.c" \
+	"$srcdir/patcher/recipe.c" \
+	"$srcdir/patcher/status.c"; then
+	echo "$me: cannot build '$work/fuzz_regfile' (does '$cc' have libFuzzer?)" >&2
 	exit 1
 fi
 
@@ -204,6 +220,85 @@ if [ -z "$(ls "$work/seeds-hivelog")" ]; then
 	exit 1
 fi
 
+# fuzz_regfile seeds: what regedit writes (version 5.00 in UTF-8 and, with
+# iconv, in UTF-16LE with BOM and CRLF as regedit saves it), REGEDIT4 in
+# ANSI, hand-edited quirks, and a few broken files.
+rm -f "$work/seeds-regfile/"*
+cat >"$work/seeds-regfile/regedit5.reg" <<'REG'
+Windows Registry Editor Version 5.00
+
+[HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL]
+"EnableSessionTicket"=dword:00000002
+@="default"
+"Path"=hex(2):25,00,53,00,79,00,73,00,74,00,65,00,6d,00,52,00,6f,00,6f,00,74,\
+  00,25,00,00,00
+"Multi"=hex(7):61,00,00,00,62,00,00,00,00,00
+"Bin"=hex:01,02,03
+"Empty"=hex:
+"Q"=hex(b):01,00,00,00,00,00,00,00
+"Raw"=hex(ffff0011):de,ad
+"Esc\\aped \"name\""="C:\\Windows\\ \"quoted\""
+"Gone"=-
+@=-
+
+[-HKEY_LOCAL_MACHINE\SOFTWARE\Old]
+
+[HKEY_USERS\.DEFAULT\Control Panel\Desktop]
+REG
+cat >"$work/seeds-regfile/hand-edited.reg" <<'REG'
+
+  Windows Registry Editor Version 5.00
+; a comment before the first key
+
+[HKLM\SOFTWARE\a]b] ; a comment after the key
+  "a" = dword:1  ; after a value
+
+
+	"b"=hex:01 , 02,\ ; a comment after the backslash
+
+; between continued lines
+  03
+"c"="café € 😀"
+REG
+printf 'REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Caf\351]\r\n"Nom\351"="\200 5"\r\n"E"=hex(2):25,e9,00\r\n"D"=dword:ffffffff\r\n' \
+	>"$work/seeds-regfile/regedit4-ansi.reg" || exit 1
+printf 'REGEDIT4\r[a]\r@="lone CR"\r' >"$work/seeds-regfile/cr.reg" || exit 1
+printf 'Windows Registry Editor Version 5.00\n\n[HKLM\\x]\n"a"="unterminated\n' \
+	>"$work/seeds-regfile/bad-string.reg" || exit 1
+printf 'Windows Registry Editor Version 5.00\n\n[HKLM\\x]\n"a"=hex:01,\\\n' \
+	>"$work/seeds-regfile/bad-continued.reg" || exit 1
+if command -v iconv >/dev/null 2>&1; then
+	for name in regedit5 hand-edited; do
+		{
+			printf '\377\376'
+			sed 's/$/\r/' "$work/seeds-regfile/$name.reg" |
+				iconv -f UTF-8 -t UTF-16LE
+		} >"$work/seeds-regfile/$name-utf16.reg" || exit 1
+	done
+fi
+# The format's words, for the mutator.
+cat >"$work/regfile.dict" <<'EOF'
+"Windows Registry Editor Version 5.00"
+"REGEDIT4"
+"[HKEY_LOCAL_MACHINE\\"
+"[-HKLM\\"
+"\"="
+"@="
+"=-"
+"dword:"
+"hex:"
+"hex(2):"
+"hex(7):"
+"hex(b):"
+",\\\x0d\x0a  "
+"\\\\"
+"\\\""
+"\x0d\x0a"
+"\xff\xfe"
+"\xef\xbb\xbf"
+"\x00\xd8"
+EOF
+
 # The structure's magic words, for the mutator.
 cat >"$work/regf.dict" <<'EOF'
 "regf"
@@ -226,17 +321,18 @@ cat >"$work/regf.dict" <<'EOF'
 EOF
 
 # --------------------------------------------------------------- run
-# run_fuzzer NAME LOG MAX_LEN CORPUS SEEDS: fuzz for $half seconds.
+# run_fuzzer NAME LOG MAX_LEN CORPUS SEEDS [DICT]: fuzz for $share
+# seconds (DICT: the hive words unless given).
 failed=0
 run_fuzzer() {
-	echo "$me: $1 for $half s; corpus '$4', crashes '$work/crashes/$1-*'" >&2
+	echo "$me: $1 for $share s; corpus '$4', crashes '$work/crashes/$1-*'" >&2
 	# shellcheck disable=SC2086 # FUZZ_FLAGS is a list of options
 	"$work/$1" \
-		-max_total_time="$half" \
+		-max_total_time="$share" \
 		-max_len="$3" \
 		-timeout=10 \
 		-print_final_stats=1 \
-		-dict="$work/regf.dict" \
+		-dict="${6:-$work/regf.dict}" \
 		-artifact_prefix="$work/crashes/$1-" \
 		${FUZZ_FLAGS:-} \
 		"$4" "$5" 2>"$work/$2"
@@ -252,6 +348,8 @@ run_fuzzer() {
 run_fuzzer fuzz_regf fuzz.log 65536 "$work/corpus" "$work/seeds"
 run_fuzzer fuzz_hivelog fuzz-hivelog.log 131072 "$work/corpus-hivelog" \
 	"$work/seeds-hivelog"
+run_fuzzer fuzz_regfile fuzz-regfile.log 16384 "$work/corpus-regfile" \
+	"$work/seeds-regfile" "$work/regfile.dict"
 if [ "$failed" -ne 0 ]; then
 	exit 1
 fi
