@@ -46,6 +46,8 @@ usage(FILE *out)
 	      "       hivepatch show    [options] TARGET [KEY]   print a key's values and subkeys\n"
 	      "       hivepatch recover [options] TARGET         replay a dirty hive's logs, write it clean\n"
 	      "       hivepatch export  [options] TARGET [KEY]   write a key's subtree as a .reg file\n"
+	      "       hivepatch diff    [options] A B            print a .reg that turns A into B\n"
+	      "                                                  (exit 0 equal, 1 different)\n"
 	      "       hivepatch recipes [--show NAME]            list the built-in recipes, or print one\n"
 	      "\n"
 	      "TARGET is a hive file or a directory holding a Windows tree (the hive is\n"
@@ -659,6 +661,52 @@ run_export(struct cli *cli)
 }
 
 static int
+run_diff(struct cli *cli)
+{
+	struct hp_buffer out = { NULL, 0, 0 };
+	struct hp_error err;
+	size_t differences = 0;
+	enum hp_status status;
+	int code;
+
+	hp_error_clear(&err);
+	status = patch_diff(cli->target, cli->key, cli->utf8 || cli->json,
+			    &cli->options, &out, &differences, &err);
+	if (cli->json) {
+		struct json json;
+
+		json_init(&json, stdout);
+		json_object_begin(&json, NULL);
+		json_string(&json, "command", "diff");
+		json_string(&json, "a", cli->target);
+		json_string(&json, "b", cli->key);
+		json_uint(&json, "differences", differences);
+		if (status == HP_OK)
+			json_string_len(&json, "reg", (const char *)out.data, out.len);
+		json_string(&json, "result", status != HP_OK ? "error"
+					     : differences == 0 ? "equal" : "different");
+		if (status != HP_OK) {
+			json_object_begin(&json, "error");
+			json_string(&json, "code", hp_status_name(status));
+			json_uint(&json, "exit", (uint64_t)hp_status_exit_code(status));
+			json_string(&json, "message", err.message);
+			json_object_end(&json);
+		}
+		json_object_end(&json);
+	} else if (status == HP_OK &&
+		   fwrite(out.data, 1, out.len, stdout) != out.len) {
+		status = hp_error_set(&err, HP_ERR_WRITE, errno, "standard output");
+	}
+	if (status != HP_OK)
+		fprintf(stderr, "hivepatch: %s\n", err.message);
+	buffer_release(&out);
+	code = finish_output();
+	if (status != HP_OK)
+		return hp_status_exit_code(status);
+	return code != 0 ? code : differences > 0 ? EXIT_NOT_COMPLIANT : EXIT_OK;
+}
+
+static int
 run_recipes(struct cli *cli)
 {
 	if (cli->show_recipe != NULL) {
@@ -864,6 +912,7 @@ static const struct command commands[] = {
 	{ "show", run_show, 1, 2 },
 	{ "recover", run_patch, 1, 1 },
 	{ "export", run_export, 1, 2 },
+	{ "diff", run_diff, 2, 2 },
 	{ "recipes", run_recipes, 0, 0 },
 };
 
@@ -982,8 +1031,9 @@ main(int argc, char **argv)
 		return usage_error("%s", "--golden goes with verify");
 	if (cli.options.backup != NULL && strcmp(cli.command, "apply") != 0)
 		return usage_error("%s", "--backup goes with apply");
-	if (cli.utf8 && strcmp(cli.command, "export") != 0)
-		return usage_error("%s", "--utf8 goes with export");
+	if (cli.utf8 && strcmp(cli.command, "export") != 0 &&
+	    strcmp(cli.command, "diff") != 0)
+		return usage_error("%s", "--utf8 goes with export or diff");
 	if (cli.show_recipe != NULL && strcmp(cli.command, "recipes") != 0)
 		return usage_error("%s", "--show goes with recipes");
 	if (cli.options.output != NULL && strcmp(cli.command, "recover") != 0)

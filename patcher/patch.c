@@ -16,6 +16,7 @@
 #include "editcheck.h"
 #include "hive.h"
 #include "keypath.h"
+#include "regdiff.h"
 #include "regexport.h"
 #include "safewrite.h"
 #include "text.h"
@@ -1151,5 +1152,117 @@ patch_export(const char *target, const char *key, bool utf8,
 		status = regexport_key(loc.hive, loc.node, path, utf8, out, err);
 	free(path);
 	located_release(&loc);
+	return status;
+}
+
+/* One hive of a diff side: opened as Windows will see it, read with the
+ * own reader. */
+struct diff_side {
+	struct target_hive where;
+	struct hivefile file;
+	struct hive *hive;
+};
+
+static void
+diff_side_release(struct diff_side *side)
+{
+	hive_close(side->hive);
+	hivefile_close(&side->file);
+	target_hive_release(&side->where);
+	memset(side, 0, sizeof *side);
+}
+
+/* Open hive NAME of TARGET; absent is not an error (side->hive NULL). */
+static enum hp_status
+diff_side_open(const struct target *target, const char *name,
+	       const struct patch_options *options, struct diff_side *side,
+	       struct hp_error *err)
+{
+	const char *logs[2];
+	enum hp_status status;
+
+	memset(side, 0, sizeof *side);
+	status = target_find_hive(target, name, &side->where, err);
+	if (status == HP_ERR_NOT_FOUND) {
+		hp_error_clear(err);
+		return HP_OK;
+	}
+	if (status != HP_OK)
+		return status;
+	if (side->where.path == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", name);
+	logs[0] = side->where.log1;
+	logs[1] = side->where.log2;
+	status = hivefile_open(side->where.path, logs, side->where.logs,
+			       side->where.log_count, options->replay,
+			       &side->file, err);
+	if (status == HP_OK)
+		status = hive_open_memory(side->file.data, side->file.size,
+					  side->where.path, &side->hive, err);
+	return status;
+}
+
+enum hp_status
+patch_diff(const char *a_path, const char *b_path, bool utf8,
+	   const struct patch_options *options, struct hp_buffer *out,
+	   size_t *differences_ret, struct hp_error *err)
+{
+	static const char *const names[] = { "SYSTEM", "SOFTWARE", "SAM",
+					     "SECURITY", "DEFAULT" };
+	struct target a = { 0 }, b = { 0 };
+	size_t header = 0;
+	bool wrote = false, files;
+	enum hp_status status;
+
+	*differences_ret = 0;
+	hp_error_clear(err);
+	status = target_open(a_path, &a, err);
+	if (status == HP_OK)
+		status = target_open(b_path, &b, err);
+	files = a.kind == TARGET_HIVE_FILE || b.kind == TARGET_HIVE_FILE;
+	/* Hive files: the one hive; images: every hive either has. */
+	for (size_t i = 0; status == HP_OK && i < (files ? 1 : 5); i++) {
+		struct diff_side sa, sb;
+		struct hp_buffer part = { NULL, 0, 0 };
+		size_t differences = 0;
+		char path[64];
+
+		status = diff_side_open(&a, names[i], options, &sa, err);
+		if (status == HP_OK)
+			status = diff_side_open(&b, names[i], options, &sb, err);
+		snprintf(path, sizeof path, "%s\\%s",
+			 strcmp(names[i], "DEFAULT") == 0 ? "HKEY_USERS" : "HKEY_LOCAL_MACHINE",
+			 strcmp(names[i], "DEFAULT") == 0 ? ".DEFAULT" : names[i]);
+		if (status == HP_OK && (sa.hive != NULL || sb.hive != NULL))
+			status = regdiff_keys(sa.hive, sa.hive != NULL ? hive_root(sa.hive) : 0,
+					      sb.hive, sb.hive != NULL ? hive_root(sb.hive) : 0,
+					      path, utf8, &part, &differences, err);
+		/* One header for the whole file: later parts lose theirs. */
+		if (status == HP_OK && part.len > 0) {
+			if (!wrote) {
+				struct hp_buffer empty = { NULL, 0, 0 };
+				size_t ignored;
+
+				/* The header is what an equal diff writes. */
+				status = regdiff_keys(sa.hive != NULL ? sa.hive : sb.hive,
+						      sa.hive != NULL ? hive_root(sa.hive) : hive_root(sb.hive),
+						      sa.hive != NULL ? sa.hive : sb.hive,
+						      sa.hive != NULL ? hive_root(sa.hive) : hive_root(sb.hive),
+						      path, utf8, &empty, &ignored, err);
+				header = empty.len;
+				buffer_release(&empty);
+			}
+			if (status == HP_OK)
+				status = buffer_append(out, part.data + (wrote ? header : 0),
+						       part.len - (wrote ? header : 0));
+			wrote = true;
+		}
+		*differences_ret += differences;
+		buffer_release(&part);
+		diff_side_release(&sa);
+		diff_side_release(&sb);
+	}
+	target_release(&a);
+	target_release(&b);
 	return status;
 }

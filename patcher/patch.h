@@ -115,4 +115,12 @@ enum hp_status patch_export(const char *target, const char *key, bool utf8,
 			    struct patch_report *report,
 			    struct hp_buffer *out, struct hp_error *err);
 
+/* Into OUT, a .reg file that turns the hives of A into those of B (hive
+ * files, or every hive of two images); *DIFFERENCES_RET counts what
+ * differs.  Both are read as Windows will see them (logs replayed). */
+enum hp_status patch_diff(const char *a, const char *b, bool utf8,
+			  const struct patch_options *options,
+			  struct hp_buffer *out, size_t *differences_ret,
+			  struct hp_error *err);
+
 #endif

@@ -119,6 +119,31 @@ expect_in "$work/err" 'the root key of a hive cannot be deleted'
 run 2 "$HIVEPATCH" apply -r kb2901554 --reg "$work/a.reg" "$img"
 run 2 "$HIVEPATCH" show --reg "$work/a.reg" "$img"
 
+# diff: a .reg that turns one image into another; exit 0 equal, 1 not.
+da=$work/diff-a db=$work/diff-b
+make_image ws2012r2 "$da"
+make_image ws2012r2 "$db"
+run 0 "$HIVEPATCH" diff "$da" "$db"
+run 0 "$HIVEPATCH" apply -q --reg "$work/multi.reg" "$db"
+run 1 "$HIVEPATCH" diff --utf8 "$da" "$db"
+expect_in "$work/out" '^\[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Contoso\\Agent\]'
+expect_in "$work/out" '^"NV Hostname"=-'
+run 1 "$HIVEPATCH" diff "$da" "$db"
+cp "$work/out" "$work/a-to-b.reg"
+run 1 "$HIVEPATCH" diff --json "$da" "$db"
+if python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["result"] == "different" and d["differences"] > 0 and "Contoso" in d["reg"], d
+' "$work/out"; then pass; else fail "diff --json"; fi
+snapshot "$db"
+run 0 "$HIVEPATCH" apply -q --reg "$work/a-to-b.reg" "$da"
+run 0 "$HIVEPATCH" diff "$da" "$db"
+unchanged "$db"
+run 0 "$HIVEPATCH" diff "$(cfg "$da")/SYSTEM" "$(cfg "$db")/SYSTEM"
+run 3 "$HIVEPATCH" diff "$da" "$work/no-such-image"
+run 2 "$HIVEPATCH" diff "$da"
+
 # The built-in recipe is a .reg file.
 run 0 "$HIVEPATCH" recipes --show kb2901554
 expect_in "$work/out" '^"EnableSessionTicket"=dword:00000002'
