@@ -159,9 +159,13 @@ keypath_format(const char *hive_name, char *const *parts, size_t count)
 	if (out == NULL)
 		return NULL;
 	p = out;
-	p += sprintf(p, "%s\\%s%s", root, strcmp(root, "HKLM") == 0 ? "" : ".", hive);
-	for (size_t i = 0; i < count; i++)
-		p += sprintf(p, "\\%s", parts[i]);
+	p = stpcpy(p, root);
+	p = stpcpy(p, strcmp(root, "HKLM") == 0 ? "\\" : "\\.");
+	p = stpcpy(p, hive);
+	for (size_t i = 0; i < count; i++) {
+		*p++ = '\\';
+		p = stpcpy(p, parts[i]);
+	}
 	return out;
 }
 

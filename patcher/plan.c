@@ -144,27 +144,15 @@ path_key(char *const *parts, size_t count, const char *value_name,
 		return NULL;
 	p = out;
 	for (size_t i = 0; i < count; i++) {
-		char *folded = text_fold(parts[i]);
-
-		if (folded == NULL) {
-			free(out);
-			return NULL;
-		}
-		p += sprintf(p, "%s%s", i == 0 ? "" : "\\", folded);
-		free(folded);
+		if (i > 0)
+			*p++ = '\\';
+		p = text_fold_into(p, parts[i]);
 	}
 	if (key_op) {
 		*p++ = '\002';
 	} else if (value_name != NULL) {
-		char *folded = text_fold(value_name);
-
-		if (folded == NULL) {
-			free(out);
-			return NULL;
-		}
 		*p++ = '\001';
-		p += sprintf(p, "%s", folded);
-		free(folded);
+		p = text_fold_into(p, value_name);
 	}
 	*p = '\0';
 	return out;
@@ -177,6 +165,9 @@ struct resolved {
 };
 
 struct plan_index {
+	/* The key path of the last operation, parsed. */
+	const char *parsed_key;
+	struct keypath parsed;
 	/* Every path prefix looked up while planning: most operations share
 	 * their keys' paths, and a missing key hides everything below it. */
 	struct name_map paths;   /* folded prefix -> resolved[] */
@@ -197,6 +188,7 @@ index_free(struct plan_index *index, size_t key_count)
 {
 	if (index == NULL)
 		return;
+	keypath_release(&index->parsed);
 	map_release(&index->changes);
 	map_release(&index->keys);
 	map_release(&index->paths);
@@ -259,23 +251,32 @@ resolve_cached(struct hive *hive, struct plan_index *index, char **parts,
 	       struct hp_error *err)
 {
 	hive_key node = hive_root(hive);
-	size_t i;
+	size_t i, len = 1;
+	char *prefix, *end;
 
+	for (i = 0; i < count; i++)
+		len += strlen(parts[i]) * 3 + 1;
+	prefix = malloc(len);
+	if (prefix == NULL)
+		return nomem(err);
+	end = prefix;
 	for (i = 0; i < count; i++) {
-		char *key = path_key(parts, i + 1, NULL, false);
-		size_t at = key != NULL ? map_find(&index->paths, key) : SIZE_MAX;
+		size_t at;
 		struct resolved *grown;
 		hive_key child;
-		char *spelling = NULL;
+		char *spelling = NULL, *key;
 		enum hp_status status;
 
-		if (key == NULL)
-			return nomem(err);
+		/* The folded prefix grows by one part per level. */
+		if (i > 0)
+			*end++ = '\\';
+		end = text_fold_into(end, parts[i]);
+		at = map_find(&index->paths, prefix);
 		if (at == SIZE_MAX) {
 			status = hive_find_child(hive, node, parts[i], &child,
 						 &spelling, err);
 			if (status != HP_OK) {
-				free(key);
+				free(prefix);
 				return status;
 			}
 			if ((index->resolved_count & (index->resolved_count - 1)) == 0) {
@@ -283,7 +284,7 @@ resolve_cached(struct hive *hive, struct plan_index *index, char **parts,
 						(index->resolved_count == 0 ? 1 : index->resolved_count * 2) *
 							sizeof *grown);
 				if (grown == NULL) {
-					free(key);
+					free(prefix);
 					free(spelling);
 					return nomem(err);
 				}
@@ -292,20 +293,24 @@ resolve_cached(struct hive *hive, struct plan_index *index, char **parts,
 			at = index->resolved_count++;
 			index->resolved[at].node = child;
 			index->resolved[at].spelling = spelling;
-			if (!map_put(&index->paths, key, at))
+			key = text_dup(prefix);
+			if (key == NULL || !map_put(&index->paths, key, at)) {
+				free(prefix);
 				return nomem(err);
-		} else {
-			free(key);
+			}
 		}
 		if (index->resolved[at].node == 0)
 			break;
 		spelling = text_dup(index->resolved[at].spelling);
-		if (spelling == NULL)
+		if (spelling == NULL) {
+			free(prefix);
 			return nomem(err);
+		}
 		free(parts[i]);
 		parts[i] = spelling;
 		node = index->resolved[at].node;
 	}
+	free(prefix);
 	*node_ret = node;
 	*existing_ret = i;
 	return HP_OK;
@@ -414,17 +419,13 @@ check_writable(struct hive *hive, hive_key node, const struct plan_change *c,
  * wins, as it would in regedit; its action is decided against the hive as
  * it is. */
 static bool
-merge_repeated(struct plan *plan, const struct recipe_op *op, char **parts,
-	       size_t count, size_t *merged_ret)
+merge_repeated(struct plan *plan, const struct recipe_op *op, const char *key,
+	       size_t *merged_ret)
 {
-	char *key = path_key(parts, count, op->value_name,
-			     !is_value_op(op->action));
-	size_t i = key != NULL ? map_find(&plan->index->changes, key)
-			       : SIZE_MAX;
+	size_t i = map_find(&plan->index->changes, key);
 	struct plan_change *c;
 	enum plan_action action;
 
-	free(key);
 	if (i == SIZE_MAX)
 		return false;
 	c = &plan->changes[i];
@@ -451,31 +452,39 @@ plan_one(struct hive *hive, const struct recipe_op *op, const char *hive_name,
 	hive_key node;
 	enum hp_status status;
 	size_t merged;
-	char *key;
+	char *key = path_key(parts, count, op->value_name,
+			     !is_value_op(op->action));
 
-	if (merge_repeated(plan, op, parts, count, &merged))
+	if (key == NULL)
+		return nomem(err);
+	if (merge_repeated(plan, op, key, &merged)) {
+		free(key);
 		/* Re-check what the merged operation now asks. */
 		return plan->changes[merged].op == RECIPE_DELETE_KEY
 			       ? check_writable(hive, 0, &plan->changes[merged], err)
 			       : HP_OK;
+	}
 	if (plan->count == plan->index->changes_cap) {
 		size_t cap = plan->count == 0 ? 16 : plan->count * 2;
 
 		grown = realloc(plan->changes, cap * sizeof *grown);
-		if (grown == NULL)
+		if (grown == NULL) {
+			free(key);
 			return nomem(err);
+		}
 		plan->changes = grown;
 		plan->index->changes_cap = cap;
 	}
 	change = &plan->changes[plan->count];
 	memset(change, 0, sizeof *change);
 	change->parts = copy_parts(parts, count);
-	if (change->parts == NULL)
+	if (change->parts == NULL) {
+		free(key);
 		return nomem(err);
+	}
 	change->part_count = count;
 	plan->count++;
-	key = path_key(parts, count, op->value_name, !is_value_op(op->action));
-	if (key == NULL || !map_put(&plan->index->changes, key, plan->count - 1))
+	if (!map_put(&plan->index->changes, key, plan->count - 1))
 		return nomem(err);
 	change->op = op->action;
 	change->line = op->line;
@@ -517,21 +526,26 @@ plan_op(struct hive *hive, const struct recipe_op *op, const char *hive_name,
 	struct keypath path;
 	enum hp_status status;
 
-	status = keypath_parse(op->key, &path, err);
-	if (status != HP_OK)
-		return status;
+	/* The operations of one [KEY] share its string: parse it once. */
+	if (plan->index->parsed_key != op->key) {
+		keypath_release(&plan->index->parsed);
+		plan->index->parsed_key = NULL;
+		status = keypath_parse(op->key, &plan->index->parsed, err);
+		if (status != HP_OK)
+			return status;
+		plan->index->parsed_key = op->key;
+	}
+	path = plan->index->parsed;
 	if (hive_name == NULL) {
 		/* A bare hive file: every root addresses it. */
 		hive_name = path.hive_name != NULL ? path.hive_name : "SYSTEM";
 	} else if (path.hive_name != NULL &&
 		   !text_name_equal(path.hive_name, hive_name)) {
-		keypath_release(&path);
 		return HP_OK; /* an operation on another hive */
 	}
 	if (!keypath_uses_current_control_set(&path) || sets == NULL) {
 		status = plan_one(hive, op, hive_name, path.parts, path.count,
 				  plan, err);
-		keypath_release(&path);
 		return status;
 	}
 	for (size_t i = 0; status == HP_OK && i < sets->count; i++) {
@@ -542,7 +556,6 @@ plan_op(struct hive *hive, const struct recipe_op *op, const char *hive_name,
 				  plan, err);
 		path.parts[0] = saved;
 	}
-	keypath_release(&path);
 	return status;
 }
 
@@ -619,6 +632,18 @@ add_touched_key(struct hive *hive, struct plan *plan, char *const *parts,
 
 /* The keys a change touches: the deepest existing one (its values or its
  * subkey list change) and every key it creates below it. */
+/* Same parts, spelled alike, and as much of them existing. */
+static bool
+same_path(const struct plan_change *a, const struct plan_change *b)
+{
+	if (a->part_count != b->part_count || a->existing != b->existing)
+		return false;
+	for (size_t i = a->part_count; i > 0; i--)
+		if (strcmp(a->parts[i - 1], b->parts[i - 1]) != 0)
+			return false;
+	return true;
+}
+
 static enum hp_status
 collect_touched(struct hive *hive, struct plan *plan, struct hp_error *err)
 {
@@ -629,6 +654,12 @@ collect_touched(struct hive *hive, struct plan *plan, struct hp_error *err)
 		enum hp_status status;
 
 		if (c->action == PLAN_NONE)
+			continue;
+		/* The previous change on the same key touched the same keys. */
+		if (i > 0 && same_path(&plan->changes[i - 1], c) &&
+		    plan->changes[i - 1].action != PLAN_NONE &&
+		    plan->changes[i - 1].op != RECIPE_DELETE_KEY &&
+		    c->op != RECIPE_DELETE_KEY)
 			continue;
 		if (c->op == RECIPE_DELETE_KEY) {
 			/* Its parent's subkey list changes; it is gone. */

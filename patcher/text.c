@@ -181,6 +181,15 @@ text_next_code_point(const char **p)
 }
 
 char *
+text_fold_into(char *out, const char *name)
+{
+	while (*name != '\0')
+		out += put_utf8(out, text_fold_upper(text_next_code_point(&name)));
+	*out = '\0';
+	return out;
+}
+
+char *
 text_fold(const char *name)
 {
 	size_t len = strlen(name);

@@ -30,6 +30,10 @@ uint32_t text_fold_upper(uint32_t c);
  * memory. */
 char *text_fold(const char *name);
 
+/* The same written at OUT (room for 3 bytes per byte of NAME, and a NUL);
+ * returns the end (the NUL). */
+char *text_fold_into(char *out, const char *name);
+
 /* strdup that returns NULL on failure without touching errno rules. */
 char *text_dup(const char *s);
 
