@@ -235,9 +235,37 @@ out:
 	return status;
 }
 
+static enum hp_status begin_existing(struct safewrite *sw, const char *target,
+				     struct hp_error *err);
+static enum hp_status begin_new(struct safewrite *sw, const char *target,
+				struct hp_error *err);
+
+/* On failure nothing is left: no temp file, nothing allocated. */
 enum hp_status
 safewrite_begin(struct safewrite *sw, const char *target,
 		struct hp_error *err)
+{
+	enum hp_status status = begin_existing(sw, target, err);
+
+	if (status != HP_OK)
+		safewrite_abort(sw);
+	return status;
+}
+
+enum hp_status
+safewrite_begin_new(struct safewrite *sw, const char *target,
+		    struct hp_error *err)
+{
+	enum hp_status status = begin_new(sw, target, err);
+
+	if (status != HP_OK)
+		safewrite_abort(sw);
+	return status;
+}
+
+static enum hp_status
+begin_existing(struct safewrite *sw, const char *target,
+	       struct hp_error *err)
 {
 	char *dir = NULL;
 
@@ -289,15 +317,14 @@ safewrite_begin(struct safewrite *sw, const char *target,
 	return HP_OK;
 }
 
-enum hp_status
-safewrite_begin_new(struct safewrite *sw, const char *target,
-		    struct hp_error *err)
+static enum hp_status
+begin_new(struct safewrite *sw, const char *target, struct hp_error *err)
 {
 	char *dir;
 	mode_t mask;
 
 	if (access(target, F_OK) == 0 || errno != ENOENT)
-		return safewrite_begin(sw, target, err);
+		return begin_existing(sw, target, err);
 	memset(sw, 0, sizeof *sw);
 	sw->temp_fd = -1;
 	sw->creating = true;
