@@ -13,6 +13,7 @@
 #include "bytes.h"
 #include "json.h"
 #include "patch.h"
+#include "keypath.h"
 #include "regfile.h"
 #include "text.h"
 
@@ -27,6 +28,8 @@ enum exit_code {
 struct cli {
 	const char *command;
 	const char *reg_files[MAX_REG_FILES]; /* --reg FILE... */
+	const char *scopes[MAX_REG_FILES];    /* --golden-scope KEY... */
+	size_t scope_count;
 	size_t reg_count;
 	bool recipe_named;      /* -r given */
 	bool utf8;              /* export: UTF-8 instead of UTF-16LE */
@@ -64,7 +67,8 @@ usage(FILE *out)
 	      "      --force              apply although the recipe is not for this Windows\n"
 	      "      --backup PATH        copy the original hive to PATH before replacing it\n"
 	      "      --golden HIVE        verify: also compare with a golden hive\n"
-	      "      --golden-scope SCOPE recipe (the keys the recipe touches, default) or all\n"
+	      "      --golden-scope SCOPE recipe (the keys the recipe touches, default), all,\n"
+	      "                           or a KEY (repeatable); HIVE may be a golden image\n"
 	      "      --no-replay          refuse a dirty hive instead of recovering it from\n"
 	      "                           its logs (SYSTEM.LOG1/LOG2) as Windows would\n"
 	      "      --discard-logs       a dirty hive without a usable log: take it as it\n"
@@ -314,6 +318,8 @@ json_report(struct json *json, const struct cli *cli,
 		json_string(json, "hive", cli->options.golden);
 		json_string(json, "scope", cli->options.golden_all ? "all" : "recipe");
 		json_uint(json, "differences", r->golden.total);
+		json_string_len(json, "reg", (const char *)r->golden_reg.data,
+				r->golden_reg.len);
 		json_array_begin(json, "diffs");
 		for (size_t i = 0; i < r->golden.diff_count; i++) {
 			json_object_begin(json, NULL);
@@ -451,6 +457,10 @@ text_report(const struct cli *cli, const struct patch_report *r)
 		for (size_t i = 0; i < r->golden.diff_count; i++)
 			printf("  %s: %s\n", r->golden.diffs[i].key,
 			       r->golden.diffs[i].what);
+		if (r->golden_reg.len > 0 && cli->verbosity > 0) {
+			puts("golden: the .reg that turns the target into it:");
+			fwrite(r->golden_reg.data, 1, r->golden_reg.len, stdout);
+		}
 	}
 	if (cli->verbosity > 0 && r->file.have_header)
 		printf("hive sequence numbers: %u/%u%s\n",
@@ -955,13 +965,23 @@ main(int argc, char **argv)
 			cli.options.golden = optarg;
 			break;
 		case OPT_GOLDEN_SCOPE:
-			if (strcmp(optarg, "all") == 0)
+			if (strcmp(optarg, "all") == 0) {
 				cli.options.golden_all = true;
-			else if (strcmp(optarg, "recipe") == 0)
+			} else if (strcmp(optarg, "recipe") == 0) {
 				cli.options.golden_all = false;
-			else
-				return usage_error("'%s': golden scope must be recipe or all",
-						   optarg);
+			} else {
+				struct keypath scope;
+
+				if (keypath_parse(optarg, &scope, &err) != HP_OK)
+					return usage_error("'%s': golden scope must be recipe, all or a key: %s",
+							   optarg, err.message);
+				keypath_release(&scope);
+				if (cli.scope_count == MAX_REG_FILES)
+					return usage_error("more than %d golden scopes", MAX_REG_FILES);
+				cli.scopes[cli.scope_count++] = optarg;
+				cli.options.golden_scopes = cli.scopes;
+				cli.options.golden_scope_count = cli.scope_count;
+			}
 			break;
 		case OPT_JSON:
 			cli.json = true;

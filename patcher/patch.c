@@ -58,6 +58,7 @@ patch_report_release(struct patch_report *report)
 	}
 	free(report->others);
 	compare_result_release(&report->golden);
+	buffer_release(&report->golden_reg);
 	free(report->write_method);
 	for (size_t i = 0; i < report->warning_count; i++)
 		free(report->warnings[i]);
@@ -848,41 +849,99 @@ patch_recover(const char *target, const struct patch_options *options,
 	return status;
 }
 
-/* Resolve the recipe's keys in the golden hive the way they resolve in the
- * target, and compare each subtree. */
+/* One hive of an image, read as Windows will see it, with the own
+ * reader (golden comparison and diff). */
+struct diff_side {
+	struct target_hive where;
+	struct hivefile file;
+	struct hive *hive;
+};
+static enum hp_status diff_side_open(const struct target *target,
+				     const char *name,
+				     const struct patch_options *options,
+				     struct diff_side *side, struct hp_error *err);
+static void diff_side_release(struct diff_side *side);
+
+/* What --golden-scope KEY... names, as a recipe of keys to compare. */
 static enum hp_status
-compare_golden(struct hive *hive, const struct patch_options *options,
-	       struct patch_report *report, struct hp_error *err)
+scope_recipe(const struct patch_options *options, struct recipe *recipe,
+	     struct recipe_op *ops)
 {
-	struct hive *golden = NULL;
-	struct controlset_info golden_sets = { 0 };
-	struct plan target_plan = { 0 }, golden_plan = { 0 };
+	for (size_t i = 0; i < options->golden_scope_count; i++) {
+		memset(&ops[i], 0, sizeof ops[i]);
+		ops[i].action = RECIPE_CREATE_KEY;
+		ops[i].key = options->golden_scopes[i];
+	}
+	memset(recipe, 0, sizeof *recipe);
+	recipe->name = "golden scope";
+	recipe->ops = ops;
+	recipe->op_count = options->golden_scope_count;
+	return HP_OK;
+}
+
+/* Add to the report's .reg what turns A's key into B's, when they differ:
+ * one header for the whole file (UTF-8). */
+static enum hp_status
+golden_diff(struct hive *a, hive_key ka, struct hive *b, hive_key kb,
+	    const char *path, struct patch_report *report,
+	    struct hp_error *err)
+{
+	static const char header[] = "Windows Registry Editor Version 5.00\r\n\r\n";
+	struct hp_buffer part = { NULL, 0, 0 };
+	size_t differences = 0, skip;
 	enum hp_status status;
 
-	status = hive_open(options->golden, false, &golden, err);
-	if (status != HP_OK)
-		return status;
-	report->golden_compared = true;
-	if (options->golden_all) {
+	status = regdiff_keys(a, ka, b, kb, path, true, &part, &differences,
+			      err);
+	skip = report->golden_reg.len > 0 ? sizeof header - 1 : 0;
+	if (status == HP_OK && differences > 0 && part.len >= skip)
+		status = buffer_append(&report->golden_reg, part.data + skip,
+				       part.len - skip);
+	buffer_release(&part);
+	return status;
+}
+
+/* Compare hive NAME of the target (HIVE, its control sets SETS) with the
+ * same hive of the golden image (GOLDEN, GOLDEN_SETS), within SCOPE (NULL:
+ * the whole hive); differences go to the report, as a list and as a .reg
+ * that would turn the target into the golden. */
+static enum hp_status
+compare_golden_hive(struct hive *hive, struct hive *golden, const char *name,
+		    const struct controlset_info *sets,
+		    const struct controlset_info *golden_sets,
+		    const struct recipe *scope, struct patch_report *report,
+		    struct hp_error *err)
+{
+	struct plan target_plan = { 0 }, golden_plan = { 0 };
+	char root[64];
+	enum hp_status status = HP_OK;
+
+	snprintf(root, sizeof root, "%s\\%s",
+		 strcmp(name, "DEFAULT") == 0 ? "HKEY_USERS" : "HKEY_LOCAL_MACHINE",
+		 strcmp(name, "DEFAULT") == 0 ? ".DEFAULT" : name);
+	if (scope == NULL) {
 		status = compare_keys(hive, hive_root(hive), golden,
-				      hive_root(golden), "HKLM\\SYSTEM",
-				      &report->golden, err);
-		goto out;
+				      hive_root(golden), root, &report->golden,
+				      err);
+		if (status == HP_OK)
+			status = golden_diff(hive, hive_root(hive), golden,
+					     hive_root(golden), root, report, err);
+		return status;
 	}
-	status = controlset_resolve(golden, &options->control_set,
-				    &golden_sets, err);
+	status = plan_build(hive, scope, name, sets, &target_plan, err);
 	if (status == HP_OK)
-		status = plan_build(hive, options->recipe, "SYSTEM",
-				    &report->sets, &target_plan, err);
-	if (status == HP_OK)
-		status = plan_build(golden, options->recipe, "SYSTEM",
-				    &golden_sets, &golden_plan, err);
+		status = plan_build(golden, scope, name, golden_sets,
+				    &golden_plan, err);
 	for (size_t i = 0; status == HP_OK && i < target_plan.count &&
 			   i < golden_plan.count; i++) {
 		const struct plan_change *t = &target_plan.changes[i];
 		const struct plan_change *g = &golden_plan.changes[i];
 		hive_key tk = hive_root(hive), gk = hive_root(golden);
+		char *path;
 
+		if (t->value_name != NULL && i > 0 &&
+		    strcmp(t->key, target_plan.changes[i - 1].key) == 0)
+			continue; /* the key was compared already */
 		for (size_t p = 0; status == HP_OK && p < t->part_count && tk != 0; p++)
 			status = hive_find_child(hive, tk, t->parts[p], &tk,
 						 NULL, err);
@@ -892,17 +951,79 @@ compare_golden(struct hive *hive, const struct patch_options *options,
 		if (status == HP_OK)
 			status = compare_keys(hive, tk, golden, gk, t->key,
 					      &report->golden, err);
+		path = keypath_format_long(name, t->parts, t->part_count);
+		if (path == NULL && status == HP_OK)
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "golden");
+		if (status == HP_OK)
+			status = golden_diff(hive, tk, golden, gk, path, report,
+					     err);
+		free(path);
 	}
 	if (status == HP_OK && target_plan.count != golden_plan.count)
 		status = hp_error_set(err, HP_ERR_NOT_FOUND, 0,
-				      "%s: resolves to %zu control sets, the target to %zu",
-				      options->golden, golden_plan.count,
-				      target_plan.count);
-out:
+				      "the golden %s resolves to %zu keys, the target to %zu",
+				      name, golden_plan.count, target_plan.count);
 	plan_release(&target_plan);
 	plan_release(&golden_plan);
-	controlset_release(&golden_sets);
-	hive_close(golden);
+	return status;
+}
+
+/* Compare with the golden hive file, or with every hive of a golden
+ * image that the target also has. */
+static enum hp_status
+compare_golden(struct hive *hive, const struct patch_options *options,
+	       struct patch_report *report, struct hp_error *err)
+{
+	static const char *const names[] = { "SYSTEM", "SOFTWARE", "SAM",
+					     "SECURITY", "DEFAULT" };
+	struct target golden_target = { 0 };
+	struct recipe scope_storage;
+	struct recipe_op *scope_ops = NULL;
+	const struct recipe *scope = options->recipe;
+	enum hp_status status;
+
+	report->golden_compared = true;
+	if (options->golden_all)
+		scope = NULL;
+	else if (options->golden_scope_count > 0) {
+		scope_ops = calloc(options->golden_scope_count, sizeof *scope_ops);
+		if (scope_ops == NULL)
+			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "golden");
+		scope_recipe(options, &scope_storage, scope_ops);
+		scope = &scope_storage;
+	}
+	status = target_open(options->golden, &golden_target, err);
+	for (size_t i = 0; status == HP_OK &&
+			   i < (golden_target.kind == TARGET_HIVE_FILE ? 1 : 5); i++) {
+		struct diff_side mine, theirs;
+		struct controlset_info golden_sets = { 0 };
+		struct hive *target_hive = hive;
+
+		memset(&mine, 0, sizeof mine);
+		status = diff_side_open(&golden_target, names[i], options,
+					&theirs, err);
+		if (status == HP_OK && theirs.hive != NULL && i > 0) {
+			status = diff_side_open(&report->target, names[i],
+						options, &mine, err);
+			target_hive = mine.hive;
+		}
+		if (status == HP_OK && theirs.hive != NULL && target_hive != NULL &&
+		    i == 0 && scope != NULL &&
+		    controlset_resolve(theirs.hive, &options->control_set,
+				       &golden_sets, NULL) != HP_OK)
+			hp_error_clear(err); /* no Select: CurrentControlSet stays unresolved */
+		if (status == HP_OK && theirs.hive != NULL && target_hive != NULL)
+			status = compare_golden_hive(target_hive, theirs.hive,
+						     names[i],
+						     i == 0 ? &report->sets : NULL,
+						     i == 0 ? &golden_sets : NULL,
+						     scope, report, err);
+		controlset_release(&golden_sets);
+		diff_side_release(&mine);
+		diff_side_release(&theirs);
+	}
+	target_release(&golden_target);
+	free(scope_ops);
 	return status;
 }
 
@@ -1154,14 +1275,6 @@ patch_export(const char *target, const char *key, bool utf8,
 	located_release(&loc);
 	return status;
 }
-
-/* One hive of a diff side: opened as Windows will see it, read with the
- * own reader. */
-struct diff_side {
-	struct target_hive where;
-	struct hivefile file;
-	struct hive *hive;
-};
 
 static void
 diff_side_release(struct diff_side *side)

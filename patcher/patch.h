@@ -26,6 +26,8 @@ struct patch_options {
 	const char *backup;   /* copy the original here before replacing it */
 	const char *golden;   /* verify: compare with this hive */
 	bool golden_all;      /* ... over the whole hive, not the recipe keys */
+	const char *const *golden_scopes; /* ... over these keys */
+	size_t golden_scope_count;
 	enum hivefile_replay replay; /* what to do with a dirty hive */
 	bool truncate_logs;   /* empty the logs after a verified commit */
 	bool ignore_hibernation;
@@ -69,6 +71,7 @@ struct patch_report {
 	struct patch_hive *others; /* the other hives the recipe touches */
 	size_t other_count;
 	struct compare_result golden;
+	struct hp_buffer golden_reg; /* a .reg that turns the target into it */
 	bool golden_compared;
 	char *write_method;        /* "rename" or "in-place (why)" */
 	char **warnings;

@@ -38,7 +38,7 @@ expect_in "$work/err" "unknown recipe 'nosuch'"
 usage_case apply --golden g x
 expect_in "$work/err" -- '--golden goes with verify'
 usage_case verify --backup b x
-usage_case verify --golden-scope everything x
+usage_case verify --golden-scope 'a\\\\b' x
 run 2 "$HIVEPATCH" --no-such-option apply x
 
 # A bad KEY for show is a usage error too.

@@ -144,6 +144,32 @@ run 0 "$HIVEPATCH" diff "$(cfg "$da")/SYSTEM" "$(cfg "$db")/SYSTEM"
 run 3 "$HIVEPATCH" diff "$da" "$work/no-such-image"
 run 2 "$HIVEPATCH" diff "$da"
 
+# Golden images: every hive with a golden counterpart, within a scope.
+gold=$work/gold t=$work/t
+make_image ws2012r2 "$gold"
+make_image ws2012r2 "$t"
+run 0 "$HIVEPATCH" apply -q --reg "$work/multi.reg" "$gold"
+run 0 "$HIVEPATCH" apply -q "$gold"
+run 0 "$HIVEPATCH" apply -q "$t"
+# The recipe's keys (the default scope) agree; the whole images do not.
+run 0 "$HIVEPATCH" verify --golden "$gold" "$t"
+run 1 "$HIVEPATCH" verify --golden "$gold" --golden-scope all "$t"
+run 1 "$HIVEPATCH" verify --json --golden "$gold" --golden-scope 'HKLM\SOFTWARE\Policies' "$t"
+if python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+g = d["golden"]
+assert g["differences"] == 1 and "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Contoso]" in g["reg"], g
+' "$work/out"; then pass; else fail "verify --golden DIR --golden-scope KEY: $(cat "$work/out")"; fi
+run 0 "$HIVEPATCH" verify --golden "$gold" --golden-scope 'HKLM\SYSTEM\Select' \
+	--golden-scope 'HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders' "$t"
+run 1 "$HIVEPATCH" verify --golden "$gold" --golden-scope 'HKLM\SYSTEM\CurrentControlSet\Services\Tcpip' "$t"
+# The .reg it reports turns the target into the golden.
+"$HIVEPATCH" verify --json --golden "$gold" --golden-scope all "$t" |
+	python3 -c 'import json,sys; sys.stdout.write(json.load(sys.stdin)["golden"]["reg"])' >"$work/to-gold.reg"
+run 0 "$HIVEPATCH" apply -q --reg "$work/to-gold.reg" "$t"
+run 0 "$HIVEPATCH" verify --golden "$gold" --golden-scope all "$t"
+
 # The built-in recipe is a .reg file.
 run 0 "$HIVEPATCH" recipes --show kb2901554
 expect_in "$work/out" '^"EnableSessionTicket"=dword:00000002'
