@@ -222,18 +222,13 @@ hive_key_name(struct hive *hive, hive_key key, char **name_ret,
 	return HP_OK;
 }
 
+/* RELS (COUNT bins-relative cells, freed here) as hive keys. */
 static enum hp_status
-memory_children(struct hive *hive, hive_key key, hive_key **children_ret,
-		size_t *count_ret, struct hp_error *err)
+keys_from_cells(struct hive *hive, uint32_t *rels, size_t count,
+		hive_key **children_ret, size_t *count_ret, struct hp_error *err)
 {
-	uint32_t *rels;
-	size_t count;
-	hive_key *keys;
+	hive_key *keys = calloc(count + 1, sizeof *keys);
 
-	if (regfkey_children(hive->view, rel_of(key), &rels, &count, err) !=
-	    HP_OK)
-		return memory_failure(hive, err);
-	keys = calloc(count + 1, sizeof *keys);
 	if (keys == NULL) {
 		free(rels);
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
@@ -245,6 +240,19 @@ memory_children(struct hive *hive, hive_key key, hive_key **children_ret,
 	*children_ret = keys;
 	*count_ret = count;
 	return HP_OK;
+}
+
+static enum hp_status
+memory_children(struct hive *hive, hive_key key, hive_key **children_ret,
+		size_t *count_ret, struct hp_error *err)
+{
+	uint32_t *rels;
+	size_t count;
+
+	if (regfkey_children(hive->view, rel_of(key), &rels, &count, err) !=
+	    HP_OK)
+		return memory_failure(hive, err);
+	return keys_from_cells(hive, rels, count, children_ret, count_ret, err);
 }
 
 enum hp_status
@@ -278,23 +286,11 @@ memory_candidates(struct hive *hive, hive_key key, const char *name,
 {
 	uint32_t *rels;
 	size_t count;
-	hive_key *keys;
 
 	if (regfkey_candidates(hive->view, rel_of(key), name, &rels, &count,
 			       err) != HP_OK)
 		return memory_failure(hive, err);
-	keys = calloc(count + 1, sizeof *keys);
-	if (keys == NULL) {
-		free(rels);
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
-				    hive->path);
-	}
-	for (size_t i = 0; i < count; i++)
-		keys[i] = (hive_key)rels[i] + REGF_BASE_BLOCK_SIZE;
-	free(rels);
-	*children_ret = keys;
-	*count_ret = count;
-	return HP_OK;
+	return keys_from_cells(hive, rels, count, children_ret, count_ret, err);
 }
 
 enum hp_status

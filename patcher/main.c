@@ -176,6 +176,18 @@ json_value(struct json *json, const char *key, uint32_t type,
 	json_object_end(json);
 }
 
+/* The "error" member every --json document has on failure. */
+static void
+json_error(struct json *json, enum hp_status status,
+	   const struct hp_error *err)
+{
+	json_object_begin(json, "error");
+	json_string(json, "code", hp_status_name(status));
+	json_uint(json, "exit", (uint64_t)hp_status_exit_code(status));
+	json_string(json, "message", err->message);
+	json_object_end(json);
+}
+
 static const char *
 format_version(uint32_t minor)
 {
@@ -341,11 +353,7 @@ json_report(struct json *json, const struct cli *cli,
 	json_array_end(json);
 	json_string(json, "result", status == HP_OK ? patch_result_name(r->result) : "error");
 	if (status != HP_OK) {
-		json_object_begin(json, "error");
-		json_string(json, "code", hp_status_name(status));
-		json_uint(json, "exit", (uint64_t)hp_status_exit_code(status));
-		json_string(json, "message", err->message);
-		json_object_end(json);
+		json_error(json, status, err);
 	}
 }
 
@@ -605,11 +613,7 @@ run_show(struct cli *cli)
 		json_array_end(&json);
 		json_string(&json, "result", status == HP_OK ? "ok" : "error");
 		if (status != HP_OK) {
-			json_object_begin(&json, "error");
-			json_string(&json, "code", hp_status_name(status));
-			json_uint(&json, "exit", (uint64_t)hp_status_exit_code(status));
-			json_string(&json, "message", err.message);
-			json_object_end(&json);
+			json_error(&json, status, &err);
 		}
 		json_object_end(&json);
 	} else if (status == HP_OK) {
@@ -696,11 +700,7 @@ run_diff(struct cli *cli)
 		json_string(&json, "result", status != HP_OK ? "error"
 					     : differences == 0 ? "equal" : "different");
 		if (status != HP_OK) {
-			json_object_begin(&json, "error");
-			json_string(&json, "code", hp_status_name(status));
-			json_uint(&json, "exit", (uint64_t)hp_status_exit_code(status));
-			json_string(&json, "message", err.message);
-			json_object_end(&json);
+			json_error(&json, status, &err);
 		}
 		json_object_end(&json);
 	} else if (status == HP_OK &&
