@@ -37,78 +37,6 @@
 
 /* ------------------------------------------------------------ helpers */
 
-/* UTF-8 TEXT (TEXT_LEN bytes, which may hold NULs) as UTF-16LE, LEN_RET
- * bytes; room for two more bytes is left after them. */
-static unsigned char *
-utf16_of(const char *text, size_t text_len, size_t *len_ret)
-{
-	const unsigned char *p = (const unsigned char *)text;
-	unsigned char *out = malloc(text_len * 2 + 2);
-	size_t used = 0;
-
-	if (out == NULL)
-		abort();
-	for (size_t i = 0; i < text_len;) {
-		uint32_t c = p[i];
-		size_t extra = c >= 0xF0   ? 3
-			       : c >= 0xE0 ? 2
-			       : c >= 0xC0 ? 1
-					   : 0;
-
-		if (extra > 0)
-			c &= 0x3F >> extra;
-		for (size_t k = 1; k <= extra; k++)
-			c = (c << 6) | (p[i + k] & 0x3F);
-		i += extra + 1;
-		if (c >= 0x10000) {
-			uint32_t v = c - 0x10000;
-			uint32_t hi = 0xD800 | (v >> 10),
-				 lo = 0xDC00 | (v & 0x3FF);
-
-			out[used++] = (unsigned char)hi;
-			out[used++] = (unsigned char)(hi >> 8);
-			out[used++] = (unsigned char)lo;
-			out[used++] = (unsigned char)(lo >> 8);
-		} else {
-			out[used++] = (unsigned char)c;
-			out[used++] = (unsigned char)(c >> 8);
-		}
-	}
-	*len_ret = used;
-	return out;
-}
-
-/* Compare the bytes written with the text wanted; show where they part. */
-static void
-check_bytes(const char *file, int line, const unsigned char *got,
-	    size_t got_len, const unsigned char *want, size_t want_len)
-{
-	size_t at = 0;
-
-	if (got == NULL) {
-		test_fail(file, line, "no diff");
-		return;
-	}
-	while (at < got_len && at < want_len && got[at] == want[at])
-		at++;
-	if (at == got_len && at == want_len)
-		return;
-	{
-		size_t from = at > 60 ? at - 60 : 0;
-		size_t got_end = got_len < at + 60 ? got_len : at + 60;
-		size_t want_end = want_len < at + 60 ? want_len : at + 60;
-
-		test_fail(file, line,
-			  "diff differs at byte %zu (length %zu, want %zu):\n"
-			  "  got  ...%.*s|%.*s\n  want ...%.*s|%.*s",
-			  at, got_len, want_len, (int)(at - from),
-			  (const char *)got + from, (int)(got_end - at),
-			  (const char *)got + at, (int)(at - from),
-			  (const char *)want + from, (int)(want_end - at),
-			  (const char *)want + at);
-	}
-}
-
 /* Seal the base block as hivepatch does after a commit. */
 static void
 seal_file(const char *path)
@@ -192,7 +120,7 @@ set_text(struct hive *hive, const char *key_path, const char *name,
 	 uint32_t type, const char *text)
 {
 	size_t bytes;
-	unsigned char *data = utf16_of(text, strlen(text), &bytes);
+	unsigned char *data = test_utf16_of(text, strlen(text), &bytes);
 
 	data[bytes] = 0;
 	data[bytes + 1] = 0;
@@ -338,7 +266,7 @@ check_diff_at(int line, const char *file_a, const char *relative_a,
 				  file_b, err.message);
 			continue;
 		}
-		check_bytes(__FILE__, line, got, len,
+		test_check_bytes(__FILE__, line, got, len,
 			    (const unsigned char *)want, strlen(want));
 		if (differences != want_differences)
 			test_fail(__FILE__, line, "%zu differences, want %zu",
@@ -347,9 +275,9 @@ check_diff_at(int line, const char *file_a, const char *relative_a,
 	}
 	got = diff_files(file_a, relative_a, file_b, relative_b, true, false,
 			 &len, &differences, &status, &err);
-	want16 = utf16_of(want, strlen(want), &want16_len);
+	want16 = test_utf16_of(want, strlen(want), &want16_len);
 	if (got != NULL && len >= 2 && memcmp(got, "\xff\xfe", 2) == 0)
-		check_bytes(__FILE__, line, got + 2, len - 2, want16,
+		test_check_bytes(__FILE__, line, got + 2, len - 2, want16,
 			    want16_len);
 	else
 		test_fail(__FILE__, line, "no UTF-16 diff with a BOM");
@@ -479,7 +407,7 @@ check_applies_at(int line, const char *file_a, const char *relative_a,
 	if (again == NULL)
 		test_fail(__FILE__, line, "diff again: %s", err.message);
 	else
-		check_bytes(__FILE__, line, again, len,
+		test_check_bytes(__FILE__, line, again, len,
 			    (const unsigned char *)HEADER, strlen(HEADER));
 	if (again != NULL && again_differences != 0)
 		test_fail(__FILE__, line, "diff again: %zu differences",
@@ -661,7 +589,7 @@ test_absent_keys(void)
 		CHECK_INT(regexport_key(hive, diff, DIFF_KEY, utf8 != 0,
 					&exported, &err),
 			  HP_OK);
-		check_bytes(__FILE__, __LINE__, out.data, out.len,
+		test_check_bytes(__FILE__, __LINE__, out.data, out.len,
 			    exported.data, exported.len);
 	}
 

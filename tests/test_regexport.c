@@ -28,80 +28,8 @@
 
 /* ------------------------------------------------------------ helpers */
 
-/* UTF-8 TEXT as UTF-16LE, LEN_RET bytes, NUL units included: TEXT_LEN
- * bytes of it are converted (so embedded NULs can be given). */
-static unsigned char *
-utf16_of(const char *text, size_t text_len, size_t *len_ret)
-{
-	const unsigned char *p = (const unsigned char *)text;
-	unsigned char *out = malloc(text_len * 2 + 2);
-	size_t used = 0;
-
-	if (out == NULL)
-		abort();
-	for (size_t i = 0; i < text_len;) {
-		uint32_t c = p[i];
-		size_t extra = c >= 0xF0   ? 3
-			       : c >= 0xE0 ? 2
-			       : c >= 0xC0 ? 1
-					   : 0;
-
-		if (extra > 0)
-			c &= 0x3F >> extra;
-		for (size_t k = 1; k <= extra; k++)
-			c = (c << 6) | (p[i + k] & 0x3F);
-		i += extra + 1;
-		if (c >= 0x10000) {
-			uint32_t v = c - 0x10000;
-			uint32_t hi = 0xD800 | (v >> 10),
-				 lo = 0xDC00 | (v & 0x3FF);
-
-			out[used++] = (unsigned char)hi;
-			out[used++] = (unsigned char)(hi >> 8);
-			out[used++] = (unsigned char)lo;
-			out[used++] = (unsigned char)(lo >> 8);
-		} else {
-			out[used++] = (unsigned char)c;
-			out[used++] = (unsigned char)(c >> 8);
-		}
-	}
-	*len_ret = used;
-	return out;
-}
-
-/* Compare exported bytes with the text wanted; on a difference show where. */
-static void
-check_bytes(const char *file, int line, const unsigned char *got,
-	    size_t got_len, const unsigned char *want, size_t want_len)
-{
-	size_t at = 0;
-
-	if (got == NULL) {
-		test_fail(file, line, "no export");
-		return;
-	}
-	while (at < got_len && at < want_len && got[at] == want[at])
-		at++;
-	if (at == got_len && at == want_len)
-		return;
-	{
-		size_t from = at > 40 ? at - 40 : 0;
-		size_t got_end = got_len < at + 40 ? got_len : at + 40;
-		size_t want_end = want_len < at + 40 ? want_len : at + 40;
-
-		test_fail(file, line,
-			  "export differs at byte %zu (length %zu, want %zu):\n"
-			  "  got  ...%.*s|%.*s\n  want ...%.*s|%.*s",
-			  at, got_len, want_len, (int)(at - from),
-			  (const char *)got + from, (int)(got_end - at),
-			  (const char *)got + at, (int)(at - from),
-			  (const char *)want + from, (int)(want_end - at),
-			  (const char *)want + at);
-	}
-}
-
 #define CHECK_TEXT(got, got_len, want)                                         \
-	check_bytes(__FILE__, __LINE__, (got), (got_len),                      \
+	test_check_bytes(__FILE__, __LINE__, (got), (got_len),                      \
 		    (const unsigned char *)(want), strlen(want))
 
 /* Seal the base block as hivepatch does after a commit. */
@@ -173,7 +101,7 @@ set_text(struct hive *hive, const char *key_path, const char *name,
 	 uint32_t type, const char *text, size_t len)
 {
 	size_t bytes;
-	unsigned char *data = utf16_of(text, len, &bytes);
+	unsigned char *data = test_utf16_of(text, len, &bytes);
 
 	data[bytes] = 0;
 	data[bytes + 1] = 0;
@@ -389,7 +317,7 @@ test_utf16_output(void)
 	unsigned char *got, *want;
 
 	build_hive("wine", wine_tree);
-	want = utf16_of(windows_complex, strlen(windows_complex), &want_len);
+	want = test_utf16_of(windows_complex, strlen(windows_complex), &want_len);
 	for (int by_hivex = 0; by_hivex < 2; by_hivex++) {
 		got = export_file("wine", "reg_test", WINE_KEY, by_hivex != 0,
 				  false, &got_len);
@@ -400,7 +328,7 @@ test_utf16_output(void)
 		}
 		/* FF FE, then "Wi" low byte first. */
 		CHECK(memcmp(got, "\xff\xfeW\0i\0", 6) == 0);
-		check_bytes(__FILE__, __LINE__, got + 2, got_len - 2, want,
+		test_check_bytes(__FILE__, __LINE__, got + 2, got_len - 2, want,
 			    want_len);
 		free(got);
 	}
@@ -525,10 +453,10 @@ test_utf16_pairs(void)
 
 	build_hive("types", types_tree);
 	got = export_file("types", "Types", TYPES_KEY, false, false, &got_len);
-	want = utf16_of(types_want, strlen(types_want), &want_len);
+	want = test_utf16_of(types_want, strlen(types_want), &want_len);
 	CHECK(got != NULL && got_len > 2 && memcmp(got, "\xff\xfe", 2) == 0);
 	if (got != NULL && got_len > 2) {
-		check_bytes(__FILE__, __LINE__, got + 2, got_len - 2, want,
+		test_check_bytes(__FILE__, __LINE__, got + 2, got_len - 2, want,
 			    want_len);
 		/* U+1F600 is D83D DE00. */
 		CHECK(memmem(got, got_len, "\x3d\xd8\x00\xde", 4) != NULL);
@@ -889,12 +817,12 @@ check_whole(const char *file)
 
 	again = export_file(file, "", "HKEY_LOCAL_MACHINE\\SYSTEM", false, true,
 			    &again_len);
-	check_bytes(__FILE__, __LINE__, again, again_len, utf8, utf8_len);
+	test_check_bytes(__FILE__, __LINE__, again, again_len, utf8, utf8_len);
 	free(again);
 
 	utf16 = export_file(file, "", "HKEY_LOCAL_MACHINE\\SYSTEM", true, false,
 			    &utf16_len);
-	want16 = utf16_of((const char *)utf8, utf8_len, &want16_len);
+	want16 = test_utf16_of((const char *)utf8, utf8_len, &want16_len);
 	CHECK(utf16 != NULL && utf16_len == want16_len + 2);
 	if (utf16 != NULL && utf16_len == want16_len + 2)
 		CHECK(memcmp(utf16 + 2, want16, want16_len) == 0);

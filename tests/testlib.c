@@ -4,6 +4,7 @@
 #include "testlib.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdarg.h>
@@ -161,4 +162,74 @@ test_main(const struct test *tests, size_t count)
 	if (failed_tests > 0)
 		return 1;
 	return ran == 0 ? 77 : 0;
+}
+
+unsigned char *
+test_utf16_of(const char *text, size_t text_len, size_t *len_ret)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	unsigned char *out = malloc(text_len * 2 + 2);
+	size_t used = 0;
+
+	if (out == NULL)
+		abort();
+	for (size_t i = 0; i < text_len;) {
+		uint32_t c = p[i];
+		size_t extra = c >= 0xF0   ? 3
+			       : c >= 0xE0 ? 2
+			       : c >= 0xC0 ? 1
+					   : 0;
+
+		if (extra > 0)
+			c &= 0x3F >> extra;
+		for (size_t k = 1; k <= extra; k++)
+			c = (c << 6) | (p[i + k] & 0x3F);
+		i += extra + 1;
+		if (c >= 0x10000) {
+			uint32_t v = c - 0x10000;
+			uint32_t hi = 0xD800 | (v >> 10),
+				 lo = 0xDC00 | (v & 0x3FF);
+
+			out[used++] = (unsigned char)hi;
+			out[used++] = (unsigned char)(hi >> 8);
+			out[used++] = (unsigned char)lo;
+			out[used++] = (unsigned char)(lo >> 8);
+		} else {
+			out[used++] = (unsigned char)c;
+			out[used++] = (unsigned char)(c >> 8);
+		}
+	}
+	*len_ret = used;
+	return out;
+}
+
+/* Compare exported bytes with the text wanted; on a difference show where. */
+void
+test_check_bytes(const char *file, int line, const unsigned char *got,
+	    size_t got_len, const unsigned char *want, size_t want_len)
+{
+	size_t at = 0;
+
+	if (got == NULL) {
+		test_fail(file, line, "nothing was written");
+		return;
+	}
+	while (at < got_len && at < want_len && got[at] == want[at])
+		at++;
+	if (at == got_len && at == want_len)
+		return;
+	{
+		size_t from = at > 40 ? at - 40 : 0;
+		size_t got_end = got_len < at + 40 ? got_len : at + 40;
+		size_t want_end = want_len < at + 40 ? want_len : at + 40;
+
+		test_fail(file, line,
+			  "differs at byte %zu (length %zu, want %zu):\n"
+			  "  got  ...%.*s|%.*s\n  want ...%.*s|%.*s",
+			  at, got_len, want_len, (int)(at - from),
+			  (const char *)got + from, (int)(got_end - at),
+			  (const char *)got + at, (int)(at - from),
+			  (const char *)want + from, (int)(want_end - at),
+			  (const char *)want + at);
+	}
 }

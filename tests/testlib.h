@@ -60,4 +60,15 @@ void test_write_file(const char *path, const void *data, size_t len);
 /* Make directories like mkdir -p. */
 void test_mkdirs(const char *path);
 
+/* UTF-8 TEXT (TEXT_LEN bytes, which may hold NULs) as new UTF-16LE bytes,
+ * *LEN_RET of them; room for two more is left after them. */
+unsigned char *test_utf16_of(const char *text, size_t text_len,
+			     size_t *len_ret);
+
+/* Fail unless GOT (GOT_LEN bytes) is WANT; the message shows where they
+ * part. */
+void test_check_bytes(const char *file, int line, const unsigned char *got,
+		      size_t got_len, const unsigned char *want,
+		      size_t want_len);
+
 #endif
