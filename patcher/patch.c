@@ -132,10 +132,16 @@ check_hibernation(const struct patch_options *options, bool writing,
 static bool
 recipe_uses_control_set(const struct recipe *recipe)
 {
+	const char *last = NULL;
+
 	for (size_t i = 0; i < recipe->op_count; i++) {
 		struct keypath path;
 		bool uses;
 
+		/* The operations of one [KEY] share its string. */
+		if (recipe->ops[i].key == last)
+			continue;
+		last = recipe->ops[i].key;
 		if (keypath_parse(recipe->ops[i].key, &path, NULL) != HP_OK)
 			return true; /* planning will report it */
 		uses = keypath_uses_current_control_set(&path);

@@ -754,9 +754,12 @@ link_keys(struct plan *plan, struct hp_error *err)
 	if (index->key_changes == NULL || index->key_change_count == NULL ||
 	    index->key_children == NULL || index->key_child_count == NULL)
 		return nomem(err);
+	size_t k = SIZE_MAX;
+	const struct plan_change *previous = NULL;
+
 	for (size_t i = 0; i < plan->count; i++) {
 		const struct plan_change *c = &plan->changes[i];
-		size_t owner_parts, k;
+		size_t owner_parts;
 		char *path;
 
 		if (c->action == PLAN_NONE)
@@ -767,11 +770,16 @@ link_keys(struct plan *plan, struct hp_error *err)
 			owner_parts = c->part_count - 1;
 		else
 			continue;
-		path = path_key(c->parts, owner_parts, NULL, false);
-		if (path == NULL)
-			return nomem(err);
-		k = map_find(&index->keys, path);
-		free(path);
+		/* Consecutive value changes of one key have the same owner. */
+		if (previous == NULL || !is_value_op(c->op) ||
+		    !is_value_op(previous->op) || !same_path(previous, c)) {
+			path = path_key(c->parts, owner_parts, NULL, false);
+			if (path == NULL)
+				return nomem(err);
+			k = map_find(&index->keys, path);
+			free(path);
+		}
+		previous = c;
 		if (k != SIZE_MAX &&
 		    !append_index(&index->key_changes[k],
 				  &index->key_change_count[k], i))

@@ -421,19 +421,14 @@ regfedit_set_value(struct regf_edit *edit, uint32_t key, const char *name,
 	/* The value this one replaces, if any, and its list entry. */
 	for (uint32_t i = 0; i < count && replaced_rel == NO_CELL; i++) {
 		char *existing = NULL;
-		uint32_t existing_type, list_len;
-		unsigned char *existing_data = NULL;
-		size_t existing_len;
+		uint32_t list_len;
 		bool allocated, same;
 
-		status = regfkey_value(&edit->view, key, i, &existing,
-				       &existing_type, &existing_data,
-				       &existing_len, err);
+		status = regfkey_value_name(&edit->view, key, i, &existing, err);
 		if (status != HP_OK)
 			return status;
 		same = text_name_equal(existing, name);
 		free(existing);
-		free(existing_data);
 		if (!same)
 			continue;
 		if (!regf_cell(&edit->view, old_list_rel, &old_list, &list_len,

@@ -425,3 +425,27 @@ regfkey_candidates(const struct regf_image *image, uint32_t key,
 	*count_ret = list.count;
 	return *children_ret != NULL ? HP_OK : nomem(err);
 }
+
+enum hp_status
+regfkey_value_name(const struct regf_image *image, uint32_t key, size_t index,
+		   char **name_ret, struct hp_error *err)
+{
+	const unsigned char *list, *vk;
+	uint32_t count, vk_rel, vk_len, name_len;
+	enum hp_status status = value_list(image, key, &list, &count, err);
+
+	*name_ret = NULL;
+	if (status != HP_OK)
+		return status;
+	if (index >= count)
+		return corrupt(err, "value index past the list", key);
+	vk_rel = get_le32(list + 4 + 4 * index);
+	if (!record(image, vk_rel, "vk", REGF_VK_NAME, &vk, &vk_len))
+		return corrupt(err, "value list points to no value", vk_rel);
+	name_len = get_le16(vk + REGF_VK_NAME_LEN);
+	if (name_len > vk_len - REGF_VK_NAME)
+		return corrupt(err, "value name longer than its cell", vk_rel);
+	*name_ret = decode_name(vk + REGF_VK_NAME, name_len,
+				(get_le16(vk + REGF_VK_FLAGS) & REGF_VK_COMP_NAME) != 0);
+	return *name_ret != NULL ? HP_OK : nomem(err);
+}

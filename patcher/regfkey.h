@@ -48,4 +48,9 @@ enum hp_status regfkey_value(const struct regf_image *image, uint32_t key,
 			     unsigned char **data_ret, size_t *len_ret,
 			     struct hp_error *err);
 
+/* Only the name of value INDEX of KEY (caller frees). */
+enum hp_status regfkey_value_name(const struct regf_image *image, uint32_t key,
+				  size_t index, char **name_ret,
+				  struct hp_error *err);
+
 #endif
