@@ -881,40 +881,39 @@ regfedit_add_key(struct regf_edit *edit, uint32_t parent, const char *name,
 	const unsigned char *nk, *old_list = NULL;
 	unsigned char *child, *list, *nk_out, *sk;
 	uint32_t count, old_list_rel, child_rel, list_rel, old_list_len = 0;
-	uint32_t *children = NULL, position = 0, step = 8;
-	size_t child_count = 0;
+	uint32_t position = 0, step = 8;
 	char kind[2] = { 'l', 'h' };
 	bool allocated;
 	enum hp_status status;
 
 	*child_ret = 0;
 	status = key_cell(edit, parent, &nk, err);
-	if (status == HP_OK)
-		status = regfkey_children(&edit->view, parent, &children,
-					  &child_count, err);
 	if (status != HP_OK)
 		return status;
-	count = (uint32_t)child_count;
+	count = get_le32(nk + REGF_NK_SUBKEY_COUNT);
 	old_list_rel = get_le32(nk + REGF_NK_SUBKEY_LIST);
 	if (count > 0) {
 		if (!regf_cell(&edit->view, old_list_rel, &old_list,
-			       &old_list_len, &allocated) || old_list_len < 8) {
-			free(children);
+			       &old_list_len, &allocated) || old_list_len < 8)
 			return corrupt(err, "bad subkey list", parent);
-		}
 		kind[0] = (char)old_list[4];
 		kind[1] = (char)old_list[5];
-		if (memcmp(kind, "ri", 2) == 0) {
-			free(children);
+		if (memcmp(kind, "ri", 2) == 0)
 			return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
 					    "cannot add subkey '%s': its parent has an index root (over about 1000 subkeys)",
 					    name);
-		}
 		if (memcmp(kind, "li", 2) == 0)
 			step = 4;
+		else if (memcmp(kind, "lf", 2) != 0 && memcmp(kind, "lh", 2) != 0)
+			return corrupt(err, "bad subkey list", parent);
+		if (get_le16(old_list + 6) != count ||
+		    old_list_len < 8 + step * count)
+			return corrupt(err, "subkey count does not match the list",
+				       parent);
 	}
 	/* Subkey lists are sorted by upper-cased name: find the place by
-	 * binary search (the caller has made sure the name is new). */
+	 * binary search over the list itself (the caller has made sure the
+	 * name is new). */
 	{
 		uint32_t lo = 0, hi = count;
 
@@ -923,20 +922,17 @@ regfedit_add_key(struct regf_edit *edit, uint32_t parent, const char *name,
 			char *existing;
 			int order;
 
-			status = regfkey_name(&edit->view, children[mid],
+			status = regfkey_name(&edit->view,
+					      get_le32(old_list + 8 + step * mid),
 					      &existing, err);
-			if (status != HP_OK) {
-				free(children);
+			if (status != HP_OK)
 				return status;
-			}
 			order = text_name_compare(existing, name);
 			free(existing);
-			if (order == 0) {
-				free(children);
+			if (order == 0)
 				return hp_error_set(err, HP_ERR_CORRUPT, 0,
 						    "subkey '%s' exists already",
 						    name);
-			}
 			if (order < 0)
 				lo = mid + 1;
 			else
@@ -944,7 +940,6 @@ regfedit_add_key(struct regf_edit *edit, uint32_t parent, const char *name,
 		}
 		position = lo;
 	}
-	free(children);
 
 	status = encode_name(name, false, &stored, err);
 	if (status != HP_OK)
