@@ -440,31 +440,49 @@ out:
 #endif
 }
 
-/* Give the temp file the original's owner, mode and xattrs.  Returns false
- * (with SW->reason set) when something cannot be copied. */
+/* Is ERRNUM a refusal to copy this metadata (then writing in place keeps
+ * it), rather than a failure of the system (then nothing should be
+ * written at all)? */
 static bool
+refused(int errnum)
+{
+	return errnum == EPERM || errnum == EACCES || errnum == ENOTSUP ||
+	       errnum == EOPNOTSUPP || errnum == EROFS || errnum == EINVAL;
+}
+
+/* Give the temp file the original's owner, mode and xattrs.  1 when done;
+ * 0 (with SW->reason set) when this process may not copy them, so the
+ * content must go into the original instead; -1 with errno when copying
+ * failed. */
+static int
 copy_metadata(struct safewrite *sw)
 {
 	if (fchown(sw->temp_fd, sw->before.st_uid, sw->before.st_gid) == -1) {
+		if (!refused(errno))
+			return -1;
 		snprintf(sw->reason, sizeof sw->reason,
 			 "cannot give a new file the owner %lu:%lu (%s)",
 			 (unsigned long)sw->before.st_uid,
 			 (unsigned long)sw->before.st_gid, strerror(errno));
-		return false;
+		return 0;
 	}
 	if (fchmod(sw->temp_fd, sw->before.st_mode & 07777) == -1) {
+		if (!refused(errno))
+			return -1;
 		snprintf(sw->reason, sizeof sw->reason,
 			 "cannot set the mode of a new file (%s)",
 			 strerror(errno));
-		return false;
+		return 0;
 	}
 	if (copy_xattrs(sw->target, sw->temp_fd) == -1) {
+		if (!refused(errno))
+			return -1;
 		snprintf(sw->reason, sizeof sw->reason,
 			 "cannot copy the extended attributes (%s)",
 			 strerror(errno));
-		return false;
+		return 0;
 	}
-	return true;
+	return 1;
 }
 
 /* Access time as before, modification time now. */
@@ -612,8 +630,16 @@ safewrite_finish(struct safewrite *sw, const char *backup,
 		if (status != HP_OK)
 			return status;
 	}
-	if (!sw->in_place && !copy_metadata(sw))
-		sw->in_place = true;
+	if (!sw->in_place) {
+		int copied = copy_metadata(sw);
+
+		if (copied == -1)
+			return hp_error_set(err, HP_ERR_WRITE, errno,
+					    "%s: cannot give the new copy the original's owner, mode or attributes; nothing changed",
+					    sw->target);
+		if (copied == 0)
+			sw->in_place = true;
+	}
 	if (sw->in_place)
 		return finish_in_place(sw, err);
 	return finish_by_rename(sw, err);
