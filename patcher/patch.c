@@ -152,6 +152,30 @@ recipe_uses_control_set(const struct recipe *recipe)
 	return false;
 }
 
+/* Open FILE (the hive at PATH) with hivex: the file itself, or for a
+ * recovered hive the copy hivefile made, which goes from the directory as
+ * soon as hivex has it mapped, so that nothing is left behind even if the
+ * process is killed. */
+static enum hp_status
+open_with_hivex(struct hivefile *file, const char *path, struct hive **hive_ret,
+		struct hp_error *err)
+{
+	enum hp_status status;
+
+	if (file->hivex_path == NULL)
+		/* A recovered hive whose copy was used already is read from
+		 * memory: the primary on disk is not what Windows will see. */
+		return file->recovered
+			       ? hive_open_memory(file->data, file->size, path,
+						  hive_ret, err)
+			       : hive_open(path, false, hive_ret, err);
+	status = hive_open(file->hivex_path, false, hive_ret, err);
+	unlink(file->hivex_path);
+	free(file->hivex_path);
+	file->hivex_path = NULL;
+	return status;
+}
+
 /* Find the target's SYSTEM hive and read it as Windows will see it. */
 static enum hp_status
 open_hive_file(const char *target_path, const struct patch_options *options,
@@ -200,10 +224,8 @@ open_system(const char *target_path, const struct patch_options *options,
 		status = hive_open_memory(report->file.data, report->file.size,
 					  report->target.system, hive_ret, err);
 	else
-		status = hive_open(report->file.hivex_path != NULL
-					   ? report->file.hivex_path
-					   : report->target.system,
-				   false, hive_ret, err);
+		status = open_with_hivex(&report->file, report->target.system,
+					 hive_ret, err);
 	if (status != HP_OK)
 		return status;
 	status = controlset_resolve(*hive_ret, &options->control_set,
@@ -666,10 +688,8 @@ plan_other_hives(const struct patch_options *options, bool writing,
 				       h->where.log_count, options->replay,
 				       &h->file, err);
 		if (status == HP_OK)
-			status = hive_open(h->file.hivex_path != NULL
-						   ? h->file.hivex_path
-						   : h->where.path,
-					   false, &hive, err);
+			status = open_with_hivex(&h->file, h->where.path, &hive,
+						 err);
 		if (status == HP_OK)
 			status = plan_build(hive, options->recipe, h->name,
 					    NULL, &h->plan, err);
@@ -1160,9 +1180,7 @@ open_other_hive(const char *name, const struct patch_options *options,
 			       h->where.log_count, options->replay, &h->file,
 			       err);
 	if (status == HP_OK)
-		status = hive_open(h->file.hivex_path != NULL ? h->file.hivex_path
-							      : h->where.path,
-				   false, hive_ret, err);
+		status = open_with_hivex(&h->file, h->where.path, hive_ret, err);
 	return status;
 }
 
