@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "unpack.h"
 #include "text.h"
 
 static const char *const config_dir[] = { "Windows", "System32", "config" };
@@ -24,8 +25,48 @@ target_kind_name(enum target_kind kind)
 	switch (kind) {
 	case TARGET_HIVE_FILE: return "hive";
 	case TARGET_DIRECTORY: return "directory";
+	case TARGET_ARCHIVE: return "archive";
 	}
 	return "hive";
+}
+
+/* Remove what unpack_config put under DIR, and DIR. */
+static void
+remove_scratch(const char *dir)
+{
+	static const char *const levels[] = { "Windows/System32/config",
+					      "Windows/System32", "Windows" };
+	size_t len = strlen(dir) + 64;
+	char *path = malloc(len);
+
+	if (path == NULL)
+		return;
+	snprintf(path, len, "%s/%s", dir, levels[0]);
+	{
+		DIR *d = opendir(path);
+		struct dirent *entry;
+
+		while (d != NULL && (entry = readdir(d)) != NULL) {
+			size_t flen = strlen(path) + strlen(entry->d_name) + 2;
+			char *file = malloc(flen);
+
+			if (file == NULL)
+				break;
+			snprintf(file, flen, "%s/%s", path, entry->d_name);
+			if (strcmp(entry->d_name, ".") != 0 &&
+			    strcmp(entry->d_name, "..") != 0)
+				unlink(file);
+			free(file);
+		}
+		if (d != NULL)
+			closedir(d);
+	}
+	for (size_t i = 0; i < sizeof levels / sizeof *levels; i++) {
+		snprintf(path, len, "%s/%s", dir, levels[i]);
+		rmdir(path);
+	}
+	rmdir(dir);
+	free(path);
 }
 
 void
@@ -40,6 +81,10 @@ target_release(struct target *target)
 	for (size_t i = 0; i < target->log_count; i++)
 		free(target->logs[i]);
 	free(target->hibernation_file);
+	if (target->scratch != NULL) {
+		remove_scratch(target->scratch);
+		free(target->scratch);
+	}
 	memset(target, 0, sizeof *target);
 }
 
@@ -251,6 +296,44 @@ find_hibernation(const char *root, struct target *target,
 	return HP_OK;
 }
 
+static enum hp_status open_directory(const char *path, struct target *target,
+				     struct hp_error *err);
+
+/* An archive: its config files go to a scratch directory read like an
+ * image, named after the archive in messages. */
+static enum hp_status
+open_archive(const char *path, struct target *target, struct hp_error *err)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	char *inside = NULL;
+	size_t len;
+	enum hp_status status;
+
+	if (tmpdir == NULL || *tmpdir == '\0')
+		tmpdir = "/tmp";
+	len = strlen(tmpdir) + 32;
+	target->scratch = malloc(len);
+	if (target->scratch == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+	snprintf(target->scratch, len, "%s/hivepatch-archive-XXXXXX", tmpdir);
+	if (mkdtemp(target->scratch) == NULL) {
+		free(target->scratch);
+		target->scratch = NULL;
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", tmpdir);
+	}
+	status = unpack_config(path, target->scratch, &inside, err);
+	if (status == HP_OK)
+		status = open_directory(target->scratch, target, err);
+	if (status == HP_OK) {
+		target->kind = TARGET_ARCHIVE;
+		free(target->system_inside);
+		target->system_inside = inside;
+		inside = NULL;
+	}
+	free(inside);
+	return status;
+}
+
 static enum hp_status
 open_hive_file(const char *path, struct target *target, struct hp_error *err)
 {
@@ -259,10 +342,13 @@ open_hive_file(const char *path, struct target *target, struct hp_error *err)
 	char *dir;
 	enum hp_status status;
 
-	if (!has_regf_signature(path))
+	if (!has_regf_signature(path)) {
+		if (unpack_recognized(path))
+			return open_archive(path, target, err);
 		return hp_error_set(err, HP_ERR_NOT_HIVE, 0,
 				    "%s: not a registry hive (no regf signature) and not a directory",
 				    path);
+	}
 	target->kind = TARGET_HIVE_FILE;
 	target->system = realpath(path, NULL);
 	if (target->system == NULL)
@@ -425,7 +511,8 @@ target_find_hive(const struct target *target, const char *name,
 		*hive_ret = hive;
 		return HP_OK;
 	}
-	root = realpath(target->path, NULL);
+	root = realpath(target->kind == TARGET_ARCHIVE ? target->scratch
+						       : target->path, NULL);
 	slash = strrchr(target->system, '/');
 	dir = slash != NULL ? strndup(target->system,
 				      (size_t)(slash - target->system))

@@ -14,6 +14,7 @@
 enum target_kind {
 	TARGET_HIVE_FILE,
 	TARGET_DIRECTORY,
+	TARGET_ARCHIVE, /* read through a scratch copy of its config files */
 };
 
 #define TARGET_MAX_LOGS 3
@@ -30,6 +31,7 @@ struct target {
 	/* A directory whose root holds a hiberfil.sys beginning with "hibr"
 	 * (any case): a hibernated Windows that will resume over any edit. */
 	char *hibernation_file;
+	char *scratch;       /* archive: the directory its files went to */
 };
 
 /* Find the hives of PATH.  Not there: HP_ERR_NOT_FOUND; a file that is not

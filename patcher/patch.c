@@ -189,6 +189,10 @@ open_hive_file(const char *target_path, const struct patch_options *options,
 	if (status != HP_OK)
 		return status;
 	report->have_target = true;
+	if (writing && report->target.kind == TARGET_ARCHIVE)
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "%s: writing into archives is not supported yet (verify, show, export and diff read them); nothing was written",
+				    target_path);
 	status = check_hibernation(options, writing, report, err);
 	if (status != HP_OK)
 		return status;

@@ -1,0 +1,83 @@
+#!/bin/sh
+# Archives as targets (read side): verify, show, export and diff read the
+# hives of a Windows tree inside tar, pax, cpio, zip, 7z and iso9660, any
+# compression; writing into archives is refused, the archive untouched.
+. "$abs_top_srcdir/tests/lib.sh"
+
+command -v bsdtar >/dev/null 2>&1 || skip_all "no bsdtar to build archives"
+export TMPDIR="$work/tmp"
+mkdir -p "$TMPDIR"
+
+make_image ws2012r2 "$work/img"
+run 0 "$HIVEPATCH" export "$work/img"
+cp "$work/out" "$work/dir.reg"
+
+# pack NAME FORMAT-OPTIONS...: an archive of the image's tree.
+pack() {
+	name=$1
+	shift
+	(cd "$work/img" && bsdtar "$@" -cf "$work/$name" Windows) 2>/dev/null
+}
+
+for spec in "img.tar --format pax" "img.ustar --format ustar" \
+	"img.gnutar --format gnutar" "img.cpio --format newc" \
+	"img.zip --format zip" "img.7z --format 7zip" \
+	"img.iso --format iso9660" "img.tar.gz --format pax -z" \
+	"img.tar.bz2 --format pax -j" "img.tar.xz --format pax -J" \
+	"img.tar.zst --format pax --zstd" "img.tar.lz4 --format pax --lz4"; do
+	# shellcheck disable=SC2086 # the spec is a name and options
+	set -- $spec
+	a=$1
+	shift
+	if ! pack "$a" "$@"; then
+		echo "$a: bsdtar cannot write it here, skipped" >&2
+		continue
+	fi
+	snapshot "$work/$a"
+	run 1 "$HIVEPATCH" verify "$work/$a"
+	expect_in "$work/out" "^target: $work/$a (archive, hive Windows/System32/config/SYSTEM)"
+	run 0 "$HIVEPATCH" show "$work/$a" 'HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\Schannel'
+	expect_in "$work/out" 'EventLogging    REG_DWORD    0x00000001 (1)'
+	run 0 "$HIVEPATCH" export "$work/$a"
+	if cmp -s "$work/out" "$work/dir.reg"; then pass; else fail "$a: exports differently from the directory"; fi
+	run 0 "$HIVEPATCH" diff "$work/img" "$work/$a"
+	run 3 "$HIVEPATCH" apply "$work/$a"
+	expect_in "$work/err" "writing into archives is not supported yet"
+	run 0 "$HIVEPATCH" apply -n "$work/$a"
+	unchanged "$work/$a"
+done
+
+# Under one top-level folder, and not in Windows.old or RegBack.
+mkdir -p "$work/top/template" "$work/old/Windows.old" "$work/old/x"
+cp -R "$work/img/Windows" "$work/top/template/"
+cp -R "$work/img/Windows" "$work/old/Windows.old/"
+(cd "$work/top" && bsdtar -cf "$work/top.tar" template)
+run 1 "$HIVEPATCH" verify "$work/top.tar"
+expect_in "$work/out" "hive template/Windows/System32/config/SYSTEM"
+(cd "$work/old" && bsdtar -cf "$work/old.tar" Windows.old x)
+run 3 "$HIVEPATCH" verify "$work/old.tar"
+expect_in "$work/err" "old.tar: the archive holds no Windows/System32/config/SYSTEM"
+# Two candidate trees: refused, both named.
+mkdir -p "$work/two/a" "$work/two/b"
+cp -R "$work/img/Windows" "$work/two/a/"
+cp -R "$work/img/Windows" "$work/two/b/"
+(cd "$work/two" && bsdtar -cf "$work/two.tar" a b)
+run 3 "$HIVEPATCH" verify "$work/two.tar"
+expect_in "$work/err" "two.tar: two Windows trees, 'a/Windows/System32/config/' and 'b/Windows/System32/config/'"
+# A hive entry that is a symlink: refused.
+mkdir -p "$work/link/Windows/System32/config"
+cp "$work/img/Windows/System32/config/SOFTWARE" "$work/link/Windows/System32/config/"
+ln -s SOFTWARE "$work/link/Windows/System32/config/SYSTEM"
+(cd "$work/link" && bsdtar -cf "$work/link.tar" Windows)
+run 3 "$HIVEPATCH" verify "$work/link.tar"
+expect_in "$work/err" "is a link, not a file"
+# A truncated archive: a clear error.
+pack full.tar --format pax
+head -c 20000 "$work/full.tar" >"$work/cut.tar"
+run 3 "$HIVEPATCH" verify "$work/cut.tar"
+expect_in "$work/err" "^hivepatch: $work/cut.tar: "
+# Nothing is left in TMPDIR by any of these runs.
+left=$(find "$TMPDIR" -mindepth 1 | head -3)
+if [ -z "$left" ]; then pass; else fail "scratch left behind: $left"; fi
+
+finish
