@@ -150,18 +150,6 @@ ascii_lh_hash(const char *name, uint32_t *hash_ret)
 static enum hp_status
 read_leaf_filtered(const struct regf_image *image, uint32_t rel,
 		   struct key_list *out, bool filter, uint32_t hash,
-		   struct hp_error *err);
-
-static enum hp_status
-read_leaf(const struct regf_image *image, uint32_t rel, struct key_list *out,
-	  struct hp_error *err)
-{
-	return read_leaf_filtered(image, rel, out, false, 0, err);
-}
-
-static enum hp_status
-read_leaf_filtered(const struct regf_image *image, uint32_t rel,
-		   struct key_list *out, bool filter, uint32_t hash,
 		   struct hp_error *err)
 {
 	bool lh;
@@ -187,6 +175,41 @@ read_leaf_filtered(const struct regf_image *image, uint32_t rel,
 	return HP_OK;
 }
 
+/* Add the subkeys of the nk cell NK (at KEY) to LIST, through an ri
+ * index root if there is one; FILTER and HASH as in read_leaf_filtered. */
+static enum hp_status
+walk_lists(const struct regf_image *image, const unsigned char *nk,
+	   struct key_list *list, bool filter, uint32_t hash,
+	   struct hp_error *err)
+{
+	const unsigned char *cell;
+	uint32_t len, rel = get_le32(nk + REGF_NK_SUBKEY_LIST), count;
+	enum hp_status status = HP_OK;
+
+	if (get_le32(nk + REGF_NK_SUBKEY_COUNT) == 0)
+		return HP_OK;
+	if (!record(image, rel, "ri", 8, &cell, &len))
+		return read_leaf_filtered(image, rel, list, filter, hash, err);
+	count = get_le16(cell + 6);
+	if (count > (len - 8) / 4)
+		return corrupt(err, "index root longer than its cell", rel);
+	for (uint32_t i = 0; status == HP_OK && i < count; i++)
+		status = read_leaf_filtered(image, get_le32(cell + 8 + 4 * i),
+					    list, filter, hash, err);
+	return status;
+}
+
+/* Hand LIST's keys to the caller (an empty array rather than NULL). */
+static enum hp_status
+give_list(struct key_list *list, uint32_t **children_ret, size_t *count_ret,
+	  struct hp_error *err)
+{
+	*children_ret = list->keys != NULL ? list->keys
+					   : calloc(1, sizeof *list->keys);
+	*count_ret = list->count;
+	return *children_ret != NULL ? HP_OK : nomem(err);
+}
+
 enum hp_status
 regfkey_children(const struct regf_image *image, uint32_t key,
 		 uint32_t **children_ret, size_t *count_ret,
@@ -194,47 +217,25 @@ regfkey_children(const struct regf_image *image, uint32_t key,
 {
 	struct key_list list = { NULL, 0, 0 };
 	const unsigned char *nk, *cell;
-	uint32_t len, rel, count;
+	uint32_t len;
 	enum hp_status status = key_cell(image, key, &nk, &len, err);
 
 	*children_ret = NULL;
 	*count_ret = 0;
-	if (status != HP_OK)
-		return status;
-	if (get_le32(nk + REGF_NK_SUBKEY_COUNT) == 0)
-		goto done;
-	rel = get_le32(nk + REGF_NK_SUBKEY_LIST);
-	if (record(image, rel, "ri", 8, &cell, &len)) {
-		count = get_le16(cell + 6);
-		if (count > (len - 8) / 4) {
-			status = corrupt(err, "index root longer than its cell", rel);
-			goto out;
-		}
-		for (uint32_t i = 0; status == HP_OK && i < count; i++)
-			status = read_leaf(image, get_le32(cell + 8 + 4 * i),
-					   &list, err);
-	} else {
-		status = read_leaf(image, rel, &list, err);
-	}
-	if (status != HP_OK)
-		goto out;
-	if (list.count != get_le32(nk + REGF_NK_SUBKEY_COUNT)) {
+	if (status == HP_OK)
+		status = walk_lists(image, nk, &list, false, 0, err);
+	if (status == HP_OK &&
+	    list.count != get_le32(nk + REGF_NK_SUBKEY_COUNT))
 		status = corrupt(err, "subkey count does not match the list", key);
-		goto out;
-	}
-	for (size_t i = 0; i < list.count; i++)
-		if (!record(image, list.keys[i], "nk", REGF_NK_NAME, &cell, &len)) {
+	for (size_t i = 0; status == HP_OK && i < list.count; i++)
+		if (!record(image, list.keys[i], "nk", REGF_NK_NAME, &cell, &len))
 			status = corrupt(err, "subkey list points to no key",
 					 list.keys[i]);
-			goto out;
-		}
-done:
-	*children_ret = list.keys != NULL ? list.keys : calloc(1, sizeof *list.keys);
-	*count_ret = list.count;
-	return *children_ret != NULL ? HP_OK : nomem(err);
-out:
-	free(list.keys);
-	return status;
+	if (status != HP_OK) {
+		free(list.keys);
+		return status;
+	}
+	return give_list(&list, children_ret, count_ret, err);
 }
 
 static enum hp_status
@@ -350,34 +351,56 @@ read_data(const struct regf_image *image, const unsigned char *vk,
 	return HP_OK;
 }
 
+/* The vk cell of value INDEX of KEY, with its name checked to fit. */
+static enum hp_status
+value_cell(const struct regf_image *image, uint32_t key, size_t index,
+	   const unsigned char **vk_ret, uint32_t *vk_rel_ret,
+	   struct hp_error *err)
+{
+	const unsigned char *list;
+	uint32_t count, vk_len;
+	enum hp_status status = value_list(image, key, &list, &count, err);
+
+	if (status != HP_OK)
+		return status;
+	if (index >= count)
+		return corrupt(err, "value index past the list", key);
+	*vk_rel_ret = get_le32(list + 4 + 4 * index);
+	if (!record(image, *vk_rel_ret, "vk", REGF_VK_NAME, vk_ret, &vk_len))
+		return corrupt(err, "value list points to no value", *vk_rel_ret);
+	if (get_le16(*vk_ret + REGF_VK_NAME_LEN) > vk_len - REGF_VK_NAME)
+		return corrupt(err, "value name longer than its cell",
+			       *vk_rel_ret);
+	return HP_OK;
+}
+
+static char *
+value_name(const unsigned char *vk)
+{
+	return decode_name(vk + REGF_VK_NAME, get_le16(vk + REGF_VK_NAME_LEN),
+			   (get_le16(vk + REGF_VK_FLAGS) & REGF_VK_COMP_NAME) != 0);
+}
+
 enum hp_status
 regfkey_value(const struct regf_image *image, uint32_t key, size_t index,
 	      char **name_ret, uint32_t *type_ret, unsigned char **data_ret,
 	      size_t *len_ret, struct hp_error *err)
 {
-	const unsigned char *list, *vk;
-	uint32_t count, vk_rel, vk_len, name_len;
-	enum hp_status status = value_list(image, key, &list, &count, err);
+	const unsigned char *vk;
+	uint32_t vk_rel;
+	enum hp_status status;
 
 	*name_ret = NULL;
 	*data_ret = NULL;
 	*len_ret = 0;
+	status = value_cell(image, key, index, &vk, &vk_rel, err);
 	if (status != HP_OK)
 		return status;
-	if (index >= count)
-		return corrupt(err, "value index past the list", key);
-	vk_rel = get_le32(list + 4 + 4 * index);
-	if (!record(image, vk_rel, "vk", REGF_VK_NAME, &vk, &vk_len))
-		return corrupt(err, "value list points to no value", vk_rel);
-	name_len = get_le16(vk + REGF_VK_NAME_LEN);
-	if (name_len > vk_len - REGF_VK_NAME)
-		return corrupt(err, "value name longer than its cell", vk_rel);
 	*type_ret = get_le32(vk + REGF_VK_TYPE);
 	status = read_data(image, vk, vk_rel, data_ret, len_ret, err);
 	if (status != HP_OK)
 		return status;
-	*name_ret = decode_name(vk + REGF_VK_NAME, name_len,
-				(get_le16(vk + REGF_VK_FLAGS) & REGF_VK_COMP_NAME) != 0);
+	*name_ret = value_name(vk);
 	if (*name_ret == NULL) {
 		free(*data_ret);
 		*data_ret = NULL;
@@ -392,60 +415,33 @@ regfkey_candidates(const struct regf_image *image, uint32_t key,
 		   size_t *count_ret, struct hp_error *err)
 {
 	struct key_list list = { NULL, 0, 0 };
-	const unsigned char *nk, *cell;
-	uint32_t len, rel, hash = 0;
+	const unsigned char *nk;
+	uint32_t len, hash = 0;
 	bool filter = ascii_lh_hash(name, &hash);
 	enum hp_status status = key_cell(image, key, &nk, &len, err);
 
 	*children_ret = NULL;
 	*count_ret = 0;
-	if (status != HP_OK)
-		return status;
-	if (get_le32(nk + REGF_NK_SUBKEY_COUNT) > 0) {
-		rel = get_le32(nk + REGF_NK_SUBKEY_LIST);
-		if (record(image, rel, "ri", 8, &cell, &len)) {
-			uint32_t count = get_le16(cell + 6);
-
-			if (count > (len - 8) / 4)
-				return corrupt(err, "index root longer than its cell", rel);
-			for (uint32_t i = 0; status == HP_OK && i < count; i++)
-				status = read_leaf_filtered(image,
-							    get_le32(cell + 8 + 4 * i),
-							    &list, filter, hash, err);
-		} else {
-			status = read_leaf_filtered(image, rel, &list, filter,
-						    hash, err);
-		}
-	}
+	if (status == HP_OK)
+		status = walk_lists(image, nk, &list, filter, hash, err);
 	if (status != HP_OK) {
 		free(list.keys);
 		return status;
 	}
-	*children_ret = list.keys != NULL ? list.keys : calloc(1, sizeof *list.keys);
-	*count_ret = list.count;
-	return *children_ret != NULL ? HP_OK : nomem(err);
+	return give_list(&list, children_ret, count_ret, err);
 }
 
 enum hp_status
 regfkey_value_name(const struct regf_image *image, uint32_t key, size_t index,
 		   char **name_ret, struct hp_error *err)
 {
-	const unsigned char *list, *vk;
-	uint32_t count, vk_rel, vk_len, name_len;
-	enum hp_status status = value_list(image, key, &list, &count, err);
+	const unsigned char *vk;
+	uint32_t vk_rel;
+	enum hp_status status = value_cell(image, key, index, &vk, &vk_rel, err);
 
 	*name_ret = NULL;
 	if (status != HP_OK)
 		return status;
-	if (index >= count)
-		return corrupt(err, "value index past the list", key);
-	vk_rel = get_le32(list + 4 + 4 * index);
-	if (!record(image, vk_rel, "vk", REGF_VK_NAME, &vk, &vk_len))
-		return corrupt(err, "value list points to no value", vk_rel);
-	name_len = get_le16(vk + REGF_VK_NAME_LEN);
-	if (name_len > vk_len - REGF_VK_NAME)
-		return corrupt(err, "value name longer than its cell", vk_rel);
-	*name_ret = decode_name(vk + REGF_VK_NAME, name_len,
-				(get_le16(vk + REGF_VK_FLAGS) & REGF_VK_COMP_NAME) != 0);
+	*name_ret = value_name(vk);
 	return *name_ret != NULL ? HP_OK : nomem(err);
 }
