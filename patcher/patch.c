@@ -658,45 +658,31 @@ fail:
 }
 
 /* Open and plan every hive besides SYSTEM that the recipe touches. */
+static enum hp_status open_other_hive(const char *name,
+				      const struct patch_options *options,
+				      struct patch_report *report,
+				      struct hive **hive_ret,
+				      struct hp_error *err);
+
 static enum hp_status
-plan_other_hives(const struct patch_options *options, bool writing,
+plan_other_hives(const struct patch_options *options,
 		 struct patch_report *report, struct hp_error *err)
 {
 	char **names = NULL;
 	size_t count = 0;
 	enum hp_status status;
 
-	(void)writing;
 	status = other_hive_names(options->recipe, &report->target, &names,
 				  &count, err);
-	if (status != HP_OK)
-		return status;
-	report->others = calloc(count + 1, sizeof *report->others);
-	if (report->others == NULL)
-		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
-				      report->target.path);
 	for (size_t i = 0; status == HP_OK && i < count; i++) {
-		struct patch_hive *h = &report->others[report->other_count++];
 		struct hive *hive = NULL;
-		const char *logs[2];
 
-		h->name = names[i];
-		names[i] = NULL;
-		status = target_find_hive(&report->target, h->name, &h->where,
-					  err);
-		if (status != HP_OK)
-			break;
-		logs[0] = h->where.log1;
-		logs[1] = h->where.log2;
-		status = hivefile_open(h->where.path, logs, h->where.logs,
-				       h->where.log_count, options->replay,
-				       &h->file, err);
+		status = open_other_hive(names[i], options, report, &hive, err);
 		if (status == HP_OK)
-			status = open_with_hivex(&h->file, h->where.path, &hive,
-						 err);
-		if (status == HP_OK)
-			status = plan_build(hive, options->recipe, h->name,
-					    NULL, &h->plan, err);
+			status = plan_build(hive, options->recipe, names[i],
+					    NULL,
+					    &report->others[report->other_count - 1].plan,
+					    err);
 		hive_close(hive);
 	}
 	for (size_t i = 0; i < count; i++)
@@ -728,7 +714,7 @@ patch_apply(const char *target, const struct patch_options *options,
 	hive_close(hive);
 	hive = NULL;
 	if (status == HP_OK)
-		status = plan_other_hives(options, !options->dry_run, report, err);
+		status = plan_other_hives(options, report, err);
 	if (status != HP_OK)
 		goto out;
 	writes = report->plan.writes;
@@ -1076,7 +1062,7 @@ patch_verify(const char *target, const struct patch_options *options,
 				    report->target.kind == TARGET_HIVE_FILE ? NULL : "SYSTEM",
 				    &report->sets, &report->plan, err);
 	if (status == HP_OK)
-		status = plan_other_hives(options, false, report, err);
+		status = plan_other_hives(options, report, err);
 	if (status == HP_OK && options->golden != NULL)
 		status = compare_golden(hive, options, report, err);
 	if (status == HP_OK) {
@@ -1154,6 +1140,18 @@ located_release(struct located *loc)
 	memset(loc, 0, sizeof *loc);
 }
 
+/* Read the hive WHERE found as Windows will see it (logs replayed). */
+static enum hp_status
+open_found_hive(const struct target_hive *where,
+		const struct patch_options *options, struct hivefile *file,
+		struct hp_error *err)
+{
+	const char *logs[2] = { where->log1, where->log2 };
+
+	return hivefile_open(where->path, logs, where->logs, where->log_count,
+			     options->replay, file, err);
+}
+
 /* Open the hive NAME of the target (recovered from its logs if dirty),
  * kept in the report's other hives. */
 static enum hp_status
@@ -1162,7 +1160,6 @@ open_other_hive(const char *name, const struct patch_options *options,
 		struct hp_error *err)
 {
 	struct patch_hive *grown, *h;
-	const char *logs[2];
 	enum hp_status status;
 
 	grown = realloc(report->others,
@@ -1176,13 +1173,8 @@ open_other_hive(const char *name, const struct patch_options *options,
 	if (h->name == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", name);
 	status = target_find_hive(&report->target, name, &h->where, err);
-	if (status != HP_OK)
-		return status;
-	logs[0] = h->where.log1;
-	logs[1] = h->where.log2;
-	status = hivefile_open(h->where.path, logs, h->where.logs,
-			       h->where.log_count, options->replay, &h->file,
-			       err);
+	if (status == HP_OK)
+		status = open_found_hive(&h->where, options, &h->file, err);
 	if (status == HP_OK)
 		status = open_with_hivex(&h->file, h->where.path, hive_ret, err);
 	return status;
@@ -1319,7 +1311,6 @@ diff_side_open(const struct target *target, const char *name,
 	       const struct patch_options *options, struct diff_side *side,
 	       struct hp_error *err)
 {
-	const char *logs[2];
 	enum hp_status status;
 
 	memset(side, 0, sizeof *side);
@@ -1330,13 +1321,7 @@ diff_side_open(const struct target *target, const char *name,
 	}
 	if (status != HP_OK)
 		return status;
-	if (side->where.path == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", name);
-	logs[0] = side->where.log1;
-	logs[1] = side->where.log2;
-	status = hivefile_open(side->where.path, logs, side->where.logs,
-			       side->where.log_count, options->replay,
-			       &side->file, err);
+	status = open_found_hive(&side->where, options, &side->file, err);
 	if (status == HP_OK)
 		status = hive_open_memory(side->file.data, side->file.size,
 					  side->where.path, &side->hive, err);
