@@ -25,14 +25,9 @@
 #define MAP_PREFAULT 0
 #endif
 
-struct mapping {
-	unsigned char *data;
-	size_t size;
-};
-
-/* Map PATH read-only; an empty file maps to NULL with size 0. */
-static enum hp_status
-map_path(const char *path, struct mapping *map, struct hp_error *err)
+enum hp_status
+hivefile_map(const char *path, struct hivefile_mapping *map,
+	     struct hp_error *err)
 {
 	struct stat st;
 	int fd;
@@ -70,8 +65,8 @@ map_path(const char *path, struct mapping *map, struct hp_error *err)
 	return HP_OK;
 }
 
-static void
-unmap(struct mapping *map)
+void
+hivefile_unmap(struct hivefile_mapping *map)
 {
 	if (map->data != NULL)
 		munmap(map->data, map->size);
@@ -126,14 +121,14 @@ scan_logs(struct hivefile *file, char *const *logs, size_t count,
 	  struct hp_error *err)
 {
 	for (size_t i = 0; i < count; i++) {
-		struct mapping map;
+		struct hivefile_mapping map;
 		struct regf_log_scan scan;
-		enum hp_status status = map_path(logs[i], &map, err);
+		enum hp_status status = hivefile_map(logs[i], &map, err);
 
 		if (status != HP_OK)
 			return status;
 		regf_log_scan(map.data, map.size, &scan);
-		unmap(&map);
+		hivefile_unmap(&map);
 		if (!scan.has_seq)
 			continue;
 		if (!file->have_log_seq ||
@@ -194,14 +189,14 @@ static enum hp_status
 recover(struct hivefile *file, const char *const logs[2],
 	enum hivefile_replay replay, struct hp_error *err)
 {
-	struct mapping maps[2] = { { NULL, 0 }, { NULL, 0 } };
+	struct hivefile_mapping maps[2] = { { NULL, 0 }, { NULL, 0 } };
 	struct hivelog_file inputs[2];
 	enum hp_status status = HP_OK;
 	char why[128];
 
 	for (int i = 0; i < 2 && status == HP_OK; i++) {
 		if (logs[i] != NULL)
-			status = map_path(logs[i], &maps[i], err);
+			status = hivefile_map(logs[i], &maps[i], err);
 		inputs[i].data = maps[i].data;
 		inputs[i].size = maps[i].size;
 		inputs[i].name = logs[i] != NULL ? logs[i] : "(no log)";
@@ -209,8 +204,8 @@ recover(struct hivefile *file, const char *const logs[2],
 	if (status == HP_OK)
 		status = hivelog_recover(file->file_data, file->file_size, inputs,
 					 &file->log, err);
-	unmap(&maps[0]);
-	unmap(&maps[1]);
+	hivefile_unmap(&maps[0]);
+	hivefile_unmap(&maps[1]);
 	if (status == HP_ERR_DIRTY && replay == HIVEFILE_DISCARD_LOGS &&
 	    regf_checksum_valid(&file->header)) {
 		/* Asked for: take the primary as it is. */
@@ -246,7 +241,7 @@ hivefile_open(const char *path, const char *const logs[2],
 	      struct hp_error *err)
 {
 	struct hivefile file;
-	struct mapping map;
+	struct hivefile_mapping map;
 	enum hp_status status;
 	char why[128];
 
@@ -255,7 +250,7 @@ hivefile_open(const char *path, const char *const logs[2],
 	file.path = text_dup(path);
 	if (file.path == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
-	status = map_path(path, &map, err);
+	status = hivefile_map(path, &map, err);
 	file.file_data = map.data;
 	file.file_size = map.size;
 	if (status == HP_OK)

@@ -37,6 +37,18 @@ struct hivefile {
 	bool have_log_seq;
 };
 
+/* A file mapped read-only and faulted in at once where the system can. */
+struct hivefile_mapping {
+	unsigned char *data; /* NULL for an empty file */
+	size_t size;
+};
+
+/* Map PATH (a regular file of at most 2 GiB; anything else maps empty).
+ * Release with hivefile_unmap. */
+enum hp_status hivefile_map(const char *path, struct hivefile_mapping *map,
+			    struct hp_error *err);
+void hivefile_unmap(struct hivefile_mapping *map);
+
 /* Open the primary PATH and its logs (LOGS[0] .LOG1, LOGS[1] .LOG2, either
  * NULL; ALL_LOGS every log file beside it, for sequence numbers).  Not a
  * hive, truncated, a log: HP_ERR_NOT_HIVE / HP_ERR_CORRUPT; dirty under

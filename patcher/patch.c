@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -282,51 +281,14 @@ seal(int fd, const char *path, uint32_t seq, struct hp_error *err)
 	return HP_OK;
 }
 
-/* The whole file is read once: fault it in with one call where the
- * system can (Linux), instead of one page fault per page. */
-#ifdef MAP_POPULATE
-#define MAP_PREFAULT MAP_POPULATE
-#else
-#define MAP_PREFAULT 0
-#endif
-
-struct mapped_file {
-	unsigned char *data;
-	size_t size;
-};
-
+/* Map a file this run wrote; failing to read it back fails the check. */
 static enum hp_status
-map_file(const char *path, struct mapped_file *map, struct hp_error *err)
+map_file(const char *path, struct hivefile_mapping *map, struct hp_error *err)
 {
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	map->data = NULL;
-	map->size = 0;
-	if (fd == -1 || fstat(fd, &st) == -1) {
-		enum hp_status status = hp_error_set(err, HP_ERR_VERIFY, errno,
-						     "%s", path);
-		if (fd != -1)
-			close(fd);
-		return status;
-	}
-	map->size = (size_t)st.st_size;
-	map->data = mmap(NULL, map->size, PROT_READ, MAP_PRIVATE | MAP_PREFAULT,
-			 fd, 0);
-	close(fd);
-	if (map->data == MAP_FAILED) {
-		map->data = NULL;
-		return hp_error_set(err, HP_ERR_VERIFY, errno, "%s", path);
-	}
+	if (hivefile_map(path, map, err) != HP_OK)
+		return hp_error_set(err, HP_ERR_VERIFY, err->saved_errno, "%s",
+				    path);
 	return HP_OK;
-}
-
-static void
-unmap_file(struct mapped_file *map)
-{
-	if (map->data != NULL)
-		munmap(map->data, map->size);
-	map->data = NULL;
 }
 
 /* Re-read the written copy and prove it: the plan holds in every touched
@@ -338,7 +300,7 @@ check_written(const char *original, const unsigned char *old_data,
 	      struct hp_error *err)
 {
 	struct hive *edited = NULL;
-	struct mapped_file new_map = { 0 };
+	struct hivefile_mapping new_map = { 0 };
 	uint32_t *touched = NULL, *deleted = NULL;
 	size_t touched_count = 0, deleted_count = 0;
 	enum hp_status status;
@@ -368,7 +330,7 @@ check_written(const char *original, const unsigned char *old_data,
 						    original, err);
 out:
 	hive_close(edited);
-	unmap_file(&new_map);
+	hivefile_unmap(&new_map);
 	free(touched);
 	free(deleted);
 	return status;
@@ -773,7 +735,7 @@ write_recovered(const char *path, const unsigned char *image, size_t size,
 		struct patch_report *report, struct hp_error *err)
 {
 	struct safewrite sw;
-	struct mapped_file written = { NULL, 0 };
+	struct hivefile_mapping written = { NULL, 0 };
 	struct hive *check = NULL;
 	enum hp_status status;
 
@@ -809,7 +771,7 @@ write_recovered(const char *path, const unsigned char *image, size_t size,
 	if (status == HP_OK)
 		status = hive_open(sw.temp, false, &check, err);
 	hive_close(check);
-	unmap_file(&written);
+	hivefile_unmap(&written);
 	if (status != HP_OK)
 		goto out;
 	status = finish(&sw, NULL, report, &report->write_method, err);
