@@ -28,6 +28,7 @@
 #include "regexport.h"
 #include "regf.h"
 #include "regfile.h"
+#include "testhive.h"
 #include "testlib.h"
 
 #define FIXTURE "fixtures/hives/ws2012r2/SYSTEM"
@@ -36,43 +37,6 @@
 #define HEADER "Windows Registry Editor Version 5.00\r\n\r\n"
 
 /* ------------------------------------------------------------ helpers */
-
-/* Seal the base block as hivepatch does after a commit. */
-static void
-seal_file(const char *path)
-{
-	size_t len;
-	unsigned char *data = test_read_file(path, &len);
-
-	regf_header_seal(data, get_le32(data + 4) + 1);
-	test_write_file(path, data, len);
-	free(data);
-}
-
-/* The key at RELATIVE ("A\B", "" for the root); 0 when absent or when
- * RELATIVE is NULL. */
-static hive_key
-find_key(struct hive *hive, const char *relative)
-{
-	hive_key key = hive_root(hive);
-	char part[256];
-	struct hp_error err;
-
-	if (relative == NULL)
-		return 0;
-	while (*relative != '\0' && key != 0) {
-		size_t n = strcspn(relative, "\\");
-
-		if (n >= sizeof part)
-			return 0;
-		memcpy(part, relative, n);
-		part[n] = '\0';
-		if (hive_find_child(hive, key, part, &key, NULL, &err) != HP_OK)
-			return 0;
-		relative += n + (relative[n] == '\\');
-	}
-	return key;
-}
 
 /* The .reg path of RELATIVE in a SYSTEM hive; static buffer. */
 static const char *
@@ -84,97 +48,6 @@ path_of(const char *relative)
 		 relative != NULL && relative[0] != '\0' ? "\\" : "",
 		 relative != NULL ? relative : "");
 	return path;
-}
-
-static hive_key
-add_key(struct hive *hive, const char *parent, const char *name)
-{
-	hive_key key = find_key(hive, parent), child = 0;
-	struct hp_error err;
-
-	CHECK(key != 0);
-	if (key != 0 &&
-	    hive_key_add_child(hive, key, name, &child, &err) != HP_OK)
-		test_fail(__FILE__, __LINE__, "add %s\\%s: %s", parent, name,
-			  err.message);
-	return child;
-}
-
-static void
-set_raw(struct hive *hive, const char *key_path, const char *name,
-	uint32_t type, const void *data, size_t len)
-{
-	struct hive_value v = {(char *)name, type, (unsigned char *)data, len};
-	hive_key key = find_key(hive, key_path);
-	struct hp_error err;
-
-	CHECK(key != 0);
-	if (key != 0 && hive_key_set_value(hive, key, &v, &err) != HP_OK)
-		test_fail(__FILE__, __LINE__, "set %s\\%s: %s", key_path, name,
-			  err.message);
-}
-
-/* A string value: UTF-8 TEXT as UTF-16LE with a terminating NUL. */
-static void
-set_text(struct hive *hive, const char *key_path, const char *name,
-	 uint32_t type, const char *text)
-{
-	size_t bytes;
-	unsigned char *data = test_utf16_of(text, strlen(text), &bytes);
-
-	data[bytes] = 0;
-	data[bytes + 1] = 0;
-	set_raw(hive, key_path, name, type, data, bytes + 2);
-	free(data);
-}
-
-static void
-set_dword(struct hive *hive, const char *key_path, const char *name,
-	  uint32_t value)
-{
-	unsigned char data[4];
-
-	put_le32(data, value);
-	set_raw(hive, key_path, name, HIVE_REG_DWORD, data, 4);
-}
-
-static void
-delete_value(struct hive *hive, const char *key_path, const char *name)
-{
-	hive_key key = find_key(hive, key_path);
-	struct hp_error err;
-
-	CHECK(key != 0);
-	if (key != 0 && hive_key_delete_value(hive, key, name, &err) != HP_OK)
-		test_fail(__FILE__, __LINE__, "delete %s\\%s: %s", key_path,
-			  name, err.message);
-}
-
-/* Build OUT from hive file IN with EDIT on hivepatch's own writer. */
-static void
-build_from(const char *in, const char *out, void (*edit)(struct hive *))
-{
-	size_t len;
-	unsigned char *original = test_read_file(in, &len);
-	struct hive *hive = NULL;
-	struct hp_error err;
-
-	if (hive_open_memory_edit(original, len, in, &hive, &err) != HP_OK) {
-		test_fail(__FILE__, __LINE__, "%s", err.message);
-		free(original);
-		return;
-	}
-	edit(hive);
-	CHECK_INT(hive_commit(hive, out, &err), HP_OK);
-	hive_close(hive);
-	free(original);
-	seal_file(out);
-}
-
-static void
-build_hive(const char *out, void (*edit)(struct hive *))
-{
-	build_from(test_srcpath(FIXTURE), out, edit);
 }
 
 /* Open FILE through hivex or from memory (*IMAGE_RET then holds its
@@ -436,10 +309,10 @@ base_tree(struct hive *hive)
 	add_key(hive, "", "Diff");
 	set_dword(hive, "Diff", "Same", 1);
 	set_dword(hive, "Diff", "Change", 2);
-	set_text(hive, "Diff", "Type", HIVE_REG_SZ, "x");
-	set_text(hive, "Diff", "Gone", HIVE_REG_SZ, "bye");
+	set_text(hive, "Diff", "Type", HIVE_REG_SZ, "x", strlen("x"));
+	set_text(hive, "Diff", "Gone", HIVE_REG_SZ, "bye", strlen("bye"));
 	set_dword(hive, "Diff", "Case", 5);
-	set_text(hive, "Diff", "", HIVE_REG_SZ, "d");
+	set_text(hive, "Diff", "", HIVE_REG_SZ, "d", strlen("d"));
 	add_key(hive, "Diff", "Keep");
 	set_dword(hive, "Diff\\Keep", "K", 1);
 	add_key(hive, "Diff\\Keep", "Inner");
@@ -456,11 +329,11 @@ changed_tree(struct hive *hive)
 	/* The same bytes, another type. */
 	set_raw(hive, "Diff", "Type", HIVE_REG_EXPAND_SZ, "x\0\0", 4);
 	delete_value(hive, "Diff", "Gone");
-	set_text(hive, "Diff", "New", HIVE_REG_SZ, "hello");
+	set_text(hive, "Diff", "New", HIVE_REG_SZ, "hello", strlen("hello"));
 	set_dword(hive, "Diff", "", 7);
 	set_raw(hive, "Diff\\Keep\\Inner", "I", HIVE_REG_BINARY, "\x01\x03", 2);
 	add_key(hive, "Diff", "Added");
-	set_text(hive, "Diff\\Added", "A", HIVE_REG_SZ, "a");
+	set_text(hive, "Diff\\Added", "A", HIVE_REG_SZ, "a", strlen("a"));
 	add_key(hive, "Diff\\Added", "Sub");
 	set_dword(hive, "Diff\\Added\\Sub", "S", 2);
 	add_key(hive, "Diff\\Added", "Empty");
@@ -475,10 +348,10 @@ spelled_tree(struct hive *hive)
 	add_key(hive, "", "Diff");
 	set_dword(hive, "Diff", "Same", 1);
 	set_dword(hive, "Diff", "Change", 2);
-	set_text(hive, "Diff", "Type", HIVE_REG_SZ, "x");
-	set_text(hive, "Diff", "Gone", HIVE_REG_SZ, "bye");
+	set_text(hive, "Diff", "Type", HIVE_REG_SZ, "x", strlen("x"));
+	set_text(hive, "Diff", "Gone", HIVE_REG_SZ, "bye", strlen("bye"));
 	set_dword(hive, "Diff", "cASE", 5);
-	set_text(hive, "Diff", "", HIVE_REG_SZ, "d");
+	set_text(hive, "Diff", "", HIVE_REG_SZ, "d", strlen("d"));
 	add_key(hive, "Diff", "KEEP");
 	set_dword(hive, "Diff\\KEEP", "K", 1);
 	add_key(hive, "Diff\\KEEP", "Inner");
@@ -1160,7 +1033,7 @@ static void
 corpus_edit(struct hive *hive)
 {
 	set_text(hive, "ControlSet001\\Control\\ComputerName\\ComputerName",
-		 "ComputerName", HIVE_REG_SZ, "HIVEPATCH");
+		 "ComputerName", HIVE_REG_SZ, "HIVEPATCH", strlen("HIVEPATCH"));
 	add_key(hive, "ControlSet001\\Control", "HivepatchTest");
 	set_dword(hive, "ControlSet001\\Control\\HivepatchTest", "T", 1);
 	delete_value(hive, "Select", "Failed");

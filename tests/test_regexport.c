@@ -22,6 +22,7 @@
 #include "recipe.h"
 #include "regf.h"
 #include "regfile.h"
+#include "testhive.h"
 #include "testlib.h"
 
 #define FIXTURE "fixtures/hives/ws2012r2/SYSTEM"
@@ -32,114 +33,6 @@
 	test_check_bytes(__FILE__, __LINE__, (got), (got_len),                      \
 		    (const unsigned char *)(want), strlen(want))
 
-/* Seal the base block as hivepatch does after a commit. */
-static void
-seal_file(const char *path)
-{
-	size_t len;
-	unsigned char *data = test_read_file(path, &len);
-
-	regf_header_seal(data, get_le32(data + 4) + 1);
-	test_write_file(path, data, len);
-	free(data);
-}
-
-/* The key at RELATIVE ("A\B", "" for the root), 0 when absent. */
-static hive_key
-find_key(struct hive *hive, const char *relative)
-{
-	hive_key key = hive_root(hive);
-	char part[256];
-	struct hp_error err;
-
-	while (*relative != '\0' && key != 0) {
-		size_t n = strcspn(relative, "\\");
-
-		if (n >= sizeof part)
-			return 0;
-		memcpy(part, relative, n);
-		part[n] = '\0';
-		if (hive_find_child(hive, key, part, &key, NULL, &err) != HP_OK)
-			return 0;
-		relative += n + (relative[n] == '\\');
-	}
-	return key;
-}
-
-static hive_key
-add_key(struct hive *hive, const char *parent, const char *name)
-{
-	hive_key key = find_key(hive, parent), child = 0;
-	struct hp_error err;
-
-	CHECK(key != 0);
-	if (key != 0 &&
-	    hive_key_add_child(hive, key, name, &child, &err) != HP_OK)
-		test_fail(__FILE__, __LINE__, "add %s\\%s: %s", parent, name,
-			  err.message);
-	return child;
-}
-
-static void
-set_raw(struct hive *hive, const char *key_path, const char *name,
-	uint32_t type, const void *data, size_t len)
-{
-	struct hive_value v = {(char *)name, type, (unsigned char *)data, len};
-	hive_key key = find_key(hive, key_path);
-	struct hp_error err;
-
-	CHECK(key != 0);
-	if (key != 0 && hive_key_set_value(hive, key, &v, &err) != HP_OK)
-		test_fail(__FILE__, __LINE__, "set %s\\%s: %s", key_path, name,
-			  err.message);
-}
-
-/* A string value: TEXT (LEN bytes of UTF-8, which may hold NULs) as
- * UTF-16LE plus one terminating NUL. */
-static void
-set_text(struct hive *hive, const char *key_path, const char *name,
-	 uint32_t type, const char *text, size_t len)
-{
-	size_t bytes;
-	unsigned char *data = test_utf16_of(text, len, &bytes);
-
-	data[bytes] = 0;
-	data[bytes + 1] = 0;
-	set_raw(hive, key_path, name, type, data, bytes + 2);
-	free(data);
-}
-
-static void
-set_dword(struct hive *hive, const char *key_path, const char *name,
-	  uint32_t value)
-{
-	unsigned char data[4];
-
-	put_le32(data, value);
-	set_raw(hive, key_path, name, HIVE_REG_DWORD, data, 4);
-}
-
-/* Build OUT from the fixture with EDIT on hivepatch's own writer. */
-static void
-build_hive(const char *out, void (*edit)(struct hive *))
-{
-	size_t len;
-	unsigned char *original = test_read_file(test_srcpath(FIXTURE), &len);
-	struct hive *hive = NULL;
-	struct hp_error err;
-
-	if (hive_open_memory_edit(original, len, FIXTURE, &hive, &err) !=
-	    HP_OK) {
-		test_fail(__FILE__, __LINE__, "%s", err.message);
-		free(original);
-		return;
-	}
-	edit(hive);
-	CHECK_INT(hive_commit(hive, out, &err), HP_OK);
-	hive_close(hive);
-	free(original);
-	seal_file(out);
-}
 
 /* Export RELATIVE of hive file FILE as [PATH], read by hivex or from
  * memory; *LEN_RET bytes, NUL-terminated; caller frees. */

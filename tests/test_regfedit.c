@@ -18,6 +18,7 @@
 #include "regf.h"
 #include "regfedit.h"
 #include "regfkey.h"
+#include "testhive.h"
 #include "testlib.h"
 
 /* Check every lh entry under KEY (recursively) against regfedit_lh_hash;
@@ -96,18 +97,6 @@ struct edited {
 	unsigned char *data;
 	size_t len;
 };
-
-/* Seal the base block as hivepatch does after a commit. */
-static void
-seal_file(const char *path)
-{
-	size_t len;
-	unsigned char *data = test_read_file(path, &len);
-
-	regf_header_seal(data, get_le32(data + 4) + 1);
-	test_write_file(path, data, len);
-	free(data);
-}
 
 /* Apply EDIT_FN to a memory-edit hive of fixture VARIANT, commit to OUT. */
 static void
