@@ -55,13 +55,19 @@ cp -R "$work/img/Windows" "$work/old/Windows.old/"
 run 1 "$HIVEPATCH" verify "$work/top.tar"
 expect_in "$work/out" "hive template/Windows/System32/config/SYSTEM"
 (cd "$work/old" && bsdtar -cf "$work/old.tar" Windows.old x)
+snapshot "$work/old.tar"
 run 3 "$HIVEPATCH" verify "$work/old.tar"
 expect_in "$work/err" "old.tar: the archive holds no Windows/System32/config/SYSTEM"
+run 3 "$HIVEPATCH" apply "$work/old.tar"
+unchanged "$work/old.tar"
 # Two candidate trees: refused, both named.
 mkdir -p "$work/two/a" "$work/two/b"
 cp -R "$work/img/Windows" "$work/two/a/"
 cp -R "$work/img/Windows" "$work/two/b/"
 (cd "$work/two" && bsdtar -cf "$work/two.tar" a b)
+snapshot "$work/two.tar"
+run 3 "$HIVEPATCH" apply "$work/two.tar"
+unchanged "$work/two.tar"
 run 3 "$HIVEPATCH" verify "$work/two.tar"
 expect_in "$work/err" "two.tar: two Windows trees, 'a/Windows/System32/config/' and 'b/Windows/System32/config/'"
 # A hive entry that is a symlink: refused.
@@ -69,13 +75,19 @@ mkdir -p "$work/link/Windows/System32/config"
 cp "$work/img/Windows/System32/config/SOFTWARE" "$work/link/Windows/System32/config/"
 ln -s SOFTWARE "$work/link/Windows/System32/config/SYSTEM"
 (cd "$work/link" && bsdtar -cf "$work/link.tar" Windows)
+snapshot "$work/link.tar"
 run 3 "$HIVEPATCH" verify "$work/link.tar"
 expect_in "$work/err" "is a link, not a file"
+run 3 "$HIVEPATCH" apply "$work/link.tar"
+unchanged "$work/link.tar"
 # A truncated archive: a clear error.
 pack full.tar --format pax
 head -c 20000 "$work/full.tar" >"$work/cut.tar"
+snapshot "$work/cut.tar"
 run 3 "$HIVEPATCH" verify "$work/cut.tar"
 expect_in "$work/err" "^hivepatch: $work/cut.tar: "
+run 3 "$HIVEPATCH" apply "$work/cut.tar"
+unchanged "$work/cut.tar"
 # Nothing is left in TMPDIR by any of these runs.
 left=$(find "$TMPDIR" -mindepth 1 | head -3)
 if [ -z "$left" ]; then pass; else fail "scratch left behind: $left"; fi
