@@ -15,6 +15,89 @@
 
 #include "text.h"
 
+#ifdef LIBARCHIVE_SONAME
+/*
+ * libarchive and the dozen compression libraries behind it are loaded only
+ * when a target turns out to be an archive: linked in, they cost every run
+ * on a plain hive a millisecond and megabytes of mappings.  configure found
+ * the library under LIBARCHIVE_SONAME; the names below stand for pointers
+ * into it, so the code that follows reads as plain libarchive calls.
+ */
+#include <dlfcn.h>
+
+static struct {
+	bool tried, loaded;
+	struct archive *(*read_new)(void);
+	int (*read_support_filter_all)(struct archive *);
+	int (*read_support_format_all)(struct archive *);
+	int (*read_open_filename)(struct archive *, const char *, size_t);
+	int (*read_next_header)(struct archive *, struct archive_entry **);
+	int (*read_data_block)(struct archive *, const void **, size_t *,
+			       la_int64_t *);
+	int (*read_free)(struct archive *);
+	int (*format)(struct archive *);
+	const char *(*error_string)(struct archive *);
+	const char *(*entry_pathname)(struct archive_entry *);
+	const char *(*entry_hardlink)(struct archive_entry *);
+	__LA_MODE_T (*entry_filetype)(struct archive_entry *);
+	int (*entry_is_encrypted)(struct archive_entry *);
+} la;
+
+static bool
+load(void **slot, void *handle, const char *name)
+{
+	*slot = dlsym(handle, name);
+	return *slot != NULL;
+}
+
+/* Load libarchive once; false when it cannot be. */
+static bool
+libarchive_loaded(void)
+{
+	void *h;
+
+	if (la.tried)
+		return la.loaded;
+	la.tried = true;
+	h = dlopen(LIBARCHIVE_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL)
+		return false;
+/* sizeof checks each pointer's type against <archive.h> without a link. */
+#define LOAD(field) ((void)sizeof(la.field = archive_##field), \
+		     load((void **)&la.field, h, "archive_" #field))
+	la.loaded = LOAD(read_new) && LOAD(read_support_filter_all) &&
+		    LOAD(read_support_format_all) && LOAD(read_open_filename) &&
+		    LOAD(read_next_header) && LOAD(read_data_block) &&
+		    LOAD(read_free) && LOAD(format) && LOAD(error_string) &&
+		    LOAD(entry_pathname) && LOAD(entry_hardlink) &&
+		    LOAD(entry_filetype) && LOAD(entry_is_encrypted);
+#undef LOAD
+	if (!la.loaded)
+		dlclose(h);
+	return la.loaded;
+}
+
+#define archive_read_new la.read_new
+#define archive_read_support_filter_all la.read_support_filter_all
+#define archive_read_support_format_all la.read_support_format_all
+#define archive_read_open_filename la.read_open_filename
+#define archive_read_next_header la.read_next_header
+#define archive_read_data_block la.read_data_block
+#define archive_read_free la.read_free
+#define archive_format la.format
+#define archive_error_string la.error_string
+#define archive_entry_pathname la.entry_pathname
+#define archive_entry_hardlink la.entry_hardlink
+#define archive_entry_filetype la.entry_filetype
+#define archive_entry_is_encrypted la.entry_is_encrypted
+#else
+static bool
+libarchive_loaded(void)
+{
+	return true;
+}
+#endif
+
 #define READ_BLOCK (1024 * 1024)
 
 static const char *const tree[] = { "Windows", "System32", "config" };
@@ -34,9 +117,9 @@ join(const char *a, const char *b)
 static struct archive *
 open_reader(const char *path)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a;
 
-	if (a == NULL)
+	if (!libarchive_loaded() || (a = archive_read_new()) == NULL)
 		return NULL;
 	archive_read_support_filter_all(a);
 	archive_read_support_format_all(a);
