@@ -297,7 +297,7 @@ row() {
 				r = m["hivexregedit"] / m["hivepatch"]
 				line = line sprintf(" | hivexregedit %.1f ms (%.1fx %s)", m["hivexregedit"],
 					r >= 1 ? r : 1 / r, r >= 1 ? "slower" : "faster")
-				printf "%s %.2f\n", label, r >> out
+				printf "%s %.6f\n", label, r >> out
 			}
 			line = line sprintf(" | cp %.1f ms (hivepatch = %.1fx cp)", m["cp"], m["hivepatch"] / m["cp"])
 			print line
