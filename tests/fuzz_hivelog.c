@@ -28,6 +28,7 @@
  */
 #include "config.h"
 
+#include "bytes.h"
 #include "hivelog.h"
 #include "regf.h"
 #include "status.h"
@@ -50,29 +51,6 @@ fail(const char *what)
 {
 	fprintf(stderr, "fuzz_hivelog: property broken: %s\n", what);
 	abort();
-}
-
-static uint32_t
-load32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-	       ((uint32_t)p[3] << 24);
-}
-
-static void
-store32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
-}
-
-static void
-store64(unsigned char *p, uint64_t v)
-{
-	store32(p, (uint32_t)v);
-	store32(p + 4, (uint32_t)(v >> 32));
 }
 
 static size_t
@@ -99,7 +77,7 @@ static void
 fix_checksum(unsigned char *buf, size_t size)
 {
 	if (size >= REGF_LOG_BASE_BLOCK_SIZE)
-		store32(buf + REGF_OFF_CHECKSUM,
+		put_le32(buf + REGF_OFF_CHECKSUM,
 			regf_checksum_windows(regf_checksum_xor(buf)));
 }
 
@@ -110,15 +88,15 @@ fix_hashes(unsigned char *log, size_t size)
 
 	while (off <= size && size - off >= 40 &&
 	       memcmp(log + off, "HvLE", 4) == 0) {
-		uint32_t entry_size = load32(log + off + 4);
+		uint32_t entry_size = get_le32(log + off + 4);
 
 		if (entry_size < 512 || entry_size % 512 != 0 ||
 		    entry_size > size - off)
 			break;
-		store64(log + off + 24,
+		put_le64(log + off + 24,
 			hivelog_marvin32(log + off + 40, entry_size - 40,
 					 HIVELOG_MARVIN_SEED));
-		store64(log + off + 32,
+		put_le64(log + off + 32,
 			hivelog_marvin32(log + off, 32, HIVELOG_MARVIN_SEED));
 		off += entry_size;
 	}

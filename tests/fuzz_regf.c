@@ -14,6 +14,7 @@
  */
 #include "config.h"
 
+#include "bytes.h"
 #include "editcheck.h"
 #include "regf.h"
 #include "status.h"
@@ -61,22 +62,6 @@ fail(const char *what)
 {
 	fprintf(stderr, "fuzz_regf: property broken: %s\n", what);
 	abort();
-}
-
-static uint32_t
-load32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) |
-	       ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
-static void
-store32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
 }
 
 /* FNV-1a: picks the mutation deterministically from the input. */
@@ -151,7 +136,7 @@ walk_cells(const struct regf_image *image, struct walk *walk)
 
 	while (image->bins_size - rel >= REGF_HBIN_HEADER_SIZE) {
 		const unsigned char *bin = image->data + REGF_BASE_BLOCK_SIZE + rel;
-		uint32_t bin_size = load32(bin + 8);
+		uint32_t bin_size = get_le32(bin + 8);
 		uint32_t bin_end, cell_rel = rel + REGF_HBIN_HEADER_SIZE;
 
 		if (memcmp(bin, "hbin", 4) != 0 || bin_size < 4096 ||
@@ -203,7 +188,7 @@ collect_security(const struct regf_image *image, struct walk *walk)
 		if (regf_cell(image, walk->touched[i], &cell, &len, &allocated) &&
 		    len >= NK_MIN_SIZE && memcmp(cell + 4, "nk", 2) == 0)
 			walk->security[walk->security_count++] =
-				load32(cell + NK_SECURITY);
+				get_le32(cell + NK_SECURITY);
 	}
 }
 
@@ -269,9 +254,9 @@ check_seal(unsigned char *copy, uint32_t seq)
 	uint32_t stored;
 
 	regf_header_seal(copy, seq);
-	stored = load32(copy + REGF_OFF_CHECKSUM);
-	if (load32(copy + REGF_OFF_SEQ1) != seq ||
-	    load32(copy + REGF_OFF_SEQ2) != seq ||
+	stored = get_le32(copy + REGF_OFF_CHECKSUM);
+	if (get_le32(copy + REGF_OFF_SEQ1) != seq ||
+	    get_le32(copy + REGF_OFF_SEQ2) != seq ||
 	    stored != regf_checksum_xor(copy) ||
 	    stored != regf_checksum_windows(stored))
 		fail("sealed block not clean for hivex and Windows");
@@ -327,7 +312,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	walk_cells(&image, &walk);
 	/* Also a raw offset from the input as a touched key, valid or not. */
 	if (size >= 4 && walk.touched_count < MAX_TOUCHED)
-		walk.touched[walk.touched_count++] = load32(data + size - 4);
+		walk.touched[walk.touched_count++] = get_le32(data + size - 4);
 	collect_security(&image, &walk);
 
 	if (size < REGF_BASE_BLOCK_SIZE)
@@ -343,7 +328,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(copy, data, size);
 	memset(copy + size, 0, copy_size - size);
-	seq = load32(data + REGF_OFF_SEQ1) + 1;
+	seq = get_le32(data + REGF_OFF_SEQ1) + 1;
 	check_seal(copy, seq);
 
 	switch (h % 5) {
@@ -367,7 +352,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (r->allocated) {
 				unsigned char *cell = copy + REGF_BASE_BLOCK_SIZE + r->rel;
 
-				store32(cell, r->len);
+				put_le32(cell, r->len);
 				break;
 			}
 		}
@@ -376,8 +361,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (walk.touched_count > 1) {
 			uint32_t rel = walk.touched[(h >> 8) % (walk.touched_count - 1)];
 
-			store32(copy + REGF_BASE_BLOCK_SIZE + rel + 40, h);
-			store32(copy + REGF_BASE_BLOCK_SIZE + rel + 44, h >> 3);
+			put_le32(copy + REGF_BASE_BLOCK_SIZE + rel + 40, h);
+			put_le32(copy + REGF_BASE_BLOCK_SIZE + rel + 44, h >> 3);
 		}
 		break;
 	default: /* the flags at 144, re-sealed: never allowed */

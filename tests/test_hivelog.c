@@ -24,22 +24,9 @@
 #define PAGE 4096u
 
 static void
-store32(unsigned char *p, uint32_t v)
-{
-	put_le32(p, v);
-}
-
-static void
-store64(unsigned char *p, uint64_t v)
-{
-	put_le32(p, (uint32_t)v);
-	put_le32(p + 4, (uint32_t)(v >> 32));
-}
-
-static void
 reseal_checksum(unsigned char *base)
 {
-	store32(base + REGF_OFF_CHECKSUM,
+	put_le32(base + REGF_OFF_CHECKSUM,
 		regf_checksum_windows(regf_checksum_xor(base)));
 }
 
@@ -619,8 +606,8 @@ fixture_primary(uint32_t seq1, uint32_t seq2, size_t *len_ret)
 	if (*len_ret != REGF_BASE_BLOCK_SIZE + FIXTURE_BINS ||
 	    get_le32(data + REGF_OFF_BINS_SIZE) != FIXTURE_BINS)
 		test_fail(__FILE__, __LINE__, "the fixture changed shape");
-	store32(data + REGF_OFF_SEQ1, seq1);
-	store32(data + REGF_OFF_SEQ2, seq2);
+	put_le32(data + REGF_OFF_SEQ1, seq1);
+	put_le32(data + REGF_OFF_SEQ2, seq2);
 	reseal_checksum(data);
 	return data;
 }
@@ -634,9 +621,9 @@ log_start(const unsigned char *primary, uint32_t type, uint32_t seq)
 	unsigned char base[REGF_LOG_BASE_BLOCK_SIZE];
 
 	memcpy(base, primary, sizeof base);
-	store32(base + REGF_OFF_SEQ1, seq);
-	store32(base + REGF_OFF_SEQ2, seq);
-	store32(base + REGF_OFF_FILE_TYPE, type);
+	put_le32(base + REGF_OFF_SEQ1, seq);
+	put_le32(base + REGF_OFF_SEQ2, seq);
+	put_le32(base + REGF_OFF_FILE_TYPE, type);
 	reseal_checksum(base);
 	buf_append(&log, base, sizeof base);
 	return log;
@@ -663,21 +650,21 @@ add_entry(struct buf *log, uint32_t seq, uint32_t bins, uint32_t flags,
 	if (entry == NULL)
 		abort();
 	memcpy(entry, "HvLE", 4);
-	store32(entry + 4, (uint32_t)size);
-	store32(entry + 8, flags);
-	store32(entry + 12, seq);
-	store32(entry + 16, bins);
-	store32(entry + 20, (uint32_t)count);
+	put_le32(entry + 4, (uint32_t)size);
+	put_le32(entry + 8, flags);
+	put_le32(entry + 12, seq);
+	put_le32(entry + 16, bins);
+	put_le32(entry + 20, (uint32_t)count);
 	pos = 40 + 8 * count;
 	for (size_t i = 0; i < count; i++) {
-		store32(entry + 40 + 8 * i, pages[i].rel);
-		store32(entry + 44 + 8 * i, pages[i].len);
+		put_le32(entry + 40 + 8 * i, pages[i].rel);
+		put_le32(entry + 44 + 8 * i, pages[i].len);
 		memcpy(entry + pos, pages[i].data, pages[i].len);
 		pos += pages[i].len;
 	}
-	store64(entry + 24,
+	put_le64(entry + 24,
 		hivelog_marvin32(entry + 40, size - 40, HIVELOG_MARVIN_SEED));
-	store64(entry + 32, hivelog_marvin32(entry, 32, HIVELOG_MARVIN_SEED));
+	put_le64(entry + 32, hivelog_marvin32(entry, 32, HIVELOG_MARVIN_SEED));
 	buf_append(log, entry, size);
 	free(entry);
 	return at;
@@ -958,8 +945,8 @@ test_grow(void)
 	/* A new bin after a gap the entry does not fill. */
 	memset(bin, 0, sizeof bin);
 	memcpy(bin, "hbin", 4);
-	store32(bin + 4, FIXTURE_BINS + PAGE);
-	store32(bin + 8, PAGE);
+	put_le32(bin + 4, FIXTURE_BINS + PAGE);
+	put_le32(bin + 8, PAGE);
 	add_entry(&log1, 9, bins, 0, &grown, 1);
 	CHECK_INT(run(primary, len, &log1, NULL, &result, &err), HP_OK);
 	CHECK_INT(result.entries, 1);
@@ -1009,7 +996,7 @@ test_flag_bit(void)
 	/* Set in the primary, clear in the last entry: cleared; other bits
 	 * of the primary's flags stay. */
 	add_entry(&log1, 10, FIXTURE_BINS, 0, &a, 1);
-	store32(primary + REGF_OFF_FLAGS, 0x3);
+	put_le32(primary + REGF_OFF_FLAGS, 0x3);
 	reseal_checksum(primary);
 	CHECK_INT(run(primary, len, &log1, NULL, &result, &err), HP_OK);
 	CHECK_INT(result.entries, 2);
@@ -1063,16 +1050,16 @@ test_rebuilt_base_block(void)
 	log1 = log_start(primary, REGF_TYPE_LOG_NEW, 8);
 	/* The later log's base block differs from the primary's in its
 	 * root offset: the rebuilt block must be the log's. */
-	store32(primary + 36, 0x20);
+	put_le32(primary + 36, 0x20);
 	log2 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
-	store32(log2.data + 36, 0x1020);
-	store32(log2.data + REGF_OFF_FLAGS, 0);
+	put_le32(log2.data + 36, 0x1020);
+	put_le32(log2.data + REGF_OFF_FLAGS, 0);
 	reseal_checksum(log2.data);
 	add_entry(&log1, 8, FIXTURE_BINS, 0, &a, 1);
 	add_entry(&log2, 9, FIXTURE_BINS, 1, &b, 1);
 	/* The primary's checksum broken; its bytes after 512 non-zero. */
 	memset(primary + 600, 0x77, 16);
-	store32(primary + REGF_OFF_CHECKSUM,
+	put_le32(primary + REGF_OFF_CHECKSUM,
 		get_le32(primary + REGF_OFF_CHECKSUM) ^ 0x10);
 	CHECK_INT(run(primary, len, &log1, &log2, &result, &err), HP_OK);
 	CHECK(result.dirty);
@@ -1217,7 +1204,7 @@ test_log_bad_checksum(void)
 	fill_pages();
 	add_entry(&log1, 9, FIXTURE_BINS, 0, &a, 1);
 	add_entry(&log2, 9, FIXTURE_BINS, 0, &b, 1);
-	store32(log1.data + REGF_OFF_CHECKSUM,
+	put_le32(log1.data + REGF_OFF_CHECKSUM,
 		get_le32(log1.data + REGF_OFF_CHECKSUM) + 1);
 	CHECK_INT(run(primary, len, &log1, NULL, &result, &err), HP_ERR_DIRTY);
 	CHECK(strstr(err.message, "SYSTEM.LOG1") != NULL);
@@ -1229,14 +1216,14 @@ test_log_bad_checksum(void)
 	check_bins(&result, primary, len, &b, 1, len);
 	hivelog_result_release(&result);
 	/* seq1 != seq2 in a log's base block, checksum fixed: unusable. */
-	store32(log1.data + REGF_OFF_SEQ2, 8);
+	put_le32(log1.data + REGF_OFF_SEQ2, 8);
 	reseal_checksum(log1.data);
 	CHECK_INT(run(primary, len, &log1, NULL, &result, &err), HP_ERR_DIRTY);
 	CHECK(strstr(err.message, "differ") != NULL);
 	hivelog_result_release(&result);
 	/* A primary's file type in a log: not a log. */
-	store32(log1.data + REGF_OFF_SEQ2, 9);
-	store32(log1.data + REGF_OFF_FILE_TYPE, 0);
+	put_le32(log1.data + REGF_OFF_SEQ2, 9);
+	put_le32(log1.data + REGF_OFF_FILE_TYPE, 0);
 	reseal_checksum(log1.data);
 	CHECK_INT(run(primary, len, &log1, NULL, &result, &err), HP_ERR_DIRTY);
 	CHECK(strstr(err.message, "file type 0") != NULL);
@@ -1296,8 +1283,8 @@ test_page_out_of_bounds(void)
 		size_t at = add_entry(&log2, 9, FIXTURE_BINS, 0, &a, 1);
 		unsigned char *e = log2.data + at;
 
-		store32(e + 20, 0x10000000u);
-		store64(e + 32, hivelog_marvin32(e, 32, HIVELOG_MARVIN_SEED));
+		put_le32(e + 20, 0x10000000u);
+		put_le64(e + 32, hivelog_marvin32(e, 32, HIVELOG_MARVIN_SEED));
 		CHECK_INT(run(primary, len, &log2, NULL, &result, &err),
 			  HP_ERR_DIRTY);
 		hivelog_result_release(&result);
@@ -1431,7 +1418,7 @@ test_old_format(void)
 
 	/* The primary's base block corrupt: rebuilt from the log. */
 	log1 = old_log(primary, 10, pages, 2);
-	store32(primary + REGF_OFF_CHECKSUM, 0x4c564e49u);
+	put_le32(primary + REGF_OFF_CHECKSUM, 0x4c564e49u);
 	CHECK_INT(run(primary, len, &log1, NULL, &result, &err), HP_OK);
 	CHECK(result.base_rebuilt);
 	check_sealed(&result);

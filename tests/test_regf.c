@@ -2,6 +2,7 @@
  * (editcheck) on crafted buffers and on the ws2012r2 fixture hive. */
 #include "config.h"
 
+#include "bytes.h"
 #include "editcheck.h"
 #include "hive.h"
 #include "regf.h"
@@ -30,39 +31,23 @@
 
 #define NO_CELL UINT32_MAX
 
-static uint32_t
-load32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) |
-	       ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
-static void
-store32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
-}
-
 /* A primary base block as the fixtures have it, with a valid checksum. */
 static void
 make_base_block(unsigned char *buf, size_t len, uint32_t seq1, uint32_t seq2)
 {
 	memset(buf, 0, len);
 	memcpy(buf, "regf", 4);
-	store32(buf + REGF_OFF_SEQ1, seq1);
-	store32(buf + REGF_OFF_SEQ2, seq2);
-	store32(buf + REGF_OFF_TIMESTAMP, 0xFCF78000u);
-	store32(buf + REGF_OFF_TIMESTAMP + 4, 0x01CECB94u);
-	store32(buf + 20, 1);
-	store32(buf + 24, 5);
-	store32(buf + 32, 1);
-	store32(buf + 36, 0x20);
-	store32(buf + REGF_OFF_BINS_SIZE, 4096);
-	store32(buf + 44, 1);
-	store32(buf + REGF_OFF_CHECKSUM,
+	put_le32(buf + REGF_OFF_SEQ1, seq1);
+	put_le32(buf + REGF_OFF_SEQ2, seq2);
+	put_le32(buf + REGF_OFF_TIMESTAMP, 0xFCF78000u);
+	put_le32(buf + REGF_OFF_TIMESTAMP + 4, 0x01CECB94u);
+	put_le32(buf + 20, 1);
+	put_le32(buf + 24, 5);
+	put_le32(buf + 32, 1);
+	put_le32(buf + 36, 0x20);
+	put_le32(buf + REGF_OFF_BINS_SIZE, 4096);
+	put_le32(buf + 44, 1);
+	put_le32(buf + REGF_OFF_CHECKSUM,
 		regf_checksum_windows(regf_checksum_xor(buf)));
 }
 
@@ -86,8 +71,8 @@ test_header_read_fields(void)
 	struct regf_header header;
 
 	make_base_block(buf, sizeof buf, 7, 8);
-	store32(buf + REGF_OFF_FILE_TYPE, 6);
-	store32(buf + REGF_OFF_FLAGS, 1);
+	put_le32(buf + REGF_OFF_FILE_TYPE, 6);
+	put_le32(buf + REGF_OFF_FLAGS, 1);
 	header = read_header(buf, sizeof buf);
 	CHECK_INT(header.seq1, 7);
 	CHECK_INT(header.seq2, 8);
@@ -100,7 +85,7 @@ test_header_read_fields(void)
 	CHECK_INT(header.bins_size, 4096);
 	CHECK_INT(header.clustering, 1);
 	CHECK_INT(header.flags, 1);
-	CHECK_INT(header.checksum_stored, load32(buf + REGF_OFF_CHECKSUM));
+	CHECK_INT(header.checksum_stored, get_le32(buf + REGF_OFF_CHECKSUM));
 	CHECK_INT(header.checksum_xor, regf_checksum_xor(buf));
 
 	/* A log's base block is 512 bytes: enough. */
@@ -120,17 +105,17 @@ test_checksum_xor(void)
 	CHECK_INT(regf_checksum_xor(buf), 0);
 	memcpy(buf, "regf", 4); /* 0x66676572 */
 	CHECK_INT(regf_checksum_xor(buf), 0x66676572);
-	store32(buf + 4, 0x01020304);
-	store32(buf + 8, 0x01020304); /* equal dwords cancel */
+	put_le32(buf + 4, 0x01020304);
+	put_le32(buf + 8, 0x01020304); /* equal dwords cancel */
 	CHECK_INT(regf_checksum_xor(buf), 0x66676572);
-	store32(buf + 504, 0x11111111); /* the last dword summed */
+	put_le32(buf + 504, 0x11111111); /* the last dword summed */
 	CHECK_INT(regf_checksum_xor(buf), 0x66676572u ^ 0x11111111u);
 	buf[101] = 0xAB; /* byte 1 of the dword at 100 */
 	CHECK_INT(regf_checksum_xor(buf),
 		  0x66676572u ^ 0x11111111u ^ 0x0000AB00u);
 
 	/* The checksum field itself and everything after it are not summed. */
-	store32(buf + REGF_OFF_CHECKSUM, 0xDEADBEEF);
+	put_le32(buf + REGF_OFF_CHECKSUM, 0xDEADBEEF);
 	memset(buf + 512, 0xFF, sizeof buf - 512);
 	CHECK_INT(regf_checksum_xor(buf),
 		  0x66676572u ^ 0x11111111u ^ 0x0000AB00u);
@@ -182,23 +167,23 @@ test_checksum_valid_and_dirty(void)
 	memcpy(buf, "regf", 4);
 	memcpy(buf + 16, "regf", 4);
 	CHECK_INT(regf_checksum_xor(buf), 0);
-	store32(buf + REGF_OFF_CHECKSUM, 1);
+	put_le32(buf + REGF_OFF_CHECKSUM, 1);
 	header = read_header(buf, sizeof buf);
 	CHECK(regf_checksum_valid(&header));
 	CHECK(!regf_header_dirty(&header));
-	store32(buf + REGF_OFF_CHECKSUM, 0);
+	put_le32(buf + REGF_OFF_CHECKSUM, 0);
 	header = read_header(buf, sizeof buf);
 	CHECK(!regf_checksum_valid(&header));
 	CHECK(regf_header_dirty(&header));
 
 	/* XOR 0xFFFFFFFF: Windows stores 0xFFFFFFFE. */
-	store32(buf + 16, 0x66676572u ^ 0xFFFFFFFFu);
+	put_le32(buf + 16, 0x66676572u ^ 0xFFFFFFFFu);
 	CHECK_INT(regf_checksum_xor(buf), 0xFFFFFFFFu);
-	store32(buf + REGF_OFF_CHECKSUM, 0xFFFFFFFEu);
+	put_le32(buf + REGF_OFF_CHECKSUM, 0xFFFFFFFEu);
 	header = read_header(buf, sizeof buf);
 	CHECK(regf_checksum_valid(&header));
 	CHECK(!regf_header_dirty(&header));
-	store32(buf + REGF_OFF_CHECKSUM, 0xFFFFFFFFu);
+	put_le32(buf + REGF_OFF_CHECKSUM, 0xFFFFFFFFu);
 	header = read_header(buf, sizeof buf);
 	CHECK(!regf_checksum_valid(&header));
 	CHECK(regf_header_dirty(&header));
@@ -279,11 +264,11 @@ make_xor_block(unsigned char *buf, uint32_t target)
 {
 	memset(buf, 0, REGF_BASE_BLOCK_SIZE);
 	memcpy(buf, "regf", 4);
-	store32(buf + REGF_OFF_SEQ1, 0x1234);
-	store32(buf + REGF_OFF_SEQ2, 0x5678);
-	store32(buf + REGF_OFF_TIMESTAMP, 0x66676572u ^ target);
-	store32(buf + REGF_OFF_TIMESTAMP + 4, 0x01CECB94u ^ 0x01CECB94u);
-	store32(buf + REGF_OFF_CHECKSUM, 0xCAFEF00D);
+	put_le32(buf + REGF_OFF_SEQ1, 0x1234);
+	put_le32(buf + REGF_OFF_SEQ2, 0x5678);
+	put_le32(buf + REGF_OFF_TIMESTAMP, 0x66676572u ^ target);
+	put_le32(buf + REGF_OFF_TIMESTAMP + 4, 0x01CECB94u ^ 0x01CECB94u);
+	put_le32(buf + REGF_OFF_CHECKSUM, 0xCAFEF00D);
 	buf[1000] = 0x77; /* outside the checksum: must survive */
 }
 
@@ -295,8 +280,8 @@ check_seal_tweak(uint32_t target)
 	make_xor_block(buf, target);
 	/* Check the crafting: sealing without the tweak would give TARGET. */
 	memcpy(before, buf, sizeof buf);
-	store32(before + REGF_OFF_SEQ1, 77);
-	store32(before + REGF_OFF_SEQ2, 77);
+	put_le32(before + REGF_OFF_SEQ1, 77);
+	put_le32(before + REGF_OFF_SEQ2, 77);
 	CHECK_INT(regf_checksum_xor(before), target);
 
 	memcpy(before, buf, sizeof buf);
@@ -304,7 +289,7 @@ check_seal_tweak(uint32_t target)
 	check_sealed(buf, 77);
 	CHECK(regf_checksum_xor(buf) != 0);
 	CHECK(regf_checksum_xor(buf) != 0xFFFFFFFFu);
-	CHECK_INT(load32(buf + REGF_OFF_CHECKSUM), target ^ 1u);
+	CHECK_INT(get_le32(buf + REGF_OFF_CHECKSUM), target ^ 1u);
 	/* The tweak: bit 0 of byte 12, nothing else of the timestamp. */
 	CHECK_INT(buf[REGF_OFF_TIMESTAMP] ^ before[REGF_OFF_TIMESTAMP], 1);
 	CHECK(memcmp(buf + REGF_OFF_TIMESTAMP + 1,
@@ -356,8 +341,8 @@ make_log_base(unsigned char *buf, uint32_t type, uint32_t seq1, uint32_t seq2)
 	unsigned char block[4096];
 
 	make_base_block(block, sizeof block, seq1, seq2);
-	store32(block + REGF_OFF_FILE_TYPE, type);
-	store32(block + REGF_OFF_CHECKSUM,
+	put_le32(block + REGF_OFF_FILE_TYPE, type);
+	put_le32(block + REGF_OFF_CHECKSUM,
 		regf_checksum_windows(regf_checksum_xor(block)));
 	memcpy(buf, block, REGF_LOG_BASE_BLOCK_SIZE);
 }
@@ -366,9 +351,9 @@ static void
 put_entry(unsigned char *buf, uint32_t size, uint32_t seq)
 {
 	memcpy(buf, "HvLE", 4);
-	store32(buf + 4, size);
-	store32(buf + 12, seq);
-	store32(buf + 16, 4096);
+	put_le32(buf + 4, size);
+	put_le32(buf + 12, seq);
+	put_le32(buf + 16, 4096);
 }
 
 static void
@@ -455,14 +440,14 @@ test_log_scan_new_format(void)
 	CHECK_INT(scan.max_seq, 12);
 
 	/* The largest number wins wherever it is. */
-	store32(buf + 512 + 12, 14);
+	put_le32(buf + 512 + 12, 14);
 	regf_log_scan(buf, sizeof buf, &scan);
 	CHECK_INT(scan.entries, 2);
 	CHECK_INT(scan.max_seq, 14);
 
 	/* Entries are counted whatever their hashes say (they are zero). */
-	store32(buf + 512 + 12, 11);
-	store32(buf + 1024 + 12, 0x80000000u);
+	put_le32(buf + 512 + 12, 11);
+	put_le32(buf + 1024 + 12, 0x80000000u);
 	regf_log_scan(buf, sizeof buf, &scan);
 	CHECK_INT(scan.max_seq, 0x80000000u);
 }
@@ -486,7 +471,7 @@ test_log_scan_stops(void)
 
 	/* A bad second entry ends the walk: the third is never looked at. */
 	for (size_t i = 0; i < sizeof bad_sizes / sizeof *bad_sizes; i++) {
-		store32(buf + 1024 + 4, bad_sizes[i]);
+		put_le32(buf + 1024 + 4, bad_sizes[i]);
 		regf_log_scan(buf, sizeof buf, &scan);
 		if (scan.entries != 1 || scan.max_seq != 11)
 			test_fail(__FILE__, __LINE__,
@@ -494,7 +479,7 @@ test_log_scan_stops(void)
 				  (unsigned)bad_sizes[i], scan.entries,
 				  (unsigned)scan.max_seq);
 	}
-	store32(buf + 1024 + 4, 512);
+	put_le32(buf + 1024 + 4, 512);
 
 	/* Bad signature: same. */
 	memcpy(buf + 1024, "HvLF", 4);
@@ -504,11 +489,11 @@ test_log_scan_stops(void)
 	memcpy(buf + 1024, "HvLE", 4);
 
 	/* Truncated: the last entry claims more than the buffer holds. */
-	store32(buf + 1536 + 4, 1024);
+	put_le32(buf + 1536 + 4, 1024);
 	regf_log_scan(buf, sizeof buf, &scan);
 	CHECK_INT(scan.entries, 2);
 	CHECK_INT(scan.max_seq, 12);
-	store32(buf + 1536 + 4, 512);
+	put_le32(buf + 1536 + 4, 512);
 	/* The buffer ends inside the third entry's header or body (exact
 	 * heap copies, so valgrind and ASan see any read past the end). */
 	for (size_t cut = 1536; cut < sizeof buf; cut++) {
@@ -593,9 +578,9 @@ make_image(unsigned char *buf)
 {
 	make_base_block(buf, 8192, 1, 1);
 	memcpy(buf + 4096, "hbin", 4);
-	store32(buf + 4096 + 8, 4096);
-	store32(buf + 4096 + 32, (uint32_t)-16);
-	store32(buf + 4096 + 48, 4096 - 48);
+	put_le32(buf + 4096 + 8, 4096);
+	put_le32(buf + 4096 + 32, (uint32_t)-16);
+	put_le32(buf + 4096 + 48, 4096 - 48);
 }
 
 static void
@@ -641,33 +626,33 @@ test_cell_rejects(void)
 	CHECK(!regf_cell(&image, 0xFFFFFFF8u, &cell, &len, &allocated));
 	CHECK(!regf_cell(&image, 0xFFFFFFFFu, &cell, &len, &allocated));
 	/* Unaligned, even where a plausible size sits. */
-	store32(buf + 4096 + 36, (uint32_t)-8);
+	put_le32(buf + 4096 + 36, (uint32_t)-8);
 	CHECK(!regf_cell(&image, 36, &cell, &len, &allocated));
 	CHECK(!regf_cell(&image, 34, &cell, &len, &allocated));
 	CHECK(!regf_cell(&image, 33, &cell, &len, &allocated));
 	CHECK(!regf_cell(&image, 4095, &cell, &len, &allocated));
 
 	/* The size runs past the hive bins. */
-	store32(buf + 4096 + 48, 4096 - 48 + 8);
+	put_le32(buf + 4096 + 48, 4096 - 48 + 8);
 	CHECK(!regf_cell(&image, 48, &cell, &len, &allocated));
-	store32(buf + 4096 + 48, (uint32_t)-(int32_t)(4096 - 48 + 8));
+	put_le32(buf + 4096 + 48, (uint32_t)-(int32_t)(4096 - 48 + 8));
 	CHECK(!regf_cell(&image, 48, &cell, &len, &allocated));
 	/* INT32_MIN has no absolute value; INT32_MAX is far too big. */
-	store32(buf + 4096 + 48, 0x80000000u);
+	put_le32(buf + 4096 + 48, 0x80000000u);
 	CHECK(!regf_cell(&image, 48, &cell, &len, &allocated));
-	store32(buf + 4096 + 48, 0x7FFFFFFFu);
+	put_le32(buf + 4096 + 48, 0x7FFFFFFFu);
 	CHECK(!regf_cell(&image, 48, &cell, &len, &allocated));
 	/* Too small to be a cell. */
-	store32(buf + 4096 + 48, 0);
+	put_le32(buf + 4096 + 48, 0);
 	CHECK(!regf_cell(&image, 48, &cell, &len, &allocated));
-	store32(buf + 4096 + 48, (uint32_t)-4);
+	put_le32(buf + 4096 + 48, (uint32_t)-4);
 	CHECK(!regf_cell(&image, 48, &cell, &len, &allocated));
 
 	/* The last 8 bytes of the bins can hold a cell; it must end there. */
-	store32(buf + 4096 + 4088, (uint32_t)-8);
+	put_le32(buf + 4096 + 4088, (uint32_t)-8);
 	CHECK(regf_cell(&image, 4088, &cell, &len, &allocated));
 	CHECK_INT(len, 8);
-	store32(buf + 4096 + 4088, 16);
+	put_le32(buf + 4096 + 4088, 16);
 	CHECK(!regf_cell(&image, 4088, &cell, &len, &allocated));
 }
 
@@ -682,11 +667,11 @@ test_cell_image_bounds(void)
 
 	/* A bins size larger than the file is clamped to the file. */
 	make_image(buf);
-	store32(buf + REGF_OFF_BINS_SIZE, 0x100000);
+	put_le32(buf + REGF_OFF_BINS_SIZE, 0x100000);
 	regf_image_init(&image, buf, sizeof buf);
 	CHECK_INT(image.bins_size, 4096);
 	CHECK(regf_cell(&image, 48, &cell, &len, &allocated));
-	store32(buf + REGF_OFF_BINS_SIZE, 0xFFFFFFFFu);
+	put_le32(buf + REGF_OFF_BINS_SIZE, 0xFFFFFFFFu);
 	regf_image_init(&image, buf, sizeof buf);
 	CHECK_INT(image.bins_size, 4096);
 	/* ...and then a cell may not reach past the file either. */
@@ -696,11 +681,11 @@ test_cell_image_bounds(void)
 	CHECK(!regf_cell(&image, 48, &cell, &len, &allocated));
 
 	/* A smaller bins size hides the cells past it. */
-	store32(buf + REGF_OFF_BINS_SIZE, 40);
+	put_le32(buf + REGF_OFF_BINS_SIZE, 40);
 	regf_image_init(&image, buf, sizeof buf);
 	CHECK_INT(image.bins_size, 40);
 	CHECK(!regf_cell(&image, 32, &cell, &len, &allocated));
-	store32(buf + REGF_OFF_BINS_SIZE, 0);
+	put_le32(buf + REGF_OFF_BINS_SIZE, 0);
 	regf_image_init(&image, buf, sizeof buf);
 	CHECK(!regf_cell(&image, 32, &cell, &len, &allocated));
 	CHECK(!regf_cell(&image, 0, &cell, &len, &allocated));
@@ -746,7 +731,7 @@ fixture_free(struct fixture *f)
 static void
 fixture_seal(struct fixture *f)
 {
-	regf_header_seal(f->new_data, load32(f->old_data + REGF_OFF_SEQ1) + 1);
+	regf_header_seal(f->new_data, get_le32(f->old_data + REGF_OFF_SEQ1) + 1);
 }
 
 static enum hp_status
@@ -770,7 +755,7 @@ walk_cells(const struct regf_image *image,
 
 	while (rel + REGF_HBIN_HEADER_SIZE <= image->bins_size) {
 		const unsigned char *bin = image->data + REGF_BASE_BLOCK_SIZE + rel;
-		uint32_t bin_size = load32(bin + 8);
+		uint32_t bin_size = get_le32(bin + 8);
 		uint32_t cell_rel = rel + REGF_HBIN_HEADER_SIZE;
 
 		if (memcmp(bin, "hbin", 4) != 0 || bin_size < 4096 ||
@@ -849,12 +834,12 @@ old_cell(const struct fixture *f, uint32_t rel)
 static void
 free_cell(struct fixture *f, uint32_t rel)
 {
-	int32_t size = (int32_t)load32(old_cell(f, rel));
+	int32_t size = (int32_t)get_le32(old_cell(f, rel));
 
 	if (size >= 0)
 		test_fail(__FILE__, __LINE__, "cell 0x%x is not allocated",
 			  (unsigned)rel);
-	store32(new_cell(f, rel), (uint32_t)-size);
+	put_le32(new_cell(f, rel), (uint32_t)-size);
 }
 
 static bool
@@ -888,7 +873,7 @@ test_editcheck_identical(void)
 		abort();
 	memset(f.new_data + f.old_size, 0, 4096);
 	memcpy(f.new_data + f.old_size, "hbin", 4);
-	store32(f.new_data + REGF_OFF_BINS_SIZE,
+	put_le32(f.new_data + REGF_OFF_BINS_SIZE,
 		(uint32_t)(f.new_size - REGF_BASE_BLOCK_SIZE));
 	fixture_seal(&f);
 	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_OK);
@@ -924,11 +909,11 @@ test_editcheck_stray_byte(void)
 
 		/* The first ComputerName is the parent key; its child holds
 		 * the value. */
-		computer = load32(old_cell(&f, computer) + NK_SUBKEY_LIST);
-		computer = load32(old_cell(&f, computer) + 8);
-		list = load32(old_cell(&f, computer) + NK_VALUE_LIST);
-		vk = load32(old_cell(&f, list) + 4);
-		data = load32(old_cell(&f, vk) + VK_DATA_OFFSET);
+		computer = get_le32(old_cell(&f, computer) + NK_SUBKEY_LIST);
+		computer = get_le32(old_cell(&f, computer) + 8);
+		list = get_le32(old_cell(&f, computer) + NK_VALUE_LIST);
+		vk = get_le32(old_cell(&f, list) + 4);
+		data = get_le32(old_cell(&f, vk) + VK_DATA_OFFSET);
 		new_cell(&f, data)[4] ^= 1;
 		CHECK_INT(fixture_compare(&f, &schannel, 1, &err),
 			  HP_ERR_VERIFY);
@@ -999,8 +984,8 @@ test_editcheck_base_block(void)
 	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_OK);
 
 	/* The written block must be clean: sequence numbers equal... */
-	store32(f.new_data + REGF_OFF_SEQ2, load32(f.new_data + REGF_OFF_SEQ1) + 1);
-	store32(f.new_data + REGF_OFF_CHECKSUM, regf_checksum_xor(f.new_data));
+	put_le32(f.new_data + REGF_OFF_SEQ2, get_le32(f.new_data + REGF_OFF_SEQ1) + 1);
+	put_le32(f.new_data + REGF_OFF_CHECKSUM, regf_checksum_xor(f.new_data));
 	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_ERR_VERIFY);
 	CHECK(strstr(err.message, "not clean") != NULL);
 	/* ...and the checksum right. */
@@ -1022,13 +1007,13 @@ test_editcheck_base_block_fixup(void)
 	fixture_load(&f);
 	fixture_seal(&f);
 	xor_value = regf_checksum_xor(f.new_data);
-	store32(f.new_data + REGF_OFF_TIMESTAMP,
-		load32(f.new_data + REGF_OFF_TIMESTAMP) ^ xor_value);
+	put_le32(f.new_data + REGF_OFF_TIMESTAMP,
+		get_le32(f.new_data + REGF_OFF_TIMESTAMP) ^ xor_value);
 	CHECK_INT(regf_checksum_xor(f.new_data), 0);
-	store32(f.new_data + REGF_OFF_CHECKSUM, 1);
+	put_le32(f.new_data + REGF_OFF_CHECKSUM, 1);
 	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_ERR_VERIFY);
 	/* The plain 0 is what Windows calls dirty. */
-	store32(f.new_data + REGF_OFF_CHECKSUM, 0);
+	put_le32(f.new_data + REGF_OFF_CHECKSUM, 0);
 	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_ERR_VERIFY);
 	/* Sealing fixes it. */
 	fixture_seal(&f);
@@ -1047,18 +1032,18 @@ test_editcheck_bins_size(void)
 	 * the new hive silently drops keys that the byte compare saw
 	 * unchanged; and it must stay inside the file. */
 	fixture_load(&f);
-	bins = load32(f.old_data + REGF_OFF_BINS_SIZE);
-	store32(f.new_data + REGF_OFF_BINS_SIZE, bins - 4096);
+	bins = get_le32(f.old_data + REGF_OFF_BINS_SIZE);
+	put_le32(f.new_data + REGF_OFF_BINS_SIZE, bins - 4096);
 	fixture_seal(&f);
 	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_ERR_VERIFY);
 	CHECK(strstr(err.message, "bins size") != NULL);
-	store32(f.new_data + REGF_OFF_BINS_SIZE, 0);
+	put_le32(f.new_data + REGF_OFF_BINS_SIZE, 0);
 	fixture_seal(&f);
 	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_ERR_VERIFY);
-	store32(f.new_data + REGF_OFF_BINS_SIZE, bins + 4096);
+	put_le32(f.new_data + REGF_OFF_BINS_SIZE, bins + 4096);
 	fixture_seal(&f);
 	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_ERR_VERIFY);
-	store32(f.new_data + REGF_OFF_BINS_SIZE, 0xFFFFF000u);
+	put_le32(f.new_data + REGF_OFF_BINS_SIZE, 0xFFFFF000u);
 	fixture_seal(&f);
 	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_ERR_VERIFY);
 	/* Growing into the file's new end is what an edit does. */
@@ -1067,14 +1052,14 @@ test_editcheck_bins_size(void)
 	if (f.new_data == NULL)
 		abort();
 	memset(f.new_data + f.old_size, 0, 8192);
-	store32(f.new_data + REGF_OFF_BINS_SIZE, bins + 4096);
+	put_le32(f.new_data + REGF_OFF_BINS_SIZE, bins + 4096);
 	fixture_seal(&f);
 	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_OK);
-	store32(f.new_data + REGF_OFF_BINS_SIZE, bins + 8192);
+	put_le32(f.new_data + REGF_OFF_BINS_SIZE, bins + 8192);
 	fixture_seal(&f);
 	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_OK);
 	/* Slack after the bins is kept, not counted. */
-	store32(f.new_data + REGF_OFF_BINS_SIZE, bins);
+	put_le32(f.new_data + REGF_OFF_BINS_SIZE, bins);
 	fixture_seal(&f);
 	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_OK);
 	fixture_free(&f);
@@ -1134,7 +1119,7 @@ test_editcheck_free_cells(void)
 	fixture_seal(&f);
 
 	/* The touched key's value list: allowed. */
-	list = load32(old_cell(&f, schannel) + NK_VALUE_LIST);
+	list = get_le32(old_cell(&f, schannel) + NK_VALUE_LIST);
 	free_cell(&f, list);
 	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_OK);
 	/* Not without the key in the touched list. */
@@ -1142,31 +1127,31 @@ test_editcheck_free_cells(void)
 	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_ERR_VERIFY);
 	CHECK(message_has_offset(&err, REGF_BASE_BLOCK_SIZE + list));
 	/* Its values and subkey list too. */
-	vk = load32(old_cell(&f, list) + 4);
+	vk = get_le32(old_cell(&f, list) + 4);
 	free_cell(&f, vk);
-	subkeys = load32(old_cell(&f, schannel) + NK_SUBKEY_LIST);
+	subkeys = get_le32(old_cell(&f, schannel) + NK_SUBKEY_LIST);
 	free_cell(&f, subkeys);
 	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_OK);
 
 	/* Another allocated cell: Tcpip's value list, not allowed. */
-	list = load32(old_cell(&f, tcpip) + NK_VALUE_LIST);
+	list = get_le32(old_cell(&f, tcpip) + NK_VALUE_LIST);
 	free_cell(&f, list);
 	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_ERR_VERIFY);
 	CHECK(message_has_offset(&err, REGF_BASE_BLOCK_SIZE + list));
-	store32(new_cell(&f, list), load32(old_cell(&f, list)));
+	put_le32(new_cell(&f, list), get_le32(old_cell(&f, list)));
 	/* Nor a key cell, nor the shared sk. */
 	free_cell(&f, tcpip);
 	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_ERR_VERIFY);
-	store32(new_cell(&f, tcpip), load32(old_cell(&f, tcpip)));
+	put_le32(new_cell(&f, tcpip), get_le32(old_cell(&f, tcpip)));
 	free_cell(&f, schannel);
 	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_ERR_VERIFY);
-	store32(new_cell(&f, schannel), load32(old_cell(&f, schannel)));
+	put_le32(new_cell(&f, schannel), get_le32(old_cell(&f, schannel)));
 	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_OK);
 
 	/* A value's out-of-line data cell (REG_SZ credssp.dll). */
-	list = load32(old_cell(&f, secprov) + NK_VALUE_LIST);
-	vk = load32(old_cell(&f, list) + 4);
-	data = load32(old_cell(&f, vk) + VK_DATA_OFFSET);
+	list = get_le32(old_cell(&f, secprov) + NK_VALUE_LIST);
+	vk = get_le32(old_cell(&f, list) + 4);
+	data = get_le32(old_cell(&f, vk) + VK_DATA_OFFSET);
 	free_cell(&f, data);
 	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_ERR_VERIFY);
 	touched[0] = schannel;
@@ -1178,7 +1163,7 @@ test_editcheck_free_cells(void)
 	CHECK_INT(fixture_compare(&f, touched, 2, &err), HP_ERR_VERIFY);
 	new_cell(&f, data)[5] ^= 1;
 	/* Nor a different size. */
-	store32(new_cell(&f, data), load32(new_cell(&f, data)) + 8);
+	put_le32(new_cell(&f, data), get_le32(new_cell(&f, data)) + 8);
 	CHECK_INT(fixture_compare(&f, touched, 2, &err), HP_ERR_VERIFY);
 	free_cell(&f, data);
 	CHECK_INT(fixture_compare(&f, touched, 2, &err), HP_OK);
@@ -1191,15 +1176,15 @@ test_editcheck_free_cells(void)
 		free_cell(&f, 0x20);
 		CHECK_INT(fixture_compare(&f, &lanman, 1, &err), HP_ERR_VERIFY);
 		CHECK(message_has_offset(&err, REGF_BASE_BLOCK_SIZE + 0x20));
-		store32(new_cell(&f, 0x20), load32(old_cell(&f, 0x20)));
+		put_le32(new_cell(&f, 0x20), get_le32(old_cell(&f, 0x20)));
 	}
 
 	/* A free cell may not become allocated. */
 	{
 		uint32_t free_rel = walk_cells(&f.image, is_free, NULL);
-		int32_t size = (int32_t)load32(old_cell(&f, free_rel));
+		int32_t size = (int32_t)get_le32(old_cell(&f, free_rel));
 
-		store32(new_cell(&f, free_rel), (uint32_t)-size);
+		put_le32(new_cell(&f, free_rel), (uint32_t)-size);
 		CHECK_INT(fixture_compare(&f, touched, 2, &err),
 			  HP_ERR_VERIFY);
 	}
@@ -1216,18 +1201,18 @@ test_editcheck_nk_fields(void)
 
 	fixture_load(&f);
 	schannel = find_nk(&f, "SCHANNEL");
-	sk = load32(old_cell(&f, schannel) + NK_SECURITY);
+	sk = get_le32(old_cell(&f, schannel) + NK_SECURITY);
 	fixture_seal(&f);
 	nk = new_cell(&f, schannel);
 
 	/* Counts, list offsets and the max-length fields may change. */
-	store32(nk + NK_VALUE_COUNT, 2);
-	store32(nk + NK_VALUE_LIST, 0x5000);
-	store32(nk + NK_SUBKEY_COUNT, 6);
-	store32(nk + NK_SUBKEY_LIST, 0x5008);
-	store32(nk + 56, 64);
-	store32(nk + 64, 64);
-	store32(nk + 68, 64);
+	put_le32(nk + NK_VALUE_COUNT, 2);
+	put_le32(nk + NK_VALUE_LIST, 0x5000);
+	put_le32(nk + NK_SUBKEY_COUNT, 6);
+	put_le32(nk + NK_SUBKEY_LIST, 0x5008);
+	put_le32(nk + 56, 64);
+	put_le32(nk + 64, 64);
+	put_le32(nk + 68, 64);
 	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_OK);
 	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_ERR_VERIFY);
 
@@ -1254,8 +1239,8 @@ test_editcheck_nk_fields(void)
 	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_OK);
 
 	/* The touched key's sk: its reference count only. */
-	store32(new_cell(&f, sk) + SK_REFCOUNT,
-		load32(old_cell(&f, sk) + SK_REFCOUNT) + 1);
+	put_le32(new_cell(&f, sk) + SK_REFCOUNT,
+		get_le32(old_cell(&f, sk) + SK_REFCOUNT) + 1);
 	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_OK);
 	new_cell(&f, sk)[SK_REFCOUNT + 4] ^= 1;
 	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_ERR_VERIFY);
@@ -1274,9 +1259,9 @@ test_editcheck_bogus_touched(void)
 	/* Offsets that are no nk cell allow nothing, and crash nothing. */
 	fixture_load(&f);
 	fixture_seal(&f);
-	touched[3] = load32(old_cell(&f, find_nk(&f, "SCHANNEL")) + NK_SECURITY);
+	touched[3] = get_le32(old_cell(&f, find_nk(&f, "SCHANNEL")) + NK_SECURITY);
 	CHECK_INT(fixture_compare(&f, touched, 4, &err), HP_OK);
-	free_cell(&f, load32(old_cell(&f, find_nk(&f, "SCHANNEL")) +
+	free_cell(&f, get_le32(old_cell(&f, find_nk(&f, "SCHANNEL")) +
 			     NK_VALUE_LIST));
 	CHECK_INT(fixture_compare(&f, touched, 4, &err), HP_ERR_VERIFY);
 	fixture_free(&f);
@@ -1286,8 +1271,8 @@ test_editcheck_bogus_touched(void)
 static void
 fixture_poke32(struct fixture *f, size_t file_offset, uint32_t value)
 {
-	store32(f->old_data + file_offset, value);
-	store32(f->new_data + file_offset, value);
+	put_le32(f->old_data + file_offset, value);
+	put_le32(f->new_data + file_offset, value);
 }
 
 static void
@@ -1301,10 +1286,10 @@ test_editcheck_index_root(void)
 	 * looks at structure only, not at what the lists mean). */
 	fixture_load(&f);
 	schannel = find_nk(&f, "SCHANNEL");
-	ri = load32(old_cell(&f, schannel) + NK_SUBKEY_LIST);
-	first = load32(old_cell(&f, find_nk(&f, "Protocols")) + NK_SUBKEY_LIST);
-	second = load32(old_cell(&f, find_nk(&f, "SSL 2.0")) + NK_SUBKEY_LIST);
-	other = load32(old_cell(&f, find_nk(&f, "Services")) + NK_SUBKEY_LIST);
+	ri = get_le32(old_cell(&f, schannel) + NK_SUBKEY_LIST);
+	first = get_le32(old_cell(&f, find_nk(&f, "Protocols")) + NK_SUBKEY_LIST);
+	second = get_le32(old_cell(&f, find_nk(&f, "SSL 2.0")) + NK_SUBKEY_LIST);
+	other = get_le32(old_cell(&f, find_nk(&f, "Services")) + NK_SUBKEY_LIST);
 	fixture_poke32(&f, REGF_BASE_BLOCK_SIZE + ri + 4, 0x00026972); /* "ri", 2 */
 	fixture_poke32(&f, REGF_BASE_BLOCK_SIZE + ri + 8, first);
 	fixture_poke32(&f, REGF_BASE_BLOCK_SIZE + ri + 12, second);
@@ -1316,7 +1301,7 @@ test_editcheck_index_root(void)
 	free_cell(&f, other);
 	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_ERR_VERIFY);
 	CHECK(message_has_offset(&err, REGF_BASE_BLOCK_SIZE + other));
-	store32(new_cell(&f, other), load32(old_cell(&f, other)));
+	put_le32(new_cell(&f, other), get_le32(old_cell(&f, other)));
 
 	/* An ri whose count runs past its cell allows no more than fits. */
 	fixture_poke32(&f, REGF_BASE_BLOCK_SIZE + ri + 4, 0xFFFF6972);
@@ -1348,11 +1333,11 @@ test_editcheck_corrupt_original(void)
 	fixture_load(&f);
 	schannel = find_nk(&f, "SCHANNEL");
 	free16 = schannel - 16; /* the free cell before it, in bin 2 */
-	CHECK_INT((int32_t)load32(old_cell(&f, free16)), 16);
+	CHECK_INT((int32_t)get_le32(old_cell(&f, free16)), 16);
 	fixture_poke32(&f, REGF_BASE_BLOCK_SIZE + free16, 0x10000);
 	fixture_seal(&f);
 	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_OK);
-	store32(new_cell(&f, schannel) + NK_VALUE_COUNT, 2);
+	put_le32(new_cell(&f, schannel) + NK_VALUE_COUNT, 2);
 	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_ERR_VERIFY);
 	CHECK(strstr(err.message, "bad cell") != NULL);
 	CHECK(message_has_offset(&err, REGF_BASE_BLOCK_SIZE + free16));
