@@ -18,6 +18,7 @@ struct allowance {
 	size_t freeable_count, freeable_cap;
 	uint32_t *security; /* sk cells whose refcount may change */
 	size_t security_count, security_cap;
+	bool relink; /* a key is deleted: sk list links may change too */
 };
 
 static bool
@@ -210,9 +211,13 @@ cell_change_allowed(const struct allowance *allow, uint32_t rel,
 		{ REGF_NK_MAX_VALUE_NAME, REGF_NK_MAX_VALUE_DATA + 4 },
 	};
 	static const uint32_t size_field[][2] = { { 0, 4 } };
-	/* The list links change when a deleted key's sk leaves the list. */
-	static const uint32_t sk_fields[][2] = {
+	/* The list links change only when a deleted key's sk leaves the
+	 * list; otherwise only the reference count does. */
+	static const uint32_t sk_relink_fields[][2] = {
 		{ REGF_SK_FLINK, REGF_SK_REFCOUNT + 4 },
+	};
+	static const uint32_t sk_refcount_field[][2] = {
+		{ REGF_SK_REFCOUNT, REGF_SK_REFCOUNT + 4 },
 	};
 	int32_t old_size = (int32_t)get_le32(old_cell);
 	int32_t new_size = (int32_t)get_le32(new_cell);
@@ -240,7 +245,9 @@ cell_change_allowed(const struct allowance *allow, uint32_t rel,
 					   sizeof nk_fields / sizeof *nk_fields);
 	if (contains(allow->security, allow->security_count, rel))
 		return len >= 20 && memcmp(old_cell + 4, "sk", 2) == 0 &&
-		       ranges_equal_except(old_cell, new_cell, len, sk_fields,
+		       ranges_equal_except(old_cell, new_cell, len,
+					   allow->relink ? sk_relink_fields
+							 : sk_refcount_field,
 					   1);
 	return false;
 }
@@ -420,7 +427,7 @@ editcheck_compare_deleting(const unsigned char *old_data, size_t old_size,
 			   const char *name, struct hp_error *err)
 {
 	struct allowance allow = { touched, touched_count, NULL, 0, 0,
-				   NULL, 0, 0 };
+				   NULL, 0, 0, deleted_count > 0 };
 	struct regf_image old_image;
 	enum hp_status status = HP_OK;
 	uint32_t rel = 0;

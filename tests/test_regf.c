@@ -1246,6 +1246,14 @@ test_editcheck_nk_fields(void)
 	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_ERR_VERIFY);
 	new_cell(&f, sk)[SK_REFCOUNT + 4] ^= 1;
 	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_OK);
+	/* Its list links (8, 12) change only when a key is deleted. */
+	new_cell(&f, sk)[8] ^= 8;
+	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_ERR_VERIFY);
+	new_cell(&f, sk)[8] ^= 8;
+	new_cell(&f, sk)[13] ^= 1;
+	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_ERR_VERIFY);
+	new_cell(&f, sk)[13] ^= 1;
+	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_OK);
 	fixture_free(&f);
 }
 
