@@ -55,17 +55,6 @@ test_marvin32(void)
 
 /* ------------------------------------------------------------- corpus */
 
-static const char *
-corpus_root(void)
-{
-	static char root[4096];
-	const char *env = getenv("HIVEPATCH_CORPUS");
-
-	snprintf(root, sizeof root, "%s",
-		 env != NULL ? env : test_srcpath("../shared/corpus"));
-	return root;
-}
-
 static bool
 file_exists(const char *path)
 {
@@ -81,7 +70,7 @@ corpus_file(const char *folder, const char *name, size_t *len_ret)
 	unsigned char *data;
 
 	*len_ret = 0;
-	snprintf(path, sizeof path, "%s/logs/%s/%s.xz", corpus_root(), folder,
+	snprintf(path, sizeof path, "%s/logs/%s/%s.xz", test_corpus_root(), folder,
 		 name);
 	if (file_exists(path)) {
 		snprintf(local, sizeof local, "%s_%s", folder, name);
@@ -94,7 +83,7 @@ corpus_file(const char *folder, const char *name, size_t *len_ret)
 		}
 		return test_read_file(local, len_ret);
 	}
-	snprintf(path, sizeof path, "%s/logs/%s/%s", corpus_root(), folder,
+	snprintf(path, sizeof path, "%s/logs/%s/%s", test_corpus_root(), folder,
 		 name);
 	if (!file_exists(path))
 		return NULL;

@@ -50,32 +50,6 @@ path_of(const char *relative)
 	return path;
 }
 
-/* Open FILE through hivex or from memory (*IMAGE_RET then holds its
- * bytes, to be freed after hive_close). */
-static struct hive *
-open_hive(const char *file, bool by_hivex, unsigned char **image_ret)
-{
-	struct hive *hive = NULL;
-	struct hp_error err;
-	size_t len;
-	enum hp_status status;
-
-	*image_ret = NULL;
-	if (by_hivex) {
-		status = hive_open(file, false, &hive, &err);
-	} else {
-		*image_ret = test_read_file(file, &len);
-		status = hive_open_memory(*image_ret, len, file, &hive, &err);
-	}
-	if (status != HP_OK) {
-		test_fail(__FILE__, __LINE__, "open %s: %s", file, err.message);
-		free(*image_ret);
-		*image_ret = NULL;
-		return NULL;
-	}
-	return hive;
-}
-
 /* The diff from RELATIVE_A of FILE_A to RELATIVE_B of FILE_B (NULL: the
  * key is absent), written as path_of(RELATIVE_A or, when NULL,
  * RELATIVE_B); *LEN_RET bytes, NUL-terminated; caller frees.  NULL when
@@ -87,8 +61,8 @@ diff_files(const char *file_a, const char *relative_a, const char *file_b,
 	   struct hp_error *err)
 {
 	unsigned char *image_a, *image_b;
-	struct hive *a = open_hive(file_a, by_hivex, &image_a);
-	struct hive *b = open_hive(file_b, by_hivex, &image_b);
+	struct hive *a = open_test_hive(file_a, by_hivex, &image_a);
+	struct hive *b = open_test_hive(file_b, by_hivex, &image_b);
 	struct hp_buffer out;
 	hive_key ka, kb;
 
@@ -231,8 +205,8 @@ check_applies_at(int line, const char *file_a, const char *relative_a,
 		return false;
 	}
 	/* Through hivex: no image to keep. */
-	a = open_hive(file_a, true, &no_image);
-	b = open_hive(file_b, true, &no_image);
+	a = open_test_hive(file_a, true, &no_image);
+	b = open_test_hive(file_b, true, &no_image);
 	if (a == NULL || b == NULL)
 		goto out;
 	c = compare_files(a, relative_a, b, relative_b, false);
@@ -265,7 +239,7 @@ check_applies_at(int line, const char *file_a, const char *relative_a,
 	hive = NULL;
 	seal_file("applied");
 	hive_close(a);
-	a = open_hive("applied", true, &no_image);
+	a = open_test_hive("applied", true, &no_image);
 	if (a == NULL)
 		goto out;
 	applied = true;
@@ -600,8 +574,8 @@ check_refused_at(int line, const char *file_a, const char *relative_a,
 {
 	for (int by_hivex = 0; by_hivex < 2; by_hivex++) {
 		unsigned char *image_a, *image_b;
-		struct hive *a = open_hive(file_a, by_hivex != 0, &image_a);
-		struct hive *b = open_hive(file_b, by_hivex != 0, &image_b);
+		struct hive *a = open_test_hive(file_a, by_hivex != 0, &image_a);
+		struct hive *b = open_test_hive(file_b, by_hivex != 0, &image_b);
 		struct hp_buffer out;
 		struct hp_error err;
 		size_t differences;
@@ -899,37 +873,6 @@ test_names_differing_by_case(void)
 
 /* -------------------------------------------------------------- corpus */
 
-static const char *
-corpus_root(void)
-{
-	static char root[4096];
-	const char *env = getenv("HIVEPATCH_CORPUS");
-
-	snprintf(root, sizeof root, "%s",
-		 env != NULL ? env : test_srcpath("../shared/corpus"));
-	return root;
-}
-
-/* Decompress corpus hive NAME into the test directory as NAME; false
- * (the test skipped) when the corpus is absent. */
-static bool
-corpus_hive(const char *name)
-{
-	char path[4200], command[9000];
-
-	snprintf(path, sizeof path, "%s/system/%s.xz", corpus_root(), name);
-	if (access(path, R_OK) != 0) {
-		test_skip("no corpus");
-		return false;
-	}
-	snprintf(command, sizeof command, "xz -dc '%s' > '%s'", path, name);
-	if (system(command) != 0) {
-		test_fail(__FILE__, __LINE__, "cannot decompress %s", path);
-		return false;
-	}
-	return true;
-}
-
 /* The names of KEY's subkeys that OTHER also has; caller frees. */
 static char **
 common_children(struct hive *hive, hive_key key, hive_key other,
@@ -972,7 +915,7 @@ test_corpus_control_sets(void)
 	char **names = NULL;
 	size_t count = 0, applied = 0;
 
-	if (!corpus_hive("win7-x86-SYSTEM"))
+	if (!test_corpus_hive("win7-x86-SYSTEM", "win7-x86-SYSTEM"))
 		return;
 	CHECK_INT(hive_open("win7-x86-SYSTEM", false, &hive, &err), HP_OK);
 	if (hive == NULL)
@@ -1043,7 +986,7 @@ corpus_edit(struct hive *hive)
 static void
 test_corpus_edited(void)
 {
-	if (!corpus_hive("win7-x86-SYSTEM"))
+	if (!test_corpus_hive("win7-x86-SYSTEM", "win7-x86-SYSTEM"))
 		return;
 	build_from("win7-x86-SYSTEM", "edited", corpus_edit);
 	check_diff("win7-x86-SYSTEM", "", "edited", "",

@@ -40,27 +40,17 @@ static unsigned char *
 export_file(const char *file, const char *relative, const char *path,
 	    bool by_hivex, bool utf8, size_t *len_ret)
 {
-	struct hive *hive = NULL;
+	unsigned char *image;
+	struct hive *hive = open_test_hive(file, by_hivex, &image);
 	struct hp_buffer out;
 	struct hp_error err;
-	unsigned char *image = NULL;
-	size_t image_len;
 	enum hp_status status;
 	hive_key key;
 
 	*len_ret = 0;
 	buffer_init(&out);
-	if (by_hivex) {
-		status = hive_open(file, false, &hive, &err);
-	} else {
-		image = test_read_file(file, &image_len);
-		status = hive_open_memory(image, image_len, file, &hive, &err);
-	}
-	if (status != HP_OK) {
-		test_fail(__FILE__, __LINE__, "%s", err.message);
-		free(image);
+	if (hive == NULL)
 		return NULL;
-	}
 	key = find_key(hive, relative);
 	CHECK(key != 0);
 	status = regexport_key(hive, key, path, utf8, &out, &err);
@@ -730,37 +720,6 @@ test_whole_fixture(void)
 	check_whole(test_srcpath(FIXTURE));
 }
 
-static const char *
-corpus_root(void)
-{
-	static char root[4096];
-	const char *env = getenv("HIVEPATCH_CORPUS");
-
-	snprintf(root, sizeof root, "%s",
-		 env != NULL ? env : test_srcpath("../shared/corpus"));
-	return root;
-}
-
-/* Decompress corpus hive NAME into the test directory as NAME; false
- * (the test skipped) when the corpus is absent. */
-static bool
-corpus_hive(const char *name)
-{
-	char path[4200], command[9000];
-
-	snprintf(path, sizeof path, "%s/system/%s.xz", corpus_root(), name);
-	if (access(path, R_OK) != 0) {
-		test_skip("no corpus");
-		return false;
-	}
-	snprintf(command, sizeof command, "xz -dc '%s' > '%s'", path, name);
-	if (system(command) != 0) {
-		test_fail(__FILE__, __LINE__, "cannot decompress %s", path);
-		return false;
-	}
-	return true;
-}
-
 static void
 test_whole_corpus(void)
 {
@@ -768,7 +727,7 @@ test_whole_corpus(void)
 					    "win10-partial-SYSTEM"};
 
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-		if (corpus_hive(names[i]))
+		if (test_corpus_hive(names[i], names[i]))
 			check_whole(names[i]);
 }
 
@@ -918,7 +877,7 @@ test_round_trip_corpus(void)
 					    "win10-partial-SYSTEM"};
 
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-		if (!corpus_hive(names[i]))
+		if (!test_corpus_hive(names[i], names[i]))
 			return;
 		for (int utf8 = 0; utf8 < 2; utf8++) {
 			check_round_trip(

@@ -140,3 +140,29 @@ build_hive(const char *out, void (*edit)(struct hive *))
 {
 	build_from(test_srcpath("fixtures/hives/ws2012r2/SYSTEM"), out, edit);
 }
+
+/* Open FILE through hivex or from memory (*IMAGE_RET then holds its
+ * bytes, to be freed after hive_close). */
+struct hive *
+open_test_hive(const char *file, bool by_hivex, unsigned char **image_ret)
+{
+	struct hive *hive = NULL;
+	struct hp_error err;
+	size_t len;
+	enum hp_status status;
+
+	*image_ret = NULL;
+	if (by_hivex) {
+		status = hive_open(file, false, &hive, &err);
+	} else {
+		*image_ret = test_read_file(file, &len);
+		status = hive_open_memory(*image_ret, len, file, &hive, &err);
+	}
+	if (status != HP_OK) {
+		test_fail(__FILE__, __LINE__, "open %s: %s", file, err.message);
+		free(*image_ret);
+		*image_ret = NULL;
+		return NULL;
+	}
+	return hive;
+}

@@ -5,6 +5,7 @@
 #ifndef HIVEPATCH_TESTHIVE_H
 #define HIVEPATCH_TESTHIVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,5 +28,10 @@ void delete_value(struct hive *hive, const char *key_path, const char *name);
 void build_from(const char *in, const char *out, void (*edit)(struct hive *));
 /* The same from fixtures/hives/ws2012r2/SYSTEM. */
 void build_hive(const char *out, void (*edit)(struct hive *));
+/* Open FILE through hivex or, BY_HIVEX false, from memory (*IMAGE_RET then
+ * holds its bytes, to be freed after hive_close); NULL (the test failed)
+ * when it does not open. */
+struct hive *open_test_hive(const char *file, bool by_hivex,
+			    unsigned char **image_ret);
 
 #endif

@@ -51,6 +51,36 @@ test_srcpath(const char *relative)
 	return path;
 }
 
+const char *
+test_corpus_root(void)
+{
+	static char root[4096];
+	const char *env = getenv("HIVEPATCH_CORPUS");
+
+	snprintf(root, sizeof root, "%s",
+		 env != NULL ? env : test_srcpath("../shared/corpus"));
+	return root;
+}
+
+bool
+test_corpus_hive(const char *name, const char *dest)
+{
+	char path[4200], command[9000];
+
+	snprintf(path, sizeof path, "%s/system/%s.xz", test_corpus_root(),
+		 name);
+	if (access(path, R_OK) != 0) {
+		test_skip("no corpus");
+		return false;
+	}
+	snprintf(command, sizeof command, "xz -dc '%s' > '%s'", path, dest);
+	if (system(command) != 0) {
+		test_fail(__FILE__, __LINE__, "cannot decompress %s", path);
+		return false;
+	}
+	return true;
+}
+
 unsigned char *
 test_read_file(const char *path, size_t *len_ret)
 {

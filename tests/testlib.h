@@ -51,6 +51,13 @@ void test_skip(const char *reason);
 
 /* Path of a file under the source tree ($abs_top_srcdir); static buffer. */
 const char *test_srcpath(const char *relative);
+/* The corpus of hives written by Windows: $HIVEPATCH_CORPUS, else
+ * ../shared/corpus beside the source tree; static buffer. */
+const char *test_corpus_root(void);
+/* Decompress corpus hive NAME (system/NAME.xz) into DEST.  False when the
+ * corpus lacks it (the current test is then marked skipped) or when it
+ * cannot be decompressed (the test fails). */
+bool test_corpus_hive(const char *name, const char *dest);
 /* Copy a file; aborts the test program on failure. */
 void test_copy_file(const char *from, const char *to);
 /* Read a whole file into a new buffer; *LEN_RET gets its size. */
