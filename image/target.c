@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "unpack.h"
+#include "fileio.h"
 #include "text.h"
 
 static const char *const config_dir[] = { "Windows", "System32", "config" };
@@ -30,7 +30,7 @@ target_kind_name(enum target_kind kind)
 	return "hive";
 }
 
-/* Remove what unpack_config put under DIR, and DIR. */
+/* Remove what archive_io_scan put under DIR, and DIR. */
 static void
 remove_scratch(const char *dir)
 {
@@ -84,6 +84,11 @@ target_release(struct target *target)
 	if (target->scratch != NULL) {
 		remove_scratch(target->scratch);
 		free(target->scratch);
+	}
+	archive_layout_release(&target->archive);
+	if (target->spool != NULL) {
+		unlink(target->spool);
+		free(target->spool);
 	}
 	memset(target, 0, sizeof *target);
 }
@@ -299,19 +304,26 @@ find_hibernation(const char *root, struct target *target,
 static enum hp_status open_directory(const char *path, struct target *target,
 				     struct hp_error *err);
 
+static const char *
+temp_dir(void)
+{
+	const char *tmpdir = getenv("TMPDIR");
+
+	return tmpdir != NULL && *tmpdir != '\0' ? tmpdir : "/tmp";
+}
+
 /* An archive: its config files go to a scratch directory read like an
  * image, named after the archive in messages. */
 static enum hp_status
-open_archive(const char *path, struct target *target, struct hp_error *err)
+open_archive(const char *path, const struct target_options *options,
+	     struct target *target, struct hp_error *err)
 {
-	const char *tmpdir = getenv("TMPDIR");
-	char *inside = NULL;
-	size_t len;
+	struct archive_io_scan_options scan = { 0 };
+	const char *tmpdir = temp_dir();
+	size_t len = strlen(tmpdir) + 32;
 	enum hp_status status;
+	char *inside;
 
-	if (tmpdir == NULL || *tmpdir == '\0')
-		tmpdir = "/tmp";
-	len = strlen(tmpdir) + 32;
 	target->scratch = malloc(len);
 	if (target->scratch == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
@@ -321,21 +333,64 @@ open_archive(const char *path, struct target *target, struct hp_error *err)
 		target->scratch = NULL;
 		return hp_error_set(err, HP_ERR_IO, errno, "%s", tmpdir);
 	}
-	status = unpack_config(path, target->scratch, &inside, err);
+	scan.display = target->path;
+	if (options != NULL) {
+		scan.hive_path = options->hive_path;
+		scan.progress = options->progress;
+		scan.progress_ctx = options->progress_ctx;
+	}
+	target->archive_path = target->spool != NULL ? target->spool : target->path;
+	status = archive_io_scan(path, target->scratch, &scan, &target->archive,
+				 err);
 	if (status == HP_OK)
 		status = open_directory(target->scratch, target, err);
-	if (status == HP_OK) {
-		target->kind = TARGET_ARCHIVE;
-		free(target->system_inside);
-		target->system_inside = inside;
-		inside = NULL;
+	if (status != HP_OK)
+		return status;
+	target->kind = TARGET_ARCHIVE;
+	inside = text_dup(target->archive.members[target->archive.hive].name);
+	if (inside == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+	free(target->system_inside);
+	target->system_inside = inside;
+	return HP_OK;
+}
+
+/* Standard input, copied to a file: an archive is read twice. */
+static enum hp_status
+open_stdin(const struct target_options *options, struct target *target,
+	   struct hp_error *err)
+{
+	const char *tmpdir = temp_dir();
+	size_t len = strlen(tmpdir) + 32;
+	int fd;
+
+	target->spool = malloc(len);
+	if (target->spool == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "standard input");
+	snprintf(target->spool, len, "%s/hivepatch-stdin-XXXXXX", tmpdir);
+	fd = mkstemp(target->spool);
+	if (fd == -1) {
+		free(target->spool);
+		target->spool = NULL;
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", tmpdir);
 	}
-	free(inside);
-	return status;
+	if (fileio_copy_range(STDIN_FILENO, 0, UINT64_MAX, fd) == -1) {
+		int saved = errno;
+
+		close(fd);
+		return hp_error_set(err, HP_ERR_IO, saved, "standard input");
+	}
+	if (close(fd) == -1)
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", target->spool);
+	if (has_regf_signature(target->spool))
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "standard input: a bare hive; give it as a file (standard input takes archives)");
+	return open_archive(target->spool, options, target, err);
 }
 
 static enum hp_status
-open_hive_file(const char *path, struct target *target, struct hp_error *err)
+open_hive_file(const char *path, const struct target_options *options,
+	       struct target *target, struct hp_error *err)
 {
 	char *dir_real = NULL;
 	const char *slash;
@@ -343,12 +398,16 @@ open_hive_file(const char *path, struct target *target, struct hp_error *err)
 	enum hp_status status;
 
 	if (!has_regf_signature(path)) {
-		if (unpack_recognized(path))
-			return open_archive(path, target, err);
+		if (archive_io_recognized(path))
+			return open_archive(path, options, target, err);
 		return hp_error_set(err, HP_ERR_NOT_HIVE, 0,
 				    "%s: not a registry hive (no regf signature) and not a directory",
 				    path);
 	}
+	if (options != NULL && options->hive_path != NULL)
+		return hp_error_set(err, HP_ERR_USAGE, 0,
+				    "%s: --hive-path picks a hive inside an archive; this is a hive file",
+				    path);
 	target->kind = TARGET_HIVE_FILE;
 	target->system = realpath(path, NULL);
 	if (target->system == NULL)
@@ -440,11 +499,35 @@ enum hp_status
 target_open(const char *path, struct target *target_ret,
 	    struct hp_error *err)
 {
+	return target_open_with(path, NULL, target_ret, err);
+}
+
+enum hp_status
+target_open_with(const char *path, const struct target_options *options,
+		 struct target *target_ret, struct hp_error *err)
+{
 	struct target target = { 0 };
 	struct stat st;
 	enum hp_status status;
 
 	memset(target_ret, 0, sizeof *target_ret);
+	if (strcmp(path, "-") == 0) {
+		target.path = text_dup(path);
+		if (target.path == NULL)
+			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "standard input");
+		status = open_stdin(options, &target, err);
+		if (status != HP_OK) {
+			target_release(&target);
+			return status;
+		}
+		*target_ret = target;
+		return HP_OK;
+	}
+	if (options != NULL && options->hive_path != NULL &&
+	    stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return hp_error_set(err, HP_ERR_USAGE, 0,
+				    "%s: --hive-path picks a hive inside an archive; this is not one",
+				    path);
 	if (stat(path, &st) == -1)
 		return hp_error_set(err, errno == ENOENT ? HP_ERR_NOT_FOUND
 							 : HP_ERR_IO,
@@ -455,7 +538,7 @@ target_open(const char *path, struct target *target_ret,
 	if (S_ISDIR(st.st_mode))
 		status = open_directory(path, &target, err);
 	else if (S_ISREG(st.st_mode))
-		status = open_hive_file(path, &target, err);
+		status = open_hive_file(path, options, &target, err);
 	else
 		status = hp_error_set(err, HP_ERR_NOT_HIVE, 0,
 				      "%s: neither a hive file nor a directory",

@@ -9,6 +9,7 @@
 #ifndef HIVEPATCH_TARGET_H
 #define HIVEPATCH_TARGET_H
 
+#include "archive_io.h"
 #include "status.h"
 
 enum target_kind {
@@ -32,6 +33,15 @@ struct target {
 	 * (any case): a hibernated Windows that will resume over any edit. */
 	char *hibernation_file;
 	char *scratch;       /* archive: the directory its files went to */
+	char *spool;         /* standard input, copied here to be read twice */
+	struct archive_layout archive; /* archive: its layout */
+	const char *archive_path; /* the archive file (the spool for stdin) */
+};
+
+struct target_options {
+	const char *hive_path;  /* archive: the SYSTEM entry to take */
+	archive_io_progress_fn *progress; /* archive: reading a large one */
+	void *progress_ctx;
 };
 
 /* Find the hives of PATH.  Not there: HP_ERR_NOT_FOUND; a file that is not
@@ -40,6 +50,13 @@ struct target {
  * HP_ERR_UNSAFE_PATH.  Release with target_release. */
 enum hp_status target_open(const char *path, struct target *target_ret,
 			   struct hp_error *err);
+
+/* target_open with OPTIONS (may be NULL).  PATH "-" is an archive read
+ * from standard input (copied to $TMPDIR first: it is read twice). */
+enum hp_status target_open_with(const char *path,
+				const struct target_options *options,
+				struct target *target_ret,
+				struct hp_error *err);
 void target_release(struct target *target);
 
 const char *target_kind_name(enum target_kind kind);

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "bytes.h"
 #include "json.h"
@@ -39,6 +41,7 @@ struct cli {
 	int verbosity; /* -1 quiet, 0 normal, 1 verbose */
 	const char *target;
 	const char *key;
+	int progress;  /* -1 never, 0 on a terminal for large archives, 1 always */
 };
 
 static void
@@ -53,10 +56,11 @@ usage(FILE *out)
 	      "                                                  (exit 0 equal, 1 different)\n"
 	      "       hivepatch recipes [--show NAME]            list the built-in recipes, or print one\n"
 	      "\n"
-	      "TARGET is a hive file or a directory holding a Windows tree (the hive is\n"
-	      "Windows/System32/config/SYSTEM, matched without case).  An archive holding\n"
-	      "such a tree (tar, cpio, zip, 7z, iso9660, any compression) is read by\n"
-	      "verify, show, export and diff; apply and recover refuse archives for now.\n"
+	      "TARGET is a hive file, a directory holding a Windows tree (the hive is\n"
+	      "Windows/System32/config/SYSTEM, matched without case), or an archive of\n"
+	      "such a tree (tar, cpio, zip, 7z, iso9660, any compression; - reads one\n"
+	      "from standard input).  apply writes an archive to -o OUT (- for standard\n"
+	      "output) or over itself with --in-place, in the same format and compression.\n"
 	      "KEY is written as Windows does (HKLM\\SYSTEM\\CurrentControlSet\\Control),\n"
 	      "or relative to the root of a hive file (ControlSet001\\Control).\n"
 	      "\n"
@@ -77,7 +81,16 @@ usage(FILE *out)
 	      "                           is (what only the logs held is lost)\n"
 	      "      --truncate-logs      empty the logs after a verified, synced commit\n"
 	      "      --ignore-hibernation edit a hibernated image anyway\n"
-	      "  -o, --output PATH        recover: write the clean hive to PATH\n"
+	      "  -o, --output PATH        apply on an archive: write the patched archive to\n"
+	      "                           PATH (- for standard output); recover: write\n"
+	      "                           the clean hive to PATH\n"
+	      "      --in-place           apply on an archive: replace it (only the hive's\n"
+	      "                           bytes when an uncompressed tar or cpio allows)\n"
+	      "      --hive-path PATH     archive: the SYSTEM entry to take when it holds\n"
+	      "                           two Windows trees\n"
+	      "      --progress, --no-progress\n"
+	      "                           a progress line on stderr for archives (default:\n"
+	      "                           on a terminal, for archives over 64 MiB)\n"
 	      "      --utf8               export: UTF-8 instead of regedit's UTF-16LE\n"
 	      "      --show NAME          recipes: print a recipe as a .reg file\n"
 	      "      --json               print one JSON document on stdout\n"
@@ -536,6 +549,97 @@ finish_output(void)
 	return 0;
 }
 
+/* The progress line on stderr: bytes done / total, and the rate. */
+struct progress {
+	bool shown;
+	struct timespec start, last;
+	int mode; /* as cli->progress */
+};
+
+static double
+seconds_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) +
+	       (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static void
+show_progress(void *ctx, const char *what, uint64_t done, uint64_t total)
+{
+	struct progress *p = ctx;
+	const double mib = 1024.0 * 1024.0;
+	double elapsed;
+
+	if (p->mode < 0 || (p->mode == 0 && total < 64 * 1024 * 1024))
+		return;
+	if (p->shown && done < total && seconds_since(&p->last) < 0.2)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &p->last);
+	elapsed = seconds_since(&p->start);
+	fprintf(stderr, "\rhivepatch: %s %.1f / %.1f MiB (%3.0f%%), %.1f MiB/s   ",
+		what, (double)done / mib, (double)total / mib,
+		total > 0 ? 100.0 * (double)done / (double)total : 100.0,
+		elapsed > 0 ? (double)done / mib / elapsed : 0.0);
+	p->shown = true;
+	if (done >= total && strcmp(what, "writing") == 0) {
+		fputc('\n', stderr);
+		p->shown = false;
+	}
+}
+
+static struct progress progress_state;
+
+/* End a progress line left open (a pass that did not reach its end). */
+static void
+end_progress(void)
+{
+	if (progress_state.shown)
+		fputc('\n', stderr);
+	progress_state.shown = false;
+}
+
+/* Archives: the replaced entries' mtime (SOURCE_DATE_EPOCH when set),
+ * compression threads, the progress line, and for -o - the archive on
+ * the real standard output while reports go to stderr. */
+static int
+setup_archive_output(struct cli *cli)
+{
+	const char *epoch = getenv("SOURCE_DATE_EPOCH");
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	cli->options.entry_mtime = (int64_t)time(NULL);
+	if (epoch != NULL && *epoch != '\0') {
+		char *end;
+		long long v = strtoll(epoch, &end, 10);
+
+		if (*end != '\0' || v < 0) {
+			fprintf(stderr, "hivepatch: SOURCE_DATE_EPOCH '%s' is not a number of seconds\n", epoch);
+			return EXIT_USAGE;
+		}
+		cli->options.entry_mtime = (int64_t)v;
+	}
+	cli->options.threads = cpus > 1 ? (int)(cpus > 64 ? 64 : cpus) : 1;
+	progress_state.mode = cli->progress;
+	if (cli->progress == 0 && !isatty(STDERR_FILENO))
+		progress_state.mode = -1;
+	clock_gettime(CLOCK_MONOTONIC, &progress_state.start);
+	cli->options.progress = show_progress;
+	cli->options.progress_ctx = &progress_state;
+	cli->options.output_fd = -1;
+	if (cli->options.output != NULL && strcmp(cli->options.output, "-") == 0) {
+		cli->options.output_fd = dup(STDOUT_FILENO);
+		if (cli->options.output_fd == -1 ||
+		    dup2(STDERR_FILENO, STDOUT_FILENO) == -1) {
+			fprintf(stderr, "hivepatch: standard output: %s\n", strerror(errno));
+			return 5;
+		}
+	}
+	return 0;
+}
+
 static int
 exit_code_for(enum hp_status status, const struct patch_report *r)
 {
@@ -886,6 +990,10 @@ enum long_only {
 	OPT_UTF8,
 	OPT_SHOW,
 	OPT_REG,
+	OPT_IN_PLACE,
+	OPT_HIVE_PATH,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS,
 };
 
 static const struct option long_options[] = {
@@ -902,6 +1010,10 @@ static const struct option long_options[] = {
 	{ "truncate-logs", no_argument, NULL, OPT_TRUNCATE_LOGS },
 	{ "ignore-hibernation", no_argument, NULL, OPT_IGNORE_HIBERNATION },
 	{ "output", required_argument, NULL, 'o' },
+	{ "in-place", no_argument, NULL, OPT_IN_PLACE },
+	{ "hive-path", required_argument, NULL, OPT_HIVE_PATH },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "utf8", no_argument, NULL, OPT_UTF8 },
 	{ "reg", required_argument, NULL, OPT_REG },
 	{ "show", required_argument, NULL, OPT_SHOW },
@@ -1003,6 +1115,18 @@ main(int argc, char **argv)
 		case 'o':
 			cli.options.output = optarg;
 			break;
+		case OPT_IN_PLACE:
+			cli.options.in_place = true;
+			break;
+		case OPT_HIVE_PATH:
+			cli.options.hive_path = optarg;
+			break;
+		case OPT_PROGRESS:
+			cli.progress = 1;
+			break;
+		case OPT_NO_PROGRESS:
+			cli.progress = -1;
+			break;
 		case OPT_UTF8:
 			cli.utf8 = true;
 			break;
@@ -1058,8 +1182,22 @@ main(int argc, char **argv)
 		return usage_error("%s", "--utf8 goes with export or diff");
 	if (cli.show_recipe != NULL && strcmp(cli.command, "recipes") != 0)
 		return usage_error("%s", "--show goes with recipes");
-	if (cli.options.output != NULL && strcmp(cli.command, "recover") != 0)
-		return usage_error("%s", "--output goes with recover");
+	if (cli.options.output != NULL && strcmp(cli.command, "recover") != 0 &&
+	    strcmp(cli.command, "apply") != 0)
+		return usage_error("%s", "--output goes with apply (archives) or recover");
+	if (cli.options.in_place && strcmp(cli.command, "apply") != 0)
+		return usage_error("%s", "--in-place goes with apply");
+	if (cli.options.in_place && cli.options.output != NULL)
+		return usage_error("%s", "--in-place and -o: choose one");
+	if (cli.options.output != NULL && strcmp(cli.options.output, "-") == 0 &&
+	    strcmp(cli.command, "apply") != 0)
+		return usage_error("%s", "-o - (standard output) goes with apply on an archive");
+	if (cli.options.output != NULL && strcmp(cli.options.output, "-") == 0 &&
+	    cli.target != NULL && strcmp(cli.target, "-") != 0 &&
+	    isatty(STDOUT_FILENO))
+		return usage_error("%s", "-o -: standard output is a terminal; redirect it to a file or a pipe");
+	if ((c = setup_archive_output(&cli)) != 0)
+		return c;
 	if (cli.options.truncate_logs && strcmp(cli.command, "apply") != 0 &&
 	    strcmp(cli.command, "recover") != 0)
 		return usage_error("%s", "--truncate-logs goes with apply or recover");
@@ -1084,11 +1222,14 @@ main(int argc, char **argv)
 		cli.options.recipe = loaded;
 		code = command->run(&cli);
 		recipe_free(loaded);
+		end_progress();
 		return code;
 	}
 	if (cli.options.recipe == NULL) {
 		fputs("hivepatch: out of memory reading the built-in recipe\n", stderr);
 		return 5;
 	}
-	return command->run(&cli);
+	c = command->run(&cli);
+	end_progress();
+	return c;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "editcheck.h"
+#include "fileio.h"
 #include "hive.h"
 #include "keypath.h"
 #include "regdiff.h"
@@ -175,6 +176,36 @@ open_with_hivex(struct hivefile *file, const char *path, struct hive **hive_ret,
 	return status;
 }
 
+/* Where an edit goes: a directory or hive file in place, an archive to
+ * -o or --in-place (checked before any work). */
+static enum hp_status
+check_output(const struct patch_options *options, bool writing,
+	     const struct target *target, struct hp_error *err)
+{
+	bool archive = target->kind == TARGET_ARCHIVE;
+
+	if (!writing || options->dry_run)
+		return HP_OK;
+	if (archive && options->output == NULL && !options->in_place)
+		return hp_error_set(err, HP_ERR_USAGE, 0,
+				    "%s: an archive is written to -o OUT (- for standard output) or replaced with --in-place; nothing was written",
+				    target->path);
+	if (archive && options->in_place && target->spool != NULL)
+		return hp_error_set(err, HP_ERR_USAGE, 0,
+				    "standard input cannot be replaced in place: use -o OUT or -o -");
+	if (!archive && options->output != NULL)
+		return hp_error_set(err, HP_ERR_USAGE, 0,
+				    "%s: -o goes with archives (a %s is patched in place; --backup keeps the original)",
+				    target->path, target_kind_name(target->kind));
+	if (!archive && options->in_place)
+		return hp_error_set(err, HP_ERR_USAGE, 0,
+				    "%s: --in-place goes with archives (a %s is always patched in place)",
+				    target->path, target_kind_name(target->kind));
+	if (archive)
+		return archive_io_check_writable(&target->archive, target->path, err);
+	return HP_OK;
+}
+
 /* Find the target's SYSTEM hive and read it as Windows will see it. */
 static enum hp_status
 open_hive_file(const char *target_path, const struct patch_options *options,
@@ -184,14 +215,13 @@ open_hive_file(const char *target_path, const struct patch_options *options,
 	const char *logs[2];
 	enum hp_status status;
 
-	status = target_open(target_path, &report->target, err);
+	struct target_options where = { options->hive_path, options->progress,
+					options->progress_ctx };
+
+	status = target_open_with(target_path, &where, &report->target, err);
 	if (status != HP_OK)
 		return status;
 	report->have_target = true;
-	if (writing && report->target.kind == TARGET_ARCHIVE)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: writing into archives is not supported yet (verify, show, export and diff read them); nothing was written",
-				    target_path);
 	status = check_hibernation(options, writing, report, err);
 	if (status != HP_OK)
 		return status;
@@ -219,6 +249,8 @@ open_system(const char *target_path, const struct patch_options *options,
 
 	*hive_ret = NULL;
 	status = open_hive_file(target_path, options, writing, report, err);
+	if (status == HP_OK)
+		status = check_output(options, writing, &report->target, err);
 	if (status != HP_OK)
 		return status;
 	read_os_info(report);
@@ -653,6 +685,163 @@ plan_other_hives(const struct patch_options *options,
 	return status;
 }
 
+/* The archive member whose scratch copy is FILE (the same file name). */
+static bool
+member_of(const struct archive_layout *layout, const char *file,
+	  size_t *index_ret)
+{
+	const char *base = strrchr(file, '/');
+
+	base = base != NULL ? base + 1 : file;
+	for (size_t i = 0; i < layout->member_count; i++) {
+		const char *m = strrchr(layout->members[i].file, '/');
+
+		if (strcmp(m != NULL ? m + 1 : layout->members[i].file, base) == 0) {
+			*index_ret = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static enum hp_status
+add_replacement(struct archive_replacement *list, size_t *count,
+		const struct archive_layout *layout, const char *file,
+		struct hp_error *err)
+{
+	size_t member;
+
+	if (!member_of(layout, file, &member))
+		return hp_error_set(err, HP_ERR_VERIFY, 0,
+				    "%s: no archive entry to write it back to", file);
+	for (size_t i = 0; i < *count; i++)
+		if (list[i].member == member)
+			return HP_OK;
+	list[*count].member = member;
+	list[*count].file = file;
+	(*count)++;
+	return HP_OK;
+}
+
+/* Write the archive with what this run wrote into its scratch copy
+ * (hives, and logs emptied by --truncate-logs): to -o FILE, to the
+ * output descriptor for "-", or over itself (--in-place: only the
+ * replaced records when they keep their length). */
+static enum hp_status
+write_archive(const struct write_job *jobs, size_t job_count,
+	      const struct patch_options *options, struct patch_report *report,
+	      struct hp_error *err)
+{
+	struct target *t = &report->target;
+	const struct archive_layout *layout = &t->archive;
+	struct archive_replacement *list;
+	struct archive_io_write_options wo = { 0 };
+	struct safewrite sw = { 0 };
+	const char *method = "";
+	char why[256] = "", *ignored = NULL;
+	size_t count = 0;
+	bool done = false, began = false;
+	enum hp_status status = HP_OK;
+
+	list = calloc(layout->member_count + 1, sizeof *list);
+	if (list == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", t->path);
+	for (size_t i = 0; status == HP_OK && i < job_count; i++)
+		status = add_replacement(list, &count, layout, jobs[i].path, err);
+	for (size_t i = 0; status == HP_OK && report->logs_truncated &&
+			   i < t->log_count; i++)
+		status = add_replacement(list, &count, layout, t->logs[i], err);
+	for (size_t h = 0; status == HP_OK && report->logs_truncated &&
+			   h < report->other_count; h++)
+		for (size_t i = 0; status == HP_OK &&
+				   i < report->others[h].where.log_count; i++)
+			status = add_replacement(list, &count, layout,
+						 report->others[h].where.logs[i], err);
+	if (status != HP_OK)
+		goto out;
+	wo.display = t->path;
+	wo.replace = list;
+	wo.replace_count = count;
+	wo.mtime = options->entry_mtime;
+	wo.threads = options->threads;
+	wo.progress = options->progress;
+	wo.progress_ctx = options->progress_ctx;
+	if (options->in_place) {
+		status = archive_io_write_in_place(t->archive_path, layout, &wo,
+						   &done, why, sizeof why, err);
+		if (status != HP_OK || done) {
+			method = "only the replaced records rewritten";
+			goto out;
+		}
+		status = safewrite_begin(&sw, t->archive_path, err);
+	} else if (strcmp(options->output, "-") == 0) {
+		status = archive_io_write(t->archive_path, layout, &wo,
+					  options->output_fd, &method, err);
+		goto out;
+	} else {
+		status = safewrite_begin_new(&sw, options->output, err);
+	}
+	began = status == HP_OK;
+	if (status == HP_OK)
+		status = archive_io_write(t->archive_path, layout, &wo,
+					  sw.temp_fd, &method, err);
+	if (status == HP_OK)
+		status = finish(&sw, NULL, report, &ignored, err);
+out:
+	if (began)
+		safewrite_abort(&sw);
+	free(ignored);
+	free(list);
+	if (status == HP_OK) {
+		char text[512], kind[160];
+		size_t used;
+
+		snprintf(kind, sizeof kind, "%s%s%s", layout->format_name,
+			 layout->filter_count > 0 ? " + " : "", layout->filter_names);
+		if (options->in_place)
+			snprintf(text, sizeof text, "archive (%s) in place, %s", kind, method);
+		else
+			snprintf(text, sizeof text, "archive (%s) to %s, %s", kind,
+				 strcmp(options->output, "-") == 0 ? "standard output"
+								   : options->output,
+				 method);
+		used = strlen(text);
+		if (why[0] != '\0')
+			snprintf(text + used, sizeof text - used,
+				 " (not only the records: %s)", why);
+		free(report->write_method);
+		report->write_method = text_dup(text);
+	}
+	return status;
+}
+
+/* An archive already as the recipe asks, with -o: the output is the
+ * input, byte for byte. */
+static enum hp_status
+copy_archive(const struct patch_options *options, struct patch_report *report,
+	     struct hp_error *err)
+{
+	const struct target *t = &report->target;
+	enum hp_status status = HP_OK;
+
+	if (strcmp(options->output, "-") == 0) {
+		int fd = open(t->archive_path, O_RDONLY | O_CLOEXEC);
+
+		if (fd == -1 ||
+		    fileio_copy_range(fd, 0, UINT64_MAX, options->output_fd) == -1)
+			status = hp_error_set(err, HP_ERR_WRITE, errno, "standard output");
+		if (fd != -1)
+			close(fd);
+	} else {
+		status = safewrite_copy_file(t->archive_path, options->output, err);
+	}
+	if (status == HP_OK) {
+		free(report->write_method);
+		report->write_method = text_dup("archive copied as it is");
+	}
+	return status;
+}
+
 enum hp_status
 patch_apply(const char *target, const struct patch_options *options,
 	    struct patch_report *report, struct hp_error *err)
@@ -684,6 +873,9 @@ patch_apply(const char *target, const struct patch_options *options,
 		writes += report->others[i].plan.writes;
 	if (writes == 0) {
 		report->result = PATCH_RESULT_ALREADY_COMPLIANT;
+		if (report->target.kind == TARGET_ARCHIVE && !options->dry_run &&
+		    options->output != NULL)
+			status = copy_archive(options, report, err);
 		goto out;
 	}
 	if (options->dry_run) {
@@ -717,6 +909,8 @@ patch_apply(const char *target, const struct patch_options *options,
 		status = commit_jobs(jobs, job_count, options, report, err);
 	if (status == HP_OK && options->truncate_logs)
 		truncate_logs(report);
+	if (status == HP_OK && report->target.kind == TARGET_ARCHIVE)
+		status = write_archive(jobs, job_count, options, report, err);
 	if (status == HP_OK)
 		report->result = PATCH_RESULT_PATCHED;
 out:
@@ -796,6 +990,12 @@ patch_recover(const char *target, const struct patch_options *options,
 	/* Any hive: the target may be a hive file of any name, or an image,
 	 * whose SYSTEM hive is recovered. */
 	status = open_hive_file(target, options, true, report, err);
+	if (status == HP_OK && report->target.kind == TARGET_ARCHIVE &&
+	    (options->output == NULL || strcmp(options->output, "-") == 0 ||
+	     options->in_place))
+		status = hp_error_set(err, HP_ERR_USAGE, 0,
+				      "%s: recover writes the clean hive of an archive to -o FILE (apply writes archives); nothing was written",
+				      target);
 	if (status != HP_OK)
 		return status;
 	out = options->output != NULL ? options->output : report->target.system;

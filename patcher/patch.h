@@ -31,7 +31,16 @@ struct patch_options {
 	enum hivefile_replay replay; /* what to do with a dirty hive */
 	bool truncate_logs;   /* empty the logs after a verified commit */
 	bool ignore_hibernation;
-	const char *output;   /* recover: write the result here */
+	const char *output;   /* recover: write the result here; apply on an
+			       * archive: write the archive here ("-":
+			       * OUTPUT_FD) */
+	int output_fd;        /* the archive's output for "-" */
+	bool in_place;        /* apply on an archive: replace it */
+	const char *hive_path; /* archive: the SYSTEM entry to take */
+	int64_t entry_mtime;  /* archive: the replaced entries' mtime */
+	int threads;          /* archive: compression threads */
+	archive_io_progress_fn *progress; /* archive: long passes */
+	void *progress_ctx;
 	bool own_reader;      /* read with regfkey.c instead of hivex */
 };
 

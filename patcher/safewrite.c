@@ -15,6 +15,7 @@
 #include <sys/xattr.h>
 #endif
 
+#include "fileio.h"
 #include "text.h"
 
 /* POSIX.1-2008 names the nanosecond times st_mtim; macOS st_mtimespec. */
@@ -29,7 +30,6 @@
 #endif
 
 /* Copy buffer for the portable path. */
-#define COPY_CHUNK (1024 * 1024)
 
 static char *
 dir_of(const char *path)
@@ -110,69 +110,6 @@ sync_dir(const char *path, struct hp_error *err)
 	return HP_OK;
 }
 
-static ssize_t
-write_all(int fd, const unsigned char *buf, size_t len)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = write(fd, buf + done, len - done);
-
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
-}
-
-/* Copy all of IN to OUT from their current offsets. */
-static int
-copy_fd(int in, int out)
-{
-	unsigned char *buf;
-
-#ifdef HAVE_COPY_FILE_RANGE
-	for (;;) {
-		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-
-		if (n == 0)
-			return 0;
-		if (n > 0)
-			continue;
-		if (errno == EINTR)
-			continue;
-		/* Not supported here (other file systems, old kernels): fall
-		 * through to the portable loop when nothing was copied yet. */
-		if (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
-		    errno != EOPNOTSUPP)
-			return -1;
-		if (lseek(in, 0, SEEK_CUR) != 0)
-			return -1;
-		break;
-	}
-#endif
-	buf = malloc(COPY_CHUNK);
-	if (buf == NULL)
-		return -1;
-	for (;;) {
-		ssize_t n = read(in, buf, COPY_CHUNK);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			free(buf);
-			return n == 0 ? 0 : -1;
-		}
-		if (write_all(out, buf, (size_t)n) == -1) {
-			free(buf);
-			return -1;
-		}
-	}
-}
-
 /* Copy the file at SOURCE into the open, empty OUT and sync it. */
 static int
 copy_into(const char *source, int out)
@@ -182,7 +119,7 @@ copy_into(const char *source, int out)
 
 	if (in == -1)
 		return -1;
-	if (copy_fd(in, out) == -1 || fsync(out) == -1) {
+	if (fileio_copy_range(in, 0, UINT64_MAX, out) == -1 || fsync(out) == -1) {
 		saved = errno;
 		close(in);
 		errno = saved;
@@ -540,9 +477,9 @@ overwrite(int target_fd, int from_fd)
 	    lseek(target_fd, 0, SEEK_SET) == -1)
 		return -1;
 	size = lseek(from_fd, 0, SEEK_END);
-	if (size == -1 || lseek(from_fd, 0, SEEK_SET) == -1)
+	if (size == -1)
 		return -1;
-	if (copy_fd(from_fd, target_fd) == -1 ||
+	if (fileio_copy_range(from_fd, 0, (uint64_t)size, target_fd) == -1 ||
 	    ftruncate(target_fd, size) == -1)
 		return -1;
 	return fsync(target_fd);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Archives as targets (read side): verify, show, export and diff read the
 # hives of a Windows tree inside tar, pax, cpio, zip, 7z and iso9660, any
-# compression; writing into archives is refused, the archive untouched.
+# compression, and never write; apply without -o or --in-place is a usage
+# error, the archive untouched (writing: tests/cli-archive-write.sh).
 . "$abs_top_srcdir/tests/lib.sh"
 
 command -v bsdtar >/dev/null 2>&1 || skip_all "no bsdtar to build archives"
@@ -41,8 +42,8 @@ for spec in "img.tar --format pax" "img.ustar --format ustar" \
 	run 0 "$HIVEPATCH" export "$work/$a"
 	if cmp -s "$work/out" "$work/dir.reg"; then pass; else fail "$a: exports differently from the directory"; fi
 	run 0 "$HIVEPATCH" diff "$work/img" "$work/$a"
-	run 3 "$HIVEPATCH" apply "$work/$a"
-	expect_in "$work/err" "writing into archives is not supported yet"
+	run 2 "$HIVEPATCH" apply "$work/$a"
+	expect_in "$work/err" "an archive is written to -o OUT"
 	run 0 "$HIVEPATCH" apply -n "$work/$a"
 	unchanged "$work/$a"
 done

@@ -1,0 +1,1688 @@
+/* archive_io.c - the config files of a Windows tree inside an archive,
+ * read out and written back. */
+#include "config.h"
+
+#include "archive_io.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buffer.h"
+#include "fileio.h"
+#include "text.h"
+
+#ifdef LIBARCHIVE_SONAME
+/*
+ * libarchive and the dozen compression libraries behind it are loaded only
+ * when a target turns out to be an archive: linked in, they cost every run
+ * on a plain hive a millisecond and megabytes of mappings.  configure found
+ * the library under LIBARCHIVE_SONAME; the names below stand for pointers
+ * into it, so the code that follows reads as plain libarchive calls.
+ */
+#include <dlfcn.h>
+
+#define LA_FUNCTIONS(X) \
+	X(read_new) X(read_support_filter_all) X(read_support_format_all) \
+	X(read_support_format_raw) X(read_open_filename) X(read_next_header) \
+	X(read_data_block) X(read_data_skip) X(read_free) X(format) \
+	X(format_name) X(filter_count) X(filter_code) X(filter_name) \
+	X(filter_bytes) X(error_string) X(entry_pathname) X(entry_hardlink) \
+	X(entry_filetype) X(entry_is_encrypted) X(entry_clone) X(entry_free) \
+	X(entry_new) X(entry_size) X(entry_nlink) X(entry_set_size) \
+	X(entry_set_mtime) X(entry_set_filetype) X(entry_set_pathname) \
+	X(entry_sparse_count) X(entry_sparse_clear) X(entry_xattr_reset) \
+	X(entry_xattr_next) X(entry_xattr_clear) X(entry_xattr_add_entry) \
+	X(write_new) X(write_set_format) X(write_add_filter) \
+	X(write_add_filter_lzop) X(write_set_filter_option) \
+	X(write_set_bytes_per_block) X(write_set_bytes_in_last_block) \
+	X(write_open) X(write_open_fd) X(write_header) X(write_data) \
+	X(write_finish_entry) X(write_close) X(write_free)
+
+#define LA_FIELD(name) __typeof__(&archive_##name) name;
+static struct {
+	bool tried, loaded;
+	LA_FUNCTIONS(LA_FIELD)
+} la;
+#undef LA_FIELD
+
+/* Load libarchive once; false when it cannot be. */
+static bool
+libarchive_loaded(void)
+{
+	void *h;
+
+	if (la.tried)
+		return la.loaded;
+	la.tried = true;
+	h = dlopen(LIBARCHIVE_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL)
+		return false;
+	la.loaded = true;
+#define LA_LOAD(name) \
+	if ((*(void **)&la.name = dlsym(h, "archive_" #name)) == NULL) \
+		la.loaded = false;
+	LA_FUNCTIONS(LA_LOAD)
+#undef LA_LOAD
+	if (!la.loaded)
+		dlclose(h);
+	return la.loaded;
+}
+
+#define archive_read_new la.read_new
+#define archive_read_support_filter_all la.read_support_filter_all
+#define archive_read_support_format_all la.read_support_format_all
+#define archive_read_support_format_raw la.read_support_format_raw
+#define archive_read_open_filename la.read_open_filename
+#define archive_read_next_header la.read_next_header
+#define archive_read_data_block la.read_data_block
+#define archive_read_data_skip la.read_data_skip
+#define archive_read_free la.read_free
+#define archive_format la.format
+#define archive_format_name la.format_name
+#define archive_filter_count la.filter_count
+#define archive_filter_code la.filter_code
+#define archive_filter_name la.filter_name
+#define archive_filter_bytes la.filter_bytes
+#define archive_error_string la.error_string
+#define archive_entry_pathname la.entry_pathname
+#define archive_entry_hardlink la.entry_hardlink
+#define archive_entry_filetype la.entry_filetype
+#define archive_entry_is_encrypted la.entry_is_encrypted
+#define archive_entry_clone la.entry_clone
+#define archive_entry_free la.entry_free
+#define archive_entry_new la.entry_new
+#define archive_entry_size la.entry_size
+#define archive_entry_nlink la.entry_nlink
+#define archive_entry_set_size la.entry_set_size
+#define archive_entry_set_mtime la.entry_set_mtime
+#define archive_entry_set_filetype la.entry_set_filetype
+#define archive_entry_set_pathname la.entry_set_pathname
+#define archive_entry_sparse_count la.entry_sparse_count
+#define archive_entry_sparse_clear la.entry_sparse_clear
+#define archive_entry_xattr_reset la.entry_xattr_reset
+#define archive_entry_xattr_next la.entry_xattr_next
+#define archive_entry_xattr_clear la.entry_xattr_clear
+#define archive_entry_xattr_add_entry la.entry_xattr_add_entry
+#define archive_write_new la.write_new
+#define archive_write_set_format la.write_set_format
+#define archive_write_add_filter la.write_add_filter
+#define archive_write_add_filter_lzop la.write_add_filter_lzop
+#define archive_write_set_filter_option la.write_set_filter_option
+#define archive_write_set_bytes_per_block la.write_set_bytes_per_block
+#define archive_write_set_bytes_in_last_block la.write_set_bytes_in_last_block
+#define archive_write_open la.write_open
+#define archive_write_open_fd la.write_open_fd
+#define archive_write_header la.write_header
+#define archive_write_data la.write_data
+#define archive_write_finish_entry la.write_finish_entry
+#define archive_write_close la.write_close
+#define archive_write_free la.write_free
+#else
+static bool
+libarchive_loaded(void)
+{
+	return true;
+}
+#endif
+
+#define READ_BLOCK (1024 * 1024)
+#define COPY_BLOCK (1024 * 1024)
+#define PROGRESS_STEP (8 * 1024 * 1024)
+
+static const char *const tree[] = { "Windows", "System32", "config" };
+
+/* Messages name the input as the user gave it. */
+static const char *
+shown(const char *display, const char *path)
+{
+	if (display == NULL)
+		return path;
+	return strcmp(display, "-") == 0 ? "standard input" : display;
+}
+
+/* "A/B" as a new string, or NULL. */
+static char *
+join(const char *a, const char *b)
+{
+	size_t len = strlen(a) + strlen(b) + 2;
+	char *out = malloc(len);
+
+	if (out != NULL)
+		snprintf(out, len, "%s/%s", a, b);
+	return out;
+}
+
+static struct archive *
+open_reader(const char *path, bool raw)
+{
+	struct archive *a;
+
+	if (!libarchive_loaded() || (a = archive_read_new()) == NULL)
+		return NULL;
+	archive_read_support_filter_all(a);
+	if (raw)
+		archive_read_support_format_raw(a);
+	else
+		archive_read_support_format_all(a);
+	if (archive_read_open_filename(a, path, READ_BLOCK) != ARCHIVE_OK) {
+		archive_read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+bool
+archive_io_recognized(const char *path)
+{
+	struct archive *a = open_reader(path, false);
+	struct archive_entry *entry;
+	bool ok;
+
+	if (a == NULL)
+		return false;
+	ok = archive_read_next_header(a, &entry) == ARCHIVE_OK ||
+	     archive_format(a) != 0;
+	archive_read_free(a);
+	return ok;
+}
+
+/* The first LEN bytes of A and B are equal without ASCII case. */
+static bool
+ascii_prefix_equal(const char *a, const char *b, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char x = a[i], y = b[i];
+
+		if (x >= 'a' && x <= 'z')
+			x = (char)(x - 0x20);
+		if (y >= 'a' && y <= 'z')
+			y = (char)(y - 0x20);
+		if (x != y || x == '\0')
+			return false;
+	}
+	return true;
+}
+
+/* The LEN bytes at A spell B, all of it, without ASCII case. */
+static bool
+ascii_case_equal(const char *a, const char *b, size_t len)
+{
+	return ascii_prefix_equal(a, b, len) && b[len] == '\0';
+}
+
+/* NAME without leading "./" and "/" (the form entries are compared in). */
+static const char *
+skip_dot(const char *name)
+{
+	for (;;) {
+		if (name[0] == '.' && name[1] == '/')
+			name += 2;
+		else if (name[0] == '/')
+			name++;
+		else
+			return name;
+	}
+}
+
+/* An entry name that extraction would put outside its directory: an
+ * absolute path, or one with a ".." component. */
+static bool
+unsafe_name(const char *name)
+{
+	const char *p = name;
+
+	if (*name == '/')
+		return true;
+	while (*p != '\0') {
+		const char *end = strchr(p, '/');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+
+		if (len == 2 && p[0] == '.' && p[1] == '.')
+			return true;
+		p += len;
+		while (*p == '/')
+			p++;
+	}
+	return false;
+}
+
+/* If NAME is DIR/Windows/System32/config/FILE (DIR: nothing or one
+ * folder), the length of the part up to config/ and the file name; else
+ * NULL.  With HIVE_DIR (the folder of --hive-path) only that folder. */
+static const char *
+config_file(const char *name, const char *hive_dir, size_t *prefix_len_ret)
+{
+	const char *parts[8];
+	size_t lens[8], count = 0, first;
+	const char *p = skip_dot(name);
+
+	if (hive_dir != NULL) {
+		const char *slash = strrchr(p, '/');
+		size_t dir_len = strlen(hive_dir);
+
+		if (slash == NULL || (size_t)(slash - p) != dir_len ||
+		    !ascii_prefix_equal(p, hive_dir, dir_len) || slash[1] == '\0')
+			return NULL;
+		*prefix_len_ret = (size_t)(slash + 1 - name);
+		return slash + 1;
+	}
+	while (*p != '\0' && count < 8) {
+		const char *end = strchr(p, '/');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+
+		if (len > 0) {
+			parts[count] = p;
+			lens[count] = len;
+			count++;
+		}
+		p += len;
+		while (*p == '/')
+			p++;
+	}
+	if (count != 4 && count != 5)
+		return NULL;
+	first = count - 4;
+	if (first == 1 && ascii_case_equal(parts[0], "Windows.old", lens[0]))
+		return NULL;
+	for (size_t i = 0; i < 3; i++)
+		if (!ascii_case_equal(parts[first + i], tree[i], lens[first + i]))
+			return NULL;
+	*prefix_len_ret = (size_t)(parts[count - 1] - name);
+	return parts[count - 1];
+}
+
+static enum hp_status
+archive_failure(struct archive *a, const char *display, struct hp_error *err)
+{
+	const char *why = archive_error_string(a);
+
+	return hp_error_set(err, HP_ERR_CORRUPT, 0, "%s: %s", display,
+			    why != NULL ? why : "unreadable archive");
+}
+
+/* Windows install media are UDF with a stub ISO 9660 side: a volume
+ * recognition sequence with an NSR descriptor from sector 16 on. */
+static bool
+has_udf(const char *path)
+{
+	unsigned char sector[6];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	bool udf = false;
+
+	if (fd == -1)
+		return false;
+	for (off_t s = 16; s < 64; s++) {
+		if (pread(fd, sector, sizeof sector, s * 2048) != (ssize_t)sizeof sector)
+			break;
+		if (memcmp(sector + 1, "NSR02", 5) == 0 ||
+		    memcmp(sector + 1, "NSR03", 5) == 0) {
+			udf = true;
+			break;
+		}
+		if (memcmp(sector + 1, "CD001", 5) != 0 &&
+		    memcmp(sector + 1, "BEA01", 5) != 0 &&
+		    memcmp(sector + 1, "BOOT2", 5) != 0 &&
+		    memcmp(sector + 1, "TEA01", 5) != 0)
+			break;
+	}
+	close(fd);
+	return udf;
+}
+
+static enum hp_status
+extract_entry(struct archive *a, const char *dest, const char *display,
+	      struct hp_error *err)
+{
+	int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	enum hp_status status = HP_OK;
+
+	if (fd == -1)
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", dest);
+	for (;;) {
+		const void *block;
+		size_t size;
+		la_int64_t offset;
+		int r = archive_read_data_block(a, &block, &size, &offset);
+
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			status = archive_failure(a, display, err);
+			break;
+		}
+		/* Sparse entries: holes come back as zeros. */
+		if (pwrite(fd, block, size, (off_t)offset) != (ssize_t)size) {
+			status = hp_error_set(err, HP_ERR_IO, errno, "%s", dest);
+			break;
+		}
+	}
+	if (close(fd) == -1 && status == HP_OK)
+		status = hp_error_set(err, HP_ERR_IO, errno, "%s", dest);
+	return status;
+}
+
+/* Drain the current entry's data: 7z cannot skip an entry. */
+static int
+drain(struct archive *a)
+{
+	const void *block;
+	size_t size;
+	la_int64_t offset;
+	int r;
+
+	while ((r = archive_read_data_block(a, &block, &size, &offset)) ==
+		       ARCHIVE_OK ||
+	       r == ARCHIVE_WARN)
+		;
+	return r == ARCHIVE_EOF ? ARCHIVE_OK : r;
+}
+
+static bool
+is_tar(int format)
+{
+	return (format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR;
+}
+
+static bool
+is_stream_format(int format)
+{
+	int base = format & ARCHIVE_FORMAT_BASE_MASK;
+
+	return base == ARCHIVE_FORMAT_TAR || base == ARCHIVE_FORMAT_CPIO;
+}
+
+/* The formats written back, by the code the reader reports. */
+static bool
+format_writable(int format)
+{
+	switch (format) {
+	case ARCHIVE_FORMAT_TAR:
+	case ARCHIVE_FORMAT_TAR_USTAR:
+	case ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE:
+	case ARCHIVE_FORMAT_TAR_PAX_RESTRICTED:
+	case ARCHIVE_FORMAT_TAR_GNUTAR:
+	case ARCHIVE_FORMAT_CPIO_POSIX:
+	case ARCHIVE_FORMAT_CPIO_SVR4_NOCRC:
+	case ARCHIVE_FORMAT_ZIP:
+	case ARCHIVE_FORMAT_7ZIP:
+	case ARCHIVE_FORMAT_ISO9660:
+	case ARCHIVE_FORMAT_ISO9660_ROCKRIDGE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The writer's code for a format the reader reported. */
+static int
+writer_format(int format)
+{
+	if ((format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ISO9660)
+		return ARCHIVE_FORMAT_ISO9660;
+	return format;
+}
+
+/* gzip's XFL byte and bzip2's block size say how hard the outermost
+ * filter compressed; other formats do not record it. */
+static int
+read_level(const char *path, int filter)
+{
+	unsigned char head[10];
+	int fd, level = -1;
+
+	if (filter != ARCHIVE_FILTER_GZIP && filter != ARCHIVE_FILTER_BZIP2)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd == -1)
+		return -1;
+	if (read(fd, head, sizeof head) == (ssize_t)sizeof head) {
+		if (filter == ARCHIVE_FILTER_GZIP && head[0] == 0x1f &&
+		    head[1] == 0x8b)
+			level = head[8] == 2 ? 9 : head[8] == 4 ? 1 : -1;
+		else if (filter == ARCHIVE_FILTER_BZIP2 && head[0] == 'B' &&
+			 head[1] == 'Z' && head[3] >= '1' && head[3] <= '9')
+			level = head[3] - '0';
+	}
+	close(fd);
+	return level;
+}
+
+/* What the first header told about the archive as a whole. */
+static void
+note_format(struct archive *a, const char *path, struct archive_layout *layout)
+{
+	int count = archive_filter_count(a);
+
+	layout->format = archive_format(a);
+	snprintf(layout->format_name, sizeof layout->format_name, "%s",
+		 archive_format_name(a) != NULL ? archive_format_name(a) : "?");
+	layout->filter_count = 0;
+	layout->filter_names[0] = '\0';
+	/* The last filter is the file itself ("none"). */
+	for (int i = 0; i + 1 < count &&
+			layout->filter_count < sizeof layout->filters / sizeof *layout->filters;
+	     i++) {
+		size_t used = strlen(layout->filter_names);
+
+		layout->filters[layout->filter_count++] = archive_filter_code(a, i);
+		snprintf(layout->filter_names + used,
+			 sizeof layout->filter_names - used, "%s%s",
+			 used > 0 ? ", " : "",
+			 archive_filter_name(a, i) != NULL ? archive_filter_name(a, i) : "?");
+	}
+	layout->level = layout->filter_count > 0
+				? read_level(path, layout->filters[layout->filter_count - 1])
+				: -1;
+	layout->stream = is_stream_format(layout->format);
+}
+
+void
+archive_layout_release(struct archive_layout *layout)
+{
+	if (layout == NULL)
+		return;
+	for (size_t i = 0; i < layout->member_count; i++) {
+		free(layout->members[i].name);
+		free(layout->members[i].file);
+		if (layout->members[i].entry != NULL)
+			archive_entry_free(layout->members[i].entry);
+	}
+	free(layout->members);
+	memset(layout, 0, sizeof *layout);
+}
+
+static enum hp_status
+make_config_dir(const char *dir, char **config_ret, struct hp_error *err)
+{
+	char *config = join(dir, "Windows/System32/config");
+
+	*config_ret = config;
+	if (config == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", dir);
+	for (char *p = strchr(config + strlen(dir) + 1, '/'); p != NULL;
+	     p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdir(config, 0700) == -1 && errno != EEXIST)
+			return hp_error_set(err, HP_ERR_IO, errno, "%s", config);
+		*p = '/';
+	}
+	if (mkdir(config, 0700) == -1 && errno != EEXIST)
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", config);
+	return HP_OK;
+}
+
+/* State of one scan. */
+struct scan {
+	const struct archive_io_scan_options *options;
+	const char *display;
+	const char *config;      /* where files go */
+	const char *hive_dir;    /* --hive-path's folder, or NULL */
+	const char *hive_name;   /* --hive-path's file name, or "SYSTEM" */
+	char *prefix;            /* the tree's config folder as first seen */
+	size_t prefix_len;
+	struct archive_layout *layout;
+};
+
+static enum hp_status
+add_member(struct scan *s, struct archive *a, struct archive_entry *entry,
+	   const char *name, const char *file, uint64_t index,
+	   uint64_t header_at, struct hp_error *err)
+{
+	struct archive_layout *l = s->layout;
+	struct archive_member *grown, *m;
+	bool is_hive = ascii_case_equal(file, s->hive_name, strlen(file));
+	enum hp_status status;
+
+	if (archive_entry_filetype(entry) != AE_IFREG ||
+	    archive_entry_hardlink(entry) != NULL) {
+		if (is_hive)
+			return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+					    "%s: the hive entry '%s' is a link, not a file",
+					    s->display, name);
+		return HP_OK;
+	}
+	if (is_hive && (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) ==
+			       ARCHIVE_FORMAT_CPIO &&
+	    archive_entry_nlink(entry) > 1)
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "%s: the hive entry '%s' is hard-linked (cpio keeps its data on the last link)",
+				    s->display, name);
+	if (archive_entry_is_encrypted(entry))
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "%s: the entry '%s' is encrypted", s->display,
+				    name);
+	/* Every member shares the prefix: the rest is its file name. */
+	for (size_t i = 0; i < l->member_count; i++)
+		if (ascii_case_equal(file, l->members[i].name + s->prefix_len,
+				     strlen(file)))
+			return hp_error_set(err, HP_ERR_AMBIGUOUS, 0,
+					    "%s: the archive holds '%s' twice ('%s' and '%s')",
+					    s->display, file, l->members[i].name,
+					    name);
+	grown = realloc(l->members, (l->member_count + 1) * sizeof *grown);
+	if (grown == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", s->display);
+	l->members = grown;
+	m = &l->members[l->member_count];
+	memset(m, 0, sizeof *m);
+	m->name = text_dup(name);
+	m->file = join(s->config, file);
+	m->entry = archive_entry_clone(entry);
+	if (m->name == NULL || m->file == NULL || m->entry == NULL) {
+		free(m->name);
+		free(m->file);
+		if (m->entry != NULL)
+			archive_entry_free(m->entry);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", s->display);
+	}
+	m->index = index;
+	m->header_at = header_at;
+	m->data_at = (uint64_t)archive_filter_bytes(a, 0);
+	m->format = archive_format(a);
+	l->member_count++;
+	if (is_hive)
+		l->hive = l->member_count - 1;
+	status = extract_entry(a, m->file, s->display, err);
+	return status;
+}
+
+/* One entry of the scan. */
+static enum hp_status
+scan_entry(struct scan *s, struct archive *a, struct archive_entry *entry,
+	   uint64_t index, uint64_t header_at, bool *member_ret,
+	   struct hp_error *err)
+{
+	const char *name = archive_entry_pathname(entry);
+	const char *link = archive_entry_hardlink(entry);
+	const char *file;
+	size_t this_prefix;
+
+	*member_ret = false;
+	if (name == NULL)
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "%s: entry %llu has a name this locale cannot represent",
+				    s->display, (unsigned long long)index + 1);
+	if (unsafe_name(name) || (link != NULL && unsafe_name(link)))
+		return hp_error_set(err, HP_ERR_UNSAFE_PATH, 0,
+				    "%s: the entry '%s' %s outside the archive's tree (absolute or with '..'); refused",
+				    s->display, unsafe_name(name) ? name : link,
+				    unsafe_name(name) ? "lies" : "links");
+	file = config_file(name, s->hive_dir, &this_prefix);
+	if (file == NULL || strchr(file, '/') != NULL)
+		return HP_OK;
+	if (s->prefix == NULL) {
+		s->prefix = strndup(name, this_prefix);
+		s->prefix_len = this_prefix;
+		if (s->prefix == NULL)
+			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", s->display);
+	} else if (this_prefix != s->prefix_len ||
+		   !ascii_prefix_equal(s->prefix, name, this_prefix)) {
+		return hp_error_set(err, HP_ERR_AMBIGUOUS, 0,
+				    "%s: two Windows trees, '%s' and '%.*s'; choose one with --hive-path",
+				    s->display, s->prefix, (int)this_prefix, name);
+	}
+	*member_ret = true;
+	return add_member(s, a, entry, name, file, index, header_at, err);
+}
+
+enum hp_status
+archive_io_scan(const char *path, const char *dir,
+		const struct archive_io_scan_options *options,
+		struct archive_layout *layout, struct hp_error *err)
+{
+	struct scan s = { 0 };
+	struct archive *a;
+	struct archive_entry *entry;
+	char *config = NULL, *hive_dir = NULL;
+	enum hp_status status = HP_OK;
+	uint64_t index = 0, header_at = 0, last_progress = 0;
+	struct stat st;
+	int r;
+
+	memset(layout, 0, sizeof *layout);
+	layout->hive = SIZE_MAX;
+	s.options = options;
+	s.display = shown(options->display, path);
+	s.layout = layout;
+	s.hive_name = "SYSTEM";
+	if (stat(path, &st) == -1)
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", s.display);
+	layout->input = st;
+	a = open_reader(path, false);
+	if (a == NULL) {
+		if (has_udf(path))
+			return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+					    "%s: a UDF image (Windows install media); only ISO 9660 images are read",
+					    s.display);
+		return hp_error_set(err, HP_ERR_NOT_HIVE, 0,
+				    "%s: neither a hive, a directory nor an archive this program reads",
+				    s.display);
+	}
+	if (options->hive_path != NULL) {
+		const char *hp = skip_dot(options->hive_path);
+		const char *slash = strrchr(hp, '/');
+
+		if (slash == NULL || slash[1] == '\0') {
+			status = hp_error_set(err, HP_ERR_USAGE, 0,
+					      "--hive-path '%s': give the hive's path inside the archive (DIR/Windows/System32/config/SYSTEM)",
+					      options->hive_path);
+			goto out;
+		}
+		if (!ascii_case_equal(slash + 1, "SYSTEM", 6)) {
+			status = hp_error_set(err, HP_ERR_USAGE, 0,
+					      "--hive-path '%s': name the SYSTEM hive's entry",
+					      options->hive_path);
+			goto out;
+		}
+		hive_dir = strndup(hp, (size_t)(slash - hp));
+		if (hive_dir == NULL) {
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", s.display);
+			goto out;
+		}
+		s.hive_dir = hive_dir;
+		s.hive_name = slash + 1;
+	}
+	status = make_config_dir(dir, &config, err);
+	if (status != HP_OK)
+		goto out;
+	s.config = config;
+	while ((r = archive_read_next_header(a, &entry)) == ARCHIVE_OK ||
+	       r == ARCHIVE_WARN) {
+		bool member = false;
+		uint64_t done;
+
+		if (index == 0)
+			note_format(a, path, layout);
+		else if (is_tar(layout->format) && is_tar(archive_format(a)) &&
+			 archive_format(a) > layout->format)
+			layout->format = archive_format(a);
+		status = scan_entry(&s, a, entry, index, header_at, &member, err);
+		if (status != HP_OK)
+			goto out;
+		r = (layout->format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_7ZIP
+			    ? drain(a)
+			    : archive_read_data_skip(a);
+		if (r < ARCHIVE_WARN)
+			break;
+		header_at = (uint64_t)archive_filter_bytes(a, 0);
+		if (member)
+			layout->members[layout->member_count - 1].end_at = header_at;
+		index++;
+		done = (uint64_t)archive_filter_bytes(a, -1);
+		if (options->progress != NULL && done - last_progress >= PROGRESS_STEP) {
+			options->progress(options->progress_ctx, "reading", done,
+					  (uint64_t)st.st_size);
+			last_progress = done;
+		}
+	}
+	if (r != ARCHIVE_EOF) {
+		status = archive_failure(a, s.display, err);
+		goto out;
+	}
+	layout->entries = index;
+	layout->stream_size = (uint64_t)archive_filter_bytes(a, 0);
+	layout->writable = format_writable(layout->format);
+	if (layout->hive == SIZE_MAX) {
+		if (options->hive_path != NULL)
+			status = hp_error_set(err, HP_ERR_NOT_FOUND, 0,
+					      "%s: the archive holds no '%s' (--hive-path)",
+					      s.display, options->hive_path);
+		else if (has_udf(path))
+			status = hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+					      "%s: a UDF image (Windows install media) whose ISO 9660 side holds no Windows tree; only ISO 9660 is read",
+					      s.display);
+		else
+			status = hp_error_set(err, HP_ERR_NOT_HIVE, 0,
+					      "%s: the archive holds no Windows/System32/config/SYSTEM",
+					      s.display);
+	}
+out:
+	if (options->progress != NULL && status == HP_OK)
+		options->progress(options->progress_ctx, "reading",
+				  (uint64_t)st.st_size, (uint64_t)st.st_size);
+	free(s.prefix);
+	free(hive_dir);
+	free(config);
+	archive_read_free(a);
+	return status;
+}
+
+/* ------------------------------------------------------------ writing */
+
+/* A writer of LAYOUT's filter chain (and FORMAT) at the input's level,
+ * with THREADS compression threads where the filter has them. */
+static struct archive *
+new_writer(const struct archive_layout *layout, int format, int threads)
+{
+	struct archive *w = archive_write_new();
+	char value[16];
+
+	if (w == NULL)
+		return NULL;
+	if (archive_write_set_format(w, writer_format(format)) != ARCHIVE_OK)
+		goto fail;
+	for (size_t i = 0; i < layout->filter_count; i++) {
+		int code = layout->filters[i];
+		/* ARCHIVE_FILTER_LZOP by code adds lzip in libarchive 3.6. */
+		int r = code == ARCHIVE_FILTER_LZOP ? archive_write_add_filter_lzop(w)
+						    : archive_write_add_filter(w, code);
+
+		if (r != ARCHIVE_OK)
+			goto fail;
+	}
+	if (layout->level > 0 && layout->filter_count > 0) {
+		snprintf(value, sizeof value, "%d", layout->level);
+		archive_write_set_filter_option(w, NULL, "compression-level", value);
+	}
+	if (threads > 1) {
+		snprintf(value, sizeof value, "%d", threads);
+		archive_write_set_filter_option(w, "zstd", "threads", value);
+		archive_write_set_filter_option(w, "xz", "threads", value);
+	}
+	/* The compressed stream ends where the compressor ends it. */
+	if (layout->filter_count > 0)
+		archive_write_set_bytes_in_last_block(w, 1);
+	return w;
+fail:
+	archive_write_free(w);
+	return NULL;
+}
+
+enum hp_status
+archive_io_check_writable(const struct archive_layout *layout,
+			  const char *display, struct hp_error *err)
+{
+	struct archive *w;
+
+	if (!layout->writable)
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "%s: a %s archive can be read but not written (hivepatch writes tar, cpio, zip, 7z and iso9660); nothing was written",
+				    shown(display, display), layout->format_name);
+	w = new_writer(layout, layout->stream ? ARCHIVE_FORMAT_RAW : layout->format, 0);
+	if (w == NULL)
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "%s: its compression (%s) can be read but not written here; nothing was written",
+				    shown(display, display), layout->filter_names);
+	archive_write_free(w);
+	return HP_OK;
+}
+
+/* Keep one copy of each extended attribute: the tar reader reports every
+ * one twice (SCHILY.xattr and LIBARCHIVE.xattr). */
+static void
+dedupe_xattrs(struct archive_entry *entry)
+{
+	struct { const char *name; const void *value; size_t size; } *seen;
+	size_t count = 0, total;
+	const char *name;
+	const void *value;
+	size_t size;
+
+	total = (size_t)archive_entry_xattr_reset(entry);
+	if (total < 2)
+		return;
+	seen = calloc(total, sizeof *seen);
+	if (seen == NULL)
+		return;
+	while (archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK) {
+		bool dup = false;
+
+		for (size_t i = 0; i < count && !dup; i++)
+			dup = strcmp(seen[i].name, name) == 0;
+		if (!dup && count < total) {
+			seen[count].name = text_dup(name);
+			seen[count].value = malloc(size > 0 ? size : 1);
+			if (seen[count].name == NULL || seen[count].value == NULL)
+				goto out;
+			memcpy((void *)seen[count].value, value, size);
+			seen[count].size = size;
+			count++;
+		}
+	}
+	if (count < total) {
+		archive_entry_xattr_clear(entry);
+		for (size_t i = 0; i < count; i++)
+			archive_entry_xattr_add_entry(entry, seen[i].name,
+						      seen[i].value, seen[i].size);
+	}
+out:
+	for (size_t i = 0; i < total; i++) {
+		free((void *)seen[i].name);
+		free((void *)seen[i].value);
+	}
+	free(seen);
+}
+
+/* Where bytes go: a file descriptor, or another archive writer. */
+struct sink {
+	int fd;                /* -1: into BUF, or else W */
+	struct archive *w;
+	bool discard;          /* the single-entry writer's trailer */
+	uint64_t written;
+	enum hp_status status;
+	int saved_errno;
+	struct hp_buffer *buf;
+};
+
+static bool
+sink_put(struct sink *sink, const void *data, size_t len)
+{
+	if (sink->discard || len == 0)
+		return true;
+	if (sink->fd >= 0) {
+		if (fileio_write_all(sink->fd, data, len) == -1) {
+			sink->saved_errno = errno;
+			sink->status = HP_ERR_WRITE;
+			return false;
+		}
+	} else if (sink->buf != NULL) {
+		if (buffer_append(sink->buf, data, len) != HP_OK) {
+			sink->saved_errno = ENOMEM;
+			sink->status = HP_ERR_NO_MEMORY;
+			return false;
+		}
+	} else if (archive_write_data(sink->w, data, len) != (la_ssize_t)len) {
+		sink->status = HP_ERR_WRITE;
+		return false;
+	}
+	sink->written += len;
+	return true;
+}
+
+static la_ssize_t
+sink_write_cb(struct archive *a, void *ctx, const void *data, size_t len)
+{
+	(void)a;
+	return sink_put(ctx, data, len) ? (la_ssize_t)len : -1;
+}
+
+static int
+sink_open_cb(struct archive *a, void *ctx)
+{
+	(void)a;
+	(void)ctx;
+	return ARCHIVE_OK;
+}
+
+static int
+sink_close_cb(struct archive *a, void *ctx)
+{
+	(void)a;
+	(void)ctx;
+	return ARCHIVE_OK;
+}
+
+/* Copy the open file FD (SIZE bytes) as entry data into W. */
+static enum hp_status
+write_file_data(struct archive *w, int fd, uint64_t size, const char *file,
+		struct hp_error *err)
+{
+	unsigned char *buf = malloc(COPY_BLOCK);
+	uint64_t done = 0;
+	enum hp_status status = HP_OK;
+
+	if (buf == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", file);
+	while (done < size) {
+		size_t want = size - done > COPY_BLOCK ? COPY_BLOCK : (size_t)(size - done);
+		ssize_t n = pread(fd, buf, want, (off_t)done);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			status = hp_error_set(err, HP_ERR_IO, n == 0 ? EIO : errno,
+					      "%s", file);
+			break;
+		}
+		if (archive_write_data(w, buf, (size_t)n) != n) {
+			status = hp_error_set(err, HP_ERR_WRITE, 0, "%s: %s", file,
+					      archive_error_string(w) != NULL
+						      ? archive_error_string(w) : "cannot write");
+			break;
+		}
+		done += (uint64_t)n;
+	}
+	free(buf);
+	return status;
+}
+
+/* Open FILE, the new content of an entry: its fd and size. */
+static enum hp_status
+open_replacement(const char *file, int *fd_ret, uint64_t *size_ret,
+		 struct hp_error *err)
+{
+	struct stat st;
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+
+	if (fd == -1 || fstat(fd, &st) == -1) {
+		int saved = errno;
+
+		if (fd != -1)
+			close(fd);
+		return hp_error_set(err, HP_ERR_IO, saved, "%s", file);
+	}
+	*fd_ret = fd;
+	*size_ret = (uint64_t)st.st_size;
+	return HP_OK;
+}
+
+/* The header a replaced entry gets: the original's, with the new size and
+ * mtime, no sparse map, each xattr once. */
+static void
+replacement_header(struct archive_entry *entry, uint64_t size, int64_t mtime)
+{
+	archive_entry_set_size(entry, (la_int64_t)size);
+	archive_entry_set_mtime(entry, (time_t)mtime, 0);
+	archive_entry_sparse_clear(entry);
+	dedupe_xattrs(entry);
+}
+
+/* Encode member M with the content of FILE as a record of its format
+ * (headers, data, padding; no end-of-archive) into SINK. */
+static enum hp_status
+encode_member(const struct archive_member *m, const char *file, int64_t mtime,
+	      struct sink *sink, const char *display, struct hp_error *err)
+{
+	struct archive *w = archive_write_new();
+	struct archive_entry *entry = NULL;
+	uint64_t size;
+	int fd = -1;
+	enum hp_status status;
+
+	if (w == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+	status = open_replacement(file, &fd, &size, err);
+	if (status != HP_OK)
+		goto out;
+	entry = archive_entry_clone(m->entry);
+	if (entry == NULL) {
+		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+		goto out;
+	}
+	replacement_header(entry, size, mtime);
+	/* No blocking: every byte goes straight to the sink, so the record
+	 * ends exactly where its padding does. */
+	if (archive_write_set_format(w, writer_format(m->format)) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(w, 0) != ARCHIVE_OK ||
+	    archive_write_open(w, sink, sink_open_cb, sink_write_cb,
+			       sink_close_cb) != ARCHIVE_OK ||
+	    archive_write_header(w, entry) != ARCHIVE_OK) {
+		status = hp_error_set(err, sink->status != HP_OK ? sink->status
+								 : HP_ERR_WRITE,
+				      sink->saved_errno, "%s: cannot write the entry '%s': %s",
+				      display, m->name,
+				      archive_error_string(w) != NULL ? archive_error_string(w) : "error");
+		goto out;
+	}
+	status = write_file_data(w, fd, size, file, err);
+	if (status == HP_OK && archive_write_finish_entry(w) != ARCHIVE_OK)
+		status = hp_error_set(err, HP_ERR_WRITE, sink->saved_errno,
+				      "%s: cannot write the entry '%s'", display,
+				      m->name);
+	if (status == HP_OK && sink->status != HP_OK)
+		status = hp_error_set(err, sink->status, sink->saved_errno,
+				      "%s: cannot write the entry '%s'", display,
+				      m->name);
+out:
+	sink->discard = true; /* the end-of-archive marker is not ours */
+	archive_write_close(w);
+	archive_write_free(w);
+	sink->discard = false;
+	if (entry != NULL)
+		archive_entry_free(entry);
+	if (fd != -1)
+		close(fd);
+	return status;
+}
+
+/* Sorted replacements, with their members. */
+struct plan_item {
+	const struct archive_member *m;
+	const char *file;
+};
+
+static int
+compare_items(const void *a, const void *b)
+{
+	const struct plan_item *x = a, *y = b;
+
+	return x->m->index < y->m->index ? -1 : x->m->index > y->m->index;
+}
+
+static enum hp_status
+sorted_items(const struct archive_layout *layout,
+	     const struct archive_io_write_options *options,
+	     struct plan_item **items_ret, struct hp_error *err)
+{
+	struct plan_item *items = calloc(options->replace_count + 1, sizeof *items);
+
+	*items_ret = items;
+	if (items == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", options->display);
+	for (size_t i = 0; i < options->replace_count; i++) {
+		items[i].m = &layout->members[options->replace[i].member];
+		items[i].file = options->replace[i].file;
+	}
+	qsort(items, options->replace_count, sizeof *items, compare_items);
+	return HP_OK;
+}
+
+/* tar: a pax global header ('g') read before an entry belongs to the
+ * whole archive; the replaced record keeps those in front of it.  The
+ * length of the global headers at the start of RECORD (LEN bytes). */
+static size_t
+global_headers(const unsigned char *record, size_t len)
+{
+	size_t at = 0;
+
+	while (at + 512 <= len && record[at + 156] == 'g') {
+		uint64_t size = 0;
+
+		for (size_t i = 124; i < 136 && record[at + i] >= '0' &&
+				     record[at + i] <= '7'; i++)
+			size = size * 8 + (uint64_t)(record[at + i] - '0');
+		at += 512 + (size + 511) / 512 * 512;
+	}
+	return at <= len ? at : 0;
+}
+
+#define GLOBAL_MAX (64 * 1024)
+
+static void
+progress(const struct archive_io_write_options *options, uint64_t done,
+	 uint64_t total, uint64_t *last)
+{
+	if (options->progress != NULL &&
+	    (done - *last >= PROGRESS_STEP || done == total)) {
+		options->progress(options->progress_ctx, "writing", done, total);
+		*last = done;
+	}
+}
+
+/* Uncompressed tar or cpio: copy the file around the replaced records. */
+static enum hp_status
+splice_file(const char *path, const struct archive_layout *layout,
+	    const struct archive_io_write_options *options,
+	    const struct plan_item *items, int out_fd, struct hp_error *err)
+{
+	struct sink sink = { out_fd, NULL, false, 0, HP_OK, 0, NULL };
+	unsigned char *global = NULL;
+	uint64_t pos = 0, total = (uint64_t)layout->input.st_size, last = 0;
+	enum hp_status status = HP_OK;
+	int in = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (in == -1)
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", options->display);
+	global = malloc(GLOBAL_MAX);
+	if (global == NULL) {
+		close(in);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", options->display);
+	}
+	for (size_t i = 0; i < options->replace_count && status == HP_OK; i++) {
+		const struct archive_member *m = items[i].m;
+		size_t want = m->data_at - m->header_at > GLOBAL_MAX
+				      ? GLOBAL_MAX : (size_t)(m->data_at - m->header_at);
+		size_t keep = 0;
+
+		if (is_tar(m->format)) {
+			ssize_t n = pread(in, global, want, (off_t)m->header_at);
+
+			keep = n > 0 ? global_headers(global, (size_t)n) : 0;
+		}
+		if (fileio_copy_range(in, pos, m->header_at + keep - pos, out_fd) == -1) {
+			status = hp_error_set(err, HP_ERR_WRITE, errno,
+					      "%s: cannot copy", options->display);
+			break;
+		}
+		progress(options, m->header_at, total, &last);
+		status = encode_member(m, items[i].file, options->mtime, &sink,
+				       options->display, err);
+		pos = m->end_at;
+	}
+	if (status == HP_OK &&
+	    fileio_copy_range(in, pos, total - pos, out_fd) == -1)
+		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s: cannot copy",
+				      options->display);
+	if (status == HP_OK)
+		progress(options, total, total, &last);
+	free(global);
+	close(in);
+	return status;
+}
+
+/* Compressed tar or cpio: the decompressed stream is copied into the
+ * same filter chain around the replaced records. */
+struct splice_stream {
+	struct sink sink;
+	const struct plan_item *items;
+	size_t count, next;
+	uint64_t pos;
+	unsigned char global[GLOBAL_MAX];
+	size_t global_len;
+	int64_t mtime;
+	const char *display;
+};
+
+static enum hp_status
+splice_put(struct splice_stream *s, const unsigned char *data, size_t len,
+	   struct hp_error *err)
+{
+	while (len > 0) {
+		const struct archive_member *m = s->next < s->count ? s->items[s->next].m : NULL;
+		size_t take;
+
+		if (m == NULL || s->pos < m->header_at) {
+			take = m == NULL || m->header_at - s->pos > len
+				       ? len : (size_t)(m->header_at - s->pos);
+			if (!sink_put(&s->sink, data, take))
+				return hp_error_set(err, HP_ERR_WRITE, s->sink.saved_errno,
+						    "%s: cannot write", s->display);
+		} else {
+			/* Inside a replaced record: keep its first bytes to
+			 * find global headers, drop the rest. */
+			take = m->end_at - s->pos > len ? len : (size_t)(m->end_at - s->pos);
+			if (s->global_len < GLOBAL_MAX) {
+				size_t room = GLOBAL_MAX - s->global_len;
+				size_t n = take < room ? take : room;
+
+				memcpy(s->global + s->global_len, data, n);
+				s->global_len += n;
+			}
+			if (s->pos + take == m->end_at) {
+				size_t keep = is_tar(m->format)
+						      ? global_headers(s->global, s->global_len)
+						      : 0;
+				enum hp_status status;
+
+				if (!sink_put(&s->sink, s->global, keep))
+					return hp_error_set(err, HP_ERR_WRITE, s->sink.saved_errno,
+							    "%s: cannot write", s->display);
+				status = encode_member(m, s->items[s->next].file,
+						       s->mtime, &s->sink,
+						       s->display, err);
+				if (status != HP_OK)
+					return status;
+				s->global_len = 0;
+				s->next++;
+			}
+		}
+		data += take;
+		len -= take;
+		s->pos += take;
+	}
+	return HP_OK;
+}
+
+static enum hp_status
+splice_compressed(const char *path, const struct archive_layout *layout,
+		  const struct archive_io_write_options *options,
+		  const struct plan_item *items, int out_fd,
+		  struct hp_error *err)
+{
+	struct archive *in = open_reader(path, true);
+	struct archive *w = NULL;
+	struct archive_entry *entry, *raw = NULL;
+	struct splice_stream *s = NULL;
+	enum hp_status status = HP_OK;
+	uint64_t last = 0, total = (uint64_t)layout->input.st_size;
+	int r;
+
+	if (in == NULL || archive_read_next_header(in, &entry) != ARCHIVE_OK) {
+		status = in != NULL ? archive_failure(in, options->display, err)
+				    : hp_error_set(err, HP_ERR_IO, errno, "%s",
+						   options->display);
+		goto out;
+	}
+	w = new_writer(layout, ARCHIVE_FORMAT_RAW, options->threads);
+	s = calloc(1, sizeof *s);
+	raw = archive_entry_new();
+	if (w == NULL || s == NULL || raw == NULL) {
+		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", options->display);
+		goto out;
+	}
+	archive_entry_set_pathname(raw, "data");
+	archive_entry_set_filetype(raw, AE_IFREG);
+	if (archive_write_open_fd(w, out_fd) != ARCHIVE_OK ||
+	    archive_write_header(w, raw) != ARCHIVE_OK) {
+		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s: %s", options->display,
+				      archive_error_string(w) != NULL ? archive_error_string(w) : "cannot write");
+		goto out;
+	}
+	s->sink = (struct sink){ -1, w, false, 0, HP_OK, 0, NULL };
+	s->items = items;
+	s->count = options->replace_count;
+	s->mtime = options->mtime;
+	s->display = options->display;
+	for (;;) {
+		const void *block;
+		size_t size;
+		la_int64_t offset;
+
+		r = archive_read_data_block(in, &block, &size, &offset);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN || (uint64_t)offset != s->pos) {
+			status = archive_failure(in, options->display, err);
+			goto out;
+		}
+		status = splice_put(s, block, size, err);
+		if (status != HP_OK)
+			goto out;
+		progress(options, (uint64_t)archive_filter_bytes(in, -1), total, &last);
+	}
+	if (s->next != s->count || s->pos != layout->stream_size) {
+		status = hp_error_set(err, HP_ERR_CHANGED, 0,
+				      "%s: the archive changed while it was being read; nothing was written",
+				      options->display);
+		goto out;
+	}
+	if (archive_write_close(w) != ARCHIVE_OK)
+		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s: %s", options->display,
+				      archive_error_string(w) != NULL ? archive_error_string(w) : "cannot write");
+	else
+		progress(options, total, total, &last);
+out:
+	if (raw != NULL)
+		archive_entry_free(raw);
+	free(s);
+	if (w != NULL)
+		archive_write_free(w);
+	if (in != NULL)
+		archive_read_free(in);
+	return status;
+}
+
+/* Copy the current entry's data from IN to W; holes as zeros, padded to
+ * the entry's size (the zip writer needs every byte it was promised). */
+static enum hp_status
+copy_entry_data(struct archive *in, struct archive *w, uint64_t size,
+		const char *name, const char *display, struct hp_error *err)
+{
+	static const unsigned char zeros[64 * 1024];
+	uint64_t pos = 0;
+
+	for (;;) {
+		const void *block;
+		size_t len;
+		la_int64_t offset;
+		int r = archive_read_data_block(in, &block, &len, &offset);
+
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN || offset < 0 || (uint64_t)offset < pos)
+			return archive_failure(in, display, err);
+		while (pos < (uint64_t)offset || (r == ARCHIVE_EOF && pos < size)) {
+			size_t n = (uint64_t)offset - pos > sizeof zeros
+					   ? sizeof zeros : (size_t)((uint64_t)offset - pos);
+
+			if (archive_write_data(w, zeros, n) != (la_ssize_t)n)
+				goto write_failed;
+			pos += n;
+		}
+		if (len > 0 && archive_write_data(w, block, len) != (la_ssize_t)len)
+			goto write_failed;
+		pos += len;
+	}
+	while (pos < size) {
+		size_t n = size - pos > sizeof zeros ? sizeof zeros : (size_t)(size - pos);
+
+		if (archive_write_data(w, zeros, n) != (la_ssize_t)n)
+			goto write_failed;
+		pos += n;
+	}
+	return HP_OK;
+write_failed:
+	return hp_error_set(err, HP_ERR_WRITE, errno, "%s: cannot write '%s': %s",
+			    display, name,
+			    archive_error_string(w) != NULL ? archive_error_string(w) : "error");
+}
+
+/* zip, 7z, iso9660: every entry read and written again. */
+static enum hp_status
+reencode(const char *path, const struct archive_layout *layout,
+	 const struct archive_io_write_options *options,
+	 const struct plan_item *items, int out_fd, struct hp_error *err)
+{
+	struct archive *in = open_reader(path, false);
+	struct archive *w = new_writer(layout, layout->format, options->threads);
+	struct archive_entry *entry;
+	enum hp_status status = HP_OK;
+	uint64_t index = 0, last = 0, total = (uint64_t)layout->input.st_size;
+	size_t next = 0;
+	int r, fd = -1;
+
+	if (in == NULL || w == NULL) {
+		status = hp_error_set(err, HP_ERR_IO, errno, "%s", options->display);
+		goto out;
+	}
+	if (archive_write_open_fd(w, out_fd) != ARCHIVE_OK) {
+		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", options->display);
+		goto out;
+	}
+	while ((r = archive_read_next_header(in, &entry)) == ARCHIVE_OK ||
+	       r == ARCHIVE_WARN) {
+		const char *name = archive_entry_pathname(entry);
+		bool replaced = next < options->replace_count &&
+				items[next].m->index == index;
+		uint64_t size = 0;
+
+		if (replaced) {
+			if (name == NULL || strcmp(name, items[next].m->name) != 0) {
+				status = hp_error_set(err, HP_ERR_CHANGED, 0,
+						      "%s: the archive changed while it was being read; nothing was written",
+						      options->display);
+				goto out;
+			}
+			status = open_replacement(items[next].file, &fd, &size, err);
+			if (status != HP_OK)
+				goto out;
+			replacement_header(entry, size, options->mtime);
+		} else {
+			if (archive_entry_is_encrypted(entry)) {
+				status = hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+						      "%s: the entry '%s' is encrypted and cannot be copied; nothing was written",
+						      options->display, name != NULL ? name : "?");
+				goto out;
+			}
+			size = archive_entry_size(entry) > 0
+				       ? (uint64_t)archive_entry_size(entry) : 0;
+			archive_entry_sparse_clear(entry);
+			dedupe_xattrs(entry);
+		}
+		if (archive_write_header(w, entry) < ARCHIVE_WARN) {
+			status = hp_error_set(err, HP_ERR_WRITE, errno,
+					      "%s: cannot write '%s': %s", options->display,
+					      name != NULL ? name : "?",
+					      archive_error_string(w) != NULL ? archive_error_string(w) : "error");
+			goto out;
+		}
+		if (replaced) {
+			status = write_file_data(w, fd, size, items[next].file, err);
+			close(fd);
+			fd = -1;
+			next++;
+			if ((layout->format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_7ZIP &&
+			    status == HP_OK && drain(in) < ARCHIVE_WARN)
+				status = archive_failure(in, options->display, err);
+		} else if (archive_entry_filetype(entry) == AE_IFREG) {
+			status = copy_entry_data(in, w, size, name != NULL ? name : "?",
+						 options->display, err);
+		}
+		if (status != HP_OK)
+			goto out;
+		if (archive_write_finish_entry(w) < ARCHIVE_WARN) {
+			status = hp_error_set(err, HP_ERR_WRITE, errno, "%s: %s",
+					      options->display,
+					      archive_error_string(w) != NULL ? archive_error_string(w) : "cannot write");
+			goto out;
+		}
+		index++;
+		progress(options, (uint64_t)archive_filter_bytes(in, -1), total, &last);
+	}
+	if (r != ARCHIVE_EOF) {
+		status = archive_failure(in, options->display, err);
+		goto out;
+	}
+	if (next != options->replace_count || index != layout->entries) {
+		status = hp_error_set(err, HP_ERR_CHANGED, 0,
+				      "%s: the archive changed while it was being read; nothing was written",
+				      options->display);
+		goto out;
+	}
+	if (archive_write_close(w) != ARCHIVE_OK)
+		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s: %s", options->display,
+				      archive_error_string(w) != NULL ? archive_error_string(w) : "cannot write");
+	else
+		progress(options, total, total, &last);
+out:
+	if (fd != -1)
+		close(fd);
+	if (w != NULL)
+		archive_write_free(w);
+	if (in != NULL)
+		archive_read_free(in);
+	return status;
+}
+
+static bool
+unchanged_input(const char *path, const struct archive_layout *layout)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && st.st_ino == layout->input.st_ino &&
+	       st.st_dev == layout->input.st_dev &&
+	       st.st_size == layout->input.st_size &&
+	       st.st_mtime == layout->input.st_mtime;
+}
+
+enum hp_status
+archive_io_write(const char *path, const struct archive_layout *layout,
+		 const struct archive_io_write_options *options, int out_fd,
+		 const char **method_ret, struct hp_error *err)
+{
+	struct plan_item *items = NULL;
+	enum hp_status status;
+
+	*method_ret = "";
+	status = archive_io_check_writable(layout, options->display, err);
+	if (status != HP_OK)
+		return status;
+	if (!unchanged_input(path, layout))
+		return hp_error_set(err, HP_ERR_CHANGED, 0,
+				    "%s: the archive changed while it was being read; nothing was written",
+				    options->display);
+	status = sorted_items(layout, options, &items, err);
+	if (status != HP_OK)
+		return status;
+	if (layout->stream && layout->filter_count == 0) {
+		*method_ret = "spliced: every other byte copied";
+		status = splice_file(path, layout, options, items, out_fd, err);
+	} else if (layout->stream) {
+		*method_ret = "spliced: the decompressed stream copied, compressed again";
+		status = splice_compressed(path, layout, options, items, out_fd, err);
+	} else {
+		*method_ret = "re-encoded: every entry read and written again";
+		status = reencode(path, layout, options, items, out_fd, err);
+	}
+	free(items);
+	return status;
+}
+
+/* ----------------------------------------------------------- in place */
+
+/* The basename of PATH's directory-relative copy: "DIR/.NAME.hivepatch-XXXXXX". */
+static char *
+copy_template(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dir_len = slash != NULL ? (size_t)(slash - path + 1) : 0;
+	size_t len = strlen(path) + 32;
+	char *t = malloc(len);
+
+	if (t != NULL)
+		snprintf(t, len, "%.*s.%s.hivepatch-XXXXXX", (int)dir_len, path,
+			 path + dir_len);
+	return t;
+}
+
+static int
+pwrite_all(int fd, const unsigned char *data, size_t len, uint64_t at)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pwrite(fd, data + done, len - done, (off_t)(at + done));
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+#define IN_PLACE_MAX 4
+
+enum hp_status
+archive_io_write_in_place(const char *path, const struct archive_layout *layout,
+			  const struct archive_io_write_options *options,
+			  bool *done_ret, char *why, size_t why_size,
+			  struct hp_error *err)
+{
+	struct hp_buffer encoded[IN_PLACE_MAX], saved[IN_PLACE_MAX];
+	uint64_t at[IN_PLACE_MAX];
+	struct plan_item *items = NULL;
+	size_t count = options->replace_count, written = 0;
+	char *copy = NULL;
+	int fd = -1, copy_fd = -1;
+	enum hp_status status = HP_OK;
+
+	*done_ret = false;
+	memset(encoded, 0, sizeof encoded);
+	memset(saved, 0, sizeof saved);
+	if (!layout->stream || layout->filter_count > 0) {
+		snprintf(why, why_size, "a %s%s%s archive is rewritten whole",
+			 layout->format_name, layout->filter_count > 0 ? ", " : "",
+			 layout->filter_names);
+		return HP_OK;
+	}
+	if (count == 0 || count > IN_PLACE_MAX) {
+		snprintf(why, why_size, "%zu entries to replace", count);
+		return HP_OK;
+	}
+	if (!unchanged_input(path, layout))
+		return hp_error_set(err, HP_ERR_CHANGED, 0,
+				    "%s: the archive changed while it was being read; nothing was written",
+				    options->display);
+	status = sorted_items(layout, options, &items, err);
+	if (status != HP_OK)
+		return status;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd == -1) {
+		snprintf(why, why_size, "it cannot be opened for writing (%s)",
+			 strerror(errno));
+		goto out;
+	}
+	/* Encode every record: in place only if each keeps its length. */
+	for (size_t i = 0; i < count; i++) {
+		const struct archive_member *m = items[i].m;
+		struct sink sink = { -1, NULL, false, 0, HP_OK, 0, NULL };
+		uint64_t length;
+		size_t keep = 0;
+
+		sink.buf = &encoded[i];
+		if (is_tar(m->format)) {
+			size_t want = m->data_at - m->header_at > GLOBAL_MAX
+					      ? GLOBAL_MAX : (size_t)(m->data_at - m->header_at);
+
+			status = buffer_reserve(&saved[i], want);
+			if (status != HP_OK) {
+				hp_error_set(err, status, ENOMEM, "%s", options->display);
+				goto out;
+			}
+			if (pread(fd, saved[i].data, want, (off_t)m->header_at) ==
+			    (ssize_t)want)
+				keep = global_headers(saved[i].data, want);
+		}
+		at[i] = m->header_at + keep;
+		length = m->end_at - at[i];
+		status = encode_member(m, items[i].file, options->mtime, &sink,
+				       options->display, err);
+		if (status != HP_OK)
+			goto out;
+		if (encoded[i].len != length) {
+			snprintf(why, why_size,
+				 "the new '%s' takes %zu bytes in the archive, the old one %llu",
+				 m->name, encoded[i].len, (unsigned long long)length);
+			goto out;
+		}
+		buffer_truncate(&saved[i], 0);
+		status = buffer_reserve(&saved[i], (size_t)length);
+		if (status != HP_OK) {
+			hp_error_set(err, status, ENOMEM, "%s", options->display);
+			goto out;
+		}
+		if (pread(fd, saved[i].data, (size_t)length, (off_t)at[i]) !=
+		    (ssize_t)length) {
+			status = hp_error_set(err, HP_ERR_IO, errno, "%s", options->display);
+			goto out;
+		}
+		saved[i].len = (size_t)length;
+	}
+	/* A synced copy of the old records beside the archive, until the
+	 * new ones are synced: what a crash in between needs to undo it. */
+	copy = copy_template(path);
+	if (copy == NULL) {
+		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", options->display);
+		goto out;
+	}
+	copy_fd = mkstemp(copy);
+	if (copy_fd == -1) {
+		snprintf(why, why_size, "no copy of the old bytes can be kept beside it (%s)",
+			 strerror(errno));
+		free(copy);
+		copy = NULL;
+		goto out;
+	}
+	for (size_t i = 0; i < count; i++)
+		if (fileio_write_all(copy_fd, saved[i].data, saved[i].len) == -1) {
+			status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", copy);
+			goto out;
+		}
+	if (fsync(copy_fd) == -1) {
+		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", copy);
+		goto out;
+	}
+	for (written = 0; written < count; written++)
+		if (pwrite_all(fd, encoded[written].data, encoded[written].len,
+			       at[written]) == -1)
+			break;
+	if (written < count || fsync(fd) == -1) {
+		int saved_errno = errno;
+		bool restored = true;
+
+		for (size_t i = 0; i <= written && i < count; i++)
+			if (pwrite_all(fd, saved[i].data, saved[i].len, at[i]) == -1)
+				restored = false;
+		if (!restored || fsync(fd) == -1) {
+			status = hp_error_set(err, HP_ERR_WRITE, saved_errno,
+					      "%s: writing in place failed and the old bytes could not be put back; they are in %s",
+					      options->display, copy);
+			free(copy);
+			copy = NULL; /* kept */
+			goto out;
+		}
+		status = hp_error_set(err, HP_ERR_WRITE, saved_errno,
+				      "%s: cannot write in place; the archive is as it was",
+				      options->display);
+		goto out;
+	}
+	*done_ret = true;
+	if (options->progress != NULL)
+		options->progress(options->progress_ctx, "writing",
+				  (uint64_t)layout->input.st_size,
+				  (uint64_t)layout->input.st_size);
+out:
+	if (copy_fd != -1)
+		close(copy_fd);
+	if (copy != NULL) {
+		unlink(copy);
+		free(copy);
+	}
+	for (size_t i = 0; i < IN_PLACE_MAX; i++) {
+		buffer_release(&encoded[i]);
+		buffer_release(&saved[i]);
+	}
+	if (fd != -1)
+		close(fd);
+	free(items);
+	return status;
+}

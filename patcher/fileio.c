@@ -1,0 +1,103 @@
+/* fileio.c - whole writes and ranged copies. */
+#include "config.h"
+
+#include "fileio.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define COPY_CHUNK (1024 * 1024)
+
+int
+fileio_write_all(int fd, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = write(fd, p + done, len - done);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int
+fileio_copy_range(int in, uint64_t at, uint64_t len, int out)
+{
+	unsigned char *buf;
+	bool to_end = len == UINT64_MAX, at_offset = true;
+	uint64_t start = at;
+
+#ifdef HAVE_COPY_FILE_RANGE
+	{
+		off_t from = (off_t)at;
+
+		while (len > 0) {
+			size_t want = len > (1u << 30) ? (1u << 30) : (size_t)len;
+			ssize_t n = copy_file_range(in, &from, out, NULL, want, 0);
+
+			if (n > 0) {
+				at += (uint64_t)n;
+				len -= to_end ? 0 : (uint64_t)n;
+				continue;
+			}
+			if (n == 0) {
+				if (to_end)
+					return 0;
+				errno = EIO;
+				return -1;
+			}
+			if (errno == EINTR)
+				continue;
+			/* Not between these two (a pipe, another file system, an
+			 * old kernel): the portable loop does the rest. */
+			if (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
+			    errno != EOPNOTSUPP && errno != EBADF)
+				return -1;
+			break;
+		}
+		if (len == 0)
+			return 0;
+	}
+#endif
+	buf = malloc(COPY_CHUNK);
+	if (buf == NULL)
+		return -1;
+	while (len > 0) {
+		size_t want = len > COPY_CHUNK ? COPY_CHUNK : (size_t)len;
+		/* A pipe has no offsets: it is read from where it stands. */
+		ssize_t n = at_offset ? pread(in, buf, want, (off_t)at)
+				      : read(in, buf, want);
+
+		if (n == -1 && errno == ESPIPE && at_offset && at == start) {
+			at_offset = false;
+			continue;
+		}
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int ok = n == 0 && to_end;
+
+			if (n == 0 && !to_end)
+				errno = EIO;
+			free(buf);
+			return ok ? 0 : -1;
+		}
+		if (fileio_write_all(out, buf, (size_t)n) == -1) {
+			free(buf);
+			return -1;
+		}
+		at += (uint64_t)n;
+		len -= to_end ? 0 : (uint64_t)n;
+	}
+	free(buf);
+	return 0;
+}

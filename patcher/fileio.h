@@ -1,0 +1,20 @@
+/* fileio.h - whole writes and ranged copies between file descriptors,
+ * with copy_file_range where the system has it and a portable loop
+ * elsewhere. */
+#ifndef HIVEPATCH_FILEIO_H
+#define HIVEPATCH_FILEIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Write all LEN bytes of BUF to FD at its offset: 0, or -1 with errno. */
+int fileio_write_all(int fd, const void *buf, size_t len);
+
+/* Copy LEN bytes of IN from offset AT to OUT at OUT's own offset (OUT
+ * may be a pipe); LEN UINT64_MAX copies to the end of IN.  An IN without
+ * offsets (a pipe) is read from where it stands, AT being 0.  0 when all
+ * were copied, -1 with errno (EIO for an IN shorter than asked). */
+int fileio_copy_range(int in, uint64_t at, uint64_t len, int out);
+
+#endif

@@ -1,0 +1,313 @@
+#!/bin/sh
+# Writing archives: apply -o OUT, -o - from standard input, and --in-place
+# keep the format, the filter chain and every other entry.  bsdtar, an
+# independent reader, makes an mtree manifest (type, mode, owner, times
+# with their fraction, size, link target, sha256 of the data) of input and
+# output, which must agree on every entry but the hive; the hive entry
+# keeps its metadata but size and mtime (SOURCE_DATE_EPOCH).  Failures
+# leave the input untouched and no partial output behind.
+. "$abs_top_srcdir/tests/lib.sh"
+
+command -v bsdtar >/dev/null 2>&1 || skip_all "no bsdtar to build and read archives"
+export TMPDIR="$work/tmp"
+mkdir -p "$TMPDIR"
+SOURCE_DATE_EPOCH=1700000000
+export SOURCE_DATE_EPOCH
+hive=Windows/System32/config/SYSTEM
+
+# A tree beside the hives: random data, a hard link, a symlink, a sparse
+# file, a sub-second time, a long name, extended attributes.
+src=$work/src
+make_image ws2012r2 "$src"
+mkdir -p "$src/data/a-rather-long-directory-name-to-push-the-path-past-one-hundred-characters"
+head -c 300000 /dev/urandom >"$src/data/random"
+ln "$src/data/random" "$src/data/hard"
+ln -s random "$src/data/symlink"
+: >"$src/data/sparse"
+dd if=/dev/urandom of="$src/data/sparse" bs=1 count=7 seek=600000 conv=notrunc 2>/dev/null
+echo long >"$src/data/a-rather-long-directory-name-to-push-the-path-past-one-hundred-characters/file-with-a-long-name.txt"
+touch -d '2020-01-02 03:04:05.123456789' "$src/data/random" 2>/dev/null || :
+python3 -c "
+import os, sys
+for path, name in ((sys.argv[1], b'user.data'), (sys.argv[2], b'user.hive')):
+    os.setxattr(path, name, b'value')
+" "$src/data/random" "$src/$hive" 2>/dev/null && have_xattr=yes || have_xattr=no
+
+# manifest ARCHIVE: one line per entry, as bsdtar reads it.
+manifest() {
+	bsdtar --format mtree --options 'mtree:sha256' -cf - "@$1" 2>/dev/null | grep -v '^#'
+}
+# signature ARCHIVE: the chain of compressions (each decompressed in
+# turn) and the format: iso9660's magic at 32769, tar's at 257 (with
+# what tells ustar/pax from GNU), else the first 4 bytes.
+signature() {
+	cp "$1" "$work/plain"
+	chain=
+	while :; do
+		case $(od -An -tx1 -N4 "$work/plain" | tr -d ' \n') in
+		1f8b*) dc="gzip -dc" ;;
+		425a68*) dc="bzip2 -dc" ;;
+		fd377a58) dc="xz -dc" ;;
+		28b52ffd) dc="zstd -dc" ;;
+		04224d18) dc="lz4 -dc" ;;
+		*) break ;;
+		esac
+		$dc <"$work/plain" >"$work/plain.next" && mv "$work/plain.next" "$work/plain"
+		chain="$chain $dc"
+	done
+	if [ "$(od -An -c -j32769 -N5 "$work/plain" | tr -d ' ')" = CD001 ]; then
+		format=iso9660
+	elif [ "$(od -An -c -j257 -N5 "$work/plain" | tr -d ' ')" = ustar ]; then
+		format="tar $(od -An -c -j262 -N3 "$work/plain" | tr -d ' ')"
+	else
+		format=$(od -An -c -N4 "$work/plain" | tr -d ' ')
+	fi
+	echo "$chain: $format"
+}
+# same_entries IN OUT: every entry but the hive identical; the hive's
+# metadata too, but size, time and digest.
+same_entries() {
+	manifest "$1" >"$work/m.in"
+	manifest "$2" >"$work/m.out"
+	grep -v "/config/SYSTEM " "$work/m.in" >"$work/m.in.rest"
+	grep -v "/config/SYSTEM " "$work/m.out" >"$work/m.out.rest"
+	if cmp -s "$work/m.in.rest" "$work/m.out.rest"; then pass; else
+		fail "$2: entries differ from $1"
+		diff "$work/m.in.rest" "$work/m.out.rest" | head -5 >&2
+	fi
+	strip='s/ size=[0-9]*//; s/ time=[0-9.]*//; s/ sha256digest=[0-9a-f]*//'
+	a=$(grep "/config/SYSTEM " "$work/m.in" | sed "$strip")
+	b=$(grep "/config/SYSTEM " "$work/m.out" | sed "$strip")
+	if [ -n "$a" ] && [ "$a" = "$b" ]; then pass; else fail "$2: hive metadata '$b', want '$a'"; fi
+	if grep "/config/SYSTEM " "$work/m.out" | grep -q ' time=1700000000\.0 '; then pass; else
+		fail "$2: the hive's mtime is not SOURCE_DATE_EPOCH: $(grep '/config/SYSTEM ' "$work/m.out")"
+	fi
+}
+# no_temp DIR: no temporary file of ours in DIR or $TMPDIR.
+no_temp() {
+	left=$(find "$1" "$TMPDIR" -name '.*hivepatch-*' -o -name 'hivepatch-archive-*' -o -name 'hivepatch-stdin-*' | head -3)
+	if [ -z "$left" ]; then pass; else fail "temporary files left: $left"; fi
+}
+
+mkdir -p "$work/a"
+for spec in "pax --format pax" "ustar --format ustar" "gnutar --format gnutar" \
+	"cpio --format newc" "zip --format zip" "7z --format 7zip" \
+	"iso --format iso9660" "tar.gz --format pax -z" "tar.bz2 --format pax -j" \
+	"tar.xz --format pax -J" "tar.zst --format pax --zstd" \
+	"tar.lz4 --format pax --lz4" "cpio.gz --format newc -z" \
+	"zip.xz --format zip -J" "tar.gz.xz --format pax -z"; do
+	# shellcheck disable=SC2086 # the spec is a name and options
+	set -- $spec
+	name=$1
+	shift
+	in=$work/a/in.$name
+	out=$work/a/out.$name
+	if ! (cd "$src" && bsdtar "$@" -cf "$in" Windows data) 2>/dev/null; then
+		echo "$name: bsdtar cannot write it here, skipped" >&2
+		continue
+	fi
+	# A filter on top of another: tar.gz.xz is tar.gz run through xz.
+	if [ "$name" = tar.gz.xz ]; then xz -c "$in" >"$in.x" && mv "$in.x" "$in"; fi
+	snapshot "$in"
+	run 0 "$HIVEPATCH" apply -v "$in" -o "$out"
+	expect_in "$work/out" "result: patched (1 change written, sequence number [0-9]*, archive ("
+	unchanged "$in"
+	same_entries "$in" "$out"
+	if [ "$(signature "$in")" = "$(signature "$out")" ]; then pass; else
+		fail "$name: format or filters changed: $(signature "$in") -> $(signature "$out")"
+	fi
+	run 0 "$HIVEPATCH" verify "$out"
+	# A second apply: already compliant, the output is the input.
+	run 0 "$HIVEPATCH" apply "$out" -o "$out.again"
+	if cmp -s "$out" "$out.again"; then pass; else fail "$name: an already compliant archive was not copied as it is"; fi
+	rm -f "$out.again"
+done
+# tar and cpio are spliced: outside the hive's record the stream is the
+# input's, byte for byte, so a same-length prefix up to the hive matches.
+run 0 "$HIVEPATCH" apply -v "$work/a/in.pax" -o "$work/a/spliced.tar"
+expect_in "$work/out" "spliced: every other byte copied"
+run 0 "$HIVEPATCH" apply -v "$work/a/in.tar.zst" -o "$work/a/spliced.tar.zst"
+expect_in "$work/out" "spliced: the decompressed stream copied, compressed again"
+run 0 "$HIVEPATCH" apply -v "$work/a/in.zip" -o "$work/a/reencoded.zip"
+expect_in "$work/out" "re-encoded: every entry read and written again"
+# Extended attributes come out once each, as they went in (the tar reader
+# reports them twice).
+if [ "$have_xattr" = yes ]; then
+	for key in SCHILY.xattr.user.hive LIBARCHIVE.xattr.user.hive SCHILY.xattr.user.data; do
+		a=$(grep -a -c "$key" "$work/a/in.pax")
+		b=$(grep -a -c "$key" "$work/a/out.pax")
+		if [ "$a" -ge 1 ] && [ "$a" = "$b" ]; then pass; else fail "$key: $a times in, $b out"; fi
+	done
+fi
+no_temp "$work/a"
+
+# Standard input to standard output: the report goes to stderr.
+cat "$work/a/in.tar.zst" | "$HIVEPATCH" apply - -o - >"$work/a/piped.tar.zst" 2>"$work/err"
+rc=$?
+if [ "$rc" -eq 0 ]; then pass; else fail "apply - -o -: exit $rc"; cat "$work/err" >&2; fi
+expect_in "$work/err" "^result: patched"
+same_entries "$work/a/in.tar.zst" "$work/a/piped.tar.zst"
+run 0 "$HIVEPATCH" verify "$work/a/piped.tar.zst"
+cat "$work/a/piped.tar.zst" | "$HIVEPATCH" verify - >"$work/out" 2>"$work/err"
+if [ $? -eq 0 ]; then pass; else fail "verify - on a patched archive"; fi
+expect_in "$work/out" "^result: compliant"
+cat "$work/a/in.pax" | "$HIVEPATCH" apply --json - -o - >"$work/a/piped.tar" 2>"$work/err"
+expect_in "$work/err" '"result":"patched"'
+expect_in "$work/err" '"write_method":"archive (POSIX pax interchange format) to standard output, spliced'
+# A corrupt archive on standard input: exit 3, nothing on standard output.
+head -c 5000 "$work/a/in.pax" | "$HIVEPATCH" apply - -o - >"$work/a/cut.out" 2>"$work/err"
+rc=$?
+if [ "$rc" -eq 3 ] && [ ! -s "$work/a/cut.out" ]; then pass; else fail "truncated stdin: exit $rc, $(wc -c <"$work/a/cut.out") bytes out"; fi
+expect_in "$work/err" "^hivepatch: standard input: "
+no_temp "$work/a"
+
+# In place.  A hive with slack at its end (as Windows 8 and later leave
+# them) keeps its length when patched: only its record is rewritten, in
+# the same file.
+mkdir -p "$work/p"
+cp -R "$src" "$work/p/src"
+head -c 8192 /dev/zero >>"$work/p/src/$hive"
+for fmt in pax gnutar ustar newc; do
+	in=$work/p/in.$fmt
+	(cd "$work/p/src" && bsdtar --format $fmt -cf "$in" Windows data)
+	cp "$in" "$in.orig"
+	inode=$(ls -i "$in" | cut -d' ' -f1)
+	run 0 "$HIVEPATCH" apply -v --in-place "$in"
+	expect_in "$work/out" "in place, only the replaced records rewritten"
+	if [ "$(wc -c <"$in")" -eq "$(wc -c <"$in.orig")" ] &&
+		[ "$(ls -i "$in" | cut -d' ' -f1)" = "$inode" ]; then pass; else
+		fail "$fmt: not rewritten in place"
+	fi
+	same_entries "$in.orig" "$in"
+	run 0 "$HIVEPATCH" verify "$in"
+done
+# No slack (the hive grows) or compressed: the whole archive is written
+# beside it and renamed over it, and -v says why.
+cp "$work/a/in.pax" "$work/p/grow.tar"
+run 0 "$HIVEPATCH" apply -v --in-place "$work/p/grow.tar"
+expect_in "$work/out" "in place, spliced: every other byte copied (not only the records: the new '.*' takes [0-9]* bytes in the archive, the old one [0-9]*)"
+same_entries "$work/a/in.pax" "$work/p/grow.tar"
+cp "$work/a/in.tar.xz" "$work/p/grow.tar.xz"
+run 0 "$HIVEPATCH" apply --json --in-place "$work/p/grow.tar.xz"
+expect_in "$work/out" '"write_method":"archive (POSIX pax interchange format + xz) in place, spliced: the decompressed stream copied, compressed again (not only the records: a POSIX pax interchange format, xz archive is rewritten whole)"'
+same_entries "$work/a/in.tar.xz" "$work/p/grow.tar.xz"
+no_temp "$work/p"
+
+# Two Windows trees: refused, both listed; --hive-path picks one.
+mkdir -p "$work/two/a" "$work/two/b"
+cp -R "$src/Windows" "$work/two/a/"
+cp -R "$src/Windows" "$work/two/b/"
+(cd "$work/two" && bsdtar -cf "$work/two.tar" a b)
+snapshot "$work/two.tar"
+run 3 "$HIVEPATCH" apply "$work/two.tar" -o "$work/two.out"
+expect_in "$work/err" "two Windows trees, 'a/Windows/System32/config/' and 'b/Windows/System32/config/'; choose one with --hive-path"
+unchanged "$work/two.tar"
+run 0 "$HIVEPATCH" apply --hive-path b/Windows/System32/config/SYSTEM "$work/two.tar" -o "$work/two.out"
+expect_in "$work/out" "hive b/Windows/System32/config/SYSTEM"
+run 0 "$HIVEPATCH" verify --hive-path b/windows/system32/config/system "$work/two.out"
+run 1 "$HIVEPATCH" verify --hive-path a/Windows/System32/config/SYSTEM "$work/two.out"
+run 3 "$HIVEPATCH" verify --hive-path c/Windows/System32/config/SYSTEM "$work/two.tar"
+expect_in "$work/err" "holds no 'c/Windows/System32/config/SYSTEM' (--hive-path)"
+run 2 "$HIVEPATCH" verify --hive-path b/Windows/System32/config/SYSTEM "$src"
+expect_in "$work/err" "picks a hive inside an archive"
+rm -f "$work/two.out"
+
+# Bad input: exit 3 or 4, a one-line error naming the archive, the input
+# unchanged and no output file.
+bad() {
+	want=$1
+	file=$2
+	message=$3
+	snapshot "$file"
+	run "$want" "$HIVEPATCH" apply "$file" -o "$work/bad.out"
+	expect_in "$work/err" "$message"
+	expect_lines "$work/err" 1
+	unchanged "$file"
+	if [ ! -e "$work/bad.out" ]; then pass; else fail "$file: partial output left"; fi
+	no_temp "$work"
+}
+mkdir -p "$work/b"
+head -c 300000 "$work/a/in.pax" >"$work/b/cut.tar"
+bad 3 "$work/b/cut.tar" "^hivepatch: $work/b/cut.tar: "
+head -c 100000 "$work/a/in.tar.zst" >"$work/b/cut.tar.zst"
+bad 3 "$work/b/cut.tar.zst" "^hivepatch: $work/b/cut.tar.zst: "
+(cd "$src" && bsdtar -cf "$work/b/nohive.tar" data)
+bad 3 "$work/b/nohive.tar" "holds no Windows/System32/config/SYSTEM"
+# Entries outside the tree: an absolute path, a "..".
+(cd "$src" && bsdtar -P -cf "$work/b/absolute.tar" Windows "$src/data/symlink")
+bad 4 "$work/b/absolute.tar" "lies outside the archive's tree (absolute or with '..'); refused"
+(cd "$src/data" && bsdtar -P -cf "$work/b/dotdot.tar" ../Windows)
+bad 4 "$work/b/dotdot.tar" "lies outside the archive's tree (absolute or with '..'); refused"
+# The hive a hard link: tar keeps the data on the first name, here not the
+# hive's; newc cpio keeps it on the last.
+mkdir -p "$work/hl/0data" "$work/hl/Windows/System32/config"
+cp "$src/$hive" "$work/hl/0data/first"
+ln "$work/hl/0data/first" "$work/hl/$hive"
+(cd "$work/hl" && bsdtar --format pax -cf "$work/b/hardlink.tar" 0data Windows)
+bad 3 "$work/b/hardlink.tar" "the hive entry '.*SYSTEM' is a link, not a file"
+(cd "$work/hl" && bsdtar --format newc -cf "$work/b/hardlink.cpio" Windows 0data)
+bad 3 "$work/b/hardlink.cpio" "is hard-linked (cpio keeps its data on the last link)"
+# Encrypted zip entries: the hive, or another entry.
+if command -v zip >/dev/null 2>&1; then
+	(cd "$src" && zip -q -r -P secret "$work/b/encrypted.zip" Windows)
+	bad 3 "$work/b/encrypted.zip" "the entry 'Windows/System32/config/SYSTEM' is encrypted"
+	(cd "$src" && zip -q -r "$work/b/other.zip" Windows && zip -q -P secret "$work/b/other.zip" data/random)
+	bad 3 "$work/b/other.zip" "the entry 'data/random' is encrypted and cannot be copied; nothing was written"
+fi
+# A format libarchive reads but hivepatch does not write.
+if (cd "$src" && bsdtar --format xar -cf "$work/b/image.xar" Windows) 2>/dev/null; then
+	run 1 "$HIVEPATCH" verify "$work/b/image.xar"
+	bad 3 "$work/b/image.xar" "a xar archive can be read but not written (hivepatch writes tar, cpio, zip, 7z and iso9660); nothing was written"
+fi
+# A UDF image (Windows install media): named as such.
+python3 -c "
+import sys
+d = bytearray(64 * 2048)
+for sector, ident in ((16, b'BEA01'), (17, b'NSR02'), (18, b'TEA01')):
+    d[sector * 2048 + 1:sector * 2048 + 6] = ident
+open(sys.argv[1], 'wb').write(d)
+" "$work/b/udf.iso"
+bad 3 "$work/b/udf.iso" "udf.iso: a UDF image (Windows install media)"
+# Usage: an archive needs -o or --in-place; stdin cannot be replaced.
+snapshot "$work/a/in.pax"
+run 2 "$HIVEPATCH" apply "$work/a/in.pax"
+expect_in "$work/err" "an archive is written to -o OUT (- for standard output) or replaced with --in-place; nothing was written"
+unchanged "$work/a/in.pax"
+"$HIVEPATCH" apply --in-place - <"$work/a/in.pax" >"$work/out" 2>"$work/err"
+if [ $? -eq 2 ]; then pass; else fail "--in-place on standard input accepted"; fi
+run 2 "$HIVEPATCH" apply --in-place "$src"
+expect_in "$work/err" "\\-\\-in-place goes with archives"
+# An output that cannot be written: exit 5, nothing left.
+run 5 "$HIVEPATCH" apply "$work/a/in.pax" -o "$work/no/such/dir/out.tar"
+unchanged "$work/a/in.pax"
+
+# The progress line: on stderr when asked, never on a pipe otherwise.
+run 0 "$HIVEPATCH" apply -q "$work/a/in.tar.zst" -o "$work/a/quiet.tar.zst"
+if [ ! -s "$work/err" ]; then pass; else fail "progress on a pipe without --progress"; fi
+run 0 "$HIVEPATCH" apply -q --progress "$work/a/in.tar.zst" -o "$work/a/progress.tar.zst"
+expect_in "$work/err" "hivepatch: writing [0-9.]* / [0-9.]* MiB (100%), [0-9.]* MiB/s"
+
+# The corpus hive written by Windows 7, through every writer, read back by
+# reglookup.
+if command -v reglookup >/dev/null 2>&1 && corpus_hive win7-x86-SYSTEM "$work/win7"; then
+	mkdir -p "$work/c"
+	cp -R "$src" "$work/c/src"
+	cp "$work/win7" "$work/c/src/$hive"
+	for spec in "tar --format pax" "cpio --format newc" "zip --format zip" \
+		"7z --format 7zip" "iso --format iso9660" "tar.zst --format pax --zstd"; do
+		# shellcheck disable=SC2086
+		set -- $spec
+		name=$1
+		shift
+		(cd "$work/c/src" && bsdtar "$@" -cf "$work/c/in.$name" Windows data)
+		run 0 "$HIVEPATCH" apply --force "$work/c/in.$name" -o "$work/c/out.$name"
+		bsdtar -xOf "$work/c/out.$name" "$hive" >"$work/c/SYSTEM" 2>/dev/null
+		reglookup -H -p /ControlSet001/Control/SecurityProviders/SCHANNEL "$work/c/SYSTEM" >"$work/c/rl" 2>/dev/null
+		expect_in "$work/c/rl" "/EnableSessionTicket,DWORD,0x00000002,"
+		same_entries "$work/c/in.$name" "$work/c/out.$name"
+	done
+else
+	echo "corpus hive or reglookup absent: corpus round trip skipped" >&2
+fi
+
+finish
