@@ -132,7 +132,7 @@ libarchive_loaded(void)
 }
 #endif
 
-#define READ_BLOCK (1024 * 1024)
+#define READ_BLOCK (64 * 1024)
 #define COPY_BLOCK (1024 * 1024)
 #define PROGRESS_STEP (8 * 1024 * 1024)
 
@@ -781,14 +781,17 @@ new_writer(const struct archive_layout *layout, int format, int threads)
 		snprintf(value, sizeof value, "%d", layout->level);
 		archive_write_set_filter_option(w, NULL, "compression-level", value);
 	}
-	if (threads > 1) {
+	if (threads > 0) {
 		snprintf(value, sizeof value, "%d", threads);
 		archive_write_set_filter_option(w, "zstd", "threads", value);
 		archive_write_set_filter_option(w, "xz", "threads", value);
 	}
-	/* The compressed stream ends where the compressor ends it. */
-	if (layout->filter_count > 0)
+	/* The compressed stream ends where the compressor ends it, and goes
+	 * out in large writes. */
+	if (layout->filter_count > 0) {
+		archive_write_set_bytes_per_block(w, COPY_BLOCK);
 		archive_write_set_bytes_in_last_block(w, 1);
+	}
 	return w;
 fail:
 	archive_write_free(w);

@@ -98,7 +98,7 @@ struct archive_io_write_options {
 	const struct archive_replacement *replace;
 	size_t replace_count;
 	int64_t mtime;     /* of the replaced entries, seconds since 1970 */
-	int threads;       /* compression threads (zstd, xz); 0: one */
+	int threads;       /* compression threads beside this one (zstd, xz); 0: none */
 	archive_io_progress_fn *progress;
 	void *progress_ctx;
 };

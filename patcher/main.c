@@ -621,7 +621,9 @@ setup_archive_output(struct cli *cli)
 		}
 		cli->options.entry_mtime = (int64_t)v;
 	}
-	cli->options.threads = cpus > 1 ? (int)(cpus > 64 ? 64 : cpus) : 1;
+	/* One compressing thread fewer than the CPUs: the main thread reads
+	 * and decompresses beside them, as zstd -dc | zstd -T0 does. */
+	cli->options.threads = cpus > 2 ? (int)(cpus > 64 ? 63 : cpus - 1) : 1;
 	progress_state.mode = cli->progress;
 	if (cli->progress == 0 && !isatty(STDERR_FILENO))
 		progress_state.mode = -1;

@@ -1,0 +1,190 @@
+#!/bin/sh
+# tests/bench/archive.sh - how fast is `hivepatch apply` on a 1 GiB image
+# archive, against copying it?
+#
+# Run through `make bench` (after bench.sh) or `make bench-archive`.  It
+# builds a Windows tree holding the fixture's ws2012r2 hives (the SYSTEM
+# hive with 64 KiB of slack at its end, as Windows 8 and later leave it)
+# among 1000 files of random data, 1 GiB in all, packs it as a pax tar and
+# as a tar.zst, and times in one run (hyperfine):
+#
+#   tar:     hivepatch apply IN -o OUT | cat IN > OUT | bsdtar -cf OUT @IN |
+#            the pipeline a user writes today: bsdtar -x, hivexregedit
+#            --merge, bsdtar -c
+#   tar.zst: hivepatch apply IN -o OUT | zstd -dc IN | zstd -T0 -3 > OUT |
+#            bsdtar --zstd -cf OUT @IN | the same pipeline with --zstd
+#   in place: hivepatch apply --in-place on a copy of the tar (the hive
+#            keeps its length, so only its record is rewritten)
+#
+# then the peak RSS of each hivepatch run (GNU time), and the ratios
+# against the targets: tar <= 1.3x cat, tar.zst <= 1.2x the zstd pipeline,
+# in place < 0.1 s, peak RSS <= 64 MiB + 3x the hive.
+#
+# A benchmark, not a test: a missing tool is reported and skipped.
+#
+# Environment:
+#   HIVEPATCH                  the binary
+#   HIVEPATCH_BENCH_ARCHIVE_MB size of the random data (default 1024)
+#   HIVEPATCH_BENCH_ARCHIVE_RUNS timed runs per command (default 3)
+#   HIVEPATCH_BENCH_DISKDIR    where the archives go (default: the current
+#                              directory unless a tmpfs, else $TMPDIR)
+
+set -u
+LC_ALL=C
+export LC_ALL
+
+here=$(cd "$(dirname "$0")" && pwd) || exit 1
+FIXTURES=$here/../../fixtures
+MB=${HIVEPATCH_BENCH_ARCHIVE_MB:-1024}
+RUNS=${HIVEPATCH_BENCH_ARCHIVE_RUNS:-3}
+GNU_TIME=${HIVEPATCH_BENCH_TIME:-/usr/bin/time}
+HIVEPATCH=${HIVEPATCH:-$here/../../hivepatch}
+
+say() { printf '%s\n' "$*"; }
+skip() {
+	say "hivepatch archive bench: SKIP: $*"
+	exit 0
+}
+die() {
+	say "hivepatch archive bench: ERROR: $*" >&2
+	exit 1
+}
+have() { command -v "$1" >/dev/null 2>&1; }
+
+have hyperfine || skip "hyperfine is not installed"
+have bsdtar || skip "bsdtar is not installed (libarchive-tools)"
+have zstd || skip "zstd is not installed"
+[ -x "$HIVEPATCH" ] || die "hivepatch binary not found: $HIVEPATCH"
+HAVE_HIVEX=no
+have hivexregedit && HAVE_HIVEX=yes
+
+root=${HIVEPATCH_BENCH_DISKDIR:-}
+if [ -z "$root" ]; then
+	if [ -w . ] && [ "$(df -PT . | awk 'NR == 2 { print $2 }')" != tmpfs ]; then
+		root=$(pwd)
+	else
+		root=${TMPDIR:-/tmp}
+	fi
+fi
+D=$(mktemp -d "$root/hivepatch-archive-bench.XXXXXX") || die "mktemp in $root"
+# shellcheck disable=SC2317 # called by the trap
+cleanup() { rm -rf "$D"; }
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ------------------------------------------------------------- the image
+tree=$D/tree
+config=$tree/Windows/System32/config
+mkdir -p "$config" "$tree/files"
+cp "$FIXTURES/hives/ws2012r2/"* "$config/" || die "no fixture hives in $FIXTURES"
+chmod u+w "$config/"*
+head -c 65536 /dev/zero >>"$config/SYSTEM"
+HIVE_BYTES=$(wc -c <"$config/SYSTEM" | tr -d ' ')
+head -c $((MB * 1024 * 1024)) /dev/urandom |
+	split -b $((MB * 1024 * 1024 / 1000 + 1)) -d -a 4 - "$tree/files/f" ||
+	die "cannot write $MB MiB of random files in $D"
+(cd "$tree" && bsdtar --format pax -cf "$D/in.tar" files Windows) || die "bsdtar -c failed"
+zstd -q -T0 -3 "$D/in.tar" -o "$D/in.tar.zst" || die "zstd failed"
+rm -rf "$tree/files"
+printf '%s\r\n' 'Windows Registry Editor Version 5.00' '' \
+	'[\ControlSet001\Control\SecurityProviders\SCHANNEL]' \
+	'"EnableSessionTicket"=dword:00000002' '' >"$D/kb.reg"
+SIZE=$(wc -c <"$D/in.tar" | tr -d ' ')
+SIZE_ZST=$(wc -c <"$D/in.tar.zst" | tr -d ' ')
+
+# The results must be right before they are timed.
+"$HIVEPATCH" apply -q "$D/in.tar" -o "$D/check.tar" || die "hivepatch apply on the tar failed"
+"$HIVEPATCH" verify -q "$D/check.tar" || die "the patched tar does not verify"
+"$HIVEPATCH" apply -q "$D/in.tar.zst" -o "$D/check.tar.zst" || die "hivepatch apply on the tar.zst failed"
+"$HIVEPATCH" verify -q "$D/check.tar.zst" || die "the patched tar.zst does not verify"
+cp "$D/in.tar" "$D/work.tar"
+"$HIVEPATCH" apply -v --in-place "$D/work.tar" | grep -q 'in place, only the replaced records rewritten' ||
+	die "--in-place did not take the same-size path"
+rm -f "$D/check.tar" "$D/check.tar.zst"
+
+# ------------------------------------------------------------- timing
+# The pipeline a user writes today; X is a scratch tree.
+pipeline() {
+	# $1: bsdtar's compression option or empty
+	printf '%s' "rm -rf $D/x && mkdir $D/x && bsdtar -xf $2 -C $D/x && hivexregedit --merge $D/x/Windows/System32/config/SYSTEM $D/kb.reg && (cd $D/x && bsdtar $1 --format pax -cf $3 files Windows)"
+}
+
+# hf NAME JSON ARGS...: hyperfine into JSON; prints nothing else.
+hf() {
+	json=$1
+	shift
+	hyperfine --style none --warmup 1 --runs "$RUNS" --export-json "$json" "$@" >/dev/null 2>&1
+}
+# mean JSON NAME: the mean in seconds of command NAME.
+mean() {
+	tr ',{}' '\n\n\n' <"$1" | awk -v want="$2" '
+		/"command"[ \t]*:/ { sub(/^[^:]*:[ \t]*"/, ""); sub(/".*/, ""); name = $0 }
+		/"mean"[ \t]*:/ { sub(/^[^:]*:[ \t]*/, ""); if (name == want) print $0 + 0 }'
+}
+
+say "hivepatch archive bench: $("$HIVEPATCH" --version | head -n 1), $RUNS runs each after 1 warm-up"
+say "image: $(awk -v b="$SIZE" 'BEGIN { printf "%.2f", b / 1073741824 }') GiB pax tar (1000 random files + the ws2012r2 hives), tar.zst $(awk -v b="$SIZE_ZST" 'BEGIN { printf "%.2f", b / 1073741824 }') GiB, in $D"
+
+set -- -n hivepatch "$HIVEPATCH apply -q $D/in.tar -o $D/out.tar" \
+	-n cat "sh -c 'cat $D/in.tar > $D/out2.tar'" \
+	-n bsdtar "bsdtar -cf $D/out3.tar @$D/in.tar"
+if [ "$HAVE_HIVEX" = yes ]; then
+	set -- "$@" -n pipeline "sh -c '$(pipeline "" "$D/in.tar" "$D/out4.tar")'"
+fi
+hf "$D/tar.json" "$@" || die "a tar command failed"
+rm -f "$D/out"*
+
+set -- -n hivepatch "$HIVEPATCH apply -q $D/in.tar.zst -o $D/out.tar.zst" \
+	-n zstd "sh -c 'zstd -dc $D/in.tar.zst | zstd -q -T0 -3 > $D/out2.tar.zst'" \
+	-n bsdtar "bsdtar --zstd -cf $D/out3.tar.zst @$D/in.tar.zst"
+if [ "$HAVE_HIVEX" = yes ]; then
+	set -- "$@" -n pipeline "sh -c '$(pipeline --zstd "$D/in.tar.zst" "$D/out4.tar.zst")'"
+fi
+hf "$D/zst.json" "$@" || die "a tar.zst command failed"
+rm -rf "$D/out"* "$D/x"
+
+hf "$D/inplace.json" --prepare "cp $D/in.tar $D/work.tar" \
+	-n inplace "$HIVEPATCH apply -q --in-place $D/work.tar" || die "--in-place failed"
+
+# ------------------------------------------------------------- memory
+peak() {
+	"$GNU_TIME" -f %M -o "$D/rss" "$@" >/dev/null 2>&1 || return 1
+	tail -n 1 "$D/rss"
+}
+RSS_TAR= RSS_ZST= RSS_IN=
+if [ -x "$GNU_TIME" ]; then
+	RSS_TAR=$(peak "$HIVEPATCH" apply -q "$D/in.tar" -o "$D/out.tar")
+	RSS_ZST=$(peak "$HIVEPATCH" apply -q "$D/in.tar.zst" -o "$D/out.tar.zst")
+	cp "$D/in.tar" "$D/work.tar"
+	RSS_IN=$(peak "$HIVEPATCH" apply -q --in-place "$D/work.tar")
+fi
+
+# ------------------------------------------------------------- summary
+t_hp=$(mean "$D/tar.json" hivepatch) t_cat=$(mean "$D/tar.json" cat)
+t_bsd=$(mean "$D/tar.json" bsdtar) t_pipe=$(mean "$D/tar.json" pipeline)
+z_hp=$(mean "$D/zst.json" hivepatch) z_zstd=$(mean "$D/zst.json" zstd)
+z_bsd=$(mean "$D/zst.json" bsdtar) z_pipe=$(mean "$D/zst.json" pipeline)
+t_in=$(mean "$D/inplace.json" inplace)
+awk -v hp="$t_hp" -v cat="$t_cat" -v bsd="$t_bsd" -v pipe="$t_pipe" \
+	-v zhp="$z_hp" -v zstd="$z_zstd" -v zbsd="$z_bsd" -v zpipe="$z_pipe" \
+	-v inplace="$t_in" -v rt="$RSS_TAR" -v rz="$RSS_ZST" -v ri="$RSS_IN" \
+	-v hive="$HIVE_BYTES" 'BEGIN {
+	printf "tar:      hivepatch %.2f s | cat %.2f s (hivepatch = %.2fx cat) | bsdtar @ %.2f s (%.2fx)", hp, cat, hp / cat, bsd, bsd / hp
+	if (pipe != "") printf " | extract+hivexregedit+repack %.2f s (%.1fx slower)", pipe, pipe / hp
+	printf "\n"
+	printf "tar.zst:  hivepatch %.2f s | zstd -dc | zstd -T0 -3 %.2f s (hivepatch = %.2fx) | bsdtar --zstd @ %.2f s (%.2fx)", zhp, zstd, zhp / zstd, zbsd, zbsd / zhp
+	if (zpipe != "") printf " | extract+hivexregedit+repack %.2f s (%.1fx slower)", zpipe, zpipe / zhp
+	printf "\n"
+	printf "in place: hivepatch --in-place %.3f s on the 1 GiB tar\n", inplace
+	limit = 64 * 1048576 + 3 * hive
+	if (rt != "") printf "peak RSS: tar %.1f MiB, tar.zst %.1f MiB, in place %.1f MiB (limit 64 MiB + 3x hive = %.1f MiB)\n", rt / 1024, rz / 1024, ri / 1024, limit / 1048576
+	printf "targets: tar <= 1.3x cat: %s (%.2fx); tar.zst <= 1.2x zstd pipeline: %s (%.2fx); in place < 0.1 s: %s (%.3f s)",
+		hp / cat <= 1.3 ? "met" : "MISSED", hp / cat, zhp / zstd <= 1.2 ? "met" : "MISSED", zhp / zstd,
+		inplace < 0.1 ? "met" : "MISSED", inplace
+	if (rt != "") {
+		worst = rt; if (rz > worst) worst = rz; if (ri > worst) worst = ri
+		printf "; peak RSS: %s (%.1f MiB)", worst * 1024 <= limit ? "met" : "MISSED", worst / 1024
+	}
+	printf "\n"
+}'
