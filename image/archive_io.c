@@ -34,6 +34,7 @@
 	X(read_data_block) X(read_data_skip) X(read_free) X(format) \
 	X(format_name) X(filter_count) X(filter_code) X(filter_name) \
 	X(filter_bytes) X(error_string) X(entry_pathname) X(entry_hardlink) \
+	X(entry_pathname_utf8) X(entry_hardlink_utf8) \
 	X(entry_filetype) X(entry_is_encrypted) X(entry_clone) X(entry_free) \
 	X(entry_new) X(entry_size) X(entry_nlink) X(entry_set_size) \
 	X(entry_set_mtime) X(entry_set_filetype) X(entry_set_pathname) \
@@ -93,6 +94,8 @@ libarchive_loaded(void)
 #define archive_error_string la.error_string
 #define archive_entry_pathname la.entry_pathname
 #define archive_entry_hardlink la.entry_hardlink
+#define archive_entry_pathname_utf8 la.entry_pathname_utf8
+#define archive_entry_hardlink_utf8 la.entry_hardlink_utf8
 #define archive_entry_filetype la.entry_filetype
 #define archive_entry_is_encrypted la.entry_is_encrypted
 #define archive_entry_clone la.entry_clone
@@ -599,6 +602,7 @@ scan_entry(struct scan *s, struct archive *a, struct archive_entry *entry,
 	   uint64_t index, uint64_t header_at, bool *member_ret,
 	   struct hp_error *err)
 {
+	/* A name the locale cannot spell is taken in UTF-8. */
 	const char *name = archive_entry_pathname(entry);
 	const char *link = archive_entry_hardlink(entry);
 	const char *file;
@@ -606,8 +610,16 @@ scan_entry(struct scan *s, struct archive *a, struct archive_entry *entry,
 
 	*member_ret = false;
 	if (name == NULL)
+		name = archive_entry_pathname_utf8(entry);
+	if (link == NULL)
+		link = archive_entry_hardlink_utf8(entry);
+	if (name == NULL)
 		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: entry %llu has a name this locale cannot represent",
+				    "%s: entry %llu has a name that cannot be read",
+				    s->display, (unsigned long long)index + 1);
+	if (*name == '\0')
+		return hp_error_set(err, HP_ERR_CORRUPT, 0,
+				    "%s: entry %llu has an empty name",
 				    s->display, (unsigned long long)index + 1);
 	if (unsafe_name(name) || (link != NULL && unsafe_name(link)))
 		return hp_error_set(err, HP_ERR_UNSAFE_PATH, 0,

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -1051,6 +1052,16 @@ main(int argc, char **argv)
 	bool no_replay = false, discard_logs = false;
 	int c, args;
 
+	/* libarchive converts entry names through the locale's charset; in
+	 * the C locale a UTF-8 name (zip, 7z, pax) has no spelling at all,
+	 * so C is taken as C.UTF-8 where the system has it. */
+	{
+		const char *ctype = setlocale(LC_CTYPE, "");
+
+		if (ctype == NULL || strcmp(ctype, "C") == 0 ||
+		    strcmp(ctype, "POSIX") == 0)
+			setlocale(LC_CTYPE, "C.UTF-8");
+	}
 	cli.options.recipe = recipe_builtin(0);
 	cli.options.control_set.mode = CONTROLSET_DEFAULT;
 	while ((c = getopt_long(argc, argv, "r:no:qvh", long_options, NULL)) !=

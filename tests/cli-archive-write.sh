@@ -281,6 +281,28 @@ expect_in "$work/err" "\\-\\-in-place goes with archives"
 run 5 "$HIVEPATCH" apply "$work/a/in.pax" -o "$work/no/such/dir/out.tar"
 unchanged "$work/a/in.pax"
 
+# Names beyond ASCII: read and written under the C locale too (zip and 7z
+# keep them in UTF-8, which C cannot spell; hivepatch takes C as C.UTF-8).
+if LC_ALL=C.UTF-8 bsdtar --version >/dev/null 2>&1; then
+	mkdir -p "$work/u"
+	cp -R "$src/Windows" "$work/u/"
+	echo accent >"$work/u/caf$(printf '\303\251').txt"
+	for fmt in pax zip 7zip; do
+		(cd "$work/u" && LC_ALL=C.UTF-8 bsdtar --format $fmt -cf "$work/u.$fmt" Windows caf*.txt)
+		run 0 env LC_ALL=C "$HIVEPATCH" apply "$work/u.$fmt" -o "$work/u.out.$fmt"
+		LC_ALL=C.UTF-8 bsdtar -tf "$work/u.out.$fmt" >"$work/u.list"
+		expect_in "$work/u.list" "^caf$(printf '\303\251').txt$"
+	done
+fi
+# An entry without a name: a corrupt archive, refused.
+(cd "$src" && zip -q -r "$work/b/named.zip" Windows) 2>/dev/null &&
+	python3 -c "
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], 'a') as z:
+    z.writestr(zipfile.ZipInfo(''), b'data')
+" "$work/b/named.zip" 2>/dev/null &&
+	bad 3 "$work/b/named.zip" "has an empty name"
+
 # The progress line: on stderr when asked, never on a pipe otherwise.
 run 0 "$HIVEPATCH" apply -q "$work/a/in.tar.zst" -o "$work/a/quiet.tar.zst"
 if [ ! -s "$work/err" ]; then pass; else fail "progress on a pipe without --progress"; fi

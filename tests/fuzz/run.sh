@@ -6,6 +6,8 @@
 #     tests/fuzz_regf.c     base blocks, log scan, cells, editcheck
 #     tests/fuzz_hivelog.c  transaction log replay (hivelog.c)
 #     tests/fuzz_regfile.c  .reg files (regfile.c)
+#     tests/fuzz_archive.c  archives: the scan, the write back, in place
+#                           (archive_io.c, with libarchive)
 #
 # "make fuzz" runs it from the top of the build tree; by hand:
 #     abs_top_srcdir=SRC abs_top_builddir=BUILD sh SRC/tests/fuzz/run.sh
@@ -14,7 +16,7 @@
 #
 # Environment:
 #     FUZZ_SECONDS   how long to fuzz in all (default 120), split evenly
-#                    between the three harnesses
+#                    between the four harnesses
 #     FUZZ_CC        the compiler (default clang; it needs libFuzzer, which
 #                    Debian packages in libclang-rt-NN-dev)
 #     FUZZ_FLAGS     more libFuzzer options, e.g. "-jobs=4 -workers=4"
@@ -26,6 +28,8 @@
 # corpus/ (kept and grown between runs) and fuzz.log; for fuzz_hivelog
 # seeds-hivelog/, corpus-hivelog/ and fuzz-hivelog.log; for fuzz_regfile
 # seeds-regfile/, corpus-regfile/, fuzz-regfile.log and regfile.dict;
+# for fuzz_archive seeds-archive/ (the demo image packed by bsdtar in
+# each format it writes), corpus-archive/ and fuzz-archive.log;
 # crashes/ (inputs that broke something, named after the harness).
 # Exit status: 0 no crash, 1 a crash or a build failure, 77 no clang.
 
@@ -55,9 +59,10 @@ fi
 
 mkdir -p "$work/seeds" "$work/corpus" "$work/crashes" \
 	"$work/seeds-hivelog" "$work/corpus-hivelog" \
-	"$work/seeds-regfile" "$work/corpus-regfile" || exit 1
-# Each harness gets a third of the time, at least a second.
-share=$((seconds / 3))
+	"$work/seeds-regfile" "$work/corpus-regfile" \
+	"$work/seeds-archive" "$work/corpus-archive" || exit 1
+# Each harness gets a quarter of the time, at least a second.
+share=$((seconds / 4))
 [ "$share" -ge 1 ] || share=1
 
 # --------------------------------------------------------------- build
@@ -102,7 +107,46 @@ if ! "$cc" -std=c11 -g -O1 -fno-omit-frame-pointer \
 	exit 1
 fi
 
+# libarchive as configure found it: loaded by name, or linked.
+archive_libs="-ldl $(pkg-config --libs libarchive 2>/dev/null || echo -larchive)"
+if ! "$cc" -std=c11 -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
+	-I"$builddir" -I"$srcdir/patcher" -I"$srcdir/image" \
+	-o "$work/fuzz_archive" \
+	"$srcdir/tests/fuzz_archive.c" \
+	"$srcdir/image/archive_io.c" \
+	"$srcdir/patcher/buffer.c" \
+	"$srcdir/patcher/fileio.c" \
+	"$srcdir/patcher/text.c" \
+	"$srcdir/patcher/status.c" $archive_libs; then
+	echo "$me: cannot build '$work/fuzz_archive'" >&2
+	exit 1
+fi
+
 # --------------------------------------------------------------- seeds
+# fuzz_archive seeds: the demo image in every format bsdtar writes.
+rm -f "$work/seeds-archive/"*
+if command -v bsdtar >/dev/null 2>&1; then
+	for spec in "tar --format pax" "ustar --format ustar" \
+		"gnutar --format gnutar" "cpio --format newc" \
+		"odc --format cpio" "zip --format zip" "7z --format 7zip" \
+		"iso --format iso9660" "tar.gz --format pax -z" \
+		"tar.zst --format pax --zstd" "cpio.xz --format newc -J"; do
+		# shellcheck disable=SC2086 # a name and options
+		set -- $spec
+		name=$1
+		shift
+		(cd "$srcdir/fixtures/demo" &&
+			bsdtar "$@" -cf "$work/seeds-archive/demo.$name" Windows) 2>/dev/null ||
+			rm -f "$work/seeds-archive/demo.$name"
+	done
+fi
+if [ -z "$(ls "$work/seeds-archive")" ]; then
+	echo "$me: no archive seed (bsdtar is needed to make them)" >&2
+	exit 1
+fi
+
 rm -f "$work/seeds/"*
 for file in "$srcdir"/fixtures/hives/*/SYSTEM \
 	"$srcdir"/fixtures/hives/*/SYSTEM.LOG* \
@@ -299,6 +343,29 @@ cat >"$work/regfile.dict" <<'EOF'
 "\x00\xd8"
 EOF
 
+# Archive words, for the mutator.
+cat >"$work/archive.dict" <<'EOF'
+"ustar\x0000"
+"ustar  \x00"
+"070701"
+"070707"
+"PK\x03\x04"
+"PK\x01\x02"
+"PK\x05\x06"
+"7z\xbc\xaf\x27\x1c"
+"CD001"
+"Windows/System32/config/SYSTEM"
+"SYSTEM.LOG1"
+"../"
+"TRAILER!!!"
+"path="
+"size="
+"mtime="
+"SCHILY.xattr."
+"GNU.sparse."
+"regf"
+EOF
+
 # The structure's magic words, for the mutator.
 cat >"$work/regf.dict" <<'EOF'
 "regf"
@@ -350,6 +417,8 @@ run_fuzzer fuzz_hivelog fuzz-hivelog.log 131072 "$work/corpus-hivelog" \
 	"$work/seeds-hivelog"
 run_fuzzer fuzz_regfile fuzz-regfile.log 16384 "$work/corpus-regfile" \
 	"$work/seeds-regfile" "$work/regfile.dict"
+run_fuzzer fuzz_archive fuzz-archive.log 1048576 "$work/corpus-archive" \
+	"$work/seeds-archive" "$work/archive.dict"
 if [ "$failed" -ne 0 ]; then
 	exit 1
 fi
