@@ -50,6 +50,7 @@
 static struct {
 	bool tried, loaded;
 	LA_FUNCTIONS(LA_FIELD)
+	int (*error_number)(struct archive *); /* archive_errno: errno is a macro */
 } la;
 #undef LA_FIELD
 
@@ -71,6 +72,9 @@ libarchive_loaded(void)
 		la.loaded = false;
 	LA_FUNCTIONS(LA_LOAD)
 #undef LA_LOAD
+	(void)sizeof(la.error_number = archive_errno);
+	if ((*(void **)&la.error_number = dlsym(h, "archive_errno")) == NULL)
+		la.loaded = false;
 	if (!la.loaded)
 		dlclose(h);
 	return la.loaded;
@@ -87,6 +91,7 @@ libarchive_loaded(void)
 #define archive_read_free la.read_free
 #define archive_format la.format
 #define archive_format_name la.format_name
+#define archive_errno la.error_number
 #define archive_filter_count la.filter_count
 #define archive_filter_code la.filter_code
 #define archive_filter_name la.filter_name
@@ -339,15 +344,18 @@ has_udf(const char *path)
 	return udf;
 }
 
+/* Extract the current entry, NAME, to DEST in the scratch directory;
+ * a failure names the entry in the archive. */
 static enum hp_status
 extract_entry(struct archive *a, const char *dest, const char *display,
-	      struct hp_error *err)
+	      const char *name, struct hp_error *err)
 {
 	int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	enum hp_status status = HP_OK;
 
 	if (fd == -1)
-		return hp_error_set(err, HP_ERR_IO, errno, "%s", dest);
+		return hp_error_set(err, HP_ERR_WRITE, errno,
+				    "%s:%s: cannot extract it", display, name);
 	for (;;) {
 		const void *block;
 		size_t size;
@@ -362,12 +370,14 @@ extract_entry(struct archive *a, const char *dest, const char *display,
 		}
 		/* Sparse entries: holes come back as zeros. */
 		if (pwrite(fd, block, size, (off_t)offset) != (ssize_t)size) {
-			status = hp_error_set(err, HP_ERR_IO, errno, "%s", dest);
+			status = hp_error_set(err, HP_ERR_WRITE, errno,
+					      "%s:%s: cannot extract it", display, name);
 			break;
 		}
 	}
 	if (close(fd) == -1 && status == HP_OK)
-		status = hp_error_set(err, HP_ERR_IO, errno, "%s", dest);
+		status = hp_error_set(err, HP_ERR_WRITE, errno,
+				      "%s:%s: cannot extract it", display, name);
 	return status;
 }
 
@@ -513,11 +523,11 @@ make_config_dir(const char *dir, char **config_ret, struct hp_error *err)
 	     p = strchr(p + 1, '/')) {
 		*p = '\0';
 		if (mkdir(config, 0700) == -1 && errno != EEXIST)
-			return hp_error_set(err, HP_ERR_IO, errno, "%s", config);
+			return hp_error_set(err, HP_ERR_WRITE, errno, "%s", config);
 		*p = '/';
 	}
 	if (mkdir(config, 0700) == -1 && errno != EEXIST)
-		return hp_error_set(err, HP_ERR_IO, errno, "%s", config);
+		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", config);
 	return HP_OK;
 }
 
@@ -592,7 +602,7 @@ add_member(struct scan *s, struct archive *a, struct archive_entry *entry,
 	l->member_count++;
 	if (is_hive)
 		l->hive = l->member_count - 1;
-	status = extract_entry(a, m->file, s->display, err);
+	status = extract_entry(a, m->file, s->display, name, err);
 	return status;
 }
 
@@ -934,9 +944,28 @@ sink_close_cb(struct archive *a, void *ctx)
 	return ARCHIVE_OK;
 }
 
+/* Writing through W failed: "DISPLAY: WHAT" and the reason, the errno
+ * behind it when there is one (the sink's, else libarchive's). */
+static enum hp_status
+write_failure(struct archive *w, const struct sink *sink, const char *display,
+	      const char *what, struct hp_error *err)
+{
+	enum hp_status status = sink != NULL && sink->status != HP_OK ? sink->status
+								  : HP_ERR_WRITE;
+	int errnum = sink != NULL && sink->saved_errno != 0 ? sink->saved_errno
+							    : archive_errno(w);
+	const char *why = archive_error_string(w);
+
+	if (errnum > 0)
+		return hp_error_set(err, status, errnum, "%s: %s", display, what);
+	return hp_error_set(err, status, 0, "%s: %s: %s", display, what,
+			    why != NULL ? why : "write failed");
+}
+
 /* Copy the open file FD (SIZE bytes) as entry data into W. */
 static enum hp_status
-write_file_data(struct archive *w, int fd, uint64_t size, const char *file,
+write_file_data(struct archive *w, const struct sink *sink, int fd,
+		uint64_t size, const char *file, const char *display,
 		struct hp_error *err)
 {
 	unsigned char *buf = malloc(COPY_BLOCK);
@@ -957,9 +986,7 @@ write_file_data(struct archive *w, int fd, uint64_t size, const char *file,
 			break;
 		}
 		if (archive_write_data(w, buf, (size_t)n) != n) {
-			status = hp_error_set(err, HP_ERR_WRITE, 0, "%s: %s", file,
-					      archive_error_string(w) != NULL
-						      ? archive_error_string(w) : "cannot write");
+			status = write_failure(w, sink, display, "cannot write", err);
 			break;
 		}
 		done += (uint64_t)n;
@@ -1029,22 +1056,13 @@ encode_member(const struct archive_member *m, const char *file, int64_t mtime,
 	    archive_write_open(w, sink, sink_open_cb, sink_write_cb,
 			       sink_close_cb) != ARCHIVE_OK ||
 	    archive_write_header(w, entry) != ARCHIVE_OK) {
-		status = hp_error_set(err, sink->status != HP_OK ? sink->status
-								 : HP_ERR_WRITE,
-				      sink->saved_errno, "%s: cannot write the entry '%s': %s",
-				      display, m->name,
-				      archive_error_string(w) != NULL ? archive_error_string(w) : "error");
+		status = write_failure(w, sink, display, "cannot write the hive's entry", err);
 		goto out;
 	}
-	status = write_file_data(w, fd, size, file, err);
-	if (status == HP_OK && archive_write_finish_entry(w) != ARCHIVE_OK)
-		status = hp_error_set(err, HP_ERR_WRITE, sink->saved_errno,
-				      "%s: cannot write the entry '%s'", display,
-				      m->name);
-	if (status == HP_OK && sink->status != HP_OK)
-		status = hp_error_set(err, sink->status, sink->saved_errno,
-				      "%s: cannot write the entry '%s'", display,
-				      m->name);
+	status = write_file_data(w, sink, fd, size, file, display, err);
+	if (status == HP_OK && (archive_write_finish_entry(w) != ARCHIVE_OK ||
+				sink->status != HP_OK))
+		status = write_failure(w, sink, display, "cannot write the hive's entry", err);
 out:
 	sink->discard = true; /* the end-of-archive marker is not ours */
 	archive_write_close(w);
@@ -1266,8 +1284,7 @@ splice_compressed(const char *path, const struct archive_layout *layout,
 	archive_entry_set_filetype(raw, AE_IFREG);
 	if (archive_write_open_fd(w, out_fd) != ARCHIVE_OK ||
 	    archive_write_header(w, raw) != ARCHIVE_OK) {
-		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s: %s", options->display,
-				      archive_error_string(w) != NULL ? archive_error_string(w) : "cannot write");
+		status = write_failure(w, NULL, options->display, "cannot write", err);
 		goto out;
 	}
 	s->sink = (struct sink){ -1, w, false, 0, HP_OK, 0, NULL };
@@ -1299,8 +1316,7 @@ splice_compressed(const char *path, const struct archive_layout *layout,
 		goto out;
 	}
 	if (archive_write_close(w) != ARCHIVE_OK)
-		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s: %s", options->display,
-				      archive_error_string(w) != NULL ? archive_error_string(w) : "cannot write");
+		status = write_failure(w, NULL, options->display, "cannot write", err);
 	else
 		progress(options, total, total, &last);
 out:
@@ -1354,9 +1370,8 @@ copy_entry_data(struct archive *in, struct archive *w, uint64_t size,
 	}
 	return HP_OK;
 write_failed:
-	return hp_error_set(err, HP_ERR_WRITE, errno, "%s: cannot write '%s': %s",
-			    display, name,
-			    archive_error_string(w) != NULL ? archive_error_string(w) : "error");
+	(void)name;
+	return write_failure(w, NULL, display, "cannot write", err);
 }
 
 /* zip, 7z, iso9660: every entry read and written again. */
@@ -1412,14 +1427,12 @@ reencode(const char *path, const struct archive_layout *layout,
 			dedupe_xattrs(entry);
 		}
 		if (archive_write_header(w, entry) < ARCHIVE_WARN) {
-			status = hp_error_set(err, HP_ERR_WRITE, errno,
-					      "%s: cannot write '%s': %s", options->display,
-					      name != NULL ? name : "?",
-					      archive_error_string(w) != NULL ? archive_error_string(w) : "error");
+			status = write_failure(w, NULL, options->display, "cannot write", err);
 			goto out;
 		}
 		if (replaced) {
-			status = write_file_data(w, fd, size, items[next].file, err);
+			status = write_file_data(w, NULL, fd, size, items[next].file,
+						 options->display, err);
 			close(fd);
 			fd = -1;
 			next++;
@@ -1433,9 +1446,7 @@ reencode(const char *path, const struct archive_layout *layout,
 		if (status != HP_OK)
 			goto out;
 		if (archive_write_finish_entry(w) < ARCHIVE_WARN) {
-			status = hp_error_set(err, HP_ERR_WRITE, errno, "%s: %s",
-					      options->display,
-					      archive_error_string(w) != NULL ? archive_error_string(w) : "cannot write");
+			status = write_failure(w, NULL, options->display, "cannot write", err);
 			goto out;
 		}
 		index++;
@@ -1452,8 +1463,7 @@ reencode(const char *path, const struct archive_layout *layout,
 		goto out;
 	}
 	if (archive_write_close(w) != ARCHIVE_OK)
-		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s: %s", options->display,
-				      archive_error_string(w) != NULL ? archive_error_string(w) : "cannot write");
+		status = write_failure(w, NULL, options->display, "cannot write", err);
 	else
 		progress(options, total, total, &last);
 out:
@@ -1471,10 +1481,7 @@ unchanged_input(const char *path, const struct archive_layout *layout)
 {
 	struct stat st;
 
-	return stat(path, &st) == 0 && st.st_ino == layout->input.st_ino &&
-	       st.st_dev == layout->input.st_dev &&
-	       st.st_size == layout->input.st_size &&
-	       st.st_mtime == layout->input.st_mtime;
+	return stat(path, &st) == 0 && fileio_same_state(&st, &layout->input);
 }
 
 enum hp_status
@@ -1641,8 +1648,9 @@ archive_io_write_in_place(const char *path, const struct archive_layout *layout,
 	}
 	copy_fd = mkstemp(copy);
 	if (copy_fd == -1) {
-		snprintf(why, why_size, "no copy of the old bytes can be kept beside it (%s)",
-			 strerror(errno));
+		status = hp_error_set(err, HP_ERR_WRITE, errno,
+				      "%s: no copy of the old bytes can be kept beside it; the archive is as it was",
+				      copy);
 		free(copy);
 		copy = NULL;
 		goto out;
@@ -1667,6 +1675,8 @@ archive_io_write_in_place(const char *path, const struct archive_layout *layout,
 		for (size_t i = 0; i <= written && i < count; i++)
 			if (pwrite_all(fd, saved[i].data, saved[i].len, at[i]) == -1)
 				restored = false;
+		/* The old bytes back, and the old times with them. */
+		(void)fileio_restore_times(fd, &layout->input);
 		if (!restored || fsync(fd) == -1) {
 			status = hp_error_set(err, HP_ERR_WRITE, saved_errno,
 					      "%s: writing in place failed and the old bytes could not be put back; they are in %s",

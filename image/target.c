@@ -331,7 +331,7 @@ open_archive(const char *path, const struct target_options *options,
 	if (mkdtemp(target->scratch) == NULL) {
 		free(target->scratch);
 		target->scratch = NULL;
-		return hp_error_set(err, HP_ERR_IO, errno, "%s", tmpdir);
+		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", tmpdir);
 	}
 	scan.display = target->path;
 	if (options != NULL) {
@@ -342,11 +342,14 @@ open_archive(const char *path, const struct target_options *options,
 	target->archive_path = target->spool != NULL ? target->spool : target->path;
 	status = archive_io_scan(path, target->scratch, &scan, &target->archive,
 				 err);
-	if (status == HP_OK)
-		status = open_directory(target->scratch, target, err);
 	if (status != HP_OK)
 		return status;
+	status = open_directory(target->scratch, target, err);
 	target->kind = TARGET_ARCHIVE;
+	if (status != HP_OK) {
+		target_name_in_message(target, err);
+		return status;
+	}
 	inside = text_dup(target->archive.members[target->archive.hive].name);
 	if (inside == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
@@ -549,6 +552,55 @@ target_open_with(const char *path, const struct target_options *options,
 	}
 	*target_ret = target;
 	return HP_OK;
+}
+
+/* Replace each FROM in MESSAGE (of SIZE bytes) with TO. */
+static void
+replace_all(char *message, size_t size, const char *from, const char *to)
+{
+	size_t from_len = strlen(from), to_len = strlen(to);
+	char *at = message;
+
+	while (from_len > 0 && (at = strstr(at, from)) != NULL) {
+		size_t tail = strlen(at + from_len);
+
+		if ((size_t)(at - message) + to_len + tail + 1 > size)
+			return;
+		memmove(at + to_len, at + from_len, tail + 1);
+		memcpy(at, to, to_len);
+		at += to_len;
+	}
+}
+
+void
+target_name_in_message(const struct target *target, struct hp_error *err)
+{
+	target_name_in_text(target, err->message, sizeof err->message);
+}
+
+void
+target_name_in_text(const struct target *target, char *text, size_t size)
+{
+	const struct archive_layout *l = &target->archive;
+	const char *inside, *slash;
+	char *real, from[4096], to[4096];
+
+	if (target->kind != TARGET_ARCHIVE || target->scratch == NULL ||
+	    l->hive >= l->member_count)
+		return;
+	inside = l->members[l->hive].name;
+	slash = strrchr(inside, '/');
+	snprintf(to, sizeof to, "%s:%.*s",
+		 strcmp(target->path, "-") == 0 ? "standard input" : target->path,
+		 slash != NULL ? (int)(slash - inside + 1) : 0, inside);
+	snprintf(from, sizeof from, "%s/Windows/System32/config/", target->scratch);
+	replace_all(text, size, from, to);
+	real = realpath(target->scratch, NULL);
+	if (real != NULL) {
+		snprintf(from, sizeof from, "%s/Windows/System32/config/", real);
+		replace_all(text, size, from, to);
+		free(real);
+	}
 }
 
 void

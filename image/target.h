@@ -61,6 +61,12 @@ void target_release(struct target *target);
 
 const char *target_kind_name(enum target_kind kind);
 
+/* An error about a file of an archive's scratch copy names it as it is
+ * in the archive ("image.tar:Windows/System32/config/SYSTEM: ..."). */
+void target_name_in_message(const struct target *target, struct hp_error *err);
+/* The same in TEXT (SIZE bytes). */
+void target_name_in_text(const struct target *target, char *text, size_t size);
+
 /* Another hive of the target, e.g. "SOFTWARE", "SAM", "SECURITY",
  * "DEFAULT", found beside SYSTEM the same way (for a hive-file target:
  * the file itself, whatever NAME says).  Absent: HP_ERR_NOT_FOUND.

@@ -6,9 +6,51 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define COPY_CHUNK (1024 * 1024)
+
+/* POSIX.1-2008 names the nanosecond times st_mtim; macOS st_mtimespec. */
+#if defined(HAVE_STRUCT_STAT_ST_MTIM)
+#define ST_MTIME(st) ((st)->st_mtim)
+#define ST_ATIME(st) ((st)->st_atim)
+#elif defined(HAVE_STRUCT_STAT_ST_MTIMESPEC)
+#define ST_MTIME(st) ((st)->st_mtimespec)
+#define ST_ATIME(st) ((st)->st_atimespec)
+#else
+#error "struct stat has no nanosecond times"
+#endif
+
+bool
+fileio_same_state(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	       a->st_size == b->st_size &&
+	       ST_MTIME(a).tv_sec == ST_MTIME(b).tv_sec &&
+	       ST_MTIME(a).tv_nsec == ST_MTIME(b).tv_nsec;
+}
+
+int
+fileio_stamp_times(int fd, const struct stat *before)
+{
+	struct timespec times[2];
+
+	times[0] = ST_ATIME(before);
+	times[1].tv_sec = 0;
+	times[1].tv_nsec = UTIME_NOW;
+	return futimens(fd, times);
+}
+
+int
+fileio_restore_times(int fd, const struct stat *before)
+{
+	struct timespec times[2];
+
+	times[0] = ST_ATIME(before);
+	times[1] = ST_MTIME(before);
+	return futimens(fd, times);
+}
 
 int
 fileio_write_all(int fd, const void *buf, size_t len)

@@ -667,6 +667,8 @@ run_patch(struct cli *cli)
 		status = patch_recover(cli->target, &cli->options, &report, &err);
 	else
 		status = patch_verify(cli->target, &cli->options, &report, &err);
+	if (status != HP_OK)
+		target_name_in_message(&report.target, &err);
 	code = exit_code_for(status, &report);
 	if (cli->json) {
 		struct json json;
@@ -698,6 +700,8 @@ run_show(struct cli *cli)
 	hp_error_clear(&err);
 	status = patch_show(cli->target, cli->key, &cli->options, &report,
 			    &listing, &err);
+	if (status != HP_OK)
+		target_name_in_message(&report.target, &err);
 	if (cli->json) {
 		struct json json;
 
@@ -772,6 +776,8 @@ run_export(struct cli *cli)
 	hp_error_clear(&err);
 	status = patch_export(cli->target, cli->key, cli->utf8, &cli->options,
 			      &report, &out, &err);
+	if (status != HP_OK)
+		target_name_in_message(&report.target, &err);
 	print_warnings(cli, &report);
 	if (status == HP_OK && fwrite(out.data, 1, out.len, stdout) != out.len)
 		status = hp_error_set(&err, HP_ERR_WRITE, errno, "standard output");

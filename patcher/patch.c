@@ -80,6 +80,7 @@ warn(struct patch_report *report, const char *format, ...)
 	va_start(ap, format);
 	vsnprintf(text, sizeof text, format, ap);
 	va_end(ap);
+	target_name_in_text(&report->target, text, sizeof text);
 	grown = realloc(report->warnings,
 			(report->warning_count + 1) * sizeof *grown);
 	if (grown == NULL)

@@ -18,16 +18,6 @@
 #include "fileio.h"
 #include "text.h"
 
-/* POSIX.1-2008 names the nanosecond times st_mtim; macOS st_mtimespec. */
-#if defined(HAVE_STRUCT_STAT_ST_MTIM)
-#define ST_MTIME(st) ((st)->st_mtim)
-#define ST_ATIME(st) ((st)->st_atim)
-#elif defined(HAVE_STRUCT_STAT_ST_MTIMESPEC)
-#define ST_MTIME(st) ((st)->st_mtimespec)
-#define ST_ATIME(st) ((st)->st_atimespec)
-#else
-#error "struct stat has no nanosecond times"
-#endif
 
 /* Copy buffer for the portable path. */
 
@@ -299,15 +289,6 @@ safewrite_abort(struct safewrite *sw)
 	sw->target = NULL;
 }
 
-static bool
-same_file_state(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-	       a->st_size == b->st_size &&
-	       ST_MTIME(a).tv_sec == ST_MTIME(b).tv_sec &&
-	       ST_MTIME(a).tv_nsec == ST_MTIME(b).tv_nsec;
-}
-
 /* Copy the original's extended attributes to FD.  Returns 0, or -1 with
  * errno when one cannot be copied. */
 static int
@@ -422,34 +403,12 @@ copy_metadata(struct safewrite *sw)
 	return 1;
 }
 
-/* Access time as before, modification time now. */
-static int
-stamp_times(int fd, const struct stat *before)
-{
-	struct timespec times[2];
-
-	times[0] = ST_ATIME(before);
-	times[1].tv_sec = 0;
-	times[1].tv_nsec = UTIME_NOW;
-	return futimens(fd, times);
-}
-
-/* Both times as before, after the original's bytes were put back. */
-static int
-restore_times(int fd, const struct stat *before)
-{
-	struct timespec times[2];
-
-	times[0] = ST_ATIME(before);
-	times[1] = ST_MTIME(before);
-	return futimens(fd, times);
-}
 
 static enum hp_status
 finish_by_rename(struct safewrite *sw, struct hp_error *err)
 {
 	/* A new file keeps the times it was made with. */
-	if ((!sw->creating && stamp_times(sw->temp_fd, &sw->before) == -1) ||
+	if ((!sw->creating && fileio_stamp_times(sw->temp_fd, &sw->before) == -1) ||
 	    fsync(sw->temp_fd) == -1)
 		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", sw->temp);
 	if (close(sw->temp_fd) == -1) {
@@ -527,7 +486,7 @@ finish_in_place(struct safewrite *sw, struct hp_error *err)
 		} else {
 			/* The bytes are the original's again: so are the
 			 * times, as far as they can be set. */
-			(void)restore_times(target_fd, &sw->before);
+			(void)fileio_restore_times(target_fd, &sw->before);
 			status = hp_error_set(err, HP_ERR_WRITE, saved_errno,
 					      "%s", sw->target);
 		}
@@ -535,7 +494,7 @@ finish_in_place(struct safewrite *sw, struct hp_error *err)
 	}
 	/* The content is written and synced: a time stamp is not worth
 	 * failing over. */
-	(void)stamp_times(target_fd, &sw->before);
+	(void)fileio_stamp_times(target_fd, &sw->before);
 out:
 	if (target_fd != -1)
 		close(target_fd);
@@ -558,7 +517,7 @@ safewrite_finish(struct safewrite *sw, const char *backup,
 
 	if (sw->creating)
 		return finish_by_rename(sw, err);
-	if (stat(sw->target, &now) == -1 || !same_file_state(&now, &sw->before))
+	if (stat(sw->target, &now) == -1 || !fileio_same_state(&now, &sw->before))
 		return hp_error_set(err, HP_ERR_CHANGED, 0,
 				    "%s: the file changed while it was being patched; nothing was written",
 				    sw->target);

@@ -233,6 +233,13 @@ head -c 100000 "$work/a/in.tar.zst" >"$work/b/cut.tar.zst"
 bad 3 "$work/b/cut.tar.zst" "^hivepatch: $work/b/cut.tar.zst: "
 (cd "$src" && bsdtar -cf "$work/b/nohive.tar" data)
 bad 3 "$work/b/nohive.tar" "holds no Windows/System32/config/SYSTEM"
+# A hive that is not one: the error names it inside the archive, not in
+# the scratch copy.
+mkdir -p "$work/nh"
+cp -R "$src/Windows" "$work/nh/"
+head -c 8192 /dev/urandom >"$work/nh/$hive"
+(cd "$work/nh" && bsdtar -cf "$work/b/nothive.tar" Windows)
+bad 3 "$work/b/nothive.tar" "^hivepatch: $work/b/nothive.tar:Windows/System32/config/SYSTEM: not a registry hive (no regf signature)$"
 # Entries outside the tree: an absolute path, a "..".
 (cd "$src" && bsdtar -P -cf "$work/b/absolute.tar" Windows "$src/data/symlink")
 bad 4 "$work/b/absolute.tar" "lies outside the archive's tree (absolute or with '..'); refused"

@@ -294,4 +294,98 @@ for scenario in image backup hardlink dirty; do
 	done <"$work/copies"
 done
 
+# Archives.  Every write-side call of a run (the scratch copy of the config
+# files in $TMPDIR, the patched hive there, the output beside its name or
+# the record rewritten in place) fails in turn.  Whatever call fails the
+# run must either succeed (a later call, or a refusal it works around)
+# with a patched archive that verifies, or exit 5 with one error line that
+# names the archive (an entry of it: "in.tar:Windows/...") or the output
+# and ends with the errno's message, the archive's
+# directory byte for byte as it was (no output, no temp file) and nothing
+# left in $TMPDIR.
+if command -v bsdtar >/dev/null 2>&1; then
+	TMPDIR=$work/tmp
+	export TMPDIR
+	# setup_archive KIND: $dir holding in.KIND; $args the apply arguments;
+	# $result the archive that holds the result on success.
+	setup_archive() {
+		rm -rf "$work/arc" "$work/arc.snapshot" "$work/arc-src" "$TMPDIR"
+		mkdir -p "$work/arc" "$TMPDIR" || return 1
+		make_image ws2012r2 "$work/arc-src" || return 1
+		dir=$work/arc
+		case $1 in
+		inplace)
+			# Slack at the hive's end: the record keeps its length.
+			head -c 8192 /dev/zero >>"$work/arc-src/Windows/System32/config/SYSTEM"
+			(cd "$work/arc-src" && bsdtar --format pax -cf "$dir/in.tar" Windows) || return 1
+			args="--in-place $dir/in.tar"
+			result=$dir/in.tar
+			;;
+		tar.zst)
+			(cd "$work/arc-src" && bsdtar --format pax --zstd -cf "$dir/in.tar.zst" Windows) || return 1
+			args="$dir/in.tar.zst -o $dir/out.tar.zst"
+			result=$dir/out.tar.zst
+			;;
+		*)
+			(cd "$work/arc-src" && bsdtar --format "$1" -cf "$dir/in.$1" Windows) || return 1
+			args="$dir/in.$1 -o $dir/out.$1"
+			result=$dir/out.$1
+			;;
+		esac
+	}
+	archive_leftovers() {
+		left=$(find "$dir" "$TMPDIR" -mindepth 1 -name '*hivepatch-*' | head -n 1)
+		if [ -z "$left" ]; then pass; else fail "$1: temporary file left: $left"; fi
+	}
+	for kind in pax zip inplace tar.zst; do
+		setup_archive "$kind" || { fail "archive $kind: cannot set up"; continue; }
+		log=$work/archive-$kind.log
+		rm -f "$log"
+		# shellcheck disable=SC2086 # args is a list of words
+		env LD_PRELOAD="$preload" HP_FAULT_LOG="$log" "$HIVEPATCH" -v apply $args \
+			</dev/null >"$work/out" 2>"$work/err" ||
+			{ fail "archive $kind: the counting run failed"; sed 's/^/  stderr: /' "$work/err" >&2; continue; }
+		calls=$(wc -l <"$log" | tr -d ' ')
+		echo "archive $kind: $calls write-side calls: $(grep -o 'archive (.*' "$work/out")"
+		# ENOSPC for every call, EIO for the first of each kind.
+		awk '!seen[$2]++' "$log" >"$work/first-$kind"
+		while read -r n name; do
+			for errno in 28 5; do
+				if [ "$errno" = 5 ] && ! grep -qx "$n $name" "$work/first-$kind"; then
+					continue
+				fi
+				what="archive $kind: call $n ($name) failing with errno $errno"
+				setup_archive "$kind" && snapshot "$dir"
+				# shellcheck disable=SC2086
+				env LD_PRELOAD="$preload" HP_FAULT_AT="$n" HP_FAULT_ERRNO="$errno" \
+					"$HIVEPATCH" apply $args </dev/null >"$work/out" 2>"$work/err"
+				rc=$?
+				printf '  archive %-8s %2d %-16s errno %2d: exit %d\n' "$kind" "$n" "$name" "$errno" "$rc"
+				case $rc in
+				0)
+					if "$HIVEPATCH" verify "$result" >/dev/null 2>&1; then pass; else
+						fail "$what: exit 0 but $result does not verify"
+					fi
+					archive_leftovers "$what"
+					;;
+				5)
+					expect_lines "$work/err" 1
+					line=$(cat "$work/err")
+					case $line in
+					"hivepatch: $dir/"*": $(errno_text "$errno")") pass ;;
+					*) fail "$what: the error does not name a file in $dir or end with the errno's text: $line" ;;
+					esac
+					unchanged "$dir"
+					archive_leftovers "$what"
+					;;
+				*)
+					fail "$what: exit $rc, want 0 or 5"
+					sed 's/^/  stderr: /' "$work/err" >&2
+					;;
+				esac
+			done
+		done <"$log"
+	done
+fi
+
 finish
