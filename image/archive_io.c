@@ -50,7 +50,8 @@
 static struct {
 	bool tried, loaded;
 	LA_FUNCTIONS(LA_FIELD)
-	int (*error_number)(struct archive *); /* archive_errno: errno is a macro */
+	/* archive_errno: the X-list cannot name it (errno is a macro). */
+	__typeof__(&archive_errno) error_number;
 } la;
 #undef LA_FIELD
 
@@ -72,7 +73,6 @@ libarchive_loaded(void)
 		la.loaded = false;
 	LA_FUNCTIONS(LA_LOAD)
 #undef LA_LOAD
-	(void)sizeof(la.error_number = archive_errno);
 	if ((*(void **)&la.error_number = dlsym(h, "archive_errno")) == NULL)
 		la.loaded = false;
 	if (!la.loaded)

@@ -193,6 +193,24 @@ expect_in "$work/out" '"write_method":"archive (POSIX pax interchange format + x
 same_entries "$work/a/in.tar.xz" "$work/p/grow.tar.xz"
 no_temp "$work/p"
 
+# A dirty hive in an archive: replayed from its logs as in a directory,
+# written back clean (sealed above every log); --truncate-logs empties the
+# log entries too.  recover writes the clean hive of an archive to -o.
+mkdir -p "$work/d"
+make_image ws2012r2-dirty-two-logs "$work/d/src"
+(cd "$work/d/src" && bsdtar --format pax -cf "$work/d/dirty.tar" Windows)
+run 0 "$HIVEPATCH" apply -v "$work/d/dirty.tar" -o "$work/d/clean.tar"
+expect_in "$work/out" "^hive: dirty, recovered from its logs"
+run 0 "$HIVEPATCH" verify --no-replay "$work/d/clean.tar"
+run 0 "$HIVEPATCH" apply --truncate-logs "$work/d/dirty.tar" -o "$work/d/truncated.tar"
+manifest "$work/d/truncated.tar" | grep 'SYSTEM.LOG' >"$work/d/logs"
+if [ "$(grep -c ' size=0 ' "$work/d/logs")" -eq 2 ]; then pass; else fail "--truncate-logs: $(cat "$work/d/logs")"; fi
+run 0 "$HIVEPATCH" verify --no-replay "$work/d/truncated.tar"
+run 0 "$HIVEPATCH" recover "$work/d/dirty.tar" -o "$work/d/SYSTEM.clean"
+run 0 "$HIVEPATCH" show --no-replay "$work/d/SYSTEM.clean"
+run 2 "$HIVEPATCH" recover "$work/d/dirty.tar"
+expect_in "$work/err" "recover writes the clean hive of an archive to -o FILE"
+
 # Two Windows trees: refused, both listed; --hive-path picks one.
 mkdir -p "$work/two/a" "$work/two/b"
 cp -R "$src/Windows" "$work/two/a/"
