@@ -155,17 +155,6 @@ shown(const char *display, const char *path)
 	return strcmp(display, "-") == 0 ? "standard input" : display;
 }
 
-/* "A/B" as a new string, or NULL. */
-static char *
-join(const char *a, const char *b)
-{
-	size_t len = strlen(a) + strlen(b) + 2;
-	char *out = malloc(len);
-
-	if (out != NULL)
-		snprintf(out, len, "%s/%s", a, b);
-	return out;
-}
 
 static struct archive *
 open_reader(const char *path, bool raw)
@@ -514,7 +503,7 @@ archive_layout_release(struct archive_layout *layout)
 static enum hp_status
 make_config_dir(const char *dir, char **config_ret, struct hp_error *err)
 {
-	char *config = join(dir, "Windows/System32/config");
+	char *config = text_path_join(dir, "Windows/System32/config");
 
 	*config_ret = config;
 	if (config == NULL)
@@ -586,7 +575,7 @@ add_member(struct scan *s, struct archive *a, struct archive_entry *entry,
 	m = &l->members[l->member_count];
 	memset(m, 0, sizeof *m);
 	m->name = text_dup(name);
-	m->file = join(s->config, file);
+	m->file = text_path_join(s->config, file);
 	m->entry = archive_entry_clone(entry);
 	if (m->name == NULL || m->file == NULL || m->entry == NULL) {
 		free(m->name);
@@ -777,6 +766,15 @@ out:
 }
 
 /* ------------------------------------------------------------ writing */
+
+/* The input is no longer what the scan read. */
+static enum hp_status
+changed(const char *display, struct hp_error *err)
+{
+	return hp_error_set(err, HP_ERR_CHANGED, 0,
+			    "%s: the archive changed while it was being read; nothing was written",
+			    display);
+}
 
 /* A writer of LAYOUT's filter chain (and FORMAT) at the input's level,
  * with THREADS compression threads where the filter has them. */
@@ -1190,6 +1188,21 @@ splice_file(const char *path, const struct archive_layout *layout,
 	return status;
 }
 
+/* The end of a pass over the whole input: AS_SCANNED says it held what
+ * the scan saw (else nothing is written); then W is closed. */
+static enum hp_status
+end_pass(struct archive *w, bool as_scanned,
+	 const struct archive_io_write_options *options, uint64_t total,
+	 uint64_t *last, struct hp_error *err)
+{
+	if (!as_scanned)
+		return changed(options->display, err);
+	if (archive_write_close(w) != ARCHIVE_OK)
+		return write_failure(w, NULL, options->display, "cannot write", err);
+	progress(options, total, total, last);
+	return HP_OK;
+}
+
 /* Compressed tar or cpio: the decompressed stream is copied into the
  * same filter chain around the replaced records. */
 struct splice_stream {
@@ -1309,16 +1322,8 @@ splice_compressed(const char *path, const struct archive_layout *layout,
 			goto out;
 		progress(options, (uint64_t)archive_filter_bytes(in, -1), total, &last);
 	}
-	if (s->next != s->count || s->pos != layout->stream_size) {
-		status = hp_error_set(err, HP_ERR_CHANGED, 0,
-				      "%s: the archive changed while it was being read; nothing was written",
-				      options->display);
-		goto out;
-	}
-	if (archive_write_close(w) != ARCHIVE_OK)
-		status = write_failure(w, NULL, options->display, "cannot write", err);
-	else
-		progress(options, total, total, &last);
+	status = end_pass(w, s->next == s->count && s->pos == layout->stream_size,
+			  options, total, &last, err);
 out:
 	if (raw != NULL)
 		archive_entry_free(raw);
@@ -1405,9 +1410,7 @@ reencode(const char *path, const struct archive_layout *layout,
 
 		if (replaced) {
 			if (name == NULL || strcmp(name, items[next].m->name) != 0) {
-				status = hp_error_set(err, HP_ERR_CHANGED, 0,
-						      "%s: the archive changed while it was being read; nothing was written",
-						      options->display);
+				status = changed(options->display, err);
 				goto out;
 			}
 			status = open_replacement(items[next].file, &fd, &size, err);
@@ -1456,16 +1459,8 @@ reencode(const char *path, const struct archive_layout *layout,
 		status = archive_failure(in, options->display, err);
 		goto out;
 	}
-	if (next != options->replace_count || index != layout->entries) {
-		status = hp_error_set(err, HP_ERR_CHANGED, 0,
-				      "%s: the archive changed while it was being read; nothing was written",
-				      options->display);
-		goto out;
-	}
-	if (archive_write_close(w) != ARCHIVE_OK)
-		status = write_failure(w, NULL, options->display, "cannot write", err);
-	else
-		progress(options, total, total, &last);
+	status = end_pass(w, next == options->replace_count && index == layout->entries,
+			  options, total, &last, err);
 out:
 	if (fd != -1)
 		close(fd);
@@ -1497,9 +1492,7 @@ archive_io_write(const char *path, const struct archive_layout *layout,
 	if (status != HP_OK)
 		return status;
 	if (!unchanged_input(path, layout))
-		return hp_error_set(err, HP_ERR_CHANGED, 0,
-				    "%s: the archive changed while it was being read; nothing was written",
-				    options->display);
+		return changed(options->display, err);
 	status = sorted_items(layout, options, &items, err);
 	if (status != HP_OK)
 		return status;
@@ -1534,23 +1527,6 @@ copy_template(const char *path)
 	return t;
 }
 
-static int
-pwrite_all(int fd, const unsigned char *data, size_t len, uint64_t at)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pwrite(fd, data + done, len - done, (off_t)(at + done));
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 #define IN_PLACE_MAX 4
 
 enum hp_status
@@ -1581,9 +1557,7 @@ archive_io_write_in_place(const char *path, const struct archive_layout *layout,
 		return HP_OK;
 	}
 	if (!unchanged_input(path, layout))
-		return hp_error_set(err, HP_ERR_CHANGED, 0,
-				    "%s: the archive changed while it was being read; nothing was written",
-				    options->display);
+		return changed(options->display, err);
 	status = sorted_items(layout, options, &items, err);
 	if (status != HP_OK)
 		return status;
@@ -1665,7 +1639,7 @@ archive_io_write_in_place(const char *path, const struct archive_layout *layout,
 		goto out;
 	}
 	for (written = 0; written < count; written++)
-		if (pwrite_all(fd, encoded[written].data, encoded[written].len,
+		if (fileio_pwrite_all(fd, encoded[written].data, encoded[written].len,
 			       at[written]) == -1)
 			break;
 	if (written < count || fsync(fd) == -1) {
@@ -1673,7 +1647,7 @@ archive_io_write_in_place(const char *path, const struct archive_layout *layout,
 		bool restored = true;
 
 		for (size_t i = 0; i <= written && i < count; i++)
-			if (pwrite_all(fd, saved[i].data, saved[i].len, at[i]) == -1)
+			if (fileio_pwrite_all(fd, saved[i].data, saved[i].len, at[i]) == -1)
 				restored = false;
 		/* The old bytes back, and the old times with them. */
 		(void)fileio_restore_times(fd, &layout->input);

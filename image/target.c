@@ -109,16 +109,6 @@ ascii_case_equal(const char *a, const char *b)
 	return *a == *b;
 }
 
-static char *
-join_path(const char *dir, const char *name)
-{
-	size_t len = strlen(dir) + strlen(name) + 2;
-	char *path = malloc(len);
-
-	if (path != NULL)
-		snprintf(path, len, "%s/%s", dir, name);
-	return path;
-}
 
 /* The entry of DIR called NAME without case, as a new path in *FOUND_RET
  * (NULL when absent). */
@@ -153,7 +143,7 @@ find_entry(const char *dir, const char *name, char **found_ret,
 		}
 	}
 	if (match != NULL) {
-		*found_ret = join_path(dir, match);
+		*found_ret = text_path_join(dir, match);
 		if (*found_ret == NULL)
 			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
 					      "%s", dir);

@@ -71,6 +71,24 @@ fileio_write_all(int fd, const void *buf, size_t len)
 }
 
 int
+fileio_pwrite_all(int fd, const void *buf, size_t len, uint64_t at)
+{
+	const unsigned char *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pwrite(fd, p + done, len - done, (off_t)(at + done));
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+int
 fileio_copy_range(int in, uint64_t at, uint64_t len, int out)
 {
 	unsigned char *buf;

@@ -13,6 +13,9 @@
 /* Write all LEN bytes of BUF to FD at its offset: 0, or -1 with errno. */
 int fileio_write_all(int fd, const void *buf, size_t len);
 
+/* Write all LEN bytes of BUF to FD at offset AT: 0, or -1 with errno. */
+int fileio_pwrite_all(int fd, const void *buf, size_t len, uint64_t at);
+
 /* Copy LEN bytes of IN from offset AT to OUT at OUT's own offset (OUT
  * may be a pipe); LEN UINT64_MAX copies to the end of IN.  An IN without
  * offsets (a pipe) is read from where it stands, AT being 0.  0 when all

@@ -444,23 +444,6 @@ header_dirty(const unsigned char *data, size_t size)
 	       regf_header_dirty(&header);
 }
 
-static int
-write_all_at(int fd, const unsigned char *data, size_t size)
-{
-	size_t done = 0;
-
-	while (done < size) {
-		ssize_t n = pwrite(fd, data + done, size - done, (off_t)done);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 /* One hive to write: its edit prepared beside it, then committed. */
 struct write_job {
 	const char *path;
@@ -526,8 +509,8 @@ restore_job(struct write_job *job)
 	bool ok = false;
 
 	if (safewrite_begin_new(&sw, job->path, &ignored) == HP_OK &&
-	    write_all_at(sw.temp_fd, job->file->file_data,
-			 job->file->file_size) == 0 &&
+	    fileio_pwrite_all(sw.temp_fd, job->file->file_data,
+			      job->file->file_size, 0) == 0 &&
 	    safewrite_finish(&sw, NULL, &ignored) == HP_OK)
 		ok = true;
 	safewrite_abort(&sw);
@@ -937,7 +920,7 @@ write_recovered(const char *path, const unsigned char *image, size_t size,
 	status = safewrite_begin_new(&sw, path, err);
 	if (status != HP_OK)
 		goto out;
-	if (write_all_at(sw.temp_fd, image, size) == -1) {
+	if (fileio_pwrite_all(sw.temp_fd, image, size, 0) == -1) {
 		status = hp_error_set(err, HP_ERR_WRITE, errno,
 				      "%s: cannot write the recovered hive beside it; nothing changed",
 				      path);

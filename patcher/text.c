@@ -4,6 +4,7 @@
 #include "text.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,6 +92,17 @@ text_dup(const char *s)
 	if (copy != NULL)
 		memcpy(copy, s, len);
 	return copy;
+}
+
+char *
+text_path_join(const char *dir, const char *name)
+{
+	size_t len = strlen(dir) + strlen(name) + 2;
+	char *path = malloc(len);
+
+	if (path != NULL)
+		snprintf(path, len, "%s/%s", dir, name);
+	return path;
 }
 
 char *

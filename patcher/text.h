@@ -37,6 +37,9 @@ char *text_fold_into(char *out, const char *name);
 /* strdup that returns NULL on failure without touching errno rules. */
 char *text_dup(const char *s);
 
+/* "DIR/NAME" as a new string, or NULL. */
+char *text_path_join(const char *dir, const char *name);
+
 /* Newly allocated "A\B" (or B when A is empty), NULL on failure. */
 char *text_join_key(const char *a, const char *b);
 

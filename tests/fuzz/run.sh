@@ -66,63 +66,36 @@ share=$((seconds / 4))
 [ "$share" -ge 1 ] || share=1
 
 # --------------------------------------------------------------- build
-# -fno-sanitize-recover makes UBSan findings crashes libFuzzer keeps.
-if ! "$cc" -std=c11 -g -O1 -fno-omit-frame-pointer \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
-	-I"$builddir" -I"$srcdir/patcher" -I"$srcdir/image" \
-	-o "$work/fuzz_regf" \
-	"$srcdir/tests/fuzz_regf.c" \
-	"$srcdir/patcher/regf.c" \
-	"$srcdir/patcher/editcheck.c" \
-	"$srcdir/patcher/status.c"; then
-	echo "$me: cannot build '$work/fuzz_regf' (does '$cc' have libFuzzer?)" >&2
-	exit 1
-fi
+# build NAME SOURCE...: one harness, with ASan and UBSan; -fno-sanitize-
+# recover makes UBSan findings crashes libFuzzer keeps.  Words starting
+# with - among the sources are compiler options.
+build() {
+	name=$1
+	shift
+	if ! "$cc" -std=c11 -g -O1 -fno-omit-frame-pointer \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
+		-I"$builddir" -I"$srcdir/patcher" -I"$srcdir/image" \
+		-o "$work/$name" "$@"; then
+		echo "$me: cannot build '$work/$name' (does '$cc' have libFuzzer?)" >&2
+		exit 1
+	fi
+}
+build fuzz_regf "$srcdir/tests/fuzz_regf.c" "$srcdir/patcher/regf.c" \
+	"$srcdir/patcher/editcheck.c" "$srcdir/patcher/status.c"
 # A smaller image limit keeps the replay within libFuzzer's memory limit
 # and fast; the code path is the same.
-if ! "$cc" -std=c11 -g -O1 -fno-omit-frame-pointer \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
-	'-DHIVELOG_MAX_IMAGE=((size_t)16 << 20)' \
-	-I"$builddir" -I"$srcdir/patcher" -I"$srcdir/image" \
-	-o "$work/fuzz_hivelog" \
-	"$srcdir/tests/fuzz_hivelog.c" \
-	"$srcdir/patcher/hivelog.c" \
-	"$srcdir/patcher/regf.c" \
-	"$srcdir/patcher/status.c"; then
-	echo "$me: cannot build '$work/fuzz_hivelog' (does '$cc' have libFuzzer?)" >&2
-	exit 1
-fi
-if ! "$cc" -std=c11 -g -O1 -fno-omit-frame-pointer \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
-	-I"$builddir" -I"$srcdir/patcher" -I"$srcdir/image" \
-	-o "$work/fuzz_regfile" \
-	"$srcdir/tests/fuzz_regfile.c" \
-	"$srcdir/patcher/regfile.c" \
-	"$srcdir/patcher/recipe.c" \
-	"$srcdir/patcher/status.c"; then
-	echo "$me: cannot build '$work/fuzz_regfile' (does '$cc' have libFuzzer?)" >&2
-	exit 1
-fi
-
+build fuzz_hivelog '-DHIVELOG_MAX_IMAGE=((size_t)16 << 20)' \
+	"$srcdir/tests/fuzz_hivelog.c" "$srcdir/patcher/hivelog.c" \
+	"$srcdir/patcher/regf.c" "$srcdir/patcher/status.c"
+build fuzz_regfile "$srcdir/tests/fuzz_regfile.c" "$srcdir/patcher/regfile.c" \
+	"$srcdir/patcher/recipe.c" "$srcdir/patcher/status.c"
 # libarchive as configure found it: loaded by name, or linked.
-archive_libs="-ldl $(pkg-config --libs libarchive 2>/dev/null || echo -larchive)"
-if ! "$cc" -std=c11 -g -O1 -fno-omit-frame-pointer \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
-	-I"$builddir" -I"$srcdir/patcher" -I"$srcdir/image" \
-	-o "$work/fuzz_archive" \
-	"$srcdir/tests/fuzz_archive.c" \
-	"$srcdir/image/archive_io.c" \
-	"$srcdir/patcher/buffer.c" \
-	"$srcdir/patcher/fileio.c" \
-	"$srcdir/patcher/text.c" \
-	"$srcdir/patcher/status.c" $archive_libs; then
-	echo "$me: cannot build '$work/fuzz_archive'" >&2
-	exit 1
-fi
+# shellcheck disable=SC2046 # the flags are words
+build fuzz_archive "$srcdir/tests/fuzz_archive.c" "$srcdir/image/archive_io.c" \
+	"$srcdir/patcher/buffer.c" "$srcdir/patcher/fileio.c" \
+	"$srcdir/patcher/text.c" "$srcdir/patcher/status.c" \
+	-ldl $(pkg-config --libs libarchive 2>/dev/null || echo -larchive)
 
 # --------------------------------------------------------------- seeds
 # fuzz_archive seeds: the demo image in every format bsdtar writes.
