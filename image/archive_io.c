@@ -16,6 +16,7 @@
 
 #include "buffer.h"
 #include "fileio.h"
+#include "iso9660.h"
 #include "text.h"
 
 #ifdef LIBARCHIVE_SONAME
@@ -1527,98 +1528,175 @@ copy_template(const char *path)
 	return t;
 }
 
-#define IN_PLACE_MAX 4
+/* In place, an archive is changed by a few byte patches: the new bytes
+ * at an offset, the old ones kept to put back. */
+#define MAX_PATCHES 32
 
-enum hp_status
-archive_io_write_in_place(const char *path, const struct archive_layout *layout,
-			  const struct archive_io_write_options *options,
-			  bool *done_ret, char *why, size_t why_size,
-			  struct hp_error *err)
+struct patch {
+	uint64_t at;
+	struct hp_buffer bytes, old;
+};
+
+struct patch_list {
+	struct patch p[MAX_PATCHES];
+	size_t count;
+};
+
+static struct patch *
+add_patch(struct patch_list *list, uint64_t at)
 {
-	struct hp_buffer encoded[IN_PLACE_MAX], saved[IN_PLACE_MAX];
-	uint64_t at[IN_PLACE_MAX];
-	struct plan_item *items = NULL;
-	size_t count = options->replace_count, written = 0;
-	char *copy = NULL;
-	int fd = -1, copy_fd = -1;
+	struct patch *p;
+
+	if (list->count == MAX_PATCHES)
+		return NULL;
+	p = &list->p[list->count++];
+	memset(p, 0, sizeof *p);
+	p->at = at;
+	return p;
+}
+
+static void
+release_patches(struct patch_list *list)
+{
+	for (size_t i = 0; i < list->count; i++) {
+		buffer_release(&list->p[i].bytes);
+		buffer_release(&list->p[i].old);
+	}
+	list->count = 0;
+}
+
+/* tar, cpio: each replaced record encoded again, in place when it keeps
+ * its length (a pax global header in front of it stays as it is). */
+static enum hp_status
+plan_records(int fd, const struct plan_item *items, size_t count,
+	     const struct archive_io_write_options *options,
+	     struct patch_list *list, char *why, size_t why_size,
+	     struct hp_error *err)
+{
+	unsigned char *head = malloc(GLOBAL_MAX);
 	enum hp_status status = HP_OK;
 
-	*done_ret = false;
-	memset(encoded, 0, sizeof encoded);
-	memset(saved, 0, sizeof saved);
-	if (!layout->stream || layout->filter_count > 0) {
-		snprintf(why, why_size, "a %s%s%s archive is rewritten whole",
-			 layout->format_name, layout->filter_count > 0 ? ", " : "",
-			 layout->filter_names);
-		return HP_OK;
-	}
-	if (count == 0 || count > IN_PLACE_MAX) {
-		snprintf(why, why_size, "%zu entries to replace", count);
-		return HP_OK;
-	}
-	if (!unchanged_input(path, layout))
-		return changed(options->display, err);
-	status = sorted_items(layout, options, &items, err);
-	if (status != HP_OK)
-		return status;
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd == -1) {
-		snprintf(why, why_size, "it cannot be opened for writing (%s)",
-			 strerror(errno));
-		goto out;
-	}
-	/* Encode every record: in place only if each keeps its length. */
-	for (size_t i = 0; i < count; i++) {
+	if (head == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", options->display);
+	for (size_t i = 0; status == HP_OK && why[0] == '\0' && i < count; i++) {
 		const struct archive_member *m = items[i].m;
 		struct sink sink = { -1, NULL, false, 0, HP_OK, 0, NULL };
-		uint64_t length;
+		struct patch *p;
 		size_t keep = 0;
 
-		sink.buf = &encoded[i];
 		if (is_tar(m->format)) {
 			size_t want = m->data_at - m->header_at > GLOBAL_MAX
 					      ? GLOBAL_MAX : (size_t)(m->data_at - m->header_at);
 
-			status = buffer_reserve(&saved[i], want);
-			if (status != HP_OK) {
-				hp_error_set(err, status, ENOMEM, "%s", options->display);
-				goto out;
-			}
-			if (pread(fd, saved[i].data, want, (off_t)m->header_at) ==
-			    (ssize_t)want)
-				keep = global_headers(saved[i].data, want);
+			if (pread(fd, head, want, (off_t)m->header_at) == (ssize_t)want)
+				keep = global_headers(head, want);
 		}
-		at[i] = m->header_at + keep;
-		length = m->end_at - at[i];
+		p = add_patch(list, m->header_at + keep);
+		if (p == NULL) {
+			snprintf(why, why_size, "too many entries to replace");
+			break;
+		}
+		sink.buf = &p->bytes;
 		status = encode_member(m, items[i].file, options->mtime, &sink,
 				       options->display, err);
-		if (status != HP_OK)
-			goto out;
-		if (encoded[i].len != length) {
+		if (status == HP_OK && p->bytes.len != m->end_at - p->at)
 			snprintf(why, why_size,
 				 "the new '%s' takes %zu bytes in the archive, the old one %llu",
-				 m->name, encoded[i].len, (unsigned long long)length);
-			goto out;
-		}
-		buffer_truncate(&saved[i], 0);
-		status = buffer_reserve(&saved[i], (size_t)length);
-		if (status != HP_OK) {
-			hp_error_set(err, status, ENOMEM, "%s", options->display);
-			goto out;
-		}
-		if (pread(fd, saved[i].data, (size_t)length, (off_t)at[i]) !=
-		    (ssize_t)length) {
-			status = hp_error_set(err, HP_ERR_IO, errno, "%s", options->display);
-			goto out;
-		}
-		saved[i].len = (size_t)length;
+				 m->name, p->bytes.len,
+				 (unsigned long long)(m->end_at - p->at));
 	}
-	/* A synced copy of the old records beside the archive, until the
-	 * new ones are synced: what a crash in between needs to undo it. */
-	copy = copy_template(path);
-	if (copy == NULL) {
-		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", options->display);
-		goto out;
+	free(head);
+	return status;
+}
+
+/* iso9660: each replaced file's data where it is, when it keeps its size,
+ * and its time wherever the image records it. */
+static enum hp_status
+plan_iso_files(int fd, const struct plan_item *items, size_t count,
+	       const struct archive_io_write_options *options,
+	       struct patch_list *list, char *why, size_t why_size,
+	       struct hp_error *err)
+{
+	for (size_t i = 0; i < count; i++) {
+		const struct archive_member *m = items[i].m;
+		struct iso9660_file file;
+		struct patch *p;
+		bool found;
+		enum hp_status status;
+		int in;
+		uint64_t size;
+
+		status = iso9660_locate(fd, m->name, &file, &found, why, why_size, err);
+		if (status != HP_OK || !found)
+			return status;
+		status = open_replacement(items[i].file, &in, &size, err);
+		if (status != HP_OK)
+			return status;
+		if (size != file.size) {
+			close(in);
+			snprintf(why, why_size, "the new '%s' has %llu bytes, the old one %llu",
+				 m->name, (unsigned long long)size,
+				 (unsigned long long)file.size);
+			return HP_OK;
+		}
+		p = add_patch(list, file.data_at);
+		if (p == NULL || buffer_reserve(&p->bytes, (size_t)size) != HP_OK ||
+		    pread(in, p->bytes.data, (size_t)size, 0) != (ssize_t)size) {
+			int saved = errno;
+
+			close(in);
+			if (p == NULL) {
+				snprintf(why, why_size, "too many entries to replace");
+				return HP_OK;
+			}
+			return hp_error_set(err, HP_ERR_IO, saved, "%s", items[i].file);
+		}
+		close(in);
+		p->bytes.len = (size_t)size;
+		for (size_t k = 0; k < file.stamp_count; k++) {
+			unsigned char stamp[17];
+
+			p = add_patch(list, file.stamps[k].at);
+			if (p == NULL) {
+				snprintf(why, why_size, "too many entries to replace");
+				return HP_OK;
+			}
+			iso9660_encode_time(options->mtime, file.stamps[k].size, stamp);
+			if (buffer_append(&p->bytes, stamp, file.stamps[k].size) != HP_OK)
+				return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+						    options->display);
+		}
+	}
+	return HP_OK;
+}
+
+/* Write LIST into PATH (open as FD): the old bytes read and kept in a
+ * synced copy beside it, the new written and synced; on failure the old
+ * bytes and times are put back. */
+static enum hp_status
+apply_patches(int fd, const char *path, const struct archive_layout *layout,
+	      struct patch_list *list, const char *display, struct hp_error *err)
+{
+	char *copy = copy_template(path);
+	int copy_fd = -1;
+	size_t written;
+	enum hp_status status = HP_OK;
+
+	if (copy == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+	for (size_t i = 0; i < list->count; i++) {
+		struct patch *p = &list->p[i];
+
+		if (buffer_reserve(&p->old, p->bytes.len) != HP_OK) {
+			free(copy);
+			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+		}
+		if (pread(fd, p->old.data, p->bytes.len, (off_t)p->at) !=
+		    (ssize_t)p->bytes.len) {
+			free(copy);
+			return hp_error_set(err, HP_ERR_IO, errno, "%s", display);
+		}
+		p->old.len = p->bytes.len;
 	}
 	copy_fd = mkstemp(copy);
 	if (copy_fd == -1) {
@@ -1626,62 +1704,107 @@ archive_io_write_in_place(const char *path, const struct archive_layout *layout,
 				      "%s: no copy of the old bytes can be kept beside it; the archive is as it was",
 				      copy);
 		free(copy);
-		copy = NULL;
-		goto out;
+		return status;
 	}
-	for (size_t i = 0; i < count; i++)
-		if (fileio_write_all(copy_fd, saved[i].data, saved[i].len) == -1) {
+	for (size_t i = 0; status == HP_OK && i < list->count; i++)
+		if (fileio_write_all(copy_fd, list->p[i].old.data, list->p[i].old.len) == -1)
 			status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", copy);
-			goto out;
-		}
-	if (fsync(copy_fd) == -1) {
+	if (status == HP_OK && fsync(copy_fd) == -1)
 		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", copy);
+	if (status != HP_OK)
 		goto out;
-	}
-	for (written = 0; written < count; written++)
-		if (fileio_pwrite_all(fd, encoded[written].data, encoded[written].len,
-			       at[written]) == -1)
+	for (written = 0; written < list->count; written++)
+		if (fileio_pwrite_all(fd, list->p[written].bytes.data,
+				      list->p[written].bytes.len, list->p[written].at) == -1)
 			break;
-	if (written < count || fsync(fd) == -1) {
+	if (written < list->count || fsync(fd) == -1) {
 		int saved_errno = errno;
 		bool restored = true;
 
-		for (size_t i = 0; i <= written && i < count; i++)
-			if (fileio_pwrite_all(fd, saved[i].data, saved[i].len, at[i]) == -1)
+		for (size_t i = 0; i <= written && i < list->count; i++)
+			if (fileio_pwrite_all(fd, list->p[i].old.data, list->p[i].old.len,
+					      list->p[i].at) == -1)
 				restored = false;
 		/* The old bytes back, and the old times with them. */
 		(void)fileio_restore_times(fd, &layout->input);
 		if (!restored || fsync(fd) == -1) {
 			status = hp_error_set(err, HP_ERR_WRITE, saved_errno,
 					      "%s: writing in place failed and the old bytes could not be put back; they are in %s",
-					      options->display, copy);
+					      display, copy);
 			free(copy);
 			copy = NULL; /* kept */
 			goto out;
 		}
 		status = hp_error_set(err, HP_ERR_WRITE, saved_errno,
 				      "%s: cannot write in place; the archive is as it was",
-				      options->display);
-		goto out;
+				      display);
 	}
-	*done_ret = true;
-	if (options->progress != NULL)
-		options->progress(options->progress_ctx, "writing",
-				  (uint64_t)layout->input.st_size,
-				  (uint64_t)layout->input.st_size);
 out:
-	if (copy_fd != -1)
-		close(copy_fd);
+	close(copy_fd);
 	if (copy != NULL) {
 		unlink(copy);
 		free(copy);
 	}
-	for (size_t i = 0; i < IN_PLACE_MAX; i++) {
-		buffer_release(&encoded[i]);
-		buffer_release(&saved[i]);
+	return status;
+}
+
+enum hp_status
+archive_io_write_in_place(const char *path, const struct archive_layout *layout,
+			  const struct archive_io_write_options *options,
+			  bool *done_ret, char *why, size_t why_size,
+			  struct hp_error *err)
+{
+	struct patch_list *list = NULL;
+	struct plan_item *items = NULL;
+	bool iso = (layout->format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ISO9660;
+	int fd = -1;
+	enum hp_status status = HP_OK;
+
+	*done_ret = false;
+	why[0] = '\0';
+	if ((!layout->stream && !iso) || layout->filter_count > 0) {
+		snprintf(why, why_size, "a %s%s%s archive is rewritten whole",
+			 layout->format_name, layout->filter_count > 0 ? ", " : "",
+			 layout->filter_names);
+		return HP_OK;
 	}
+	if (options->replace_count == 0) {
+		snprintf(why, why_size, "nothing to replace");
+		return HP_OK;
+	}
+	if (!unchanged_input(path, layout))
+		return changed(options->display, err);
+	list = calloc(1, sizeof *list);
+	if (list == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", options->display);
+	status = sorted_items(layout, options, &items, err);
+	if (status != HP_OK)
+		goto out;
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd == -1) {
+		snprintf(why, why_size, "it cannot be opened for writing (%s)",
+			 strerror(errno));
+		goto out;
+	}
+	status = iso ? plan_iso_files(fd, items, options->replace_count, options,
+				      list, why, why_size, err)
+		     : plan_records(fd, items, options->replace_count, options, list,
+				    why, why_size, err);
+	if (status != HP_OK || why[0] != '\0')
+		goto out;
+	status = apply_patches(fd, path, layout, list, options->display, err);
+	if (status == HP_OK) {
+		*done_ret = true;
+		if (options->progress != NULL)
+			options->progress(options->progress_ctx, "writing",
+					  (uint64_t)layout->input.st_size,
+					  (uint64_t)layout->input.st_size);
+	}
+out:
 	if (fd != -1)
 		close(fd);
+	release_patches(list);
+	free(list);
 	free(items);
 	return status;
 }

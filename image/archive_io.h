@@ -112,9 +112,11 @@ enum hp_status archive_io_write(const char *path,
 				int out_fd, const char **method_ret,
 				struct hp_error *err);
 
-/* Uncompressed tar or cpio whose replaced entries keep their length:
- * rewrite only those bytes of PATH in place (a synced copy of them kept
- * beside PATH until the write is synced, put back if it fails).  When it
+/* Uncompressed tar or cpio whose replaced records keep their length, or
+ * iso9660 whose replaced files keep their size: rewrite only those bytes
+ * of PATH in place (for iso9660 the file's data and each recorded time;
+ * a synced copy of the old bytes kept beside PATH until the new ones are
+ * synced, put back with the file's times if the write fails).  When it
  * does not apply, HP_OK with *DONE_RET false and the reason in WHY. */
 enum hp_status archive_io_write_in_place(const char *path,
 					 const struct archive_layout *layout,

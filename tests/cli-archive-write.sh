@@ -192,7 +192,7 @@ no_temp "$work/a"
 mkdir -p "$work/p"
 cp -R "$src" "$work/p/src"
 head -c 8192 /dev/zero >>"$work/p/src/$hive"
-for fmt in pax gnutar ustar newc; do
+for fmt in pax gnutar ustar newc iso9660; do
 	in=$work/p/in.$fmt
 	(cd "$work/p/src" && bsdtar --format $fmt -cf "$in" Windows data)
 	cp "$in" "$in.orig"

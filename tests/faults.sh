@@ -296,7 +296,8 @@ done
 
 # Archives.  Every write-side call of a run (the scratch copy of the config
 # files in $TMPDIR, the patched hive there, the output beside its name or
-# the record rewritten in place) fails in turn.  Whatever call fails the
+# the record, or an iso9660 file's data and times, rewritten in place)
+# fails in turn.  Whatever call fails the
 # run must either succeed (a later call, or a refusal it works around)
 # with a patched archive that verifies, or exit 5 with one error line that
 # names the archive (an entry of it: "in.tar:Windows/...") or the output
@@ -321,6 +322,12 @@ if command -v bsdtar >/dev/null 2>&1; then
 			args="--in-place $dir/in.tar"
 			result=$dir/in.tar
 			;;
+		inplace-iso)
+			head -c 8192 /dev/zero >>"$work/arc-src/Windows/System32/config/SYSTEM"
+			(cd "$work/arc-src" && bsdtar --format iso9660 -cf "$dir/in.iso" Windows) || return 1
+			args="--in-place $dir/in.iso"
+			result=$dir/in.iso
+			;;
 		tar.zst)
 			(cd "$work/arc-src" && bsdtar --format pax --zstd -cf "$dir/in.tar.zst" Windows) || return 1
 			args="$dir/in.tar.zst -o $dir/out.tar.zst"
@@ -337,7 +344,7 @@ if command -v bsdtar >/dev/null 2>&1; then
 		left=$(find "$dir" "$TMPDIR" -mindepth 1 -name '*hivepatch-*' | head -n 1)
 		if [ -z "$left" ]; then pass; else fail "$1: temporary file left: $left"; fi
 	}
-	for kind in pax zip inplace tar.zst; do
+	for kind in pax zip inplace inplace-iso tar.zst; do
 		setup_archive "$kind" || { fail "archive $kind: cannot set up"; continue; }
 		log=$work/archive-$kind.log
 		rm -f "$log"

@@ -204,8 +204,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		close(fd);
 		check(err.message[0] != '\0', "a failed write without a message");
 	}
-	if (layout.stream && layout.filter_count == 0 &&
-	    write_file(copy, data, size)) {
+	/* In place (tar, cpio, iso9660 without compression). */
+	if (layout.filter_count == 0 && write_file(copy, data, size)) {
 		bool done = false;
 		char why[256];
 

@@ -93,6 +93,7 @@ build fuzz_regfile "$srcdir/tests/fuzz_regfile.c" "$srcdir/patcher/regfile.c" \
 # libarchive as configure found it: loaded by name, or linked.
 # shellcheck disable=SC2046 # the flags are words
 build fuzz_archive "$srcdir/tests/fuzz_archive.c" "$srcdir/image/archive_io.c" \
+	"$srcdir/image/iso9660.c" \
 	"$srcdir/patcher/buffer.c" "$srcdir/patcher/fileio.c" \
 	"$srcdir/patcher/text.c" "$srcdir/patcher/status.c" \
 	-ldl $(pkg-config --libs libarchive 2>/dev/null || echo -larchive)
