@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "buffer.h"
+#include "bytes.h"
 #include "fileio.h"
 #include "iso9660.h"
 #include "text.h"
@@ -41,11 +42,11 @@
 	X(entry_set_mtime) X(entry_set_filetype) X(entry_set_pathname) \
 	X(entry_sparse_count) X(entry_sparse_clear) X(entry_xattr_reset) \
 	X(entry_xattr_next) X(entry_xattr_clear) X(entry_xattr_add_entry) \
-	X(write_new) X(write_set_format) X(write_add_filter) \
+	X(write_new) X(write_set_format) X(write_set_format_option) X(write_add_filter) \
 	X(write_add_filter_lzop) X(write_set_filter_option) \
 	X(write_set_bytes_per_block) X(write_set_bytes_in_last_block) \
 	X(write_open) X(write_open_fd) X(write_header) X(write_data) \
-	X(write_finish_entry) X(write_close) X(write_free)
+	X(write_finish_entry) X(write_close) X(write_fail) X(write_free)
 
 #define LA_FIELD(name) __typeof__(&archive_##name) name;
 static struct {
@@ -121,6 +122,7 @@ libarchive_loaded(void)
 #define archive_entry_xattr_add_entry la.entry_xattr_add_entry
 #define archive_write_new la.write_new
 #define archive_write_set_format la.write_set_format
+#define archive_write_set_format_option la.write_set_format_option
 #define archive_write_add_filter la.write_add_filter
 #define archive_write_add_filter_lzop la.write_add_filter_lzop
 #define archive_write_set_filter_option la.write_set_filter_option
@@ -132,6 +134,7 @@ libarchive_loaded(void)
 #define archive_write_data la.write_data
 #define archive_write_finish_entry la.write_finish_entry
 #define archive_write_close la.write_close
+#define archive_write_fail la.write_fail
 #define archive_write_free la.write_free
 #else
 static bool
@@ -337,8 +340,8 @@ has_udf(const char *path)
 /* Extract the current entry, NAME, to DEST in the scratch directory;
  * a failure names the entry in the archive. */
 static enum hp_status
-extract_entry(struct archive *a, const char *dest, const char *display,
-	      const char *name, struct hp_error *err)
+extract_entry(struct archive *a, const char *dest, uint64_t length,
+	      const char *display, const char *name, struct hp_error *err)
 {
 	int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	enum hp_status status = HP_OK;
@@ -354,7 +357,8 @@ extract_entry(struct archive *a, const char *dest, const char *display,
 
 		if (r == ARCHIVE_EOF)
 			break;
-		if (r < ARCHIVE_WARN) {
+		/* A warning on data is a damaged entry (a zip CRC error). */
+		if (r != ARCHIVE_OK) {
 			status = archive_failure(a, display, err);
 			break;
 		}
@@ -365,6 +369,10 @@ extract_entry(struct archive *a, const char *dest, const char *display,
 			break;
 		}
 	}
+	/* A sparse entry may end in a hole: the file gets its full length. */
+	if (status == HP_OK && length > 0 && ftruncate(fd, (off_t)length) == -1)
+		status = hp_error_set(err, HP_ERR_WRITE, errno,
+				      "%s:%s: cannot extract it", display, name);
 	if (close(fd) == -1 && status == HP_OK)
 		status = hp_error_set(err, HP_ERR_WRITE, errno,
 				      "%s:%s: cannot extract it", display, name);
@@ -381,10 +389,9 @@ drain(struct archive *a)
 	int r;
 
 	while ((r = archive_read_data_block(a, &block, &size, &offset)) ==
-		       ARCHIVE_OK ||
-	       r == ARCHIVE_WARN)
+	       ARCHIVE_OK)
 		;
-	return r == ARCHIVE_EOF ? ARCHIVE_OK : r;
+	return r == ARCHIVE_EOF ? ARCHIVE_OK : r == ARCHIVE_WARN ? ARCHIVE_FAILED : r;
 }
 
 static bool
@@ -592,7 +599,9 @@ add_member(struct scan *s, struct archive *a, struct archive_entry *entry,
 	l->member_count++;
 	if (is_hive)
 		l->hive = l->member_count - 1;
-	status = extract_entry(a, m->file, s->display, name, err);
+	status = extract_entry(a, m->file,
+			       archive_entry_size(entry) > 0 ? (uint64_t)archive_entry_size(entry) : 0,
+			       s->display, name, err);
 	return status;
 }
 
@@ -740,6 +749,15 @@ archive_io_scan(const char *path, const char *dir,
 	}
 	layout->entries = index;
 	layout->stream_size = (uint64_t)archive_filter_bytes(a, 0);
+	if ((layout->format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ISO9660 &&
+	    layout->filter_count == 0) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+		if (fd != -1) {
+			iso9660_describe(fd, layout->iso_volume, &layout->iso_bootable);
+			close(fd);
+		}
+	}
 	layout->writable = format_writable(layout->format);
 	if (layout->hive == SIZE_MAX) {
 		if (options->hive_path != NULL)
@@ -774,7 +792,7 @@ changed(const char *display, struct hp_error *err)
 {
 	return hp_error_set(err, HP_ERR_CHANGED, 0,
 			    "%s: the archive changed while it was being read; nothing was written",
-			    display);
+			    shown(display, display));
 }
 
 /* A writer of LAYOUT's filter chain (and FORMAT) at the input's level,
@@ -1106,23 +1124,85 @@ sorted_items(const struct archive_layout *layout,
 	return HP_OK;
 }
 
+/* A tar header block whose checksum holds. */
+static bool
+tar_header_valid(const unsigned char *h)
+{
+	unsigned long sum = 0, stored = 0;
+	size_t i;
+
+	for (i = 0; i < 512; i++)
+		sum += i >= 148 && i < 156 ? ' ' : h[i];
+	for (i = 148; i < 156 && h[i] == ' '; i++)
+		;
+	if (i == 156 || h[i] < '0' || h[i] > '7')
+		return false;
+	for (; i < 156 && h[i] >= '0' && h[i] <= '7'; i++)
+		stored = stored * 8 + (unsigned long)(h[i] - '0');
+	return stored == sum;
+}
+
+/* An octal tar number field as libarchive reads it (leading spaces, then
+ * digits up to a space or NUL); false for base-256 or anything else. */
+static bool
+tar_octal(const unsigned char *f, size_t n, uint64_t *value)
+{
+	size_t i = 0;
+
+	*value = 0;
+	if (f[0] & 0x80)
+		return false;
+	while (i < n && f[i] == ' ')
+		i++;
+	if (i == n || f[i] < '0' || f[i] > '7')
+		return false;
+	for (; i < n && f[i] >= '0' && f[i] <= '7'; i++) {
+		if (*value > UINT64_MAX >> 3)
+			return false;
+		*value = *value * 8 + (uint64_t)(f[i] - '0');
+	}
+	return i == n || f[i] == ' ' || f[i] == '\0';
+}
+
 /* tar: a pax global header ('g') read before an entry belongs to the
  * whole archive; the replaced record keeps those in front of it.  The
- * length of the global headers at the start of RECORD (LEN bytes). */
+ * length of the global headers at the start of RECORD (LEN bytes), or
+ * SIZE_MAX when that cannot be told for sure (a header that does not
+ * check, a size not read the way libarchive reads it, more than LEN). */
 static size_t
 global_headers(const unsigned char *record, size_t len)
 {
 	size_t at = 0;
 
-	while (at + 512 <= len && record[at + 156] == 'g') {
-		uint64_t size = 0;
+	for (;;) {
+		uint64_t size;
 
-		for (size_t i = 124; i < 136 && record[at + i] >= '0' &&
-				     record[at + i] <= '7'; i++)
-			size = size * 8 + (uint64_t)(record[at + i] - '0');
-		at += 512 + (size + 511) / 512 * 512;
+		if (at + 512 > len || !tar_header_valid(record + at))
+			return SIZE_MAX;
+		if (record[at + 156] != 'g')
+			return at;
+		if (!tar_octal(record + at + 124, 12, &size) || size > len)
+			return SIZE_MAX;
+		at += 512 + (size_t)((size + 511) / 512 * 512);
 	}
-	return at <= len ? at : 0;
+}
+
+/* How many bytes at the start of member M's record (BYTES, LEN of them)
+ * stay as they are when it is replaced. */
+static enum hp_status
+headers_to_keep(const struct archive_member *m, const unsigned char *bytes,
+		size_t len, const char *display, size_t *keep_ret,
+		struct hp_error *err)
+{
+	*keep_ret = 0;
+	if (!is_tar(m->format))
+		return HP_OK;
+	*keep_ret = global_headers(bytes, len);
+	if (*keep_ret == SIZE_MAX)
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "%s: the headers before the entry '%s' are not ones hivepatch can keep as they are; nothing was written",
+				    shown(display, display), m->name);
+	return HP_OK;
 }
 
 #define GLOBAL_MAX (64 * 1024)
@@ -1162,12 +1242,12 @@ splice_file(const char *path, const struct archive_layout *layout,
 		size_t want = m->data_at - m->header_at > GLOBAL_MAX
 				      ? GLOBAL_MAX : (size_t)(m->data_at - m->header_at);
 		size_t keep = 0;
+		ssize_t n = pread(in, global, want, (off_t)m->header_at);
 
-		if (is_tar(m->format)) {
-			ssize_t n = pread(in, global, want, (off_t)m->header_at);
-
-			keep = n > 0 ? global_headers(global, (size_t)n) : 0;
-		}
+		status = headers_to_keep(m, global, n > 0 ? (size_t)n : 0,
+					 options->display, &keep, err);
+		if (status != HP_OK)
+			break;
 		if (fileio_copy_range(in, pos, m->header_at + keep - pos, out_fd) == -1) {
 			status = hp_error_set(err, HP_ERR_WRITE, errno,
 					      "%s: cannot copy", options->display);
@@ -1243,11 +1323,13 @@ splice_put(struct splice_stream *s, const unsigned char *data, size_t len,
 				s->global_len += n;
 			}
 			if (s->pos + take == m->end_at) {
-				size_t keep = is_tar(m->format)
-						      ? global_headers(s->global, s->global_len)
-						      : 0;
+				size_t keep;
 				enum hp_status status;
 
+				status = headers_to_keep(m, s->global, s->global_len,
+							 s->display, &keep, err);
+				if (status != HP_OK)
+					return status;
 				if (!sink_put(&s->sink, s->global, keep))
 					return hp_error_set(err, HP_ERR_WRITE, s->sink.saved_errno,
 							    "%s: cannot write", s->display);
@@ -1314,7 +1396,7 @@ splice_compressed(const char *path, const struct archive_layout *layout,
 		r = archive_read_data_block(in, &block, &size, &offset);
 		if (r == ARCHIVE_EOF)
 			break;
-		if (r < ARCHIVE_WARN || (uint64_t)offset != s->pos) {
+		if (r != ARCHIVE_OK || (uint64_t)offset != s->pos) {
 			status = archive_failure(in, options->display, err);
 			goto out;
 		}
@@ -1323,12 +1405,18 @@ splice_compressed(const char *path, const struct archive_layout *layout,
 			goto out;
 		progress(options, (uint64_t)archive_filter_bytes(in, -1), total, &last);
 	}
-	status = end_pass(w, s->next == s->count && s->pos == layout->stream_size,
+	/* The stream may go on past where the scan stopped reading: GNU tar
+	 * pads a compressed archive to its record size (copied as it is). */
+	status = end_pass(w, s->next == s->count && s->pos >= layout->stream_size,
 			  options, total, &last, err);
 out:
 	if (raw != NULL)
 		archive_entry_free(raw);
 	free(s);
+	/* A failed pass must not be closed: closing would flush the
+	 * compressor's end into the output, which would look complete. */
+	if (w != NULL && status != HP_OK)
+		archive_write_fail(w);
 	if (w != NULL)
 		archive_write_free(w);
 	if (in != NULL)
@@ -1353,7 +1441,7 @@ copy_entry_data(struct archive *in, struct archive *w, uint64_t size,
 
 		if (r == ARCHIVE_EOF)
 			break;
-		if (r < ARCHIVE_WARN || offset < 0 || (uint64_t)offset < pos)
+		if (r != ARCHIVE_OK || offset < 0 || (uint64_t)offset < pos)
 			return archive_failure(in, display, err);
 		while (pos < (uint64_t)offset || (r == ARCHIVE_EOF && pos < size)) {
 			size_t n = (uint64_t)offset - pos > sizeof zeros
@@ -1386,14 +1474,23 @@ reencode(const char *path, const struct archive_layout *layout,
 	 const struct archive_io_write_options *options,
 	 const struct plan_item *items, int out_fd, struct hp_error *err)
 {
-	struct archive *in = open_reader(path, false);
-	struct archive *w = new_writer(layout, layout->format, options->threads);
+	struct archive *in, *w;
 	struct archive_entry *entry;
 	enum hp_status status = HP_OK;
 	uint64_t index = 0, last = 0, total = (uint64_t)layout->input.st_size;
 	size_t next = 0;
 	int r, fd = -1;
 
+	/* libarchive's iso9660 writer makes no boot catalog. */
+	if (layout->iso_bootable)
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "%s: a bootable iso9660 image (El Torito) would lose its boot record if written again; only a hive that keeps its size can be patched in it (--in-place); nothing was written",
+				    options->display);
+	in = open_reader(path, false);
+	w = new_writer(layout, layout->format, options->threads);
+	if (w != NULL && layout->iso_volume[0] != '\0')
+		archive_write_set_format_option(w, "iso9660", "volume-id",
+						layout->iso_volume);
 	if (in == NULL || w == NULL) {
 		status = hp_error_set(err, HP_ERR_IO, errno, "%s", options->display);
 		goto out;
@@ -1465,6 +1562,10 @@ reencode(const char *path, const struct archive_layout *layout,
 out:
 	if (fd != -1)
 		close(fd);
+	/* Not closed after a failure: no zip directory, iso9660 image or
+	 * compressor end that would make the output look complete. */
+	if (w != NULL && status != HP_OK)
+		archive_write_fail(w);
 	if (w != NULL)
 		archive_write_free(w);
 	if (in != NULL)
@@ -1583,14 +1684,14 @@ plan_records(int fd, const struct plan_item *items, size_t count,
 		struct sink sink = { -1, NULL, false, 0, HP_OK, 0, NULL };
 		struct patch *p;
 		size_t keep = 0;
+		size_t want = m->data_at - m->header_at > GLOBAL_MAX
+				      ? GLOBAL_MAX : (size_t)(m->data_at - m->header_at);
+		ssize_t n = pread(fd, head, want, (off_t)m->header_at);
 
-		if (is_tar(m->format)) {
-			size_t want = m->data_at - m->header_at > GLOBAL_MAX
-					      ? GLOBAL_MAX : (size_t)(m->data_at - m->header_at);
-
-			if (pread(fd, head, want, (off_t)m->header_at) == (ssize_t)want)
-				keep = global_headers(head, want);
-		}
+		status = headers_to_keep(m, head, n > 0 ? (size_t)n : 0,
+					 options->display, &keep, err);
+		if (status != HP_OK)
+			break;
 		p = add_patch(list, m->header_at + keep);
 		if (p == NULL) {
 			snprintf(why, why_size, "too many entries to replace");
@@ -1706,9 +1807,17 @@ apply_patches(int fd, const char *path, const struct archive_layout *layout,
 		free(copy);
 		return status;
 	}
-	for (size_t i = 0; status == HP_OK && i < list->count; i++)
-		if (fileio_write_all(copy_fd, list->p[i].old.data, list->p[i].old.len) == -1)
+	/* Each old run as its offset and length (8 bytes each, little
+	 * endian) and its bytes: enough to put the archive back by hand. */
+	for (size_t i = 0; status == HP_OK && i < list->count; i++) {
+		unsigned char where[16];
+
+		put_le64(where, list->p[i].at);
+		put_le64(where + 8, list->p[i].old.len);
+		if (fileio_write_all(copy_fd, where, sizeof where) == -1 ||
+		    fileio_write_all(copy_fd, list->p[i].old.data, list->p[i].old.len) == -1)
 			status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", copy);
+	}
 	if (status == HP_OK && fsync(copy_fd) == -1)
 		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", copy);
 	if (status != HP_OK)
@@ -1729,7 +1838,7 @@ apply_patches(int fd, const char *path, const struct archive_layout *layout,
 		(void)fileio_restore_times(fd, &layout->input);
 		if (!restored || fsync(fd) == -1) {
 			status = hp_error_set(err, HP_ERR_WRITE, saved_errno,
-					      "%s: writing in place failed and the old bytes could not be put back; they are in %s",
+					      "%s: writing in place failed and the old bytes could not be put back; they are in %s (runs of offset, length, bytes)",
 					      display, copy);
 			free(copy);
 			copy = NULL; /* kept */

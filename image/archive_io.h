@@ -51,6 +51,8 @@ struct archive_layout {
 	uint64_t entries;
 	uint64_t stream_size; /* stream formats: bytes of the archive stream */
 	struct stat input;    /* the input as it was when scanned */
+	bool iso_bootable;    /* iso9660 with an El Torito boot record */
+	char iso_volume[33];  /* iso9660: its volume identifier */
 	struct archive_member *members;
 	size_t member_count;
 	size_t hive;          /* the SYSTEM hive among members */

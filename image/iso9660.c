@@ -104,7 +104,9 @@ rock_ridge(const unsigned char *su, size_t len, uint64_t su_at,
 
 		if (entry < 4 || i + entry > len)
 			return;
-		if (memcmp(su + i, "CE", 2) == 0) {
+		/* A continuation area, or zisofs data (ZF) whose bytes on disk
+		 * are not the file's: not simple. */
+		if (memcmp(su + i, "CE", 2) == 0 || memcmp(su + i, "ZF", 2) == 0) {
 			r->continued = true;
 		} else if (memcmp(su + i, "NM", 2) == 0 && entry >= 5 &&
 			   (su[i + 4] & 0x06) == 0) {
@@ -262,7 +264,7 @@ iso9660_locate(int fd, const char *path, struct iso9660_file *file,
 			return HP_OK;
 		}
 		if (r.continued) {
-			set_why(why, why_size, "its Rock Ridge entries continue elsewhere");
+			set_why(why, why_size, "its Rock Ridge entries continue elsewhere or the hive is compressed (zisofs)");
 			return HP_OK;
 		}
 		if (have_primary || file->stamp_count > 0) {
@@ -291,6 +293,30 @@ iso9660_locate(int fd, const char *path, struct iso9660_file *file,
 	}
 	*found_ret = true;
 	return HP_OK;
+}
+
+void
+iso9660_describe(int fd, char *volume, bool *bootable_ret)
+{
+	unsigned char vd[SECTOR];
+
+	volume[0] = '\0';
+	*bootable_ret = false;
+	for (unsigned s = FIRST_DESCRIPTOR; s < FIRST_DESCRIPTOR + MAX_DESCRIPTORS; s++) {
+		if (!read_at(fd, vd, sizeof vd, (uint64_t)s * SECTOR) ||
+		    memcmp(vd + 1, "CD001", 5) != 0 || vd[0] == 255)
+			break;
+		if (vd[0] == 0 && memcmp(vd + 7, "EL TORITO SPECIFICATION", 23) == 0)
+			*bootable_ret = true;
+		if (vd[0] == 1) {
+			size_t n = 32;
+
+			memcpy(volume, vd + 40, 32);
+			while (n > 0 && (volume[n - 1] == ' ' || volume[n - 1] == '\0'))
+				n--;
+			volume[n] = '\0';
+		}
+	}
 }
 
 void

@@ -39,6 +39,11 @@ enum hp_status iso9660_locate(int fd, const char *path,
 			      struct iso9660_file *file, bool *found_ret,
 			      char *why, size_t why_size, struct hp_error *err);
 
+/* What a rewrite of the image must know: its volume identifier (VOLUME,
+ * 33 bytes, trailing spaces dropped; "" when none) and whether it has an
+ * El Torito boot record, which libarchive's writer cannot carry over. */
+void iso9660_describe(int fd, char *volume, bool *bootable_ret);
+
 /* T (seconds since 1970, UTC) as a recorded time of SIZE bytes (7 or 17). */
 void iso9660_encode_time(int64_t t, unsigned size, unsigned char *out);
 

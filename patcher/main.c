@@ -586,7 +586,8 @@ show_progress(void *ctx, const char *what, uint64_t done, uint64_t total)
 		total > 0 ? 100.0 * (double)done / (double)total : 100.0,
 		elapsed > 0 ? (double)done / mib / elapsed : 0.0);
 	p->shown = true;
-	if (done >= total && strcmp(what, "writing") == 0) {
+	/* A pass that is done ends its line: what follows starts a new one. */
+	if (done >= total) {
 		fputc('\n', stderr);
 		p->shown = false;
 	}
@@ -1066,8 +1067,12 @@ main(int argc, char **argv)
 		const char *ctype = setlocale(LC_CTYPE, "");
 
 		if (ctype == NULL || strcmp(ctype, "C") == 0 ||
-		    strcmp(ctype, "POSIX") == 0)
-			setlocale(LC_CTYPE, "C.UTF-8");
+		    strcmp(ctype, "POSIX") == 0) {
+			/* macOS has no C.UTF-8; its "UTF-8" is the same. */
+			if (setlocale(LC_CTYPE, "C.UTF-8") == NULL &&
+			    setlocale(LC_CTYPE, "UTF-8") == NULL)
+				setlocale(LC_CTYPE, "en_US.UTF-8");
+		}
 	}
 	cli.options.recipe = recipe_builtin(0);
 	cli.options.control_set.mode = CONTROLSET_DEFAULT;

@@ -132,6 +132,12 @@ if tar --version 2>/dev/null | grep -q 'GNU tar'; then
 	(cd "$src" && tar --format=posix --pax-option=comment=kept -cf "$work/a/gnu-global.tar" \
 		$config/SYSTEM $(find $config -type f ! -name SYSTEM) data)
 	(cd "$src" && tar --format=gnu -cf "$work/a/gnu.tar" Windows data)
+	# GNU tar pads a compressed archive to its 10 KiB records: the
+	# decompressed stream goes on past the end-of-archive blocks.
+	(cd "$src" && tar --format=gnu -czf "$work/a/gnu.tar.gz" Windows data)
+	run 0 "$HIVEPATCH" apply "$work/a/gnu.tar.gz" -o "$work/a/gnu.out.tar.gz"
+	same_entries "$work/a/gnu.tar.gz" "$work/a/gnu.out.tar.gz"
+	if gzip -t "$work/a/gnu.out.tar.gz" 2>/dev/null; then pass; else fail "gnu.tar.gz: the output is not a valid gzip stream"; fi
 	for name in gnu-global gnu; do
 		run 0 "$HIVEPATCH" apply "$work/a/$name.tar" -o "$work/a/$name.out.tar"
 		same_entries "$work/a/$name.tar" "$work/a/$name.out.tar"
@@ -206,6 +212,39 @@ for fmt in pax gnutar ustar newc iso9660; do
 	same_entries "$in.orig" "$in"
 	run 0 "$HIVEPATCH" verify "$in"
 done
+# A pax global header whose size field is padded with spaces (libarchive
+# reads it so) before the hive: kept whole, the archive readable by GNU tar
+# and bsdtar alike.  (Python writes the hive's own pax header with more
+# records than libarchive, so this one is rewritten whole.)
+python3 - "$work/p/src" "$work/p/spaced.tar" <<'PY'
+import sys, tarfile
+c = 'Windows/System32/config/'
+with tarfile.open(sys.argv[2], 'w', format=tarfile.PAX_FORMAT, pax_headers={'comment': 'x'}) as t:
+    for n in ('SYSTEM', 'SOFTWARE'):
+        t.add(sys.argv[1] + '/' + c + n, arcname=c + n)
+b = bytearray(open(sys.argv[2], 'rb').read())
+assert b[156:157] == b'g'
+b[124:136] = b'%11o\0' % int(b[124:135], 8)
+b[148:156] = b' ' * 8
+b[148:156] = b'%06o\0 ' % sum(b[:512])
+open(sys.argv[2], 'wb').write(b)
+PY
+run 0 "$HIVEPATCH" apply -v --in-place "$work/p/spaced.tar"
+run 0 "$HIVEPATCH" verify "$work/p/spaced.tar"
+if [ "$(grep -a -c 'comment=x' "$work/p/spaced.tar")" -eq 1 ]; then pass; else fail "the global header was not kept once"; fi
+if bsdtar -tf "$work/p/spaced.tar" >/dev/null 2>&1 && { ! command -v tar >/dev/null 2>&1 ||
+	tar -tf "$work/p/spaced.tar" >/dev/null 2>&1; }; then pass; else
+	fail "the archive with a space-padded global header no longer reads"
+fi
+# A hive stored sparse (its slack a hole): extracted to its full length.
+if tar --version 2>/dev/null | grep -q 'GNU tar'; then
+	cp -R "$src" "$work/p/sparse-src"
+	truncate -s +65536 "$work/p/sparse-src/$hive"
+	(cd "$work/p/sparse-src" && tar --format=pax -S -cf "$work/p/sparse.tar" Windows)
+	run 0 "$HIVEPATCH" apply "$work/p/sparse.tar" -o "$work/p/sparse.out.tar"
+	manifest "$work/p/sparse.out.tar" | grep "/config/SYSTEM " >"$work/p/line"
+	expect_in "$work/p/line" " size=$(wc -c <"$work/p/sparse-src/$hive" | tr -d ' ') "
+fi
 # No slack (the hive grows) or compressed: the whole archive is written
 # beside it and renamed over it, and -v says why.
 cp "$work/a/in.pax" "$work/p/grow.tar"
@@ -308,6 +347,38 @@ fi
 if (cd "$src" && bsdtar --format xar -cf "$work/b/image.xar" Windows) 2>/dev/null; then
 	run 1 "$HIVEPATCH" verify "$work/b/image.xar"
 	bad 3 "$work/b/image.xar" "a xar archive can be read but not written (hivepatch writes tar, cpio, zip, 7z and iso9660); nothing was written"
+fi
+# A zip whose entry fails its CRC: refused, not copied with a fresh one.
+if command -v zip >/dev/null 2>&1; then
+	(cd "$src" && zip -q -0 -r "$work/b/crc.zip" Windows data/random)
+	python3 - "$work/b/crc.zip" <<'PY'
+import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+info = z.getinfo('data/random')
+b = bytearray(open(sys.argv[1], 'rb').read())
+start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+b[start + 100] ^= 0xff
+open(sys.argv[1], 'wb').write(b)
+PY
+	bad 3 "$work/b/crc.zip" "^hivepatch: $work/b/crc.zip: "
+fi
+# A bootable iso9660 (El Torito): libarchive cannot write its boot record
+# again, so only a same-size in-place patch is done; the volume name of
+# any iso9660 written again is kept.
+head -c 2048 /dev/urandom >"$work/b/boot.img"
+mkdir -p "$work/bt"
+cp -R "$src/Windows" "$work/bt/"
+cp "$work/b/boot.img" "$work/bt/"
+if (cd "$work/bt" && bsdtar --format iso9660 \
+	--options iso9660:volume-id=WINPE,iso9660:boot=boot.img,iso9660:boot-type=no-emulation \
+	-cf "$work/b/boot.iso" Windows boot.img) 2>/dev/null; then
+	bad 3 "$work/b/boot.iso" "a bootable iso9660 image (El Torito) would lose its boot record if written again"
+	(cd "$work/bt" && bsdtar --format iso9660 --options iso9660:volume-id=WINPE -cf "$work/b/named.iso" Windows)
+	run 0 "$HIVEPATCH" apply "$work/b/named.iso" -o "$work/b/named.out.iso"
+	if [ "$(dd if="$work/b/named.out.iso" bs=1 skip=32808 count=5 2>/dev/null)" = WINPE ]; then pass; else
+		fail "the iso9660 volume name was not kept"
+	fi
+	rm -f "$work/b/named.out.iso"
 fi
 # A UDF image (Windows install media): named as such.
 python3 -c "
