@@ -45,8 +45,8 @@
 	X(write_new) X(write_set_format) X(write_set_format_option) X(write_add_filter) \
 	X(write_add_filter_lzop) X(write_set_filter_option) \
 	X(write_set_bytes_per_block) X(write_set_bytes_in_last_block) \
-	X(write_open) X(write_open_fd) X(write_header) X(write_data) \
-	X(write_finish_entry) X(write_close) X(write_fail) X(write_free)
+	X(write_open) X(write_header) X(write_data) \
+	X(write_finish_entry) X(write_close) X(write_free)
 
 #define LA_FIELD(name) __typeof__(&archive_##name) name;
 static struct {
@@ -129,12 +129,10 @@ libarchive_loaded(void)
 #define archive_write_set_bytes_per_block la.write_set_bytes_per_block
 #define archive_write_set_bytes_in_last_block la.write_set_bytes_in_last_block
 #define archive_write_open la.write_open
-#define archive_write_open_fd la.write_open_fd
 #define archive_write_header la.write_header
 #define archive_write_data la.write_data
 #define archive_write_finish_entry la.write_finish_entry
 #define archive_write_close la.write_close
-#define archive_write_fail la.write_fail
 #define archive_write_free la.write_free
 #else
 static bool
@@ -1272,14 +1270,14 @@ splice_file(const char *path, const struct archive_layout *layout,
 /* The end of a pass over the whole input: AS_SCANNED says it held what
  * the scan saw (else nothing is written); then W is closed. */
 static enum hp_status
-end_pass(struct archive *w, bool as_scanned,
+end_pass(struct archive *w, const struct sink *out, bool as_scanned,
 	 const struct archive_io_write_options *options, uint64_t total,
 	 uint64_t *last, struct hp_error *err)
 {
 	if (!as_scanned)
 		return changed(options->display, err);
 	if (archive_write_close(w) != ARCHIVE_OK)
-		return write_failure(w, NULL, options->display, "cannot write", err);
+		return write_failure(w, out, options->display, "cannot write", err);
 	progress(options, total, total, last);
 	return HP_OK;
 }
@@ -1359,6 +1357,7 @@ splice_compressed(const char *path, const struct archive_layout *layout,
 	struct archive *w = NULL;
 	struct archive_entry *entry, *raw = NULL;
 	struct splice_stream *s = NULL;
+	struct sink out = { -1, NULL, true, 0, HP_OK, 0, NULL };
 	enum hp_status status = HP_OK;
 	uint64_t last = 0, total = (uint64_t)layout->input.st_size;
 	int r;
@@ -1378,9 +1377,11 @@ splice_compressed(const char *path, const struct archive_layout *layout,
 	}
 	archive_entry_set_pathname(raw, "data");
 	archive_entry_set_filetype(raw, AE_IFREG);
-	if (archive_write_open_fd(w, out_fd) != ARCHIVE_OK ||
+	out = (struct sink){ out_fd, NULL, false, 0, HP_OK, 0, NULL };
+	if (archive_write_open(w, &out, sink_open_cb, sink_write_cb,
+			       sink_close_cb) != ARCHIVE_OK ||
 	    archive_write_header(w, raw) != ARCHIVE_OK) {
-		status = write_failure(w, NULL, options->display, "cannot write", err);
+		status = write_failure(w, &out, options->display, "cannot write", err);
 		goto out;
 	}
 	s->sink = (struct sink){ -1, w, false, 0, HP_OK, 0, NULL };
@@ -1407,16 +1408,15 @@ splice_compressed(const char *path, const struct archive_layout *layout,
 	}
 	/* The stream may go on past where the scan stopped reading: GNU tar
 	 * pads a compressed archive to its record size (copied as it is). */
-	status = end_pass(w, s->next == s->count && s->pos >= layout->stream_size,
+	status = end_pass(w, &out, s->next == s->count && s->pos >= layout->stream_size,
 			  options, total, &last, err);
 out:
 	if (raw != NULL)
 		archive_entry_free(raw);
 	free(s);
-	/* A failed pass must not be closed: closing would flush the
-	 * compressor's end into the output, which would look complete. */
-	if (w != NULL && status != HP_OK)
-		archive_write_fail(w);
+	/* After a failure the writer's end (the compressor's trailer) goes
+	 * nowhere: a failed output must not look complete. */
+	out.discard = status != HP_OK;
 	if (w != NULL)
 		archive_write_free(w);
 	if (in != NULL)
@@ -1427,8 +1427,9 @@ out:
 /* Copy the current entry's data from IN to W; holes as zeros, padded to
  * the entry's size (the zip writer needs every byte it was promised). */
 static enum hp_status
-copy_entry_data(struct archive *in, struct archive *w, uint64_t size,
-		const char *name, const char *display, struct hp_error *err)
+copy_entry_data(struct archive *in, struct archive *w, const struct sink *out,
+		uint64_t size, const char *name, const char *display,
+		struct hp_error *err)
 {
 	static const unsigned char zeros[64 * 1024];
 	uint64_t pos = 0;
@@ -1465,7 +1466,7 @@ copy_entry_data(struct archive *in, struct archive *w, uint64_t size,
 	return HP_OK;
 write_failed:
 	(void)name;
-	return write_failure(w, NULL, display, "cannot write", err);
+	return write_failure(w, out, display, "cannot write", err);
 }
 
 /* zip, 7z, iso9660: every entry read and written again. */
@@ -1476,6 +1477,7 @@ reencode(const char *path, const struct archive_layout *layout,
 {
 	struct archive *in, *w;
 	struct archive_entry *entry;
+	struct sink out = { -1, NULL, true, 0, HP_OK, 0, NULL };
 	enum hp_status status = HP_OK;
 	uint64_t index = 0, last = 0, total = (uint64_t)layout->input.st_size;
 	size_t next = 0;
@@ -1495,8 +1497,11 @@ reencode(const char *path, const struct archive_layout *layout,
 		status = hp_error_set(err, HP_ERR_IO, errno, "%s", options->display);
 		goto out;
 	}
-	if (archive_write_open_fd(w, out_fd) != ARCHIVE_OK) {
-		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", options->display);
+	out.fd = out_fd;
+	out.discard = false;
+	if (archive_write_open(w, &out, sink_open_cb, sink_write_cb,
+			       sink_close_cb) != ARCHIVE_OK) {
+		status = write_failure(w, &out, options->display, "cannot write", err);
 		goto out;
 	}
 	while ((r = archive_read_next_header(in, &entry)) == ARCHIVE_OK ||
@@ -1528,11 +1533,11 @@ reencode(const char *path, const struct archive_layout *layout,
 			dedupe_xattrs(entry);
 		}
 		if (archive_write_header(w, entry) < ARCHIVE_WARN) {
-			status = write_failure(w, NULL, options->display, "cannot write", err);
+			status = write_failure(w, &out, options->display, "cannot write", err);
 			goto out;
 		}
 		if (replaced) {
-			status = write_file_data(w, NULL, fd, size, items[next].file,
+			status = write_file_data(w, &out, fd, size, items[next].file,
 						 options->display, err);
 			close(fd);
 			fd = -1;
@@ -1541,13 +1546,13 @@ reencode(const char *path, const struct archive_layout *layout,
 			    status == HP_OK && drain(in) < ARCHIVE_WARN)
 				status = archive_failure(in, options->display, err);
 		} else if (archive_entry_filetype(entry) == AE_IFREG) {
-			status = copy_entry_data(in, w, size, name != NULL ? name : "?",
+			status = copy_entry_data(in, w, &out, size, name != NULL ? name : "?",
 						 options->display, err);
 		}
 		if (status != HP_OK)
 			goto out;
 		if (archive_write_finish_entry(w) < ARCHIVE_WARN) {
-			status = write_failure(w, NULL, options->display, "cannot write", err);
+			status = write_failure(w, &out, options->display, "cannot write", err);
 			goto out;
 		}
 		index++;
@@ -1557,15 +1562,14 @@ reencode(const char *path, const struct archive_layout *layout,
 		status = archive_failure(in, options->display, err);
 		goto out;
 	}
-	status = end_pass(w, next == options->replace_count && index == layout->entries,
+	status = end_pass(w, &out, next == options->replace_count && index == layout->entries,
 			  options, total, &last, err);
 out:
 	if (fd != -1)
 		close(fd);
-	/* Not closed after a failure: no zip directory, iso9660 image or
-	 * compressor end that would make the output look complete. */
-	if (w != NULL && status != HP_OK)
-		archive_write_fail(w);
+	/* After a failure no zip directory, iso9660 image or compressor end
+	 * reaches the output: it must not look complete. */
+	out.discard = status != HP_OK;
 	if (w != NULL)
 		archive_write_free(w);
 	if (in != NULL)
