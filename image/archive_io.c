@@ -145,6 +145,7 @@ libarchive_loaded(void)
 #define READ_BLOCK (64 * 1024)
 #define COPY_BLOCK (1024 * 1024)
 #define PROGRESS_STEP (8 * 1024 * 1024)
+#define CONFIG_FILE_MAX ((uint64_t)4 << 30)
 
 static const char *const tree[] = { "Windows", "System32", "config" };
 
@@ -566,6 +567,12 @@ add_member(struct scan *s, struct archive *a, struct archive_entry *entry,
 		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
 				    "%s: the entry '%s' is encrypted", s->display,
 				    name);
+	/* A hive's bins are addressed with 32 bits: nothing of the tree's
+	 * config files is larger than that. */
+	if (archive_entry_size(entry) > (la_int64_t)CONFIG_FILE_MAX)
+		return hp_error_set(err, HP_ERR_CORRUPT, 0,
+				    "%s: the entry '%s' claims %lld bytes, more than any hive or log",
+				    s->display, name, (long long)archive_entry_size(entry));
 	/* Every member shares the prefix: the rest is its file name. */
 	for (size_t i = 0; i < l->member_count; i++)
 		if (ascii_case_equal(file, l->members[i].name + s->prefix_len,
@@ -597,8 +604,11 @@ add_member(struct scan *s, struct archive *a, struct archive_entry *entry,
 	l->member_count++;
 	if (is_hive)
 		l->hive = l->member_count - 1;
+	/* Only a sparse entry may end in a hole: it is padded to its size. */
 	status = extract_entry(a, m->file,
-			       archive_entry_size(entry) > 0 ? (uint64_t)archive_entry_size(entry) : 0,
+			       archive_entry_sparse_count(entry) > 0 &&
+					       archive_entry_size(entry) > 0
+				       ? (uint64_t)archive_entry_size(entry) : 0,
 			       s->display, name, err);
 	return status;
 }
@@ -647,8 +657,16 @@ scan_entry(struct scan *s, struct archive *a, struct archive_entry *entry,
 				    "%s: two Windows trees, '%s' and '%.*s'; choose one with --hive-path",
 				    s->display, s->prefix, (int)this_prefix, name);
 	}
-	*member_ret = true;
-	return add_member(s, a, entry, name, file, index, header_at, err);
+	{
+		/* Links and directories in the folder are passed over, not
+		 * members: only what add_member keeps gets its end noted. */
+		size_t before = s->layout->member_count;
+		enum hp_status status = add_member(s, a, entry, name, file, index,
+						   header_at, err);
+
+		*member_ret = s->layout->member_count > before;
+		return status;
+	}
 }
 
 enum hp_status
