@@ -126,4 +126,15 @@ enum hp_status archive_io_write_in_place(const char *path,
 					 bool *done_ret, char *why, size_t why_size,
 					 struct hp_error *err);
 
+/* Proof of a written archive at PATH: it reads back (the hive found at
+ * the same name), with as many entries as BEFORE, and each replaced
+ * member holds exactly its replacement's bytes.  HP_ERR_VERIFY when not. */
+enum hp_status archive_io_verify(const char *path,
+				 const struct archive_layout *before,
+				 const struct archive_io_write_options *options,
+				 struct hp_error *err);
+
+/* Remove the scratch directory DIR and what archive_io_scan put in it. */
+void archive_io_remove_scratch(const char *dir);
+
 #endif

@@ -30,45 +30,6 @@ target_kind_name(enum target_kind kind)
 	return "hive";
 }
 
-/* Remove what archive_io_scan put under DIR, and DIR. */
-static void
-remove_scratch(const char *dir)
-{
-	static const char *const levels[] = { "Windows/System32/config",
-					      "Windows/System32", "Windows" };
-	size_t len = strlen(dir) + 64;
-	char *path = malloc(len);
-
-	if (path == NULL)
-		return;
-	snprintf(path, len, "%s/%s", dir, levels[0]);
-	{
-		DIR *d = opendir(path);
-		struct dirent *entry;
-
-		while (d != NULL && (entry = readdir(d)) != NULL) {
-			size_t flen = strlen(path) + strlen(entry->d_name) + 2;
-			char *file = malloc(flen);
-
-			if (file == NULL)
-				break;
-			snprintf(file, flen, "%s/%s", path, entry->d_name);
-			if (strcmp(entry->d_name, ".") != 0 &&
-			    strcmp(entry->d_name, "..") != 0)
-				unlink(file);
-			free(file);
-		}
-		if (d != NULL)
-			closedir(d);
-	}
-	for (size_t i = 0; i < sizeof levels / sizeof *levels; i++) {
-		snprintf(path, len, "%s/%s", dir, levels[i]);
-		rmdir(path);
-	}
-	rmdir(dir);
-	free(path);
-}
-
 void
 target_release(struct target *target)
 {
@@ -82,7 +43,7 @@ target_release(struct target *target)
 		free(target->logs[i]);
 	free(target->hibernation_file);
 	if (target->scratch != NULL) {
-		remove_scratch(target->scratch);
+		archive_io_remove_scratch(target->scratch);
 		free(target->scratch);
 	}
 	archive_layout_release(&target->archive);

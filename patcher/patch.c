@@ -769,6 +769,9 @@ write_archive(const struct write_job *jobs, size_t job_count,
 	if (status == HP_OK)
 		status = archive_io_write(t->archive_path, layout, &wo,
 					  sw.temp_fd, &method, err);
+	/* Read back, as the hive was, before it replaces anything. */
+	if (status == HP_OK)
+		status = archive_io_verify(sw.temp, layout, &wo, err);
 	if (status == HP_OK)
 		status = finish(&sw, NULL, report, &ignored, err);
 out:
