@@ -194,28 +194,11 @@ archive_io_recognized(const char *path)
 	return ok;
 }
 
-/* The first LEN bytes of A and B are equal without ASCII case. */
-static bool
-ascii_prefix_equal(const char *a, const char *b, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		char x = a[i], y = b[i];
-
-		if (x >= 'a' && x <= 'z')
-			x = (char)(x - 0x20);
-		if (y >= 'a' && y <= 'z')
-			y = (char)(y - 0x20);
-		if (x != y || x == '\0')
-			return false;
-	}
-	return true;
-}
-
 /* The LEN bytes at A spell B, all of it, without ASCII case. */
 static bool
 ascii_case_equal(const char *a, const char *b, size_t len)
 {
-	return ascii_prefix_equal(a, b, len) && b[len] == '\0';
+	return text_ascii_prefix_equal(a, b, len) && b[len] == '\0';
 }
 
 /* NAME without leading "./" and "/" (the form entries are compared in). */
@@ -269,7 +252,7 @@ config_file(const char *name, const char *hive_dir, size_t *prefix_len_ret)
 		size_t dir_len = strlen(hive_dir);
 
 		if (slash == NULL || (size_t)(slash - p) != dir_len ||
-		    !ascii_prefix_equal(p, hive_dir, dir_len) || slash[1] == '\0')
+		    !text_ascii_prefix_equal(p, hive_dir, dir_len) || slash[1] == '\0')
 			return NULL;
 		*prefix_len_ret = (size_t)(slash + 1 - name);
 		return slash + 1;
@@ -653,7 +636,7 @@ scan_entry(struct scan *s, struct archive *a, struct archive_entry *entry,
 		if (s->prefix == NULL)
 			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", s->display);
 	} else if (this_prefix != s->prefix_len ||
-		   !ascii_prefix_equal(s->prefix, name, this_prefix)) {
+		   !text_ascii_prefix_equal(s->prefix, name, this_prefix)) {
 		return hp_error_set(err, HP_ERR_AMBIGUOUS, 0,
 				    "%s: two Windows trees, '%s' and '%.*s'; choose one with --hive-path",
 				    s->display, s->prefix, (int)this_prefix, name);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bytes.h"
+#include "text.h"
 
 #define SECTOR 2048
 #define FIRST_DESCRIPTOR 16
@@ -51,22 +52,11 @@ read_at(int fd, void *buf, size_t len, uint64_t at)
 	return true;
 }
 
+/* A is the name B (B_LEN bytes), without ASCII case. */
 static bool
 name_equal(const char *a, const char *b, size_t b_len)
 {
-	size_t i;
-
-	for (i = 0; i < b_len; i++) {
-		char x = a[i], y = b[i];
-
-		if (x >= 'a' && x <= 'z')
-			x = (char)(x - 0x20);
-		if (y >= 'a' && y <= 'z')
-			y = (char)(y - 0x20);
-		if (x != y || x == '\0')
-			return false;
-	}
-	return a[i] == '\0';
+	return text_ascii_prefix_equal(a, b, b_len) && a[b_len] == '\0';
 }
 
 /* The record's name: Joliet's UCS-2 (ASCII only), or ISO's without the

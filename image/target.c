@@ -57,17 +57,9 @@ target_release(struct target *target)
 static bool
 ascii_case_equal(const char *a, const char *b)
 {
-	for (; *a != '\0' && *b != '\0'; a++, b++) {
-		char x = *a, y = *b;
+	size_t len = strlen(a);
 
-		if (x >= 'a' && x <= 'z')
-			x = (char)(x - 0x20);
-		if (y >= 'a' && y <= 'z')
-			y = (char)(y - 0x20);
-		if (x != y)
-			return false;
-	}
-	return *a == *b;
+	return strlen(b) == len && text_ascii_prefix_equal(a, b, len);
 }
 
 

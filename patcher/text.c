@@ -94,6 +94,22 @@ text_dup(const char *s)
 	return copy;
 }
 
+bool
+text_ascii_prefix_equal(const char *a, const char *b, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char x = a[i], y = b[i];
+
+		if (x >= 'a' && x <= 'z')
+			x = (char)(x - 0x20);
+		if (y >= 'a' && y <= 'z')
+			y = (char)(y - 0x20);
+		if (x != y || x == '\0')
+			return false;
+	}
+	return true;
+}
+
 char *
 text_path_join(const char *dir, const char *name)
 {

@@ -37,6 +37,10 @@ char *text_fold_into(char *out, const char *name);
 /* strdup that returns NULL on failure without touching errno rules. */
 char *text_dup(const char *s);
 
+/* The first LEN bytes of A and B are equal without ASCII case (neither
+ * holding a NUL among them). */
+bool text_ascii_prefix_equal(const char *a, const char *b, size_t len);
+
 /* "DIR/NAME" as a new string, or NULL. */
 char *text_path_join(const char *dir, const char *name);
 
