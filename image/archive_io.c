@@ -1192,7 +1192,10 @@ tar_octal(const unsigned char *f, size_t n, uint64_t *value)
 		return false;
 	while (i < n && f[i] == ' ')
 		i++;
-	if (i == n || f[i] < '0' || f[i] > '7')
+	/* An empty field (GNU tar's volume label leaves it so) is 0. */
+	if (i == n || f[i] == '\0')
+		return true;
+	if (f[i] < '0' || f[i] > '7')
 		return false;
 	for (; i < n && f[i] >= '0' && f[i] <= '7'; i++) {
 		if (*value > UINT64_MAX >> 3)
@@ -1217,7 +1220,9 @@ global_headers(const unsigned char *record, size_t len)
 
 		if (at + 512 > len || !tar_header_valid(record + at))
 			return SIZE_MAX;
-		if (record[at + 156] != 'g')
+		/* pax global headers and GNU volume labels ('V'), which
+		 * libarchive reads as part of the next entry, stay. */
+		if (record[at + 156] != 'g' && record[at + 156] != 'V')
 			return at;
 		if (!tar_octal(record + at + 124, 12, &size) || size > len)
 			return SIZE_MAX;
@@ -1950,11 +1955,19 @@ archive_io_write_in_place(const char *path, const struct archive_layout *layout,
 	 * (still here) go back. */
 	if (status == HP_OK &&
 	    (status = archive_io_verify(path, layout, options, err)) != HP_OK) {
+		bool restored = true;
+
 		for (size_t i = 0; i < list->count; i++)
-			(void)fileio_pwrite_all(fd, list->p[i].old.data,
-						list->p[i].old.len, list->p[i].at);
+			if (fileio_pwrite_all(fd, list->p[i].old.data,
+					      list->p[i].old.len, list->p[i].at) == -1)
+				restored = false;
 		(void)fileio_restore_times(fd, &layout->input);
-		(void)fsync(fd);
+		if (fsync(fd) == -1)
+			restored = false;
+		if (!restored)
+			status = hp_error_set(err, HP_ERR_WRITE, errno,
+					      "%s: the archive patched in place did not read back and its old bytes could not be put back; it may be damaged",
+					      shown(options->display, options->display));
 	}
 	if (status == HP_OK) {
 		*done_ret = true;

@@ -135,6 +135,12 @@ if tar --version 2>/dev/null | grep -q 'GNU tar'; then
 	(cd "$src" && tar --format=posix --pax-option=comment=kept -cf "$work/a/gnu-global.tar" \
 		$config/SYSTEM $(find $config -type f ! -name SYSTEM) data)
 	(cd "$src" && tar --format=gnu -cf "$work/a/gnu.tar" Windows data)
+	# A volume label ('V') in front of the hive is kept as it is.
+	(cd "$src" && tar --format=gnu -V LABEL -cf "$work/a/label.tar" \
+		$config/SYSTEM $config/SOFTWARE data)
+	run 0 "$HIVEPATCH" apply "$work/a/label.tar" -o "$work/a/label.out.tar"
+	if tar -tf "$work/a/label.out.tar" | grep -q '^LABEL'; then pass; else fail "the volume label was dropped"; fi
+	same_entries "$work/a/label.tar" "$work/a/label.out.tar"
 	# GNU tar pads a compressed archive to its 10 KiB records: the
 	# decompressed stream goes on past the end-of-archive blocks.
 	(cd "$src" && tar --format=gnu -czf "$work/a/gnu.tar.gz" Windows data)
