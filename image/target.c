@@ -469,15 +469,14 @@ target_open_with(const char *path, const struct target_options *options,
 		*target_ret = target;
 		return HP_OK;
 	}
-	if (options != NULL && options->hive_path != NULL &&
-	    stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-		return hp_error_set(err, HP_ERR_USAGE, 0,
-				    "%s: --hive-path picks a hive inside an archive; this is not one",
-				    path);
 	if (stat(path, &st) == -1)
 		return hp_error_set(err, errno == ENOENT ? HP_ERR_NOT_FOUND
 							 : HP_ERR_IO,
 				    errno, "%s", path);
+	if (options != NULL && options->hive_path != NULL && !S_ISREG(st.st_mode))
+		return hp_error_set(err, HP_ERR_USAGE, 0,
+				    "%s: --hive-path picks a hive inside an archive; this is not one",
+				    path);
 	target.path = text_dup(path);
 	if (target.path == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);

@@ -59,71 +59,11 @@ add_diff(struct compare_result *result, const char *key, struct hp_error *err,
 	return HP_OK;
 }
 
-struct named_key {
-	char *name;
-	hive_key key;
-};
-
-static int
-compare_named(const void *a, const void *b)
-{
-	return text_name_compare(((const struct named_key *)a)->name,
-				 ((const struct named_key *)b)->name);
-}
-
 static int
 compare_values_by_name(const void *a, const void *b)
 {
 	return text_name_compare(((const struct hive_value *)a)->name,
 				 ((const struct hive_value *)b)->name);
-}
-
-static void
-free_named(struct named_key *list, size_t count)
-{
-	if (list == NULL)
-		return;
-	for (size_t i = 0; i < count; i++)
-		free(list[i].name);
-	free(list);
-}
-
-/* KEY's subkeys with names, sorted without case. */
-static enum hp_status
-named_children(struct hive *hive, hive_key key, struct named_key **list_ret,
-	       size_t *count_ret, struct hp_error *err)
-{
-	hive_key *children = NULL;
-	struct named_key *list;
-	size_t count = 0;
-	enum hp_status status;
-
-	*list_ret = NULL;
-	*count_ret = 0;
-	if (key == 0)
-		return HP_OK;
-	status = hive_key_children(hive, key, &children, &count, err);
-	if (status != HP_OK)
-		return status;
-	list = calloc(count + 1, sizeof *list);
-	if (list == NULL) {
-		free(children);
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "compare");
-	}
-	for (size_t i = 0; i < count; i++) {
-		list[i].key = children[i];
-		status = hive_key_name(hive, children[i], &list[i].name, err);
-		if (status != HP_OK) {
-			free_named(list, i);
-			free(children);
-			return status;
-		}
-	}
-	free(children);
-	qsort(list, count, sizeof *list, compare_named);
-	*list_ret = list;
-	*count_ret = count;
-	return HP_OK;
 }
 
 static enum hp_status
@@ -188,7 +128,7 @@ compare_keys(struct hive *a, hive_key ka, struct hive *b, hive_key kb,
 	     const char *path, struct compare_result *result,
 	     struct hp_error *err)
 {
-	struct named_key *ca = NULL, *cb = NULL;
+	struct hive_named_key *ca = NULL, *cb = NULL;
 	size_t na = 0, nb = 0, i = 0, j = 0;
 	enum hp_status status;
 
@@ -199,9 +139,9 @@ compare_keys(struct hive *a, hive_key ka, struct hive *b, hive_key kb,
 				ka != 0 ? "first" : "second");
 	status = compare_value_lists(a, ka, b, kb, path, result, err);
 	if (status == HP_OK)
-		status = named_children(a, ka, &ca, &na, err);
+		status = hive_key_named_children(a, ka, &ca, &na, err);
 	if (status == HP_OK)
-		status = named_children(b, kb, &cb, &nb, err);
+		status = hive_key_named_children(b, kb, &cb, &nb, err);
 	while (status == HP_OK && (i < na || j < nb)) {
 		int order = i == na ? 1 : j == nb ? -1
 				     : text_name_compare(ca[i].name,
@@ -228,7 +168,7 @@ compare_keys(struct hive *a, hive_key ka, struct hive *b, hive_key kb,
 		if (order >= 0)
 			j++;
 	}
-	free_named(ca, na);
-	free_named(cb, nb);
+	hive_named_keys_free(ca, na);
+	hive_named_keys_free(cb, nb);
 	return status;
 }

@@ -52,14 +52,17 @@ fileio_restore_times(int fd, const struct stat *before)
 	return futimens(fd, times);
 }
 
-int
-fileio_write_all(int fd, const void *buf, size_t len)
+/* Write all LEN bytes of BUF to FD, at offset AT when POSITIONED. */
+static int
+write_loop(int fd, const void *buf, size_t len, bool positioned, uint64_t at)
 {
 	const unsigned char *p = buf;
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t n = write(fd, p + done, len - done);
+		ssize_t n = positioned ? pwrite(fd, p + done, len - done,
+						(off_t)(at + done))
+				       : write(fd, p + done, len - done);
 
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -71,21 +74,15 @@ fileio_write_all(int fd, const void *buf, size_t len)
 }
 
 int
+fileio_write_all(int fd, const void *buf, size_t len)
+{
+	return write_loop(fd, buf, len, false, 0);
+}
+
+int
 fileio_pwrite_all(int fd, const void *buf, size_t len, uint64_t at)
 {
-	const unsigned char *p = buf;
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pwrite(fd, p + done, len - done, (off_t)(at + done));
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		done += (size_t)n;
-	}
-	return 0;
+	return write_loop(fd, buf, len, true, at);
 }
 
 int

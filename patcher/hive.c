@@ -278,6 +278,61 @@ hive_key_children(struct hive *hive, hive_key key, hive_key **children_ret,
 	return HP_OK;
 }
 
+void
+hive_named_keys_free(struct hive_named_key *list, size_t count)
+{
+	if (list == NULL)
+		return;
+	for (size_t i = 0; i < count; i++)
+		free(list[i].name);
+	free(list);
+}
+
+static int
+compare_named(const void *a, const void *b)
+{
+	return text_name_compare(((const struct hive_named_key *)a)->name,
+				 ((const struct hive_named_key *)b)->name);
+}
+
+enum hp_status
+hive_key_named_children(struct hive *hive, hive_key key,
+			struct hive_named_key **list_ret, size_t *count_ret,
+			struct hp_error *err)
+{
+	hive_key *children = NULL;
+	struct hive_named_key *list;
+	size_t count = 0;
+	enum hp_status status;
+
+	*list_ret = NULL;
+	*count_ret = 0;
+	if (key == 0)
+		return HP_OK;
+	status = hive_key_children(hive, key, &children, &count, err);
+	if (status != HP_OK)
+		return status;
+	list = calloc(count + 1, sizeof *list);
+	if (list == NULL) {
+		free(children);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", hive->path);
+	}
+	for (size_t i = 0; i < count; i++) {
+		list[i].key = children[i];
+		status = hive_key_name(hive, children[i], &list[i].name, err);
+		if (status != HP_OK) {
+			hive_named_keys_free(list, i);
+			free(children);
+			return status;
+		}
+	}
+	free(children);
+	qsort(list, count, sizeof *list, compare_named);
+	*list_ret = list;
+	*count_ret = count;
+	return HP_OK;
+}
+
 /* Like memory_children, but only the subkeys the lh hashes allow. */
 static enum hp_status
 memory_candidates(struct hive *hive, hive_key key, const char *name,

@@ -75,6 +75,19 @@ enum hp_status hive_key_children(struct hive *hive, hive_key key,
 				 hive_key **children_ret, size_t *count_ret,
 				 struct hp_error *err);
 
+/* A subkey and its stored name. */
+struct hive_named_key {
+	char *name;
+	hive_key key;
+};
+
+/* KEY's subkeys with their stored names, sorted without case (KEY 0: no
+ * subkeys).  Free with hive_named_keys_free. */
+enum hp_status hive_key_named_children(struct hive *hive, hive_key key,
+				       struct hive_named_key **list_ret,
+				       size_t *count_ret, struct hp_error *err);
+void hive_named_keys_free(struct hive_named_key *list, size_t count);
+
 /* The subkey called NAME without case: *CHILD_RET is 0 when there is none.
  * When SPELLING_RET is not NULL it receives the stored name (caller
  * frees).  Two subkeys that differ only by case: HP_ERR_AMBIGUOUS. */

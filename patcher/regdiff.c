@@ -27,12 +27,6 @@ struct differ {
 	struct hp_error *err;
 };
 
-/* A subkey and its stored name. */
-struct named_key {
-	char *name;
-	hive_key key;
-};
-
 static enum hp_status
 no_memory(struct differ *d)
 {
@@ -49,27 +43,10 @@ has_line_break(const char *s)
 }
 
 static int
-compare_named(const void *x, const void *y)
-{
-	return text_name_compare(((const struct named_key *)x)->name,
-				 ((const struct named_key *)y)->name);
-}
-
-static int
 compare_value_pointers(const void *x, const void *y)
 {
 	return text_name_compare((*(const struct hive_value *const *)x)->name,
 				 (*(const struct hive_value *const *)y)->name);
-}
-
-static void
-free_named(struct named_key *list, size_t count)
-{
-	if (list == NULL)
-		return;
-	for (size_t i = 0; i < count; i++)
-		free(list[i].name);
-	free(list);
 }
 
 /* KEY's subkeys in HIVE with their names, sorted without case.  Every name
@@ -77,63 +54,40 @@ free_named(struct named_key *list, size_t count)
  * a line naming one would name both. */
 static enum hp_status
 sorted_children(struct differ *d, struct hive *hive, hive_key key,
-		struct named_key **list_ret, size_t *count_ret)
+		struct hive_named_key **list_ret, size_t *count_ret)
 {
-	hive_key *children = NULL;
-	struct named_key *list = NULL;
+	struct hive_named_key *list = NULL;
 	size_t count = 0;
 	enum hp_status status;
 
 	*list_ret = NULL;
 	*count_ret = 0;
-	status = hive_key_children(hive, key, &children, &count, d->err);
+	status = hive_key_named_children(hive, key, &list, &count, d->err);
 	if (status != HP_OK)
-		goto out;
-	list = calloc(count + 1, sizeof *list);
-	if (list == NULL) {
-		status = no_memory(d);
-		goto out;
-	}
-	for (size_t i = 0; i < count; i++) {
-		char *name = NULL;
+		return status;
+	for (size_t i = 0; status == HP_OK && i < count; i++) {
+		const char *name = list[i].name;
 
-		status = hive_key_name(hive, children[i], &name, d->err);
-		if (status != HP_OK)
-			goto out;
-		list[i].name = name;
-		list[i].key = children[i];
-		if (name[0] == '\0' || strchr(name, '\\') != NULL) {
+		if (name[0] == '\0' || strchr(name, '\\') != NULL)
 			status = hp_error_set(
 			    d->err, HP_ERR_CORRUPT, 0,
 			    "%s: [%s]: a subkey is named '%s'", hive_path(hive),
 			    (char *)d->path.data, name);
-			goto out;
-		}
-		if (has_line_break(name)) {
+		else if (has_line_break(name))
 			status = hp_error_set(
 			    d->err, HP_ERR_UNSUPPORTED, 0,
 			    "%s: [%s]: a subkey name with a line break cannot "
 			    "be written to a .reg file",
 			    hive_path(hive), (char *)d->path.data);
-			goto out;
-		}
-	}
-	qsort(list, count, sizeof *list, compare_named);
-	for (size_t i = 1; i < count; i++) {
-		if (text_name_compare(list[i - 1].name, list[i].name) == 0) {
+		else if (i > 0 && text_name_compare(list[i - 1].name, name) == 0)
 			status = hp_error_set(
 			    d->err, HP_ERR_AMBIGUOUS, 0,
 			    "%s: [%s]: two subkeys are spelled '%s' and '%s'",
 			    hive_path(hive), (char *)d->path.data,
-			    list[i - 1].name, list[i].name);
-			goto out;
-		}
+			    list[i - 1].name, name);
 	}
-out:
-	free(children);
 	if (status != HP_OK) {
-		/* Names not read yet are NULL (calloc). */
-		free_named(list, count);
+		hive_named_keys_free(list, count);
 		return status;
 	}
 	*list_ret = list;
@@ -303,7 +257,7 @@ reach(struct differ *d, struct hive *hive, struct regexport_seen *seen,
 static enum hp_status
 diff_tree(struct differ *d, hive_key ka, hive_key kb, unsigned depth)
 {
-	struct named_key *ca = NULL, *cb = NULL;
+	struct hive_named_key *ca = NULL, *cb = NULL;
 	size_t na = 0, nb = 0, i = 0, j = 0, path_len = d->path.len;
 	enum hp_status status;
 
@@ -355,8 +309,8 @@ diff_tree(struct differ *d, hive_key ka, hive_key kb, unsigned depth)
 		}
 		buffer_truncate(&d->path, path_len);
 	}
-	free_named(ca, na);
-	free_named(cb, nb);
+	hive_named_keys_free(ca, na);
+	hive_named_keys_free(cb, nb);
 	return status;
 }
 

@@ -750,38 +750,6 @@ loop_tree(struct hive *hive)
 	add_key(hive, "Loop\\B", "D");
 }
 
-/* Point entry INDEX of the subkey list of the key at RELATIVE to the key
- * at TARGET, in hive file FILE (cells are not checksummed). */
-static void
-redirect_subkey(const char *file, const char *relative, size_t index,
-		const char *target)
-{
-	size_t len;
-	unsigned char *data = test_read_file(file, &len);
-	struct hive *hive = NULL;
-	struct hp_error err;
-	hive_key key = 0, to = 0;
-
-	CHECK_INT(hive_open_memory(data, len, file, &hive, &err), HP_OK);
-	if (hive != NULL) {
-		key = find_key(hive, relative);
-		to = find_key(hive, target);
-		hive_close(hive);
-	}
-	CHECK(key != 0 && to != 0 && key + REGF_NK_NAME <= len);
-	if (key != 0 && to != 0 && key + REGF_NK_NAME <= len) {
-		size_t list = REGF_BASE_BLOCK_SIZE +
-			      get_le32(data + key + REGF_NK_SUBKEY_LIST);
-
-		CHECK(list + 16 + 8 * index <= len);
-		if (list + 16 + 8 * index <= len)
-			put_le32(data + list + 8 + 8 * index,
-				 (uint32_t)(to - REGF_BASE_BLOCK_SIZE));
-		test_write_file(file, data, len);
-	}
-	free(data);
-}
-
 static void
 test_hostile_trees(void)
 {

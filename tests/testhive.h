@@ -34,4 +34,10 @@ void build_hive(const char *out, void (*edit)(struct hive *));
 struct hive *open_test_hive(const char *file, bool by_hivex,
 			    unsigned char **image_ret);
 
+/* Point entry INDEX of the subkey list of the key at RELATIVE to the key
+ * at TARGET, in hive file FILE (cells are not checksummed): a hostile
+ * tree for the readers. */
+void redirect_subkey(const char *file, const char *relative, size_t index,
+		     const char *target);
+
 #endif
