@@ -293,8 +293,10 @@ if [ "$(grep -c ' size=0 ' "$work/d/logs")" -eq 2 ]; then pass; else fail "--tru
 run 0 "$HIVEPATCH" verify --no-replay "$work/d/truncated.tar"
 run 0 "$HIVEPATCH" recover "$work/d/dirty.tar" -o "$work/d/SYSTEM.clean"
 run 0 "$HIVEPATCH" show --no-replay "$work/d/SYSTEM.clean"
+snapshot "$work/d/dirty.tar"
 run 2 "$HIVEPATCH" recover "$work/d/dirty.tar"
 expect_in "$work/err" "recover writes the clean hive of an archive to -o FILE"
+unchanged "$work/d/dirty.tar"
 
 # Two Windows trees: refused, both listed; --hive-path picks one.
 mkdir -p "$work/two/a" "$work/two/b"
@@ -401,6 +403,32 @@ if (cd "$work/bt" && bsdtar --format iso9660 \
 	fi
 	rm -f "$work/b/named.out.iso"
 fi
+# A config entry claiming more than any hive or log could hold.
+python3 - "$work/b/huge.tar" <<'PY'
+import io, sys, tarfile
+info = tarfile.TarInfo('Windows/System32/config/SYSTEM')
+info.size = 5000000000
+with open(sys.argv[1], 'wb') as f:
+    f.write(info.tobuf(format=tarfile.PAX_FORMAT))
+    f.write(b'regf' + bytes(4092))
+PY
+bad 3 "$work/b/huge.tar" "the entry 'Windows/System32/config/SYSTEM' claims 5000000000 bytes, more than any hive or log"
+# A pax global header before the hive whose size is in base-256 (libarchive
+# reads it; hivepatch cannot tell its length the same way): refused.
+python3 - "$src" "$work/b/base256.tar" <<'PY'
+import sys, tarfile
+c = 'Windows/System32/config/'
+with tarfile.open(sys.argv[2], 'w', format=tarfile.PAX_FORMAT, pax_headers={'comment': 'x'}) as t:
+    for n in ('SYSTEM', 'SOFTWARE'):
+        t.add(sys.argv[1] + '/' + c + n, arcname=c + n)
+b = bytearray(open(sys.argv[2], 'rb').read())
+size = int(b[124:135], 8)
+b[124:136] = b'\x80' + size.to_bytes(11, 'big')
+b[148:156] = b' ' * 8
+b[148:156] = b'%06o\0 ' % sum(b[:512])
+open(sys.argv[2], 'wb').write(b)
+PY
+bad 3 "$work/b/base256.tar" "the headers before the entry 'Windows/System32/config/SYSTEM' are not ones hivepatch can keep as they are; nothing was written"
 # A UDF image (Windows install media): named as such.
 python3 -c "
 import sys
@@ -417,8 +445,10 @@ expect_in "$work/err" "an archive is written to -o OUT (- for standard output) o
 unchanged "$work/a/in.pax"
 "$HIVEPATCH" apply --in-place - <"$work/a/in.pax" >"$work/out" 2>"$work/err"
 if [ $? -eq 2 ]; then pass; else fail "--in-place on standard input accepted"; fi
+snapshot "$src"
 run 2 "$HIVEPATCH" apply --in-place "$src"
 expect_in "$work/err" "\\-\\-in-place goes with archives"
+unchanged "$src"
 # An output that cannot be written: exit 5, nothing left.
 run 5 "$HIVEPATCH" apply "$work/a/in.pax" -o "$work/no/such/dir/out.tar"
 unchanged "$work/a/in.pax"
