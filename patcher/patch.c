@@ -171,6 +171,16 @@ open_with_hivex(struct hivefile *file, const char *path, struct hive **hive_ret,
 						  hive_ret, err)
 			       : hive_open(path, false, hive_ret, err);
 	status = hive_open(file->hivex_path, false, hive_ret, err);
+	if (status != HP_OK && status != HP_ERR_NO_MEMORY) {
+		/* The copy was read whole when it was made: name the hive,
+		 * and say the copy is what failed. */
+		char detail[sizeof err->message];
+
+		memcpy(detail, err->message, sizeof detail);
+		status = hp_error_set(err, HP_ERR_IO, 0,
+				      "%s: the recovered hive kept for hivex does not read back (%s)",
+				      path, detail);
+	}
 	unlink(file->hivex_path);
 	free(file->hivex_path);
 	file->hivex_path = NULL;
@@ -343,13 +353,8 @@ check_written(const char *original, const unsigned char *old_data,
 		goto out;
 	status = hive_open_memory(new_map.data, new_map.size, original,
 				  &edited, err);
-	if (status != HP_OK) {
-		status = hp_error_set(err, HP_ERR_VERIFY, 0,
-				      "the written hive does not read back: %s",
-				      err->message);
-		goto out;
-	}
-	status = plan_check(edited, plan, err);
+	if (status == HP_OK)
+		status = plan_check(edited, plan, err);
 	if (status == HP_OK)
 		status = plan_touched_cells(plan, &touched, &touched_count,
 					    err);
@@ -361,6 +366,24 @@ check_written(const char *original, const unsigned char *old_data,
 						    touched, touched_count,
 						    deleted, deleted_count,
 						    original, err);
+	/* The original was read whole before the edit: a copy that does not
+	 * read now was not written as it was meant (a write failed), which
+	 * is not bad input.  The reader's message names ORIGINAL already;
+	 * its detail is copied out first, for the message is rewritten. */
+	if (status != HP_OK && status != HP_ERR_VERIFY &&
+	    status != HP_ERR_NO_MEMORY) {
+		char detail[sizeof err->message];
+		size_t named = strlen(original);
+		const char *what = err->message;
+
+		if (strncmp(what, original, named) == 0 && what[named] == ':' &&
+		    what[named + 1] == ' ')
+			what += named + 2;
+		snprintf(detail, sizeof detail, "%s", what);
+		status = hp_error_set(err, HP_ERR_VERIFY, 0,
+				      "%s: the hive as written does not read back (%s)",
+				      original, detail);
+	}
 out:
 	hive_close(edited);
 	hivefile_unmap(&new_map);
@@ -369,7 +392,6 @@ out:
 	return status;
 }
 
-/* Commit the edited hive beside the original, seal, check, replace. */
 /* Empty the logs after a verified, synced commit (--truncate-logs): they
  * are stale now, and Windows itself leaves 0-byte logs.  The commit is
  * done, so a failure here is a warning. */
