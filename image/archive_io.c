@@ -1820,12 +1820,34 @@ plan_iso_files(int fd, const struct plan_item *items, size_t count,
 	return HP_OK;
 }
 
+enum restored { RESTORED, TIMES_LOST, BYTES_LOST };
+
+/* Put the first COUNT of LIST's old bytes and the archive's old times
+ * back into FD, synced. */
+static enum restored
+restore_patches(int fd, const struct archive_layout *layout,
+		const struct patch_list *list, size_t count)
+{
+	bool bytes = true, times;
+
+	for (size_t i = 0; i < count && i < list->count; i++)
+		if (fileio_pwrite_all(fd, list->p[i].old.data, list->p[i].old.len,
+				      list->p[i].at) == -1)
+			bytes = false;
+	times = fileio_restore_times(fd, &layout->input) == 0;
+	if (fsync(fd) == -1 || !bytes)
+		return BYTES_LOST;
+	return times ? RESTORED : TIMES_LOST;
+}
+
 /* Write LIST into PATH (open as FD): the old bytes read and kept in a
  * synced copy beside it, the new written and synced; on failure the old
- * bytes and times are put back. */
+ * bytes and times are put back.  On success *COPY_RET names the copy,
+ * which the caller removes once the result is proven or undone. */
 static enum hp_status
 apply_patches(int fd, const char *path, const struct archive_layout *layout,
-	      struct patch_list *list, const char *display, struct hp_error *err)
+	      struct patch_list *list, const char *display, char **copy_ret,
+	      struct hp_error *err)
 {
 	char *copy = copy_template(path);
 	int copy_fd = -1;
@@ -1877,28 +1899,33 @@ apply_patches(int fd, const char *path, const struct archive_layout *layout,
 			break;
 	if (written < list->count || fsync(fd) == -1) {
 		int saved_errno = errno;
-		bool restored = true;
 
-		for (size_t i = 0; i <= written && i < list->count; i++)
-			if (fileio_pwrite_all(fd, list->p[i].old.data, list->p[i].old.len,
-					      list->p[i].at) == -1)
-				restored = false;
-		/* The old bytes back, and the old times with them. */
-		(void)fileio_restore_times(fd, &layout->input);
-		if (!restored || fsync(fd) == -1) {
+		switch (restore_patches(fd, layout, list, written + 1)) {
+		case BYTES_LOST:
 			status = hp_error_set(err, HP_ERR_WRITE, saved_errno,
 					      "%s: writing in place failed and the old bytes could not be put back; they are in %s (runs of offset, length, bytes)",
 					      display, copy);
 			free(copy);
 			copy = NULL; /* kept */
 			goto out;
+		case TIMES_LOST:
+			status = hp_error_set(err, HP_ERR_WRITE, saved_errno,
+					      "%s: cannot write in place; the archive's bytes are as they were, its modification time is not",
+					      display);
+			break;
+		case RESTORED:
+			status = hp_error_set(err, HP_ERR_WRITE, saved_errno,
+					      "%s: cannot write in place; the archive is as it was",
+					      display);
+			break;
 		}
-		status = hp_error_set(err, HP_ERR_WRITE, saved_errno,
-				      "%s: cannot write in place; the archive is as it was",
-				      display);
 	}
 out:
 	close(copy_fd);
+	if (status == HP_OK) {
+		*copy_ret = copy;
+		copy = NULL;
+	}
 	if (copy != NULL) {
 		unlink(copy);
 		free(copy);
@@ -1914,6 +1941,7 @@ archive_io_write_in_place(const char *path, const struct archive_layout *layout,
 {
 	struct patch_list *list = NULL;
 	struct plan_item *items = NULL;
+	char *copy = NULL;
 	bool iso = (layout->format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ISO9660;
 	int fd = -1;
 	enum hp_status status = HP_OK;
@@ -1950,24 +1978,34 @@ archive_io_write_in_place(const char *path, const struct archive_layout *layout,
 				    why, why_size, err);
 	if (status != HP_OK || why[0] != '\0')
 		goto out;
-	status = apply_patches(fd, path, layout, list, options->display, err);
+	status = apply_patches(fd, path, layout, list, options->display, &copy, err);
 	/* Read back before it counts as done; if it does not, the old bytes
-	 * (still here) go back. */
+	 * (in memory, and in the copy until they are back) go back. */
 	if (status == HP_OK &&
 	    (status = archive_io_verify(path, layout, options, err)) != HP_OK) {
-		bool restored = true;
+		enum restored back = restore_patches(fd, layout, list, list->count);
+		char detail[sizeof err->message];
 
-		for (size_t i = 0; i < list->count; i++)
-			if (fileio_pwrite_all(fd, list->p[i].old.data,
-					      list->p[i].old.len, list->p[i].at) == -1)
-				restored = false;
-		(void)fileio_restore_times(fd, &layout->input);
-		if (fsync(fd) == -1)
-			restored = false;
-		if (!restored)
+		if (back == BYTES_LOST) {
 			status = hp_error_set(err, HP_ERR_WRITE, errno,
-					      "%s: the archive patched in place did not read back and its old bytes could not be put back; it may be damaged",
-					      shown(options->display, options->display));
+					      "%s: the archive patched in place did not read back and its old bytes could not be put back; they are in %s (runs of offset, length, bytes)",
+					      shown(options->display, options->display), copy);
+			free(copy);
+			copy = NULL; /* kept */
+		} else if (back == TIMES_LOST) {
+			/* The read-back error stands; say what is not as it was. */
+			int saved_errno = err->saved_errno;
+
+			memcpy(detail, err->message, sizeof detail);
+			hp_error_set(err, status, 0,
+				     "%s (the archive's bytes are as they were, its modification time is not)",
+				     detail);
+			err->saved_errno = saved_errno;
+		}
+	}
+	if (copy != NULL) {
+		unlink(copy);
+		free(copy);
 	}
 	if (status == HP_OK) {
 		*done_ret = true;
