@@ -70,9 +70,12 @@ expect_in() {
 }
 
 # expect_lines FILE N: FILE has exactly N lines.
+# (Its variable is its own: callers loop over $n.)
 expect_lines() {
-	n=$(wc -l <"$1" | tr -d ' ')
-	if [ "$n" -eq "$2" ]; then pass; else fail "$(basename "$1") has $n lines, want $2"; fi
+	expect_lines_count=$(wc -l <"$1" | tr -d ' ')
+	if [ "$expect_lines_count" -eq "$2" ]; then pass; else
+		fail "$(basename "$1") has $expect_lines_count lines, want $2"
+	fi
 }
 
 # make_image VARIANT DIR: a Windows tree holding fixture VARIANT's hives.
