@@ -21,6 +21,9 @@
  *   HP_FAULT_AT=N      the Nth counted call (from 1) fails with -1
  *   HP_FAULT_ERRNO=E   the errno it fails with (a number; default ENOSPC)
  *   HP_FAULT_LOG=PATH  append "N name" for every counted call
+ *   HP_FAULT_GARBLE=N  the Nth counted call, when it is a write or pwrite,
+ *                      writes every byte inverted and reports success (a
+ *                      disk that lies: only reading back can tell)
  *
  * With neither HP_FAULT_AT nor HP_FAULT_LOG set the shim only passes calls
  * on.  Standard input, output and error are never counted: otherwise the
@@ -66,6 +69,7 @@ static atomic_long call_count;
 static struct {
 	atomic_bool ready;
 	long fail_at; /* 0: never */
+	long garble_at; /* 0: never */
 	int fail_errno;
 	const char *log_path;
 	int log_fd; /* -1 until the first logged call */
@@ -162,6 +166,7 @@ load_config(void)
 	if (atomic_load(&config.ready))
 		return;
 	config.fail_at = env_number("HP_FAULT_AT", 0);
+	config.garble_at = env_number("HP_FAULT_GARBLE", 0);
 	config.fail_errno = (int)env_number("HP_FAULT_ERRNO", ENOSPC);
 	log_path = getenv("HP_FAULT_LOG");
 	config.log_path =
@@ -196,26 +201,50 @@ log_call(long number, const char *name)
 		abort();
 }
 
-/* Count a call to NAME; true when it is the one to fail, with errno set
- * to the errno to fail with.  Otherwise errno is as it was. */
-static bool
-fault(const char *name)
+enum fault { PASS, FAIL, GARBLE };
+
+/* Count a call to NAME; FAIL when it is the one to fail, with errno set
+ * to the errno to fail with; GARBLE when it is the one to garble.
+ * Otherwise errno is as it was. */
+static enum fault
+count_call(const char *name)
 {
 	int saved_errno = errno;
 	long number;
 
 	load_config();
-	if (config.fail_at == 0 && config.log_path == NULL)
-		return false;
+	if (config.fail_at == 0 && config.garble_at == 0 &&
+	    config.log_path == NULL)
+		return PASS;
 	number = atomic_fetch_add(&call_count, 1) + 1;
 	if (config.log_path != NULL)
 		log_call(number, name);
 	if (number == config.fail_at) {
 		errno = config.fail_errno;
-		return true;
+		return FAIL;
 	}
 	errno = saved_errno;
-	return false;
+	return number == config.garble_at ? GARBLE : PASS;
+}
+
+/* Count a call to NAME; true when it is the one to fail.  A garbled call
+ * that cannot garble passes. */
+static bool
+fault(const char *name)
+{
+	return count_call(name) == FAIL;
+}
+
+/* BUF inverted, in memory the caller frees; NULL when there is none. */
+static unsigned char *
+garbled(const void *buf, size_t len)
+{
+	unsigned char *copy = malloc(len > 0 ? len : 1);
+
+	if (copy != NULL)
+		for (size_t i = 0; i < len; i++)
+			copy[i] = (unsigned char)~((const unsigned char *)buf)[i];
+	return copy;
 }
 
 static bool
@@ -463,22 +492,48 @@ mkostemps64(char *template, int suffix_len, int flags)
 		return REAL(name) args;                                        \
 	} while (0)
 
+/* A call that writes BUF: counted like FD_CALL, and the one to garble
+ * writes BUF inverted. */
+#define WRITE_CALL(name, fd, buf, len, args)                                   \
+	do {                                                                   \
+		enum fault what = watched(fd) ? count_call(#name) : PASS;      \
+		ssize_t done;                                                  \
+                                                                               \
+		if (what == FAIL)                                              \
+			return -1;                                             \
+		RESOLVE(name);                                                 \
+		if (what == GARBLE) {                                          \
+			unsigned char *inverted = garbled(buf, len);           \
+                                                                               \
+			if (inverted != NULL) {                                \
+				const void *saved = buf;                       \
+                                                                               \
+				buf = inverted;                                \
+				done = REAL(name) args;                        \
+				buf = saved;                                   \
+				free(inverted);                                \
+				return done;                                   \
+			}                                                      \
+		}                                                              \
+		return REAL(name) args;                                        \
+	} while (0)
+
 ssize_t
 write(int fd, const void *buf, size_t len)
 {
-	FD_CALL(write, fd, (fd, buf, len));
+	WRITE_CALL(write, fd, buf, len, (fd, buf, len));
 }
 
 ssize_t
 pwrite(int fd, const void *buf, size_t len, off_t offset)
 {
-	FD_CALL(pwrite, fd, (fd, buf, len, offset));
+	WRITE_CALL(pwrite, fd, buf, len, (fd, buf, len, offset));
 }
 
 ssize_t
 pwrite64(int fd, const void *buf, size_t len, off64_t offset)
 {
-	FD_CALL(pwrite64, fd, (fd, buf, len, offset));
+	WRITE_CALL(pwrite64, fd, buf, len, (fd, buf, len, offset));
 }
 
 int

@@ -294,6 +294,49 @@ for scenario in image backup hardlink dirty; do
 	done <"$work/copies"
 done
 
+# A disk that lies: each write of a run stores its bytes inverted and
+# reports success.  Only reading back can tell, and everything written is
+# read back before it counts: the run must end patched and valid (exit 0;
+# the garbled bytes were in something read back and redone, or not
+# needed) or fail with one line naming a file of the directory, and the
+# directory as it was (exit 5).  Only the recovered image kept in $TMPDIR
+# for hivex, before the edit, may give exit 3, like a failure to write it.
+for scenario in image backup hardlink dirty; do
+	log=$work/$scenario.log
+	[ -s "$log" ] || continue
+	first_write=$(awk -v skip="$([ "$scenario" = dirty ] && echo 1 || echo 0)" \
+		'$2 ~ /^mk(o)?stemp/ { if (seen++ == skip) { print $1; exit } }' "$log")
+	grep -E '^[0-9]+ (write|pwrite|pwrite64)$' "$log" >"$work/writes-$scenario"
+	while read -r g gname; do
+		what="$scenario: call $g ($gname) garbled"
+		"setup_$scenario" || { fail "$what: cannot set up"; continue; }
+		snapshot "$dir"
+		apply_with HP_FAULT_GARBLE="$g"
+		rc=$?
+		printf '  %-9s %2d %-16s garbled: exit %d\n' "$scenario" "$g" "$gname" "$rc"
+		if [ "$rc" = 3 ] && [ "$scenario" = dirty ] && [ "$g" -lt "$first_write" ]; then
+			rc=5
+		fi
+		case $rc in
+		0) check_patched "$what" ;;
+		5)
+			grep -v '^hivepatch: warning: ' "$work/err" >"$work/errors"
+			expect_lines "$work/errors" 1
+			backup_dir=${backup:+${backup%/*}}
+			case $(head -n 1 "$work/errors") in
+			"hivepatch: $dir/"* | "hivepatch: ${backup_dir:-$dir}/"*) pass ;;
+			*) fail "$what: the error does not name a file in $dir: $(head -n 1 "$work/errors")" ;;
+			esac
+			unchanged "$dir"
+			;;
+		*)
+			fail "$what: exit $rc, want 0 or 5"
+			sed 's/^/  stderr: /' "$work/err" >&2
+			;;
+		esac
+	done <"$work/writes-$scenario"
+done
+
 # Archives.  Every write-side call of a run (the scratch copy of the config
 # files in $TMPDIR, the patched hive there, the output beside its name or
 # the record, or an iso9660 file's data and times, rewritten in place)
@@ -392,6 +435,130 @@ if command -v bsdtar >/dev/null 2>&1; then
 				esac
 			done
 		done <"$log"
+	done
+
+	# A disk that lies: one write of the in-place runs stores other bytes
+	# than it was given and reports success.  Every garbled byte that
+	# matters is caught by a read-back: the hive written in the scratch
+	# directory, and the archive written in place (exit 5, the archive
+	# put back byte for byte); a garbled write that does not matter (the
+	# copy of the old bytes) still gives an archive that verifies.  The
+	# config files extracted to the scratch directory are not read back:
+	# a garbled hive there reads as a corrupt hive (exit 3), nothing
+	# written.  Then, with the archive itself garbled, each later call
+	# fails in turn: the old bytes are put back, or the error names the
+	# copy that holds them and the copy puts the archive back.
+	#
+	# put_back COPY ARCHIVE: write the copy's runs (offset and length as
+	# 8-byte little-endian numbers, then the bytes) into ARCHIVE.
+	put_back() {
+		size=$(wc -c <"$1" | tr -d ' ')
+		pos=0
+		while [ "$pos" -lt "$size" ]; do
+			at=$(od -An -t u8 -j "$pos" -N 8 "$1" | tr -d ' ')
+			len=$(od -An -t u8 -j $((pos + 8)) -N 8 "$1" | tr -d ' ')
+			dd if="$1" of="$2" bs=65536 skip=$((pos + 16)) seek="$at" count="$len" \
+				iflag=skip_bytes,count_bytes oflag=seek_bytes conv=notrunc 2>/dev/null ||
+				return 1
+			pos=$((pos + 16 + len))
+		done
+	}
+	for kind in inplace inplace-iso; do
+		log=$work/archive-$kind.log
+		garbled_runs=0 copy_runs=0
+		grep -E '^[0-9]+ (write|pwrite|pwrite64)$' "$log" >"$work/writes-$kind"
+		while read -r g gname; do
+			what="archive $kind: call $g ($gname) garbled"
+			setup_archive "$kind" && snapshot "$dir"
+			# shellcheck disable=SC2086
+			env LD_PRELOAD="$preload" HP_FAULT_GARBLE="$g" \
+				"$HIVEPATCH" apply $args </dev/null >"$work/out" 2>"$work/err"
+			rc=$?
+			printf '  archive %-11s %2d %-8s garbled: exit %d\n' "$kind" "$g" "$gname" "$rc"
+			# Before the first temp file of the edit: extraction.
+			if [ "$rc" = 3 ] && [ "$g" -lt "$(awk '$2 ~ /^mk(o)?stemp/ { print $1; exit }' "$log")" ]; then
+				rc=5
+			fi
+			case $rc in
+			0)
+				if "$HIVEPATCH" verify "$result" >/dev/null 2>&1; then pass; else
+					fail "$what: exit 0 but $result does not verify"
+				fi
+				archive_leftovers "$what"
+				continue
+				;;
+			5)
+				expect_lines "$work/err" 1
+				case $(cat "$work/err") in
+				"hivepatch: $result:"*) pass ;;
+				*) fail "$what: the error does not name $result: $(cat "$work/err")" ;;
+				esac
+				unchanged "$dir"
+				archive_leftovers "$what"
+				# Only a garbled archive goes on to the failing restores.
+				case $(cat "$work/err") in
+				"hivepatch: $result: the archive written "*) ;;
+				*) continue ;;
+				esac
+				;;
+			*)
+				fail "$what: exit $rc, want 0 or 5"
+				sed 's/^/  stderr: /' "$work/err" >&2
+				continue
+				;;
+			esac
+			garbled_runs=$((garbled_runs + 1))
+			# The same garbled write, and a later call failing.
+			rm -f "$log.garbled"
+			setup_archive "$kind"
+			# shellcheck disable=SC2086
+			env LD_PRELOAD="$preload" HP_FAULT_GARBLE="$g" HP_FAULT_LOG="$log.garbled" \
+				"$HIVEPATCH" apply $args </dev/null >/dev/null 2>&1
+			awk -v g="$g" '$1 > g' "$log.garbled" >"$work/later"
+			while read -r m mname; do
+				what="archive $kind: call $g garbled, call $m ($mname) failing"
+				setup_archive "$kind" && snapshot "$dir"
+				# shellcheck disable=SC2086
+				env LD_PRELOAD="$preload" HP_FAULT_GARBLE="$g" HP_FAULT_AT="$m" \
+					"$HIVEPATCH" apply $args </dev/null >"$work/out" 2>"$work/err"
+				rc=$?
+				line=$(cat "$work/err")
+				printf '  archive %-11s %2d garbled, %2d %-8s failing: exit %d\n' \
+					"$kind" "$g" "$m" "$mname" "$rc"
+				if [ "$rc" = 5 ]; then pass; else fail "$what: exit $rc, want 5"; fi
+				expect_lines "$work/err" 1
+				case $line in
+				*"(the archive's bytes are as they were, its modification time is not)")
+					if cmp -s "$dir.snapshot/${result##*/}" "$result"; then pass; else
+						fail "$what: the archive's bytes are not as they were"
+					fi
+					;;
+				*"could not be put back; they are in "*" (runs of offset, length, bytes)"*)
+					copy=${line##*they are in }
+					copy=${copy%% (runs of offset*}
+					if [ -f "$copy" ] && put_back "$copy" "$result"; then
+						rm -f "$copy"
+						copy_runs=$((copy_runs + 1))
+						if cmp -s "$dir.snapshot/${result##*/}" "$result"; then pass; else
+							fail "$what: the copy $copy does not put the archive back"
+						fi
+					else
+						fail "$what: the copy named is not there: $line"
+					fi
+					;;
+				*)
+					unchanged "$dir"
+					;;
+				esac
+				archive_leftovers "$what"
+			done <"$work/later"
+		done <"$work/writes-$kind"
+		if [ "$garbled_runs" -gt 0 ]; then pass; else
+			fail "archive $kind: no garbled write was caught by the read-back"
+		fi
+		if [ "$copy_runs" -gt 0 ]; then pass; else
+			fail "archive $kind: no failed restore named the copy of the old bytes"
+		fi
 	done
 fi
 
