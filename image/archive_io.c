@@ -52,6 +52,7 @@
 #define LA_FIELD(name) __typeof__(&archive_##name) name;
 static struct {
 	bool tried, loaded;
+	char why[256]; /* when not loaded */
 	LA_FUNCTIONS(LA_FIELD)
 	/* archive_errno: the X-list cannot name it (errno is a macro). */
 	__typeof__(&archive_errno) error_number;
@@ -68,19 +69,38 @@ libarchive_loaded(void)
 		return la.loaded;
 	la.tried = true;
 	h = dlopen(LIBARCHIVE_SONAME, RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL)
+	if (h == NULL) {
+		const char *why = dlerror();
+
+		snprintf(la.why, sizeof la.why, "%s",
+			 why != NULL ? why : LIBARCHIVE_SONAME " cannot be loaded");
 		return false;
+	}
 	la.loaded = true;
 #define LA_LOAD(name) \
-	if ((*(void **)&la.name = dlsym(h, "archive_" #name)) == NULL) \
-		la.loaded = false;
+	if (la.loaded && \
+	    (*(void **)&la.name = dlsym(h, "archive_" #name)) == NULL) { \
+		snprintf(la.why, sizeof la.why, "%s has no archive_%s", \
+			 LIBARCHIVE_SONAME, #name); \
+		la.loaded = false; \
+	}
 	LA_FUNCTIONS(LA_LOAD)
 #undef LA_LOAD
-	if ((*(void **)&la.error_number = dlsym(h, "archive_errno")) == NULL)
+	if (la.loaded &&
+	    (*(void **)&la.error_number = dlsym(h, "archive_errno")) == NULL) {
+		snprintf(la.why, sizeof la.why, "%s has no archive_errno",
+			 LIBARCHIVE_SONAME);
 		la.loaded = false;
+	}
 	if (!la.loaded)
 		dlclose(h);
 	return la.loaded;
+}
+
+static const char *
+unloaded_reason(void)
+{
+	return la.why;
 }
 
 #define archive_read_new la.read_new
@@ -141,7 +161,27 @@ libarchive_loaded(void)
 {
 	return true;
 }
+
+static const char *
+unloaded_reason(void)
+{
+	return "";
+}
 #endif
+
+bool
+archive_io_available(void)
+{
+	return libarchive_loaded();
+}
+
+enum hp_status
+archive_io_unavailable(const char *display, struct hp_error *err)
+{
+	return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+			    "%s: not a registry hive or a directory, and archives cannot be read here: libarchive is not loaded (%s)",
+			    display, unloaded_reason());
+}
 
 #define READ_BLOCK (64 * 1024)
 #define COPY_BLOCK (1024 * 1024)
@@ -676,6 +716,8 @@ archive_io_scan(const char *path, const char *dir,
 	if (stat(path, &st) == -1)
 		return hp_error_set(err, HP_ERR_IO, errno, "%s", s.display);
 	layout->input = st;
+	if (!libarchive_loaded())
+		return archive_io_unavailable(s.display, err);
 	a = open_reader(path, false);
 	if (a == NULL) {
 		if (has_udf(path))

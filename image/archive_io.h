@@ -27,6 +27,11 @@
 /* Is PATH an archive libarchive can read? */
 bool archive_io_recognized(const char *path);
 
+/* Whether libarchive could be loaded (always, when it is linked), and
+ * the error that says it could not, naming DISPLAY. */
+bool archive_io_available(void);
+enum hp_status archive_io_unavailable(const char *display, struct hp_error *err);
+
 /* One config file of the tree, extracted. */
 struct archive_member {
 	char *name;           /* the entry's path in the archive */

@@ -344,6 +344,8 @@ open_hive_file(const char *path, const struct target_options *options,
 	enum hp_status status;
 
 	if (!has_regf_signature(path)) {
+		if (!archive_io_available())
+			return archive_io_unavailable(path, err);
 		if (archive_io_recognized(path))
 			return open_archive(path, options, target, err);
 		return hp_error_set(err, HP_ERR_NOT_HIVE, 0,

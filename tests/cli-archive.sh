@@ -89,6 +89,34 @@ run 3 "$HIVEPATCH" verify "$work/cut.tar"
 expect_in "$work/err" "^hivepatch: $work/cut.tar: "
 run 3 "$HIVEPATCH" apply "$work/cut.tar"
 unchanged "$work/cut.tar"
+# libarchive that cannot be loaded (a stand-in under its name, without
+# its functions, found first): the error says so, for a file and for
+# standard input, and nothing is written.
+stand_in=$abs_top_builddir/tests/.libs/libfaultinject.so
+if [ -n "$LIBARCHIVE_SONAME" ] && [ -f "$stand_in" ]; then
+	mkdir -p "$work/nolib"
+	ln -s "$stand_in" "$work/nolib/$LIBARCHIVE_SONAME"
+	snapshot "$work/full.tar"
+	for cmd in verify apply; do
+		set -- "$cmd" "$work/full.tar"
+		[ "$cmd" = apply ] && set -- "$@" -o "$work/nolib-out.tar"
+		env LD_LIBRARY_PATH="$work/nolib" DYLD_LIBRARY_PATH="$work/nolib" \
+			"$HIVEPATCH" "$@" >"$work/out" 2>"$work/err"
+		rc=$?
+		if [ "$rc" = 3 ]; then pass; else fail "$cmd without libarchive: exit $rc, want 3"; fi
+		if [ ! -e "$work/nolib-out.tar" ]; then pass; else fail "$cmd without libarchive: an output was written"; fi
+		expect_lines "$work/err" 1
+		expect_in "$work/err" "^hivepatch: $work/full.tar: not a registry hive or a directory, and archives cannot be read here: libarchive is not loaded ($LIBARCHIVE_SONAME has no archive_read_new)\$"
+	done
+	env LD_LIBRARY_PATH="$work/nolib" "$HIVEPATCH" verify - <"$work/full.tar" >"$work/out" 2>"$work/err"
+	rc=$?
+	if [ "$rc" = 3 ]; then pass; else fail "verify - without libarchive: exit $rc, want 3"; fi
+	expect_in "$work/err" "^hivepatch: standard input: not a registry hive or a directory, and archives cannot be read here: libarchive is not loaded"
+	unchanged "$work/full.tar"
+else
+	echo "libarchive is linked, or no stand-in library: its absence is not tried" >&2
+fi
+
 # Nothing is left in TMPDIR by any of these runs.
 left=$(find "$TMPDIR" -mindepth 1 | head -3)
 if [ -z "$left" ]; then pass; else fail "scratch left behind: $left"; fi
