@@ -462,26 +462,113 @@ writer_format(int format)
 	return format;
 }
 
-/* gzip's XFL byte and bzip2's block size say how hard the outermost
- * filter compressed; other formats do not record it. */
-static int
-read_level(const char *path, int filter)
+/* xz's LZMA2 dictionary sizes by preset level 0..9, and what the
+ * encoder (one thread) and the decoder need at each, in MiB (xz(1),
+ * liblzma 5.4). */
+static const struct {
+	uint32_t dict;
+	unsigned encoder, decoder;
+} xz_presets[] = {
+	{ 256u << 10, 3, 1 }, { 1u << 20, 9, 2 }, { 2u << 20, 17, 3 },
+	{ 4u << 20, 32, 5 }, { 4u << 20, 48, 5 }, { 8u << 20, 94, 9 },
+	{ 8u << 20, 94, 9 }, { 16u << 20, 186, 17 }, { 32u << 20, 370, 33 },
+	{ 64u << 20, 674, 65 },
+};
+
+/* A varint of an xz block header at P (below END); false past END. */
+static bool
+xz_varint(const unsigned char **p, const unsigned char *end, uint64_t *value)
 {
-	unsigned char head[10];
+	*value = 0;
+	for (unsigned shift = 0; *p < end && shift < 63; shift += 7) {
+		unsigned char byte = *(*p)++;
+
+		*value |= (uint64_t)(byte & 0x7F) << shift;
+		if ((byte & 0x80) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The LZMA2 dictionary size of the first block of the xz stream in HEAD
+ * (LEN bytes), or 0: the stream header, then the block header's filter
+ * flags (xz file format 1.1, 3.1.1 and 5.3.1).  xz records no level, but
+ * the dictionary tells the preset's family. */
+static uint32_t
+xz_dictionary(const unsigned char *head, size_t len)
+{
+	static const unsigned char magic[6] = { 0xFD, '7', 'z', 'X', 'Z', 0 };
+	const unsigned char *p, *end;
+	uint64_t value, id, size;
+	unsigned filters;
+
+	if (len < 14 || memcmp(head, magic, sizeof magic) != 0 || head[12] == 0)
+		return 0;
+	end = head + 12 + ((size_t)head[12] + 1) * 4;
+	if ((size_t)(end - head) > len)
+		return 0;
+	filters = (head[13] & 3u) + 1;
+	p = head + 14;
+	if ((head[13] & 0x40) && !xz_varint(&p, end, &value))
+		return 0;
+	if ((head[13] & 0x80) && !xz_varint(&p, end, &value))
+		return 0;
+	for (unsigned i = 0; i < filters; i++) {
+		if (!xz_varint(&p, end, &id) || !xz_varint(&p, end, &size) ||
+		    size > (uint64_t)(end - p))
+			return 0;
+		if (id == 0x21 && size == 1 && p[0] <= 40)
+			return p[0] == 40 ? 0xFFFFFFFFu
+					  : (2u | (p[0] & 1u)) << (p[0] / 2 + 11);
+		p += size;
+	}
+	return 0;
+}
+
+/* The preset that writes DICT: the highest level with the smallest
+ * preset dictionary that holds it (8 MiB: 6, xz's default). */
+static int
+xz_level_of(uint32_t dict)
+{
+	int level = 0;
+
+	while (level < 9 && xz_presets[level].dict < dict)
+		level++;
+	while (level < 9 && xz_presets[level + 1].dict == xz_presets[level].dict)
+		level++;
+	return level;
+}
+
+/* How hard the outermost filter compressed, as far as its header says:
+ * gzip's XFL byte, bzip2's block size, xz's dictionary (*DICT_RET);
+ * -1 when it does not. */
+static int
+read_level(const char *path, int filter, uint32_t *dict_ret)
+{
+	unsigned char head[64];
+	ssize_t got;
 	int fd, level = -1;
 
-	if (filter != ARCHIVE_FILTER_GZIP && filter != ARCHIVE_FILTER_BZIP2)
+	*dict_ret = 0;
+	if (filter != ARCHIVE_FILTER_GZIP && filter != ARCHIVE_FILTER_BZIP2 &&
+	    filter != ARCHIVE_FILTER_XZ)
 		return -1;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd == -1)
 		return -1;
-	if (read(fd, head, sizeof head) == (ssize_t)sizeof head) {
+	got = read(fd, head, sizeof head);
+	if (got >= 10) {
 		if (filter == ARCHIVE_FILTER_GZIP && head[0] == 0x1f &&
 		    head[1] == 0x8b)
 			level = head[8] == 2 ? 9 : head[8] == 4 ? 1 : -1;
 		else if (filter == ARCHIVE_FILTER_BZIP2 && head[0] == 'B' &&
 			 head[1] == 'Z' && head[3] >= '1' && head[3] <= '9')
 			level = head[3] - '0';
+		else if (filter == ARCHIVE_FILTER_XZ) {
+			*dict_ret = xz_dictionary(head, (size_t)got);
+			if (*dict_ret != 0)
+				level = xz_level_of(*dict_ret);
+		}
 	}
 	close(fd);
 	return level;
@@ -511,7 +598,8 @@ note_format(struct archive *a, const char *path, struct archive_layout *layout)
 			 archive_filter_name(a, i) != NULL ? archive_filter_name(a, i) : "?");
 	}
 	layout->level = layout->filter_count > 0
-				? read_level(path, layout->filters[layout->filter_count - 1])
+				? read_level(path, layout->filters[layout->filter_count - 1],
+					     &layout->xz_dictionary)
 				: -1;
 	layout->stream = is_stream_format(layout->format);
 }
@@ -875,13 +963,80 @@ changed(const char *display, struct hp_error *err)
 			    shown(display, display));
 }
 
+/* libarchive's option module of a filter whose level can be set. */
+static const char *
+filter_module(int code)
+{
+	switch (code) {
+	case ARCHIVE_FILTER_GZIP: return "gzip";
+	case ARCHIVE_FILTER_BZIP2: return "bzip2";
+	case ARCHIVE_FILTER_XZ: return "xz";
+	case ARCHIVE_FILTER_ZSTD: return "zstd";
+	default: return NULL;
+	}
+}
+
+/*
+ * What the compressors may take: a run's peak memory is bounded by
+ * OPTIONS->memory, whatever the archive holds.  Measured peaks of a whole
+ * run (libzstd 1.5.4, liblzma 5.4.1, a small hive), in MiB: zstd at level
+ * 3 in the calling thread 14; with one worker 61, each further worker
+ * about 17 more (its job buffers); xz in one thread 14 beyond its
+ * encoder and decoder (xz_presets).  liblzma's multi-threaded encoder
+ * takes its encoder and three dictionaries' worth of block buffers per
+ * thread, more than any bound here, so xz runs in one thread.
+ */
+#define MIB (1024u * 1024u)
+#define RUN_BASE_MIB 14u
+#define ZSTD_FIRST_WORKER_MIB 47u
+#define ZSTD_WORKER_MIB 17u
+
+/* Workers for zstd: up to THREADS, as many as MEMORY allows (0: none
+ * beside the calling thread). */
+static int
+zstd_workers(int threads, uint64_t memory)
+{
+	int workers = 0;
+
+	if (memory == 0)
+		return threads;
+	while (workers < threads) {
+		uint64_t need = (uint64_t)RUN_BASE_MIB + ZSTD_FIRST_WORKER_MIB +
+				(uint64_t)workers * ZSTD_WORKER_MIB;
+
+		if (need * MIB > memory)
+			break;
+		workers++;
+	}
+	return workers;
+}
+
+/* The xz level to write with: the input's (6 when unknown), lowered
+ * until encoder and decoder fit in MEMORY. */
+static int
+xz_level(const struct archive_layout *layout, bool outermost, uint64_t memory)
+{
+	int level = outermost && layout->level >= 0 ? layout->level : 6;
+	unsigned decoder = layout->xz_dictionary != 0
+				   ? xz_presets[xz_level_of(layout->xz_dictionary)].decoder
+				   : xz_presets[6].decoder;
+
+	while (memory != 0 && level > 0 &&
+	       ((uint64_t)RUN_BASE_MIB + xz_presets[level].encoder + decoder) * MIB > memory)
+		level--;
+	return level;
+}
+
 /* A writer of LAYOUT's filter chain (and FORMAT) at the input's level,
- * with THREADS compression threads where the filter has them. */
+ * with compression threads where the filter has them, both within the
+ * memory OPTIONS allow. */
 static struct archive *
-new_writer(const struct archive_layout *layout, int format, int threads)
+new_writer(const struct archive_layout *layout, int format,
+	   const struct archive_io_write_options *options)
 {
 	struct archive *w = archive_write_new();
 	char value[16];
+	int threads = zstd_workers(options->threads, options->memory);
 
 	if (w == NULL)
 		return NULL;
@@ -896,14 +1051,22 @@ new_writer(const struct archive_layout *layout, int format, int threads)
 		if (r != ARCHIVE_OK)
 			goto fail;
 	}
-	if (layout->level > 0 && layout->filter_count > 0) {
-		snprintf(value, sizeof value, "%d", layout->level);
-		archive_write_set_filter_option(w, NULL, "compression-level", value);
+	for (size_t i = 0; i < layout->filter_count; i++) {
+		const char *module = filter_module(layout->filters[i]);
+		bool outermost = i + 1 == layout->filter_count;
+		int level = layout->filters[i] == ARCHIVE_FILTER_XZ
+				    ? xz_level(layout, outermost, options->memory)
+				    : outermost ? layout->level : -1;
+
+		if (module == NULL || level < 0 || (level == 0 &&
+						    layout->filters[i] != ARCHIVE_FILTER_XZ))
+			continue;
+		snprintf(value, sizeof value, "%d", level);
+		archive_write_set_filter_option(w, module, "compression-level", value);
 	}
 	if (threads > 0) {
 		snprintf(value, sizeof value, "%d", threads);
 		archive_write_set_filter_option(w, "zstd", "threads", value);
-		archive_write_set_filter_option(w, "xz", "threads", value);
 	}
 	/* The compressed stream ends where the compressor ends it, and goes
 	 * out in large writes. */
@@ -921,13 +1084,14 @@ enum hp_status
 archive_io_check_writable(const struct archive_layout *layout,
 			  const char *display, struct hp_error *err)
 {
+	const struct archive_io_write_options none = { 0 };
 	struct archive *w;
 
 	if (!layout->writable)
 		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
 				    "%s: a %s archive can be read but not written (hivepatch writes tar, cpio, zip, 7z and iso9660); nothing was written",
 				    shown(display, display), layout->format_name);
-	w = new_writer(layout, layout->stream ? ARCHIVE_FORMAT_RAW : layout->format, 0);
+	w = new_writer(layout, layout->stream ? ARCHIVE_FORMAT_RAW : layout->format, &none);
 	if (w == NULL)
 		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
 				    "%s: its compression (%s) can be read but not written here; nothing was written",
@@ -1455,7 +1619,7 @@ splice_compressed(const char *path, const struct archive_layout *layout,
 						   options->display);
 		goto out;
 	}
-	w = new_writer(layout, ARCHIVE_FORMAT_RAW, options->threads);
+	w = new_writer(layout, ARCHIVE_FORMAT_RAW, options);
 	s = calloc(1, sizeof *s);
 	raw = archive_entry_new();
 	if (w == NULL || s == NULL || raw == NULL) {
@@ -1576,7 +1740,7 @@ reencode(const char *path, const struct archive_layout *layout,
 				    "%s: a bootable iso9660 image (El Torito) would lose its boot record if written again; only a hive that keeps its size can be patched in it (--in-place); nothing was written",
 				    options->display);
 	in = open_reader(path, false);
-	w = new_writer(layout, layout->format, options->threads);
+	w = new_writer(layout, layout->format, options);
 	if (w != NULL && layout->iso_volume[0] != '\0')
 		archive_write_set_format_option(w, "iso9660", "volume-id",
 						layout->iso_volume);

@@ -50,7 +50,9 @@ struct archive_layout {
 	int filters[8];       /* innermost first, as the writer adds them */
 	size_t filter_count;
 	char filter_names[96]; /* "zstd" or "gzip, xz"; "" when none */
-	int level;            /* compression level read from the input, or -1 */
+	int level;            /* the outermost filter's level read from the
+			       * input, or -1 */
+	uint32_t xz_dictionary; /* an outermost xz's dictionary size, or 0 */
 	bool stream;          /* tar or cpio: spliced byte for byte */
 	bool writable;        /* hivepatch can write this format back */
 	uint64_t entries;
@@ -105,7 +107,9 @@ struct archive_io_write_options {
 	const struct archive_replacement *replace;
 	size_t replace_count;
 	int64_t mtime;     /* of the replaced entries, seconds since 1970 */
-	int threads;       /* compression threads beside this one (zstd, xz); 0: none */
+	int threads;       /* compression threads beside this one (zstd); 0: none */
+	uint64_t memory;   /* bytes the compressor may take (fewer threads, a
+			    * lower xz level); 0: no limit */
 	archive_io_progress_fn *progress;
 	void *progress_ctx;
 };

@@ -770,6 +770,15 @@ write_archive(const struct write_job *jobs, size_t job_count,
 	wo.replace_count = count;
 	wo.mtime = options->entry_mtime;
 	wo.threads = options->threads;
+	/* The bound on a run's memory: 64 MiB and three times the hive. */
+	{
+		struct stat st;
+		const char *hive_file = layout->members[layout->hive].file;
+
+		wo.memory = (uint64_t)64 << 20;
+		if (hive_file != NULL && stat(hive_file, &st) == 0)
+			wo.memory += 3 * (uint64_t)st.st_size;
+	}
 	wo.progress = options->progress;
 	wo.progress_ctx = options->progress_ctx;
 	if (options->in_place) {
