@@ -173,12 +173,17 @@ open_with_hivex(struct hivefile *file, const char *path, struct hive **hive_ret,
 	status = hive_open(file->hivex_path, false, hive_ret, err);
 	if (status != HP_OK && status != HP_ERR_NO_MEMORY) {
 		/* The copy was read whole when it was made: name the hive,
-		 * and say the copy is what failed. */
+		 * and say the copy (gone in a moment) is what failed. */
 		char detail[sizeof err->message];
+		size_t named = strlen(file->hivex_path);
+		const char *what = err->message;
 
-		memcpy(detail, err->message, sizeof detail);
+		if (strncmp(what, file->hivex_path, named) == 0 &&
+		    what[named] == ':' && what[named + 1] == ' ')
+			what += named + 2;
+		snprintf(detail, sizeof detail, "%s", what);
 		status = hp_error_set(err, HP_ERR_IO, 0,
-				      "%s: the recovered hive kept for hivex does not read back (%s)",
+				      "%s: the recovered hive kept for hivex in $TMPDIR does not read back (%s)",
 				      path, detail);
 	}
 	unlink(file->hivex_path);
