@@ -504,9 +504,11 @@ xz_dictionary(const unsigned char *head, size_t len)
 
 	if (len < 14 || memcmp(head, magic, sizeof magic) != 0 || head[12] == 0)
 		return 0;
+	/* The block header ends with its CRC32. */
 	end = head + 12 + ((size_t)head[12] + 1) * 4;
 	if ((size_t)(end - head) > len)
 		return 0;
+	end -= 4;
 	filters = (head[13] & 3u) + 1;
 	p = head + 14;
 	if ((head[13] & 0x40) && !xz_varint(&p, end, &value))
@@ -539,9 +541,36 @@ xz_level_of(uint32_t dict)
 	return level;
 }
 
+/* xz, lzma (alone) and lzip: liblzma's encoder, at xz's presets. */
+static bool
+lzma_family(int filter)
+{
+	return filter == ARCHIVE_FILTER_XZ || filter == ARCHIVE_FILTER_LZMA ||
+	       filter == ARCHIVE_FILTER_LZIP;
+}
+
+/* The dictionary size in an .lzma header (properties byte, then the
+ * size, little endian) or an lzip header ("LZIP", version 1, the size
+ * as a power of two less sixteenths), or 0. */
+static uint32_t
+lzma_alone_dictionary(const unsigned char *head, size_t len, int filter)
+{
+	if (filter == ARCHIVE_FILTER_LZMA && len >= 5 && head[0] < 225)
+		return (uint32_t)head[1] | (uint32_t)head[2] << 8 |
+		       (uint32_t)head[3] << 16 | (uint32_t)head[4] << 24;
+	if (filter == ARCHIVE_FILTER_LZIP && len >= 6 &&
+	    memcmp(head, "LZIP", 4) == 0 && head[4] == 1 &&
+	    (head[5] & 0x1F) >= 12 && (head[5] & 0x1F) <= 29) {
+		uint32_t base = 1u << (head[5] & 0x1F);
+
+		return base - base / 16 * (uint32_t)(head[5] >> 5);
+	}
+	return 0;
+}
+
 /* How hard the outermost filter compressed, as far as its header says:
- * gzip's XFL byte, bzip2's block size, xz's dictionary (*DICT_RET);
- * -1 when it does not. */
+ * gzip's XFL byte, bzip2's block size, the dictionary of xz, lzma and
+ * lzip (*DICT_RET); -1 when it does not. */
 static int
 read_level(const char *path, int filter, uint32_t *dict_ret)
 {
@@ -551,7 +580,7 @@ read_level(const char *path, int filter, uint32_t *dict_ret)
 
 	*dict_ret = 0;
 	if (filter != ARCHIVE_FILTER_GZIP && filter != ARCHIVE_FILTER_BZIP2 &&
-	    filter != ARCHIVE_FILTER_XZ)
+	    !lzma_family(filter))
 		return -1;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd == -1)
@@ -564,8 +593,10 @@ read_level(const char *path, int filter, uint32_t *dict_ret)
 		else if (filter == ARCHIVE_FILTER_BZIP2 && head[0] == 'B' &&
 			 head[1] == 'Z' && head[3] >= '1' && head[3] <= '9')
 			level = head[3] - '0';
-		else if (filter == ARCHIVE_FILTER_XZ) {
-			*dict_ret = xz_dictionary(head, (size_t)got);
+		else if (lzma_family(filter)) {
+			*dict_ret = filter == ARCHIVE_FILTER_XZ
+					    ? xz_dictionary(head, (size_t)got)
+					    : lzma_alone_dictionary(head, (size_t)got, filter);
 			if (*dict_ret != 0)
 				level = xz_level_of(*dict_ret);
 		}
@@ -599,7 +630,7 @@ note_format(struct archive *a, const char *path, struct archive_layout *layout)
 	}
 	layout->level = layout->filter_count > 0
 				? read_level(path, layout->filters[layout->filter_count - 1],
-					     &layout->xz_dictionary)
+					     &layout->lzma_dictionary)
 				: -1;
 	layout->stream = is_stream_format(layout->format);
 }
@@ -971,6 +1002,8 @@ filter_module(int code)
 	case ARCHIVE_FILTER_GZIP: return "gzip";
 	case ARCHIVE_FILTER_BZIP2: return "bzip2";
 	case ARCHIVE_FILTER_XZ: return "xz";
+	case ARCHIVE_FILTER_LZMA: return "lzma";
+	case ARCHIVE_FILTER_LZIP: return "lzip";
 	case ARCHIVE_FILTER_ZSTD: return "zstd";
 	default: return NULL;
 	}
@@ -1011,14 +1044,16 @@ zstd_workers(int threads, uint64_t memory)
 	return workers;
 }
 
-/* The xz level to write with: the input's (6 when unknown), lowered
- * until encoder and decoder fit in MEMORY. */
+/* The level of an xz, lzma or lzip filter: the input's (6 when
+ * unknown), lowered until encoder and decoder fit in MEMORY.  A larger
+ * dictionary in asks for a larger decoder, which leaves less for the
+ * encoder: at the bound -9 comes out lower than -6. */
 static int
 xz_level(const struct archive_layout *layout, bool outermost, uint64_t memory)
 {
 	int level = outermost && layout->level >= 0 ? layout->level : 6;
-	unsigned decoder = layout->xz_dictionary != 0
-				   ? xz_presets[xz_level_of(layout->xz_dictionary)].decoder
+	unsigned decoder = layout->lzma_dictionary != 0
+				   ? xz_presets[xz_level_of(layout->lzma_dictionary)].decoder
 				   : xz_presets[6].decoder;
 
 	while (memory != 0 && level > 0 &&
@@ -1054,12 +1089,11 @@ new_writer(const struct archive_layout *layout, int format,
 	for (size_t i = 0; i < layout->filter_count; i++) {
 		const char *module = filter_module(layout->filters[i]);
 		bool outermost = i + 1 == layout->filter_count;
-		int level = layout->filters[i] == ARCHIVE_FILTER_XZ
-				    ? xz_level(layout, outermost, options->memory)
-				    : outermost ? layout->level : -1;
+		bool lzma = lzma_family(layout->filters[i]);
+		int level = lzma ? xz_level(layout, outermost, options->memory)
+				 : outermost ? layout->level : -1;
 
-		if (module == NULL || level < 0 || (level == 0 &&
-						    layout->filters[i] != ARCHIVE_FILTER_XZ))
+		if (module == NULL || level < 0 || (level == 0 && !lzma))
 			continue;
 		snprintf(value, sizeof value, "%d", level);
 		archive_write_set_filter_option(w, module, "compression-level", value);
@@ -2026,22 +2060,93 @@ plan_iso_files(int fd, const struct plan_item *items, size_t count,
 	return HP_OK;
 }
 
+/* FD holds the first COUNT runs of LIST at their offsets: their old
+ * bytes (OLD) or their new.  Whatever was written is read back. */
+static bool
+runs_read_back(int fd, const struct patch_list *list, size_t count, bool old)
+{
+	unsigned char *buf;
+	size_t longest = 0;
+	bool same = true;
+
+	for (size_t i = 0; i < count && i < list->count; i++)
+		if (list->p[i].bytes.len > longest)
+			longest = list->p[i].bytes.len;
+	buf = malloc(longest > 0 ? longest : 1);
+	if (buf == NULL)
+		return false;
+	for (size_t i = 0; same && i < count && i < list->count; i++) {
+		const struct hp_buffer *want = old ? &list->p[i].old : &list->p[i].bytes;
+
+		same = pread(fd, buf, want->len, (off_t)list->p[i].at) ==
+			       (ssize_t)want->len &&
+		       memcmp(buf, want->data, want->len) == 0;
+	}
+	free(buf);
+	return same;
+}
+
+/* The copy at COPY_FD holds LIST's runs as apply_patches wrote them. */
+static bool
+copy_reads_back(int copy_fd, const struct patch_list *list)
+{
+	unsigned char where[16], *buf;
+	size_t longest = 0;
+	uint64_t at = 0;
+	bool same = true;
+
+	for (size_t i = 0; i < list->count; i++)
+		if (list->p[i].old.len > longest)
+			longest = list->p[i].old.len;
+	buf = malloc(longest > 0 ? longest : 1);
+	if (buf == NULL)
+		return false;
+	for (size_t i = 0; same && i < list->count; i++) {
+		const struct hp_buffer *old = &list->p[i].old;
+
+		same = pread(copy_fd, where, sizeof where, (off_t)at) == (ssize_t)sizeof where &&
+		       get_le64(where) == list->p[i].at && get_le64(where + 8) == old->len &&
+		       pread(copy_fd, buf, old->len, (off_t)(at + sizeof where)) ==
+			       (ssize_t)old->len &&
+		       memcmp(buf, old->data, old->len) == 0;
+		at += sizeof where + old->len;
+	}
+	free(buf);
+	return same;
+}
+
 enum restored { RESTORED, TIMES_LOST, BYTES_LOST };
 
 /* Put the first COUNT of LIST's old bytes and the archive's old times
- * back into FD, synced. */
+ * back into FD, synced and read back; *ERRNO_RET is the first failure's
+ * errno (EIO when the bytes read back other than written). */
 static enum restored
 restore_patches(int fd, const struct archive_layout *layout,
-		const struct patch_list *list, size_t count)
+		const struct patch_list *list, size_t count, int *errno_ret)
 {
 	bool bytes = true, times;
 
+	*errno_ret = 0;
 	for (size_t i = 0; i < count && i < list->count; i++)
 		if (fileio_pwrite_all(fd, list->p[i].old.data, list->p[i].old.len,
-				      list->p[i].at) == -1)
+				      list->p[i].at) == -1) {
+			if (bytes)
+				*errno_ret = errno != 0 ? errno : EIO;
 			bytes = false;
+		}
 	times = fileio_restore_times(fd, &layout->input) == 0;
-	if (fsync(fd) == -1 || !bytes)
+	if (!times)
+		*errno_ret = errno;
+	if (fsync(fd) == -1) {
+		if (bytes)
+			*errno_ret = errno;
+		return BYTES_LOST;
+	}
+	if (bytes && !runs_read_back(fd, list, count, true)) {
+		*errno_ret = EIO;
+		bytes = false;
+	}
+	if (!bytes)
 		return BYTES_LOST;
 	return times ? RESTORED : TIMES_LOST;
 }
@@ -2058,6 +2163,7 @@ apply_patches(int fd, const char *path, const struct archive_layout *layout,
 	char *copy = copy_template(path);
 	int copy_fd = -1;
 	size_t written;
+	bool failed;
 	enum hp_status status = HP_OK;
 
 	if (copy == NULL)
@@ -2097,16 +2203,31 @@ apply_patches(int fd, const char *path, const struct archive_layout *layout,
 	}
 	if (status == HP_OK && fsync(copy_fd) == -1)
 		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", copy);
+	if (status == HP_OK && !copy_reads_back(copy_fd, list))
+		status = hp_error_set(err, HP_ERR_WRITE, EIO,
+				      "%s: the copy of the old bytes kept beside it does not read back as written; the archive is as it was",
+				      display);
 	if (status != HP_OK)
 		goto out;
 	for (written = 0; written < list->count; written++)
 		if (fileio_pwrite_all(fd, list->p[written].bytes.data,
 				      list->p[written].bytes.len, list->p[written].at) == -1)
 			break;
-	if (written < list->count || fsync(fd) == -1) {
-		int saved_errno = errno;
+	/* The failed run, or all of them, goes back. */
+	failed = written < list->count;
+	if (!failed && fsync(fd) == -1)
+		failed = true;
+	else if (!failed && !runs_read_back(fd, list, list->count, false)) {
+		failed = true;
+		errno = EIO;
+	}
+	if (failed) {
+		int saved_errno = errno != 0 ? errno : EIO, restore_errno;
 
-		switch (restore_patches(fd, layout, list, written + 1)) {
+		/* The error told is the first; the restore's goes unsaid. */
+		switch (restore_patches(fd, layout, list,
+					written < list->count ? written + 1 : written,
+					&restore_errno)) {
 		case BYTES_LOST:
 			status = hp_error_set(err, HP_ERR_WRITE, saved_errno,
 					      "%s: writing in place failed and the old bytes could not be put back; they are in %s (runs of offset, length, bytes)",
@@ -2116,7 +2237,7 @@ apply_patches(int fd, const char *path, const struct archive_layout *layout,
 			goto out;
 		case TIMES_LOST:
 			status = hp_error_set(err, HP_ERR_WRITE, saved_errno,
-					      "%s: cannot write in place; the archive's bytes are as they were, its modification time is not",
+					      "%s: cannot write in place; its bytes are put back, its modification time could not be",
 					      display);
 			break;
 		case RESTORED:
@@ -2189,24 +2310,30 @@ archive_io_write_in_place(const char *path, const struct archive_layout *layout,
 	 * (in memory, and in the copy until they are back) go back. */
 	if (status == HP_OK &&
 	    (status = archive_io_verify(path, layout, options, err)) != HP_OK) {
-		enum restored back = restore_patches(fd, layout, list, list->count);
-		char detail[sizeof err->message];
+		int restore_errno;
+		enum restored back = restore_patches(fd, layout, list, list->count,
+						     &restore_errno);
 
 		if (back == BYTES_LOST) {
-			status = hp_error_set(err, HP_ERR_WRITE, errno,
+			status = hp_error_set(err, HP_ERR_WRITE, restore_errno,
 					      "%s: the archive patched in place did not read back and its old bytes could not be put back; they are in %s (runs of offset, length, bytes)",
 					      shown(options->display, options->display), copy);
 			free(copy);
 			copy = NULL; /* kept */
 		} else if (back == TIMES_LOST) {
-			/* The read-back error stands; say what is not as it was. */
-			int saved_errno = err->saved_errno;
+			/* The read-back error stands, but not its "nothing was
+			 * written": say what is not as it was. */
+			static const char tail[] = "; nothing was written";
+			char detail[sizeof err->message];
+			size_t len = strlen(err->message);
 
 			memcpy(detail, err->message, sizeof detail);
+			if (len >= sizeof tail - 1 &&
+			    strcmp(detail + len - (sizeof tail - 1), tail) == 0)
+				detail[len - (sizeof tail - 1)] = '\0';
 			hp_error_set(err, status, 0,
-				     "%s (the archive's bytes are as they were, its modification time is not)",
+				     "%s; its bytes are put back, its modification time could not be",
 				     detail);
-			err->saved_errno = saved_errno;
 		}
 	}
 	if (copy != NULL) {

@@ -52,7 +52,8 @@ struct archive_layout {
 	char filter_names[96]; /* "zstd" or "gzip, xz"; "" when none */
 	int level;            /* the outermost filter's level read from the
 			       * input, or -1 */
-	uint32_t xz_dictionary; /* an outermost xz's dictionary size, or 0 */
+	uint32_t lzma_dictionary; /* an outermost xz's, lzma's or lzip's
+				   * dictionary size, or 0 */
 	bool stream;          /* tar or cpio: spliced byte for byte */
 	bool writable;        /* hivepatch can write this format back */
 	uint64_t entries;
