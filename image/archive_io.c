@@ -234,12 +234,6 @@ archive_io_recognized(const char *path)
 	return ok;
 }
 
-/* The LEN bytes at A spell B, all of it, without ASCII case. */
-static bool
-ascii_case_equal(const char *a, const char *b, size_t len)
-{
-	return text_ascii_prefix_equal(a, b, len) && b[len] == '\0';
-}
 
 /* NAME without leading "./" and "/" (the form entries are compared in). */
 static const char *
@@ -313,10 +307,10 @@ config_file(const char *name, const char *hive_dir, size_t *prefix_len_ret)
 	if (count != 4 && count != 5)
 		return NULL;
 	first = count - 4;
-	if (first == 1 && ascii_case_equal(parts[0], "Windows.old", lens[0]))
+	if (first == 1 && text_ascii_span_equal(parts[0], lens[0], "Windows.old"))
 		return NULL;
 	for (size_t i = 0; i < 3; i++)
-		if (!ascii_case_equal(parts[first + i], tree[i], lens[first + i]))
+		if (!text_ascii_span_equal(parts[first + i], lens[first + i], tree[i]))
 			return NULL;
 	*prefix_len_ret = (size_t)(parts[count - 1] - name);
 	return parts[count - 1];
@@ -689,7 +683,7 @@ add_member(struct scan *s, struct archive *a, struct archive_entry *entry,
 {
 	struct archive_layout *l = s->layout;
 	struct archive_member *grown, *m;
-	bool is_hive = ascii_case_equal(file, s->hive_name, strlen(file));
+	bool is_hive = text_ascii_span_equal(file, strlen(file), s->hive_name);
 	enum hp_status status;
 
 	if (archive_entry_filetype(entry) != AE_IFREG ||
@@ -718,8 +712,8 @@ add_member(struct scan *s, struct archive *a, struct archive_entry *entry,
 				    s->display, name, (long long)archive_entry_size(entry));
 	/* Every member shares the prefix: the rest is its file name. */
 	for (size_t i = 0; i < l->member_count; i++)
-		if (ascii_case_equal(file, l->members[i].name + s->prefix_len,
-				     strlen(file)))
+		if (text_ascii_span_equal(file, strlen(file),
+					  l->members[i].name + s->prefix_len))
 			return hp_error_set(err, HP_ERR_AMBIGUOUS, 0,
 					    "%s: the archive holds '%s' twice ('%s' and '%s')",
 					    s->display, file, l->members[i].name,
@@ -857,7 +851,7 @@ archive_io_scan(const char *path, const char *dir,
 					      options->hive_path);
 			goto out;
 		}
-		if (!ascii_case_equal(slash + 1, "SYSTEM", 6)) {
+		if (!text_ascii_span_equal(slash + 1, 6, "SYSTEM")) {
 			status = hp_error_set(err, HP_ERR_USAGE, 0,
 					      "--hive-path '%s': name the SYSTEM hive's entry",
 					      options->hive_path);
@@ -1239,6 +1233,30 @@ sink_close_cb(struct archive *a, void *ctx)
 	return ARCHIVE_OK;
 }
 
+/* W writes into SINK from now on. */
+static int
+open_on_sink(struct archive *w, struct sink *sink)
+{
+	return archive_write_open(w, sink, sink_open_cb, sink_write_cb,
+				  sink_close_cb);
+}
+
+/* The end of a pass that read IN and wrote W into OUT, returning STATUS.
+ * After a failure the writer's end (a compressor's trailer, a zip
+ * directory, an iso9660 image) goes nowhere: a failed output must not
+ * look complete. */
+static enum hp_status
+close_pass(struct archive *in, struct archive *w, struct sink *out,
+	   enum hp_status status)
+{
+	out->discard = status != HP_OK;
+	if (w != NULL)
+		archive_write_free(w);
+	if (in != NULL)
+		archive_read_free(in);
+	return status;
+}
+
 /* Writing through W failed: "DISPLAY: WHAT" and the reason, the errno
  * behind it when there is one (the sink's, else libarchive's). */
 static enum hp_status
@@ -1348,8 +1366,7 @@ encode_member(const struct archive_member *m, const char *file, int64_t mtime,
 	 * ends exactly where its padding does. */
 	if (archive_write_set_format(w, writer_format(m->format)) != ARCHIVE_OK ||
 	    archive_write_set_bytes_per_block(w, 0) != ARCHIVE_OK ||
-	    archive_write_open(w, sink, sink_open_cb, sink_write_cb,
-			       sink_close_cb) != ARCHIVE_OK ||
+	    open_on_sink(w, sink) != ARCHIVE_OK ||
 	    archive_write_header(w, entry) != ARCHIVE_OK) {
 		status = write_failure(w, sink, display, "cannot write the hive's entry", err);
 		goto out;
@@ -1663,8 +1680,7 @@ splice_compressed(const char *path, const struct archive_layout *layout,
 	archive_entry_set_pathname(raw, "data");
 	archive_entry_set_filetype(raw, AE_IFREG);
 	out = (struct sink){ out_fd, NULL, false, 0, HP_OK, 0, NULL };
-	if (archive_write_open(w, &out, sink_open_cb, sink_write_cb,
-			       sink_close_cb) != ARCHIVE_OK ||
+	if (open_on_sink(w, &out) != ARCHIVE_OK ||
 	    archive_write_header(w, raw) != ARCHIVE_OK) {
 		status = write_failure(w, &out, options->display, "cannot write", err);
 		goto out;
@@ -1699,14 +1715,7 @@ out:
 	if (raw != NULL)
 		archive_entry_free(raw);
 	free(s);
-	/* After a failure the writer's end (the compressor's trailer) goes
-	 * nowhere: a failed output must not look complete. */
-	out.discard = status != HP_OK;
-	if (w != NULL)
-		archive_write_free(w);
-	if (in != NULL)
-		archive_read_free(in);
-	return status;
+	return close_pass(in, w, &out, status);
 }
 
 /* Copy the current entry's data from IN to W; holes as zeros, padded to
@@ -1782,10 +1791,8 @@ reencode(const char *path, const struct archive_layout *layout,
 		status = hp_error_set(err, HP_ERR_IO, errno, "%s", options->display);
 		goto out;
 	}
-	out.fd = out_fd;
-	out.discard = false;
-	if (archive_write_open(w, &out, sink_open_cb, sink_write_cb,
-			       sink_close_cb) != ARCHIVE_OK) {
+	out = (struct sink){ out_fd, NULL, false, 0, HP_OK, 0, NULL };
+	if (open_on_sink(w, &out) != ARCHIVE_OK) {
 		status = write_failure(w, &out, options->display, "cannot write", err);
 		goto out;
 	}
@@ -1852,14 +1859,7 @@ reencode(const char *path, const struct archive_layout *layout,
 out:
 	if (fd != -1)
 		close(fd);
-	/* After a failure no zip directory, iso9660 image or compressor end
-	 * reaches the output: it must not look complete. */
-	out.discard = status != HP_OK;
-	if (w != NULL)
-		archive_write_free(w);
-	if (in != NULL)
-		archive_read_free(in);
-	return status;
+	return close_pass(in, w, &out, status);
 }
 
 static bool
@@ -2031,7 +2031,7 @@ plan_iso_files(int fd, const struct plan_item *items, size_t count,
 		}
 		p = add_patch(list, file.data_at);
 		if (p == NULL || buffer_reserve(&p->bytes, (size_t)size) != HP_OK ||
-		    pread(in, p->bytes.data, (size_t)size, 0) != (ssize_t)size) {
+		    fileio_pread_all(in, p->bytes.data, (size_t)size, 0) == -1) {
 			int saved = errno;
 
 			close(in);
@@ -2061,58 +2061,45 @@ plan_iso_files(int fd, const struct plan_item *items, size_t count,
 }
 
 /* FD holds the first COUNT runs of LIST at their offsets: their old
- * bytes (OLD) or their new.  Whatever was written is read back. */
+ * bytes (OLD) or their new. */
 static bool
 runs_read_back(int fd, const struct patch_list *list, size_t count, bool old)
 {
-	unsigned char *buf;
-	size_t longest = 0;
-	bool same = true;
-
-	for (size_t i = 0; i < count && i < list->count; i++)
-		if (list->p[i].bytes.len > longest)
-			longest = list->p[i].bytes.len;
-	buf = malloc(longest > 0 ? longest : 1);
-	if (buf == NULL)
-		return false;
-	for (size_t i = 0; same && i < count && i < list->count; i++) {
+	for (size_t i = 0; i < count && i < list->count; i++) {
 		const struct hp_buffer *want = old ? &list->p[i].old : &list->p[i].bytes;
 
-		same = pread(fd, buf, want->len, (off_t)list->p[i].at) ==
-			       (ssize_t)want->len &&
-		       memcmp(buf, want->data, want->len) == 0;
+		if (!fileio_holds(fd, list->p[i].at, want->data, want->len))
+			return false;
 	}
-	free(buf);
-	return same;
+	return true;
+}
+
+/* A run of the copy of the old bytes begins with its offset and length
+ * (8 bytes each, little endian): enough to put the archive back by hand. */
+static void
+copy_run_header(const struct patch *p, unsigned char where[16])
+{
+	put_le64(where, p->at);
+	put_le64(where + 8, p->old.len);
 }
 
 /* The copy at COPY_FD holds LIST's runs as apply_patches wrote them. */
 static bool
 copy_reads_back(int copy_fd, const struct patch_list *list)
 {
-	unsigned char where[16], *buf;
-	size_t longest = 0;
 	uint64_t at = 0;
-	bool same = true;
 
-	for (size_t i = 0; i < list->count; i++)
-		if (list->p[i].old.len > longest)
-			longest = list->p[i].old.len;
-	buf = malloc(longest > 0 ? longest : 1);
-	if (buf == NULL)
-		return false;
-	for (size_t i = 0; same && i < list->count; i++) {
-		const struct hp_buffer *old = &list->p[i].old;
+	for (size_t i = 0; i < list->count; i++) {
+		unsigned char where[16];
 
-		same = pread(copy_fd, where, sizeof where, (off_t)at) == (ssize_t)sizeof where &&
-		       get_le64(where) == list->p[i].at && get_le64(where + 8) == old->len &&
-		       pread(copy_fd, buf, old->len, (off_t)(at + sizeof where)) ==
-			       (ssize_t)old->len &&
-		       memcmp(buf, old->data, old->len) == 0;
-		at += sizeof where + old->len;
+		copy_run_header(&list->p[i], where);
+		if (!fileio_holds(copy_fd, at, where, sizeof where) ||
+		    !fileio_holds(copy_fd, at + sizeof where, list->p[i].old.data,
+				  list->p[i].old.len))
+			return false;
+		at += sizeof where + list->p[i].old.len;
 	}
-	free(buf);
-	return same;
+	return true;
 }
 
 enum restored { RESTORED, TIMES_LOST, BYTES_LOST };
@@ -2175,8 +2162,7 @@ apply_patches(int fd, const char *path, const struct archive_layout *layout,
 			free(copy);
 			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
 		}
-		if (pread(fd, p->old.data, p->bytes.len, (off_t)p->at) !=
-		    (ssize_t)p->bytes.len) {
+		if (fileio_pread_all(fd, p->old.data, p->bytes.len, p->at) == -1) {
 			free(copy);
 			return hp_error_set(err, HP_ERR_IO, errno, "%s", display);
 		}
@@ -2190,13 +2176,10 @@ apply_patches(int fd, const char *path, const struct archive_layout *layout,
 		free(copy);
 		return status;
 	}
-	/* Each old run as its offset and length (8 bytes each, little
-	 * endian) and its bytes: enough to put the archive back by hand. */
 	for (size_t i = 0; status == HP_OK && i < list->count; i++) {
 		unsigned char where[16];
 
-		put_le64(where, list->p[i].at);
-		put_le64(where + 8, list->p[i].old.len);
+		copy_run_header(&list->p[i], where);
 		if (fileio_write_all(copy_fd, where, sizeof where) == -1 ||
 		    fileio_write_all(copy_fd, list->p[i].old.data, list->p[i].old.len) == -1)
 			status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", copy);

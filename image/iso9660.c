@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bytes.h"
+#include "fileio.h"
 #include "text.h"
 
 #define SECTOR 2048
@@ -36,28 +37,7 @@ set_why(char *why, size_t size, const char *text)
 	snprintf(why, size, "%s", text);
 }
 
-static bool
-read_at(int fd, void *buf, size_t len, uint64_t at)
-{
-	size_t done = 0;
 
-	while (done < len) {
-		ssize_t n = pread(fd, (unsigned char *)buf + done, len - done,
-				  (off_t)(at + done));
-
-		if (n <= 0)
-			return false;
-		done += (size_t)n;
-	}
-	return true;
-}
-
-/* A is the name B (B_LEN bytes), without ASCII case. */
-static bool
-name_equal(const char *a, const char *b, size_t b_len)
-{
-	return text_ascii_prefix_equal(a, b, b_len) && a[b_len] == '\0';
-}
 
 /* The record's name: Joliet's UCS-2 (ASCII only), or ISO's without the
  * version and a trailing dot; Rock Ridge's NM replaces it later. */
@@ -137,7 +117,7 @@ find_in_directory(int fd, uint32_t block, uint32_t extent, uint32_t size,
 	dir = malloc(size > 0 ? size : 1);
 	if (dir == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "ISO 9660 directory");
-	if (!read_at(fd, dir, size, base)) {
+	if (fileio_pread_all(fd, dir, size, base) == -1) {
 		free(dir);
 		return hp_error_set(err, HP_ERR_IO, errno != 0 ? errno : EIO,
 				    "ISO 9660 directory at %llu", (unsigned long long)base);
@@ -165,7 +145,7 @@ find_in_directory(int fd, uint32_t block, uint32_t extent, uint32_t size,
 			record_name(dir + i + 33, id_len, joliet, r.name);
 			if (!joliet && su < rec)
 				rock_ridge(dir + i + su, rec - su, base + i + su, &r);
-			if (name_equal(r.name, name, len)) {
+			if (text_ascii_span_equal(name, len, r.name)) {
 				*out = r;
 				*found = true;
 				break;
@@ -233,7 +213,7 @@ iso9660_locate(int fd, const char *path, struct iso9660_file *file,
 		bool joliet, found = false;
 		enum hp_status status;
 
-		if (!read_at(fd, vd, sizeof vd, (uint64_t)s * SECTOR) ||
+		if (fileio_pread_all(fd, vd, sizeof vd, (uint64_t)s * SECTOR) == -1 ||
 		    memcmp(vd + 1, "CD001", 5) != 0 || vd[0] == 255)
 			break;
 		joliet = vd[0] == 2 && vd[88] == '%' && vd[89] == '/' &&
@@ -293,7 +273,7 @@ iso9660_describe(int fd, char *volume, bool *bootable_ret)
 	volume[0] = '\0';
 	*bootable_ret = false;
 	for (unsigned s = FIRST_DESCRIPTOR; s < FIRST_DESCRIPTOR + MAX_DESCRIPTORS; s++) {
-		if (!read_at(fd, vd, sizeof vd, (uint64_t)s * SECTOR) ||
+		if (fileio_pread_all(fd, vd, sizeof vd, (uint64_t)s * SECTOR) == -1 ||
 		    memcmp(vd + 1, "CD001", 5) != 0 || vd[0] == 255)
 			break;
 		if (vd[0] == 0 && memcmp(vd + 7, "EL TORITO SPECIFICATION", 23) == 0)

@@ -54,14 +54,6 @@ target_release(struct target *target)
 	memset(target, 0, sizeof *target);
 }
 
-static bool
-ascii_case_equal(const char *a, const char *b)
-{
-	size_t len = strlen(a);
-
-	return strlen(b) == len && text_ascii_prefix_equal(a, b, len);
-}
-
 
 /* The entry of DIR called NAME without case, as a new path in *FOUND_RET
  * (NULL when absent). */
@@ -80,7 +72,7 @@ find_entry(const char *dir, const char *name, char **found_ret,
 							 : HP_ERR_IO,
 				    errno, "%s", dir);
 	while ((entry = readdir(d)) != NULL) {
-		if (!ascii_case_equal(entry->d_name, name))
+		if (!text_ascii_span_equal(entry->d_name, strlen(entry->d_name), name))
 			continue;
 		if (match != NULL) {
 			status = hp_error_set(err, HP_ERR_AMBIGUOUS, 0,

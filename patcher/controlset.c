@@ -75,18 +75,8 @@ set_number(const char *name)
 	size_t plen = sizeof prefix - 1;
 	uint32_t n = 0;
 
-	if (strlen(name) != plen + 3)
+	if (strlen(name) != plen + 3 || !text_ascii_prefix_equal(name, prefix, plen))
 		return 0;
-	for (size_t i = 0; i < plen; i++) {
-		char a = name[i], b = prefix[i];
-
-		if (a >= 'a' && a <= 'z')
-			a = (char)(a - 0x20);
-		if (b >= 'a' && b <= 'z')
-			b = (char)(b - 0x20);
-		if (a != b)
-			return 0;
-	}
 	for (size_t i = plen; i < plen + 3; i++) {
 		if (name[i] < '0' || name[i] > '9')
 			return 0;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -83,6 +84,46 @@ int
 fileio_pwrite_all(int fd, const void *buf, size_t len, uint64_t at)
 {
 	return write_loop(fd, buf, len, true, at);
+}
+
+int
+fileio_pread_all(int fd, void *buf, size_t len, uint64_t at)
+{
+	unsigned char *p = buf;
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(fd, p + done, len - done, (off_t)(at + done));
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+bool
+fileio_holds(int fd, uint64_t at, const void *data, size_t len)
+{
+	unsigned char buf[16384];
+	const unsigned char *want = data;
+
+	while (len > 0) {
+		size_t step = len > sizeof buf ? sizeof buf : len;
+
+		if (fileio_pread_all(fd, buf, step, at) == -1 ||
+		    memcmp(buf, want, step) != 0)
+			return false;
+		at += step;
+		want += step;
+		len -= step;
+	}
+	return true;
 }
 
 int

@@ -16,6 +16,14 @@ int fileio_write_all(int fd, const void *buf, size_t len);
 /* Write all LEN bytes of BUF to FD at offset AT: 0, or -1 with errno. */
 int fileio_pwrite_all(int fd, const void *buf, size_t len, uint64_t at);
 
+/* Read all LEN bytes at offset AT of FD into BUF: 0, or -1 with errno
+ * (EIO when the file ends first). */
+int fileio_pread_all(int fd, void *buf, size_t len, uint64_t at);
+
+/* Does FD hold the LEN bytes of DATA at offset AT?  What was written is
+ * read back with it. */
+bool fileio_holds(int fd, uint64_t at, const void *data, size_t len);
+
 /* Copy LEN bytes of IN from offset AT to OUT at OUT's own offset (OUT
  * may be a pipe); LEN UINT64_MAX copies to the end of IN.  An IN without
  * offsets (a pipe) is read from where it stands, AT being 0.  0 when all

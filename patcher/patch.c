@@ -175,13 +175,9 @@ open_with_hivex(struct hivefile *file, const char *path, struct hive **hive_ret,
 		/* The copy was read whole when it was made: name the hive,
 		 * and say the copy (gone in a moment) is what failed. */
 		char detail[sizeof err->message];
-		size_t named = strlen(file->hivex_path);
-		const char *what = err->message;
 
-		if (strncmp(what, file->hivex_path, named) == 0 &&
-		    what[named] == ':' && what[named + 1] == ' ')
-			what += named + 2;
-		snprintf(detail, sizeof detail, "%s", what);
+		snprintf(detail, sizeof detail, "%s",
+			 hp_error_detail(err, file->hivex_path));
 		status = hp_error_set(err, HP_ERR_IO, 0,
 				      "%s: the recovered hive kept for hivex in $TMPDIR does not read back (%s)",
 				      path, detail);
@@ -378,13 +374,8 @@ check_written(const char *original, const unsigned char *old_data,
 	if (status != HP_OK && status != HP_ERR_VERIFY &&
 	    status != HP_ERR_NO_MEMORY) {
 		char detail[sizeof err->message];
-		size_t named = strlen(original);
-		const char *what = err->message;
 
-		if (strncmp(what, original, named) == 0 && what[named] == ':' &&
-		    what[named + 1] == ' ')
-			what += named + 2;
-		snprintf(detail, sizeof detail, "%s", what);
+		snprintf(detail, sizeof detail, "%s", hp_error_detail(err, original));
 		status = hp_error_set(err, HP_ERR_VERIFY, 0,
 				      "%s: the hive as written does not read back (%s)",
 				      original, detail);

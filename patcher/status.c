@@ -92,3 +92,14 @@ hp_error_clear(struct hp_error *err)
 	err->saved_errno = 0;
 	err->message[0] = '\0';
 }
+
+const char *
+hp_error_detail(const struct hp_error *err, const char *name)
+{
+	size_t named = strlen(name);
+
+	if (strncmp(err->message, name, named) == 0 &&
+	    err->message[named] == ':' && err->message[named + 1] == ' ')
+		return err->message + named + 2;
+	return err->message;
+}

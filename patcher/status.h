@@ -52,4 +52,8 @@ enum hp_status hp_error_set(struct hp_error *err, enum hp_status status,
 
 void hp_error_clear(struct hp_error *err);
 
+/* ERR's message without the "NAME: " it begins with, if it does: the
+ * detail for a message of its own about NAME.  The text lives in ERR. */
+const char *hp_error_detail(const struct hp_error *err, const char *name);
+
 #endif

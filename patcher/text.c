@@ -95,6 +95,12 @@ text_dup(const char *s)
 }
 
 bool
+text_ascii_span_equal(const char *span, size_t len, const char *string)
+{
+	return text_ascii_prefix_equal(span, string, len) && string[len] == '\0';
+}
+
+bool
 text_ascii_prefix_equal(const char *a, const char *b, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {

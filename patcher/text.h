@@ -41,6 +41,9 @@ char *text_dup(const char *s);
  * holding a NUL among them). */
 bool text_ascii_prefix_equal(const char *a, const char *b, size_t len);
 
+/* The LEN bytes at SPAN spell STRING, all of it, without ASCII case. */
+bool text_ascii_span_equal(const char *span, size_t len, const char *string);
+
 /* "DIR/NAME" as a new string, or NULL. */
 char *text_path_join(const char *dir, const char *name);
 

@@ -302,19 +302,30 @@ done
 # reads it so) before the hive: kept whole, the archive readable by GNU tar
 # and bsdtar alike.  (Python writes the hive's own pax header with more
 # records than libarchive, so this one is rewritten whole.)
-python3 - "$work/p/src" "$work/p/spaced.tar" <<'PY'
+# global_header_tar SIZE-FIELD TREE OUT: a pax tar of TREE's SYSTEM and
+# SOFTWARE behind a global header ("comment=x") whose size field is
+# rewritten: "spaced" (octal padded with spaces) or "base256".
+global_header_tar() {
+	python3 - "$@" <<'PY'
 import sys, tarfile
+mode, tree, out = sys.argv[1:4]
 c = 'Windows/System32/config/'
-with tarfile.open(sys.argv[2], 'w', format=tarfile.PAX_FORMAT, pax_headers={'comment': 'x'}) as t:
+with tarfile.open(out, 'w', format=tarfile.PAX_FORMAT, pax_headers={'comment': 'x'}) as t:
     for n in ('SYSTEM', 'SOFTWARE'):
-        t.add(sys.argv[1] + '/' + c + n, arcname=c + n)
-b = bytearray(open(sys.argv[2], 'rb').read())
+        t.add(tree + '/' + c + n, arcname=c + n)
+b = bytearray(open(out, 'rb').read())
 assert b[156:157] == b'g'
-b[124:136] = b'%11o\0' % int(b[124:135], 8)
+size = int(b[124:135], 8)
+if mode == 'spaced':
+    b[124:136] = b'%11o\0' % size
+else:
+    b[124:136] = b'\x80' + size.to_bytes(11, 'big')
 b[148:156] = b' ' * 8
 b[148:156] = b'%06o\0 ' % sum(b[:512])
-open(sys.argv[2], 'wb').write(b)
+open(out, 'wb').write(b)
 PY
+}
+global_header_tar spaced "$work/p/src" "$work/p/spaced.tar"
 run 0 "$HIVEPATCH" apply -v --in-place "$work/p/spaced.tar"
 run 0 "$HIVEPATCH" verify "$work/p/spaced.tar"
 if [ "$(grep -a -c 'comment=x' "$work/p/spaced.tar")" -eq 1 ]; then pass; else fail "the global header was not kept once"; fi
@@ -480,19 +491,7 @@ PY
 bad 3 "$work/b/huge.tar" "the entry 'Windows/System32/config/SYSTEM' claims 5000000000 bytes, more than any hive or log"
 # A pax global header before the hive whose size is in base-256 (libarchive
 # reads it; hivepatch cannot tell its length the same way): refused.
-python3 - "$src" "$work/b/base256.tar" <<'PY'
-import sys, tarfile
-c = 'Windows/System32/config/'
-with tarfile.open(sys.argv[2], 'w', format=tarfile.PAX_FORMAT, pax_headers={'comment': 'x'}) as t:
-    for n in ('SYSTEM', 'SOFTWARE'):
-        t.add(sys.argv[1] + '/' + c + n, arcname=c + n)
-b = bytearray(open(sys.argv[2], 'rb').read())
-size = int(b[124:135], 8)
-b[124:136] = b'\x80' + size.to_bytes(11, 'big')
-b[148:156] = b' ' * 8
-b[148:156] = b'%06o\0 ' % sum(b[:512])
-open(sys.argv[2], 'wb').write(b)
-PY
+global_header_tar base256 "$src" "$work/b/base256.tar"
 bad 3 "$work/b/base256.tar" "the headers before the entry 'Windows/System32/config/SYSTEM' are not ones hivepatch can keep as they are; nothing was written"
 # A UDF image (Windows install media): named as such.
 python3 -c "

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "controlset.h"
+#include "fileio.h"
 #include "keypath.h"
 #include "status.h"
 #include "text.h"
@@ -10,8 +11,10 @@
 #include "testlib.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* UTF-8 spellings used below. */
 #define E_ACUTE "\xc3\xa9"         /* U+00E9 */
@@ -117,6 +120,39 @@ test_name_compare_invalid_utf8(void)
 	CHECK_COMPARE("\xc3" "A", "\xc3" "a", 0); /* bad continuation */
 	CHECK_COMPARE("\x80", "\x80", 0);
 	CHECK_COMPARE("\x80", "\x81", -1);
+}
+
+static void
+test_ascii_span_equal(void)
+{
+	CHECK(text_ascii_span_equal("system", 6, "SYSTEM"));
+	CHECK(text_ascii_span_equal("SYSTEM.LOG1", 6, "system"));
+	CHECK(!text_ascii_span_equal("SYSTE", 5, "SYSTEM"));
+	CHECK(!text_ascii_span_equal("SYSTEMS", 7, "SYSTEM"));
+	CHECK(!text_ascii_span_equal("SOFTWARE", 6, "SYSTEM"));
+	CHECK(text_ascii_span_equal("", 0, ""));
+	CHECK(!text_ascii_span_equal("x", 0, "x"));
+}
+
+static void
+test_fileio_holds(void)
+{
+	static const char text[] = "0123456789abcdef";
+	char buf[6];
+	int fd = open("f", O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+	CHECK(fd != -1);
+	if (fd == -1)
+		return;
+	CHECK(fileio_pwrite_all(fd, text, 16, 0) == 0);
+	CHECK(fileio_pread_all(fd, buf, 6, 4) == 0 && memcmp(buf, "456789", 6) == 0);
+	errno = 0;
+	CHECK(fileio_pread_all(fd, buf, 6, 12) == -1 && errno == EIO);
+	CHECK(fileio_holds(fd, 10, "abcdef", 6));
+	CHECK(!fileio_holds(fd, 10, "abcdeF", 6));
+	CHECK(!fileio_holds(fd, 14, "efgh", 4)); /* past the end */
+	CHECK(fileio_holds(fd, 16, "", 0));
+	close(fd);
 }
 
 static void
@@ -633,6 +669,8 @@ static const struct test tests[] = {
 	TEST_ENTRY(name_compare_latin1),
 	TEST_ENTRY(name_compare_other_scripts),
 	TEST_ENTRY(name_compare_invalid_utf8),
+	TEST_ENTRY(ascii_span_equal),
+	TEST_ENTRY(fileio_holds),
 	TEST_ENTRY(from_utf16le),
 	TEST_ENTRY(from_utf16le_worst_case),
 	TEST_ENTRY(join_and_dup),
