@@ -851,7 +851,7 @@ archive_io_scan(const char *path, const char *dir,
 					      options->hive_path);
 			goto out;
 		}
-		if (!text_ascii_span_equal(slash + 1, 6, "SYSTEM")) {
+		if (!text_ascii_span_equal(slash + 1, strlen(slash + 1), "SYSTEM")) {
 			status = hp_error_set(err, HP_ERR_USAGE, 0,
 					      "--hive-path '%s': name the SYSTEM hive's entry",
 					      options->hive_path);

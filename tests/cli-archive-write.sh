@@ -391,7 +391,20 @@ run 3 "$HIVEPATCH" verify --hive-path c/Windows/System32/config/SYSTEM "$work/tw
 expect_in "$work/err" "holds no 'c/Windows/System32/config/SYSTEM' (--hive-path)"
 run 2 "$HIVEPATCH" verify --hive-path b/Windows/System32/config/SYSTEM "$src"
 expect_in "$work/err" "picks a hive inside an archive"
+# Only the SYSTEM entry itself: a log or another name beginning so is not
+# a hive to patch (the archive holds both logs and a SYSTEMX here).
 rm -f "$work/two.out"
+cp "$src/$hive" "$work/two/b/Windows/System32/config/SYSTEMX"
+: >"$work/two/b/Windows/System32/config/SYSTEM.LOG1"
+(cd "$work/two" && bsdtar -cf "$work/two-x.tar" a b)
+snapshot "$work/two-x.tar"
+for name in SYSTEMX SYSTEM.LOG1; do
+	run 2 "$HIVEPATCH" apply --hive-path "b/Windows/System32/config/$name" "$work/two-x.tar" -o "$work/two.out"
+	expect_in "$work/err" "^hivepatch: --hive-path 'b/Windows/System32/config/$name': name the SYSTEM hive's entry$"
+	if [ ! -e "$work/two.out" ]; then pass; else fail "--hive-path $name: an output was written"; fi
+done
+unchanged "$work/two-x.tar"
+rm -f "$work/two.out" "$work/two-x.tar"
 
 # Bad input: exit 3 or 4, a one-line error naming the archive, the input
 # unchanged and no output file.
