@@ -1,7 +1,7 @@
 /* target.c - finding the hives of a hive file or a Windows tree. */
 #include "config.h"
 
-#include "target.h"
+#include "image/target.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileio.h"
-#include "text.h"
+#include "base/fileio.h"
+#include "base/text.h"
 
 static const char *const config_dir[] = { "Windows", "System32", "config" };
 

@@ -9,8 +9,8 @@
 #ifndef HIVEPATCH_TARGET_H
 #define HIVEPATCH_TARGET_H
 
-#include "archive_io.h"
-#include "status.h"
+#include "image/archive/archive_io.h"
+#include "base/status.h"
 
 enum target_kind {
 	TARGET_HIVE_FILE,

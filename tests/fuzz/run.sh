@@ -3,10 +3,10 @@
 # on a corpus seeded from the fixtures (and, for the log replay, from the
 # real dirty hives of the shared corpus when it is there; for the .reg
 # parser, from sample files written here):
-#     tests/fuzz_regf.c     base blocks, log scan, cells, editcheck
-#     tests/fuzz_hivelog.c  transaction log replay (hivelog.c)
-#     tests/fuzz_regfile.c  .reg files (regfile.c)
-#     tests/fuzz_archive.c  archives: the scan, the write back, in place
+#     tests/fuzz/fuzz_regf.c     base blocks, log scan, cells, editcheck
+#     tests/fuzz/fuzz_hivelog.c  transaction log replay (hivelog.c)
+#     tests/fuzz/fuzz_regfile.c  .reg files (regfile.c)
+#     tests/fuzz/fuzz_archive.c  archives: the scan, the write back, in place
 #                           (archive_io.c, with libarchive)
 #
 # "make fuzz" runs it from the top of the build tree; by hand:
@@ -75,27 +75,27 @@ build() {
 	if ! "$cc" -std=c11 -g -O1 -fno-omit-frame-pointer \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
-		-I"$builddir" -I"$srcdir/patcher" -I"$srcdir/image" \
+		-I"$builddir" -I"$srcdir/patcher" -I"$srcdir" \
 		-o "$work/$name" "$@"; then
 		echo "$me: cannot build '$work/$name' (does '$cc' have libFuzzer?)" >&2
 		exit 1
 	fi
 }
-build fuzz_regf "$srcdir/tests/fuzz_regf.c" "$srcdir/patcher/regf.c" \
-	"$srcdir/patcher/editcheck.c" "$srcdir/patcher/status.c"
+build fuzz_regf "$srcdir/tests/fuzz/fuzz_regf.c" "$srcdir/patcher/regf/regf.c" \
+	"$srcdir/patcher/regf/editcheck.c" "$srcdir/patcher/base/status.c"
 # A smaller image limit keeps the replay within libFuzzer's memory limit
 # and fast; the code path is the same.
 build fuzz_hivelog '-DHIVELOG_MAX_IMAGE=((size_t)16 << 20)' \
-	"$srcdir/tests/fuzz_hivelog.c" "$srcdir/patcher/hivelog.c" \
-	"$srcdir/patcher/regf.c" "$srcdir/patcher/status.c"
-build fuzz_regfile "$srcdir/tests/fuzz_regfile.c" "$srcdir/patcher/regfile.c" \
-	"$srcdir/patcher/recipe.c" "$srcdir/patcher/status.c"
+	"$srcdir/tests/fuzz/fuzz_hivelog.c" "$srcdir/patcher/regf/hivelog.c" \
+	"$srcdir/patcher/regf/regf.c" "$srcdir/patcher/base/status.c"
+build fuzz_regfile "$srcdir/tests/fuzz/fuzz_regfile.c" "$srcdir/patcher/recipe/regfile.c" \
+	"$srcdir/patcher/recipe/recipe.c" "$srcdir/patcher/base/status.c"
 # libarchive as configure found it: loaded by name, or linked.
 # shellcheck disable=SC2046 # the flags are words
-build fuzz_archive "$srcdir/tests/fuzz_archive.c" "$srcdir/image/archive_io.c" \
-	"$srcdir/image/iso9660.c" \
-	"$srcdir/patcher/buffer.c" "$srcdir/patcher/fileio.c" \
-	"$srcdir/patcher/text.c" "$srcdir/patcher/status.c" \
+build fuzz_archive "$srcdir/tests/fuzz/fuzz_archive.c" "$srcdir/image/archive/archive_io.c" \
+	"$srcdir/image/archive/iso9660.c" \
+	"$srcdir/patcher/base/buffer.c" "$srcdir/patcher/base/fileio.c" \
+	"$srcdir/patcher/base/text.c" "$srcdir/patcher/base/status.c" \
 	-ldl $(pkg-config --libs libarchive 2>/dev/null || echo -larchive)
 
 # --------------------------------------------------------------- seeds
@@ -135,7 +135,7 @@ if [ -z "$(ls "$work/seeds")" ]; then
 fi
 
 # fuzz_hivelog seeds: fix-up byte, 3-byte lengths of the primary and of
-# LOG1, then the primary, LOG1 and LOG2 (see tests/fuzz_hivelog.c).
+# LOG1, then the primary, LOG1 and LOG2 (see tests/fuzz/fuzz_hivelog.c).
 le24() {
 	# shellcheck disable=SC2059 # the format is the octal escapes
 	printf "\\$(printf %03o $(($1 & 255)))\\$(printf %03o $((($1 >> 8) & 255)))\\$(printf %03o $((($1 >> 16) & 255)))"

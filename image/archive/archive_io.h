@@ -1,0 +1,150 @@
+/* archive_io.h - a Windows tree inside an archive (tar, pax, cpio, zip, 7z,
+ * iso9660; any compression libarchive reads): its config files read out,
+ * and the archive written back with some of them replaced.
+ *
+ * The only module that includes <archive.h>.  Reading is one pass that
+ * extracts the files of Windows/System32/config into a directory the
+ * directory code reads, and notes where each sits in the archive.
+ * Writing is a second pass over the same input:
+ *  - tar and cpio (a stream of header + data records), compressed or not:
+ *    every byte outside the replaced entries is copied as it is, so the
+ *    other entries come out byte for byte (only the compressed bytes
+ *    differ, the filter chain being run again);
+ *  - zip, 7z, iso9660: every entry is read and written again through
+ *    libarchive with its metadata, the replaced ones with new data.
+ * A replaced entry keeps its metadata but size and mtime.
+ */
+#ifndef HIVEPATCH_ARCHIVE_IO_H
+#define HIVEPATCH_ARCHIVE_IO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "base/status.h"
+
+/* Is PATH an archive libarchive can read? */
+bool archive_io_recognized(const char *path);
+
+/* Whether libarchive could be loaded (always, when it is linked), and
+ * the error that says it could not, naming DISPLAY. */
+bool archive_io_available(void);
+enum hp_status archive_io_unavailable(const char *display, struct hp_error *err);
+
+/* One config file of the tree, extracted. */
+struct archive_member {
+	char *name;           /* the entry's path in the archive */
+	char *file;           /* where it was extracted */
+	uint64_t index;       /* the entry's position, from 0 */
+	/* Stream formats: where the entry's headers begin, its data begins
+	 * and its record ends in the (decompressed) archive stream. */
+	uint64_t header_at, data_at, end_at;
+	int format;           /* libarchive's format code for this entry */
+	void *entry;          /* its header (struct archive_entry *) */
+};
+
+struct archive_layout {
+	int format;           /* libarchive's code (tar: the most specific seen) */
+	char format_name[48];
+	int filters[8];       /* innermost first, as the writer adds them */
+	size_t filter_count;
+	char filter_names[96]; /* "zstd" or "gzip, xz"; "" when none */
+	int level;            /* the outermost filter's level read from the
+			       * input, or -1 */
+	uint32_t lzma_dictionary; /* an outermost xz's, lzma's or lzip's
+				   * dictionary size, or 0 */
+	bool stream;          /* tar or cpio: spliced byte for byte */
+	bool writable;        /* hivepatch can write this format back */
+	uint64_t entries;
+	uint64_t stream_size; /* stream formats: bytes of the archive stream */
+	struct stat input;    /* the input as it was when scanned */
+	bool iso_bootable;    /* iso9660 with an El Torito boot record */
+	char iso_volume[33];  /* iso9660: its volume identifier */
+	struct archive_member *members;
+	size_t member_count;
+	size_t hive;          /* the SYSTEM hive among members */
+};
+
+/* Progress of a long pass: bytes of the input file read so far. */
+typedef void archive_io_progress_fn(void *ctx, const char *what,
+				    uint64_t done, uint64_t total);
+
+struct archive_io_scan_options {
+	const char *display;   /* the name for messages ("-": standard input) */
+	const char *hive_path; /* the SYSTEM entry to take, or NULL to look */
+	archive_io_progress_fn *progress;
+	void *progress_ctx;
+};
+
+/* Extract the config files of the Windows tree in archive PATH into
+ * DIR/Windows/System32/config (DIR exists and is empty) and describe the
+ * archive in *LAYOUT.  The tree is at the archive's root or under one
+ * top-level folder, matched without case; Windows.old and RegBack are not
+ * it.  No tree: HP_ERR_NOT_HIVE; two candidates: HP_ERR_AMBIGUOUS naming
+ * both; an entry with an absolute path or "..": HP_ERR_UNSAFE_PATH; a hive
+ * that is a link, hard-linked cpio data or an encrypted entry:
+ * HP_ERR_UNSUPPORTED; a broken archive: HP_ERR_CORRUPT.  Release with
+ * archive_layout_release, also on failure. */
+enum hp_status archive_io_scan(const char *path, const char *dir,
+			       const struct archive_io_scan_options *options,
+			       struct archive_layout *layout,
+			       struct hp_error *err);
+void archive_layout_release(struct archive_layout *layout);
+
+/* HP_OK when archive_io_write can write LAYOUT's format back, else
+ * HP_ERR_UNSUPPORTED saying why (rar, cab, lha are read-only). */
+enum hp_status archive_io_check_writable(const struct archive_layout *layout,
+					 const char *display,
+					 struct hp_error *err);
+
+struct archive_replacement {
+	size_t member;     /* index into layout->members */
+	const char *file;  /* the new content */
+};
+
+struct archive_io_write_options {
+	const char *display;
+	const struct archive_replacement *replace;
+	size_t replace_count;
+	int64_t mtime;     /* of the replaced entries, seconds since 1970 */
+	int threads;       /* compression threads beside this one (zstd); 0: none */
+	uint64_t memory;   /* bytes the compressor may take (fewer threads, a
+			    * lower xz level); 0: no limit */
+	archive_io_progress_fn *progress;
+	void *progress_ctx;
+};
+
+/* Write archive PATH, as LAYOUT describes it, to OUT_FD with the
+ * replacements made: the same format and filter chain, every other entry
+ * kept.  *METHOD_RET (static text) says how. */
+enum hp_status archive_io_write(const char *path,
+				const struct archive_layout *layout,
+				const struct archive_io_write_options *options,
+				int out_fd, const char **method_ret,
+				struct hp_error *err);
+
+/* Uncompressed tar or cpio whose replaced records keep their length, or
+ * iso9660 whose replaced files keep their size: rewrite only those bytes
+ * of PATH in place (for iso9660 the file's data and each recorded time;
+ * a synced copy of the old bytes kept beside PATH until the new ones are
+ * synced, put back with the file's times if the write fails).  When it
+ * does not apply, HP_OK with *DONE_RET false and the reason in WHY. */
+enum hp_status archive_io_write_in_place(const char *path,
+					 const struct archive_layout *layout,
+					 const struct archive_io_write_options *options,
+					 bool *done_ret, char *why, size_t why_size,
+					 struct hp_error *err);
+
+/* Proof of a written archive at PATH: it reads back (the hive found at
+ * the same name), with as many entries as BEFORE, and each replaced
+ * member holds exactly its replacement's bytes.  HP_ERR_VERIFY when not. */
+enum hp_status archive_io_verify(const char *path,
+				 const struct archive_layout *before,
+				 const struct archive_io_write_options *options,
+				 struct hp_error *err);
+
+/* Remove the scratch directory DIR and what archive_io_scan put in it. */
+void archive_io_remove_scratch(const char *dir);
+
+#endif
