@@ -540,3 +540,18 @@ safewrite_finish(struct safewrite *sw, const char *backup,
 		return finish_in_place(sw, err);
 	return finish_by_rename(sw, err);
 }
+
+char *
+safewrite_method(const struct safewrite *sw)
+{
+	size_t len;
+	char *method;
+
+	if (!sw->in_place)
+		return text_dup("rename");
+	len = strlen(sw->reason) + 32;
+	method = malloc(len);
+	if (method != NULL)
+		snprintf(method, len, "in-place (%s)", sw->reason);
+	return method;
+}

@@ -45,6 +45,10 @@ enum hp_status safewrite_begin_new(struct safewrite *sw, const char *target,
 enum hp_status safewrite_finish(struct safewrite *sw, const char *backup,
 				struct hp_error *err);
 
+/* How SW replaced (or will replace) its target: "rename", or
+ * "in-place (why)"; a new string, NULL when out of memory. */
+char *safewrite_method(const struct safewrite *sw);
+
 /* Remove the temp file and free SW (also after safewrite_finish). */
 void safewrite_abort(struct safewrite *sw);
 

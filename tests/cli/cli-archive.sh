@@ -48,6 +48,36 @@ for spec in "img.tar --format pax" "img.ustar --format ustar" \
 	unchanged "$work/$a"
 done
 
+# A key of another hive than SYSTEM (here SOFTWARE) is read from that hive,
+# through a tar, a zip and standard input alike: show, export and verify
+# --reg, each against the directory's answer.
+run 0 "$HIVEPATCH" show "$work/img" 'HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
+cp "$work/out" "$work/dir-software.show"
+expect_in "$work/out" '^HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion$'
+expect_in "$work/out" 'CurrentBuild    REG_SZ    "9600"'
+run 0 "$HIVEPATCH" export --utf8 "$work/img" 'HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
+cp "$work/out" "$work/dir-software.reg"
+printf 'Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion]\r\n"CurrentBuild"="9600"\r\n' >"$work/software-ok.reg"
+printf 'Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion]\r\n"CurrentBuild"="9601"\r\n' >"$work/software-not.reg"
+for a in img.tar img.zip -; do
+	if [ "$a" = - ]; then input=$work/img.tar; target=-; else input=/dev/null; target=$work/$a; fi
+	[ "$a" = - ] || [ -f "$work/$a" ] || continue
+	run 0 "$HIVEPATCH" show "$target" 'HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion' <"$input"
+	if cmp -s "$work/out" "$work/dir-software.show"; then pass; else fail "$a: shows SOFTWARE differently from the directory"; fi
+	run 0 "$HIVEPATCH" show "$target" 'HKLM\SOFTWARE' <"$input"
+	expect_in "$work/out" '^HKLM\\SOFTWARE$'
+	expect_in "$work/out" '^    Microsoft\\$'
+	run 0 "$HIVEPATCH" export --utf8 "$target" 'HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion' <"$input"
+	if cmp -s "$work/out" "$work/dir-software.reg"; then pass; else fail "$a: exports SOFTWARE differently from the directory"; fi
+	run 0 "$HIVEPATCH" verify --reg "$work/software-ok.reg" "$target" <"$input"
+	expect_in "$work/out" '^result: compliant$'
+	run 1 "$HIVEPATCH" verify --reg "$work/software-not.reg" "$target" <"$input"
+	expect_in "$work/out" '^result: not compliant$'
+	run 3 "$HIVEPATCH" show "$target" 'HKLM\SOFTWARE\Microsoft\NoSuchKey' <"$input"
+	expect_in "$work/err" 'no key HKLM\\SOFTWARE\\Microsoft\\NoSuchKey'
+done
+unchanged "$work/img.tar"
+
 # Under one top-level folder, and not in Windows.old or RegBack.
 mkdir -p "$work/top/template" "$work/old/Windows.old" "$work/old/x"
 cp -R "$work/img/Windows" "$work/top/template/"

@@ -1,7 +1,8 @@
-/* test_target.c - finding the hives of a hive file or a Windows tree. */
+/* test_image.c - opening images: finding the hives of a hive file or a
+ * Windows tree through the image contract. */
 #include "config.h"
 
-#include "image/target.h"
+#include "image/image.h"
 #include "testlib.h"
 
 #include <errno.h>
@@ -85,6 +86,41 @@ make_link(const char *to, const char *at)
 			  strerror(errno));
 }
 
+/* An opened target: the image, its SYSTEM hive and its SOFTWARE hive
+ * (absent: path NULL), as the commands find them. */
+struct target {
+	struct image *image;
+	struct image_hive system, software;
+};
+
+static enum hp_status
+target_open(const char *path, struct target *t, struct hp_error *err)
+{
+	enum hp_status status;
+
+	memset(t, 0, sizeof *t);
+	status = image_open(path, NULL, &t->image, err);
+	if (status == HP_OK)
+		status = image_find_hive(t->image, "SYSTEM", &t->system, err);
+	if (status == HP_OK && !image_is_single_hive(t->image)) {
+		status = image_find_hive(t->image, "SOFTWARE", &t->software, err);
+		if (status == HP_ERR_NOT_FOUND) {
+			hp_error_clear(err);
+			status = HP_OK;
+		}
+	}
+	return status;
+}
+
+static void
+target_release(struct target *t)
+{
+	image_hive_release(&t->system);
+	image_hive_release(&t->software);
+	image_close(t->image);
+	memset(t, 0, sizeof *t);
+}
+
 /* target_open PATH and expect STATUS; the target is released. */
 static void
 expect_status(const char *path, enum hp_status want, int line)
@@ -101,8 +137,7 @@ expect_status(const char *path, enum hp_status want, int line)
 		test_fail(__FILE__, line, "target_open %s: err.status %d",
 			  path, (int)err.status);
 	if (status != HP_OK) {
-		if (target.path != NULL || target.system != NULL ||
-		    target.log_count != 0)
+		if (target.system.path != NULL || target.system.log_count != 0)
 			test_fail(__FILE__, line,
 				  "target_open %s: target not cleared on failure",
 				  path);
@@ -122,25 +157,24 @@ test_directory_tree(void)
 	test_mkdirs("img/Windows/System32/config");
 	put_system("img/Windows/System32/config/SYSTEM");
 	CHECK_INT(target_open("img", &target, &err), HP_OK);
-	CHECK_INT(target.kind, TARGET_DIRECTORY);
-	CHECK_STR(target_kind_name(target.kind), "directory");
-	CHECK_STR(target.path, "img");
-	CHECK_STR(target.system_inside, "Windows/System32/config/SYSTEM");
+	CHECK_STR(image_kind(target.image), "directory");
+	CHECK_STR(image_path(target.image), "img");
+	CHECK_STR(target.system.inside, "Windows/System32/config/SYSTEM");
 	CHECK(realpath("img", real) != NULL);
 	snprintf(want, sizeof want, "%s/Windows/System32/config/SYSTEM", real);
-	CHECK_STR(target.system, want);
-	CHECK(target.software == NULL);
-	CHECK_INT(target.log_count, 0);
+	CHECK_STR(target.system.path, want);
+	CHECK(target.software.path == NULL);
+	CHECK_INT(target.system.log_count, 0);
 	target_release(&target);
-	CHECK(target.system == NULL);
+	CHECK(target.image == NULL);
 
 	/* A trailing slash and an absolute path find the same. */
 	CHECK_INT(target_open("img/", &target, &err), HP_OK);
-	CHECK_STR(target.system, want);
+	CHECK_STR(target.system.path, want);
 	target_release(&target);
 	absolute("img", real, sizeof real);
 	CHECK_INT(target_open(real, &target, &err), HP_OK);
-	CHECK_STR(target.system_inside, "Windows/System32/config/SYSTEM");
+	CHECK_STR(target.system.inside, "Windows/System32/config/SYSTEM");
 	target_release(&target);
 }
 
@@ -155,12 +189,12 @@ test_case_spellings(void)
 	put_software("img/windows/SYSTEM32/Config/Software");
 	put_log("img/windows/SYSTEM32/Config/system.log1", "SYSTEM.LOG1");
 	CHECK_INT(target_open("img", &target, &err), HP_OK);
-	CHECK_STR(target.system_inside, "windows/SYSTEM32/Config/system");
-	CHECK_SUFFIX(target.system, "/img/windows/SYSTEM32/Config/system");
-	CHECK_SUFFIX(target.software, "/img/windows/SYSTEM32/Config/Software");
-	CHECK_INT(target.log_count, 1);
-	if (target.log_count == 1)
-		CHECK_SUFFIX(target.logs[0], "/Config/system.log1");
+	CHECK_STR(target.system.inside, "windows/SYSTEM32/Config/system");
+	CHECK_SUFFIX(target.system.path, "/img/windows/SYSTEM32/Config/system");
+	CHECK_SUFFIX(target.software.path, "/img/windows/SYSTEM32/Config/Software");
+	CHECK_INT(target.system.log_count, 1);
+	if (target.system.log_count == 1)
+		CHECK_SUFFIX(target.system.logs[0], "/Config/system.log1");
 	target_release(&target);
 }
 
@@ -180,20 +214,20 @@ test_software_and_logs(void)
 	put_text("img/Windows/System32/config/SYSTEM.LOG3", "x");
 	put_text("img/Windows/System32/config/SYSTEM.sav", "x");
 	CHECK_INT(target_open("img", &target, &err), HP_OK);
-	CHECK_SUFFIX(target.software, "/img/Windows/System32/config/SOFTWARE");
-	CHECK_INT(target.log_count, 2);
-	if (target.log_count == 2) {
-		CHECK_SUFFIX(target.logs[0], "/config/SYSTEM.LOG1");
-		CHECK_SUFFIX(target.logs[1], "/config/SYSTEM.LOG2");
+	CHECK_SUFFIX(target.software.path, "/img/Windows/System32/config/SOFTWARE");
+	CHECK_INT(target.system.log_count, 2);
+	if (target.system.log_count == 2) {
+		CHECK_SUFFIX(target.system.logs[0], "/config/SYSTEM.LOG1");
+		CHECK_SUFFIX(target.system.logs[1], "/config/SYSTEM.LOG2");
 	}
 	target_release(&target);
 
 	/* The old single log as well. */
 	put_text("img/Windows/System32/config/SYSTEM.LOG", "");
 	CHECK_INT(target_open("img", &target, &err), HP_OK);
-	CHECK_INT(target.log_count, 3);
-	if (target.log_count == 3)
-		CHECK_SUFFIX(target.logs[2], "/config/SYSTEM.LOG");
+	CHECK_INT(target.system.log_count, 3);
+	if (target.system.log_count == 3)
+		CHECK_SUFFIX(target.system.logs[2], "/config/SYSTEM.LOG");
 	target_release(&target);
 }
 
@@ -208,7 +242,7 @@ test_software_not_hive(void)
 	put_system("img/Windows/System32/config/SYSTEM");
 	put_text("img/Windows/System32/config/SOFTWARE", "not a hive");
 	CHECK_INT(target_open("img", &target, &err), HP_OK);
-	CHECK(target.software == NULL);
+	CHECK(target.software.path == NULL);
 	target_release(&target);
 }
 
@@ -342,9 +376,9 @@ test_symlink_inside(void)
 	put_log("img/real-config/SYSTEM.LOG1", "SYSTEM.LOG1");
 	make_link("../../real-config", "img/Windows/System32/config");
 	CHECK_INT(target_open("img", &target, &err), HP_OK);
-	CHECK_SUFFIX(target.system, "/img/real-config/SYSTEM");
-	CHECK_STR(target.system_inside, "real-config/SYSTEM");
-	CHECK_INT(target.log_count, 1);
+	CHECK_SUFFIX(target.system.path, "/img/real-config/SYSTEM");
+	CHECK_STR(target.system.inside, "real-config/SYSTEM");
+	CHECK_INT(target.system.log_count, 1);
 	target_release(&target);
 
 	/* An absolute link that stays inside. */
@@ -354,15 +388,15 @@ test_symlink_inside(void)
 	absolute("img2/data", real, sizeof real);
 	make_link(real, "img2/Windows/System32/config");
 	CHECK_INT(target_open("img2", &target, &err), HP_OK);
-	CHECK_STR(target.system_inside, "data/SYSTEM");
+	CHECK_STR(target.system.inside, "data/SYSTEM");
 	target_release(&target);
 
 	/* The root itself given through a symlink. */
 	make_link("img2", "root-link");
 	absolute("root-link", link_root, sizeof link_root);
 	CHECK_INT(target_open(link_root, &target, &err), HP_OK);
-	CHECK_STR(target.system_inside, "data/SYSTEM");
-	CHECK_STR(target.path, link_root);
+	CHECK_STR(target.system.inside, "data/SYSTEM");
+	CHECK_STR(image_path(target.image), link_root);
 	target_release(&target);
 }
 
@@ -378,18 +412,17 @@ test_hive_file(void)
 	put_log("hive/SYSTEM.LOG1", "SYSTEM.LOG1");
 	put_log("hive/SYSTEM.LOG2", "SYSTEM.LOG2");
 	CHECK_INT(target_open("hive/SYSTEM", &target, &err), HP_OK);
-	CHECK_INT(target.kind, TARGET_HIVE_FILE);
-	CHECK_STR(target_kind_name(target.kind), "hive");
-	CHECK_STR(target.path, "hive/SYSTEM");
+	CHECK_STR(image_kind(target.image), "hive");
+	CHECK_STR(image_path(target.image), "hive/SYSTEM");
 	CHECK(realpath("hive", real) != NULL);
 	snprintf(want, sizeof want, "%s/SYSTEM", real);
-	CHECK_STR(target.system, want);
-	CHECK(target.system_inside == NULL);
-	CHECK(target.software == NULL);
-	CHECK_INT(target.log_count, 2);
-	if (target.log_count == 2) {
-		CHECK_SUFFIX(target.logs[0], "/hive/SYSTEM.LOG1");
-		CHECK_SUFFIX(target.logs[1], "/hive/SYSTEM.LOG2");
+	CHECK_STR(target.system.path, want);
+	CHECK(image_is_single_hive(target.image));
+	CHECK(target.software.path == NULL);
+	CHECK_INT(target.system.log_count, 2);
+	if (target.system.log_count == 2) {
+		CHECK_SUFFIX(target.system.logs[0], "/hive/SYSTEM.LOG1");
+		CHECK_SUFFIX(target.system.logs[1], "/hive/SYSTEM.LOG2");
 	}
 	target_release(&target);
 
@@ -397,22 +430,22 @@ test_hive_file(void)
 	put_system("hive/copy.dat");
 	put_log("hive/copy.dat.LOG1", "SYSTEM.LOG1");
 	CHECK_INT(target_open("hive/copy.dat", &target, &err), HP_OK);
-	CHECK_INT(target.log_count, 1);
+	CHECK_INT(target.system.log_count, 1);
 	target_release(&target);
 
 	/* In the current directory, named without a slash. */
 	put_system("SYSTEM");
 	CHECK_INT(target_open("SYSTEM", &target, &err), HP_OK);
-	CHECK_INT(target.kind, TARGET_HIVE_FILE);
-	CHECK_INT(target.log_count, 0);
-	CHECK(target.system != NULL && target.system[0] == '/');
+	CHECK_STR(image_kind(target.image), "hive");
+	CHECK_INT(target.system.log_count, 0);
+	CHECK(target.system.path != NULL && target.system.path[0] == '/');
 	target_release(&target);
 
 	/* Through a symlink: the logs are beside the real file. */
 	make_link("hive/SYSTEM", "system-link");
 	CHECK_INT(target_open("system-link", &target, &err), HP_OK);
-	CHECK_STR(target.system, want);
-	CHECK_INT(target.log_count, 2);
+	CHECK_STR(target.system.path, want);
+	CHECK_INT(target.system.log_count, 2);
 	target_release(&target);
 }
 
@@ -449,7 +482,7 @@ test_fifo(void)
 	put_system("img2/Windows/System32/config/SYSTEM");
 	CHECK(mkfifo("img2/Windows/System32/config/SOFTWARE", 0644) == 0);
 	CHECK_INT(target_open("img2", &target, &err), HP_OK);
-	CHECK(target.software == NULL);
+	CHECK(target.software.path == NULL);
 	target_release(&target);
 
 	CHECK(mkfifo("fifo", 0644) == 0);

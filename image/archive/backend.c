@@ -1,0 +1,390 @@
+/* backend.c - an archive holding a Windows tree (tar, cpio, zip, 7z,
+ * iso9660, any compression): its config files are read from a scratch
+ * copy, edited there, and the archive is written back with them
+ * (archive_io.h says how). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/fileio.h"
+#include "base/text.h"
+#include "image/archive/archive_io.h"
+#include "image/backend.h"
+
+struct archive_image {
+	char *scratch;                 /* where the config files went */
+	struct archive_layout layout;
+	const char *file;              /* the archive (the spool for stdin) */
+};
+
+static bool
+probe(const struct image_probe *probe)
+{
+	if (!S_ISREG(probe->st.st_mode))
+		return false;
+	/* Without libarchive, open says so: a regular file nothing else
+	 * takes may well be an archive. */
+	return !archive_io_available() || archive_io_recognized(probe->path);
+}
+
+static struct archive_image *
+archive_of(const struct image *image)
+{
+	return image->data;
+}
+
+static enum hp_status
+open_archive(struct image *image, const char *path,
+	     const struct image_options *options, struct hp_error *err)
+{
+	struct archive_io_scan_options scan = { 0 };
+	const char *tmpdir = image_temp_dir();
+	size_t len = strlen(tmpdir) + 32;
+	struct archive_image *a;
+	enum hp_status status;
+
+	if (!archive_io_available())
+		return archive_io_unavailable(image->display, err);
+	a = calloc(1, sizeof *a);
+	if (a == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+	image->data = a;
+	a->file = path;
+	a->scratch = malloc(len);
+	if (a->scratch == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+	snprintf(a->scratch, len, "%s/hivepatch-archive-XXXXXX", tmpdir);
+	if (mkdtemp(a->scratch) == NULL) {
+		free(a->scratch);
+		a->scratch = NULL;
+		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", tmpdir);
+	}
+	scan.display = image->path;
+	scan.hive_path = options->hive_path;
+	scan.progress = options->progress;
+	scan.progress_ctx = options->progress_ctx;
+	status = archive_io_scan(path, a->scratch, &scan, &a->layout, err);
+	if (status != HP_OK)
+		return status;
+	image->root = realpath(a->scratch, NULL);
+	if (image->root == NULL)
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", a->scratch);
+	return image_open_tree(image, image->path, err);
+}
+
+static void
+close_archive(struct image *image)
+{
+	struct archive_image *a = archive_of(image);
+
+	if (a == NULL)
+		return;
+	if (a->scratch != NULL) {
+		archive_io_remove_scratch(a->scratch);
+		free(a->scratch);
+	}
+	archive_layout_release(&a->layout);
+	free(a);
+	image->data = NULL;
+}
+
+/* The member whose scratch copy is FILE (the same file name). */
+static bool
+member_of(const struct archive_layout *layout, const char *file,
+	  size_t *index_ret)
+{
+	const char *base = strrchr(file, '/');
+
+	base = base != NULL ? base + 1 : file;
+	for (size_t i = 0; i < layout->member_count; i++) {
+		const char *m = strrchr(layout->members[i].file, '/');
+
+		if (strcmp(m != NULL ? m + 1 : layout->members[i].file, base) == 0) {
+			*index_ret = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static char *
+inside_name(const struct image *image, const char *path)
+{
+	const struct archive_layout *layout = &archive_of(image)->layout;
+	size_t member;
+
+	if (member_of(layout, path, &member))
+		return text_dup(layout->members[member].name);
+	return text_dup(path);
+}
+
+/* Replace each FROM in MESSAGE (of SIZE bytes) with TO. */
+static void
+replace_all(char *message, size_t size, const char *from, const char *to)
+{
+	size_t from_len = strlen(from), to_len = strlen(to);
+	char *at = message;
+
+	while (from_len > 0 && (at = strstr(at, from)) != NULL) {
+		size_t tail = strlen(at + from_len);
+
+		if ((size_t)(at - message) + to_len + tail + 1 > size)
+			return;
+		memmove(at + to_len, at + from_len, tail + 1);
+		memcpy(at, to, to_len);
+		at += to_len;
+	}
+}
+
+/* A file of the scratch copy is named as it is in the archive:
+ * "image.tar:Windows/System32/config/SYSTEM". */
+static void
+name_in_text(const struct image *image, char *text, size_t size)
+{
+	const struct archive_image *a = archive_of(image);
+	const struct archive_layout *l;
+	const char *inside, *slash;
+	char from[4096], to[4096];
+
+	if (a == NULL || a->scratch == NULL)
+		return;
+	l = &a->layout;
+	if (l->hive >= l->member_count)
+		return;
+	inside = l->members[l->hive].name;
+	slash = strrchr(inside, '/');
+	snprintf(to, sizeof to, "%s:%.*s", image->display,
+		 slash != NULL ? (int)(slash - inside + 1) : 0, inside);
+	snprintf(from, sizeof from, "%s/Windows/System32/config/", a->scratch);
+	replace_all(text, size, from, to);
+	if (image->root != NULL) {
+		snprintf(from, sizeof from, "%s/Windows/System32/config/", image->root);
+		replace_all(text, size, from, to);
+	}
+}
+
+static enum hp_status
+check_output(const struct image *image, enum image_purpose purpose,
+	     const struct image_write_options *options, struct hp_error *err)
+{
+	if (purpose == IMAGE_WRITE_RECOVER) {
+		if (options->output == NULL || strcmp(options->output, "-") == 0 ||
+		    options->in_place)
+			return hp_error_set(err, HP_ERR_USAGE, 0,
+					    "%s: recover writes the clean hive of an archive to -o FILE (apply writes archives); nothing was written",
+					    image->path);
+		return HP_OK;
+	}
+	if (options->output == NULL && !options->in_place)
+		return hp_error_set(err, HP_ERR_USAGE, 0,
+				    "%s: an archive is written to -o OUT (- for standard output) or replaced with --in-place; nothing was written",
+				    image->path);
+	if (options->in_place && image->spool != NULL)
+		return hp_error_set(err, HP_ERR_USAGE, 0,
+				    "standard input cannot be replaced in place: use -o OUT or -o -");
+	return archive_io_check_writable(&archive_of(image)->layout, image->path,
+					 err);
+}
+
+static enum hp_status
+add_replacement(struct archive_replacement *list, size_t *count,
+		const struct archive_layout *layout, const char *file,
+		struct hp_error *err)
+{
+	size_t member;
+
+	if (!member_of(layout, file, &member))
+		return hp_error_set(err, HP_ERR_VERIFY, 0,
+				    "%s: no archive entry to write it back to", file);
+	for (size_t i = 0; i < *count; i++)
+		if (list[i].member == member)
+			return HP_OK;
+	list[*count].member = member;
+	list[*count].file = file;
+	(*count)++;
+	return HP_OK;
+}
+
+/* What this run wrote into the scratch copy: the committed hives, and
+ * the logs emptied by --truncate-logs. */
+static enum hp_status
+replacements(const struct image *image, struct archive_replacement *list,
+	     size_t *count_ret, struct hp_error *err)
+{
+	const struct archive_layout *layout = &archive_of(image)->layout;
+	enum hp_status status = HP_OK;
+
+	*count_ret = 0;
+	for (size_t i = 0; status == HP_OK && i < image->staged_count; i++) {
+		const struct image_stage_entry *e = &image->staged[i];
+
+		if (e->committed)
+			status = add_replacement(list, count_ret, layout, e->path, err);
+		for (size_t k = 0; status == HP_OK && e->empty_logs &&
+				   k < e->log_count; k++)
+			status = add_replacement(list, count_ret, layout,
+						 e->logs[k], err);
+	}
+	return status;
+}
+
+/* Nothing to replace, and -o: the output is the input, byte for byte. */
+static enum hp_status
+copy_archive(const struct image *image, const struct image_write_options *options,
+	     struct hp_error *err)
+{
+	const char *file = archive_of(image)->file;
+	enum hp_status status = HP_OK;
+	int fd;
+
+	if (strcmp(options->output, "-") != 0)
+		return safewrite_copy_file(file, options->output, err);
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd == -1 ||
+	    fileio_copy_range(fd, 0, UINT64_MAX, options->output_fd) == -1)
+		status = hp_error_set(err, HP_ERR_WRITE, errno, "standard output");
+	if (fd != -1)
+		close(fd);
+	return status;
+}
+
+/* The bound on a run's memory: 64 MiB and three times the hive. */
+static uint64_t
+memory_bound(const struct archive_layout *layout)
+{
+	const char *hive_file = layout->members[layout->hive].file;
+	uint64_t memory = (uint64_t)64 << 20;
+	struct stat st;
+
+	if (hive_file != NULL && stat(hive_file, &st) == 0)
+		memory += 3 * (uint64_t)st.st_size;
+	return memory;
+}
+
+/* Write the archive to -o FILE, to the output descriptor for "-", or
+ * over itself (--in-place: only the replaced records when they keep
+ * their length); METHOD_RET says how, WHY why not only the records. */
+static enum hp_status
+write_archive(const struct image *image, const struct image_write_options *options,
+	      const struct archive_io_write_options *wo, const char **method_ret,
+	      char *why, size_t why_size, struct image_commit_report *report,
+	      struct hp_error *err)
+{
+	const struct archive_image *a = archive_of(image);
+	const struct archive_layout *layout = &a->layout;
+	struct safewrite sw = { 0 };
+	bool done = false, began = false;
+	enum hp_status status;
+
+	if (options->in_place) {
+		status = archive_io_write_in_place(a->file, layout, wo, &done,
+						   why, why_size, err);
+		if (status != HP_OK || done) {
+			*method_ret = "only the replaced records rewritten";
+			return status;
+		}
+		status = safewrite_begin(&sw, a->file, err);
+	} else if (strcmp(options->output, "-") == 0) {
+		return archive_io_write(a->file, layout, wo, options->output_fd,
+					method_ret, err);
+	} else {
+		status = safewrite_begin_new(&sw, options->output, err);
+	}
+	began = status == HP_OK;
+	if (status == HP_OK)
+		status = archive_io_write(a->file, layout, wo, sw.temp_fd,
+					  method_ret, err);
+	/* Read back, as the hive was, before it replaces anything. */
+	if (status == HP_OK)
+		status = archive_io_verify(sw.temp, layout, wo, err);
+	if (status == HP_OK)
+		status = image_safewrite_finish(&sw, NULL, report, err);
+	if (began)
+		safewrite_abort(&sw);
+	return status;
+}
+
+static char *
+describe_write(const struct image *image,
+	       const struct image_write_options *options, const char *method,
+	       const char *why)
+{
+	const struct archive_layout *layout = &archive_of(image)->layout;
+	char text[512], kind[160];
+	size_t used;
+
+	snprintf(kind, sizeof kind, "%s%s%s", layout->format_name,
+		 layout->filter_count > 0 ? " + " : "", layout->filter_names);
+	if (options->in_place)
+		snprintf(text, sizeof text, "archive (%s) in place, %s", kind, method);
+	else
+		snprintf(text, sizeof text, "archive (%s) to %s, %s", kind,
+			 strcmp(options->output, "-") == 0 ? "standard output"
+							   : options->output,
+			 method);
+	used = strlen(text);
+	if (why[0] != '\0')
+		snprintf(text + used, sizeof text - used,
+			 " (not only the records: %s)", why);
+	return text_dup(text);
+}
+
+static enum hp_status
+write_back(struct image *image, const struct image_write_options *options,
+	   struct image_commit_report *report, struct hp_error *err)
+{
+	const struct archive_layout *layout = &archive_of(image)->layout;
+	struct archive_io_write_options wo = { 0 };
+	struct archive_replacement *list;
+	const char *method = "";
+	char why[256] = "";
+	size_t count = 0;
+	enum hp_status status;
+
+	list = calloc(layout->member_count + 1, sizeof *list);
+	if (list == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", image->path);
+	status = replacements(image, list, &count, err);
+	if (status != HP_OK)
+		goto out;
+	if (count == 0) {
+		if (options->output != NULL) {
+			status = copy_archive(image, options, err);
+			if (status == HP_OK)
+				report->image_method = text_dup("archive copied as it is");
+		}
+		goto out;
+	}
+	wo.display = image->path;
+	wo.replace = list;
+	wo.replace_count = count;
+	wo.mtime = options->entry_mtime;
+	wo.threads = options->threads;
+	wo.memory = memory_bound(layout);
+	wo.progress = options->progress;
+	wo.progress_ctx = options->progress_ctx;
+	status = write_archive(image, options, &wo, &method, why, sizeof why,
+			       report, err);
+	if (status == HP_OK)
+		report->image_method = describe_write(image, options, method, why);
+out:
+	free(list);
+	return status;
+}
+
+const struct image_backend image_backend_archive = {
+	.name = "archive",
+	.probe = probe,
+	.open = open_archive,
+	.check_output = check_output,
+	.write_back = write_back,
+	.inside_name = inside_name,
+	.name_in_text = name_in_text,
+	.close = close_archive,
+};

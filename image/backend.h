@@ -1,0 +1,129 @@
+/* backend.h - what a kind of image implements, and what backends share.
+ *
+ * Private to image/: commands see only image.h.  A backend is a table of
+ * operations; image.c probes each backend of the table in turn and keeps
+ * the first that takes the file.  Adding a kind of image is one backend
+ * file (or folder), one optional configure check and one line in that
+ * table.
+ */
+#ifndef HIVEPATCH_IMAGE_BACKEND_H
+#define HIVEPATCH_IMAGE_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+
+#include "base/safewrite.h"
+#include "image/image.h"
+
+/* What probing sees of a target: how stat saw it and its first bytes. */
+struct image_probe {
+	const char *path;
+	struct stat st;
+	unsigned char head[4096]; /* the first bytes of a regular file */
+	size_t head_len;
+};
+
+struct image_backend {
+	const char *name; /* image_kind */
+	/* Does this backend take the target? */
+	bool (*probe)(const struct image_probe *probe);
+	/* Fill IMAGE (path, display and base fields are set) for PATH, the
+	 * file to read (a spool for standard input). */
+	enum hp_status (*open)(struct image *image, const char *path,
+			       const struct image_options *options,
+			       struct hp_error *err);
+	enum hp_status (*check_output)(const struct image *image,
+				       enum image_purpose purpose,
+				       const struct image_write_options *options,
+				       struct hp_error *err);
+	/* After every staged file is committed: write the image back.
+	 * Optional: the files are the image. */
+	enum hp_status (*write_back)(struct image *image,
+				     const struct image_write_options *options,
+				     struct image_commit_report *report,
+				     struct hp_error *err);
+	/* Optional: the path inside the image of the local file PATH (a new
+	 * string, NULL when out of memory); by default PATH relative to the
+	 * tree's root. */
+	char *(*inside_name)(const struct image *image, const char *path);
+	/* Optional: names of local copies as the user knows them. */
+	void (*name_in_text)(const struct image *image, char *text,
+			     size_t size);
+	/* Optional: free what open made. */
+	void (*close)(struct image *image);
+};
+
+/* A file staged for replacement. */
+struct image_stage_entry {
+	char *path;          /* the local file replaced */
+	char *backup;        /* where its original goes first, or NULL */
+	bool empty_logs;     /* not new content: the logs of PATH's hive,
+			      * emptied after the commit */
+	char *logs[IMAGE_MAX_LOGS];
+	size_t log_count;
+	struct safewrite sw;
+	bool began;          /* SW holds a temp file */
+	int original_fd;     /* the original, read back if the commit must
+			      * be undone */
+	bool committed;
+	char *method;        /* "rename" or "in-place (why)" */
+};
+
+struct image {
+	const struct image_backend *backend;
+	char *path;               /* as given */
+	char *display;            /* for messages: PATH, "standard input" */
+	/* The local directory holding the Windows tree (the directory
+	 * itself, or a backend's scratch copy), resolved; NULL for a
+	 * single hive file. */
+	char *root;
+	char *config_dir;         /* ROOT/Windows/System32/config, resolved */
+	char *single_hive;        /* a bare hive file, resolved */
+	char *hibernation_file;
+	char *spool;              /* standard input, copied here */
+	void *data;               /* the backend's own */
+	struct image_stage_entry *staged;
+	size_t staged_count;
+};
+
+/* The backends, probed in this order. */
+extern const struct image_backend image_backend_hive_file;
+extern const struct image_backend image_backend_directory;
+extern const struct image_backend image_backend_archive;
+
+/* For backends whose Windows tree is a local directory: find the config
+ * directory, the SYSTEM hive and the hibernation file under IMAGE->root
+ * (HP_ERR_NOT_HIVE without a tree), naming DISPLAY in messages. */
+enum hp_status image_open_tree(struct image *image, const char *display,
+			       struct hp_error *err);
+
+/* check_output for images written where they lie (a hive file, a
+ * directory): -o and --in-place are usage errors, except that recover
+ * may write to -o FILE. */
+enum hp_status image_check_in_place(const struct image *image,
+				    enum image_purpose purpose,
+				    const struct image_write_options *options,
+				    struct hp_error *err);
+
+/* safewrite_finish, except that a failed directory sync after the rename
+ * is a warning in REPORT: the rename went through (safewrite_finish frees
+ * the temp name then), so the file holds the new, checked content, and
+ * "write failed, nothing changed" would be false. */
+enum hp_status image_safewrite_finish(struct safewrite *sw, const char *backup,
+				      struct image_commit_report *report,
+				      struct hp_error *err);
+
+/* Commit every staged entry of IMAGE, all or none. */
+enum hp_status image_commit_staged(struct image *image,
+				   struct image_commit_report *report,
+				   struct hp_error *err);
+
+/* Add a warning to REPORT (best effort: out of memory, it is dropped). */
+void image_report_warn(struct image_commit_report *report, const char *format,
+		       ...) __attribute__((format(printf, 2, 3)));
+
+/* The directory for temp and scratch files ($TMPDIR, else /tmp). */
+const char *image_temp_dir(void);
+
+#endif

@@ -1,0 +1,436 @@
+/* image.c - the backend table, probing, and what every backend shares. */
+#include "config.h"
+
+#include "image/image.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/fileio.h"
+#include "base/text.h"
+#include "image/backend.h"
+#include "image/windows_tree.h"
+
+/* Probed in this order: the cheap, certain tests first; libarchive, which
+ * recognizes many formats by their content, last. */
+static const struct image_backend *const backends[] = {
+	&image_backend_hive_file,
+	&image_backend_directory,
+	&image_backend_archive,
+};
+
+const char *
+image_temp_dir(void)
+{
+	const char *tmpdir = getenv("TMPDIR");
+
+	return tmpdir != NULL && *tmpdir != '\0' ? tmpdir : "/tmp";
+}
+
+/* Standard input, copied to a file: images are read more than once. */
+static enum hp_status
+spool_stdin(struct image *image, struct hp_error *err)
+{
+	const char *tmpdir = image_temp_dir();
+	size_t len = strlen(tmpdir) + 32;
+	int fd;
+
+	image->spool = malloc(len);
+	if (image->spool == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "standard input");
+	snprintf(image->spool, len, "%s/hivepatch-stdin-XXXXXX", tmpdir);
+	fd = mkstemp(image->spool);
+	if (fd == -1) {
+		free(image->spool);
+		image->spool = NULL;
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", tmpdir);
+	}
+	if (fileio_copy_range(STDIN_FILENO, 0, UINT64_MAX, fd) == -1) {
+		int saved = errno;
+
+		close(fd);
+		return hp_error_set(err, HP_ERR_IO, saved, "standard input");
+	}
+	if (close(fd) == -1)
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", image->spool);
+	return HP_OK;
+}
+
+static enum hp_status
+probe_file(const char *path, struct image_probe *probe, struct hp_error *err)
+{
+	int fd;
+	ssize_t n;
+
+	memset(probe, 0, sizeof *probe);
+	probe->path = path;
+	if (stat(path, &probe->st) == -1)
+		return hp_error_set(err, errno == ENOENT ? HP_ERR_NOT_FOUND
+							 : HP_ERR_IO,
+				    errno, "%s", path);
+	if (!S_ISREG(probe->st.st_mode))
+		return HP_OK;
+	/* O_NONBLOCK: the file may have become a FIFO since the stat. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd == -1)
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", path);
+	n = read(fd, probe->head, sizeof probe->head);
+	close(fd);
+	probe->head_len = n > 0 ? (size_t)n : 0;
+	return HP_OK;
+}
+
+static const struct image_backend *
+choose_backend(const struct image_probe *probe)
+{
+	for (size_t i = 0; i < sizeof backends / sizeof *backends; i++)
+		if (backends[i]->probe(probe))
+			return backends[i];
+	return NULL;
+}
+
+static enum hp_status
+open_stdin(struct image *image, const struct image_options *options,
+	   struct hp_error *err)
+{
+	struct image_probe probe;
+	enum hp_status status;
+
+	status = spool_stdin(image, err);
+	if (status == HP_OK)
+		status = probe_file(image->spool, &probe, err);
+	if (status != HP_OK)
+		return status;
+	/* A hive or a tree is edited where it lies; a stream cannot be. */
+	image->backend = choose_backend(&probe);
+	if (image->backend != &image_backend_archive)
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "standard input: a bare hive; give it as a file (standard input takes archives)");
+	return image->backend->open(image, image->spool, options, err);
+}
+
+enum hp_status
+image_open(const char *path, const struct image_options *options,
+	   struct image **image_ret, struct hp_error *err)
+{
+	static const struct image_options none;
+	struct image *image;
+	struct image_probe probe;
+	enum hp_status status;
+
+	*image_ret = NULL;
+	if (options == NULL)
+		options = &none;
+	image = calloc(1, sizeof *image);
+	if (image == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+	image->path = text_dup(path);
+	image->display = text_dup(strcmp(path, "-") == 0 ? "standard input" : path);
+	if (image->path == NULL || image->display == NULL) {
+		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+		goto fail;
+	}
+	if (strcmp(path, "-") == 0) {
+		status = open_stdin(image, options, err);
+		goto done;
+	}
+	status = probe_file(path, &probe, err);
+	if (status != HP_OK)
+		goto fail;
+	image->backend = choose_backend(&probe);
+	if (image->backend == NULL) {
+		status = hp_error_set(err, HP_ERR_NOT_HIVE, 0,
+				      S_ISREG(probe.st.st_mode)
+					      ? "%s: not a registry hive (no regf signature) and not a directory"
+					      : "%s: neither a hive file nor a directory",
+				      path);
+		goto fail;
+	}
+	status = image->backend->open(image, path, options, err);
+done:
+	if (status != HP_OK)
+		goto fail;
+	*image_ret = image;
+	return HP_OK;
+fail:
+	image_name_in_message(image, err);
+	image_close(image);
+	return status;
+}
+
+void
+image_close(struct image *image)
+{
+	if (image == NULL)
+		return;
+	for (size_t i = 0; i < image->staged_count; i++) {
+		struct image_stage_entry *e = &image->staged[i];
+
+		if (e->began)
+			safewrite_abort(&e->sw);
+		if (e->original_fd != -1)
+			close(e->original_fd);
+		free(e->path);
+		free(e->backup);
+		free(e->method);
+		for (size_t k = 0; k < e->log_count; k++)
+			free(e->logs[k]);
+	}
+	free(image->staged);
+	if (image->backend != NULL && image->backend->close != NULL)
+		image->backend->close(image);
+	if (image->spool != NULL) {
+		unlink(image->spool);
+		free(image->spool);
+	}
+	free(image->path);
+	free(image->display);
+	free(image->root);
+	free(image->config_dir);
+	free(image->single_hive);
+	free(image->hibernation_file);
+	free(image);
+}
+
+const char *
+image_kind(const struct image *image)
+{
+	return image->backend->name;
+}
+
+const char *
+image_path(const struct image *image)
+{
+	return image->path;
+}
+
+bool
+image_is_single_hive(const struct image *image)
+{
+	return image->single_hive != NULL;
+}
+
+const char *
+image_hibernation_file(const struct image *image)
+{
+	return image->hibernation_file;
+}
+
+/* The hibernation file at ROOT, if Windows is hibernated. */
+static enum hp_status
+find_hibernation(struct image *image, struct hp_error *err)
+{
+	unsigned char head[4];
+	char *path = NULL;
+	enum hp_status status;
+	ssize_t n = 0;
+	int fd;
+
+	status = windows_tree_find(image->root, image->root,
+				   windows_tree_hibernation_name, &path, err);
+	if (status == HP_ERR_UNSAFE_PATH) {
+		/* A link out of the image is not this image's hibernation. */
+		hp_error_clear(err);
+		return HP_OK;
+	}
+	if (status != HP_OK || path == NULL)
+		return status;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd != -1) {
+		n = read(fd, head, sizeof head);
+		close(fd);
+	}
+	if (n > 0 && windows_tree_hibernated(head, (size_t)n))
+		image->hibernation_file = path;
+	else
+		free(path);
+	return HP_OK;
+}
+
+enum hp_status
+image_open_tree(struct image *image, const char *display, struct hp_error *err)
+{
+	char *dir = NULL, *next = NULL, *system = NULL;
+	enum hp_status status = HP_OK;
+
+	dir = text_dup(image->root);
+	if (dir == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+	for (size_t i = 0; i < WINDOWS_TREE_CONFIG_DEPTH && dir != NULL; i++) {
+		status = windows_tree_find(image->root, dir, windows_tree_config[i],
+					   &next, err);
+		if (status != HP_OK)
+			goto out;
+		free(dir);
+		dir = next;
+		next = NULL;
+	}
+	if (dir != NULL)
+		status = windows_tree_find(image->root, dir, "SYSTEM", &system, err);
+	if (status != HP_OK)
+		goto out;
+	if (system == NULL) {
+		status = hp_error_set(err, HP_ERR_NOT_HIVE, 0,
+				      "%s: not a Windows tree (no Windows/System32/config/SYSTEM)",
+				      display);
+		goto out;
+	}
+	if (!windows_tree_is_hive_file(system)) {
+		status = hp_error_set(err, HP_ERR_NOT_HIVE, 0,
+				      "%s: not a registry hive (no regf signature)",
+				      system);
+		goto out;
+	}
+	image->config_dir = dir;
+	dir = NULL;
+	status = find_hibernation(image, err);
+out:
+	free(system);
+	free(next);
+	free(dir);
+	return status;
+}
+
+void
+image_hive_release(struct image_hive *hive)
+{
+	if (hive == NULL)
+		return;
+	free(hive->name);
+	free(hive->path);
+	free(hive->inside);
+	for (size_t i = 0; i < hive->log_count; i++)
+		free(hive->logs[i]);
+	memset(hive, 0, sizeof *hive);
+}
+
+/* The hive at PATH inside the tree: where it sits relative to the root. */
+static char *
+inside_name(const struct image *image, const char *path)
+{
+	size_t len;
+
+	if (image->backend->inside_name != NULL)
+		return image->backend->inside_name(image, path);
+	len = strlen(image->root);
+	if (strncmp(path, image->root, len) == 0 && path[len] == '/')
+		return text_dup(path + len + 1);
+	return text_dup(path);
+}
+
+enum hp_status
+image_find_hive(struct image *image, const char *name,
+		struct image_hive *hive_ret, struct hp_error *err)
+{
+	struct image_hive hive;
+	enum hp_status status = HP_OK;
+
+	memset(&hive, 0, sizeof hive);
+	memset(hive_ret, 0, sizeof *hive_ret);
+	hive.name = text_dup(name);
+	if (hive.name == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", name);
+	if (image->single_hive != NULL) {
+		/* The user said which hive by choosing the file; its logs
+		 * are its own business, beside it. */
+		const char *slash = strrchr(image->single_hive, '/');
+		char *dir = strndup(image->single_hive,
+				    (size_t)(slash - image->single_hive));
+
+		hive.path = text_dup(image->single_hive);
+		hive.inside = text_dup(image->single_hive);
+		if (dir == NULL || hive.path == NULL || hive.inside == NULL)
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+					      image->path);
+		else
+			status = windows_tree_find_logs(*dir != '\0' ? dir : "/",
+							hive.path, hive.logs,
+							&hive.log_count, &hive.log1,
+							&hive.log2, err);
+		free(dir);
+		goto out;
+	}
+	status = windows_tree_find(image->root, image->config_dir, name, &hive.path, err);
+	if (status == HP_OK && (hive.path == NULL ||
+				!windows_tree_is_hive_file(hive.path)))
+		status = hp_error_set(err, HP_ERR_NOT_FOUND, 0,
+				      "%s: the image has no %s hive in %s",
+				      image->path, name, image->config_dir);
+	if (status == HP_OK)
+		status = windows_tree_find_logs(image->root, hive.path, hive.logs,
+						&hive.log_count, &hive.log1,
+						&hive.log2, err);
+	if (status == HP_OK) {
+		hive.inside = inside_name(image, hive.path);
+		if (hive.inside == NULL)
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", image->path);
+	}
+out:
+	if (status != HP_OK) {
+		image_hive_release(&hive);
+		return status;
+	}
+	*hive_ret = hive;
+	return HP_OK;
+}
+
+void
+image_name_in_text(const struct image *image, char *text, size_t size)
+{
+	if (image != NULL && image->backend != NULL &&
+	    image->backend->name_in_text != NULL)
+		image->backend->name_in_text(image, text, size);
+}
+
+void
+image_name_in_message(const struct image *image, struct hp_error *err)
+{
+	if (err != NULL)
+		image_name_in_text(image, err->message, sizeof err->message);
+}
+
+enum hp_status
+image_check_output(const struct image *image, enum image_purpose purpose,
+		   const struct image_write_options *options,
+		   struct hp_error *err)
+{
+	return image->backend->check_output(image, purpose, options, err);
+}
+
+void
+image_report_warn(struct image_commit_report *report, const char *format, ...)
+{
+	char text[1024];
+	char **grown;
+	va_list ap;
+
+	va_start(ap, format);
+	vsnprintf(text, sizeof text, format, ap);
+	va_end(ap);
+	grown = realloc(report->warnings,
+			(report->warning_count + 1) * sizeof *grown);
+	if (grown == NULL)
+		return;
+	report->warnings = grown;
+	grown[report->warning_count] = text_dup(text);
+	if (grown[report->warning_count] != NULL)
+		report->warning_count++;
+}
+
+void
+image_commit_report_release(struct image_commit_report *report)
+{
+	if (report == NULL)
+		return;
+	free(report->image_method);
+	for (size_t i = 0; i < report->warning_count; i++)
+		free(report->warnings[i]);
+	free(report->warnings);
+	memset(report, 0, sizeof *report);
+}

@@ -1,0 +1,187 @@
+/* run.c - the front end of each subcommand: call the command, print its
+ * report as text or JSON, and choose the exit code. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static int
+exit_code_for(enum hp_status status, const struct command_report *r)
+{
+	if (status != HP_OK)
+		return hp_status_exit_code(status);
+	return r->result == COMMAND_RESULT_NOT_COMPLIANT ? EXIT_NOT_COMPLIANT
+							 : EXIT_OK;
+}
+
+int
+cli_run_patch(struct cli *cli)
+{
+	struct command_report report;
+	struct hp_error err;
+	enum hp_status status;
+	int code, out;
+
+	hp_error_clear(&err);
+	if (cli->command->id == CLI_APPLY)
+		status = command_apply(cli->target, &cli->options, &report, &err);
+	else if (cli->command->id == CLI_RECOVER)
+		status = command_recover(cli->target, &cli->options, &report, &err);
+	else
+		status = command_verify(cli->target, &cli->options, &report, &err);
+	code = exit_code_for(status, &report);
+	if (cli->json) {
+		struct json json;
+
+		json_init(&json, stdout);
+		json_object_begin(&json, NULL);
+		cli_json_report(&json, cli, &report, status, &err);
+		json_object_end(&json);
+	} else if (status == HP_OK) {
+		cli_text_report(cli, &report);
+	}
+	cli_print_warnings(cli, &report);
+	if (status != HP_OK)
+		fprintf(stderr, "hivepatch: %s\n", err.message);
+	command_report_release(&report);
+	out = cli_finish_output();
+	return code != 0 ? code : out;
+}
+
+static void
+show_json(const struct cli *cli, const struct command_listing *listing,
+	  enum hp_status status, const struct hp_error *err)
+{
+	struct json json;
+
+	json_init(&json, stdout);
+	json_object_begin(&json, NULL);
+	json_string(&json, "command", "show");
+	json_string(&json, "target", cli->target);
+	json_string(&json, "key", status == HP_OK ? listing->key : cli->key);
+	json_array_begin(&json, "values");
+	for (size_t i = 0; i < listing->value_count; i++) {
+		const struct hive_value *v = &listing->values[i];
+
+		json_object_begin(&json, NULL);
+		json_string(&json, "name", v->name);
+		cli_json_value(&json, "value", v->type, v->data, v->len);
+		json_object_end(&json);
+	}
+	json_array_end(&json);
+	json_array_begin(&json, "subkeys");
+	for (size_t i = 0; i < listing->subkey_count; i++)
+		json_string(&json, NULL, listing->subkeys[i]);
+	json_array_end(&json);
+	json_string(&json, "result", status == HP_OK ? "ok" : "error");
+	if (status != HP_OK)
+		cli_json_error(&json, status, err);
+	json_object_end(&json);
+}
+
+static void
+show_text(const struct command_listing *listing)
+{
+	puts(listing->key);
+	for (size_t i = 0; i < listing->value_count; i++) {
+		const struct hive_value *v = &listing->values[i];
+
+		printf("    %s    %s    ", v->name[0] != '\0' ? v->name : "(Default)",
+		       hive_type_name(v->type));
+		cli_print_data(stdout, v->type, v->data, v->len);
+		putchar('\n');
+	}
+	for (size_t i = 0; i < listing->subkey_count; i++)
+		printf("    %s\\\n", listing->subkeys[i]);
+}
+
+int
+cli_run_show(struct cli *cli)
+{
+	struct command_report report;
+	struct command_listing listing;
+	struct hp_error err;
+	enum hp_status status;
+	int out;
+
+	hp_error_clear(&err);
+	status = command_show(cli->target, cli->key, &cli->options, &report,
+			      &listing, &err);
+	if (cli->json)
+		show_json(cli, &listing, status, &err);
+	else if (status == HP_OK)
+		show_text(&listing);
+	cli_print_warnings(cli, &report);
+	if (status != HP_OK)
+		fprintf(stderr, "hivepatch: %s\n", err.message);
+	command_listing_release(&listing);
+	command_report_release(&report);
+	out = cli_finish_output();
+	return status != HP_OK ? hp_status_exit_code(status) : out;
+}
+
+int
+cli_run_export(struct cli *cli)
+{
+	struct command_report report;
+	struct hp_buffer out = { NULL, 0, 0 };
+	struct hp_error err;
+	enum hp_status status;
+	int code;
+
+	hp_error_clear(&err);
+	status = command_export(cli->target, cli->key, cli->utf8, &cli->options,
+				&report, &out, &err);
+	cli_print_warnings(cli, &report);
+	if (status == HP_OK && fwrite(out.data, 1, out.len, stdout) != out.len)
+		status = hp_error_set(&err, HP_ERR_WRITE, errno, "standard output");
+	if (status != HP_OK)
+		fprintf(stderr, "hivepatch: %s\n", err.message);
+	buffer_release(&out);
+	command_report_release(&report);
+	code = cli_finish_output();
+	return status != HP_OK ? hp_status_exit_code(status) : code;
+}
+
+int
+cli_run_diff(struct cli *cli)
+{
+	struct hp_buffer out = { NULL, 0, 0 };
+	struct hp_error err;
+	size_t differences = 0;
+	enum hp_status status;
+	int code;
+
+	hp_error_clear(&err);
+	status = command_diff(cli->target, cli->key, cli->utf8 || cli->json,
+			      &cli->options, &out, &differences, &err);
+	if (cli->json) {
+		struct json json;
+
+		json_init(&json, stdout);
+		json_object_begin(&json, NULL);
+		json_string(&json, "command", "diff");
+		json_string(&json, "a", cli->target);
+		json_string(&json, "b", cli->key);
+		json_uint(&json, "differences", differences);
+		if (status == HP_OK)
+			json_string_len(&json, "reg", (const char *)out.data, out.len);
+		json_string(&json, "result", status != HP_OK ? "error"
+					     : differences == 0 ? "equal" : "different");
+		if (status != HP_OK)
+			cli_json_error(&json, status, &err);
+		json_object_end(&json);
+	} else if (status == HP_OK &&
+		   fwrite(out.data, 1, out.len, stdout) != out.len) {
+		status = hp_error_set(&err, HP_ERR_WRITE, errno, "standard output");
+	}
+	if (status != HP_OK)
+		fprintf(stderr, "hivepatch: %s\n", err.message);
+	buffer_release(&out);
+	code = cli_finish_output();
+	if (status != HP_OK)
+		return hp_status_exit_code(status);
+	return code != 0 ? code : differences > 0 ? EXIT_NOT_COMPLIANT : EXIT_OK;
+}

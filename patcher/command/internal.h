@@ -1,0 +1,129 @@
+/* internal.h - what the commands share: opening a target's hives as
+ * Windows will see them, and writing a hive so that it can be proved.
+ * Private to patcher/command/.
+ */
+#ifndef HIVEPATCH_COMMAND_INTERNAL_H
+#define HIVEPATCH_COMMAND_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "command/command.h"
+#include "hive/hive.h"
+#include "recipe/keypath.h"
+
+/* Add a warning to REPORT, its file names as the user knows them (best
+ * effort: out of memory, it is dropped). */
+void command_warn(struct command_report *report, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Open TARGET into REPORT (image, SYSTEM hive found, hibernation
+ * checked, the hive read as Windows will see it).  WRITING: the command
+ * will write, so a hibernated image is refused. */
+enum hp_status command_open_target(const char *target,
+				   const struct command_options *options,
+				   bool writing, struct command_report *report,
+				   struct hp_error *err);
+
+/* command_open_target, then: where the result goes checked (WRITING and
+ * not a dry run), Windows' version read, the SYSTEM hive opened into
+ * *HIVE_RET (the caller closes it), control sets resolved (a hive without
+ * Select is refused only when NEED_SETS), applicability decided. */
+enum hp_status command_open_system(const char *target,
+				   const struct command_options *options,
+				   bool writing, bool need_sets,
+				   struct command_report *report,
+				   struct hive **hive_ret, struct hp_error *err);
+
+/* Read the hive WHERE found as Windows will see it (logs replayed). */
+enum hp_status command_read_hive(const struct image_hive *where,
+				 const struct command_options *options,
+				 struct hivefile *file, struct hp_error *err);
+
+/* Open FILE (the hive at PATH) with hivex, or with hivepatch's own reader
+ * when OWN_READER. */
+enum hp_status command_open_hive(struct hivefile *file, const char *path,
+				 bool own_reader, struct hive **hive_ret,
+				 struct hp_error *err);
+
+/* Open the hive NAME of the report's image (recovered from its logs if
+ * dirty) into a new entry of the report's other hives. */
+enum hp_status command_open_other(const char *name,
+				  const struct command_options *options,
+				  struct command_report *report,
+				  struct hive **hive_ret, struct hp_error *err);
+
+/* Open and plan every hive besides SYSTEM that the recipe touches. */
+enum hp_status command_plan_others(const struct command_options *options,
+				   struct command_report *report,
+				   struct hp_error *err);
+
+/* The hive a recipe's SYSTEM operations go to: "SYSTEM", or NULL for a
+ * single hive file (every root addresses it). */
+const char *command_system_name(const struct command_report *report);
+
+/* Does any operation go through CurrentControlSet (and so need Select)? */
+bool command_uses_control_set(const struct recipe *recipe);
+
+/* Writes the plan asks for, in every hive. */
+size_t command_writes(const struct command_report *report);
+
+/* One hive of an image, read as Windows will see it, with hivepatch's
+ * own reader (golden comparison and diff). */
+struct command_side {
+	struct image_hive where;
+	struct hivefile file;
+	struct hive *hive; /* NULL: the image has no such hive */
+};
+
+/* Open hive NAME of IMAGE; absent is not an error (SIDE->hive NULL). */
+enum hp_status command_side_open(struct image *image, const char *name,
+				 const struct command_options *options,
+				 struct command_side *side, struct hp_error *err);
+void command_side_release(struct command_side *side);
+
+/* verify --golden: compare HIVE (the target's SYSTEM) and the other hives
+ * of the report's image with OPTIONS->golden, into the report. */
+enum hp_status command_compare_golden(struct hive *hive,
+				      const struct command_options *options,
+				      struct command_report *report,
+				      struct hp_error *err);
+
+/* A key found in a target: the open hive holding it (SYSTEM's, or
+ * another hive's), the key, and its path as stored. */
+struct command_located {
+	struct hive *system;
+	struct hive *other;
+	struct hive *hive;   /* one of the two */
+	hive_key node;
+	struct keypath path; /* spelled as stored */
+	const char *hive_name;
+};
+
+/* Find KEY (NULL: the SYSTEM hive's root) in TARGET. */
+enum hp_status command_locate(const char *target, const char *key,
+			      const struct command_options *options,
+			      struct command_report *report,
+			      struct command_located *loc, struct hp_error *err);
+void command_located_release(struct command_located *loc);
+
+/* ---------------------------------------------------------- writing */
+
+/* Make PLAN's edit on FILE (the hive as Windows will see it) and write
+ * it to STAGED, sealed with a sequence number above every log's (in
+ * *SEQ_RET), then prove it: the plan holds in every touched key, read
+ * with hivepatch's own reader, and nothing else in the file changed.
+ * NAME is the hive in messages. */
+enum hp_status command_write_edit(struct hivefile *file, const struct plan *plan,
+				  const char *name,
+				  const struct image_staged *staged,
+				  uint32_t *seq_ret, struct hp_error *err);
+
+/* Write IMAGE (SIZE bytes, a recovered hive), sealed with SEQ, to FD at
+ * PATH and prove it: the same bytes but the sealed base block, readable
+ * by hivepatch's reader and by hivex.  NAME is the hive in messages. */
+enum hp_status command_write_recovered(const unsigned char *image, size_t size,
+				       uint32_t seq, int fd, const char *path,
+				       const char *name, struct hp_error *err);
+
+#endif

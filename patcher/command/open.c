@@ -1,0 +1,369 @@
+/* open.c - a target's hives, read as Windows will see them at boot. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/text.h"
+#include "command/internal.h"
+
+/* A hibernated image resumes over any offline edit. */
+static enum hp_status
+check_hibernation(const struct command_options *options, bool writing,
+		  struct command_report *report, struct hp_error *err)
+{
+	const char *file = image_hibernation_file(report->image);
+
+	if (file == NULL)
+		return HP_OK;
+	if (!writing || options->ignore_hibernation) {
+		command_warn(report,
+			     "%s: the image is hibernated; Windows resumes its memory at boot and offline edits are lost%s",
+			     file, writing ? " (--ignore-hibernation)" : "");
+		return HP_OK;
+	}
+	return hp_error_set(err, HP_ERR_DIRTY, 0,
+			    "%s: the image is hibernated: Windows would resume its memory at boot over any edit; boot and shut it down fully, or --ignore-hibernation; nothing was written",
+			    file);
+}
+
+enum hp_status
+command_read_hive(const struct image_hive *where,
+		  const struct command_options *options, struct hivefile *file,
+		  struct hp_error *err)
+{
+	const char *logs[2] = { where->log1, where->log2 };
+
+	return hivefile_open(where->path, logs, where->logs, where->log_count,
+			     options->replay, file, err);
+}
+
+enum hp_status
+command_open_target(const char *target, const struct command_options *options,
+		    bool writing, struct command_report *report,
+		    struct hp_error *err)
+{
+	struct image_options where = { options->hive_path,
+				       options->write.progress,
+				       options->write.progress_ctx };
+	enum hp_status status;
+
+	status = image_open(target, &where, &report->image, err);
+	if (status == HP_OK)
+		status = image_find_hive(report->image, "SYSTEM", &report->system,
+					 err);
+	if (status == HP_OK)
+		status = check_hibernation(options, writing, report, err);
+	if (status == HP_OK)
+		status = command_read_hive(&report->system, options,
+					   &report->file, err);
+	if (status == HP_OK && report->file.discarded)
+		command_warn(report,
+			     "%s: the hive is dirty and no log is usable; taking it as it is (--discard-logs): whatever only the logs held is LOST",
+			     report->system.path);
+	return status;
+}
+
+/* Learn what Windows the image holds; a broken SOFTWARE hive is only a
+ * warning, since the SYSTEM hive is what gets patched. */
+static enum hp_status
+read_os_info(struct command_report *report, struct hp_error *err)
+{
+	struct image_hive where;
+	struct hive *software = NULL;
+	struct hp_error warning;
+	enum hp_status status;
+
+	if (image_is_single_hive(report->image))
+		return HP_OK;
+	status = image_find_hive(report->image, "SOFTWARE", &where, err);
+	if (status == HP_ERR_NOT_FOUND) {
+		hp_error_clear(err);
+		return HP_OK;
+	}
+	if (status != HP_OK)
+		return status;
+	if (hive_open(where.path, false, &software, &warning) != HP_OK ||
+	    osinfo_read_software(software, &report->os, &warning) != HP_OK)
+		command_warn(report, "cannot read the Windows version: %s",
+			     warning.message);
+	hive_close(software);
+	image_hive_release(&where);
+	return HP_OK;
+}
+
+enum hp_status
+command_open_hive(struct hivefile *file, const char *path, bool own_reader,
+		  struct hive **hive_ret, struct hp_error *err)
+{
+	enum hp_status status;
+
+	if (own_reader)
+		return hive_open_memory(file->data, file->size, path, hive_ret,
+					err);
+	if (file->hivex_path == NULL)
+		/* A recovered hive whose copy was used already is read from
+		 * memory: the primary on disk is not what Windows will see. */
+		return file->recovered
+			       ? hive_open_memory(file->data, file->size, path,
+						  hive_ret, err)
+			       : hive_open(path, false, hive_ret, err);
+	/* hivex reads files only: a recovered hive from the copy hivefile
+	 * made, which goes as soon as hivex has it, so that nothing is left
+	 * behind even if the process is killed. */
+	status = hive_open(file->hivex_path, false, hive_ret, err);
+	if (status != HP_OK && status != HP_ERR_NO_MEMORY) {
+		/* The copy was read whole when it was made: name the hive,
+		 * and say the copy (gone in a moment) is what failed. */
+		char detail[sizeof err->message];
+
+		snprintf(detail, sizeof detail, "%s",
+			 hp_error_detail(err, file->hivex_path));
+		status = hp_error_set(err, HP_ERR_IO, 0,
+				      "%s: the recovered hive kept for hivex in $TMPDIR does not read back (%s)",
+				      path, detail);
+	}
+	unlink(file->hivex_path);
+	free(file->hivex_path);
+	file->hivex_path = NULL;
+	return status;
+}
+
+/* Which control sets the recipe means, and which Windows this is. */
+static enum hp_status
+resolve_sets(const struct command_options *options, bool need_sets,
+	     struct command_report *report, struct hive *hive,
+	     struct hp_error *err)
+{
+	struct controlset_choice default_choice = { CONTROLSET_DEFAULT, 0 };
+	struct controlset_info boot = { 0 };
+	enum hp_status status;
+
+	status = controlset_resolve(hive, &options->control_set, &report->sets,
+				    err);
+	if (status == HP_ERR_NO_SELECT && !need_sets) {
+		/* show reads any hive; only CurrentControlSet needs Select. */
+		hp_error_clear(err);
+		return HP_OK;
+	}
+	if (status != HP_OK)
+		return status;
+	report->have_sets = true;
+	if (options->control_set.mode == CONTROLSET_DEFAULT &&
+	    report->sets.current != 0 &&
+	    report->sets.current != report->sets.default_set)
+		command_warn(report,
+			     "Select\\Current is %u but Select\\Default is %u: using ControlSet%03u, the set the next boot uses (--control-set current or all to change that)",
+			     (unsigned)report->sets.current,
+			     (unsigned)report->sets.default_set,
+			     (unsigned)report->sets.default_set);
+	/* ProductType is read from the set the next boot uses. */
+	if (controlset_resolve(hive, &default_choice, &boot, NULL) == HP_OK &&
+	    boot.count > 0)
+		status = osinfo_read_product_type(hive, boot.names[0],
+						  &report->os, err);
+	else if (report->sets.count > 0)
+		status = osinfo_read_product_type(hive, report->sets.names[0],
+						  &report->os, err);
+	controlset_release(&boot);
+	return status;
+}
+
+enum hp_status
+command_open_system(const char *target, const struct command_options *options,
+		    bool writing, bool need_sets, struct command_report *report,
+		    struct hive **hive_ret, struct hp_error *err)
+{
+	enum hp_status status;
+
+	*hive_ret = NULL;
+	status = command_open_target(target, options, writing, report, err);
+	if (status == HP_OK && writing && !options->dry_run)
+		status = image_check_output(report->image, IMAGE_WRITE_EDIT,
+					    &options->write, err);
+	if (status == HP_OK)
+		status = read_os_info(report, err);
+	/* hivex opens, validates and reads; a recovered hive from a copy. */
+	if (status == HP_OK)
+		status = command_open_hive(&report->file, report->system.path,
+					   options->own_reader, hive_ret, err);
+	if (status == HP_OK)
+		status = resolve_sets(options, need_sets, report, *hive_ret, err);
+	if (status != HP_OK)
+		return status;
+	report->applicability = recipe_check_target(options->recipe,
+						    &report->os,
+						    report->applicability_reason,
+						    sizeof report->applicability_reason);
+	return HP_OK;
+}
+
+bool
+command_uses_control_set(const struct recipe *recipe)
+{
+	const char *last = NULL;
+
+	for (size_t i = 0; i < recipe->op_count; i++) {
+		struct keypath path;
+		bool uses;
+
+		/* The operations of one [KEY] share its string. */
+		if (recipe->ops[i].key == last)
+			continue;
+		last = recipe->ops[i].key;
+		if (keypath_parse(recipe->ops[i].key, &path, NULL) != HP_OK)
+			return true; /* planning will report it */
+		uses = keypath_uses_current_control_set(&path);
+		keypath_release(&path);
+		if (uses)
+			return true;
+	}
+	return false;
+}
+
+enum hp_status
+command_open_other(const char *name, const struct command_options *options,
+		   struct command_report *report, struct hive **hive_ret,
+		   struct hp_error *err)
+{
+	struct command_hive *grown, *h;
+	enum hp_status status;
+
+	grown = realloc(report->others,
+			(report->other_count + 1) * sizeof *grown);
+	if (grown == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", name);
+	report->others = grown;
+	h = &report->others[report->other_count++];
+	memset(h, 0, sizeof *h);
+	status = image_find_hive(report->image, name, &h->where, err);
+	if (status == HP_OK)
+		status = command_read_hive(&h->where, options, &h->file, err);
+	if (status == HP_OK)
+		status = command_open_hive(&h->file, h->where.path, false,
+					   hive_ret, err);
+	return status;
+}
+
+/* Add NAME (upper-cased, as Windows spells the files) to NAMES unless it
+ * is SYSTEM or there already. */
+static enum hp_status
+add_hive_name(char ***names, size_t *count, const char *name,
+	      struct hp_error *err)
+{
+	char **grown;
+
+	if (text_name_equal(name, "SYSTEM"))
+		return HP_OK;
+	for (size_t k = 0; k < *count; k++)
+		if (text_name_equal((*names)[k], name))
+			return HP_OK;
+	grown = realloc(*names, (*count + 1) * sizeof *grown);
+	if (grown == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", name);
+	*names = grown;
+	grown[*count] = text_dup(name);
+	if (grown[*count] == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", name);
+	for (char *c = grown[*count]; *c != '\0'; c++)
+		if (*c >= 'a' && *c <= 'z')
+			*c = (char)(*c - 0x20);
+	(*count)++;
+	return HP_OK;
+}
+
+/* The distinct hive names the recipe's operations address, other than
+ * SYSTEM; none for a single hive file (every root addresses the file). */
+static enum hp_status
+other_hive_names(const struct recipe *recipe, const struct command_report *report,
+		 char ***names_ret, size_t *count_ret, struct hp_error *err)
+{
+	enum hp_status status = HP_OK;
+
+	*names_ret = NULL;
+	*count_ret = 0;
+	if (image_is_single_hive(report->image))
+		return HP_OK;
+	for (size_t i = 0; status == HP_OK && i < recipe->op_count; i++) {
+		struct keypath path;
+
+		status = keypath_parse(recipe->ops[i].key, &path, err);
+		if (status != HP_OK)
+			break;
+		if (path.hive_name == NULL)
+			status = hp_error_set(err, HP_ERR_USAGE, 0,
+					      "'%s': on an image a key names its hive (HKLM\\SYSTEM\\...)",
+					      recipe->ops[i].key);
+		else
+			status = add_hive_name(names_ret, count_ret,
+					       path.hive_name, err);
+		keypath_release(&path);
+	}
+	if (status != HP_OK) {
+		for (size_t k = 0; k < *count_ret; k++)
+			free((*names_ret)[k]);
+		free(*names_ret);
+		*names_ret = NULL;
+		*count_ret = 0;
+	}
+	return status;
+}
+
+enum hp_status
+command_plan_others(const struct command_options *options,
+		    struct command_report *report, struct hp_error *err)
+{
+	char **names = NULL;
+	size_t count = 0;
+	enum hp_status status;
+
+	status = other_hive_names(options->recipe, report, &names, &count, err);
+	for (size_t i = 0; status == HP_OK && i < count; i++) {
+		struct hive *hive = NULL;
+
+		status = command_open_other(names[i], options, report, &hive, err);
+		if (status == HP_OK)
+			status = plan_build(hive, options->recipe, names[i], NULL,
+					    &report->others[report->other_count - 1].plan,
+					    err);
+		hive_close(hive);
+	}
+	for (size_t i = 0; i < count; i++)
+		free(names[i]);
+	free(names);
+	return status;
+}
+
+void
+command_side_release(struct command_side *side)
+{
+	hive_close(side->hive);
+	hivefile_close(&side->file);
+	image_hive_release(&side->where);
+	memset(side, 0, sizeof *side);
+}
+
+enum hp_status
+command_side_open(struct image *image, const char *name,
+		  const struct command_options *options,
+		  struct command_side *side, struct hp_error *err)
+{
+	enum hp_status status;
+
+	memset(side, 0, sizeof *side);
+	status = image_find_hive(image, name, &side->where, err);
+	if (status == HP_ERR_NOT_FOUND) {
+		hp_error_clear(err);
+		return HP_OK;
+	}
+	if (status == HP_OK)
+		status = command_read_hive(&side->where, options, &side->file,
+					   err);
+	if (status == HP_OK)
+		status = hive_open_memory(side->file.data, side->file.size,
+					  side->where.path, &side->hive, err);
+	return status;
+}
