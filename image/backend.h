@@ -57,6 +57,7 @@ struct image_backend {
 /* A file staged for replacement. */
 struct image_stage_entry {
 	char *path;          /* the local file replaced */
+	size_t tree;         /* in which of the image's trees */
 	char *backup;        /* where its original goes first, or NULL */
 	bool empty_logs;     /* not new content: the logs of PATH's hive,
 			      * emptied after the commit */
@@ -70,17 +71,27 @@ struct image_stage_entry {
 	char *method;        /* "rename" or "in-place (why)" */
 };
 
+/* One Windows tree of an image, readable in a local directory. */
+struct image_tree {
+	/* The local directory holding the tree (the directory itself, or a
+	 * backend's scratch copy), resolved. */
+	char *root;
+	char *config_dir;         /* ROOT/Windows/System32/config, resolved */
+	char *hibernation_file;
+	char *label;              /* for reports ("index 2: ..."), or NULL */
+	unsigned number;          /* the backend's own number for it */
+};
+
 struct image {
 	const struct image_backend *backend;
 	char *path;               /* as given */
 	char *display;            /* for messages: PATH, "standard input" */
-	/* The local directory holding the Windows tree (the directory
-	 * itself, or a backend's scratch copy), resolved; NULL for a
-	 * single hive file. */
-	char *root;
-	char *config_dir;         /* ROOT/Windows/System32/config, resolved */
+	/* The Windows trees (none for a single hive file), and the one
+	 * image_find_hive looks in. */
+	struct image_tree *trees;
+	size_t tree_count;
+	size_t current;
 	char *single_hive;        /* a bare hive file, resolved */
-	char *hibernation_file;
 	char *spool;              /* standard input, copied here */
 	void *data;               /* the backend's own */
 	struct image_stage_entry *staged;
@@ -92,11 +103,17 @@ extern const struct image_backend image_backend_hive_file;
 extern const struct image_backend image_backend_directory;
 extern const struct image_backend image_backend_archive;
 
-/* For backends whose Windows tree is a local directory: find the config
- * directory, the SYSTEM hive and the hibernation file under IMAGE->root
- * (HP_ERR_NOT_HIVE without a tree), naming DISPLAY in messages. */
-enum hp_status image_open_tree(struct image *image, const char *display,
-			       struct hp_error *err);
+/* Add a Windows tree held in the local directory ROOT (resolved; IMAGE
+ * takes it, also on failure): find its config directory, its SYSTEM hive
+ * and its hibernation file (HP_ERR_NOT_HIVE without a tree), naming
+ * DISPLAY in messages.  LABEL (copied; may be NULL) and NUMBER name the
+ * tree in reports. */
+enum hp_status image_add_tree(struct image *image, char *root,
+			      const char *display, const char *label,
+			      unsigned number, struct hp_error *err);
+
+/* The tree image_find_hive works on. */
+const struct image_tree *image_current_tree(const struct image *image);
 
 /* check_output for images written where they lie (a hive file, a
  * directory): -o and --in-place are usage errors, except that recover

@@ -17,14 +17,16 @@ static enum hp_status
 open_directory(struct image *image, const char *path,
 	       const struct image_options *options, struct hp_error *err)
 {
+	char *root;
+
 	if (options->hive_path != NULL)
 		return hp_error_set(err, HP_ERR_USAGE, 0,
 				    "%s: --hive-path picks a hive inside an archive; this is not one",
 				    path);
-	image->root = realpath(path, NULL);
-	if (image->root == NULL)
+	root = realpath(path, NULL);
+	if (root == NULL)
 		return hp_error_set(err, HP_ERR_IO, errno, "%s", path);
-	return image_open_tree(image, path, err);
+	return image_add_tree(image, root, path, NULL, 0, err);
 }
 
 const struct image_backend image_backend_directory = {

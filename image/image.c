@@ -191,10 +191,14 @@ image_close(struct image *image)
 	}
 	free(image->path);
 	free(image->display);
-	free(image->root);
-	free(image->config_dir);
+	for (size_t i = 0; i < image->tree_count; i++) {
+		free(image->trees[i].root);
+		free(image->trees[i].config_dir);
+		free(image->trees[i].hibernation_file);
+		free(image->trees[i].label);
+	}
+	free(image->trees);
 	free(image->single_hive);
-	free(image->hibernation_file);
 	free(image);
 }
 
@@ -219,12 +223,46 @@ image_is_single_hive(const struct image *image)
 const char *
 image_hibernation_file(const struct image *image)
 {
-	return image->hibernation_file;
+	const struct image_tree *tree = image_current_tree(image);
+
+	return tree != NULL ? tree->hibernation_file : NULL;
 }
 
-/* The hibernation file at ROOT, if Windows is hibernated. */
+const struct image_tree *
+image_current_tree(const struct image *image)
+{
+	return image->current < image->tree_count ? &image->trees[image->current]
+						  : NULL;
+}
+
+size_t
+image_tree_count(const struct image *image)
+{
+	return image->tree_count > 0 ? image->tree_count : 1;
+}
+
+void
+image_select_tree(struct image *image, size_t index)
+{
+	if (index < image->tree_count)
+		image->current = index;
+}
+
+const char *
+image_tree_label(const struct image *image, size_t index)
+{
+	return index < image->tree_count ? image->trees[index].label : NULL;
+}
+
+unsigned
+image_tree_number(const struct image *image, size_t index)
+{
+	return index < image->tree_count ? image->trees[index].number : 0;
+}
+
+/* The hibernation file at TREE's root, if Windows is hibernated. */
 static enum hp_status
-find_hibernation(struct image *image, struct hp_error *err)
+find_hibernation(struct image_tree *tree, struct hp_error *err)
 {
 	unsigned char head[4];
 	char *path = NULL;
@@ -232,7 +270,7 @@ find_hibernation(struct image *image, struct hp_error *err)
 	ssize_t n = 0;
 	int fd;
 
-	status = windows_tree_find(image->root, image->root,
+	status = windows_tree_find(tree->root, tree->root,
 				   windows_tree_hibernation_name, &path, err);
 	if (status == HP_ERR_UNSAFE_PATH) {
 		/* A link out of the image is not this image's hibernation. */
@@ -247,23 +285,24 @@ find_hibernation(struct image *image, struct hp_error *err)
 		close(fd);
 	}
 	if (n > 0 && windows_tree_hibernated(head, (size_t)n))
-		image->hibernation_file = path;
+		tree->hibernation_file = path;
 	else
 		free(path);
 	return HP_OK;
 }
 
-enum hp_status
-image_open_tree(struct image *image, const char *display, struct hp_error *err)
+/* Find TREE's config directory and SYSTEM hive. */
+static enum hp_status
+open_tree(struct image_tree *tree, const char *display, struct hp_error *err)
 {
 	char *dir = NULL, *next = NULL, *system = NULL;
 	enum hp_status status = HP_OK;
 
-	dir = text_dup(image->root);
+	dir = text_dup(tree->root);
 	if (dir == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
 	for (size_t i = 0; i < WINDOWS_TREE_CONFIG_DEPTH && dir != NULL; i++) {
-		status = windows_tree_find(image->root, dir, windows_tree_config[i],
+		status = windows_tree_find(tree->root, dir, windows_tree_config[i],
 					   &next, err);
 		if (status != HP_OK)
 			goto out;
@@ -272,7 +311,7 @@ image_open_tree(struct image *image, const char *display, struct hp_error *err)
 		next = NULL;
 	}
 	if (dir != NULL)
-		status = windows_tree_find(image->root, dir, "SYSTEM", &system, err);
+		status = windows_tree_find(tree->root, dir, "SYSTEM", &system, err);
 	if (status != HP_OK)
 		goto out;
 	if (system == NULL) {
@@ -287,14 +326,35 @@ image_open_tree(struct image *image, const char *display, struct hp_error *err)
 				      system);
 		goto out;
 	}
-	image->config_dir = dir;
+	tree->config_dir = dir;
 	dir = NULL;
-	status = find_hibernation(image, err);
+	status = find_hibernation(tree, err);
 out:
 	free(system);
 	free(next);
 	free(dir);
 	return status;
+}
+
+enum hp_status
+image_add_tree(struct image *image, char *root, const char *display,
+	       const char *label, unsigned number, struct hp_error *err)
+{
+	struct image_tree *grown, *tree;
+
+	grown = realloc(image->trees, (image->tree_count + 1) * sizeof *grown);
+	if (grown == NULL) {
+		free(root);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+	}
+	image->trees = grown;
+	tree = &grown[image->tree_count++];
+	memset(tree, 0, sizeof *tree);
+	tree->root = root;
+	tree->number = number;
+	if (label != NULL && (tree->label = text_dup(label)) == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+	return open_tree(tree, display, err);
 }
 
 void
@@ -318,8 +378,10 @@ inside_name(const struct image *image, const char *path)
 
 	if (image->backend->inside_name != NULL)
 		return image->backend->inside_name(image, path);
-	len = strlen(image->root);
-	if (strncmp(path, image->root, len) == 0 && path[len] == '/')
+	const char *root = image_current_tree(image)->root;
+
+	len = strlen(root);
+	if (strncmp(path, root, len) == 0 && path[len] == '/')
 		return text_dup(path + len + 1);
 	return text_dup(path);
 }
@@ -329,6 +391,7 @@ image_find_hive(struct image *image, const char *name,
 		struct image_hive *hive_ret, struct hp_error *err)
 {
 	struct image_hive hive;
+	const struct image_tree *tree;
 	enum hp_status status = HP_OK;
 
 	memset(&hive, 0, sizeof hive);
@@ -356,14 +419,15 @@ image_find_hive(struct image *image, const char *name,
 		free(dir);
 		goto out;
 	}
-	status = windows_tree_find(image->root, image->config_dir, name, &hive.path, err);
+	tree = image_current_tree(image);
+	status = windows_tree_find(tree->root, tree->config_dir, name, &hive.path, err);
 	if (status == HP_OK && (hive.path == NULL ||
 				!windows_tree_is_hive_file(hive.path)))
 		status = hp_error_set(err, HP_ERR_NOT_FOUND, 0,
 				      "%s: the image has no %s hive in %s",
-				      image->path, name, image->config_dir);
+				      image->path, name, tree->config_dir);
 	if (status == HP_OK)
-		status = windows_tree_find_logs(image->root, hive.path, hive.logs,
+		status = windows_tree_find_logs(tree->root, hive.path, hive.logs,
 						&hive.log_count, &hive.log1,
 						&hive.log2, err);
 	if (status == HP_OK) {

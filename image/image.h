@@ -65,7 +65,21 @@ const char *image_path(const struct image *image);
  * hive a key names is that file. */
 bool image_is_single_hive(const struct image *image);
 
-/* A file at the image's root saying Windows is hibernated
+/* Images may hold several Windows trees (a WIM holds one an index);
+ * every other image holds one.  image_find_hive, image_stage_hive and
+ * image_hibernation_file work on the tree selected last (the first
+ * until one is selected); image_commit writes every tree's files. */
+size_t image_tree_count(const struct image *image);
+void image_select_tree(struct image *image, size_t index);
+
+/* How reports name tree INDEX ("index 2: Windows Server 2012 R2
+ * SERVERDATACENTER"); NULL for an image's only tree. */
+const char *image_tree_label(const struct image *image, size_t index);
+
+/* The image's own number for tree INDEX (a WIM's index), 0 if none. */
+unsigned image_tree_number(const struct image *image, size_t index);
+
+/* A file at the selected tree's root saying Windows is hibernated
  * (hiberfil.sys beginning with "hibr", any case), named as in messages;
  * NULL when there is none. */
 const char *image_hibernation_file(const struct image *image);

@@ -27,6 +27,7 @@ new_entry(struct image *image, const char *path, struct hp_error *err)
 	e = &grown[image->staged_count];
 	memset(e, 0, sizeof *e);
 	e->original_fd = -1;
+	e->tree = image->current;
 	e->path = text_dup(path);
 	if (e->path == NULL) {
 		hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);

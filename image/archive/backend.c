@@ -48,6 +48,7 @@ open_archive(struct image *image, const char *path,
 	size_t len = strlen(tmpdir) + 32;
 	struct archive_image *a;
 	enum hp_status status;
+	char *root;
 
 	if (!archive_io_available())
 		return archive_io_unavailable(image->display, err);
@@ -72,10 +73,10 @@ open_archive(struct image *image, const char *path,
 	status = archive_io_scan(path, a->scratch, &scan, &a->layout, err);
 	if (status != HP_OK)
 		return status;
-	image->root = realpath(a->scratch, NULL);
-	if (image->root == NULL)
+	root = realpath(a->scratch, NULL);
+	if (root == NULL)
 		return hp_error_set(err, HP_ERR_IO, errno, "%s", a->scratch);
-	return image_open_tree(image, image->path, err);
+	return image_add_tree(image, root, image->path, NULL, 0, err);
 }
 
 static void
@@ -163,8 +164,9 @@ name_in_text(const struct image *image, char *text, size_t size)
 		 slash != NULL ? (int)(slash - inside + 1) : 0, inside);
 	snprintf(from, sizeof from, "%s/Windows/System32/config/", a->scratch);
 	replace_all(text, size, from, to);
-	if (image->root != NULL) {
-		snprintf(from, sizeof from, "%s/Windows/System32/config/", image->root);
+	if (image->tree_count > 0) {
+		snprintf(from, sizeof from, "%s/Windows/System32/config/",
+			 image->trees[0].root);
 		replace_all(text, size, from, to);
 	}
 }
