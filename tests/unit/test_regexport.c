@@ -350,6 +350,32 @@ test_utf16_pairs(void)
 	free(want);
 }
 
+/* A path that is not valid UTF-8 (it comes from the command line) is one
+ * U+FFFD a byte in UTF-16, overlong forms, encoded surrogates, code
+ * points past U+10FFFF and a cut sequence alike; in UTF-8 it stays as it
+ * is. */
+static void
+test_utf16_invalid_path(void)
+{
+	static const char path[] = "HKEY_LOCAL_MACHINE\\SYSTEM\\Bad"
+				   "\xc0\xaf" "\xed\xa0\x80" "\xf4\x90\x80\x80"
+				   "\xc3";
+	static const unsigned char want16[] =
+		"B\0a\0d\0\xfd\xff\xfd\xff\xfd\xff\xfd\xff\xfd\xff\xfd\xff"
+		"\xfd\xff\xfd\xff\xfd\xff\xfd\xff]\0\r\0\n\0";
+	size_t got_len;
+	unsigned char *got;
+
+	build_hive("types", types_tree);
+	got = export_file("types", "Types", path, false, false, &got_len);
+	CHECK(got != NULL &&
+	      memmem(got, got_len, want16, sizeof want16 - 1) != NULL);
+	free(got);
+	got = export_file("types", "Types", path, false, true, &got_len);
+	CHECK(got != NULL && memmem(got, got_len, path, sizeof path - 1) != NULL);
+	free(got);
+}
+
 /* ---------------------------------------------------------- wrapping */
 
 #define WRAP_KEY "HKEY_LOCAL_MACHINE\\SYSTEM\\Wrap"
@@ -867,6 +893,7 @@ static const struct test tests[] = {
 	TEST_ENTRY(utf16_output),
 	TEST_ENTRY(every_type),
 	TEST_ENTRY(utf16_pairs),
+	TEST_ENTRY(utf16_invalid_path),
 	TEST_ENTRY(wrap_200_bytes),
 	TEST_ENTRY(wrap_rule),
 	TEST_ENTRY(line_breaks_refused),

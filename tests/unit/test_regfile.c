@@ -938,6 +938,22 @@ test_error_encoding(void)
 	memcpy(copy, utf16, len);
 	memcpy(copy + len, "\x3d\xd8", 2);
 	CHECK_ERROR_BYTES(copy, len + 2, E(5, 1, "unpaired UTF-16 surrogate U+D83D"));
+	/* A high surrogate whose low one is cut to one byte is unpaired
+	 * before the odd byte counts. */
+	memcpy(copy + len, "\x3d\xd8\x00", 3);
+	CHECK_ERROR_BYTES(copy, len + 3, E(5, 1, "unpaired UTF-16 surrogate U+D83D"));
+	free(utf16);
+	/* The same in UTF-16BE. */
+	utf16 = to_utf16(HEAD KEY_LINE "\"a\"=\"b\"\n", true, true, true, &len);
+	memcpy(copy, utf16, len);
+	memcpy(copy + len - 10, "\xd8\x00", 2);
+	CHECK_ERROR_BYTES(copy, len, E(4, 5, "unpaired UTF-16 surrogate U+D800"));
+	memcpy(copy, utf16, len);
+	memcpy(copy + len - 8, "\xdc\x00", 2);
+	CHECK_ERROR_BYTES(copy, len, E(4, 6, "unpaired UTF-16 surrogate U+DC00"));
+	memcpy(copy, utf16, len);
+	memcpy(copy + len, "\xd8\x3d\xde", 3);
+	CHECK_ERROR_BYTES(copy, len + 3, E(5, 1, "unpaired UTF-16 surrogate U+D83D"));
 	free(utf16);
 	free(copy);
 }

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -120,6 +121,116 @@ test_name_compare_invalid_utf8(void)
 	CHECK_COMPARE("\xc3" "A", "\xc3" "a", 0); /* bad continuation */
 	CHECK_COMPARE("\x80", "\x80", 0);
 	CHECK_COMPARE("\x80", "\x81", -1);
+}
+
+/* The code points text_next_code_point gives for S, up to its NUL. */
+static void
+check_code_points(const char *file, int line, const char *s,
+		  const uint32_t *want, size_t count)
+{
+	size_t i = 0;
+
+	while (*s != '\0' && i < count) {
+		uint32_t got = text_next_code_point(&s);
+
+		if (got != want[i])
+			test_fail(file, line, "code point %zu: U+%04X, want U+%04X",
+				  i, (unsigned)got, (unsigned)want[i]);
+		i++;
+	}
+	if (i != count || *s != '\0')
+		test_fail(file, line, "%zu code points, want %zu", i, count);
+}
+
+#define CHECK_CODE_POINTS(s, ...)                                          \
+	do {                                                               \
+		static const uint32_t want_[] = { __VA_ARGS__ };          \
+		check_code_points(__FILE__, __LINE__, s, want_,           \
+				  sizeof want_ / sizeof *want_);           \
+	} while (0)
+
+static void
+test_next_code_point(void)
+{
+	CHECK_CODE_POINTS("a" E_ACUTE "\xe2\x82\xac\xf4\x8f\xbf\xbf", 'a', 0xE9,
+			  0x20AC, 0x10FFFF);
+	/* A stray byte is 0xDC00 | the byte, one byte further. */
+	CHECK_CODE_POINTS("\x80\xff", 0xDC80, 0xDCFF);
+	CHECK_CODE_POINTS("\xc3" "A", 0xDCC3, 'A');
+	CHECK_CODE_POINTS("a\xe2\x82", 'a', 0xDCE2, 0xDC82);
+	/* What RFC 3629 refuses is stray bytes too.  These used to decode:
+	 * an overlong '/', an overlong NUL (which cut a folded name short),
+	 * encoded surrogates and code points past U+10FFFF. */
+	CHECK_CODE_POINTS("\xc0\xaf", 0xDCC0, 0xDCAF);
+	CHECK_CODE_POINTS("\xe0\x80\xaf", 0xDCE0, 0xDC80, 0xDCAF);
+	CHECK_CODE_POINTS("\xc0\x80" "x", 0xDCC0, 0xDC80, 'x');
+	CHECK_CODE_POINTS("\xed\xa0\x80", 0xDCED, 0xDCA0, 0xDC80);
+	CHECK_CODE_POINTS("\xf4\x90\x80\x80", 0xDCF4, 0xDC90, 0xDC80, 0xDC80);
+	CHECK_CODE_POINTS("\xf7\xbf\xbf\xbf", 0xDCF7, 0xDCBF, 0xDCBF, 0xDCBF);
+}
+
+static void
+test_name_compare_overlong(void)
+{
+	/* An overlong or encoded-surrogate spelling is not the character
+	 * it would stand for: "a" + C0 AF used to equal "a/". */
+	CHECK_COMPARE("a\xc0\xaf", "a/", 1);
+	CHECK(!text_name_equal("\xc1\x81", "A"));
+	CHECK(!text_name_equal("\xe0\x81\x81", "a"));
+	CHECK(!text_name_equal("\xed\xa0\xbd\xed\xb8\x80", "\xf0\x9f\x98\x80"));
+	/* They are still equal to themselves, whatever the case around. */
+	CHECK_COMPARE("x\xc0\xafy", "X\xc0\xafY", 0);
+}
+
+static void
+check_fold(const char *file, int line, const char *name, const char *want)
+{
+	char *got = text_fold(name);
+	char *into = malloc(strlen(name) * 3 + 1);
+
+	if (into == NULL)
+		abort();
+	if (got == NULL || strcmp(got, want) != 0)
+		test_fail(file, line, "text_fold: \"%s\", want \"%s\"",
+			  got != NULL ? got : "(null)", want);
+	if (text_fold_into(into, name) != into + strlen(want) ||
+	    strcmp(into, want) != 0)
+		test_fail(file, line, "text_fold_into: \"%s\", want \"%s\"",
+			  into, want);
+	free(into);
+	free(got);
+}
+
+#define CHECK_FOLD(name, want) check_fold(__FILE__, __LINE__, name, want)
+
+static void
+test_fold(void)
+{
+	CHECK_FOLD("", "");
+	CHECK_FOLD("CurrentControlSet", "CURRENTCONTROLSET");
+	CHECK_FOLD("caf" E_ACUTE, "CAF" E_ACUTE_UPPER);
+	CHECK_FOLD(Y_DIAERESIS CYR_IO GREEK_ALPHA,
+		   Y_DIAERESIS_UPPER CYR_IO_UPPER GREEK_ALPHA_UPPER);
+	CHECK_FOLD("\xf0\x9f\x98\x80z", "\xf0\x9f\x98\x80Z");
+	/* Stray bytes stay as they are. */
+	CHECK_FOLD("a\xff\x80" "b", "A\xff\x80" "B");
+	CHECK_FOLD("a\xc3", "A\xc3");
+	/* An overlong '\\' is no separator and an overlong NUL no end:
+	 * folding used to turn them into the real ones. */
+	CHECK_FOLD("a\xc1\x9c" "b", "A\xc1\x9c" "B");
+	CHECK_FOLD("a\xc0\x80" "b", "A\xc0\x80" "B");
+	CHECK_FOLD("\xed\xa0\x80", "\xed\xa0\x80");
+	/* Names equal without case fold to equal strings. */
+	{
+		char *a = text_fold("x\xc0" E_ACUTE "\xff");
+		char *b = text_fold("X\xc0" E_ACUTE_UPPER "\xff");
+
+		CHECK(a != NULL && b != NULL && strcmp(a, b) == 0);
+		CHECK(text_name_equal("x\xc0" E_ACUTE "\xff",
+				      "X\xc0" E_ACUTE_UPPER "\xff"));
+		free(a);
+		free(b);
+	}
 }
 
 static void
@@ -669,6 +780,9 @@ static const struct test tests[] = {
 	TEST_ENTRY(name_compare_latin1),
 	TEST_ENTRY(name_compare_other_scripts),
 	TEST_ENTRY(name_compare_invalid_utf8),
+	TEST_ENTRY(next_code_point),
+	TEST_ENTRY(name_compare_overlong),
+	TEST_ENTRY(fold),
 	TEST_ENTRY(ascii_span_equal),
 	TEST_ENTRY(fileio_holds),
 	TEST_ENTRY(from_utf16le),
