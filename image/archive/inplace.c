@@ -253,60 +253,60 @@ restore_patches(int fd, const struct archive_layout *layout,
 	return times ? RESTORED : TIMES_LOST;
 }
 
-/* Write LIST into PATH (open as FD): the old bytes read and kept in a
- * synced copy beside it, the new written and synced; on failure the old
- * bytes and times are put back.  On success *COPY_RET names the copy,
- * which the caller removes once the result is proven or undone. */
+/* The old bytes under each of LIST's runs, read from FD. */
 static enum hp_status
-apply_patches(int fd, const char *path, const struct archive_layout *layout,
-	      struct patch_list *list, const char *display, char **copy_ret,
-	      struct hp_error *err)
+read_old_bytes(int fd, struct patch_list *list, const char *display,
+	       struct hp_error *err)
 {
-	char *copy = copy_template(path);
-	int copy_fd = -1;
-	size_t written;
-	bool failed;
-	enum hp_status status = HP_OK;
-
-	if (copy == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
 	for (size_t i = 0; i < list->count; i++) {
 		struct patch *p = &list->p[i];
 
-		if (buffer_reserve(&p->old, p->bytes.len) != HP_OK) {
-			free(copy);
+		if (buffer_reserve(&p->old, p->bytes.len) != HP_OK)
 			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
-		}
-		if (fileio_pread_all(fd, p->old.data, p->bytes.len, p->at) == -1) {
-			free(copy);
+		if (fileio_pread_all(fd, p->old.data, p->bytes.len, p->at) == -1)
 			return hp_error_set(err, HP_ERR_IO, errno, "%s", display);
-		}
 		p->old.len = p->bytes.len;
 	}
-	copy_fd = mkstemp(copy);
-	if (copy_fd == -1) {
-		status = hp_error_set(err, HP_ERR_WRITE, errno,
-				      "%s: no copy of the old bytes can be kept beside it; the archive is as it was",
-				      copy);
-		free(copy);
-		return status;
-	}
-	for (size_t i = 0; status == HP_OK && i < list->count; i++) {
+	return HP_OK;
+}
+
+/* LIST's old bytes into the copy COPY (open as COPY_FD), each run after
+ * its offset and length, synced and read back. */
+static enum hp_status
+fill_copy(int copy_fd, const char *copy, const struct patch_list *list,
+	  const char *display, struct hp_error *err)
+{
+	for (size_t i = 0; i < list->count; i++) {
 		unsigned char where[16];
 
 		copy_run_header(&list->p[i], where);
 		if (fileio_write_all(copy_fd, where, sizeof where) == -1 ||
 		    fileio_write_all(copy_fd, list->p[i].old.data, list->p[i].old.len) == -1)
-			status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", copy);
+			return hp_error_set(err, HP_ERR_WRITE, errno, "%s", copy);
 	}
-	if (status == HP_OK && fsync(copy_fd) == -1)
-		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", copy);
-	if (status == HP_OK && !copy_reads_back(copy_fd, list))
-		status = hp_error_set(err, HP_ERR_WRITE, EIO,
-				      "%s: the copy of the old bytes kept beside it does not read back as written; the archive is as it was",
-				      display);
-	if (status != HP_OK)
-		goto out;
+	if (fsync(copy_fd) == -1)
+		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", copy);
+	if (!copy_reads_back(copy_fd, list))
+		return hp_error_set(err, HP_ERR_WRITE, EIO,
+				    "%s: the copy of the old bytes kept beside it does not read back as written; the archive is as it was",
+				    display);
+	return HP_OK;
+}
+
+/* LIST's new bytes into FD, synced and read back.  On failure the old
+ * bytes and times go back, and the error says whether they did; when
+ * they did not, *KEEP_COPY_RET: the copy COPY is where they are. */
+static enum hp_status
+write_new_bytes(int fd, const struct archive_layout *layout,
+		const struct patch_list *list, const char *display,
+		const char *copy, bool *keep_copy_ret, struct hp_error *err)
+{
+	enum hp_status status = HP_ERR_WRITE;
+	size_t written;
+	bool failed;
+	int saved_errno, restore_errno;
+
+	*keep_copy_ret = false;
 	for (written = 0; written < list->count; written++)
 		if (fileio_pwrite_all(fd, list->p[written].bytes.data,
 				      list->p[written].bytes.len, list->p[written].at) == -1)
@@ -319,41 +319,129 @@ apply_patches(int fd, const char *path, const struct archive_layout *layout,
 		failed = true;
 		errno = EIO;
 	}
-	if (failed) {
-		int saved_errno = errno != 0 ? errno : EIO, restore_errno;
-
-		/* The error told is the first; the restore's goes unsaid. */
-		switch (restore_patches(fd, layout, list,
-					written < list->count ? written + 1 : written,
-					&restore_errno)) {
-		case BYTES_LOST:
-			status = hp_error_set(err, HP_ERR_WRITE, saved_errno,
-					      "%s: writing in place failed and the old bytes could not be put back; they are in %s (runs of offset, length, bytes)",
-					      display, copy);
-			free(copy);
-			copy = NULL; /* kept */
-			goto out;
-		case TIMES_LOST:
-			status = hp_error_set(err, HP_ERR_WRITE, saved_errno,
-					      "%s: cannot write in place; its bytes are put back, its modification time could not be",
-					      display);
-			break;
-		case RESTORED:
-			status = hp_error_set(err, HP_ERR_WRITE, saved_errno,
-					      "%s: cannot write in place; the archive is as it was",
-					      display);
-			break;
-		}
+	if (!failed)
+		return HP_OK;
+	saved_errno = errno != 0 ? errno : EIO;
+	/* The error told is the first; the restore's goes unsaid. */
+	switch (restore_patches(fd, layout, list,
+				written < list->count ? written + 1 : written,
+				&restore_errno)) {
+	case BYTES_LOST:
+		*keep_copy_ret = true;
+		status = hp_error_set(err, HP_ERR_WRITE, saved_errno,
+				      "%s: writing in place failed and the old bytes could not be put back; they are in %s (runs of offset, length, bytes)",
+				      display, copy);
+		break;
+	case TIMES_LOST:
+		status = hp_error_set(err, HP_ERR_WRITE, saved_errno,
+				      "%s: cannot write in place; its bytes are put back, its modification time could not be",
+				      display);
+		break;
+	case RESTORED:
+		status = hp_error_set(err, HP_ERR_WRITE, saved_errno,
+				      "%s: cannot write in place; the archive is as it was",
+				      display);
+		break;
 	}
-out:
+	return status;
+}
+
+/* Write LIST into PATH (open as FD): the old bytes read and kept in a
+ * synced copy beside it, the new written and synced; on failure the old
+ * bytes and times are put back.  On success *COPY_RET names the copy,
+ * which the caller removes once the result is proven or undone. */
+static enum hp_status
+apply_patches(int fd, const char *path, const struct archive_layout *layout,
+	      struct patch_list *list, const char *display, char **copy_ret,
+	      struct hp_error *err)
+{
+	char *copy = copy_template(path);
+	int copy_fd;
+	bool keep = false;
+	enum hp_status status;
+
+	if (copy == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+	status = read_old_bytes(fd, list, display, err);
+	if (status != HP_OK) {
+		free(copy);
+		return status;
+	}
+	copy_fd = mkstemp(copy);
+	if (copy_fd == -1) {
+		status = hp_error_set(err, HP_ERR_WRITE, errno,
+				      "%s: no copy of the old bytes can be kept beside it; the archive is as it was",
+				      copy);
+		free(copy);
+		return status;
+	}
+	status = fill_copy(copy_fd, copy, list, display, err);
+	if (status == HP_OK)
+		status = write_new_bytes(fd, layout, list, display, copy, &keep, err);
 	close(copy_fd);
 	if (status == HP_OK) {
 		*copy_ret = copy;
-		copy = NULL;
+		return HP_OK;
 	}
-	if (copy != NULL) {
+	if (!keep)
 		unlink(copy);
-		free(copy);
+	free(copy);
+	return status;
+}
+
+/* Whether LAYOUT can be patched in place at all; if not, why in WHY. */
+static bool
+in_place_possible(const struct archive_layout *layout, size_t replace_count,
+		  char *why, size_t why_size)
+{
+	bool iso = (layout->format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ISO9660;
+
+	if ((!layout->stream && !iso) || layout->filter_count > 0) {
+		snprintf(why, why_size, "a %s%s%s archive is rewritten whole",
+			 layout->format_name, layout->filter_count > 0 ? ", " : "",
+			 layout->filter_names);
+		return false;
+	}
+	if (replace_count == 0) {
+		snprintf(why, why_size, "nothing to replace");
+		return false;
+	}
+	return true;
+}
+
+/* The archive patched in place did not read back (STATUS, told in ERR):
+ * LIST's old bytes and the times go back.  When the bytes cannot, the
+ * copy *COPY is kept (*COPY set to NULL) and the error names it. */
+static enum hp_status
+undo_in_place(int fd, const struct archive_layout *layout,
+	      const struct patch_list *list,
+	      const struct archive_io_write_options *options, char **copy,
+	      enum hp_status status, struct hp_error *err)
+{
+	int restore_errno;
+	enum restored back = restore_patches(fd, layout, list, list->count,
+					     &restore_errno);
+
+	if (back == BYTES_LOST) {
+		status = hp_error_set(err, HP_ERR_WRITE, restore_errno,
+				      "%s: the archive patched in place did not read back and its old bytes could not be put back; they are in %s (runs of offset, length, bytes)",
+				      archive_io_shown(options->display, options->display), *copy);
+		free(*copy);
+		*copy = NULL; /* kept */
+	} else if (back == TIMES_LOST) {
+		/* The read-back error stands, but not its "nothing was
+		 * written": say what is not as it was. */
+		static const char tail[] = "; nothing was written";
+		char detail[sizeof err->message];
+		size_t len = strlen(err->message);
+
+		memcpy(detail, err->message, sizeof detail);
+		if (len >= sizeof tail - 1 &&
+		    strcmp(detail + len - (sizeof tail - 1), tail) == 0)
+			detail[len - (sizeof tail - 1)] = '\0';
+		hp_error_set(err, status, 0,
+			     "%s; its bytes are put back, its modification time could not be",
+			     detail);
 	}
 	return status;
 }
@@ -373,16 +461,8 @@ archive_io_write_in_place(const char *path, const struct archive_layout *layout,
 
 	*done_ret = false;
 	why[0] = '\0';
-	if ((!layout->stream && !iso) || layout->filter_count > 0) {
-		snprintf(why, why_size, "a %s%s%s archive is rewritten whole",
-			 layout->format_name, layout->filter_count > 0 ? ", " : "",
-			 layout->filter_names);
+	if (!in_place_possible(layout, options->replace_count, why, why_size))
 		return HP_OK;
-	}
-	if (options->replace_count == 0) {
-		snprintf(why, why_size, "nothing to replace");
-		return HP_OK;
-	}
 	if (!archive_io_unchanged_input(path, layout))
 		return archive_io_changed(options->display, err);
 	list = calloc(1, sizeof *list);
@@ -407,33 +487,8 @@ archive_io_write_in_place(const char *path, const struct archive_layout *layout,
 	/* Read back before it counts as done; if it does not, the old bytes
 	 * (in memory, and in the copy until they are back) go back. */
 	if (status == HP_OK &&
-	    (status = archive_io_verify(path, layout, options, err)) != HP_OK) {
-		int restore_errno;
-		enum restored back = restore_patches(fd, layout, list, list->count,
-						     &restore_errno);
-
-		if (back == BYTES_LOST) {
-			status = hp_error_set(err, HP_ERR_WRITE, restore_errno,
-					      "%s: the archive patched in place did not read back and its old bytes could not be put back; they are in %s (runs of offset, length, bytes)",
-					      archive_io_shown(options->display, options->display), copy);
-			free(copy);
-			copy = NULL; /* kept */
-		} else if (back == TIMES_LOST) {
-			/* The read-back error stands, but not its "nothing was
-			 * written": say what is not as it was. */
-			static const char tail[] = "; nothing was written";
-			char detail[sizeof err->message];
-			size_t len = strlen(err->message);
-
-			memcpy(detail, err->message, sizeof detail);
-			if (len >= sizeof tail - 1 &&
-			    strcmp(detail + len - (sizeof tail - 1), tail) == 0)
-				detail[len - (sizeof tail - 1)] = '\0';
-			hp_error_set(err, status, 0,
-				     "%s; its bytes are put back, its modification time could not be",
-				     detail);
-		}
-	}
+	    (status = archive_io_verify(path, layout, options, err)) != HP_OK)
+		status = undo_in_place(fd, layout, list, options, &copy, status, err);
 	if (copy != NULL) {
 		unlink(copy);
 		free(copy);

@@ -54,6 +54,78 @@ write_failed:
 	return archive_io_write_failure(w, out, display, "cannot write", err);
 }
 
+/* ENTRY made ready to be written: a replaced one (ITEM) gets its new
+ * size and time, and *FD_RET is open on its content; any other keeps its
+ * header, less the sparse map, each xattr once.  *SIZE_RET: the bytes of
+ * data to write. */
+static enum hp_status
+entry_header(struct archive_entry *entry, const struct plan_item *item,
+	     const struct archive_io_write_options *options, int *fd_ret,
+	     uint64_t *size_ret, struct hp_error *err)
+{
+	const char *name = archive_entry_pathname(entry);
+	enum hp_status status;
+
+	*fd_ret = -1;
+	*size_ret = 0;
+	if (item != NULL) {
+		if (name == NULL || strcmp(name, item->m->name) != 0)
+			return archive_io_changed(options->display, err);
+		status = archive_io_open_replacement(item->file, fd_ret, size_ret, err);
+		if (status != HP_OK)
+			return status;
+		archive_io_replacement_header(entry, *size_ret, options->mtime);
+		return HP_OK;
+	}
+	if (archive_entry_is_encrypted(entry))
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "%s: the entry '%s' is encrypted and cannot be copied; nothing was written",
+				    options->display, name != NULL ? name : "?");
+	*size_ret = archive_entry_size(entry) > 0
+			    ? (uint64_t)archive_entry_size(entry) : 0;
+	archive_entry_sparse_clear(entry);
+	archive_io_dedupe_xattrs(entry);
+	return HP_OK;
+}
+
+/* ENTRY, the one IN has just read, written into W: with ITEM's content
+ * when it is replaced (ITEM not NULL), else with its own data. */
+static enum hp_status
+reencode_entry(struct archive *in, struct archive *w, const struct sink *out,
+	       struct archive_entry *entry, const struct plan_item *item,
+	       const struct archive_layout *layout,
+	       const struct archive_io_write_options *options,
+	       struct hp_error *err)
+{
+	const char *name = archive_entry_pathname(entry);
+	uint64_t size;
+	int fd;
+	enum hp_status status;
+
+	status = entry_header(entry, item, options, &fd, &size, err);
+	if (status != HP_OK)
+		return status;
+	if (archive_write_header(w, entry) < ARCHIVE_WARN) {
+		status = archive_io_write_failure(w, out, options->display,
+						  "cannot write", err);
+	} else if (item != NULL) {
+		status = archive_io_write_file_data(w, out, fd, size, item->file,
+						    options->display, err);
+		if ((layout->format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_7ZIP &&
+		    status == HP_OK && archive_io_drain(in) < ARCHIVE_WARN)
+			status = archive_io_read_failure(in, options->display, err);
+	} else if (archive_entry_filetype(entry) == AE_IFREG) {
+		status = copy_entry_data(in, w, out, size, name != NULL ? name : "?",
+					 options->display, err);
+	}
+	if (fd != -1)
+		close(fd);
+	if (status == HP_OK && archive_write_finish_entry(w) < ARCHIVE_WARN)
+		status = archive_io_write_failure(w, out, options->display,
+						  "cannot write", err);
+	return status;
+}
+
 /* zip, 7z, iso9660: every entry read and written again. */
 enum hp_status
 archive_io_reencode(const char *path, const struct archive_layout *layout,
@@ -66,7 +138,7 @@ archive_io_reencode(const char *path, const struct archive_layout *layout,
 	enum hp_status status = HP_OK;
 	uint64_t index = 0, last = 0, total = (uint64_t)layout->input.st_size;
 	size_t next = 0;
-	int r, fd = -1;
+	int r;
 
 	/* libarchive's iso9660 writer makes no boot catalog. */
 	if (layout->iso_bootable)
@@ -89,55 +161,15 @@ archive_io_reencode(const char *path, const struct archive_layout *layout,
 	}
 	while ((r = archive_read_next_header(in, &entry)) == ARCHIVE_OK ||
 	       r == ARCHIVE_WARN) {
-		const char *name = archive_entry_pathname(entry);
-		bool replaced = next < options->replace_count &&
-				items[next].m->index == index;
-		uint64_t size = 0;
+		const struct plan_item *item = NULL;
 
-		if (replaced) {
-			if (name == NULL || strcmp(name, items[next].m->name) != 0) {
-				status = archive_io_changed(options->display, err);
-				goto out;
-			}
-			status = archive_io_open_replacement(items[next].file, &fd, &size, err);
-			if (status != HP_OK)
-				goto out;
-			archive_io_replacement_header(entry, size, options->mtime);
-		} else {
-			if (archive_entry_is_encrypted(entry)) {
-				status = hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-						      "%s: the entry '%s' is encrypted and cannot be copied; nothing was written",
-						      options->display, name != NULL ? name : "?");
-				goto out;
-			}
-			size = archive_entry_size(entry) > 0
-				       ? (uint64_t)archive_entry_size(entry) : 0;
-			archive_entry_sparse_clear(entry);
-			archive_io_dedupe_xattrs(entry);
-		}
-		if (archive_write_header(w, entry) < ARCHIVE_WARN) {
-			status = archive_io_write_failure(w, &out, options->display, "cannot write", err);
-			goto out;
-		}
-		if (replaced) {
-			status = archive_io_write_file_data(w, &out, fd, size, items[next].file,
-							    options->display, err);
-			close(fd);
-			fd = -1;
-			next++;
-			if ((layout->format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_7ZIP &&
-			    status == HP_OK && archive_io_drain(in) < ARCHIVE_WARN)
-				status = archive_io_read_failure(in, options->display, err);
-		} else if (archive_entry_filetype(entry) == AE_IFREG) {
-			status = copy_entry_data(in, w, &out, size, name != NULL ? name : "?",
-						 options->display, err);
-		}
+		if (next < options->replace_count && items[next].m->index == index)
+			item = &items[next];
+		status = reencode_entry(in, w, &out, entry, item, layout, options, err);
 		if (status != HP_OK)
 			goto out;
-		if (archive_write_finish_entry(w) < ARCHIVE_WARN) {
-			status = archive_io_write_failure(w, &out, options->display, "cannot write", err);
-			goto out;
-		}
+		if (item != NULL)
+			next++;
 		index++;
 		archive_io_report_progress(options, (uint64_t)archive_filter_bytes(in, -1),
 					   total, &last);
@@ -150,7 +182,5 @@ archive_io_reencode(const char *path, const struct archive_layout *layout,
 				     next == options->replace_count && index == layout->entries,
 				     options, total, &last, err);
 out:
-	if (fd != -1)
-		close(fd);
 	return archive_io_close_pass(in, w, &out, status);
 }

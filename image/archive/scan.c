@@ -236,16 +236,18 @@ struct scan {
 	struct archive_layout *layout;
 };
 
+/* Whether the config entry NAME (FILE in the folder) becomes a member:
+ * *TAKE_RET false for a link or a directory, passed over.  Refused: the
+ * hive a link or hard-linked cpio data, an encrypted entry, one larger
+ * than any config file, the same file twice. */
 static enum hp_status
-add_member(struct scan *s, struct archive *a, struct archive_entry *entry,
-	   const char *name, const char *file, uint64_t index,
-	   uint64_t header_at, struct hp_error *err)
+check_member(struct scan *s, struct archive *a, struct archive_entry *entry,
+	     const char *name, const char *file, bool is_hive, bool *take_ret,
+	     struct hp_error *err)
 {
-	struct archive_layout *l = s->layout;
-	struct archive_member *grown, *m;
-	bool is_hive = text_ascii_span_equal(file, strlen(file), s->hive_name);
-	enum hp_status status;
+	const struct archive_layout *l = s->layout;
 
+	*take_ret = false;
 	if (archive_entry_filetype(entry) != AE_IFREG ||
 	    archive_entry_hardlink(entry) != NULL) {
 		if (is_hive)
@@ -278,6 +280,26 @@ add_member(struct scan *s, struct archive *a, struct archive_entry *entry,
 					    "%s: the archive holds '%s' twice ('%s' and '%s')",
 					    s->display, file, l->members[i].name,
 					    name);
+	*take_ret = true;
+	return HP_OK;
+}
+
+/* The config entry NAME (FILE in the folder): checked, noted as a member
+ * with where it sits, and extracted. */
+static enum hp_status
+add_member(struct scan *s, struct archive *a, struct archive_entry *entry,
+	   const char *name, const char *file, uint64_t index,
+	   uint64_t header_at, struct hp_error *err)
+{
+	struct archive_layout *l = s->layout;
+	struct archive_member *grown, *m;
+	bool is_hive = text_ascii_span_equal(file, strlen(file), s->hive_name);
+	bool take;
+	enum hp_status status;
+
+	status = check_member(s, a, entry, name, file, is_hive, &take, err);
+	if (status != HP_OK || !take)
+		return status;
 	grown = realloc(l->members, (l->member_count + 1) * sizeof *grown);
 	if (grown == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", s->display);
@@ -366,69 +388,69 @@ scan_entry(struct scan *s, struct archive *a, struct archive_entry *entry,
 	}
 }
 
-enum hp_status
-archive_io_scan(const char *path, const char *dir,
-		const struct archive_io_scan_options *options,
-		struct archive_layout *layout, struct hp_error *err)
+/* A reader on PATH for the scan; when there is none, why PATH is not an
+ * archive read here (a UDF image is named as such). */
+static enum hp_status
+open_input(const char *path, const char *display, struct archive **a_ret,
+	   struct hp_error *err)
 {
-	struct scan s = { 0 };
-	struct archive *a;
+	if (!archive_io_loaded())
+		return archive_io_unavailable(display, err);
+	*a_ret = archive_io_open_reader(path, false);
+	if (*a_ret != NULL)
+		return HP_OK;
+	if (has_udf(path))
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "%s: a UDF image (Windows install media); only ISO 9660 images are read",
+				    display);
+	return hp_error_set(err, HP_ERR_NOT_HIVE, 0,
+			    "%s: neither a hive, a directory nor an archive this program reads",
+			    display);
+}
+
+/* --hive-path, when given: the folder the tree is taken from
+ * (*HIVE_DIR_RET, which the caller frees) and the hive's entry name. */
+static enum hp_status
+take_hive_path(struct scan *s, char **hive_dir_ret, struct hp_error *err)
+{
+	const char *hive_path = s->options->hive_path;
+	const char *hp, *slash;
+
+	*hive_dir_ret = NULL;
+	if (hive_path == NULL)
+		return HP_OK;
+	hp = skip_dot(hive_path);
+	slash = strrchr(hp, '/');
+	if (slash == NULL || slash[1] == '\0')
+		return hp_error_set(err, HP_ERR_USAGE, 0,
+				    "--hive-path '%s': give the hive's path inside the archive (DIR/Windows/System32/config/SYSTEM)",
+				    hive_path);
+	if (!text_ascii_span_equal(slash + 1, strlen(slash + 1), "SYSTEM"))
+		return hp_error_set(err, HP_ERR_USAGE, 0,
+				    "--hive-path '%s': name the SYSTEM hive's entry",
+				    hive_path);
+	*hive_dir_ret = strndup(hp, (size_t)(slash - hp));
+	if (*hive_dir_ret == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", s->display);
+	s->hive_dir = *hive_dir_ret;
+	s->hive_name = slash + 1;
+	return HP_OK;
+}
+
+/* Every entry of A in turn: checked, the config files extracted, where
+ * each member's record ends noted; then the entry count and the stream's
+ * length. */
+static enum hp_status
+scan_entries(struct scan *s, struct archive *a, const char *path,
+	     struct hp_error *err)
+{
+	const struct archive_io_scan_options *options = s->options;
+	struct archive_layout *layout = s->layout;
 	struct archive_entry *entry;
-	char *config = NULL, *hive_dir = NULL;
-	enum hp_status status = HP_OK;
 	uint64_t index = 0, header_at = 0, last_progress = 0;
-	struct stat st;
+	enum hp_status status;
 	int r;
 
-	memset(layout, 0, sizeof *layout);
-	layout->hive = SIZE_MAX;
-	s.options = options;
-	s.display = archive_io_shown(options->display, path);
-	s.layout = layout;
-	s.hive_name = "SYSTEM";
-	if (stat(path, &st) == -1)
-		return hp_error_set(err, HP_ERR_IO, errno, "%s", s.display);
-	layout->input = st;
-	if (!archive_io_loaded())
-		return archive_io_unavailable(s.display, err);
-	a = archive_io_open_reader(path, false);
-	if (a == NULL) {
-		if (has_udf(path))
-			return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-					    "%s: a UDF image (Windows install media); only ISO 9660 images are read",
-					    s.display);
-		return hp_error_set(err, HP_ERR_NOT_HIVE, 0,
-				    "%s: neither a hive, a directory nor an archive this program reads",
-				    s.display);
-	}
-	if (options->hive_path != NULL) {
-		const char *hp = skip_dot(options->hive_path);
-		const char *slash = strrchr(hp, '/');
-
-		if (slash == NULL || slash[1] == '\0') {
-			status = hp_error_set(err, HP_ERR_USAGE, 0,
-					      "--hive-path '%s': give the hive's path inside the archive (DIR/Windows/System32/config/SYSTEM)",
-					      options->hive_path);
-			goto out;
-		}
-		if (!text_ascii_span_equal(slash + 1, strlen(slash + 1), "SYSTEM")) {
-			status = hp_error_set(err, HP_ERR_USAGE, 0,
-					      "--hive-path '%s': name the SYSTEM hive's entry",
-					      options->hive_path);
-			goto out;
-		}
-		hive_dir = strndup(hp, (size_t)(slash - hp));
-		if (hive_dir == NULL) {
-			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", s.display);
-			goto out;
-		}
-		s.hive_dir = hive_dir;
-		s.hive_name = slash + 1;
-	}
-	status = make_config_dir(dir, &config, err);
-	if (status != HP_OK)
-		goto out;
-	s.config = config;
 	while ((r = archive_read_next_header(a, &entry)) == ARCHIVE_OK ||
 	       r == ARCHIVE_WARN) {
 		bool member = false;
@@ -436,12 +458,13 @@ archive_io_scan(const char *path, const char *dir,
 
 		if (index == 0)
 			archive_io_note_format(a, path, layout);
-		else if (archive_io_is_tar(layout->format) && archive_io_is_tar(archive_format(a)) &&
+		else if (archive_io_is_tar(layout->format) &&
+			 archive_io_is_tar(archive_format(a)) &&
 			 archive_format(a) > layout->format)
 			layout->format = archive_format(a);
-		status = scan_entry(&s, a, entry, index, header_at, &member, err);
+		status = scan_entry(s, a, entry, index, header_at, &member, err);
 		if (status != HP_OK)
-			goto out;
+			return status;
 		r = (layout->format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_7ZIP
 			    ? archive_io_drain(a)
 			    : archive_read_data_skip(a);
@@ -454,16 +477,25 @@ archive_io_scan(const char *path, const char *dir,
 		done = (uint64_t)archive_filter_bytes(a, -1);
 		if (options->progress != NULL && done - last_progress >= PROGRESS_STEP) {
 			options->progress(options->progress_ctx, "reading", done,
-					  (uint64_t)st.st_size);
+					  (uint64_t)layout->input.st_size);
 			last_progress = done;
 		}
 	}
-	if (r != ARCHIVE_EOF) {
-		status = archive_io_read_failure(a, s.display, err);
-		goto out;
-	}
+	if (r != ARCHIVE_EOF)
+		return archive_io_read_failure(a, s->display, err);
 	layout->entries = index;
 	layout->stream_size = (uint64_t)archive_filter_bytes(a, 0);
+	return HP_OK;
+}
+
+/* What the whole pass tells: an iso9660's volume name and boot record,
+ * whether the format is written back; and the hive, or why there is
+ * none. */
+static enum hp_status
+finish_layout(const struct scan *s, const char *path, struct hp_error *err)
+{
+	struct archive_layout *layout = s->layout;
+
 	if ((layout->format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ISO9660 &&
 	    layout->filter_count == 0) {
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -474,21 +506,52 @@ archive_io_scan(const char *path, const char *dir,
 		}
 	}
 	layout->writable = archive_io_format_writable(layout->format);
-	if (layout->hive == SIZE_MAX) {
-		if (options->hive_path != NULL)
-			status = hp_error_set(err, HP_ERR_NOT_FOUND, 0,
-					      "%s: the archive holds no '%s' (--hive-path)",
-					      s.display, options->hive_path);
-		else if (has_udf(path))
-			status = hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-					      "%s: a UDF image (Windows install media) whose ISO 9660 side holds no Windows tree; only ISO 9660 is read",
-					      s.display);
-		else
-			status = hp_error_set(err, HP_ERR_NOT_HIVE, 0,
-					      "%s: the archive holds no Windows/System32/config/SYSTEM",
-					      s.display);
-	}
-out:
+	if (layout->hive != SIZE_MAX)
+		return HP_OK;
+	if (s->options->hive_path != NULL)
+		return hp_error_set(err, HP_ERR_NOT_FOUND, 0,
+				    "%s: the archive holds no '%s' (--hive-path)",
+				    s->display, s->options->hive_path);
+	if (has_udf(path))
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "%s: a UDF image (Windows install media) whose ISO 9660 side holds no Windows tree; only ISO 9660 is read",
+				    s->display);
+	return hp_error_set(err, HP_ERR_NOT_HIVE, 0,
+			    "%s: the archive holds no Windows/System32/config/SYSTEM",
+			    s->display);
+}
+
+enum hp_status
+archive_io_scan(const char *path, const char *dir,
+		const struct archive_io_scan_options *options,
+		struct archive_layout *layout, struct hp_error *err)
+{
+	struct scan s = { 0 };
+	struct archive *a = NULL;
+	char *config = NULL, *hive_dir = NULL;
+	enum hp_status status;
+	struct stat st;
+
+	memset(layout, 0, sizeof *layout);
+	layout->hive = SIZE_MAX;
+	s.options = options;
+	s.display = archive_io_shown(options->display, path);
+	s.layout = layout;
+	s.hive_name = "SYSTEM";
+	if (stat(path, &st) == -1)
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", s.display);
+	layout->input = st;
+	status = open_input(path, s.display, &a, err);
+	if (status != HP_OK)
+		return status;
+	status = take_hive_path(&s, &hive_dir, err);
+	if (status == HP_OK)
+		status = make_config_dir(dir, &config, err);
+	s.config = config;
+	if (status == HP_OK)
+		status = scan_entries(&s, a, path, err);
+	if (status == HP_OK)
+		status = finish_layout(&s, path, err);
 	if (options->progress != NULL && status == HP_OK)
 		options->progress(options->progress_ctx, "reading",
 				  (uint64_t)st.st_size, (uint64_t)st.st_size);
