@@ -339,9 +339,14 @@ archive_io_new_writer(const struct archive_layout *layout, int format,
 		archive_write_set_filter_option(w, "zstd", "threads", value);
 	}
 	/* The compressed stream ends where the compressor ends it, and goes
-	 * out in large writes. */
+	 * out in large writes.  Padding the last block with zeros is tar's
+	 * (and libarchive's default for every format): a zip, 7z or iso9660
+	 * ends where its writer ends it, or 7-Zip finds "data after the end
+	 * of archive". */
 	if (layout->filter_count > 0) {
 		archive_write_set_bytes_per_block(w, COPY_BLOCK);
+		archive_write_set_bytes_in_last_block(w, 1);
+	} else if (!layout->stream) {
 		archive_write_set_bytes_in_last_block(w, 1);
 	}
 	return w;

@@ -494,6 +494,43 @@ write_back(const char *archive, struct archive_layout *layout,
 	return status;
 }
 
+static uint64_t
+le64_at(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* A re-encoded archive ends where its format says, with nothing after
+ * (tar's blocking pads only tar): a zip with its end of central directory
+ * (no comment), a 7z at its next header's end, an iso9660 at its volume
+ * space size. */
+static void
+check_ends_where_format_says(const char *path)
+{
+	unsigned char *data;
+	size_t len;
+	const char *dot = strrchr(path, '.');
+
+	data = test_read_file(path, &len);
+	if (strcmp(dot, ".zip") == 0) {
+		CHECK(len >= 22 && memcmp(data + len - 22, "PK\5\6", 4) == 0);
+	} else if (strcmp(dot, ".7z") == 0) {
+		CHECK(len >= 32);
+		if (len >= 32)
+			CHECK_INT(32 + le64_at(data + 12) + le64_at(data + 20), len);
+	} else if (strcmp(dot, ".iso") == 0) {
+		CHECK(len >= 32768 + 84);
+		if (len >= 32768 + 84)
+			CHECK_INT((uint64_t)(le64_at(data + 32768 + 80) & 0xFFFFFFFFu) * 2048,
+				  len);
+	}
+	free(data);
+}
+
 /* A stream format and a re-encoded one, each written with a new hive of
  * another size and read back. */
 static void
@@ -534,6 +571,7 @@ test_write_and_verify(void)
 		}
 		CHECK_STR(method, cases[i].method);
 		CHECK_INT(archive_io_verify(out, &layout, &options, &err), HP_OK);
+		check_ends_where_format_says(out);
 		/* libarchive reads the hive written, and the other entries. */
 		CHECK_INT(sh("bsdtar -xOf '%s' " HIVE " | cmp -s - new-hive", out), 0);
 		CHECK_INT(sh("bsdtar -xOf '%s' data/notes.txt | cmp -s - t/data/notes.txt",
