@@ -7,7 +7,7 @@
 #     tests/fuzz/fuzz_hivelog.c  transaction log replay (hivelog.c)
 #     tests/fuzz/fuzz_regfile.c  .reg files (regfile.c)
 #     tests/fuzz/fuzz_archive.c  archives: the scan, the write back, in place
-#                           (archive_io.c, with libarchive)
+#                           (image/archive/, with libarchive)
 #
 # "make fuzz" runs it from the top of the build tree; by hand:
 #     abs_top_srcdir=SRC abs_top_builddir=BUILD sh SRC/tests/fuzz/run.sh
@@ -92,7 +92,11 @@ build fuzz_regfile "$srcdir/tests/fuzz/fuzz_regfile.c" "$srcdir/patcher/recipe/r
 	"$srcdir/patcher/recipe/recipe.c" "$srcdir/patcher/base/status.c"
 # libarchive as configure found it: loaded by name, or linked.
 # shellcheck disable=SC2046 # the flags are words
-build fuzz_archive "$srcdir/tests/fuzz/fuzz_archive.c" "$srcdir/image/archive/archive_io.c" \
+build fuzz_archive "$srcdir/tests/fuzz/fuzz_archive.c" \
+	"$srcdir/image/archive/load.c" "$srcdir/image/archive/scan.c" \
+	"$srcdir/image/archive/format.c" "$srcdir/image/archive/write.c" \
+	"$srcdir/image/archive/splice.c" "$srcdir/image/archive/reencode.c" \
+	"$srcdir/image/archive/inplace.c" "$srcdir/image/archive/readback.c" \
 	"$srcdir/image/archive/iso9660.c" \
 	"$srcdir/patcher/base/buffer.c" "$srcdir/patcher/base/fileio.c" \
 	"$srcdir/patcher/base/text.c" "$srcdir/patcher/base/status.c" \
