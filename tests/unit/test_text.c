@@ -662,6 +662,7 @@ test_status_numbers(void)
 	CHECK_INT(HP_ERR_WRITE, 14);
 	CHECK_INT(HP_ERR_VERIFY, 15);
 	CHECK_INT(HP_ERR_NO_MEMORY, 16);
+	CHECK_INT(HP_ERR_LOCKED, 17);
 }
 
 static void
@@ -689,10 +690,11 @@ test_status_exit_codes(void)
 		{ HP_ERR_WRITE, 5 },
 		{ HP_ERR_VERIFY, 5 },
 		{ HP_ERR_NO_MEMORY, 5 },
+		{ HP_ERR_LOCKED, 4 },
 	};
 
 	/* The table covers every status. */
-	CHECK_INT(sizeof table / sizeof *table, HP_ERR_NO_MEMORY + 1);
+	CHECK_INT(sizeof table / sizeof *table, HP_ERR_LOCKED + 1);
 	for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
 		CHECK_INT(table[i].status, i);
 		if (hp_status_exit_code(table[i].status) != table[i].code)
@@ -706,7 +708,7 @@ test_status_exit_codes(void)
 static void
 test_status_names(void)
 {
-	const int last = HP_ERR_NO_MEMORY;
+	const int last = HP_ERR_LOCKED;
 
 	CHECK_STR(hp_status_name(HP_OK), "ok");
 	CHECK_STR(hp_status_name(HP_ERR_DIRTY), "dirty-hive");
