@@ -7,6 +7,7 @@
 
 #include "testlib.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -228,11 +229,187 @@ test_keypath_format(void)
 	keypath_release(NULL);
 }
 
+static void
+test_keypath_other_roots(void)
+{
+	/* Every other predefined key is refused by name, with or without
+	 * case, rather than taken for a key of that name in a hive. */
+	CHECK_USAGE("HKEY_CURRENT_CONFIG\\System\\CurrentControlSet");
+	CHECK_USAGE("HKCC\\Software");
+	CHECK_USAGE("hkcc\\Software");
+	CHECK_USAGE("HKEY_PERFORMANCE_DATA\\x");
+	CHECK_USAGE("HKEY_PERFORMANCE_TEXT\\x");
+	CHECK_USAGE("HKEY_PERFORMANCE_NLSTEXT\\x");
+	CHECK_USAGE("HKEY_DYN_DATA\\Config Manager");
+	CHECK_USAGE("HKEY_CURRENT_USER_LOCAL_SETTINGS\\Software");
+	CHECK_USAGE("\\HKEY_CURRENT_CONFIG");
+	CHECK_USAGE("HKU");
+	CHECK_USAGE("HKEY_USERS\\.DEFAULTS\\x");
+	/* A root's name further down is an ordinary key name. */
+	{
+		struct keypath path;
+
+		CHECK_INT(keypath_parse("Software\\HKCC", &path, NULL), HP_OK);
+		CHECK_PARTS(&path, NULL, "Software", "HKCC");
+		keypath_release(&path);
+		CHECK_INT(keypath_parse("HKLM\\SYSTEM\\HKEY_CURRENT_USER", &path,
+					NULL),
+			  HP_OK);
+		CHECK_PARTS(&path, "SYSTEM", "HKEY_CURRENT_USER");
+		keypath_release(&path);
+	}
+}
+
+static void
+test_keypath_default_user(void)
+{
+	struct keypath path;
+	struct hp_error err;
+
+	/* HKEY_USERS\.DEFAULT without case is the DEFAULT hive. */
+	CHECK_INT(keypath_parse("hkey_users\\.default\\Control Panel\\Desktop",
+				&path, &err),
+		  HP_OK);
+	CHECK_PARTS(&path, "DEFAULT", "Control Panel", "Desktop");
+	keypath_release(&path);
+	CHECK_INT(keypath_parse("HKU\\.DEFAULT", &path, &err), HP_OK);
+	CHECK_STR(path.hive_name, "DEFAULT");
+	CHECK_INT(path.count, 0);
+	CHECK(!keypath_uses_current_control_set(&path));
+	keypath_release(&path);
+	CHECK_INT(keypath_parse("\\HKEY_USERS\\.DEFAULT\\", &path, &err),
+		  HP_OK);
+	CHECK_STR(path.hive_name, "DEFAULT");
+	CHECK_INT(path.count, 0);
+	keypath_release(&path);
+}
+
+static void
+test_keypath_slashes_and_odd_names(void)
+{
+	struct keypath path;
+	struct hp_error err;
+
+	/* A forward slash is part of a name, as in SCHANNEL\Ciphers\RC4
+	 * 128/128: it separates nothing. */
+	CHECK_INT(keypath_parse("HKLM\\SYSTEM\\ControlSet001\\Control\\SecurityProviders\\SCHANNEL\\Ciphers\\RC4 128/128",
+				&path, &err),
+		  HP_OK);
+	CHECK_INT(path.count, 6);
+	if (path.count == 6)
+		CHECK_STR(path.parts[5], "RC4 128/128");
+	keypath_release(&path);
+	/* So a path written with slashes is one relative name, not a root. */
+	CHECK_INT(keypath_parse("HKLM/SYSTEM/Select", &path, &err), HP_OK);
+	CHECK_PARTS(&path, NULL, "HKLM/SYSTEM/Select");
+	keypath_release(&path);
+	CHECK_INT(keypath_parse("/", &path, &err), HP_OK);
+	CHECK_PARTS(&path, NULL, "/");
+	keypath_release(&path);
+	/* Blanks, dots, brackets and non-ASCII letters are kept as written. */
+	CHECK_INT(keypath_parse(" a \\..\\.\\[x]\\caf\xc3\xa9", &path, &err),
+		  HP_OK);
+	CHECK_PARTS(&path, NULL, " a ", "..", ".", "[x]", "caf\xc3\xa9");
+	keypath_release(&path);
+}
+
+static void
+test_keypath_empty_and_root(void)
+{
+	struct keypath path;
+	struct hp_error err;
+
+	/* Nothing, or a lone backslash, is the root of the hive. */
+	CHECK_INT(keypath_parse("", &path, &err), HP_OK);
+	CHECK(path.hive_name == NULL && path.count == 0);
+	CHECK(!keypath_uses_current_control_set(&path));
+	keypath_release(&path);
+	CHECK_INT(keypath_parse("\\", &path, &err), HP_OK);
+	CHECK(path.hive_name == NULL && path.count == 0);
+	keypath_release(&path);
+	/* Two backslashes are an empty component, wherever they are. */
+	CHECK_USAGE("\\\\");
+	CHECK_USAGE("a\\b\\\\");
+	CHECK_USAGE("HKLM\\\\SYSTEM");
+	CHECK_USAGE("HKEY_USERS\\\\.DEFAULT");
+	hp_error_clear(&err);
+	CHECK_INT(keypath_parse("a\\\\b", &path, &err), HP_ERR_USAGE);
+	CHECK_STR(err.message, "'a\\\\b': empty component in key path");
+	CHECK_INT(keypath_parse("HKLM", &path, &err), HP_ERR_USAGE);
+	CHECK_STR(err.message,
+		  "'HKLM': name a hive after HKLM, e.g. HKLM\\SYSTEM");
+	CHECK_INT(keypath_parse("HKCC\\x", &path, &err), HP_ERR_USAGE);
+	CHECK_STR(err.message,
+		  "'HKCC\\x': only HKLM and HKEY_USERS\\.DEFAULT keys are supported");
+}
+
+static void
+test_keypath_many_parts(void)
+{
+	/* More parts than the first allocation holds. */
+	char text[512] = "HKLM\\SOFTWARE";
+	char *formatted;
+	struct keypath path;
+	struct hp_error err;
+
+	for (int i = 0; i < 40; i++) {
+		char part[16];
+
+		snprintf(part, sizeof part, "\\k%02d", i);
+		strcat(text, part);
+	}
+	CHECK_INT(keypath_parse(text, &path, &err), HP_OK);
+	CHECK_STR(path.hive_name, "SOFTWARE");
+	CHECK_INT(path.count, 40);
+	if (path.count == 40) {
+		CHECK_STR(path.parts[0], "k00");
+		CHECK_STR(path.parts[39], "k39");
+	}
+	formatted = keypath_format(path.hive_name, path.parts, path.count);
+	CHECK_STR(formatted, text);
+	free(formatted);
+	keypath_release(&path);
+}
+
+static void
+test_keypath_format_long(void)
+{
+	char *parts[] = { "Control Panel", "Desktop" };
+	char *s;
+
+	s = keypath_format_long(NULL, parts, 2);
+	CHECK_STR(s, "HKEY_LOCAL_MACHINE\\SYSTEM\\Control Panel\\Desktop");
+	free(s);
+	s = keypath_format_long("SOFTWARE", NULL, 0);
+	CHECK_STR(s, "HKEY_LOCAL_MACHINE\\SOFTWARE");
+	free(s);
+	/* The hive keeps its spelling; only the root is spelled out. */
+	s = keypath_format_long("System", parts, 1);
+	CHECK_STR(s, "HKEY_LOCAL_MACHINE\\System\\Control Panel");
+	free(s);
+	/* The default user's hive lives under HKEY_USERS either way. */
+	s = keypath_format("DEFAULT", parts, 2);
+	CHECK_STR(s, "HKEY_USERS\\.DEFAULT\\Control Panel\\Desktop");
+	free(s);
+	s = keypath_format_long("DEFAULT", parts, 2);
+	CHECK_STR(s, "HKEY_USERS\\.DEFAULT\\Control Panel\\Desktop");
+	free(s);
+	s = keypath_format_long("DEFAULT", NULL, 0);
+	CHECK_STR(s, "HKEY_USERS\\.DEFAULT");
+	free(s);
+}
+
 static const struct test tests[] = {
 	TEST_ENTRY(keypath_rooted),
 	TEST_ENTRY(keypath_relative),
 	TEST_ENTRY(keypath_errors),
 	TEST_ENTRY(keypath_format),
+	TEST_ENTRY(keypath_other_roots),
+	TEST_ENTRY(keypath_default_user),
+	TEST_ENTRY(keypath_slashes_and_odd_names),
+	TEST_ENTRY(keypath_empty_and_root),
+	TEST_ENTRY(keypath_many_parts),
+	TEST_ENTRY(keypath_format_long),
 };
 
 int
