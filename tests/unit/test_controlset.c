@@ -12,6 +12,7 @@
 #include "testlib.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -273,6 +274,292 @@ test_controlset_bad_select(void)
 		  HP_OK);
 }
 
+/* ------------------------------------------------ edited copies of Select */
+
+/* Resolve CHOICE_TEXT on hive file FILE, read by hivex or from memory;
+ * *INFO must be released. */
+static enum hp_status
+resolve_file(const char *file, bool by_hivex, const char *choice_text,
+	     struct controlset_info *info, struct hp_error *err)
+{
+	unsigned char *image = NULL;
+	struct hive *hive = open_test_hive(file, by_hivex, &image);
+	enum hp_status status;
+
+	memset(info, 0x5A, sizeof *info);
+	if (hive == NULL)
+		return HP_ERR_IO;
+	hp_error_clear(err);
+	status = resolve(hive, choice_text, info, err);
+	hive_close(hive);
+	free(image);
+	return status;
+}
+
+/* A refusal leaves nothing to release and the status in the record. */
+static void
+check_refused(const char *file, const char *choice_text,
+	      enum hp_status want, const char *want_message, int line)
+{
+	for (int by_hivex = 0; by_hivex <= 1; by_hivex++) {
+		struct controlset_info info;
+		struct hp_error err;
+		enum hp_status status = resolve_file(file, by_hivex,
+						     choice_text, &info, &err);
+
+		if (status != want || err.status != want)
+			test_fail(__FILE__, line, "%s %s: status %d, want %d: %s",
+				  file, choice_text, (int)status, (int)want,
+				  err.message);
+		if (strcmp(err.message, want_message) != 0)
+			test_fail(__FILE__, line, "message \"%s\", want \"%s\"",
+				  err.message, want_message);
+		if (info.count != 0 || info.names != NULL ||
+		    info.numbers != NULL)
+			test_fail(__FILE__, line, "a refusal left sets behind");
+	}
+}
+
+/* The sets CHOICE_TEXT resolves to on FILE, by both readers, joined by
+ * spaces. */
+static void
+check_sets(const char *file, const char *choice_text, const char *want,
+	   int line)
+{
+	for (int by_hivex = 0; by_hivex <= 1; by_hivex++) {
+		struct controlset_info info;
+		struct hp_error err;
+		char got[512] = "";
+
+		if (resolve_file(file, by_hivex, choice_text, &info, &err) !=
+		    HP_OK) {
+			test_fail(__FILE__, line, "%s %s: %s", file,
+				  choice_text, err.message);
+			continue;
+		}
+		for (size_t i = 0; i < info.count; i++) {
+			char one[64];
+
+			snprintf(one, sizeof one, "%s%s=%u", i > 0 ? " " : "",
+				 info.names[i], (unsigned)info.numbers[i]);
+			strncat(got, one, sizeof got - strlen(got) - 1);
+		}
+		if (strcmp(got, want) != 0)
+			test_fail(__FILE__, line, "%s %s (%s): \"%s\", want \"%s\"",
+				  file, choice_text, by_hivex ? "hivex" : "memory",
+				  got, want);
+		controlset_release(&info);
+	}
+}
+
+static void
+no_default(struct hive *hive)
+{
+	delete_value(hive, "Select", "Default");
+}
+
+static void
+no_current(struct hive *hive)
+{
+	delete_value(hive, "Select", "Current");
+}
+
+static void
+no_values(struct hive *hive)
+{
+	delete_value(hive, "Select", "Current");
+	delete_value(hive, "Select", "Default");
+	delete_value(hive, "Select", "Failed");
+	delete_value(hive, "Select", "LastKnownGood");
+}
+
+static void
+test_controlset_select_values_missing(void)
+{
+	struct controlset_info info;
+	struct hp_error err;
+
+	build_hive("no-default", no_default);
+	check_refused("no-default", "default", HP_ERR_NO_SELECT,
+		      "no-default: Select has no Default value", __LINE__);
+	/* What does not need Default still resolves. */
+	check_sets("no-default", "current", "ControlSet001=1", __LINE__);
+	check_sets("no-default", "all", "ControlSet001=1", __LINE__);
+	check_sets("no-default", "1", "ControlSet001=1", __LINE__);
+
+	build_hive("no-current", no_current);
+	check_refused("no-current", "current", HP_ERR_NO_SELECT,
+		      "no-current: Select has no Current value", __LINE__);
+	check_sets("no-current", "default", "ControlSet001=1", __LINE__);
+
+	/* An empty Select: every value reads as 0. */
+	build_hive("empty-select", no_values);
+	CHECK_INT(resolve_file("empty-select", true, "all", &info, &err),
+		  HP_OK);
+	CHECK_INT(info.current, 0);
+	CHECK_INT(info.default_set, 0);
+	CHECK_INT(info.failed, 0);
+	CHECK_INT(info.last_known_good, 0);
+	CHECK_INT(info.count, 1);
+	controlset_release(&info);
+	check_refused("empty-select", "default", HP_ERR_NO_SELECT,
+		      "empty-select: Select has no Default value", __LINE__);
+}
+
+static void
+no_control_set(struct hive *hive)
+{
+	hive_key root = hive_root(hive);
+	hive_key set = find_key(hive, "ControlSet001");
+	struct hp_error err;
+
+	CHECK(set != 0);
+	CHECK_INT(hive_key_delete_child(hive, root, set, &err), HP_OK);
+}
+
+static void
+test_controlset_absent_set(void)
+{
+	/* Select names ControlSet001, which is gone. */
+	build_hive("no-set", no_control_set);
+	check_refused("no-set", "default", HP_ERR_NO_SELECT,
+		      "no-set: Select\\Default names ControlSet001, which does not exist",
+		      __LINE__);
+	check_refused("no-set", "current", HP_ERR_NO_SELECT,
+		      "no-set: Select\\Current names ControlSet001, which does not exist",
+		      __LINE__);
+	check_refused("no-set", "all", HP_ERR_NO_SELECT,
+		      "no-set: the hive has no ControlSetNNN key", __LINE__);
+	/* An explicit number that is not there is not found, not a bad
+	 * Select. */
+	check_refused("no-set", "1", HP_ERR_NOT_FOUND,
+		      "no-set: there is no ControlSet001", __LINE__);
+	check_refused("no-set", "999", HP_ERR_NOT_FOUND,
+		      "no-set: there is no ControlSet999", __LINE__);
+}
+
+static void
+odd_names(struct hive *hive)
+{
+	/* Only "ControlSet" (without case) and exactly three digits make a
+	 * control set. */
+	add_key(hive, "", "ControlSet01");
+	add_key(hive, "", "ControlSet0003");
+	add_key(hive, "", "ControlSet00x");
+	add_key(hive, "", "ControlSet000");
+	add_key(hive, "", "ControlSet-01");
+	add_key(hive, "", "XControlSet002");
+	add_key(hive, "", "controlset010");
+	add_key(hive, "", "CONTROLSET007");
+}
+
+static void
+test_controlset_names(void)
+{
+	build_hive("odd", odd_names);
+	/* Ascending by number, each in its stored spelling. */
+	check_sets("odd", "all",
+		   "ControlSet001=1 CONTROLSET007=7 controlset010=10",
+		   __LINE__);
+	check_sets("odd", "7", "CONTROLSET007=7", __LINE__);
+	check_sets("odd", "010", "controlset010=10", __LINE__);
+	check_refused("odd", "3", HP_ERR_NOT_FOUND,
+		      "odd: there is no ControlSet003", __LINE__);
+}
+
+static void
+select_default_10(struct hive *hive)
+{
+	set_dword(hive, "Select", "Default", 10);
+	set_dword(hive, "Select", "Current", 7);
+	odd_names(hive);
+}
+
+static void
+test_controlset_select_follows_number(void)
+{
+	/* Default 10 is controlset010, whatever its spelling. */
+	build_hive("ten", select_default_10);
+	check_sets("ten", "default", "controlset010=10", __LINE__);
+	check_sets("ten", "current", "CONTROLSET007=7", __LINE__);
+}
+
+static void
+select_of_other_shapes(struct hive *hive)
+{
+	static const unsigned char eight[8] = { 1, 0, 0, 0, 0, 0, 0, 0 };
+	static const unsigned char two[2] = { 1, 0 };
+
+	set_raw(hive, "Select", "Default", HIVE_REG_DWORD, eight, 8);
+	set_raw(hive, "Select", "Current", HIVE_REG_DWORD, two, 2);
+	set_raw(hive, "Select", "Failed", HIVE_REG_QWORD, eight, 8);
+}
+
+static void
+failed_as_string(struct hive *hive)
+{
+	set_text(hive, "Select", "LastKnownGood", HIVE_REG_SZ, "1", 1);
+}
+
+static void
+test_controlset_select_shapes(void)
+{
+	/* A Select value of another length or type is refused, naming it;
+	 * every value is read, so a malformed one refuses the hive. */
+	build_hive("shapes", select_of_other_shapes);
+	check_refused("shapes", "default", HP_ERR_NO_SELECT,
+		      "shapes: Select\\Current is not a REG_DWORD", __LINE__);
+	check_refused("shapes", "1", HP_ERR_NO_SELECT,
+		      "shapes: Select\\Current is not a REG_DWORD", __LINE__);
+	build_hive("lkg", failed_as_string);
+	check_refused("lkg", "all", HP_ERR_NO_SELECT,
+		      "lkg: Select\\LastKnownGood is not a REG_DWORD",
+		      __LINE__);
+}
+
+static void
+second_select(struct hive *hive)
+{
+	add_key(hive, "", "SelecX");
+}
+
+static void
+test_controlset_two_selects(void)
+{
+	struct controlset_info info;
+	struct hp_error err;
+
+	/* Select and SELECT side by side: which one Windows reads is not
+	 * known, so neither is taken. */
+	build_hive("two", second_select);
+	respell_in_file("two", "SelecX", "SELECT");
+	CHECK_INT(resolve_file("two", true, "default", &info, &err),
+		  HP_ERR_AMBIGUOUS);
+	CHECK_STR(err.message,
+		  "two: two subkeys are spelled 'Select' and 'SELECT'");
+	CHECK_INT(info.count, 0);
+	CHECK(info.names == NULL);
+}
+
+static void
+test_controlset_release(void)
+{
+	struct controlset_info info;
+	struct hp_error err;
+
+	controlset_release(NULL);
+	copy_fixture("ws2012r2-two-sets", "SYSTEM", "SYSTEM");
+	CHECK_INT(resolve_file("SYSTEM", true, "all", &info, &err), HP_OK);
+	CHECK_INT(info.count, 2);
+	CHECK_INT(info.last_known_good, 2);
+	controlset_release(&info);
+	CHECK(info.count == 0 && info.names == NULL && info.numbers == NULL);
+	CHECK_INT(info.default_set, 0);
+	controlset_release(&info);
+	/* A mode outside the enum still has a name. */
+	CHECK_STR(controlset_mode_name((enum controlset_mode)42), "default");
+}
+
 static const struct test tests[] = {
 	TEST_ENTRY(controlset_parse),
 	TEST_ENTRY(controlset_parse_errors),
@@ -281,6 +568,13 @@ static const struct test tests[] = {
 	TEST_ENTRY(controlset_current_differs),
 	TEST_ENTRY(controlset_no_select),
 	TEST_ENTRY(controlset_bad_select),
+	TEST_ENTRY(controlset_select_values_missing),
+	TEST_ENTRY(controlset_absent_set),
+	TEST_ENTRY(controlset_names),
+	TEST_ENTRY(controlset_select_follows_number),
+	TEST_ENTRY(controlset_select_shapes),
+	TEST_ENTRY(controlset_two_selects),
+	TEST_ENTRY(controlset_release),
 };
 
 int
