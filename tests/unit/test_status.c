@@ -7,6 +7,7 @@
 #include "testlib.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void
@@ -143,11 +144,83 @@ test_error_record(void)
 	CHECK_INT(err.status, HP_OK);
 }
 
+static void
+test_error_detail(void)
+{
+	struct hp_error err;
+
+	/* "NAME: detail" gives the detail... */
+	hp_error_set(&err, HP_ERR_CORRUPT, 0, "%s: %s", "/x/SYSTEM",
+		     "bad cell at file offset 0x1020");
+	CHECK_STR(hp_error_detail(&err, "/x/SYSTEM"),
+		  "bad cell at file offset 0x1020");
+	/* ...and it lives in the record. */
+	CHECK(hp_error_detail(&err, "/x/SYSTEM") == err.message + 11);
+	/* Anything else is the whole message. */
+	CHECK_STR(hp_error_detail(&err, "/x/SYS"), err.message);
+	CHECK_STR(hp_error_detail(&err, "/x/SYSTEM.LOG1"), err.message);
+	CHECK_STR(hp_error_detail(&err, "SYSTEM"), err.message);
+	hp_error_set(&err, HP_ERR_IO, 0, "NAME:no space");
+	CHECK_STR(hp_error_detail(&err, "NAME"), "NAME:no space");
+	hp_error_set(&err, HP_ERR_IO, 0, "NAME");
+	CHECK_STR(hp_error_detail(&err, "NAME"), "NAME");
+	hp_error_set(&err, HP_ERR_IO, 0, "NAME: ");
+	CHECK_STR(hp_error_detail(&err, "NAME"), "");
+	/* The errno text is part of the detail. */
+	hp_error_set(&err, HP_ERR_WRITE, ENOSPC, "%s", "out");
+	CHECK_STR(hp_error_detail(&err, "out"), strerror(ENOSPC));
+	/* An empty record. */
+	hp_error_clear(&err);
+	CHECK_STR(hp_error_detail(&err, "x"), "");
+}
+
+static void
+test_error_set_every_status(void)
+{
+	struct hp_error err;
+
+	for (int i = 0; i <= HP_ERR_NO_MEMORY; i++) {
+		enum hp_status status = (enum hp_status)i;
+
+		hp_error_clear(&err);
+		CHECK_INT(hp_error_set(&err, status, 0, "s%d", i), status);
+		CHECK_INT(err.status, status);
+		CHECK_INT(err.saved_errno, 0);
+		if (strncmp(err.message, "s", 1) != 0 || atoi(err.message + 1) != i)
+			test_fail(__FILE__, __LINE__, "status %d: message \"%s\"",
+				  i, err.message);
+	}
+	/* A message near the end of the record: the errno text is cut, the
+	 * record terminated. */
+	{
+		char text[sizeof err.message];
+
+		memset(text, 'm', sizeof text - 5);
+		text[sizeof text - 5] = '\0';
+		hp_error_set(&err, HP_ERR_IO, EACCES, "%s", text);
+		CHECK_INT(strlen(err.message), sizeof err.message - 1);
+		CHECK(strncmp(err.message, text, strlen(text)) == 0);
+		CHECK(strncmp(err.message + strlen(text), ": ", 2) == 0);
+		CHECK_INT(err.saved_errno, EACCES);
+	}
+	/* A message that fills it: nothing appended. */
+	{
+		char text[sizeof err.message];
+
+		memset(text, 'm', sizeof text - 1);
+		text[sizeof text - 1] = '\0';
+		hp_error_set(&err, HP_ERR_IO, EACCES, "%s", text);
+		CHECK_STR(err.message, text);
+	}
+}
+
 static const struct test tests[] = {
 	TEST_ENTRY(status_numbers),
 	TEST_ENTRY(status_exit_codes),
 	TEST_ENTRY(status_names),
 	TEST_ENTRY(error_record),
+	TEST_ENTRY(error_detail),
+	TEST_ENTRY(error_set_every_status),
 };
 
 int
