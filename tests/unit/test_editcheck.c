@@ -949,6 +949,219 @@ test_editcheck_extra_edit(void)
 	hive_close(hive);
 }
 
+/* ----------------------------------------- deletions by hivepatch's writer */
+
+#define SECPROV "ControlSet001\\Control\\SecurityProviders"
+#define SCHANNEL SECPROV "\\SCHANNEL"
+#define TCPIP "ControlSet001\\Services\\Tcpip"
+
+/* The bins-relative offset of the nk cell of RELATIVE in hive file FILE. */
+static uint32_t
+nk_of(const char *file, const char *relative)
+{
+	unsigned char *image = NULL;
+	struct hive *hive = open_test_hive(file, false, &image);
+	hive_key key = hive != NULL ? find_key(hive, relative) : 0;
+
+	if (key < REGF_BASE_BLOCK_SIZE)
+		test_fail(__FILE__, __LINE__, "no key %s in %s", relative, file);
+	hive_close(hive);
+	free(image);
+	return key < REGF_BASE_BLOCK_SIZE ? NO_CELL
+					  : (uint32_t)(key - REGF_BASE_BLOCK_SIZE);
+}
+
+static void
+delete_subtree(struct hive *hive, const char *parent, const char *child)
+{
+	struct hp_error err;
+	hive_key p = find_key(hive, parent), c = 0;
+	char path[512];
+
+	snprintf(path, sizeof path, "%s\\%s", parent, child);
+	c = find_key(hive, path);
+	CHECK(p != 0 && c != 0);
+	if (p != 0 && c != 0 &&
+	    hive_key_delete_child(hive, p, c, &err) != HP_OK)
+		test_fail(__FILE__, __LINE__, "delete %s: %s", path,
+			  err.message);
+}
+
+static void
+delete_schannel(struct hive *hive)
+{
+	delete_subtree(hive, SECPROV, "SCHANNEL");
+}
+
+static void
+delete_two(struct hive *hive)
+{
+	delete_subtree(hive, SECPROV, "SCHANNEL");
+	delete_subtree(hive, TCPIP, "Parameters");
+}
+
+/* OLD (a fixture) and NEW (FILE, written and sealed) compared with the
+ * cells given. */
+static enum hp_status
+compare_deleting(const char *old_file, const char *new_file,
+		 const uint32_t *touched, size_t touched_count,
+		 const uint32_t *deleted, size_t deleted_count,
+		 struct hp_error *err)
+{
+	size_t old_len, new_len;
+	unsigned char *old_data = test_read_file(old_file, &old_len);
+	unsigned char *new_data = test_read_file(new_file, &new_len);
+	enum hp_status status;
+
+	hp_error_clear(err);
+	status = editcheck_compare_deleting(old_data, old_len, new_data,
+					    new_len, touched, touched_count,
+					    deleted, deleted_count, "SYSTEM",
+					    err);
+	free(old_data);
+	free(new_data);
+	return status;
+}
+
+/* Change byte OFFSET of FILE (xor MASK). */
+static void
+poke_file(const char *file, size_t offset, unsigned char mask)
+{
+	size_t len;
+	unsigned char *data = test_read_file(file, &len);
+
+	CHECK(offset < len);
+	if (offset < len)
+		data[offset] ^= mask;
+	test_write_file(file, data, len);
+	free(data);
+}
+
+static void
+test_editcheck_deleting(void)
+{
+	const char *old = test_srcpath(FIXTURE);
+	uint32_t secprov, schannel, tcpip, setup;
+	struct hp_error err;
+
+	build_hive("deleted", delete_schannel);
+	secprov = nk_of(old, SECPROV);
+	schannel = nk_of(old, SCHANNEL);
+	tcpip = nk_of(old, TCPIP);
+	setup = nk_of(old, "Setup");
+	/* The parent touched, the subtree deleted: every cell of SCHANNEL,
+	 * its values and its five subkeys and their own released, the
+	 * shared sk cell's count lowered. */
+	CHECK_INT(compare_deleting(old, "deleted", &secprov, 1, &schannel, 1,
+				   &err),
+		  HP_OK);
+	if (err.message[0] != '\0')
+		fprintf(stderr, "editcheck: %s\n", err.message);
+	/* Without the deletion listed, the released cells are strays. */
+	CHECK_INT(compare_deleting(old, "deleted", &secprov, 1, NULL, 0, &err),
+		  HP_ERR_VERIFY);
+	CHECK(strstr(err.message, "SYSTEM: unexpected change at file offset 0x") != NULL);
+	{
+		size_t old_len, new_len;
+		unsigned char *a = test_read_file(old, &old_len);
+		unsigned char *b = test_read_file("deleted", &new_len);
+
+		CHECK_INT(editcheck_compare(a, old_len, b, new_len, &secprov, 1,
+					    "SYSTEM", &err),
+			  HP_ERR_VERIFY);
+		free(a);
+		free(b);
+	}
+	/* Without the parent touched, its new count is one. */
+	CHECK_INT(compare_deleting(old, "deleted", NULL, 0, &schannel, 1, &err),
+		  HP_ERR_VERIFY);
+	CHECK(strstr(err.message, "unexpected change") != NULL);
+	/* Another key named instead allows nothing of this. */
+	CHECK_INT(compare_deleting(old, "deleted", &secprov, 1, &tcpip, 1,
+				   &err),
+		  HP_ERR_VERIFY);
+	/* Offsets that are no nk cell allow nothing and break nothing. */
+	{
+		uint32_t bogus[] = { schannel, 0xFFFFFFFFu, 3, 0x7FFFFFF8u };
+
+		CHECK_INT(compare_deleting(old, "deleted", &secprov, 1, bogus,
+					   4, &err),
+			  HP_OK);
+		CHECK_INT(compare_deleting(old, "deleted", &secprov, 1,
+					   bogus + 1, 3, &err),
+			  HP_ERR_VERIFY);
+	}
+	/* A deletion does not excuse a change elsewhere: a name byte of
+	 * Setup, or the content of a released cell. */
+	poke_file("deleted", REGF_BASE_BLOCK_SIZE + setup + NK_NAME, 0x20);
+	CHECK_INT(compare_deleting(old, "deleted", &secprov, 1, &schannel, 1,
+				   &err),
+		  HP_ERR_VERIFY);
+	CHECK(message_has_offset(&err, REGF_BASE_BLOCK_SIZE + setup));
+	poke_file("deleted", REGF_BASE_BLOCK_SIZE + setup + NK_NAME, 0x20);
+	poke_file("deleted", REGF_BASE_BLOCK_SIZE + schannel + NK_NAME, 0x20);
+	CHECK_INT(compare_deleting(old, "deleted", &secprov, 1, &schannel, 1,
+				   &err),
+		  HP_ERR_VERIFY);
+	CHECK(message_has_offset(&err, REGF_BASE_BLOCK_SIZE + schannel));
+	poke_file("deleted", REGF_BASE_BLOCK_SIZE + schannel + NK_NAME, 0x20);
+	CHECK_INT(compare_deleting(old, "deleted", &secprov, 1, &schannel, 1,
+				   &err),
+		  HP_OK);
+}
+
+static void
+test_editcheck_deleting_two(void)
+{
+	const char *old = test_srcpath(FIXTURE);
+	uint32_t touched[2], deleted[2];
+	struct hp_error err;
+
+	/* Two subtrees under two parents, listed in any order. */
+	build_hive("deleted", delete_two);
+	touched[0] = nk_of(old, TCPIP);
+	touched[1] = nk_of(old, SECPROV);
+	deleted[0] = nk_of(old, TCPIP "\\Parameters");
+	deleted[1] = nk_of(old, SCHANNEL);
+	CHECK_INT(compare_deleting(old, "deleted", touched, 2, deleted, 2,
+				   &err),
+		  HP_OK);
+	CHECK_INT(compare_deleting(old, "deleted", touched, 2, deleted, 1,
+				   &err),
+		  HP_ERR_VERIFY);
+	CHECK_INT(compare_deleting(old, "deleted", touched, 1, deleted, 2,
+				   &err),
+		  HP_ERR_VERIFY);
+}
+
+static void
+delete_big_value_key(struct hive *hive)
+{
+	delete_subtree(hive, SECPROV, "SCHANNEL");
+}
+
+static void
+test_editcheck_deleting_big_data(void)
+{
+	const char *old =
+	    test_srcpath("fixtures/hives/ws2012r2-big-value/SYSTEM");
+	uint32_t secprov, schannel;
+	struct hp_error err;
+
+	/* SCHANNEL holds a value of 20000 bytes in db big data: its segment
+	 * list and segments go with it. */
+	build_from(old, "deleted", delete_big_value_key);
+	secprov = nk_of(old, SECPROV);
+	schannel = nk_of(old, SCHANNEL);
+	CHECK_INT(compare_deleting(old, "deleted", &secprov, 1, &schannel, 1,
+				   &err),
+		  HP_OK);
+	if (err.message[0] != '\0')
+		fprintf(stderr, "editcheck: %s\n", err.message);
+	CHECK_INT(compare_deleting(old, "deleted", &secprov, 1, NULL, 0, &err),
+		  HP_ERR_VERIFY);
+}
+
 static const struct test tests[] = {
 	TEST_ENTRY(editcheck_identical),
 	TEST_ENTRY(editcheck_stray_byte),
@@ -964,6 +1177,9 @@ static const struct test tests[] = {
 	TEST_ENTRY(editcheck_hivex_edit),
 	TEST_ENTRY(editcheck),
 	TEST_ENTRY(editcheck_extra_edit),
+	TEST_ENTRY(editcheck_deleting),
+	TEST_ENTRY(editcheck_deleting_two),
+	TEST_ENTRY(editcheck_deleting_big_data),
 };
 
 int
