@@ -560,6 +560,26 @@ test_controlset_release(void)
 	CHECK_STR(controlset_mode_name((enum controlset_mode)42), "default");
 }
 
+static void
+test_controlset_corpus(void)
+{
+	/* Windows 7: Current = Default = 1, LastKnownGood 2, two sets. */
+	if (!test_corpus_hive("win7-x86-SYSTEM", "win7"))
+		return;
+	check_sets("win7", "default", "ControlSet001=1", __LINE__);
+	check_sets("win7", "current", "ControlSet001=1", __LINE__);
+	check_sets("win7", "all", "ControlSet001=1 ControlSet002=2", __LINE__);
+	check_sets("win7", "2", "ControlSet002=2", __LINE__);
+	check_refused("win7", "3", HP_ERR_NOT_FOUND,
+		      "win7: there is no ControlSet003", __LINE__);
+	/* A container's differencing hive has no Select at all. */
+	if (!test_corpus_hive("differencing-SYSTEM", "diff"))
+		return;
+	check_refused("diff", "default", HP_ERR_NO_SELECT,
+		      "diff: no Select key, so no control set can be resolved (is this a SYSTEM hive?)",
+		      __LINE__);
+}
+
 static const struct test tests[] = {
 	TEST_ENTRY(controlset_parse),
 	TEST_ENTRY(controlset_parse_errors),
@@ -575,6 +595,7 @@ static const struct test tests[] = {
 	TEST_ENTRY(controlset_select_shapes),
 	TEST_ENTRY(controlset_two_selects),
 	TEST_ENTRY(controlset_release),
+	TEST_ENTRY(controlset_corpus),
 };
 
 int

@@ -810,6 +810,110 @@ test_sealing_seq(void)
 	CHECK_INT(hivefile_sealing_seq(&file, true), 11);
 }
 
+/* ------------------------------------------------------------ corpus */
+
+/* Decompress corpus file logs/FOLDER/NAME.xz (or NAME as it is) to ./AS;
+ * false, the test skipped, without the corpus. */
+static bool
+corpus_log_file(const char *folder, const char *name, const char *as)
+{
+	char path[4400], command[9200];
+
+	snprintf(path, sizeof path, "%s/logs/%s/%s.xz", test_corpus_root(),
+		 folder, name);
+	if (access(path, R_OK) == 0) {
+		snprintf(command, sizeof command, "xz -dc '%s' > '%s'", path,
+			 as);
+		if (system(command) != 0) {
+			test_fail(__FILE__, __LINE__, "cannot decompress %s",
+				  path);
+			return false;
+		}
+		return true;
+	}
+	snprintf(path, sizeof path, "%s/logs/%s/%s", test_corpus_root(),
+		 folder, name);
+	if (access(path, R_OK) != 0) {
+		test_skip("no corpus");
+		return false;
+	}
+	test_copy_file(path, as);
+	return true;
+}
+
+static void
+test_corpus_dirty(void)
+{
+	char log1[] = "SYSTEM.LOG1", log2[] = "SYSTEM.LOG2";
+	const char *logs[2] = { log1, log2 };
+	char *all[2] = { log1, log2 };
+	struct hivefile file;
+	struct hp_error err;
+	unsigned char *windows;
+	size_t windows_len;
+
+	/* Windows 10 wrote these logs and recovered the hive itself: the
+	 * same hive bins come out. */
+	if (!corpus_log_file("new-dirty-1", "NewDirtyHive", "SYSTEM") ||
+	    !corpus_log_file("new-dirty-1", "NewDirtyHive.LOG1", log1) ||
+	    !corpus_log_file("new-dirty-1", "NewDirtyHive.LOG2", log2) ||
+	    !corpus_log_file("new-dirty-1", "RecoveredHive_Windows10",
+			     "windows"))
+		return;
+	CHECK_INT(hivefile_open("SYSTEM", logs, all, 2, HIVEFILE_REPLAY, &file,
+				&err),
+		  HP_OK);
+	CHECK(file.dirty && file.recovered);
+	CHECK_INT(file.header.seq1, 3);
+	CHECK_INT(file.header.seq2, 2);
+	CHECK_INT(file.log.entries, 4);
+	CHECK_INT(file.log.last_seq, 5);
+	windows = test_read_file("windows", &windows_len);
+	CHECK(file.size == windows_len &&
+	      memcmp(file.data + REGF_BASE_BLOCK_SIZE,
+		     windows + REGF_BASE_BLOCK_SIZE,
+		     windows_len - REGF_BASE_BLOCK_SIZE) == 0);
+	free(windows);
+	/* Sealed above the logs' last entry, as Windows numbers it. */
+	CHECK_INT(hivefile_sealing_seq(&file, false), 6);
+	CHECK_INT(hivefile_sealing_seq(&file, true), 7);
+	hivefile_close(&file);
+	/* Refused as it is when replay is off. */
+	CHECK_INT(hivefile_open("SYSTEM", logs, all, 2, HIVEFILE_NO_REPLAY,
+				&file, &err),
+		  HP_ERR_DIRTY);
+	hivefile_close(&file);
+}
+
+static void
+test_corpus_clean_with_logs(void)
+{
+	char log1[] = "SYSTEM.LOG1", log2[] = "SYSTEM.LOG2";
+	const char *logs[2] = { log1, log2 };
+	char *all[2] = { log1, log2 };
+	struct hivefile file;
+	struct hp_error err;
+
+	/* A real clean Amcache.hve (19/19) with older logs: taken as it
+	 * is, and sealed above every number in them. */
+	if (!corpus_log_file("ws2012r2-amcache-clean", "Amcache.hve", "SYSTEM") ||
+	    !corpus_log_file("ws2012r2-amcache-clean", "Amcache.hve.LOG1", log1) ||
+	    !corpus_log_file("ws2012r2-amcache-clean", "Amcache.hve.LOG2", log2))
+		return;
+	CHECK_INT(hivefile_open("SYSTEM", logs, all, 2, HIVEFILE_REPLAY, &file,
+				&err),
+		  HP_OK);
+	CHECK(!file.dirty && !file.recovered);
+	CHECK(file.data == file.file_data);
+	CHECK_INT(file.header.seq1, 19);
+	/* LOG1: base block and entry 18; LOG2: 17. */
+	CHECK(file.have_log_seq);
+	CHECK_INT(file.log_max_seq, 18);
+	CHECK_INT(hivefile_sealing_seq(&file, false), 19);
+	CHECK_INT(hivefile_sealing_seq(&file, true), 20);
+	hivefile_close(&file);
+}
+
 static const struct test tests[] = {
 	TEST_ENTRY(map),
 	TEST_ENTRY(map_not_regular),
@@ -831,6 +935,8 @@ static const struct test tests[] = {
 	TEST_ENTRY(huge_logs),
 	TEST_ENTRY(no_room_for_the_copy),
 	TEST_ENTRY(sealing_seq),
+	TEST_ENTRY(corpus_dirty),
+	TEST_ENTRY(corpus_clean_with_logs),
 };
 
 int

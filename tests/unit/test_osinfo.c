@@ -415,6 +415,33 @@ test_osinfo_product_type(void)
 	osinfo_release(NULL);
 }
 
+static void
+test_osinfo_corpus(void)
+{
+	struct os_info info;
+	struct hp_error err;
+	struct hive *hive = NULL;
+	char why[256];
+
+	/* A real Windows 7 SYSTEM: a client, which the recipe is not for. */
+	if (!test_corpus_hive("win7-x86-SYSTEM", "SYSTEM"))
+		return;
+	memset(&info, 0, sizeof info);
+	CHECK_INT(hive_open("SYSTEM", false, &hive, &err), HP_OK);
+	if (hive == NULL)
+		return;
+	CHECK_INT(osinfo_read_product_type(hive, "ControlSet001", &info, &err),
+		  HP_OK);
+	CHECK_STR(info.product_type, "WinNT");
+	CHECK_INT(osinfo_read_product_type(hive, "ControlSet002", &info, &err),
+		  HP_OK);
+	CHECK_STR(info.product_type, "WinNT");
+	CHECK_INT(recipe_check_target(kb2901554(), &info, why, sizeof why),
+		  RECIPE_DOES_NOT_APPLY);
+	osinfo_release(&info);
+	hive_close(hive);
+}
+
 static const struct test tests[] = {
 	TEST_ENTRY(osinfo_ws2012r2),
 	TEST_ENTRY(osinfo_ws2012),
@@ -426,6 +453,7 @@ static const struct test tests[] = {
 	TEST_ENTRY(osinfo_without_case),
 	TEST_ENTRY(osinfo_two_spellings),
 	TEST_ENTRY(osinfo_product_type),
+	TEST_ENTRY(osinfo_corpus),
 };
 
 int
