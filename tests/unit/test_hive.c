@@ -313,10 +313,15 @@ test_values(void)
 		CHECK(value.name == NULL && value.data == NULL && value.len == 0);
 		/* Strings carry their UTF-16LE bytes and terminating NUL. */
 		windows = find_key(hive, "ControlSet001\\Control\\Windows");
-		CHECK_INT(hive_find_value(hive, windows, "CSDVersion", &value,
-					  &found, &err),
+		CHECK_INT(hive_find_value(hive, windows, "SystemDirectory",
+					  &value, &found, &err),
 			  HP_OK);
 		CHECK(found);
+		CHECK_INT(value.type, HIVE_REG_EXPAND_SZ);
+		CHECK(value.len == 44 &&
+		      memcmp(value.data, "%\0S\0y\0s\0", 8) == 0 &&
+		      memcmp(value.data + 40, "2\0\0\0", 4) == 0);
+		hive_value_release(&value);
 		/* No value at all: found is false. */
 		CHECK_INT(hive_find_value(hive, find_key(hive, "MountedDevices"),
 					  "x", &value, &found, &err),
