@@ -1,4 +1,4 @@
-/* test_regexport.c - .reg export (regexport) and the byte buffer (buffer).
+/* test_regexport.c - .reg export (regexport).
  *
  * The hives are built with hivepatch's own writer on a copy of the
  * ws2012r2 fixture, then exported as read by hivex and by the in-memory
@@ -78,41 +78,6 @@ check_export(const char *file, const char *relative, const char *path,
 	CHECK_TEXT(by_memory, len_memory, want);
 	free(by_hivex);
 	free(by_memory);
-}
-
-/* ------------------------------------------------------------ buffer */
-
-static void
-test_buffer(void)
-{
-	struct hp_buffer buf;
-	char big[300];
-
-	buffer_init(&buf);
-	CHECK_INT(buffer_append_str(&buf, "ab"), HP_OK);
-	CHECK_INT(buffer_append(&buf, "\0c", 2), HP_OK);
-	CHECK_INT(buf.len, 4);
-	CHECK(memcmp(buf.data, "ab\0c", 5) == 0); /* NUL kept after */
-	memset(big, 'x', sizeof big - 1);
-	big[sizeof big - 1] = '\0';
-	/* Longer than the first allocation: the retry path. */
-	CHECK_INT(buffer_printf(&buf, "[%s]%d", big, 42), HP_OK);
-	CHECK_INT(buf.len, 4 + 1 + 299 + 1 + 2);
-	CHECK(memcmp(buf.data + 4, "[xxx", 4) == 0);
-	CHECK_STR((char *)buf.data + buf.len - 3, "]42");
-	buffer_truncate(&buf, 2);
-	CHECK_STR((char *)buf.data, "ab");
-	buffer_truncate(&buf, 10); /* longer: nothing happens */
-	CHECK_INT(buf.len, 2);
-	CHECK_INT(buffer_printf(&buf, "%s", ""), HP_OK);
-	CHECK_INT(buf.len, 2);
-	/* More than can ever be held: refused, contents intact. */
-	CHECK_INT(buffer_reserve(&buf, SIZE_MAX - 1), HP_ERR_NO_MEMORY);
-	CHECK_INT(buffer_append(&buf, "x", SIZE_MAX), HP_ERR_NO_MEMORY);
-	CHECK_STR((char *)buf.data, "ab");
-	buffer_release(&buf);
-	CHECK(buf.data == NULL && buf.len == 0 && buf.cap == 0);
-	buffer_release(&buf);
 }
 
 /* ------------------------------------------- wine's reg.exe export test */
@@ -888,7 +853,6 @@ test_round_trip_corpus(void)
 
 /* clang-format off */
 static const struct test tests[] = {
-	TEST_ENTRY(buffer),
 	TEST_ENTRY(windows_complex),
 	TEST_ENTRY(utf16_output),
 	TEST_ENTRY(every_type),

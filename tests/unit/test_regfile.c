@@ -653,31 +653,6 @@ test_five_hundred_hex_not_converted(void)
 	recipe_free(r);
 }
 
-static void
-test_builtin_recipes(void)
-{
-	/* The built-in recipes are .reg texts embedded in recipe.c. */
-	const struct recipe *kb = recipe_builtin_find("kb2901554");
-
-	for (size_t i = 0; i < recipe_builtin_count(); i++) {
-		const struct recipe *r = recipe_builtin(i);
-
-		CHECK(r != NULL);
-		if (r != NULL)
-			CHECK(r->op_count > 0 && r->text != NULL);
-	}
-	CHECK(kb != NULL);
-	if (kb == NULL)
-		return;
-	CHECK_INT(kb->op_count, 2);
-	check_op(__FILE__, __LINE__, kb, 0, RECIPE_CREATE_KEY,
-		 "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\Schannel",
-		 NULL, 0, NULL, 0, 7);
-	check_op(__FILE__, __LINE__, kb, 1, RECIPE_SET_VALUE,
-		 "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\Schannel",
-		 "EnableSessionTicket", HIVE_REG_DWORD, "\x02\0\0\0", 4, 8);
-}
-
 /* ------------------------------------------------------------ errors */
 
 #define E(line, column, what) NAME ":" #line ":" #column ": " what
@@ -1043,7 +1018,6 @@ static const struct test tests[] = {
 	TEST_ENTRY(ansi_decides_for_the_whole_file),
 	TEST_ENTRY(strict_utf8_or_ansi),
 	TEST_ENTRY(five_hundred_hex_not_converted),
-	TEST_ENTRY(builtin_recipes),
 	TEST_ENTRY(error_header),
 	TEST_ENTRY(error_line_start),
 	TEST_ENTRY(error_keys),

@@ -117,25 +117,6 @@ test_damage(void)
 	free(data);
 }
 
-static void
-test_read_only(void)
-{
-	size_t len;
-	unsigned char *data = test_read_file(
-		test_srcpath("fixtures/hives/ws2012r2/SYSTEM"), &len);
-	struct hive *hive = NULL;
-	struct hp_error err;
-	hive_key child;
-
-	CHECK_INT(hive_open_memory(data, len, "x", &hive, &err), HP_OK);
-	if (hive != NULL)
-		CHECK_INT(hive_key_add_child(hive, hive_root(hive), "New",
-					     &child, &err),
-			  HP_ERR_UNSUPPORTED);
-	hive_close(hive);
-	free(data);
-}
-
 /* The name of the key at KEY (a file offset) of the LEN bytes at DATA,
  * read from memory and, through a file, by hivex (NULL when hivex
  * refuses it); caller frees both. */
@@ -233,7 +214,6 @@ static const struct test tests[] = {
 	TEST_ENTRY(fixtures),
 	TEST_ENTRY(corpus),
 	TEST_ENTRY(damage),
-	TEST_ENTRY(read_only),
 	TEST_ENTRY(stored_names),
 };
 
