@@ -20,10 +20,10 @@ void command_warn(struct command_report *report, const struct command_tree *tree
 	__attribute__((format(printf, 3, 4)));
 
 /* Open TARGET's image into REPORT, with one empty command_tree for each
- * of its Windows trees. */
+ * of its Windows trees, locked for the run: exclusive when WRITING. */
 enum hp_status command_open_image(const char *target,
 				  const struct command_options *options,
-				  struct command_report *report,
+				  bool writing, struct command_report *report,
 				  struct hp_error *err);
 
 /* In TREE (of REPORT's image): the SYSTEM hive found, hibernation

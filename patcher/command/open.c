@@ -44,16 +44,23 @@ command_read_hive(const struct image_hive *where,
 
 enum hp_status
 command_open_image(const char *target, const struct command_options *options,
-		   struct command_report *report, struct hp_error *err)
+		   bool writing, struct command_report *report,
+		   struct hp_error *err)
 {
-	struct image_options where = { options->hive_path,
-				       options->write.progress,
-				       options->write.progress_ctx };
+	struct image_options where = { 0 };
 	enum hp_status status;
 
+	where.hive_path = options->hive_path;
+	where.progress = options->write.progress;
+	where.progress_ctx = options->write.progress_ctx;
+	where.write = writing;
+	where.wait = options->wait;
+	where.keep_links = options->keep_links;
 	status = image_open(target, &where, &report->image, err);
 	if (status != HP_OK)
 		return status;
+	for (char *const *w = image_warnings(report->image); *w != NULL; w++)
+		command_warn(report, NULL, "%s", *w);
 	report->tree_count = image_tree_count(report->image);
 	report->trees = calloc(report->tree_count, sizeof *report->trees);
 	if (report->trees == NULL) {
