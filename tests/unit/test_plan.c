@@ -198,7 +198,9 @@ test_plan_ws2012r2(void)
 	CHECK_INT(plan.key_count, 1);
 	if (plan.key_count == 1) {
 		CHECK(plan.keys[0].existed);
-		CHECK_INT(plan.keys[0].value_count, 1); /* EventLogging */
+		/* What it holds after the edit: EventLogging and the new
+		 * value; the same five subkeys. */
+		CHECK_INT(plan.keys[0].value_count, 2);
 		CHECK_INT(plan.keys[0].child_count, 5);
 	}
 	CHECK_INT(plan_touched_cells(&plan, &cells, &cell_count, &err), HP_OK);
@@ -355,19 +357,53 @@ test_plan_creates_keys(void)
 	}
 }
 
+/* A key holding big data is planned and edited like any other (the
+ * writer leaves the big value's cells alone); it keeps its value. */
 static void
 test_plan_big_value(void)
 {
+	static const char *const schannel[] = { "ControlSet001", "Control",
+						"SecurityProviders",
+						"SCHANNEL" };
 	struct hive *hive = open_fixture("ws2012r2-big-value", "SYSTEM", false);
+	struct hive *edit = NULL, *result = NULL;
 	struct plan plan;
 	struct hp_error err;
+	struct hive_value big;
+	unsigned char *image = NULL, *written = NULL;
+	size_t len = 0, written_len = 0;
+	bool found = false;
 
 	if (hive == NULL)
 		return;
-	CHECK_INT(plan_for(hive, "default", &plan, &err), HP_ERR_BIG_VALUE);
-	CHECK(strstr(err.message, "20000") != NULL);
-	CHECK_INT(plan.count, 0);
-	CHECK(plan.changes == NULL);
+	CHECK_INT(plan_for(hive, "default", &plan, &err), HP_OK);
+	CHECK_INT(plan.writes, 1);
+	image = test_read_file("ws2012r2-big-value-SYSTEM", &len);
+	CHECK_INT(hive_open_memory_edit(image, len, "big", &edit, &err), HP_OK);
+	if (edit != NULL) {
+		CHECK_INT(plan_apply(edit, &plan, &err), HP_OK);
+		CHECK_INT(hive_commit(edit, "big.out", &err), HP_OK);
+		written = read_sealed("big.out",
+				      file_seq1("ws2012r2-big-value-SYSTEM") + 1,
+				      &written_len);
+		CHECK_INT(hive_open_memory(written, written_len, "big.out",
+					   &result, &err),
+			  HP_OK);
+	}
+	if (result != NULL) {
+		CHECK_INT(plan_check(result, &plan, &err), HP_OK);
+		CHECK_INT(hive_find_value(result, find_key(result, schannel, 4),
+					  "BigBlob", &big, &found, &err),
+			  HP_OK);
+		CHECK(found);
+		CHECK_INT(big.len, 20000);
+		hive_value_release(&big);
+	}
+	hive_close(result);
+	hive_close(edit);
+	free(written);
+	free(image);
+	plan_release(&plan);
 	hive_close(hive);
 }
 
