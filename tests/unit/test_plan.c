@@ -749,7 +749,8 @@ test_recipe_same_value_twice(void)
 
 /* ------------------------------------------------- .reg files in sequence */
 
-/* A .reg file played on a copy of a fixture hive as patch.c plays it. */
+/* A .reg file played on a copy of a fixture hive as the apply command
+ * plays it. */
 struct reg_run {
 	struct recipe *recipe;
 	struct plan plan;

@@ -7,9 +7,10 @@
  * case, one of them non-ASCII, keys 1 to 3 levels below HKLM\SYSTEM\Model,
  * the default value, the hive root's values) are played two ways on a
  * fixture hive that already holds some of those keys and values:
- * - by hivepatch, as patch.c's prepare_job does it: plan_build on the hive
- *   read by hivex (or, in some cases, by the own reader), plan_apply on the
- *   hive opened for editing, commit, seal, read back;
+ * - by hivepatch, as the apply command does it (command/write.c):
+ *   plan_build on the hive read by hivex (or, in some cases, by the own
+ *   reader), plan_apply on the hive opened for editing, commit, seal,
+ *   read back;
  * - by a deliberately simple model here: a tree of keys holding values,
  *   names compared without case, operations applied one by one.  It shares
  *   no code with plan.c.
@@ -876,7 +877,7 @@ plan_case(struct hive *hive, const struct case_ops *c, struct plan *plan,
 	return true;
 }
 
-/* Apply PLAN to fixture F as patch.c does; the sealed result in
+/* Apply PLAN to fixture F as command_write_edit does; the sealed result in
  * *DATA_RET (caller frees). */
 static bool
 apply_case(const struct fixture *f, const struct plan *plan,
