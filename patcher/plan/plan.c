@@ -310,8 +310,8 @@ plan_release(struct plan *plan)
 	memset(plan, 0, sizeof *plan);
 }
 
-/* The key's state is older than its parent's last delete: the delete took
- * it (and, through the epoch, its subtree and values). */
+/* The key is deleted at step SEQ, by its own delete or with its parent's
+ * subtree; the epoch takes its subtree and values with it. */
 static void
 reset_node(struct node *n, size_t seq)
 {
@@ -323,6 +323,8 @@ reset_node(struct node *n, size_t seq)
 	n->delete_seq = seq;
 }
 
+/* A key whose parent was deleted since its state was computed went with
+ * it. */
 static void
 validate(struct plan_index *ix, size_t at)
 {
