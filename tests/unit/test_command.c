@@ -517,7 +517,6 @@ test_command_refusals(void)
 		enum hp_status status;
 	} cases[] = {
 		{ "ws2012r2-dirty", HP_ERR_DIRTY },
-		{ "ws2012r2-big-value", HP_ERR_BIG_VALUE },
 		{ "ws2012r2-no-select", HP_ERR_NO_SELECT },
 	};
 	struct command_options options;
