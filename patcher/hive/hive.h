@@ -143,7 +143,10 @@ enum hp_status hive_key_largest_value(struct hive *hive, hive_key key,
 				      size_t *len_ret, struct hp_error *err);
 
 /* Set VALUE on KEY (writable hives).  A value with the same name without
- * case is replaced; pass its stored spelling to keep it. */
+ * case is replaced; pass its stored spelling to keep it.  Hives opened
+ * with hive_open_memory_edit store data over 16344 bytes as big data
+ * (format 1.4 on), and edit keys that hold some; hivex would write one
+ * oversized cell. */
 enum hp_status hive_key_set_value(struct hive *hive, hive_key key,
 			      const struct hive_value *value,
 			      struct hp_error *err);

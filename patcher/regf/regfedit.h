@@ -52,8 +52,8 @@ void regfedit_free(struct regf_edit *edit);
  * parent's, so that an edit made without a clock is reproducible. */
 void regfedit_set_time(struct regf_edit *edit, uint64_t filetime);
 
-/* The image as edited so far, for regfkey.  Cell pointers read through
- * it stay valid until the next edit call. */
+/* The image as edited so far, for regfkey.  A cell read through it may
+ * be out of date after the next edit call (its bin copied): read again. */
 const struct regf_image *regfedit_view(const struct regf_edit *edit);
 
 /* Set value NAME (LENGTH UTF-16 units, any of them; 0 is the default

@@ -1210,7 +1210,7 @@ test_names_exact(void)
 	unsigned char *data;
 	struct regf_image image;
 	const unsigned char *nk;
-	uint32_t schannel;
+	uint32_t schannel_key;
 	struct hive *hive = NULL;
 	hive_key key, found;
 	struct hp_error err;
@@ -1221,24 +1221,24 @@ test_names_exact(void)
 	free(original.data);
 	data = test_read_file("out", &len);
 	regf_image_init(&image, data, len);
-	schannel = image_key(&image, "ControlSet001\\Control\\SecurityProviders\\SCHANNEL");
-	nk = exact_child(&image, schannel, sac_nul, 4);
+	schannel_key = image_key(&image, "ControlSet001\\Control\\SecurityProviders\\SCHANNEL");
+	nk = exact_child(&image, schannel_key, sac_nul, 4);
 	CHECK(nk != NULL);
 	if (nk != NULL) {
 		CHECK(get_le16(nk + REGF_NK_FLAGS) & REGF_NK_COMP_NAME);
 		CHECK_INT(get_le16(nk + REGF_NK_NAME_LEN), 4);
 		CHECK(memcmp(nk + REGF_NK_NAME, "SAC\0", 4) == 0);
 	}
-	nk = exact_child(&image, schannel, cyrillic, 4);
+	nk = exact_child(&image, schannel_key, cyrillic, 4);
 	CHECK(nk != NULL);
 	if (nk != NULL) {
 		CHECK(!(get_le16(nk + REGF_NK_FLAGS) & REGF_NK_COMP_NAME));
 		CHECK_INT(get_le16(nk + REGF_NK_NAME_LEN), 8);
 		CHECK_INT(get_le16(nk + REGF_NK_NAME), 0x41A);
 	}
-	nk = exact_child(&image, schannel, emoji, 3);
+	nk = exact_child(&image, schannel_key, emoji, 3);
 	CHECK(nk != NULL && get_le16(nk + REGF_NK_NAME_LEN) == 6);
-	nk = exact_child(&image, schannel, lone, 3);
+	nk = exact_child(&image, schannel_key, lone, 3);
 	CHECK(nk != NULL && get_le16(nk + REGF_NK_NAME + 2) == 0xD800);
 	free(data);
 
