@@ -1720,6 +1720,55 @@ test_reuse_proved(void)
 	free(original.data);
 }
 
+/* A deleted subtree's cells are free space after the edit (what they hold
+ * may change), but the security cell its keys shared with others stays,
+ * and may only have lost references. */
+static void
+test_deleted_subtree_proved(void)
+{
+	struct edited original, written;
+	struct regf_image old_image, new_image;
+	struct hp_error err;
+	uint32_t touched, deleted, sk;
+	const unsigned char *nk;
+
+	edit_fixture("ws2012r2-big-value", delete_big_key, "out", &original);
+	written.data = test_read_file("out", &written.len);
+	regf_image_init(&old_image, original.data, original.len);
+	regf_image_init(&new_image, written.data, written.len);
+	touched = image_key(&old_image, "ControlSet001\\Control\\SecurityProviders");
+	deleted = image_key(&old_image, SCHANNEL_PATH);
+	nk = key_cell_of(&old_image, deleted);
+	sk = get_le32(nk + REGF_NK_SECURITY);
+	CHECK(!in_free_cell(&new_image, sk)); /* shared: it stays */
+	CHECK(in_free_cell(&new_image, deleted));
+	CHECK(get_le32(written.data + REGF_BASE_BLOCK_SIZE + sk + 16) <
+	      get_le32(original.data + REGF_BASE_BLOCK_SIZE + sk + 16));
+	CHECK_INT(editcheck_compare_deleting(original.data, original.len,
+					     written.data, written.len, &touched,
+					     1, &deleted, 1, "out", &err), HP_OK);
+	/* The released nk's old name: free space now. */
+	written.data[REGF_BASE_BLOCK_SIZE + deleted + REGF_NK_NAME] ^= 0x20;
+	CHECK_INT(editcheck_compare_deleting(original.data, original.len,
+					     written.data, written.len, &touched,
+					     1, &deleted, 1, "out", &err), HP_OK);
+	/* The descriptor of the sk that stays: a stray change. */
+	written.data[REGF_BASE_BLOCK_SIZE + sk + 24] ^= 1;
+	CHECK_INT(editcheck_compare_deleting(original.data, original.len,
+					     written.data, written.len, &touched,
+					     1, &deleted, 1, "out", &err),
+		  HP_ERR_VERIFY);
+	CHECK(strstr(err.message, "unexpected change") != NULL);
+	written.data[REGF_BASE_BLOCK_SIZE + sk + 24] ^= 1;
+	/* Its reference count may change. */
+	put_le32(written.data + REGF_BASE_BLOCK_SIZE + sk + 16, 99);
+	CHECK_INT(editcheck_compare_deleting(original.data, original.len,
+					     written.data, written.len, &touched,
+					     1, &deleted, 1, "out", &err), HP_OK);
+	free(written.data);
+	free(original.data);
+}
+
 static const struct test tests[] = {
 	TEST_ENTRY(lh_hash_is_windows),
 	TEST_ENTRY(set_value),
@@ -1738,6 +1787,7 @@ static const struct test tests[] = {
 	TEST_ENTRY(write_time),
 	TEST_ENTRY(big_data),
 	TEST_ENTRY(reuse_proved),
+	TEST_ENTRY(deleted_subtree_proved),
 };
 
 int
