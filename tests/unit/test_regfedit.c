@@ -931,6 +931,45 @@ check_keys_by_reglookup(const char *file, size_t n)
 	CHECK_INT(lines, n);
 }
 
+/* Every subkey PREFIX%05d (N of them) of the key at RELATIVE in FILE is
+ * found by name through regfkey's lookup (the lh hash filter included),
+ * exactly once. */
+static void
+check_found_by_regfkey(const char *file, const char *relative, size_t n,
+		       const char *prefix)
+{
+	size_t len;
+	unsigned char *data = test_read_file(file, &len);
+	struct regf_image image;
+	uint32_t parent;
+	char want[32];
+
+	regf_image_init(&image, data, len);
+	parent = image_key(&image, relative);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t *found = NULL;
+		size_t count = 0, hits = 0;
+
+		snprintf(want, sizeof want, "%s%05zu", prefix, i);
+		CHECK_INT(regfkey_candidates(&image, parent, want, &found, &count,
+					     NULL), HP_OK);
+		for (size_t k = 0; k < count; k++) {
+			char *name = NULL;
+
+			regfkey_name(&image, found[k], &name, NULL);
+			hits += name != NULL && strcmp(name, want) == 0;
+			free(name);
+		}
+		free(found);
+		if (hits != 1) {
+			test_fail(__FILE__, __LINE__, "%s found %zu times", want,
+				  hits);
+			break;
+		}
+	}
+	free(data);
+}
+
 /* Thousands of subkeys from 1.5 on: an ri over lh leaves of at most 507
  * (added in order, full leaves as in Windows 7's SYSTEM hive, whose ri
  * lists have lh leaves of 507); before, one flat list of thousands.
@@ -957,6 +996,7 @@ test_index_root_split(void)
 		CHECK_INT(shape.leaf_counts[i], 507);
 	check_keys_by_hivex("ordered", "Many", 5000, "Key");
 	check_keys_by_reglookup("ordered", 5000);
+	check_found_by_regfkey("ordered", "Many", 5000, "Key");
 	data = test_read_file("ordered", &len);
 	regf_image_init(&image, data, len);
 	CHECK_INT(check_hashes(&image, image_key(&image, "Many"), 0), 5000);
@@ -975,6 +1015,7 @@ test_index_root_split(void)
 		CHECK(shape.leaf_counts[i] >= 1 && shape.leaf_counts[i] <= 507);
 	check_keys_by_hivex("shuffled", "Many", 5000, "Key");
 	check_keys_by_reglookup("shuffled", 5000);
+	check_found_by_regfkey("shuffled", "Many", 5000, "Key");
 }
 
 /* Adds and deletes under a key whose list is an ri (refused before):
