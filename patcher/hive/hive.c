@@ -17,8 +17,7 @@
 
 /* The subkeys of one key by folded name (text_fold), for hive_find_child
  * under a key with many subkeys: thousands of lookups there would each
- * scan them all.  Built on demand for hives read by regfkey, kept up to
- * date by the edits below. */
+ * scan them all.  Built on demand, kept up to date by the edits below. */
 #define CHILD_INDEX_MIN 64
 struct child_slot {
 	uint32_t hash;
@@ -586,18 +585,39 @@ child_index_put(struct child_index *index, char *folded, hive_key key)
 	return true;
 }
 
+/* CHILD of the indexed key is about to go: found by its name's slot
+ * (else the index goes). */
 static void
-child_index_drop(struct child_index *index, hive_key key)
+child_index_drop(struct hive *hive, hive_key child)
 {
-	for (size_t i = 0; i < index->cap; i++)
-		if (index->slots[i].key == key &&
-		    index->slots[i].folded != NULL &&
-		    index->slots[i].folded != removed_slot) {
-			free(index->slots[i].folded);
-			index->slots[i].folded = removed_slot;
+	struct child_index *index = &hive->children;
+	struct hp_error ignored;
+	char *name = NULL, *folded = NULL;
+	uint32_t hash;
+
+	if (hive_key_name(hive, child, &name, &ignored) == HP_OK)
+		folded = text_fold(name);
+	free(name);
+	if (folded == NULL) {
+		child_index_reset(index);
+		return;
+	}
+	hash = string_hash(folded);
+	for (size_t slot = hash & (index->cap - 1);
+	     index->cap > 0 && index->slots[slot].folded != NULL;
+	     slot = (slot + 1) & (index->cap - 1)) {
+		struct child_slot *s = &index->slots[slot];
+
+		if (s->folded != removed_slot && s->key == child) {
+			free(s->folded);
+			s->folded = removed_slot;
 			index->subkeys--;
+			free(folded);
 			return;
 		}
+	}
+	free(folded);
+	child_index_reset(index);
 }
 
 /* PARENT's subkeys called FOLDED: the first in *CHILD_RET, and whether
@@ -626,6 +646,20 @@ child_index_find(const struct child_index *index, const char *folded,
 	}
 }
 
+/* How many subkeys PARENT says it has; false on failure. */
+static bool
+subkey_count(struct hive *hive, hive_key parent, size_t *count_ret)
+{
+	struct hp_error ignored;
+
+	if (hive->handle == NULL)
+		return regfkey_subkey_count(hive->view, rel_of(parent), count_ret,
+					    &ignored) == HP_OK;
+	errno = 0;
+	*count_ret = hivex_node_nr_children(hive->handle, parent);
+	return *count_ret != 0 || errno == 0;
+}
+
 /* The index of PARENT's subkeys, (re)built when it is not PARENT's or no
  * longer matches its count; false when PARENT has too few subkeys to be
  * worth one (or on any failure: the lookup then scans). */
@@ -638,15 +672,12 @@ child_index_for(struct hive *hive, hive_key parent)
 	struct hp_error ignored;
 	bool ok = true;
 
-	if (hive->handle != NULL ||
-	    regfkey_subkey_count(hive->view, rel_of(parent), &subkeys,
-				 &ignored) != HP_OK ||
-	    subkeys < CHILD_INDEX_MIN)
+	if (!subkey_count(hive, parent, &subkeys) || subkeys < CHILD_INDEX_MIN)
 		return false;
 	if (index->parent == parent && index->subkeys == subkeys)
 		return true;
 	child_index_reset(index);
-	if (memory_children(hive, parent, &children, &count, &ignored) != HP_OK)
+	if (hive_key_children(hive, parent, &children, &count, &ignored) != HP_OK)
 		return false;
 	for (size_t i = 0; ok && i < count; i++) {
 		char *name = NULL, *folded;
@@ -1121,7 +1152,7 @@ hive_key_delete_child(struct hive *hive, hive_key parent, hive_key child,
 	/* The subtree's cells may come back as other keys: an index of a
 	 * key in it must go. */
 	if (hive->children.parent == parent)
-		child_index_drop(&hive->children, child);
+		child_index_drop(hive, child);
 	else
 		child_index_reset(&hive->children);
 	if (regfedit_delete_key(hive->edit, rel_of(parent), rel_of(child),
@@ -1251,6 +1282,7 @@ hive_key_add_child(struct hive *hive, hive_key parent, const char *name,
 							 : HP_ERR_WRITE,
 				    errno, "%s: cannot create key '%s'",
 				    hive->path, name);
+	child_index_added(hive, parent, *child_ret);
 	return HP_OK;
 }
 
