@@ -676,6 +676,23 @@ check_keys_by_hivex(const char *file, const char *relative, size_t n,
 			  HP_OK);
 		CHECK(child != 0);
 	}
+	/* Without case, with the stored spelling; and what is not there. */
+	{
+		char lower[32], *spelling = NULL;
+
+		snprintf(want, sizeof want, "%s%05d", prefix, 1);
+		for (size_t i = 0; i <= strlen(want); i++)
+			lower[i] = (char)(want[i] >= 'A' && want[i] <= 'Z'
+						  ? want[i] + 32 : want[i]);
+		CHECK_INT(hive_find_child(hive, parent, lower, &child, &spelling,
+					  &err), HP_OK);
+		CHECK_STR(spelling, want);
+		free(spelling);
+		snprintf(want, sizeof want, "%s%05zu", prefix, n);
+		CHECK_INT(hive_find_child(hive, parent, want, &child, NULL, &err),
+			  HP_OK);
+		CHECK_INT(child, 0);
+	}
 	hive_close(hive);
 }
 
