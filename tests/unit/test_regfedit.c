@@ -1636,6 +1636,7 @@ test_big_data(void)
 	if (!found)
 		return;
 	blob = v.data;
+	free(v.name);
 
 	edit_fixture("ws2012r2-big-value", set_big2, "set", &original);
 	check_by_hivex("set", "Big2", big2, 40000);
