@@ -79,6 +79,19 @@ regf_header_seal(unsigned char *buf, uint32_t seq)
 	put_le32(buf + REGF_OFF_CHECKSUM, sum);
 }
 
+uint64_t
+regf_filetime_from_unix(int64_t seconds)
+{
+	/* 1601 to 1970: 11644473600 seconds. */
+	const int64_t offset = INT64_C(11644473600);
+
+	if (seconds < -offset)
+		return 0;
+	if (seconds > (INT64_MAX / 10000000) - offset)
+		return UINT64_MAX;
+	return (uint64_t)(seconds + offset) * 10000000u;
+}
+
 bool
 regf_seq_after(uint32_t a, uint32_t b)
 {

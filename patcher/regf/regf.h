@@ -21,6 +21,7 @@
 #define REGF_OFF_SEQ1 4u
 #define REGF_OFF_SEQ2 8u
 #define REGF_OFF_TIMESTAMP 12u
+#define REGF_OFF_MINOR 24u
 #define REGF_OFF_FILE_TYPE 28u
 #define REGF_OFF_BINS_SIZE 40u
 #define REGF_OFF_FLAGS 144u
@@ -59,6 +60,10 @@
 #define REGF_SK_REFCOUNT 16u
 #define REGF_DB_SEGMENT_COUNT 6u
 #define REGF_DB_SEGMENT_LIST 8u
+/* Subkey lists (lf, lh, li) and index roots (ri): the number of entries
+ * (16 bits) and the first entry. */
+#define REGF_LIST_COUNT 6u
+#define REGF_LIST_ENTRIES 8u
 
 enum regf_file_type {
 	REGF_TYPE_PRIMARY = 0,
@@ -97,6 +102,10 @@ bool regf_header_dirty(const struct regf_header *header);
  * when the XOR lands on 0 or 0xFFFFFFFF, the lowest byte of the last-written
  * timestamp is changed, which nothing reads back. */
 void regf_header_seal(unsigned char *buf, uint32_t seq);
+
+/* The FILETIME (100 ns since 1601, as key LastWriteTimes are kept) of
+ * SECONDS since 1970; times before 1601 give 0. */
+uint64_t regf_filetime_from_unix(int64_t seconds);
 
 /* Serial-number comparison modulo 2^32 (RFC 1982 style): A after B. */
 bool regf_seq_after(uint32_t a, uint32_t b);
