@@ -13,7 +13,7 @@ _hivepatch_commands='apply verify show recover export diff recipes'
 # Options every command takes.
 _hivepatch_common='-r --recipe --control-set -n --dry-run --force
 --golden-scope --json --discard-logs --ignore-hibernation --hive-path
---progress --no-progress -q --quiet -v --verbose -h --help --version'
+--progress --no-progress --wait -q --quiet -v --verbose -h --help --version'
 
 # _hivepatch_options COMMAND: the options COMMAND takes (all of them
 # before a command is given, since options may come first).
@@ -21,14 +21,15 @@ _hivepatch_options()
 {
 	local extra
 	case $1 in
-	apply) extra='--no-replay --backup --truncate-logs -o --output --in-place --reg' ;;
+	apply) extra='--no-replay --backup --truncate-logs --keep-links -o --output
+--in-place --reg' ;;
 	verify) extra='--no-replay --golden --reg' ;;
-	recover) extra='--truncate-logs -o --output' ;;
+	recover) extra='--truncate-logs --keep-links -o --output' ;;
 	show) extra='--no-replay' ;;
 	export | diff) extra='--no-replay --utf8' ;;
 	recipes) extra='--no-replay --show' ;;
-	*) extra='--no-replay --backup --truncate-logs -o --output --in-place
---reg --golden --utf8 --show' ;;
+	*) extra='--no-replay --backup --truncate-logs --keep-links -o --output
+--in-place --reg --golden --utf8 --show' ;;
 	esac
 	printf '%s\n' $_hivepatch_common $extra
 }
