@@ -931,17 +931,24 @@ test_grow(void)
 	struct hp_error err;
 	const uint32_t bins = FIXTURE_BINS + 2 * PAGE;
 
-	/* A new bin after a gap the entry does not fill. */
+	/* A new bin after a gap the entry does not fill; the log carries
+	 * as many bytes as the hive grows (a second page), so the growth is
+	 * possible. */
+	fill_pages();
 	memset(bin, 0, sizeof bin);
 	memcpy(bin, "hbin", 4);
 	put_le32(bin + 4, FIXTURE_BINS + PAGE);
 	put_le32(bin + 8, PAGE);
-	add_entry(&log1, 9, bins, 0, &grown, 1);
-	CHECK_INT(run(primary, len, &log1, NULL, &result, &err), HP_OK);
-	CHECK_INT(result.entries, 1);
-	check_sealed(&result);
-	check_bins(&result, primary, len, &grown, 1,
-		   REGF_BASE_BLOCK_SIZE + (size_t)bins);
+	{
+		struct page both[] = {{0, page_c, PAGE}, grown};
+
+		add_entry(&log1, 9, bins, 0, both, 2);
+		CHECK_INT(run(primary, len, &log1, NULL, &result, &err), HP_OK);
+		CHECK_INT(result.entries, 1);
+		check_sealed(&result);
+		check_bins(&result, primary, len, both, 2,
+			   REGF_BASE_BLOCK_SIZE + (size_t)bins);
+	}
 	CHECK_INT(image_field(&result, REGF_OFF_BINS_SIZE), bins);
 	hivelog_result_release(&result);
 
@@ -951,7 +958,6 @@ test_grow(void)
 		struct page a = {0, page_a, PAGE};
 		struct page want[] = {grown, a};
 
-		fill_pages();
 		add_entry(&log1, 10, FIXTURE_BINS, 0, &a, 1);
 		CHECK_INT(run(primary, len, &log1, NULL, &result, &err), HP_OK);
 		CHECK_INT(result.entries, 2);
@@ -1090,11 +1096,12 @@ test_rebuilt_base_block(void)
 		hivelog_result_release(&result);
 	}
 
-	/* A primary of a few bytes: rebuilt, the bins from the entry only. */
-	CHECK_INT(run(primary, 100, &log1, &log2, &result, &err), HP_OK);
-	CHECK(result.base_rebuilt);
-	check_sealed(&result);
-	CHECK_INT(result.size, REGF_BASE_BLOCK_SIZE + FIXTURE_BINS);
+	/* A primary of a few bytes and logs of one page each: a hive of
+	 * three pages of bins cannot come out of them. */
+	CHECK_INT(run(primary, 100, &log1, &log2, &result, &err),
+		  HP_ERR_CORRUPT);
+	CHECK(strstr(err.message, "SYSTEM.LOG2: entry 9 claims a hive of 12288 bytes of hive bins, but the primary holds 0 and the logs up to this entry only 5120 bytes") != NULL);
+	CHECK(result.image == NULL && !result.base_rebuilt);
 	hivelog_result_release(&result);
 	buf_free(&log1);
 	buf_free(&log2);
@@ -1298,7 +1305,7 @@ test_over_limit(void)
 	CHECK_INT(run(primary, len, &log1, NULL, &result, &err),
 		  HP_ERR_CORRUPT);
 	CHECK(result.image == NULL);
-	CHECK(strstr(err.message, "limit") != NULL);
+	CHECK(strstr(err.message, "SYSTEM.LOG1: entry 9 claims a hive of 4294963200 bytes") != NULL);
 	hivelog_result_release(&result);
 	buf_free(&log1);
 	free(primary);
