@@ -107,6 +107,7 @@ read_os_info(struct command_report *report, struct command_tree *tree,
 	     struct hp_error *err)
 {
 	struct image_hive where;
+	struct hivefile file;
 	struct hive *software = NULL;
 	struct hp_error warning;
 	enum hp_status status;
@@ -120,11 +121,20 @@ read_os_info(struct command_report *report, struct command_tree *tree,
 	}
 	if (status != HP_OK)
 		return status;
-	if (hive_open(where.path, false, &software, &warning) != HP_OK ||
+	/* Read into memory as it is (its logs are not replayed), never
+	 * mapped, so that a SOFTWARE cut short by another process is a
+	 * warning and not a crash; the few values wanted are read there,
+	 * without a second copy for hivex. */
+	memset(&file, 0, sizeof file);
+	if (hivefile_open(where.path, NULL, NULL, 0, HIVEFILE_DISCARD_LOGS,
+			  &file, &warning) != HP_OK ||
+	    hive_open_memory(file.data, file.size, where.path, &software,
+			     &warning) != HP_OK ||
 	    osinfo_read_software(software, &tree->os, &warning) != HP_OK)
 		command_warn(report, tree, "cannot read the Windows version: %s",
 			     warning.message);
 	hive_close(software);
+	hivefile_close(&file);
 	image_hive_release(&where);
 	return HP_OK;
 }
@@ -133,36 +143,20 @@ enum hp_status
 command_open_hive(struct hivefile *file, const char *path, bool own_reader,
 		  struct hive **hive_ret, struct hp_error *err)
 {
+	const char *copy;
 	enum hp_status status;
 
 	if (own_reader)
 		return hive_open_memory(file->data, file->size, path, hive_ret,
 					err);
-	if (file->hivex_path == NULL)
-		/* A recovered hive whose copy was used already is read from
-		 * memory: the primary on disk is not what Windows will see. */
-		return file->recovered
-			       ? hive_open_memory(file->data, file->size, path,
-						  hive_ret, err)
-			       : hive_open(path, false, hive_ret, err);
-	/* hivex reads files only: a recovered hive from the copy hivefile
-	 * made, which goes as soon as hivex has it, so that nothing is left
-	 * behind even if the process is killed. */
-	status = hive_open(file->hivex_path, false, hive_ret, err);
-	if (status != HP_OK && status != HP_ERR_NO_MEMORY) {
-		/* The copy was read whole when it was made: name the hive,
-		 * and say the copy (gone in a moment) is what failed. */
-		char detail[sizeof err->message];
-
-		snprintf(detail, sizeof detail, "%s",
-			 hp_error_detail(err, file->hivex_path));
-		status = hp_error_set(err, HP_ERR_IO, 0,
-				      "%s: the recovered hive kept for hivex in $TMPDIR does not read back (%s)",
-				      path, detail);
-	}
-	unlink(file->hivex_path);
-	free(file->hivex_path);
-	file->hivex_path = NULL;
+	/* hivex opens files only, and maps them: it gets a private copy of
+	 * what was read, which no other process can truncate under it, and
+	 * which goes with the hivex handle. */
+	status = hivefile_hivex_path(file, &copy, err);
+	if (status != HP_OK)
+		return status;
+	status = hive_open_named(copy, path, false, hive_ret, err);
+	hivefile_hivex_done(file);
 	return status;
 }
 
