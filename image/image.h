@@ -40,6 +40,12 @@ struct image_options {
 	const char *hive_path;
 	image_progress_fn *progress;
 	void *progress_ctx;
+	/* The hives the run reads ("SYSTEM", "SOFTWARE", ...: HIVE_COUNT
+	 * names, without case): an archive extracts only these and their
+	 * .LOG1, .LOG2 and .LOG from its config folder (SYSTEM always).
+	 * NULL: every file of the folder. */
+	const char *const *hives;
+	size_t hive_count;
 };
 
 /* Open PATH ("-": an image read from standard input).  Absent:

@@ -9,6 +9,7 @@
 
 #include "base/text.h"
 #include "command/internal.h"
+#include "image/windows_tree.h"
 
 /* A hibernated image resumes over any offline edit. */
 static enum hp_status
@@ -42,15 +43,73 @@ command_read_hive(const struct image_hive *where,
 			     options->replay, file, err);
 }
 
-enum hp_status
-command_open_image(const char *target, const struct command_options *options,
-		   struct command_report *report, struct hp_error *err)
+const struct image_options command_machine_hives = {
+	.hives = windows_tree_hives,
+	.hive_count = WINDOWS_TREE_HIVE_COUNT,
+};
+
+/* Add NAME to the COUNT names of NAMES (room for WINDOWS_TREE_HIVE_COUNT
+ * + 2) unless it is there already. */
+static void
+add_needed(const char **names, size_t *count, const char *name)
 {
+	for (size_t i = 0; i < *count; i++)
+		if (text_name_equal(names[i], name))
+			return;
+	names[(*count)++] = name;
+}
+
+/* The hives a run reads, for an archive to extract no other: SYSTEM and
+ * SOFTWARE always, the machine hives the recipe's keys name, EXTRA (a
+ * key's hive, or NULL), every machine hive with a golden.  The names
+ * point into windows_tree_hives or at EXTRA. */
+static size_t
+needed_hives(const struct command_options *options, const char *extra,
+	     const char **names)
+{
+	const struct recipe *recipe = options->recipe;
+	size_t count = 0;
+
+	add_needed(names, &count, "SYSTEM");
+	add_needed(names, &count, "SOFTWARE");
+	for (size_t h = 0; h < WINDOWS_TREE_HIVE_COUNT; h++) {
+		bool named = options->golden != NULL;
+
+		if (extra != NULL && text_name_equal(extra, windows_tree_hives[h]))
+			named = true;
+		for (size_t i = 0; !named && recipe != NULL &&
+				   i < recipe->op_count; i++) {
+			struct keypath path;
+
+			/* A key that does not parse is planning's to report. */
+			if (keypath_parse(recipe->ops[i].key, &path, NULL) != HP_OK)
+				continue;
+			named = path.hive_name != NULL &&
+				text_name_equal(path.hive_name,
+						windows_tree_hives[h]);
+			keypath_release(&path);
+		}
+		if (named)
+			add_needed(names, &count, windows_tree_hives[h]);
+	}
+	/* A hive no tree has is found absent all the same. */
+	if (extra != NULL)
+		add_needed(names, &count, extra);
+	return count;
+}
+
+enum hp_status
+command_open_image_for(const char *target, const char *extra_hive,
+		       const struct command_options *options,
+		       struct command_report *report, struct hp_error *err)
+{
+	const char *names[WINDOWS_TREE_HIVE_COUNT + 2];
 	struct image_options where = { options->hive_path,
 				       options->write.progress,
-				       options->write.progress_ctx };
+				       options->write.progress_ctx, names, 0 };
 	enum hp_status status;
 
+	where.hive_count = needed_hives(options, extra_hive, names);
 	status = image_open(target, &where, &report->image, err);
 	if (status != HP_OK)
 		return status;
@@ -65,6 +124,13 @@ command_open_image(const char *target, const struct command_options *options,
 		report->trees[i].number = image_tree_number(report->image, i);
 	}
 	return HP_OK;
+}
+
+enum hp_status
+command_open_image(const char *target, const struct command_options *options,
+		   struct command_report *report, struct hp_error *err)
+{
+	return command_open_image_for(target, NULL, options, report, err);
 }
 
 enum hp_status
