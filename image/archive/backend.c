@@ -288,12 +288,13 @@ write_archive(const struct image *image, const struct image_write_options *optio
 			*method_ret = "only the replaced records rewritten";
 			return status;
 		}
-		status = safewrite_begin(&sw, a->file, err);
+		status = safewrite_begin(&sw, a->file, 0, err);
 	} else if (strcmp(options->output, "-") == 0) {
 		return archive_io_write(a->file, layout, wo, options->output_fd,
 					method_ret, err);
 	} else {
-		status = safewrite_begin_new(&sw, options->output, err);
+		status = safewrite_begin(&sw, options->output, SAFEWRITE_MAY_CREATE,
+					 err);
 	}
 	began = status == HP_OK;
 	if (status == HP_OK)

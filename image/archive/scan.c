@@ -154,14 +154,15 @@ extract_failure(int errnum, const char *display, const char *name,
 			    name, cleanup_temp_dir());
 }
 
-/* Extract the current entry, NAME, to FILE in the scratch folder open on
- * DIRFD (registered with cleanup before it exists, as *ID_RET); LENGTH is
- * the entry's size.  Blocks of zeros are left as holes: they read back as
- * zeros and take no room.  A failure names the entry in the archive. */
+/* Extract the current entry, NAME, to FILE (at PATH) in the scratch folder
+ * open on DIRFD (registered with cleanup before it exists, as *ID_RET);
+ * LENGTH is the entry's size.  Blocks of zeros are left as holes: they
+ * read back as zeros and take no room.  A failure names the entry in the
+ * archive. */
 static enum hp_status
-extract_entry(struct archive *a, int dirfd, const char *file, uint64_t length,
-	      const char *display, const char *name, int *id_ret,
-	      struct hp_error *err)
+extract_entry(struct archive *a, int dirfd, const char *file, const char *path,
+	      uint64_t length, const char *display, const char *name,
+	      int *id_ret, struct hp_error *err)
 {
 	uint64_t end = 0;
 	enum hp_status status = HP_OK;
@@ -178,8 +179,9 @@ extract_entry(struct archive *a, int dirfd, const char *file, uint64_t length,
 	}
 	if (status != HP_OK)
 		return status;
-	fd = openat(dirfd, file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-					 O_NOFOLLOW, 0600);
+	/* By its path, in the folder this scan made and holds open. */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
 	if (fd == -1)
 		return extract_failure(errno, display, name, err);
 	for (;;) {
@@ -409,7 +411,7 @@ add_member(struct scan *s, struct archive *a, struct archive_entry *entry,
 	l->member_count++;
 	if (is_hive)
 		l->hive = l->member_count - 1;
-	status = extract_entry(a, s->config_fd, file,
+	status = extract_entry(a, s->config_fd, file, m->file,
 			       archive_entry_size(entry) > 0
 				       ? (uint64_t)archive_entry_size(entry) : 0,
 			       s->display, name, &m->cleanup_id, err);

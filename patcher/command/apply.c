@@ -78,7 +78,8 @@ plan_all(const char *target, const struct command_options *options,
 	size_t skipped = 0;
 	enum hp_status status;
 
-	status = command_open_image(target, options, report, err);
+	status = command_open_image(target, options, !options->dry_run, report,
+				    err);
 	if (status == HP_OK && !options->dry_run)
 		status = image_check_output(report->image, IMAGE_WRITE_EDIT,
 					    &options->write, err);

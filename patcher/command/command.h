@@ -40,6 +40,8 @@ struct command_options {
 	 * the clean hive goes to. */
 	struct image_write_options write;
 	bool own_reader;      /* read with regfkey.c instead of hivex */
+	bool wait;            /* wait for another run's lock (--wait) */
+	bool keep_links;      /* write hard-linked hives through (--keep-links) */
 	bool trees_chosen;    /* the user chose the trees (a WIM's --index):
 			       * apply refuses a tree the recipe is not for,
 			       * rather than leaving it as it is */

@@ -63,16 +63,13 @@ compare_scope(struct hive *hive, struct hive *golden, const char *name,
 	if (status == HP_OK)
 		status = plan_build(golden, scope, name, golden_sets,
 				    &golden_plan, err);
-	for (size_t i = 0; status == HP_OK && i < target_plan.count &&
-			   i < golden_plan.count; i++) {
-		const struct plan_change *t = &target_plan.changes[i];
-		const struct plan_change *g = &golden_plan.changes[i];
+	for (size_t i = 0; status == HP_OK && i < target_plan.named_count &&
+			   i < golden_plan.named_count; i++) {
+		const struct plan_named_key *t = &target_plan.named[i];
+		const struct plan_named_key *g = &golden_plan.named[i];
 		hive_key tk = hive_root(hive), gk = hive_root(golden);
 		char *path;
 
-		if (t->value_name != NULL && i > 0 &&
-		    strcmp(t->key, target_plan.changes[i - 1].key) == 0)
-			continue; /* the key was compared already */
 		for (size_t p = 0; status == HP_OK && p < t->part_count && tk != 0; p++)
 			status = hive_find_child(hive, tk, t->parts[p], &tk,
 						 NULL, err);
@@ -90,10 +87,11 @@ compare_scope(struct hive *hive, struct hive *golden, const char *name,
 					     err);
 		free(path);
 	}
-	if (status == HP_OK && target_plan.count != golden_plan.count)
+	if (status == HP_OK && target_plan.named_count != golden_plan.named_count)
 		status = hp_error_set(err, HP_ERR_NOT_FOUND, 0,
 				      "the golden %s resolves to %zu keys, the target to %zu",
-				      name, golden_plan.count, target_plan.count);
+				      name, golden_plan.named_count,
+				      target_plan.named_count);
 	plan_release(&target_plan);
 	plan_release(&golden_plan);
 	return status;

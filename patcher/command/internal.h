@@ -20,18 +20,20 @@ void command_warn(struct command_report *report, const struct command_tree *tree
 	__attribute__((format(printf, 3, 4)));
 
 /* Open TARGET's image into REPORT, with one empty command_tree for each
- * of its Windows trees.  Of an archive only the hives the run reads are
- * extracted: SYSTEM, SOFTWARE, the hives the recipe's keys name, every
- * machine hive with a golden. */
+ * of its Windows trees, locked for the run: exclusive when WRITING.  Of
+ * an archive only the hives the run reads are extracted: SYSTEM,
+ * SOFTWARE, the hives the recipe's keys name, every machine hive with a
+ * golden. */
 enum hp_status command_open_image(const char *target,
 				  const struct command_options *options,
-				  struct command_report *report,
+				  bool writing, struct command_report *report,
 				  struct hp_error *err);
 
 /* The same when the run also reads the hive EXTRA_HIVE (a key's). */
 enum hp_status command_open_image_for(const char *target,
 				      const char *extra_hive,
 				      const struct command_options *options,
+				      bool writing,
 				      struct command_report *report,
 				      struct hp_error *err);
 

@@ -94,7 +94,7 @@ command_locate(const char *target, const char *key,
 			       err);
 	if (status == HP_OK)
 		status = command_open_image_for(target, loc->path.hive_name,
-						options, report, err);
+						options, false, report, err);
 	if (status == HP_OK)
 		status = command_one_tree(report, err);
 	if (status == HP_OK)

@@ -100,19 +100,26 @@ needed_hives(const struct command_options *options, const char *extra,
 
 enum hp_status
 command_open_image_for(const char *target, const char *extra_hive,
-		       const struct command_options *options,
+		       const struct command_options *options, bool writing,
 		       struct command_report *report, struct hp_error *err)
 {
 	const char *names[WINDOWS_TREE_HIVE_COUNT + 2];
-	struct image_options where = { options->hive_path,
-				       options->write.progress,
-				       options->write.progress_ctx, names, 0 };
+	struct image_options where = { 0 };
 	enum hp_status status;
 
+	where.hive_path = options->hive_path;
+	where.progress = options->write.progress;
+	where.progress_ctx = options->write.progress_ctx;
+	where.write = writing;
+	where.wait = options->wait;
+	where.keep_links = options->keep_links;
+	where.hives = names;
 	where.hive_count = needed_hives(options, extra_hive, names);
 	status = image_open(target, &where, &report->image, err);
 	if (status != HP_OK)
 		return status;
+	for (char *const *w = image_warnings(report->image); *w != NULL; w++)
+		command_warn(report, NULL, "%s", *w);
 	report->tree_count = image_tree_count(report->image);
 	report->trees = calloc(report->tree_count, sizeof *report->trees);
 	if (report->trees == NULL) {
@@ -128,9 +135,11 @@ command_open_image_for(const char *target, const char *extra_hive,
 
 enum hp_status
 command_open_image(const char *target, const struct command_options *options,
-		   struct command_report *report, struct hp_error *err)
+		   bool writing, struct command_report *report,
+		   struct hp_error *err)
 {
-	return command_open_image_for(target, NULL, options, report, err);
+	return command_open_image_for(target, NULL, options, writing, report,
+				      err);
 }
 
 enum hp_status

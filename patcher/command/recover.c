@@ -19,22 +19,17 @@ write_to_output(const char *path, struct command_tree *tree,
 	struct safewrite sw;
 	enum hp_status status;
 
-	status = safewrite_begin_new(&sw, path, err);
+	status = safewrite_begin(&sw, path, SAFEWRITE_MAY_CREATE, err);
 	if (status == HP_OK)
 		status = command_write_recovered(tree->file.data, tree->file.size,
 						 tree->seq_after, sw.temp_fd,
 						 sw.temp, path, err);
 	if (status == HP_OK)
 		status = safewrite_finish(&sw, NULL, err);
-	/* The rename went through when the temp name is gone: a failed
-	 * directory sync after it is a warning. */
-	if (status != HP_OK && !sw.in_place && sw.temp == NULL) {
+	if (status == HP_OK && sw.sync_errno != 0)
 		command_warn(report, tree,
-			     "%s; the hive is written, but a crash before the system syncs the directory could bring the old one back",
-			     err->message);
-		hp_error_clear(err);
-		status = HP_OK;
-	}
+			     "%s: cannot sync its directory (%s); the hive is written, but a crash before the system syncs the directory could bring the old one back",
+			     path, strerror(sw.sync_errno));
 	if (status == HP_OK)
 		report->write_method = safewrite_method(&sw);
 	safewrite_abort(&sw);
@@ -119,7 +114,9 @@ command_recover(const char *target, const struct command_options *options,
 	hp_error_clear(err);
 	/* Any hive: the target may be a hive file of any name, or an image,
 	 * whose SYSTEM hives are recovered. */
-	status = command_open_image(target, options, report, err);
+	status = command_open_image(target, options,
+				    output == NULL && !options->dry_run, report,
+				    err);
 	if (status == HP_OK)
 		status = image_check_output(report->image, IMAGE_WRITE_RECOVER,
 					    &options->write, err);

@@ -44,7 +44,7 @@ command_verify(const char *target, const struct command_options *options,
 
 	memset(report, 0, sizeof *report);
 	hp_error_clear(err);
-	status = command_open_image(target, options, report, err);
+	status = command_open_image(target, options, false, report, err);
 	/* Compliant only when every tree asked for is. */
 	report->result = COMMAND_RESULT_COMPLIANT;
 	for (size_t i = 0; status == HP_OK && i < report->tree_count; i++) {

@@ -8,6 +8,7 @@
 #include "hive/hive.h"
 #include "plan/plan.h"
 #include "recipe/recipe.h"
+#include "recipe/regfile.h"
 #include "regf/regf.h"
 #include "testfixture.h"
 #include "testlib.h"
@@ -198,7 +199,9 @@ test_plan_ws2012r2(void)
 	CHECK_INT(plan.key_count, 1);
 	if (plan.key_count == 1) {
 		CHECK(plan.keys[0].existed);
-		CHECK_INT(plan.keys[0].value_count, 1); /* EventLogging */
+		/* What it holds after the edit: EventLogging and the new
+		 * value; the same five subkeys. */
+		CHECK_INT(plan.keys[0].value_count, 2);
 		CHECK_INT(plan.keys[0].child_count, 5);
 	}
 	CHECK_INT(plan_touched_cells(&plan, &cells, &cell_count, &err), HP_OK);
@@ -355,19 +358,53 @@ test_plan_creates_keys(void)
 	}
 }
 
+/* A key holding big data is planned and edited like any other (the
+ * writer leaves the big value's cells alone); it keeps its value. */
 static void
 test_plan_big_value(void)
 {
+	static const char *const schannel[] = { "ControlSet001", "Control",
+						"SecurityProviders",
+						"SCHANNEL" };
 	struct hive *hive = open_fixture("ws2012r2-big-value", "SYSTEM", false);
+	struct hive *edit = NULL, *result = NULL;
 	struct plan plan;
 	struct hp_error err;
+	struct hive_value big;
+	unsigned char *image = NULL, *written = NULL;
+	size_t len = 0, written_len = 0;
+	bool found = false;
 
 	if (hive == NULL)
 		return;
-	CHECK_INT(plan_for(hive, "default", &plan, &err), HP_ERR_BIG_VALUE);
-	CHECK(strstr(err.message, "20000") != NULL);
-	CHECK_INT(plan.count, 0);
-	CHECK(plan.changes == NULL);
+	CHECK_INT(plan_for(hive, "default", &plan, &err), HP_OK);
+	CHECK_INT(plan.writes, 1);
+	image = test_read_file("ws2012r2-big-value-SYSTEM", &len);
+	CHECK_INT(hive_open_memory_edit(image, len, "big", &edit, &err), HP_OK);
+	if (edit != NULL) {
+		CHECK_INT(plan_apply(edit, &plan, &err), HP_OK);
+		CHECK_INT(hive_commit(edit, "big.out", &err), HP_OK);
+		written = read_sealed("big.out",
+				      file_seq1("ws2012r2-big-value-SYSTEM") + 1,
+				      &written_len);
+		CHECK_INT(hive_open_memory(written, written_len, "big.out",
+					   &result, &err),
+			  HP_OK);
+	}
+	if (result != NULL) {
+		CHECK_INT(plan_check(result, &plan, &err), HP_OK);
+		CHECK_INT(hive_find_value(result, find_key(result, schannel, 4),
+					  "BigBlob", &big, &found, &err),
+			  HP_OK);
+		CHECK(found);
+		CHECK_INT(big.len, 20000);
+		hive_value_release(&big);
+	}
+	hive_close(result);
+	hive_close(edit);
+	free(written);
+	free(image);
+	plan_release(&plan);
 	hive_close(hive);
 }
 
@@ -710,6 +747,396 @@ test_recipe_same_value_twice(void)
 	plan_release(&plan);
 }
 
+/* ------------------------------------------------- .reg files in sequence */
+
+/* A .reg file played on a copy of a fixture hive as the apply command
+ * plays it. */
+struct reg_run {
+	struct recipe *recipe;
+	struct plan plan;
+	struct hive *result;     /* the written hive (own reader), or NULL */
+	unsigned char *original, *written;
+	size_t original_len, written_len;
+};
+
+static void
+reg_run_release(struct reg_run *run)
+{
+	hive_close(run->result);
+	plan_release(&run->plan);
+	recipe_free(run->recipe);
+	free(run->original);
+	free(run->written);
+	memset(run, 0, sizeof *run);
+}
+
+/* Play .reg TEXT on VARIANT's hive FILE (also its name): plan on the hive
+ * read by hivex, apply on the hive opened for editing, commit, seal, read
+ * back and prove it (plan_check, editcheck).  Then the same file planned
+ * on the result must write nothing.  Failures are the test's. */
+static void
+play_reg(const char *variant, const char *file, const char *text,
+	 struct reg_run *run, int line)
+{
+	struct hive *planned = NULL, *edit = NULL, *again_hive = NULL;
+	struct plan again = { 0 };
+	struct hp_error err;
+	uint32_t *touched = NULL, *deleted = NULL;
+	size_t touched_count = 0, deleted_count = 0;
+	char copy[256];
+
+	memset(run, 0, sizeof *run);
+	snprintf(copy, sizeof copy, "%s-%s", variant, file);
+	copy_fixture(variant, file, copy);
+	run->original = test_read_file(copy, &run->original_len);
+	if (regfile_parse((const unsigned char *)text, strlen(text), "test.reg",
+			  &run->recipe, &err) != HP_OK ||
+	    hive_open(copy, false, &planned, &err) != HP_OK ||
+	    plan_build(planned, run->recipe, file, NULL, &run->plan, &err) !=
+		    HP_OK) {
+		test_fail(__FILE__, line, "plan: %s", err.message);
+		goto out;
+	}
+	if (run->plan.writes == 0) {
+		/* Nothing to write: the result is the hive as it is. */
+		if (hive_open_memory(run->original, run->original_len, copy,
+				     &run->result, &err) != HP_OK)
+			test_fail(__FILE__, line, "%s", err.message);
+		goto out;
+	}
+	if (hive_open_memory_edit(run->original, run->original_len, copy,
+				  &edit, &err) != HP_OK ||
+	    plan_apply(edit, &run->plan, &err) != HP_OK ||
+	    hive_commit(edit, "written", &err) != HP_OK) {
+		test_fail(__FILE__, line, "apply: %s", err.message);
+		goto out;
+	}
+	run->written = read_sealed("written", file_seq1(copy) + 1,
+				   &run->written_len);
+	if (hive_open_memory(run->written, run->written_len, "written",
+			     &run->result, &err) != HP_OK ||
+	    plan_check(run->result, &run->plan, &err) != HP_OK) {
+		test_fail(__FILE__, line, "check: %s", err.message);
+		goto out;
+	}
+	if (plan_touched_cells(&run->plan, &touched, &touched_count, &err) !=
+		    HP_OK ||
+	    plan_deleted_cells(&run->plan, &deleted, &deleted_count, &err) !=
+		    HP_OK ||
+	    editcheck_compare_deleting(run->original, run->original_len,
+				       run->written, run->written_len, touched,
+				       touched_count, deleted, deleted_count,
+				       "written", &err) != HP_OK)
+		test_fail(__FILE__, line, "editcheck: %s", err.message);
+	test_write_file("written.sealed", run->written, run->written_len);
+	if (hive_open("written.sealed", false, &again_hive, &err) != HP_OK ||
+	    plan_build(again_hive, run->recipe, file, NULL, &again, &err) !=
+		    HP_OK)
+		test_fail(__FILE__, line, "plan again: %s", err.message);
+	else if (again.writes != 0)
+		test_fail(__FILE__, line,
+			  "applied again, the file would write %zu changes (%s)",
+			  again.writes, again.changes[0].key);
+out:
+	plan_release(&again);
+	hive_close(again_hive);
+	hive_close(edit);
+	hive_close(planned);
+	free(touched);
+	free(deleted);
+}
+
+#define SECPROV_REG "HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Control\\SecurityProviders"
+
+static bool
+has_value(struct hive *hive, const char *const *parts, size_t count,
+	  const char *name)
+{
+	struct hive_value value;
+	struct hp_error err;
+	bool found = false;
+	hive_key key = find_key(hive, parts, count);
+
+	if (key != 0 &&
+	    hive_find_value(hive, key, name, &value, &found, &err) == HP_OK &&
+	    found)
+		hive_value_release(&value);
+	return found;
+}
+
+static size_t
+child_count(struct hive *hive, const char *const *parts, size_t count)
+{
+	hive_key *children = NULL;
+	size_t n = 0;
+	struct hp_error err;
+	hive_key key = find_key(hive, parts, count);
+
+	if (key == 0 || hive_key_children(hive, key, &children, &n, &err) != HP_OK)
+		return SIZE_MAX;
+	free(children);
+	return n;
+}
+
+/* Issue 11, item 1: "[-K]" then "[K]" with values (the reset idiom): K
+ * ends with those values only and no subkeys, in its own cell. */
+static void
+test_reg_reset_idiom(void)
+{
+	static const char text[] =
+		"Windows Registry Editor Version 5.00\r\n\r\n"
+		"[-" SECPROV_REG "\\SCHANNEL]\r\n\r\n"
+		"[" SECPROV_REG "\\SCHANNEL]\r\n"
+		"\"EventLogging\"=dword:00000001\r\n"
+		"\"EnableSessionTicket\"=dword:00000002\r\n";
+	static const char *const schannel[] = { "ControlSet001", "Control",
+						"SecurityProviders",
+						"SCHANNEL" };
+	struct reg_run run;
+	size_t deletes = 0;
+	uint32_t *deleted = NULL;
+	size_t deleted_count = 0;
+	struct hp_error err;
+
+	play_reg("ws2012r2", "SYSTEM", text, &run, __LINE__);
+	if (run.result != NULL) {
+		check_dword(run.result, schannel, 4, "EventLogging", 1, __LINE__);
+		check_dword(run.result, schannel, 4, "EnableSessionTicket", 2,
+			    __LINE__);
+		CHECK_INT(child_count(run.result, schannel, 4), 0);
+	}
+	/* What the report says: the five subkeys go, by the delete on line
+	 * 3; EventLogging holds already (line 6); the new value is added
+	 * (line 7).  SCHANNEL itself keeps its cell. */
+	CHECK_INT(run.plan.writes, 6);
+	CHECK_INT(run.plan.count, 7);
+	for (size_t i = 0; i < run.plan.count; i++) {
+		const struct plan_change *c = &run.plan.changes[i];
+
+		if (c->op == RECIPE_DELETE_KEY) {
+			deletes++;
+			CHECK_INT(c->line, 3);
+			CHECK_INT(c->action, PLAN_DELETE);
+			CHECK(c->value_name == NULL);
+			CHECK_INT(c->part_count, 5);
+		}
+	}
+	CHECK_INT(deletes, 5);
+	if (run.plan.count == 7) {
+		CHECK_INT(run.plan.changes[5].line, 6);
+		CHECK_INT(run.plan.changes[5].action, PLAN_NONE);
+		CHECK_STR(run.plan.changes[6].value_name, "EnableSessionTicket");
+		CHECK_INT(run.plan.changes[6].action, PLAN_ADD);
+		CHECK_INT(run.plan.changes[6].line, 7);
+		CHECK_INT(run.plan.changes[6].existing, 4);
+	}
+	CHECK_INT(run.plan.key_count, 1);
+	if (run.plan.key_count == 1)
+		CHECK(run.plan.keys[0].existed);
+	CHECK_INT(plan_deleted_cells(&run.plan, &deleted, &deleted_count, &err),
+		  HP_OK);
+	CHECK_INT(deleted_count, 5);
+	free(deleted);
+	reg_run_release(&run);
+}
+
+/* Item 2: a value set under K, then "[-P]" for K's parent: P is gone and
+ * K is not created. */
+static void
+test_reg_delete_parent_after(void)
+{
+	static const char text[] =
+		"Windows Registry Editor Version 5.00\r\n\r\n"
+		"[" SECPROV_REG "\\SCHANNEL\\Protocols\\TLS 1.2\\Server]\r\n"
+		"\"Enabled\"=dword:00000001\r\n\r\n"
+		"[-" SECPROV_REG "\\SCHANNEL\\Protocols]\r\n";
+	static const char *const protocols[] = { "ControlSet001", "Control",
+						 "SecurityProviders",
+						 "SCHANNEL", "Protocols" };
+	struct reg_run run;
+
+	play_reg("ws2012r2", "SYSTEM", text, &run, __LINE__);
+	if (run.result != NULL)
+		CHECK(find_key(run.result, protocols, 5) == 0);
+	CHECK_INT(run.plan.writes, 1);
+	if (run.plan.count == 1) {
+		CHECK_INT(run.plan.changes[0].op, RECIPE_DELETE_KEY);
+		CHECK_INT(run.plan.changes[0].action, PLAN_DELETE);
+		CHECK_INT(run.plan.changes[0].line, 6);
+		CHECK_STR(run.plan.changes[0].key,
+			  "HKLM\\SYSTEM\\ControlSet001\\Control\\SecurityProviders\\SCHANNEL\\Protocols");
+	}
+	reg_run_release(&run);
+}
+
+/* Item 3: "[-P]" then "[P\Child]" with a value Child had: P is back with
+ * Child and its value; Child's other values and P's other subkeys go. */
+static void
+test_reg_recreate_child(void)
+{
+	static const char same[] =
+		"Windows Registry Editor Version 5.00\r\n\r\n"
+		"[-" SECPROV_REG "\\SCHANNEL\\Protocols]\r\n\r\n"
+		"[" SECPROV_REG "\\SCHANNEL\\Protocols\\SSL 2.0\\Client]\r\n"
+		"\"DisabledByDefault\"=dword:00000001\r\n";
+	static const char more[] =
+		"Windows Registry Editor Version 5.00\r\n\r\n"
+		"[-" SECPROV_REG "\\SCHANNEL]\r\n\r\n"
+		"[" SECPROV_REG "\\SCHANNEL\\Protocols\\SSL 2.0\\Client]\r\n"
+		"\"DisabledByDefault\"=dword:00000001\r\n"
+		"\"Enabled\"=dword:00000000\r\n";
+	static const char *const schannel[] = { "ControlSet001", "Control",
+						"SecurityProviders", "SCHANNEL",
+						"Protocols", "SSL 2.0",
+						"Client" };
+	struct reg_run run;
+
+	/* The hive holds exactly that already: nothing to write. */
+	play_reg("ws2012r2", "SYSTEM", same, &run, __LINE__);
+	CHECK_INT(run.plan.writes, 0);
+	if (run.result != NULL)
+		check_dword(run.result, schannel, 7, "DisabledByDefault", 1,
+			    __LINE__);
+	reg_run_release(&run);
+
+	play_reg("ws2012r2", "SYSTEM", more, &run, __LINE__);
+	if (run.result != NULL) {
+		check_dword(run.result, schannel, 7, "DisabledByDefault", 1,
+			    __LINE__);
+		check_dword(run.result, schannel, 7, "Enabled", 0, __LINE__);
+		CHECK(!has_value(run.result, schannel, 4, "EventLogging"));
+		CHECK_INT(child_count(run.result, schannel, 4), 1);
+		CHECK_INT(child_count(run.result, schannel, 5), 1);
+	}
+	/* Four subkeys and a value of SCHANNEL go, one value is added. */
+	CHECK_INT(run.plan.writes, 6);
+	reg_run_release(&run);
+}
+
+/* Item 4: "[-P]" then a new "[P\New]", in SOFTWARE: P keeps its cell and
+ * holds New only; a check that fails names HKLM\SOFTWARE. */
+static void
+test_reg_new_child_software(void)
+{
+	static const char text[] =
+		"Windows Registry Editor Version 5.00\r\n\r\n"
+		"[-HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows]\r\n\r\n"
+		"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\New]\r\n"
+		"\"v\"=dword:00000001\r\n";
+	static const char *const windows[] = { "Microsoft", "Windows" };
+	static const char *const created[] = { "Microsoft", "Windows", "New" };
+	struct reg_run run;
+	struct hive *unchanged = NULL;
+	struct hp_error err;
+
+	play_reg("ws2012r2", "SOFTWARE", text, &run, __LINE__);
+	if (run.result != NULL) {
+		check_dword(run.result, created, 3, "v", 1, __LINE__);
+		CHECK_INT(child_count(run.result, windows, 2), 1);
+	}
+	CHECK_INT(run.plan.writes, 2); /* CurrentVersion goes, v comes */
+	for (size_t i = 0; i < run.plan.count; i++)
+		CHECK(strncmp(run.plan.changes[i].key, "HKLM\\SOFTWARE\\", 14) == 0);
+	/* The hive as it was does not hold the plan: the message names the
+	 * key in its own hive. */
+	CHECK_INT(hive_open_memory(run.original, run.original_len, "SOFTWARE",
+				   &unchanged, &err),
+		  HP_OK);
+	if (unchanged != NULL) {
+		CHECK_INT(plan_check(unchanged, &run.plan, &err), HP_ERR_VERIFY);
+		CHECK(strstr(err.message, "HKLM\\SOFTWARE\\Microsoft\\Windows") != NULL);
+		CHECK(strstr(err.message, "HKLM\\SYSTEM") == NULL);
+	}
+	hive_close(unchanged);
+	reg_run_release(&run);
+}
+
+/* Every operation on a key or value counts only through the state it
+ * leaves: deleted and recreated twice, set, deleted and set again. */
+static void
+test_reg_sequence(void)
+{
+	static const char text[] =
+		"Windows Registry Editor Version 5.00\r\n\r\n"
+		"[" SECPROV_REG "\\SCHANNEL\\Hashes\\SHA]\r\n"
+		"\"Enabled\"=dword:00000001\r\n"
+		"\"Enabled\"=-\r\n\r\n"
+		"[-" SECPROV_REG "\\SCHANNEL\\Hashes]\r\n\r\n"
+		"[" SECPROV_REG "\\SCHANNEL\\hashes\\MD5]\r\n"
+		"\"Enabled\"=dword:00000000\r\n\r\n"
+		"[-" SECPROV_REG "\\SCHANNEL\\HASHES]\r\n\r\n"
+		"[" SECPROV_REG "\\SCHANNEL\\HASHES\\md5]\r\n"
+		"\"enabled\"=dword:00000002\r\n"
+		"\"Enabled\"=dword:00000003\r\n";
+	static const char *const md5[] = { "ControlSet001", "Control",
+					   "SecurityProviders", "SCHANNEL",
+					   "Hashes", "md5" };
+	static const char *const hashes[] = { "ControlSet001", "Control",
+					      "SecurityProviders", "SCHANNEL",
+					      "Hashes" };
+	static const char *const schannel[] = { "ControlSet001", "Control",
+						"SecurityProviders",
+						"SCHANNEL" };
+	struct reg_run run;
+	struct hive_named_key *names = NULL;
+	struct hive_value *values = NULL;
+	size_t name_count = 0, value_count = 0;
+	struct hp_error err;
+	hive_key hashes_key = 0;
+	char *spelling = NULL;
+	size_t replaced = 0;
+
+	play_reg("ws2012r2", "SYSTEM", text, &run, __LINE__);
+	if (run.result != NULL) {
+		/* Hashes was deleted and last created as HASHES: a new key of
+		 * that spelling; md5 as the file created it; the value keeps
+		 * the spelling it was created with, and takes the last
+		 * data. */
+		CHECK_INT(hive_find_child(run.result,
+					  find_key(run.result, schannel, 4),
+					  "hashes", &hashes_key, &spelling, &err),
+			  HP_OK);
+		CHECK_STR(spelling, "HASHES");
+		free(spelling);
+		CHECK_INT(hive_key_named_children(run.result,
+						  find_key(run.result, hashes, 5),
+						  &names, &name_count, &err),
+			  HP_OK);
+		CHECK_INT(name_count, 1);
+		if (name_count == 1)
+			CHECK_STR(names[0].name, "md5");
+		CHECK_INT(hive_key_values(run.result, find_key(run.result, md5, 6),
+					  &values, &value_count, &err),
+			  HP_OK);
+		CHECK_INT(value_count, 1);
+		if (value_count == 1) {
+			CHECK_STR(values[0].name, "enabled");
+			CHECK_INT(values[0].data[0], 3);
+		}
+	}
+	/* The report: Hashes deleted (by the last delete, line 12), the new
+	 * md5 with its value (set last on line 16). */
+	for (size_t i = 0; i < run.plan.count; i++)
+		if (run.plan.changes[i].op == RECIPE_DELETE_KEY) {
+			replaced++;
+			CHECK_STR(run.plan.changes[i].key,
+				  "HKLM\\SYSTEM\\ControlSet001\\Control\\SecurityProviders\\SCHANNEL\\Hashes");
+			CHECK_INT(run.plan.changes[i].line, 12);
+		}
+	CHECK_INT(replaced, 1);
+	CHECK_INT(run.plan.writes, 2);
+	if (run.plan.count == 2) {
+		CHECK_STR(run.plan.changes[1].key,
+			  "HKLM\\SYSTEM\\ControlSet001\\Control\\SecurityProviders\\SCHANNEL\\HASHES\\md5");
+		CHECK_STR(run.plan.changes[1].value_name, "enabled");
+		CHECK_INT(run.plan.changes[1].existing, 4);
+		CHECK_INT(run.plan.changes[1].line, 16);
+	}
+	hive_named_keys_free(names, name_count);
+	hive_values_free(values, value_count);
+	reg_run_release(&run);
+}
+
 static const struct test tests[] = {
 	TEST_ENTRY(plan_ws2012r2),
 	TEST_ENTRY(plan_value2),
@@ -723,6 +1150,11 @@ static const struct test tests[] = {
 	TEST_ENTRY(plan_check_created_spelling),
 	TEST_ENTRY(recipe_several_ops),
 	TEST_ENTRY(recipe_same_value_twice),
+	TEST_ENTRY(reg_reset_idiom),
+	TEST_ENTRY(reg_delete_parent_after),
+	TEST_ENTRY(reg_recreate_child),
+	TEST_ENTRY(reg_new_child_software),
+	TEST_ENTRY(reg_sequence),
 };
 
 int
