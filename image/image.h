@@ -49,6 +49,12 @@ struct image_options {
 	/* Write hives with several hard links through them instead of giving
 	 * them a file of their own. */
 	bool keep_links;
+	/* The hives the run reads ("SYSTEM", "SOFTWARE", ...: HIVE_COUNT
+	 * names, without case): an archive extracts only these and their
+	 * .LOG1, .LOG2 and .LOG from its config folder (SYSTEM always).
+	 * NULL: every file of the folder. */
+	const char *const *hives;
+	size_t hive_count;
 };
 
 /* Open PATH ("-": an image read from standard input), locked for the

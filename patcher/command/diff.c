@@ -81,9 +81,9 @@ command_diff(const char *a_path, const char *b_path, bool utf8,
 
 	*differences_ret = 0;
 	hp_error_clear(err);
-	status = image_open(a_path, NULL, &a, err);
+	status = image_open(a_path, &command_machine_hives, &a, err);
 	if (status == HP_OK)
-		status = image_open(b_path, NULL, &b, err);
+		status = image_open(b_path, &command_machine_hives, &b, err);
 	if (status == HP_OK &&
 	    (image_tree_count(a) > 1 || image_tree_count(b) > 1))
 		status = hp_error_set(err, HP_ERR_USAGE, 0,

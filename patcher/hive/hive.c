@@ -115,15 +115,22 @@ enum hp_status
 hive_open(const char *path, bool writable, struct hive **hive_ret,
 	  struct hp_error *err)
 {
+	return hive_open_named(path, path, writable, hive_ret, err);
+}
+
+enum hp_status
+hive_open_named(const char *path, const char *name, bool writable,
+		struct hive **hive_ret, struct hp_error *err)
+{
 	struct hive *hive;
 	enum hp_status status;
 	int errnum;
 
 	*hive_ret = NULL;
 	hive = calloc(1, sizeof *hive);
-	if (hive == NULL || (hive->path = text_dup(path)) == NULL) {
+	if (hive == NULL || (hive->path = text_dup(name)) == NULL) {
 		free(hive);
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", name);
 	}
 	errno = 0;
 	hive->handle = hivex_open(path, writable ? HIVEX_OPEN_WRITE : 0);
@@ -131,11 +138,11 @@ hive_open(const char *path, bool writable, struct hive **hive_ret,
 		errnum = errno;
 		if (errnum == ENOENT)
 			status = hp_error_set(err, HP_ERR_NOT_FOUND, errnum,
-					      "%s", path);
+					      "%s", name);
 		else if (errnum == EACCES || errnum == EPERM ||
 			 errnum == EIO || errnum == EISDIR)
 			status = hp_error_set(err, HP_ERR_IO, errnum, "%s",
-					      path);
+					      name);
 		else
 			status = hivex_failure(hive, errnum,
 					       "the hive is corrupt (hivex cannot open it)",

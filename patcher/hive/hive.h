@@ -46,6 +46,12 @@ struct hive_value {
  * hive_close. */
 enum hp_status hive_open(const char *path, bool writable,
 			 struct hive **hive_ret, struct hp_error *err);
+
+/* hive_open of PATH, named NAME in messages and by hive_path: PATH is a
+ * private copy of the hive NAME (hivefile_hivex_path). */
+enum hp_status hive_open_named(const char *path, const char *name,
+			       bool writable, struct hive **hive_ret,
+			       struct hp_error *err);
 void hive_close(struct hive *hive);
 
 /* Open the hive image DATA (SIZE bytes, which must outlive the handle)

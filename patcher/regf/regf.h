@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/status.h"
+
 #define REGF_BASE_BLOCK_SIZE 4096u
 #define REGF_LOG_BASE_BLOCK_SIZE 512u
 #define REGF_HBIN_HEADER_SIZE 32u
@@ -126,6 +128,21 @@ struct regf_log_scan {
  * stale log. */
 void regf_log_scan(const unsigned char *buf, size_t len,
 		   struct regf_log_scan *scan_ret);
+
+/* Read LEN bytes at OFFSET of a file of known size into BUF (never asked
+ * for bytes past that size).  HP_OK, or a failure with ERR filled: an I/O
+ * error, or the file changed (came up short). */
+typedef enum hp_status regf_read_fn(void *context, uint64_t offset,
+				    void *buf, size_t len,
+				    struct hp_error *err);
+
+/* regf_log_scan on a log of SIZE bytes reached through READ: only the
+ * base block and the first 16 bytes of each HvLE entry it walks are read,
+ * so memory stays bounded whatever SIZE is.  A read failure is returned
+ * as it is, SCAN_RET then holding what was found before it. */
+enum hp_status regf_log_scan_read(regf_read_fn *read, void *context,
+				  uint64_t size, struct regf_log_scan *scan_ret,
+				  struct hp_error *err);
 
 /* Where an edit in progress keeps its cells (regfedit.c): the cell at REL
  * and how many bytes from there belong to it, or NULL. */
