@@ -1,7 +1,8 @@
 /* image.h - the one contract every kind of image meets.
  *
  * An image is what a user names as TARGET: a bare hive file, a directory
- * holding a Windows tree (a mounted image), an archive of such a tree.
+ * holding a Windows tree (a mounted image), an archive of such a tree, a
+ * disk image holding it in an NTFS volume.
  * Each kind is a backend behind this contract (image/backend.h holds the
  * table); commands call only the functions here and never ask which kind
  * an image is.  The life of an image:
@@ -35,11 +36,27 @@ struct image;
 typedef void image_progress_fn(void *ctx, const char *what, uint64_t done,
 			       uint64_t total);
 
+/* A warning while opening (MESSAGE names its subject). */
+typedef void image_warn_fn(void *ctx, const char *message);
+
 struct image_options {
 	/* An archive holding two Windows trees: the SYSTEM entry to take. */
 	const char *hive_path;
 	image_progress_fn *progress;
 	void *progress_ctx;
+	/* The run may write into the image (apply, recover): a disk image
+	 * is then opened for writing and refused when Windows would replay
+	 * or resume over it; a run that only reads is warned instead. */
+	bool writing;
+	/* A disk image with two Windows partitions: the one to take (its
+	 * number, 1-based as the partition table counts); 0: the only
+	 * one. */
+	unsigned partition;
+	/* A disk image that reads through a backing file or keeps its
+	 * data in another file is refused unless this is set. */
+	bool allow_backing;
+	image_warn_fn *warn;
+	void *warn_ctx;
 };
 
 /* Open PATH ("-": an image read from standard input).  Absent:
@@ -55,7 +72,7 @@ enum hp_status image_open(const char *path, const struct image_options *options,
  * committed is dropped) and free it.  NULL is allowed. */
 void image_close(struct image *image);
 
-/* The kind, for reports: "hive", "directory", "archive". */
+/* The kind, for reports: "hive", "directory", "archive", "disk". */
 const char *image_kind(const struct image *image);
 
 /* PATH as the user gave it. */
@@ -121,7 +138,8 @@ struct image_write_options {
 	const char *output;
 	int output_fd;
 	bool in_place;
-	int64_t entry_mtime; /* archive: the replaced entries' mtime */
+	int64_t entry_mtime; /* archive: the replaced entries' mtime; disk:
+			      * the written files' last-write time */
 	int threads;         /* archive: compression threads */
 	image_progress_fn *progress;
 	void *progress_ctx;
