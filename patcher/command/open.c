@@ -41,6 +41,13 @@ command_read_hive(const struct image_hive *where,
 			     options->replay, file, err);
 }
 
+/* What opening the image warns about goes into the report. */
+static void
+open_warning(void *context, const char *message)
+{
+	command_warn(context, "%s", message);
+}
+
 enum hp_status
 command_open_target(const char *target, const struct command_options *options,
 		    bool writing, struct command_report *report,
@@ -48,7 +55,12 @@ command_open_target(const char *target, const struct command_options *options,
 {
 	struct image_options where = { options->hive_path,
 				       options->write.progress,
-				       options->write.progress_ctx };
+				       options->write.progress_ctx,
+				       writing,
+				       options->partition,
+				       options->allow_backing,
+				       open_warning,
+				       report };
 	enum hp_status status;
 
 	status = image_open(target, &where, &report->image, err);
