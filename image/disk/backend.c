@@ -515,7 +515,7 @@ check_format(const struct image *image, const struct disk_format *f,
 				    image->display, f->name);
 	if (f->other_file[0] != '\0' && !options->allow_backing)
 		return hp_error_set(err, HP_ERR_REFUSED, 0,
-				    "%s: the %s image reads through %s, which qemu would open too (for writing, an external data file); --allow-backing if that is meant; nothing was written",
+				    "%s: the %s image depends on %s, which qemu would open too; --allow-backing if that is meant; nothing was written",
 				    image->display, f->name, f->other_file);
 	if (f->stream_optimized && options->writing)
 		return hp_error_set(err, HP_ERR_REFUSED, 0,
@@ -566,6 +566,10 @@ open_disk(struct image *image, const char *path,
 				  d->writing && format.qemu_format == NULL,
 				  image->display, err);
 	d->device_open = true;
+	if (status == HP_OK && d->dev.in_use)
+		warn(options,
+		     "%s: another program holds a lock on the image (a running VM?); what is shown may be stale or torn",
+		     image->display);
 	if (status == HP_OK)
 		status = locate_volume(d, options, err);
 	if (status != HP_OK)

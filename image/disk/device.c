@@ -35,6 +35,25 @@ lock_file(int fd, bool writable)
 	return fcntl(fd, F_SETLK, &lock);
 }
 
+/* Does another open file hold a lock on the file (qemu running on it)?
+ * Asked of a file opened for reading, whose read lock shares. */
+static bool
+locked_by_other(int fd)
+{
+	struct flock lock;
+
+	memset(&lock, 0, sizeof lock);
+	lock.l_type = F_WRLCK;
+	lock.l_whence = SEEK_SET;
+#ifdef F_OFD_GETLK
+	if (fcntl(fd, F_OFD_GETLK, &lock) == 0)
+		return lock.l_type != F_UNLCK;
+#endif
+	if (fcntl(fd, F_GETLK, &lock) == 0)
+		return lock.l_type != F_UNLCK;
+	return false;
+}
+
 static enum hp_status
 open_direct(struct disk_device *dev, struct hp_error *err)
 {
@@ -57,6 +76,8 @@ open_direct(struct disk_device *dev, struct hp_error *err)
 		return hp_error_set(err, HP_ERR_IO, errno, "%s: cannot lock it",
 				    dev->display);
 	}
+	if (!dev->writable)
+		dev->in_use = locked_by_other(dev->fd);
 	/* A fixed VHD ends in its footer, which is no part of the disk. */
 	dev->size = dev->format.kind == DISK_FORMAT_VHD_FIXED
 			    ? dev->format.data_size

@@ -31,6 +31,8 @@ struct disk_device {
 	uint32_t block;        /* the smallest request taken aligned */
 	int fd;                /* read directly: the file; else -1 */
 	struct disk_nbd *nbd;  /* through qemu-nbd: the connection */
+	bool in_use;           /* read directly: another program holds a
+				* lock on the file (a running VM?) */
 	uint64_t bytes_written;
 	uint64_t writes;
 };
