@@ -38,8 +38,8 @@
 
 struct disk_file {
 	char *local;          /* the scratch copy */
-	char *name;           /* the file's name on the volume */
-	char *inside;         /* "partition 2:Windows/System32/config/SYSTEM" */
+	char *path;           /* in the volume: "Windows/System32/config/SYSTEM" */
+	char *inside;         /* in the image: "partition 2:" and PATH */
 	disk_file_ref ref;
 };
 
@@ -384,16 +384,16 @@ copy_out(struct disk_image *d, struct disk_volume *vol, disk_file_ref ref,
 	snprintf(inside, sizeof inside, "%s%s/%s", d->prefix, d->config_spelled,
 		 name);
 	f->local = text_dup(local);
-	f->name = text_dup(name);
 	f->inside = text_dup(inside);
+	f->path = text_dup(inside + strlen(d->prefix));
 	f->ref = ref;
 	d->file_count++;
-	if (f->local == NULL || f->name == NULL || f->inside == NULL)
+	if (f->local == NULL || f->path == NULL || f->inside == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", local);
 	fd = open(local, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd == -1)
 		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", local);
-	status = disk_volume_read(vol, ref, inside, fd, MAX_FILE, err);
+	status = disk_volume_read(vol, ref, f->path, fd, MAX_FILE, err);
 	if (status == HP_OK && fstat(fd, &st) == 0)
 		d->file_bytes += (uint64_t)st.st_size;
 	if (close(fd) == -1 && status == HP_OK)
@@ -619,7 +619,7 @@ close_disk(struct image *image)
 		remove_scratch(d->scratch);
 	for (size_t i = 0; i < d->file_count; i++) {
 		free(d->files[i].local);
-		free(d->files[i].name);
+		free(d->files[i].path);
 		free(d->files[i].inside);
 	}
 	free(d->files);
@@ -744,7 +744,7 @@ find_again(struct disk_image *d, struct disk_volume *vol, disk_file_ref config,
 	if (ref != f->ref)
 		return hp_error_set(err, HP_ERR_CHANGED, 0,
 				    "%s: %s was replaced by another file since it was read; nothing was written",
-				    d->volume_name, f->inside);
+				    d->volume_name, f->path);
 	*file_ret = f;
 	return HP_OK;
 }
@@ -793,18 +793,18 @@ write_hives(struct image *image, struct disk_volume *vol, disk_file_ref config,
 			continue;
 		status = find_again(d, vol, config, e->path, &f, err);
 		if (status == HP_OK && e->original_fd != -1)
-			status = disk_volume_same(vol, f->ref, f->inside,
+			status = disk_volume_same(vol, f->ref, f->path,
 						  e->original_fd, &same, err);
 		if (status == HP_OK && e->original_fd != -1 && !same)
 			status = hp_error_set(err, HP_ERR_CHANGED, 0,
-					      "%s: changed on the image since it was read; nothing was written",
-					      f->inside);
+					      "%s: %s changed on the image since it was read; nothing was written",
+					      d->volume_name, f->path);
 		if (status != HP_OK)
 			break;
 		fd = open(e->path, O_RDONLY | O_CLOEXEC);
 		if (fd == -1)
 			return hp_error_set(err, HP_ERR_IO, errno, "%s", e->path);
-		status = disk_volume_replace(vol, f->ref, f->inside, fd, when, err);
+		status = disk_volume_replace(vol, f->ref, f->path, fd, when, err);
 		close(fd);
 	}
 	return status;
@@ -845,12 +845,12 @@ read_back(struct image *image, struct hp_error *err)
 			status = hp_error_set(err, HP_ERR_IO, errno, "%s", e->path);
 			break;
 		}
-		status = disk_volume_same(vol, f->ref, f->inside, fd, &same, err);
+		status = disk_volume_same(vol, f->ref, f->path, fd, &same, err);
 		close(fd);
 		if (status == HP_OK && !same)
 			status = hp_error_set(err, HP_ERR_VERIFY, 0,
-					      "%s: written, but does not read back as written",
-					      f->inside);
+					      "%s: %s was written, but does not read back as written",
+					      d->volume_name, f->path);
 	}
 	disk_volume_close(vol);
 	if (status != HP_OK && status != HP_ERR_VERIFY) {
@@ -893,7 +893,7 @@ empty_logs(struct image *image, int64_t when,
 
 			status = find_again(d, vol, config, e->logs[k], &f, &err);
 			if (status == HP_OK)
-				status = disk_volume_empty(vol, f->ref, f->inside,
+				status = disk_volume_empty(vol, f->ref, f->path,
 							   when, &err);
 		}
 	}
@@ -907,6 +907,26 @@ empty_logs(struct image *image, int64_t when,
 				  err.message);
 		report->logs_emptied = false;
 	}
+}
+
+/* Staging warns when the scratch directory cannot be synced after a
+ * rename: true of the scratch copy, which is no part of the image. */
+static void
+drop_scratch_warnings(const struct disk_image *d,
+		      struct image_commit_report *report)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < report->warning_count; i++) {
+		const char *w = report->warnings[i];
+
+		if ((d->scratch != NULL && strncmp(w, d->scratch, strlen(d->scratch)) == 0) ||
+		    (d->root != NULL && strncmp(w, d->root, strlen(d->root)) == 0))
+			free(report->warnings[i]);
+		else
+			report->warnings[kept++] = report->warnings[i];
+	}
+	report->warning_count = kept;
 }
 
 static enum hp_status
@@ -928,6 +948,7 @@ write_back(struct image *image, const struct image_write_options *options,
 		if (image->staged[i].committed && stat(image->staged[i].path, &st) == 0)
 			staged += (uint64_t)st.st_size;
 	}
+	drop_scratch_warnings(d, report);
 	if (staged == 0 && !report->logs_emptied)
 		return HP_OK;
 	if (!d->writing)

@@ -62,7 +62,9 @@ open_direct(struct disk_device *dev, struct hp_error *err)
 	dev->fd = open(dev->path, (dev->writable ? O_RDWR : O_RDONLY) |
 					  O_CLOEXEC | O_NOCTTY);
 	if (dev->fd == -1)
-		return hp_error_set(err, HP_ERR_IO, errno, "%s", dev->display);
+		return hp_error_set(err, dev->writable ? HP_ERR_WRITE : HP_ERR_IO,
+				    errno, "%s%s", dev->display,
+				    dev->writable ? ": cannot open it for writing; nothing was written" : "");
 	if (fstat(dev->fd, &st) == -1)
 		return hp_error_set(err, HP_ERR_IO, errno, "%s", dev->display);
 	if (!S_ISREG(st.st_mode))

@@ -168,7 +168,7 @@ disk_nbd_open(const char *path, const char *format, bool writable,
 	      uint64_t *size_ret, uint32_t *block_ret, struct hp_error *err)
 {
 	const char *program = server_program();
-	char *argv[8], *absolute = NULL;
+	char *argv[12], *absolute = NULL;
 	struct disk_nbd *nbd;
 	enum hp_status status = HP_OK;
 	int64_t size, block;
@@ -198,6 +198,14 @@ disk_nbd_open(const char *path, const char *format, bool writable,
 		status = hp_error_set(err, HP_ERR_IO, errno,
 				      "%s: cannot start %s", display, program);
 		goto out;
+	}
+	/* A run killed while qemu-nbd starts (before the handshake) would
+	 * leave it waiting for a client for ever, holding qemu's lock on
+	 * the image: on Linux, setpriv makes our death its SIGTERM. */
+	if (program_found("setpriv")) {
+		argv[n++] = (char *)"setpriv";
+		argv[n++] = (char *)"--pdeathsig";
+		argv[n++] = (char *)"TERM";
 	}
 	argv[n++] = (char *)program;
 	argv[n++] = (char *)"-f";

@@ -625,8 +625,8 @@ out:
 
 /* The file REF opened with its unnamed data stream; refused when its
  * data is not where libntfs-3g reads it (encrypted, a reparse point:
- * deduplicated, WOF-compressed) or, for WRITING, when it is not plain
- * (compressed, sparse). */
+ * deduplicated, WOF-compressed) or, for WRITING, when it is compressed
+ * (a sparse file is written as libntfs-3g writes any: holes filled). */
 static enum hp_status
 open_data(struct disk_volume *v, disk_file_ref ref, const char *name,
 	  bool writing, ntfs_inode **ni_ret, ntfs_attr **na_ret,
@@ -668,8 +668,6 @@ open_data(struct disk_volume *v, disk_file_ref ref, const char *name,
 	else if (writing && ((ni->flags & FILE_ATTR_COMPRESSED) != 0 ||
 			     (na->data_flags & ATTR_COMPRESSION_MASK) != 0))
 		refusal = "NTFS-compressed";
-	else if (writing && (na->data_flags & ATTR_IS_SPARSE) != 0)
-		refusal = "sparse";
 	if (refusal != NULL) {
 		ntfs_attr_close(na);
 		ntfs_inode_close(ni);

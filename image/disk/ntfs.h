@@ -110,7 +110,7 @@ enum hp_status disk_volume_same(struct disk_volume *vol, disk_file_ref ref,
  * its own MFT record: security descriptor, attributes, creation time and
  * names stay; the last-write time becomes WHEN (seconds since 1970; 0:
  * now).  The data is written first and the file truncated after, if it
- * shrank.  A compressed, encrypted or sparse file or a reparse point:
+ * shrank.  A compressed or encrypted file or a reparse point:
  * HP_ERR_REFUSED. */
 enum hp_status disk_volume_replace(struct disk_volume *vol, disk_file_ref ref,
 				   const char *name, int new_fd, int64_t when,
