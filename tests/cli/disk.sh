@@ -149,6 +149,26 @@ for log in SYSTEM.LOG1 SYSTEM.LOG2; do
 	if [ "$size" = 0 ]; then pass; else fail "$log holds $size bytes after --truncate-logs"; fi
 done
 
+# ------------------------------------------------ a dirty hive: recover
+# The hive with its two logs on the volume is recovered as in a
+# directory: the same bytes, whether to -o or in place.
+make_image ws2012r2-dirty-two-logs "$work/dirty-dir"
+make_disk gpt "$work/dirtyhive.img" "$work/dirty-dir" || finish
+cp "$work/dirtyhive.img" "$work/dirtyhive.before"
+run 0 "$HIVEPATCH" recover -o "$work/recovered.disk" "$work/dirtyhive.img"
+same_bytes "$work/dirtyhive.img" "$work/dirtyhive.before" "recover -o wrote into the image"
+run 0 "$HIVEPATCH" recover -o "$work/recovered.dir" "$work/dirty-dir"
+same_bytes "$work/recovered.disk" "$work/recovered.dir" "the disk's hive recovers differently from the directory's"
+run 0 "$HIVEPATCH" recover "$work/dirtyhive.img"
+run 0 "$HIVEPATCH" recover "$work/dirty-dir"
+partition_copy "$work/dirtyhive.img" 2 "$work/dirtyhive.p2"
+ntfs_clean "$work/dirtyhive.p2"
+ntfscat "$work/dirtyhive.p2" /Windows/System32/config/SYSTEM >"$work/dirtyhive.SYSTEM" 2>/dev/null
+same_bytes "$work/dirtyhive.SYSTEM" "$work/dirty-dir/Windows/System32/config/SYSTEM" \
+	"the hive recovered in the volume is not the one recovered in the directory"
+run 0 "$HIVEPATCH" apply "$work/dirtyhive.img"
+run 0 "$HIVEPATCH" verify "$work/dirtyhive.img"
+
 # ------------------------------------------------------------ refusals
 # refused KIND CODE MESSAGE [COMMAND]: the image of KIND (a file made by
 # mkdisk or by qemu-img from it) refused with exit CODE and MESSAGE, and
