@@ -8,7 +8,8 @@ set -eu
 cd "$(dirname "$0")"
 
 deps="build-essential autoconf automake libtool pkg-config libhivex-dev
-libarchive-dev libarchive-tools reglookup libregf-utils python3-hivex libwin-hivex-perl xz-utils"
+libarchive-dev libarchive-tools reglookup libregf-utils python3-hivex libwin-hivex-perl xz-utils
+ntfs-3g-dev libnbd-dev ntfs-3g qemu-utils wimtools fdisk"
 
 if [ "${1:-}" = "--install-deps" ]; then
 	if ! command -v apt-get >/dev/null 2>&1; then

@@ -27,8 +27,14 @@
 shim=$abs_top_builddir/tests/faults/.libs/libfaultinject.so
 [ "$(uname -s)" = Linux ] || skip_all "LD_PRELOAD fault injection is only set up for Linux"
 [ -f "$shim" ] || skip_all "$shim is not built"
-ldd "$HIVEPATCH" 2>/dev/null | grep -q libasan &&
-	skip_all "a sanitizer build: the shim goes with faults.sh only"
+# As in faults.sh: a dynamically linked ASan runtime must come first.
+preload=$shim
+asan_runtime=$(ldd "$HIVEPATCH" 2>/dev/null |
+	sed -n 's/^[[:space:]]*libasan[^[:space:]]* => \([^[:space:]]*\) .*/\1/p' |
+	head -n 1)
+[ -n "$asan_runtime" ] && preload="$asan_runtime $shim"
+env LD_PRELOAD="$preload" "$HIVEPATCH" --version >/dev/null 2>&1 ||
+	skip_all "hivepatch does not start with $preload preloaded"
 disk_require
 export TMPDIR="$work/tmp"
 mkdir -p "$TMPDIR"
@@ -63,7 +69,7 @@ scratch_left() {
 log=$work/raw.log
 cp "$work/orig.img" "$work/raw.img"
 rm -f "$log"
-env LD_PRELOAD="$shim" HP_FAULT_LOG="$log" "$HIVEPATCH" apply -q "$work/raw.img" \
+env LD_PRELOAD="$preload" HP_FAULT_LOG="$log" "$HIVEPATCH" apply -q "$work/raw.img" \
 	>/dev/null 2>&1
 total=$(wc -l <"$log" | tr -d ' ')
 # The writes into the image: the pwrites after the last rename (the
@@ -82,7 +88,7 @@ partial_raw=0
 n=1
 while [ "$n" -le "$total" ]; do
 	cp "$work/orig.img" "$work/raw.img"
-	env LD_PRELOAD="$shim" HP_FAULT_AT="$n" HP_FAULT_ERRNO=28 \
+	env LD_PRELOAD="$preload" HP_FAULT_AT="$n" HP_FAULT_ERRNO=28 \
 		"$HIVEPATCH" apply "$work/raw.img" >"$work/out" 2>"$work/err"
 	code=$?
 	state=$(classify "$work/raw.img" "$work/orig.img" "$work/patched.img")
