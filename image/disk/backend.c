@@ -536,7 +536,7 @@ open_disk(struct image *image, const char *path,
 	struct disk_volume *vol = NULL;
 	struct disk_image *d;
 	disk_file_ref config = 0;
-	char *local_config = NULL, name[300];
+	char *local_config = NULL, *root, name[300];
 	enum hp_status status;
 	bool hibernated = false;
 
@@ -559,14 +559,17 @@ open_disk(struct image *image, const char *path,
 		status = check_format(image, &format, options, err);
 	if (status != HP_OK)
 		return status;
-	/* A raw file is opened for writing (and locked) now; a qemu-nbd
-	 * only when there is something to write: qemu opening some formats
-	 * for writing changes their headers. */
-	status = disk_device_open(&d->dev, path, &format,
-				  d->writing && format.qemu_format == NULL,
-				  image->display, err);
+	/* Read-only until there is something to write: qemu opening some
+	 * formats for writing changes their headers, and a dry run needs
+	 * no write access. */
+	status = disk_device_open(&d->dev, path, &format, false, image->display,
+				  err);
 	d->device_open = true;
-	if (status == HP_OK && d->dev.in_use)
+	if (status == HP_OK && d->dev.in_use && d->writing)
+		status = hp_error_set(err, HP_ERR_REFUSED, 0,
+				      "%s: the image is in use (another program, a running VM perhaps, holds a lock on it); stop it first; nothing was written",
+				      image->display);
+	else if (status == HP_OK && d->dev.in_use)
 		warn(options,
 		     "%s: another program holds a lock on the image (a running VM?); what is shown may be stale or torn",
 		     image->display);
@@ -603,7 +606,10 @@ open_disk(struct image *image, const char *path,
 	d->root = realpath(d->scratch, NULL);
 	if (d->root == NULL)
 		return hp_error_set(err, HP_ERR_IO, errno, "%s", d->scratch);
-	return image_add_tree(image, text_dup(d->root), image->path, NULL, 0, err);
+	root = text_dup(d->root);
+	if (root == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+	return image_add_tree(image, root, image->path, NULL, 0, err);
 }
 
 static void

@@ -78,8 +78,7 @@ open_direct(struct disk_device *dev, struct hp_error *err)
 		return hp_error_set(err, HP_ERR_IO, errno, "%s: cannot lock it",
 				    dev->display);
 	}
-	if (!dev->writable)
-		dev->in_use = locked_by_other(dev->fd);
+	dev->in_use = !dev->writable && locked_by_other(dev->fd);
 	/* A fixed VHD ends in its footer, which is no part of the disk. */
 	dev->size = dev->format.kind == DISK_FORMAT_VHD_FIXED
 			    ? dev->format.data_size

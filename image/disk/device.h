@@ -48,7 +48,8 @@ enum hp_status disk_device_open(struct disk_device *dev, const char *path,
 
 /* Close and open again (WRITABLE or not): a fresh qemu-nbd reads back
  * what the last one wrote; a raw file keeps its descriptor when it was
- * writable already. */
+ * writable already, and trades its read lock for a write lock when it
+ * becomes writable. */
 enum hp_status disk_device_reopen(struct disk_device *dev, bool writable,
 				  struct hp_error *err);
 

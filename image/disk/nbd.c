@@ -294,12 +294,16 @@ disk_nbd_close(struct disk_nbd *nbd, struct hp_error *err)
 {
 	enum hp_status status = HP_OK;
 	bool flushed = true;
+	char why[256] = "";
 
 	if (nbd == NULL)
 		return HP_OK;
 	if (nbd->handle != NULL) {
-		if (nbd->writable && nbd_aio_is_ready(nbd->handle) > 0)
-			flushed = nbd_flush(nbd->handle, 0) == 0;
+		if (nbd->writable && nbd_aio_is_ready(nbd->handle) > 0 &&
+		    nbd_flush(nbd->handle, 0) == -1) {
+			flushed = false;
+			snprintf(why, sizeof why, "%s", nbd_get_error());
+		}
 		/* A polite goodbye: qemu-nbd, served one client, closes the
 		 * image and exits; nbd_close waits for it. */
 		if (nbd_aio_is_ready(nbd->handle) > 0)
@@ -309,7 +313,7 @@ disk_nbd_close(struct disk_nbd *nbd, struct hp_error *err)
 	if (nbd->writable && !flushed)
 		status = hp_error_set(err, HP_ERR_WRITE, 0,
 				      "%s: the last flush before closing failed: %s",
-				      nbd->display, nbd_get_error());
+				      nbd->display, why);
 	if (nbd->said_fd != -1)
 		close(nbd->said_fd);
 	free(nbd->display);

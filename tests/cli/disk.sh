@@ -113,6 +113,21 @@ for spec in "disk.qcow2 qcow2" "disk.vhdx vhdx" "disk.vmdk vmdk" \
 	rm -f "$work/$name.patched"
 done
 
+# A dry run reads only: an image this user cannot write is fine for it,
+# and apply fails to write it, nothing changed (root writes anyway).
+if [ "$(id -u)" != 0 ]; then
+	cp "$work/gpt.orig" "$work/readonly.img"
+	chmod a-w "$work/readonly.img"
+	run 0 "$HIVEPATCH" apply -n "$work/readonly.img"
+	run 5 "$HIVEPATCH" apply "$work/readonly.img"
+	expect_in "$work/err" 'cannot open it for writing; nothing was written'
+	same_bytes "$work/readonly.img" "$work/gpt.orig" "a failed apply changed a read-only image"
+fi
+cp "$work/gpt.orig" "$work/dry.img"
+run 0 "$HIVEPATCH" apply -n "$work/dry.img"
+expect_in "$work/out" 'EnableSessionTicket: (absent) -> REG_DWORD 0x00000002 (2)  \[add\]'
+same_bytes "$work/dry.img" "$work/gpt.orig" "a dry run changed the image"
+
 # ------------------------------------------------ MBR, logical partition
 cp "$work/mbr.orig" "$work/mbr.img"
 run 0 "$HIVEPATCH" apply "$work/mbr.img"
