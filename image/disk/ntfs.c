@@ -63,6 +63,10 @@ struct disk_volume {
  * instead of going to the terminal. */
 static char ntfs_said[256];
 
+static int keep_message(const char *function, const char *file, int line,
+			u32 level, void *data, const char *format, va_list args)
+	__attribute__((format(printf, 6, 0)));
+
 static int
 keep_message(const char *function, const char *file, int line, u32 level,
 	     void *data, const char *format, va_list args)
