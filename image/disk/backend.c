@@ -57,7 +57,6 @@ struct disk_image {
 	char config_spelled[INSIDE_MAX]; /* "Windows/System32/config" */
 	struct disk_file *files;
 	size_t file_count;
-	uint64_t file_bytes;       /* all the copies together */
 };
 
 static bool
@@ -214,7 +213,7 @@ examine(struct disk_image *d, const struct partition *p, struct candidate *c,
 	unsigned char boot[512];
 	struct disk_volume *vol = NULL;
 	disk_file_ref config = 0;
-	char spelled[INSIDE_MAX], name[64];
+	char spelled[INSIDE_MAX], name[4200];
 	enum hp_status status;
 
 	c->part = p;
@@ -228,7 +227,7 @@ examine(struct disk_image *d, const struct partition *p, struct candidate *c,
 	c->content = partitions_content(boot, sizeof boot);
 	if (c->content != PARTITIONS_CONTENT_NTFS)
 		return HP_OK;
-	snprintf(name, sizeof name, "partition %u", p->number);
+	snprintf(name, sizeof name, "%s:partition %u", d->dev.display, p->number);
 	status = disk_volume_open(&d->dev, p->start, p->length, false, 0, name,
 				  &vol, err);
 	if (status == HP_ERR_CORRUPT) {
@@ -372,7 +371,6 @@ copy_out(struct disk_image *d, struct disk_volume *vol, disk_file_ref ref,
 	struct disk_file *grown, *f;
 	enum hp_status status;
 	char inside[INSIDE_MAX * 3];
-	struct stat st;
 	int fd;
 
 	grown = realloc(d->files, (d->file_count + 1) * sizeof *grown);
@@ -394,8 +392,6 @@ copy_out(struct disk_image *d, struct disk_volume *vol, disk_file_ref ref,
 	if (fd == -1)
 		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", local);
 	status = disk_volume_read(vol, ref, f->path, fd, MAX_FILE, err);
-	if (status == HP_OK && fstat(fd, &st) == 0)
-		d->file_bytes += (uint64_t)st.st_size;
 	if (close(fd) == -1 && status == HP_OK)
 		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", local);
 	return status;

@@ -587,7 +587,7 @@ disk_volume_lookup(struct disk_volume *v, disk_file_ref dir, const char *name,
 		goto out;
 	if (l->found_count > 1) {
 		status = hp_error_set(err, HP_ERR_AMBIGUOUS, 0,
-				      "%s: two files answer to '%s' ('%s' and '%s'): which one would Windows use? refused",
+				      "%s: two entries answer to '%s' ('%s' and '%s'): which one would Windows use? refused",
 				      v->display, name, l->spelled[0],
 				      l->spelled[1]);
 		goto out;

@@ -221,6 +221,17 @@ refused "$work/gpt.img" 2 'a disk is patched in place' apply -o "$work/out.img"
 refused "$work/gpt.img" 2 'a disk is always patched in place' apply --in-place
 [ ! -e "$work/out.img" ] && pass || fail "-o made a file"
 
+# Two spellings of a name in the volume: which would Windows use?
+cp -R "$FIXTURES/demo" "$work/two-hives"
+cp "$work/two-hives/Windows/System32/config/SYSTEM" "$work/two-hives/Windows/System32/config/system"
+make_disk gpt "$work/two-hives.img" "$work/two-hives" || finish
+refused "$work/two-hives.img" 3 "two-hives.img:partition 2: two entries answer to 'SYSTEM' ('SYSTEM' and 'system')"
+refused "$work/two-hives.img" 3 'two entries answer to' verify
+cp -R "$FIXTURES/demo" "$work/two-dirs"
+mkdir "$work/two-dirs/windows"
+make_disk gpt "$work/two-dirs.img" "$work/two-dirs" || finish
+refused "$work/two-dirs.img" 3 "two entries answer to 'Windows' ('Windows' and 'windows')"
+
 make_disk hibernated "$work/hibernated.img" || finish
 refused "$work/hibernated.img" 4 'Windows is hibernated (hiberfil.sys) and would resume its memory over any edit; boot it and shut it down fully'
 refused "$work/hibernated.img" 4 'never written' apply --ignore-hibernation
