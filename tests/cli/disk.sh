@@ -232,6 +232,17 @@ mkdir "$work/two-dirs/windows"
 make_disk gpt "$work/two-dirs.img" "$work/two-dirs" || finish
 refused "$work/two-dirs.img" 3 "two entries answer to 'Windows' ('Windows' and 'windows')"
 
+# A hive whose data is not plain: never written; an encrypted one or a
+# reparse point (deduplicated, WOF-compressed: the data is elsewhere) not
+# even read, a compressed one read.
+make_disk compressed "$work/compressed.img" || finish
+refused "$work/compressed.img" 4 'Windows/System32/config/SYSTEM is NTFS-compressed; hivepatch does not write such a file'
+refused "$work/compressed.img" 1 '' verify
+make_disk encrypted "$work/encrypted.img" || finish
+refused "$work/encrypted.img" 4 'is encrypted (EFS); hivepatch does not read such a file' verify
+make_disk reparse "$work/reparse.img" || finish
+refused "$work/reparse.img" 4 'is a reparse point (deduplicated, WOF-compressed or a link)'
+
 make_disk hibernated "$work/hibernated.img" || finish
 refused "$work/hibernated.img" 4 'Windows is hibernated (hiberfil.sys) and would resume its memory over any edit; boot it and shut it down fully'
 refused "$work/hibernated.img" 4 'never written' apply --ignore-hibernation
