@@ -414,6 +414,8 @@ copy_hives(struct disk_image *d, struct disk_volume *vol, disk_file_ref config,
 				 l == 0 ? "" : windows_tree_log_suffixes[l - 1]);
 			status = disk_volume_lookup(vol, config, name, false, &ref,
 						    spelled, sizeof spelled, err);
+			if (status == HP_OK && ref == 0 && l == 0)
+				break; /* no hive, no logs of it to read */
 			if (status != HP_OK || ref == 0)
 				continue;
 			/* The copy's name is ours: the volume's spelling could
@@ -751,7 +753,8 @@ find_again(struct disk_image *d, struct disk_volume *vol, disk_file_ref config,
 	return HP_OK;
 }
 
-/* The volume opened for writing, and its config directory. */
+/* The volume opened for writing into its overlay (the device may still
+ * be read-only), and its config directory. */
 static enum hp_status
 open_for_writing(struct disk_image *d, size_t overlay_max,
 		 struct disk_volume **vol_ret, disk_file_ref *config_ret,
@@ -761,11 +764,8 @@ open_for_writing(struct disk_image *d, size_t overlay_max,
 	enum hp_status status;
 
 	*config_ret = 0;
-	status = disk_device_reopen(&d->dev, true, err);
-	if (status == HP_OK)
-		status = disk_volume_open(&d->dev, d->offset, d->length, true,
-					  overlay_max, d->volume_name, vol_ret,
-					  err);
+	status = disk_volume_open(&d->dev, d->offset, d->length, true,
+				  overlay_max, d->volume_name, vol_ret, err);
 	if (status == HP_OK)
 		status = find_config(*vol_ret, config_ret, spelled,
 				     sizeof spelled, err);
@@ -774,6 +774,25 @@ open_for_writing(struct disk_image *d, size_t overlay_max,
 				      "%s: Windows/System32/config/SYSTEM is gone since it was read; nothing was written",
 				      d->volume_name);
 	return status;
+}
+
+/* Close VOL's edits, make the device writable, write them (VOL freed).
+ * Through qemu-nbd, a server that may write lives only this long: qemu
+ * opening some formats for writing changes their headers, and a run
+ * killed meanwhile should leave as little as possible behind. */
+static enum hp_status
+commit_volume(struct disk_image *d, struct disk_volume *vol, bool *written,
+	      struct hp_error *err)
+{
+	enum hp_status status = disk_volume_unmount(vol, err);
+
+	if (status == HP_OK)
+		status = disk_device_reopen(&d->dev, true, err);
+	if (status != HP_OK) {
+		disk_volume_close(vol);
+		return status;
+	}
+	return disk_volume_flush(vol, written, err);
 }
 
 /* Put every committed hive into its file, unchanged since it was read
@@ -900,7 +919,7 @@ empty_logs(struct image *image, int64_t when,
 		}
 	}
 	if (status == HP_OK) {
-		status = disk_volume_commit(vol, NULL, &err);
+		status = commit_volume(d, vol, NULL, &err);
 		vol = NULL;
 	}
 	disk_volume_close(vol);
@@ -966,7 +985,7 @@ write_back(struct image *image, const struct image_write_options *options,
 			status = write_hives(image, vol, config,
 					     options->entry_mtime, err);
 		if (status == HP_OK) {
-			status = disk_volume_commit(vol, &written, err);
+			status = commit_volume(d, vol, &written, err);
 			vol = NULL;
 		}
 		disk_volume_close(vol);

@@ -70,6 +70,17 @@ program_found(const char *program)
 	return false;
 }
 
+/* The shell between setpriv and qemu-nbd ($0 our pid, then qemu-nbd's
+ * command line).  LISTEN_PID becomes the pid qemu-nbd will have (the
+ * subshell's, which it execs into), as socket activation wants. */
+static const char guard_script[] =
+	"trap 'dead=1; [ -n \"$child\" ] && while kill -TERM \"$child\" 2>/dev/null; do sleep 0.2; done' TERM\n"
+	"[ \"$PPID\" = \"$0\" ] || exit 1\n"
+	"( LISTEN_PID=$(exec sh -c 'echo $PPID'); export LISTEN_PID; exec \"$@\" ) &\n"
+	"child=$!\n"
+	"[ -z \"$dead\" ] || while kill -TERM \"$child\" 2>/dev/null; do sleep 0.2; done\n"
+	"wait \"$child\"\n";
+
 /* What qemu-nbd wrote so far, its lines joined, into NBD->last. */
 static const char *
 server_said(struct disk_nbd *nbd)
@@ -168,7 +179,7 @@ disk_nbd_open(const char *path, const char *format, bool writable,
 	      uint64_t *size_ret, uint32_t *block_ret, struct hp_error *err)
 {
 	const char *program = server_program();
-	char *argv[12], *absolute = NULL;
+	char *argv[16], *absolute = NULL, parent[24];
 	struct disk_nbd *nbd;
 	enum hp_status status = HP_OK;
 	int64_t size, block;
@@ -199,13 +210,22 @@ disk_nbd_open(const char *path, const char *format, bool writable,
 				      "%s: cannot start %s", display, program);
 		goto out;
 	}
-	/* A run killed while qemu-nbd starts (before the handshake) would
-	 * leave it waiting for a client for ever, holding qemu's lock on
-	 * the image: on Linux, setpriv makes our death its SIGTERM. */
+	/* A run killed before qemu-nbd's handshake would leave it waiting
+	 * for a client for ever, holding qemu's lock on the image.  On
+	 * Linux, setpriv makes our death a SIGTERM to a shell of ours,
+	 * which starts qemu-nbd only if we were still alive once that was
+	 * armed, and passes the SIGTERM on until qemu-nbd is gone (it loses
+	 * one that comes in its first milliseconds); qemu-nbd, told it is
+	 * the activated process, closes the image cleanly. */
 	if (program_found("setpriv")) {
+		snprintf(parent, sizeof parent, "%ld", (long)getpid());
 		argv[n++] = (char *)"setpriv";
 		argv[n++] = (char *)"--pdeathsig";
 		argv[n++] = (char *)"TERM";
+		argv[n++] = (char *)"/bin/sh";
+		argv[n++] = (char *)"-c";
+		argv[n++] = (char *)guard_script;
+		argv[n++] = parent;
 	}
 	argv[n++] = (char *)program;
 	argv[n++] = (char *)"-f";

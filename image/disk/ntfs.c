@@ -209,7 +209,7 @@ op_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s64 offset)
 		errno = ENOSPC;
 		return -1;
 	}
-	/* Held until disk_volume_commit: see overlay.h. */
+	/* Held until disk_volume_flush: see overlay.h. */
 	if (overlay_write(&v->overlay, (uint64_t)offset, buf, (size_t)count) == -1)
 		return -1;
 	return count;
@@ -240,7 +240,7 @@ op_write(struct ntfs_device *dev, const void *buf, s64 count)
 static int
 op_sync(struct ntfs_device *dev)
 {
-	/* Nothing reaches the disk before disk_volume_commit. */
+	/* Nothing reaches the disk before disk_volume_flush. */
 	NDevClearDirty(dev);
 	return 0;
 }
@@ -1084,24 +1084,37 @@ out:
 }
 
 enum hp_status
-disk_volume_commit(struct disk_volume *v, bool *written_ret,
-		   struct hp_error *err)
+disk_volume_unmount(struct disk_volume *v, struct hp_error *err)
 {
-	enum hp_status status;
-	bool written = false;
 	char why[300];
 	int r;
 
 	quiet_library();
+	if (v->vol == NULL)
+		return HP_OK;
 	/* Unmounting writes the records libntfs-3g still holds (into the
 	 * overlay); only a clean unmount is worth writing out. */
 	r = ntfs_umount(v->vol, FALSE);
 	v->vol = NULL;
 	v->ntfs_dev = NULL;
 	if (r != 0)
-		status = hp_error_set(err, HP_ERR_WRITE, errno,
-				      "%s: closing the volume%s; nothing was written",
-				      v->display, library_reason(why, sizeof why));
+		return hp_error_set(err, HP_ERR_WRITE, errno,
+				    "%s: closing the volume%s; nothing was written",
+				    v->display, library_reason(why, sizeof why));
+	return HP_OK;
+}
+
+enum hp_status
+disk_volume_flush(struct disk_volume *v, bool *written_ret,
+		  struct hp_error *err)
+{
+	enum hp_status status;
+	bool written = false;
+
+	if (v->vol != NULL)
+		status = hp_error_set(err, HP_ERR_WRITE, 0,
+				      "%s: still mounted; nothing was written",
+				      v->display);
 	else
 		status = write_overlay(v, &written, err);
 	if (written_ret != NULL)
@@ -1227,8 +1240,15 @@ disk_volume_empty(struct disk_volume *vol, disk_file_ref ref, const char *name,
 }
 
 enum hp_status
-disk_volume_commit(struct disk_volume *vol, bool *written_ret,
-		   struct hp_error *err)
+disk_volume_unmount(struct disk_volume *vol, struct hp_error *err)
+{
+	(void)vol;
+	return unavailable(err);
+}
+
+enum hp_status
+disk_volume_flush(struct disk_volume *vol, bool *written_ret,
+		  struct hp_error *err)
 {
 	(void)vol;
 	if (written_ret != NULL)

@@ -2,9 +2,11 @@
  *
  * No mount, no FUSE, no root: libntfs-3g is given device operations of
  * ours that read and write the partition's bytes of the disk (device.h).
- * A volume opened for writing sees its writes in an overlay (overlay.h)
- * until disk_volume_commit, which closes it and only then writes the
- * ranges that changed.
+ * A volume opened for writing sees its writes in an overlay (overlay.h):
+ * disk_volume_unmount closes it (libntfs-3g writes what it still holds,
+ * into the overlay), and only then does disk_volume_flush write the
+ * ranges that changed, through a device that needs to be writable only
+ * by then.
  *
  * Names are matched as Windows matches them: case-blind by the volume's
  * own upcase table (never by libntfs-3g's ignore-case mode, whose readdir
@@ -43,7 +45,8 @@ typedef uint64_t disk_file_ref;
  * at most OVERLAY_MAX bytes, and libntfs-3g's own refusals (hibernation,
  * an unclean $LogFile) and the dirty bit are HP_ERR_DIRTY saying what to
  * do.  Not NTFS or broken: HP_ERR_CORRUPT with libntfs-3g's reason.
- * Close with disk_volume_close (or disk_volume_commit). */
+ * Close with disk_volume_close (or disk_volume_unmount and
+ * disk_volume_flush). */
 enum hp_status disk_volume_open(struct disk_device *dev, uint64_t offset,
 				uint64_t length, bool writable,
 				size_t overlay_max, const char *display,
@@ -122,12 +125,18 @@ enum hp_status disk_volume_empty(struct disk_volume *vol, disk_file_ref ref,
 				 const char *name, int64_t when,
 				 struct hp_error *err);
 
-/* Close a writable volume, then write what changed to the disk and sync
- * it.  *WRITTEN_RET (may be NULL) says whether any byte was written.
- * Whatever fails before the first write leaves the disk untouched.
- * VOL is freed either way. */
-enum hp_status disk_volume_commit(struct disk_volume *vol, bool *written_ret,
-				  struct hp_error *err);
+/* Unmount a writable volume: libntfs-3g writes what it holds into the
+ * overlay.  Nothing reaches the disk; a failure here: HP_ERR_WRITE, and
+ * VOL is still to be closed. */
+enum hp_status disk_volume_unmount(struct disk_volume *vol,
+				   struct hp_error *err);
+
+/* Write what the unmounted VOL changed to the disk (its device writable
+ * by now), only the sectors that differ, and sync.  *WRITTEN_RET (may be
+ * NULL) says whether any byte was written.  A failure before the first
+ * write leaves the disk untouched.  VOL is freed either way. */
+enum hp_status disk_volume_flush(struct disk_volume *vol, bool *written_ret,
+				 struct hp_error *err);
 
 /* Close without writing anything (a writable volume's edits are
  * dropped).  NULL is allowed. */
