@@ -14,6 +14,7 @@ deps="build-essential autoconf automake libtool pkg-config libhivex-dev
 libarchive-dev
 libarchive-tools reglookup libregf-utils python3-hivex libwin-hivex-perl xz-utils
 bash-completion zsh jq time
+ntfs-3g-dev libnbd-dev ntfs-3g qemu-utils wimtools fdisk
 debhelper dpkg-dev lintian"
 
 if [ "${1:-}" = "--install-deps" ]; then

@@ -13,7 +13,7 @@ _hivepatch_commands='apply verify show recover export diff recipes'
 # Options every command takes.
 _hivepatch_common='-r --recipe --control-set -n --dry-run --force
 --golden-scope --json --discard-logs --ignore-hibernation --hive-path
---progress --no-progress --wait -q --quiet -v --verbose -h --help --version'
+--progress --no-progress --wait --partition --allow-backing -q --quiet -v --verbose -h --help --version'
 
 # _hivepatch_options COMMAND: the options COMMAND takes (all of them
 # before a command is given, since options may come first).
@@ -40,7 +40,8 @@ _hivepatch_takes_arg()
 {
 	case $1 in
 	-r | --recipe | --control-set | --backup | --golden | --golden-scope | \
-		-o | --output | --hive-path | --reg | --show | --user | --hive)
+		-o | --output | --hive-path | --reg | --show | --user | --hive | \
+		--partition)
 		return 0
 		;;
 	esac

@@ -109,6 +109,7 @@ struct image {
 /* The backends, probed in this order. */
 extern const struct image_backend image_backend_hive_file;
 extern const struct image_backend image_backend_directory;
+extern const struct image_backend image_backend_disk;
 extern const struct image_backend image_backend_archive;
 
 /* Add a Windows tree held in the local directory ROOT (resolved; IMAGE

@@ -24,6 +24,7 @@
 static const struct image_backend *const backends[] = {
 	&image_backend_hive_file,
 	&image_backend_directory,
+	&image_backend_disk,
 	&image_backend_archive,
 };
 

@@ -1,7 +1,8 @@
 /* image.h - the one contract every kind of image meets.
  *
  * An image is what a user names as TARGET: a bare hive file, a directory
- * holding a Windows tree (a mounted image), an archive of such a tree.
+ * holding a Windows tree (a mounted image), an archive of such a tree, a
+ * disk image holding it in an NTFS volume.
  * Each kind is a backend behind this contract (image/backend.h holds the
  * table); commands call only the functions here and never ask which kind
  * an image is.  The life of an image:
@@ -35,6 +36,9 @@ struct image;
 typedef void image_progress_fn(void *ctx, const char *what, uint64_t done,
 			       uint64_t total);
 
+/* A warning while opening (MESSAGE names its subject). */
+typedef void image_warn_fn(void *ctx, const char *message);
+
 struct image_options {
 	/* An archive holding two Windows trees: the SYSTEM entry to take. */
 	const char *hive_path;
@@ -58,6 +62,13 @@ struct image_options {
 	 * NULL: every file of the folder. */
 	const char *const *hives;
 	size_t hive_count;
+	/* A disk image with two Windows partitions: the one to take (its
+	 * number, 1-based as the partition table counts); 0: the only
+	 * one. */
+	unsigned partition;
+	/* A disk image that reads through a backing file or keeps its
+	 * data in another file is refused unless this is set. */
+	bool allow_backing;
 };
 
 /* Open PATH ("-": an image read from standard input), locked for the
@@ -80,7 +91,7 @@ void image_close(struct image *image);
  * NULL-terminated list owned by IMAGE. */
 char *const *image_warnings(const struct image *image);
 
-/* The kind, for reports: "hive", "directory", "archive". */
+/* The kind, for reports: "hive", "directory", "archive", "disk". */
 const char *image_kind(const struct image *image);
 
 /* PATH as the user gave it. */
@@ -149,7 +160,8 @@ struct image_write_options {
 	const char *output;
 	int output_fd;
 	bool in_place;
-	int64_t entry_mtime; /* archive: the replaced entries' mtime */
+	int64_t entry_mtime; /* archive: the replaced entries' mtime; disk:
+			      * the written files' last-write time */
 	int threads;         /* archive: compression threads */
 	image_progress_fn *progress;
 	void *progress_ctx;

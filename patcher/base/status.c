@@ -29,6 +29,7 @@ hp_status_name(enum hp_status status)
 	case HP_ERR_VERIFY: return "verify-failed";
 	case HP_ERR_NO_MEMORY: return "out-of-memory";
 	case HP_ERR_LOCKED: return "locked";
+	case HP_ERR_REFUSED: return "refused";
 	}
 	return "unknown";
 }
@@ -55,6 +56,7 @@ hp_status_exit_code(enum hp_status status)
 	case HP_ERR_UNSAFE_PATH:
 	case HP_ERR_CHANGED:
 	case HP_ERR_LOCKED:
+	case HP_ERR_REFUSED:
 		return 4;
 	case HP_ERR_WRITE:
 	case HP_ERR_VERIFY:

@@ -28,6 +28,9 @@ enum hp_status {
 	HP_ERR_VERIFY = 15,        /* the written copy failed its check */
 	HP_ERR_NO_MEMORY = 16,
 	HP_ERR_LOCKED = 17,        /* another process holds the target's lock */
+	HP_ERR_REFUSED = 18,       /* a layout hivepatch will not write into
+				    * (a dynamic disk, BitLocker, a GPT whose
+				    * checksums fail) */
 };
 
 /* The error record: the status, the errno that caused it (0 if none) and a

@@ -102,6 +102,26 @@ transaction_free(struct transaction *t)
 
 /* ------------------------------------------------------------ the record */
 
+/* The name the record is written under before it is renamed in place. */
+static bool
+record_temp_name(const char *record_name, char *out, size_t size)
+{
+	int n = snprintf(out, size, "%.200s-new", record_name);
+
+	return n > 0 && (size_t)n < size;
+}
+
+static bool
+record_temp_exists(int home, const char *record_name)
+{
+	char temp[NAME_MAX + 1];
+	struct stat st;
+
+	return record_temp_name(record_name, temp, sizeof temp) &&
+	       fstatat(home, temp, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+
 /* Write the record in state STATE (for T's members), atomically: a temp
  * file synced, renamed over it, the directory synced.  Once the rename is
  * done the record counts; a directory sync that fails after it is
@@ -124,7 +144,7 @@ write_record(struct transaction *t, const char *state, int *sync_errno_ret,
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
 				    t->home_display);
 	}
-	snprintf(temp, sizeof temp, "%.200s-new", t->record_name);
+	record_temp_name(t->record_name, temp, sizeof temp);
 	(void)unlinkat(t->record_dir, temp, 0);
 	fd = openat(t->record_dir, temp,
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -504,6 +524,9 @@ sweep(int home, const char *display, bool roll_back, const char *only,
 			close(fd);
 		return hp_error_set(err, HP_ERR_IO, errno, "%s", display);
 	}
+	/* The duplicate shares HOME's offset, which an earlier listing
+	 * left at the end. */
+	rewinddir(d);
 	while (status == HP_OK && (entry = readdir(d)) != NULL) {
 		char name[NAME_MAX + 1], kind;
 
@@ -534,7 +557,8 @@ transaction_pending(int home_dirfd, const char *record_name, const char *only)
 	struct dirent *entry;
 	bool pending = false;
 
-	if (fstatat(home_dirfd, record_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+	if (fstatat(home_dirfd, record_name, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    record_temp_exists(home_dirfd, record_name))
 		return true;
 	fd = fcntl(home_dirfd, F_DUPFD_CLOEXEC, 0);
 	d = fd != -1 ? fdopendir(fd) : NULL;
@@ -543,6 +567,7 @@ transaction_pending(int home_dirfd, const char *record_name, const char *only)
 			close(fd);
 		return true; /* let recovery say what is wrong */
 	}
+	rewinddir(d); /* as in sweep */
 	while (!pending && (entry = readdir(d)) != NULL) {
 		char name[NAME_MAX + 1], kind;
 
@@ -577,6 +602,14 @@ transaction_recover(int home_dirfd, const char *home_display,
 	if (status == HP_OK)
 		status = sweep(home_dirfd, home_display, state != 'c', only, &found,
 			       err);
+	if (status == HP_OK && record_temp_exists(home_dirfd, record_name)) {
+		/* A record that was never renamed in place: it never counted. */
+		char temp[NAME_MAX + 1];
+
+		if (record_temp_name(record_name, temp, sizeof temp) &&
+		    unlinkat(home_dirfd, temp, 0) == 0)
+			found.cleaned = true;
+	}
 	if (status == HP_OK && state != 0) {
 		if (unlinkat(home_dirfd, record_name, 0) == -1 && errno != ENOENT)
 			status = hp_error_set(err, HP_ERR_WRITE, errno, "%s/%s",

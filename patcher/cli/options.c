@@ -2,6 +2,7 @@
  * take it, and which ones exclude each other. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +29,8 @@ enum option_id {
 	OPT_OUTPUT,
 	OPT_IN_PLACE,
 	OPT_HIVE_PATH,
+	OPT_PARTITION,
+	OPT_ALLOW_BACKING,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
 	OPT_UTF8,
@@ -78,6 +81,8 @@ static const struct option_rule rules[OPT_COUNT] = {
 	[OPT_IN_PLACE] = { "in-place", 0, no_argument, CLI_APPLY,
 			   "--in-place goes with apply" },
 	[OPT_HIVE_PATH] = { "hive-path", 0, required_argument, CLI_ALL, NULL },
+	[OPT_PARTITION] = { "partition", 0, required_argument, CLI_ALL, NULL },
+	[OPT_ALLOW_BACKING] = { "allow-backing", 0, no_argument, CLI_ALL, NULL },
 	[OPT_PROGRESS] = { "progress", 0, no_argument, CLI_ALL, NULL },
 	[OPT_NO_PROGRESS] = { "no-progress", 0, no_argument, CLI_ALL, NULL },
 	[OPT_UTF8] = { "utf8", 0, no_argument, CLI_EXPORT | CLI_DIFF,
@@ -192,6 +197,22 @@ add_golden_scope(struct cli *cli, const char *arg)
 	return 0;
 }
 
+static int
+set_partition(struct cli *cli, const char *arg)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-' ||
+	    n == 0 || n > 4096)
+		return cli_usage_error("'%s': --partition takes a partition number (1, 2, ...)",
+				       arg);
+	cli->options.partition = (unsigned)n;
+	return 0;
+}
+
 /* Do what option ID with ARG says: 0, else the exit code (-1: --help or
  * --version printed, exit 0 after flushing). */
 static int
@@ -223,6 +244,8 @@ set_option(struct cli *cli, enum option_id id, const char *arg)
 	case OPT_OUTPUT: cli->options.write.output = arg; return 0;
 	case OPT_IN_PLACE: cli->options.write.in_place = true; return 0;
 	case OPT_HIVE_PATH: cli->options.hive_path = arg; return 0;
+	case OPT_PARTITION: return set_partition(cli, arg);
+	case OPT_ALLOW_BACKING: cli->options.allow_backing = true; return 0;
 	case OPT_PROGRESS: cli->progress = 1; return 0;
 	case OPT_NO_PROGRESS: cli->progress = -1; return 0;
 	case OPT_UTF8: cli->utf8 = true; return 0;

@@ -35,6 +35,8 @@ struct command_options {
 	bool truncate_logs;   /* empty the logs after a verified commit */
 	bool ignore_hibernation;
 	const char *hive_path; /* archive: the SYSTEM entry to take */
+	unsigned partition;   /* disk: the partition to take, 0: the only one */
+	bool allow_backing;   /* disk: may read through a backing file */
 	/* Where a written image goes (-o, --in-place, and for archives the
 	 * entries' mtime, threads, progress); recover: OUTPUT is the file
 	 * the clean hive goes to. */

@@ -114,6 +114,8 @@ command_open_image_for(const char *target, const char *extra_hive,
 	where.wait = options->wait;
 	where.keep_links = options->keep_links;
 	where.user = options->user;
+	where.partition = options->partition;
+	where.allow_backing = options->allow_backing;
 	where.hives = names;
 	where.hive_count = needed_hives(options, extra_hive, names);
 	status = image_open(target, &where, &report->image, err);

@@ -117,7 +117,7 @@ command_recover(const char *target, const struct command_options *options,
 	status = command_open_image(target, options,
 				    output == NULL && !options->dry_run, report,
 				    err);
-	if (status == HP_OK)
+	if (status == HP_OK && !options->dry_run)
 		status = image_check_output(report->image, IMAGE_WRITE_RECOVER,
 					    &options->write, err);
 	if (status == HP_OK && output != NULL)

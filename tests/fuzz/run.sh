@@ -8,6 +8,8 @@
 #     tests/fuzz/fuzz_regfile.c  .reg files (regfile.c)
 #     tests/fuzz/fuzz_archive.c  archives: the scan, the write back, in place
 #                           (image/archive/, with libarchive)
+#     tests/fuzz/fuzz_partitions.c  disk images: MBR and GPT tables, format
+#                           headers and VMDK descriptors (image/disk/)
 # and then the .reg model test (tests/unit/test_regmodel, built by make
 # fuzz) on fresh seeds: random operation sequences played by hivepatch
 # and by a model must leave the same hive.
@@ -19,7 +21,7 @@
 #
 # Environment:
 #     FUZZ_SECONDS   how long to fuzz in all (default 120), split evenly
-#                    between the four harnesses and the model test
+#                    between the five harnesses and the model test
 #     FUZZ_CC        the compiler (default clang; it needs libFuzzer, which
 #                    Debian packages in libclang-rt-NN-dev)
 #     FUZZ_FLAGS     more libFuzzer options, e.g. "-jobs=4 -workers=4"
@@ -32,7 +34,10 @@
 # seeds-hivelog/, corpus-hivelog/ and fuzz-hivelog.log; for fuzz_regfile
 # seeds-regfile/, corpus-regfile/, fuzz-regfile.log and regfile.dict;
 # for fuzz_archive seeds-archive/ (the demo image packed by bsdtar in
-# each format it writes), corpus-archive/ and fuzz-archive.log;
+# each format it writes), corpus-archive/ and fuzz-archive.log; for
+# fuzz_partitions seeds-partitions/ (the first sectors of disks made by
+# fixtures/mkdisk.sh and qemu-img, and tables written here), corpus-
+# partitions/ and fuzz-partitions.log;
 # crashes/ (inputs that broke something, named after the harness).
 # Exit status: 0 no crash, 1 a crash or a build failure, 77 no clang.
 
@@ -63,10 +68,11 @@ fi
 mkdir -p "$work/seeds" "$work/corpus" "$work/crashes" \
 	"$work/seeds-hivelog" "$work/corpus-hivelog" \
 	"$work/seeds-regfile" "$work/corpus-regfile" \
-	"$work/seeds-archive" "$work/corpus-archive" || exit 1
-# Each harness and the model test get a fifth of the time, at least a
+	"$work/seeds-archive" "$work/corpus-archive" \
+	"$work/seeds-partitions" "$work/corpus-partitions" || exit 1
+# Each harness and the model test get a sixth of the time, at least a
 # second.
-share=$((seconds / 5))
+share=$((seconds / 6))
 [ "$share" -ge 1 ] || share=1
 
 # --------------------------------------------------------------- build
@@ -106,6 +112,10 @@ build fuzz_archive "$srcdir/tests/fuzz/fuzz_archive.c" \
 	"$srcdir/patcher/base/text.c" "$srcdir/patcher/base/status.c" \
 	-ldl $(pkg-config --libs libarchive 2>/dev/null || echo -larchive)
 
+build fuzz_partitions "$srcdir/tests/fuzz/fuzz_partitions.c" \
+	"$srcdir/image/disk/partitions.c" "$srcdir/image/disk/format.c" \
+	"$srcdir/patcher/base/fileio.c" "$srcdir/patcher/base/status.c"
+
 # --------------------------------------------------------------- seeds
 # fuzz_archive seeds: the demo image in every format bsdtar writes.
 rm -f "$work/seeds-archive/"*
@@ -128,6 +138,41 @@ if [ -z "$(ls "$work/seeds-archive")" ]; then
 	echo "$me: no archive seed (bsdtar is needed to make them)" >&2
 	exit 1
 fi
+
+# fuzz_partitions seeds: a flag byte (0: the disk is the input), then
+# the first 64 KiB of disks in each layout (the GPT array and the
+# extended boot records lie there), and the heads of qemu-img's formats.
+rm -f "$work/seeds-partitions/"*
+seed_disk() {
+	{ printf '\000'; head -c 65536 "$1"; } >"$work/seeds-partitions/$2"
+}
+disk_tmp=$work/disk-seeds
+rm -rf "$disk_tmp"
+mkdir -p "$disk_tmp" || exit 1
+for kind in gpt mbr volume ldm spaces badgpt; do
+	if sh "$srcdir/fixtures/mkdisk.sh" "$kind" "$disk_tmp/$kind.img" 2>/dev/null; then
+		seed_disk "$disk_tmp/$kind.img" "$kind"
+		if [ "$kind" = gpt ] && command -v qemu-img >/dev/null 2>&1; then
+			for f in qcow2 vhdx vmdk vpc; do
+				qemu-img convert -q -f raw -O "$f" "$disk_tmp/gpt.img" \
+					"$disk_tmp/gpt.$f" 2>/dev/null &&
+					seed_disk "$disk_tmp/gpt.$f" "gpt.$f"
+			done
+		fi
+	fi
+done
+rm -rf "$disk_tmp"
+# Without the tools: an MBR with an extended partition, written here.
+{
+	printf '\000'
+	head -c 446 /dev/zero
+	printf '\200\000\000\000\007\000\000\000\000\010\000\000\000\004\000\000'
+	printf '\000\000\000\000\017\000\000\000\000\020\000\000\000\020\000\000'
+	head -c 32 /dev/zero
+	printf '\125\252'
+} >"$work/seeds-partitions/mbr-extended" || exit 1
+printf '\000# Disk DescriptorFile\ncreateType="twoGbMaxExtentSparse"\nRW 8 SPARSE "a.vmdk"\n' \
+	>"$work/seeds-partitions/vmdk-descriptor" || exit 1
 
 rm -f "$work/seeds/"*
 for file in "$srcdir"/fixtures/hives/*/SYSTEM \
@@ -369,6 +414,31 @@ cat >"$work/regf.dict" <<'EOF'
 "\x01\x00\x00\x00"
 EOF
 
+# Disk words, for the mutator.
+cat >"$work/partitions.dict" <<'EOF'
+"EFI PART"
+"NTFS    "
+"-FVE-FS-"
+"ReFS\x00\x00\x00\x00"
+"\x55\xaa"
+"\x00\x00\x01\x00\x5c\x00\x00\x00"
+"\xee"
+"\x05"
+"\x0f"
+"\x42"
+"\xa2\xa0\xd0\xeb\xe5\xb9\x33\x44\x87\xc0\x68\xb6\xb7\x26\x99\xc7"
+"QFI\xfb"
+"vhdxfile"
+"KDMV"
+"conectix"
+"# Disk DescriptorFile"
+"createType="
+"streamOptimized"
+"RW "
+"SPARSE"
+"\"../"
+EOF
+
 # --------------------------------------------------------------- run
 # run_fuzzer NAME LOG MAX_LEN CORPUS SEEDS [DICT]: fuzz for $share
 # seconds (DICT: the hive words unless given).
@@ -401,6 +471,8 @@ run_fuzzer fuzz_regfile fuzz-regfile.log 16384 "$work/corpus-regfile" \
 	"$work/seeds-regfile" "$work/regfile.dict"
 run_fuzzer fuzz_archive fuzz-archive.log 1048576 "$work/corpus-archive" \
 	"$work/seeds-archive" "$work/archive.dict"
+run_fuzzer fuzz_partitions fuzz-partitions.log 70000 "$work/corpus-partitions" \
+	"$work/seeds-partitions" "$work/partitions.dict"
 # The model test, from a seed of this run (printed with any failing case;
 # REGMODEL_SEED=S REGMODEL_CASES=1 plays that case again).
 regmodel=$builddir/tests/unit/test_regmodel

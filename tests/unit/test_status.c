@@ -32,6 +32,7 @@ test_status_numbers(void)
 	CHECK_INT(HP_ERR_VERIFY, 15);
 	CHECK_INT(HP_ERR_NO_MEMORY, 16);
 	CHECK_INT(HP_ERR_LOCKED, 17);
+	CHECK_INT(HP_ERR_REFUSED, 18);
 }
 
 static void
@@ -60,10 +61,11 @@ test_status_exit_codes(void)
 		{ HP_ERR_VERIFY, 5 },
 		{ HP_ERR_NO_MEMORY, 5 },
 		{ HP_ERR_LOCKED, 4 },
+		{ HP_ERR_REFUSED, 4 },
 	};
 
 	/* The table covers every status. */
-	CHECK_INT(sizeof table / sizeof *table, HP_ERR_LOCKED + 1);
+	CHECK_INT(sizeof table / sizeof *table, HP_ERR_REFUSED + 1);
 	for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
 		CHECK_INT(table[i].status, i);
 		if (hp_status_exit_code(table[i].status) != table[i].code)
@@ -77,7 +79,7 @@ test_status_exit_codes(void)
 static void
 test_status_names(void)
 {
-	const int last = HP_ERR_LOCKED;
+	const int last = HP_ERR_REFUSED;
 
 	CHECK_STR(hp_status_name(HP_OK), "ok");
 	CHECK_STR(hp_status_name(HP_ERR_DIRTY), "dirty-hive");
@@ -181,7 +183,7 @@ test_error_set_every_status(void)
 {
 	struct hp_error err;
 
-	for (int i = 0; i <= HP_ERR_LOCKED; i++) {
+	for (int i = 0; i <= HP_ERR_REFUSED; i++) {
 		enum hp_status status = (enum hp_status)i;
 
 		hp_error_clear(&err);

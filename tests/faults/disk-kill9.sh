@@ -1,0 +1,142 @@
+#!/bin/sh
+# disk-kill9.sh - kill -9 "hivepatch apply" on a disk image at varying
+# moments, on the raw path and on the qcow2 path (where qemu-nbd, which
+# is not killed, sees its client go and closes the image).
+#
+# The Windows partition holds the 11.7 MB Windows 7 hive of the corpus
+# when it is there (a wider window to hit), else the demo tree.  After
+# each kill the image is the original, the patched image (byte for byte
+# what a run without a kill writes), or partly written.  The work before
+# the first write into the image (copies, staging, libntfs-3g's edit in
+# the overlay) may be killed anywhere: the image stays as it was.  A
+# kill during the writes into the image leaves it partly written until
+# the undo journal puts it back on the next run: such runs are counted
+# and printed, not failed.  What fails the test: a qcow2 that qemu-img
+# check does not find consistent, a qemu-nbd still holding the image
+# after its client was killed, no kill landing before the writes, no run
+# getting as far as patching.
+. "$abs_top_srcdir/tests/lib.sh"
+. "$abs_top_srcdir/tests/disk-lib.sh"
+
+disk_require
+export TMPDIR="$work/tmp"
+mkdir -p "$TMPDIR"
+iterations=16
+budget_seconds=15
+
+tree=$FIXTURES/demo
+force=
+if [ -f "$CORPUS/system/win7-x86-SYSTEM.xz" ]; then
+	mkdir -p "$work/tree/Windows/System32/config"
+	corpus_hive win7-x86-SYSTEM "$work/tree/Windows/System32/config/SYSTEM"
+	cp "$FIXTURES/demo/Windows/System32/config/SOFTWARE" "$work/tree/Windows/System32/config/"
+	tree=$work/tree
+	force=--force
+	MKDISK_PART_MB=64
+	export MKDISK_PART_MB
+	echo "hive: corpus win7-x86-SYSTEM"
+else
+	echo "hive: the demo tree (the corpus is not there)"
+fi
+make_disk gpt "$work/orig.img" "$tree" || finish
+
+now_ms() {
+	ns=$(date +%s%N 2>/dev/null)
+	case $ns in
+	*[!0-9]* | "") echo 0 ;;
+	*) echo $((ns / 1000000)) ;;
+	esac
+}
+
+# wait_unlocked IMAGE: until no qemu-nbd holds IMAGE, or fail after 10
+# s (one left behind would hold qemu's lock for ever).  qemu-io opens it
+# for writing, which any other holder refuses.
+wait_unlocked() {
+	command -v qemu-io >/dev/null 2>&1 || { sleep 1; return; }
+	n=0
+	while ! qemu-io -c quit "$1" >/dev/null 2>&1; do
+		n=$((n + 1))
+		if [ $n -ge 100 ]; then
+			fail "$1: still held by a qemu-nbd 10 s after hivepatch was killed"
+			return
+		fi
+		sleep 0.1
+	done
+}
+
+# kill_loop NAME IMAGE FORMAT: the kill loop on IMAGE (a copy of ORIG in
+# FORMAT).
+kill_loop() {
+	name=$1
+	orig=$2
+	format=$3
+	img=$work/$name.run
+	cp "$orig" "$img"
+	start=$(now_ms)
+	"$HIVEPATCH" apply $force -q "$img" >/dev/null 2>"$work/err" ||
+		{ fail "$name: a plain apply fails: $(cat "$work/err")"; return; }
+	took=$(($(now_ms) - start))
+	[ "$took" -gt 0 ] || took=200
+	cp "$img" "$work/$name.patched"
+	echo "$name: a whole run takes about $took ms"
+	original=0 patched=0 partial=0 leftovers=0 runs=0
+	began=$(date +%s)
+	i=0
+	while [ $i -lt $iterations ] && [ $(($(date +%s) - began)) -lt $budget_seconds ]; do
+		delay=$((i * took * 1500 / (iterations - 1)))
+		cp "$orig" "$img"
+		"$HIVEPATCH" apply $force -q "$img" >/dev/null 2>&1 &
+		pid=$!
+		[ "$delay" -gt 0 ] &&
+			sleep "$((delay / 1000000)).$(printf '%06d' $((delay % 1000000)))"
+		kill -9 "$pid" 2>/dev/null
+		{ wait "$pid"; } 2>/dev/null
+		rc=$?
+		runs=$((runs + 1))
+		if [ "$format" = qcow2 ]; then
+			wait_unlocked "$img"
+			if qemu-img check -q "$img" >"$work/check" 2>&1; then pass; else
+				fail "$name: killed after $delay us: qemu-img check: $(cat "$work/check")"
+			fi
+		fi
+		if cmp -s "$img" "$orig"; then
+			state=original
+			original=$((original + 1))
+		elif [ "$format" = qcow2 ]; then
+			qemu-img convert -q -f qcow2 -O raw "$img" "$work/run.raw"
+			if cmp -s "$work/run.raw" "$work/orig.img"; then
+				state=original
+				original=$((original + 1))
+			elif cmp -s "$work/run.raw" "$work/raw.patched"; then
+				state=patched
+				patched=$((patched + 1))
+			else
+				state=partial
+				partial=$((partial + 1))
+			fi
+		elif cmp -s "$img" "$work/$name.patched"; then
+			state=patched
+			patched=$((patched + 1))
+		else
+			state=partial
+			partial=$((partial + 1))
+		fi
+		left=$(ls -A "$TMPDIR" | wc -l | tr -d ' ')
+		leftovers=$((leftovers + left))
+		rm -rf "${TMPDIR:?}"/*
+		printf '  %8d us: exit %3d, %s\n' "$delay" "$rc" "$state"
+		i=$((i + 1))
+	done
+	echo "$name: $runs runs: $original left the image as it was, $patched patched," \
+		"$partial partly written (killed during the writes into the image: the undo journal's work);" \
+		"$leftovers scratch directories left by kills"
+	if [ "$original" -gt 0 ]; then pass; else fail "$name: no kill landed before the writes"; fi
+	if [ "$patched" -gt 0 ]; then pass; else fail "$name: no run got as far as patching"; fi
+}
+
+kill_loop raw "$work/orig.img" raw
+if [ "${HIVEPATCH_HAVE_LIBNBD:-yes}" = yes ] && command -v qemu-nbd >/dev/null 2>&1; then
+	qemu-img convert -q -f raw -O qcow2 "$work/orig.img" "$work/orig.qcow2"
+	kill_loop qcow2 "$work/orig.qcow2" qcow2
+fi
+finish
