@@ -179,6 +179,15 @@ enum hp_status image_guard_file(struct image *image, int dirfd,
 				const struct image_options *options,
 				int *lock_fd_ret, struct hp_error *err);
 
+/* image_guard_file for the file at RESOLVED (a real path: a bare hive,
+ * an archive, a disk image), its record beside it (".NAME" IMAGE_RECORD):
+ * its directory is opened on *DIR_FD_RET (-1 on failure). */
+enum hp_status image_guard_path(struct image *image, const char *resolved,
+				const char *display,
+				const struct image_options *options,
+				int *dir_fd_ret, int *lock_fd_ret,
+				struct hp_error *err);
+
 /* Open NAME in DIRFD and lock it (exclusive when WRITE, which opens it
  * for writing), checked to still be what NAME leads to. */
 enum hp_status image_lock_file(int dirfd, const char *name, const char *display,

@@ -22,9 +22,6 @@ static enum hp_status
 open_hive(struct image *image, const char *path,
 	  const struct image_options *options, struct hp_error *err)
 {
-	const char *base;
-	char *dir, record[NAME_MAX + 1];
-
 	if (options->hive_path != NULL)
 		return hp_error_set(err, HP_ERR_USAGE, 0,
 				    "%s: --hive-path picks a hive inside an archive; this is a hive file",
@@ -32,20 +29,11 @@ open_hive(struct image *image, const char *path,
 	image->single_hive = realpath(path, NULL);
 	if (image->single_hive == NULL)
 		return hp_error_set(err, HP_ERR_IO, errno, "%s", path);
-	base = strrchr(image->single_hive, '/') + 1;
-	dir = strndup(image->single_hive, (size_t)(base - image->single_hive));
-	if (dir == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
-	image->single_dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (image->single_dir_fd == -1)
-		return hp_error_set(err, HP_ERR_IO, errno, "%s", path);
-	snprintf(record, sizeof record, ".%.200s%s", base, IMAGE_RECORD);
 	/* Locked for the run on the file; what an interrupted run left
 	 * beside it is put right first. */
-	return image_guard_file(image, image->single_dir_fd, base,
-				image->single_hive, record, options,
-				&image->lock_fd, err);
+	return image_guard_path(image, image->single_hive, image->single_hive,
+				options, &image->single_dir_fd, &image->lock_fd,
+				err);
 }
 
 enum hp_status

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,29 @@ image_guard_file(struct image *image, int dirfd, const char *name,
 		*lock_fd_ret = -1;
 	}
 	return status;
+}
+
+enum hp_status
+image_guard_path(struct image *image, const char *resolved, const char *display,
+		 const struct image_options *options, int *dir_fd_ret,
+		 int *lock_fd_ret, struct hp_error *err)
+{
+	const char *slash = strrchr(resolved, '/');
+	char record[NAME_MAX + 1], *dir;
+
+	*dir_fd_ret = *lock_fd_ret = -1;
+	if (slash == NULL || slash[1] == '\0')
+		return hp_error_set(err, HP_ERR_IO, EINVAL, "%s", display);
+	dir = strndup(resolved, (size_t)(slash - resolved + 1));
+	if (dir == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+	*dir_fd_ret = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (*dir_fd_ret == -1)
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", display);
+	snprintf(record, sizeof record, ".%.200s%s", slash + 1, IMAGE_RECORD);
+	return image_guard_file(image, *dir_fd_ret, slash + 1, display, record,
+				options, lock_fd_ret, err);
 }
 
 enum hp_status

@@ -44,8 +44,8 @@ struct image_options {
 	const char *hive_path;
 	image_progress_fn *progress;
 	void *progress_ctx;
-	/* The run will write the image: its lock is taken exclusive (shared
-	 * for a reader), for the whole run. */
+	/* The run will write the image itself (not a copy to -o OUT): its
+	 * lock is taken exclusive (shared for a reader), for the whole run. */
 	bool write;
 	/* Wait for another run's lock instead of failing at once
 	 * (HP_ERR_LOCKED). */

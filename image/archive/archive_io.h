@@ -144,15 +144,17 @@ enum hp_status archive_io_write(const char *path,
 
 /* Uncompressed tar or cpio whose replaced records keep their length, or
  * iso9660 whose replaced files keep their size: rewrite only those bytes
- * of PATH in place (for iso9660 the file's data and each recorded time;
- * a synced copy of the old bytes kept beside PATH until the new ones are
- * synced, put back with the file's times if the write fails).  When it
- * does not apply, HP_OK with *DONE_RET false and the reason in WHY. */
+ * of PATH in place (for iso9660 the file's data and each recorded time),
+ * through an undo journal beside PATH (base/journal.h): on failure the
+ * old bytes and the file's times go back; after a SIGKILL the next run
+ * puts them back.  When it does not apply, HP_OK with *DONE_RET false and
+ * the reason in WHY.  *SYNC_ERRNO_RET: the errno of a directory sync that
+ * failed once the change was final (worth a warning), or 0. */
 enum hp_status archive_io_write_in_place(const char *path,
 					 const struct archive_layout *layout,
 					 const struct archive_io_write_options *options,
 					 bool *done_ret, char *why, size_t why_size,
-					 struct hp_error *err);
+					 int *sync_errno_ret, struct hp_error *err);
 
 /* Proof of a written archive at PATH: it reads back (the hive found at
  * the same name), with as many entries as BEFORE, and each replaced

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@ struct archive_image {
 	int scratch_id;                /* its registration with cleanup */
 	struct archive_layout layout;
 	const char *file;              /* the archive (the spool for stdin) */
+	char *resolved;                /* a file: its real path */
+	int dir_fd;                    /* and its directory, or -1 */
 };
 
 static bool
@@ -57,6 +60,20 @@ open_archive(struct image *image, const char *path,
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
 	image->data = a;
 	a->file = path;
+	a->dir_fd = -1;
+	/* A file (not standard input's spool) is locked for the run,
+	 * exclusive when it is replaced in place, after what an interrupted
+	 * run left beside it is put right (an in-place write's journal, a
+	 * replacement's undo link, temp files). */
+	if (image->spool == NULL) {
+		a->resolved = realpath(path, NULL);
+		if (a->resolved == NULL)
+			return hp_error_set(err, HP_ERR_IO, errno, "%s", path);
+		status = image_guard_path(image, a->resolved, image->path, options,
+					  &a->dir_fd, &image->lock_fd, err);
+		if (status != HP_OK)
+			return status;
+	}
 	status = archive_io_make_scratch(&a->scratch, &a->scratch_id, err);
 	if (status != HP_OK)
 		return status;
@@ -88,6 +105,9 @@ close_archive(struct image *image)
 	}
 	archive_layout_release(&a->layout);
 	cleanup_forget(&a->scratch_id);
+	if (a->dir_fd != -1)
+		close(a->dir_fd);
+	free(a->resolved);
 	free(a);
 	image->data = NULL;
 }
@@ -282,8 +302,14 @@ write_archive(const struct image *image, const struct image_write_options *optio
 	enum hp_status status;
 
 	if (options->in_place) {
+		int sync_errno = 0;
+
 		status = archive_io_write_in_place(a->file, layout, wo, &done,
-						   why, why_size, err);
+						   why, why_size, &sync_errno, err);
+		if (status == HP_OK && sync_errno != 0)
+			image_report_warn(report,
+					  "%s: cannot sync its directory (%s); the archive is written, but a crash before the system syncs the directory could bring back the journal that undoes it",
+					  image->path, strerror(sync_errno));
 		if (status != HP_OK || done) {
 			*method_ret = "only the replaced records rewritten";
 			return status;

@@ -1,45 +1,34 @@
 /* inplace.c - archive_io_write_in_place: an uncompressed tar or cpio
  * whose replaced records keep their length, or an iso9660 whose replaced
  * files keep their size, changed by a few byte patches in the file
- * itself; the old bytes kept in a synced copy until the archive reads
- * back, and put back when anything fails. */
+ * itself, through the undo journal every in-place write of hivepatch
+ * goes through (base/journal.h): the old bytes saved beside it first,
+ * put back when anything fails, by this run or, after a SIGKILL, by the
+ * next one. */
 #include "config.h"
 
 #include "image/archive/archive_private.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "base/bytes.h"
+#include "base/cleanup.h"
 #include "base/fileio.h"
+#include "base/journal.h"
 #include "image/archive/iso9660.h"
 
-/* The basename of PATH's directory-relative copy: "DIR/.NAME.hivepatch-XXXXXX". */
-static char *
-copy_template(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	size_t dir_len = slash != NULL ? (size_t)(slash - path + 1) : 0;
-	size_t len = strlen(path) + 32;
-	char *t = malloc(len);
-
-	if (t != NULL)
-		snprintf(t, len, "%.*s.%s.hivepatch-XXXXXX", (int)dir_len, path,
-			 path + dir_len);
-	return t;
-}
-
 /* In place, an archive is changed by a few byte patches: the new bytes
- * at an offset, the old ones kept to put back. */
+ * at an offset. */
 #define MAX_PATCHES 32
 
 struct patch {
 	uint64_t at;
-	struct hp_buffer bytes, old;
+	struct hp_buffer bytes;
 };
 
 struct patch_list {
@@ -65,7 +54,6 @@ release_patches(struct patch_list *list)
 {
 	for (size_t i = 0; i < list->count; i++) {
 		buffer_release(&list->p[i].bytes);
-		buffer_release(&list->p[i].old);
 	}
 	list->count = 0;
 }
@@ -175,218 +163,105 @@ plan_iso_files(int fd, const struct plan_item *items, size_t count,
 	return HP_OK;
 }
 
-/* FD holds the first COUNT runs of LIST at their offsets: their old
- * bytes (OLD) or their new. */
-static bool
-runs_read_back(int fd, const struct patch_list *list, size_t count, bool old)
-{
-	for (size_t i = 0; i < count && i < list->count; i++) {
-		const struct hp_buffer *want = old ? &list->p[i].old : &list->p[i].bytes;
-
-		if (!fileio_holds(fd, list->p[i].at, want->data, want->len))
-			return false;
-	}
-	return true;
-}
-
-/* A run of the copy of the old bytes begins with its offset and length
- * (8 bytes each, little endian): enough to put the archive back by hand. */
-static void
-copy_run_header(const struct patch *p, unsigned char where[16])
-{
-	put_le64(where, p->at);
-	put_le64(where + 8, p->old.len);
-}
-
-/* The copy at COPY_FD holds LIST's runs as apply_patches wrote them. */
-static bool
-copy_reads_back(int copy_fd, const struct patch_list *list)
-{
-	uint64_t at = 0;
-
-	for (size_t i = 0; i < list->count; i++) {
-		unsigned char where[16];
-
-		copy_run_header(&list->p[i], where);
-		if (!fileio_holds(copy_fd, at, where, sizeof where) ||
-		    !fileio_holds(copy_fd, at + sizeof where, list->p[i].old.data,
-				  list->p[i].old.len))
-			return false;
-		at += sizeof where + list->p[i].old.len;
-	}
-	return true;
-}
-
-enum restored { RESTORED, TIMES_LOST, BYTES_LOST };
-
-/* Put the first COUNT of LIST's old bytes and the archive's old times
- * back into FD, synced and read back; *ERRNO_RET is the first failure's
- * errno (EIO when the bytes read back other than written). */
-static enum restored
-restore_patches(int fd, const struct archive_layout *layout,
-		const struct patch_list *list, size_t count, int *errno_ret)
-{
-	bool bytes = true, times;
-
-	*errno_ret = 0;
-	for (size_t i = 0; i < count && i < list->count; i++)
-		if (fileio_pwrite_all(fd, list->p[i].old.data, list->p[i].old.len,
-				      list->p[i].at) == -1) {
-			if (bytes)
-				*errno_ret = errno != 0 ? errno : EIO;
-			bytes = false;
-		}
-	times = fileio_restore_times(fd, &layout->input) == 0;
-	if (!times)
-		*errno_ret = errno;
-	if (fsync(fd) == -1) {
-		if (bytes)
-			*errno_ret = errno;
-		return BYTES_LOST;
-	}
-	if (bytes && !runs_read_back(fd, list, count, true)) {
-		*errno_ret = EIO;
-		bytes = false;
-	}
-	if (!bytes)
-		return BYTES_LOST;
-	return times ? RESTORED : TIMES_LOST;
-}
-
-/* The old bytes under each of LIST's runs, read from FD. */
+/* The patches of LIST written into PATH (open read-write as FD) through
+ * an undo journal beside it (journal.h): the old bytes of every patch
+ * saved and synced before the first byte changes, then the new ones
+ * written, synced and read back.  From the seal on, a failure (or an
+ * INT or TERM, held meanwhile) puts the old bytes back from the journal
+ * file, and a SIGKILL leaves the journal for the next run, which rolls it
+ * back before anything else (image/guard.c).  On success *J_RET is the
+ * sealed journal, which the caller finishes once the archive reads back,
+ * or rolls back. */
 static enum hp_status
-read_old_bytes(int fd, struct patch_list *list, const char *display,
-	       struct hp_error *err)
+journal_patches(int fd, const char *path, const struct patch_list *list,
+		const char *display, struct journal **j_ret,
+		struct hp_error *err)
 {
-	for (size_t i = 0; i < list->count; i++) {
-		struct patch *p = &list->p[i];
-
-		if (buffer_reserve(&p->old, p->bytes.len) != HP_OK)
-			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
-		if (fileio_pread_all(fd, p->old.data, p->bytes.len, p->at) == -1)
-			return hp_error_set(err, HP_ERR_IO, errno, "%s", display);
-		p->old.len = p->bytes.len;
-	}
-	return HP_OK;
-}
-
-/* LIST's old bytes into the copy COPY (open as COPY_FD), each run after
- * its offset and length, synced and read back. */
-static enum hp_status
-fill_copy(int copy_fd, const char *copy, const struct patch_list *list,
-	  const char *display, struct hp_error *err)
-{
-	for (size_t i = 0; i < list->count; i++) {
-		unsigned char where[16];
-
-		copy_run_header(&list->p[i], where);
-		if (fileio_write_all(copy_fd, where, sizeof where) == -1 ||
-		    fileio_write_all(copy_fd, list->p[i].old.data, list->p[i].old.len) == -1)
-			return hp_error_set(err, HP_ERR_WRITE, errno, "%s", copy);
-	}
-	if (fsync(copy_fd) == -1)
-		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", copy);
-	if (!copy_reads_back(copy_fd, list))
-		return hp_error_set(err, HP_ERR_WRITE, EIO,
-				    "%s: the copy of the old bytes kept beside it does not read back as written; the archive is as it was",
-				    display);
-	return HP_OK;
-}
-
-/* LIST's new bytes into FD, synced and read back.  On failure the old
- * bytes and times go back, and the error says whether they did; when
- * they did not, *KEEP_COPY_RET: the copy COPY is where they are. */
-static enum hp_status
-write_new_bytes(int fd, const struct archive_layout *layout,
-		const struct patch_list *list, const char *display,
-		const char *copy, bool *keep_copy_ret, struct hp_error *err)
-{
-	enum hp_status status = HP_ERR_WRITE;
-	size_t written;
-	bool failed;
-	int saved_errno, restore_errno;
-
-	*keep_copy_ret = false;
-	for (written = 0; written < list->count; written++)
-		if (fileio_pwrite_all(fd, list->p[written].bytes.data,
-				      list->p[written].bytes.len, list->p[written].at) == -1)
-			break;
-	/* The failed run, or all of them, goes back. */
-	failed = written < list->count;
-	if (!failed && fsync(fd) == -1)
-		failed = true;
-	else if (!failed && !runs_read_back(fd, list, list->count, false)) {
-		failed = true;
-		errno = EIO;
-	}
-	if (!failed)
-		return HP_OK;
-	saved_errno = errno != 0 ? errno : EIO;
-	/* The error told is the first; the restore's goes unsaid. */
-	switch (restore_patches(fd, layout, list,
-				written < list->count ? written + 1 : written,
-				&restore_errno)) {
-	case BYTES_LOST:
-		*keep_copy_ret = true;
-		status = hp_error_set(err, HP_ERR_WRITE, saved_errno,
-				      "%s: writing in place failed and the old bytes could not be put back; they are in %s (runs of offset, length, bytes)",
-				      display, copy);
-		break;
-	case TIMES_LOST:
-		status = hp_error_set(err, HP_ERR_WRITE, saved_errno,
-				      "%s: cannot write in place; its bytes are put back, its modification time could not be",
-				      display);
-		break;
-	case RESTORED:
-		status = hp_error_set(err, HP_ERR_WRITE, saved_errno,
-				      "%s: cannot write in place; the archive is as it was",
-				      display);
-		break;
-	}
-	return status;
-}
-
-/* Write LIST into PATH (open as FD): the old bytes read and kept in a
- * synced copy beside it, the new written and synced; on failure the old
- * bytes and times are put back.  On success *COPY_RET names the copy,
- * which the caller removes once the result is proven or undone. */
-static enum hp_status
-apply_patches(int fd, const char *path, const struct archive_layout *layout,
-	      struct patch_list *list, const char *display, char **copy_ret,
-	      struct hp_error *err)
-{
-	char *copy = copy_template(path);
-	int copy_fd;
-	bool keep = false;
+	const char *slash = strrchr(path, '/');
+	const char *base = slash != NULL ? slash + 1 : path;
+	char name[JOURNAL_NAME_SIZE], shown[PATH_MAX + 64];
+	struct journal_location where;
+	struct journal_target target;
+	uint64_t total = 0;
 	enum hp_status status;
+	char *dir;
+	int dirfd;
 
-	if (copy == NULL)
+	*j_ret = NULL;
+	dir = slash != NULL ? strndup(path, (size_t)(slash - path + 1)) : strdup(".");
+	if (dir == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
-	status = read_old_bytes(fd, list, display, err);
-	if (status != HP_OK) {
-		free(copy);
-		return status;
-	}
-	copy_fd = mkstemp(copy);
-	if (copy_fd == -1) {
-		status = hp_error_set(err, HP_ERR_WRITE, errno,
-				      "%s: no copy of the old bytes can be kept beside it; the archive is as it was",
-				      copy);
-		free(copy);
-		return status;
-	}
-	status = fill_copy(copy_fd, copy, list, display, err);
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (dirfd == -1)
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", display);
+	for (size_t i = 0; i < list->count; i++)
+		total += list->p[i].bytes.len;
+	status = journal_name_for(base, name, err);
 	if (status == HP_OK)
-		status = write_new_bytes(fd, layout, list, display, copy, &keep, err);
-	close(copy_fd);
-	if (status == HP_OK) {
-		*copy_ret = copy;
-		return HP_OK;
+		status = journal_target_fd(&target, fd, display, err);
+	snprintf(shown, sizeof shown, "%.*s%s", (int)(base - path), path, name);
+	where.dirfd = dirfd;
+	where.name = name;
+	where.display = shown;
+	if (status == HP_OK)
+		status = journal_begin(&where, &target, total, j_ret, err);
+	for (size_t i = 0; status == HP_OK && i < list->count; i++)
+		status = journal_save_range(*j_ret, list->p[i].at,
+					    list->p[i].bytes.len, err);
+	if (status == HP_OK)
+		status = journal_seal(*j_ret, err);
+	close(dirfd);
+	if (status != HP_OK) {
+		/* Not sealed: the archive was never touched. */
+		journal_free(*j_ret);
+		*j_ret = NULL;
+		return status;
 	}
-	if (!keep)
-		unlink(copy);
-	free(copy);
+	for (size_t i = 0; status == HP_OK && i < list->count; i++) {
+		const struct patch *p = &list->p[i];
+
+		for (size_t done = 0; status == HP_OK && done < p->bytes.len;) {
+			size_t n = p->bytes.len - done < JOURNAL_CHUNK
+					   ? p->bytes.len - done : JOURNAL_CHUNK;
+
+			status = journal_write(*j_ret, p->bytes.data + done, n,
+					       p->at + done, err);
+			done += n;
+		}
+	}
+	if (status == HP_OK)
+		status = journal_verify(*j_ret, err);
 	return status;
+}
+
+/* Put the archive back after STATUS (told in ERR): the journal's old
+ * bytes, then the archive's times.  The message keeps STATUS's story and
+ * says what is not as it was. */
+static enum hp_status
+roll_back(int fd, const struct archive_layout *layout, struct journal *j,
+	  const char *display, enum hp_status status, struct hp_error *err)
+{
+	static const char tail[] = "; nothing was written";
+	char detail[sizeof err->message];
+	struct hp_error undo;
+	size_t len;
+
+	snprintf(detail, sizeof detail, "%s", err->message);
+	len = strlen(detail);
+	if (len >= sizeof tail - 1 &&
+	    strcmp(detail + len - (sizeof tail - 1), tail) == 0)
+		detail[len - (sizeof tail - 1)] = '\0';
+	if (journal_rollback(j, &undo) != HP_OK)
+		return hp_error_set(err, status, err->saved_errno,
+				    "%s; putting the old bytes back failed too (%s); the next run on %s puts them back",
+				    detail, undo.message, display);
+	if (fileio_restore_times(fd, &layout->input) == -1)
+		return hp_error_set(err, status, err->saved_errno,
+				    "%s; its bytes are put back, its modification time could not be",
+				    detail);
+	return hp_error_set(err, status, err->saved_errno,
+			    "%s; the archive is as it was", detail);
 }
 
 /* Whether LAYOUT can be patched in place at all; if not, why in WHY. */
@@ -409,57 +284,21 @@ in_place_possible(const struct archive_layout *layout, size_t replace_count,
 	return true;
 }
 
-/* The archive patched in place did not read back (STATUS, told in ERR):
- * LIST's old bytes and the times go back.  When the bytes cannot, the
- * copy *COPY is kept (*COPY set to NULL) and the error names it. */
-static enum hp_status
-undo_in_place(int fd, const struct archive_layout *layout,
-	      const struct patch_list *list,
-	      const struct archive_io_write_options *options, char **copy,
-	      enum hp_status status, struct hp_error *err)
-{
-	int restore_errno;
-	enum restored back = restore_patches(fd, layout, list, list->count,
-					     &restore_errno);
-
-	if (back == BYTES_LOST) {
-		status = hp_error_set(err, HP_ERR_WRITE, restore_errno,
-				      "%s: the archive patched in place did not read back and its old bytes could not be put back; they are in %s (runs of offset, length, bytes)",
-				      archive_io_shown(options->display, options->display), *copy);
-		free(*copy);
-		*copy = NULL; /* kept */
-	} else if (back == TIMES_LOST) {
-		/* The read-back error stands, but not its "nothing was
-		 * written": say what is not as it was. */
-		static const char tail[] = "; nothing was written";
-		char detail[sizeof err->message];
-		size_t len = strlen(err->message);
-
-		memcpy(detail, err->message, sizeof detail);
-		if (len >= sizeof tail - 1 &&
-		    strcmp(detail + len - (sizeof tail - 1), tail) == 0)
-			detail[len - (sizeof tail - 1)] = '\0';
-		hp_error_set(err, status, 0,
-			     "%s; its bytes are put back, its modification time could not be",
-			     detail);
-	}
-	return status;
-}
-
 enum hp_status
 archive_io_write_in_place(const char *path, const struct archive_layout *layout,
 			  const struct archive_io_write_options *options,
 			  bool *done_ret, char *why, size_t why_size,
-			  struct hp_error *err)
+			  int *sync_errno_ret, struct hp_error *err)
 {
 	struct patch_list *list = NULL;
 	struct plan_item *items = NULL;
-	char *copy = NULL;
+	struct journal *j = NULL;
 	bool iso = (layout->format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ISO9660;
 	int fd = -1;
 	enum hp_status status = HP_OK;
 
 	*done_ret = false;
+	*sync_errno_ret = 0;
 	why[0] = '\0';
 	if (!in_place_possible(layout, options->replace_count, why, why_size))
 		return HP_OK;
@@ -483,16 +322,18 @@ archive_io_write_in_place(const char *path, const struct archive_layout *layout,
 				    why, why_size, err);
 	if (status != HP_OK || why[0] != '\0')
 		goto out;
-	status = apply_patches(fd, path, layout, list, options->display, &copy, err);
-	/* Read back before it counts as done; if it does not, the old bytes
-	 * (in memory, and in the copy until they are back) go back. */
-	if (status == HP_OK &&
-	    (status = archive_io_verify(path, layout, options, err)) != HP_OK)
-		status = undo_in_place(fd, layout, list, options, &copy, status, err);
-	if (copy != NULL) {
-		unlink(copy);
-		free(copy);
-	}
+	cleanup_hold();
+	status = journal_patches(fd, path, list, options->display, &j, err);
+	/* The whole archive reads back before the change counts. */
+	if (status == HP_OK)
+		status = archive_io_verify(path, layout, options, err);
+	if (status == HP_OK) {
+		status = journal_finish(j, err);
+		*sync_errno_ret = journal_sync_errno(j);
+	} else if (j != NULL)
+		status = roll_back(fd, layout, j, options->display, status, err);
+	journal_free(j);
+	cleanup_release();
 	if (status == HP_OK) {
 		*done_ret = true;
 		if (options->progress != NULL)

@@ -700,14 +700,17 @@ static enum hp_status
 check_output(const struct image *image, enum image_purpose purpose,
 	     const struct image_write_options *options, struct hp_error *err)
 {
+	enum hp_status status = image_check_in_place(image, purpose, options, err);
+
 	/* recover -o writes the recovered hive to a file, not to the disk. */
-	if (purpose == IMAGE_WRITE_RECOVER && options->output != NULL)
-		return HP_OK;
+	if (status != HP_OK ||
+	    (purpose == IMAGE_WRITE_RECOVER && options->output != NULL))
+		return status;
 	if (!disk_of(image)->writing)
 		return hp_error_set(err, HP_ERR_USAGE, 0,
 				    "%s: the disk image was opened for reading only",
 				    image->path);
-	return image_check_in_place(image, purpose, options, err);
+	return HP_OK;
 }
 
 /* The volume file of the scratch copy LOCAL, found again by its name in

@@ -166,6 +166,7 @@ struct journal {
 	uint32_t records;    /* DATA records written */
 	uint64_t size_now;   /* the size the target should have now */
 	bool verified;       /* journal_verify passed since the last change */
+	int sync_errno;      /* journal_finish's directory sync failed */
 	struct span_list saved, written;
 	unsigned char *buffer; /* RECORD_SIZE + JOURNAL_CHUNK */
 };
@@ -1088,12 +1089,16 @@ journal_finish(struct journal *j, struct hp_error *err)
 	close(j->fd);
 	j->fd = -1;
 	j->state = STATE_DONE;
+	/* The change stands either way: a failed sync is no failure. */
 	if (sync_dir(j->dirfd) == -1)
-		return hp_error_set(err, HP_ERR_WRITE, errno,
-				    "%s: written, but the removal of its undo journal %s may not "
-				    "be on disk (after a crash the next run would undo the write)",
-				    j->target_name, j->display);
+		j->sync_errno = errno != 0 ? errno : EIO;
 	return HP_OK;
+}
+
+int
+journal_sync_errno(const struct journal *j)
+{
+	return j != NULL ? j->sync_errno : 0;
 }
 
 enum hp_status

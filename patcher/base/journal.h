@@ -275,9 +275,16 @@ enum hp_status journal_verify(struct journal *j, struct hp_error *err);
  * differs and HP_ERR_WRITE when the sync fails: the journal is kept and
  * journal_rollback can still undo the write.  HP_ERR_WRITE with the errno
  * when the journal cannot be removed: the new content is complete, but
- * the next run would roll it back (the message says so).  Calling it on a
+ * the next run would roll it back (the message says so).  A directory
+ * sync that fails after the removal is no failure: journal_sync_errno.  Calling it on a
  * journal that was never sealed just removes the journal. */
 enum hp_status journal_finish(struct journal *j, struct hp_error *err);
+
+/* After journal_finish: the errno of the directory sync that failed after
+ * the journal was removed (the change stands; a crash could bring the
+ * journal back, and the next run would undo the write: worth a warning),
+ * or 0. */
+int journal_sync_errno(const struct journal *j);
 
 /* The run failed: if the journal was sealed, put the old bytes back from
  * the journal file (records re-read and checked), restore the old size,

@@ -539,6 +539,8 @@ safewrite_drop_undo(struct safewrite *sw, struct hp_error *err)
 
 	if (sw->journal != NULL) {
 		status = journal_finish(sw->journal, err);
+		if (status == HP_OK && sw->sync_errno == 0)
+			sw->sync_errno = journal_sync_errno(sw->journal);
 		if (status == HP_OK) {
 			journal_free(sw->journal);
 			sw->journal = NULL;

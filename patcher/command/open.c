@@ -110,7 +110,9 @@ command_open_image_for(const char *target, const char *extra_hive,
 	where.hive_path = options->hive_path;
 	where.progress = options->write.progress;
 	where.progress_ctx = options->write.progress_ctx;
-	where.write = writing;
+	/* -o OUT: the image is only read (an archive written anew to OUT, a
+	 * recovered hive to a file). */
+	where.write = writing && options->write.output == NULL;
 	where.wait = options->wait;
 	where.keep_links = options->keep_links;
 	where.user = options->user;

@@ -672,6 +672,7 @@ test_write_in_place(void)
 	struct hp_error err;
 	char why[256];
 	bool done = true;
+	int sync_errno = -1;
 	unsigned char *before, *after;
 	size_t before_len, after_len;
 	uint64_t header_at, end_at;
@@ -697,13 +698,13 @@ test_write_in_place(void)
 	/* Nothing to replace; a new hive of another length. */
 	options.replace_count = 0;
 	CHECK_INT(archive_io_write_in_place("p.tar", &layout, &options, &done,
-					    why, sizeof why, &err), HP_OK);
+					    why, sizeof why, &sync_errno, &err), HP_OK);
 	CHECK(!done);
 	CHECK_STR(why, "nothing to replace");
 	options.replace_count = 1;
 	replacement.file = "larger";
 	CHECK_INT(archive_io_write_in_place("p.tar", &layout, &options, &done,
-					    why, sizeof why, &err), HP_OK);
+					    why, sizeof why, &sync_errno, &err), HP_OK);
 	CHECK(!done);
 	CHECK_STR(why, "the new 'Windows/System32/config/SYSTEM' takes 20992 bytes in the archive, the old one 16896");
 	after = test_read_file("p.tar", &after_len);
@@ -712,7 +713,7 @@ test_write_in_place(void)
 
 	replacement.file = "same-size";
 	CHECK_INT(archive_io_write_in_place("p.tar", &layout, &options, &done,
-					    why, sizeof why, &err), HP_OK);
+					    why, sizeof why, &sync_errno, &err), HP_OK);
 	CHECK(done);
 	after = test_read_file("p.tar", &after_len);
 	CHECK_INT(after_len, before_len);
@@ -720,6 +721,7 @@ test_write_in_place(void)
 	CHECK(memcmp(before + end_at, after + end_at, before_len - end_at) == 0);
 	CHECK(memcmp(before + header_at, after + header_at, end_at - header_at) != 0);
 	CHECK_INT(sh("bsdtar -xOf p.tar " HIVE " | cmp -s - same-size"), 0);
+	CHECK_INT(sync_errno, 0);
 	CHECK(no_copy_left());
 	free(before);
 	free(after);
@@ -730,7 +732,7 @@ test_write_in_place(void)
 	replacement.member = layout.hive;
 	options.display = "p.tar.gz";
 	CHECK_INT(archive_io_write_in_place("p.tar.gz", &layout, &options, &done,
-					    why, sizeof why, &err), HP_OK);
+					    why, sizeof why, &sync_errno, &err), HP_OK);
 	CHECK(!done);
 	CHECK_STR(why, "a POSIX ustar format, gzip archive is rewritten whole");
 	archive_layout_release(&layout);
