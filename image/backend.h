@@ -101,6 +101,8 @@ struct image {
 /* The backends, probed in this order. */
 extern const struct image_backend image_backend_hive_file;
 extern const struct image_backend image_backend_directory;
+extern const struct image_backend image_backend_wim;
+extern const struct image_backend image_backend_media;
 extern const struct image_backend image_backend_archive;
 
 /* Add a Windows tree held in the local directory ROOT (resolved; IMAGE

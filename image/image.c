@@ -22,6 +22,8 @@
 static const struct image_backend *const backends[] = {
 	&image_backend_hive_file,
 	&image_backend_directory,
+	&image_backend_wim,
+	&image_backend_media, /* before the archive, which reads ISO 9660 too */
 	&image_backend_archive,
 };
 

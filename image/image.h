@@ -40,6 +40,13 @@ struct image_options {
 	const char *hive_path;
 	image_progress_fn *progress;
 	void *progress_ctx;
+	/* A WIM: the indexes to open, each a tree (none: every index whose
+	 * tree holds a SYSTEM hive); CHECK verifies the integrity table on
+	 * open; REBUILD writes the WIM anew instead of appending to it. */
+	const unsigned *indexes;
+	size_t index_count;
+	bool check;
+	bool rebuild;
 };
 
 /* Open PATH ("-": an image read from standard input).  Absent:

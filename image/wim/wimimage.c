@@ -1,0 +1,1070 @@
+/* wimimage.c - a WIM's indexes as trees, written back keeping every NTFS
+ * attribute of the files replaced. */
+#include "config.h"
+
+#include "image/wim/wimimage.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "base/fileio.h"
+#include "base/safewrite.h"
+#include "base/text.h"
+#include "image/windows_tree.h"
+#include "image/wim/ntfsvol.h"
+#include "image/wim/wimfile.h"
+#include "image/wim/wimundo.h"
+
+/* A hive's bins are addressed with 32 bits: no config file of a tree is
+ * larger than that, whatever the WIM claims. */
+#define CONFIG_FILE_MAX ((uint64_t)4 << 30)
+/* The scratch volume: room for the files twice over (the old data
+ * extracted, then the new), and for NTFS's own files.  Sparse. */
+#define VOLUME_BASE ((uint64_t)64 << 20)
+#define COMPARE_BLOCK (1024 * 1024)
+
+/* One config file of a tree: its scratch copy and its metadata. */
+struct wim_file {
+	char *local;                 /* the scratch copy, resolved */
+	struct wimfile_entry entry;  /* as the WIM holds it */
+	bool replace;                /* new content goes in */
+};
+
+/* One index made a tree. */
+struct wim_tree {
+	unsigned index;
+	char *dir;                   /* SCRATCH/index-N, as made */
+	struct wim_file *files;
+	size_t file_count;
+	bool changed;
+};
+
+struct wimimage {
+	struct wimfile *wim;
+	char *file;
+	char *display;
+	char *scratch;
+	bool own_copy;
+	struct wimfile_info info;
+	struct wim_tree *trees;
+	size_t tree_count;
+	/* The WIM as it was read: the lock held for the run, and what the
+	 * write checks it against. */
+	int lock_fd;
+	struct stat opened;
+	unsigned char header[WIMUNDO_HEADER_SIZE];
+	struct ntfsvol_tools tools;
+	char **volumes;              /* read by the write: kept until then */
+	size_t volume_count;
+	bool updated;
+};
+
+static char *
+printf_dup(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+static char *
+printf_dup(const char *format, ...)
+{
+	va_list ap;
+	char *out = NULL;
+
+	va_start(ap, format);
+	if (vasprintf(&out, format, ap) == -1)
+		out = NULL;
+	va_end(ap);
+	return out;
+}
+
+/* ------------------------------------------------------------ locking */
+
+/* The WIM's lock for the whole run: shared while it is read, exclusive
+ * from just before it is written.  An open file description lock, so
+ * that it neither conflicts with nor is dropped by the descriptors
+ * wimlib opens and closes itself (a classic fcntl lock would be dropped
+ * by any of them closing; wimlib's own flock() on its descriptor would
+ * conflict with a flock() of ours). */
+static enum hp_status
+lock_wim(int fd, bool exclusive, const char *display, struct hp_error *err)
+{
+	struct flock lock;
+
+	memset(&lock, 0, sizeof lock);
+	lock.l_type = exclusive ? F_WRLCK : F_RDLCK;
+	lock.l_whence = SEEK_SET;
+#ifdef F_OFD_SETLK
+	if (fcntl(fd, F_OFD_SETLK, &lock) == 0)
+		return HP_OK;
+#else
+	if (fcntl(fd, F_SETLK, &lock) == 0)
+		return HP_OK;
+#endif
+	if (errno == EAGAIN || errno == EACCES)
+		return hp_error_set(err, HP_ERR_CHANGED, 0,
+				    "%s: locked by another process; nothing was written",
+				    display);
+	/* A file system without locks: the change check still guards. */
+	return HP_OK;
+}
+
+static void
+unlock_wim(int fd)
+{
+	struct flock lock;
+
+	memset(&lock, 0, sizeof lock);
+	lock.l_type = F_UNLCK;
+	lock.l_whence = SEEK_SET;
+#ifdef F_OFD_SETLK
+	fcntl(fd, F_OFD_SETLK, &lock);
+#else
+	fcntl(fd, F_SETLK, &lock);
+#endif
+}
+
+/* wimlib locks a WIM it appends to (and one it mounts read-write) with
+ * flock(): another wimlib at work on it shows there. */
+static enum hp_status
+check_wimlib_lock(int fd, const char *display, struct hp_error *err)
+{
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			return hp_error_set(err, HP_ERR_CHANGED, 0,
+					    "%s: locked by another process (a wimlib mount or update); nothing was written",
+					    display);
+		return HP_OK;
+	}
+	flock(fd, LOCK_UN);
+	return HP_OK;
+}
+
+/* ------------------------------------------------------------ opening */
+
+/* Does the WIM at PATH open and hold every image's tree? */
+static bool
+reads_back(const char *path, void *ctx)
+{
+	struct wimfile *wim = NULL;
+	struct wimfile_info info;
+	struct hp_error ignored;
+	bool ok;
+
+	(void)ctx;
+	if (wimfile_open(path, path, false, &wim, &ignored) != HP_OK)
+		return false;
+	wimfile_get_info(wim, &info);
+	ok = info.image_count > 0;
+	for (unsigned i = 1; ok && i <= info.image_count; i++) {
+		char *found = NULL;
+
+		ok = wimfile_find_child(wim, i, "/", "Windows", &found,
+					&ignored) == HP_OK;
+		free(found);
+	}
+	wimfile_close(wim);
+	return ok;
+}
+
+/* Take the shared lock and remember the WIM as it is now. */
+static enum hp_status
+hold_wim(struct wimimage *w, struct hp_error *err)
+{
+	enum hp_status status;
+
+	w->lock_fd = open(w->file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (w->lock_fd == -1)
+		return hp_error_set(err, errno == ENOENT ? HP_ERR_NOT_FOUND : HP_ERR_IO,
+				    errno, "%s", w->display);
+	status = lock_wim(w->lock_fd, false, w->display, err);
+	if (status != HP_OK)
+		return status;
+	if (fstat(w->lock_fd, &w->opened) == -1 ||
+	    fileio_pread_all(w->lock_fd, w->header, sizeof w->header, 0) == -1)
+		return hp_error_set(err, HP_ERR_CORRUPT, errno != 0 ? errno : EIO,
+				    "%s: cannot read the WIM header", w->display);
+	return HP_OK;
+}
+
+/* Record the config file at PATH (as stored) of tree T. */
+static enum hp_status
+add_file(struct wimimage *w, struct wim_tree *t, const char *path,
+	 struct hp_error *err)
+{
+	struct wim_file *grown, *f;
+	enum hp_status status;
+	uint32_t attributes;
+
+	grown = realloc(t->files, (t->file_count + 1) * sizeof *grown);
+	if (grown == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
+	t->files = grown;
+	f = &grown[t->file_count];
+	memset(f, 0, sizeof *f);
+	status = wimfile_stat(w->wim, t->index, path, &f->entry, err);
+	if (status != HP_OK)
+		return status;
+	t->file_count++;
+	attributes = f->entry.attributes;
+	if (attributes & WIMFILE_ATTRIBUTE_DIRECTORY)
+		return hp_error_set(err, HP_ERR_NOT_HIVE, 0,
+				    "%s[%u]:%s: a directory, not a file",
+				    w->display, t->index, path + 1);
+	if ((attributes & WIMFILE_ATTRIBUTE_REPARSE_POINT) ||
+	    f->entry.reparse_tag != 0)
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "%s[%u]:%s: a reparse point (tag 0x%08x): its data is not in the WIM",
+				    w->display, t->index, path + 1,
+				    (unsigned)f->entry.reparse_tag);
+	if (attributes & WIMFILE_ATTRIBUTE_ENCRYPTED)
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "%s[%u]:%s: encrypted (EFS): the WIM holds only its ciphertext",
+				    w->display, t->index, path + 1);
+	if (f->entry.size > CONFIG_FILE_MAX)
+		return hp_error_set(err, HP_ERR_CORRUPT, 0,
+				    "%s[%u]:%s: claims %llu bytes, more than any hive or log",
+				    w->display, t->index, path + 1,
+				    (unsigned long long)f->entry.size);
+	return HP_OK;
+}
+
+/* Find NAME in the directory DIR of tree T and record it, if it is
+ * there; *FOUND_RET says whether it was. */
+static enum hp_status
+add_named(struct wimimage *w, struct wim_tree *t, const char *dir,
+	  const char *name, bool *found_ret, struct hp_error *err)
+{
+	char *path = NULL;
+	enum hp_status status;
+
+	status = wimfile_find_child(w->wim, t->index, dir, name, &path, err);
+	if (found_ret != NULL)
+		*found_ret = path != NULL;
+	if (status == HP_OK && path != NULL)
+		status = add_file(w, t, path, err);
+	free(path);
+	return status;
+}
+
+/* The config directory of image INDEX, as stored, or NULL. */
+static enum hp_status
+find_config(struct wimimage *w, unsigned index, char **dir_ret,
+	    struct hp_error *err)
+{
+	char *dir = text_dup("/"), *next = NULL;
+	enum hp_status status = HP_OK;
+
+	*dir_ret = NULL;
+	if (dir == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
+	for (size_t i = 0; i < WINDOWS_TREE_CONFIG_DEPTH && dir != NULL; i++) {
+		status = wimfile_find_child(w->wim, index, dir,
+					    windows_tree_config[i], &next, err);
+		free(dir);
+		dir = next;
+		next = NULL;
+		if (status != HP_OK)
+			break;
+	}
+	if (status == HP_OK)
+		*dir_ret = dir;
+	else
+		free(dir);
+	return status;
+}
+
+/* Record every machine hive of the config directory CONFIG of tree T and
+ * its logs; *HAS_SYSTEM_RET says whether SYSTEM is among them. */
+static enum hp_status
+find_files(struct wimimage *w, struct wim_tree *t, const char *config,
+	   bool *has_system_ret, struct hp_error *err)
+{
+	enum hp_status status = HP_OK;
+
+	*has_system_ret = false;
+	for (size_t h = 0; status == HP_OK && h < WINDOWS_TREE_HIVE_COUNT; h++) {
+		const char *hive = windows_tree_hives[h];
+		bool found = false;
+
+		status = add_named(w, t, config, hive, &found, err);
+		if (status != HP_OK || !found)
+			continue;
+		if (h == 0)
+			*has_system_ret = true;
+		for (size_t l = 0; status == HP_OK && l < WINDOWS_TREE_LOG_COUNT; l++) {
+			char *log = printf_dup("%s%s", hive,
+					       windows_tree_log_suffixes[l]);
+
+			if (log == NULL)
+				return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+						    "%s", w->display);
+			status = add_named(w, t, config, log, NULL, err);
+			free(log);
+		}
+	}
+	return status;
+}
+
+/* The files to extract must fit where the scratch copies go. */
+static enum hp_status
+check_room(const struct wimimage *w, const struct wim_tree *t,
+	   struct hp_error *err)
+{
+	struct statvfs vfs;
+	uint64_t need = 0, room;
+
+	for (size_t i = 0; i < t->file_count; i++)
+		need += t->files[i].entry.size;
+	if (statvfs(w->scratch, &vfs) == -1)
+		return HP_OK;
+	room = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	if (need > room)
+		return hp_error_set(err, HP_ERR_WRITE, ENOSPC,
+				    "%s[%u]: the config files take %llu bytes, %s has %llu free",
+				    w->display, t->index, (unsigned long long)need,
+				    image_temp_dir(), (unsigned long long)room);
+	return HP_OK;
+}
+
+/* Extract tree T's config files to its scratch directory. */
+static enum hp_status
+extract_tree(struct wimimage *w, struct wim_tree *t, struct hp_error *err)
+{
+	const char **paths;
+	enum hp_status status;
+
+	paths = calloc(t->file_count, sizeof *paths);
+	if (paths == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
+	for (size_t i = 0; i < t->file_count; i++)
+		paths[i] = t->files[i].entry.path;
+	status = check_room(w, t, err);
+	if (status == HP_OK)
+		status = wimfile_extract(w->wim, t->index, paths, t->file_count,
+					 t->dir, false, err);
+	free(paths);
+	for (size_t i = 0; status == HP_OK && i < t->file_count; i++) {
+		char *local = printf_dup("%s%s", t->dir, t->files[i].entry.path);
+
+		t->files[i].local = local != NULL ? realpath(local, NULL) : NULL;
+		if (t->files[i].local == NULL)
+			status = hp_error_set(err, local == NULL ? HP_ERR_NO_MEMORY
+								 : HP_ERR_IO,
+					      local == NULL ? ENOMEM : errno,
+					      "%s", local != NULL ? local : w->display);
+		free(local);
+	}
+	return status;
+}
+
+static void
+release_tree(struct wim_tree *t)
+{
+	for (size_t i = 0; i < t->file_count; i++) {
+		free(t->files[i].local);
+		wimfile_entry_release(&t->files[i].entry);
+	}
+	free(t->files);
+	free(t->dir);
+	memset(t, 0, sizeof *t);
+}
+
+/* Make image INDEX a tree of IMAGE when it holds a SYSTEM hive; one
+ * asked for by number (EXPLICIT) must. */
+static enum hp_status
+open_index(struct wimimage *w, struct image *image, unsigned index,
+	   bool explicit, struct hp_error *err)
+{
+	struct wim_tree *grown, *t;
+	char *config = NULL, *label = NULL, *root;
+	bool has_system = false;
+	enum hp_status status;
+
+	grown = realloc(w->trees, (w->tree_count + 1) * sizeof *grown);
+	if (grown == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
+	w->trees = grown;
+	t = &grown[w->tree_count];
+	memset(t, 0, sizeof *t);
+	t->index = index;
+	status = find_config(w, index, &config, err);
+	if (status == HP_OK && config != NULL)
+		status = find_files(w, t, config, &has_system, err);
+	free(config);
+	if (status == HP_OK && !has_system) {
+		release_tree(t);
+		if (!explicit)
+			return HP_OK;
+		return hp_error_set(err, HP_ERR_NOT_HIVE, 0,
+				    "%s[%u]: not a Windows tree (no Windows/System32/config/SYSTEM)",
+				    w->display, index);
+	}
+	w->tree_count++;
+	if (status != HP_OK)
+		return status;
+	t->dir = printf_dup("%s/index-%u", w->scratch, index);
+	label = printf_dup("index %u: %s", index,
+			   wimfile_image_name(w->wim, index));
+	if (t->dir == NULL || label == NULL) {
+		free(label);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
+	}
+	status = extract_tree(w, t, err);
+	root = status == HP_OK ? realpath(t->dir, NULL) : NULL;
+	if (status == HP_OK && root == NULL)
+		status = hp_error_set(err, HP_ERR_IO, errno, "%s", t->dir);
+	if (status == HP_OK)
+		status = image_add_tree(image, root, w->display, label, index, err);
+	free(label);
+	return status;
+}
+
+/* Every index asked for, or every one holding a SYSTEM hive. */
+static enum hp_status
+open_indexes(struct wimimage *w, struct image *image,
+	     const struct image_options *options, struct hp_error *err)
+{
+	enum hp_status status = HP_OK;
+
+	for (size_t i = 0; status == HP_OK && i < options->index_count; i++) {
+		unsigned index = options->indexes[i];
+
+		if (index == 0 || index > w->info.image_count)
+			return hp_error_set(err, HP_ERR_NOT_FOUND, 0,
+					    "%s: no index %u (the WIM holds %u image%s)",
+					    w->display, index, w->info.image_count,
+					    w->info.image_count == 1 ? "" : "s");
+		for (size_t k = 0; k < i; k++)
+			if (options->indexes[k] == index)
+				return hp_error_set(err, HP_ERR_USAGE, 0,
+						    "--index %u is given twice", index);
+		status = open_index(w, image, index, true, err);
+	}
+	if (options->index_count > 0)
+		return status;
+	for (unsigned index = 1; status == HP_OK && index <= w->info.image_count;
+	     index++)
+		status = open_index(w, image, index, false, err);
+	if (status == HP_OK && w->tree_count == 0)
+		status = hp_error_set(err, HP_ERR_NOT_HIVE, 0,
+				      "%s: no index of the WIM holds a Windows tree (Windows/System32/config/SYSTEM)",
+				      w->display);
+	return status;
+}
+
+enum hp_status
+wimimage_open(struct image *image, const char *file, const char *display,
+	      bool own_copy, const struct image_options *options,
+	      struct wimimage **wim_ret, struct hp_error *err)
+{
+	const char *tmpdir = image_temp_dir();
+	struct wimimage *w;
+	enum hp_status status;
+	bool rolled_back = false;
+
+	*wim_ret = w = calloc(1, sizeof *w);
+	if (w == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+	w->lock_fd = -1;
+	w->own_copy = own_copy;
+	w->file = text_dup(file);
+	w->display = text_dup(display);
+	w->scratch = printf_dup("%s/hivepatch-wim-XXXXXX", tmpdir);
+	if (w->file == NULL || w->display == NULL || w->scratch == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+	if (mkdtemp(w->scratch) == NULL) {
+		free(w->scratch);
+		w->scratch = NULL;
+		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", tmpdir);
+	}
+	/* An append a killed run left half done is undone first. */
+	if (!own_copy) {
+		status = wimundo_recover(file, display, reads_back, NULL,
+					 &rolled_back, err);
+		if (status == HP_OK)
+			status = hold_wim(w, err);
+		if (status != HP_OK)
+			return status;
+	}
+	status = wimfile_open(file, display, options->check, &w->wim, err);
+	if (status != HP_OK)
+		return status;
+	wimfile_set_progress(w->wim, options->progress, options->progress_ctx);
+	wimfile_get_info(w->wim, &w->info);
+	return open_indexes(w, image, options, err);
+}
+
+/* Remove the scratch directory and what is in it: the trees' copies,
+ * the volumes, the read-back copies.  Best effort. */
+static void
+remove_scratch(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d != NULL) {
+		struct dirent *e;
+
+		while ((e = readdir(d)) != NULL) {
+			char *path;
+			struct stat st;
+
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			path = text_path_join(dir, e->d_name);
+			if (path == NULL)
+				continue;
+			if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+				remove_scratch(path);
+			else
+				unlink(path);
+			free(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+void
+wimimage_close(struct wimimage *w)
+{
+	if (w == NULL)
+		return;
+	wimfile_close(w->wim);
+	for (size_t i = 0; i < w->tree_count; i++)
+		release_tree(&w->trees[i]);
+	free(w->trees);
+	for (size_t i = 0; i < w->volume_count; i++)
+		free(w->volumes[i]);
+	free(w->volumes);
+	if (w->scratch != NULL)
+		remove_scratch(w->scratch);
+	if (w->lock_fd != -1)
+		close(w->lock_fd);
+	ntfsvol_tools_release(&w->tools);
+	free(w->scratch);
+	free(w->file);
+	free(w->display);
+	free(w);
+}
+
+const char *
+wimimage_file(const struct wimimage *w)
+{
+	return w->file;
+}
+
+/* Replace each FROM in TEXT (of SIZE bytes) with TO. */
+static void
+replace_all(char *text, size_t size, const char *from, const char *to)
+{
+	size_t from_len = strlen(from), to_len = strlen(to);
+	char *at = text;
+
+	while (from_len > 0 && (at = strstr(at, from)) != NULL) {
+		size_t tail = strlen(at + from_len);
+
+		if ((size_t)(at - text) + to_len + tail + 1 > size)
+			return;
+		memmove(at + to_len, at + from_len, tail + 1);
+		memcpy(at, to, to_len);
+		at += to_len;
+	}
+}
+
+void
+wimimage_name_in_text(const struct wimimage *w, const struct image *image,
+		      char *text, size_t size)
+{
+	char from[PATH_MAX + 2], to[PATH_MAX + 32];
+
+	if (w == NULL)
+		return;
+	for (size_t i = 0; i < w->tree_count && i < image->tree_count; i++) {
+		snprintf(to, sizeof to, "%s[%u]:", w->display, w->trees[i].index);
+		snprintf(from, sizeof from, "%s/", image->trees[i].root);
+		replace_all(text, size, from, to);
+		if (w->trees[i].dir != NULL) {
+			snprintf(from, sizeof from, "%s/", w->trees[i].dir);
+			replace_all(text, size, from, to);
+		}
+	}
+}
+
+/* ------------------------------------------------------------ writing */
+
+static enum hp_status
+refuse_links(const struct wimimage *w, const struct wim_tree *t,
+	     const struct wim_file *f, struct hp_error *err)
+{
+	if (f->entry.links > 1)
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "%s[%u]:%s: %u hard links in the image: replacing it would change every name; nothing was written",
+				    w->display, t->index, f->entry.path + 1,
+				    (unsigned)f->entry.links);
+	if (f->entry.attributes & WIMFILE_ATTRIBUTE_COMPRESSED)
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "%s[%u]:%s: NTFS-compressed: hivepatch does not write compressed files; nothing was written",
+				    w->display, t->index, f->entry.path + 1);
+	return HP_OK;
+}
+
+enum hp_status
+wimimage_check_writable(struct wimimage *w, bool in_place,
+			struct hp_error *err)
+{
+	enum hp_status status;
+
+	if (w->info.marked_readonly)
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "%s: the WIM is flagged read-only in its header; hivepatch does not clear the flag; nothing was written",
+				    w->display);
+	if (in_place && !w->own_copy && access(w->file, W_OK) == -1)
+		return hp_error_set(err, HP_ERR_WRITE, errno,
+				    "%s: cannot write the WIM",
+				    w->display);
+	if (w->tools.mkntfs == NULL) {
+		status = ntfsvol_find_tools(&w->tools, w->display, err);
+		if (status != HP_OK)
+			return status;
+	}
+	for (size_t i = 0; i < w->tree_count; i++) {
+		/* SYSTEM is the first file of every tree. */
+		status = refuse_links(w, &w->trees[i], &w->trees[i].files[0], err);
+		if (status != HP_OK)
+			return status;
+	}
+	return HP_OK;
+}
+
+/* Mark the config file at LOCAL of tree TREE for replacement. */
+static enum hp_status
+mark(struct wimimage *w, size_t tree, const char *local, struct hp_error *err)
+{
+	char *resolved = realpath(local, NULL);
+	enum hp_status status = HP_OK;
+	bool found = false;
+
+	if (tree < w->tree_count && resolved != NULL) {
+		struct wim_tree *t = &w->trees[tree];
+
+		for (size_t i = 0; i < t->file_count && !found; i++)
+			if (strcmp(t->files[i].local, resolved) == 0) {
+				t->files[i].replace = true;
+				t->changed = true;
+				found = true;
+			}
+	}
+	if (!found)
+		status = hp_error_set(err, HP_ERR_VERIFY, 0,
+				      "%s: no file of the WIM to write it back to",
+				      local);
+	free(resolved);
+	return status;
+}
+
+/* What this run replaced: the committed files, and the logs emptied by
+ * --truncate-logs. */
+static enum hp_status
+mark_staged(struct wimimage *w, const struct image *image, struct hp_error *err)
+{
+	enum hp_status status = HP_OK;
+
+	for (size_t i = 0; status == HP_OK && i < image->staged_count; i++) {
+		const struct image_stage_entry *e = &image->staged[i];
+
+		if (e->committed)
+			status = mark(w, e->tree, e->path, err);
+		for (size_t k = 0; status == HP_OK && e->empty_logs &&
+				   k < e->log_count; k++)
+			status = mark(w, e->tree, e->logs[k], err);
+	}
+	return status;
+}
+
+static enum hp_status
+keep_volume(struct wimimage *w, char *path, struct hp_error *err)
+{
+	char **grown = realloc(w->volumes, (w->volume_count + 1) * sizeof *grown);
+
+	if (grown == NULL) {
+		unlink(path);
+		free(path);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
+	}
+	w->volumes = grown;
+	grown[w->volume_count++] = path;
+	return HP_OK;
+}
+
+/* Put the replaced file number K of tree T into a scratch volume of its
+ * own with its metadata and its new data, and add the volume to the
+ * index.  One volume a file: wimlib extracts one tree at a time into a
+ * volume, and a second extraction into it finds the directories there. */
+static enum hp_status
+update_file(struct wimimage *w, struct wim_tree *t, size_t k,
+	    struct hp_error *err)
+{
+	const struct wim_file *f = &t->files[k];
+	uint64_t size = VOLUME_BASE + 2 * f->entry.size;
+	const char *path = f->entry.path;
+	enum hp_status status;
+	char *volume;
+	struct stat st;
+
+	if (stat(f->local, &st) == 0)
+		size += 2 * (uint64_t)st.st_size;
+	volume = printf_dup("%s/volume-%u-%zu.ntfs", w->scratch, t->index, k);
+	if (volume == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
+	status = ntfsvol_create(&w->tools, volume, size, err);
+	if (status == HP_OK)
+		status = keep_volume(w, volume, err);
+	else
+		free(volume);
+	if (status != HP_OK)
+		return status;
+	volume = w->volumes[w->volume_count - 1];
+	status = wimfile_extract(w->wim, t->index, &path, 1, volume, true, err);
+	if (status == HP_OK)
+		status = ntfsvol_write_file(&w->tools, volume, path, f->local,
+					    f->local, err);
+	/* Without a descriptor in the WIM the volume's default would leak
+	 * in: none is added then. */
+	if (status == HP_OK)
+		status = wimfile_add_volume(w->wim, t->index, volume,
+					    f->entry.sd == NULL, err);
+	return status;
+}
+
+enum hp_status
+wimimage_update(struct wimimage *w, struct image *image, size_t *changed_ret,
+		struct hp_error *err)
+{
+	enum hp_status status;
+
+	*changed_ret = 0;
+	status = mark_staged(w, image, err);
+	for (size_t i = 0; status == HP_OK && i < w->tree_count; i++) {
+		struct wim_tree *t = &w->trees[i];
+
+		if (!t->changed)
+			continue;
+		for (size_t k = 0; status == HP_OK && k < t->file_count; k++)
+			if (t->files[k].replace)
+				status = refuse_links(w, t, &t->files[k], err);
+		if (status == HP_OK && w->tools.mkntfs == NULL)
+			status = ntfsvol_find_tools(&w->tools, w->display, err);
+		for (size_t k = 0; status == HP_OK && k < t->file_count; k++)
+			if (t->files[k].replace)
+				status = update_file(w, t, k, err);
+		if (status == HP_OK)
+			(*changed_ret)++;
+	}
+	if (status == HP_OK && *changed_ret > 0)
+		w->updated = true;
+	return status;
+}
+
+/* ---------------------------------------------------------- read back */
+
+/* Do the files at A and B hold the same bytes? */
+static bool
+same_content(const char *a, const char *b)
+{
+	unsigned char *x = malloc(COMPARE_BLOCK), *y = malloc(COMPARE_BLOCK);
+	int fa = open(a, O_RDONLY | O_CLOEXEC), fb = open(b, O_RDONLY | O_CLOEXEC);
+	bool same = x != NULL && y != NULL && fa != -1 && fb != -1;
+
+	while (same) {
+		ssize_t n = read(fa, x, COMPARE_BLOCK), m;
+
+		if (n <= 0) {
+			same = n == 0 && read(fb, y, 1) == 0;
+			break;
+		}
+		m = read(fb, y, (size_t)n);
+		same = m == n && memcmp(x, y, (size_t)n) == 0;
+	}
+	if (fa != -1)
+		close(fa);
+	if (fb != -1)
+		close(fb);
+	free(x);
+	free(y);
+	return same;
+}
+
+/* The replaced file F of tree T, as the written WIM BACK holds it: the
+ * new bytes and every piece of the original metadata. */
+static enum hp_status
+check_file(struct wimimage *w, struct wimfile *back, const struct wim_tree *t,
+	   const struct wim_file *f, const char *dir, struct hp_error *err)
+{
+	struct wimfile_entry now;
+	const char *what, *path = f->entry.path;
+	char *copy = NULL;
+	enum hp_status status;
+
+	status = wimfile_stat(back, t->index, path, &now, err);
+	if (status != HP_OK)
+		return hp_error_set(err, HP_ERR_VERIFY, 0,
+				    "%s[%u]:%s: not in the written WIM", w->display,
+				    t->index, path + 1);
+	if (!wimfile_same_metadata(&f->entry, &now, &what))
+		status = hp_error_set(err, HP_ERR_VERIFY, 0,
+				      "%s[%u]:%s: its %s is not kept in the written WIM",
+				      w->display, t->index, path + 1, what);
+	wimfile_entry_release(&now);
+	if (status == HP_OK)
+		status = wimfile_extract(back, t->index, &path, 1, dir, false, err);
+	if (status == HP_OK &&
+	    ((copy = printf_dup("%s%s", dir, path)) == NULL ||
+	     !same_content(copy, f->local)))
+		status = hp_error_set(err, HP_ERR_VERIFY, 0,
+				      "%s[%u]:%s: does not read back with the new bytes",
+				      w->display, t->index, path + 1);
+	if (copy != NULL)
+		unlink(copy);
+	free(copy);
+	return status;
+}
+
+/* Read the written WIM at PATH back. */
+static enum hp_status
+read_back(struct wimimage *w, const char *path, struct hp_error *err)
+{
+	struct wimfile *back = NULL;
+	struct wimfile_info info;
+	enum hp_status status;
+	char *dir = printf_dup("%s/read-back", w->scratch);
+
+	if (dir == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
+	status = wimfile_open(path, w->display, false, &back, err);
+	if (status != HP_OK) {
+		char detail[sizeof err->message];
+
+		snprintf(detail, sizeof detail, "%s", err->message);
+		status = hp_error_set(err, HP_ERR_VERIFY, 0,
+				      "the written WIM does not read back: %s", detail);
+	}
+	if (status == HP_OK) {
+		wimfile_get_info(back, &info);
+		if (info.image_count != w->info.image_count ||
+		    info.has_integrity_table != w->info.has_integrity_table)
+			status = hp_error_set(err, HP_ERR_VERIFY, 0,
+					      "%s: the written WIM lost %s", w->display,
+					      info.image_count != w->info.image_count
+						      ? "images"
+						      : "its integrity table");
+	}
+	for (size_t i = 0; status == HP_OK && i < w->tree_count; i++) {
+		const struct wim_tree *t = &w->trees[i];
+
+		for (size_t k = 0; status == HP_OK && k < t->file_count; k++)
+			if (t->files[k].replace)
+				status = check_file(w, back, t, &t->files[k], dir,
+						    err);
+	}
+	wimfile_close(back);
+	remove_scratch(dir);
+	free(dir);
+	return status;
+}
+
+/* ------------------------------------------------------ write in place */
+
+/* The WIM open for writing on *FD_RET with the run's lock made
+ * exclusive, as it was when it was read. */
+static enum hp_status
+take_for_writing(struct wimimage *w, int *fd_ret, struct hp_error *err)
+{
+	unsigned char header[WIMUNDO_HEADER_SIZE];
+	enum hp_status status;
+	struct stat st;
+	int fd;
+
+	*fd_ret = -1;
+	fd = open(w->file, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1)
+		return hp_error_set(err, HP_ERR_WRITE, errno,
+				    "%s: cannot open the WIM for writing",
+				    w->display);
+	/* Two locks of one process on two descriptions would conflict. */
+	if (w->lock_fd != -1)
+		unlock_wim(w->lock_fd);
+	status = lock_wim(fd, true, w->display, err);
+	if (status == HP_OK)
+		status = check_wimlib_lock(fd, w->display, err);
+	if (status == HP_OK &&
+	    (fstat(fd, &st) == -1 || !fileio_same_state(&st, &w->opened) ||
+	     fileio_pread_all(fd, header, sizeof header, 0) == -1 ||
+	     memcmp(header, w->header, sizeof header) != 0))
+		status = hp_error_set(err, HP_ERR_CHANGED, 0,
+				      "%s: the WIM changed while it was being patched; nothing was written",
+				      w->display);
+	if (status != HP_OK) {
+		close(fd);
+		return status;
+	}
+	*fd_ret = fd;
+	return HP_OK;
+}
+
+/* Append to the WIM with an undo record beside it, and read it back;
+ * on any failure, put it back as it was. */
+static enum hp_status
+append(struct wimimage *w, int fd, struct image_commit_report *report,
+       struct hp_error *err)
+{
+	struct wimundo undo;
+	struct hp_error undo_err;
+	enum hp_status status;
+
+	status = wimundo_begin(&undo, w->file, w->display, fd, err);
+	if (status == HP_OK)
+		status = wimfile_append(w->wim, err);
+	if (status == HP_OK)
+		status = read_back(w, w->file, err);
+	if (status != HP_OK) {
+		if (wimundo_rollback(&undo, &undo_err) != HP_OK) {
+			char detail[sizeof err->message];
+
+			snprintf(detail, sizeof detail, "%s", err->message);
+			hp_error_set(err, err->status, err->saved_errno,
+				     "%s; %s", detail, undo_err.message);
+		}
+	} else if (wimundo_finish(&undo, &undo_err) != HP_OK) {
+		/* The WIM is written and read back; the record only says
+		 * so once more, and the next run finds that out. */
+		image_report_warn(report, "%s", undo_err.message);
+	}
+	wimundo_release(&undo);
+	return status;
+}
+
+/* Write the whole WIM anew to the temp file of SW and read it back. */
+static enum hp_status
+write_whole(struct wimimage *w, struct safewrite *sw, struct hp_error *err)
+{
+	enum hp_status status;
+
+	status = wimfile_write_fd(w->wim, sw->temp_fd, w->info.has_integrity_table,
+				  w->info.pipable, err);
+	if (status == HP_OK)
+		status = read_back(w, sw->temp, err);
+	return status;
+}
+
+static char *
+describe(const struct wimimage *w, const char *how)
+{
+	char indexes[256] = "";
+	size_t used = 0, changed = 0;
+
+	for (size_t i = 0; i < w->tree_count; i++) {
+		if (!w->trees[i].changed)
+			continue;
+		used += (size_t)snprintf(indexes + used,
+					 used < sizeof indexes ? sizeof indexes - used : 0,
+					 "%s%u", changed > 0 ? ", " : "",
+					 w->trees[i].index);
+		if (used >= sizeof indexes)
+			used = sizeof indexes - 1;
+		changed++;
+	}
+	return printf_dup("WIM %s: index%s %s%s", how, changed == 1 ? "" : "es",
+			  indexes,
+			  w->info.has_integrity_table ? ", integrity table kept" : "");
+}
+
+enum hp_status
+wimimage_write_in_place(struct wimimage *w, bool rebuild,
+			const struct image_write_options *options,
+			char **method_ret, struct image_commit_report *report,
+			struct hp_error *err)
+{
+	struct safewrite sw = { 0 };
+	enum hp_status status;
+	bool began = false;
+	int fd = -1;
+	const char *how;
+
+	*method_ret = NULL;
+	wimfile_set_progress(w->wim, options->progress, options->progress_ctx);
+	if (w->own_copy) {
+		status = wimfile_append(w->wim, err);
+		if (status == HP_OK)
+			status = read_back(w, w->file, err);
+		how = "appended";
+		goto out;
+	}
+	status = take_for_writing(w, &fd, err);
+	if (status != HP_OK)
+		return status;
+	if (!rebuild && !w->info.pipable) {
+		status = append(w, fd, report, err);
+		how = "appended in place";
+		goto out;
+	}
+	how = rebuild ? "rebuilt in place (--rebuild)"
+		      : "rebuilt in place (a pipable WIM cannot be appended)";
+	status = safewrite_begin(&sw, w->file, err);
+	began = status == HP_OK;
+	if (status == HP_OK)
+		status = write_whole(w, &sw, err);
+	if (status == HP_OK)
+		status = image_safewrite_finish(&sw, NULL, report, err);
+out:
+	if (began)
+		safewrite_abort(&sw);
+	if (fd != -1)
+		close(fd);
+	if (status == HP_OK && (*method_ret = describe(w, how)) == NULL)
+		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
+	return status;
+}
+
+enum hp_status
+wimimage_write_copy(struct wimimage *w, const char *output,
+		    const struct image_write_options *options, char **method_ret,
+		    struct image_commit_report *report, struct hp_error *err)
+{
+	struct safewrite sw = { 0 };
+	enum hp_status status;
+	bool began;
+	int in;
+
+	*method_ret = NULL;
+	wimfile_set_progress(w->wim, options->progress, options->progress_ctx);
+	status = safewrite_begin_new(&sw, output, err);
+	began = status == HP_OK;
+	if (status == HP_OK && w->updated) {
+		status = write_whole(w, &sw, err);
+	} else if (status == HP_OK) {
+		/* Nothing changed: the output is the input, byte for byte. */
+		in = open(w->file, O_RDONLY | O_CLOEXEC);
+		if (in == -1 || fileio_copy_range(in, 0, UINT64_MAX, sw.temp_fd) == -1)
+			status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", output);
+		if (in != -1)
+			close(in);
+	}
+	if (status == HP_OK)
+		status = image_safewrite_finish(&sw, NULL, report, err);
+	if (began)
+		safewrite_abort(&sw);
+	if (status != HP_OK)
+		return status;
+	*method_ret = w->updated ? printf_dup("WIM written to %s", output)
+				 : printf_dup("WIM copied as it is to %s", output);
+	if (*method_ret == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", output);
+	return HP_OK;
+}
