@@ -48,7 +48,11 @@ command_open_target(const char *target, const struct command_options *options,
 {
 	struct image_options where = { options->hive_path,
 				       options->write.progress,
-				       options->write.progress_ctx };
+				       options->write.progress_ctx,
+				       options->indexes,
+				       options->index_count,
+				       options->wim_check,
+				       options->wim_rebuild };
 	enum hp_status status;
 
 	status = image_open(target, &where, &report->image, err);
