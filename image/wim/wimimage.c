@@ -1062,8 +1062,14 @@ wimimage_write_copy(struct wimimage *w, const char *output,
 		safewrite_abort(&sw);
 	if (status != HP_OK)
 		return status;
-	*method_ret = w->updated ? printf_dup("WIM written to %s", output)
-				 : printf_dup("WIM copied as it is to %s", output);
+	if (w->updated) {
+		char *how = printf_dup("written to %s", output);
+
+		*method_ret = how != NULL ? describe(w, how) : NULL;
+		free(how);
+	} else {
+		*method_ret = printf_dup("WIM copied as it is to %s", output);
+	}
 	if (*method_ret == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", output);
 	return HP_OK;
