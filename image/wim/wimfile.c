@@ -388,6 +388,16 @@ wimfile_entry_release(struct wimfile_entry *entry)
 	memset(entry, 0, sizeof *entry);
 }
 
+/* Data added but not yet written has no hash yet (all zeros). */
+static bool
+hashed(const unsigned char *hash)
+{
+	for (size_t i = 0; i < WIMFILE_HASH_SIZE; i++)
+		if (hash[i] != 0)
+			return true;
+	return false;
+}
+
 static bool
 same_time(const struct wimfile_time *a, const struct wimfile_time *b)
 {
@@ -423,8 +433,9 @@ wimfile_same_metadata(const struct wimfile_entry *a,
 	for (size_t i = 0; *what == NULL && i < a->stream_count; i++)
 		if (strcmp(a->streams[i].name, b->streams[i].name) != 0 ||
 		    a->streams[i].size != b->streams[i].size ||
-		    memcmp(a->streams[i].hash, b->streams[i].hash,
-			   WIMFILE_HASH_SIZE) != 0)
+		    (hashed(a->streams[i].hash) && hashed(b->streams[i].hash) &&
+		     memcmp(a->streams[i].hash, b->streams[i].hash,
+			    WIMFILE_HASH_SIZE) != 0))
 			*what = "named streams";
 	return *what == NULL;
 }

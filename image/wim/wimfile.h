@@ -102,7 +102,8 @@ void wimfile_entry_release(struct wimfile_entry *entry);
 
 /* Do A and B carry the same metadata (everything but the unnamed data
  * stream and the last write time)?  False with WHAT naming the first
- * difference. */
+ * difference.  A named stream's hash counts only where both have one:
+ * data added to an image in memory is hashed when it is written. */
 bool wimfile_same_metadata(const struct wimfile_entry *a,
 			   const struct wimfile_entry *b, const char **what);
 

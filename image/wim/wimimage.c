@@ -15,6 +15,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/fileio.h"
@@ -703,6 +704,104 @@ keep_volume(struct wimimage *w, char *path, struct hp_error *err)
 	return HP_OK;
 }
 
+/* Does image INDEX now hold F's file with all of F's metadata? */
+static enum hp_status
+check_added(struct wimimage *w, const struct wim_tree *t,
+	    const struct wim_file *f, struct hp_error *err)
+{
+	struct wimfile_entry now;
+	const char *what;
+	enum hp_status status;
+
+	status = wimfile_stat(w->wim, t->index, f->entry.path, &now, err);
+	if (status == HP_OK && !wimfile_same_metadata(&f->entry, &now, &what))
+		status = hp_error_set(err, HP_ERR_VERIFY, 0,
+				      "%s[%u]:%s: its %s would not be kept; nothing was written",
+				      w->display, t->index, f->entry.path + 1, what);
+	wimfile_entry_release(&now);
+	return status;
+}
+
+/* F's file in the scratch VOLUME with its metadata and its new data, and
+ * tried: the volume, added to the index, gives it every piece of F's
+ * metadata. */
+static enum hp_status
+fill_volume(struct wimimage *w, const struct wim_tree *t,
+	    const struct wim_file *f, const char *volume, struct hp_error *err)
+{
+	const char *path = f->entry.path;
+	enum hp_status status;
+
+	status = wimfile_extract(w->wim, t->index, &path, 1, volume, true, err);
+	if (status == HP_OK)
+		status = ntfsvol_write_file(&w->tools, volume, path, f->local,
+					    f->local, err);
+	/* Without a descriptor in the WIM the volume's default would leak
+	 * in: none is added then. */
+	if (status == HP_OK)
+		status = wimfile_add_volume(w->wim, t->index, volume,
+					    f->entry.sd == NULL, err);
+	if (status == HP_OK)
+		status = check_added(w, t, f, err);
+	return status;
+}
+
+/* fill_volume in a child process.  libntfs-3g, inside wimlib, trusts the
+ * volume it writes and reads back: should the disk under the scratch
+ * volume corrupt it, a crash ends the child, not the run, which fails
+ * cleanly.  The child's image in memory goes with it; the parent adds
+ * the volume to its own once the child has shown that it can. */
+static enum hp_status
+fill_volume_isolated(struct wimimage *w, const struct wim_tree *t,
+		     const struct wim_file *f, const char *volume,
+		     struct hp_error *err)
+{
+	struct hp_error result;
+	size_t got = 0;
+	int fds[2], wstatus = 0;
+	pid_t pid;
+
+	if (pipe(fds) == -1)
+		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", volume);
+	pid = fork();
+	if (pid == -1) {
+		close(fds[0]);
+		close(fds[1]);
+		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", volume);
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		hp_error_clear(&result);
+		result.status = fill_volume(w, t, f, volume, &result);
+		_exit(fileio_write_all(fds[1], &result, sizeof result) == 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	while (got < sizeof result) {
+		ssize_t n = read(fds[0], (char *)&result + got, sizeof result - got);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fds[0]);
+	while (waitpid(pid, &wstatus, 0) == -1 && errno == EINTR)
+		;
+	if (got != sizeof result || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0)
+		return hp_error_set(err, HP_ERR_WRITE, 0,
+				    "%s[%u]:%s: the scratch NTFS volume could not be made (%s %d); nothing was written",
+				    w->display, t->index, f->entry.path + 1,
+				    WIFSIGNALED(wstatus) ? "ntfs-3g died of signal"
+							 : "exit",
+				    WIFSIGNALED(wstatus) ? WTERMSIG(wstatus)
+							 : WEXITSTATUS(wstatus));
+	result.message[sizeof result.message - 1] = '\0';
+	if (result.status != HP_OK)
+		*err = result;
+	return result.status;
+}
+
 /* Put the replaced file number K of tree T into a scratch volume of its
  * own with its metadata and its new data, and add the volume to the
  * index.  One volume a file: wimlib extracts one tree at a time into a
@@ -713,7 +812,6 @@ update_file(struct wimimage *w, struct wim_tree *t, size_t k,
 {
 	const struct wim_file *f = &t->files[k];
 	uint64_t size = VOLUME_BASE + 2 * f->entry.size;
-	const char *path = f->entry.path;
 	enum hp_status status;
 	char *volume;
 	struct stat st;
@@ -731,15 +829,12 @@ update_file(struct wimimage *w, struct wim_tree *t, size_t k,
 	if (status != HP_OK)
 		return status;
 	volume = w->volumes[w->volume_count - 1];
-	status = wimfile_extract(w->wim, t->index, &path, 1, volume, true, err);
-	if (status == HP_OK)
-		status = ntfsvol_write_file(&w->tools, volume, path, f->local,
-					    f->local, err);
-	/* Without a descriptor in the WIM the volume's default would leak
-	 * in: none is added then. */
+	status = fill_volume_isolated(w, t, f, volume, err);
 	if (status == HP_OK)
 		status = wimfile_add_volume(w->wim, t->index, volume,
 					    f->entry.sd == NULL, err);
+	if (status == HP_OK)
+		status = check_added(w, t, f, err);
 	return status;
 }
 
@@ -847,7 +942,10 @@ read_back(struct wimimage *w, const char *path, struct hp_error *err)
 
 	if (dir == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
-	status = wimfile_open(path, w->display, false, &back, err);
+	/* A table of checksums over the whole file: checked, since a reader
+	 * that trusts it would refuse the WIM if it did not match. */
+	status = wimfile_open(path, w->display, w->info.has_integrity_table,
+			      &back, err);
 	if (status != HP_OK) {
 		char detail[sizeof err->message];
 

@@ -99,6 +99,9 @@ sync_directory_of(const char *path)
 	return rc;
 }
 
+static unsigned char *read_record(const char *path, size_t *size_ret,
+				  struct hp_error *err);
+
 /* The record of an append to the WIM on FD. */
 static enum hp_status
 build_record(int fd, const char *display, unsigned char **record_ret,
@@ -186,6 +189,21 @@ wimundo_begin(struct wimundo *undo, const char *path, const char *display,
 		goto out;
 	}
 	out = -1;
+	/* The way back must be there before anything changes. */
+	{
+		size_t back_size = 0;
+		unsigned char *back = read_record(unsealed, &back_size, err);
+		bool same = back != NULL && back_size == size &&
+			    memcmp(back, record, size) == 0;
+
+		free(back);
+		if (!same) {
+			status = hp_error_set(err, HP_ERR_WRITE, EIO,
+					      "%s: the undo record does not read back",
+					      unsealed);
+			goto out;
+		}
+	}
 	if (rename(unsealed, undo->record) == -1) {
 		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", undo->record);
 		goto out;
