@@ -388,6 +388,15 @@ wimfile_entry_release(struct wimfile_entry *entry)
 	memset(entry, 0, sizeof *entry);
 }
 
+/* ATTRIBUTES without the sparse flag, which NTFS keeps for the data;
+ * none at all is NORMAL. */
+static uint32_t
+plain_attributes(uint32_t attributes)
+{
+	attributes &= ~WIMFILE_ATTRIBUTE_SPARSE_FILE;
+	return attributes != 0 ? attributes : WIMFILE_ATTRIBUTE_NORMAL;
+}
+
 /* Data added but not yet written has no hash yet (all zeros). */
 static bool
 hashed(const unsigned char *hash)
@@ -412,7 +421,7 @@ wimfile_same_metadata(const struct wimfile_entry *a,
 	if (a->sd_size != b->sd_size ||
 	    (a->sd_size > 0 && memcmp(a->sd, b->sd, a->sd_size) != 0))
 		*what = "security descriptor";
-	else if (a->attributes != b->attributes)
+	else if (plain_attributes(a->attributes) != plain_attributes(b->attributes))
 		*what = "attributes";
 	else if (strcmp(a->dos_name, b->dos_name) != 0)
 		*what = "short name";

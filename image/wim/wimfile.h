@@ -63,6 +63,8 @@ struct wimfile_entry {
 
 /* FILE_ATTRIBUTE_* values that decide whether a file can be replaced. */
 #define WIMFILE_ATTRIBUTE_DIRECTORY 0x00000010u
+#define WIMFILE_ATTRIBUTE_NORMAL 0x00000080u
+#define WIMFILE_ATTRIBUTE_SPARSE_FILE 0x00000200u
 #define WIMFILE_ATTRIBUTE_REPARSE_POINT 0x00000400u
 #define WIMFILE_ATTRIBUTE_COMPRESSED 0x00000800u
 #define WIMFILE_ATTRIBUTE_ENCRYPTED 0x00004000u
@@ -101,8 +103,9 @@ enum hp_status wimfile_stat(struct wimfile *wim, unsigned index,
 void wimfile_entry_release(struct wimfile_entry *entry);
 
 /* Do A and B carry the same metadata (everything but the unnamed data
- * stream and the last write time)?  False with WHAT naming the first
- * difference.  A named stream's hash counts only where both have one:
+ * stream, the last write time, and the sparse attribute, which NTFS
+ * keeps for the data: new data written whole is not sparse)?  False with
+ * WHAT naming the first difference.  A named stream's hash counts only where both have one:
  * data added to an image in memory is hashed when it is written. */
 bool wimfile_same_metadata(const struct wimfile_entry *a,
 			   const struct wimfile_entry *b, const char **what);
