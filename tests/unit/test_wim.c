@@ -280,7 +280,7 @@ test_changed_meanwhile(void)
 static void
 flip_header(const char *path, off_t at, unsigned mask)
 {
-	unsigned char b;
+	unsigned char b = 0;
 	int fd = open(path, O_RDWR);
 
 	CHECK(fd != -1 && pread(fd, &b, 1, at) == 1);
