@@ -374,13 +374,18 @@ write_back(struct image *image, const struct image_write_options *options,
 					 err);
 	if (status == HP_OK)
 		status = remaster(m, image->path, output, report, err);
-	if (status == HP_OK && asprintf(&method,
-					"install medium re-mastered to %s by xorriso (%u boot entr%s and the volume identifier kept), %s",
-					output, m->identity.boot_entries,
-					m->identity.boot_entries == 1 ? "y" : "ies",
-					how) == -1) {
-		method = NULL;
-		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", output);
+	if (status == HP_OK) {
+		size_t len = strlen(output) + strlen(how) + 128;
+
+		method = malloc(len);
+		if (method == NULL)
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+					      output);
+		else
+			snprintf(method, len,
+				 "install medium re-mastered to %s by xorriso (%u boot entr%s and the volume identifier kept), %s",
+				 output, m->identity.boot_entries,
+				 m->identity.boot_entries == 1 ? "y" : "ies", how);
 	}
 	free(how);
 out:

@@ -68,20 +68,27 @@ struct wimimage {
 	char **volumes;              /* read by the write: kept until then */
 	size_t volume_count;
 	bool updated;
+	bool rolled_back;            /* a killed run's append was undone */
 };
 
 static char *
 printf_dup(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
+/* A new string made as printf would; NULL when out of memory. */
 static char *
 printf_dup(const char *format, ...)
 {
 	va_list ap;
-	char *out = NULL;
+	char *out;
+	int len;
 
 	va_start(ap, format);
-	if (vasprintf(&out, format, ap) == -1)
-		out = NULL;
+	len = vsnprintf(NULL, 0, format, ap);
+	va_end(ap);
+	if (len < 0 || (out = malloc((size_t)len + 1)) == NULL)
+		return NULL;
+	va_start(ap, format);
+	vsnprintf(out, (size_t)len + 1, format, ap);
 	va_end(ap);
 	return out;
 }
@@ -111,7 +118,8 @@ lock_wim(int fd, bool exclusive, const char *display, struct hp_error *err)
 #endif
 	if (errno == EAGAIN || errno == EACCES)
 		return hp_error_set(err, HP_ERR_CHANGED, 0,
-				    "%s: locked by another process; nothing was written",
+				    exclusive ? "%s: locked by another process; nothing was written"
+					      : "%s: locked by another process, which is writing it",
 				    display);
 	/* A file system without locks: the change check still guards. */
 	return HP_OK;
@@ -175,7 +183,10 @@ reads_back(const char *path, void *ctx)
 	return ok;
 }
 
-/* Take the shared lock and remember the WIM as it is now. */
+/* Take the shared lock, undo what a killed run left half done, and
+ * remember the WIM as it is now.  The lock first: a writer holds its
+ * exclusive lock from before its undo record exists until after it is
+ * gone, so a record found under the shared lock is a dead run's. */
 static enum hp_status
 hold_wim(struct wimimage *w, struct hp_error *err)
 {
@@ -186,6 +197,9 @@ hold_wim(struct wimimage *w, struct hp_error *err)
 		return hp_error_set(err, errno == ENOENT ? HP_ERR_NOT_FOUND : HP_ERR_IO,
 				    errno, "%s", w->display);
 	status = lock_wim(w->lock_fd, false, w->display, err);
+	if (status == HP_OK)
+		status = wimundo_recover(w->file, w->display, reads_back, NULL,
+					 &w->rolled_back, err);
 	if (status != HP_OK)
 		return status;
 	if (fstat(w->lock_fd, &w->opened) == -1 ||
@@ -469,7 +483,6 @@ wimimage_open(struct image *image, const char *file, const char *display,
 	const char *tmpdir = image_temp_dir();
 	struct wimimage *w;
 	enum hp_status status;
-	bool rolled_back = false;
 
 	*wim_ret = w = calloc(1, sizeof *w);
 	if (w == NULL)
@@ -486,12 +499,8 @@ wimimage_open(struct image *image, const char *file, const char *display,
 		w->scratch = NULL;
 		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", tmpdir);
 	}
-	/* An append a killed run left half done is undone first. */
 	if (!own_copy) {
-		status = wimundo_recover(file, display, reads_back, NULL,
-					 &rolled_back, err);
-		if (status == HP_OK)
-			status = hold_wim(w, err);
+		status = hold_wim(w, err);
 		if (status != HP_OK)
 			return status;
 	}
@@ -509,6 +518,7 @@ static void
 remove_scratch(const char *dir)
 {
 	DIR *d = opendir(dir);
+
 	if (d != NULL) {
 		struct dirent *e;
 
@@ -559,6 +569,12 @@ const char *
 wimimage_file(const struct wimimage *w)
 {
 	return w->file;
+}
+
+bool
+wimimage_rolled_back(const struct wimimage *w)
+{
+	return w->rolled_back;
 }
 
 /* Replace each FROM in TEXT (of SIZE bytes) with TO. */

@@ -80,4 +80,8 @@ enum hp_status wimimage_write_copy(struct wimimage *wim, const char *output,
 /* The WIM file read (the scratch copy for install media). */
 const char *wimimage_file(const struct wimimage *wim);
 
+/* Did opening the WIM roll back an append a killed run left half done
+ * (its undo record beside the WIM)? */
+bool wimimage_rolled_back(const struct wimimage *wim);
+
 #endif

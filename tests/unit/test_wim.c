@@ -447,6 +447,37 @@ test_undo_refused(void)
 	wimundo_release(&undo);
 }
 
+/* Opening a WIM a killed run left half appended to puts it back first,
+ * and the commit says so. */
+static void
+test_undo_on_open(void)
+{
+	struct image_write_options options = { 0 };
+	struct image_commit_report report;
+	struct image *image = NULL;
+	struct wimundo undo;
+	struct hp_error err;
+
+	if (!have_fixtures())
+		return;
+	begin(&undo);
+	set_header_flag("t.wim", 0x40);
+	append_junk("t.wim");
+	wimundo_release(&undo);
+	CHECK_INT(image_open("t.wim", NULL, &image, &err), HP_OK);
+	CHECK(same_bytes("t.wim", "t.orig"));
+	CHECK(access(".t.wim.hivepatch-wimundo", F_OK) == -1);
+	if (image == NULL)
+		return;
+	CHECK_INT(image_commit(image, &options, &report, &err), HP_OK);
+	CHECK_INT(report.warning_count, 1);
+	if (report.warning_count == 1)
+		CHECK(strstr(report.warnings[0], "killed while appending") != NULL);
+	image_commit_report_release(&report);
+	image_close(image);
+	CHECK(same_bytes("t.wim", "t.orig"));
+}
+
 /* The append start: after the integrity table, else after the XML. */
 static void
 test_append_start(void)
@@ -475,6 +506,7 @@ static const struct test tests[] = {
 	TEST_ENTRY(undo_new_header),
 	TEST_ENTRY(undo_rollback_in_run),
 	TEST_ENTRY(undo_refused),
+	TEST_ENTRY(undo_on_open),
 	TEST_ENTRY(append_start),
 };
 
