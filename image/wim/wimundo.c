@@ -15,6 +15,15 @@
 #include "base/fileio.h"
 #include "base/text.h"
 
+/* POSIX.1-2008 names the nanosecond times st_mtim; macOS st_mtimespec. */
+#if defined(HAVE_STRUCT_STAT_ST_MTIM)
+#define ST_MTIME(st) ((st)->st_mtim)
+#define ST_ATIME(st) ((st)->st_atim)
+#elif defined(HAVE_STRUCT_STAT_ST_MTIMESPEC)
+#define ST_MTIME(st) ((st)->st_mtimespec)
+#define ST_ATIME(st) ((st)->st_atimespec)
+#endif
+
 #define MAGIC "HPWIMUND"
 #define RECORD_VERSION 1
 #define RECORD_HEAD 96
@@ -135,10 +144,10 @@ build_record(int fd, const char *display, unsigned char **record_ret,
 	put_le64(r + 32, (uint64_t)st.st_size);
 	put_le64(r + 40, tail_at);
 	put_le64(r + 48, tail_len);
-	put_le64(r + 56, (uint64_t)st.st_atim.tv_sec);
-	put_le32(r + 64, (uint32_t)st.st_atim.tv_nsec);
-	put_le64(r + 68, (uint64_t)st.st_mtim.tv_sec);
-	put_le32(r + 76, (uint32_t)st.st_mtim.tv_nsec);
+	put_le64(r + 56, (uint64_t)ST_ATIME(&st).tv_sec);
+	put_le32(r + 64, (uint32_t)ST_ATIME(&st).tv_nsec);
+	put_le64(r + 68, (uint64_t)ST_MTIME(&st).tv_sec);
+	put_le32(r + 76, (uint32_t)ST_MTIME(&st).tv_nsec);
 	put_le32(r + 92, crc32_update(0, r, 92));
 	memcpy(r + RECORD_HEAD, header, sizeof header);
 	if (tail_len > 0 &&

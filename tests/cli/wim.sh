@@ -364,6 +364,18 @@ if command -v xorriso >/dev/null 2>&1; then
 	run 0 "$HIVEPATCH" verify "$work/media-out.wim"
 	run 0 "$HIVEPATCH" apply -o "$work/upper-out.iso" "$work/upper.iso"
 	run 0 "$HIVEPATCH" verify "$work/upper-out.iso"
+	# A WIM of 4 GiB or more is stored in several extents (ISO 9660
+	# level 3): the same medium with install.wim's record split in two.
+	if python3 "$abs_top_srcdir/tests/cli/iso-split-extent.py" "$work/upper.iso" \
+		"$work/multi.iso" SOURCES INSTALL.WIM 2>"$work/split.err"; then
+		run 1 "$HIVEPATCH" verify "$work/multi.iso"
+		run 0 "$HIVEPATCH" export "$work/multi.iso"
+		if cmp -s "$work/out" "$work/demo.reg"; then pass; else fail "the multi-extent medium exports differently"; fi
+		run 0 "$HIVEPATCH" apply -o "$work/multi-out.wim" "$work/multi.iso"
+		run 0 "$HIVEPATCH" verify "$work/multi-out.wim"
+	else
+		fail "cannot split the extent: $(cat "$work/split.err")"
+	fi
 	# A UDF-only medium (Windows media without an ISO 9660 tree) is not
 	# read: said so.
 	python3 -c 'import sys
