@@ -116,6 +116,8 @@ print_patched(const struct cli *cli, const struct command_report *r)
 static void
 print_result(const struct cli *cli, const struct command_report *r)
 {
+	char where[4096];
+
 	switch (r->result) {
 	case COMMAND_RESULT_PATCHED:
 		print_patched(cli, r);
@@ -138,14 +140,17 @@ print_result(const struct cli *cli, const struct command_report *r)
 		       cli->options.write.output != NULL ? " (copied as it is)" : "");
 		break;
 	case COMMAND_RESULT_RECOVERED:
-		if (cli->options.dry_run)
+		if (cli->options.dry_run) {
 			puts("result: would recover (dry run, nothing written)");
-		else
-			printf("result: recovered, written clean to %s (sequence number %u)\n",
-			       cli->options.write.output != NULL
-				       ? cli->options.write.output
-				       : r->system.path,
-			       (unsigned)r->seq_after);
+			break;
+		}
+		/* A hive in a WIM's scratch copy is named as in the WIM. */
+		snprintf(where, sizeof where, "%s",
+			 cli->options.write.output != NULL ? cli->options.write.output
+							   : r->system.path);
+		image_name_in_text(r->image, where, sizeof where);
+		printf("result: recovered, written clean to %s (sequence number %u)\n",
+		       where, (unsigned)r->seq_after);
 		break;
 	case COMMAND_RESULT_ERROR:
 		break;
