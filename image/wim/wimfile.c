@@ -4,8 +4,10 @@
 #include "image/wim/wimfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <wimlib.h>
 
@@ -16,6 +18,8 @@ struct wimfile {
 	char *display;
 	image_progress_fn *progress;
 	void *progress_ctx;
+	int sync_fd;     /* during an append: the WIM, synced mid-way */
+	int sync_errno;
 };
 
 /* Once per process: wimlib keeps the flags of its first initialisation. */
@@ -103,6 +107,14 @@ on_progress(enum wimlib_progress_msg msg, union wimlib_progress_info *info,
 {
 	struct wimfile *wim = ctx;
 
+	/* An append has written the new data and metadata; the tables and
+	 * the header come next.  Synced now, the header can never reach the
+	 * disk before the data it points to. */
+	if (msg == WIMLIB_PROGRESS_MSG_WRITE_METADATA_END && wim->sync_fd != -1 &&
+	    fsync(wim->sync_fd) == -1) {
+		wim->sync_errno = errno;
+		return WIMLIB_PROGRESS_STATUS_ABORT;
+	}
 	if (wim->progress == NULL)
 		return WIMLIB_PROGRESS_STATUS_CONTINUE;
 	if (msg == WIMLIB_PROGRESS_MSG_WRITE_STREAMS)
@@ -130,6 +142,7 @@ wimfile_open(const char *path, const char *display, bool check,
 		free(wim);
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
 	}
+	wim->sync_fd = -1;
 	if (check)
 		flags |= WIMLIB_OPEN_FLAG_CHECK_INTEGRITY;
 	code = wimlib_open_wim_with_progress(path, flags, &wim->wim, on_progress,
@@ -491,12 +504,22 @@ wimfile_add_volume(struct wimfile *wim, unsigned index, const char *volume,
 }
 
 enum hp_status
-wimfile_append(struct wimfile *wim, struct hp_error *err)
+wimfile_append(struct wimfile *wim, const char *path, struct hp_error *err)
 {
-	int code = wimlib_overwrite(wim->wim, WIMLIB_WRITE_FLAG_FSYNC, 0);
+	int code;
 
+	wim->sync_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (wim->sync_fd == -1)
+		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", wim->display);
+	wim->sync_errno = 0;
+	code = wimlib_overwrite(wim->wim, WIMLIB_WRITE_FLAG_FSYNC, 0);
+	close(wim->sync_fd);
+	wim->sync_fd = -1;
 	if (code == 0)
 		return HP_OK;
+	if (code == WIMLIB_ERR_ABORTED_BY_PROGRESS && wim->sync_errno != 0)
+		return hp_error_set(err, HP_ERR_WRITE, wim->sync_errno,
+				    "%s: cannot sync the appended data", wim->display);
 	if (code == WIMLIB_ERR_ALREADY_LOCKED)
 		return hp_error_set(err, HP_ERR_CHANGED, 0,
 				    "%s: locked by another process (a wimlib mount or update?); nothing was written",

@@ -129,10 +129,12 @@ enum hp_status wimfile_add_volume(struct wimfile *wim, unsigned index,
 				  const char *volume, bool no_acls,
 				  struct hp_error *err);
 
-/* Append what changed to the WIM file itself: new data after the old,
- * then new tables, then the header (the integrity table kept if there was
- * one), synced.  A WIM another wimlib holds: HP_ERR_CHANGED. */
-enum hp_status wimfile_append(struct wimfile *wim, struct hp_error *err);
+/* Append what changed to the WIM file itself (at PATH, the file it was
+ * opened from): new data after the old, synced, then new tables and the
+ * header (the integrity table kept if there was one), synced.  A WIM
+ * another wimlib holds: HP_ERR_CHANGED. */
+enum hp_status wimfile_append(struct wimfile *wim, const char *path,
+			      struct hp_error *err);
 
 /* Write the whole WIM (every image) to FD, an empty file opened for
  * reading and writing, with an integrity table when INTEGRITY and in the

@@ -1044,7 +1044,7 @@ append(struct wimimage *w, int fd, struct image_commit_report *report,
 
 	status = wimundo_begin(&undo, w->file, w->display, fd, err);
 	if (status == HP_OK)
-		status = wimfile_append(w->wim, err);
+		status = wimfile_append(w->wim, w->file, err);
 	if (status == HP_OK)
 		status = read_back(w, w->file, err);
 	if (status != HP_OK) {
@@ -1114,7 +1114,7 @@ wimimage_write_in_place(struct wimimage *w, bool rebuild,
 	*method_ret = NULL;
 	wimfile_set_progress(w->wim, options->progress, options->progress_ctx);
 	if (w->own_copy) {
-		status = wimfile_append(w->wim, err);
+		status = wimfile_append(w->wim, w->file, err);
 		if (status == HP_OK)
 			status = read_back(w, w->file, err);
 		how = "appended";
