@@ -59,14 +59,13 @@ struct image_stage_entry {
 	char *path;          /* the local file replaced */
 	size_t tree;         /* in which of the image's trees */
 	char *backup;        /* where its original goes first, or NULL */
+	int dirfd;           /* PATH's directory */
 	bool empty_logs;     /* not new content: the logs of PATH's hive,
 			      * emptied after the commit */
 	char *logs[IMAGE_MAX_LOGS];
 	size_t log_count;
 	struct safewrite sw;
 	bool began;          /* SW holds a temp file */
-	int original_fd;     /* the original, read back if the commit must
-			      * be undone */
 	bool committed;
 	char *method;        /* "rename" or "in-place (why)" */
 };
@@ -77,6 +76,9 @@ struct image_tree {
 	 * backend's scratch copy), resolved. */
 	char *root;
 	char *config_dir;         /* ROOT/Windows/System32/config, resolved */
+	int config_fd;            /* CONFIG_DIR, opened from ROOT without
+				   * following links */
+	int lock_fd;              /* the run's lock on it, or -1 */
 	char *hibernation_file;
 	char *label;              /* for reports ("index 2: ..."), or NULL */
 	unsigned number;          /* the backend's own number for it */
@@ -92,7 +94,12 @@ struct image {
 	size_t tree_count;
 	size_t current;
 	char *single_hive;        /* a bare hive file, resolved */
+	int single_dir_fd;        /* its directory */
+	int lock_fd;              /* a file's lock (bare hive, archive), or -1 */
+	bool keep_links;
 	char *spool;              /* standard input, copied here */
+	char **warnings;          /* NULL-terminated */
+	size_t warning_count;
 	void *data;               /* the backend's own */
 	struct image_stage_entry *staged;
 	size_t staged_count;
@@ -125,10 +132,8 @@ enum hp_status image_check_in_place(const struct image *image,
 				    const struct image_write_options *options,
 				    struct hp_error *err);
 
-/* safewrite_finish, except that a failed directory sync after the rename
- * is a warning in REPORT: the rename went through (safewrite_finish frees
- * the temp name then), so the file holds the new, checked content, and
- * "write failed, nothing changed" would be false. */
+/* safewrite_finish, a failed directory sync after the change a warning
+ * in REPORT. */
 enum hp_status image_safewrite_finish(struct safewrite *sw, const char *backup,
 				      struct image_commit_report *report,
 				      struct hp_error *err);
@@ -142,7 +147,42 @@ enum hp_status image_commit_staged(struct image *image,
 void image_report_warn(struct image_commit_report *report, const char *format,
 		       ...) __attribute__((format(printf, 2, 3)));
 
-/* The directory for temp and scratch files ($TMPDIR, else /tmp). */
-const char *image_temp_dir(void);
+/* The record of a change to a tree's hives, beside them in its config
+ * directory (base/transaction.h); a single file's is ".NAME" + this,
+ * beside it. */
+#define IMAGE_RECORD ".hivepatch-transaction"
+
+/* Add a warning to IMAGE's (best effort). */
+void image_warn(struct image *image, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Open DIR (a resolved path under ROOT, open on ROOT_FD) one component at
+ * a time without following links: a component swapped for a link since
+ * DIR was resolved is refused (HP_ERR_UNSAFE_PATH). */
+enum hp_status image_open_dir_at(int root_fd, const char *root, const char *dir,
+				 int *fd_ret, struct hp_error *err);
+
+/* Lock the directory open on DIRFD (DISPLAY in messages) for the run as
+ * OPTIONS says, after putting right what an interrupted run left there
+ * (its transaction record RECORD, undos, journals, temp files); the lock
+ * descriptor goes to *LOCK_FD_RET. */
+enum hp_status image_guard_dir(struct image *image, int dirfd,
+			       const char *display, const char *record,
+			       const struct image_options *options,
+			       int *lock_fd_ret, struct hp_error *err);
+
+/* The same for the file NAME of DIRFD, whose leftovers alone are looked
+ * at; the lock is on the file (checked to still be what NAME leads to). */
+enum hp_status image_guard_file(struct image *image, int dirfd,
+				const char *name, const char *display,
+				const char *record,
+				const struct image_options *options,
+				int *lock_fd_ret, struct hp_error *err);
+
+/* Open NAME in DIRFD and lock it (exclusive when WRITE, which opens it
+ * for writing), checked to still be what NAME leads to. */
+enum hp_status image_lock_file(int dirfd, const char *name, const char *display,
+			       bool write, bool wait, int *fd_ret,
+			       struct hp_error *err);
 
 #endif

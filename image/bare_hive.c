@@ -2,8 +2,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "image/backend.h"
 
@@ -18,6 +22,9 @@ static enum hp_status
 open_hive(struct image *image, const char *path,
 	  const struct image_options *options, struct hp_error *err)
 {
+	const char *base;
+	char *dir, record[NAME_MAX + 1];
+
 	if (options->hive_path != NULL)
 		return hp_error_set(err, HP_ERR_USAGE, 0,
 				    "%s: --hive-path picks a hive inside an archive; this is a hive file",
@@ -25,7 +32,20 @@ open_hive(struct image *image, const char *path,
 	image->single_hive = realpath(path, NULL);
 	if (image->single_hive == NULL)
 		return hp_error_set(err, HP_ERR_IO, errno, "%s", path);
-	return HP_OK;
+	base = strrchr(image->single_hive, '/') + 1;
+	dir = strndup(image->single_hive, (size_t)(base - image->single_hive));
+	if (dir == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+	image->single_dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (image->single_dir_fd == -1)
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", path);
+	snprintf(record, sizeof record, ".%.200s%s", base, IMAGE_RECORD);
+	/* Locked for the run on the file; what an interrupted run left
+	 * beside it is put right first. */
+	return image_guard_file(image, image->single_dir_fd, base,
+				image->single_hive, record, options,
+				&image->lock_fd, err);
 }
 
 enum hp_status

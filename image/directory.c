@@ -18,6 +18,8 @@ open_directory(struct image *image, const char *path,
 	       const struct image_options *options, struct hp_error *err)
 {
 	char *root;
+	struct image_tree *tree;
+	enum hp_status status;
 
 	if (options->hive_path != NULL)
 		return hp_error_set(err, HP_ERR_USAGE, 0,
@@ -26,7 +28,14 @@ open_directory(struct image *image, const char *path,
 	root = realpath(path, NULL);
 	if (root == NULL)
 		return hp_error_set(err, HP_ERR_IO, errno, "%s", path);
-	return image_add_tree(image, root, path, NULL, 0, err);
+	status = image_add_tree(image, root, path, NULL, 0, err);
+	if (status != HP_OK)
+		return status;
+	/* Locked for the run on the directory holding the hives, which no
+	 * rename replaces; what an interrupted run left is put right first. */
+	tree = &image->trees[image->tree_count - 1];
+	return image_guard_dir(image, tree->config_fd, tree->config_dir,
+			       IMAGE_RECORD, options, &tree->lock_fd, err);
 }
 
 const struct image_backend image_backend_directory = {

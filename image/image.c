@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/cleanup.h"
 #include "base/fileio.h"
 #include "base/text.h"
 #include "image/backend.h"
@@ -27,19 +29,11 @@ static const struct image_backend *const backends[] = {
 	&image_backend_archive,
 };
 
-const char *
-image_temp_dir(void)
-{
-	const char *tmpdir = getenv("TMPDIR");
-
-	return tmpdir != NULL && *tmpdir != '\0' ? tmpdir : "/tmp";
-}
-
 /* Standard input, copied to a file: images are read more than once. */
 static enum hp_status
 spool_stdin(struct image *image, struct hp_error *err)
 {
-	const char *tmpdir = image_temp_dir();
+	const char *tmpdir = cleanup_temp_dir();
 	size_t len = strlen(tmpdir) + 32;
 	int fd;
 
@@ -132,6 +126,9 @@ image_open(const char *path, const struct image_options *options,
 	image = calloc(1, sizeof *image);
 	if (image == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+	image->lock_fd = -1;
+	image->single_dir_fd = -1;
+	image->keep_links = options->keep_links;
 	image->path = text_dup(path);
 	image->display = text_dup(strcmp(path, "-") == 0 ? "standard input" : path);
 	if (image->path == NULL || image->display == NULL) {
@@ -176,8 +173,8 @@ image_close(struct image *image)
 
 		if (e->began)
 			safewrite_abort(&e->sw);
-		if (e->original_fd != -1)
-			close(e->original_fd);
+		if (e->dirfd != -1)
+			close(e->dirfd);
 		free(e->path);
 		free(e->backup);
 		free(e->method);
@@ -194,6 +191,10 @@ image_close(struct image *image)
 	free(image->path);
 	free(image->display);
 	for (size_t i = 0; i < image->tree_count; i++) {
+		if (image->trees[i].config_fd != -1)
+			close(image->trees[i].config_fd);
+		if (image->trees[i].lock_fd != -1)
+			close(image->trees[i].lock_fd);
 		free(image->trees[i].root);
 		free(image->trees[i].config_dir);
 		free(image->trees[i].hibernation_file);
@@ -201,6 +202,13 @@ image_close(struct image *image)
 	}
 	free(image->trees);
 	free(image->single_hive);
+	if (image->single_dir_fd != -1)
+		close(image->single_dir_fd);
+	if (image->lock_fd != -1)
+		close(image->lock_fd);
+	for (size_t i = 0; i < image->warning_count; i++)
+		free(image->warnings[i]);
+	free(image->warnings);
 	free(image);
 }
 
@@ -343,6 +351,7 @@ image_add_tree(struct image *image, char *root, const char *display,
 	       const char *label, unsigned number, struct hp_error *err)
 {
 	struct image_tree *grown, *tree;
+	enum hp_status status;
 
 	grown = realloc(image->trees, (image->tree_count + 1) * sizeof *grown);
 	if (grown == NULL) {
@@ -352,11 +361,76 @@ image_add_tree(struct image *image, char *root, const char *display,
 	image->trees = grown;
 	tree = &grown[image->tree_count++];
 	memset(tree, 0, sizeof *tree);
+	tree->config_fd = -1;
+	tree->lock_fd = -1;
 	tree->root = root;
 	tree->number = number;
 	if (label != NULL && (tree->label = text_dup(label)) == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
-	return open_tree(tree, display, err);
+	status = open_tree(tree, display, err);
+	if (status == HP_OK) {
+		int root_fd = open(tree->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (root_fd == -1)
+			return hp_error_set(err, HP_ERR_IO, errno, "%s", display);
+		status = image_open_dir_at(root_fd, tree->root, tree->config_dir,
+					   &tree->config_fd, err);
+		close(root_fd);
+	}
+	return status;
+}
+
+enum hp_status
+image_open_dir_at(int root_fd, const char *root, const char *dir, int *fd_ret,
+		  struct hp_error *err)
+{
+	size_t len = strlen(root);
+	const char *rest = dir + len;
+	int fd;
+
+	*fd_ret = -1;
+	if (strncmp(dir, root, len) != 0 || (*rest != '/' && *rest != '\0'))
+		return hp_error_set(err, HP_ERR_UNSAFE_PATH, 0,
+				    "%s: not inside %s", dir, root);
+	fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 0);
+	while (fd != -1 && *rest != '\0') {
+		char part[NAME_MAX + 1];
+		size_t n;
+		int next;
+
+		while (*rest == '/')
+			rest++;
+		n = strcspn(rest, "/");
+		if (n == 0)
+			break;
+		if (n > NAME_MAX) {
+			close(fd);
+			return hp_error_set(err, HP_ERR_UNSAFE_PATH, ENAMETOOLONG,
+					    "%s", dir);
+		}
+		memcpy(part, rest, n);
+		part[n] = '\0';
+		rest += n;
+		next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+						O_CLOEXEC);
+		if (next == -1) {
+			int errnum = errno;
+
+			close(fd);
+			return hp_error_set(err, errnum == ELOOP || errnum == ENOTDIR
+							 ? HP_ERR_UNSAFE_PATH
+							 : HP_ERR_IO,
+					    errnum,
+					    "%s: changed into a link while it was being opened",
+					    dir);
+		}
+		close(fd);
+		fd = next;
+	}
+	if (fd == -1)
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", dir);
+	*fd_ret = fd;
+	return HP_OK;
 }
 
 void
@@ -467,6 +541,35 @@ image_check_output(const struct image *image, enum image_purpose purpose,
 		   struct hp_error *err)
 {
 	return image->backend->check_output(image, purpose, options, err);
+}
+
+void
+image_warn(struct image *image, const char *format, ...)
+{
+	char text[1024];
+	char **grown;
+	va_list ap;
+
+	va_start(ap, format);
+	vsnprintf(text, sizeof text, format, ap);
+	va_end(ap);
+	grown = realloc(image->warnings,
+			(image->warning_count + 2) * sizeof *grown);
+	if (grown == NULL)
+		return;
+	image->warnings = grown;
+	grown[image->warning_count] = text_dup(text);
+	if (grown[image->warning_count] != NULL)
+		image->warning_count++;
+	grown[image->warning_count] = NULL;
+}
+
+char *const *
+image_warnings(const struct image *image)
+{
+	static char *const none[] = { NULL };
+
+	return image->warnings != NULL ? image->warnings : none;
 }
 
 void

@@ -40,6 +40,15 @@ struct image_options {
 	const char *hive_path;
 	image_progress_fn *progress;
 	void *progress_ctx;
+	/* The run will write the image: its lock is taken exclusive (shared
+	 * for a reader), for the whole run. */
+	bool write;
+	/* Wait for another run's lock instead of failing at once
+	 * (HP_ERR_LOCKED). */
+	bool wait;
+	/* Write hives with several hard links through them instead of giving
+	 * them a file of their own. */
+	bool keep_links;
 	/* A WIM: the indexes to open, each a tree (none: every index whose
 	 * tree holds a SYSTEM hive); CHECK verifies the integrity table on
 	 * open; REBUILD writes the WIM anew instead of appending to it. */
@@ -49,7 +58,10 @@ struct image_options {
 	bool rebuild;
 };
 
-/* Open PATH ("-": an image read from standard input).  Absent:
+/* Open PATH ("-": an image read from standard input), locked for the
+ * whole run (another run holding it: HP_ERR_LOCKED, unless OPTIONS->wait),
+ * after putting right what an interrupted run left (said in
+ * image_warnings).  Absent:
  * HP_ERR_NOT_FOUND; nothing hivepatch reads, or no Windows tree in it:
  * HP_ERR_NOT_HIVE; two spellings of one path component: HP_ERR_AMBIGUOUS;
  * a symlink out of the tree: HP_ERR_UNSAFE_PATH; a kind of image this
@@ -61,6 +73,10 @@ enum hp_status image_open(const char *path, const struct image_options *options,
 /* Remove every temp and scratch file of IMAGE (staged content not
  * committed is dropped) and free it.  NULL is allowed. */
 void image_close(struct image *image);
+
+/* What opening the image had to say (an interrupted run put right), as a
+ * NULL-terminated list owned by IMAGE. */
+char *const *image_warnings(const struct image *image);
 
 /* The kind, for reports: "hive", "directory", "archive". */
 const char *image_kind(const struct image *image);
@@ -97,7 +113,7 @@ const char *image_hibernation_file(const struct image *image);
  * local file.  Freed with image_hive_release. */
 struct image_hive {
 	char *name;   /* as asked, "SYSTEM" */
-	char *path;   /* a local file holding the hive */
+	char *path;   /* a local file holding the hive, resolved */
 	char *inside; /* its path inside the image, for reports
 		       * ("Windows/System32/config/SYSTEM"); for a bare hive
 		       * file, the file */

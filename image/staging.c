@@ -1,5 +1,7 @@
 /* staging.c - files staged for replacement, and their commit, all or
- * none. */
+ * none: one transaction (base/transaction.h) for the files of each tree,
+ * so that a failure, a signal or a crash leaves them all as they were or
+ * all replaced, or the next run makes it so. */
 #include "config.h"
 
 #include <errno.h>
@@ -9,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/fileio.h"
 #include "base/text.h"
+#include "base/transaction.h"
 #include "image/backend.h"
 
 static struct image_stage_entry *
@@ -26,7 +28,7 @@ new_entry(struct image *image, const char *path, struct hp_error *err)
 	image->staged = grown;
 	e = &grown[image->staged_count];
 	memset(e, 0, sizeof *e);
-	e->original_fd = -1;
+	e->dirfd = -1;
 	e->tree = image->current;
 	e->path = text_dup(path);
 	if (e->path == NULL) {
@@ -37,22 +39,68 @@ new_entry(struct image *image, const char *path, struct hp_error *err)
 	return e;
 }
 
+/* The directory of the hive at PATH, opened without following links from
+ * the root of its tree (or the bare hive's own directory). */
+static enum hp_status
+open_hive_dir(const struct image *image, const char *path, int *fd_ret,
+	      struct hp_error *err)
+{
+	const struct image_tree *tree = image_current_tree(image);
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	enum hp_status status;
+	int root_fd;
+
+	*fd_ret = -1;
+	if (image->single_hive != NULL) {
+		*fd_ret = fcntl(image->single_dir_fd, F_DUPFD_CLOEXEC, 0);
+		return *fd_ret != -1 ? HP_OK
+				     : hp_error_set(err, HP_ERR_IO, errno, "%s", path);
+	}
+	dir = strndup(path, slash != NULL ? (size_t)(slash - path) : 0);
+	if (dir == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+	if (strcmp(dir, tree->config_dir) == 0) {
+		*fd_ret = fcntl(tree->config_fd, F_DUPFD_CLOEXEC, 0);
+		status = *fd_ret != -1 ? HP_OK
+				       : hp_error_set(err, HP_ERR_IO, errno, "%s", dir);
+		free(dir);
+		return status;
+	}
+	/* Only the config directory is locked and put right at open: a hive
+	 * elsewhere (through a link inside the tree) cannot be in its
+	 * change. */
+	root_fd = open(tree->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	status = root_fd == -1 ? hp_error_set(err, HP_ERR_IO, errno, "%s", tree->root)
+			       : hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+					      "%s: not in %s, where the other hives are; it cannot be written with them, all or none",
+					      path, tree->config_dir);
+	if (root_fd != -1)
+		close(root_fd);
+	free(dir);
+	return status;
+}
+
 enum hp_status
 image_stage_hive(struct image *image, const struct image_hive *hive,
 		 const char *backup, struct image_staged *staged_ret,
 		 struct hp_error *err)
 {
 	struct image_stage_entry *e = new_entry(image, hive->path, err);
+	const char *slash = strrchr(hive->path, '/');
 	enum hp_status status;
 
 	if (e == NULL)
 		return err->status;
 	if (backup != NULL && (e->backup = text_dup(backup)) == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", backup);
-	/* Kept open: should a later file of the commit fail, this one is
-	 * put back from it. */
-	e->original_fd = open(hive->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	status = safewrite_begin_new(&e->sw, hive->path, err);
+	status = open_hive_dir(image, hive->path, &e->dirfd, err);
+	if (status == HP_OK)
+		status = safewrite_begin_at(&e->sw, e->dirfd,
+					    slash != NULL ? slash + 1 : hive->path,
+					    hive->path,
+					    image->keep_links ? SAFEWRITE_KEEP_LINKS : 0,
+					    err);
 	if (status != HP_OK)
 		return status;
 	e->began = true;
@@ -86,48 +134,11 @@ image_safewrite_finish(struct safewrite *sw, const char *backup,
 {
 	enum hp_status status = safewrite_finish(sw, backup, err);
 
-	if (status != HP_OK && !sw->in_place && sw->temp == NULL) {
+	if (status == HP_OK && sw->sync_errno != 0)
 		image_report_warn(report,
-				  "%s; the hive is written, but a crash before the system syncs the directory could bring the old one back",
-				  err->message);
-		hp_error_clear(err);
-		status = HP_OK;
-	}
+				  "%s: cannot sync its directory (%s); the file is written, but a crash before the system syncs the directory could bring the old one back",
+				  sw->target, strerror(sw->sync_errno));
 	return status;
-}
-
-static enum hp_status
-finish_entry(struct image_stage_entry *e, struct image_commit_report *report,
-	     struct hp_error *err)
-{
-	enum hp_status status = image_safewrite_finish(&e->sw, e->backup,
-						       report, err);
-
-	if (status == HP_OK) {
-		e->committed = true;
-		e->method = safewrite_method(&e->sw);
-	}
-	return status;
-}
-
-/* Put a committed file back as it was before, from the descriptor kept
- * on the original.  Best effort: the error already being reported says
- * what failed first. */
-static bool
-restore_entry(struct image_stage_entry *e)
-{
-	struct safewrite sw;
-	struct hp_error ignored;
-	bool ok = false;
-
-	if (e->original_fd == -1)
-		return false;
-	if (safewrite_begin_new(&sw, e->path, &ignored) == HP_OK &&
-	    fileio_copy_range(e->original_fd, 0, UINT64_MAX, sw.temp_fd) == 0 &&
-	    safewrite_finish(&sw, NULL, &ignored) == HP_OK)
-		ok = true;
-	safewrite_abort(&sw);
-	return ok;
 }
 
 /* Empty the logs after a verified, synced commit (--truncate-logs): they
@@ -137,7 +148,8 @@ static void
 empty_logs(const struct image_stage_entry *e, struct image_commit_report *report)
 {
 	for (size_t i = 0; i < e->log_count; i++) {
-		int fd = open(e->logs[i], O_WRONLY | O_TRUNC | O_CLOEXEC | O_NONBLOCK);
+		int fd = open(e->logs[i], O_WRONLY | O_TRUNC | O_NOFOLLOW |
+						  O_CLOEXEC | O_NONBLOCK);
 
 		if (fd == -1 || fsync(fd) == -1)
 			image_report_warn(report, "%s: cannot empty the log: %s",
@@ -148,44 +160,84 @@ empty_logs(const struct image_stage_entry *e, struct image_commit_report *report
 	report->logs_emptied = true;
 }
 
+/* The transaction of tree T's staged files: where its record goes. */
+static enum hp_status
+begin_tree(struct image *image, size_t t, struct transaction **tx_ret,
+	   struct hp_error *err)
+{
+	char record[300];
+	const char *base;
+
+	if (image->single_hive != NULL) {
+		base = strrchr(image->single_hive, '/') + 1;
+		snprintf(record, sizeof record, ".%s%s", base, IMAGE_RECORD);
+		return transaction_begin(image->single_dir_fd, image->single_hive,
+					 record, tx_ret, err);
+	}
+	return transaction_begin(image->trees[t].config_fd,
+				 image->trees[t].config_dir, IMAGE_RECORD, tx_ret,
+				 err);
+}
+
+static void
+add_warnings(struct image_commit_report *report, const char *list)
+{
+	for (const char *w = list; w != NULL && *w != '\0'; w += strlen(w) + 1)
+		image_report_warn(report, "%s", w);
+}
+
+/* Commit the staged files of tree T, all or none. */
+static enum hp_status
+commit_tree(struct image *image, size_t t, struct image_commit_report *report,
+	    struct hp_error *err)
+{
+	struct transaction *tx = NULL;
+	char *warnings = NULL;
+	size_t count = 0;
+	enum hp_status status;
+
+	for (size_t i = 0; i < image->staged_count; i++)
+		count += image->staged[i].tree == t && !image->staged[i].empty_logs;
+	if (count == 0)
+		return HP_OK;
+	status = begin_tree(image, t, &tx, err);
+	for (size_t i = 0; status == HP_OK && i < image->staged_count; i++) {
+		struct image_stage_entry *e = &image->staged[i];
+
+		if (e->tree == t && !e->empty_logs)
+			status = transaction_add(tx, &e->sw, e->backup, err);
+	}
+	if (status == HP_OK)
+		status = transaction_commit(tx, &warnings, err);
+	transaction_free(tx);
+	add_warnings(report, warnings);
+	free(warnings);
+	for (size_t i = 0; status == HP_OK && i < image->staged_count; i++) {
+		struct image_stage_entry *e = &image->staged[i];
+
+		if (e->tree != t || e->empty_logs)
+			continue;
+		e->committed = true;
+		e->method = safewrite_method(&e->sw);
+	}
+	return status;
+}
+
 enum hp_status
 image_commit_staged(struct image *image, struct image_commit_report *report,
 		    struct hp_error *err)
 {
-	for (size_t i = 0; i < image->staged_count; i++) {
-		struct image_stage_entry *e = &image->staged[i];
-		enum hp_status status;
-		size_t put_back = 0;
+	size_t trees = image->tree_count > 0 ? image->tree_count : 1;
+	enum hp_status status = HP_OK;
 
-		if (e->empty_logs)
-			continue;
-		status = finish_entry(e, report, err);
-		if (status == HP_OK)
-			continue;
-		for (size_t k = 0; k < i; k++) {
-			struct image_stage_entry *done = &image->staged[k];
-
-			if (!done->committed)
-				continue;
-			put_back++;
-			if (!restore_entry(done))
-				image_report_warn(report, "%s: could not be put back as it was",
-						  done->path);
-		}
-		if (put_back > 0) {
-			char detail[sizeof err->message];
-
-			memcpy(detail, err->message, sizeof detail);
-			hp_error_set(err, status, err->saved_errno,
-				     "%s; the hives written before it were put back",
-				     detail);
-		}
-		return status;
-	}
-	for (size_t i = 0; i < image->staged_count; i++)
+	/* An image of several trees (a WIM's indexes) has them in scratch
+	 * copies, and its write-back is all or none for the image. */
+	for (size_t t = 0; status == HP_OK && t < trees; t++)
+		status = commit_tree(image, t, report, err);
+	for (size_t i = 0; status == HP_OK && i < image->staged_count; i++)
 		if (image->staged[i].empty_logs)
 			empty_logs(&image->staged[i], report);
-	return HP_OK;
+	return status;
 }
 
 enum hp_status

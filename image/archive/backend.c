@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/cleanup.h"
 #include "base/fileio.h"
 #include "base/text.h"
 #include "image/archive/archive_io.h"
@@ -44,7 +45,7 @@ open_archive(struct image *image, const char *path,
 	     const struct image_options *options, struct hp_error *err)
 {
 	struct archive_io_scan_options scan = { 0 };
-	const char *tmpdir = image_temp_dir();
+	const char *tmpdir = cleanup_temp_dir();
 	size_t len = strlen(tmpdir) + 32;
 	struct archive_image *a;
 	enum hp_status status;
@@ -291,12 +292,13 @@ write_archive(const struct image *image, const struct image_write_options *optio
 			*method_ret = "only the replaced records rewritten";
 			return status;
 		}
-		status = safewrite_begin(&sw, a->file, err);
+		status = safewrite_begin(&sw, a->file, 0, err);
 	} else if (strcmp(options->output, "-") == 0) {
 		return archive_io_write(a->file, layout, wo, options->output_fd,
 					method_ret, err);
 	} else {
-		status = safewrite_begin_new(&sw, options->output, err);
+		status = safewrite_begin(&sw, options->output, SAFEWRITE_MAY_CREATE,
+					 err);
 	}
 	began = status == HP_OK;
 	if (status == HP_OK)

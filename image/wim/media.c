@@ -17,6 +17,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "base/cleanup.h"
 #include "base/fileio.h"
 #include "base/safewrite.h"
 #include "base/text.h"
@@ -61,7 +62,7 @@ copy_out(struct media *m, int fd, const char *display, struct hp_error *err)
 				    "%s: %s takes %llu bytes, more than %s has free",
 				    display, m->where.path + 1,
 				    (unsigned long long)m->where.size,
-				    image_temp_dir());
+				    cleanup_temp_dir());
 	out = open(m->copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (out == -1)
 		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", m->copy);
@@ -79,7 +80,7 @@ static enum hp_status
 open_media(struct image *image, const char *path,
 	   const struct image_options *options, struct hp_error *err)
 {
-	const char *tmpdir = image_temp_dir();
+	const char *tmpdir = cleanup_temp_dir();
 	struct media *m = calloc(1, sizeof *m);
 	enum hp_status status;
 	bool found = false;
@@ -315,7 +316,7 @@ remaster(struct media *m, const char *iso, const char *output,
 	}
 	status = xorriso_path(xorriso, iso, m->where.path, &inside, err);
 	if (status == HP_OK)
-		status = safewrite_begin_new(&sw, output, err);
+		status = safewrite_begin(&sw, output, SAFEWRITE_MAY_CREATE | SAFEWRITE_FRESH, err);
 	began = status == HP_OK;
 	if (status == HP_OK) {
 		char *argv[] = { xorriso, "-abort_on", "FAILURE", "-indev", (char *)iso,

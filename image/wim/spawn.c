@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/cleanup.h"
 #include "base/fileio.h"
 #include "base/text.h"
 
@@ -223,15 +224,13 @@ enum hp_status
 spawn_capture(char *const argv[], const char *subject, enum hp_status failure,
 	      size_t max, char **output_ret, struct hp_error *err)
 {
-	const char *tmpdir = getenv("TMPDIR");
+	const char *tmpdir = cleanup_temp_dir();
 	char *path = NULL, *out = NULL;
 	enum hp_status status;
 	struct stat st;
 	int fd;
 
 	*output_ret = NULL;
-	if (tmpdir == NULL || *tmpdir == '\0')
-		tmpdir = "/tmp";
 	path = text_path_join(tmpdir, "hivepatch-output-XXXXXX");
 	if (path == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", subject);

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/cleanup.h"
 #include "base/fileio.h"
 #include "base/safewrite.h"
 #include "base/text.h"
@@ -345,7 +346,7 @@ check_room(const struct wimimage *w, const struct wim_tree *t,
 		return hp_error_set(err, HP_ERR_WRITE, ENOSPC,
 				    "%s[%u]: the config files take %llu bytes, %s has %llu free",
 				    w->display, t->index, (unsigned long long)need,
-				    image_temp_dir(), (unsigned long long)room);
+				    cleanup_temp_dir(), (unsigned long long)room);
 	return HP_OK;
 }
 
@@ -480,7 +481,7 @@ wimimage_open(struct image *image, const char *file, const char *display,
 	      bool own_copy, const struct image_options *options,
 	      struct wimimage **wim_ret, struct hp_error *err)
 {
-	const char *tmpdir = image_temp_dir();
+	const char *tmpdir = cleanup_temp_dir();
 	struct wimimage *w;
 	enum hp_status status;
 
@@ -1130,7 +1131,7 @@ wimimage_write_in_place(struct wimimage *w, bool rebuild,
 	}
 	how = rebuild ? "rebuilt in place (--rebuild)"
 		      : "rebuilt in place (a pipable WIM cannot be appended)";
-	status = safewrite_begin(&sw, w->file, err);
+	status = safewrite_begin(&sw, w->file, 0, err);
 	began = status == HP_OK;
 	if (status == HP_OK)
 		status = write_whole(w, &sw, err);
@@ -1158,7 +1159,7 @@ wimimage_write_copy(struct wimimage *w, const char *output,
 
 	*method_ret = NULL;
 	wimfile_set_progress(w->wim, options->progress, options->progress_ctx);
-	status = safewrite_begin_new(&sw, output, err);
+	status = safewrite_begin(&sw, output, SAFEWRITE_MAY_CREATE | SAFEWRITE_FRESH, err);
 	began = status == HP_OK;
 	if (status == HP_OK && w->updated) {
 		status = write_whole(w, &sw, err);

@@ -24,6 +24,13 @@ get_le64(const unsigned char *p)
 }
 
 static inline void
+put_le16(unsigned char *p, uint16_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+}
+
+static inline void
 put_le32(unsigned char *p, uint32_t v)
 {
 	p[0] = (unsigned char)v;

@@ -28,6 +28,7 @@ hp_status_name(enum hp_status status)
 	case HP_ERR_WRITE: return "write-failed";
 	case HP_ERR_VERIFY: return "verify-failed";
 	case HP_ERR_NO_MEMORY: return "out-of-memory";
+	case HP_ERR_LOCKED: return "locked";
 	}
 	return "unknown";
 }
@@ -53,6 +54,7 @@ hp_status_exit_code(enum hp_status status)
 	case HP_ERR_BIG_VALUE:
 	case HP_ERR_UNSAFE_PATH:
 	case HP_ERR_CHANGED:
+	case HP_ERR_LOCKED:
 		return 4;
 	case HP_ERR_WRITE:
 	case HP_ERR_VERIFY:

@@ -27,6 +27,7 @@ enum hp_status {
 	HP_ERR_WRITE = 14,         /* writing failed; the original is intact */
 	HP_ERR_VERIFY = 15,        /* the written copy failed its check */
 	HP_ERR_NO_MEMORY = 16,
+	HP_ERR_LOCKED = 17,        /* another process holds the target's lock */
 };
 
 /* The error record: the status, the errno that caused it (0 if none) and a

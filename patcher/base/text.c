@@ -3,47 +3,18 @@
 
 #include "base/text.h"
 
+#include "base/utf.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Decode one UTF-8 sequence; invalid bytes decode as themselves so that
- * the comparison stays total. */
-static uint32_t
-next_code_point(const unsigned char **p)
-{
-	const unsigned char *s = *p;
-	uint32_t c = s[0];
-	int extra;
-
-	if (c < 0x80) {
-		*p = s + 1;
-		return c;
-	}
-	if ((c & 0xE0) == 0xC0) {
-		extra = 1;
-		c &= 0x1F;
-	} else if ((c & 0xF0) == 0xE0) {
-		extra = 2;
-		c &= 0x0F;
-	} else if ((c & 0xF8) == 0xF0) {
-		extra = 3;
-		c &= 0x07;
-	} else {
-		*p = s + 1;
-		return 0xDC00 | s[0];
-	}
-	for (int i = 1; i <= extra; i++) {
-		if ((s[i] & 0xC0) != 0x80) {
-			*p = s + 1;
-			return 0xDC00 | s[0];
-		}
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	*p = s + 1 + extra;
-	return c;
-}
+/* A byte that starts no valid UTF-8 sequence stands for itself as
+ * U+DC80..U+DCFF: no valid UTF-8 decodes to a surrogate, so such a byte
+ * compares apart from every character and from every other byte, and the
+ * comparison stays total. */
+#define STRAY_BYTE 0xDC00u
 
 uint32_t
 text_fold_upper(uint32_t c)
@@ -68,16 +39,13 @@ text_fold_upper(uint32_t c)
 int
 text_name_compare(const char *a, const char *b)
 {
-	const unsigned char *p = (const unsigned char *)a;
-	const unsigned char *q = (const unsigned char *)b;
-
 	for (;;) {
 		uint32_t ca, cb;
 
-		if (*p == '\0' || *q == '\0')
-			return (*p != '\0') - (*q != '\0');
-		ca = text_fold_upper(next_code_point(&p));
-		cb = text_fold_upper(next_code_point(&q));
+		if (*a == '\0' || *b == '\0')
+			return (*a != '\0') - (*b != '\0');
+		ca = text_fold_upper(text_next_code_point(&a));
+		cb = text_fold_upper(text_next_code_point(&b));
 		if (ca != cb)
 			return ca < cb ? -1 : 1;
 	}
@@ -145,60 +113,26 @@ text_join_key(const char *a, const char *b)
 	return joined;
 }
 
-static size_t
-put_utf8(char *out, uint32_t c)
-{
-	if (c < 0x80) {
-		out[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		out[0] = (char)(0xC0 | (c >> 6));
-		out[1] = (char)(0x80 | (c & 0x3F));
-		return 2;
-	}
-	if (c < 0x10000) {
-		out[0] = (char)(0xE0 | (c >> 12));
-		out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-		out[2] = (char)(0x80 | (c & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | (c >> 18));
-	out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-	out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-	out[3] = (char)(0x80 | (c & 0x3F));
-	return 4;
-}
-
 char *
 text_from_utf16le(const unsigned char *data, size_t len)
 {
-	size_t units = len / 2, used = 0;
 	/* Each code unit becomes at most 3 bytes (a pair becomes 4). */
-	char *out = malloc(units * 3 + 1);
+	char *out = malloc(len / 2 * 3 + 1);
+	size_t used = 0;
 
 	if (out == NULL)
 		return NULL;
-	for (size_t i = 0; i < units; i++) {
-		uint32_t c = (uint32_t)(data[2 * i] | (data[2 * i + 1] << 8));
+	for (size_t i = 0; i + 1 < len;) {
+		uint32_t c;
+		size_t n = utf_decode_utf16le(data + i, len - i, &c);
 
+		/* An unpaired surrogate is one unit of U+FFFD. */
+		if (n == 0)
+			n = 2;
 		if (c == 0)
 			break;
-		if (c >= 0xD800 && c <= 0xDBFF && i + 1 < units) {
-			uint32_t low = (uint32_t)(data[2 * i + 2] |
-						  (data[2 * i + 3] << 8));
-
-			if (low >= 0xDC00 && low <= 0xDFFF) {
-				c = 0x10000 + ((c - 0xD800) << 10) +
-				    (low - 0xDC00);
-				i++;
-			} else {
-				c = 0xFFFD;
-			}
-		} else if (c >= 0xD800 && c <= 0xDFFF) {
-			c = 0xFFFD;
-		}
-		used += put_utf8(out + used, c);
+		used += utf_encode_utf8(out + used, c);
+		i += n;
 	}
 	out[used] = '\0';
 	return out;
@@ -207,18 +141,41 @@ text_from_utf16le(const unsigned char *data, size_t len)
 uint32_t
 text_next_code_point(const char **p)
 {
-	const unsigned char *q = (const unsigned char *)*p;
-	uint32_t c = next_code_point(&q);
+	const unsigned char *s = (const unsigned char *)*p;
+	uint32_t c;
+	size_t n;
 
-	*p = (const char *)q;
+	/* ASCII, most of every name, needs no decoding. */
+	if (s[0] < 0x80) {
+		*p += 1;
+		return s[0];
+	}
+	/* The NUL ends the string before UTF_MAX_UTF8_LEN bytes can: the
+	 * decoder reads nothing past the byte that breaks a sequence. */
+	n = utf_decode_utf8(s, UTF_MAX_UTF8_LEN, &c);
+	if (n == 0) {
+		*p += 1;
+		return STRAY_BYTE | s[0];
+	}
+	*p += n;
 	return c;
 }
 
 char *
 text_fold_into(char *out, const char *name)
 {
-	while (*name != '\0')
-		out += put_utf8(out, text_fold_upper(text_next_code_point(&name)));
+	while (*name != '\0') {
+		const char *at = name;
+		uint32_t c = text_next_code_point(&name);
+
+		/* A stray byte stays the byte it was (UTF-8 has no spelling
+		 * for its U+DCxx): names equal without case still fold to
+		 * equal strings, and a fold never invents a '\\' or a NUL. */
+		if (utf_is_surrogate(c))
+			*out++ = *at;
+		else
+			out += utf_encode_utf8(out, text_fold_upper(c));
+	}
 	*out = '\0';
 	return out;
 }
@@ -226,16 +183,11 @@ text_fold_into(char *out, const char *name)
 char *
 text_fold(const char *name)
 {
-	size_t len = strlen(name);
-	/* Folding maps a code point to one of at most the same length in
-	 * UTF-8 for the ranges folded, but stray bytes become 3-byte code
-	 * points: allow for that. */
-	char *out = malloc(len * 3 + 1), *p = out;
+	/* Folding keeps every length today; the room text_fold_into asks
+	 * for costs little on names. */
+	char *out = malloc(strlen(name) * 3 + 1);
 
-	if (out == NULL)
-		return NULL;
-	while (*name != '\0')
-		p += put_utf8(p, text_fold_upper(text_next_code_point(&name)));
-	*p = '\0';
+	if (out != NULL)
+		text_fold_into(out, name);
 	return out;
 }

@@ -18,8 +18,10 @@ text_name_equal(const char *a, const char *b)
 	return text_name_compare(a, b) == 0;
 }
 
-/* The code point at *P (UTF-8; a stray byte stands for itself), advancing
- * *P; stop at the NUL yourself. */
+/* The code point at *P (UTF-8 as utf.h has it), advancing *P; stop at the
+ * NUL yourself.  A byte that starts no valid sequence stands for itself,
+ * as U+DC80..U+DCFF (0xDC00 | the byte), one byte further; no valid UTF-8
+ * gives such a code point. */
 uint32_t text_next_code_point(const char **p);
 
 /* The upper-case form used by text_name_compare. */

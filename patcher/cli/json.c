@@ -6,6 +6,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "base/utf.h"
+
 void
 json_init(struct json *json, FILE *out)
 {
@@ -22,7 +24,6 @@ write_escaped(FILE *out, const char *s, size_t len)
 	fputc('"', out);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = p[i];
-		size_t extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
 
 		if (c == '"' || c == '\\') {
 			fputc('\\', out);
@@ -38,23 +39,17 @@ write_escaped(FILE *out, const char *s, size_t len)
 		} else if (c < 0x80) {
 			fputc(c, out);
 		} else {
-			bool valid = (c >= 0xC2 && c <= 0xF4) && i + extra < len;
+			uint32_t code_point;
+			size_t n = utf_decode_utf8(p + i, len - i, &code_point);
 
-			for (size_t k = 1; valid && k <= extra; k++)
-				valid = (p[i + k] & 0xC0) == 0x80;
-			/* No overlong forms, surrogates or code points past
-			 * U+10FFFF. */
-			if (valid && ((c == 0xE0 && p[i + 1] < 0xA0) ||
-				      (c == 0xED && p[i + 1] > 0x9F) ||
-				      (c == 0xF0 && p[i + 1] < 0x90) ||
-				      (c == 0xF4 && p[i + 1] > 0x8F)))
-				valid = false;
-			if (!valid) {
+			/* JSON is UTF-8: a byte that starts no valid sequence
+			 * is one U+FFFD. */
+			if (n == 0) {
 				fputs("\\ufffd", out);
 				continue;
 			}
-			fwrite(p + i, 1, extra + 1, out);
-			i += extra;
+			fwrite(p + i, 1, n, out);
+			i += n - 1;
 		}
 	}
 	fputc('"', out);

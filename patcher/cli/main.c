@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/cleanup.h"
 #include "cli/cli.h"
 #include "recipe/regfile.h"
 
@@ -112,6 +113,16 @@ main(int argc, char **argv)
 
 	memset(&cli, 0, sizeof cli);
 	set_locale();
+	/* From here on INT, TERM and HUP remove every temp and scratch file
+	 * and leave the target whole; SIGPIPE is an ordinary write error. */
+	{
+		struct hp_error err;
+
+		if (cleanup_init("hivepatch", &err) != HP_OK) {
+			fprintf(stderr, "hivepatch: %s\n", err.message);
+			return EXIT_WRITE;
+		}
+	}
 	code = cli_parse(argc, argv, &cli);
 	if (code == -1)
 		return EXIT_OK;

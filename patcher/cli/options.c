@@ -41,6 +41,8 @@ enum option_id {
 	OPT_VERBOSE,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_WAIT,
+	OPT_KEEP_LINKS,
 	OPT_COUNT
 };
 
@@ -94,6 +96,10 @@ static const struct option_rule rules[OPT_COUNT] = {
 	[OPT_VERBOSE] = { "verbose", 'v', no_argument, CLI_ALL, NULL },
 	[OPT_HELP] = { "help", 'h', no_argument, CLI_ALL, NULL },
 	[OPT_VERSION] = { "version", 0, no_argument, CLI_ALL, NULL },
+	[OPT_WAIT] = { "wait", 0, no_argument, CLI_ALL, NULL },
+	[OPT_KEEP_LINKS] = { "keep-links", 0, no_argument,
+			     CLI_APPLY | CLI_RECOVER,
+			     "--keep-links goes with apply or recover" },
 };
 
 /* Pairs of options that exclude each other. */
@@ -263,6 +269,8 @@ set_option(struct cli *cli, enum option_id id, const char *arg)
 	case OPT_VERSION:
 		printf("hivepatch %s\n", PACKAGE_VERSION);
 		return -1;
+	case OPT_WAIT: cli->options.wait = true; return 0;
+	case OPT_KEEP_LINKS: cli->options.keep_links = true; return 0;
 	case OPT_COUNT:
 		break;
 	}

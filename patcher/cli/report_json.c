@@ -19,7 +19,7 @@ format_version(uint32_t minor)
 
 /* The hive's base block and what the logs did to it. */
 static void
-hive_state(struct json *json, const struct command_report *r)
+hive_state(struct json *json, const struct command_tree *r, bool logs_truncated)
 {
 	const struct hivefile *f = &r->file;
 
@@ -47,7 +47,7 @@ hive_state(struct json *json, const struct command_report *r)
 	}
 	if (f->have_log_seq)
 		json_uint(json, "log_max_sequence", f->log_max_seq);
-	json_bool(json, "logs_truncated", r->logs_truncated);
+	json_bool(json, "logs_truncated", logs_truncated);
 	json_object_end(json);
 }
 
@@ -72,7 +72,7 @@ os_info(struct json *json, const struct os_info *os)
 
 static void
 control_sets(struct json *json, const struct cli *cli,
-	     const struct command_report *r)
+	     const struct command_tree *r)
 {
 	if (!r->have_sets)
 		return;
@@ -112,7 +112,7 @@ change(struct json *json, const struct plan_change *c)
 }
 
 static void
-changes(struct json *json, const struct command_report *r)
+changes(struct json *json, const struct command_tree *r)
 {
 	json_array_begin(json, "changes");
 	for (size_t h = 0; h <= r->other_count; h++) {
@@ -125,7 +125,7 @@ changes(struct json *json, const struct command_report *r)
 }
 
 static void
-other_hives(struct json *json, const struct command_report *r)
+other_hives(struct json *json, const struct command_tree *r)
 {
 	if (r->other_count == 0)
 		return;
@@ -148,7 +148,7 @@ other_hives(struct json *json, const struct command_report *r)
 }
 
 static void
-golden(struct json *json, const struct cli *cli, const struct command_report *r)
+golden(struct json *json, const struct cli *cli, const struct command_tree *r)
 {
 	if (!r->golden_compared)
 		return;
@@ -169,6 +169,55 @@ golden(struct json *json, const struct cli *cli, const struct command_report *r)
 	json_object_end(json);
 }
 
+/* What one tree of the image found and did. */
+static void
+tree_fields(struct json *json, const struct cli *cli,
+	    const struct command_report *report, const struct command_tree *r)
+{
+	json_string(json, "hive", r->system.inside);
+	hive_state(json, r, report->logs_truncated);
+	os_info(json, &r->os);
+	json_string(json, "applicability",
+		    r->applicability == RECIPE_APPLIES ? "applies"
+		    : r->applicability == RECIPE_DOES_NOT_APPLY ? "does not apply"
+		    : "unknown");
+	control_sets(json, cli, r);
+	changes(json, r);
+	other_hives(json, r);
+	golden(json, cli, r);
+}
+
+static void
+written(struct json *json, const struct cli *cli, enum command_result result,
+	const char *method, uint32_t seq)
+{
+	if (result == COMMAND_RESULT_PATCHED ||
+	    (result == COMMAND_RESULT_RECOVERED && !cli->options.dry_run)) {
+		json_string(json, "write_method", method);
+		json_uint(json, "sequence_written", seq);
+	}
+}
+
+/* An image of several Windows trees: one object for each. */
+static void
+trees(struct json *json, const struct cli *cli, const struct command_report *r)
+{
+	json_array_begin(json, "indexes");
+	for (size_t i = 0; i < r->tree_count; i++) {
+		const struct command_tree *t = &r->trees[i];
+
+		json_object_begin(json, NULL);
+		json_uint(json, "index", t->number);
+		json_string(json, "name", t->label);
+		tree_fields(json, cli, r, t);
+		written(json, cli, t->result, t->write_method, t->seq_after);
+		json_bool(json, "skipped", t->skipped);
+		json_string(json, "result", command_result_name(t->result));
+		json_object_end(json);
+	}
+	json_array_end(json);
+}
+
 void
 cli_json_report(struct json *json, const struct cli *cli,
 		const struct command_report *r, enum hp_status status,
@@ -179,22 +228,18 @@ cli_json_report(struct json *json, const struct cli *cli,
 	json_string(json, "command", cli->command->name);
 	json_string(json, "target", cli->target);
 	json_string(json, "kind", r->image != NULL ? image_kind(r->image) : NULL);
-	json_string(json, "hive", r->image != NULL ? r->system.inside : NULL);
 	json_string(json, "recipe", recover ? NULL : cli->options.recipe->name);
-	hive_state(json, r);
-	os_info(json, &r->os);
-	json_string(json, "applicability",
-		    r->applicability == RECIPE_APPLIES ? "applies"
-		    : r->applicability == RECIPE_DOES_NOT_APPLY ? "does not apply"
-		    : "unknown");
-	control_sets(json, cli, r);
-	changes(json, r);
-	other_hives(json, r);
-	golden(json, cli, r);
-	if (r->result == COMMAND_RESULT_PATCHED ||
-	    (r->result == COMMAND_RESULT_RECOVERED && !cli->options.dry_run)) {
-		json_string(json, "write_method", r->write_method);
-		json_uint(json, "sequence_written", r->seq_after);
+	if (r->tree_count == 1) {
+		tree_fields(json, cli, r, &r->trees[0]);
+		written(json, cli, r->result, r->write_method, r->trees[0].seq_after);
+	} else if (r->tree_count > 1) {
+		trees(json, cli, r);
+		written(json, cli, r->result, r->write_method, 0);
+	} else {
+		json_null(json, "hive");
+		json_string(json, "applicability", "unknown");
+		json_array_begin(json, "changes");
+		json_array_end(json);
 	}
 	json_array_begin(json, "warnings");
 	for (size_t i = 0; i < r->warning_count; i++)

@@ -37,25 +37,31 @@ print_change(const struct plan_change *c)
 }
 
 static size_t
-total_writes(const struct command_report *r)
+tree_writes(const struct command_tree *t)
 {
-	size_t writes = r->plan.writes;
+	size_t writes = t->plan.writes;
 
-	for (size_t h = 0; h < r->other_count; h++)
-		writes += r->others[h].plan.writes;
+	for (size_t h = 0; h < t->other_count; h++)
+		writes += t->others[h].plan.writes;
 	return writes;
 }
 
-/* The target, its hive's state, its Windows and control sets. */
+static size_t
+total_writes(const struct command_report *r)
+{
+	size_t writes = 0;
+
+	for (size_t i = 0; i < r->tree_count; i++)
+		writes += tree_writes(&r->trees[i]);
+	return writes;
+}
+
+/* A tree's hive state, its Windows and control sets. */
 static void
-print_target(const struct cli *cli, const struct command_report *r)
+print_tree_head(const struct command_tree *r)
 {
 	const struct hivefile *f = &r->file;
 
-	printf("target: %s (%s", cli->target, image_kind(r->image));
-	if (!image_is_single_hive(r->image))
-		printf(", hive %s", r->system.inside);
-	puts(")");
 	if (f->dirty && f->recovered)
 		printf("hive: dirty, recovered from its logs as Windows would at boot: %s\n",
 		       f->log.detail);
@@ -81,7 +87,7 @@ print_target(const struct cli *cli, const struct command_report *r)
 }
 
 static void
-print_golden(const struct cli *cli, const struct command_report *r)
+print_golden(const struct cli *cli, const struct command_tree *r)
 {
 	if (!r->golden_compared)
 		return;
@@ -97,17 +103,25 @@ print_golden(const struct cli *cli, const struct command_report *r)
 	}
 }
 
+/* ", sequence number N" for every hive of T written. */
+static void
+print_sequences(const struct command_tree *t)
+{
+	if (t->plan.writes > 0)
+		printf(", sequence number %u", (unsigned)t->seq_after);
+	for (size_t h = 0; h < t->other_count; h++)
+		if (t->others[h].plan.writes > 0)
+			printf(", %s sequence number %u", t->others[h].where.name,
+			       (unsigned)t->others[h].seq_after);
+}
+
 static void
 print_patched(const struct cli *cli, const struct command_report *r)
 {
 	printf("result: patched (%zu change%s written", total_writes(r),
 	       total_writes(r) == 1 ? "" : "s");
-	if (r->plan.writes > 0)
-		printf(", sequence number %u", (unsigned)r->seq_after);
-	for (size_t h = 0; h < r->other_count; h++)
-		if (r->others[h].plan.writes > 0)
-			printf(", %s sequence number %u", r->others[h].where.name,
-			       (unsigned)r->others[h].seq_after);
+	if (r->tree_count == 1)
+		print_sequences(&r->trees[0]);
 	if (cli->verbosity > 0)
 		printf(", %s", r->write_method);
 	puts(")");
@@ -144,25 +158,36 @@ print_result(const struct cli *cli, const struct command_report *r)
 			puts("result: would recover (dry run, nothing written)");
 			break;
 		}
+		if (r->tree_count != 1) {
+			puts("result: recovered, written clean");
+			break;
+		}
 		/* A hive in a WIM's scratch copy is named as in the WIM. */
 		snprintf(where, sizeof where, "%s",
 			 cli->options.write.output != NULL ? cli->options.write.output
-							   : r->system.path);
+							   : r->trees[0].system.path);
 		image_name_in_text(r->image, where, sizeof where);
 		printf("result: recovered, written clean to %s (sequence number %u)\n",
-		       where, (unsigned)r->seq_after);
+		       where, (unsigned)r->trees[0].seq_after);
 		break;
 	case COMMAND_RESULT_ERROR:
 		break;
 	}
 }
 
-void
-cli_text_report(const struct cli *cli, const struct command_report *r)
+/* What one tree of the image shows: its hive, its Windows, the recipe's
+ * changes, the golden, and with several trees its own result. */
+static void
+print_tree(const struct cli *cli, const struct command_report *report,
+	   const struct command_tree *r)
 {
-	if (cli->verbosity < 0)
+	if (r->label != NULL)
+		printf("%s (hive %s)%s\n", r->label,
+		       r->system.inside != NULL ? r->system.inside : "?",
+		       r->skipped ? ": the recipe is not for it, left as it is" : "");
+	if (r->skipped)
 		return;
-	print_target(cli, r);
+	print_tree_head(r);
 	if (cli->command->id != CLI_RECOVER) {
 		printf("recipe %s:\n", cli->options.recipe->name);
 		for (size_t i = 0; i < r->plan.count; i++)
@@ -180,5 +205,27 @@ cli_text_report(const struct cli *cli, const struct command_report *r)
 	if (cli->verbosity > 0 && r->file.have_log_seq)
 		printf("latest log sequence number: %u\n",
 		       (unsigned)r->file.log_max_seq);
+	if (report->tree_count > 1) {
+		printf("%s: %s", r->label, command_result_name(r->result));
+		if (r->result == COMMAND_RESULT_PATCHED ||
+		    r->result == COMMAND_RESULT_RECOVERED)
+			print_sequences(r);
+		putchar('\n');
+	}
+}
+
+void
+cli_text_report(const struct cli *cli, const struct command_report *r)
+{
+	if (cli->verbosity < 0)
+		return;
+	printf("target: %s (%s", cli->target, image_kind(r->image));
+	if (r->tree_count == 1 && !image_is_single_hive(r->image))
+		printf(", hive %s", r->trees[0].system.inside);
+	else if (r->tree_count > 1)
+		printf(", %zu Windows installations", r->tree_count);
+	puts(")");
+	for (size_t i = 0; i < r->tree_count; i++)
+		print_tree(cli, r, &r->trees[i]);
 	print_result(cli, r);
 }

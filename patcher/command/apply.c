@@ -1,5 +1,5 @@
-/* apply.c - set what a recipe asks, in every hive it touches, all or
- * none. */
+/* apply.c - set what a recipe asks, in every hive it touches of every
+ * Windows tree of the image, all or none. */
 #include "config.h"
 
 #include <errno.h>
@@ -9,51 +9,89 @@
 #include "base/text.h"
 #include "command/internal.h"
 
+/* Is the recipe for TREE's Windows?  A tree it is not for is refused, or
+ * left as it is when the image holds several and the user did not choose
+ * them (a WIM's indexes: Server Core and a client edition side by side). */
 static enum hp_status
 check_applicability(const struct command_options *options,
-		    struct command_report *report, struct hp_error *err)
+		    struct command_report *report, struct command_tree *tree,
+		    struct hp_error *err)
 {
-	switch (report->applicability) {
+	switch (tree->applicability) {
 	case RECIPE_APPLIES:
 		return HP_OK;
 	case RECIPE_APPLICABILITY_UNKNOWN:
-		command_warn(report, "%s", report->applicability_reason);
+		command_warn(report, tree, "%s", tree->applicability_reason);
 		return HP_OK;
 	case RECIPE_DOES_NOT_APPLY:
 		if (options->force) {
-			command_warn(report, "%s; applying anyway (--force)",
-				     report->applicability_reason);
+			command_warn(report, tree, "%s; applying anyway (--force)",
+				     tree->applicability_reason);
+			return HP_OK;
+		}
+		if (report->tree_count > 1 && !options->trees_chosen) {
+			command_warn(report, tree,
+				     "recipe %s does not apply: %s; left as it is",
+				     options->recipe->name,
+				     tree->applicability_reason);
+			tree->skipped = true;
 			return HP_OK;
 		}
 		return hp_error_set(err, HP_ERR_NOT_APPLICABLE, 0,
-				    "%s: recipe %s does not apply: %s (--force to apply anyway); nothing was written",
+				    "%s%s%s: recipe %s does not apply: %s (--force to apply anyway); nothing was written",
 				    image_path(report->image),
+				    tree->label != NULL ? ", " : "",
+				    tree->label != NULL ? tree->label : "",
 				    options->recipe->name,
-				    report->applicability_reason);
+				    tree->applicability_reason);
 	}
 	return HP_OK;
 }
 
-/* Open SYSTEM, decide applicability, and plan every hive. */
+/* Open TREE's SYSTEM, decide applicability, and plan every hive. */
 static enum hp_status
-plan_all(const char *target, const struct command_options *options,
-	 struct command_report *report, struct hp_error *err)
+plan_tree(const struct command_options *options, struct command_report *report,
+	  struct command_tree *tree, struct hp_error *err)
 {
 	struct hive *hive = NULL;
 	enum hp_status status;
 
-	status = command_open_system(target, options, !options->dry_run,
+	status = command_open_system(options, !options->dry_run,
 				     command_uses_control_set(options->recipe),
-				     report, &hive, err);
+				     report, tree, &hive, err);
 	if (status == HP_OK)
-		status = check_applicability(options, report, err);
-	if (status == HP_OK)
+		status = check_applicability(options, report, tree, err);
+	if (status == HP_OK && !tree->skipped)
 		status = plan_build(hive, options->recipe,
-				    command_system_name(report), &report->sets,
-				    &report->plan, err);
+				    command_system_name(report), &tree->sets,
+				    &tree->plan, err);
 	hive_close(hive);
-	if (status == HP_OK)
-		status = command_plan_others(options, report, err);
+	if (status == HP_OK && !tree->skipped)
+		status = command_plan_others(options, report, tree, err);
+	return status;
+}
+
+static enum hp_status
+plan_all(const char *target, const struct command_options *options,
+	 struct command_report *report, struct hp_error *err)
+{
+	size_t skipped = 0;
+	enum hp_status status;
+
+	status = command_open_image(target, options, !options->dry_run, report,
+				    err);
+	if (status == HP_OK && !options->dry_run)
+		status = image_check_output(report->image, IMAGE_WRITE_EDIT,
+					    &options->write, err);
+	for (size_t i = 0; status == HP_OK && i < report->tree_count; i++) {
+		status = plan_tree(options, report, &report->trees[i], err);
+		skipped += report->trees[i].skipped;
+	}
+	if (status == HP_OK && skipped == report->tree_count)
+		status = hp_error_set(err, HP_ERR_NOT_APPLICABLE, 0,
+				      "%s: recipe %s applies to none of its %zu Windows installations (--force to apply anyway); nothing was written",
+				      image_path(report->image),
+				      options->recipe->name, report->tree_count);
 	return status;
 }
 
@@ -75,28 +113,32 @@ stage_edit(struct command_report *report, const struct image_hive *where,
 	return status;
 }
 
-/* Every hive's edit is made cell by cell and proved beside it, and only
- * then committed, all or none; the logs emptied after that if asked. */
+/* Every hive's edit in TREE is made cell by cell and proved beside it;
+ * the logs are emptied after the commit if asked. */
 static enum hp_status
-write_all(const struct command_options *options, struct command_report *report,
-	  struct hp_error *err)
+stage_tree(const struct command_options *options, struct command_report *report,
+	   struct command_tree *tree, struct hp_error *err)
 {
 	enum hp_status status;
 
-	status = stage_edit(report, &report->system, &report->file,
-			    &report->plan, options->backup, &report->seq_after,
-			    err);
-	for (size_t i = 0; status == HP_OK && i < report->other_count; i++) {
-		struct command_hive *h = &report->others[i];
+	if (command_tree_writes(tree) == 0)
+		return HP_OK;
+	image_select_tree(report->image, (size_t)(tree - report->trees));
+	/* --backup names one file: the first SYSTEM hive written. */
+	status = stage_edit(report, &tree->system, &tree->file, &tree->plan,
+			    tree == report->trees ? options->backup : NULL,
+			    &tree->seq_after, err);
+	for (size_t i = 0; status == HP_OK && i < tree->other_count; i++) {
+		struct command_hive *h = &tree->others[i];
 
 		status = stage_edit(report, &h->where, &h->file, &h->plan, NULL,
 				    &h->seq_after, err);
 	}
 	if (status == HP_OK && options->truncate_logs) {
-		status = image_stage_empty_logs(report->image, &report->system, err);
-		for (size_t i = 0; status == HP_OK && i < report->other_count; i++)
+		status = image_stage_empty_logs(report->image, &tree->system, err);
+		for (size_t i = 0; status == HP_OK && i < tree->other_count; i++)
 			status = image_stage_empty_logs(report->image,
-							&report->others[i].where,
+							&tree->others[i].where,
 							err);
 	}
 	return status;
@@ -109,25 +151,51 @@ commit(const struct command_options *options, struct command_report *report,
        struct hp_error *err)
 {
 	struct image_commit_report done;
-	const char *method;
+	const char *method = NULL;
 	enum hp_status status;
 
 	status = image_commit(report->image, &options->write, &done, err);
 	for (size_t i = 0; i < done.warning_count; i++)
-		command_warn(report, "%s", done.warnings[i]);
+		command_warn(report, NULL, "%s", done.warnings[i]);
 	report->logs_truncated = done.logs_emptied;
-	method = done.image_method != NULL
-			 ? done.image_method
-			 : image_write_method(report->image, report->system.path);
+	for (size_t t = 0; t < report->tree_count; t++) {
+		struct command_tree *tree = &report->trees[t];
+
+		tree->write_method = image_write_method(report->image,
+							tree->system.path);
+		if (method == NULL)
+			method = tree->write_method;
+		for (size_t i = 0; i < tree->other_count; i++) {
+			struct command_hive *h = &tree->others[i];
+
+			h->write_method = image_write_method(report->image,
+							     h->where.path);
+			if (method == NULL)
+				method = h->write_method;
+		}
+	}
+	if (done.image_method != NULL)
+		method = done.image_method;
 	if (method != NULL && (report->write_method = text_dup(method)) == NULL)
 		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
 				      image_path(report->image));
-	for (size_t i = 0; i < report->other_count; i++)
-		report->others[i].write_method =
-			image_write_method(report->image,
-					   report->others[i].where.path);
 	image_commit_report_release(&done);
 	return status;
+}
+
+/* Each tree's result, and the whole run's. */
+static void
+set_results(struct command_report *report, enum command_result result)
+{
+	report->result = result;
+	for (size_t i = 0; i < report->tree_count; i++) {
+		struct command_tree *tree = &report->trees[i];
+
+		if (command_tree_writes(tree) == 0)
+			tree->result = COMMAND_RESULT_ALREADY_COMPLIANT;
+		else
+			tree->result = result;
+	}
 }
 
 enum hp_status
@@ -142,20 +210,22 @@ command_apply(const char *target, const struct command_options *options,
 	if (status != HP_OK)
 		goto out;
 	if (command_writes(report) == 0) {
-		report->result = COMMAND_RESULT_ALREADY_COMPLIANT;
 		if (!options->dry_run)
 			status = commit(options, report, err);
+		if (status == HP_OK)
+			set_results(report, COMMAND_RESULT_ALREADY_COMPLIANT);
 		goto out;
 	}
 	if (options->dry_run) {
-		report->result = COMMAND_RESULT_WOULD_PATCH;
+		set_results(report, COMMAND_RESULT_WOULD_PATCH);
 		goto out;
 	}
-	status = write_all(options, report, err);
+	for (size_t i = 0; status == HP_OK && i < report->tree_count; i++)
+		status = stage_tree(options, report, &report->trees[i], err);
 	if (status == HP_OK)
 		status = commit(options, report, err);
 	if (status == HP_OK)
-		report->result = COMMAND_RESULT_PATCHED;
+		set_results(report, COMMAND_RESULT_PATCHED);
 out:
 	image_name_in_message(report->image, err);
 	return status;

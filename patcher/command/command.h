@@ -46,6 +46,11 @@ struct command_options {
 	 * the clean hive goes to. */
 	struct image_write_options write;
 	bool own_reader;      /* read with regfkey.c instead of hivex */
+	bool wait;            /* wait for another run's lock (--wait) */
+	bool keep_links;      /* write hard-linked hives through (--keep-links) */
+	bool trees_chosen;    /* the user chose the trees (a WIM's --index):
+			       * apply refuses a tree the recipe is not for,
+			       * rather than leaving it as it is */
 };
 
 enum command_result {
@@ -71,13 +76,15 @@ struct command_hive {
 	const char *write_method; /* owned by the report's image */
 };
 
-struct command_report {
-	struct image *image;       /* NULL when the target did not open */
+/* What a command found and did in one Windows tree of the image (a WIM
+ * has one an index; every other image has one). */
+struct command_tree {
+	const char *label;         /* image_tree_label: NULL for the only tree */
+	unsigned number;           /* image_tree_number */
 	struct image_hive system;  /* where the SYSTEM hive (or the bare
 				    * hive file) is */
 	struct hivefile file;      /* the hive, recovered from logs if dirty */
 	uint32_t seq_after;        /* sequence number written, when patched */
-	bool logs_truncated;
 	struct os_info os;
 	enum recipe_applicability applicability;
 	char applicability_reason[256];
@@ -89,11 +96,23 @@ struct command_report {
 	struct compare_result golden;
 	struct hp_buffer golden_reg; /* a .reg that turns the target into it */
 	bool golden_compared;
-	char *write_method;        /* "rename", "in-place (why)", or how the
-				    * image was written */
+	const char *write_method;  /* how SYSTEM went in (owned by the image) */
+	bool skipped;              /* apply: the recipe is not for this
+				    * tree's Windows; left as it is */
+	enum command_result result;
+};
+
+struct command_report {
+	struct image *image;       /* NULL when the target did not open */
+	struct command_tree *trees;
+	size_t tree_count;
+	bool logs_truncated;
+	char *write_method;        /* how the first written hive went in
+				    * ("rename", "in-place (why)"), or how
+				    * the image was written */
 	char **warnings;
 	size_t warning_count;
-	enum command_result result;
+	enum command_result result; /* over every tree */
 };
 
 /* Free what REPORT holds (the image is closed: its scratch files go). */

@@ -84,6 +84,11 @@ command_diff(const char *a_path, const char *b_path, bool utf8,
 	status = image_open(a_path, NULL, &a, err);
 	if (status == HP_OK)
 		status = image_open(b_path, NULL, &b, err);
+	if (status == HP_OK &&
+	    (image_tree_count(a) > 1 || image_tree_count(b) > 1))
+		status = hp_error_set(err, HP_ERR_USAGE, 0,
+				      "%s: an image of several Windows installations; diff compares one with one (--index N)",
+				      image_tree_count(a) > 1 ? a_path : b_path);
 	/* Hive files: the one hive; images: every hive either has. */
 	count = status == HP_OK && !image_is_single_hive(a) &&
 			!image_is_single_hive(b)

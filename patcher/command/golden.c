@@ -31,8 +31,7 @@ scope_recipe(const struct command_options *options, struct recipe *recipe,
  * one header for the whole file (UTF-8). */
 static enum hp_status
 golden_diff(struct hive *a, hive_key ka, struct hive *b, hive_key kb,
-	    const char *path, struct command_report *report,
-	    struct hp_error *err)
+	    const char *path, struct command_tree *tree, struct hp_error *err)
 {
 	static const char header[] = "Windows Registry Editor Version 5.00\r\n\r\n";
 	struct hp_buffer part = { NULL, 0, 0 };
@@ -41,9 +40,9 @@ golden_diff(struct hive *a, hive_key ka, struct hive *b, hive_key kb,
 
 	status = regdiff_keys(a, ka, b, kb, path, true, &part, &differences,
 			      err);
-	skip = report->golden_reg.len > 0 ? sizeof header - 1 : 0;
+	skip = tree->golden_reg.len > 0 ? sizeof header - 1 : 0;
 	if (status == HP_OK && differences > 0 && part.len >= skip)
-		status = buffer_append(&report->golden_reg, part.data + skip,
+		status = buffer_append(&tree->golden_reg, part.data + skip,
 				       part.len - skip);
 	buffer_release(&part);
 	return status;
@@ -54,7 +53,7 @@ static enum hp_status
 compare_scope(struct hive *hive, struct hive *golden, const char *name,
 	      const struct controlset_info *sets,
 	      const struct controlset_info *golden_sets,
-	      const struct recipe *scope, struct command_report *report,
+	      const struct recipe *scope, struct command_tree *tree,
 	      struct hp_error *err)
 {
 	struct plan target_plan = { 0 }, golden_plan = { 0 };
@@ -64,16 +63,13 @@ compare_scope(struct hive *hive, struct hive *golden, const char *name,
 	if (status == HP_OK)
 		status = plan_build(golden, scope, name, golden_sets,
 				    &golden_plan, err);
-	for (size_t i = 0; status == HP_OK && i < target_plan.count &&
-			   i < golden_plan.count; i++) {
-		const struct plan_change *t = &target_plan.changes[i];
-		const struct plan_change *g = &golden_plan.changes[i];
+	for (size_t i = 0; status == HP_OK && i < target_plan.named_count &&
+			   i < golden_plan.named_count; i++) {
+		const struct plan_named_key *t = &target_plan.named[i];
+		const struct plan_named_key *g = &golden_plan.named[i];
 		hive_key tk = hive_root(hive), gk = hive_root(golden);
 		char *path;
 
-		if (t->value_name != NULL && i > 0 &&
-		    strcmp(t->key, target_plan.changes[i - 1].key) == 0)
-			continue; /* the key was compared already */
 		for (size_t p = 0; status == HP_OK && p < t->part_count && tk != 0; p++)
 			status = hive_find_child(hive, tk, t->parts[p], &tk,
 						 NULL, err);
@@ -82,19 +78,20 @@ compare_scope(struct hive *hive, struct hive *golden, const char *name,
 						 NULL, err);
 		if (status == HP_OK)
 			status = compare_keys(hive, tk, golden, gk, t->key,
-					      &report->golden, err);
+					      &tree->golden, err);
 		path = keypath_format_long(name, t->parts, t->part_count);
 		if (path == NULL && status == HP_OK)
 			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "golden");
 		if (status == HP_OK)
-			status = golden_diff(hive, tk, golden, gk, path, report,
+			status = golden_diff(hive, tk, golden, gk, path, tree,
 					     err);
 		free(path);
 	}
-	if (status == HP_OK && target_plan.count != golden_plan.count)
+	if (status == HP_OK && target_plan.named_count != golden_plan.named_count)
 		status = hp_error_set(err, HP_ERR_NOT_FOUND, 0,
 				      "the golden %s resolves to %zu keys, the target to %zu",
-				      name, golden_plan.count, target_plan.count);
+				      name, golden_plan.named_count,
+				      target_plan.named_count);
 	plan_release(&target_plan);
 	plan_release(&golden_plan);
 	return status;
@@ -107,7 +104,7 @@ static enum hp_status
 compare_hive(struct hive *hive, struct hive *golden, const char *name,
 	     const struct controlset_info *sets,
 	     const struct controlset_info *golden_sets,
-	     const struct recipe *scope, struct command_report *report,
+	     const struct recipe *scope, struct command_tree *tree,
 	     struct hp_error *err)
 {
 	enum hp_status status;
@@ -115,15 +112,15 @@ compare_hive(struct hive *hive, struct hive *golden, const char *name,
 
 	if (scope != NULL)
 		return compare_scope(hive, golden, name, sets, golden_sets,
-				     scope, report, err);
+				     scope, tree, err);
 	root = keypath_format_long(name, NULL, 0);
 	if (root == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "golden");
 	status = compare_keys(hive, hive_root(hive), golden, hive_root(golden),
-			      root, &report->golden, err);
+			      root, &tree->golden, err);
 	if (status == HP_OK)
 		status = golden_diff(hive, hive_root(hive), golden,
-				     hive_root(golden), root, report, err);
+				     hive_root(golden), root, tree, err);
 	free(root);
 	return status;
 }
@@ -133,7 +130,8 @@ compare_hive(struct hive *hive, struct hive *golden, const char *name,
 static enum hp_status
 compare_nth(struct hive *system, struct image *golden_image, size_t i,
 	    const struct command_options *options, const struct recipe *scope,
-	    struct command_report *report, struct hp_error *err)
+	    struct command_report *report, struct command_tree *tree,
+	    struct hp_error *err)
 {
 	const char *name = windows_tree_hives[i];
 	struct command_side mine, theirs;
@@ -144,6 +142,7 @@ compare_nth(struct hive *system, struct image *golden_image, size_t i,
 	memset(&mine, 0, sizeof mine);
 	status = command_side_open(golden_image, name, options, &theirs, err);
 	if (status == HP_OK && theirs.hive != NULL && i > 0) {
+		image_select_tree(report->image, (size_t)(tree - report->trees));
 		status = command_side_open(report->image, name, options, &mine,
 					   err);
 		target_hive = mine.hive;
@@ -155,9 +154,9 @@ compare_nth(struct hive *system, struct image *golden_image, size_t i,
 		hp_error_clear(err); /* no Select: CurrentControlSet stays unresolved */
 	if (status == HP_OK && theirs.hive != NULL && target_hive != NULL)
 		status = compare_hive(target_hive, theirs.hive, name,
-				      i == 0 ? &report->sets : NULL,
+				      i == 0 ? &tree->sets : NULL,
 				      i == 0 ? &golden_sets : NULL, scope,
-				      report, err);
+				      tree, err);
 	controlset_release(&golden_sets);
 	command_side_release(&mine);
 	command_side_release(&theirs);
@@ -166,7 +165,8 @@ compare_nth(struct hive *system, struct image *golden_image, size_t i,
 
 enum hp_status
 command_compare_golden(struct hive *hive, const struct command_options *options,
-		       struct command_report *report, struct hp_error *err)
+		       struct command_report *report, struct command_tree *tree,
+		       struct hp_error *err)
 {
 	struct image *golden = NULL;
 	struct recipe scope_storage;
@@ -175,7 +175,7 @@ command_compare_golden(struct hive *hive, const struct command_options *options,
 	size_t count;
 	enum hp_status status;
 
-	report->golden_compared = true;
+	tree->golden_compared = true;
 	if (options->golden_all)
 		scope = NULL;
 	else if (options->golden_scope_count > 0) {
@@ -192,7 +192,8 @@ command_compare_golden(struct hive *hive, const struct command_options *options,
 			image_is_single_hive(report->image)
 		? 1 : WINDOWS_TREE_HIVE_COUNT;
 	for (size_t i = 0; status == HP_OK && i < count; i++)
-		status = compare_nth(hive, golden, i, options, scope, report, err);
+		status = compare_nth(hive, golden, i, options, scope, report,
+				     tree, err);
 	image_close(golden);
 	free(scope_ops);
 	return status;

@@ -12,28 +12,41 @@
 #include "hive/hive.h"
 #include "recipe/keypath.h"
 
-/* Add a warning to REPORT, its file names as the user knows them (best
- * effort: out of memory, it is dropped). */
-void command_warn(struct command_report *report, const char *format, ...)
-	__attribute__((format(printf, 2, 3)));
+/* Add a warning to REPORT, about TREE when not NULL (then prefixed with
+ * its label when the image has several), its file names as the user
+ * knows them (best effort: out of memory, it is dropped). */
+void command_warn(struct command_report *report, const struct command_tree *tree,
+		  const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
 
-/* Open TARGET into REPORT (image, SYSTEM hive found, hibernation
- * checked, the hive read as Windows will see it).  WRITING: the command
+/* Open TARGET's image into REPORT, with one empty command_tree for each
+ * of its Windows trees, locked for the run: exclusive when WRITING. */
+enum hp_status command_open_image(const char *target,
+				  const struct command_options *options,
+				  bool writing, struct command_report *report,
+				  struct hp_error *err);
+
+/* In TREE (of REPORT's image): the SYSTEM hive found, hibernation
+ * checked, the hive read as Windows will see it.  WRITING: the command
  * will write, so a hibernated image is refused. */
-enum hp_status command_open_target(const char *target,
-				   const struct command_options *options,
-				   bool writing, struct command_report *report,
-				   struct hp_error *err);
+enum hp_status command_open_tree(const struct command_options *options,
+				 bool writing, struct command_report *report,
+				 struct command_tree *tree, struct hp_error *err);
 
-/* command_open_target, then: where the result goes checked (WRITING and
- * not a dry run), Windows' version read, the SYSTEM hive opened into
- * *HIVE_RET (the caller closes it), control sets resolved (a hive without
- * Select is refused only when NEED_SETS), applicability decided. */
-enum hp_status command_open_system(const char *target,
-				   const struct command_options *options,
+/* command_open_tree, then: Windows' version read, the SYSTEM hive opened
+ * into *HIVE_RET (the caller closes it), control sets resolved (a hive
+ * without Select is refused only when NEED_SETS), applicability
+ * decided. */
+enum hp_status command_open_system(const struct command_options *options,
 				   bool writing, bool need_sets,
 				   struct command_report *report,
+				   struct command_tree *tree,
 				   struct hive **hive_ret, struct hp_error *err);
+
+/* A command that reads one tree (show, export, diff) on an image of
+ * several: HP_ERR_USAGE saying how to choose one. */
+enum hp_status command_one_tree(const struct command_report *report,
+				struct hp_error *err);
 
 /* Read the hive WHERE found as Windows will see it (logs replayed). */
 enum hp_status command_read_hive(const struct image_hive *where,
@@ -46,16 +59,19 @@ enum hp_status command_open_hive(struct hivefile *file, const char *path,
 				 bool own_reader, struct hive **hive_ret,
 				 struct hp_error *err);
 
-/* Open the hive NAME of the report's image (recovered from its logs if
- * dirty) into a new entry of the report's other hives. */
+/* Open the hive NAME of TREE (recovered from its logs if dirty) into a
+ * new entry of its other hives. */
 enum hp_status command_open_other(const char *name,
 				  const struct command_options *options,
 				  struct command_report *report,
+				  struct command_tree *tree,
 				  struct hive **hive_ret, struct hp_error *err);
 
-/* Open and plan every hive besides SYSTEM that the recipe touches. */
+/* Open and plan every hive of TREE besides SYSTEM that the recipe
+ * touches. */
 enum hp_status command_plan_others(const struct command_options *options,
 				   struct command_report *report,
+				   struct command_tree *tree,
 				   struct hp_error *err);
 
 /* The hive a recipe's SYSTEM operations go to: "SYSTEM", or NULL for a
@@ -65,7 +81,8 @@ const char *command_system_name(const struct command_report *report);
 /* Does any operation go through CurrentControlSet (and so need Select)? */
 bool command_uses_control_set(const struct recipe *recipe);
 
-/* Writes the plan asks for, in every hive. */
+/* Writes the plans ask for, in every hive of TREE; of every tree. */
+size_t command_tree_writes(const struct command_tree *tree);
 size_t command_writes(const struct command_report *report);
 
 /* One hive of an image, read as Windows will see it, with hivepatch's
@@ -82,11 +99,12 @@ enum hp_status command_side_open(struct image *image, const char *name,
 				 struct command_side *side, struct hp_error *err);
 void command_side_release(struct command_side *side);
 
-/* verify --golden: compare HIVE (the target's SYSTEM) and the other hives
- * of the report's image with OPTIONS->golden, into the report. */
+/* verify --golden: compare HIVE (TREE's SYSTEM) and TREE's other hives
+ * with OPTIONS->golden, into TREE. */
 enum hp_status command_compare_golden(struct hive *hive,
 				      const struct command_options *options,
 				      struct command_report *report,
+				      struct command_tree *tree,
 				      struct hp_error *err);
 
 /* A key found in a target: the open hive holding it (SYSTEM's, or
@@ -100,7 +118,8 @@ struct command_located {
 	const char *hive_name;
 };
 
-/* Find KEY (NULL: the SYSTEM hive's root) in TARGET. */
+/* Find KEY (NULL: the SYSTEM hive's root) in TARGET, which must hold one
+ * Windows tree. */
 enum hp_status command_locate(const char *target, const char *key,
 			      const struct command_options *options,
 			      struct command_report *report,

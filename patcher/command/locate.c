@@ -21,8 +21,8 @@ command_located_release(struct command_located *loc)
  * key says), else the hive of its root. */
 static enum hp_status
 choose_hive(const char *key, const struct command_options *options,
-	    struct command_report *report, struct command_located *loc,
-	    struct hp_error *err)
+	    struct command_report *report, struct command_tree *tree,
+	    struct command_located *loc, struct hp_error *err)
 {
 	const char *named = loc->path.hive_name;
 	enum hp_status status;
@@ -32,8 +32,8 @@ choose_hive(const char *key, const struct command_options *options,
 		loc->hive_name = named != NULL ? named : "SYSTEM";
 	} else if (named != NULL && !text_name_equal(named, "SYSTEM")) {
 		loc->hive_name = named;
-		status = command_open_other(named, options, report, &loc->other,
-					    err);
+		status = command_open_other(named, options, report, tree,
+					    &loc->other, err);
 		if (status != HP_OK)
 			return status;
 		loc->hive = loc->other;
@@ -43,7 +43,7 @@ choose_hive(const char *key, const struct command_options *options,
 	}
 	if (keypath_uses_current_control_set(&loc->path)) {
 		free(loc->path.parts[0]);
-		loc->path.parts[0] = text_dup(report->sets.names[0]);
+		loc->path.parts[0] = text_dup(tree->sets.names[0]);
 		if (loc->path.parts[0] == NULL)
 			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", key);
 	}
@@ -93,11 +93,17 @@ command_locate(const char *target, const char *key,
 	status = keypath_parse(key != NULL ? key : "HKLM\\SYSTEM", &loc->path,
 			       err);
 	if (status == HP_OK)
-		status = command_open_system(target, options, false,
-					     keypath_uses_current_control_set(&loc->path),
-					     report, &loc->system, err);
+		status = command_open_image(target, options, false, report, err);
 	if (status == HP_OK)
-		status = choose_hive(key, options, report, loc, err);
+		status = command_one_tree(report, err);
+	if (status == HP_OK)
+		status = command_open_system(options, false,
+					     keypath_uses_current_control_set(&loc->path),
+					     report, &report->trees[0],
+					     &loc->system, err);
+	if (status == HP_OK)
+		status = choose_hive(key, options, report, &report->trees[0], loc,
+				     err);
 	if (status == HP_OK)
 		status = walk(target, key, loc, err);
 	return status;

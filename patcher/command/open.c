@@ -13,14 +13,15 @@
 /* A hibernated image resumes over any offline edit. */
 static enum hp_status
 check_hibernation(const struct command_options *options, bool writing,
-		  struct command_report *report, struct hp_error *err)
+		  struct command_report *report, struct command_tree *tree,
+		  struct hp_error *err)
 {
 	const char *file = image_hibernation_file(report->image);
 
 	if (file == NULL)
 		return HP_OK;
 	if (!writing || options->ignore_hibernation) {
-		command_warn(report,
+		command_warn(report, tree,
 			     "%s: the image is hibernated; Windows resumes its memory at boot and offline edits are lost%s",
 			     file, writing ? " (--ignore-hibernation)" : "");
 		return HP_OK;
@@ -42,39 +43,79 @@ command_read_hive(const struct image_hive *where,
 }
 
 enum hp_status
-command_open_target(const char *target, const struct command_options *options,
-		    bool writing, struct command_report *report,
-		    struct hp_error *err)
+command_open_image(const char *target, const struct command_options *options,
+		   bool writing, struct command_report *report,
+		   struct hp_error *err)
 {
-	struct image_options where = { options->hive_path,
-				       options->write.progress,
-				       options->write.progress_ctx,
-				       options->indexes,
-				       options->index_count,
-				       options->wim_check,
-				       options->wim_rebuild };
+	struct image_options where = { 0 };
 	enum hp_status status;
 
+	where.hive_path = options->hive_path;
+	where.progress = options->write.progress;
+	where.progress_ctx = options->write.progress_ctx;
+	where.write = writing;
+	where.wait = options->wait;
+	where.keep_links = options->keep_links;
+	where.indexes = options->indexes;
+	where.index_count = options->index_count;
+	where.check = options->wim_check;
+	where.rebuild = options->wim_rebuild;
 	status = image_open(target, &where, &report->image, err);
+	if (status != HP_OK)
+		return status;
+	for (char *const *w = image_warnings(report->image); *w != NULL; w++)
+		command_warn(report, NULL, "%s", *w);
+	report->tree_count = image_tree_count(report->image);
+	report->trees = calloc(report->tree_count, sizeof *report->trees);
+	if (report->trees == NULL) {
+		report->tree_count = 0;
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", target);
+	}
+	for (size_t i = 0; i < report->tree_count; i++) {
+		report->trees[i].label = image_tree_label(report->image, i);
+		report->trees[i].number = image_tree_number(report->image, i);
+	}
+	return HP_OK;
+}
+
+enum hp_status
+command_open_tree(const struct command_options *options, bool writing,
+		  struct command_report *report, struct command_tree *tree,
+		  struct hp_error *err)
+{
+	enum hp_status status;
+
+	image_select_tree(report->image, (size_t)(tree - report->trees));
+	status = image_find_hive(report->image, "SYSTEM", &tree->system, err);
 	if (status == HP_OK)
-		status = image_find_hive(report->image, "SYSTEM", &report->system,
-					 err);
+		status = check_hibernation(options, writing, report, tree, err);
 	if (status == HP_OK)
-		status = check_hibernation(options, writing, report, err);
-	if (status == HP_OK)
-		status = command_read_hive(&report->system, options,
-					   &report->file, err);
-	if (status == HP_OK && report->file.discarded)
-		command_warn(report,
+		status = command_read_hive(&tree->system, options, &tree->file,
+					   err);
+	if (status == HP_OK && tree->file.discarded)
+		command_warn(report, tree,
 			     "%s: the hive is dirty and no log is usable; taking it as it is (--discard-logs): whatever only the logs held is LOST",
-			     report->system.path);
+			     tree->system.path);
 	return status;
+}
+
+enum hp_status
+command_one_tree(const struct command_report *report, struct hp_error *err)
+{
+	if (report->tree_count <= 1)
+		return HP_OK;
+	return hp_error_set(err, HP_ERR_USAGE, 0,
+			    "%s holds %zu Windows installations (%s, %s%s); choose one with --index N",
+			    image_path(report->image), report->tree_count,
+			    report->trees[0].label, report->trees[1].label,
+			    report->tree_count > 2 ? ", ..." : "");
 }
 
 /* Learn what Windows the image holds; a broken SOFTWARE hive is only a
  * warning, since the SYSTEM hive is what gets patched. */
 static enum hp_status
-read_os_info(struct command_report *report, struct hp_error *err)
+read_os_info(struct command_report *report, struct command_tree *tree,
+	     struct hp_error *err)
 {
 	struct image_hive where;
 	struct hive *software = NULL;
@@ -91,8 +132,8 @@ read_os_info(struct command_report *report, struct hp_error *err)
 	if (status != HP_OK)
 		return status;
 	if (hive_open(where.path, false, &software, &warning) != HP_OK ||
-	    osinfo_read_software(software, &report->os, &warning) != HP_OK)
-		command_warn(report, "cannot read the Windows version: %s",
+	    osinfo_read_software(software, &tree->os, &warning) != HP_OK)
+		command_warn(report, tree, "cannot read the Windows version: %s",
 			     warning.message);
 	hive_close(software);
 	image_hive_release(&where);
@@ -139,14 +180,14 @@ command_open_hive(struct hivefile *file, const char *path, bool own_reader,
 /* Which control sets the recipe means, and which Windows this is. */
 static enum hp_status
 resolve_sets(const struct command_options *options, bool need_sets,
-	     struct command_report *report, struct hive *hive,
-	     struct hp_error *err)
+	     struct command_report *report, struct command_tree *tree,
+	     struct hive *hive, struct hp_error *err)
 {
 	struct controlset_choice default_choice = { CONTROLSET_DEFAULT, 0 };
 	struct controlset_info boot = { 0 };
 	enum hp_status status;
 
-	status = controlset_resolve(hive, &options->control_set, &report->sets,
+	status = controlset_resolve(hive, &options->control_set, &tree->sets,
 				    err);
 	if (status == HP_ERR_NO_SELECT && !need_sets) {
 		/* show reads any hive; only CurrentControlSet needs Select. */
@@ -155,53 +196,51 @@ resolve_sets(const struct command_options *options, bool need_sets,
 	}
 	if (status != HP_OK)
 		return status;
-	report->have_sets = true;
+	tree->have_sets = true;
 	if (options->control_set.mode == CONTROLSET_DEFAULT &&
-	    report->sets.current != 0 &&
-	    report->sets.current != report->sets.default_set)
-		command_warn(report,
+	    tree->sets.current != 0 &&
+	    tree->sets.current != tree->sets.default_set)
+		command_warn(report, tree,
 			     "Select\\Current is %u but Select\\Default is %u: using ControlSet%03u, the set the next boot uses (--control-set current or all to change that)",
-			     (unsigned)report->sets.current,
-			     (unsigned)report->sets.default_set,
-			     (unsigned)report->sets.default_set);
+			     (unsigned)tree->sets.current,
+			     (unsigned)tree->sets.default_set,
+			     (unsigned)tree->sets.default_set);
 	/* ProductType is read from the set the next boot uses. */
 	if (controlset_resolve(hive, &default_choice, &boot, NULL) == HP_OK &&
 	    boot.count > 0)
 		status = osinfo_read_product_type(hive, boot.names[0],
-						  &report->os, err);
-	else if (report->sets.count > 0)
-		status = osinfo_read_product_type(hive, report->sets.names[0],
-						  &report->os, err);
+						  &tree->os, err);
+	else if (tree->sets.count > 0)
+		status = osinfo_read_product_type(hive, tree->sets.names[0],
+						  &tree->os, err);
 	controlset_release(&boot);
 	return status;
 }
 
 enum hp_status
-command_open_system(const char *target, const struct command_options *options,
-		    bool writing, bool need_sets, struct command_report *report,
-		    struct hive **hive_ret, struct hp_error *err)
+command_open_system(const struct command_options *options, bool writing,
+		    bool need_sets, struct command_report *report,
+		    struct command_tree *tree, struct hive **hive_ret,
+		    struct hp_error *err)
 {
 	enum hp_status status;
 
 	*hive_ret = NULL;
-	status = command_open_target(target, options, writing, report, err);
-	if (status == HP_OK && writing && !options->dry_run)
-		status = image_check_output(report->image, IMAGE_WRITE_EDIT,
-					    &options->write, err);
+	status = command_open_tree(options, writing, report, tree, err);
 	if (status == HP_OK)
-		status = read_os_info(report, err);
+		status = read_os_info(report, tree, err);
 	/* hivex opens, validates and reads; a recovered hive from a copy. */
 	if (status == HP_OK)
-		status = command_open_hive(&report->file, report->system.path,
+		status = command_open_hive(&tree->file, tree->system.path,
 					   options->own_reader, hive_ret, err);
 	if (status == HP_OK)
-		status = resolve_sets(options, need_sets, report, *hive_ret, err);
+		status = resolve_sets(options, need_sets, report, tree, *hive_ret,
+				      err);
 	if (status != HP_OK)
 		return status;
-	report->applicability = recipe_check_target(options->recipe,
-						    &report->os,
-						    report->applicability_reason,
-						    sizeof report->applicability_reason);
+	tree->applicability = recipe_check_target(options->recipe, &tree->os,
+						  tree->applicability_reason,
+						  sizeof tree->applicability_reason);
 	return HP_OK;
 }
 
@@ -230,19 +269,19 @@ command_uses_control_set(const struct recipe *recipe)
 
 enum hp_status
 command_open_other(const char *name, const struct command_options *options,
-		   struct command_report *report, struct hive **hive_ret,
-		   struct hp_error *err)
+		   struct command_report *report, struct command_tree *tree,
+		   struct hive **hive_ret, struct hp_error *err)
 {
 	struct command_hive *grown, *h;
 	enum hp_status status;
 
-	grown = realloc(report->others,
-			(report->other_count + 1) * sizeof *grown);
+	grown = realloc(tree->others, (tree->other_count + 1) * sizeof *grown);
 	if (grown == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", name);
-	report->others = grown;
-	h = &report->others[report->other_count++];
+	tree->others = grown;
+	h = &tree->others[tree->other_count++];
 	memset(h, 0, sizeof *h);
+	image_select_tree(report->image, (size_t)(tree - report->trees));
 	status = image_find_hive(report->image, name, &h->where, err);
 	if (status == HP_OK)
 		status = command_read_hive(&h->where, options, &h->file, err);
@@ -318,7 +357,8 @@ other_hive_names(const struct recipe *recipe, const struct command_report *repor
 
 enum hp_status
 command_plan_others(const struct command_options *options,
-		    struct command_report *report, struct hp_error *err)
+		    struct command_report *report, struct command_tree *tree,
+		    struct hp_error *err)
 {
 	char **names = NULL;
 	size_t count = 0;
@@ -328,10 +368,11 @@ command_plan_others(const struct command_options *options,
 	for (size_t i = 0; status == HP_OK && i < count; i++) {
 		struct hive *hive = NULL;
 
-		status = command_open_other(names[i], options, report, &hive, err);
+		status = command_open_other(names[i], options, report, tree,
+					    &hive, err);
 		if (status == HP_OK)
 			status = plan_build(hive, options->recipe, names[i], NULL,
-					    &report->others[report->other_count - 1].plan,
+					    &tree->others[tree->other_count - 1].plan,
 					    err);
 		hive_close(hive);
 	}

@@ -25,26 +25,34 @@ command_result_name(enum command_result result)
 	return "error";
 }
 
-void
-command_report_release(struct command_report *report)
+static void
+tree_release(struct command_tree *tree)
 {
-	if (report == NULL)
-		return;
-	hivefile_close(&report->file);
-	image_hive_release(&report->system);
-	osinfo_release(&report->os);
-	controlset_release(&report->sets);
-	plan_release(&report->plan);
-	for (size_t i = 0; i < report->other_count; i++) {
-		struct command_hive *h = &report->others[i];
+	hivefile_close(&tree->file);
+	image_hive_release(&tree->system);
+	osinfo_release(&tree->os);
+	controlset_release(&tree->sets);
+	plan_release(&tree->plan);
+	for (size_t i = 0; i < tree->other_count; i++) {
+		struct command_hive *h = &tree->others[i];
 
 		image_hive_release(&h->where);
 		hivefile_close(&h->file);
 		plan_release(&h->plan);
 	}
-	free(report->others);
-	compare_result_release(&report->golden);
-	buffer_release(&report->golden_reg);
+	free(tree->others);
+	compare_result_release(&tree->golden);
+	buffer_release(&tree->golden_reg);
+}
+
+void
+command_report_release(struct command_report *report)
+{
+	if (report == NULL)
+		return;
+	for (size_t i = 0; i < report->tree_count; i++)
+		tree_release(&report->trees[i]);
+	free(report->trees);
 	free(report->write_method);
 	for (size_t i = 0; i < report->warning_count; i++)
 		free(report->warnings[i]);
@@ -54,14 +62,20 @@ command_report_release(struct command_report *report)
 }
 
 void
-command_warn(struct command_report *report, const char *format, ...)
+command_warn(struct command_report *report, const struct command_tree *tree,
+	     const char *format, ...)
 {
 	char text[512];
+	size_t used = 0;
 	char **grown;
 	va_list ap;
 
+	if (tree != NULL && tree->label != NULL)
+		used = (size_t)snprintf(text, sizeof text, "%s: ", tree->label);
+	if (used >= sizeof text)
+		used = 0;
 	va_start(ap, format);
-	vsnprintf(text, sizeof text, format, ap);
+	vsnprintf(text + used, sizeof text - used, format, ap);
 	va_end(ap);
 	image_name_in_text(report->image, text, sizeof text);
 	grown = realloc(report->warnings,
@@ -75,12 +89,22 @@ command_warn(struct command_report *report, const char *format, ...)
 }
 
 size_t
+command_tree_writes(const struct command_tree *tree)
+{
+	size_t writes = tree->plan.writes;
+
+	for (size_t i = 0; i < tree->other_count; i++)
+		writes += tree->others[i].plan.writes;
+	return writes;
+}
+
+size_t
 command_writes(const struct command_report *report)
 {
-	size_t writes = report->plan.writes;
+	size_t writes = 0;
 
-	for (size_t i = 0; i < report->other_count; i++)
-		writes += report->others[i].plan.writes;
+	for (size_t i = 0; i < report->tree_count; i++)
+		writes += command_tree_writes(&report->trees[i]);
 	return writes;
 }
 

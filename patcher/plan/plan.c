@@ -1,4 +1,20 @@
-/* plan.c - planning, applying and checking a recipe on a hive. */
+/* plan.c - a recipe played on a hive as regedit plays a .reg file, the
+ * edit that leaves the hive in the state the recipe ends in, doing it, and
+ * checking it.
+ *
+ * The state is a tree of the keys the operations reach (nodes) and of the
+ * values they name (slots).  A node knows its key in the hive as it is
+ * (orig) and what the operations have left so far: whether the key exists
+ * and whether its content is still the hive's with the operations' values
+ * on top (from_hive), or only what the operations put there since it was
+ * last deleted.  A delete must not walk the subtree it deletes (a file may
+ * delete a big key again and again): the node's epoch goes up instead, and
+ * a child or a slot of an older epoch is stale, reset when it is next
+ * looked at (parents are always looked at first).  Once every operation is
+ * played, one walk over the tree compares each node with its key in the
+ * hive and decides its fate: kept, deleted, created, or both of the last
+ * two for a key recreated under another spelling.
+ */
 #include "config.h"
 
 #include "plan/plan.h"
@@ -12,6 +28,8 @@
 #include "regf/regf.h"
 #include "base/text.h"
 
+#define NO_INDEX SIZE_MAX
+
 const char *
 plan_action_name(enum plan_action action)
 {
@@ -24,198 +42,256 @@ plan_action_name(enum plan_action action)
 	return "none";
 }
 
-static void
-free_strings(char **strings, size_t count)
-{
-	if (strings == NULL)
-		return;
-	for (size_t i = 0; i < count; i++)
-		free(strings[i]);
-	free(strings);
-}
-
 static enum hp_status
 nomem(struct hp_error *err)
 {
 	return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "planning");
 }
 
-/* A map from folded names to indexes (open addressing, linear probing):
- * what makes planning and checking linear in the size of a recipe. */
-struct name_map {
-	char **keys;
-	size_t *values;
-	size_t size, used; /* size is a power of two */
-};
-
-static size_t
-hash_string(const char *s)
-{
-	size_t h = 14695981039346656037u;
-
-	while (*s != '\0')
-		h = (h ^ (unsigned char)*s++) * 1099511628211u;
-	return h;
-}
-
-static void
-map_release(struct name_map *map)
-{
-	for (size_t i = 0; i < map->size; i++)
-		free(map->keys[i]);
-	free(map->keys);
-	free(map->values);
-	memset(map, 0, sizeof *map);
-}
-
-/* The value for KEY, or SIZE_MAX. */
-static size_t
-map_find(const struct name_map *map, const char *key)
-{
-	if (map->size == 0)
-		return SIZE_MAX;
-	for (size_t i = hash_string(key) & (map->size - 1);;
-	     i = (i + 1) & (map->size - 1)) {
-		if (map->keys[i] == NULL)
-			return SIZE_MAX;
-		if (strcmp(map->keys[i], key) == 0)
-			return map->values[i];
-	}
-}
-
-/* Insert or replace; takes KEY (malloc'ed).  False when out of memory
- * (KEY freed). */
+/* Room for NEED elements of SIZE bytes in *ARRAY (*CAP of them now),
+ * doubling: what keeps the appends linear. */
 static bool
-map_put(struct name_map *map, char *key, size_t value)
+grow(void *array, size_t *cap, size_t need, size_t size)
 {
-	size_t i;
+	void **slot = array;
+	size_t bigger = *cap == 0 ? 16 : *cap;
+	void *grown;
 
-	if (2 * (map->used + 1) > map->size) {
-		struct name_map bigger = { NULL, NULL, map->size == 0 ? 64 : map->size * 2, 0 };
-
-		bigger.keys = calloc(bigger.size, sizeof *bigger.keys);
-		bigger.values = calloc(bigger.size, sizeof *bigger.values);
-		if (bigger.keys == NULL || bigger.values == NULL) {
-			free(bigger.keys);
-			free(bigger.values);
-			free(key);
-			return false;
-		}
-		for (size_t k = 0; k < map->size; k++)
-			if (map->keys[k] != NULL) {
-				size_t j = hash_string(map->keys[k]) & (bigger.size - 1);
-
-				while (bigger.keys[j] != NULL)
-					j = (j + 1) & (bigger.size - 1);
-				bigger.keys[j] = map->keys[k];
-				bigger.values[j] = map->values[k];
-				bigger.used++;
-			}
-		free(map->keys);
-		free(map->values);
-		*map = bigger;
-	}
-	for (i = hash_string(key) & (map->size - 1); map->keys[i] != NULL;
-	     i = (i + 1) & (map->size - 1))
-		if (strcmp(map->keys[i], key) == 0) {
-			free(key);
-			map->values[i] = value;
-			return true;
-		}
-	map->keys[i] = key;
-	map->values[i] = value;
-	map->used++;
+	if (need <= *cap)
+		return true;
+	while (bigger < need)
+		bigger *= 2;
+	grown = realloc(*slot, bigger * size);
+	if (grown == NULL)
+		return false;
+	*slot = grown;
+	*cap = bigger;
 	return true;
 }
 
-/* "FOLDED\\PATH" for parts [0, COUNT), plus, for an operation, a tag:
- * "\001NAME" for a value, "\002" for the key itself. */
-static char *
-path_key(char *const *parts, size_t count, const char *value_name,
-	 bool key_op)
-{
-	size_t len = 4 + (value_name != NULL ? strlen(value_name) * 3 : 0);
-	char *out, *p;
+/* ------------------------------------------------------------ name tables */
 
-	for (size_t i = 0; i < count; i++)
-		len += strlen(parts[i]) * 3 + 1;
-	out = malloc(len);
-	if (out == NULL)
-		return NULL;
-	p = out;
-	for (size_t i = 0; i < count; i++) {
-		if (i > 0)
-			*p++ = '\\';
-		p = text_fold_into(p, parts[i]);
-	}
-	if (key_op) {
-		*p++ = '\002';
-	} else if (value_name != NULL) {
-		*p++ = '\001';
-		p = text_fold_into(p, value_name);
-	}
-	*p = '\0';
-	return out;
+/* (owner, folded name) -> index: the subkeys of a node, the values of a
+ * node.  Open addressing, linear probing; the table owns the names. */
+struct name_entry {
+	char *folded; /* NULL: a free entry */
+	size_t owner;
+	size_t index;
+};
+
+struct name_table {
+	struct name_entry *entries;
+	size_t size, used; /* size is 0 or a power of two */
+};
+
+static size_t
+hash_name(size_t owner, const char *s)
+{
+	uint64_t h = 14695981039346656037u;
+
+	while (*s != '\0')
+		h = (h ^ (unsigned char)*s++) * 1099511628211u;
+	h ^= (uint64_t)owner * 0x9E3779B97F4A7C15u;
+	h ^= h >> 29;
+	return (size_t)h;
 }
 
-/* What plan_build and plan_check look things up by. */
-struct resolved {
-	hive_key node;  /* 0: the key does not exist */
-	char *spelling; /* its stored name */
+static void
+table_release(struct name_table *table)
+{
+	for (size_t i = 0; i < table->size; i++)
+		free(table->entries[i].folded);
+	free(table->entries);
+	memset(table, 0, sizeof *table);
+}
+
+static size_t
+table_find(const struct name_table *table, size_t owner, const char *folded)
+{
+	if (table->size == 0)
+		return NO_INDEX;
+	for (size_t i = hash_name(owner, folded) & (table->size - 1);;
+	     i = (i + 1) & (table->size - 1)) {
+		const struct name_entry *e = &table->entries[i];
+
+		if (e->folded == NULL)
+			return NO_INDEX;
+		if (e->owner == owner && strcmp(e->folded, folded) == 0)
+			return e->index;
+	}
+}
+
+/* Add (OWNER, FOLDED) -> INDEX; the pair must be new.  Takes FOLDED (freed
+ * on failure).  False when out of memory. */
+static bool
+table_put(struct name_table *table, size_t owner, char *folded, size_t index)
+{
+	size_t i;
+
+	if (2 * (table->used + 1) > table->size) {
+		struct name_table bigger = { NULL,
+					     table->size == 0 ? 64 : table->size * 2,
+					     0 };
+
+		bigger.entries = calloc(bigger.size, sizeof *bigger.entries);
+		if (bigger.entries == NULL) {
+			free(folded);
+			return false;
+		}
+		for (size_t k = 0; k < table->size; k++) {
+			struct name_entry *e = &table->entries[k];
+
+			if (e->folded == NULL)
+				continue;
+			i = hash_name(e->owner, e->folded) & (bigger.size - 1);
+			while (bigger.entries[i].folded != NULL)
+				i = (i + 1) & (bigger.size - 1);
+			bigger.entries[i] = *e;
+			bigger.used++;
+		}
+		free(table->entries);
+		*table = bigger;
+	}
+	i = hash_name(owner, folded) & (table->size - 1);
+	while (table->entries[i].folded != NULL)
+		i = (i + 1) & (table->size - 1);
+	table->entries[i].folded = folded;
+	table->entries[i].owner = owner;
+	table->entries[i].index = index;
+	table->used++;
+	return true;
+}
+
+/* ---------------------------------------------------------------- state */
+
+/* What the edit does to a key (bits). */
+enum fate {
+	FATE_ABSENT = 0, /* absent before and after */
+	FATE_DELETE = 1, /* there before, deleted with its subtree */
+	FATE_CREATE = 2, /* created; with FATE_DELETE, under a new spelling */
+	FATE_KEEP = 4,   /* there before and after, in the same cell */
+};
+
+enum slot_edit {
+	SLOT_KEEP,
+	SLOT_SET,
+	SLOT_DELETE,
+};
+
+struct node {
+	size_t parent; /* NO_INDEX: the hive root */
+	size_t first_child, last_child, next_sibling;
+	size_t first_slot, last_slot;
+	size_t depth;
+	char *file_name; /* as the first operation reaching it spells it */
+	/* The hive as it is. */
+	hive_key orig;   /* 0: no such key */
+	char *orig_name; /* its stored spelling */
+	struct hive_value *orig_values;
+	size_t orig_value_count;
+	bool values_loaded;
+	struct hive_named_key *orig_children;
+	size_t orig_child_count;
+	bool children_loaded;
+	/* The state the operations have left so far. */
+	uint64_t epoch;        /* goes up whenever the key is deleted */
+	uint64_t parent_epoch; /* the parent's epoch this state belongs to */
+	bool exists;
+	bool from_hive;        /* the hive's content is part of it */
+	char *created_name;    /* its spelling, when an operation created it */
+	bool named;            /* a key operation names it since its reset */
+	enum recipe_action key_op;
+	size_t key_seq, create_seq, delete_seq; /* steps, or NO_INDEX */
+	/* The edit. */
+	unsigned fate;
+	bool touched;        /* kept and changed, or created */
+	bool has_value_change, has_added_value, has_created_child;
+	size_t kept_depth;   /* how many leading parts stay */
+	const char *display; /* its name in the paths of the changes */
+	char **parts;        /* built on demand */
+	char *key_text;
+	char **old_parts;    /* the same ending in the stored spelling */
+	char *old_key_text;
+	size_t key_index;    /* in plan->keys, or NO_INDEX */
+	bool in_named;
+};
+
+struct slot {
+	size_t node, next;
+	size_t orig;      /* the hive's value: an index in orig_values, or
+			   * NO_INDEX */
+	bool ambiguous;   /* the key holds it under two spellings */
+	uint64_t epoch;   /* the node's epoch when an operation last named
+			   * it (0: none did) */
+	bool present;
+	const char *name;
+	uint32_t type;
+	const unsigned char *data;
+	size_t len;
+	size_t seq;       /* the step that named it last */
+	enum slot_edit edit;
+};
+
+/* One operation as played (after CurrentControlSet is expanded). */
+struct step {
+	enum recipe_action action;
+	unsigned line;
+	size_t node;
 };
 
 struct plan_index {
-	/* The key path of the last operation, parsed. */
+	struct hive *hive; /* while building */
+	char *label;       /* the hive's name in keys and messages */
+	struct node *nodes;
+	size_t node_count, node_cap;
+	struct slot *slots;
+	size_t slot_count, slot_cap;
+	struct step *steps;
+	size_t step_count, step_cap;
+	struct name_table children, values;
+	/* The key of the last operation, parsed: the operations of one [KEY]
+	 * share its string. */
 	const char *parsed_key;
 	struct keypath parsed;
-	/* Every path prefix looked up while planning: most operations share
-	 * their keys' paths, and a missing key hides everything below it. */
-	struct name_map paths;   /* folded prefix -> resolved[] */
-	struct resolved *resolved;
-	size_t resolved_count;
-	struct name_map changes; /* path_key of an operation -> change */
-	struct name_map keys;    /* folded path -> touched key */
-	/* Per touched key: its changes, created and deleted subkeys. */
-	size_t **key_changes;
-	size_t *key_change_count;
-	size_t **key_children;   /* touched keys created directly below */
-	size_t *key_child_count;
+	/* The changes while they are collected, with their steps. */
+	size_t *change_seqs;
 	size_t changes_cap;
+	size_t keys_cap, named_cap;
+	/* For plan_check: the touched parent of each plan key, and each
+	 * key's touched subkeys. */
+	size_t *key_parent, *key_first_child, *key_next_sibling;
 };
 
 static void
-index_free(struct plan_index *index, size_t key_count)
+index_free(struct plan_index *ix)
 {
-	if (index == NULL)
+	if (ix == NULL)
 		return;
-	keypath_release(&index->parsed);
-	map_release(&index->changes);
-	map_release(&index->keys);
-	map_release(&index->paths);
-	for (size_t i = 0; i < index->resolved_count; i++)
-		free(index->resolved[i].spelling);
-	free(index->resolved);
-	for (size_t i = 0; i < key_count; i++) {
-		if (index->key_changes != NULL)
-			free(index->key_changes[i]);
-		if (index->key_children != NULL)
-			free(index->key_children[i]);
+	for (size_t i = 0; i < ix->node_count; i++) {
+		struct node *n = &ix->nodes[i];
+
+		free(n->file_name);
+		free(n->orig_name);
+		hive_values_free(n->orig_values, n->orig_value_count);
+		hive_named_keys_free(n->orig_children, n->orig_child_count);
+		free(n->created_name);
+		free(n->parts);
+		free(n->key_text);
+		free(n->old_parts);
+		free(n->old_key_text);
 	}
-	free(index->key_changes);
-	free(index->key_change_count);
-	free(index->key_children);
-	free(index->key_child_count);
-	free(index);
-}
-
-
-static void
-release_change(struct plan_change *c)
-{
-	free(c->key);
-	free_strings(c->parts, c->part_count);
-	free(c->value_name);
-	hive_value_release(&c->old);
+	free(ix->nodes);
+	free(ix->slots);
+	free(ix->steps);
+	table_release(&ix->children);
+	table_release(&ix->values);
+	keypath_release(&ix->parsed);
+	free(ix->label);
+	free(ix->change_seqs);
+	free(ix->key_parent);
+	free(ix->key_first_child);
+	free(ix->key_next_sibling);
+	free(ix);
 }
 
 void
@@ -223,585 +299,930 @@ plan_release(struct plan *plan)
 {
 	if (plan == NULL)
 		return;
-	for (size_t i = 0; i < plan->count; i++)
-		release_change(&plan->changes[i]);
-	free(plan->changes);
-	index_free(plan->index, plan->key_count);
-	plan->index = NULL;
 	for (size_t i = 0; i < plan->key_count; i++) {
-		struct plan_key *k = &plan->keys[i];
-
-		free_strings(k->parts, k->part_count);
-		free_strings(k->children, k->child_count);
-		hive_values_free(k->values, k->value_count);
+		free(plan->keys[i].children);
+		free(plan->keys[i].values);
 	}
 	free(plan->keys);
+	free(plan->changes);
+	free(plan->named);
+	index_free(plan->index);
 	memset(plan, 0, sizeof *plan);
 }
 
-/* Walk PARTS from the root replacing each existing part by its stored
- * spelling.  *NODE_RET is the deepest existing key, *EXISTING_RET how many
- * parts exist. */
-/* Walk PARTS from the root replacing each existing part by its stored
- * spelling.  *NODE_RET is the deepest existing key, *EXISTING_RET how many
- * parts exist.  Every prefix looked up is kept in the plan's cache. */
-static enum hp_status
-resolve_cached(struct hive *hive, struct plan_index *index, char **parts,
-	       size_t count, hive_key *node_ret, size_t *existing_ret,
-	       struct hp_error *err)
+/* The key is deleted at step SEQ, by its own delete or with its parent's
+ * subtree; the epoch takes its subtree and values with it. */
+static void
+reset_node(struct node *n, size_t seq)
 {
-	hive_key node = hive_root(hive);
-	size_t i, len = 1;
-	char *prefix, *end;
+	n->exists = false;
+	n->from_hive = false;
+	n->epoch++;
+	n->named = false;
+	n->create_seq = NO_INDEX;
+	n->delete_seq = seq;
+}
 
-	for (i = 0; i < count; i++)
-		len += strlen(parts[i]) * 3 + 1;
-	prefix = malloc(len);
-	if (prefix == NULL)
+/* A key whose parent was deleted since its state was computed went with
+ * it. */
+static void
+validate(struct plan_index *ix, size_t at)
+{
+	struct node *n = &ix->nodes[at];
+	const struct node *p;
+
+	if (n->parent == NO_INDEX)
+		return;
+	p = &ix->nodes[n->parent];
+	if (n->parent_epoch == p->epoch)
+		return;
+	reset_node(n, p->delete_seq);
+	n->parent_epoch = p->epoch;
+}
+
+static int
+compare_named_keys(const void *a, const void *b)
+{
+	return text_name_compare(((const struct hive_named_key *)a)->name,
+				 ((const struct hive_named_key *)b)->name);
+}
+
+/* The subkeys node AT has in the hive, sorted without case, read once:
+ * a key the operations reach under it is looked up there. */
+static enum hp_status
+load_children(struct plan_index *ix, size_t at, struct hp_error *err)
+{
+	struct node *n = &ix->nodes[at];
+
+	if (n->children_loaded)
+		return HP_OK;
+	n->children_loaded = true;
+	return hive_key_named_children(ix->hive, n->orig, &n->orig_children,
+				       &n->orig_child_count, err);
+}
+
+/* Subkey NAME of node PARENT's key in the hive: *KEY_RET 0 when there is
+ * none, else its stored spelling in *SPELLING_RET (caller frees).  Two
+ * subkeys spelled alike without case: HP_ERR_AMBIGUOUS. */
+static enum hp_status
+find_orig_child(struct plan_index *ix, size_t parent, const char *name,
+		hive_key *key_ret, char **spelling_ret, struct hp_error *err)
+{
+	struct hive_named_key probe = { (char *)name, 0 };
+	const struct hive_named_key *list, *hit;
+	size_t count, i;
+	enum hp_status status;
+
+	*key_ret = 0;
+	*spelling_ret = NULL;
+	if (ix->nodes[parent].orig == 0)
+		return HP_OK;
+	status = load_children(ix, parent, err);
+	if (status != HP_OK)
+		return status;
+	list = ix->nodes[parent].orig_children;
+	count = ix->nodes[parent].orig_child_count;
+	hit = count == 0 ? NULL : bsearch(&probe, list, count, sizeof *list,
+					  compare_named_keys);
+	if (hit == NULL)
+		return HP_OK;
+	/* Equal names sort next to each other. */
+	i = (size_t)(hit - list);
+	if (i > 0 && text_name_equal(list[i - 1].name, name))
+		i--;
+	if (i + 1 < count && text_name_equal(list[i + 1].name, name))
+		return hp_error_set(err, HP_ERR_AMBIGUOUS, 0,
+				    "%s: two subkeys are spelled '%s' and '%s'",
+				    hive_path(ix->hive), list[i].name,
+				    list[i + 1].name);
+	*spelling_ret = text_dup(hit->name);
+	if (*spelling_ret == NULL)
 		return nomem(err);
-	end = prefix;
-	for (i = 0; i < count; i++) {
-		size_t at;
-		struct resolved *grown;
-		hive_key child;
-		char *spelling = NULL, *key;
-		enum hp_status status;
+	*key_ret = hit->key;
+	return HP_OK;
+}
 
-		/* The folded prefix grows by one part per level. */
-		if (i > 0)
-			*end++ = '\\';
-		end = text_fold_into(end, parts[i]);
-		at = map_find(&index->paths, prefix);
-		if (at == SIZE_MAX) {
-			status = hive_find_child(hive, node, parts[i], &child,
-						 &spelling, err);
-			if (status != HP_OK) {
-				free(prefix);
-				return status;
-			}
-			if ((index->resolved_count & (index->resolved_count - 1)) == 0) {
-				grown = realloc(index->resolved,
-						(index->resolved_count == 0 ? 1 : index->resolved_count * 2) *
-							sizeof *grown);
-				if (grown == NULL) {
-					free(prefix);
-					free(spelling);
-					return nomem(err);
-				}
-				index->resolved = grown;
-			}
-			at = index->resolved_count++;
-			index->resolved[at].node = child;
-			index->resolved[at].spelling = spelling;
-			key = text_dup(prefix);
-			if (key == NULL || !map_put(&index->paths, key, at)) {
-				free(prefix);
+/* The node for subkey NAME of PARENT (validated), made on first use with
+ * its key in the hive looked up. */
+static enum hp_status
+child_of(struct plan_index *ix, size_t parent, const char *name,
+	 size_t *child_ret, struct hp_error *err)
+{
+	char *folded = text_fold(name);
+	size_t at;
+	struct node *n, *p;
+	enum hp_status status;
+
+	if (folded == NULL)
+		return nomem(err);
+	at = table_find(&ix->children, parent, folded);
+	if (at != NO_INDEX) {
+		free(folded);
+		validate(ix, at);
+		*child_ret = at;
+		return HP_OK;
+	}
+	if (!grow(&ix->nodes, &ix->node_cap, ix->node_count + 1,
+		  sizeof *ix->nodes)) {
+		free(folded);
+		return nomem(err);
+	}
+	at = ix->node_count++;
+	n = &ix->nodes[at];
+	memset(n, 0, sizeof *n);
+	n->parent = parent;
+	n->first_child = n->last_child = n->next_sibling = NO_INDEX;
+	n->first_slot = n->last_slot = NO_INDEX;
+	n->key_seq = n->create_seq = n->delete_seq = NO_INDEX;
+	n->key_index = NO_INDEX;
+	n->file_name = text_dup(name);
+	if (n->file_name == NULL) {
+		free(folded);
+		return nomem(err);
+	}
+	status = find_orig_child(ix, parent, name, &n->orig, &n->orig_name,
+				 err);
+	if (status != HP_OK) {
+		free(folded);
+		return status;
+	}
+	p = &ix->nodes[parent];
+	n->depth = p->depth + 1;
+	n->epoch = 1;
+	n->parent_epoch = p->epoch;
+	/* Nothing has reached it yet: it is as the hive has it, unless its
+	 * parent's content was deleted. */
+	n->exists = n->from_hive = p->from_hive && n->orig != 0;
+	if (!p->from_hive)
+		n->delete_seq = p->delete_seq;
+	if (p->last_child == NO_INDEX)
+		p->first_child = at;
+	else
+		ix->nodes[p->last_child].next_sibling = at;
+	p->last_child = at;
+	if (!table_put(&ix->children, parent, folded, at))
+		return nomem(err);
+	*child_ret = at;
+	return HP_OK;
+}
+
+/* The node at PARTS; with CREATE every missing key on the way is created
+ * (by step SEQ). */
+static enum hp_status
+walk(struct plan_index *ix, char *const *parts, size_t count, bool create,
+     size_t seq, size_t *node_ret, struct hp_error *err)
+{
+	size_t at = 0;
+
+	for (size_t i = 0; i < count; i++) {
+		struct node *n;
+		enum hp_status status = child_of(ix, at, parts[i], &at, err);
+
+		if (status != HP_OK)
+			return status;
+		n = &ix->nodes[at];
+		if (create && !n->exists) {
+			char *name = text_dup(parts[i]);
+
+			if (name == NULL)
 				return nomem(err);
-			}
+			free(n->created_name);
+			n->created_name = name;
+			n->exists = true;
+			n->create_seq = seq;
 		}
-		if (index->resolved[at].node == 0)
-			break;
-		spelling = text_dup(index->resolved[at].spelling);
-		if (spelling == NULL) {
-			free(prefix);
+	}
+	*node_ret = at;
+	return HP_OK;
+}
+
+static enum hp_status
+add_slot(struct plan_index *ix, size_t at, size_t orig, size_t *slot_ret,
+	 struct hp_error *err)
+{
+	struct slot *s;
+	struct node *n = &ix->nodes[at];
+
+	if (!grow(&ix->slots, &ix->slot_cap, ix->slot_count + 1,
+		  sizeof *ix->slots))
+		return nomem(err);
+	*slot_ret = ix->slot_count++;
+	s = &ix->slots[*slot_ret];
+	memset(s, 0, sizeof *s);
+	s->node = at;
+	s->next = NO_INDEX;
+	s->orig = orig;
+	s->seq = NO_INDEX;
+	if (n->last_slot == NO_INDEX)
+		n->first_slot = *slot_ret;
+	else
+		ix->slots[n->last_slot].next = *slot_ret;
+	n->last_slot = *slot_ret;
+	return HP_OK;
+}
+
+/* A slot for every value the key holds in the hive, once. */
+static enum hp_status
+load_values(struct plan_index *ix, size_t at, struct hp_error *err)
+{
+	struct node *n = &ix->nodes[at];
+	enum hp_status status;
+
+	if (n->values_loaded)
+		return HP_OK;
+	n->values_loaded = true;
+	if (n->orig == 0)
+		return HP_OK;
+	status = hive_key_values(ix->hive, n->orig, &n->orig_values,
+				 &n->orig_value_count, err);
+	for (size_t i = 0; status == HP_OK && i < ix->nodes[at].orig_value_count;
+	     i++) {
+		char *folded = text_fold(ix->nodes[at].orig_values[i].name);
+		size_t same, slot;
+
+		if (folded == NULL)
+			return nomem(err);
+		same = table_find(&ix->values, at, folded);
+		status = add_slot(ix, at, i, &slot, err);
+		if (status != HP_OK) {
+			free(folded);
+			return status;
+		}
+		if (same != NO_INDEX) {
+			/* Only the first spelling is found by name. */
+			ix->slots[same].ambiguous = true;
+			ix->slots[slot].ambiguous = true;
+			free(folded);
+		} else if (!table_put(&ix->values, at, folded, slot)) {
 			return nomem(err);
 		}
-		free(parts[i]);
-		parts[i] = spelling;
-		node = index->resolved[at].node;
 	}
-	free(prefix);
-	*node_ret = node;
-	*existing_ret = i;
-	return HP_OK;
+	return status;
 }
 
-static char **
-copy_parts(char *const *parts, size_t count)
-{
-	char **copy = calloc(count + 1, sizeof *copy);
-
-	if (copy == NULL)
-		return NULL;
-	for (size_t i = 0; i < count; i++) {
-		copy[i] = text_dup(parts[i]);
-		if (copy[i] == NULL) {
-			free_strings(copy, i);
-			return NULL;
-		}
-	}
-	return copy;
-}
-
-static bool
-is_value_op(enum recipe_action op)
-{
-	return op == RECIPE_SET_VALUE || op == RECIPE_DELETE_VALUE;
-}
-
-/* What must happen for CHANGE, given what the hive held before. */
-static enum plan_action
-decide(const struct plan_change *c)
-{
-	bool key_exists = c->existing == c->part_count;
-
-	switch (c->op) {
-	case RECIPE_CREATE_KEY:
-		return key_exists ? PLAN_NONE : PLAN_ADD;
-	case RECIPE_DELETE_KEY:
-		return key_exists ? PLAN_DELETE : PLAN_NONE;
-	case RECIPE_DELETE_VALUE:
-		return c->had_old ? PLAN_DELETE : PLAN_NONE;
-	case RECIPE_SET_VALUE:
-		if (!c->had_old)
-			return PLAN_ADD;
-		if (c->old.type == c->new_type && c->old.len == c->new_len &&
-		    (c->new_len == 0 ||
-		     memcmp(c->old.data, c->new_data, c->new_len) == 0))
-			return PLAN_NONE;
-		return PLAN_REPLACE;
-	}
-	return PLAN_NONE;
-}
-
-/* Read the value an operation names, if the key and the value exist. */
 static enum hp_status
-read_old_value(struct hive *hive, hive_key node, const struct recipe_op *op,
-	       struct plan_change *change, struct hp_error *err)
+slot_of(struct plan_index *ix, size_t at, const char *name, size_t *slot_ret,
+	struct hp_error *err)
 {
-	bool found = false;
-	enum hp_status status;
+	enum hp_status status = load_values(ix, at, err);
+	char *folded;
 
-	status = hive_find_value(hive, node, op->value_name, &change->old,
-				 &found, err);
 	if (status != HP_OK)
 		return status;
-	change->had_old = found;
-	change->value_name = text_dup(found ? change->old.name
-					    : op->value_name);
-	return change->value_name != NULL ? HP_OK : nomem(err);
-}
-
-/* Refuse what cannot be written faithfully. */
-static enum hp_status
-check_writable(struct hive *hive, hive_key node, const struct plan_change *c,
-	       struct hp_error *err)
-{
-	size_t largest;
-	enum hp_status status;
-
-	if (c->action == PLAN_NONE)
+	folded = text_fold(name);
+	if (folded == NULL)
+		return nomem(err);
+	*slot_ret = table_find(&ix->values, at, folded);
+	if (*slot_ret != NO_INDEX) {
+		free(folded);
 		return HP_OK;
-	if (c->op == RECIPE_DELETE_KEY && c->part_count == 0)
-		return hp_error_set(err, HP_ERR_USAGE, 0,
-				    "%s: the root key of a hive cannot be deleted",
-				    hive_path(hive));
-	if (c->op == RECIPE_DELETE_KEY)
-		return HP_OK;
-	if (c->existing < c->part_count)
-		return HP_OK;
-	/* Data over 16344 bytes is stored as "db" big data.  hivex would
-	 * rewrite it as one oversized cell Windows does not expect; hivepatch's
-	 * own writer leaves it alone (tests/test_regfedit.c), but neither
-	 * writes big data, and a key holding some is refused until one
-	 * does. */
-	status = hive_key_largest_value(hive, node, &largest, err);
+	}
+	status = add_slot(ix, at, NO_INDEX, slot_ret, err);
+	if (status == HP_OK && !table_put(&ix->values, at, folded, *slot_ret))
+		return nomem(err);
 	if (status != HP_OK)
-		return status;
-	if (largest > REGF_BIG_DATA_LIMIT)
-		return hp_error_set(err, HP_ERR_BIG_VALUE, 0,
-				    "%s: key %s holds a value of %zu bytes (big data), and keys holding big data are not edited; nothing was written",
-				    hive_path(hive), c->key, largest);
-	return HP_OK;
+		free(folded);
+	return status;
 }
 
-/* A later operation on a value (or a key) an earlier one already named
- * wins, as it would in regedit; its action is decided against the hive as
- * it is. */
+/* The value as the operations have left it so far (into *VALUE_RET,
+ * pointing into the plan and the recipe): false when absent. */
 static bool
-merge_repeated(struct plan *plan, const struct recipe_op *op, const char *key,
-	       size_t *merged_ret)
+slot_value(const struct plan_index *ix, const struct slot *s,
+	   struct hive_value *value_ret)
 {
-	size_t i = map_find(&plan->index->changes, key);
-	struct plan_change *c;
-	enum plan_action action;
+	const struct node *n = &ix->nodes[s->node];
 
-	if (i == SIZE_MAX)
+	memset(value_ret, 0, sizeof *value_ret);
+	if (!n->exists)
 		return false;
-	c = &plan->changes[i];
-	c->op = op->action;
-	c->line = op->line;
-	c->new_type = op->type;
-	c->new_data = op->data;
-	c->new_len = op->len;
-	action = decide(c);
-	if (c->action != PLAN_NONE)
-		plan->writes--;
-	if (action != PLAN_NONE)
-		plan->writes++;
-	c->action = action;
-	*merged_ret = i;
-	return true;
+	if (s->epoch == n->epoch) {
+		if (!s->present)
+			return false;
+		value_ret->name = (char *)s->name;
+		value_ret->type = s->type;
+		value_ret->data = (unsigned char *)s->data;
+		value_ret->len = s->len;
+		return true;
+	}
+	if (n->from_hive && s->orig != NO_INDEX) {
+		*value_ret = n->orig_values[s->orig];
+		return true;
+	}
+	return false;
 }
 
 static enum hp_status
-plan_one(struct hive *hive, const struct recipe_op *op, const char *hive_name,
-	 char **parts, size_t count, struct plan *plan, struct hp_error *err)
+ambiguous_value(struct plan_index *ix, const struct slot *s,
+		char *const *parts, size_t count, struct hp_error *err)
 {
-	struct plan_change *grown, *change;
-	hive_key node;
+	char *key = keypath_format(ix->label, parts, count);
 	enum hp_status status;
-	size_t merged;
-	char *key = path_key(parts, count, op->value_name,
-			     !is_value_op(op->action));
 
 	if (key == NULL)
 		return nomem(err);
-	if (merge_repeated(plan, op, key, &merged)) {
-		free(key);
-		/* Re-check what the merged operation now asks. */
-		return plan->changes[merged].op == RECIPE_DELETE_KEY
-			       ? check_writable(hive, 0, &plan->changes[merged], err)
-			       : HP_OK;
-	}
-	if (plan->count == plan->index->changes_cap) {
-		size_t cap = plan->count == 0 ? 16 : plan->count * 2;
+	status = hp_error_set(err, HP_ERR_AMBIGUOUS, 0,
+			      "%s: key %s holds two values spelled '%s' without case",
+			      hive_path(ix->hive), key,
+			      ix->nodes[s->node].orig_values[s->orig].name);
+	free(key);
+	return status;
+}
 
-		grown = realloc(plan->changes, cap * sizeof *grown);
-		if (grown == NULL) {
-			free(key);
-			return nomem(err);
-		}
-		plan->changes = grown;
-		plan->index->changes_cap = cap;
-	}
-	change = &plan->changes[plan->count];
-	memset(change, 0, sizeof *change);
-	change->parts = copy_parts(parts, count);
-	if (change->parts == NULL) {
-		free(key);
-		return nomem(err);
-	}
-	change->part_count = count;
-	plan->count++;
-	if (!map_put(&plan->index->changes, key, plan->count - 1))
-		return nomem(err);
-	change->op = op->action;
-	change->line = op->line;
-	change->new_type = op->type;
-	change->new_data = op->data;
-	change->new_len = op->len;
+/* Play one operation on the key at PARTS. */
+static enum hp_status
+play(struct plan_index *ix, const struct recipe_op *op, char *const *parts,
+     size_t count, struct hp_error *err)
+{
+	size_t seq = ix->step_count, at = 0, slot;
+	bool value_op = op->action == RECIPE_SET_VALUE ||
+			op->action == RECIPE_DELETE_VALUE;
+	bool create = op->action == RECIPE_SET_VALUE ||
+		      op->action == RECIPE_CREATE_KEY;
+	struct hive_value now;
+	struct slot *s;
+	struct node *n;
+	bool present;
+	enum hp_status status;
 
-	status = resolve_cached(hive, plan->index, change->parts, count, &node,
-				&change->existing, err);
+	if (op->action == RECIPE_DELETE_KEY && count == 0)
+		return hp_error_set(err, HP_ERR_USAGE, 0,
+				    "%s: the root key of a hive cannot be deleted",
+				    hive_path(ix->hive));
+	if (!grow(&ix->steps, &ix->step_cap, seq + 1, sizeof *ix->steps))
+		return nomem(err);
+	ix->steps[seq].action = op->action;
+	ix->steps[seq].line = op->line;
+	ix->steps[seq].node = NO_INDEX;
+	ix->step_count++;
+	status = walk(ix, parts, count, create, seq, &at, err);
 	if (status != HP_OK)
 		return status;
-	change->key = keypath_format(hive_name, change->parts, count);
-	if (change->key == NULL)
-		return nomem(err);
-	if (is_value_op(op->action)) {
-		if (change->existing == count)
-			status = read_old_value(hive, node, op, change, err);
-		else if ((change->value_name = text_dup(op->value_name)) == NULL)
-			status = nomem(err);
-		if (status != HP_OK)
-			return status;
+	ix->steps[seq].node = at;
+	n = &ix->nodes[at];
+	if (!value_op) {
+		if (op->action == RECIPE_DELETE_KEY)
+			reset_node(n, seq);
+		n->named = true;
+		n->key_op = op->action;
+		n->key_seq = seq;
+		return HP_OK;
 	}
-	if (change->existing == count)
-		change->node = node;
-	change->action = decide(change);
-	status = check_writable(hive, node, change, err);
+	status = slot_of(ix, at, op->value_name, &slot, err);
 	if (status != HP_OK)
 		return status;
-	if (change->action != PLAN_NONE)
-		plan->writes++;
+	s = &ix->slots[slot];
+	n = &ix->nodes[at];
+	/* Two spellings matter only while the hive's values are part of the
+	 * key's content: after a delete both are gone anyway. */
+	if (s->ambiguous && n->from_hive)
+		return ambiguous_value(ix, s, parts, count, err);
+	present = slot_value(ix, s, &now);
+	/* A value that exists keeps its spelling. */
+	s->name = present ? now.name : op->value_name;
+	s->present = op->action == RECIPE_SET_VALUE;
+	s->type = op->type;
+	s->data = op->data;
+	s->len = op->len;
+	s->seq = seq;
+	s->epoch = n->epoch;
 	return HP_OK;
 }
 
 static enum hp_status
-plan_op(struct hive *hive, const struct recipe_op *op, const char *hive_name,
-	const struct controlset_info *sets, struct plan *plan,
+play_op(struct plan_index *ix, const struct recipe_op *op,
+	const char *hive_name, const struct controlset_info *sets,
 	struct hp_error *err)
 {
 	struct keypath path;
-	enum hp_status status;
+	enum hp_status status = HP_OK;
 
-	/* The operations of one [KEY] share its string: parse it once. */
-	if (plan->index->parsed_key != op->key) {
-		keypath_release(&plan->index->parsed);
-		plan->index->parsed_key = NULL;
-		status = keypath_parse(op->key, &plan->index->parsed, err);
+	if (ix->parsed_key != op->key) {
+		keypath_release(&ix->parsed);
+		ix->parsed_key = NULL;
+		status = keypath_parse(op->key, &ix->parsed, err);
 		if (status != HP_OK)
 			return status;
-		plan->index->parsed_key = op->key;
+		ix->parsed_key = op->key;
 	}
-	path = plan->index->parsed;
+	path = ix->parsed;
 	if (hive_name == NULL) {
-		/* A bare hive file: every root addresses it. */
-		hive_name = path.hive_name != NULL ? path.hive_name : "SYSTEM";
+		/* A bare hive file: every root addresses it; the first names
+		 * it in the changes. */
+		if (ix->label == NULL &&
+		    (ix->label = text_dup(path.hive_name != NULL ? path.hive_name
+								 : "SYSTEM")) == NULL)
+			return nomem(err);
 	} else if (path.hive_name != NULL &&
 		   !text_name_equal(path.hive_name, hive_name)) {
 		return HP_OK; /* an operation on another hive */
 	}
-	if (!keypath_uses_current_control_set(&path) || sets == NULL) {
-		status = plan_one(hive, op, hive_name, path.parts, path.count,
-				  plan, err);
-		return status;
-	}
+	if (!keypath_uses_current_control_set(&path) || sets == NULL)
+		return play(ix, op, path.parts, path.count, err);
 	for (size_t i = 0; status == HP_OK && i < sets->count; i++) {
 		char *saved = path.parts[0];
 
 		path.parts[0] = sets->names[i];
-		status = plan_one(hive, op, hive_name, path.parts, path.count,
-				  plan, err);
+		status = play(ix, op, path.parts, path.count, err);
 		path.parts[0] = saved;
 	}
 	return status;
 }
 
-/* Snapshot a touched key: its subkey names and values before the edit. */
-static enum hp_status
-snapshot_key(struct hive *hive, struct plan_key *key, struct hp_error *err)
+/* ------------------------------------------------------------- the edit */
+
+/* The node after AT in a walk parents first; DESCEND false skips AT's
+ * subtree. */
+static size_t
+next_node(const struct plan_index *ix, size_t at, bool descend)
 {
-	hive_key *children = NULL;
-	size_t count = 0;
+	if (descend && ix->nodes[at].first_child != NO_INDEX)
+		return ix->nodes[at].first_child;
+	while (at != NO_INDEX && ix->nodes[at].next_sibling == NO_INDEX)
+		at = ix->nodes[at].parent;
+	return at == NO_INDEX ? NO_INDEX : ix->nodes[at].next_sibling;
+}
+
+/* The path of the node AT with its ancestors' display names; OLD ends it
+ * with the stored spelling (the key a change deletes). */
+static enum hp_status
+node_path(struct plan_index *ix, size_t at, bool old, char ***parts_ret,
+	  char **key_ret, struct hp_error *err)
+{
+	struct node *n = &ix->nodes[at];
+	char ***parts = old ? &n->old_parts : &n->parts;
+	char **key = old ? &n->old_key_text : &n->key_text;
+
+	if (*parts == NULL) {
+		char **list = calloc(n->depth + 1, sizeof *list);
+		size_t i = n->depth;
+
+		if (list == NULL)
+			return nomem(err);
+		for (size_t k = at; i > 0; k = ix->nodes[k].parent)
+			list[--i] = (char *)(old && k == at ? ix->nodes[k].orig_name
+							    : ix->nodes[k].display);
+		*key = keypath_format(ix->label, list, n->depth);
+		if (*key == NULL) {
+			free(list);
+			return nomem(err);
+		}
+		*parts = list;
+	}
+	*parts_ret = *parts;
+	*key_ret = *key;
+	return HP_OK;
+}
+
+/* A new change about node AT, filled in by the caller; SEQ orders it. */
+static enum hp_status
+add_change(struct plan *plan, size_t at, bool old, size_t seq,
+	   struct plan_change **change_ret, struct hp_error *err)
+{
+	struct plan_index *ix = plan->index;
+	struct plan_change *c;
+	size_t cap = ix->changes_cap;
 	enum hp_status status;
 
-	status = hive_key_children(hive, key->node, &children, &count, err);
+	if (!grow(&plan->changes, &cap, plan->count + 1, sizeof *plan->changes) ||
+	    !grow(&ix->change_seqs, &ix->changes_cap, plan->count + 1,
+		  sizeof *ix->change_seqs))
+		return nomem(err);
+	c = &plan->changes[plan->count];
+	memset(c, 0, sizeof *c);
+	status = node_path(ix, at, old, &c->parts, &c->key, err);
 	if (status != HP_OK)
 		return status;
-	key->children = calloc(count + 1, sizeof *key->children);
-	if (key->children == NULL) {
-		free(children);
-		return nomem(err);
-	}
-	for (size_t i = 0; i < count; i++) {
-		status = hive_key_name(hive, children[i], &key->children[i],
-				       err);
-		if (status != HP_OK) {
-			free(children);
-			return status;
-		}
-		key->child_count++;
-	}
-	free(children);
-	return hive_key_values(hive, key->node, &key->values,
-			       &key->value_count, err);
+	c->part_count = ix->nodes[at].depth;
+	ix->change_seqs[plan->count] = seq == NO_INDEX ? 0 : seq;
+	if (seq != NO_INDEX && seq < ix->step_count)
+		c->line = ix->steps[seq].line;
+	plan->count++;
+	*change_ret = c;
+	return HP_OK;
 }
 
-static enum hp_status
-add_touched_key(struct hive *hive, struct plan *plan, char *const *parts,
-		size_t count, bool existed, struct hp_error *err)
+static void
+count_write(struct plan *plan, const struct plan_change *c)
 {
-	struct plan_key *grown, *key;
-	size_t existing;
-	char *path = path_key(parts, count, NULL, false);
-
-	if (path == NULL)
-		return nomem(err);
-	if (map_find(&plan->index->keys, path) != SIZE_MAX) {
-		free(path);
-		return HP_OK;
-	}
-	if (!map_put(&plan->index->keys, path, plan->key_count))
-		return nomem(err);
-	/* Doubling: the array grows by powers of two. */
-	if ((plan->key_count & (plan->key_count - 1)) == 0) {
-		grown = realloc(plan->keys, (plan->key_count == 0 ? 1 : plan->key_count * 2) *
-					    sizeof *grown);
-		if (grown == NULL)
-			return nomem(err);
-		plan->keys = grown;
-	}
-	key = &plan->keys[plan->key_count];
-	memset(key, 0, sizeof *key);
-	key->parts = copy_parts(parts, count);
-	if (key->parts == NULL)
-		return nomem(err);
-	key->part_count = count;
-	key->existed = existed;
-	plan->key_count++;
-	if (!existed)
-		return HP_OK;
-	enum hp_status status = resolve_cached(hive, plan->index, key->parts, count,
-					       &key->node, &existing, err);
-	if (status != HP_OK)
-		return status;
-	return snapshot_key(hive, key, err);
+	if (c->action != PLAN_NONE)
+		plan->writes++;
 }
 
-/* The keys a change touches: the deepest existing one (its values or its
- * subkey list change) and every key it creates below it. */
-/* Same parts, spelled alike, and as much of them existing. */
 static bool
-same_path(const struct plan_change *a, const struct plan_change *b)
+same_value(const struct hive_value *a, const struct hive_value *b)
 {
-	if (a->part_count != b->part_count || a->existing != b->existing)
-		return false;
-	for (size_t i = a->part_count; i > 0; i--)
-		if (strcmp(a->parts[i - 1], b->parts[i - 1]) != 0)
-			return false;
-	return true;
+	return strcmp(a->name, b->name) == 0 && a->type == b->type &&
+	       a->len == b->len &&
+	       (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
 }
 
+/* What the edit does to each value of node AT, and the changes that say
+ * so. */
 static enum hp_status
-collect_touched(struct hive *hive, struct plan *plan, struct hp_error *err)
+settle_values(struct plan *plan, size_t at, struct hp_error *err)
 {
-	for (size_t i = 0; i < plan->count; i++) {
-		const struct plan_change *c = &plan->changes[i];
-		size_t first = c->existing == c->part_count ? c->part_count
-							    : c->existing;
+	struct plan_index *ix = plan->index;
+
+	for (size_t k = ix->nodes[at].first_slot; k != NO_INDEX;
+	     k = ix->slots[k].next) {
+		struct node *n = &ix->nodes[at];
+		struct slot *s = &ix->slots[k];
+		bool kept = n->fate == FATE_KEEP;
+		bool named = s->epoch == n->epoch && s->seq != NO_INDEX;
+		bool had = kept && s->orig != NO_INDEX;
+		const struct hive_value *old = had ? &n->orig_values[s->orig] : NULL;
+		struct hive_value want;
+		bool wanted = slot_value(ix, s, &want);
+		enum plan_action action = PLAN_NONE;
+		struct plan_change *c;
 		enum hp_status status;
 
-		if (c->action == PLAN_NONE)
+		if (wanted && had)
+			action = same_value(&want, old) ? PLAN_NONE : PLAN_REPLACE;
+		else if (wanted)
+			action = PLAN_ADD;
+		else if (had)
+			action = PLAN_DELETE;
+		s->edit = action == PLAN_NONE ? SLOT_KEEP
+			  : action == PLAN_DELETE ? SLOT_DELETE : SLOT_SET;
+		if (wanted)
+			n->has_added_value = true;
+		if (!named && action == PLAN_NONE)
 			continue;
-		/* The previous change on the same key touched the same keys. */
-		if (i > 0 && same_path(&plan->changes[i - 1], c) &&
-		    plan->changes[i - 1].action != PLAN_NONE &&
-		    plan->changes[i - 1].op != RECIPE_DELETE_KEY &&
-		    c->op != RECIPE_DELETE_KEY)
-			continue;
-		if (c->op == RECIPE_DELETE_KEY) {
-			/* Its parent's subkey list changes; it is gone. */
-			status = add_touched_key(hive, plan, c->parts,
-						 c->part_count - 1, true, err);
-			if (status != HP_OK)
-				return status;
-			continue;
-		}
-		status = add_touched_key(hive, plan, c->parts, first, true,
-					 err);
-		for (size_t n = first + 1;
-		     status == HP_OK && n <= c->part_count; n++)
-			status = add_touched_key(hive, plan, c->parts, n,
-						 false, err);
+		n->has_value_change = true;
+		/* A value the recipe does not name goes with a delete of its
+		 * key that the recipe recreated: that delete decides it. */
+		status = add_change(plan, at, false,
+				    named ? s->seq : n->delete_seq, &c, err);
 		if (status != HP_OK)
 			return status;
+		n = &ix->nodes[at];
+		c->op = named ? ix->steps[s->seq].action : RECIPE_DELETE_VALUE;
+		c->existing = kept ? n->depth : n->kept_depth;
+		c->value_name = wanted ? want.name : had ? old->name : (char *)s->name;
+		c->had_old = had;
+		if (had)
+			c->old = *old;
+		if (wanted) {
+			c->new_type = want.type;
+			c->new_data = want.data;
+			c->new_len = want.len;
+		}
+		c->action = action;
+		c->node = kept ? n->orig : 0;
+		count_write(plan, c);
+		if (action != PLAN_NONE)
+			n->touched = true;
 	}
 	return HP_OK;
 }
 
-/* "[KEY]" before "KEY"'s values asks only what setting them does anyway:
- * keep the value changes, drop the key change. */
+/* The changes about node AT itself. */
+static enum hp_status
+settle_key(struct plan *plan, size_t at, struct hp_error *err)
+{
+	struct plan_index *ix = plan->index;
+	struct node *n = &ix->nodes[at];
+	struct plan_change *c;
+	enum hp_status status;
+
+	if (n->fate & FATE_DELETE) {
+		status = add_change(plan, at, true, n->delete_seq, &c, err);
+		if (status != HP_OK)
+			return status;
+		n = &ix->nodes[at];
+		c->op = RECIPE_DELETE_KEY;
+		c->existing = n->depth;
+		c->action = PLAN_DELETE;
+		c->node = n->orig;
+		count_write(plan, c);
+	}
+	if ((n->fate & FATE_CREATE) && !n->has_added_value &&
+	    !n->has_created_child) {
+		/* Nothing below it says it is created. */
+		status = add_change(plan, at, false, n->create_seq, &c, err);
+		if (status != HP_OK)
+			return status;
+		n = &ix->nodes[at];
+		c->op = RECIPE_CREATE_KEY;
+		c->existing = n->kept_depth;
+		c->action = PLAN_ADD;
+		count_write(plan, c);
+	}
+	if (n->named && !n->has_value_change &&
+	    (n->fate == FATE_ABSENT ||
+	     (n->fate == FATE_KEEP && n->key_op == RECIPE_CREATE_KEY))) {
+		status = add_change(plan, at, false, n->key_seq, &c, err);
+		if (status != HP_OK)
+			return status;
+		n = &ix->nodes[at];
+		c->op = n->key_op;
+		c->existing = n->fate == FATE_KEEP ? n->depth : n->kept_depth;
+		c->action = PLAN_NONE;
+		c->node = n->fate == FATE_KEEP ? n->orig : 0;
+	}
+	return HP_OK;
+}
+
+/* A kept key that the recipe deleted and recreated loses the subkeys it
+ * does not recreate: each gets a node (deleted, by the same delete). */
+static enum hp_status
+adopt_children(struct plan_index *ix, size_t at, struct hp_error *err)
+{
+	enum hp_status status = load_children(ix, at, err);
+
+	for (size_t i = 0; status == HP_OK && i < ix->nodes[at].orig_child_count;
+	     i++) {
+		size_t child;
+
+		status = child_of(ix, at, ix->nodes[at].orig_children[i].name,
+				  &child, err);
+	}
+	return status;
+}
+
 static void
-drop_implied_keys(struct plan *plan)
+decide_fate(struct plan_index *ix, size_t parent, size_t at)
 {
-	struct name_map with_values = { NULL, NULL, 0, 0 };
-	size_t kept = 0;
+	const struct node *p = &ix->nodes[parent];
+	struct node *n = &ix->nodes[at];
+	bool had = p->fate == FATE_KEEP && n->orig != 0;
+	bool wanted = n->exists;
 
-	/* Out of memory below only keeps a key change, which is harmless. */
-	for (size_t i = 0; i < plan->count; i++)
-		if (plan->changes[i].op == RECIPE_SET_VALUE) {
-			char *path = path_key(plan->changes[i].parts,
-					      plan->changes[i].part_count, NULL,
-					      false);
+	if (had && wanted &&
+	    (n->from_hive || strcmp(n->created_name, n->orig_name) == 0))
+		n->fate = FATE_KEEP;
+	else
+		n->fate = (had ? FATE_DELETE : 0) | (wanted ? FATE_CREATE : 0);
+	n->kept_depth = p->fate == FATE_KEEP ? p->depth : p->kept_depth;
+	if (n->fate & FATE_CREATE)
+		n->display = n->created_name;
+	else if (n->fate != FATE_ABSENT)
+		n->display = n->orig_name;
+	else
+		n->display = n->file_name;
+}
 
-			if (path != NULL)
-				map_put(&with_values, path, i);
-		}
-	for (size_t i = 0; i < plan->count; i++) {
-		struct plan_change *c = &plan->changes[i];
-		bool implied = false;
+static enum hp_status
+expected_children(struct plan *plan, size_t at, struct plan_key *key,
+		  struct hp_error *err)
+{
+	struct plan_index *ix = plan->index;
+	const struct node *n = &ix->nodes[at];
+	size_t count = 0, created = 0;
 
-		if (c->op == RECIPE_CREATE_KEY) {
-			char *path = path_key(c->parts, c->part_count, NULL,
-					      false);
+	for (size_t c = n->first_child; c != NO_INDEX; c = ix->nodes[c].next_sibling)
+		if (ix->nodes[c].fate == FATE_CREATE)
+			created++;
+	key->children = calloc(n->orig_child_count + created + 1,
+			       sizeof *key->children);
+	if (key->children == NULL)
+		return nomem(err);
+	for (size_t i = 0; n->fate == FATE_KEEP && i < n->orig_child_count; i++) {
+		const char *name = n->orig_children[i].name;
+		char *folded = text_fold(name);
+		size_t c;
 
-			implied = path != NULL && map_find(&with_values, path) != SIZE_MAX;
-			free(path);
-		}
-		if (!implied) {
-			plan->changes[kept++] = *c;
+		if (folded == NULL)
+			return nomem(err);
+		c = table_find(&ix->children, at, folded);
+		free(folded);
+		if (c != NO_INDEX && (ix->nodes[c].fate & FATE_CREATE))
+			name = ix->nodes[c].created_name;
+		else if (c != NO_INDEX && (ix->nodes[c].fate & FATE_DELETE))
 			continue;
-		}
-		if (c->action != PLAN_NONE)
-			plan->writes--;
-		release_change(c);
+		key->children[count++] = (char *)name;
 	}
-	plan->count = kept;
-	map_release(&with_values);
-	/* Indexes into the changes moved: the map of them is stale. */
-	map_release(&plan->index->changes);
+	for (size_t c = n->first_child; c != NO_INDEX; c = ix->nodes[c].next_sibling)
+		if (ix->nodes[c].fate == FATE_CREATE)
+			key->children[count++] = ix->nodes[c].created_name;
+	key->child_count = count;
+	return HP_OK;
 }
 
-static bool
-append_index(size_t **list, size_t *count, size_t value)
+/* Node AT, changed or created, goes on the list plan_check proves. */
+static enum hp_status
+add_plan_key(struct plan *plan, size_t at, struct hp_error *err)
 {
-	if ((*count & (*count - 1)) == 0) {
-		size_t *grown = realloc(*list, (*count == 0 ? 1 : *count * 2) *
-						       sizeof *grown);
+	struct plan_index *ix = plan->index;
+	struct plan_key *key;
+	struct node *n = &ix->nodes[at];
+	size_t count = 0, slots = 0, index = plan->key_count;
+	size_t parents_cap = ix->keys_cap;
+	char *ignored;
+	enum hp_status status = HP_OK;
 
-		if (grown == NULL)
-			return false;
-		*list = grown;
+	if (n->fate == FATE_KEEP) {
+		status = load_values(ix, at, err);
+		if (status == HP_OK)
+			status = load_children(ix, at, err);
+		if (status != HP_OK)
+			return status;
 	}
-	(*list)[(*count)++] = value;
-	return true;
+	if (!grow(&plan->keys, &ix->keys_cap, index + 1, sizeof *plan->keys) ||
+	    !grow(&ix->key_parent, &parents_cap, index + 1,
+		  sizeof *ix->key_parent))
+		return nomem(err);
+	key = &plan->keys[index];
+	memset(key, 0, sizeof *key);
+	plan->key_count++;
+	n = &ix->nodes[at];
+	n->key_index = index;
+	ix->key_parent[index] = n->parent == NO_INDEX
+					? NO_INDEX
+					: ix->nodes[n->parent].key_index;
+	status = node_path(ix, at, false, &key->parts, &ignored, err);
+	if (status != HP_OK)
+		return status;
+	n = &ix->nodes[at];
+	key->part_count = n->depth;
+	key->existed = n->fate == FATE_KEEP;
+	key->node = key->existed ? n->orig : 0;
+	status = expected_children(plan, at, key, err);
+	if (status != HP_OK)
+		return status;
+	for (size_t k = n->first_slot; k != NO_INDEX; k = ix->slots[k].next)
+		slots++;
+	key->values = calloc(slots + 1, sizeof *key->values);
+	if (key->values == NULL)
+		return nomem(err);
+	for (size_t k = n->first_slot; k != NO_INDEX; k = ix->slots[k].next)
+		if (slot_value(ix, &ix->slots[k], &key->values[count]))
+			count++;
+	key->value_count = count;
+	return HP_OK;
 }
 
-/* For every touched key: the changes that name it (values, and the
- * deletion of its subkeys) and the touched keys created right below it. */
+/* Node AT in the walk over the state, parents first: its subkeys' fates,
+ * its values' edits, its changes. */
+static enum hp_status
+settle(struct plan *plan, size_t at, struct hp_error *err)
+{
+	struct plan_index *ix = plan->index;
+	struct node *n = &ix->nodes[at];
+	enum hp_status status = HP_OK;
+
+	if (n->fate == FATE_KEEP && !n->from_hive) {
+		/* Deleted and recreated: whatever the recipe did not put
+		 * back goes. */
+		status = adopt_children(ix, at, err);
+		if (status == HP_OK)
+			status = load_values(ix, at, err);
+		if (status != HP_OK)
+			return status;
+	}
+	n = &ix->nodes[at];
+	if (n->fate & FATE_CREATE)
+		n->touched = true;
+	for (size_t c = n->first_child; c != NO_INDEX;
+	     c = ix->nodes[c].next_sibling) {
+		validate(ix, c);
+		decide_fate(ix, at, c);
+		if (ix->nodes[c].fate & (FATE_DELETE | FATE_CREATE))
+			n->touched = true;
+		if (ix->nodes[c].fate & FATE_CREATE)
+			n->has_created_child = true;
+	}
+	status = settle_values(plan, at, err);
+	if (status == HP_OK)
+		status = settle_key(plan, at, err);
+	if (status == HP_OK && ix->nodes[at].touched)
+		status = add_plan_key(plan, at, err);
+	return status;
+}
+
+/* Put the changes in the order of the steps that decided them (a counting
+ * sort: linear). */
+static enum hp_status
+order_changes(struct plan *plan, struct hp_error *err)
+{
+	struct plan_index *ix = plan->index;
+	size_t steps = ix->step_count + 1;
+	size_t *start = calloc(steps + 1, sizeof *start);
+	struct plan_change *sorted;
+
+	if (plan->count == 0) {
+		free(start);
+		free(plan->changes);
+		plan->changes = NULL;
+		return HP_OK;
+	}
+	sorted = calloc(plan->count, sizeof *sorted);
+	if (start == NULL || sorted == NULL) {
+		free(start);
+		free(sorted);
+		return nomem(err);
+	}
+	for (size_t i = 0; i < plan->count; i++)
+		start[ix->change_seqs[i] + 1]++;
+	for (size_t i = 1; i <= steps; i++)
+		start[i] += start[i - 1];
+	for (size_t i = 0; i < plan->count; i++)
+		sorted[start[ix->change_seqs[i]]++] = plan->changes[i];
+	free(start);
+	free(plan->changes);
+	plan->changes = sorted;
+	return HP_OK;
+}
+
+/* The keys the operations name, each once, in the order first named. */
+static enum hp_status
+collect_named(struct plan *plan, struct hp_error *err)
+{
+	struct plan_index *ix = plan->index;
+
+	for (size_t i = 0; i < ix->step_count; i++) {
+		size_t at = ix->steps[i].node;
+		struct plan_named_key *named;
+		enum hp_status status;
+
+		if (at == NO_INDEX || ix->nodes[at].in_named)
+			continue;
+		ix->nodes[at].in_named = true;
+		if (!grow(&plan->named, &ix->named_cap, plan->named_count + 1,
+			  sizeof *plan->named))
+			return nomem(err);
+		named = &plan->named[plan->named_count];
+		status = node_path(ix, at, false, &named->parts, &named->key,
+				   err);
+		if (status != HP_OK)
+			return status;
+		named->part_count = ix->nodes[at].depth;
+		plan->named_count++;
+	}
+	return HP_OK;
+}
+
+/* For plan_check: each key's touched subkeys, in order. */
 static enum hp_status
 link_keys(struct plan *plan, struct hp_error *err)
 {
-	struct plan_index *index = plan->index;
+	struct plan_index *ix = plan->index;
 	size_t n = plan->key_count;
 
-	index->key_changes = calloc(n + 1, sizeof *index->key_changes);
-	index->key_change_count = calloc(n + 1, sizeof *index->key_change_count);
-	index->key_children = calloc(n + 1, sizeof *index->key_children);
-	index->key_child_count = calloc(n + 1, sizeof *index->key_child_count);
-	if (index->key_changes == NULL || index->key_change_count == NULL ||
-	    index->key_children == NULL || index->key_child_count == NULL)
+	ix->key_first_child = malloc((n + 1) * sizeof *ix->key_first_child);
+	ix->key_next_sibling = malloc((n + 1) * sizeof *ix->key_next_sibling);
+	if (ix->key_first_child == NULL || ix->key_next_sibling == NULL)
 		return nomem(err);
-	size_t k = SIZE_MAX;
-	const struct plan_change *previous = NULL;
+	for (size_t i = 0; i < n; i++)
+		ix->key_first_child[i] = ix->key_next_sibling[i] = NO_INDEX;
+	for (size_t i = n; i > 0; i--) {
+		size_t parent = ix->key_parent[i - 1];
 
-	for (size_t i = 0; i < plan->count; i++) {
-		const struct plan_change *c = &plan->changes[i];
-		size_t owner_parts;
-		char *path;
-
-		if (c->action == PLAN_NONE)
+		if (parent == NO_INDEX)
 			continue;
-		if (is_value_op(c->op))
-			owner_parts = c->part_count;
-		else if (c->op == RECIPE_DELETE_KEY)
-			owner_parts = c->part_count - 1;
-		else
-			continue;
-		/* Consecutive value changes of one key have the same owner. */
-		if (previous == NULL || !is_value_op(c->op) ||
-		    !is_value_op(previous->op) || !same_path(previous, c)) {
-			path = path_key(c->parts, owner_parts, NULL, false);
-			if (path == NULL)
-				return nomem(err);
-			k = map_find(&index->keys, path);
-			free(path);
-		}
-		previous = c;
-		if (k != SIZE_MAX &&
-		    !append_index(&index->key_changes[k],
-				  &index->key_change_count[k], i))
-			return nomem(err);
+		ix->key_next_sibling[i - 1] = ix->key_first_child[parent];
+		ix->key_first_child[parent] = i - 1;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct plan_key *key = &plan->keys[i];
-		char *path;
-		size_t parent;
+	return HP_OK;
+}
 
-		if (key->existed || key->part_count == 0)
-			continue;
-		path = path_key(key->parts, key->part_count - 1, NULL, false);
-		if (path == NULL)
-			return nomem(err);
-		parent = map_find(&index->keys, path);
-		free(path);
-		if (parent != SIZE_MAX &&
-		    !append_index(&index->key_children[parent],
-				  &index->key_child_count[parent], i))
-			return nomem(err);
-	}
+/* Walk the state once, parents first, and decide the edit. */
+static enum hp_status
+settle_all(struct plan *plan, struct hp_error *err)
+{
+	struct plan_index *ix = plan->index;
+	enum hp_status status = HP_OK;
+
+	ix->nodes[0].fate = FATE_KEEP;
+	ix->nodes[0].display = "";
+	for (size_t at = 0; status == HP_OK && at != NO_INDEX;
+	     at = next_node(ix, at, true))
+		status = settle(plan, at, err);
+	if (status == HP_OK)
+		status = order_changes(plan, err);
+	if (status == HP_OK)
+		status = collect_named(plan, err);
+	if (status == HP_OK)
+		status = link_keys(plan, err);
+	return status;
+}
+
+static enum hp_status
+start_index(struct plan_index *ix, struct hive *hive, const char *hive_name,
+	    struct hp_error *err)
+{
+	struct node *root;
+
+	ix->hive = hive;
+	if (hive_name != NULL && (ix->label = text_dup(hive_name)) == NULL)
+		return nomem(err);
+	if (!grow(&ix->nodes, &ix->node_cap, 1, sizeof *ix->nodes))
+		return nomem(err);
+	ix->node_count = 1;
+	root = &ix->nodes[0];
+	memset(root, 0, sizeof *root);
+	root->parent = root->first_child = root->last_child = NO_INDEX;
+	root->next_sibling = root->first_slot = root->last_slot = NO_INDEX;
+	root->key_seq = root->create_seq = root->delete_seq = NO_INDEX;
+	root->key_index = NO_INDEX;
+	root->file_name = text_dup("");
+	if (root->file_name == NULL)
+		return nomem(err);
+	root->orig = hive_root(hive);
+	root->exists = root->from_hive = true;
+	root->epoch = 1;
 	return HP_OK;
 }
 
@@ -811,21 +1232,22 @@ plan_build(struct hive *hive, const struct recipe *recipe,
 	   struct plan *plan_ret, struct hp_error *err)
 {
 	struct plan plan = { 0 };
-	enum hp_status status = HP_OK;
+	enum hp_status status;
 
 	memset(plan_ret, 0, sizeof *plan_ret);
 	plan.index = calloc(1, sizeof *plan.index);
 	if (plan.index == NULL)
 		return nomem(err);
+	status = start_index(plan.index, hive, hive_name, err);
 	for (size_t i = 0; status == HP_OK && i < recipe->op_count; i++)
-		status = plan_op(hive, &recipe->ops[i], hive_name, sets,
-				 &plan, err);
+		status = play_op(plan.index, &recipe->ops[i], hive_name, sets,
+				 err);
+	if (status == HP_OK && plan.index->label == NULL &&
+	    (plan.index->label = text_dup("SYSTEM")) == NULL)
+		status = nomem(err);
 	if (status == HP_OK)
-		drop_implied_keys(&plan);
-	if (status == HP_OK && plan.writes > 0)
-		status = collect_touched(hive, &plan, err);
-	if (status == HP_OK && plan.writes > 0)
-		status = link_keys(&plan, err);
+		status = settle_all(&plan, err);
+	plan.index->hive = NULL;
 	if (status != HP_OK) {
 		plan_release(&plan);
 		return status;
@@ -834,200 +1256,83 @@ plan_build(struct hive *hive, const struct recipe *recipe,
 	return HP_OK;
 }
 
-/* Find the key a DELETE_KEY change names (it exists: planned so) and
- * remove it from its parent. */
+/* ---------------------------------------------------------------- apply */
+
+/* Node AT's own edit, on its key HANDLES[AT]: subkeys deleted, values
+ * deleted and set, subkeys created (their handles noted). */
 static enum hp_status
-delete_key(struct hive *hive, const struct plan_change *c,
-	   struct hp_error *err)
+apply_node(struct hive *hive, const struct plan_index *ix, size_t at,
+	   hive_key *handles, struct hp_error *err)
 {
-	hive_key parent = hive_root(hive), node = parent;
+	const struct node *n = &ix->nodes[at];
+	hive_key key = handles[at];
 	enum hp_status status = HP_OK;
 
-	for (size_t p = 0; status == HP_OK && p < c->part_count; p++) {
-		parent = node;
-		status = hive_find_child(hive, parent, c->parts[p], &node, NULL,
-					 err);
-		if (status == HP_OK && node == 0)
-			return HP_OK; /* gone already: an earlier delete */
+	for (size_t c = n->first_child; status == HP_OK && c != NO_INDEX;
+	     c = ix->nodes[c].next_sibling)
+		if (ix->nodes[c].fate & FATE_DELETE)
+			status = hive_key_delete_child(hive, key,
+						       ix->nodes[c].orig, err);
+	for (size_t k = n->first_slot; status == HP_OK && k != NO_INDEX;
+	     k = ix->slots[k].next)
+		if (ix->slots[k].edit == SLOT_DELETE)
+			status = hive_key_delete_value(
+				hive, key, n->orig_values[ix->slots[k].orig].name,
+				err);
+	for (size_t k = n->first_slot; status == HP_OK && k != NO_INDEX;
+	     k = ix->slots[k].next) {
+		struct hive_value value;
+
+		if (ix->slots[k].edit == SLOT_SET &&
+		    slot_value(ix, &ix->slots[k], &value))
+			status = hive_key_set_value(hive, key, &value, err);
 	}
-	if (status != HP_OK)
-		return status;
-	return hive_key_delete_child(hive, parent, node, err);
-}
+	for (size_t c = n->first_child; status == HP_OK && c != NO_INDEX;
+	     c = ix->nodes[c].next_sibling) {
+		const struct node *child = &ix->nodes[c];
 
-/* The keys walked for the previous change, so that the next one, which
- * mostly shares its path, walks only what differs. */
-struct walk {
-	char *const *parts;
-	size_t count;
-	hive_key *nodes; /* nodes[i]: the key at parts[0, i] */
-	size_t cap;
-};
-
-/* The key at C's path, created where missing. */
-static enum hp_status
-walk_to(struct hive *hive, struct walk *walk, const struct plan_change *c,
-	hive_key *node_ret, struct hp_error *err)
-{
-	size_t same = 0;
-	hive_key node = hive_root(hive);
-
-	if (c->part_count > walk->cap) {
-		hive_key *grown = realloc(walk->nodes, c->part_count * 2 *
-							       sizeof *grown);
-
-		if (grown == NULL)
-			return nomem(err);
-		walk->nodes = grown;
-		walk->cap = c->part_count * 2;
+		if (child->fate & FATE_CREATE)
+			status = hive_key_add_child(hive, key,
+						    child->created_name,
+						    &handles[c], err);
+		else if (child->fate == FATE_KEEP)
+			handles[c] = child->orig;
 	}
-	while (same < walk->count && same < c->part_count &&
-	       strcmp(walk->parts[same], c->parts[same]) == 0)
-		same++;
-	if (same > 0)
-		node = walk->nodes[same - 1];
-	for (size_t p = same; p < c->part_count; p++) {
-		hive_key child;
-		enum hp_status status = hive_find_child(hive, node, c->parts[p],
-							&child, NULL, err);
-
-		if (status == HP_OK && child == 0)
-			status = hive_key_add_child(hive, node, c->parts[p],
-						    &child, err);
-		if (status != HP_OK) {
-			walk->count = 0;
-			return status;
-		}
-		node = child;
-		walk->nodes[p] = node;
-	}
-	walk->parts = c->parts;
-	walk->count = c->part_count;
-	*node_ret = node;
-	return HP_OK;
+	return status;
 }
 
 enum hp_status
 plan_apply(struct hive *hive, const struct plan *plan, struct hp_error *err)
 {
-	struct walk walk = { NULL, 0, NULL, 0 };
+	const struct plan_index *ix = plan->index;
+	hive_key *handles;
 	enum hp_status status = HP_OK;
+	size_t at = 0;
 
-	for (size_t i = 0; status == HP_OK && i < plan->count; i++) {
-		const struct plan_change *c = &plan->changes[i];
-		struct hive_value value;
-		hive_key node = 0;
+	if (plan->writes == 0 || ix == NULL)
+		return HP_OK;
+	handles = calloc(ix->node_count, sizeof *handles);
+	if (handles == NULL)
+		return nomem(err);
+	handles[0] = hive_root(hive);
+	while (status == HP_OK && at != NO_INDEX) {
+		bool live = handles[at] != 0 &&
+			    (ix->nodes[at].fate & (FATE_KEEP | FATE_CREATE));
 
-		if (c->action == PLAN_NONE)
-			continue;
-		if (c->op == RECIPE_DELETE_KEY) {
-			/* What was walked may be gone now. */
-			walk.count = 0;
-			status = delete_key(hive, c, err);
-			continue;
-		}
-		status = walk_to(hive, &walk, c, &node, err);
-		if (status != HP_OK)
-			break;
-		if (c->op == RECIPE_DELETE_VALUE) {
-			status = hive_key_delete_value(hive, node, c->value_name,
-						       err);
-		} else if (c->op == RECIPE_SET_VALUE) {
-			value.name = c->value_name;
-			value.type = c->new_type;
-			value.data = (unsigned char *)c->new_data;
-			value.len = c->new_len;
-			status = hive_key_set_value(hive, node, &value, err);
-		}
+		if (live)
+			status = apply_node(hive, ix, at, handles, err);
+		at = next_node(ix, at, live);
 	}
-	free(walk.nodes);
+	free(handles);
 	return status;
 }
 
+/* ---------------------------------------------------------------- check */
+
 static int
-compare_strings(const void *a, const void *b)
+compare_names(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The names the key should have as subkeys after the edit. */
-/* The names the key should have as subkeys after the edit. */
-static enum hp_status
-expected_children(const struct plan *plan, const struct plan_key *key,
-		  char ***names_ret, size_t *count_ret, struct hp_error *err)
-{
-	const struct plan_index *index = plan->index;
-	size_t k = (size_t)(key - plan->keys);
-	size_t count = key->child_count;
-	char **names = calloc(count + index->key_child_count[k] + 1,
-			      sizeof *names);
-
-	if (names == NULL)
-		return nomem(err);
-	if (count > 0) /* a created key has no children array */
-		memcpy(names, key->children, count * sizeof *names);
-	for (size_t i = 0; i < index->key_change_count[k]; i++) {
-		const struct plan_change *c = &plan->changes[index->key_changes[k][i]];
-
-		if (c->op != RECIPE_DELETE_KEY)
-			continue;
-		for (size_t n = 0; n < count; n++)
-			if (text_name_equal(names[n], c->parts[key->part_count])) {
-				names[n] = names[--count];
-				break;
-			}
-	}
-	for (size_t i = 0; i < index->key_child_count[k]; i++)
-		names[count++] = plan->keys[index->key_children[k][i]].parts[key->part_count];
-	qsort(names, count, sizeof *names, compare_strings);
-	*names_ret = names; /* the strings belong to the plan */
-	*count_ret = count;
-	return HP_OK;
-}
-
-/* The values KEY should hold after the edit: its snapshot with every
- * planned change on it played in order.  The array points into the plan
- * (no copies); caller frees the array. */
-static enum hp_status
-expected_values(const struct plan *plan, const struct plan_key *key,
-		struct hive_value **values_ret, size_t *count_ret,
-		struct hp_error *err)
-{
-	const struct plan_index *index = plan->index;
-	size_t k = (size_t)(key - plan->keys);
-	struct hive_value *want = calloc(key->value_count +
-						 index->key_change_count[k] + 1,
-					 sizeof *want);
-	size_t count = key->value_count;
-
-	if (want == NULL)
-		return nomem(err);
-	if (count > 0)
-		memcpy(want, key->values, count * sizeof *want);
-	for (size_t i = 0; i < index->key_change_count[k]; i++) {
-		const struct plan_change *c = &plan->changes[index->key_changes[k][i]];
-		size_t at = count;
-
-		if (!is_value_op(c->op))
-			continue;
-		for (size_t v = 0; v < count; v++)
-			if (text_name_equal(want[v].name, c->value_name))
-				at = v;
-		if (c->op == RECIPE_DELETE_VALUE) {
-			if (at < count)
-				want[at] = want[--count];
-			continue;
-		}
-		want[at].name = c->value_name;
-		want[at].type = c->new_type;
-		want[at].data = (unsigned char *)c->new_data;
-		want[at].len = c->new_len;
-		if (at == count)
-			count++;
-	}
-	*values_ret = want;
-	*count_ret = count;
-	return HP_OK;
+	return text_name_compare(*(char *const *)a, *(char *const *)b);
 }
 
 static int
@@ -1047,117 +1352,137 @@ same_values(struct hive_value *have, size_t have_count, struct hive_value *want,
 	qsort(have, have_count, sizeof *have, compare_values_by_name);
 	qsort(want, want_count, sizeof *want, compare_values_by_name);
 	for (size_t i = 0; i < have_count && i < want_count; i++)
-		if (strcmp(have[i].name, want[i].name) != 0 ||
-		    have[i].type != want[i].type || have[i].len != want[i].len ||
-		    (have[i].len > 0 &&
-		     memcmp(have[i].data, want[i].data, have[i].len) != 0)) {
+		if (!same_value(&have[i], &want[i])) {
 			*differing_ret = have[i].name;
 			return false;
 		}
 	return have_count == want_count;
 }
 
+/* The keys walked for the previous key checked, so that the next one,
+ * which mostly shares its path, walks only what differs. */
+struct walk {
+	char *const *parts;
+	size_t count;
+	hive_key *nodes; /* nodes[i]: the key at parts[0, i] */
+	size_t cap;
+};
+
+/* The key at PARTS in EDITED, spelled exactly so (0: it is not). */
 static enum hp_status
-check_key(struct hive *edited, const struct plan *plan,
-	  const struct plan_key *key, struct walk *walk, struct hp_error *err)
+find_exact(struct hive *edited, struct walk *walk, char *const *parts,
+	   size_t count, hive_key *node_ret, struct hp_error *err)
 {
-	char *where = keypath_format(NULL, key->parts, key->part_count);
-	char **want = NULL, **have = NULL;
-	hive_key node = hive_root(edited), *children = NULL;
+	hive_key node = hive_root(edited);
 	size_t same = 0;
-	struct hive_value *values = NULL, *want_values = NULL;
-	size_t want_count = 0, have_count = 0, value_count = 0;
-	size_t want_value_count = 0;
-	const char *differing = NULL;
-	enum hp_status status = HP_OK;
 
-	if (where == NULL)
-		return nomem(err);
-	/* Keys are mostly checked parent first: walk only what differs from
-	 * the previous key's path (whose spelling was checked then). */
-	if (key->part_count > walk->cap) {
-		hive_key *grown = realloc(walk->nodes, key->part_count * 2 *
-							       sizeof *grown);
+	*node_ret = 0;
+	if (count > walk->cap) {
+		hive_key *grown = realloc(walk->nodes, count * 2 * sizeof *grown);
 
-		if (grown == NULL) {
-			status = nomem(err);
-			goto out;
-		}
+		if (grown == NULL)
+			return nomem(err);
 		walk->nodes = grown;
-		walk->cap = key->part_count * 2;
+		walk->cap = count * 2;
 	}
-	while (same < walk->count && same < key->part_count &&
-	       strcmp(walk->parts[same], key->parts[same]) == 0)
+	while (same < walk->count && same < count &&
+	       strcmp(walk->parts[same], parts[same]) == 0)
 		same++;
 	if (same > 0)
 		node = walk->nodes[same - 1];
 	walk->count = 0;
-	for (size_t i = same; i < key->part_count; i++) {
+	for (size_t i = same; i < count; i++) {
 		char *spelling = NULL;
+		enum hp_status status = hive_find_child(edited, node, parts[i],
+							&node, &spelling, err);
+		bool exact = node != 0 && strcmp(spelling, parts[i]) == 0;
 
-		status = hive_find_child(edited, node, key->parts[i], &node,
-					 &spelling, err);
-		if (status == HP_OK &&
-		    (node == 0 || strcmp(spelling, key->parts[i]) != 0))
-			status = hp_error_set(err, HP_ERR_VERIFY, 0,
-					      "%s: key %s is missing after the edit",
-					      hive_path(edited), where);
 		free(spelling);
 		if (status != HP_OK)
-			goto out;
+			return status;
+		if (!exact)
+			return HP_OK;
 		walk->nodes[i] = node;
 	}
-	walk->parts = key->parts;
-	walk->count = key->part_count;
-	status = expected_children(plan, key, &want, &want_count, err);
-	if (status != HP_OK)
-		goto out;
-	status = hive_key_children(edited, node, &children, &have_count, err);
-	if (status != HP_OK)
-		goto out;
-	have = calloc(have_count + 1, sizeof *have);
-	if (have == NULL) {
-		status = nomem(err);
-		goto out;
-	}
-	for (size_t i = 0; i < have_count; i++) {
-		status = hive_key_name(edited, children[i], &have[i], err);
-		if (status != HP_OK)
-			goto out;
-	}
-	qsort(have, have_count, sizeof *have, compare_strings);
-	if (want_count != have_count)
-		goto subkeys_differ;
-	for (size_t i = 0; i < want_count; i++)
-		if (strcmp(want[i], have[i]) != 0)
-			goto subkeys_differ;
+	walk->parts = parts;
+	walk->count = count;
+	*node_ret = node;
+	return HP_OK;
+}
 
+/* The subkeys of NODE are KEY's, spelled alike; the touched ones among
+ * them get their keys in FOUND. */
+static enum hp_status
+check_children(struct hive *edited, const struct plan *plan, size_t k,
+	       hive_key node, hive_key *found, const char *where,
+	       struct hp_error *err)
+{
+	const struct plan_index *ix = plan->index;
+	const struct plan_key *key = &plan->keys[k];
+	struct hive_named_key *have = NULL;
+	size_t have_count = 0;
+	char **want = calloc(key->child_count + 1, sizeof *want);
+	bool same;
+	enum hp_status status;
+
+	if (want == NULL)
+		return nomem(err);
+	status = hive_key_named_children(edited, node, &have, &have_count, err);
+	if (status != HP_OK) {
+		free(want);
+		return status;
+	}
+	if (key->child_count > 0)
+		memcpy(want, key->children, key->child_count * sizeof *want);
+	qsort(want, key->child_count, sizeof *want, compare_names);
+	same = have_count == key->child_count;
+	for (size_t i = 0; same && i < have_count; i++)
+		same = strcmp(have[i].name, want[i]) == 0;
+	for (size_t c = ix->key_first_child[k]; same && c != NO_INDEX;
+	     c = ix->key_next_sibling[c]) {
+		const struct plan_key *child = &plan->keys[c];
+		struct hive_named_key probe = { child->parts[child->part_count - 1], 0 };
+		struct hive_named_key *hit = bsearch(&probe, have, have_count,
+						     sizeof *have,
+						     compare_named_keys);
+
+		found[c] = hit != NULL ? hit->key : 0;
+	}
+	hive_named_keys_free(have, have_count);
+	free(want);
+	if (!same)
+		return hp_error_set(err, HP_ERR_VERIFY, 0,
+				    "%s: the subkeys of %s are not as planned after the edit",
+				    hive_path(edited), where);
+	return HP_OK;
+}
+
+static enum hp_status
+check_values(struct hive *edited, const struct plan_key *key, hive_key node,
+	     const char *where, struct hp_error *err)
+{
+	struct hive_value *values = NULL;
+	struct hive_value *want = calloc(key->value_count + 1, sizeof *want);
+	size_t value_count = 0;
+	const char *differing = NULL;
+	enum hp_status status;
+
+	if (want == NULL)
+		return nomem(err);
+	if (key->value_count > 0)
+		memcpy(want, key->values, key->value_count * sizeof *want);
 	status = hive_key_values(edited, node, &values, &value_count, err);
-	if (status == HP_OK)
-		status = expected_values(plan, key, &want_values, &want_value_count,
-					 err);
-	if (status != HP_OK)
-		goto out;
-	if (!same_values(values, value_count, want_values, want_value_count,
+	if (status == HP_OK &&
+	    !same_values(values, value_count, want, key->value_count,
 			 &differing))
 		status = hp_error_set(err, HP_ERR_VERIFY, 0,
 				      "%s: the values of %s are not as planned after the edit (%zu, %zu expected%s%s)",
 				      hive_path(edited), where, value_count,
-				      want_value_count,
+				      key->value_count,
 				      differing != NULL ? "; first differing: " : "",
 				      differing != NULL ? differing : "");
-	goto out;
-subkeys_differ:
-	status = hp_error_set(err, HP_ERR_VERIFY, 0,
-			      "%s: the subkeys of %s are not as planned after the edit",
-			      hive_path(edited), where);
-out:
-	free(where);
-	free(want);
-	free_strings(have, have_count);
-	free(children);
 	hive_values_free(values, value_count);
-	free(want_values);
+	free(want);
 	return status;
 }
 
@@ -1165,12 +1490,43 @@ enum hp_status
 plan_check(struct hive *edited, const struct plan *plan,
 	   struct hp_error *err)
 {
+	const struct plan_index *ix = plan->index;
 	struct walk walk = { NULL, 0, NULL, 0 };
+	hive_key *found;
 	enum hp_status status = HP_OK;
 
-	for (size_t i = 0; status == HP_OK && i < plan->key_count; i++)
-		status = check_key(edited, plan, &plan->keys[i], &walk, err);
+	if (plan->key_count == 0)
+		return HP_OK;
+	found = calloc(plan->key_count, sizeof *found);
+	if (found == NULL)
+		return nomem(err);
+	for (size_t k = 0; status == HP_OK && k < plan->key_count; k++) {
+		const struct plan_key *key = &plan->keys[k];
+		char *where = keypath_format(ix->label, key->parts,
+					     key->part_count);
+		hive_key node = found[k];
+
+		if (where == NULL) {
+			status = nomem(err);
+			break;
+		}
+		/* A key below a checked one was found by its parent. */
+		if (ix->key_parent[k] == NO_INDEX)
+			status = find_exact(edited, &walk, key->parts,
+					    key->part_count, &node, err);
+		if (status == HP_OK && node == 0)
+			status = hp_error_set(err, HP_ERR_VERIFY, 0,
+					      "%s: key %s is missing after the edit",
+					      hive_path(edited), where);
+		if (status == HP_OK)
+			status = check_children(edited, plan, k, node, found,
+						where, err);
+		if (status == HP_OK)
+			status = check_values(edited, key, node, where, err);
+		free(where);
+	}
 	free(walk.nodes);
+	free(found);
 	return status;
 }
 
@@ -1178,16 +1534,17 @@ enum hp_status
 plan_deleted_cells(const struct plan *plan, uint32_t **cells_ret,
 		   size_t *count_ret, struct hp_error *err)
 {
-	uint32_t *cells = calloc(plan->count + 1, sizeof *cells);
+	const struct plan_index *ix = plan->index;
+	size_t nodes = ix != NULL ? ix->node_count : 0;
+	uint32_t *cells = calloc(nodes + 1, sizeof *cells);
 	size_t count = 0;
 
 	if (cells == NULL)
 		return nomem(err);
-	for (size_t i = 0; i < plan->count; i++)
-		if (plan->changes[i].op == RECIPE_DELETE_KEY &&
-		    plan->changes[i].action == PLAN_DELETE &&
-		    plan->changes[i].node >= REGF_BASE_BLOCK_SIZE)
-			cells[count++] = (uint32_t)(plan->changes[i].node -
+	for (size_t i = 0; i < nodes; i++)
+		if ((ix->nodes[i].fate & FATE_DELETE) &&
+		    ix->nodes[i].orig >= REGF_BASE_BLOCK_SIZE)
+			cells[count++] = (uint32_t)(ix->nodes[i].orig -
 						    REGF_BASE_BLOCK_SIZE);
 	*cells_ret = cells;
 	*count_ret = count;

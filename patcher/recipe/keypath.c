@@ -12,6 +12,15 @@
 
 static const char *const machine_roots[] = { "HKLM", "HKEY_LOCAL_MACHINE" };
 
+/* Windows' other predefined keys: refused by name, or a path under one
+ * would be taken as relative and address a key of that name in a hive. */
+static const char *const other_roots[] = {
+	"HKEY_USERS", "HKU", "HKEY_CURRENT_USER", "HKCU",
+	"HKEY_CLASSES_ROOT", "HKCR", "HKEY_CURRENT_CONFIG", "HKCC",
+	"HKEY_CURRENT_USER_LOCAL_SETTINGS", "HKEY_PERFORMANCE_DATA",
+	"HKEY_PERFORMANCE_TEXT", "HKEY_PERFORMANCE_NLSTEXT", "HKEY_DYN_DATA",
+};
+
 void
 keypath_release(struct keypath *path)
 {
@@ -77,6 +86,15 @@ nomem:
 	return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "'%s'", text);
 }
 
+static bool
+is_other_root(const char *part)
+{
+	for (size_t i = 0; i < sizeof other_roots / sizeof *other_roots; i++)
+		if (text_name_equal(part, other_roots[i]))
+			return true;
+	return false;
+}
+
 enum hp_status
 keypath_parse(const char *text, struct keypath *path_ret,
 	      struct hp_error *err)
@@ -122,13 +140,7 @@ keypath_parse(const char *text, struct keypath *path_ret,
 			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
 					    "'%s'", text);
 		}
-	} else if (path.count > 0 &&
-		   (text_name_equal(path.parts[0], "HKEY_USERS") ||
-		    text_name_equal(path.parts[0], "HKU") ||
-		    text_name_equal(path.parts[0], "HKEY_CURRENT_USER") ||
-		    text_name_equal(path.parts[0], "HKCU") ||
-		    text_name_equal(path.parts[0], "HKEY_CLASSES_ROOT") ||
-		    text_name_equal(path.parts[0], "HKCR"))) {
+	} else if (path.count > 0 && is_other_root(path.parts[0])) {
 		keypath_release(&path);
 		return hp_error_set(err, HP_ERR_USAGE, 0,
 				    "'%s': only HKLM and HKEY_USERS\\.DEFAULT keys are supported",

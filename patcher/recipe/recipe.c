@@ -147,6 +147,11 @@ recipe_free(struct recipe *recipe)
 {
 	if (recipe == NULL || recipe->storage == NULL)
 		return;
+	/* A built-in recipe is parsed from its text too, so it has storage;
+	 * it is kept for the life of the process all the same. */
+	for (size_t i = 0; i < BUILTIN_COUNT; i++)
+		if (recipe == parsed[i])
+			return;
 	free(recipe->storage);
 	free(recipe);
 }

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bytes.h"
+#include "base/utf.h"
 #include "hive/hive.h"
 
 #define HEADER_5 "Windows Registry Editor Version 5.00"
@@ -75,16 +77,20 @@ text_position(const char *text, size_t len, size_t offset, unsigned *line_ret,
 {
 	unsigned line = 1, column = 1;
 
-	for (size_t i = 0; i < offset && i < len; i++) {
-		unsigned char c = (unsigned char)text[i];
+	for (size_t i = 0; i < offset && i < len;) {
+		char c = text[i];
+		uint32_t code_point;
+		size_t n = utf_decode_utf8((const unsigned char *)text + i,
+					   len - i, &code_point);
 
 		if (c == '\n' ||
 		    (c == '\r' && (i + 1 >= len || text[i + 1] != '\n'))) {
 			line++;
 			column = 1;
-		} else if (c != '\r' && (c & 0xc0) != 0x80) {
+		} else if (c != '\r') {
 			column++;
 		}
+		i += n > 0 ? n : 1;
 	}
 	*line_ret = line;
 	*column_ret = column;
@@ -116,81 +122,14 @@ no_memory(struct parser *p)
 	return hp_error_set(p->err, HP_ERR_NO_MEMORY, ENOMEM, "%s", p->name);
 }
 
-/* ------------------------------------------------------------ UTF-8 */
-
-/* Length of the valid UTF-8 sequence at S (N bytes available), 0 if there
- * is none: no overlong forms, no surrogates, nothing past U+10FFFF. */
-static size_t
-utf8_sequence_length(const unsigned char *s, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
-
-static bool
-utf8_valid(const unsigned char *s, size_t n)
-{
-	for (size_t i = 0; i < n;) {
-		size_t len = utf8_sequence_length(s + i, n - i);
-
-		if (len == 0)
-			return false;
-		i += len;
-	}
-	return true;
-}
+/* ------------------------------------------------------------ text */
 
 /* Append code point C (valid, not a surrogate) to the decoded text; the
  * buffer was sized for the worst case. */
 static void
 text_put(struct parser *p, uint32_t c)
 {
-	char *out = p->text + p->len;
-
-	if (c < 0x80) {
-		out[0] = (char)c;
-		p->len += 1;
-	} else if (c < 0x800) {
-		out[0] = (char)(0xc0 | (c >> 6));
-		out[1] = (char)(0x80 | (c & 0x3f));
-		p->len += 2;
-	} else if (c < 0x10000) {
-		out[0] = (char)(0xe0 | (c >> 12));
-		out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (c & 0x3f));
-		p->len += 3;
-	} else {
-		out[0] = (char)(0xf0 | (c >> 18));
-		out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-		out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-		out[3] = (char)(0x80 | (c & 0x3f));
-		p->len += 4;
-	}
+	p->len += utf_encode_utf8(p->text + p->len, c);
 }
 
 /* The code point at OFFSET of the (valid) decoded text; *LEN_RET gets its
@@ -198,49 +137,42 @@ text_put(struct parser *p, uint32_t c)
 static uint32_t
 text_code_point(const struct parser *p, size_t offset, size_t *len_ret)
 {
-	const unsigned char *s = (const unsigned char *)p->text + offset;
-	size_t len = utf8_sequence_length(s, p->len - offset);
 	uint32_t c;
+	size_t len = utf_decode_utf8((const unsigned char *)p->text + offset,
+				     p->len - offset, &c);
 
-	if (len <= 1) {
-		*len_ret = 1;
-		return s[0];
-	}
-	c = s[0] & (0x7f >> len);
-	for (size_t i = 1; i < len; i++)
-		c = (c << 6) | (s[i] & 0x3f);
-	*len_ret = len;
-	return c;
+	*len_ret = len > 0 ? len : 1;
+	return len > 0 ? c : (unsigned char)p->text[offset];
 }
 
 /* ------------------------------------------------------------ decoding */
 
 enum encoding { ENC_UTF8, ENC_ANSI, ENC_UTF16LE, ENC_UTF16BE };
 
+/* The UTF-16 unit at DATA. */
+static uint16_t
+unit_at(const unsigned char *data, bool big_endian)
+{
+	return big_endian ? (uint16_t)(data[0] << 8 | data[1]) : get_le16(data);
+}
+
 static enum hp_status
 decode_utf16(struct parser *p, const unsigned char *data, size_t len,
 	     size_t i, bool big_endian)
 {
-	for (; i + 1 < len; i += 2) {
-		uint32_t c = big_endian ? (uint32_t)(data[i] << 8 | data[i + 1])
-					: (uint32_t)(data[i] | data[i + 1] << 8);
+	while (i + 1 < len) {
+		uint16_t first = unit_at(data + i, big_endian);
+		uint16_t next = i + 3 < len ? unit_at(data + i + 2, big_endian) : 0;
+		uint32_t c;
+		size_t units = utf_decode_utf16(first, next, &c);
 
-		if (c >= 0xd800 && c <= 0xdbff && i + 3 < len) {
-			uint32_t low = big_endian
-				? (uint32_t)(data[i + 2] << 8 | data[i + 3])
-				: (uint32_t)(data[i + 2] | data[i + 3] << 8);
-
-			if (low >= 0xdc00 && low <= 0xdfff) {
-				c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
-				i += 2;
-			}
-		}
-		if (c >= 0xd800 && c <= 0xdfff)
+		if (units == 0)
 			return fail_at(p, p->len, "unpaired UTF-16 surrogate U+%04X",
-				       (unsigned)c);
+				       (unsigned)first);
 		if (c == 0)
 			return fail_at(p, p->len, "NUL character");
 		text_put(p, c);
+		i += 2 * units;
 	}
 	if (i < len)
 		return fail_at(p, p->len,
@@ -269,7 +201,7 @@ decode(struct parser *p, const unsigned char *data, size_t len)
 		/* UTF-16LE without BOM: both headers start with ASCII. */
 		encoding = ENC_UTF16LE;
 	} else {
-		encoding = utf8_valid(data, len) ? ENC_UTF8 : ENC_ANSI;
+		encoding = utf_valid_utf8(data, len) ? ENC_UTF8 : ENC_ANSI;
 	}
 
 	/* Worst cases: UTF-8 stays as it is; a UTF-16 unit becomes at most 3
@@ -297,13 +229,14 @@ decode(struct parser *p, const unsigned char *data, size_t len)
 	}
 	case ENC_UTF8:
 		while (i < len) {
-			size_t n = utf8_sequence_length(data + i, len - i);
+			uint32_t c;
+			size_t n = utf_decode_utf8(data + i, len - i, &c);
 
 			if (n == 0)
 				return fail_at(p, p->len,
 					       "invalid UTF-8 byte 0x%02X in a file that starts with a UTF-8 byte order mark",
 					       data[i]);
-			if (data[i] == 0)
+			if (c == 0)
 				return fail_at(p, p->len, "NUL character");
 			memcpy(p->text + p->len, data + i, n);
 			p->len += n;
@@ -361,23 +294,9 @@ put_bytes(struct parser *p, const void *data, size_t len)
 static enum hp_status
 put_utf16(struct parser *p, uint32_t c)
 {
-	unsigned char units[4];
-	size_t n = 2;
+	unsigned char bytes[4];
 
-	if (c >= 0x10000) {
-		uint32_t high = 0xd800 + ((c - 0x10000) >> 10);
-		uint32_t low = 0xdc00 + ((c - 0x10000) & 0x3ff);
-
-		units[0] = (unsigned char)high;
-		units[1] = (unsigned char)(high >> 8);
-		units[2] = (unsigned char)low;
-		units[3] = (unsigned char)(low >> 8);
-		n = 4;
-	} else {
-		units[0] = (unsigned char)c;
-		units[1] = (unsigned char)(c >> 8);
-	}
-	return put_bytes(p, units, n);
+	return put_bytes(p, bytes, utf_encode_utf16le(bytes, c));
 }
 
 /* Record an op that starts at text offset START. */
@@ -651,10 +570,10 @@ parse_quoted(struct parser *p, bool data, size_t *offset_ret,
 		}
 		code_point = text_code_point(p, p->pos, &len);
 		if (data) {
-			size_t units = code_point >= 0x10000 ? 4 : 2;
+			size_t bytes = 2 * utf_utf16_units(code_point);
 
 			/* The NUL still to come is 2 more bytes. */
-			if (p->bytes_len - out + units + 2 > REGFILE_MAX_VALUE)
+			if (p->bytes_len - out + bytes + 2 > REGFILE_MAX_VALUE)
 				return fail_at(p, open, "value data larger than %zu MiB",
 					       REGFILE_MAX_VALUE >> 20);
 			status = put_utf16(p, code_point);
@@ -836,10 +755,7 @@ parse_value(struct parser *p)
 		if (is_alnum(p->text[p->pos]))
 			return fail_at(p, p->pos, "bad hex digit %s",
 				       describe(p, p->pos, what, sizeof what));
-		le[0] = (unsigned char)value;
-		le[1] = (unsigned char)(value >> 8);
-		le[2] = (unsigned char)(value >> 16);
-		le[3] = (unsigned char)(value >> 24);
+		put_le32(le, value);
 		op.type = HIVE_REG_DWORD;
 		op.data = p->bytes_len;
 		op.len = sizeof le;

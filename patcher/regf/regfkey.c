@@ -10,6 +10,7 @@
 
 #include "base/bytes.h"
 #include "base/text.h"
+#include "base/utf.h"
 
 static enum hp_status
 corrupt(struct hp_error *err, const char *what, uint32_t rel)
@@ -73,14 +74,9 @@ decode_name(const unsigned char *name, size_t len, bool compressed)
 	out = malloc(len * 2 + 1);
 	if (out == NULL)
 		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		if (name[i] < 0x80) {
-			out[used++] = (char)name[i];
-		} else {
-			out[used++] = (char)(0xC0 | (name[i] >> 6));
-			out[used++] = (char)(0x80 | (name[i] & 0x3F));
-		}
-	}
+	/* Latin-1 bytes are the code points U+0000..U+00FF. */
+	for (size_t i = 0; i < len; i++)
+		used += utf_encode_utf8(out + used, name[i]);
 	out[used] = '\0';
 	return out;
 }

@@ -17,6 +17,7 @@
 
 #include "base/bytes.h"
 #include "base/text.h"
+#include "base/utf.h"
 
 /* regedit breaks a hex list after the comma that brings the line to this
  * many characters or more; the continuation starts with two spaces. */
@@ -91,46 +92,14 @@ no_memory(struct regexport_writer *ex)
 }
 
 /* Decode one code point of the LEN bytes at S (LEN > 0) into *CP_RET;
- * returns the bytes used.  Anything that is not well-formed UTF-8 (stray
- * bytes, overlong forms, surrogates, past U+10FFFF) is one byte of
- * U+FFFD, so the UTF-16 output is always well-formed. */
+ * returns the bytes used.  Anything that is not valid UTF-8 is one byte
+ * of U+FFFD, so the UTF-16 output is always well-formed. */
 static size_t
-decode_utf8(const unsigned char *s, size_t len, uint32_t *cp_ret)
+decode_or_replace(const unsigned char *s, size_t len, uint32_t *cp_ret)
 {
-	uint32_t c = s[0], min;
-	size_t extra;
+	size_t n = utf_decode_utf8(s, len, cp_ret);
 
-	*cp_ret = 0xFFFD;
-	if (c < 0x80) {
-		*cp_ret = c;
-		return 1;
-	}
-	if (c >= 0xC2 && c <= 0xDF) {
-		extra = 1;
-		c &= 0x1F;
-		min = 0x80;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		extra = 2;
-		c &= 0x0F;
-		min = 0x800;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		extra = 3;
-		c &= 0x07;
-		min = 0x10000;
-	} else {
-		return 1;
-	}
-	if (extra >= len)
-		return 1;
-	for (size_t i = 1; i <= extra; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 1;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return 1;
-	*cp_ret = c;
-	return extra + 1;
+	return n > 0 ? n : 1;
 }
 
 /* How many characters regedit counts for the UTF-8 text S: it counts
@@ -144,8 +113,8 @@ utf16_units(const char *s, size_t len)
 	for (size_t i = 0; i < len;) {
 		uint32_t c;
 
-		i += decode_utf8(p + i, len - i, &c);
-		units += c >= 0x10000 ? 2 : 1;
+		i += decode_or_replace(p + i, len - i, &c);
+		units += utf_utf16_units(c);
 	}
 	return units;
 }
@@ -173,20 +142,8 @@ flush_block(struct regexport_writer *ex)
 	for (size_t i = 0; i < len;) {
 		uint32_t c;
 
-		i += decode_utf8(p + i, len - i, &c);
-		if (c >= 0x10000) {
-			uint32_t v = c - 0x10000;
-			uint32_t hi = 0xD800 | (v >> 10),
-				 lo = 0xDC00 | (v & 0x3FF);
-
-			*q++ = (unsigned char)hi;
-			*q++ = (unsigned char)(hi >> 8);
-			*q++ = (unsigned char)lo;
-			*q++ = (unsigned char)(lo >> 8);
-		} else {
-			*q++ = (unsigned char)c;
-			*q++ = (unsigned char)(c >> 8);
-		}
+		i += decode_or_replace(p + i, len - i, &c);
+		q += utf_encode_utf16le(q, c);
 	}
 	ex->out->len = (size_t)(q - ex->out->data);
 	ex->out->data[ex->out->len] = '\0';
@@ -226,27 +183,17 @@ has_line_break(const char *s)
 static bool
 sz_is_clean(const unsigned char *data, size_t len)
 {
-	size_t units = len / 2;
-
-	if (len % 2 != 0 || units == 0 || get_le16(data + len - 2) != 0)
+	if (len % 2 != 0 || len == 0 || get_le16(data + len - 2) != 0)
 		return false;
-	for (size_t i = 0; i + 1 < units; i++) {
-		uint16_t c = get_le16(data + 2 * i);
+	/* Everything before the NUL unit, which pairs nothing. */
+	len -= 2;
+	for (size_t i = 0; i < len;) {
+		uint32_t c;
+		size_t n = utf_decode_utf16le(data + i, len - i, &c);
 
-		if (c == 0 || c == '\r' || c == '\n')
+		if (n == 0 || c == 0 || c == '\r' || c == '\n')
 			return false;
-		if (c >= 0xDC00 && c <= 0xDFFF)
-			return false;
-		if (c >= 0xD800 && c <= 0xDBFF) {
-			uint16_t low;
-
-			if (i + 2 >= units)
-				return false;
-			low = get_le16(data + 2 * i + 2);
-			if (low < 0xDC00 || low > 0xDFFF)
-				return false;
-			i++;
-		}
+		i += n;
 	}
 	return true;
 }

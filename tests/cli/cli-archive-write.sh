@@ -4,8 +4,10 @@
 # independent reader, makes an mtree manifest (type, mode, owner, times
 # with their fraction, size, link target, sha256 of the data) of input and
 # output, which must agree on every entry but the hive; the hive entry
-# keeps its metadata but size and mtime (SOURCE_DATE_EPOCH).  Failures
-# leave the input untouched and no partial output behind.
+# keeps its metadata but size and mtime (SOURCE_DATE_EPOCH).  Every zip
+# and 7z written is tested by 7-Zip too when it is installed (7z t: no
+# warning).  Failures leave the input untouched and no partial output
+# behind.
 . "$abs_top_srcdir/tests/lib.sh"
 
 command -v bsdtar >/dev/null 2>&1 || skip_all "no bsdtar to build and read archives"
@@ -86,6 +88,21 @@ same_entries() {
 		fail "$2: the hive's mtime is not SOURCE_DATE_EPOCH: $(grep '/config/SYSTEM ' "$work/m.out")"
 	fi
 }
+# seven_zip_reads FILE: libarchive lists FILE (in UTF-8, which zip and
+# 7z names are), and 7-Zip's own test passes it with exit 0 and no
+# warning (zeros after the end of a zip or a 7z are "data after the end
+# of archive" to it).
+seven_zip=$(command -v 7z || :)
+[ -n "$seven_zip" ] || echo "no 7z: the zip and 7z outputs are read by libarchive only" >&2
+seven_zip_reads() {
+	if LC_ALL=C.UTF-8 bsdtar -tf "$1" >/dev/null 2>&1; then pass; else fail "$1: bsdtar cannot list it"; fi
+	[ -n "$seven_zip" ] || return 0
+	"$seven_zip" t "$1" >"$work/7z.out" 2>&1
+	seven_rc=$?
+	if [ "$seven_rc" -eq 0 ] && ! grep -q -i -e warning -e 'after the end' "$work/7z.out"; then pass; else
+		fail "$1: 7z t: exit $seven_rc, $(grep -i -e warning -e error -e 'after the end' "$work/7z.out" | head -3 | tr '\n' ' ')"
+	fi
+}
 # no_temp DIR: no temporary file of ours in DIR or $TMPDIR.
 no_temp() {
 	left=$(find "$1" "$TMPDIR" -name '.*hivepatch-*' -o -name 'hivepatch-archive-*' -o -name 'hivepatch-stdin-*' | head -3)
@@ -120,6 +137,10 @@ for spec in "pax --format pax" "ustar --format ustar" "gnutar --format gnutar" \
 		fail "$name: format or filters changed: $(signature "$in") -> $(signature "$out")"
 	fi
 	run 0 "$HIVEPATCH" verify "$out"
+	case $name in
+	zip | 7z) seven_zip_reads "$out" ;;
+	zip.xz) xz -dc "$out" >"$work/a/inner.zip" && seven_zip_reads "$work/a/inner.zip" ;;
+	esac
 	# A second apply: already compliant, the output is the input.
 	run 0 "$HIVEPATCH" apply "$out" -o "$out.again"
 	if cmp -s "$out" "$out.again"; then pass; else fail "$name: an already compliant archive was not copied as it is"; fi
@@ -247,6 +268,7 @@ run 0 "$HIVEPATCH" apply -v "$work/a/in.tar.zst" -o "$work/a/spliced.tar.zst"
 expect_in "$work/out" "spliced: the decompressed stream copied, compressed again"
 run 0 "$HIVEPATCH" apply -v "$work/a/in.zip" -o "$work/a/reencoded.zip"
 expect_in "$work/out" "re-encoded: every entry read and written again"
+seven_zip_reads "$work/a/reencoded.zip"
 # Extended attributes come out once each, as they went in (the tar reader
 # reports them twice).
 if [ "$have_xattr" = yes ]; then
@@ -541,6 +563,7 @@ if LC_ALL=C.UTF-8 bsdtar --version >/dev/null 2>&1; then
 		run 0 env LC_ALL=C "$HIVEPATCH" apply "$work/u.$fmt" -o "$work/u.out.$fmt"
 		LC_ALL=C.UTF-8 bsdtar -tf "$work/u.out.$fmt" >"$work/u.list"
 		expect_in "$work/u.list" "^caf$(printf '\303\251').txt$"
+		[ "$fmt" = pax ] || seven_zip_reads "$work/u.out.$fmt"
 	done
 fi
 # An entry without a name: a corrupt archive, refused.
@@ -576,6 +599,7 @@ if command -v reglookup >/dev/null 2>&1 && corpus_hive win7-x86-SYSTEM "$work/wi
 		reglookup -H -p /ControlSet001/Control/SecurityProviders/SCHANNEL "$work/c/SYSTEM" >"$work/c/rl" 2>/dev/null
 		expect_in "$work/c/rl" "/EnableSessionTicket,DWORD,0x00000002,"
 		same_entries "$work/c/in.$name" "$work/c/out.$name"
+		case $name in zip | 7z) seven_zip_reads "$work/c/out.$name" ;; esac
 	done
 else
 	echo "corpus hive or reglookup absent: corpus round trip skipped" >&2

@@ -170,6 +170,161 @@ run 1 "$HIVEPATCH" verify --golden "$gold" --golden-scope 'HKLM\SYSTEM\CurrentCo
 run 0 "$HIVEPATCH" apply -q --reg "$work/to-gold.reg" "$t"
 run 0 "$HIVEPATCH" verify --golden "$gold" --golden-scope all "$t"
 
+# A .reg file is a sequence, played as regedit plays it on the hive as it
+# is (issue 11, items 1 to 4): each case below gave another registry
+# before, or failed.  seq_case NAME VARIANT HIVE KEY plays $work/NAME.txt,
+# saved as regedit saves it (UTF-16LE, CRLF), on a fresh image of
+# VARIANT: apply exits 0, verify exits 0, a second apply writes nothing.
+# Then KEY (a path in hive HIVE) must read back as regedit leaves it: its
+# export by hivepatch is $work/NAME.export, and two independent readers
+# agree: reglookup (paths, types and data) with $work/NAME.lookup and
+# python3-hivex (tests/oracles/hivedump.py) with the same listing.
+py=$(hivex_python) || py=
+seq_case() {
+	name=$1 variant=$2 hive=$3 key=$4
+	img=$work/seq-$name
+	hivefile=$(cfg "$img")/$hive
+	utf16 <"$work/$name.txt" >"$work/$name.reg"
+	make_image "$variant" "$img"
+	run 0 "$HIVEPATCH" apply --reg "$work/$name.reg" "$img"
+	cp "$work/out" "$work/$name.applied"
+	run 0 "$HIVEPATCH" verify --reg "$work/$name.reg" "$img"
+	expect_in "$work/out" '^result: compliant'
+	snapshot "$img"
+	run 0 "$HIVEPATCH" apply --reg "$work/$name.reg" "$img"
+	expect_in "$work/out" 'already compliant, nothing written'
+	unchanged "$img"
+	run 0 "$HIVEPATCH" export --utf8 "$img" "HKLM\\$hive\\$key"
+	tr -d '\r' <"$work/out" >"$work/$name.exported"
+	if cmp -s "$work/$name.exported" "$work/$name.export"; then pass; else
+		fail "$name: the export differs from what regedit leaves:"
+		diff "$work/$name.export" "$work/$name.exported" | head -10 >&2
+	fi
+	if command -v reglookup >/dev/null 2>&1; then
+		reglookup -H -p "/$(printf '%s' "$key" | tr '\\' /)" "$hivefile" 2>/dev/null |
+			cut -d, -f1-3 >"$work/$name.got"
+		if cmp -s "$work/$name.got" "$work/$name.lookup"; then pass; else
+			fail "$name: reglookup reads another subtree:"
+			diff "$work/$name.lookup" "$work/$name.got" | head -10 >&2
+		fi
+	fi
+	if [ -n "$py" ]; then
+		"$py" "$abs_top_srcdir/tests/oracles/hivedump.py" "$hivefile" "$key" |
+			tr '\\' / | sed -n 's/^K \(.*\)/\1,KEY,/p; s/^V \(.*\) 4 \(..\)\(..\)\(..\)\(..\)$/\1,DWORD,0x\5\4\3\2/p' |
+			LC_ALL=C sort >"$work/$name.hivex"
+		LC_ALL=C sort "$work/$name.lookup" >"$work/$name.want-sorted"
+		if cmp -s "$work/$name.hivex" "$work/$name.want-sorted"; then pass; else
+			fail "$name: python3-hivex reads another subtree:"
+			diff "$work/$name.want-sorted" "$work/$name.hivex" | head -10 >&2
+		fi
+	fi
+}
+SECPROV='HKEY_LOCAL_MACHINE\SYSTEM\ControlSet001\Control\SecurityProviders'
+SCH=/ControlSet001/Control/SecurityProviders/SCHANNEL
+
+# 1. "[-K]" then "[K]" with values (the reset idiom): K holds those values
+# only; its subkeys and other values are gone.
+cat >"$work/reset.txt" <<REG
+Windows Registry Editor Version 5.00
+
+[-$SECPROV\\SCHANNEL]
+
+[$SECPROV\\SCHANNEL]
+"EnableSessionTicket"=dword:00000002
+REG
+printf '%s\n' 'Windows Registry Editor Version 5.00' '' \
+	"[$SECPROV\\SCHANNEL]" '"EnableSessionTicket"=dword:00000002' '' >"$work/reset.export"
+printf '%s\n' "$SCH,KEY," "$SCH/EnableSessionTicket,DWORD,0x00000002" >"$work/reset.lookup"
+seq_case reset ws2012r2 SYSTEM 'ControlSet001\Control\SecurityProviders\SCHANNEL'
+# The report lists what is written: five subkeys and a value go (by the
+# delete on line 3), a value comes (line 6).
+expect_in "$work/reset.applied" '^result: patched (7 changes written'
+expect_in "$work/reset.applied" 'SCHANNEL\\Protocols$'
+expect_in "$work/reset.applied" 'EventLogging: REG_DWORD 0x00000001 (1) -> (deleted)  \[delete\]'
+make_image ws2012r2 "$work/seq-reset-json"
+run 0 "$HIVEPATCH" apply --dry-run --json --reg "$work/reset.reg" "$work/seq-reset-json"
+if python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = d["changes"]
+keys = [x for x in c if x["value"] is None]
+assert len(keys) == 5 and all(x["action"] == "delete" and x["line"] == 3 for x in keys), keys
+ev = [x for x in c if x["value"] == "EventLogging"]
+assert len(ev) == 1 and ev[0]["action"] == "delete" and ev[0]["line"] == 3 and ev[0]["new"] is None, ev
+est = [x for x in c if x["value"] == "EnableSessionTicket"]
+assert len(est) == 1 and est[0]["action"] == "add" and est[0]["line"] == 6, est
+assert est[0]["old"] is None and est[0]["new"] is not None and not est[0]["creates_key"], est
+assert d["result"] == "would patch", d["result"]
+' "$work/out"; then pass; else fail "apply --json of the reset idiom: $(cat "$work/out")"; fi
+
+# 2. A value set under K, then "[-P]" for K's parent: P is gone, K is not
+# created (it was, and every later apply flipped it).
+cat >"$work/parent.txt" <<REG
+Windows Registry Editor Version 5.00
+
+[$SECPROV\\SCHANNEL\\Protocols\\TLS 1.2\\Server]
+"Enabled"=dword:00000001
+
+[-$SECPROV\\SCHANNEL\\Protocols]
+REG
+printf '%s\n' 'Windows Registry Editor Version 5.00' '' \
+	"[$SECPROV\\SCHANNEL]" '"EventLogging"=dword:00000001' '' \
+	"[$SECPROV\\SCHANNEL\\Ciphers]" '' "[$SECPROV\\SCHANNEL\\CipherSuites]" '' \
+	"[$SECPROV\\SCHANNEL\\Hashes]" '' "[$SECPROV\\SCHANNEL\\KeyExchangeAlgorithms]" '' \
+	>"$work/parent.export"
+printf '%s\n' "$SCH,KEY," "$SCH/EventLogging,DWORD,0x00000001" "$SCH/Ciphers,KEY," \
+	"$SCH/CipherSuites,KEY," "$SCH/Hashes,KEY," "$SCH/KeyExchangeAlgorithms,KEY," >"$work/parent.lookup"
+seq_case parent ws2012r2 SYSTEM 'ControlSet001\Control\SecurityProviders\SCHANNEL'
+expect_in "$work/parent.applied" '^result: patched (1 change written'
+
+# 3. "[-P]" then "[P\Child]" with a value Child already had: P comes back
+# holding Child and its values, nothing else.
+cat >"$work/child.txt" <<REG
+Windows Registry Editor Version 5.00
+
+[-$SECPROV\\SCHANNEL\\Protocols]
+
+[$SECPROV\\SCHANNEL\\Protocols\\SSL 2.0\\Client]
+"DisabledByDefault"=dword:00000001
+"Enabled"=dword:00000000
+REG
+printf '%s\n' 'Windows Registry Editor Version 5.00' '' \
+	"[$SECPROV\\SCHANNEL\\Protocols]" '' "[$SECPROV\\SCHANNEL\\Protocols\\SSL 2.0]" '' \
+	"[$SECPROV\\SCHANNEL\\Protocols\\SSL 2.0\\Client]" '"DisabledByDefault"=dword:00000001' \
+	'"Enabled"=dword:00000000' '' >"$work/child.export"
+printf '%s\n' "$SCH/Protocols,KEY," "$SCH/Protocols/SSL 2.0,KEY," "$SCH/Protocols/SSL 2.0/Client,KEY," \
+	"$SCH/Protocols/SSL 2.0/Client/DisabledByDefault,DWORD,0x00000001" \
+	"$SCH/Protocols/SSL 2.0/Client/Enabled,DWORD,0x00000000" >"$work/child.lookup"
+seq_case child ws2012r2 SYSTEM 'ControlSet001\Control\SecurityProviders\SCHANNEL\Protocols'
+expect_in "$work/child.applied" '^result: patched (1 change written'
+# Without the new value the hive already holds exactly that: nothing to do.
+img=$work/seq-child-same
+make_image ws2012r2 "$img"
+grep -v '^"Enabled"' "$work/child.txt" | utf16 >"$work/child-same.reg"
+snapshot "$img"
+run 0 "$HIVEPATCH" apply --reg "$work/child-same.reg" "$img"
+expect_in "$work/out" 'already compliant, nothing written'
+unchanged "$img"
+
+# 4. "[-P]" then a new "[P\New]", in SOFTWARE: it failed its own check
+# (exit 5) and named HKLM\SYSTEM.
+cat >"$work/new.txt" <<'REG'
+Windows Registry Editor Version 5.00
+
+[-HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows]
+
+[HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\New]
+"v"=dword:00000001
+REG
+printf '%s\n' 'Windows Registry Editor Version 5.00' '' \
+	'[HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows]' '' \
+	'[HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\New]' '"v"=dword:00000001' '' >"$work/new.export"
+printf '%s\n' '/Microsoft/Windows,KEY,' '/Microsoft/Windows/New,KEY,' \
+	'/Microsoft/Windows/New/v,DWORD,0x00000001' >"$work/new.lookup"
+seq_case new ws2012r2 SOFTWARE 'Microsoft\Windows'
+expect_in "$work/new.applied" '^  HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion$'
+expect_in "$work/new.applied" '^result: patched (2 changes written'
+
 # The built-in recipe is a .reg file.
 run 0 "$HIVEPATCH" recipes --show kb2901554
 expect_in "$work/out" '^"EnableSessionTicket"=dword:00000002'

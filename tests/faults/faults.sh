@@ -7,14 +7,15 @@
 # Nth call fail with ENOSPC, and a few with EIO.  Three cases: an image
 # directory, where the new hive is renamed over the old one; the same with
 # --backup, which first copies the original aside (temp file, fsync,
-# rename); and a bare hive file with a second hard link, which is written
-# in place (a rename would split the links) with a copy of the original
-# kept until the write is synced.
+# rename); and a bare hive file with a second hard link and --keep-links,
+# which is written in place (a rename would split the links) under an undo
+# journal kept until the write is synced and read back.  Each run keeps a
+# record of the change beside the hives until it is final.
 #
 # What each failure must give:
 #
-#   exit 5  for every call up to the commit point, which is the rename on
-#           the rename path and the last fsync on the in-place path.  The
+#   exit 5  for every call up to the commit point, which is the rename of
+#           the record that says the change is final (the last rename).  The
 #           hive directory is then byte-for-byte as it was, no time stamp
 #           moved, no temporary file is left, and stderr has one error line
 #           that starts with "hivepatch: " and the hive's directory (or
@@ -23,9 +24,8 @@
 #           the original the user asked for.  Its directory must hold no
 #           temporary file.
 #   exit 0  for the calls after the commit point: the new content is
-#           complete by then (the directory fsync after the rename; the
-#           time stamp and the closes after the in-place fsync), so the
-#           hive must be fully patched and valid.
+#           complete by then (the directory syncs and the removal of the
+#           undos after it), so the hive must be fully patched and valid.
 #   exit 0  for fchown, fchmod and fsetxattr on the rename path: a new
 #           file that cannot get the original's owner, mode or attributes
 #           must not replace it, so hivepatch writes in place instead, and
@@ -123,6 +123,8 @@ setup_hardlink() {
 apply_with() {
 	if [ -n "$backup" ]; then
 		set -- "$@" "$HIVEPATCH" apply --backup "$backup" "$target"
+	elif [ -f "$target.hardlink" ]; then
+		set -- "$@" "$HIVEPATCH" apply --keep-links "$target"
 	else
 		set -- "$@" "$HIVEPATCH" apply "$target"
 	fi
@@ -272,7 +274,7 @@ for scenario in image backup hardlink dirty; do
 	# The first call of the commit path: the second temp file made (the
 	# first keeps the recovered image) for dirty, the first otherwise.
 	first_write=$(awk -v skip="$([ "$scenario" = dirty ] && echo 1 || echo 0)" \
-		'$2 ~ /^mk(o)?stemp/ { if (seen++ == skip) { print $1; exit } }' "$log")
+		'$2 ~ /^(mk(o)?stemp|openat)/ { if (seen++ == skip) { print $1; exit } }' "$log")
 
 	fresh=yes
 	while read -r n name; do
@@ -305,7 +307,7 @@ for scenario in image backup hardlink dirty; do
 	log=$work/$scenario.log
 	[ -s "$log" ] || continue
 	first_write=$(awk -v skip="$([ "$scenario" = dirty ] && echo 1 || echo 0)" \
-		'$2 ~ /^mk(o)?stemp/ { if (seen++ == skip) { print $1; exit } }' "$log")
+		'$2 ~ /^(mk(o)?stemp|openat)/ { if (seen++ == skip) { print $1; exit } }' "$log")
 	grep -E '^[0-9]+ (write|pwrite|pwrite64)$' "$log" >"$work/writes-$scenario"
 	caught=0
 	while read -r g gname; do
@@ -484,7 +486,7 @@ if command -v bsdtar >/dev/null 2>&1; then
 			rc=$?
 			printf '  archive %-11s %2d %-8s garbled: exit %d\n' "$kind" "$g" "$gname" "$rc"
 			# Before the first temp file of the edit: extraction.
-			if [ "$rc" = 3 ] && [ "$g" -lt "$(awk '$2 ~ /^mk(o)?stemp/ { print $1; exit }' "$log")" ]; then
+			if [ "$rc" = 3 ] && [ "$g" -lt "$(awk '$2 ~ /^(mk(o)?stemp|openat)/ { print $1; exit }' "$log")" ]; then
 				rc=5
 			fi
 			case $rc in

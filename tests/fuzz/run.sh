@@ -7,7 +7,10 @@
 #     tests/fuzz/fuzz_hivelog.c  transaction log replay (hivelog.c)
 #     tests/fuzz/fuzz_regfile.c  .reg files (regfile.c)
 #     tests/fuzz/fuzz_archive.c  archives: the scan, the write back, in place
-#                           (archive_io.c, with libarchive)
+#                           (image/archive/, with libarchive)
+# and then the .reg model test (tests/unit/test_regmodel, built by make
+# fuzz) on fresh seeds: random operation sequences played by hivepatch
+# and by a model must leave the same hive.
 #
 # "make fuzz" runs it from the top of the build tree; by hand:
 #     abs_top_srcdir=SRC abs_top_builddir=BUILD sh SRC/tests/fuzz/run.sh
@@ -16,7 +19,7 @@
 #
 # Environment:
 #     FUZZ_SECONDS   how long to fuzz in all (default 120), split evenly
-#                    between the four harnesses
+#                    between the four harnesses and the model test
 #     FUZZ_CC        the compiler (default clang; it needs libFuzzer, which
 #                    Debian packages in libclang-rt-NN-dev)
 #     FUZZ_FLAGS     more libFuzzer options, e.g. "-jobs=4 -workers=4"
@@ -61,8 +64,9 @@ mkdir -p "$work/seeds" "$work/corpus" "$work/crashes" \
 	"$work/seeds-hivelog" "$work/corpus-hivelog" \
 	"$work/seeds-regfile" "$work/corpus-regfile" \
 	"$work/seeds-archive" "$work/corpus-archive" || exit 1
-# Each harness gets a quarter of the time, at least a second.
-share=$((seconds / 4))
+# Each harness and the model test get a fifth of the time, at least a
+# second.
+share=$((seconds / 5))
 [ "$share" -ge 1 ] || share=1
 
 # --------------------------------------------------------------- build
@@ -92,7 +96,11 @@ build fuzz_regfile "$srcdir/tests/fuzz/fuzz_regfile.c" "$srcdir/patcher/recipe/r
 	"$srcdir/patcher/recipe/recipe.c" "$srcdir/patcher/base/status.c"
 # libarchive as configure found it: loaded by name, or linked.
 # shellcheck disable=SC2046 # the flags are words
-build fuzz_archive "$srcdir/tests/fuzz/fuzz_archive.c" "$srcdir/image/archive/archive_io.c" \
+build fuzz_archive "$srcdir/tests/fuzz/fuzz_archive.c" \
+	"$srcdir/image/archive/load.c" "$srcdir/image/archive/scan.c" \
+	"$srcdir/image/archive/format.c" "$srcdir/image/archive/write.c" \
+	"$srcdir/image/archive/splice.c" "$srcdir/image/archive/reencode.c" \
+	"$srcdir/image/archive/inplace.c" "$srcdir/image/archive/readback.c" \
 	"$srcdir/image/archive/iso9660.c" \
 	"$srcdir/patcher/base/buffer.c" "$srcdir/patcher/base/fileio.c" \
 	"$srcdir/patcher/base/text.c" "$srcdir/patcher/base/status.c" \
@@ -393,6 +401,21 @@ run_fuzzer fuzz_regfile fuzz-regfile.log 16384 "$work/corpus-regfile" \
 	"$work/seeds-regfile" "$work/regfile.dict"
 run_fuzzer fuzz_archive fuzz-archive.log 1048576 "$work/corpus-archive" \
 	"$work/seeds-archive" "$work/archive.dict"
+# The model test, from a seed of this run (printed with any failing case;
+# REGMODEL_SEED=S REGMODEL_CASES=1 plays that case again).
+regmodel=$builddir/tests/unit/test_regmodel
+if [ -x "$regmodel" ]; then
+	seed=$(date +%s)
+	echo "$me: test_regmodel for $share s from seed $seed; log '$work/regmodel.log'" >&2
+	if ! REGMODEL_SECONDS=$share REGMODEL_SEED=$seed REGMODEL_CASES=0 \
+		abs_top_srcdir=$srcdir "$regmodel" >"$work/regmodel.log" 2>&1; then
+		tail -n 40 "$work/regmodel.log" >&2
+		echo "$me: test_regmodel failed; see '$work/regmodel.log'" >&2
+		failed=1
+	fi
+else
+	echo "$me: no '$regmodel' (make fuzz builds it)" >&2
+fi
 if [ "$failed" -ne 0 ]; then
 	exit 1
 fi

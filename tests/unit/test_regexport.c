@@ -1,4 +1,4 @@
-/* test_regexport.c - .reg export (regexport) and the byte buffer (buffer).
+/* test_regexport.c - .reg export (regexport).
  *
  * The hives are built with hivepatch's own writer on a copy of the
  * ws2012r2 fixture, then exported as read by hivex and by the in-memory
@@ -78,41 +78,6 @@ check_export(const char *file, const char *relative, const char *path,
 	CHECK_TEXT(by_memory, len_memory, want);
 	free(by_hivex);
 	free(by_memory);
-}
-
-/* ------------------------------------------------------------ buffer */
-
-static void
-test_buffer(void)
-{
-	struct hp_buffer buf;
-	char big[300];
-
-	buffer_init(&buf);
-	CHECK_INT(buffer_append_str(&buf, "ab"), HP_OK);
-	CHECK_INT(buffer_append(&buf, "\0c", 2), HP_OK);
-	CHECK_INT(buf.len, 4);
-	CHECK(memcmp(buf.data, "ab\0c", 5) == 0); /* NUL kept after */
-	memset(big, 'x', sizeof big - 1);
-	big[sizeof big - 1] = '\0';
-	/* Longer than the first allocation: the retry path. */
-	CHECK_INT(buffer_printf(&buf, "[%s]%d", big, 42), HP_OK);
-	CHECK_INT(buf.len, 4 + 1 + 299 + 1 + 2);
-	CHECK(memcmp(buf.data + 4, "[xxx", 4) == 0);
-	CHECK_STR((char *)buf.data + buf.len - 3, "]42");
-	buffer_truncate(&buf, 2);
-	CHECK_STR((char *)buf.data, "ab");
-	buffer_truncate(&buf, 10); /* longer: nothing happens */
-	CHECK_INT(buf.len, 2);
-	CHECK_INT(buffer_printf(&buf, "%s", ""), HP_OK);
-	CHECK_INT(buf.len, 2);
-	/* More than can ever be held: refused, contents intact. */
-	CHECK_INT(buffer_reserve(&buf, SIZE_MAX - 1), HP_ERR_NO_MEMORY);
-	CHECK_INT(buffer_append(&buf, "x", SIZE_MAX), HP_ERR_NO_MEMORY);
-	CHECK_STR((char *)buf.data, "ab");
-	buffer_release(&buf);
-	CHECK(buf.data == NULL && buf.len == 0 && buf.cap == 0);
-	buffer_release(&buf);
 }
 
 /* ------------------------------------------- wine's reg.exe export test */
@@ -348,6 +313,32 @@ test_utf16_pairs(void)
 	}
 	free(got);
 	free(want);
+}
+
+/* A path that is not valid UTF-8 (it comes from the command line) is one
+ * U+FFFD a byte in UTF-16, overlong forms, encoded surrogates, code
+ * points past U+10FFFF and a cut sequence alike; in UTF-8 it stays as it
+ * is. */
+static void
+test_utf16_invalid_path(void)
+{
+	static const char path[] = "HKEY_LOCAL_MACHINE\\SYSTEM\\Bad"
+				   "\xc0\xaf" "\xed\xa0\x80" "\xf4\x90\x80\x80"
+				   "\xc3";
+	static const unsigned char want16[] =
+		"B\0a\0d\0\xfd\xff\xfd\xff\xfd\xff\xfd\xff\xfd\xff\xfd\xff"
+		"\xfd\xff\xfd\xff\xfd\xff\xfd\xff]\0\r\0\n\0";
+	size_t got_len;
+	unsigned char *got;
+
+	build_hive("types", types_tree);
+	got = export_file("types", "Types", path, false, false, &got_len);
+	CHECK(got != NULL &&
+	      memmem(got, got_len, want16, sizeof want16 - 1) != NULL);
+	free(got);
+	got = export_file("types", "Types", path, false, true, &got_len);
+	CHECK(got != NULL && memmem(got, got_len, path, sizeof path - 1) != NULL);
+	free(got);
 }
 
 /* ---------------------------------------------------------- wrapping */
@@ -862,11 +853,11 @@ test_round_trip_corpus(void)
 
 /* clang-format off */
 static const struct test tests[] = {
-	TEST_ENTRY(buffer),
 	TEST_ENTRY(windows_complex),
 	TEST_ENTRY(utf16_output),
 	TEST_ENTRY(every_type),
 	TEST_ENTRY(utf16_pairs),
+	TEST_ENTRY(utf16_invalid_path),
 	TEST_ENTRY(wrap_200_bytes),
 	TEST_ENTRY(wrap_rule),
 	TEST_ENTRY(line_breaks_refused),

@@ -85,18 +85,26 @@ set_old_times(const char *path, long nsec)
 			  strerror(errno));
 }
 
-/* begin, write NEW_CONTENT, finish with BACKUP; the finish status. */
+/* begin with FLAGS, write NEW_CONTENT, finish with BACKUP; the finish
+ * status. */
 static enum hp_status
-replace(const char *target, const char *backup, struct safewrite *sw,
-	struct hp_error *err)
+replace_with(const char *target, const char *backup, int flags,
+	     struct safewrite *sw, struct hp_error *err)
 {
-	enum hp_status status = safewrite_begin(sw, target, err);
+	enum hp_status status = safewrite_begin(sw, target, flags, err);
 
 	if (status != HP_OK)
 		return status;
 	if (!write_fd(sw->temp_fd, NEW_CONTENT))
 		test_fail(__FILE__, __LINE__, "write: %s", strerror(errno));
 	return safewrite_finish(sw, backup, err);
+}
+
+static enum hp_status
+replace(const char *target, const char *backup, struct safewrite *sw,
+	struct hp_error *err)
+{
+	return replace_with(target, backup, 0, sw, err);
 }
 
 /* ------------------------------------------------------------------ tests */
@@ -107,7 +115,7 @@ test_begin_missing(void)
 	struct safewrite sw;
 	struct hp_error err;
 
-	CHECK_INT(safewrite_begin(&sw, "missing", &err), HP_ERR_NOT_FOUND);
+	CHECK_INT(safewrite_begin(&sw, "missing", 0, &err), HP_ERR_NOT_FOUND);
 	CHECK_INT(err.status, HP_ERR_NOT_FOUND);
 	CHECK(strstr(err.message, "missing") != NULL);
 	CHECK_INT(sw.temp_fd, -1);
@@ -115,7 +123,7 @@ test_begin_missing(void)
 	safewrite_abort(&sw);
 
 	test_mkdirs("dir");
-	CHECK_INT(safewrite_begin(&sw, "dir/missing", &err), HP_ERR_NOT_FOUND);
+	CHECK_INT(safewrite_begin(&sw, "dir/missing", 0, &err), HP_ERR_NOT_FOUND);
 	safewrite_abort(&sw);
 	CHECK_INT(count_temps("dir", "missing"), 0);
 }
@@ -128,7 +136,7 @@ test_begin_directory(void)
 	enum hp_status status;
 
 	test_mkdirs("dir");
-	status = safewrite_begin(&sw, "dir", &err);
+	status = safewrite_begin(&sw, "dir", 0, &err);
 	CHECK(status != HP_OK);
 	CHECK_INT(err.status, status);
 	CHECK_INT(sw.temp_fd, -1);
@@ -136,7 +144,7 @@ test_begin_directory(void)
 	CHECK_INT(count_temps(".", "dir"), 0);
 
 	/* Not a regular file either. */
-	status = safewrite_begin(&sw, "/dev/null", &err);
+	status = safewrite_begin(&sw, "/dev/null", 0, &err);
 	CHECK(status != HP_OK);
 	safewrite_abort(&sw);
 }
@@ -154,7 +162,7 @@ test_replace_by_rename(void)
 	set_old_times("dir/file", 123456789);
 	CHECK(stat("dir/file", &before) == 0);
 
-	CHECK_INT(safewrite_begin(&sw, "dir/file", &err), HP_OK);
+	CHECK_INT(safewrite_begin(&sw, "dir/file", 0, &err), HP_OK);
 	CHECK(sw.temp_fd != -1);
 	CHECK(sw.temp != NULL);
 	CHECK(!sw.in_place);
@@ -199,7 +207,7 @@ test_replace_in_cwd(void)
 	CHECK_INT(count_temps(".", "file"), 0);
 
 	/* An empty replacement is a replacement too. */
-	CHECK_INT(safewrite_begin(&sw, "file", &err), HP_OK);
+	CHECK_INT(safewrite_begin(&sw, "file", 0, &err), HP_OK);
 	CHECK_INT(safewrite_finish(&sw, NULL, &err), HP_OK);
 	safewrite_abort(&sw);
 	CHECK(file_is("file", ""));
@@ -234,8 +242,38 @@ test_replace_keeps_xattr(void)
 	CHECK_INT(count_temps(".", "file"), 0);
 }
 
+/* A hard-linked file is given a file of its own by the rename: the other
+ * names keep the original, and the run says so. */
 static void
-test_hard_link_in_place(void)
+test_hard_link_broken(void)
+{
+	struct safewrite sw;
+	struct hp_error err;
+	struct stat before, after, other;
+
+	write_text("file", OLD_CONTENT);
+	CHECK(chmod("file", 0644) == 0);
+	CHECK(link("file", "other") == 0);
+	CHECK(stat("file", &before) == 0);
+	CHECK_INT(before.st_nlink, 2);
+	CHECK_INT(replace("file", NULL, &sw, &err), HP_OK);
+	CHECK(!sw.in_place);
+	CHECK(sw.links_broken);
+	safewrite_abort(&sw);
+	CHECK(stat("file", &after) == 0);
+	CHECK(stat("other", &other) == 0);
+	CHECK(after.st_ino != before.st_ino);
+	CHECK_INT(other.st_ino, before.st_ino);
+	CHECK_INT(after.st_nlink, 1);
+	CHECK_INT(other.st_nlink, 1);
+	CHECK(file_is("file", NEW_CONTENT));
+	CHECK(file_is("other", OLD_CONTENT));
+	CHECK_INT(count_temps(".", "file"), 0);
+}
+
+/* --keep-links: written through the links, in place, under a journal. */
+static void
+test_hard_link_kept(void)
 {
 	struct safewrite sw;
 	struct hp_error err;
@@ -248,9 +286,9 @@ test_hard_link_in_place(void)
 	CHECK(stat("file", &before) == 0);
 	CHECK_INT(before.st_nlink, 2);
 
-	CHECK_INT(safewrite_begin(&sw, "file", &err), HP_OK);
+	CHECK_INT(safewrite_begin(&sw, "file", SAFEWRITE_KEEP_LINKS, &err), HP_OK);
 	CHECK(sw.in_place);
-	CHECK(strstr(sw.reason, "hard link") != NULL);
+	CHECK(strstr(sw.reason, "hard links") != NULL);
 	CHECK(write_fd(sw.temp_fd, NEW_CONTENT));
 	CHECK_INT(safewrite_finish(&sw, NULL, &err), HP_OK);
 	CHECK(sw.in_place);
@@ -270,10 +308,88 @@ test_hard_link_in_place(void)
 
 	/* In place, a shorter content truncates the file. */
 	write_text("file", NEW_CONTENT NEW_CONTENT);
-	CHECK_INT(replace("file", NULL, &sw, &err), HP_OK);
+	CHECK_INT(replace_with("file", NULL, SAFEWRITE_KEEP_LINKS, &sw, &err),
+		  HP_OK);
 	safewrite_abort(&sw);
 	CHECK(file_is("other", NEW_CONTENT));
 	CHECK_INT(count_temps(".", "file"), 0);
+}
+
+/* apply keeps an undo until it is dropped; undo puts the original back,
+ * by rename and in place alike. */
+static void
+test_undo(void)
+{
+	struct safewrite sw;
+	struct hp_error err;
+	struct stat before, after;
+
+	for (int keep = 0; keep < 2; keep++) {
+		write_text("file", OLD_CONTENT);
+		CHECK(stat("file", &before) == 0);
+		if (keep)
+			CHECK(link("file", "other") == 0);
+		CHECK_INT(safewrite_begin(&sw, "file",
+					  keep ? SAFEWRITE_KEEP_LINKS : 0, &err),
+			  HP_OK);
+		CHECK(write_fd(sw.temp_fd, NEW_CONTENT NEW_CONTENT));
+		CHECK_INT(safewrite_apply(&sw, NULL, &err), HP_OK);
+		CHECK(sw.applied);
+		CHECK(file_is("file", NEW_CONTENT NEW_CONTENT));
+		/* The undo is kept beside it meanwhile. */
+		CHECK(access(keep ? ".file.hivepatch-journal"
+				  : ".file.hivepatch-undo", F_OK) == 0);
+		CHECK_INT(safewrite_verify(&sw, &err), HP_OK);
+		CHECK_INT(safewrite_undo(&sw, &err), HP_OK);
+		CHECK(!sw.applied);
+		safewrite_abort(&sw);
+		CHECK(file_is("file", OLD_CONTENT));
+		CHECK(stat("file", &after) == 0);
+		CHECK_INT(after.st_ino, before.st_ino);
+		CHECK_INT(count_temps(".", "file"), 0);
+		unlink("other");
+	}
+}
+
+/* What a run leaves beside a file is named so that the next run finds
+ * it. */
+static void
+test_leftover_names(void)
+{
+	char name[256], kind = 0;
+
+	CHECK(safewrite_leftover(".SYSTEM.hivepatch-undo", name, sizeof name, &kind));
+	CHECK_STR(name, "SYSTEM");
+	CHECK_INT(kind, 'u');
+	CHECK(safewrite_leftover(".SYSTEM.hivepatch-journal", name, sizeof name, &kind));
+	CHECK_INT(kind, 'j');
+	CHECK(safewrite_leftover(".SYSTEM.hivepatch-journal-unsealed", name,
+				 sizeof name, &kind));
+	CHECK_INT(kind, 'j');
+	CHECK(safewrite_leftover(".SYSTEM.LOG1.hivepatch-new-a1B2c3", name,
+				 sizeof name, &kind));
+	CHECK_STR(name, "SYSTEM.LOG1");
+	CHECK_INT(kind, 't');
+	CHECK(!safewrite_leftover("SYSTEM", name, sizeof name, &kind));
+	CHECK(!safewrite_leftover(".SYSTEM.hivepatch-new-abc", name, sizeof name, &kind));
+	CHECK(!safewrite_leftover(".hivepatch-undo", name, sizeof name, &kind));
+	CHECK(!safewrite_leftover(".SYSTEM.hivepatch-journal-other", name,
+				  sizeof name, &kind));
+}
+
+/* A symlink where the file should be is refused, never followed. */
+static void
+test_symlink_refused(void)
+{
+	struct safewrite sw;
+	struct hp_error err;
+
+	write_text("real", OLD_CONTENT);
+	CHECK(symlink("real", "link") == 0);
+	CHECK_INT(safewrite_begin(&sw, "link", 0, &err), HP_ERR_UNSAFE_PATH);
+	safewrite_abort(&sw);
+	CHECK(file_is("real", OLD_CONTENT));
+	CHECK_INT(count_temps(".", "link"), 0);
 }
 
 static void
@@ -283,7 +399,7 @@ test_changed_between(void)
 	struct hp_error err;
 
 	write_text("file", OLD_CONTENT);
-	CHECK_INT(safewrite_begin(&sw, "file", &err), HP_OK);
+	CHECK_INT(safewrite_begin(&sw, "file", 0, &err), HP_OK);
 	CHECK(write_fd(sw.temp_fd, NEW_CONTENT));
 	/* Someone else rewrites the target meanwhile. */
 	write_text("file", "changed by someone else\n");
@@ -297,7 +413,7 @@ test_changed_between(void)
 
 	/* Replaced by another file (a rename over it). */
 	write_text("file", OLD_CONTENT);
-	CHECK_INT(safewrite_begin(&sw, "file", &err), HP_OK);
+	CHECK_INT(safewrite_begin(&sw, "file", 0, &err), HP_OK);
 	CHECK(write_fd(sw.temp_fd, NEW_CONTENT));
 	write_text("file.new", OLD_CONTENT);
 	CHECK(rename("file.new", "file") == 0);
@@ -307,7 +423,7 @@ test_changed_between(void)
 	CHECK_INT(count_temps(".", "file"), 0);
 
 	/* Removed. */
-	CHECK_INT(safewrite_begin(&sw, "file", &err), HP_OK);
+	CHECK_INT(safewrite_begin(&sw, "file", 0, &err), HP_OK);
 	CHECK(unlink("file") == 0);
 	CHECK_INT(safewrite_finish(&sw, NULL, &err), HP_ERR_CHANGED);
 	safewrite_abort(&sw);
@@ -317,7 +433,7 @@ test_changed_between(void)
 	/* Only its time stamp changed (same size, same inode). */
 	write_text("file", OLD_CONTENT);
 	set_old_times("file", 0);
-	CHECK_INT(safewrite_begin(&sw, "file", &err), HP_OK);
+	CHECK_INT(safewrite_begin(&sw, "file", 0, &err), HP_OK);
 	set_old_times("file", 1);
 	CHECK_INT(safewrite_finish(&sw, NULL, &err), HP_ERR_CHANGED);
 	safewrite_abort(&sw);
@@ -351,9 +467,10 @@ test_backup(void)
 	CHECK(file_is("file", OLD_CONTENT));
 	CHECK_INT(count_temps(".", "file"), 0);
 
-	/* In place (hard link) with a backup. */
+	/* In place (hard link kept) with a backup. */
 	CHECK(link("file", "other") == 0);
-	CHECK_INT(replace("file", "file.bak2", &sw, &err), HP_OK);
+	CHECK_INT(replace_with("file", "file.bak2", SAFEWRITE_KEEP_LINKS, &sw,
+			       &err), HP_OK);
 	CHECK(sw.in_place);
 	safewrite_abort(&sw);
 	CHECK(file_is("other", NEW_CONTENT));
@@ -498,22 +615,19 @@ replace_nothing(void)
 	return 0;
 }
 
-/* The directory refuses new files: the content goes in place. */
+/* The directory refuses new files: neither the new content nor an undo
+ * could be kept beside the file, so nothing is written. */
 static int
 replace_in_closed_dir(void)
 {
 	struct safewrite sw;
 	struct hp_error err;
 	enum hp_status status = replace("closed/file", NULL, &sw, &err);
-	bool in_place = sw.in_place;
-	bool reason = strstr(sw.reason, "cannot create files") != NULL;
 
 	safewrite_abort(&sw);
-	if (status != HP_OK) {
-		fprintf(stderr, "replace: %s\n", err.message);
+	if (status != HP_ERR_WRITE)
 		return 1;
-	}
-	return in_place && reason ? 0 : 2;
+	return strstr(err.message, "closed to new files") != NULL ? 0 : 2;
 }
 
 /* A file of another owner, writable by us: a new file could not get its
@@ -558,7 +672,7 @@ test_unprivileged_in_place(void)
 	CHECK(stat("closed/file", &after) == 0);
 	CHECK_INT(after.st_ino, before.st_ino);
 	CHECK_INT(after.st_mode & 07777, 0644);
-	CHECK(file_is("closed/file", NEW_CONTENT));
+	CHECK(file_is("closed/file", OLD_CONTENT));
 	CHECK_INT(count_temps("closed", "file"), 0);
 	CHECK(chmod("closed", 0755) == 0);
 
@@ -584,7 +698,7 @@ test_abort_without_finish(void)
 	struct hp_error err;
 
 	write_text("file", OLD_CONTENT);
-	CHECK_INT(safewrite_begin(&sw, "file", &err), HP_OK);
+	CHECK_INT(safewrite_begin(&sw, "file", 0, &err), HP_OK);
 	CHECK(write_fd(sw.temp_fd, NEW_CONTENT));
 	CHECK_INT(count_temps(".", "file"), 1);
 	safewrite_abort(&sw);
@@ -600,7 +714,11 @@ static const struct test tests[] = {
 	TEST_ENTRY(replace_by_rename),
 	TEST_ENTRY(replace_in_cwd),
 	TEST_ENTRY(replace_keeps_xattr),
-	TEST_ENTRY(hard_link_in_place),
+	TEST_ENTRY(hard_link_broken),
+	TEST_ENTRY(hard_link_kept),
+	TEST_ENTRY(undo),
+	TEST_ENTRY(leftover_names),
+	TEST_ENTRY(symlink_refused),
 	TEST_ENTRY(changed_between),
 	TEST_ENTRY(backup),
 	TEST_ENTRY(safe_copy),

@@ -1,20 +1,14 @@
-/* test_text.c - names (text), key paths (keypath), control set choices
- * (controlset_parse) and status codes (status). */
+/* test_text.c - registry names: comparison without case, code points,
+ * UTF-16LE to UTF-8, joining and copying (text). */
 #include "config.h"
 
-#include "hive/controlset.h"
-#include "base/fileio.h"
-#include "recipe/keypath.h"
-#include "base/status.h"
 #include "base/text.h"
 
 #include "testlib.h"
 
-#include <errno.h>
-#include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* UTF-8 spellings used below. */
 #define E_ACUTE "\xc3\xa9"         /* U+00E9 */
@@ -122,6 +116,116 @@ test_name_compare_invalid_utf8(void)
 	CHECK_COMPARE("\x80", "\x81", -1);
 }
 
+/* The code points text_next_code_point gives for S, up to its NUL. */
+static void
+check_code_points(const char *file, int line, const char *s,
+		  const uint32_t *want, size_t count)
+{
+	size_t i = 0;
+
+	while (*s != '\0' && i < count) {
+		uint32_t got = text_next_code_point(&s);
+
+		if (got != want[i])
+			test_fail(file, line, "code point %zu: U+%04X, want U+%04X",
+				  i, (unsigned)got, (unsigned)want[i]);
+		i++;
+	}
+	if (i != count || *s != '\0')
+		test_fail(file, line, "%zu code points, want %zu", i, count);
+}
+
+#define CHECK_CODE_POINTS(s, ...)                                          \
+	do {                                                               \
+		static const uint32_t want_[] = { __VA_ARGS__ };          \
+		check_code_points(__FILE__, __LINE__, s, want_,           \
+				  sizeof want_ / sizeof *want_);           \
+	} while (0)
+
+static void
+test_next_code_point(void)
+{
+	CHECK_CODE_POINTS("a" E_ACUTE "\xe2\x82\xac\xf4\x8f\xbf\xbf", 'a', 0xE9,
+			  0x20AC, 0x10FFFF);
+	/* A stray byte is 0xDC00 | the byte, one byte further. */
+	CHECK_CODE_POINTS("\x80\xff", 0xDC80, 0xDCFF);
+	CHECK_CODE_POINTS("\xc3" "A", 0xDCC3, 'A');
+	CHECK_CODE_POINTS("a\xe2\x82", 'a', 0xDCE2, 0xDC82);
+	/* What RFC 3629 refuses is stray bytes too.  These used to decode:
+	 * an overlong '/', an overlong NUL (which cut a folded name short),
+	 * encoded surrogates and code points past U+10FFFF. */
+	CHECK_CODE_POINTS("\xc0\xaf", 0xDCC0, 0xDCAF);
+	CHECK_CODE_POINTS("\xe0\x80\xaf", 0xDCE0, 0xDC80, 0xDCAF);
+	CHECK_CODE_POINTS("\xc0\x80" "x", 0xDCC0, 0xDC80, 'x');
+	CHECK_CODE_POINTS("\xed\xa0\x80", 0xDCED, 0xDCA0, 0xDC80);
+	CHECK_CODE_POINTS("\xf4\x90\x80\x80", 0xDCF4, 0xDC90, 0xDC80, 0xDC80);
+	CHECK_CODE_POINTS("\xf7\xbf\xbf\xbf", 0xDCF7, 0xDCBF, 0xDCBF, 0xDCBF);
+}
+
+static void
+test_name_compare_overlong(void)
+{
+	/* An overlong or encoded-surrogate spelling is not the character
+	 * it would stand for: "a" + C0 AF used to equal "a/". */
+	CHECK_COMPARE("a\xc0\xaf", "a/", 1);
+	CHECK(!text_name_equal("\xc1\x81", "A"));
+	CHECK(!text_name_equal("\xe0\x81\x81", "a"));
+	CHECK(!text_name_equal("\xed\xa0\xbd\xed\xb8\x80", "\xf0\x9f\x98\x80"));
+	/* They are still equal to themselves, whatever the case around. */
+	CHECK_COMPARE("x\xc0\xafy", "X\xc0\xafY", 0);
+}
+
+static void
+check_fold(const char *file, int line, const char *name, const char *want)
+{
+	char *got = text_fold(name);
+	char *into = malloc(strlen(name) * 3 + 1);
+
+	if (into == NULL)
+		abort();
+	if (got == NULL || strcmp(got, want) != 0)
+		test_fail(file, line, "text_fold: \"%s\", want \"%s\"",
+			  got != NULL ? got : "(null)", want);
+	if (text_fold_into(into, name) != into + strlen(want) ||
+	    strcmp(into, want) != 0)
+		test_fail(file, line, "text_fold_into: \"%s\", want \"%s\"",
+			  into, want);
+	free(into);
+	free(got);
+}
+
+#define CHECK_FOLD(name, want) check_fold(__FILE__, __LINE__, name, want)
+
+static void
+test_fold(void)
+{
+	CHECK_FOLD("", "");
+	CHECK_FOLD("CurrentControlSet", "CURRENTCONTROLSET");
+	CHECK_FOLD("caf" E_ACUTE, "CAF" E_ACUTE_UPPER);
+	CHECK_FOLD(Y_DIAERESIS CYR_IO GREEK_ALPHA,
+		   Y_DIAERESIS_UPPER CYR_IO_UPPER GREEK_ALPHA_UPPER);
+	CHECK_FOLD("\xf0\x9f\x98\x80z", "\xf0\x9f\x98\x80Z");
+	/* Stray bytes stay as they are. */
+	CHECK_FOLD("a\xff\x80" "b", "A\xff\x80" "B");
+	CHECK_FOLD("a\xc3", "A\xc3");
+	/* An overlong '\\' is no separator and an overlong NUL no end:
+	 * folding used to turn them into the real ones. */
+	CHECK_FOLD("a\xc1\x9c" "b", "A\xc1\x9c" "B");
+	CHECK_FOLD("a\xc0\x80" "b", "A\xc0\x80" "B");
+	CHECK_FOLD("\xed\xa0\x80", "\xed\xa0\x80");
+	/* Names equal without case fold to equal strings. */
+	{
+		char *a = text_fold("x\xc0" E_ACUTE "\xff");
+		char *b = text_fold("X\xc0" E_ACUTE_UPPER "\xff");
+
+		CHECK(a != NULL && b != NULL && strcmp(a, b) == 0);
+		CHECK(text_name_equal("x\xc0" E_ACUTE "\xff",
+				      "X\xc0" E_ACUTE_UPPER "\xff"));
+		free(a);
+		free(b);
+	}
+}
+
 static void
 test_ascii_span_equal(void)
 {
@@ -132,27 +236,6 @@ test_ascii_span_equal(void)
 	CHECK(!text_ascii_span_equal("SOFTWARE", 6, "SYSTEM"));
 	CHECK(text_ascii_span_equal("", 0, ""));
 	CHECK(!text_ascii_span_equal("x", 0, "x"));
-}
-
-static void
-test_fileio_holds(void)
-{
-	static const char text[] = "0123456789abcdef";
-	char buf[6];
-	int fd = open("f", O_RDWR | O_CREAT | O_TRUNC, 0600);
-
-	CHECK(fd != -1);
-	if (fd == -1)
-		return;
-	CHECK(fileio_pwrite_all(fd, text, 16, 0) == 0);
-	CHECK(fileio_pread_all(fd, buf, 6, 4) == 0 && memcmp(buf, "456789", 6) == 0);
-	errno = 0;
-	CHECK(fileio_pread_all(fd, buf, 6, 12) == -1 && errno == EIO);
-	CHECK(fileio_holds(fd, 10, "abcdef", 6));
-	CHECK(!fileio_holds(fd, 10, "abcdeF", 6));
-	CHECK(!fileio_holds(fd, 14, "efgh", 4)); /* past the end */
-	CHECK(fileio_holds(fd, 16, "", 0));
-	close(fd);
 }
 
 static void
@@ -251,439 +334,18 @@ test_join_and_dup(void)
 	free(s);
 }
 
-/* ------------------------------------------------------------ keypath */
-
-static void
-check_parts(const char *file, int line, const struct keypath *path,
-	    const char *hive, const char *const *parts, size_t count)
-{
-	if ((hive == NULL) != (path->hive_name == NULL) ||
-	    (hive != NULL && strcmp(hive, path->hive_name) != 0))
-		test_fail(file, line, "hive \"%s\", want \"%s\"",
-			  path->hive_name ? path->hive_name : "(null)",
-			  hive ? hive : "(null)");
-	if (path->count != count) {
-		test_fail(file, line, "%zu parts, want %zu", path->count, count);
-		return;
-	}
-	for (size_t i = 0; i < count; i++)
-		if (strcmp(path->parts[i], parts[i]) != 0)
-			test_fail(file, line, "part %zu \"%s\", want \"%s\"", i,
-				  path->parts[i], parts[i]);
-}
-
-#define CHECK_PARTS(path, hive, ...)                                       \
-	do {                                                               \
-		static const char *const want_[] = { __VA_ARGS__ };       \
-		check_parts(__FILE__, __LINE__, path, hive, want_,        \
-			    sizeof want_ / sizeof *want_);                 \
-	} while (0)
-
-static void
-test_keypath_rooted(void)
-{
-	struct keypath path;
-	struct hp_error err;
-
-	hp_error_clear(&err);
-	CHECK_INT(keypath_parse("HKLM\\SYSTEM\\CurrentControlSet\\Control",
-				&path, &err),
-		  HP_OK);
-	CHECK_PARTS(&path, "SYSTEM", "CurrentControlSet", "Control");
-	CHECK(keypath_uses_current_control_set(&path));
-	keypath_release(&path);
-	CHECK(path.parts == NULL && path.hive_name == NULL && path.count == 0);
-
-	CHECK_INT(keypath_parse("HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft",
-				&path, &err),
-		  HP_OK);
-	CHECK_PARTS(&path, "SOFTWARE", "Microsoft");
-	CHECK(!keypath_uses_current_control_set(&path));
-	keypath_release(&path);
-
-	/* The root name without case; the hive keeps its spelling. */
-	CHECK_INT(keypath_parse("hklm\\System\\Select", &path, &err), HP_OK);
-	CHECK_PARTS(&path, "System", "Select");
-	keypath_release(&path);
-	CHECK_INT(keypath_parse("hkey_local_machine\\SYSTEM", &path, &err),
-		  HP_OK);
-	CHECK_INT(path.count, 0);
-	CHECK_STR(path.hive_name, "SYSTEM");
-	keypath_release(&path);
-
-	/* Leading and trailing backslashes are allowed. */
-	CHECK_INT(keypath_parse("\\HKLM\\SYSTEM\\Select\\", &path, &err),
-		  HP_OK);
-	CHECK_PARTS(&path, "SYSTEM", "Select");
-	keypath_release(&path);
-}
-
-static void
-test_keypath_relative(void)
-{
-	struct keypath path;
-	struct hp_error err;
-
-	hp_error_clear(&err);
-	CHECK_INT(keypath_parse("ControlSet001\\Control", &path, &err), HP_OK);
-	CHECK_PARTS(&path, NULL, "ControlSet001", "Control");
-	CHECK(!keypath_uses_current_control_set(&path));
-	keypath_release(&path);
-
-	CHECK_INT(keypath_parse("\\ControlSet001\\Control", &path, &err),
-		  HP_OK);
-	CHECK_PARTS(&path, NULL, "ControlSet001", "Control");
-	keypath_release(&path);
-
-	CHECK_INT(keypath_parse("ControlSet001\\Control\\", &path, &err),
-		  HP_OK);
-	CHECK_PARTS(&path, NULL, "ControlSet001", "Control");
-	keypath_release(&path);
-
-	CHECK_INT(keypath_parse("Select", &path, &err), HP_OK);
-	CHECK_PARTS(&path, NULL, "Select");
-	keypath_release(&path);
-
-	/* Spaces and dots are ordinary characters in key names. */
-	CHECK_INT(keypath_parse("Protocols\\SSL 2.0\\Client", &path, &err),
-		  HP_OK);
-	CHECK_PARTS(&path, NULL, "Protocols", "SSL 2.0", "Client");
-	keypath_release(&path);
-
-	/* CurrentControlSet without case, only as the first part. */
-	CHECK_INT(keypath_parse("currentcontrolset\\Services", &path, &err),
-		  HP_OK);
-	CHECK(keypath_uses_current_control_set(&path));
-	keypath_release(&path);
-	CHECK_INT(keypath_parse("CURRENTCONTROLSET", &path, &err), HP_OK);
-	CHECK(keypath_uses_current_control_set(&path));
-	keypath_release(&path);
-	CHECK_INT(keypath_parse("Services\\CurrentControlSet", &path, &err),
-		  HP_OK);
-	CHECK(!keypath_uses_current_control_set(&path));
-	keypath_release(&path);
-	CHECK_INT(keypath_parse("CurrentControlSet001", &path, &err), HP_OK);
-	CHECK(!keypath_uses_current_control_set(&path));
-	keypath_release(&path);
-	CHECK_INT(keypath_parse("HKLM\\SYSTEM", &path, &err), HP_OK);
-	CHECK(!keypath_uses_current_control_set(&path));
-	keypath_release(&path);
-}
-
-static void
-check_usage(const char *file, int line, const char *text)
-{
-	struct keypath path;
-	struct hp_error err;
-	enum hp_status status;
-
-	hp_error_clear(&err);
-	memset(&path, 0x5A, sizeof path);
-	status = keypath_parse(text, &path, &err);
-	if (status != HP_ERR_USAGE || err.status != HP_ERR_USAGE)
-		test_fail(file, line, "keypath_parse(\"%s\") == %d, want usage",
-			  text, (int)status);
-	/* The message names the subject. */
-	if (strstr(err.message, text) == NULL)
-		test_fail(file, line, "message \"%s\" does not quote \"%s\"",
-			  err.message, text);
-	/* Nothing is left to release. */
-	if (path.parts != NULL || path.hive_name != NULL || path.count != 0)
-		test_fail(file, line, "keypath_parse(\"%s\") left a path", text);
-	if (status == HP_OK)
-		keypath_release(&path);
-}
-
-#define CHECK_USAGE(text) check_usage(__FILE__, __LINE__, text)
-
-static void
-test_keypath_errors(void)
-{
-	CHECK_USAGE("a\\\\b");
-	CHECK_USAGE("HKLM\\SYSTEM\\\\Control");
-	CHECK_USAGE("\\\\a");
-	CHECK_USAGE("a\\\\");
-	CHECK_USAGE("HKLM");
-	CHECK_USAGE("HKLM\\");
-	CHECK_USAGE("\\HKEY_LOCAL_MACHINE\\");
-	CHECK_USAGE("HKCU\\Software");
-	CHECK_USAGE("HKEY_CURRENT_USER\\Software");
-	CHECK_USAGE("HKU\\S-1-5-21-1\\Software");
-	{
-		/* The default user's hive is addressed as HKEY_USERS\.DEFAULT. */
-		struct keypath path;
-		struct hp_error err;
-
-		CHECK_INT(keypath_parse("HKU\\.DEFAULT\\Control Panel", &path, &err), HP_OK);
-		CHECK_STR(path.hive_name, "DEFAULT");
-		CHECK_INT(path.count, 1);
-		if (path.count == 1)
-			CHECK_STR(path.parts[0], "Control Panel");
-		keypath_release(&path);
-	}
-	CHECK_USAGE("HKEY_USERS\\S-1-5-18");
-	CHECK_USAGE("HKCR\\.txt");
-	CHECK_USAGE("hkey_classes_root\\CLSID");
-	CHECK_USAGE("hkcu");
-	/* A NULL error record is allowed. */
-	{
-		struct keypath path;
-
-		CHECK_INT(keypath_parse("a\\\\b", &path, NULL), HP_ERR_USAGE);
-	}
-}
-
-static void
-test_keypath_format(void)
-{
-	char *parts[] = { "CurrentControlSet", "Control", "SecurityProviders" };
-	struct keypath path;
-	struct hp_error err;
-	char *s;
-
-	s = keypath_format(NULL, parts, 3);
-	CHECK_STR(s, "HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders");
-	free(s);
-	s = keypath_format("SOFTWARE", parts + 1, 1);
-	CHECK_STR(s, "HKLM\\SOFTWARE\\Control");
-	free(s);
-	s = keypath_format("SYSTEM", NULL, 0);
-	CHECK_STR(s, "HKLM\\SYSTEM");
-	free(s);
-
-	/* Parse and format round-trip (the root comes out as HKLM). */
-	hp_error_clear(&err);
-	CHECK_INT(keypath_parse("HKEY_LOCAL_MACHINE\\SYSTEM\\Select\\", &path,
-				&err),
-		  HP_OK);
-	s = keypath_format(path.hive_name, path.parts, path.count);
-	CHECK_STR(s, "HKLM\\SYSTEM\\Select");
-	free(s);
-	keypath_release(&path);
-	CHECK_INT(keypath_parse("ControlSet001\\Control", &path, &err), HP_OK);
-	s = keypath_format(path.hive_name, path.parts, path.count);
-	CHECK_STR(s, "HKLM\\SYSTEM\\ControlSet001\\Control");
-	free(s);
-	keypath_release(&path);
-
-	/* Releasing twice (or NULL) is harmless. */
-	keypath_release(&path);
-	keypath_release(NULL);
-}
-
-/* ------------------------------------------------------------ controlset */
-
-static void
-test_controlset_parse(void)
-{
-	struct controlset_choice choice;
-	struct hp_error err;
-
-	hp_error_clear(&err);
-	CHECK_INT(controlset_parse("default", &choice, &err), HP_OK);
-	CHECK_INT(choice.mode, CONTROLSET_DEFAULT);
-	CHECK_INT(choice.number, 0);
-	CHECK_INT(controlset_parse("current", &choice, &err), HP_OK);
-	CHECK_INT(choice.mode, CONTROLSET_CURRENT);
-	CHECK_INT(controlset_parse("all", &choice, &err), HP_OK);
-	CHECK_INT(choice.mode, CONTROLSET_ALL);
-	CHECK_INT(controlset_parse("1", &choice, &err), HP_OK);
-	CHECK_INT(choice.mode, CONTROLSET_NUMBER);
-	CHECK_INT(choice.number, 1);
-	CHECK_INT(controlset_parse("999", &choice, &err), HP_OK);
-	CHECK_INT(choice.mode, CONTROLSET_NUMBER);
-	CHECK_INT(choice.number, 999);
-	CHECK_INT(controlset_parse("002", &choice, &err), HP_OK);
-	CHECK_INT(choice.number, 2);
-
-	CHECK_STR(controlset_mode_name(CONTROLSET_DEFAULT), "default");
-	CHECK_STR(controlset_mode_name(CONTROLSET_CURRENT), "current");
-	CHECK_STR(controlset_mode_name(CONTROLSET_ALL), "all");
-	CHECK_STR(controlset_mode_name(CONTROLSET_NUMBER), "number");
-}
-
-static void
-test_controlset_parse_errors(void)
-{
-	static const char *const bad[] = {
-		"0", "1000", "x", "1x", "", " 1", "1 ", "-1", "+1", "0x10",
-		"4294967297", "18446744073709551617", "defaults", "al",
-	};
-
-	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-		struct controlset_choice choice;
-		struct hp_error err;
-		enum hp_status status;
-
-		hp_error_clear(&err);
-		status = controlset_parse(bad[i], &choice, &err);
-		if (status != HP_ERR_USAGE || err.status != HP_ERR_USAGE)
-			test_fail(__FILE__, __LINE__,
-				  "controlset_parse(\"%s\") == %d, want usage",
-				  bad[i], (int)status);
-		if (strstr(err.message, bad[i]) == NULL)
-			test_fail(__FILE__, __LINE__,
-				  "message \"%s\" does not quote \"%s\"",
-				  err.message, bad[i]);
-	}
-}
-
-/* ------------------------------------------------------------ status */
-
-static void
-test_status_numbers(void)
-{
-	/* The numbers are an interface (--json): they never move. */
-	CHECK_INT(HP_OK, 0);
-	CHECK_INT(HP_ERR_USAGE, 1);
-	CHECK_INT(HP_ERR_NOT_FOUND, 2);
-	CHECK_INT(HP_ERR_IO, 3);
-	CHECK_INT(HP_ERR_CORRUPT, 4);
-	CHECK_INT(HP_ERR_NOT_HIVE, 5);
-	CHECK_INT(HP_ERR_AMBIGUOUS, 6);
-	CHECK_INT(HP_ERR_UNSUPPORTED, 7);
-	CHECK_INT(HP_ERR_DIRTY, 8);
-	CHECK_INT(HP_ERR_NO_SELECT, 9);
-	CHECK_INT(HP_ERR_NOT_APPLICABLE, 10);
-	CHECK_INT(HP_ERR_BIG_VALUE, 11);
-	CHECK_INT(HP_ERR_UNSAFE_PATH, 12);
-	CHECK_INT(HP_ERR_CHANGED, 13);
-	CHECK_INT(HP_ERR_WRITE, 14);
-	CHECK_INT(HP_ERR_VERIFY, 15);
-	CHECK_INT(HP_ERR_NO_MEMORY, 16);
-}
-
-static void
-test_status_exit_codes(void)
-{
-	/* 2 usage, 3 bad input, 4 refused for safety, 5 write failed. */
-	static const struct {
-		enum hp_status status;
-		int code;
-	} table[] = {
-		{ HP_OK, 0 },
-		{ HP_ERR_USAGE, 2 },
-		{ HP_ERR_NOT_FOUND, 3 },
-		{ HP_ERR_IO, 3 },
-		{ HP_ERR_CORRUPT, 3 },
-		{ HP_ERR_NOT_HIVE, 3 },
-		{ HP_ERR_AMBIGUOUS, 3 },
-		{ HP_ERR_UNSUPPORTED, 3 },
-		{ HP_ERR_DIRTY, 4 },
-		{ HP_ERR_NO_SELECT, 4 },
-		{ HP_ERR_NOT_APPLICABLE, 4 },
-		{ HP_ERR_BIG_VALUE, 4 },
-		{ HP_ERR_UNSAFE_PATH, 4 },
-		{ HP_ERR_CHANGED, 4 },
-		{ HP_ERR_WRITE, 5 },
-		{ HP_ERR_VERIFY, 5 },
-		{ HP_ERR_NO_MEMORY, 5 },
-	};
-
-	/* The table covers every status. */
-	CHECK_INT(sizeof table / sizeof *table, HP_ERR_NO_MEMORY + 1);
-	for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
-		CHECK_INT(table[i].status, i);
-		if (hp_status_exit_code(table[i].status) != table[i].code)
-			test_fail(__FILE__, __LINE__, "%s: exit code %d, want %d",
-				  hp_status_name(table[i].status),
-				  hp_status_exit_code(table[i].status),
-				  table[i].code);
-	}
-}
-
-static void
-test_status_names(void)
-{
-	const int last = HP_ERR_NO_MEMORY;
-
-	CHECK_STR(hp_status_name(HP_OK), "ok");
-	CHECK_STR(hp_status_name(HP_ERR_DIRTY), "dirty-hive");
-	CHECK_STR(hp_status_name(HP_ERR_VERIFY), "verify-failed");
-	for (int i = 0; i <= last; i++) {
-		const char *name = hp_status_name((enum hp_status)i);
-
-		if (name == NULL || name[0] == '\0' ||
-		    strcmp(name, "unknown") == 0) {
-			test_fail(__FILE__, __LINE__, "status %d has no name", i);
-			continue;
-		}
-		/* JSON-friendly: lower case, digits and dashes. */
-		if (strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
-		    strlen(name))
-			test_fail(__FILE__, __LINE__, "status %d: name \"%s\"",
-				  i, name);
-		for (int j = 0; j < i; j++)
-			if (strcmp(name, hp_status_name((enum hp_status)j)) == 0)
-				test_fail(__FILE__, __LINE__,
-					  "statuses %d and %d share \"%s\"", j,
-					  i, name);
-	}
-	/* Out of range: a name all the same, never NULL. */
-	CHECK_STR(hp_status_name((enum hp_status)(last + 1)), "unknown");
-	CHECK_INT(hp_status_exit_code((enum hp_status)(last + 1)), 5);
-}
-
-static void
-test_error_record(void)
-{
-	struct hp_error err;
-	char longer[2000];
-
-	hp_error_clear(&err);
-	CHECK_INT(err.status, HP_OK);
-	CHECK_INT(err.saved_errno, 0);
-	CHECK_STR(err.message, "");
-
-	CHECK_INT(hp_error_set(&err, HP_ERR_NOT_FOUND, 0, "'%s': no such key",
-			       "Select"),
-		  HP_ERR_NOT_FOUND);
-	CHECK_INT(err.status, HP_ERR_NOT_FOUND);
-	CHECK_INT(err.saved_errno, 0);
-	CHECK_STR(err.message, "'Select': no such key");
-
-	CHECK_INT(hp_error_set(&err, HP_ERR_IO, ENOENT, "%s", "/x/SYSTEM"),
-		  HP_ERR_IO);
-	CHECK_INT(err.saved_errno, ENOENT);
-	CHECK(strncmp(err.message, "/x/SYSTEM: ", 11) == 0);
-	CHECK(strstr(err.message, strerror(ENOENT)) != NULL);
-
-	/* NULL: just the status back. */
-	CHECK_INT(hp_error_set(NULL, HP_ERR_WRITE, EIO, "x"), HP_ERR_WRITE);
-	hp_error_clear(NULL);
-
-	/* An over-long message is cut, terminated, and keeps no errno
-	 * text past the end. */
-	memset(longer, 'x', sizeof longer - 1);
-	longer[sizeof longer - 1] = '\0';
-	hp_error_set(&err, HP_ERR_CORRUPT, EIO, "%s", longer);
-	CHECK_INT(strlen(err.message), sizeof err.message - 1);
-
-	hp_error_clear(&err);
-	CHECK_STR(err.message, "");
-	CHECK_INT(err.status, HP_OK);
-}
-
 static const struct test tests[] = {
 	TEST_ENTRY(name_compare_ascii),
 	TEST_ENTRY(name_compare_latin1),
 	TEST_ENTRY(name_compare_other_scripts),
 	TEST_ENTRY(name_compare_invalid_utf8),
+	TEST_ENTRY(next_code_point),
+	TEST_ENTRY(name_compare_overlong),
+	TEST_ENTRY(fold),
 	TEST_ENTRY(ascii_span_equal),
-	TEST_ENTRY(fileio_holds),
 	TEST_ENTRY(from_utf16le),
 	TEST_ENTRY(from_utf16le_worst_case),
 	TEST_ENTRY(join_and_dup),
-	TEST_ENTRY(keypath_rooted),
-	TEST_ENTRY(keypath_relative),
-	TEST_ENTRY(keypath_errors),
-	TEST_ENTRY(keypath_format),
-	TEST_ENTRY(controlset_parse),
-	TEST_ENTRY(controlset_parse_errors),
-	TEST_ENTRY(status_numbers),
-	TEST_ENTRY(status_exit_codes),
-	TEST_ENTRY(status_names),
-	TEST_ENTRY(error_record),
 };
 
 int

@@ -21,6 +21,24 @@ copy_fixture(const char *variant, const char *file, const char *as)
 	test_copy_file(test_srcpath(relative), as);
 }
 
+/* Open a copy of the variant's FILE (SYSTEM or SOFTWARE). */
+struct hive *
+open_fixture(const char *variant, const char *file, bool writable)
+{
+	struct hive *hive = NULL;
+	struct hp_error err;
+	char as[512];
+	enum hp_status status;
+
+	snprintf(as, sizeof as, "%s-%s", variant, file);
+	copy_fixture(variant, file, as);
+	status = hive_open(as, writable, &hive, &err);
+	if (status != HP_OK)
+		test_fail(__FILE__, __LINE__, "hive_open %s: %s", as,
+			  err.message);
+	return hive;
+}
+
 bool
 fixture_exists(const char *variant, const char *file)
 {

@@ -198,3 +198,21 @@ redirect_subkey(const char *file, const char *relative, size_t index,
 	}
 	free(data);
 }
+
+/* Replace the one place FROM is stored in FILE by TO (as long). */
+void
+respell_in_file(const char *file, const char *from, const char *to)
+{
+	size_t len, n = strlen(from);
+	unsigned char *data = test_read_file(file, &len);
+	unsigned char *at = memmem(data, len, from, n);
+
+	CHECK(at != NULL && strlen(to) == n);
+	if (at != NULL) {
+		CHECK(memmem(at + 1, len - (size_t)(at + 1 - data), from, n) ==
+		      NULL);
+		memcpy(at, to, n);
+		test_write_file(file, data, len);
+	}
+	free(data);
+}

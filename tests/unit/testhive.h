@@ -40,4 +40,9 @@ struct hive *open_test_hive(const char *file, bool by_hivex,
 void redirect_subkey(const char *file, const char *relative, size_t index,
 		     const char *target);
 
+/* Replace the one place FROM is stored in hive file FILE by TO, as long:
+ * two names differing only by case, which no writer makes.  lh hashes are
+ * not updated, so only hivex (which does not use them) reads it right. */
+void respell_in_file(const char *file, const char *from, const char *to);
+
 #endif
