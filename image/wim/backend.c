@@ -88,10 +88,6 @@ write_back(struct image *image, const struct image_write_options *options,
 	size_t changed = 0;
 	enum hp_status status;
 
-	if (wimimage_rolled_back(b->wim))
-		image_report_warn(report,
-				  "%s: an earlier run was killed while appending to the WIM; it was put back as it was before that run",
-				  image->path);
 	status = wimimage_update(b->wim, image, &changed, err);
 	if (status != HP_OK)
 		return status;

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@
 
 struct media {
 	struct wimimage *wim;
+	int dirfd;      /* the medium's directory */
 	char *dir;      /* scratch directory of the WIM's copy */
 	char *copy;     /* the WIM, copied out of the medium */
 	char *display;  /* "media.iso:sources/install.wim" */
@@ -76,6 +78,35 @@ copy_out(struct media *m, int fd, const char *display, struct hp_error *err)
 	return status;
 }
 
+/* The medium is only read, whatever the run writes (a new medium or a
+ * WIM elsewhere): locked shared for the run. */
+static enum hp_status
+lock_medium(struct media *m, struct image *image, const char *path,
+	    const struct image_options *options, struct hp_error *err)
+{
+	struct image_options reader = *options;
+	char *resolved = realpath(path, NULL), *slash, record[NAME_MAX + 1];
+	enum hp_status status;
+
+	if (resolved == NULL)
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", image->display);
+	slash = strrchr(resolved, '/');
+	*slash = '\0';
+	m->dirfd = open(slash == resolved ? "/" : resolved,
+			O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (m->dirfd == -1) {
+		status = hp_error_set(err, HP_ERR_IO, errno, "%s", image->display);
+		free(resolved);
+		return status;
+	}
+	snprintf(record, sizeof record, ".%.200s%s", slash + 1, IMAGE_RECORD);
+	reader.write = false;
+	status = image_guard_file(image, m->dirfd, slash + 1, image->display,
+				  record, &reader, &image->lock_fd, err);
+	free(resolved);
+	return status;
+}
+
 static enum hp_status
 open_media(struct image *image, const char *path,
 	   const struct image_options *options, struct hp_error *err)
@@ -90,6 +121,10 @@ open_media(struct image *image, const char *path,
 	if (m == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
 	image->data = m;
+	m->dirfd = -1;
+	status = lock_medium(m, image, path, options, err);
+	if (status != HP_OK)
+		return status;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd == -1)
 		return hp_error_set(err, HP_ERR_IO, errno, "%s", image->display);
@@ -140,6 +175,8 @@ close_media(struct image *image)
 	if (m == NULL)
 		return;
 	wimimage_close(m->wim);
+	if (m->dirfd != -1)
+		close(m->dirfd);
 	if (m->copy != NULL)
 		unlink(m->copy);
 	if (m->dir != NULL)

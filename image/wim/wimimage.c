@@ -18,14 +18,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/bytes.h"
 #include "base/cleanup.h"
 #include "base/fileio.h"
+#include "base/journal.h"
 #include "base/safewrite.h"
 #include "base/text.h"
 #include "image/windows_tree.h"
 #include "image/wim/ntfsvol.h"
 #include "image/wim/wimfile.h"
-#include "image/wim/wimundo.h"
 
 /* A hive's bins are addressed with 32 bits: no config file of a tree is
  * larger than that, whatever the WIM claims. */
@@ -34,6 +35,13 @@
  * extracted, then the new), and for NTFS's own files.  Sparse. */
 #define VOLUME_BASE ((uint64_t)64 << 20)
 #define COMPARE_BLOCK (1024 * 1024)
+/* A WIM's header, at offset 0. */
+#define WIM_HEADER_SIZE 208
+/* What an append may write over besides the header: bytes left after the
+ * WIM's last table (an interrupted write of another tool), saved in the
+ * undo journal first, up to this much. */
+#define TAIL_MAX ((uint64_t)256 << 20)
+#define FLAG_WRITE_IN_PROGRESS 0x40u
 
 /* One config file of a tree: its scratch copy and its metadata. */
 struct wim_file {
@@ -60,16 +68,16 @@ struct wimimage {
 	struct wimfile_info info;
 	struct wim_tree *trees;
 	size_t tree_count;
-	/* The WIM as it was read: the lock held for the run, and what the
-	 * write checks it against. */
-	int lock_fd;
+	/* The WIM's directory and name in it; the WIM as it was read, what
+	 * the write checks it against (the run's lock is the image's). */
+	int dirfd;
+	char *base;
 	struct stat opened;
-	unsigned char header[WIMUNDO_HEADER_SIZE];
+	unsigned char header[WIM_HEADER_SIZE];
 	struct ntfsvol_tools tools;
 	char **volumes;              /* read by the write: kept until then */
 	size_t volume_count;
 	bool updated;
-	bool rolled_back;            /* a killed run's append was undone */
 };
 
 static char *
@@ -96,59 +104,15 @@ printf_dup(const char *format, ...)
 
 /* ------------------------------------------------------------ locking */
 
-/* The WIM's lock for the whole run: shared while it is read, exclusive
- * from just before it is written.  An open file description lock, so
- * that it neither conflicts with nor is dropped by the descriptors
- * wimlib opens and closes itself (a classic fcntl lock would be dropped
- * by any of them closing; wimlib's own flock() on its descriptor would
- * conflict with a flock() of ours). */
-static enum hp_status
-lock_wim(int fd, bool exclusive, const char *display, struct hp_error *err)
-{
-	struct flock lock;
-
-	memset(&lock, 0, sizeof lock);
-	lock.l_type = exclusive ? F_WRLCK : F_RDLCK;
-	lock.l_whence = SEEK_SET;
-#ifdef F_OFD_SETLK
-	if (fcntl(fd, F_OFD_SETLK, &lock) == 0)
-		return HP_OK;
-#else
-	if (fcntl(fd, F_SETLK, &lock) == 0)
-		return HP_OK;
-#endif
-	if (errno == EAGAIN || errno == EACCES)
-		return hp_error_set(err, HP_ERR_CHANGED, 0,
-				    exclusive ? "%s: locked by another process; nothing was written"
-					      : "%s: locked by another process, which is writing it",
-				    display);
-	/* A file system without locks: the change check still guards. */
-	return HP_OK;
-}
-
-static void
-unlock_wim(int fd)
-{
-	struct flock lock;
-
-	memset(&lock, 0, sizeof lock);
-	lock.l_type = F_UNLCK;
-	lock.l_whence = SEEK_SET;
-#ifdef F_OFD_SETLK
-	fcntl(fd, F_OFD_SETLK, &lock);
-#else
-	fcntl(fd, F_SETLK, &lock);
-#endif
-}
-
 /* wimlib locks a WIM it appends to (and one it mounts read-write) with
- * flock(): another wimlib at work on it shows there. */
+ * flock(), which does not meet the run's own lock (an open file
+ * description lock): another wimlib at work on it shows here. */
 static enum hp_status
 check_wimlib_lock(int fd, const char *display, struct hp_error *err)
 {
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno == EWOULDBLOCK)
-			return hp_error_set(err, HP_ERR_CHANGED, 0,
+			return hp_error_set(err, HP_ERR_LOCKED, 0,
 					    "%s: locked by another process (a wimlib mount or update); nothing was written",
 					    display);
 		return HP_OK;
@@ -157,57 +121,43 @@ check_wimlib_lock(int fd, const char *display, struct hp_error *err)
 	return HP_OK;
 }
 
-/* ------------------------------------------------------------ opening */
-
-/* Does the WIM at PATH open and hold every image's tree? */
-static bool
-reads_back(const char *path, void *ctx)
-{
-	struct wimfile *wim = NULL;
-	struct wimfile_info info;
-	struct hp_error ignored;
-	bool ok;
-
-	(void)ctx;
-	if (wimfile_open(path, path, false, &wim, &ignored) != HP_OK)
-		return false;
-	wimfile_get_info(wim, &info);
-	ok = info.image_count > 0;
-	for (unsigned i = 1; ok && i <= info.image_count; i++) {
-		char *found = NULL;
-
-		ok = wimfile_find_child(wim, i, "/", "Windows", &found,
-					&ignored) == HP_OK;
-		free(found);
-	}
-	wimfile_close(wim);
-	return ok;
-}
-
-/* Take the shared lock, undo what a killed run left half done, and
- * remember the WIM as it is now.  The lock first: a writer holds its
- * exclusive lock from before its undo record exists until after it is
- * gone, so a record found under the shared lock is a dead run's. */
+/* Lock the WIM for the run and put right what a killed run left beside
+ * it (a journal of an append: rolled back, and said so in the image's
+ * warnings); then remember it as it is now. */
 static enum hp_status
-hold_wim(struct wimimage *w, struct hp_error *err)
+hold_wim(struct wimimage *w, struct image *image,
+	 const struct image_options *options, struct hp_error *err)
 {
+	char *resolved = realpath(w->file, NULL), *dir, record[NAME_MAX + 1];
 	enum hp_status status;
 
-	w->lock_fd = open(w->file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (w->lock_fd == -1)
+	if (resolved == NULL)
 		return hp_error_set(err, errno == ENOENT ? HP_ERR_NOT_FOUND : HP_ERR_IO,
 				    errno, "%s", w->display);
-	status = lock_wim(w->lock_fd, false, w->display, err);
-	if (status == HP_OK)
-		status = wimundo_recover(w->file, w->display, reads_back, NULL,
-					 &w->rolled_back, err);
+	w->base = text_dup(strrchr(resolved, '/') + 1);
+	dir = strndup(resolved, (size_t)(strrchr(resolved, '/') - resolved));
+	free(resolved);
+	if (w->base == NULL || dir == NULL) {
+		free(dir);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
+	}
+	w->dirfd = open(*dir != '\0' ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (w->dirfd == -1)
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", w->display);
+	snprintf(record, sizeof record, ".%.200s%s", w->base, IMAGE_RECORD);
+	status = image_guard_file(image, w->dirfd, w->base, w->display, record,
+				  options, &image->lock_fd, err);
 	if (status != HP_OK)
 		return status;
-	if (fstat(w->lock_fd, &w->opened) == -1 ||
-	    fileio_pread_all(w->lock_fd, w->header, sizeof w->header, 0) == -1)
-		return hp_error_set(err, HP_ERR_CORRUPT, errno != 0 ? errno : EIO,
-				    "%s: cannot read the WIM header", w->display);
-	return HP_OK;
+	if (options->write)
+		status = check_wimlib_lock(image->lock_fd, w->display, err);
+	if (status == HP_OK &&
+	    (fstat(image->lock_fd, &w->opened) == -1 ||
+	     fileio_pread_all(image->lock_fd, w->header, sizeof w->header, 0) == -1))
+		status = hp_error_set(err, HP_ERR_CORRUPT, errno != 0 ? errno : EIO,
+				      "%s: cannot read the WIM header", w->display);
+	return status;
 }
 
 /* Record the config file at PATH (as stored) of tree T. */
@@ -488,7 +438,7 @@ wimimage_open(struct image *image, const char *file, const char *display,
 	*wim_ret = w = calloc(1, sizeof *w);
 	if (w == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
-	w->lock_fd = -1;
+	w->dirfd = -1;
 	w->own_copy = own_copy;
 	w->file = text_dup(file);
 	w->display = text_dup(display);
@@ -501,7 +451,7 @@ wimimage_open(struct image *image, const char *file, const char *display,
 		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", tmpdir);
 	}
 	if (!own_copy) {
-		status = hold_wim(w, err);
+		status = hold_wim(w, image, options, err);
 		if (status != HP_OK)
 			return status;
 	}
@@ -557,8 +507,9 @@ wimimage_close(struct wimimage *w)
 	free(w->volumes);
 	if (w->scratch != NULL)
 		remove_scratch(w->scratch);
-	if (w->lock_fd != -1)
-		close(w->lock_fd);
+	if (w->dirfd != -1)
+		close(w->dirfd);
+	free(w->base);
 	ntfsvol_tools_release(&w->tools);
 	free(w->scratch);
 	free(w->file);
@@ -570,12 +521,6 @@ const char *
 wimimage_file(const struct wimimage *w)
 {
 	return w->file;
-}
-
-bool
-wimimage_rolled_back(const struct wimimage *w)
-{
-	return w->rolled_back;
 }
 
 /* Replace each FROM in TEXT (of SIZE bytes) with TO. */
@@ -996,28 +941,24 @@ read_back(struct wimimage *w, const char *path, struct hp_error *err)
 
 /* ------------------------------------------------------ write in place */
 
-/* The WIM open for writing on *FD_RET with the run's lock made
- * exclusive, as it was when it was read. */
+/* The WIM open for writing on *FD_RET, as it was when it was read (the
+ * run holds its lock, but a program that takes none may have written
+ * it, and wimlib's own lock is not the run's). */
 static enum hp_status
 take_for_writing(struct wimimage *w, int *fd_ret, struct hp_error *err)
 {
-	unsigned char header[WIMUNDO_HEADER_SIZE];
+	unsigned char header[WIM_HEADER_SIZE];
 	enum hp_status status;
 	struct stat st;
 	int fd;
 
 	*fd_ret = -1;
-	fd = open(w->file, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	fd = openat(w->dirfd, w->base, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd == -1)
 		return hp_error_set(err, HP_ERR_WRITE, errno,
 				    "%s: cannot open the WIM for writing",
 				    w->display);
-	/* Two locks of one process on two descriptions would conflict. */
-	if (w->lock_fd != -1)
-		unlock_wim(w->lock_fd);
-	status = lock_wim(fd, true, w->display, err);
-	if (status == HP_OK)
-		status = check_wimlib_lock(fd, w->display, err);
+	status = check_wimlib_lock(fd, w->display, err);
 	if (status == HP_OK &&
 	    (fstat(fd, &st) == -1 || !fileio_same_state(&st, &w->opened) ||
 	     fileio_pread_all(fd, header, sizeof header, 0) == -1 ||
@@ -1033,35 +974,111 @@ take_for_writing(struct wimimage *w, int *fd_ret, struct hp_error *err)
 	return HP_OK;
 }
 
-/* Append to the WIM with an undo record beside it, and read it back;
- * on any failure, put it back as it was. */
-static enum hp_status
-append(struct wimimage *w, int fd, struct image_commit_report *report,
-       struct hp_error *err)
+/* A resource header of the WIM header: where its resource ends. */
+static uint64_t
+resource_end(const unsigned char *reshdr)
 {
-	struct wimundo undo;
+	uint64_t size = get_le64(reshdr) & 0x00FFFFFFFFFFFFFFull;
+	uint64_t offset = get_le64(reshdr + 8);
+
+	return offset == 0 ? 0 : offset + size;
+}
+
+/* Where wimlib's append starts writing: after the integrity table, else
+ * after the XML data. */
+static uint64_t
+append_start(const unsigned char *header)
+{
+	uint64_t integrity = resource_end(header + 124);
+
+	return integrity != 0 ? integrity : resource_end(header + 72);
+}
+
+/* An undo journal of what an append changes below the WIM's old end:
+ * the header (which wimlib marks "write in progress" first, and rewrites
+ * last) and whatever lies after the last table; the rest is written past
+ * the old end, which the rollback cuts off. */
+static enum hp_status
+journal_append(struct wimimage *w, int fd, struct journal **j_ret,
+	       struct hp_error *err)
+{
+	struct journal_target target;
+	struct journal_location where;
+	char name[JOURNAL_NAME_SIZE];
+	uint64_t tail_at = append_start(w->header), size = (uint64_t)w->opened.st_size;
+	enum hp_status status;
+
+	*j_ret = NULL;
+	if (tail_at > size)
+		tail_at = size;
+	if (size - tail_at > TAIL_MAX)
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "%s: %llu bytes follow the WIM's last table (an interrupted write?), which an append would overwrite: --rebuild writes the WIM anew; nothing was written",
+				    w->display, (unsigned long long)(size - tail_at));
+	status = journal_target_fd(&target, fd, w->display, err);
+	if (status == HP_OK)
+		status = journal_name_for(w->base, name, err);
+	if (status != HP_OK)
+		return status;
+	where.dirfd = w->dirfd;
+	where.name = name;
+	where.display = NULL;
+	status = journal_begin(&where, &target, WIM_HEADER_SIZE + (size - tail_at),
+			       j_ret, err);
+	if (status == HP_OK)
+		status = journal_save_range(*j_ret, 0, WIM_HEADER_SIZE, err);
+	if (status == HP_OK && tail_at < size)
+		status = journal_save_range(*j_ret, tail_at, size - tail_at, err);
+	if (status == HP_OK)
+		status = journal_seal(*j_ret, err);
+	return status;
+}
+
+static enum hp_status
+record_size(const struct wimimage *w, int fd, struct journal *j,
+	    struct hp_error *err)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1)
+		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", w->display);
+	return journal_resize(j, (uint64_t)st.st_size, err);
+}
+
+/* Append to the WIM with an undo journal beside it, and read it back;
+ * on any failure, or an interruption, put it back as it was. */
+static enum hp_status
+append(struct wimimage *w, int fd, struct hp_error *err)
+{
+	struct journal *j = NULL;
 	struct hp_error undo_err;
 	enum hp_status status;
 
-	status = wimundo_begin(&undo, w->file, w->display, fd, err);
+	/* INT, TERM and HUP wait until the journal is done with. */
+	cleanup_hold();
+	status = journal_append(w, fd, &j, err);
 	if (status == HP_OK)
 		status = wimfile_append(w->wim, w->file, err);
+	/* The journal checks the size it knows of: the one wimlib left. */
+	if (status == HP_OK)
+		status = record_size(w, fd, j, err);
+	if (status == HP_OK && cleanup_interrupted() != 0)
+		status = hp_error_set(err, HP_ERR_WRITE, EINTR, "%s: interrupted",
+				      w->display);
 	if (status == HP_OK)
 		status = read_back(w, w->file, err);
-	if (status != HP_OK) {
-		if (wimundo_rollback(&undo, &undo_err) != HP_OK) {
-			char detail[sizeof err->message];
+	if (status == HP_OK)
+		status = journal_finish(j, err);
+	if (status != HP_OK && j != NULL &&
+	    journal_rollback(j, &undo_err) != HP_OK) {
+		char detail[sizeof err->message];
 
-			snprintf(detail, sizeof detail, "%s", err->message);
-			hp_error_set(err, err->status, err->saved_errno,
-				     "%s; %s", detail, undo_err.message);
-		}
-	} else if (wimundo_finish(&undo, &undo_err) != HP_OK) {
-		/* The WIM is written and read back; the record only says
-		 * so once more, and the next run finds that out. */
-		image_report_warn(report, "%s", undo_err.message);
+		snprintf(detail, sizeof detail, "%s", err->message);
+		hp_error_set(err, err->status, err->saved_errno, "%s; %s", detail,
+			     undo_err.message);
 	}
-	wimundo_release(&undo);
+	journal_free(j);
+	cleanup_release();
 	return status;
 }
 
@@ -1125,7 +1142,7 @@ wimimage_write_in_place(struct wimimage *w, bool rebuild,
 	if (status != HP_OK)
 		return status;
 	if (!rebuild && !w->info.pipable) {
-		status = append(w, fd, report, err);
+		status = append(w, fd, err);
 		how = "appended in place";
 		goto out;
 	}

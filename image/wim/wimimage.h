@@ -15,8 +15,8 @@
  * their data is rewritten in place there (ntfsvol.h), and the volume is
  * added back to the index, which replaces exactly those files and keeps
  * every directory.  Then the WIM is written once for all indexes: in
- * place by an append (wimlib's, with an undo record beside the WIM:
- * wimundo.h), rebuilt in place (--rebuild, or a pipable WIM, which cannot
+ * place by an append (wimlib's, with an undo journal of what it writes
+ * below the WIM's old end beside it), rebuilt in place (--rebuild, or a pipable WIM, which cannot
  * be appended), or to a new file.  What was written is read back: each
  * replaced file has exactly the new bytes and the original metadata.
  */
@@ -34,7 +34,7 @@ struct wimimage;
 /* Open FILE, a WIM, as the trees of IMAGE; DISPLAY names the WIM in
  * messages ("install.wim", "media.iso:sources/install.wim").  OWN_COPY:
  * FILE is a scratch copy of this run (install media), written without
- * lock or undo record.  Close with wimimage_close, also after a failure
+ * lock or undo journal.  Close with wimimage_close, also after a failure
  * (*WIM_RET may then be set). */
 enum hp_status wimimage_open(struct image *image, const char *file,
 			     const char *display, bool own_copy,
@@ -79,9 +79,5 @@ enum hp_status wimimage_write_copy(struct wimimage *wim, const char *output,
 
 /* The WIM file read (the scratch copy for install media). */
 const char *wimimage_file(const struct wimimage *wim);
-
-/* Did opening the WIM roll back an append a killed run left half done
- * (its undo record beside the WIM)? */
-bool wimimage_rolled_back(const struct wimimage *wim);
 
 #endif

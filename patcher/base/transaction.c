@@ -428,6 +428,9 @@ sweep(int home, const char *display, bool roll_back, const char *only,
 			close(fd);
 		return hp_error_set(err, HP_ERR_IO, errno, "%s", display);
 	}
+	/* A duplicate shares its position with HOME, which an earlier
+	 * reading may have left at the end. */
+	rewinddir(d);
 	while (status == HP_OK && (entry = readdir(d)) != NULL) {
 		char name[NAME_MAX + 1], kind;
 
@@ -467,6 +470,7 @@ transaction_pending(int home_dirfd, const char *record_name, const char *only)
 			close(fd);
 		return true; /* let recovery say what is wrong */
 	}
+	rewinddir(d); /* as in sweep */
 	while (!pending && (entry = readdir(d)) != NULL) {
 		char name[NAME_MAX + 1], kind;
 

@@ -10,9 +10,8 @@
 # second apply writes nothing; every refusal leaves the input byte for byte
 # as it was; install media are re-mastered with both boot entries.
 #
-# The command line works on the first index a WIM opens (--index chooses);
-# several indexes at once are tested through the image API
-# (tests/unit/test_wim.c).
+# apply patches every index holding a Windows tree (--index chooses), all
+# in one append; show, export and diff take one index.
 . "$abs_top_srcdir/tests/lib.sh"
 
 for tool in wimcapture wimappend wimapply wimdir wimverify wiminfo wimsplit; do
@@ -137,12 +136,16 @@ run 0 "$HIVEPATCH" export "$FIXTURES/demo"
 cp "$work/out" "$work/demo.reg"
 
 run 1 "$HIVEPATCH" verify "$fx/sd.wim"
-expect_in "$work/out" "^target: $fx/sd.wim (wim, hive Windows/System32/config/SYSTEM)"
+expect_in "$work/out" "^target: $fx/sd.wim (wim, 2 Windows installations)"
+expect_in "$work/out" '^index 1: Windows Server 2012 R2 SERVERSTANDARD (hive Windows/System32/config/SYSTEM)$'
+expect_in "$work/out" '^index 2: Windows Server 2012 R2 SERVERDATACENTERCORE: not compliant$'
 expect_in "$work/out" '^result: not compliant$'
-run 0 "$HIVEPATCH" export "$fx/sd.wim"
+run 2 "$HIVEPATCH" export "$fx/sd.wim"
+expect_in "$work/err" "choose one with --index N"
+run 0 "$HIVEPATCH" export --index 1 "$fx/sd.wim"
 if cmp -s "$work/out" "$work/demo.reg"; then pass; else fail "index 1 exports differently from fixtures/demo"; fi
-run 0 "$HIVEPATCH" diff "$FIXTURES/demo" "$fx/sd.wim"
-run 0 "$HIVEPATCH" show "$fx/sd.wim" "$schannel"
+run 0 "$HIVEPATCH" diff --index 1 "$FIXTURES/demo" "$fx/sd.wim"
+run 0 "$HIVEPATCH" show --index 1 "$fx/sd.wim" "$schannel"
 expect_in "$work/out" 'EventLogging    REG_DWORD    0x00000001 (1)'
 run 0 "$HIVEPATCH" show --index 2 "$fx/sd.wim" 'HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
 expect_in "$work/out" 'InstallationType    REG_SZ    "Server Core"'
@@ -164,7 +167,7 @@ cp "$FIXTURES/hives/ws2012r2/SYSTEM" "$work/two/Windows/System32/config/system"
 wimcapture "$work/lc" "$work/lc.wim" lc >/dev/null
 wimcapture "$work/two" "$work/two.wim" two >/dev/null
 run 1 "$HIVEPATCH" verify "$work/lc.wim"
-expect_in "$work/out" "(wim, hive windows/system32/CONFIG/system)"
+expect_in "$work/out" "hive windows/system32/CONFIG/system"
 run 3 "$HIVEPATCH" verify "$work/two.wim"
 expect_in "$work/err" "two.wim\[1\]:Windows/System32/config: two spellings of one name"
 
@@ -179,12 +182,14 @@ expect_in "$work/err" "nohive.wim\[1\]:Windows/System32/config/SYSTEM"
 for wim in sd sd-check plain; do
 	cp "$fx/$wim.wim" "$work/$wim.wim"
 	run 0 "$HIVEPATCH" apply -v "$work/$wim.wim"
-	expect_in "$work/out" "^result: patched (1 change written, sequence number 9, WIM appended in place: index 1"
+	expect_in "$work/out" "^result: patched (2 changes written, WIM appended in place: indexes 1, 2"
+	expect_in "$work/out" "^index 2: Windows Server 2012 R2 SERVERDATACENTERCORE: patched, sequence number 3$"
 	only_changed "$wim" "$fx/$wim.wim" "$work/$wim.wim" 1 "$config/SYSTEM"
-	only_changed "$wim" "$fx/$wim.wim" "$work/$wim.wim" 2
+	only_changed "$wim" "$fx/$wim.wim" "$work/$wim.wim" 2 "$config/SYSTEM"
 	verified "$work/$wim.wim"
 	run 0 "$HIVEPATCH" verify "$work/$wim.wim"
-	run 0 "$HIVEPATCH" verify --golden "$FIXTURES/golden/ws2012r2/SYSTEM" "$work/$wim.wim"
+	run 0 "$HIVEPATCH" verify --index 1 --golden "$FIXTURES/golden/ws2012r2/SYSTEM" "$work/$wim.wim"
+	run 0 "$HIVEPATCH" verify --index 2 --golden "$FIXTURES/golden/ws2012r2-core/SYSTEM" "$work/$wim.wim"
 	# A second apply writes nothing.
 	snapshot "$work/$wim.wim"
 	run 0 "$HIVEPATCH" apply "$work/$wim.wim"
@@ -220,6 +225,7 @@ cp "$fx/sd.wim" "$work/logs.wim"
 run 0 "$HIVEPATCH" apply --truncate-logs "$work/logs.wim"
 only_changed "--truncate-logs" "$fx/sd.wim" "$work/logs.wim" 1 "$config/SYSTEM" \
 	"$config/SYSTEM.LOG1" "$config/SYSTEM.LOG2"
+only_changed "--truncate-logs" "$fx/sd.wim" "$work/logs.wim" 2 "$config/SYSTEM"
 [ "$(field "$work/logs.wim" 1 "$config/SYSTEM.LOG1" "Uncompressed size")" = "0 bytes" ] && pass ||
 	fail "SYSTEM.LOG1 is not empty"
 [ "$(field "$work/logs.wim" 1 "$config/SYSTEM.LOG1" "Short Name")" = '"SYSTEM~1.LOG"' ] && pass ||
@@ -241,7 +247,8 @@ verified "$work/out.wim"
 run 0 "$HIVEPATCH" verify "$work/out.wim"
 rewritten=yes
 only_changed "-o" "$fx/sd.wim" "$work/out.wim" 1 "$config/SYSTEM"
-only_changed "-o" "$fx/sd.wim" "$work/out.wim" 2
+only_changed "-o" "$fx/sd.wim" "$work/out.wim" 2 "$config/SYSTEM"
+only_changed "-o" "$fx/sd.wim" "$work/out.wim" 3
 rewritten=
 run 1 "$HIVEPATCH" verify "$fx/sd.wim"
 # Nothing to change: -o gets the input byte for byte.
@@ -249,12 +256,12 @@ run 0 "$HIVEPATCH" apply -o "$work/copy.wim" "$work/out.wim"
 if cmp -s "$work/copy.wim" "$work/out.wim"; then pass; else fail "-o of a compliant WIM is not a copy"; fi
 cp "$fx/sd-check.wim" "$work/rebuilt.wim"
 run 0 "$HIVEPATCH" apply -v --rebuild "$work/rebuilt.wim"
-expect_in "$work/out" 'WIM rebuilt in place (--rebuild): index 1, integrity table kept'
+expect_in "$work/out" 'WIM rebuilt in place (--rebuild): indexes 1, 2, integrity table kept'
 verified "$work/rebuilt.wim"
 run 0 "$HIVEPATCH" verify --check "$work/rebuilt.wim"
 rewritten=yes
 only_changed "--rebuild" "$fx/sd-check.wim" "$work/rebuilt.wim" 1 "$config/SYSTEM"
-only_changed "--rebuild" "$fx/sd-check.wim" "$work/rebuilt.wim" 2
+only_changed "--rebuild" "$fx/sd-check.wim" "$work/rebuilt.wim" 2 "$config/SYSTEM"
 rewritten=
 # A pipable WIM cannot be appended to: rebuilt, and said so.
 wimlib-imagex export "$fx/sd.wim" all "$work/pipable.wim" --pipable >/dev/null 2>&1
@@ -342,10 +349,10 @@ if command -v xorriso >/dev/null 2>&1; then
 		-map "$media" / >/dev/null 2>&1
 	snapshot "$work/media.iso"
 	run 1 "$HIVEPATCH" verify "$work/media.iso"
-	expect_in "$work/out" "(install media, hive Windows/System32/config/SYSTEM)"
-	run 0 "$HIVEPATCH" export "$work/media.iso"
+	expect_in "$work/out" "(install media, 2 Windows installations)"
+	run 0 "$HIVEPATCH" export --index 1 "$work/media.iso"
 	if cmp -s "$work/out" "$work/demo.reg"; then pass; else fail "the medium exports differently"; fi
-	run 0 "$HIVEPATCH" show "$work/media.iso" "$schannel"
+	run 0 "$HIVEPATCH" show --index 2 "$work/media.iso" "$schannel"
 	run 2 "$HIVEPATCH" apply "$work/media.iso"
 	expect_in "$work/err" "install media are written to -o OUT.iso (a bootable copy) or -o OUT.wim"
 	run 0 "$HIVEPATCH" apply -v -o "$work/out.iso" "$work/media.iso"
@@ -360,6 +367,7 @@ if command -v xorriso >/dev/null 2>&1; then
 	xorriso -osirrox on -indev "$work/out.iso" -extract /sources/install.wim "$work/from-iso.wim" >/dev/null 2>&1
 	verified "$work/from-iso.wim"
 	only_changed "media" "$fx/sd.wim" "$work/from-iso.wim" 1 "$config/SYSTEM"
+	only_changed "media" "$fx/sd.wim" "$work/from-iso.wim" 2 "$config/SYSTEM"
 	run 0 "$HIVEPATCH" apply -o "$work/media-out.wim" "$work/media.iso"
 	run 0 "$HIVEPATCH" verify "$work/media-out.wim"
 	run 0 "$HIVEPATCH" apply -o "$work/upper-out.iso" "$work/upper.iso"
@@ -369,7 +377,7 @@ if command -v xorriso >/dev/null 2>&1; then
 	if python3 "$abs_top_srcdir/tests/cli/iso-split-extent.py" "$work/upper.iso" \
 		"$work/multi.iso" SOURCES INSTALL.WIM 2>"$work/split.err"; then
 		run 1 "$HIVEPATCH" verify "$work/multi.iso"
-		run 0 "$HIVEPATCH" export "$work/multi.iso"
+		run 0 "$HIVEPATCH" export --index 1 "$work/multi.iso"
 		if cmp -s "$work/out" "$work/demo.reg"; then pass; else fail "the multi-extent medium exports differently"; fi
 		run 0 "$HIVEPATCH" apply -o "$work/multi-out.wim" "$work/multi.iso"
 		run 0 "$HIVEPATCH" verify "$work/multi-out.wim"

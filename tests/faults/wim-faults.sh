@@ -4,17 +4,17 @@
 # it runs.
 #
 # After every run the WIM is either the original, byte for byte (the run
-# failed: exit 3 or 5, one error line, no undo record, temp or scratch
+# failed: exit 3 or 5, one error line, no undo journal, temp or scratch
 # file left), or the patched one (exit 0: verify passes, wimverify passes,
 # the hive keeps its security descriptor).  Nothing in between: a failure
-# inside wimlib's append is undone by wimlib and by the undo record, one
-# after the append (its read-back) by the undo record.
+# inside wimlib's append is undone by wimlib and by the undo journal, one
+# after the append (its read-back) by the journal.
 #
 # Scenarios: an append in place to a WIM with an integrity table (every
 # call, ENOSPC; each kind once with EIO), the same with --truncate-logs,
-# -o OUT.wim and --rebuild (each kind once); a disk that lies (each write
-# stored inverted, reported done: only the read-back can tell); mkntfs
-# and ntfscp failing.  The tools run without the shim (wrappers first in
+# -o OUT.wim and --rebuild (each kind once); a disk that lies (every third
+# write stored inverted, reported done: only the read-back can tell);
+# mkntfs and ntfscp failing.  The tools run without the shim (wrappers first in
 # PATH drop LD_PRELOAD), so the calls counted are hivepatch's own.
 . "$abs_top_srcdir/tests/lib.sh"
 
@@ -103,7 +103,10 @@ check_outcome() {
 	3 | 4 | 5) pass ;;
 	*) fail "$what: exit $rc" ;;
 	esac
-	expect_lines "$work/errors" 1
+	if [ "$(wc -l <"$work/errors" | tr -d ' ')" -eq 1 ]; then pass; else
+		fail "$what: not one error line:"
+		sed 's/^/  | /' "$work/errors" >&2
+	fi
 	if cmp -s "$target" "$original"; then pass; else
 		fail "$what: exit $rc and the WIM is not the original"
 		cp "$target" "$work/broken.$(echo "$what" | tr ' /' '__')"
@@ -112,8 +115,8 @@ check_outcome() {
 }
 
 # scenario NAME FULL ARGS...: count the calls of a run, then fail each
-# (FULL: every call with ENOSPC; otherwise one of each kind) and once
-# each kind with EIO.
+# (FULL: every call with ENOSPC, and each kind once with EIO and stored
+# inverted; otherwise one of each kind with ENOSPC).
 scenario() {
 	name=$1 full=$2
 	shift 2
@@ -134,6 +137,7 @@ scenario() {
 		apply_with "$@" -- HP_FAULT_AT="$n" HP_FAULT_ERRNO=28
 		check_outcome "$name call $n ($call) ENOSPC" $? "$output"
 	done <"$work/calls"
+	[ "$full" = full ] || return
 	awk '!seen[$2]++' "$log" >"$work/kinds"
 	while read -r n call; do
 		fresh
@@ -150,10 +154,10 @@ scenario truncate-logs kinds --truncate-logs
 scenario output kinds -o "$work/run/out.wim"
 scenario rebuild kinds --rebuild
 
-# A garbled write anywhere in the append: every write of the run in turn.
+# A garbled write anywhere in the run: every third write in turn.
 fresh
 apply_with -- HP_FAULT_LOG="$work/garble.log"
-awk '$2 ~ /write/' "$work/garble.log" >"$work/writes"
+awk '$2 ~ /write/ && n++ % 3 == 0' "$work/garble.log" >"$work/writes"
 while read -r n call; do
 	fresh
 	apply_with -- HP_FAULT_GARBLE="$n"

@@ -1,14 +1,15 @@
 /* test_wim.c - WIMs through the image contract: every index a tree, hives
  * found, staged, committed for several indexes at once and read back with
  * their NTFS metadata; the write refused when the WIM changed meanwhile;
- * the undo record of an append.  The fixtures are made by
+ * an append a killed run left half done, put back by the next run; the
+ * run's lock.  The fixtures are made by
  * fixtures/wim/mkwim.sh (skipped without wimtools, mkntfs or the
  * ntfsmeta helper). */
 #include "config.h"
 
+#include "base/journal.h"
 #include "image/image.h"
 #include "image/wim/wimfile.h"
-#include "image/wim/wimundo.h"
 #include "testlib.h"
 
 #include <errno.h>
@@ -159,9 +160,12 @@ commit_both(const char *wim, const struct image_write_options *options,
 	struct image *image = NULL;
 	struct hp_error err;
 
+	struct image_options writer = { 0 };
+
+	writer.write = true;
 	for (unsigned i = 0; i < 2; i++)
 		stat_system(wim, i + 1, &before[i]);
-	CHECK_INT(image_open(wim, NULL, &image, &err), HP_OK);
+	CHECK_INT(image_open(wim, &writer, &image, &err), HP_OK);
 	if (image == NULL)
 		return;
 	for (size_t i = 0; i < 2; i++) {
@@ -274,27 +278,7 @@ test_changed_meanwhile(void)
 	CHECK(same_bytes("t.wim", "t.changed"));
 }
 
-/* ------------------------------------------------------ the undo record */
-
-/* Flip the bits MASK of the header byte at AT. */
-static void
-flip_header(const char *path, off_t at, unsigned mask)
-{
-	unsigned char b = 0;
-	int fd = open(path, O_RDWR);
-
-	CHECK(fd != -1 && pread(fd, &b, 1, at) == 1);
-	b ^= (unsigned char)mask;
-	CHECK(pwrite(fd, &b, 1, at) == 1);
-	close(fd);
-}
-
-/* wimlib's "write in progress" flag, as an append sets it first. */
-static void
-set_header_flag(const char *path, unsigned flag)
-{
-	flip_header(path, 16, flag);
-}
+/* ------------------------------------------------- an interrupted append */
 
 static void
 append_junk(const char *path)
@@ -305,195 +289,87 @@ append_junk(const char *path)
 	close(fd);
 }
 
-static bool
-never(const char *path, void *ctx)
-{
-	(void)path;
-	(void)ctx;
-	return false;
-}
-
-static bool
-always(const char *path, void *ctx)
-{
-	(void)path;
-	(void)ctx;
-	return true;
-}
-
-/* Begin an undo record for a copy of sd.wim at t.wim. */
+/* Leave t.wim as a run killed in the middle of an append leaves it: a
+ * sealed undo journal beside it (the header and the old size saved), the
+ * header marked "write in progress" and data after the old end. */
 static void
-begin(struct wimundo *undo)
+kill_an_append(void)
 {
+	struct journal_target target;
+	struct journal_location where;
+	struct journal *j = NULL;
+	char name[JOURNAL_NAME_SIZE];
 	struct hp_error err;
-	int fd;
+	unsigned char flags;
+	int fd, dirfd;
 
 	test_copy_file(fixture("sd.wim"), "t.wim");
 	test_copy_file(fixture("sd.wim"), "t.orig");
 	fd = open("t.wim", O_RDWR);
-	CHECK_INT(wimundo_begin(undo, "t.wim", "t.wim", fd, &err), HP_OK);
+	dirfd = open(".", O_RDONLY | O_DIRECTORY);
+	CHECK(fd != -1 && dirfd != -1);
+	CHECK_INT(journal_target_fd(&target, fd, "t.wim", &err), HP_OK);
+	CHECK_INT(journal_name_for("t.wim", name, &err), HP_OK);
+	where.dirfd = dirfd;
+	where.name = name;
+	where.display = NULL;
+	CHECK_INT(journal_begin(&where, &target, 4096, &j, &err), HP_OK);
+	if (j != NULL) {
+		CHECK_INT(journal_save_range(j, 0, 208, &err), HP_OK);
+		CHECK_INT(journal_seal(j, &err), HP_OK);
+	}
+	CHECK(pread(fd, &flags, 1, 16) == 1);
+	flags |= 0x40;
+	CHECK(pwrite(fd, &flags, 1, 16) == 1);
+	append_junk("t.wim");
+	journal_free(j); /* sealed, neither finished nor rolled back */
 	close(fd);
-	CHECK(access(".t.wim.hivepatch-wimundo", F_OK) == 0);
-	CHECK(access(".t.wim.hivepatch-wimundo-unsealed", F_OK) == -1);
+	close(dirfd);
+	CHECK(access(".t.wim.hivepatch-journal", F_OK) == 0);
 }
 
+/* The next run on the WIM, whatever it is, puts it back first and says
+ * so. */
 static void
-test_undo_killed_append(void)
+test_killed_append_rolled_back(void)
 {
-	struct wimundo undo;
-	struct hp_error err;
-	bool rolled_back = false;
-
-	if (!have_fixtures())
-		return;
-	/* Killed before the header: flag set, data after the old end. */
-	begin(&undo);
-	set_header_flag("t.wim", 0x40);
-	append_junk("t.wim");
-	wimundo_release(&undo);
-	CHECK_INT(wimundo_recover("t.wim", "t.wim", always, NULL, &rolled_back,
-				  &err), HP_OK);
-	CHECK(rolled_back);
-	CHECK(same_bytes("t.wim", "t.orig"));
-	CHECK(access(".t.wim.hivepatch-wimundo", F_OK) == -1);
-	/* Nothing left: nothing to do. */
-	CHECK_INT(wimundo_recover("t.wim", "t.wim", never, NULL, &rolled_back,
-				  &err), HP_OK);
-	CHECK(!rolled_back);
-}
-
-static void
-test_undo_new_header(void)
-{
-	struct wimundo undo;
-	struct hp_error err;
-	bool rolled_back = true;
-
-	if (!have_fixtures())
-		return;
-	/* The header was rewritten and the WIM reads back: the append
-	 * finished, only the record stayed. */
-	begin(&undo);
-	flip_header("t.wim", 24, 0x01); /* its GUID, say */
-	test_copy_file("t.wim", "t.new");
-	wimundo_release(&undo);
-	CHECK_INT(wimundo_recover("t.wim", "t.wim", always, NULL, &rolled_back,
-				  &err), HP_OK);
-	CHECK(!rolled_back);
-	CHECK(same_bytes("t.wim", "t.new"));
-	CHECK(access(".t.wim.hivepatch-wimundo", F_OK) == -1);
-	/* Rewritten but not readable (a crash before the sync): back. */
-	begin(&undo);
-	flip_header("t.wim", 24, 0x01);
-	append_junk("t.wim");
-	wimundo_release(&undo);
-	CHECK_INT(wimundo_recover("t.wim", "t.wim", never, NULL, &rolled_back,
-				  &err), HP_OK);
-	CHECK(rolled_back);
-	CHECK(same_bytes("t.wim", "t.orig"));
-}
-
-static void
-test_undo_rollback_in_run(void)
-{
-	struct wimundo undo;
-	struct hp_error err;
-
-	if (!have_fixtures())
-		return;
-	begin(&undo);
-	set_header_flag("t.wim", 0x40);
-	append_junk("t.wim");
-	CHECK_INT(wimundo_rollback(&undo, &err), HP_OK);
-	CHECK(same_bytes("t.wim", "t.orig"));
-	CHECK(access(".t.wim.hivepatch-wimundo", F_OK) == -1);
-	wimundo_release(&undo);
-	begin(&undo);
-	CHECK_INT(wimundo_finish(&undo, &err), HP_OK);
-	CHECK(access(".t.wim.hivepatch-wimundo", F_OK) == -1);
-	wimundo_release(&undo);
-}
-
-static void
-test_undo_refused(void)
-{
-	struct wimundo undo;
-	struct hp_error err;
-	bool rolled_back = false;
-	size_t len;
-	unsigned char *record;
-
-	if (!have_fixtures())
-		return;
-	/* A damaged record is not applied. */
-	begin(&undo);
-	append_junk("t.wim");
-	test_copy_file("t.wim", "t.now");
-	record = test_read_file(".t.wim.hivepatch-wimundo", &len);
-	record[len / 2] ^= 1;
-	test_write_file(".t.wim.hivepatch-wimundo", record, len);
-	free(record);
-	CHECK_INT(wimundo_recover("t.wim", "t.wim", never, NULL, &rolled_back,
-				  &err), HP_ERR_CHANGED);
-	CHECK(strstr(err.message, "is damaged") != NULL);
-	CHECK(same_bytes("t.wim", "t.now"));
-	wimundo_release(&undo);
-	/* One of another file (the WIM was replaced since) neither. */
-	begin(&undo);
-	CHECK(rename("t.orig", "t.wim") == 0);
-	CHECK_INT(wimundo_recover("t.wim", "t.wim", never, NULL, &rolled_back,
-				  &err), HP_ERR_CHANGED);
-	CHECK(strstr(err.message, "belongs to another file") != NULL);
-	wimundo_release(&undo);
-}
-
-/* Opening a WIM a killed run left half appended to puts it back first,
- * and the commit says so. */
-static void
-test_undo_on_open(void)
-{
-	struct image_write_options options = { 0 };
-	struct image_commit_report report;
 	struct image *image = NULL;
-	struct wimundo undo;
 	struct hp_error err;
+	char *const *warnings;
 
 	if (!have_fixtures())
 		return;
-	begin(&undo);
-	set_header_flag("t.wim", 0x40);
-	append_junk("t.wim");
-	wimundo_release(&undo);
+	kill_an_append();
 	CHECK_INT(image_open("t.wim", NULL, &image, &err), HP_OK);
 	CHECK(same_bytes("t.wim", "t.orig"));
-	CHECK(access(".t.wim.hivepatch-wimundo", F_OK) == -1);
+	CHECK(access(".t.wim.hivepatch-journal", F_OK) == -1);
 	if (image == NULL)
 		return;
-	CHECK_INT(image_commit(image, &options, &report, &err), HP_OK);
-	CHECK_INT(report.warning_count, 1);
-	if (report.warning_count == 1)
-		CHECK(strstr(report.warnings[0], "killed while appending") != NULL);
-	image_commit_report_release(&report);
+	warnings = image_warnings(image);
+	CHECK(warnings[0] != NULL && strstr(warnings[0], "interrupted") != NULL);
+	CHECK_INT(image_tree_count(image), 2);
 	image_close(image);
-	CHECK(same_bytes("t.wim", "t.orig"));
 }
 
-/* The append start: after the integrity table, else after the XML. */
+/* A writer holds the WIM for the whole run: a second one is refused. */
 static void
-test_append_start(void)
+test_locked(void)
 {
-	unsigned char header[WIMUNDO_HEADER_SIZE] = { 0 };
+	struct image_options writer = { 0 };
+	struct image *first = NULL, *second = NULL;
+	struct hp_error err;
 
-	/* XML: 100 bytes at 5000. */
-	header[72] = 100;
-	header[80] = 0x88;
-	header[81] = 0x13;
-	CHECK_INT(wimundo_append_start(header), 5100);
-	/* An integrity table: 40 bytes at 6000. */
-	header[124] = 40;
-	header[132] = 0x70;
-	header[133] = 0x17;
-	CHECK_INT(wimundo_append_start(header), 6040);
+	if (!have_fixtures())
+		return;
+	test_copy_file(fixture("sd.wim"), "t.wim");
+	writer.write = true;
+	CHECK_INT(image_open("t.wim", &writer, &first, &err), HP_OK);
+	CHECK_INT(image_open("t.wim", NULL, &second, &err), HP_ERR_LOCKED);
+	CHECK(strstr(err.message, "t.wim: locked by another process") != NULL);
+	CHECK(second == NULL);
+	image_close(first);
+	CHECK_INT(image_open("t.wim", &writer, &second, &err), HP_OK);
+	image_close(second);
 }
 
 static const struct test tests[] = {
@@ -502,12 +378,8 @@ static const struct test tests[] = {
 	TEST_ENTRY(commit_in_place),
 	TEST_ENTRY(commit_to_output),
 	TEST_ENTRY(changed_meanwhile),
-	TEST_ENTRY(undo_killed_append),
-	TEST_ENTRY(undo_new_header),
-	TEST_ENTRY(undo_rollback_in_run),
-	TEST_ENTRY(undo_refused),
-	TEST_ENTRY(undo_on_open),
-	TEST_ENTRY(append_start),
+	TEST_ENTRY(killed_append_rolled_back),
+	TEST_ENTRY(locked),
 };
 
 int
