@@ -81,6 +81,7 @@ status_of(int code, enum hp_status other)
 	case WIMLIB_ERR_INVALID_IMAGE:
 		return HP_ERR_NOT_FOUND;
 	case WIMLIB_ERR_ALREADY_LOCKED:
+		return HP_ERR_LOCKED;
 	case WIMLIB_ERR_CONCURRENT_MODIFICATION_DETECTED:
 		return HP_ERR_CHANGED;
 	case WIMLIB_ERR_OPEN:
@@ -521,8 +522,8 @@ wimfile_append(struct wimfile *wim, const char *path, struct hp_error *err)
 		return hp_error_set(err, HP_ERR_WRITE, wim->sync_errno,
 				    "%s: cannot sync the appended data", wim->display);
 	if (code == WIMLIB_ERR_ALREADY_LOCKED)
-		return hp_error_set(err, HP_ERR_CHANGED, 0,
-				    "%s: locked by another process (a wimlib mount or update?); nothing was written",
+		return hp_error_set(err, HP_ERR_LOCKED, 0,
+				    "%s: locked by another process (a wimlib mount or update); nothing was written",
 				    wim->display);
 	return fail(wim->display, code, HP_ERR_WRITE, "cannot append to the WIM",
 		    err);

@@ -132,7 +132,7 @@ enum hp_status wimfile_add_volume(struct wimfile *wim, unsigned index,
 /* Append what changed to the WIM file itself (at PATH, the file it was
  * opened from): new data after the old, synced, then new tables and the
  * header (the integrity table kept if there was one), synced.  A WIM
- * another wimlib holds: HP_ERR_CHANGED. */
+ * another wimlib holds: HP_ERR_LOCKED. */
 enum hp_status wimfile_append(struct wimfile *wim, const char *path,
 			      struct hp_error *err);
 
