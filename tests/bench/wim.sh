@@ -9,17 +9,19 @@
 # captures it twice as a two-index LZX WIM of about 200 MB.  Then, with
 # hyperfine, on a fresh copy each run:
 #
-#   hivepatch apply --force WIM              the hive replaced in index 1
+#   hivepatch apply --force --index 1 WIM    the hive replaced in index 1
 #                                            with all its NTFS metadata,
 #                                            appended, synced, read back
 #   wimupdate WIM 1 --command "add ..."      the same bytes put in by
 #                                            wimlib's own tool, which drops
 #                                            the descriptor, attributes and
 #                                            short name, and does not sync
+#   hivepatch apply --force WIM              both indexes, one append
+#   wimupdate WIM 1 ...; wimupdate WIM 2 ... both indexes, two appends
 #   hivepatch verify --index 1 WIM           reading one index
 #
-# and prints the ratio apply / wimupdate (goal: at most 1.2) and the time
-# of verify (goal: under 0.5 s).  A benchmark, not a test: a missing tool
+# and prints the ratios apply / wimupdate (goal: at most 1.2) and the
+# time of verify (goal: under 0.5 s).  A benchmark, not a test: a missing tool
 # is reported and skipped.
 #
 # Environment:
@@ -129,10 +131,13 @@ cp "$D/in.wim" "$D/work.wim"
 
 # ------------------------------------------------------------- timing
 say "WIM: $((SIZE / 1048576)) MiB, two indexes of $FILES files and 72 MiB of random data; hive: $hive"
+add="add '$D/new/SYSTEM' /Windows/System32/config/SYSTEM"
 hyperfine --warmup 1 --runs "$RUNS" --export-json "$D/apply.json" \
 	--prepare "cp '$D/in.wim' '$D/work.wim' && sync" \
+	-n "hivepatch apply --index 1" "'$HIVEPATCH' apply $force -q --index 1 '$D/work.wim'" \
+	-n "wimupdate 1" "wimupdate '$D/work.wim' 1 --command=\"$add\"" \
 	-n "hivepatch apply" "'$HIVEPATCH' apply $force -q '$D/work.wim'" \
-	-n "wimupdate" "wimupdate '$D/work.wim' 1 --command='add $D/new/SYSTEM /Windows/System32/config/SYSTEM'" ||
+	-n "wimupdate 1, wimupdate 2" "wimupdate '$D/work.wim' 1 --command=\"$add\" && wimupdate '$D/work.wim' 2 --command=\"$add\"" ||
 	die "hyperfine failed"
 hyperfine --warmup 1 --runs "$((RUNS * 2))" --export-json "$D/verify.json" \
 	-i -n "hivepatch verify --index 1" "'$HIVEPATCH' verify $force -q --index 1 '$D/in.wim'" ||
@@ -140,16 +145,19 @@ hyperfine --warmup 1 --runs "$((RUNS * 2))" --export-json "$D/verify.json" \
 
 python3 - "$D/apply.json" "$D/verify.json" <<'EOF'
 import json, sys
-apply = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
-verify = json.load(open(sys.argv[2]))["results"][0]
-hp, wu = apply["hivepatch apply"]["mean"], apply["wimupdate"]["mean"]
-ratio = hp / wu
+apply = {r["command"]: r["mean"] for r in json.load(open(sys.argv[1]))["results"]}
+verify = json.load(open(sys.argv[2]))["results"][0]["mean"]
+one = apply["hivepatch apply --index 1"] / apply["wimupdate 1"]
+two = apply["hivepatch apply"] / apply["wimupdate 1, wimupdate 2"]
 print()
 print("| what | mean | goal |")
 print("|---|---|---|")
-print("| hivepatch apply (index 1, metadata kept, synced) | %.2f s | |" % hp)
-print("| wimupdate (metadata lost, not synced) | %.2f s | |" % wu)
-print("| ratio | %.2fx | <= 1.2x %s |" % (ratio, "met" if ratio <= 1.2 else "MISSED"))
+print("| hivepatch apply --index 1 (metadata kept, synced, read back) | %.2f s | |" % apply["hivepatch apply --index 1"])
+print("| wimupdate of index 1 (metadata lost, not synced) | %.2f s | |" % apply["wimupdate 1"])
+print("| ratio, one index | %.2fx | <= 1.2x %s |" % (one, "met" if one <= 1.2 else "MISSED"))
+print("| hivepatch apply (both indexes, one append) | %.2f s | |" % apply["hivepatch apply"])
+print("| wimupdate of index 1, then of index 2 | %.2f s | |" % apply["wimupdate 1, wimupdate 2"])
+print("| ratio, two indexes | %.2fx | <= 1.2x %s |" % (two, "met" if two <= 1.2 else "MISSED"))
 print("| hivepatch verify --index 1 | %.3f s | < 0.5 s %s |" %
-      (verify["mean"], "met" if verify["mean"] < 0.5 else "MISSED"))
+      (verify, "met" if verify < 0.5 else "MISSED"))
 EOF
