@@ -7,8 +7,14 @@
 set -eu
 cd "$(dirname "$0")"
 
+# The build, then what the tests use (each skipped where missing), then
+# what .ci/run's Debian package step uses (debian/control's Build-Depends
+# are the first two groups).
 deps="build-essential autoconf automake libtool pkg-config libhivex-dev
-libarchive-dev libarchive-tools reglookup libregf-utils python3-hivex libwin-hivex-perl xz-utils"
+libarchive-dev
+libarchive-tools reglookup libregf-utils python3-hivex libwin-hivex-perl xz-utils
+bash-completion zsh jq time
+debhelper dpkg-dev lintian"
 
 if [ "${1:-}" = "--install-deps" ]; then
 	if ! command -v apt-get >/dev/null 2>&1; then

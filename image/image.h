@@ -49,6 +49,12 @@ struct image_options {
 	/* Write hives with several hard links through them instead of giving
 	 * them a file of their own. */
 	bool keep_links;
+	/* The hives the run reads ("SYSTEM", "SOFTWARE", ...: HIVE_COUNT
+	 * names, without case): an archive extracts only these and their
+	 * .LOG1, .LOG2 and .LOG from its config folder (SYSTEM always).
+	 * NULL: every file of the folder. */
+	const char *const *hives;
+	size_t hive_count;
 	/* A WIM: the indexes to open, each a tree (none: every index whose
 	 * tree holds a SYSTEM hive); CHECK verifies the integrity table on
 	 * open; REBUILD writes the WIM anew instead of appending to it. */

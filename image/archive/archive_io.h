@@ -36,6 +36,7 @@ enum hp_status archive_io_unavailable(const char *display, struct hp_error *err)
 struct archive_member {
 	char *name;           /* the entry's path in the archive */
 	char *file;           /* where it was extracted */
+	int cleanup_id;       /* its registration with cleanup, or 0 */
 	uint64_t index;       /* the entry's position, from 0 */
 	/* Stream formats: where the entry's headers begin, its data begins
 	 * and its record ends in the (decompressed) archive stream. */
@@ -64,6 +65,8 @@ struct archive_layout {
 	struct archive_member *members;
 	size_t member_count;
 	size_t hive;          /* the SYSTEM hive among members */
+	int dir_ids[3];       /* the scratch folders' registrations with
+			       * cleanup (Windows, System32, config) */
 };
 
 /* Progress of a long pass: bytes of the input file read so far. */
@@ -75,11 +78,26 @@ struct archive_io_scan_options {
 	const char *hive_path; /* the SYSTEM entry to take, or NULL to look */
 	archive_io_progress_fn *progress;
 	void *progress_ctx;
+	/* The config files to extract: these HIVE_COUNT hives (without
+	 * case) and their logs, the SYSTEM hive and its logs always; NULL:
+	 * every file of the folder. */
+	const char *const *hives;
+	size_t hive_count;
 };
 
-/* Extract the config files of the Windows tree in archive PATH into
- * DIR/Windows/System32/config (DIR exists and is empty) and describe the
- * archive in *LAYOUT.  The tree is at the archive's root or under one
+/* The largest config file extracted: no hive is bigger (Windows refuses
+ * hives over 2 GiB), and a log that is holds nothing a hive could use. */
+#define ARCHIVE_IO_CONFIG_FILE_MAX ((uint64_t)2 << 30)
+
+/* Extract the config files of the Windows tree in archive PATH that
+ * OPTIONS ask for into DIR/Windows/System32/config (DIR exists and is
+ * empty; what is made in it is registered with cleanup, so that an
+ * interruption removes it) and describe the archive in *LAYOUT; runs of
+ * zeros are left as holes, so an entry takes the room its data needs.
+ * An entry to extract that claims more than ARCHIVE_IO_CONFIG_FILE_MAX is
+ * HP_ERR_CORRUPT naming it and its size, before anything of it is
+ * written; one that cannot be written is HP_ERR_WRITE naming it and
+ * $TMPDIR.  The tree is at the archive's root or under one
  * top-level folder, matched without case; Windows.old and RegBack are not
  * it.  No tree: HP_ERR_NOT_HIVE; two candidates: HP_ERR_AMBIGUOUS naming
  * both; an entry with an absolute path or "..": HP_ERR_UNSAFE_PATH; a hive
@@ -143,6 +161,13 @@ enum hp_status archive_io_verify(const char *path,
 				 const struct archive_layout *before,
 				 const struct archive_io_write_options *options,
 				 struct hp_error *err);
+
+/* A new scratch directory in $TMPDIR (cleanup_temp_dir), registered with
+ * cleanup: its path in *DIR_RET (the caller frees it), its registration
+ * in *ID_RET (to forget once it is removed).  HP_ERR_WRITE naming $TMPDIR
+ * when it cannot be made. */
+enum hp_status archive_io_make_scratch(char **dir_ret, int *id_ret,
+				       struct hp_error *err);
 
 /* Remove the scratch directory DIR and what archive_io_scan put in it. */
 void archive_io_remove_scratch(const char *dir);

@@ -20,6 +20,7 @@
 
 struct archive_image {
 	char *scratch;                 /* where the config files went */
+	int scratch_id;                /* its registration with cleanup */
 	struct archive_layout layout;
 	const char *file;              /* the archive (the spool for stdin) */
 };
@@ -45,8 +46,6 @@ open_archive(struct image *image, const char *path,
 	     const struct image_options *options, struct hp_error *err)
 {
 	struct archive_io_scan_options scan = { 0 };
-	const char *tmpdir = cleanup_temp_dir();
-	size_t len = strlen(tmpdir) + 32;
 	struct archive_image *a;
 	enum hp_status status;
 	char *root;
@@ -58,19 +57,15 @@ open_archive(struct image *image, const char *path,
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
 	image->data = a;
 	a->file = path;
-	a->scratch = malloc(len);
-	if (a->scratch == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
-	snprintf(a->scratch, len, "%s/hivepatch-archive-XXXXXX", tmpdir);
-	if (mkdtemp(a->scratch) == NULL) {
-		free(a->scratch);
-		a->scratch = NULL;
-		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", tmpdir);
-	}
+	status = archive_io_make_scratch(&a->scratch, &a->scratch_id, err);
+	if (status != HP_OK)
+		return status;
 	scan.display = image->path;
 	scan.hive_path = options->hive_path;
 	scan.progress = options->progress;
 	scan.progress_ctx = options->progress_ctx;
+	scan.hives = options->hives;
+	scan.hive_count = options->hive_count;
 	status = archive_io_scan(path, a->scratch, &scan, &a->layout, err);
 	if (status != HP_OK)
 		return status;
@@ -92,6 +87,7 @@ close_archive(struct image *image)
 		free(a->scratch);
 	}
 	archive_layout_release(&a->layout);
+	cleanup_forget(&a->scratch_id);
 	free(a);
 	image->data = NULL;
 }

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/cleanup.h"
+
 static bool
 same_content(const char *a, const char *b)
 {
@@ -48,17 +50,31 @@ archive_io_verify(const char *path, const struct archive_layout *before,
 {
 	struct archive_io_scan_options scan = { 0 };
 	struct archive_layout after;
-	const char *tmpdir = getenv("TMPDIR");
-	char dir[4096];
+	const char **names = NULL;
+	char *dir = NULL;
+	int dir_id = 0;
 	enum hp_status status;
 
-	if (tmpdir == NULL || *tmpdir == '\0')
-		tmpdir = "/tmp";
-	snprintf(dir, sizeof dir, "%s/hivepatch-archive-XXXXXX", tmpdir);
-	if (mkdtemp(dir) == NULL)
-		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", tmpdir);
+	memset(&after, 0, sizeof after);
+	/* Only the replaced entries are extracted again. */
+	names = calloc(options->replace_count + 1, sizeof *names);
+	if (names == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+	for (size_t i = 0; i < options->replace_count; i++) {
+		const char *file = before->members[options->replace[i].member].file;
+		const char *slash = strrchr(file, '/');
+
+		names[i] = slash != NULL ? slash + 1 : file;
+	}
+	status = archive_io_make_scratch(&dir, &dir_id, err);
+	if (status != HP_OK) {
+		free(names);
+		return status;
+	}
 	scan.display = path;
 	scan.hive_path = before->members[before->hive].name;
+	scan.hives = names;
+	scan.hive_count = options->replace_count;
 	status = archive_io_scan(path, dir, &scan, &after, err);
 	/* A scratch file that cannot be written is a failure to write, not
 	 * a bad archive: said as it is. */
@@ -102,5 +118,8 @@ archive_io_verify(const char *path, const struct archive_layout *before,
 out:
 	archive_layout_release(&after);
 	archive_io_remove_scratch(dir);
+	cleanup_forget(&dir_id);
+	free(dir);
+	free(names);
 	return status;
 }

@@ -1,7 +1,8 @@
 /* scan.c - archive_io_scan: one pass over the archive that checks every
  * entry's name (nothing outside the tree), finds the one Windows tree,
- * extracts the files of its config folder into a scratch directory and
- * notes where each sits in the archive, for the write back. */
+ * extracts the files of its config folder the run needs into a scratch
+ * directory and notes where each sits in the archive, for the write
+ * back. */
 #include "config.h"
 
 #include "image/archive/archive_private.h"
@@ -9,16 +10,19 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/cleanup.h"
+#include "base/fileio.h"
 #include "base/text.h"
 #include "image/archive/iso9660.h"
 
-#define CONFIG_FILE_MAX ((uint64_t)4 << 30)
+static const char *const log_suffixes[] = { ".LOG1", ".LOG2", ".LOG" };
 
 static const char *const tree[] = { "Windows", "System32", "config" };
 
@@ -132,18 +136,54 @@ has_udf(const char *path)
 	return udf;
 }
 
-/* Extract the current entry, NAME, to DEST in the scratch directory;
- * a failure names the entry in the archive. */
-static enum hp_status
-extract_entry(struct archive *a, const char *dest, uint64_t length,
-	      const char *display, const char *name, struct hp_error *err)
+/* BLOCK holds only zeros. */
+static bool
+all_zero(const unsigned char *block, size_t size)
 {
-	int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	enum hp_status status = HP_OK;
+	return size == 0 || (block[0] == 0 && memcmp(block, block + 1, size - 1) == 0);
+}
 
+/* Writing an extracted file failed: say where, for the scratch directory
+ * lives in $TMPDIR, which may well be full. */
+static enum hp_status
+extract_failure(int errnum, const char *display, const char *name,
+		struct hp_error *err)
+{
+	return hp_error_set(err, HP_ERR_WRITE, errnum,
+			    "%s:%s: cannot extract it to $TMPDIR (%s)", display,
+			    name, cleanup_temp_dir());
+}
+
+/* Extract the current entry, NAME, to FILE (at PATH) in the scratch folder
+ * open on DIRFD (registered with cleanup before it exists, as *ID_RET);
+ * LENGTH is the entry's size.  Blocks of zeros are left as holes: they
+ * read back as zeros and take no room.  A failure names the entry in the
+ * archive. */
+static enum hp_status
+extract_entry(struct archive *a, int dirfd, const char *file, const char *path,
+	      uint64_t length, const char *display, const char *name,
+	      int *id_ret, struct hp_error *err)
+{
+	uint64_t end = 0;
+	enum hp_status status = HP_OK;
+	int fd;
+
+	/* Registered before it exists.  With the table of registrations
+	 * full (a run asked for every file of a crowded folder), the file
+	 * goes unregistered: the scratch folder is still removed at close. */
+	status = cleanup_add_file(dirfd, file, id_ret, err);
+	if (status == HP_ERR_UNSUPPORTED) {
+		hp_error_clear(err);
+		*id_ret = 0;
+		status = HP_OK;
+	}
+	if (status != HP_OK)
+		return status;
+	/* By its path, in the folder this scan made and holds open. */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
 	if (fd == -1)
-		return hp_error_set(err, HP_ERR_WRITE, errno,
-				    "%s:%s: cannot extract it", display, name);
+		return extract_failure(errno, display, name, err);
 	for (;;) {
 		const void *block;
 		size_t size;
@@ -157,20 +197,34 @@ extract_entry(struct archive *a, const char *dest, uint64_t length,
 			status = archive_io_read_failure(a, display, err);
 			break;
 		}
-		/* Sparse entries: holes come back as zeros. */
-		if (pwrite(fd, block, size, (off_t)offset) != (ssize_t)size) {
-			status = hp_error_set(err, HP_ERR_WRITE, errno,
-					      "%s:%s: cannot extract it", display, name);
+		/* The size claimed was checked; data past it (or, when no
+		 * size was told, past the bound) is a broken archive. */
+		if (offset < 0 ||
+		    (uint64_t)offset + size > (length > 0 ? length
+							  : ARCHIVE_IO_CONFIG_FILE_MAX)) {
+			status = hp_error_set(err, HP_ERR_CORRUPT, 0,
+					      "%s:%s: the entry holds more than the %llu bytes it may",
+					      display, name,
+					      (unsigned long long)(length > 0 ? length
+									      : ARCHIVE_IO_CONFIG_FILE_MAX));
 			break;
 		}
+		/* Sparse entries: holes come back as zeros, or not at all. */
+		if (!all_zero(block, size) &&
+		    fileio_pwrite_all(fd, block, size, (uint64_t)offset) == -1) {
+			status = extract_failure(errno, display, name, err);
+			break;
+		}
+		if ((uint64_t)offset + size > end)
+			end = (uint64_t)offset + size;
 	}
-	/* A sparse entry may end in a hole: the file gets its full length. */
-	if (status == HP_OK && length > 0 && ftruncate(fd, (off_t)length) == -1)
-		status = hp_error_set(err, HP_ERR_WRITE, errno,
-				      "%s:%s: cannot extract it", display, name);
+	/* Holes, at the end too: the file gets its full length. */
+	if (length > end)
+		end = length;
+	if (status == HP_OK && ftruncate(fd, (off_t)end) == -1)
+		status = extract_failure(errno, display, name, err);
 	if (close(fd) == -1 && status == HP_OK)
-		status = hp_error_set(err, HP_ERR_WRITE, errno,
-				      "%s:%s: cannot extract it", display, name);
+		status = extract_failure(errno, display, name, err);
 	return status;
 }
 
@@ -197,30 +251,63 @@ archive_layout_release(struct archive_layout *layout)
 	for (size_t i = 0; i < layout->member_count; i++) {
 		free(layout->members[i].name);
 		free(layout->members[i].file);
+		cleanup_forget(&layout->members[i].cleanup_id);
 		if (layout->members[i].entry != NULL)
 			archive_entry_free(layout->members[i].entry);
 	}
+	for (size_t i = 0; i < sizeof layout->dir_ids / sizeof *layout->dir_ids; i++)
+		cleanup_forget(&layout->dir_ids[i]);
 	free(layout->members);
 	memset(layout, 0, sizeof *layout);
 }
 
+/* DIR/Windows/System32/config, each folder registered with cleanup
+ * before it is made; *CONFIG_RET its path, *CONFIG_FD_RET open on it. */
 static enum hp_status
-make_config_dir(const char *dir, char **config_ret, struct hp_error *err)
+make_config_dir(const char *dir, struct archive_layout *layout,
+		char **config_ret, int *config_fd_ret, struct hp_error *err)
 {
+	static const char *const levels[] = { "Windows", "System32", "config" };
 	char *config = text_path_join(dir, "Windows/System32/config");
+	enum hp_status status = HP_OK;
+	int fd;
 
 	*config_ret = config;
+	*config_fd_ret = -1;
 	if (config == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", dir);
-	for (char *p = strchr(config + strlen(dir) + 1, '/'); p != NULL;
-	     p = strchr(p + 1, '/')) {
-		*p = '\0';
-		if (mkdir(config, 0700) == -1 && errno != EEXIST)
-			return hp_error_set(err, HP_ERR_WRITE, errno, "%s", config);
-		*p = '/';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1)
+		return hp_error_set(err, HP_ERR_WRITE, errno,
+				    "%s: cannot make the scratch folder in $TMPDIR",
+				    dir);
+	for (size_t i = 0; status == HP_OK && i < 3; i++) {
+		int next;
+
+		status = cleanup_add_dir(fd, levels[i], &layout->dir_ids[i], err);
+		if (status != HP_OK)
+			break;
+		if (mkdirat(fd, levels[i], 0700) == -1 && errno != EEXIST) {
+			status = hp_error_set(err, HP_ERR_WRITE, errno,
+					      "%s: cannot make the scratch folder in $TMPDIR",
+					      config);
+			break;
+		}
+		next = openat(fd, levels[i],
+			      O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (next == -1)
+			status = hp_error_set(err, HP_ERR_WRITE, errno,
+					      "%s: cannot make the scratch folder in $TMPDIR",
+					      config);
+		close(fd);
+		fd = next;
 	}
-	if (mkdir(config, 0700) == -1 && errno != EEXIST)
-		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", config);
+	if (status != HP_OK) {
+		if (fd != -1)
+			close(fd);
+		return status;
+	}
+	*config_fd_ret = fd;
 	return HP_OK;
 }
 
@@ -229,6 +316,7 @@ struct scan {
 	const struct archive_io_scan_options *options;
 	const char *display;
 	const char *config;      /* where files go */
+	int config_fd;           /* open on it */
 	const char *hive_dir;    /* --hive-path's folder, or NULL */
 	const char *hive_name;   /* --hive-path's file name, or "SYSTEM" */
 	char *prefix;            /* the tree's config folder as first seen */
@@ -266,12 +354,12 @@ check_member(struct scan *s, struct archive *a, struct archive_entry *entry,
 		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
 				    "%s: the entry '%s' is encrypted", s->display,
 				    name);
-	/* A hive's bins are addressed with 32 bits: nothing of the tree's
-	 * config files is larger than that. */
-	if (archive_entry_size(entry) > (la_int64_t)CONFIG_FILE_MAX)
+	/* Refused before a byte of it is written. */
+	if (archive_entry_size(entry) > (la_int64_t)ARCHIVE_IO_CONFIG_FILE_MAX)
 		return hp_error_set(err, HP_ERR_CORRUPT, 0,
-				    "%s: the entry '%s' claims %lld bytes, more than any hive or log",
-				    s->display, name, (long long)archive_entry_size(entry));
+				    "%s: the entry '%s' claims %lld bytes, more than any hive or log (%llu MiB); nothing was extracted",
+				    s->display, name, (long long)archive_entry_size(entry),
+				    (unsigned long long)(ARCHIVE_IO_CONFIG_FILE_MAX >> 20));
 	/* Every member shares the prefix: the rest is its file name. */
 	for (size_t i = 0; i < l->member_count; i++)
 		if (text_ascii_span_equal(file, strlen(file),
@@ -323,13 +411,41 @@ add_member(struct scan *s, struct archive *a, struct archive_entry *entry,
 	l->member_count++;
 	if (is_hive)
 		l->hive = l->member_count - 1;
-	/* Only a sparse entry may end in a hole: it is padded to its size. */
-	status = extract_entry(a, m->file,
-			       archive_entry_sparse_count(entry) > 0 &&
-					       archive_entry_size(entry) > 0
+	status = extract_entry(a, s->config_fd, file, m->file,
+			       archive_entry_size(entry) > 0
 				       ? (uint64_t)archive_entry_size(entry) : 0,
-			       s->display, name, err);
+			       s->display, name, &m->cleanup_id, err);
 	return status;
+}
+
+/* Does the run need the config file FILE: a hive it asked for (the SYSTEM
+ * hive always) or one of their logs?  Names no file can have ("." or
+ * longer than a file name) are never extracted. */
+static bool
+wanted(const struct scan *s, const char *file)
+{
+	const struct archive_io_scan_options *o = s->options;
+	size_t len = strlen(file);
+
+	if (len == 0 || len > NAME_MAX || strcmp(file, ".") == 0 ||
+	    strcmp(file, "..") == 0)
+		return false;
+	if (o->hives == NULL)
+		return true;
+	for (size_t i = 0; i <= o->hive_count; i++) {
+		const char *hive = i < o->hive_count ? o->hives[i] : s->hive_name;
+		size_t hive_len = strlen(hive);
+
+		if (len < hive_len || !text_ascii_prefix_equal(file, hive, hive_len))
+			continue;
+		if (len == hive_len)
+			return true;
+		for (size_t k = 0; k < sizeof log_suffixes / sizeof *log_suffixes; k++)
+			if (text_ascii_span_equal(file + hive_len, len - hive_len,
+						  log_suffixes[k]))
+				return true;
+	}
+	return false;
 }
 
 /* One entry of the scan. */
@@ -376,6 +492,8 @@ scan_entry(struct scan *s, struct archive *a, struct archive_entry *entry,
 				    "%s: two Windows trees, '%s' and '%.*s'; choose one with --hive-path",
 				    s->display, s->prefix, (int)this_prefix, name);
 	}
+	if (!wanted(s, file))
+		return HP_OK;
 	{
 		/* Links and directories in the folder are passed over, not
 		 * members: only what add_member keeps gets its end noted. */
@@ -529,6 +647,7 @@ archive_io_scan(const char *path, const char *dir,
 	struct scan s = { 0 };
 	struct archive *a = NULL;
 	char *config = NULL, *hive_dir = NULL;
+	int config_fd = -1;
 	enum hp_status status;
 	struct stat st;
 
@@ -546,8 +665,9 @@ archive_io_scan(const char *path, const char *dir,
 		return status;
 	status = take_hive_path(&s, &hive_dir, err);
 	if (status == HP_OK)
-		status = make_config_dir(dir, &config, err);
+		status = make_config_dir(dir, layout, &config, &config_fd, err);
 	s.config = config;
+	s.config_fd = config_fd;
 	if (status == HP_OK)
 		status = scan_entries(&s, a, path, err);
 	if (status == HP_OK)
@@ -558,8 +678,41 @@ archive_io_scan(const char *path, const char *dir,
 	free(s.prefix);
 	free(hive_dir);
 	free(config);
+	if (config_fd != -1)
+		close(config_fd);
 	archive_read_free(a);
 	return status;
+}
+
+enum hp_status
+archive_io_make_scratch(char **dir_ret, int *id_ret, struct hp_error *err)
+{
+	const char *tmpdir = cleanup_temp_dir();
+	char name[CLEANUP_NAME_SIZE];
+	enum hp_status status;
+	int tmpfd, fd = -1;
+
+	*dir_ret = NULL;
+	*id_ret = 0;
+	tmpfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tmpfd == -1)
+		return hp_error_set(err, HP_ERR_WRITE, errno,
+				    "cannot make a scratch folder in $TMPDIR (%s)",
+				    tmpdir);
+	status = cleanup_create_dir(tmpfd, "hivepatch-archive-", name, &fd,
+				    id_ret, err);
+	close(tmpfd);
+	if (status != HP_OK)
+		return hp_error_set(err, status, err != NULL ? err->saved_errno : 0,
+				    "cannot make a scratch folder in $TMPDIR (%s)",
+				    tmpdir);
+	close(fd);
+	*dir_ret = text_path_join(tmpdir, name);
+	if (*dir_ret == NULL) {
+		cleanup_remove(id_ret);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", tmpdir);
+	}
+	return HP_OK;
 }
 
 void

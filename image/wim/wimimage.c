@@ -247,11 +247,26 @@ find_config(struct wimimage *w, unsigned index, char **dir_ret,
 	return status;
 }
 
-/* Record every machine hive of the config directory CONFIG of tree T and
- * its logs; *HAS_SYSTEM_RET says whether SYSTEM is among them. */
+/* Does the run read the machine hive NAME (OPTIONS->hives; SYSTEM
+ * always, every one without a list)? */
+static bool
+wanted(const struct image_options *options, const char *name)
+{
+	if (options->hives == NULL || text_name_equal(name, "SYSTEM"))
+		return true;
+	for (size_t i = 0; i < options->hive_count; i++)
+		if (text_name_equal(options->hives[i], name))
+			return true;
+	return false;
+}
+
+/* Record the machine hives the run reads from the config directory
+ * CONFIG of tree T, with their logs; *HAS_SYSTEM_RET says whether SYSTEM
+ * is among them. */
 static enum hp_status
 find_files(struct wimimage *w, struct wim_tree *t, const char *config,
-	   bool *has_system_ret, struct hp_error *err)
+	   const struct image_options *options, bool *has_system_ret,
+	   struct hp_error *err)
 {
 	enum hp_status status = HP_OK;
 
@@ -260,6 +275,8 @@ find_files(struct wimimage *w, struct wim_tree *t, const char *config,
 		const char *hive = windows_tree_hives[h];
 		bool found = false;
 
+		if (!wanted(options, hive))
+			continue;
 		status = add_named(w, t, config, hive, &found, err);
 		if (status != HP_OK || !found)
 			continue;
@@ -346,8 +363,9 @@ release_tree(struct wim_tree *t)
 /* Make image INDEX a tree of IMAGE when it holds a SYSTEM hive; one
  * asked for by number (EXPLICIT) must. */
 static enum hp_status
-open_index(struct wimimage *w, struct image *image, unsigned index,
-	   bool explicit, struct hp_error *err)
+open_index(struct wimimage *w, struct image *image,
+	   const struct image_options *options, unsigned index, bool explicit,
+	   struct hp_error *err)
 {
 	struct wim_tree *grown, *t;
 	char *config = NULL, *label = NULL, *root;
@@ -363,7 +381,7 @@ open_index(struct wimimage *w, struct image *image, unsigned index,
 	t->index = index;
 	status = find_config(w, index, &config, err);
 	if (status == HP_OK && config != NULL)
-		status = find_files(w, t, config, &has_system, err);
+		status = find_files(w, t, config, options, &has_system, err);
 	free(config);
 	if (status == HP_OK && !has_system) {
 		release_tree(t);
@@ -412,13 +430,13 @@ open_indexes(struct wimimage *w, struct image *image,
 			if (options->indexes[k] == index)
 				return hp_error_set(err, HP_ERR_USAGE, 0,
 						    "--index %u is given twice", index);
-		status = open_index(w, image, index, true, err);
+		status = open_index(w, image, options, index, true, err);
 	}
 	if (options->index_count > 0)
 		return status;
 	for (unsigned index = 1; status == HP_OK && index <= w->info.image_count;
 	     index++)
-		status = open_index(w, image, index, false, err);
+		status = open_index(w, image, options, index, false, err);
 	if (status == HP_OK && w->tree_count == 0)
 		status = hp_error_set(err, HP_ERR_NOT_HIVE, 0,
 				      "%s: no index of the WIM holds a Windows tree (Windows/System32/config/SYSTEM)",

@@ -3,8 +3,9 @@
  * kept.
  *
  * Open: every index asked for whose tree holds
- * Windows/System32/config/SYSTEM becomes one tree of the image: its
- * machine hives and their logs are extracted to a scratch directory
+ * Windows/System32/config/SYSTEM becomes one tree of the image: the
+ * machine hives the run reads (SYSTEM always) and their logs are
+ * extracted to a scratch directory
  * (index-N/Windows/System32/config/...), the rest of the WIM stays where
  * it is.  The metadata of each extracted file is kept to be checked
  * after the write.

@@ -84,6 +84,7 @@ command_diff(const char *a_path, const char *b_path, bool utf8,
 	*differences_ret = 0;
 	hp_error_clear(err);
 	/* --index picks the installation of a WIM, either side. */
+	where = command_machine_hives;
 	where.indexes = options->indexes;
 	where.index_count = options->index_count;
 	where.check = options->wim_check;

@@ -185,7 +185,8 @@ command_compare_golden(struct hive *hive, const struct command_options *options,
 		scope_recipe(options, &scope_storage, scope_ops);
 		scope = &scope_storage;
 	}
-	status = image_open(options->golden, NULL, &golden, err);
+	status = image_open(options->golden, &command_machine_hives, &golden,
+			    err);
 	/* A golden hive file is the SYSTEM hive; a golden image gives every
 	 * hive the target also has (a single hive file has only the one). */
 	count = status != HP_OK || image_is_single_hive(golden) ||

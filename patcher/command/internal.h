@@ -20,11 +20,26 @@ void command_warn(struct command_report *report, const struct command_tree *tree
 	__attribute__((format(printf, 3, 4)));
 
 /* Open TARGET's image into REPORT, with one empty command_tree for each
- * of its Windows trees, locked for the run: exclusive when WRITING. */
+ * of its Windows trees, locked for the run: exclusive when WRITING.  Of
+ * an archive only the hives the run reads are extracted: SYSTEM,
+ * SOFTWARE, the hives the recipe's keys name, every machine hive with a
+ * golden. */
 enum hp_status command_open_image(const char *target,
 				  const struct command_options *options,
 				  bool writing, struct command_report *report,
 				  struct hp_error *err);
+
+/* The same when the run also reads the hive EXTRA_HIVE (a key's). */
+enum hp_status command_open_image_for(const char *target,
+				      const char *extra_hive,
+				      const struct command_options *options,
+				      bool writing,
+				      struct command_report *report,
+				      struct hp_error *err);
+
+/* image_open options that read every machine hive (diff, a golden
+ * image). */
+extern const struct image_options command_machine_hives;
 
 /* In TREE (of REPORT's image): the SYSTEM hive found, hibernation
  * checked, the hive read as Windows will see it.  WRITING: the command

@@ -93,7 +93,8 @@ command_locate(const char *target, const char *key,
 	status = keypath_parse(key != NULL ? key : "HKLM\\SYSTEM", &loc->path,
 			       err);
 	if (status == HP_OK)
-		status = command_open_image(target, options, false, report, err);
+		status = command_open_image_for(target, loc->path.hive_name,
+						options, false, report, err);
 	if (status == HP_OK)
 		status = command_one_tree(report, err);
 	if (status == HP_OK)

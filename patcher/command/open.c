@@ -9,6 +9,7 @@
 
 #include "base/text.h"
 #include "command/internal.h"
+#include "image/windows_tree.h"
 
 /* A hibernated image resumes over any offline edit. */
 static enum hp_status
@@ -42,11 +43,67 @@ command_read_hive(const struct image_hive *where,
 			     options->replay, file, err);
 }
 
-enum hp_status
-command_open_image(const char *target, const struct command_options *options,
-		   bool writing, struct command_report *report,
-		   struct hp_error *err)
+const struct image_options command_machine_hives = {
+	.hives = windows_tree_hives,
+	.hive_count = WINDOWS_TREE_HIVE_COUNT,
+};
+
+/* Add NAME to the COUNT names of NAMES (room for WINDOWS_TREE_HIVE_COUNT
+ * + 2) unless it is there already. */
+static void
+add_needed(const char **names, size_t *count, const char *name)
 {
+	for (size_t i = 0; i < *count; i++)
+		if (text_name_equal(names[i], name))
+			return;
+	names[(*count)++] = name;
+}
+
+/* The hives a run reads, for an archive to extract no other: SYSTEM and
+ * SOFTWARE always, the machine hives the recipe's keys name, EXTRA (a
+ * key's hive, or NULL), every machine hive with a golden.  The names
+ * point into windows_tree_hives or at EXTRA. */
+static size_t
+needed_hives(const struct command_options *options, const char *extra,
+	     const char **names)
+{
+	const struct recipe *recipe = options->recipe;
+	size_t count = 0;
+
+	add_needed(names, &count, "SYSTEM");
+	add_needed(names, &count, "SOFTWARE");
+	for (size_t h = 0; h < WINDOWS_TREE_HIVE_COUNT; h++) {
+		bool named = options->golden != NULL;
+
+		if (extra != NULL && text_name_equal(extra, windows_tree_hives[h]))
+			named = true;
+		for (size_t i = 0; !named && recipe != NULL &&
+				   i < recipe->op_count; i++) {
+			struct keypath path;
+
+			/* A key that does not parse is planning's to report. */
+			if (keypath_parse(recipe->ops[i].key, &path, NULL) != HP_OK)
+				continue;
+			named = path.hive_name != NULL &&
+				text_name_equal(path.hive_name,
+						windows_tree_hives[h]);
+			keypath_release(&path);
+		}
+		if (named)
+			add_needed(names, &count, windows_tree_hives[h]);
+	}
+	/* A hive no tree has is found absent all the same. */
+	if (extra != NULL)
+		add_needed(names, &count, extra);
+	return count;
+}
+
+enum hp_status
+command_open_image_for(const char *target, const char *extra_hive,
+		       const struct command_options *options, bool writing,
+		       struct command_report *report, struct hp_error *err)
+{
+	const char *names[WINDOWS_TREE_HIVE_COUNT + 2];
 	struct image_options where = { 0 };
 	enum hp_status status;
 
@@ -56,6 +113,8 @@ command_open_image(const char *target, const struct command_options *options,
 	where.write = writing;
 	where.wait = options->wait;
 	where.keep_links = options->keep_links;
+	where.hives = names;
+	where.hive_count = needed_hives(options, extra_hive, names);
 	where.indexes = options->indexes;
 	where.index_count = options->index_count;
 	where.check = options->wim_check;
@@ -76,6 +135,15 @@ command_open_image(const char *target, const struct command_options *options,
 		report->trees[i].number = image_tree_number(report->image, i);
 	}
 	return HP_OK;
+}
+
+enum hp_status
+command_open_image(const char *target, const struct command_options *options,
+		   bool writing, struct command_report *report,
+		   struct hp_error *err)
+{
+	return command_open_image_for(target, NULL, options, writing, report,
+				      err);
 }
 
 enum hp_status
@@ -118,6 +186,7 @@ read_os_info(struct command_report *report, struct command_tree *tree,
 	     struct hp_error *err)
 {
 	struct image_hive where;
+	struct hivefile file;
 	struct hive *software = NULL;
 	struct hp_error warning;
 	enum hp_status status;
@@ -131,11 +200,20 @@ read_os_info(struct command_report *report, struct command_tree *tree,
 	}
 	if (status != HP_OK)
 		return status;
-	if (hive_open(where.path, false, &software, &warning) != HP_OK ||
+	/* Read into memory as it is (its logs are not replayed), never
+	 * mapped, so that a SOFTWARE cut short by another process is a
+	 * warning and not a crash; the few values wanted are read there,
+	 * without a second copy for hivex. */
+	memset(&file, 0, sizeof file);
+	if (hivefile_open(where.path, NULL, NULL, 0, HIVEFILE_DISCARD_LOGS,
+			  &file, &warning) != HP_OK ||
+	    hive_open_memory(file.data, file.size, where.path, &software,
+			     &warning) != HP_OK ||
 	    osinfo_read_software(software, &tree->os, &warning) != HP_OK)
 		command_warn(report, tree, "cannot read the Windows version: %s",
 			     warning.message);
 	hive_close(software);
+	hivefile_close(&file);
 	image_hive_release(&where);
 	return HP_OK;
 }
@@ -144,36 +222,20 @@ enum hp_status
 command_open_hive(struct hivefile *file, const char *path, bool own_reader,
 		  struct hive **hive_ret, struct hp_error *err)
 {
+	const char *copy;
 	enum hp_status status;
 
 	if (own_reader)
 		return hive_open_memory(file->data, file->size, path, hive_ret,
 					err);
-	if (file->hivex_path == NULL)
-		/* A recovered hive whose copy was used already is read from
-		 * memory: the primary on disk is not what Windows will see. */
-		return file->recovered
-			       ? hive_open_memory(file->data, file->size, path,
-						  hive_ret, err)
-			       : hive_open(path, false, hive_ret, err);
-	/* hivex reads files only: a recovered hive from the copy hivefile
-	 * made, which goes as soon as hivex has it, so that nothing is left
-	 * behind even if the process is killed. */
-	status = hive_open(file->hivex_path, false, hive_ret, err);
-	if (status != HP_OK && status != HP_ERR_NO_MEMORY) {
-		/* The copy was read whole when it was made: name the hive,
-		 * and say the copy (gone in a moment) is what failed. */
-		char detail[sizeof err->message];
-
-		snprintf(detail, sizeof detail, "%s",
-			 hp_error_detail(err, file->hivex_path));
-		status = hp_error_set(err, HP_ERR_IO, 0,
-				      "%s: the recovered hive kept for hivex in $TMPDIR does not read back (%s)",
-				      path, detail);
-	}
-	unlink(file->hivex_path);
-	free(file->hivex_path);
-	file->hivex_path = NULL;
+	/* hivex opens files only, and maps them: it gets a private copy of
+	 * what was read, which no other process can truncate under it, and
+	 * which goes with the hivex handle. */
+	status = hivefile_hivex_path(file, &copy, err);
+	if (status != HP_OK)
+		return status;
+	status = hive_open_named(copy, path, false, hive_ret, err);
+	hivefile_hivex_done(file);
 	return status;
 }
 

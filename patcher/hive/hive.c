@@ -15,6 +15,25 @@
 #include "regf/regfkey.h"
 #include "base/text.h"
 
+/* The subkeys of one key by folded name (text_fold), for hive_find_child
+ * under a key with many subkeys: thousands of lookups there would each
+ * scan them all.  Built on demand, kept up to date by the edits below. */
+#define CHILD_INDEX_MIN 64
+struct child_slot {
+	uint32_t hash;
+	char *folded; /* NULL: empty; removed_slot: removed */
+	hive_key key;
+};
+
+struct child_index {
+	hive_key parent; /* 0: none */
+	size_t subkeys;  /* the parent's subkey count it holds */
+	struct child_slot *slots;
+	size_t used, cap; /* used: live and removed slots */
+};
+
+static char removed_slot[1];
+
 /* A hive is read by hivex (handle; it can also write, which the tests
  * use), or read from memory by regfkey through VIEW: the image itself, or
  * an edit of it (regfedit), which hive_commit then writes. */
@@ -24,6 +43,7 @@ struct hive {
 	struct regf_edit *edit;
 	const struct regf_image *view;
 	char *path;
+	struct child_index children;
 };
 
 /* regfkey keys are bins-relative; hive_key is a file offset, as in hivex. */
@@ -95,15 +115,22 @@ enum hp_status
 hive_open(const char *path, bool writable, struct hive **hive_ret,
 	  struct hp_error *err)
 {
+	return hive_open_named(path, path, writable, hive_ret, err);
+}
+
+enum hp_status
+hive_open_named(const char *path, const char *name, bool writable,
+		struct hive **hive_ret, struct hp_error *err)
+{
 	struct hive *hive;
 	enum hp_status status;
 	int errnum;
 
 	*hive_ret = NULL;
 	hive = calloc(1, sizeof *hive);
-	if (hive == NULL || (hive->path = text_dup(path)) == NULL) {
+	if (hive == NULL || (hive->path = text_dup(name)) == NULL) {
 		free(hive);
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", name);
 	}
 	errno = 0;
 	hive->handle = hivex_open(path, writable ? HIVEX_OPEN_WRITE : 0);
@@ -111,11 +138,11 @@ hive_open(const char *path, bool writable, struct hive **hive_ret,
 		errnum = errno;
 		if (errnum == ENOENT)
 			status = hp_error_set(err, HP_ERR_NOT_FOUND, errnum,
-					      "%s", path);
+					      "%s", name);
 		else if (errnum == EACCES || errnum == EPERM ||
 			 errnum == EIO || errnum == EISDIR)
 			status = hp_error_set(err, HP_ERR_IO, errnum, "%s",
-					      path);
+					      name);
 		else
 			status = hivex_failure(hive, errnum,
 					       "the hive is corrupt (hivex cannot open it)",
@@ -176,11 +203,14 @@ hive_open_memory_edit(const unsigned char *data, size_t size,
 	return HP_OK;
 }
 
+static void child_index_reset(struct child_index *index);
+
 void
 hive_close(struct hive *hive)
 {
 	if (hive == NULL)
 		return;
+	child_index_reset(&hive->children);
 	regfedit_free(hive->edit);
 	if (hive->handle != NULL)
 		hivex_close(hive->handle);
@@ -206,6 +236,33 @@ hive_root(struct hive *hive)
 	return hivex_root(hive->handle);
 }
 
+/* hivex's RAW name of LEN bytes of UTF-8, NULs among them (freed here),
+ * as hive_key_name has names: each NUL becomes U+FFFD.  NULL when out of
+ * memory. */
+static char *
+hivex_text(char *raw, size_t len)
+{
+	char *text, *p;
+
+	if (raw == NULL || strlen(raw) >= len)
+		return raw;
+	text = malloc(len * 3 + 1);
+	if (text != NULL) {
+		p = text;
+		for (size_t i = 0; i < len; i++) {
+			if (raw[i] != '\0') {
+				*p++ = raw[i];
+				continue;
+			}
+			memcpy(p, "\xef\xbf\xbd", 3);
+			p += 3;
+		}
+		*p = '\0';
+	}
+	free(raw);
+	return text;
+}
+
 enum hp_status
 hive_key_name(struct hive *hive, hive_key key, char **name_ret,
 	      struct hp_error *err)
@@ -219,6 +276,129 @@ hive_key_name(struct hive *hive, hive_key key, char **name_ret,
 	if (*name_ret == NULL)
 		return hivex_failure(hive, errno, "cannot read a key name",
 				     err);
+	*name_ret = hivex_text(*name_ret, hivex_node_name_len(hive->handle, key));
+	if (*name_ret == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    hive->path);
+	return HP_OK;
+}
+
+void
+hive_name_release(struct hive_name *name)
+{
+	if (name == NULL)
+		return;
+	free(name->units);
+	name->units = NULL;
+	name->length = 0;
+}
+
+void
+hive_names_free(struct hive_name *names, size_t count)
+{
+	if (names == NULL)
+		return;
+	for (size_t i = 0; i < count; i++)
+		hive_name_release(&names[i]);
+	free(names);
+}
+
+/* hivex's RAW name of LEN bytes of UTF-8 (freed here) as units. */
+static enum hp_status
+hivex_exact(struct hive *hive, char *raw, size_t len, struct hive_name *name_ret,
+	    struct hp_error *err)
+{
+	enum hp_status status;
+
+	if (raw == NULL)
+		return hivex_failure(hive, errno, "cannot read a name", err);
+	status = regfedit_name_from_utf8(raw, len, &name_ret->units,
+					 &name_ret->length, err);
+	free(raw);
+	return status == HP_OK ? HP_OK : memory_failure(hive, err);
+}
+
+enum hp_status
+hive_key_name_exact(struct hive *hive, hive_key key,
+		    struct hive_name *name_ret, struct hp_error *err)
+{
+	struct regf_name name;
+	size_t len;
+	char *raw;
+
+	name_ret->units = NULL;
+	name_ret->length = 0;
+	if (hive->handle != NULL) {
+		errno = 0;
+		len = hivex_node_name_len(hive->handle, key);
+		raw = hivex_node_name(hive->handle, key);
+		return hivex_exact(hive, raw, len, name_ret, err);
+	}
+	if (regfkey_name_exact(hive->view, rel_of(key), &name, err) != HP_OK)
+		return memory_failure(hive, err);
+	name_ret->units = name.units;
+	name_ret->length = name.length;
+	return HP_OK;
+}
+
+enum hp_status
+hive_key_value_names_exact(struct hive *hive, hive_key key,
+			   struct hive_name **names_ret, size_t *count_ret,
+			   struct hp_error *err)
+{
+	hive_value_h *list = NULL;
+	struct hive_name *names;
+	size_t count = 0;
+	enum hp_status status = HP_OK;
+
+	*names_ret = NULL;
+	*count_ret = 0;
+	if (hive->handle != NULL) {
+		errno = 0;
+		list = hivex_node_values(hive->handle, key);
+		if (list == NULL)
+			return hivex_failure(hive, errno,
+					     "cannot read a value list", err);
+		while (list[count] != 0)
+			count++;
+	} else if (regfkey_value_count(hive->view, rel_of(key), &count,
+				       err) != HP_OK) {
+		return memory_failure(hive, err);
+	}
+	names = calloc(count + 1, sizeof *names);
+	if (names == NULL) {
+		free(list);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    hive->path);
+	}
+	for (size_t i = 0; status == HP_OK && i < count; i++) {
+		if (list != NULL) {
+			size_t len;
+
+			errno = 0;
+			len = hivex_value_key_len(hive->handle, list[i]);
+			status = hivex_exact(hive,
+					     hivex_value_key(hive->handle, list[i]),
+					     len, &names[i], err);
+		} else {
+			struct regf_name name;
+
+			if (regfkey_value_name_exact(hive->view, rel_of(key), i,
+						     &name, err) != HP_OK) {
+				status = memory_failure(hive, err);
+				break;
+			}
+			names[i].units = name.units;
+			names[i].length = name.length;
+		}
+	}
+	free(list);
+	if (status != HP_OK) {
+		hive_names_free(names, count);
+		return status;
+	}
+	*names_ret = names;
+	*count_ret = count;
 	return HP_OK;
 }
 
@@ -348,6 +528,253 @@ memory_candidates(struct hive *hive, hive_key key, const char *name,
 	return keys_from_cells(hive, rels, count, children_ret, count_ret, err);
 }
 
+static uint32_t
+string_hash(const char *text)
+{
+	uint32_t hash = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++)
+		hash = (hash ^ *p) * 16777619u;
+	return hash;
+}
+
+static void
+child_index_reset(struct child_index *index)
+{
+	for (size_t i = 0; i < index->cap; i++)
+		if (index->slots[i].folded != removed_slot)
+			free(index->slots[i].folded);
+	free(index->slots);
+	memset(index, 0, sizeof *index);
+}
+
+static bool child_index_put(struct child_index *index, char *folded,
+			    hive_key key);
+
+static bool
+child_index_grow(struct child_index *index)
+{
+	struct child_index grown = *index;
+
+	grown.used = 0;
+	grown.cap = index->cap == 0 ? 256 : index->cap * 2;
+	grown.slots = calloc(grown.cap, sizeof *grown.slots);
+	if (grown.slots == NULL)
+		return false;
+	for (size_t i = 0; i < index->cap; i++)
+		if (index->slots[i].folded != NULL &&
+		    index->slots[i].folded != removed_slot)
+			child_index_put(&grown, index->slots[i].folded,
+					index->slots[i].key);
+	free(index->slots);
+	*index = grown;
+	return true;
+}
+
+/* Add FOLDED (taken over, freed here on failure) for KEY. */
+static bool
+child_index_put(struct child_index *index, char *folded, hive_key key)
+{
+	uint32_t hash = string_hash(folded);
+	size_t slot;
+
+	if ((index->used + 1) * 2 > index->cap && !child_index_grow(index)) {
+		free(folded);
+		return false;
+	}
+	for (slot = hash & (index->cap - 1); index->slots[slot].folded != NULL;
+	     slot = (slot + 1) & (index->cap - 1))
+		;
+	index->slots[slot].hash = hash;
+	index->slots[slot].folded = folded;
+	index->slots[slot].key = key;
+	index->used++;
+	return true;
+}
+
+/* CHILD of the indexed key is about to go: found by its name's slot
+ * (else the index goes). */
+static void
+child_index_drop(struct hive *hive, hive_key child)
+{
+	struct child_index *index = &hive->children;
+	struct hp_error ignored;
+	char *name = NULL, *folded = NULL;
+	uint32_t hash;
+
+	if (hive_key_name(hive, child, &name, &ignored) == HP_OK)
+		folded = text_fold(name);
+	free(name);
+	if (folded == NULL) {
+		child_index_reset(index);
+		return;
+	}
+	hash = string_hash(folded);
+	for (size_t slot = hash & (index->cap - 1);
+	     index->cap > 0 && index->slots[slot].folded != NULL;
+	     slot = (slot + 1) & (index->cap - 1)) {
+		struct child_slot *s = &index->slots[slot];
+
+		if (s->folded != removed_slot && s->key == child) {
+			free(s->folded);
+			s->folded = removed_slot;
+			index->subkeys--;
+			free(folded);
+			return;
+		}
+	}
+	free(folded);
+	child_index_reset(index);
+}
+
+/* PARENT's subkeys called FOLDED: the first in *CHILD_RET, and whether
+ * there is a second. */
+static void
+child_index_find(const struct child_index *index, const char *folded,
+		 hive_key *child_ret, bool *second_ret)
+{
+	uint32_t hash = string_hash(folded);
+
+	*child_ret = 0;
+	*second_ret = false;
+	for (size_t slot = hash & (index->cap - 1);
+	     index->slots[slot].folded != NULL;
+	     slot = (slot + 1) & (index->cap - 1)) {
+		const struct child_slot *s = &index->slots[slot];
+
+		if (s->folded == removed_slot || s->hash != hash ||
+		    strcmp(s->folded, folded) != 0)
+			continue;
+		if (*child_ret != 0) {
+			*second_ret = true;
+			return;
+		}
+		*child_ret = s->key;
+	}
+}
+
+/* How many subkeys PARENT says it has; false on failure. */
+static bool
+subkey_count(struct hive *hive, hive_key parent, size_t *count_ret)
+{
+	struct hp_error ignored;
+
+	if (hive->handle == NULL)
+		return regfkey_subkey_count(hive->view, rel_of(parent), count_ret,
+					    &ignored) == HP_OK;
+	errno = 0;
+	*count_ret = hivex_node_nr_children(hive->handle, parent);
+	return *count_ret != 0 || errno == 0;
+}
+
+/* The index of PARENT's subkeys, (re)built when it is not PARENT's or no
+ * longer matches its count; false when PARENT has too few subkeys to be
+ * worth one (or on any failure: the lookup then scans). */
+static bool
+child_index_for(struct hive *hive, hive_key parent)
+{
+	struct child_index *index = &hive->children;
+	hive_key *children = NULL;
+	size_t count = 0, subkeys;
+	struct hp_error ignored;
+	bool ok = true;
+
+	if (!subkey_count(hive, parent, &subkeys) || subkeys < CHILD_INDEX_MIN)
+		return false;
+	if (index->parent == parent && index->subkeys == subkeys)
+		return true;
+	child_index_reset(index);
+	if (hive_key_children(hive, parent, &children, &count, &ignored) != HP_OK)
+		return false;
+	for (size_t i = 0; ok && i < count; i++) {
+		char *name = NULL, *folded;
+
+		ok = hive_key_name(hive, children[i], &name, &ignored) == HP_OK &&
+		     (folded = text_fold(name)) != NULL &&
+		     child_index_put(index, folded, children[i]);
+		free(name);
+	}
+	free(children);
+	if (!ok) {
+		child_index_reset(index);
+		return false;
+	}
+	index->parent = parent;
+	index->subkeys = count;
+	return true;
+}
+
+/* CHILD was added to PARENT: keep PARENT's index, under the name as
+ * stored (and read back as the scan reads it). */
+static void
+child_index_added(struct hive *hive, hive_key parent, hive_key child)
+{
+	struct child_index *index = &hive->children;
+	struct hp_error ignored;
+	char *name = NULL, *folded = NULL;
+
+	if (index->parent != parent)
+		return;
+	if (hive_key_name(hive, child, &name, &ignored) == HP_OK)
+		folded = text_fold(name);
+	free(name);
+	if (folded == NULL || !child_index_put(index, folded, child))
+		child_index_reset(index);
+	else
+		index->subkeys++;
+}
+
+/* Through the index: as hive_find_child below. */
+static enum hp_status
+find_indexed_child(struct hive *hive, const char *name, hive_key *child_ret,
+		   char **spelling_ret, struct hp_error *err)
+{
+	char *folded = text_fold(name), *first = NULL, *second = NULL;
+	bool two;
+	enum hp_status status;
+
+	if (folded == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    hive->path);
+	child_index_find(&hive->children, folded, child_ret, &two);
+	free(folded);
+	if (*child_ret == 0)
+		return HP_OK;
+	status = hive_key_name(hive, *child_ret, &first, err);
+	if (status == HP_OK && two) {
+		/* Name both, as the scan does. */
+		hive_key other;
+
+		folded = text_fold(name);
+		for (size_t i = 0; folded != NULL && i < hive->children.cap; i++) {
+			const struct child_slot *s = &hive->children.slots[i];
+
+			if (s->folded != NULL && s->folded != removed_slot &&
+			    s->key != *child_ret && strcmp(s->folded, folded) == 0) {
+				other = s->key;
+				status = hive_key_name(hive, other, &second, err);
+				break;
+			}
+		}
+		free(folded);
+		if (status == HP_OK)
+			status = hp_error_set(err, HP_ERR_AMBIGUOUS, 0,
+					      "%s: two subkeys are spelled '%s' and '%s'",
+					      hive->path, first,
+					      second != NULL ? second : "?");
+		*child_ret = 0;
+	}
+	if (status == HP_OK && spelling_ret != NULL) {
+		*spelling_ret = first;
+		first = NULL;
+	}
+	if (status != HP_OK)
+		*child_ret = 0;
+	free(first);
+	free(second);
+	return status;
+}
+
 enum hp_status
 hive_find_child(struct hive *hive, hive_key parent, const char *name,
 		hive_key *child_ret, char **spelling_ret, struct hp_error *err)
@@ -360,6 +787,9 @@ hive_find_child(struct hive *hive, hive_key parent, const char *name,
 	*child_ret = 0;
 	if (spelling_ret != NULL)
 		*spelling_ret = NULL;
+	if (child_index_for(hive, parent))
+		return find_indexed_child(hive, name, child_ret, spelling_ret,
+					  err);
 	if (hive->handle == NULL)
 		status = memory_candidates(hive, parent, name, &children, &count,
 					   err);
@@ -399,6 +829,53 @@ out:
 	return status;
 }
 
+enum hp_status
+hive_find_child_exact(struct hive *hive, hive_key parent, const uint16_t *name,
+		      size_t length, hive_key *child_ret, struct hp_error *err)
+{
+	hive_key *children = NULL;
+	size_t count = 0;
+	enum hp_status status;
+
+	*child_ret = 0;
+	if (hive->handle == NULL) {
+		uint32_t *rels;
+
+		if (regfkey_candidates_units(hive->view, rel_of(parent), name,
+					     length, &rels, &count, err) != HP_OK)
+			return memory_failure(hive, err);
+		status = keys_from_cells(hive, rels, count, &children, &count,
+					 err);
+	} else {
+		status = hive_key_children(hive, parent, &children, &count, err);
+	}
+	for (size_t i = 0; status == HP_OK && i < count; i++) {
+		struct hive_name child;
+
+		status = hive_key_name_exact(hive, children[i], &child, err);
+		if (status != HP_OK)
+			break;
+		if (regfkey_name_compare(child.units, child.length, name,
+					 length) == 0) {
+			if (*child_ret != 0) {
+				char *text = regfkey_name_text(name, length);
+
+				status = hp_error_set(err, HP_ERR_AMBIGUOUS, 0,
+						      "%s: two subkeys are called '%s' without case",
+						      hive->path,
+						      text != NULL ? text : "?");
+				free(text);
+				*child_ret = 0;
+			} else {
+				*child_ret = children[i];
+			}
+		}
+		hive_name_release(&child);
+	}
+	free(children);
+	return status;
+}
+
 void
 hive_value_release(struct hive_value *value)
 {
@@ -432,6 +909,11 @@ read_value(struct hive *hive, hive_value_h handle, struct hive_value *value,
 	if (value->name == NULL)
 		return hivex_failure(hive, errno, "cannot read a value name",
 				     err);
+	value->name = hivex_text(value->name,
+				 hivex_value_key_len(hive->handle, handle));
+	if (value->name == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    hive->path);
 	errno = 0;
 	value->data = (unsigned char *)hivex_value_value(hive->handle, handle,
 							 &type, &len);
@@ -565,6 +1047,13 @@ hive_find_value(struct hive *hive, hive_key key, const char *name,
 					       "cannot read a value name", err);
 			break;
 		}
+		value_name = hivex_text(value_name,
+					hivex_value_key_len(hive->handle, list[i]));
+		if (value_name == NULL) {
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					      "%s", hive->path);
+			break;
+		}
 		if (text_name_equal(value_name, name)) {
 			free(value_name);
 			status = read_value(hive, list[i], value_ret, err);
@@ -667,10 +1156,113 @@ hive_key_delete_child(struct hive *hive, hive_key parent, hive_key child,
 		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
 				    "%s: keys are deleted only by hivepatch's own writer",
 				    hive->path);
+	/* The subtree's cells may come back as other keys: an index of a
+	 * key in it must go. */
+	if (hive->children.parent == parent)
+		child_index_drop(hive, child);
+	else
+		child_index_reset(&hive->children);
 	if (regfedit_delete_key(hive->edit, rel_of(parent), rel_of(child),
-				err) != HP_OK)
+				err) != HP_OK) {
+		child_index_reset(&hive->children);
+		return memory_failure(hive, err);
+	}
+	return HP_OK;
+}
+
+/* NAME (LENGTH units) as hivex takes it: UTF-8 without NULs. */
+static enum hp_status
+hivex_name(struct hive *hive, const uint16_t *name, size_t length,
+	   char **text_ret, struct hp_error *err)
+{
+	*text_ret = NULL;
+	for (size_t i = 0; i < length; i++)
+		if (name[i] == 0 ||
+		    (name[i] >= 0xD800 && name[i] <= 0xDBFF &&
+		     (i + 1 == length || name[i + 1] < 0xDC00 ||
+		      name[i + 1] > 0xDFFF)) ||
+		    (name[i] >= 0xDC00 && name[i] <= 0xDFFF &&
+		     (i == 0 || name[i - 1] < 0xD800 || name[i - 1] > 0xDBFF)))
+			return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+					    "%s: hivex cannot write a name holding a NUL or a lone surrogate",
+					    hive->path);
+	*text_ret = regfkey_name_text(name, length);
+	return *text_ret != NULL ? HP_OK
+				 : hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+						"%s", hive->path);
+}
+
+enum hp_status
+hive_key_set_value_exact(struct hive *hive, hive_key key, const uint16_t *name,
+			 size_t length, uint32_t type,
+			 const unsigned char *data, size_t len,
+			 struct hp_error *err)
+{
+	struct hive_value value;
+	enum hp_status status;
+
+	if (hive->edit != NULL)
+		return regfedit_set_value_units(hive->edit, rel_of(key), name,
+						length, type, data, len,
+						err) == HP_OK
+			       ? HP_OK
+			       : memory_failure(hive, err);
+	status = hivex_name(hive, name, length, &value.name, err);
+	value.type = type;
+	value.data = (unsigned char *)data;
+	value.len = len;
+	if (status == HP_OK)
+		status = hive_key_set_value(hive, key, &value, err);
+	free(value.name);
+	return status;
+}
+
+enum hp_status
+hive_key_delete_value_exact(struct hive *hive, hive_key key,
+			    const uint16_t *name, size_t length,
+			    struct hp_error *err)
+{
+	if (hive->edit == NULL)
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "%s: values are deleted only by hivepatch's own writer",
+				    hive->path);
+	if (regfedit_delete_value_units(hive->edit, rel_of(key), name, length,
+					err) != HP_OK)
 		return memory_failure(hive, err);
 	return HP_OK;
+}
+
+enum hp_status
+hive_key_add_child_exact(struct hive *hive, hive_key parent,
+			 const uint16_t *name, size_t length,
+			 hive_key *child_ret, struct hp_error *err)
+{
+	char *text = NULL;
+	enum hp_status status;
+
+	*child_ret = 0;
+	if (hive->edit != NULL) {
+		uint32_t rel;
+
+		if (regfedit_add_key_units(hive->edit, rel_of(parent), name,
+					   length, &rel, err) != HP_OK)
+			return memory_failure(hive, err);
+		*child_ret = (hive_key)rel + REGF_BASE_BLOCK_SIZE;
+		child_index_added(hive, parent, *child_ret);
+		return HP_OK;
+	}
+	status = hivex_name(hive, name, length, &text, err);
+	if (status == HP_OK)
+		status = hive_key_add_child(hive, parent, text, child_ret, err);
+	free(text);
+	return status;
+}
+
+void
+hive_set_write_time(struct hive *hive, int64_t unix_seconds)
+{
+	if (hive->edit != NULL)
+		regfedit_set_time(hive->edit, regf_filetime_from_unix(unix_seconds));
 }
 
 enum hp_status
@@ -685,6 +1277,7 @@ hive_key_add_child(struct hive *hive, hive_key parent, const char *name,
 				     err) != HP_OK)
 			return memory_failure(hive, err);
 		*child_ret = (hive_key)rel + REGF_BASE_BLOCK_SIZE;
+		child_index_added(hive, parent, *child_ret);
 		return HP_OK;
 	}
 	if (hive->handle == NULL)
@@ -696,6 +1289,7 @@ hive_key_add_child(struct hive *hive, hive_key parent, const char *name,
 							 : HP_ERR_WRITE,
 				    errno, "%s: cannot create key '%s'",
 				    hive->path, name);
+	child_index_added(hive, parent, *child_ret);
 	return HP_OK;
 }
 

@@ -46,6 +46,12 @@ struct hive_value {
  * hive_close. */
 enum hp_status hive_open(const char *path, bool writable,
 			 struct hive **hive_ret, struct hp_error *err);
+
+/* hive_open of PATH, named NAME in messages and by hive_path: PATH is a
+ * private copy of the hive NAME (hivefile_hivex_path). */
+enum hp_status hive_open_named(const char *path, const char *name,
+			       bool writable, struct hive **hive_ret,
+			       struct hp_error *err);
 void hive_close(struct hive *hive);
 
 /* Open the hive image DATA (SIZE bytes, which must outlive the handle)
@@ -66,9 +72,32 @@ enum hp_status hive_open_memory_edit(const unsigned char *data, size_t size,
 				     const char *name, struct hive **hive_ret,
 				     struct hp_error *err);
 
-/* The key's stored name; caller frees. */
+/* The key's stored name; caller frees.  A name holding a NUL unit (or
+ * an unpaired surrogate) has U+FFFD there: never cut short, and never
+ * equal to another key's name; hive_key_name_exact gives it exactly. */
 enum hp_status hive_key_name(struct hive *hive, hive_key key,
 			     char **name_ret, struct hp_error *err);
+
+/* A key or value name exactly as the hive stores it: its UTF-16 code
+ * units, any of them (NUL too).  Release with hive_name_release. */
+struct hive_name {
+	uint16_t *units;
+	size_t length;
+};
+
+void hive_name_release(struct hive_name *name);
+void hive_names_free(struct hive_name *names, size_t count);
+
+enum hp_status hive_key_name_exact(struct hive *hive, hive_key key,
+				   struct hive_name *name_ret,
+				   struct hp_error *err);
+
+/* The exact names of KEY's values, in the order hive_key_values gives
+ * them; free with hive_names_free. */
+enum hp_status hive_key_value_names_exact(struct hive *hive, hive_key key,
+					  struct hive_name **names_ret,
+					  size_t *count_ret,
+					  struct hp_error *err);
 
 /* The key's subkeys in stored order; caller frees the array. */
 enum hp_status hive_key_children(struct hive *hive, hive_key key,
@@ -95,7 +124,14 @@ enum hp_status hive_find_child(struct hive *hive, hive_key parent,
 			       const char *name, hive_key *child_ret,
 			       char **spelling_ret, struct hp_error *err);
 
-/* Every value of KEY; free with hive_values_free. */
+/* The same for NAME of LENGTH UTF-16 units, compared without case unit
+ * by unit (regfkey_name_compare). */
+enum hp_status hive_find_child_exact(struct hive *hive, hive_key parent,
+				     const uint16_t *name, size_t length,
+				     hive_key *child_ret, struct hp_error *err);
+
+/* Every value of KEY; free with hive_values_free.  Names as
+ * hive_key_name has them. */
 enum hp_status hive_key_values(struct hive *hive, hive_key key,
 			       struct hive_value **values_ret,
 			       size_t *count_ret, struct hp_error *err);
@@ -113,7 +149,10 @@ enum hp_status hive_key_largest_value(struct hive *hive, hive_key key,
 				      size_t *len_ret, struct hp_error *err);
 
 /* Set VALUE on KEY (writable hives).  A value with the same name without
- * case is replaced; pass its stored spelling to keep it. */
+ * case is replaced; pass its stored spelling to keep it.  Hives opened
+ * with hive_open_memory_edit store data over 16344 bytes as big data
+ * (format 1.4 on), and edit keys that hold some; hivex would write one
+ * oversized cell. */
 enum hp_status hive_key_set_value(struct hive *hive, hive_key key,
 			      const struct hive_value *value,
 			      struct hp_error *err);
@@ -132,6 +171,30 @@ enum hp_status hive_key_delete_child(struct hive *hive, hive_key parent,
 enum hp_status hive_key_add_child(struct hive *hive, hive_key parent,
 			      const char *name, hive_key *child_ret,
 			      struct hp_error *err);
+
+/* The edits above with NAME of LENGTH UTF-16 units, any of them: hives
+ * opened with hive_open_memory_edit; hivex-backed hives take only names
+ * without NUL units or unpaired surrogates (else HP_ERR_UNSUPPORTED). */
+enum hp_status hive_key_set_value_exact(struct hive *hive, hive_key key,
+					const uint16_t *name, size_t length,
+					uint32_t type,
+					const unsigned char *data, size_t len,
+					struct hp_error *err);
+enum hp_status hive_key_delete_value_exact(struct hive *hive, hive_key key,
+					   const uint16_t *name,
+					   size_t length,
+					   struct hp_error *err);
+enum hp_status hive_key_add_child_exact(struct hive *hive, hive_key parent,
+					const uint16_t *name, size_t length,
+					hive_key *child_ret,
+					struct hp_error *err);
+
+/* The LastWriteTime of the keys an edit of a hive opened with
+ * hive_open_memory_edit changes (values or subkeys) or creates, in
+ * UNIX_SECONDS since 1970: the time of patching, or SOURCE_DATE_EPOCH.
+ * Without it, keys keep their times and a new key takes its parent's, as
+ * hivex does.  Other hives: ignored. */
+void hive_set_write_time(struct hive *hive, int64_t unix_seconds);
 
 /* Write the whole edited hive to PATH (a new file, never the original). */
 enum hp_status hive_commit(struct hive *hive, const char *path,

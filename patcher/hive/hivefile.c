@@ -13,66 +13,215 @@
 #include <unistd.h>
 
 #include "base/bytes.h"
+#include "base/cleanup.h"
+#include "base/fileio.h"
 #include "base/text.h"
 
-/* Logs and hives are mapped whole; bigger ones are refused. */
-#define FILE_MAX_SIZE ((size_t)2 << 30)
-
-/* Fault the whole mapping in with one call where the system can. */
-#ifdef MAP_POPULATE
-#define MAP_PREFAULT MAP_POPULATE
-#else
-#define MAP_PREFAULT 0
+/* A sealed memory file (Linux 3.17, glibc 2.27) gives hivex a private
+ * copy that nobody can truncate; elsewhere a temp file does. */
+#if defined(MFD_CLOEXEC) && defined(MFD_ALLOW_SEALING) && defined(F_ADD_SEALS)
+#define HAVE_SEALED_MEMFD 1
 #endif
+
+/* -------------------------------------------------------------- reading */
+
+/* What a file looked like when its reading began. */
+struct file_state {
+	off_t size;
+	struct stat st;
+};
+
+static bool
+same_time(const struct stat *a, const struct stat *b)
+{
+#if defined(HAVE_STRUCT_STAT_ST_MTIM)
+	return a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+#elif defined(HAVE_STRUCT_STAT_ST_MTIMESPEC)
+	return a->st_mtimespec.tv_sec == b->st_mtimespec.tv_sec &&
+	       a->st_mtimespec.tv_nsec == b->st_mtimespec.tv_nsec;
+#else
+	return a->st_mtime == b->st_mtime;
+#endif
+}
+
+static enum hp_status
+changed(const char *name, const char *how, struct hp_error *err)
+{
+	return hp_error_set(err, HP_ERR_CHANGED, 0,
+			    "%s: the file changed while it was read (%s); nothing was written",
+			    name, how);
+}
+
+/* Is the file on FD still as BEFORE says (size and modification time)? */
+static enum hp_status
+check_unchanged(int fd, const char *name, const struct stat *before,
+		struct hp_error *err)
+{
+	struct stat now;
+
+	if (fstat(fd, &now) == -1)
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", name);
+	if (now.st_size < before->st_size)
+		return changed(name, "it is shorter now", err);
+	if (now.st_size > before->st_size)
+		return changed(name, "it is longer now", err);
+	if (!same_time(&now, before))
+		return changed(name, "it was written meanwhile", err);
+	return HP_OK;
+}
+
+/* Read LEN bytes at OFFSET of FD; end of file before them means the file
+ * was cut while it was read. */
+static enum hp_status
+read_at(int fd, const char *name, uint64_t offset, void *buf, size_t len,
+	struct hp_error *err)
+{
+	unsigned char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = pread(fd, p, len, (off_t)offset);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return hp_error_set(err, HP_ERR_IO, errno, "%s", name);
+		if (n == 0)
+			return changed(name, "it is shorter now", err);
+		p += n;
+		offset += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return HP_OK;
+}
+
+enum hp_status
+hivefile_read_fd(int fd, const char *name, struct hivefile_mapping *map,
+		 struct hp_error *err)
+{
+	unsigned char extra;
+	struct stat st;
+	enum hp_status status;
+	ssize_t n;
+
+	map->data = NULL;
+	map->size = 0;
+	if (fstat(fd, &st) == -1)
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", name);
+	if (!S_ISREG(st.st_mode) || st.st_size == 0)
+		return HP_OK;
+	if ((uintmax_t)st.st_size > HIVEFILE_MAX_SIZE)
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "%s: larger than 2 GiB", name);
+	map->data = malloc((size_t)st.st_size);
+	if (map->data == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+				    "%s: %lld bytes", name,
+				    (long long)st.st_size);
+	map->size = (size_t)st.st_size;
+	status = read_at(fd, name, 0, map->data, map->size, err);
+	/* One byte more is there only if the file grew. */
+	while (status == HP_OK &&
+	       (n = pread(fd, &extra, 1, (off_t)map->size)) != 0) {
+		if (n == 1)
+			status = changed(name, "it is longer now", err);
+		else if (errno != EINTR)
+			status = hp_error_set(err, HP_ERR_IO, errno, "%s", name);
+	}
+	if (status == HP_OK)
+		status = check_unchanged(fd, name, &st, err);
+	if (status != HP_OK)
+		hivefile_unmap(map);
+	return status;
+}
+
+/* Open PATH to read it; a FIFO planted in an image must not hang the
+ * open (O_NONBLOCK). */
+static enum hp_status
+open_file(const char *path, int *fd_ret, struct hp_error *err)
+{
+	*fd_ret = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (*fd_ret == -1)
+		return hp_error_set(err, errno == ENOENT ? HP_ERR_NOT_FOUND
+							 : HP_ERR_IO,
+				    errno, "%s", path);
+	return HP_OK;
+}
 
 enum hp_status
 hivefile_map(const char *path, struct hivefile_mapping *map,
 	     struct hp_error *err)
 {
-	struct stat st;
+	enum hp_status status;
 	int fd;
 
 	map->data = NULL;
 	map->size = 0;
-	/* O_NONBLOCK: a FIFO planted in an image must not hang the open. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd == -1 || fstat(fd, &st) == -1) {
-		enum hp_status status = hp_error_set(err, errno == ENOENT
-							 ? HP_ERR_NOT_FOUND
-							 : HP_ERR_IO,
-						     errno, "%s", path);
-		if (fd != -1)
-			close(fd);
+	status = open_file(path, &fd, err);
+	if (status != HP_OK)
 		return status;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size == 0) {
-		close(fd);
-		return HP_OK;
-	}
-	if ((uintmax_t)st.st_size > FILE_MAX_SIZE) {
-		close(fd);
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: larger than 2 GiB", path);
-	}
-	map->data = mmap(NULL, (size_t)st.st_size, PROT_READ,
-			 MAP_PRIVATE | MAP_PREFAULT, fd, 0);
+	status = hivefile_read_fd(fd, path, map, err);
 	close(fd);
-	if (map->data == MAP_FAILED) {
-		map->data = NULL;
-		return hp_error_set(err, HP_ERR_IO, errno, "%s", path);
-	}
-	map->size = (size_t)st.st_size;
-	return HP_OK;
+	return status;
 }
 
 void
 hivefile_unmap(struct hivefile_mapping *map)
 {
-	if (map->data != NULL)
-		munmap(map->data, map->size);
+	free(map->data);
 	map->data = NULL;
 	map->size = 0;
 }
+
+/* A log read in pieces: the callback regf and hivelog read it through. */
+struct log_reader {
+	int fd;
+	const char *name;
+	struct stat st; /* when it was opened; st_size 0 for what is not a
+			 * regular file, which reads as empty */
+};
+
+static enum hp_status
+log_reader_init(struct log_reader *r, const struct hivefile_source *source,
+		struct hp_error *err)
+{
+	memset(r, 0, sizeof *r);
+	r->fd = source->fd;
+	r->name = source->name;
+	if (r->fd == -1)
+		return HP_OK;
+	if (fstat(r->fd, &r->st) == -1)
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", r->name);
+	if (!S_ISREG(r->st.st_mode))
+		r->st.st_size = 0;
+	return HP_OK;
+}
+
+static uint64_t
+log_reader_size(const struct log_reader *r)
+{
+	return r->fd == -1 ? 0 : (uint64_t)r->st.st_size;
+}
+
+static enum hp_status
+log_reader_read(void *context, uint64_t offset, void *buf, size_t len,
+		struct hp_error *err)
+{
+	const struct log_reader *r = context;
+
+	return read_at(r->fd, r->name, offset, buf, len, err);
+}
+
+/* After the log was read: it is as it was when its reading began. */
+static enum hp_status
+log_reader_check(const struct log_reader *r, struct hp_error *err)
+{
+	if (r->fd == -1 || !S_ISREG(r->st.st_mode))
+		return HP_OK;
+	return check_unchanged(r->fd, r->name, &r->st, err);
+}
+
+/* ------------------------------------------------------------- the hive */
 
 static enum hp_status
 check_header(struct hivefile *file, struct hp_error *err)
@@ -115,20 +264,28 @@ dirty_reason(const struct regf_header *h, char *buf, size_t size)
 	return buf;
 }
 
-/* Keep the latest sequence number of every log beside the hive. */
+/* Keep the latest sequence number of every log beside the hive: only the
+ * base blocks and entry headers are read, whatever the logs' size. */
 static enum hp_status
-scan_logs(struct hivefile *file, char *const *logs, size_t count,
-	  struct hp_error *err)
+scan_logs(struct hivefile *file, const struct hivefile_source *logs,
+	  size_t count, struct hp_error *err)
 {
 	for (size_t i = 0; i < count; i++) {
-		struct hivefile_mapping map;
+		struct log_reader reader;
 		struct regf_log_scan scan;
-		enum hp_status status = hivefile_map(logs[i], &map, err);
+		enum hp_status status;
 
+		if (logs[i].fd == -1)
+			continue;
+		status = log_reader_init(&reader, &logs[i], err);
+		if (status == HP_OK)
+			status = regf_log_scan_read(log_reader_read, &reader,
+						    log_reader_size(&reader),
+						    &scan, err);
+		if (status == HP_OK)
+			status = log_reader_check(&reader, err);
 		if (status != HP_OK)
 			return status;
-		regf_log_scan(map.data, map.size, &scan);
-		hivefile_unmap(&map);
 		if (!scan.has_seq)
 			continue;
 		if (!file->have_log_seq ||
@@ -139,73 +296,43 @@ scan_logs(struct hivefile *file, char *const *logs, size_t count,
 	return HP_OK;
 }
 
-/* hivex opens files only: give it the recovered image in a temp file. */
 static enum hp_status
-write_hivex_copy(struct hivefile *file, struct hp_error *err)
-{
-	const char *tmpdir = getenv("TMPDIR");
-	size_t len;
-	ssize_t n;
-	int fd;
-
-	if (tmpdir == NULL || *tmpdir == '\0')
-		tmpdir = "/tmp";
-	len = strlen(tmpdir) + 40;
-	file->hivex_path = malloc(len);
-	if (file->hivex_path == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", file->path);
-	snprintf(file->hivex_path, len, "%s/hivepatch-recovered-XXXXXX", tmpdir);
-	fd = mkstemp(file->hivex_path);
-	if (fd == -1) {
-		free(file->hivex_path);
-		file->hivex_path = NULL;
-		return hp_error_set(err, HP_ERR_IO, errno,
-				    "%s: cannot keep the recovered hive in %s",
-				    file->path, tmpdir);
-	}
-	for (size_t done = 0; done < file->size; done += (size_t)n) {
-		n = write(fd, file->data + done, file->size - done);
-		if (n == -1 && errno == EINTR) {
-			n = 0;
-			continue;
-		}
-		if (n <= 0) {
-			int saved = errno;
-
-			close(fd);
-			return hp_error_set(err, HP_ERR_IO, saved,
-					    "%s: cannot keep the recovered hive in %s",
-					    file->path, file->hivex_path);
-		}
-	}
-	if (close(fd) == -1)
-		return hp_error_set(err, HP_ERR_IO, errno,
-				    "%s: cannot keep the recovered hive in %s",
-				    file->path, file->hivex_path);
-	return HP_OK;
-}
-
-static enum hp_status
-recover(struct hivefile *file, const char *const logs[2],
+recover(struct hivefile *file, const struct hivefile_source logs[2],
 	enum hivefile_replay replay, struct hp_error *err)
 {
-	struct hivefile_mapping maps[2] = { { NULL, 0 }, { NULL, 0 } };
-	struct hivelog_file inputs[2];
+	static const struct hivefile_source none[2] = {
+		{ -1, "(no log)" }, { -1, "(no log)" }
+	};
+	struct log_reader readers[2];
+	struct hivelog_source inputs[2];
 	enum hp_status status = HP_OK;
 	char why[128];
 
+	if (logs == NULL)
+		logs = none;
 	for (int i = 0; i < 2 && status == HP_OK; i++) {
-		if (logs[i] != NULL)
-			status = hivefile_map(logs[i], &maps[i], err);
-		inputs[i].data = maps[i].data;
-		inputs[i].size = maps[i].size;
-		inputs[i].name = logs[i] != NULL ? logs[i] : "(no log)";
+		status = log_reader_init(&readers[i], &logs[i], err);
+		inputs[i].size = log_reader_size(&readers[i]);
+		inputs[i].name = logs[i].fd != -1 && logs[i].name != NULL
+					 ? logs[i].name
+					 : "(no log)";
+		inputs[i].read = log_reader_read;
+		inputs[i].context = &readers[i];
 	}
 	if (status == HP_OK)
-		status = hivelog_recover(file->file_data, file->file_size, inputs,
-					 &file->log, err);
-	hivefile_unmap(&maps[0]);
-	hivefile_unmap(&maps[1]);
+		status = hivelog_recover_read(file->file_data, file->file_size,
+					      inputs, &file->log, err);
+	/* What was replayed must be what the logs held throughout. */
+	for (int i = 0; i < 2 && status != HP_ERR_CHANGED &&
+			status != HP_ERR_IO && status != HP_ERR_NO_MEMORY;
+	     i++) {
+		enum hp_status now = log_reader_check(&readers[i], err);
+
+		if (now != HP_OK) {
+			hivelog_result_release(&file->log);
+			status = now;
+		}
+	}
 	if (status == HP_ERR_DIRTY && replay == HIVEFILE_DISCARD_LOGS &&
 	    regf_checksum_valid(&file->header)) {
 		/* Asked for: take the primary as it is. */
@@ -226,19 +353,23 @@ recover(struct hivefile *file, const char *const logs[2],
 	if (status != HP_OK)
 		return status;
 	if (file->log.image != NULL) {
+		/* The primary as read is no longer needed: the memory goes
+		 * to the recovered image. */
 		file->recovered = true;
 		file->data = file->log.image;
 		file->size = file->log.size;
-		return write_hivex_copy(file, err);
+		free(file->file_data);
+		file->file_data = NULL;
 	}
 	return HP_OK;
 }
 
 enum hp_status
-hivefile_open(const char *path, const char *const logs[2],
-	      char *const *all_logs, size_t all_log_count,
-	      enum hivefile_replay replay, struct hivefile *file_ret,
-	      struct hp_error *err)
+hivefile_open_fds(const struct hivefile_source *primary,
+		  const struct hivefile_source logs[2],
+		  const struct hivefile_source *all_logs, size_t all_log_count,
+		  enum hivefile_replay replay, struct hivefile *file_ret,
+		  struct hp_error *err)
 {
 	struct hivefile file;
 	struct hivefile_mapping map;
@@ -247,10 +378,11 @@ hivefile_open(const char *path, const char *const logs[2],
 
 	memset(&file, 0, sizeof file);
 	memset(file_ret, 0, sizeof *file_ret);
-	file.path = text_dup(path);
+	file.path = text_dup(primary->name);
 	if (file.path == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
-	status = hivefile_map(path, &map, err);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    primary->name);
+	status = hivefile_read_fd(primary->fd, primary->name, &map, err);
 	file.file_data = map.data;
 	file.file_size = map.size;
 	if (status == HP_OK)
@@ -264,7 +396,8 @@ hivefile_open(const char *path, const char *const logs[2],
 	if (file.dirty && replay == HIVEFILE_NO_REPLAY) {
 		status = hp_error_set(err, HP_ERR_DIRTY, 0,
 				      "%s: the hive is dirty (%s): Windows would replay its logs at boot; --no-replay refuses it, nothing was written",
-				      path, dirty_reason(&file.header, why, sizeof why));
+				      file.path,
+				      dirty_reason(&file.header, why, sizeof why));
 		goto fail;
 	}
 	if (file.dirty) {
@@ -280,20 +413,217 @@ fail:
 	return status;
 }
 
+/* Close the descriptors of SOURCES opened by open_sources. */
+static void
+close_sources(struct hivefile_source *sources, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (sources[i].fd != -1)
+			close(sources[i].fd);
+}
+
+/* Open each of the COUNT files NAMES (NULL: none) into SOURCES. */
+static enum hp_status
+open_sources(const char *const *names, size_t count,
+	     struct hivefile_source *sources, struct hp_error *err)
+{
+	for (size_t i = 0; i < count; i++)
+		sources[i].fd = -1;
+	for (size_t i = 0; i < count; i++) {
+		enum hp_status status;
+
+		sources[i].name = names[i];
+		if (names[i] == NULL)
+			continue;
+		status = open_file(names[i], &sources[i].fd, err);
+		if (status != HP_OK) {
+			close_sources(sources, i);
+			return status;
+		}
+	}
+	return HP_OK;
+}
+
+enum hp_status
+hivefile_open(const char *path, const char *const logs[2],
+	      char *const *all_logs, size_t all_log_count,
+	      enum hivefile_replay replay, struct hivefile *file_ret,
+	      struct hp_error *err)
+{
+	static const char *const no_logs[2] = { NULL, NULL };
+	struct hivefile_source primary, log_sources[2];
+	struct hivefile_source *all = NULL;
+	enum hp_status status;
+
+	memset(file_ret, 0, sizeof *file_ret);
+	all = calloc(all_log_count + 1, sizeof *all);
+	if (all == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+	status = open_sources(&path, 1, &primary, err);
+	if (status == HP_OK) {
+		status = open_sources((const char *const *)all_logs,
+				      all_log_count, all, err);
+		if (status == HP_OK) {
+			/* Opened now, read only if the hive is dirty. */
+			status = open_sources(logs != NULL ? logs : no_logs, 2,
+					      log_sources, err);
+			if (status == HP_OK) {
+				status = hivefile_open_fds(&primary, log_sources,
+							   all, all_log_count,
+							   replay, file_ret,
+							   err);
+				close_sources(log_sources, 2);
+			}
+			close_sources(all, all_log_count);
+		}
+		close_sources(&primary, 1);
+	}
+	free(all);
+	return status;
+}
+
 void
 hivefile_close(struct hivefile *file)
 {
 	if (file == NULL)
 		return;
-	if (file->file_data != NULL)
-		munmap(file->file_data, file->file_size);
-	if (file->hivex_path != NULL) {
-		unlink(file->hivex_path);
-		free(file->hivex_path);
-	}
+	hivefile_hivex_done(file);
+	free(file->file_data);
 	hivelog_result_release(&file->log);
 	free(file->path);
 	memset(file, 0, sizeof *file);
+}
+
+/* --------------------------------------------------------- hivex's copy */
+
+#ifdef HAVE_SEALED_MEMFD
+/* DATA in a memory file sealed against any change, seen by hivex through
+ * /proc/self/fd.  HP_OK with *PATH_RET NULL when the system has no such
+ * file or no /proc: the caller falls back to a temp file. */
+static enum hp_status
+memory_copy(struct hivefile *file, char **path_ret, struct hp_error *err)
+{
+	char path[64];
+	void *view;
+	int fd;
+
+	*path_ret = NULL;
+	fd = memfd_create("hivepatch-hive", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd == -1)
+		return errno == ENOSYS || errno == EINVAL
+			       ? HP_OK
+			       : hp_error_set(err, HP_ERR_WRITE, errno,
+					      "%s: cannot keep a private copy of the hive for hivex",
+					      file->path);
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	if (access(path, R_OK) == -1) {
+		close(fd);
+		return HP_OK;
+	}
+	/* Filled through a mapping rather than write(): the bytes hivex
+	 * reads are the very bytes of DATA. */
+	if (ftruncate(fd, (off_t)file->size) == -1)
+		goto fail;
+	if (file->size > 0) {
+		view = mmap(NULL, file->size, PROT_READ | PROT_WRITE,
+			    MAP_SHARED, fd, 0);
+		if (view == MAP_FAILED)
+			goto fail;
+		memcpy(view, file->data, file->size);
+		munmap(view, file->size);
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+				       F_SEAL_SEAL) == -1)
+		goto fail;
+	*path_ret = text_dup(path);
+	if (*path_ret == NULL) {
+		close(fd);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    file->path);
+	}
+	file->hivex_fd = fd;
+	file->hivex_memory = true;
+	return HP_OK;
+fail:
+	{
+		int saved = errno;
+
+		close(fd);
+		return hp_error_set(err, HP_ERR_WRITE, saved,
+				    "%s: cannot keep a private copy of the hive for hivex",
+				    file->path);
+	}
+}
+#endif
+
+/* DATA in a 0600 temp file of $TMPDIR, registered for removal. */
+static enum hp_status
+temp_copy(struct hivefile *file, char **path_ret, struct hp_error *err)
+{
+	const char *dir = cleanup_temp_dir();
+	char name[CLEANUP_NAME_SIZE];
+	int dirfd, fd = -1, saved = 0;
+
+	*path_ret = NULL;
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd == -1) {
+		saved = errno;
+	} else {
+		if (cleanup_create_file(dirfd, "hivepatch-hive-", name, &fd,
+					&file->hivex_cleanup, err) != HP_OK)
+			saved = err != NULL ? err->saved_errno : EIO;
+		else if (fileio_write_all(fd, file->data, file->size) == -1)
+			saved = errno;
+		if (fd != -1 && close(fd) == -1 && saved == 0)
+			saved = errno;
+		close(dirfd);
+	}
+	if (saved == 0) {
+		*path_ret = text_path_join(dir, name);
+		if (*path_ret != NULL)
+			return HP_OK;
+		saved = ENOMEM;
+	}
+	cleanup_remove(&file->hivex_cleanup);
+	return hp_error_set(err, saved == ENOMEM ? HP_ERR_NO_MEMORY : HP_ERR_WRITE,
+			    saved,
+			    "%s: cannot keep a copy of the hive for hivex in $TMPDIR (%s)",
+			    file->path, dir);
+}
+
+enum hp_status
+hivefile_hivex_path(struct hivefile *file, const char **path_ret,
+		    struct hp_error *err)
+{
+	enum hp_status status = HP_OK;
+	char *path = NULL;
+
+	if (file->hivex_path == NULL) {
+#ifdef HAVE_SEALED_MEMFD
+		status = memory_copy(file, &path, err);
+#endif
+		if (status == HP_OK && path == NULL)
+			status = temp_copy(file, &path, err);
+		if (status != HP_OK)
+			return status;
+		file->hivex_path = path;
+	}
+	*path_ret = file->hivex_path;
+	return HP_OK;
+}
+
+void
+hivefile_hivex_done(struct hivefile *file)
+{
+	if (file->hivex_path == NULL)
+		return;
+	if (file->hivex_memory)
+		close(file->hivex_fd);
+	cleanup_remove(&file->hivex_cleanup);
+	free(file->hivex_path);
+	file->hivex_path = NULL;
+	file->hivex_fd = -1;
+	file->hivex_memory = false;
 }
 
 uint32_t

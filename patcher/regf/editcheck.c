@@ -37,16 +37,8 @@ push(uint32_t **list, size_t *count, size_t *cap, uint32_t value)
 	return true;
 }
 
-static bool
-contains_unsorted(const uint32_t *list, size_t count, uint32_t value)
-{
-	for (size_t i = 0; i < count; i++)
-		if (list[i] == value)
-			return true;
-	return false;
-}
-
-/* LIST is sorted (sort_allowance) once collecting is done. */
+/* LIST is sorted (sort_allowance, and touched too) once collecting is
+ * done. */
 static bool
 contains(const uint32_t *list, size_t count, uint32_t value)
 {
@@ -197,58 +189,49 @@ ranges_equal_except(const unsigned char *a, const unsigned char *b,
 	return pos >= len || memcmp(a + pos, b + pos, len - pos) == 0;
 }
 
-/* May the cell at REL (LEN bytes) differ the way it does? */
+/* The sk fields an edit may change: the reference count, and the list
+ * links when a deleted key's sk leaves the list. */
+static bool
+sk_change_allowed(const struct allowance *allow, const unsigned char *old_cell,
+		  const unsigned char *new_cell, uint32_t len)
+{
+	static const uint32_t relink_fields[][2] = {
+		{ REGF_SK_FLINK, REGF_SK_REFCOUNT + 4 },
+	};
+	static const uint32_t refcount_field[][2] = {
+		{ REGF_SK_REFCOUNT, REGF_SK_REFCOUNT + 4 },
+	};
+
+	return len >= 20 && memcmp(old_cell + 4, "sk", 2) == 0 &&
+	       ranges_equal_except(old_cell, new_cell, len,
+				   allow->relink ? relink_fields : refcount_field,
+				   1);
+}
+
+/* May the cell at REL (LEN bytes), which the edit may not release, differ
+ * the way it does?  Only in the fields of a touched key's nk that record
+ * its values, subkeys and LastWriteTime, and in an sk's reference count
+ * (and links). */
 static bool
 cell_change_allowed(const struct allowance *allow, uint32_t rel,
 		    const unsigned char *old_cell, const unsigned char *new_cell,
 		    uint32_t len)
 {
 	static const uint32_t nk_fields[][2] = {
+		{ REGF_NK_TIMESTAMP, REGF_NK_TIMESTAMP + 8 },
 		{ REGF_NK_SUBKEY_COUNT, REGF_NK_SUBKEY_COUNT + 4 },
 		{ REGF_NK_SUBKEY_LIST, REGF_NK_SUBKEY_LIST + 4 },
 		{ REGF_NK_VALUE_COUNT, REGF_NK_VALUE_LIST + 4 },
-		{ REGF_NK_MAX_SUBKEY_NAME, REGF_NK_MAX_SUBKEY_NAME + 4 },
-		{ REGF_NK_MAX_VALUE_NAME, REGF_NK_MAX_VALUE_DATA + 4 },
-	};
-	static const uint32_t size_field[][2] = { { 0, 4 } };
-	/* The list links change only when a deleted key's sk leaves the
-	 * list; otherwise only the reference count does. */
-	static const uint32_t sk_relink_fields[][2] = {
-		{ REGF_SK_FLINK, REGF_SK_REFCOUNT + 4 },
-	};
-	static const uint32_t sk_refcount_field[][2] = {
-		{ REGF_SK_REFCOUNT, REGF_SK_REFCOUNT + 4 },
-	};
-	int32_t old_size = (int32_t)get_le32(old_cell);
-	int32_t new_size = (int32_t)get_le32(new_cell);
-
-	static const uint32_t freed_sk_fields[][2] = {
-		{ 0, 4 }, { REGF_SK_FLINK, REGF_SK_REFCOUNT + 4 },
+		/* Longest subkey name and class, value name and data. */
+		{ REGF_NK_MAX_SUBKEY_NAME, REGF_NK_MAX_VALUE_DATA + 4 },
 	};
 
-	if (old_size < 0 && new_size == -old_size) {
-		if (!contains(allow->freeable, allow->freeable_count, rel))
-			return false;
-		/* A security cell drops to no references before it goes. */
-		if (len >= 20 && memcmp(old_cell + 4, "sk", 2) == 0 &&
-		    contains(allow->security, allow->security_count, rel))
-			return ranges_equal_except(old_cell, new_cell, len,
-						   freed_sk_fields, 2);
-		return ranges_equal_except(old_cell, new_cell, len, size_field,
-					   1);
-	}
-	if (old_size != new_size)
-		return false;
-	if (contains_unsorted(allow->touched, allow->touched_count, rel))
+	if (contains(allow->touched, allow->touched_count, rel))
 		return len >= REGF_NK_NAME && memcmp(old_cell + 4, "nk", 2) == 0 &&
 		       ranges_equal_except(old_cell, new_cell, len, nk_fields,
 					   sizeof nk_fields / sizeof *nk_fields);
 	if (contains(allow->security, allow->security_count, rel))
-		return len >= 20 && memcmp(old_cell + 4, "sk", 2) == 0 &&
-		       ranges_equal_except(old_cell, new_cell, len,
-					   allow->relink ? sk_relink_fields
-							 : sk_refcount_field,
-					   1);
+		return sk_change_allowed(allow, old_cell, new_cell, len);
 	return false;
 }
 
@@ -260,34 +243,147 @@ stray_change(const char *name, size_t offset, struct hp_error *err)
 			    name, offset);
 }
 
-/* Compare one hbin of the original, cell by cell. */
+/* Space the edit may take over: a free cell, or a cell it may release.
+ * Such cells may have been released, coalesced, split and given to new
+ * cells in any way, so long as the new cells tile the same space. */
+static bool
+is_mutable(const struct allowance *allow, uint32_t rel, bool allocated)
+{
+	return !allocated || contains(allow->freeable, allow->freeable_count, rel);
+}
+
+/* The old cells [FROM, TO) of a bin were all mutable: the new cells there
+ * must tile that space exactly (none may reach into a cell the edit may
+ * not touch).  An sk cell the edit was to release but which is still
+ * there, at its place with its size, may only have lost references. */
+static enum hp_status
+compare_run(const struct regf_image *old_image, const unsigned char *new_data,
+	    uint32_t from, uint32_t to, const struct allowance *allow,
+	    const char *name, struct hp_error *err)
+{
+	const unsigned char *old_bins = old_image->data + REGF_BASE_BLOCK_SIZE;
+	const unsigned char *new_bins = new_data + REGF_BASE_BLOCK_SIZE;
+	uint32_t at = from, old_at = from;
+
+	if (memcmp(old_bins + from, new_bins + from, to - from) == 0)
+		return HP_OK;
+	while (at < to) {
+		int32_t raw = (int32_t)get_le32(new_bins + at);
+		uint32_t len = raw < 0 ? (uint32_t)-raw : (uint32_t)raw;
+
+		if (raw == INT32_MIN || len < 8 || len % 8 != 0 || len > to - at)
+			return stray_change(name, REGF_BASE_BLOCK_SIZE + (size_t)at,
+					    err);
+		while (old_at < at)
+			old_at += (uint32_t)abs((int32_t)get_le32(old_bins + old_at));
+		if (old_at == at && raw < 0 &&
+		    get_le32(old_bins + at) == (uint32_t)raw &&
+		    memcmp(new_bins + at + 4, "sk", 2) == 0 &&
+		    memcmp(old_bins + at + 4, "sk", 2) == 0 &&
+		    contains(allow->security, allow->security_count, at) &&
+		    !sk_change_allowed(allow, old_bins + at, new_bins + at, len))
+			return stray_change(name, REGF_BASE_BLOCK_SIZE + (size_t)at,
+					    err);
+		at += len;
+	}
+	return HP_OK;
+}
+
+/* The old cell at REL, which must lie inside the bin ending at END. */
+static bool
+old_cell_in_bin(const struct regf_image *old_image, uint32_t rel, uint32_t end,
+		const unsigned char **cell_ret, uint32_t *len_ret,
+		bool *allocated_ret)
+{
+	return regf_cell(old_image, rel, cell_ret, len_ret, allocated_ret) &&
+	       *len_ret <= end - rel && *len_ret % 8 == 0;
+}
+
+/* Compare one hbin of the original, cell by cell: cells the edit may not
+ * touch are the same but for the fields it may change; runs of free or
+ * releasable cells are tiled anew (compare_run). */
 static enum hp_status
 compare_bin(const struct regf_image *old_image, const unsigned char *new_data,
 	    uint32_t bin_rel, uint32_t bin_size,
 	    const struct allowance *allow, const char *name,
 	    struct hp_error *err)
 {
-	uint32_t rel = bin_rel + REGF_HBIN_HEADER_SIZE;
+	uint32_t rel = bin_rel + REGF_HBIN_HEADER_SIZE, end = bin_rel + bin_size;
 	size_t base = REGF_BASE_BLOCK_SIZE;
 
 	if (memcmp(old_image->data + base + bin_rel, new_data + base + bin_rel,
 		   REGF_HBIN_HEADER_SIZE) != 0)
 		return stray_change(name, base + bin_rel, err);
-	while (rel < bin_rel + bin_size) {
+	while (rel < end) {
 		const unsigned char *old_cell;
-		uint32_t len;
+		uint32_t len, run_end;
 		bool allocated;
+		enum hp_status status;
 
-		if (!regf_cell(old_image, rel, &old_cell, &len, &allocated) ||
-		    len > bin_rel + bin_size - rel)
+		if (!old_cell_in_bin(old_image, rel, end, &old_cell, &len,
+				     &allocated))
 			return hp_error_set(err, HP_ERR_VERIFY, 0,
 					    "%s: bad cell at file offset 0x%zx",
 					    name, base + rel);
-		if (memcmp(old_cell, new_data + base + rel, len) != 0 &&
-		    !cell_change_allowed(allow, rel, old_cell,
-					 new_data + base + rel, len))
-			return stray_change(name, base + rel, err);
-		rel += len;
+		if (!is_mutable(allow, rel, allocated)) {
+			if (memcmp(old_cell, new_data + base + rel, len) != 0 &&
+			    !cell_change_allowed(allow, rel, old_cell,
+						 new_data + base + rel, len))
+				return stray_change(name, base + rel, err);
+			rel += len;
+			continue;
+		}
+		for (run_end = rel + len; run_end < end; run_end += len) {
+			if (!old_cell_in_bin(old_image, run_end, end, &old_cell,
+					     &len, &allocated))
+				return hp_error_set(err, HP_ERR_VERIFY, 0,
+						    "%s: bad cell at file offset 0x%zx",
+						    name, base + run_end);
+			if (!is_mutable(allow, run_end, allocated))
+				break;
+		}
+		status = compare_run(old_image, new_data, rel, run_end, allow,
+				     name, err);
+		if (status != HP_OK)
+			return status;
+		rel = run_end;
+	}
+	return HP_OK;
+}
+
+/* The bins the edit added, [FROM, TO): hbins of whole blocks that know
+ * their place, tiled by cells, as readers expect. */
+static enum hp_status
+check_new_bins(const unsigned char *new_data, uint32_t from, uint32_t to,
+	       const char *name, struct hp_error *err)
+{
+	const unsigned char *bins = new_data + REGF_BASE_BLOCK_SIZE;
+	uint32_t rel = from;
+
+	while (rel < to) {
+		uint32_t size, at;
+
+		if (to - rel < REGF_HBIN_HEADER_SIZE ||
+		    memcmp(bins + rel, "hbin", 4) != 0 ||
+		    get_le32(bins + rel + 4) != rel ||
+		    (size = get_le32(bins + rel + 8)) < 4096 || size % 4096 != 0 ||
+		    size > to - rel)
+			return hp_error_set(err, HP_ERR_VERIFY, 0,
+					    "%s: bad new hbin at file offset 0x%zx",
+					    name, (size_t)REGF_BASE_BLOCK_SIZE + rel);
+		for (at = rel + REGF_HBIN_HEADER_SIZE; at < rel + size;) {
+			int32_t raw = (int32_t)get_le32(bins + at);
+			uint32_t len = raw < 0 ? (uint32_t)-raw : (uint32_t)raw;
+
+			if (raw == INT32_MIN || len < 8 || len % 8 != 0 ||
+			    len > rel + size - at)
+				return hp_error_set(err, HP_ERR_VERIFY, 0,
+						    "%s: bad new cell at file offset 0x%zx",
+						    name,
+						    (size_t)REGF_BASE_BLOCK_SIZE + at);
+			at += len;
+		}
+		rel += size;
 	}
 	return HP_OK;
 }
@@ -429,6 +525,7 @@ editcheck_compare_deleting(const unsigned char *old_data, size_t old_size,
 	struct allowance allow = { touched, touched_count, NULL, 0, 0,
 				   NULL, 0, 0, deleted_count > 0 };
 	struct regf_image old_image;
+	uint32_t *sorted_touched = NULL;
 	enum hp_status status = HP_OK;
 	uint32_t rel = 0;
 
@@ -454,8 +551,20 @@ editcheck_compare_deleting(const unsigned char *old_data, size_t old_size,
 					      "%s", name);
 			goto out;
 		}
+	/* Sorted for a binary search: a plan may touch thousands of keys. */
+	if (touched_count > 0) {
+		sorted_touched = malloc(touched_count * sizeof *sorted_touched);
+		if (sorted_touched == NULL) {
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					      "%s", name);
+			goto out;
+		}
+		memcpy(sorted_touched, touched, touched_count * sizeof *touched);
+		qsort(sorted_touched, touched_count, sizeof *sorted_touched,
+		      compare_u32);
+		allow.touched = sorted_touched;
+	}
 	sort_allowance(&allow);
-	/* touched is small and given unsorted: search it linearly. */
 	while (rel < old_image.bins_size) {
 		const unsigned char *bin = old_data + REGF_BASE_BLOCK_SIZE + rel;
 		uint32_t bin_size;
@@ -479,8 +588,12 @@ editcheck_compare_deleting(const unsigned char *old_data, size_t old_size,
 		}
 		rel += bin_size;
 	}
+	status = check_new_bins(new_data, old_image.bins_size,
+				get_le32(new_data + REGF_OFF_BINS_SIZE), name,
+				err);
 out:
 	free(allow.freeable);
 	free(allow.security);
+	free(sorted_touched);
 	return status;
 }

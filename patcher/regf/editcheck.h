@@ -1,14 +1,19 @@
 /* editcheck.h - prove at the byte level that an edit touched only what it
  * should.
  *
- * hivex never moves or reuses cells: an edit appends new hive bins, marks
- * the cells it replaced free (only their size field changes sign), updates
- * the counts and list offsets in the nk cells of the keys it edits and the
- * reference count of an sk cell.  Everything else in the original bins must
- * be byte-for-byte the same, and so must the base block except sequence
- * numbers, timestamp, bins size and checksum.  Together with plan_check
- * (the touched keys hold what the plan wants) this proves every other key
- * and value unchanged, in time linear in the file size.
+ * An edit (regfedit, or hivex) may take over free space: cells that were
+ * free, and cells it may release (the value lists, values, data and
+ * subkey lists of the keys it edits, and whole subtrees it deletes).
+ * There it may release, coalesce, split and allocate cells in any way, so
+ * long as the new cells tile the same space and no cell reaches out of
+ * it.  Every other cell must stay where it is, byte for byte, but for the
+ * fields that record an edited key's values, subkeys and LastWriteTime,
+ * and an sk cell's reference count (and its list links when a key is
+ * deleted).  The base block may change only in its sequence numbers,
+ * timestamp, bins size and checksum; bins the edit appends must be sound
+ * hbins tiled by cells.  Together with plan_check (the touched keys hold
+ * exactly what the plan wants, all their values and subkeys) this proves
+ * every other key and value unchanged, in time linear in the file size.
  */
 #ifndef HIVEPATCH_EDITCHECK_H
 #define HIVEPATCH_EDITCHECK_H

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "base/status.h"
+#include "regf/regf.h"
 
 /* A log file's bytes; SIZE 0 (or DATA NULL) means absent or empty. */
 struct hivelog_file {
@@ -45,6 +46,15 @@ uint64_t hivelog_marvin32(const unsigned char *data, size_t len,
 
 #define HIVELOG_MARVIN_SEED 0x82EF4D887A4E55C5ull
 
+/* A log file reached through a callback: SIZE bytes, READ asked only for
+ * bytes within them.  SIZE 0 means absent or empty. */
+struct hivelog_source {
+	uint64_t size;
+	const char *name;    /* for messages */
+	regf_read_fn *read;
+	void *context;
+};
+
 /* Recover PRIMARY (the hive file's bytes) with LOGS[0] (.LOG1) and LOGS[1]
  * (.LOG2), either possibly absent.
  *  - clean primary: HP_OK, result->image NULL, logs ignored whatever they
@@ -53,13 +63,30 @@ uint64_t hivelog_marvin32(const unsigned char *data, size_t len,
  *  - dirty with no usable log: HP_ERR_DIRTY, the message says why (e.g.
  *    "both logs have a corrupt base block");
  *  - primary unusable (not regf, truncated) and no log to rebuild it:
- *    HP_ERR_CORRUPT.
- * Release with hivelog_result_release. */
+ *    HP_ERR_CORRUPT;
+ *  - a log claiming more than it can hold: HP_ERR_CORRUPT naming it.  A
+ *    hive can only grow beyond the primary by what the logs carry: a
+ *    hive bins size (in a log's base block or in an entry to apply) that
+ *    exceeds the primary's bytes after its base block by more than the
+ *    log bytes read so far (new format) or the dirty pages present (old
+ *    format) is refused before anything is allocated for it.
+ * Memory: the image (at most the primary plus the log bytes read), the
+ * old format's dirty vector and fixed buffers; log entries are never held
+ * whole.  Release with hivelog_result_release. */
 enum hp_status hivelog_recover(const unsigned char *primary,
 			       size_t primary_size,
 			       const struct hivelog_file logs[2],
 			       struct hivelog_result *result,
 			       struct hp_error *err);
+
+/* The same with the logs read through their callbacks (LOGS may be NULL:
+ * no logs).  A read failure ends the recovery with the reader's status
+ * and message. */
+enum hp_status hivelog_recover_read(const unsigned char *primary,
+				    size_t primary_size,
+				    const struct hivelog_source logs[2],
+				    struct hivelog_result *result,
+				    struct hp_error *err);
 
 void hivelog_result_release(struct hivelog_result *result);
 

@@ -79,6 +79,19 @@ regf_header_seal(unsigned char *buf, uint32_t seq)
 	put_le32(buf + REGF_OFF_CHECKSUM, sum);
 }
 
+uint64_t
+regf_filetime_from_unix(int64_t seconds)
+{
+	/* 1601 to 1970: 11644473600 seconds. */
+	const int64_t offset = INT64_C(11644473600);
+
+	if (seconds < -offset)
+		return 0;
+	if (seconds > (INT64_MAX / 10000000) - offset)
+		return UINT64_MAX;
+	return (uint64_t)(seconds + offset) * 10000000u;
+}
+
 bool
 regf_seq_after(uint32_t a, uint32_t b)
 {
@@ -93,16 +106,53 @@ note_seq(struct regf_log_scan *scan, uint32_t seq)
 	scan->has_seq = true;
 }
 
+/* The fields of an HvLE entry header the scan reads. */
+#define SCAN_ENTRY_BYTES 16u
+
+/* Reading a buffer: the scan of a log held in memory. */
+struct memory_file {
+	const unsigned char *data;
+	size_t size;
+};
+
+static enum hp_status
+read_memory(void *context, uint64_t offset, void *buf, size_t len,
+	    struct hp_error *err)
+{
+	const struct memory_file *m = context;
+
+	(void)err;
+	memcpy(buf, m->data + offset, len);
+	return HP_OK;
+}
+
 void
 regf_log_scan(const unsigned char *buf, size_t len,
 	      struct regf_log_scan *scan_ret)
 {
+	struct memory_file m = { buf, len };
+
+	/* Reading memory cannot fail. */
+	(void)regf_log_scan_read(read_memory, &m, len, scan_ret, NULL);
+}
+
+enum hp_status
+regf_log_scan_read(regf_read_fn *read, void *context, uint64_t size,
+		   struct regf_log_scan *scan_ret, struct hp_error *err)
+{
+	unsigned char base[REGF_LOG_BASE_BLOCK_SIZE];
 	struct regf_header header;
-	size_t off;
+	uint64_t off;
+	enum hp_status status;
 
 	memset(scan_ret, 0, sizeof *scan_ret);
-	if (!regf_header_read(buf, len, &header))
-		return;
+	if (size < REGF_LOG_BASE_BLOCK_SIZE)
+		return HP_OK;
+	status = read(context, 0, base, sizeof base, err);
+	if (status != HP_OK)
+		return status;
+	if (!regf_header_read(base, sizeof base, &header))
+		return HP_OK;
 	scan_ret->has_base = true;
 	scan_ret->file_type = header.file_type;
 	scan_ret->base_seq1 = header.seq1;
@@ -112,23 +162,29 @@ regf_log_scan(const unsigned char *buf, size_t len,
 	note_seq(scan_ret, header.seq1);
 	note_seq(scan_ret, header.seq2);
 	if (header.file_type != REGF_TYPE_LOG_NEW)
-		return;
+		return HP_OK;
 
 	/* New-format entries: "HvLE", size, flags, sequence number.  Walk
-	 * while the structure holds; the loop is bounded by the buffer since
-	 * every step advances by at least 512 bytes. */
+	 * while the structure holds, reading each header where it lies; the
+	 * loop is bounded by SIZE since every step advances by at least 512
+	 * bytes.  An entry needs its 40-byte header to count. */
 	off = REGF_LOG_BASE_BLOCK_SIZE;
-	while (off <= len && len - off >= 40) {
-		const unsigned char *entry = buf + off;
-		uint32_t size = get_le32(entry + 4);
+	while (off <= size && size - off >= 40) {
+		unsigned char entry[SCAN_ENTRY_BYTES];
+		uint32_t entry_size;
 
-		if (memcmp(entry, "HvLE", 4) != 0 || size < 512 ||
-		    size % 512 != 0 || size > len - off)
+		status = read(context, off, entry, sizeof entry, err);
+		if (status != HP_OK)
+			return status;
+		entry_size = get_le32(entry + 4);
+		if (memcmp(entry, "HvLE", 4) != 0 || entry_size < 512 ||
+		    entry_size % 512 != 0 || entry_size > size - off)
 			break;
 		note_seq(scan_ret, get_le32(entry + 12));
 		scan_ret->entries++;
-		off += size;
+		off += entry_size;
 	}
+	return HP_OK;
 }
 
 void

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/status.h"
+
 #define REGF_BASE_BLOCK_SIZE 4096u
 #define REGF_LOG_BASE_BLOCK_SIZE 512u
 #define REGF_HBIN_HEADER_SIZE 32u
@@ -21,6 +23,7 @@
 #define REGF_OFF_SEQ1 4u
 #define REGF_OFF_SEQ2 8u
 #define REGF_OFF_TIMESTAMP 12u
+#define REGF_OFF_MINOR 24u
 #define REGF_OFF_FILE_TYPE 28u
 #define REGF_OFF_BINS_SIZE 40u
 #define REGF_OFF_FLAGS 144u
@@ -59,6 +62,10 @@
 #define REGF_SK_REFCOUNT 16u
 #define REGF_DB_SEGMENT_COUNT 6u
 #define REGF_DB_SEGMENT_LIST 8u
+/* Subkey lists (lf, lh, li) and index roots (ri): the number of entries
+ * (16 bits) and the first entry. */
+#define REGF_LIST_COUNT 6u
+#define REGF_LIST_ENTRIES 8u
 
 enum regf_file_type {
 	REGF_TYPE_PRIMARY = 0,
@@ -98,6 +105,10 @@ bool regf_header_dirty(const struct regf_header *header);
  * timestamp is changed, which nothing reads back. */
 void regf_header_seal(unsigned char *buf, uint32_t seq);
 
+/* The FILETIME (100 ns since 1601, as key LastWriteTimes are kept) of
+ * SECONDS since 1970; times before 1601 give 0. */
+uint64_t regf_filetime_from_unix(int64_t seconds);
+
 /* Serial-number comparison modulo 2^32 (RFC 1982 style): A after B. */
 bool regf_seq_after(uint32_t a, uint32_t b);
 
@@ -117,6 +128,21 @@ struct regf_log_scan {
  * stale log. */
 void regf_log_scan(const unsigned char *buf, size_t len,
 		   struct regf_log_scan *scan_ret);
+
+/* Read LEN bytes at OFFSET of a file of known size into BUF (never asked
+ * for bytes past that size).  HP_OK, or a failure with ERR filled: an I/O
+ * error, or the file changed (came up short). */
+typedef enum hp_status regf_read_fn(void *context, uint64_t offset,
+				    void *buf, size_t len,
+				    struct hp_error *err);
+
+/* regf_log_scan on a log of SIZE bytes reached through READ: only the
+ * base block and the first 16 bytes of each HvLE entry it walks are read,
+ * so memory stays bounded whatever SIZE is.  A read failure is returned
+ * as it is, SCAN_RET then holding what was found before it. */
+enum hp_status regf_log_scan_read(regf_read_fn *read, void *context,
+				  uint64_t size, struct regf_log_scan *scan_ret,
+				  struct hp_error *err);
 
 /* Where an edit in progress keeps its cells (regfedit.c): the cell at REL
  * and how many bytes from there belong to it, or NULL. */

@@ -62,23 +62,109 @@ regfkey_root(const struct regf_image *image, uint32_t *key_ret,
 	return key_cell(image, *key_ret, &nk, &len, err);
 }
 
-/* A stored name: Latin-1 when COMPRESSED, else UTF-16LE. */
+void
+regf_name_release(struct regf_name *name)
+{
+	if (name == NULL)
+		return;
+	free(name->units);
+	name->units = NULL;
+	name->length = 0;
+}
+
+/* Unit I of a name given as UNITS, or else stored as Latin-1 bytes
+ * (COMPRESSED) or UTF-16LE bytes at STORED. */
+static uint16_t
+unit_at(const uint16_t *units, const unsigned char *stored, bool compressed,
+	size_t i)
+{
+	if (units != NULL)
+		return units[i];
+	return compressed ? stored[i] : get_le16(stored + 2 * i);
+}
+
+/* The UTF-8 text of a name of LENGTH units (see regfkey_name_text). */
+static char *
+text_of(const uint16_t *units, const unsigned char *stored, bool compressed,
+	size_t length)
+{
+	/* A unit takes at most 3 bytes, a pair of them 4. */
+	char *out = malloc(length * 3 + 1);
+	size_t used = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < length; i++) {
+		uint16_t next = i + 1 < length ? unit_at(units, stored, compressed, i + 1) : 0;
+		uint32_t c;
+		size_t n = utf_decode_utf16(unit_at(units, stored, compressed, i),
+					    next, &c);
+
+		/* NUL and an unpaired surrogate have no UTF-8 of their own
+		 * here: U+FFFD (the exact form is the units). */
+		if (n == 0 || c == 0)
+			c = 0xFFFD;
+		if (n == 2)
+			i++;
+		used += utf_encode_utf8(out + used, c);
+	}
+	out[used] = '\0';
+	return out;
+}
+
+char *
+regfkey_name_text(const uint16_t *units, size_t length)
+{
+	return text_of(units, NULL, false, length);
+}
+
+/* A stored name of LEN bytes: Latin-1 when COMPRESSED, else UTF-16LE. */
 static char *
 decode_name(const unsigned char *name, size_t len, bool compressed)
 {
-	char *out;
-	size_t used = 0;
+	return text_of(NULL, name, compressed, compressed ? len : len / 2);
+}
 
-	if (!compressed)
-		return text_from_utf16le(name, len);
-	out = malloc(len * 2 + 1);
-	if (out == NULL)
-		return NULL;
-	/* Latin-1 bytes are the code points U+0000..U+00FF. */
-	for (size_t i = 0; i < len; i++)
-		used += utf_encode_utf8(out + used, name[i]);
-	out[used] = '\0';
-	return out;
+static enum hp_status
+exact_name(const unsigned char *name, size_t len, bool compressed,
+	   struct regf_name *name_ret, struct hp_error *err)
+{
+	size_t length = compressed ? len : len / 2;
+
+	name_ret->units = malloc((length + 1) * sizeof *name_ret->units);
+	if (name_ret->units == NULL)
+		return nomem(err);
+	for (size_t i = 0; i < length; i++)
+		name_ret->units[i] = unit_at(NULL, name, compressed, i);
+	name_ret->length = length;
+	return HP_OK;
+}
+
+int
+regfkey_name_compare(const uint16_t *a, size_t a_length, const uint16_t *b,
+		     size_t b_length)
+{
+	size_t n = a_length < b_length ? a_length : b_length;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t x = text_fold_upper(a[i]), y = text_fold_upper(b[i]);
+
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	return (a_length > b_length) - (a_length < b_length);
+}
+
+enum hp_status
+regfkey_subkey_count(const struct regf_image *image, uint32_t key,
+		     size_t *count_ret, struct hp_error *err)
+{
+	const unsigned char *nk;
+	uint32_t len;
+	enum hp_status status = key_cell(image, key, &nk, &len, err);
+
+	*count_ret = status == HP_OK ? get_le32(nk + REGF_NK_SUBKEY_COUNT) : 0;
+	return status;
 }
 
 enum hp_status
@@ -100,6 +186,26 @@ regfkey_name(const struct regf_image *image, uint32_t key, char **name_ret,
 	return *name_ret != NULL ? HP_OK : nomem(err);
 }
 
+enum hp_status
+regfkey_name_exact(const struct regf_image *image, uint32_t key,
+		   struct regf_name *name_ret, struct hp_error *err)
+{
+	const unsigned char *nk;
+	uint32_t len, name_len;
+	enum hp_status status = key_cell(image, key, &nk, &len, err);
+
+	name_ret->units = NULL;
+	name_ret->length = 0;
+	if (status != HP_OK)
+		return status;
+	name_len = get_le16(nk + REGF_NK_NAME_LEN);
+	if (name_len > len - REGF_NK_NAME)
+		return corrupt(err, "key name longer than its cell", key);
+	return exact_name(nk + REGF_NK_NAME, name_len,
+			  (get_le16(nk + REGF_NK_FLAGS) & REGF_NK_COMP_NAME) != 0,
+			  name_ret, err);
+}
+
 struct key_list {
 	uint32_t *keys;
 	size_t count, cap;
@@ -118,6 +224,26 @@ list_push(struct key_list *list, uint32_t key)
 		list->cap = cap;
 	}
 	list->keys[list->count++] = key;
+	return true;
+}
+
+/* The lh hash of a NAME of LENGTH units when all of them are ASCII
+ * (upper-cased), or false for another name. */
+static bool
+ascii_lh_hash_units(const uint16_t *name, size_t length, uint32_t *hash_ret)
+{
+	uint32_t hash = 0;
+
+	for (size_t i = 0; i < length; i++) {
+		uint32_t c = name[i];
+
+		if (c >= 0x80)
+			return false;
+		if (c >= 'a' && c <= 'z')
+			c -= 0x20;
+		hash = 37 * hash + c;
+	}
+	*hash_ret = hash;
 	return true;
 }
 
@@ -425,6 +551,47 @@ regfkey_candidates(const struct regf_image *image, uint32_t key,
 		return status;
 	}
 	return give_list(&list, children_ret, count_ret, err);
+}
+
+enum hp_status
+regfkey_candidates_units(const struct regf_image *image, uint32_t key,
+			 const uint16_t *name, size_t length,
+			 uint32_t *children_ret[], size_t *count_ret,
+			 struct hp_error *err)
+{
+	struct key_list list = { NULL, 0, 0 };
+	const unsigned char *nk;
+	uint32_t len, hash = 0;
+	bool filter = ascii_lh_hash_units(name, length, &hash);
+	enum hp_status status = key_cell(image, key, &nk, &len, err);
+
+	*children_ret = NULL;
+	*count_ret = 0;
+	if (status == HP_OK)
+		status = walk_lists(image, nk, &list, filter, hash, err);
+	if (status != HP_OK) {
+		free(list.keys);
+		return status;
+	}
+	return give_list(&list, children_ret, count_ret, err);
+}
+
+enum hp_status
+regfkey_value_name_exact(const struct regf_image *image, uint32_t key,
+			 size_t index, struct regf_name *name_ret,
+			 struct hp_error *err)
+{
+	const unsigned char *vk;
+	uint32_t vk_rel;
+	enum hp_status status = value_cell(image, key, index, &vk, &vk_rel, err);
+
+	name_ret->units = NULL;
+	name_ret->length = 0;
+	if (status != HP_OK)
+		return status;
+	return exact_name(vk + REGF_VK_NAME, get_le16(vk + REGF_VK_NAME_LEN),
+			  (get_le16(vk + REGF_VK_FLAGS) & REGF_VK_COMP_NAME) != 0,
+			  name_ret, err);
 }
 
 enum hp_status

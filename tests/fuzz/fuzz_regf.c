@@ -9,8 +9,13 @@
  * - a log scan counts its base block and no more entries than fit;
  * - editcheck accepts an unchanged copy exactly when the original is
  *   clean and its hbins are sound, and refuses a changed byte in the base
- *   block, in an hbin header, or in any cell other than the fields of a
- *   touched nk and its sk that an edit may change.
+ *   block, in an hbin header, or in any allocated cell an edit may not
+ *   release (a touched key's value list, values, data and subkey lists
+ *   it may), other than the fields of a touched nk and its sk that an
+ *   edit may change; what free and releasable cells hold is not its
+ *   business (an edit may reuse them), so long as cells tile them;
+ * - a free cell of a sound bin split into an allocated cell and a free
+ *   one, as an edit that reuses it does, is accepted.
  */
 #include "config.h"
 
@@ -32,13 +37,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_CELLS 8192
 #define MAX_BINS 1024
 
-/* nk and sk fields an edit may change (offsets from the cell start). */
+/* nk and sk fields an edit may change (offsets from the cell start):
+ * LastWriteTime, subkey count and list, value count and list, the
+ * longest names, class and data. */
 static const uint32_t nk_changeable[][2] = {
-	{ 24, 28 }, { 32, 36 }, { 40, 48 }, { 56, 60 }, { 64, 72 },
+	{ 8, 16 }, { 24, 28 }, { 32, 36 }, { 40, 48 }, { 56, 72 },
 };
 #define NK_MIN_SIZE 80u
 #define NK_SECURITY 48u
 #define SK_REFCOUNT 16u
+#define MAX_FREEABLE 65536
 
 struct cell_record {
 	uint32_t rel, len;
@@ -53,8 +61,13 @@ struct walk {
 	struct cell_record cells[MAX_CELLS]; /* ascending offsets */
 	size_t cell_count;
 	uint32_t bins[MAX_BINS]; /* offsets of sound hbins */
+	bool bin_cells_sound[MAX_BINS]; /* its cells tile it */
 	size_t bin_count;
 	uint32_t bins_end; /* the walk found sound hbins up to here */
+	/* Cells the touched keys may release, as editcheck reads them. */
+	uint32_t freeable[MAX_FREEABLE];
+	size_t freeable_count;
+	bool freeable_overflow;
 };
 
 static void
@@ -143,8 +156,10 @@ walk_cells(const struct regf_image *image, struct walk *walk)
 		    bin_size % 4096 != 0 || bin_size > image->bins_size - rel)
 			break;
 		bin_end = rel + bin_size;
-		if (walk->bin_count < MAX_BINS)
+		if (walk->bin_count < MAX_BINS) {
+			walk->bin_cells_sound[walk->bin_count] = false;
 			walk->bins[walk->bin_count++] = rel;
+		}
 		while (cell_rel < bin_end) {
 			const unsigned char *cell;
 			uint32_t len;
@@ -155,7 +170,7 @@ walk_cells(const struct regf_image *image, struct walk *walk)
 			if (cell != image->data + REGF_BASE_BLOCK_SIZE + cell_rel ||
 			    len < 8 || len > image->bins_size - cell_rel)
 				fail("regf_cell returned a cell outside the bins");
-			if (len > bin_end - cell_rel)
+			if (len > bin_end - cell_rel || len % 8 != 0)
 				break; /* editcheck calls it a bad cell */
 			if (walk->cell_count < MAX_CELLS) {
 				struct cell_record *r =
@@ -171,9 +186,90 @@ walk_cells(const struct regf_image *image, struct walk *walk)
 				walk->touched[walk->touched_count++] = cell_rel;
 			cell_rel += len;
 		}
+		if (cell_rel == bin_end && walk->bin_count <= MAX_BINS &&
+		    walk->bins[walk->bin_count - 1] == rel)
+			walk->bin_cells_sound[walk->bin_count - 1] = true;
 		rel = bin_end;
 	}
 	walk->bins_end = rel;
+}
+
+static void
+add_freeable(struct walk *walk, uint32_t rel)
+{
+	if (walk->freeable_count < MAX_FREEABLE)
+		walk->freeable[walk->freeable_count++] = rel;
+	else
+		walk->freeable_overflow = true;
+}
+
+/* The cell at REL of at least MIN bytes, allocated or not. */
+static const unsigned char *
+cell_at(const struct regf_image *image, uint32_t rel, uint32_t min,
+	uint32_t *len_ret)
+{
+	const unsigned char *cell;
+	bool allocated;
+
+	if (!regf_cell(image, rel, &cell, len_ret, &allocated) || *len_ret < min)
+		return NULL;
+	return cell;
+}
+
+/* What a touched key may release, read as editcheck reads it (an
+ * independent reading: its value list, each value, its data and big
+ * data, its subkey list and the leaves of an index root). */
+static void
+collect_freeable(const struct regf_image *image, struct walk *walk)
+{
+	for (size_t t = 0; t < walk->touched_count; t++) {
+		const unsigned char *nk, *list, *vk, *db, *segments;
+		uint32_t len, list_len, vk_len, db_len, seg_len, count, rel;
+
+		nk = cell_at(image, walk->touched[t], NK_MIN_SIZE, &len);
+		if (nk == NULL || memcmp(nk + 4, "nk", 2) != 0)
+			continue;
+		count = get_le32(nk + 40);
+		rel = get_le32(nk + 44);
+		list = count > 0 ? cell_at(image, rel, 4, &list_len) : NULL;
+		if (list != NULL) {
+			add_freeable(walk, rel);
+			for (uint32_t i = 0; i < count && 4 + 4 * (size_t)i + 4 <= list_len;
+			     i++) {
+				uint32_t vk_rel = get_le32(list + 4 + 4 * i);
+
+				vk = cell_at(image, vk_rel, 8, &vk_len);
+				if (vk == NULL)
+					continue;
+				add_freeable(walk, vk_rel);
+				if (vk_len < 16 || memcmp(vk + 4, "vk", 2) != 0 ||
+				    (get_le32(vk + 8) & 0x80000000u))
+					continue;
+				add_freeable(walk, get_le32(vk + 12));
+				db = get_le32(vk + 8) > REGF_BIG_DATA_LIMIT
+					     ? cell_at(image, get_le32(vk + 12), 12, &db_len)
+					     : NULL;
+				if (db == NULL || memcmp(db + 4, "db", 2) != 0)
+					continue;
+				add_freeable(walk, get_le32(db + 8));
+				segments = cell_at(image, get_le32(db + 8), 8, &seg_len);
+				for (uint32_t k = 0; segments != NULL &&
+						     k < get_le16(db + 6) &&
+						     4 + 4 * (size_t)k + 4 <= seg_len; k++)
+					add_freeable(walk, get_le32(segments + 4 + 4 * k));
+			}
+		}
+		count = get_le32(nk + 24);
+		rel = get_le32(nk + 32);
+		list = count > 0 ? cell_at(image, rel, 8, &list_len) : NULL;
+		if (list == NULL)
+			continue;
+		add_freeable(walk, rel);
+		if (memcmp(list + 4, "ri", 2) == 0)
+			for (uint32_t i = 0; i < get_le16(list + 6) &&
+					     8 + 4 * (size_t)i + 4 <= list_len; i++)
+				add_freeable(walk, get_le32(list + 8 + 4 * i));
+	}
 }
 
 /* The sk cells whose reference count editcheck lets change. */
@@ -231,6 +327,10 @@ change_is_stray(const unsigned char *data, const struct regf_image *image,
 	cell = find_cell(walk, rel);
 	if (cell == NULL)
 		return false; /* not recorded (too many cells) */
+	/* Free or releasable: an edit may take it over. */
+	if (!cell->allocated || walk->freeable_overflow ||
+	    contains(walk->freeable, walk->freeable_count, cell->rel))
+		return false;
 	off = rel - cell->rel;
 	if (contains(walk->touched, walk->touched_count, cell->rel) &&
 	    cell->len >= NK_MIN_SIZE &&
@@ -299,7 +399,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t copy_size, pos = 0;
 	uint32_t h, seq;
 	enum hp_status status;
-	bool must_fail = false;
+	bool must_fail = false, must_pass = false, clean;
+	struct regf_header header;
 
 	check_header(data, size);
 	check_log(data, size);
@@ -314,6 +415,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size >= 4 && walk.touched_count < MAX_TOUCHED)
 		walk.touched[walk.touched_count++] = get_le32(data + size - 4);
 	collect_security(&image, &walk);
+	collect_freeable(&image, &walk);
 
 	if (size < REGF_BASE_BLOCK_SIZE)
 		return 0;
@@ -331,7 +433,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	seq = get_le32(data + REGF_OFF_SEQ1) + 1;
 	check_seal(copy, seq);
 
-	switch (h % 5) {
+	clean = regf_header_read(data, size, &header) &&
+		header.seq1 == header.seq2 &&
+		header.checksum_stored == header.checksum_xor &&
+		regf_checksum_valid(&header) &&
+		header.bins_size <= size - REGF_BASE_BLOCK_SIZE &&
+		walk.bins_end == image.bins_size && walk.bin_count < MAX_BINS &&
+		walk.cell_count < MAX_CELLS;
+	switch (h % 6) {
 	case 0: /* one bit anywhere in the original's extent */
 		pos = (h >> 8) % size;
 		copy[pos] ^= (unsigned char)(1u << ((h >> 5) & 7));
@@ -365,6 +474,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			put_le32(copy + REGF_BASE_BLOCK_SIZE + rel + 44, h >> 3);
 		}
 		break;
+	case 5: /* a free cell split, its first part allocated (reused) */
+		for (size_t i = 0; i < walk.cell_count; i++) {
+			const struct cell_record *r =
+				&walk.cells[((h >> 8) + i) % walk.cell_count];
+			size_t b = 0;
+
+			if (r->allocated || r->len < 16)
+				continue;
+			while (b + 1 < walk.bin_count && walk.bins[b + 1] <= r->rel)
+				b++;
+			put_le32(copy + REGF_BASE_BLOCK_SIZE + r->rel, (uint32_t)-8);
+			put_le32(copy + REGF_BASE_BLOCK_SIZE + r->rel + 8, r->len - 8);
+			must_pass = clean && walk.bin_cells_sound[b];
+			break;
+		}
+		break;
 	default: /* the flags at 144, re-sealed: never allowed */
 		copy[REGF_OFF_FLAGS] ^= 1;
 		check_seal(copy, seq);
@@ -383,6 +508,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (must_fail && status == HP_OK) {
 		fprintf(stderr, "fuzz_regf: change at file offset 0x%zx\n", pos);
 		fail("editcheck accepted a stray change");
+	}
+	if (must_pass && status != HP_OK) {
+		fprintf(stderr, "fuzz_regf: %s\n", err.message);
+		fail("editcheck refused a free cell reused");
 	}
 
 	/* Shorter is always refused. */

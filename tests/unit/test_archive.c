@@ -762,6 +762,134 @@ test_remove_scratch(void)
 	CHECK(stat("scratch", &st) == -1 && errno == ENOENT);
 }
 
+/* Scan ARCHIVE asking for the COUNT hives NAMES; the file names
+ * extracted, sorted, space-separated, into LIST. */
+static enum hp_status
+scan_list(const char *archive, const char *const *names, size_t count,
+	  char *list, size_t size, struct hp_error *err)
+{
+	static unsigned n;
+	struct archive_io_scan_options options = { 0 };
+	struct archive_layout layout;
+	enum hp_status status;
+	char dir[64], command[256];
+	FILE *p;
+
+	snprintf(dir, sizeof dir, "list%u", ++n);
+	test_mkdirs(dir);
+	options.display = archive;
+	options.hives = names;
+	options.hive_count = count;
+	status = archive_io_scan(archive, dir, &options, &layout, err);
+	snprintf(command, sizeof command,
+		 "ls '%s/Windows/System32/config' 2>/dev/null | sort | tr '\\n' ' '",
+		 dir);
+	list[0] = '\0';
+	p = popen(command, "r");
+	if (p != NULL) {
+		if (fgets(list, (int)size, p) == NULL)
+			list[0] = '\0';
+		pclose(p);
+	}
+	archive_layout_release(&layout);
+	archive_io_remove_scratch(dir);
+	return status;
+}
+
+static void
+test_scan_extracts_what_is_asked(void)
+{
+	static const char *const none[] = { "SOFTWARE" };
+	static const char *const sam[] = { "sam", "SOFTWARE" };
+	struct hp_error err;
+	char list[512];
+	struct stat st;
+
+	if (!have("bsdtar"))
+		return;
+	make_tree("t");
+	test_copy_file(test_srcpath("fixtures/hives/ws2012r2/SOFTWARE"),
+		       "t/Windows/System32/config/SAM");
+	test_write_file("t/Windows/System32/config/SAM.LOG2", "log", 3);
+	test_write_file("t/Windows/System32/config/SAMPLE", "no", 2);
+	test_write_file("t/Windows/System32/config/COMPONENTS", "big", 3);
+	if (!pack("t", "--format pax", "Windows", "l.tar"))
+		return;
+	/* Every file without a list; SYSTEM, SOFTWARE and their logs for
+	 * verify; a .reg naming SAM (in any case) adds SAM and its log, not
+	 * a file that only begins like it. */
+	CHECK_INT(scan_list("l.tar", NULL, 0, list, sizeof list, &err), HP_OK);
+	CHECK_STR(list, "COMPONENTS SAM SAM.LOG2 SAMPLE SOFTWARE SYSTEM SYSTEM.LOG1 ");
+	CHECK_INT(scan_list("l.tar", none, 1, list, sizeof list, &err), HP_OK);
+	CHECK_STR(list, "SOFTWARE SYSTEM SYSTEM.LOG1 ");
+	CHECK_INT(scan_list("l.tar", sam, 2, list, sizeof list, &err), HP_OK);
+	CHECK_STR(list, "SAM SAM.LOG2 SOFTWARE SYSTEM SYSTEM.LOG1 ");
+
+	/* An entry asked for that claims more than any hive: refused with
+	 * its name and size before anything of it is written (a sparse
+	 * entry of 3 GiB: the archive stays small).  One not asked for
+	 * is passed over. */
+	test_mkdirs("h/Windows/System32/config");
+	test_copy_file(test_srcpath("fixtures/hives/ws2012r2/SYSTEM"),
+		       "h/Windows/System32/config/SYSTEM");
+	if (sh("truncate -s 3G h/Windows/System32/config/SOFTWARE") != 0) {
+		test_skip("no sparse file here");
+		return;
+	}
+	if (!pack("h", "--format pax", "Windows", "h.tar"))
+		return;
+	CHECK(stat("h.tar", &st) == 0 && st.st_size < 1 << 20);
+	CHECK_INT(scan_list("h.tar", none, 1, list, sizeof list, &err),
+		  HP_ERR_CORRUPT);
+	CHECK_STR(err.message,
+		  "h.tar: the entry 'Windows/System32/config/SOFTWARE' claims 3221225472 bytes, more than any hive or log (2048 MiB); nothing was extracted");
+	CHECK_STR(list, "SYSTEM ");
+	CHECK_INT(scan_list("h.tar", NULL, 0, list, sizeof list, &err),
+		  HP_ERR_CORRUPT);
+	{
+		static const char *const sam_only[] = { "SAM" };
+
+		CHECK_INT(scan_list("h.tar", sam_only, 1, list, sizeof list,
+				    &err),
+			  HP_OK);
+		CHECK_STR(list, "SYSTEM ");
+	}
+}
+
+/* Runs of zeros are extracted as holes: a 64 MiB entry of zeros takes
+ * next to no room, and reads back whole. */
+static void
+test_scan_leaves_holes(void)
+{
+	static const char *const software[] = { "SOFTWARE" };
+	struct archive_io_scan_options options = { 0 };
+	struct archive_layout layout;
+	struct hp_error err;
+	struct stat st;
+
+	if (!have("bsdtar"))
+		return;
+	test_mkdirs("z/Windows/System32/config");
+	test_copy_file(test_srcpath("fixtures/hives/ws2012r2/SYSTEM"),
+		       "z/Windows/System32/config/SYSTEM");
+	if (sh("head -c 67108864 /dev/zero > z/Windows/System32/config/SOFTWARE") != 0 ||
+	    !pack("z", "--format ustar --zstd", "Windows", "z.tar.zst"))
+		return;
+	test_mkdirs("zs");
+	options.display = "z.tar.zst";
+	options.hives = software;
+	options.hive_count = 1;
+	CHECK_INT(archive_io_scan("z.tar.zst", "zs", &options, &layout, &err),
+		  HP_OK);
+	CHECK(stat("zs/Windows/System32/config/SOFTWARE", &st) == 0);
+	CHECK_INT(st.st_size, 67108864);
+	CHECK((long long)st.st_blocks * 512 < 1 << 20);
+	CHECK(same_file("zs/Windows/System32/config/SYSTEM",
+			test_srcpath("fixtures/hives/ws2012r2/SYSTEM")));
+	archive_layout_release(&layout);
+	archive_io_remove_scratch("zs");
+}
+
 int
 main(void)
 {
@@ -777,6 +905,8 @@ main(void)
 		TEST_ENTRY(write_refuses_changed_input),
 		TEST_ENTRY(write_in_place),
 		TEST_ENTRY(remove_scratch),
+		TEST_ENTRY(scan_extracts_what_is_asked),
+		TEST_ENTRY(scan_leaves_holes),
 	};
 
 	return test_main(tests, sizeof tests / sizeof *tests);

@@ -71,6 +71,29 @@ fixture_seal(struct fixture *f)
 	regf_header_seal(f->new_data, get_le32(f->old_data + REGF_OFF_SEQ1) + 1);
 }
 
+/* Append a sound hbin of SIZE bytes, one free cell, to the new copy and
+ * count it in the bins size, as an edit that grows the hive does. */
+static void
+fixture_append_bin(struct fixture *f, uint32_t size)
+{
+	uint32_t bins = get_le32(f->new_data + REGF_OFF_BINS_SIZE);
+	size_t at = REGF_BASE_BLOCK_SIZE + (size_t)bins;
+
+	if (at + size > f->new_size) {
+		f->new_data = realloc(f->new_data, at + size);
+		if (f->new_data == NULL)
+			abort();
+		f->new_size = at + size;
+	}
+	memset(f->new_data + at, 0, size);
+	memcpy(f->new_data + at, "hbin", 4);
+	put_le32(f->new_data + at + 4, bins);
+	put_le32(f->new_data + at + 8, size);
+	put_le32(f->new_data + at + REGF_HBIN_HEADER_SIZE,
+		 size - REGF_HBIN_HEADER_SIZE);
+	put_le32(f->new_data + REGF_OFF_BINS_SIZE, bins + size);
+}
+
 static enum hp_status
 fixture_compare(struct fixture *f, const uint32_t *touched, size_t count,
 		struct hp_error *err)
@@ -144,6 +167,22 @@ is_free(const unsigned char *cell, uint32_t len, bool allocated,
 	return !allocated;
 }
 
+/* A free cell followed by an allocated one in the same bin. */
+static bool
+is_free_before_allocated(const unsigned char *cell, uint32_t len,
+			 bool allocated, const void *arg)
+{
+	const struct regf_image *image = arg;
+	const unsigned char *next;
+	uint32_t rel = (uint32_t)(cell - image->data - REGF_BASE_BLOCK_SIZE);
+	uint32_t next_len;
+	bool next_allocated;
+
+	return !allocated && (rel + len) % 4096 != 0 &&
+	       regf_cell(image, rel + len, &next, &next_len, &next_allocated) &&
+	       next_allocated;
+}
+
 static uint32_t
 find_nk(const struct fixture *f, const char *name)
 {
@@ -200,18 +239,35 @@ test_editcheck_identical(void)
 	fixture_seal(&f);
 	CHECK(memcmp(f.old_data, f.new_data, f.old_size) != 0);
 	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_OK);
-	/* A longer new file (hivex appends bins) with a new bins size. */
+	/* A longer new file (an edit appends bins) with a new bins size. */
 	fixture_free(&f);
 
 	fixture_load(&f);
-	f.new_size = f.old_size + 4096;
-	f.new_data = realloc(f.new_data, f.new_size);
-	if (f.new_data == NULL)
-		abort();
-	memset(f.new_data + f.old_size, 0, 4096);
-	memcpy(f.new_data + f.old_size, "hbin", 4);
-	put_le32(f.new_data + REGF_OFF_BINS_SIZE,
-		(uint32_t)(f.new_size - REGF_BASE_BLOCK_SIZE));
+	fixture_append_bin(&f, 4096);
+	fixture_append_bin(&f, 8192);
+	fixture_seal(&f);
+	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_OK);
+	/* The new bins must be sound too: their header... */
+	put_le32(f.new_data + f.old_size + 4, 0);
+	fixture_seal(&f);
+	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_ERR_VERIFY);
+	CHECK(strstr(err.message, "bad new hbin") != NULL);
+	CHECK(message_has_offset(&err, f.old_size));
+	put_le32(f.new_data + f.old_size + 4,
+		 (uint32_t)(f.old_size - REGF_BASE_BLOCK_SIZE));
+	put_le32(f.new_data + f.old_size + 8, 4000);
+	fixture_seal(&f);
+	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_ERR_VERIFY);
+	put_le32(f.new_data + f.old_size + 8, 4096);
+	/* ...and their cells tile them. */
+	put_le32(f.new_data + f.old_size + 4096 + REGF_HBIN_HEADER_SIZE, 8192);
+	fixture_seal(&f);
+	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_ERR_VERIFY);
+	CHECK(strstr(err.message, "bad new cell") != NULL);
+	put_le32(f.new_data + f.old_size + 4096 + REGF_HBIN_HEADER_SIZE,
+		 (uint32_t)-16);
+	put_le32(f.new_data + f.old_size + 4096 + REGF_HBIN_HEADER_SIZE + 16,
+		 8192 - REGF_HBIN_HEADER_SIZE - 16);
 	fixture_seal(&f);
 	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_OK);
 	fixture_free(&f);
@@ -258,15 +314,23 @@ test_editcheck_stray_byte(void)
 		new_cell(&f, data)[4] ^= 1;
 	}
 
-	/* A free cell's contents count too. */
+	/* A free cell is space an edit may take: what it holds may change,
+	 * but not so that it reaches into the cell after it. */
 	{
-		uint32_t free_rel = walk_cells(&f.image, is_free, NULL);
+		uint32_t free_rel = walk_cells(&f.image, is_free_before_allocated,
+					       &f.image);
+		uint32_t size = get_le32(old_cell(&f, free_rel));
 
 		CHECK(free_rel != NO_CELL);
 		new_cell(&f, free_rel)[12] ^= 0xFF;
+		CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_OK);
+		new_cell(&f, free_rel)[12] ^= 0xFF;
+		CHECK((int32_t)get_le32(old_cell(&f, free_rel + size)) < 0);
+		put_le32(new_cell(&f, free_rel), size + 8);
 		CHECK_INT(fixture_compare(&f, &schannel, 1, &err),
 			  HP_ERR_VERIFY);
-		new_cell(&f, free_rel)[12] ^= 0xFF;
+		CHECK(message_has_offset(&err, REGF_BASE_BLOCK_SIZE + free_rel));
+		put_le32(new_cell(&f, free_rel), size);
 	}
 
 	/* An hbin header (the timestamp in the second bin's header). */
@@ -384,11 +448,9 @@ test_editcheck_bins_size(void)
 	fixture_seal(&f);
 	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_ERR_VERIFY);
 	/* Growing into the file's new end is what an edit does. */
-	f.new_size = f.old_size + 8192;
-	f.new_data = realloc(f.new_data, f.new_size);
-	if (f.new_data == NULL)
-		abort();
-	memset(f.new_data + f.old_size, 0, 8192);
+	put_le32(f.new_data + REGF_OFF_BINS_SIZE, bins);
+	fixture_append_bin(&f, 4096);
+	fixture_append_bin(&f, 4096);
 	put_le32(f.new_data + REGF_OFF_BINS_SIZE, bins + 4096);
 	fixture_seal(&f);
 	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_OK);
@@ -495,11 +557,28 @@ test_editcheck_free_cells(void)
 	touched[1] = secprov;
 	CHECK_INT(fixture_compare(&f, touched, 2, &err), HP_OK);
 
-	/* Freed means only the sign changes: not the contents too. */
+	/* Released space may be taken again: what the cell holds may
+	 * change, it may be split... */
 	new_cell(&f, data)[5] ^= 1;
-	CHECK_INT(fixture_compare(&f, touched, 2, &err), HP_ERR_VERIFY);
+	CHECK_INT(fixture_compare(&f, touched, 2, &err), HP_OK);
 	new_cell(&f, data)[5] ^= 1;
-	/* Nor a different size. */
+	{
+		uint32_t size = get_le32(new_cell(&f, data));
+
+		if (size >= 16) {
+			put_le32(new_cell(&f, data), (uint32_t)-8);
+			put_le32(new_cell(&f, data) + 8, size - 8);
+			CHECK_INT(fixture_compare(&f, touched, 2, &err), HP_OK);
+			/* ...but its cells may not reach past it. */
+			put_le32(new_cell(&f, data) + 8, size);
+			CHECK_INT(fixture_compare(&f, touched, 2, &err),
+				  HP_ERR_VERIFY);
+			CHECK(message_has_offset(&err, REGF_BASE_BLOCK_SIZE +
+						       data + 8));
+		}
+	}
+	/* Nor may it grow into the next cell. */
+	free_cell(&f, data);
 	put_le32(new_cell(&f, data), get_le32(new_cell(&f, data)) + 8);
 	CHECK_INT(fixture_compare(&f, touched, 2, &err), HP_ERR_VERIFY);
 	free_cell(&f, data);
@@ -516,14 +595,18 @@ test_editcheck_free_cells(void)
 		put_le32(new_cell(&f, 0x20), get_le32(old_cell(&f, 0x20)));
 	}
 
-	/* A free cell may not become allocated. */
+	/* A free cell may be allocated (an edit reuses it)... */
 	{
 		uint32_t free_rel = walk_cells(&f.image, is_free, NULL);
 		int32_t size = (int32_t)get_le32(old_cell(&f, free_rel));
 
 		put_le32(new_cell(&f, free_rel), (uint32_t)-size);
+		CHECK_INT(fixture_compare(&f, touched, 2, &err), HP_OK);
+		/* ...within its bounds only. */
+		put_le32(new_cell(&f, free_rel), (uint32_t)-(size + 8));
 		CHECK_INT(fixture_compare(&f, touched, 2, &err),
 			  HP_ERR_VERIFY);
+		put_le32(new_cell(&f, free_rel), (uint32_t)size);
 	}
 	fixture_free(&f);
 }
@@ -1092,7 +1175,8 @@ test_editcheck_deleting(void)
 			  HP_ERR_VERIFY);
 	}
 	/* A deletion does not excuse a change elsewhere: a name byte of
-	 * Setup, or the content of a released cell. */
+	 * Setup.  (A released cell is free space, which an edit may take:
+	 * what it holds may change.) */
 	poke_file("deleted", REGF_BASE_BLOCK_SIZE + setup + NK_NAME, 0x20);
 	CHECK_INT(compare_deleting(old, "deleted", &secprov, 1, &schannel, 1,
 				   &err),
@@ -1102,8 +1186,7 @@ test_editcheck_deleting(void)
 	poke_file("deleted", REGF_BASE_BLOCK_SIZE + schannel + NK_NAME, 0x20);
 	CHECK_INT(compare_deleting(old, "deleted", &secprov, 1, &schannel, 1,
 				   &err),
-		  HP_ERR_VERIFY);
-	CHECK(message_has_offset(&err, REGF_BASE_BLOCK_SIZE + schannel));
+		  HP_OK);
 	poke_file("deleted", REGF_BASE_BLOCK_SIZE + schannel + NK_NAME, 0x20);
 	CHECK_INT(compare_deleting(old, "deleted", &secprov, 1, &schannel, 1,
 				   &err),

@@ -17,12 +17,15 @@
 #include "testhive.h"
 #include "testlib.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* A FIFO that blocked an open would hang the test: fail it instead. */
@@ -377,8 +380,6 @@ test_recover_one_log(void)
 	struct variant v;
 	struct hivefile file;
 	struct hp_error err;
-	unsigned char *copy;
-	size_t copy_len;
 
 	variant_copy(&v, "ws2012r2-dirty-log1");
 	test_mkdirs("tmp");
@@ -396,22 +397,16 @@ test_recover_one_log(void)
 	/* The primary as read stays in FILE_DATA, the header is its own. */
 	CHECK_INT(file.header.seq1, 11);
 	CHECK_INT(file.header.seq2, 10);
-	/* hivex reads the recovered image from a file of its own. */
-	CHECK(file.hivex_path != NULL &&
-	      strstr(file.hivex_path, "/tmp/hivepatch-recovered-") != NULL);
-	if (file.hivex_path != NULL) {
-		copy = test_read_file(file.hivex_path, &copy_len);
-		CHECK(copy_len == file.size &&
-		      memcmp(copy, file.data, copy_len) == 0);
-		free(copy);
-	}
-	CHECK_INT(count_entries("tmp"), 1);
+	/* The primary as read made way for the recovered image. */
+	CHECK(file.file_data == NULL);
+	/* hivex's copy is made when asked for, not before. */
+	CHECK(file.hivex_path == NULL);
+	CHECK_INT(count_entries("tmp"), 0);
 	/* Sealing: the recovered hive is 12/12; the logs' latest is 11. */
 	CHECK_INT(file.log_max_seq, 11);
 	CHECK_INT(hivefile_sealing_seq(&file, false), 12);
 	CHECK_INT(hivefile_sealing_seq(&file, true), 13);
 	hivefile_close(&file);
-	/* Closing removes the copy. */
 	CHECK_INT(count_entries("tmp"), 0);
 	variant_check_unchanged(&v, __LINE__);
 }
@@ -712,6 +707,94 @@ test_missing_and_fifo(void)
 	variant_check_unchanged(&v, __LINE__);
 }
 
+/* The peak resident memory, in KiB, of a child that runs FN(ARG): the
+ * child is forked from this process, so it starts with this one's
+ * resident pages; callers compare against a bound well above that. */
+static long
+child_peak_kib(void (*fn)(void *arg), void *arg)
+{
+	int fds[2];
+	long peak = -1;
+	pid_t pid;
+
+	if (pipe(fds) == -1)
+		abort();
+	pid = fork();
+	if (pid == -1)
+		abort();
+	if (pid == 0) {
+		struct rusage usage;
+
+		close(fds[0]);
+		fn(arg);
+		getrusage(RUSAGE_SELF, &usage);
+		peak = usage.ru_maxrss;
+		if (write(fds[1], &peak, sizeof peak) != (ssize_t)sizeof peak)
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	if (read(fds[0], &peak, sizeof peak) != (ssize_t)sizeof peak)
+		peak = -1;
+	close(fds[0]);
+	waitpid(pid, NULL, 0);
+	return peak;
+}
+
+/* What a child open reports back through a file: the status and the
+ * message. */
+struct child_open {
+	const struct variant *v;
+	const char *report;
+};
+
+static void
+open_in_child(void *arg)
+{
+	const struct child_open *c = arg;
+	struct hivefile file;
+	struct hp_error err;
+	enum hp_status status;
+	FILE *f;
+
+	hp_error_clear(&err);
+	status = variant_open(c->v, HIVEFILE_REPLAY, &file, &err);
+	f = fopen(c->report, "w");
+	if (f != NULL) {
+		fprintf(f, "%d %s", (int)status,
+			status == HP_OK ? file.log.detail : err.message);
+		fclose(f);
+	}
+	hivefile_close(&file);
+}
+
+/* Open V in a child: its status, its message (or detail) in MESSAGE,
+ * and its peak memory in KiB. */
+static int
+open_measured(const struct variant *v, char *message, size_t size,
+	      long *peak_ret)
+{
+	struct child_open c = { v, "open-report" };
+	int status = -1;
+	FILE *f;
+
+	unlink(c.report);
+	*peak_ret = child_peak_kib(open_in_child, &c);
+	message[0] = '\0';
+	f = fopen(c.report, "r");
+	if (f != NULL) {
+		if (fscanf(f, "%d ", &status) != 1)
+			status = -1;
+		if (fgets(message, (int)size, f) == NULL)
+			message[0] = '\0';
+		fclose(f);
+	}
+	return status;
+}
+
+/* Far under what any claim below would cost, far over a run's own. */
+#define PEAK_BOUND_KIB (64L * 1024)
+
 static void
 test_huge_logs(void)
 {
@@ -720,9 +803,11 @@ test_huge_logs(void)
 	struct hp_error err;
 	unsigned char *log;
 	size_t len;
+	char message[1024];
+	long peak;
 
 	/* A log entry announcing 4 GiB of hive bins, with hashes that hold:
-	 * refused by the limit, nothing of that size allocated. */
+	 * refused before anything of that size is allocated. */
 	variant_copy(&v, "ws2012r2-dirty-log1");
 	log = test_read_file("SYSTEM.LOG1", &len);
 	CHECK(memcmp(log + REGF_LOG_BASE_BLOCK_SIZE, "HvLE", 4) == 0);
@@ -731,50 +816,259 @@ test_huge_logs(void)
 	test_write_file("SYSTEM.LOG1", log, len);
 	CHECK_INT(variant_open(&v, HIVEFILE_REPLAY, &file, &err),
 		  HP_ERR_CORRUPT);
-	CHECK(strstr(err.message, "SYSTEM.LOG1") != NULL);
-	CHECK(strstr(err.message, "over the 2048 MiB limit") != NULL);
+	CHECK_STR(err.message,
+		  "SYSTEM.LOG1: entry 11 claims a hive of 4294963200 bytes of hive bins, but the primary holds 12288 and the logs up to this entry only 20480 bytes: the log is corrupt; nothing was written");
 	CHECK(!file.recovered && file.hivex_path == NULL);
 	hivefile_close(&file);
+
+	/* A log of 5 KB (its entry one page) claiming a hive of 2 GiB:
+	 * refused in little memory. */
+	{
+		unsigned char *entry = log + REGF_LOG_BASE_BLOCK_SIZE;
+
+		memset(entry + 40, 0, 4608 - 40);
+		put_le32(entry + 4, 4608);
+		put_le32(entry + 16, 0x7FFFF000u);
+		put_le32(entry + 20, 1);
+		put_le32(entry + 40, 0);
+		put_le32(entry + 44, 4096);
+		put_le64(entry + 24, hivelog_marvin32(entry + 40, 4608 - 40,
+						      HIVELOG_MARVIN_SEED));
+		rehash_entry_head(log, REGF_LOG_BASE_BLOCK_SIZE);
+		test_write_file("SYSTEM.LOG1", log, 5120);
+	}
+	CHECK_INT(open_measured(&v, message, sizeof message, &peak),
+		  HP_ERR_CORRUPT);
+	CHECK_STR(message, "SYSTEM.LOG1: entry 11 claims a hive of 2147479552 bytes of hive bins, but the primary holds 12288 and the logs up to this entry only 5120 bytes: the log is corrupt; nothing was written");
+	CHECK(peak > 0 && peak < PEAK_BOUND_KIB);
 	free(log);
 
-	/* A log file over 2 GiB: refused by size, as a log to replay and as
-	 * one only scanned for sequence numbers. */
+	/* A log file over 2 GiB (a hole): only its base block is read, as a
+	 * log to replay and as one scanned for sequence numbers; the other
+	 * log recovers the hive. */
 	variant_copy(&v, "ws2012r2-dirty-log1");
 	if (!make_sparse("SYSTEM.LOG2", ((off_t)2 << 30) + 4096)) {
 		test_skip("no sparse file of 2 GiB here");
 		return;
 	}
-	CHECK_INT(variant_open(&v, HIVEFILE_REPLAY, &file, &err),
-		  HP_ERR_UNSUPPORTED);
-	CHECK_STR(err.message, "SYSTEM.LOG2: larger than 2 GiB");
-	hivefile_close(&file);
+	CHECK_INT(open_measured(&v, message, sizeof message, &peak), HP_OK);
+	CHECK_STR(message, "replayed 1 entry (11) from LOG1");
+	CHECK(peak > 0 && peak < PEAK_BOUND_KIB);
+	/* Beside a clean hive: only scanned. */
 	copy_fixture("ws2012r2", "SYSTEM", "SYSTEM");
-	CHECK_INT(variant_open(&v, HIVEFILE_REPLAY, &file, &err),
-		  HP_ERR_UNSUPPORTED);
-	CHECK_STR(err.message, "SYSTEM.LOG2: larger than 2 GiB");
+	CHECK_INT(open_measured(&v, message, sizeof message, &peak), HP_OK);
+	CHECK_STR(message, "");
+	CHECK(peak > 0 && peak < PEAK_BOUND_KIB);
+	CHECK_INT(variant_open(&v, HIVEFILE_REPLAY, &file, &err), HP_OK);
+	CHECK(!file.dirty && !file.recovered);
 	hivefile_close(&file);
 }
 
 static void
-test_no_room_for_the_copy(void)
+test_hivex_copy(void)
 {
 	struct variant v;
 	struct hivefile file;
 	struct hp_error err;
+	const char *path = NULL, *again = NULL;
+	unsigned char *copy;
+	size_t copy_len;
 
-	/* The recovered hive cannot be kept for hivex: an I/O error that
-	 * names the directory, and nothing left behind. */
+	/* hivex gets a private copy of what was read: the same bytes, made
+	 * once, nothing another process can change, gone when done. */
 	variant_copy(&v, "ws2012r2-dirty-log1");
-	tmpdir_set("no-such-dir");
-	CHECK_INT(variant_open(&v, HIVEFILE_REPLAY, &file, &err), HP_ERR_IO);
-	tmpdir_restore();
-	CHECK(strncmp(err.message, "SYSTEM: cannot keep the recovered hive in ",
-		      42) == 0);
-	CHECK(strstr(err.message, "/no-such-dir") != NULL);
-	CHECK_INT(err.saved_errno, ENOENT);
+	test_mkdirs("tmp");
+	tmpdir_set("tmp");
+	CHECK_INT(variant_open(&v, HIVEFILE_REPLAY, &file, &err), HP_OK);
+	CHECK_INT(hivefile_hivex_path(&file, &path, &err), HP_OK);
+	CHECK_INT(hivefile_hivex_path(&file, &again, &err), HP_OK);
+	CHECK(path != NULL && path == again);
+	if (path != NULL) {
+		copy = test_read_file(path, &copy_len);
+		CHECK(copy_len == file.size &&
+		      memcmp(copy, file.data, copy_len) == 0);
+		free(copy);
+		if (strncmp(path, "/proc/self/fd/", 14) == 0) {
+			/* A sealed memory file: nothing in $TMPDIR, and it
+			 * can be neither cut nor written. */
+			int fd = open(path, O_RDWR);
+
+			CHECK_INT(count_entries("tmp"), 0);
+			CHECK(fd == -1 || (ftruncate(fd, 0) == -1 &&
+					   pwrite(fd, "x", 1, 0) == -1));
+			if (fd != -1)
+				close(fd);
+		} else {
+			CHECK_INT(count_entries("tmp"), 1);
+		}
+	}
+	hivefile_hivex_done(&file);
 	CHECK(file.hivex_path == NULL);
+	CHECK_INT(count_entries("tmp"), 0);
+	hivefile_hivex_done(&file); /* twice: nothing left */
 	hivefile_close(&file);
+	tmpdir_restore();
+	CHECK_INT(count_entries("tmp"), 0);
 	variant_check_unchanged(&v, __LINE__);
+}
+
+/* ------------------------------------------ a file changed while read */
+
+/* Another process at work on the file, made deterministic: the next
+ * pread of CUT_FD first runs CUT_ACTION on CUT_PATH.  pread is taken
+ * from the C library here, before the library's calls reach it. */
+static int cut_fd = -1;
+static const char *cut_path;
+static void (*cut_action)(const char *path);
+
+static ssize_t
+real_pread(int fd, void *buf, size_t n, off_t off)
+{
+	static ssize_t (*next)(int, void *, size_t, off_t);
+
+	if (next == NULL)
+		*(void **)&next = dlsym(RTLD_NEXT, "pread");
+	return next(fd, buf, n, off);
+}
+
+ssize_t pread(int fd, void *buf, size_t n, off_t off);
+
+ssize_t
+pread(int fd, void *buf, size_t n, off_t off)
+{
+	if (fd == cut_fd && cut_fd != -1) {
+		cut_fd = -1;
+		cut_action(cut_path);
+	}
+	return real_pread(fd, buf, n, off);
+}
+
+static void
+cut_to_half(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1 || truncate(path, st.st_size / 2) == -1)
+		abort();
+}
+
+static void
+grow_by_a_page(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND);
+	static const unsigned char page[4096];
+
+	if (fd == -1 || write(fd, page, sizeof page) != (ssize_t)sizeof page)
+		abort();
+	close(fd);
+}
+
+static void
+rewrite_in_place(const char *path)
+{
+	struct timespec later[2] = { { 0, UTIME_OMIT }, { 0, 0 } };
+	struct stat st;
+	int fd = open(path, O_WRONLY);
+
+	/* Same size, another modification time: a write meanwhile. */
+	if (fd == -1 || fstat(fd, &st) == -1)
+		abort();
+	later[1].tv_sec = st.st_mtime + 5;
+	if (pwrite(fd, "X", 1, 5000) != 1 || futimens(fd, later) == -1)
+		abort();
+	close(fd);
+}
+
+/* Open V's files on descriptors and arm the cut on the one named CUT. */
+static enum hp_status
+open_cut(const struct variant *v, const char *cut,
+	 void (*action)(const char *), struct hivefile *file,
+	 struct hp_error *err)
+{
+	struct hivefile_source primary = { -1, "SYSTEM" };
+	struct hivefile_source logs[2] = { { -1, "SYSTEM.LOG1" },
+					   { -1, "SYSTEM.LOG2" } };
+	enum hp_status status;
+
+	primary.fd = open("SYSTEM", O_RDONLY);
+	for (int i = 0; i < 2; i++)
+		if (v->logs[i] != NULL)
+			logs[i].fd = open(v->logs[i], O_RDONLY);
+	cut_path = cut;
+	cut_action = action;
+	cut_fd = strcmp(cut, "SYSTEM") == 0 ? primary.fd
+		 : strcmp(cut, "SYSTEM.LOG1") == 0 ? logs[0].fd : logs[1].fd;
+	hp_error_clear(err);
+	status = hivefile_open_fds(&primary, logs, logs, 2, HIVEFILE_REPLAY,
+				   file, err);
+	cut_fd = -1;
+	close(primary.fd);
+	for (int i = 0; i < 2; i++)
+		if (logs[i].fd != -1)
+			close(logs[i].fd);
+	return status;
+}
+
+static void
+test_changed_while_read(void)
+{
+	struct variant v;
+	struct hivefile file;
+	struct hp_error err;
+	struct hivefile_mapping map;
+	int fd;
+
+	/* The hive cut to half between the size check and the read: no
+	 * crash, HP_ERR_CHANGED saying so (exit 4). */
+	variant_copy(&v, "ws2012r2");
+	CHECK_INT(open_cut(&v, "SYSTEM", cut_to_half, &file, &err),
+		  HP_ERR_CHANGED);
+	CHECK_STR(err.message,
+		  "SYSTEM: the file changed while it was read (it is shorter now); nothing was written");
+	CHECK(file.file_data == NULL && file.data == NULL);
+	hivefile_close(&file);
+	/* Grown meanwhile, or written in place at the same size. */
+	variant_copy(&v, "ws2012r2");
+	CHECK_INT(open_cut(&v, "SYSTEM", grow_by_a_page, &file, &err),
+		  HP_ERR_CHANGED);
+	CHECK_STR(err.message,
+		  "SYSTEM: the file changed while it was read (it is longer now); nothing was written");
+	hivefile_close(&file);
+	variant_copy(&v, "ws2012r2");
+	CHECK_INT(open_cut(&v, "SYSTEM", rewrite_in_place, &file, &err),
+		  HP_ERR_CHANGED);
+	CHECK_STR(err.message,
+		  "SYSTEM: the file changed while it was read (it was written meanwhile); nothing was written");
+	hivefile_close(&file);
+
+	/* A log cut while it is replayed, and while it is only scanned. */
+	variant_copy(&v, "ws2012r2-dirty-log1");
+	CHECK_INT(open_cut(&v, "SYSTEM.LOG1", cut_to_half, &file, &err),
+		  HP_ERR_CHANGED);
+	CHECK_STR(err.message,
+		  "SYSTEM.LOG1: the file changed while it was read (it is shorter now); nothing was written");
+	CHECK(!file.recovered && file.log.image == NULL);
+	hivefile_close(&file);
+	variant_copy(&v, "ws2012r2-clean-with-logs");
+	CHECK_INT(open_cut(&v, "SYSTEM.LOG1", grow_by_a_page, &file, &err),
+		  HP_ERR_CHANGED);
+	CHECK(strncmp(err.message, "SYSTEM.LOG1: the file changed while it was read", 47) == 0);
+	hivefile_close(&file);
+
+	/* hivefile_read_fd alone: the descriptor's offset does not move. */
+	variant_copy(&v, "ws2012r2");
+	fd = open("SYSTEM", O_RDONLY);
+	CHECK(fd != -1);
+	CHECK_INT(hivefile_read_fd(fd, "SYSTEM", &map, &err), HP_OK);
+	CHECK_INT(map.size, 16384);
+	CHECK_INT(lseek(fd, 0, SEEK_CUR), 0);
+	hivefile_unmap(&map);
+	cut_path = "SYSTEM";
+	cut_action = cut_to_half;
+	cut_fd = fd;
+	CHECK_INT(hivefile_read_fd(fd, "SYSTEM", &map, &err), HP_ERR_CHANGED);
+	CHECK(map.data == NULL && map.size == 0);
+	close(fd);
 }
 
 /* ------------------------------------------------------------ sealing */
@@ -933,7 +1227,8 @@ static const struct test tests[] = {
 	TEST_ENTRY(unsupported_version),
 	TEST_ENTRY(missing_and_fifo),
 	TEST_ENTRY(huge_logs),
-	TEST_ENTRY(no_room_for_the_copy),
+	TEST_ENTRY(hivex_copy),
+	TEST_ENTRY(changed_while_read),
 	TEST_ENTRY(sealing_seq),
 	TEST_ENTRY(corpus_dirty),
 	TEST_ENTRY(corpus_clean_with_logs),

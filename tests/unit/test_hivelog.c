@@ -931,17 +931,24 @@ test_grow(void)
 	struct hp_error err;
 	const uint32_t bins = FIXTURE_BINS + 2 * PAGE;
 
-	/* A new bin after a gap the entry does not fill. */
+	/* A new bin after a gap the entry does not fill; the log carries
+	 * as many bytes as the hive grows (a second page), so the growth is
+	 * possible. */
+	fill_pages();
 	memset(bin, 0, sizeof bin);
 	memcpy(bin, "hbin", 4);
 	put_le32(bin + 4, FIXTURE_BINS + PAGE);
 	put_le32(bin + 8, PAGE);
-	add_entry(&log1, 9, bins, 0, &grown, 1);
-	CHECK_INT(run(primary, len, &log1, NULL, &result, &err), HP_OK);
-	CHECK_INT(result.entries, 1);
-	check_sealed(&result);
-	check_bins(&result, primary, len, &grown, 1,
-		   REGF_BASE_BLOCK_SIZE + (size_t)bins);
+	{
+		struct page both[] = {{0, page_c, PAGE}, grown};
+
+		add_entry(&log1, 9, bins, 0, both, 2);
+		CHECK_INT(run(primary, len, &log1, NULL, &result, &err), HP_OK);
+		CHECK_INT(result.entries, 1);
+		check_sealed(&result);
+		check_bins(&result, primary, len, both, 2,
+			   REGF_BASE_BLOCK_SIZE + (size_t)bins);
+	}
 	CHECK_INT(image_field(&result, REGF_OFF_BINS_SIZE), bins);
 	hivelog_result_release(&result);
 
@@ -951,7 +958,6 @@ test_grow(void)
 		struct page a = {0, page_a, PAGE};
 		struct page want[] = {grown, a};
 
-		fill_pages();
 		add_entry(&log1, 10, FIXTURE_BINS, 0, &a, 1);
 		CHECK_INT(run(primary, len, &log1, NULL, &result, &err), HP_OK);
 		CHECK_INT(result.entries, 2);
@@ -1090,11 +1096,12 @@ test_rebuilt_base_block(void)
 		hivelog_result_release(&result);
 	}
 
-	/* A primary of a few bytes: rebuilt, the bins from the entry only. */
-	CHECK_INT(run(primary, 100, &log1, &log2, &result, &err), HP_OK);
-	CHECK(result.base_rebuilt);
-	check_sealed(&result);
-	CHECK_INT(result.size, REGF_BASE_BLOCK_SIZE + FIXTURE_BINS);
+	/* A primary of a few bytes and logs of one page each: a hive of
+	 * three pages of bins cannot come out of them. */
+	CHECK_INT(run(primary, 100, &log1, &log2, &result, &err),
+		  HP_ERR_CORRUPT);
+	CHECK(strstr(err.message, "SYSTEM.LOG2: entry 9 claims a hive of 12288 bytes of hive bins, but the primary holds 0 and the logs up to this entry only 5120 bytes") != NULL);
+	CHECK(result.image == NULL && !result.base_rebuilt);
 	hivelog_result_release(&result);
 	buf_free(&log1);
 	buf_free(&log2);
@@ -1298,7 +1305,83 @@ test_over_limit(void)
 	CHECK_INT(run(primary, len, &log1, NULL, &result, &err),
 		  HP_ERR_CORRUPT);
 	CHECK(result.image == NULL);
-	CHECK(strstr(err.message, "limit") != NULL);
+	CHECK(strstr(err.message, "SYSTEM.LOG1: entry 9 claims a hive of 4294963200 bytes") != NULL);
+
+	hivelog_result_release(&result);
+	buf_free(&log1);
+	free(primary);
+}
+
+/* A log read through a callback that fails at offset FAIL_AT, and counts
+ * the largest single read. */
+struct failing_log {
+	const struct buf *log;
+	uint64_t fail_at;
+	size_t largest;
+};
+
+static enum hp_status
+failing_read(void *context, uint64_t offset, void *buf, size_t len,
+	     struct hp_error *err)
+{
+	struct failing_log *f = context;
+
+	if (offset + len > f->log->size)
+		test_fail(__FILE__, __LINE__, "read past the end");
+	if (f->fail_at != 0 && offset <= f->fail_at &&
+	    f->fail_at < offset + len)
+		return hp_error_set(err, HP_ERR_CHANGED, 0,
+				    "SYSTEM.LOG1: the file changed while it was read");
+	if (len > f->largest)
+		f->largest = len;
+	memcpy(buf, f->log->data + offset, len);
+	return HP_OK;
+}
+
+static void
+test_read_through_callback(void)
+{
+	size_t len;
+	unsigned char *primary = fixture_primary(10, 9, &len);
+	static unsigned char big[200 * 1024];
+	struct page a = {0, page_a, PAGE}, b = {PAGE, big, sizeof big};
+	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
+	struct failing_log f = { &log1, 0, 0 };
+	struct hivelog_source source[2] = {
+	    {0, "SYSTEM.LOG1", failing_read, &f},
+	    {0, "SYSTEM.LOG2", failing_read, &f},
+	};
+	struct hivelog_result result;
+	struct hp_error err;
+	const uint32_t bins = PAGE + sizeof big;
+
+	/* An entry larger than the chunk: applied the same, never read
+	 * whole into a buffer of its own. */
+	fill_pages();
+	memset(big, 0x5C, sizeof big);
+	add_entry(&log1, 9, bins, 0, &b, 1);
+	add_entry(&log1, 10, bins, 0, &a, 1);
+	source[0].size = log1.size;
+	CHECK_INT(hivelog_recover_read(primary, len, source, &result, &err),
+		  HP_OK);
+	CHECK_INT(result.entries, 2);
+	{
+		struct page want[] = {b, a};
+
+		check_bins(&result, primary, len, want, 2,
+			   REGF_BASE_BLOCK_SIZE + (size_t)bins);
+	}
+	/* The largest read is the page, straight into the image: the
+	 * entry (its hash) is read in pieces. */
+	CHECK_INT(f.largest, sizeof big);
+	hivelog_result_release(&result);
+
+	/* A read that fails ends the recovery with its status. */
+	f.fail_at = 512 + 4096;
+	CHECK_INT(hivelog_recover_read(primary, len, source, &result, &err),
+		  HP_ERR_CHANGED);
+	CHECK_STR(err.message, "SYSTEM.LOG1: the file changed while it was read");
+	CHECK(result.image == NULL);
 	hivelog_result_release(&result);
 	buf_free(&log1);
 	free(primary);
@@ -1328,6 +1411,32 @@ old_log(const unsigned char *primary, uint32_t seq, const struct page *pages,
 	for (size_t i = 0; i < count; i++)
 		buf_append(&log, pages[i].data, pages[i].len);
 	return log;
+}
+
+/* Old format: a hive bins size beyond the primary and the dirty pages
+ * the log holds cannot be true. */
+static void
+test_old_format_claim(void)
+{
+	size_t len;
+	unsigned char *primary = fixture_primary(10, 9, &len);
+	struct page p1 = {512, page_a, 512};
+	struct buf log1;
+	struct hivelog_result result;
+	struct hp_error err;
+
+	fill_pages();
+	log1 = old_log(primary, 10, &p1, 1);
+	put_le32(log1.data + REGF_OFF_BINS_SIZE, FIXTURE_BINS + 2 * PAGE);
+	reseal_checksum(log1.data);
+	CHECK_INT(run(primary, len, &log1, NULL, &result, &err),
+		  HP_ERR_CORRUPT);
+	CHECK_STR(err.message,
+		  "SYSTEM.LOG1: the log claims a hive of 20480 bytes of hive bins, but the primary holds 12288 and the log's 1 dirty pages 512: the log is corrupt; nothing was written");
+	CHECK(result.image == NULL);
+	hivelog_result_release(&result);
+	buf_free(&log1);
+	free(primary);
 }
 
 static void
@@ -1430,7 +1539,7 @@ static const struct test tests[] = {
     TEST_ENTRY(rebuilt_base_block), TEST_ENTRY(no_logs),
     TEST_ENTRY(truncated_log),	    TEST_ENTRY(log_bad_checksum),
     TEST_ENTRY(stale_logs),	    TEST_ENTRY(page_out_of_bounds),
-    TEST_ENTRY(over_limit),	    TEST_ENTRY(old_format),
+    TEST_ENTRY(over_limit),	    TEST_ENTRY(read_through_callback),	    TEST_ENTRY(old_format_claim),	    TEST_ENTRY(old_format),
 };
 
 int

@@ -553,6 +553,86 @@ test_log_scan_fixtures(void)
 	free(data);
 }
 
+/* A log that is not in memory: SIZE bytes, a valid new-format base block
+ * at 10, ENTRIES entries of 512 bytes numbered 11 on, zeros after; what
+ * is read is counted, and a read at FAIL_AT fails. */
+struct virtual_log {
+	uint64_t size;
+	uint32_t entries;
+	uint64_t bytes_read, reads;
+	uint64_t fail_at;
+};
+
+static enum hp_status
+virtual_read(void *context, uint64_t offset, void *buf, size_t len,
+	     struct hp_error *err)
+{
+	struct virtual_log *v = context;
+	unsigned char *out = buf;
+
+	if (offset + len > v->size)
+		test_fail(__FILE__, __LINE__, "read past the end: %llu + %zu",
+			  (unsigned long long)offset, len);
+	if (v->fail_at != 0 && offset == v->fail_at)
+		return hp_error_set(err, HP_ERR_CHANGED, 0,
+				    "virtual: the file changed while it was read");
+	v->reads++;
+	v->bytes_read += len;
+	memset(out, 0, len);
+	for (size_t i = 0; i < len; i++) {
+		uint64_t at = offset + i;
+
+		if (at < REGF_LOG_BASE_BLOCK_SIZE) {
+			static unsigned char base[REGF_LOG_BASE_BLOCK_SIZE];
+
+			if (base[0] == 0)
+				make_log_base(base, REGF_TYPE_LOG_NEW, 10, 10);
+			out[i] = base[at];
+		} else if ((at - 512) / 512 < v->entries) {
+			unsigned char entry[40];
+
+			memset(entry, 0, sizeof entry);
+			put_entry(entry, 512, 11 + (uint32_t)((at - 512) / 512));
+			if ((at - 512) % 512 < sizeof entry)
+				out[i] = entry[(at - 512) % 512];
+		}
+	}
+	return HP_OK;
+}
+
+static void
+test_log_scan_read(void)
+{
+	struct virtual_log v = { (uint64_t)1900 << 20, 3, 0, 0, 0 };
+	struct regf_log_scan scan;
+	struct hp_error err;
+
+	/* A log of 1.9 GB: the base block and the headers it walks are all
+	 * that is read. */
+	CHECK_INT(regf_log_scan_read(virtual_read, &v, v.size, &scan, &err),
+		  HP_OK);
+	CHECK(scan.has_base && scan.base_valid);
+	CHECK_INT(scan.entries, 3);
+	CHECK_INT(scan.max_seq, 13);
+	CHECK_INT(v.reads, 5);
+	CHECK_INT(v.bytes_read, 512 + 4 * 16);
+
+	/* A read that fails ends the scan with its status and message. */
+	v.fail_at = 512 + 2 * 512;
+	v.reads = v.bytes_read = 0;
+	CHECK_INT(regf_log_scan_read(virtual_read, &v, v.size, &scan, &err),
+		  HP_ERR_CHANGED);
+	CHECK_STR(err.message, "virtual: the file changed while it was read");
+	CHECK_INT(scan.entries, 2);
+
+	/* Shorter than a base block: nothing read. */
+	v.fail_at = 0;
+	v.reads = 0;
+	CHECK_INT(regf_log_scan_read(virtual_read, &v, 100, &scan, &err), HP_OK);
+	CHECK(!scan.has_base);
+	CHECK_INT(v.reads, 0);
+}
+
 /* ------------------------------------------------------------ cells */
 
 /* 4096-byte base block + one 4096-byte hbin: an allocated 16-byte cell at
@@ -700,6 +780,7 @@ static const struct test tests[] = {
 	TEST_ENTRY(log_scan_stops),
 	TEST_ENTRY(log_scan_old_format),
 	TEST_ENTRY(log_scan_fixtures),
+	TEST_ENTRY(log_scan_read),
 	TEST_ENTRY(cell_basic),
 	TEST_ENTRY(cell_rejects),
 	TEST_ENTRY(cell_image_bounds),

@@ -16,6 +16,7 @@
 #include "hive/hive.h"
 #include "regf/regf.h"
 #include "regf/regfkey.h"
+#include "testhive.h"
 #include "testlib.h"
 
 static void
@@ -210,11 +211,139 @@ test_stored_names(void)
 	free(data);
 }
 
+/* A key name holding a NUL (a real XP SECURITY hive has Secrets\SAC
+ * followed by a NUL) is read whole: U+FFFD in the char * form, which
+ * therefore never equals the name without it, and the exact units;
+ * hivex's reading through the facade says the same. */
+static void
+test_name_with_nul(void)
+{
+	size_t len;
+	unsigned char *data = test_read_file(
+		test_srcpath("fixtures/hives/ws2012r2/SYSTEM"), &len);
+	struct hive *hive = NULL;
+	struct hp_error err;
+	hive_key key = 0, services = 0, found = 0;
+	char *name = NULL;
+	struct hive_name exact = { NULL, 0 };
+	static const char *const path[] = { "ControlSet001", "Services",
+					    "LanmanServer" };
+
+	CHECK_INT(hive_open_memory(data, len, "x", &hive, &err), HP_OK);
+	if (hive == NULL) {
+		free(data);
+		return;
+	}
+	key = hive_root(hive);
+	for (size_t i = 0; i < 3 && key != 0; i++) {
+		services = key;
+		hive_find_child(hive, key, path[i], &key, NULL, &err);
+	}
+	hive_close(hive);
+	CHECK(key != 0);
+	if (key == 0) {
+		free(data);
+		return;
+	}
+	/* "LanmanServer" becomes "Lanman\0erver", compressed as before. */
+	CHECK(memcmp(data + key + REGF_NK_NAME, "LanmanServer", 12) == 0);
+	data[key + REGF_NK_NAME + 6] = 0;
+	test_write_file("nul", data, len);
+
+	CHECK_INT(hive_open_memory(data, len, "nul", &hive, &err), HP_OK);
+	if (hive != NULL) {
+		CHECK_INT(hive_key_name(hive, key, &name, &err), HP_OK);
+		CHECK_STR(name, "Lanman\xef\xbf\xbd" "erver");
+		free(name);
+		name = NULL;
+		CHECK_INT(hive_key_name_exact(hive, key, &exact, &err), HP_OK);
+		CHECK_INT(exact.length, 12);
+		CHECK(exact.length == 12 && exact.units[6] == 0 &&
+		      exact.units[7] == 'e');
+		hive_name_release(&exact);
+		/* Not taken for a key called Lanman (as it was, cut short). */
+		CHECK_INT(hive_find_child(hive, services, "Lanman", &found,
+					  NULL, &err), HP_OK);
+		CHECK_INT(found, 0);
+		CHECK_INT(hive_find_child(hive, services,
+					  "Lanman\xef\xbf\xbd" "erver", &found,
+					  NULL, &err), HP_OK);
+		CHECK_INT(found, key);
+		hive_close(hive);
+	}
+	{
+		struct regf_image image;
+		struct regf_name units;
+
+		regf_image_init(&image, data, len);
+		CHECK_INT(regfkey_name_exact(&image, (uint32_t)(key - 4096), &units,
+					     NULL), HP_OK);
+		CHECK_INT(units.length, 12);
+		regf_name_release(&units);
+	}
+	/* hivex reads it whole too (the facade puts U+FFFD in). */
+	CHECK_INT(hive_open("nul", false, &hive, &err), HP_OK);
+	if (hive != NULL) {
+		CHECK_INT(hive_key_name(hive, key, &name, &err), HP_OK);
+		CHECK_STR(name, "Lanman\xef\xbf\xbd" "erver");
+		free(name);
+		CHECK_INT(hive_key_name_exact(hive, key, &exact, &err), HP_OK);
+		CHECK(exact.length == 12 && exact.units[6] == 0);
+		hive_name_release(&exact);
+		hive_close(hive);
+	}
+	same_as_hivex("nul");
+	free(data);
+}
+
+static const uint16_t sac_nul[] = { 'S', 'A', 'C', 0 };
+static const uint16_t cyrillic[] = { 0x41A, 0x43B, 0x44E, 0x447 };
+
+static void
+build_many(struct hive *hive)
+{
+	hive_key parent = add_key(hive, "", "Many"), child;
+	struct hp_error err;
+	unsigned char *big = malloc(50000);
+	char name[32];
+
+	for (size_t i = 0; i < 3000; i++) {
+		snprintf(name, sizeof name, "K%04zu", (i * 7919) % 3000);
+		CHECK_INT(hive_key_add_child(hive, parent, name, &child, &err),
+			  HP_OK);
+	}
+	CHECK_INT(hive_key_add_child_exact(hive, parent, sac_nul, 4, &child, &err),
+		  HP_OK);
+	CHECK_INT(hive_key_add_child_exact(hive, parent, cyrillic, 4, &child,
+					   &err), HP_OK);
+	CHECK_INT(hive_key_set_value_exact(hive, parent, sac_nul, 4, 3,
+					   (const unsigned char *)"x", 1, &err),
+		  HP_OK);
+	if (big == NULL)
+		abort();
+	for (size_t i = 0; i < 50000; i++)
+		big[i] = (unsigned char)(i % 253);
+	set_raw(hive, "Many", "Big", 3, big, 50000);
+	free(big);
+}
+
+/* What hivepatch writes (an index root over thousands of subkeys, names
+ * with NUL and Cyrillic units, big data) reads the same through regfkey
+ * and hivex. */
+static void
+test_written_same_as_hivex(void)
+{
+	build_hive("many", build_many);
+	same_as_hivex("many");
+}
+
 static const struct test tests[] = {
 	TEST_ENTRY(fixtures),
 	TEST_ENTRY(corpus),
 	TEST_ENTRY(damage),
 	TEST_ENTRY(stored_names),
+	TEST_ENTRY(name_with_nul),
+	TEST_ENTRY(written_same_as_hivex),
 };
 
 int
