@@ -13,7 +13,8 @@ _hivepatch_commands='apply verify show recover export diff recipes'
 # Options every command takes.
 _hivepatch_common='-r --recipe --control-set -n --dry-run --force
 --golden-scope --json --discard-logs --ignore-hibernation --hive-path
---progress --no-progress --wait -q --quiet -v --verbose -h --help --version'
+--index --check --progress --no-progress --wait -q --quiet -v --verbose -h
+--help --version'
 
 # _hivepatch_options COMMAND: the options COMMAND takes (all of them
 # before a command is given, since options may come first).
@@ -22,14 +23,14 @@ _hivepatch_options()
 	local extra
 	case $1 in
 	apply) extra='--no-replay --backup --truncate-logs --keep-links -o --output
---in-place --reg' ;;
+--in-place --rebuild --reg' ;;
 	verify) extra='--no-replay --golden --reg' ;;
-	recover) extra='--truncate-logs --keep-links -o --output' ;;
+	recover) extra='--truncate-logs --keep-links -o --output --rebuild' ;;
 	show) extra='--no-replay' ;;
 	export | diff) extra='--no-replay --utf8' ;;
 	recipes) extra='--no-replay --show' ;;
 	*) extra='--no-replay --backup --truncate-logs --keep-links -o --output
---in-place --reg --golden --utf8 --show' ;;
+--in-place --rebuild --reg --golden --utf8 --show' ;;
 	esac
 	printf '%s\n' $_hivepatch_common $extra
 }
@@ -39,7 +40,7 @@ _hivepatch_takes_arg()
 {
 	case $1 in
 	-r | --recipe | --control-set | --backup | --golden | --golden-scope | \
-		-o | --output | --hive-path | --reg | --show)
+		-o | --output | --hive-path | --index | --reg | --show)
 		return 0
 		;;
 	esac
@@ -91,6 +92,7 @@ _hivepatch_value()
 	-r | --recipe | --show) _hivepatch_recipes "${COMP_WORDS[0]}" ;;
 	--control-set) COMPREPLY=($(compgen -W 'default current all' -- "$cur")) ;;
 	--golden-scope) COMPREPLY=($(compgen -W 'recipe all' -- "$cur")) ;;
+	--index) COMPREPLY=($(compgen -W 'all' -- "$cur")) ;;
 	--backup | --golden | -o | --output | --reg) _hivepatch_files ;;
 	*) COMPREPLY=() ;; # --hive-path: a path inside an archive
 	esac

@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include <wimlib.h>
+#ifdef HAVE_LIBXML2
+#include <libxml/xmlerror.h>
+#endif
 
 #include "base/text.h"
 
@@ -22,6 +25,17 @@ struct wimfile {
 	int sync_errno;
 };
 
+#ifdef HAVE_LIBXML2
+/* A damaged WIM's XML is an error wimlib returns; libxml2 would print
+ * its own account of it too. */
+static void
+quiet_xml(void *ctx, const char *format, ...)
+{
+	(void)ctx;
+	(void)format;
+}
+#endif
+
 /* Once per process: wimlib keeps the flags of its first initialisation. */
 static int
 init_wimlib(void)
@@ -33,6 +47,9 @@ init_wimlib(void)
 		result = wimlib_global_init(WIMLIB_INIT_FLAG_DEFAULT_CASE_INSENSITIVE |
 					    WIMLIB_INIT_FLAG_ASSUME_UTF8);
 		wimlib_set_print_errors(false);
+#ifdef HAVE_LIBXML2
+		xmlSetGenericErrorFunc(NULL, quiet_xml);
+#endif
 		done = true;
 	}
 	return result;
