@@ -23,14 +23,15 @@ _hivepatch_options()
 	local extra
 	case $1 in
 	apply) extra='--no-replay --backup --truncate-logs --keep-links -o --output
---in-place --rebuild --reg' ;;
-	verify) extra='--no-replay --golden --reg' ;;
-	recover) extra='--truncate-logs --keep-links -o --output --rebuild' ;;
-	show) extra='--no-replay' ;;
-	export | diff) extra='--no-replay --utf8' ;;
+--in-place --rebuild --reg --user --hive' ;;
+	verify) extra='--no-replay --golden --reg --user --hive' ;;
+	recover) extra='--truncate-logs --keep-links -o --output --rebuild --hive' ;;
+	show) extra='--no-replay --user --hive' ;;
+	export) extra='--no-replay --utf8 --user --hive' ;;
+	diff) extra='--no-replay --utf8 --hive' ;;
 	recipes) extra='--no-replay --show' ;;
 	*) extra='--no-replay --backup --truncate-logs --keep-links -o --output
---in-place --rebuild --reg --golden --utf8 --show' ;;
+--in-place --rebuild --reg --golden --utf8 --show --user --hive' ;;
 	esac
 	printf '%s\n' $_hivepatch_common $extra
 }
@@ -40,7 +41,7 @@ _hivepatch_takes_arg()
 {
 	case $1 in
 	-r | --recipe | --control-set | --backup | --golden | --golden-scope | \
-		-o | --output | --hive-path | --index | --reg | --show)
+		-o | --output | --hive-path | --index | --reg | --show | --user | --hive)
 		return 0
 		;;
 	esac

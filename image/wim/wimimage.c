@@ -169,6 +169,10 @@ add_file(struct wimimage *w, struct wim_tree *t, const char *path,
 	enum hp_status status;
 	uint32_t attributes;
 
+	/* Two names of the run for one file. */
+	for (size_t i = 0; i < t->file_count; i++)
+		if (strcmp(t->files[i].entry.path, path) == 0)
+			return HP_OK;
 	grown = realloc(t->files, (t->file_count + 1) * sizeof *grown);
 	if (grown == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
@@ -220,10 +224,11 @@ add_named(struct wimimage *w, struct wim_tree *t, const char *dir,
 	return status;
 }
 
-/* The config directory of image INDEX, as stored, or NULL. */
+/* The directory of image INDEX the COUNT components PARTS lead to, as
+ * stored, or NULL when one is missing. */
 static enum hp_status
-find_config(struct wimimage *w, unsigned index, char **dir_ret,
-	    struct hp_error *err)
+find_dir(struct wimimage *w, unsigned index, const char *const *parts,
+	 size_t count, char **dir_ret, struct hp_error *err)
 {
 	char *dir = text_dup("/"), *next = NULL;
 	enum hp_status status = HP_OK;
@@ -231,9 +236,9 @@ find_config(struct wimimage *w, unsigned index, char **dir_ret,
 	*dir_ret = NULL;
 	if (dir == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
-	for (size_t i = 0; i < WINDOWS_TREE_CONFIG_DEPTH && dir != NULL; i++) {
-		status = wimfile_find_child(w->wim, index, dir,
-					    windows_tree_config[i], &next, err);
+	for (size_t i = 0; i < count && dir != NULL; i++) {
+		status = wimfile_find_child(w->wim, index, dir, parts[i], &next,
+					    err);
 		free(dir);
 		dir = next;
 		next = NULL;
@@ -247,51 +252,64 @@ find_config(struct wimimage *w, unsigned index, char **dir_ret,
 	return status;
 }
 
-/* Does the run read the machine hive NAME (OPTIONS->hives; SYSTEM
- * always, every one without a list)? */
-static bool
-wanted(const struct image_options *options, const char *name)
+/* Record the hive IDENTITY of tree T, where Windows keeps it, and its
+ * logs; *FOUND_RET says whether it is there.  One the run cannot name
+ * (a user's hive without --user) is left for image_find_hive to refuse. */
+static enum hp_status
+find_hive(struct wimimage *w, struct wim_tree *t, const char *identity,
+	  const char *user, bool *found_ret, struct hp_error *err)
 {
-	if (options->hives == NULL || text_name_equal(name, "SYSTEM"))
-		return true;
-	for (size_t i = 0; i < options->hive_count; i++)
-		if (text_name_equal(options->hives[i], name))
-			return true;
-	return false;
+	const char *parts[WINDOWS_TREE_MAX_DEPTH];
+	const char *name;
+	struct hp_error ignored;
+	enum hp_status status;
+	size_t count = 0;
+	char *dir = NULL;
+
+	*found_ret = false;
+	if (windows_tree_hive_location(identity, user, parts, &count,
+				       &ignored) != HP_OK || count == 0)
+		return HP_OK;
+	name = parts[count - 1];
+	status = find_dir(w, t->index, parts, count - 1, &dir, err);
+	if (status == HP_OK && dir != NULL)
+		status = add_named(w, t, dir, name, found_ret, err);
+	for (size_t l = 0; status == HP_OK && *found_ret &&
+			   l < WINDOWS_TREE_LOG_COUNT; l++) {
+		char *log = printf_dup("%s%s", name, windows_tree_log_suffixes[l]);
+
+		if (log == NULL)
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+					      w->display);
+		else
+			status = add_named(w, t, dir, log, NULL, err);
+		free(log);
+	}
+	free(dir);
+	return status;
 }
 
-/* Record the machine hives the run reads from the config directory
- * CONFIG of tree T, with their logs; *HAS_SYSTEM_RET says whether SYSTEM
- * is among them. */
+/* Record the hives the run reads (OPTIONS->hives, SYSTEM always; without
+ * a list, the machine hives of config/) with their logs; *HAS_SYSTEM_RET
+ * says whether SYSTEM is there. */
 static enum hp_status
-find_files(struct wimimage *w, struct wim_tree *t, const char *config,
+find_files(struct wimimage *w, struct wim_tree *t,
 	   const struct image_options *options, bool *has_system_ret,
 	   struct hp_error *err)
 {
-	enum hp_status status = HP_OK;
+	const char *const *names = options->hives != NULL ? options->hives
+							  : windows_tree_hives;
+	size_t count = options->hives != NULL ? options->hive_count
+					      : WINDOWS_TREE_HIVE_COUNT;
+	enum hp_status status;
 
-	*has_system_ret = false;
-	for (size_t h = 0; status == HP_OK && h < WINDOWS_TREE_HIVE_COUNT; h++) {
-		const char *hive = windows_tree_hives[h];
-		bool found = false;
+	status = find_hive(w, t, "SYSTEM", options->user, has_system_ret, err);
+	for (size_t i = 0; status == HP_OK && *has_system_ret && i < count; i++) {
+		bool found;
 
-		if (!wanted(options, hive))
-			continue;
-		status = add_named(w, t, config, hive, &found, err);
-		if (status != HP_OK || !found)
-			continue;
-		if (h == 0)
-			*has_system_ret = true;
-		for (size_t l = 0; status == HP_OK && l < WINDOWS_TREE_LOG_COUNT; l++) {
-			char *log = printf_dup("%s%s", hive,
-					       windows_tree_log_suffixes[l]);
-
-			if (log == NULL)
-				return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
-						    "%s", w->display);
-			status = add_named(w, t, config, log, NULL, err);
-			free(log);
-		}
+		if (!text_name_equal(names[i], "SYSTEM"))
+			status = find_hive(w, t, names[i], options->user, &found,
+					   err);
 	}
 	return status;
 }
@@ -368,7 +386,7 @@ open_index(struct wimimage *w, struct image *image,
 	   struct hp_error *err)
 {
 	struct wim_tree *grown, *t;
-	char *config = NULL, *label = NULL, *root;
+	char *label = NULL, *root;
 	bool has_system = false;
 	enum hp_status status;
 
@@ -379,10 +397,7 @@ open_index(struct wimimage *w, struct image *image,
 	t = &grown[w->tree_count];
 	memset(t, 0, sizeof *t);
 	t->index = index;
-	status = find_config(w, index, &config, err);
-	if (status == HP_OK && config != NULL)
-		status = find_files(w, t, config, options, &has_system, err);
-	free(config);
+	status = find_files(w, t, options, &has_system, err);
 	if (status == HP_OK && !has_system) {
 		release_tree(t);
 		if (!explicit)

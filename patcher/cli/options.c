@@ -43,6 +43,8 @@ enum option_id {
 	OPT_VERSION,
 	OPT_WAIT,
 	OPT_KEEP_LINKS,
+	OPT_USER,
+	OPT_HIVE,
 	OPT_COUNT
 };
 
@@ -100,6 +102,11 @@ static const struct option_rule rules[OPT_COUNT] = {
 	[OPT_KEEP_LINKS] = { "keep-links", 0, no_argument,
 			     CLI_APPLY | CLI_RECOVER,
 			     "--keep-links goes with apply or recover" },
+	[OPT_USER] = { "user", 0, required_argument,
+		       CLI_APPLY | CLI_VERIFY | CLI_SHOW | CLI_EXPORT,
+		       "--user goes with apply, verify, show or export" },
+	[OPT_HIVE] = { "hive", 0, required_argument, CLI_ALL & ~CLI_RECIPES,
+		       "--hive goes with a command on a hive file" },
 };
 
 /* Pairs of options that exclude each other. */
@@ -271,6 +278,8 @@ set_option(struct cli *cli, enum option_id id, const char *arg)
 		return -1;
 	case OPT_WAIT: cli->options.wait = true; return 0;
 	case OPT_KEEP_LINKS: cli->options.keep_links = true; return 0;
+	case OPT_USER: cli->options.user = arg; return 0;
+	case OPT_HIVE: cli->options.hive = arg; return 0;
 	case OPT_COUNT:
 		break;
 	}

@@ -171,6 +171,17 @@ expect_in "$work/out" "hive windows/system32/CONFIG/system"
 run 3 "$HIVEPATCH" verify "$work/two.wim"
 expect_in "$work/err" "two.wim\[1\]:Windows/System32/config: two spellings of one name"
 
+# A user's hive is found where Windows keeps it (Users/NAME/NTUSER.DAT),
+# and only the hives a run reads are taken out.
+mkdir -p "$work/user/Windows/System32/config" "$work/user/Users/Default"
+cp "$FIXTURES/hives/ws2012r2/"* "$work/user/Windows/System32/config/"
+cp "$FIXTURES/hives/ws2012r2/SOFTWARE" "$work/user/Users/Default/NTUSER.DAT"
+wimcapture "$work/user" "$work/user.wim" user >/dev/null
+run 0 "$HIVEPATCH" show --user Default "$work/user" 'HKEY_CURRENT_USER\Microsoft'
+cp "$work/out" "$work/user-dir.show"
+run 0 "$HIVEPATCH" show --user Default "$work/user.wim" 'HKEY_CURRENT_USER\Microsoft'
+if cmp -s "$work/out" "$work/user-dir.show"; then pass; else fail "HKCU reads differently from the WIM"; fi
+
 # A SYSTEM that is no hive is named as the WIM holds it.
 mkdir -p "$work/nohive/Windows/System32/config"
 echo 'not a hive' >"$work/nohive/Windows/System32/config/SYSTEM"
