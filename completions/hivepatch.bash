@@ -13,7 +13,8 @@ _hivepatch_commands='apply verify show recover export diff recipes'
 # Options every command takes.
 _hivepatch_common='-r --recipe --control-set -n --dry-run --force
 --golden-scope --json --discard-logs --ignore-hibernation --hive-path
---progress --no-progress --wait --partition --allow-backing -q --quiet -v --verbose -h --help --version'
+--index --check --progress --no-progress --wait --partition --allow-backing
+-q --quiet -v --verbose -h --help --version'
 
 # _hivepatch_options COMMAND: the options COMMAND takes (all of them
 # before a command is given, since options may come first).
@@ -22,15 +23,15 @@ _hivepatch_options()
 	local extra
 	case $1 in
 	apply) extra='--no-replay --backup --truncate-logs --keep-links -o --output
---in-place --reg --user --hive' ;;
+--in-place --rebuild --reg --user --hive' ;;
 	verify) extra='--no-replay --golden --reg --user --hive' ;;
-	recover) extra='--truncate-logs --keep-links -o --output --hive' ;;
+	recover) extra='--truncate-logs --keep-links -o --output --rebuild --hive' ;;
 	show) extra='--no-replay --user --hive' ;;
 	export) extra='--no-replay --utf8 --user --hive' ;;
 	diff) extra='--no-replay --utf8 --hive' ;;
 	recipes) extra='--no-replay --show' ;;
 	*) extra='--no-replay --backup --truncate-logs --keep-links -o --output
---in-place --reg --golden --utf8 --show --user --hive' ;;
+--in-place --rebuild --reg --golden --utf8 --show --user --hive' ;;
 	esac
 	printf '%s\n' $_hivepatch_common $extra
 }
@@ -40,7 +41,7 @@ _hivepatch_takes_arg()
 {
 	case $1 in
 	-r | --recipe | --control-set | --backup | --golden | --golden-scope | \
-		-o | --output | --hive-path | --reg | --show | --user | --hive | \
+		-o | --output | --hive-path | --index | --reg | --show | --user | --hive | \
 		--partition)
 		return 0
 		;;
@@ -93,6 +94,7 @@ _hivepatch_value()
 	-r | --recipe | --show) _hivepatch_recipes "${COMP_WORDS[0]}" ;;
 	--control-set) COMPREPLY=($(compgen -W 'default current all' -- "$cur")) ;;
 	--golden-scope) COMPREPLY=($(compgen -W 'recipe all' -- "$cur")) ;;
+	--index) COMPREPLY=($(compgen -W 'all' -- "$cur")) ;;
 	--backup | --golden | -o | --output | --reg) _hivepatch_files ;;
 	*) COMPREPLY=() ;; # --hive-path: a path inside an archive
 	esac

@@ -110,6 +110,8 @@ struct image {
 extern const struct image_backend image_backend_hive_file;
 extern const struct image_backend image_backend_directory;
 extern const struct image_backend image_backend_disk;
+extern const struct image_backend image_backend_wim;
+extern const struct image_backend image_backend_media;
 extern const struct image_backend image_backend_archive;
 
 /* Add a Windows tree held in the local directory ROOT (resolved; IMAGE

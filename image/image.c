@@ -24,6 +24,10 @@
 static const struct image_backend *const backends[] = {
 	&image_backend_hive_file,
 	&image_backend_directory,
+	&image_backend_wim,
+	/* Before the disk (a hybrid ISO has an MBR) and the archive (which
+	 * reads ISO 9660 too). */
+	&image_backend_media,
 	&image_backend_disk,
 	&image_backend_archive,
 };

@@ -69,6 +69,13 @@ struct image_options {
 	/* A disk image that reads through a backing file or keeps its
 	 * data in another file is refused unless this is set. */
 	bool allow_backing;
+	/* A WIM: the indexes to open, each a tree (none: every index whose
+	 * tree holds a SYSTEM hive); CHECK verifies the integrity table on
+	 * open; REBUILD writes the WIM anew instead of appending to it. */
+	const unsigned *indexes;
+	size_t index_count;
+	bool check;
+	bool rebuild;
 };
 
 /* Open PATH ("-": an image read from standard input), locked for the

@@ -49,6 +49,9 @@ struct cli {
 	size_t reg_count;
 	const char *scopes[CLI_MAX_LIST];    /* --golden-scope KEY... */
 	size_t scope_count;
+	unsigned indexes[CLI_MAX_LIST];      /* --index N... */
+	size_t index_count;
+	bool index_all;                      /* --index all */
 	bool utf8;               /* export, diff: UTF-8 instead of UTF-16LE */
 	const char *show_recipe; /* recipes --show NAME */
 	bool no_replay, discard_logs;

@@ -31,6 +31,9 @@ enum option_id {
 	OPT_HIVE_PATH,
 	OPT_PARTITION,
 	OPT_ALLOW_BACKING,
+	OPT_INDEX,
+	OPT_CHECK,
+	OPT_REBUILD,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
 	OPT_UTF8,
@@ -83,6 +86,10 @@ static const struct option_rule rules[OPT_COUNT] = {
 	[OPT_HIVE_PATH] = { "hive-path", 0, required_argument, CLI_ALL, NULL },
 	[OPT_PARTITION] = { "partition", 0, required_argument, CLI_ALL, NULL },
 	[OPT_ALLOW_BACKING] = { "allow-backing", 0, no_argument, CLI_ALL, NULL },
+	[OPT_INDEX] = { "index", 0, required_argument, CLI_ALL, NULL },
+	[OPT_CHECK] = { "check", 0, no_argument, CLI_ALL, NULL },
+	[OPT_REBUILD] = { "rebuild", 0, no_argument, CLI_APPLY | CLI_RECOVER,
+			  "--rebuild goes with apply or recover" },
 	[OPT_PROGRESS] = { "progress", 0, no_argument, CLI_ALL, NULL },
 	[OPT_NO_PROGRESS] = { "no-progress", 0, no_argument, CLI_ALL, NULL },
 	[OPT_UTF8] = { "utf8", 0, no_argument, CLI_EXPORT | CLI_DIFF,
@@ -115,6 +122,7 @@ static const struct {
 	{ OPT_NO_REPLAY, OPT_DISCARD_LOGS,
 	  "--no-replay and --discard-logs contradict each other" },
 	{ OPT_REG, OPT_RECIPE, "-r and --reg: choose one" },
+	{ OPT_REBUILD, OPT_OUTPUT, "--rebuild and -o: -o writes a new WIM anyway" },
 };
 
 const struct cli_command cli_commands[] = {
@@ -169,6 +177,30 @@ option_of(int c)
 		if (rules[i].short_name == c)
 			return (enum option_id)i;
 	return OPT_COUNT;
+}
+
+/* --index N (repeatable) or --index all (every index, the default). */
+static int
+add_index(struct cli *cli, const char *arg)
+{
+	char *end;
+	unsigned long n;
+
+	if (strcmp(arg, "all") == 0) {
+		cli->index_all = true;
+		return 0;
+	}
+	errno = 0;
+	n = strtoul(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || n == 0 || n > 65535 ||
+	    arg[0] == '-' || arg[0] == '+')
+		return cli_usage_error("'%s': --index takes a number from 1 or all", arg);
+	if (cli->index_count == CLI_MAX_LIST)
+		return cli_usage_error("more than %d --index", CLI_MAX_LIST);
+	cli->indexes[cli->index_count++] = (unsigned)n;
+	cli->options.indexes = cli->indexes;
+	cli->options.index_count = cli->index_count;
+	return 0;
 }
 
 static int
@@ -246,6 +278,9 @@ set_option(struct cli *cli, enum option_id id, const char *arg)
 	case OPT_HIVE_PATH: cli->options.hive_path = arg; return 0;
 	case OPT_PARTITION: return set_partition(cli, arg);
 	case OPT_ALLOW_BACKING: cli->options.allow_backing = true; return 0;
+	case OPT_INDEX: return add_index(cli, arg);
+	case OPT_CHECK: cli->options.wim_check = true; return 0;
+	case OPT_REBUILD: cli->options.wim_rebuild = true; return 0;
 	case OPT_PROGRESS: cli->progress = 1; return 0;
 	case OPT_NO_PROGRESS: cli->progress = -1; return 0;
 	case OPT_UTF8: cli->utf8 = true; return 0;
@@ -315,6 +350,8 @@ check_rules(const struct cli *cli, const bool *seen)
 	for (size_t i = 0; i < sizeof conflicts / sizeof *conflicts; i++)
 		if (seen[conflicts[i].a] && seen[conflicts[i].b])
 			return cli_usage_error("%s", conflicts[i].message);
+	if (cli->index_all && cli->index_count > 0)
+		return cli_usage_error("%s", "--index all and --index N: choose one");
 	if (output != NULL && strcmp(output, "-") == 0 &&
 	    cli->command->id != CLI_APPLY)
 		return cli_usage_error("%s", "-o - (standard output) goes with apply on an archive");

@@ -130,6 +130,8 @@ print_patched(const struct cli *cli, const struct command_report *r)
 static void
 print_result(const struct cli *cli, const struct command_report *r)
 {
+	char where[4096];
+
 	switch (r->result) {
 	case COMMAND_RESULT_PATCHED:
 		print_patched(cli, r);
@@ -152,16 +154,21 @@ print_result(const struct cli *cli, const struct command_report *r)
 		       cli->options.write.output != NULL ? " (copied as it is)" : "");
 		break;
 	case COMMAND_RESULT_RECOVERED:
-		if (cli->options.dry_run)
+		if (cli->options.dry_run) {
 			puts("result: would recover (dry run, nothing written)");
-		else if (r->tree_count == 1)
-			printf("result: recovered, written clean to %s (sequence number %u)\n",
-			       cli->options.write.output != NULL
-				       ? cli->options.write.output
-				       : r->trees[0].system.path,
-			       (unsigned)r->trees[0].seq_after);
-		else
+			break;
+		}
+		if (r->tree_count != 1) {
 			puts("result: recovered, written clean");
+			break;
+		}
+		/* A hive in a WIM's scratch copy is named as in the WIM. */
+		snprintf(where, sizeof where, "%s",
+			 cli->options.write.output != NULL ? cli->options.write.output
+							   : r->trees[0].system.path);
+		image_name_in_text(r->image, where, sizeof where);
+		printf("result: recovered, written clean to %s (sequence number %u)\n",
+		       where, (unsigned)r->trees[0].seq_after);
 		break;
 	case COMMAND_RESULT_ERROR:
 		break;

@@ -37,6 +37,12 @@ struct command_options {
 	const char *hive_path; /* archive: the SYSTEM entry to take */
 	unsigned partition;   /* disk: the partition to take, 0: the only one */
 	bool allow_backing;   /* disk: may read through a backing file */
+	/* WIM: the indexes to open (none: every one holding a Windows
+	 * tree), verify the integrity table, write anew (image_options). */
+	const unsigned *indexes;
+	size_t index_count;
+	bool wim_check;
+	bool wim_rebuild;
 	/* Where a written image goes (-o, --in-place, and for archives the
 	 * entries' mtime, threads, progress); recover: OUTPUT is the file
 	 * the clean hive goes to. */

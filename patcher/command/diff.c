@@ -79,11 +79,18 @@ command_diff(const char *a_path, const char *b_path, bool utf8,
 	bool wrote = false;
 	enum hp_status status;
 
+	struct image_options where = { 0 };
+
 	*differences_ret = 0;
 	hp_error_clear(err);
-	status = image_open(a_path, &command_machine_hives, &a, err);
+	/* --index picks the installation of a WIM, either side. */
+	where = command_machine_hives;
+	where.indexes = options->indexes;
+	where.index_count = options->index_count;
+	where.check = options->wim_check;
+	status = image_open(a_path, &where, &a, err);
 	if (status == HP_OK)
-		status = image_open(b_path, &command_machine_hives, &b, err);
+		status = image_open(b_path, &where, &b, err);
 	if (status == HP_OK &&
 	    (image_tree_count(a) > 1 || image_tree_count(b) > 1))
 		status = hp_error_set(err, HP_ERR_USAGE, 0,

@@ -120,6 +120,10 @@ command_open_image_for(const char *target, const char *extra_hive,
 	where.allow_backing = options->allow_backing;
 	where.hives = names;
 	where.hive_count = needed_hives(options, extra_hive, names);
+	where.indexes = options->indexes;
+	where.index_count = options->index_count;
+	where.check = options->wim_check;
+	where.rebuild = options->wim_rebuild;
 	status = image_open(target, &where, &report->image, err);
 	if (status != HP_OK)
 		return status;
