@@ -8,12 +8,12 @@
 # (.../bash-completion/completions/hivepatch); without bash-completion,
 # source it from ~/.bashrc.  Needs bash 4.
 
-_hivepatch_commands='apply verify show recover export diff recipes'
+_hivepatch_commands='apply verify show recover export diff recipes help'
 
-# Options every command takes.
-_hivepatch_common='-r --recipe --control-set -n --dry-run --force
---golden-scope --json --discard-logs --ignore-hibernation --hive-path
---progress --no-progress --wait -q --quiet -v --verbose -h --help --version'
+# Options every command but help takes, and those of every command that
+# reads an image.
+_hivepatch_common='--json -q --quiet -v --verbose -h --help --version'
+_hivepatch_readers='--discard-logs --wait --hive-path --progress --no-progress'
 
 # _hivepatch_options COMMAND: the options COMMAND takes (all of them
 # before a command is given, since options may come first).
@@ -21,15 +21,26 @@ _hivepatch_options()
 {
 	local extra
 	case $1 in
-	apply) extra='--no-replay --backup --truncate-logs --keep-links -o --output
---in-place --reg' ;;
-	verify) extra='--no-replay --golden --reg' ;;
-	recover) extra='--truncate-logs --keep-links -o --output' ;;
-	show) extra='--no-replay' ;;
-	export | diff) extra='--no-replay --utf8' ;;
-	recipes) extra='--no-replay --show' ;;
-	*) extra='--no-replay --backup --truncate-logs --keep-links -o --output
---in-place --reg --golden --utf8 --show' ;;
+	apply) extra="$_hivepatch_readers -r --recipe --reg --control-set -n
+--dry-run --force --backup --no-replay --truncate-logs --ignore-hibernation
+--keep-links -o --output --in-place" ;;
+	verify) extra="$_hivepatch_readers -r --recipe --reg --control-set
+--golden --golden-scope --no-replay" ;;
+	show) extra="$_hivepatch_readers --control-set --no-replay" ;;
+	recover) extra="$_hivepatch_readers -n --dry-run --truncate-logs
+--ignore-hibernation --keep-links -o --output" ;;
+	export) extra="$_hivepatch_readers --control-set --no-replay --utf8" ;;
+	diff) extra="$_hivepatch_readers --no-replay --utf8" ;;
+	recipes) extra='--show' ;;
+	help)
+		printf '%s\n' --json -h --help --version
+		return
+		;;
+	'') extra="$_hivepatch_readers -r --recipe --reg --control-set -n
+--dry-run --force --backup --golden --golden-scope --no-replay
+--truncate-logs --ignore-hibernation --keep-links -o --output --in-place
+--utf8 --show" ;;
+	*) extra='' ;;
 	esac
 	printf '%s\n' $_hivepatch_common $extra
 }
@@ -163,6 +174,9 @@ _hivepatch()
 	case $command,$positional in
 	apply,0 | verify,0 | recover,0 | show,0 | export,0 | diff,0 | diff,1)
 		_hivepatch_files
+		;;
+	help,0)
+		COMPREPLY=($(compgen -W "$_hivepatch_commands" -- "$cur"))
 		;;
 	esac
 	# show and export: KEY is free text (HKLM\SYSTEM\...); recipes: nothing.
