@@ -13,7 +13,7 @@ cd "$(dirname "$0")"
 deps="build-essential autoconf automake libtool pkg-config libhivex-dev
 libarchive-dev
 libarchive-tools reglookup libregf-utils python3-hivex libwin-hivex-perl xz-utils
-bash-completion zsh jq time
+bash-completion zsh jq time python3-jsonschema
 debhelper dpkg-dev lintian"
 
 if [ "${1:-}" = "--install-deps" ]; then
