@@ -123,6 +123,10 @@ void cli_help_text(FILE *out, const struct cli_command *command);
 int cli_usage_error(struct cli *cli, const char *format, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* The usage error for KEY written with slashes for backslashes (it says
+ * how to write it): EXIT_USAGE. */
+int cli_key_with_slashes(struct cli *cli, const char *key);
+
 /* A failure before or outside a command's own report (a usage error, a
  * .reg file that does not parse, the set-up): the error line on stderr,
  * and with --json the document saying it.  The exit code for STATUS. */

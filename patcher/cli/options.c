@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -237,6 +238,41 @@ getopt_failure(struct cli *cli, int c, char **argv)
 			       (int)len, word);
 }
 
+/* KEY written with slashes where Windows writes backslashes
+ * ("HKLM/SYSTEM/Select": a root, then '/').  On a hive file a key is
+ * relative to its root, and a key name may hold a slash (MIME types do):
+ * those are left to the lookup. */
+static bool
+slashed_key(const char *key)
+{
+	static const char *const roots[] = {
+		"HKLM", "HKEY_LOCAL_MACHINE", "HKU", "HKEY_USERS", "HKCU",
+		"HKEY_CURRENT_USER", "HKCR", "HKEY_CLASSES_ROOT", "HKCC",
+		"HKEY_CURRENT_CONFIG",
+	};
+	size_t len = strcspn(key, "/\\");
+
+	if (key[len] != '/')
+		return false;
+	for (size_t i = 0; i < sizeof roots / sizeof *roots; i++)
+		if (strlen(roots[i]) == len && strncasecmp(key, roots[i], len) == 0)
+			return true;
+	return false;
+}
+
+int
+cli_key_with_slashes(struct cli *cli, const char *key)
+{
+	char fixed[512];
+	size_t i;
+
+	for (i = 0; key[i] != '\0' && i + 1 < sizeof fixed; i++)
+		fixed[i] = key[i] == '/' ? '\\' : key[i];
+	fixed[i] = '\0';
+	return cli_usage_error(cli, "'%s': keys are written with backslashes, as Windows writes them: '%s' (in single quotes for the shell)",
+			       key, fixed);
+}
+
 static int
 add_golden_scope(struct cli *cli, const char *arg)
 {
@@ -251,6 +287,8 @@ add_golden_scope(struct cli *cli, const char *arg)
 		cli->options.golden_all = false;
 		return 0;
 	}
+	if (slashed_key(arg))
+		return cli_key_with_slashes(cli, arg);
 	if (keypath_parse(arg, &scope, &err) != HP_OK)
 		return cli_usage_error(cli, "'%s': golden scope must be recipe, all or a key: %s",
 				       arg, err.message);
@@ -389,6 +427,9 @@ check_rules(struct cli *cli, const bool *seen)
 	for (size_t i = 0; i < sizeof conflicts / sizeof *conflicts; i++)
 		if (seen[conflicts[i].a] && seen[conflicts[i].b])
 			return cli_usage_error(cli, "%s", conflicts[i].message);
+	if ((cli->command->id & (CLI_SHOW | CLI_EXPORT)) != 0 &&
+	    cli->key != NULL && slashed_key(cli->key))
+		return cli_key_with_slashes(cli, cli->key);
 	if (seen[OPT_GOLDEN_SCOPE] && !seen[OPT_GOLDEN])
 		return cli_usage_error(cli, "%s", "--golden-scope says what --golden compares: give --golden HIVE too");
 	if (to_stdout && cli->command->id != CLI_APPLY)

@@ -3,9 +3,24 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+
+/* A key not found that holds slashes and no backslash was likely meant
+ * with backslashes: the message says so. */
+static void
+slash_hint(const char *key, enum hp_status status, struct hp_error *err)
+{
+	size_t used = strlen(err->message);
+
+	if (status != HP_ERR_NOT_FOUND || key == NULL ||
+	    strchr(key, '/') == NULL || strchr(key, '\\') != NULL)
+		return;
+	snprintf(err->message + used, sizeof err->message - used,
+		 " (keys are written with backslashes, as Windows writes them)");
+}
 
 static int
 exit_code_for(enum hp_status status, const struct command_report *r)
@@ -104,6 +119,7 @@ cli_run_show(struct cli *cli)
 	hp_error_clear(&err);
 	status = command_show(cli->target, cli->key, &cli->options, &report,
 			      &listing, &err);
+	slash_hint(cli->key, status, &err);
 	if (cli->json)
 		show_json(cli, &report, &listing, status, &err);
 	else if (status == HP_OK)
@@ -131,6 +147,7 @@ cli_run_export(struct cli *cli)
 	 * file's encoding would be. */
 	status = command_export(cli->target, cli->key, cli->utf8 || cli->json,
 				&cli->options, &report, &out, &err);
+	slash_hint(cli->key, status, &err);
 	if (cli->json) {
 		struct json json;
 
