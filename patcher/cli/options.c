@@ -221,14 +221,15 @@ getopt_failure(struct cli *cli, int c, char **argv)
 	const char *word = optind > 0 ? argv[optind - 1] : "";
 	enum option_id id = option_of(optopt);
 	size_t len = strcspn(word, "=");
+	const char *argument = id != OPT_COUNT && cli_options[id].argument != NULL
+				       ? cli_options[id].argument : "VALUE";
 
 	if (c == ':' && id != OPT_COUNT && strncmp(word, "--", 2) == 0)
 		return cli_usage_error(cli, "option '--%s' needs a value (%s)",
-				       cli_options[id].name,
-				       cli_options[id].argument);
+				       cli_options[id].name, argument);
 	if (c == ':' && id != OPT_COUNT)
 		return cli_usage_error(cli, "option '-%c' needs a value (%s)",
-				       optopt, cli_options[id].argument);
+				       optopt, argument);
 	if (id != OPT_COUNT && optopt >= 256)
 		return cli_usage_error(cli, "option '--%s' takes no value",
 				       cli_options[id].name);

@@ -38,6 +38,14 @@ wrap(FILE *out, const char *text, size_t at, size_t indent)
 	fputc('\n', out);
 }
 
+/* The name of O's value in help: the table's, or VALUE where it has
+ * none. */
+static const char *
+option_argument(const struct cli_option *o)
+{
+	return o->argument != NULL ? o->argument : "VALUE";
+}
+
 /* "  -r, --recipe NAME" */
 static size_t
 option_spelling(FILE *out, const struct cli_option *o)
@@ -48,8 +56,8 @@ option_spelling(FILE *out, const struct cli_option *o)
 		n = fprintf(out, "  -%c, --%s", o->short_name, o->name);
 	else
 		n = fprintf(out, "      --%s", o->name);
-	if (o->has_arg == required_argument && o->argument != NULL)
-		n += fprintf(out, " %s", o->argument);
+	if (o->has_arg == required_argument)
+		n += fprintf(out, " %s", option_argument(o));
 	return n > 0 ? (size_t)n : 0;
 }
 
@@ -167,13 +175,14 @@ help_json(const struct cli *cli, const struct cli_command *topic)
 		json_string(&json, "long", o->name);
 		json_string(&json, "short", o->short_name != 0 ? short_name + 1 : NULL);
 		json_string(&json, "argument",
-			    o->has_arg == required_argument ? o->argument : NULL);
+			    o->has_arg == required_argument ? option_argument(o)
+							    : NULL);
 		json_array_begin(&json, "commands");
 		for (size_t k = 0; k < cli_command_count; k++)
 			if ((o->commands & cli_commands[k].id) != 0)
 				json_string(&json, NULL, cli_commands[k].name);
 		json_array_end(&json);
-		json_string(&json, "help", o->help);
+		json_string(&json, "help", o->help != NULL ? o->help : "");
 		json_object_end(&json);
 	}
 	json_array_end(&json);

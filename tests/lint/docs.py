@@ -217,6 +217,11 @@ def main(argv):
           "error codes": man_errors(schema)}),
     ]
     table = {"--" + o["long"] for o in h["options"]}
+    for o in h["options"]:
+        if not o["help"]:
+            problems.append("patcher/cli/options.c: --%s has no help text" % o["long"])
+        if o["argument"] == "VALUE":
+            problems.append("patcher/cli/options.c: --%s has no name for its value" % o["long"])
     for path, begin, end, blocks in files:
         full = os.path.join(srcdir, path)
         with open(full, encoding="utf-8") as f:
