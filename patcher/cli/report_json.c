@@ -323,6 +323,22 @@ result_name(const struct cli *cli, enum command_result result)
 	return command_result_name(result);
 }
 
+/* How T's SYSTEM hive went in, for "write_method": where the files are
+ * the image (a hive file, a directory), that file's own way (none when
+ * only another hive was written); where the image was written as a whole
+ * (an archive) or to -o, how that was. */
+static const char *
+system_method(const struct cli *cli, const struct command_report *r,
+	      const struct command_tree *t)
+{
+	const char *kind = r->image != NULL ? image_kind(r->image) : "";
+	bool files = strcmp(kind, "hive") == 0 || strcmp(kind, "directory") == 0;
+
+	if (files && cli->options.write.output == NULL)
+		return t->write_method;
+	return r->write_method;
+}
+
 /* An image of several Windows trees: one object for each. */
 static void
 trees(struct json *json, const struct cli *cli, const struct command_report *r,
@@ -359,11 +375,13 @@ cli_json_report(struct json *json, const struct cli *cli,
 	if (r->tree_count > 1) {
 		trees(json, cli, r, status);
 	} else {
+		const struct command_tree *t = r->tree_count == 1 ? &r->trees[0]
+								  : &none;
+
 		json_null(json, "indexes");
-		tree_fields(json, cli, r, status,
-			    r->tree_count == 1 ? &r->trees[0] : &none,
+		tree_fields(json, cli, r, status, t,
 			    status == HP_OK ? r->result : COMMAND_RESULT_ERROR,
-			    r->write_method);
+			    system_method(cli, r, t));
 	}
 	cli_json_end(json, r->warnings, r->warning_count,
 		     result_name(cli, r->result), status, err);

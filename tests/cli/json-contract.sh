@@ -126,7 +126,9 @@ doc_has 'd["kind"] == "hive" and d["applicability"] == "unknown" and "SOFTWARE" 
 case_of 0 mk_linked apply --keep-links @/SYSTEM
 doc_has 'd["write_method"] == "in-place" and "hard links" in d["write_reason"]'
 case_of 0 mk_dir_reg apply --reg @/a.reg @
-doc_has 'd["other_hives"][0]["name"] == "SOFTWARE" and d["other_hives"][0]["write_method"] == "rename" and d["sequence_written"] is None'
+doc_has 'd["other_hives"][0]["name"] == "SOFTWARE" and d["other_hives"][0]["write_method"] == "rename" and d["other_hives"][0]["sequence_written"] == 3'
+# Only SOFTWARE was written: nothing is said of SYSTEM's writing.
+doc_has 'd["write_method"] is None and d["write_reason"] is None and d["sequence_written"] is None and d["result"] == "patched"'
 doc_has '[c["new"] for c in d["changes"] if c["value_name"] == "Multi"] == [{"type": "REG_MULTI_SZ", "data": ["a", "b"]}]'
 doc_has '[c["new"] for c in d["changes"] if c["value_name"] == "Big"] == [{"type": "REG_QWORD", "data": "18446744073709551615"}]'
 doc_has '[c["new"] for c in d["changes"] if c["value_name"] == "Bin"] == [{"type": "REG_BINARY", "hex": "0102"}]'
