@@ -271,6 +271,12 @@ case_of 2 mk_none apply --in-place -o x @
 JSON_ON_STDERR=1
 case_of 2 mk_none verify -o - @
 doc_has '"--output goes with" in d["error"]["message"]'
+# With -o - the document is on stderr: no progress line may join it.
+with_target "$work" "$HIVEPATCH" --json --progress apply - -o - >"$work/out" 2>"$work/err"
+rc=$?
+json_keep "$work/err" "$rc"
+[ "$rc" -eq 2 ] && pass || fail "--json --progress -o -: exit $rc"
+expect_in "$work/err" '"message":"--progress with --json and -o -: standard error holds the JSON document"'
 JSON_ON_STDERR=0
 case_of 2 mk_none help frobnicate
 
