@@ -13,7 +13,8 @@ _hivepatch_commands='apply verify show recover export diff recipes help'
 # Options every command but help takes, and those of every command that
 # reads an image.
 _hivepatch_common='--json -q --quiet -v --verbose -h --help --version'
-_hivepatch_readers='--discard-logs --wait --hive-path --progress --no-progress'
+_hivepatch_readers='--discard-logs --wait --hive-path --progress --no-progress
+--hive'
 
 # _hivepatch_options COMMAND: the options COMMAND takes (all of them
 # before a command is given, since options may come first).
@@ -21,22 +22,22 @@ _hivepatch_options()
 {
 	local extra
 	case $1 in
-	apply) extra="$_hivepatch_readers -r --recipe --reg --control-set -n
+	apply) extra="$_hivepatch_readers -r --recipe --reg --control-set --user -n
 --dry-run --force --backup --no-replay --truncate-logs --ignore-hibernation
 --keep-links -o --output --in-place" ;;
-	verify) extra="$_hivepatch_readers -r --recipe --reg --control-set
+	verify) extra="$_hivepatch_readers -r --recipe --reg --control-set --user
 --golden --golden-scope --no-replay" ;;
-	show) extra="$_hivepatch_readers --control-set --no-replay" ;;
+	show) extra="$_hivepatch_readers --control-set --user --no-replay" ;;
 	recover) extra="$_hivepatch_readers -n --dry-run --truncate-logs
 --ignore-hibernation --keep-links -o --output" ;;
-	export) extra="$_hivepatch_readers --control-set --no-replay --utf8" ;;
+	export) extra="$_hivepatch_readers --control-set --user --no-replay --utf8" ;;
 	diff) extra="$_hivepatch_readers --no-replay --utf8" ;;
 	recipes) extra='--show' ;;
 	help)
 		printf '%s\n' --json -h --help --version
 		return
 		;;
-	'') extra="$_hivepatch_readers -r --recipe --reg --control-set -n
+	'') extra="$_hivepatch_readers -r --recipe --reg --control-set --user -n
 --dry-run --force --backup --golden --golden-scope --no-replay
 --truncate-logs --ignore-hibernation --keep-links -o --output --in-place
 --utf8 --show" ;;
@@ -50,7 +51,7 @@ _hivepatch_takes_arg()
 {
 	case $1 in
 	-r | --recipe | --control-set | --backup | --golden | --golden-scope | \
-		-o | --output | --hive-path | --reg | --show)
+		-o | --output | --hive-path | --reg | --show | --user | --hive)
 		return 0
 		;;
 	esac
@@ -103,6 +104,9 @@ _hivepatch_value()
 	--control-set) COMPREPLY=($(compgen -W 'default current all' -- "$cur")) ;;
 	--golden-scope) COMPREPLY=($(compgen -W 'recipe all' -- "$cur")) ;;
 	--backup | --golden | -o | --output | --reg) _hivepatch_files ;;
+	--hive) COMPREPLY=($(compgen -W 'SYSTEM SOFTWARE SAM SECURITY DEFAULT COMPONENTS
+DRIVERS NTUSER.DAT UsrClass.dat' -- "$cur")) ;;
+	--user) COMPREPLY=($(compgen -W 'Default' -- "$cur")) ;;
 	*) COMPREPLY=() ;; # --hive-path: a path inside an archive
 	esac
 }

@@ -97,6 +97,7 @@ struct image {
 	int single_dir_fd;        /* its directory */
 	int lock_fd;              /* a file's lock (bare hive, archive), or -1 */
 	bool keep_links;
+	char *user;               /* HKEY_CURRENT_USER's profile, or NULL */
 	char *spool;              /* standard input, copied here */
 	char **warnings;          /* NULL-terminated */
 	size_t warning_count;

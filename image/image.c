@@ -255,6 +255,10 @@ image_open(const char *path, const struct image_options *options,
 	image->lock_fd = -1;
 	image->single_dir_fd = -1;
 	image->keep_links = options->keep_links;
+	if (options->user != NULL && (image->user = text_dup(options->user)) == NULL) {
+		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+		goto fail;
+	}
 	image->path = text_dup(path);
 	image->display = text_dup(strcmp(path, "-") == 0 ? "standard input" : path);
 	if (image->path == NULL || image->display == NULL) {
@@ -324,6 +328,7 @@ image_close(struct image *image)
 	}
 	free(image->trees);
 	free(image->single_hive);
+	free(image->user);
 	if (image->single_dir_fd != -1)
 		close(image->single_dir_fd);
 	if (image->lock_fd != -1)
@@ -584,6 +589,50 @@ inside_name(const struct image *image, const char *path)
 	return text_dup(path);
 }
 
+/* A hive outside config/ (a profile's), found one component at a time
+ * from the tree's root, without case; *PATH_RET NULL when absent. */
+static enum hp_status
+find_elsewhere(const struct image *image, const struct image_tree *tree,
+	       const char *name, char **path_ret, struct hp_error *err)
+{
+	const char *parts[WINDOWS_TREE_MAX_DEPTH];
+	size_t count;
+	char *dir, *next = NULL;
+	enum hp_status status;
+
+	*path_ret = NULL;
+	status = windows_tree_hive_location(name, image->user, parts, &count, err);
+	if (status != HP_OK)
+		return status;
+	dir = text_dup(tree->root);
+	if (dir == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", image->path);
+	for (size_t i = 0; status == HP_OK && dir != NULL && i < count; i++) {
+		status = windows_tree_find(tree->root, dir, parts[i], &next, err);
+		free(dir);
+		dir = next;
+		next = NULL;
+	}
+	if (status == HP_OK && dir == NULL) {
+		char where[512];
+		size_t used = 0;
+
+		where[0] = '\0';
+		for (size_t i = 0; i < count && used < sizeof where; i++)
+			used += (size_t)snprintf(where + used, sizeof where - used,
+						 "%s%s", i > 0 ? "/" : "", parts[i]);
+		status = hp_error_set(err, HP_ERR_NOT_FOUND, 0,
+				      "%s: the image has no %s hive (%s)",
+				      image->path, name, where);
+	}
+	if (status != HP_OK) {
+		free(dir);
+		return status;
+	}
+	*path_ret = dir;
+	return HP_OK;
+}
+
 enum hp_status
 image_find_hive(struct image *image, const char *name,
 		struct image_hive *hive_ret, struct hp_error *err)
@@ -618,7 +667,11 @@ image_find_hive(struct image *image, const char *name,
 		goto out;
 	}
 	tree = image_current_tree(image);
-	status = windows_tree_find(tree->root, tree->config_dir, name, &hive.path, err);
+	if (windows_tree_in_config(name))
+		status = windows_tree_find(tree->root, tree->config_dir, name,
+					   &hive.path, err);
+	else
+		status = find_elsewhere(image, tree, name, &hive.path, err);
 	if (status == HP_OK && (hive.path == NULL ||
 				!windows_tree_is_hive_file(hive.path)))
 		status = hp_error_set(err, HP_ERR_NOT_FOUND, 0,

@@ -46,6 +46,9 @@ struct image_options {
 	/* Wait for another run's lock instead of failing at once
 	 * (HP_ERR_LOCKED). */
 	bool wait;
+	/* The profile whose NTUSER.DAT and UsrClass.dat HKEY_CURRENT_USER
+	 * means (Users/USER), or NULL. */
+	const char *user;
 	/* Write hives with several hard links through them instead of giving
 	 * them a file of their own. */
 	bool keep_links;
@@ -121,9 +124,12 @@ struct image_hive {
 	char *log1, *log2; /* the two new-style logs among LOGS, or NULL */
 };
 
-/* The hive NAME ("SYSTEM", "SOFTWARE", "SAM", "SECURITY", "DEFAULT") of
- * the image's Windows tree, with its logs; for a single-hive image the
- * file itself, whatever NAME says.  Absent: HP_ERR_NOT_FOUND saying so. */
+/* The hive NAME of the image's Windows tree, with its logs: a machine
+ * hive ("SYSTEM", "SOFTWARE", "SAM", "SECURITY", "DEFAULT", ...), a
+ * service account's ("LocalService", "NetworkService") or the user's
+ * (OPTIONS->user's "NTUSER.DAT", "UsrClass.dat"; without a user:
+ * HP_ERR_USAGE); for a single-hive image the file itself, whatever NAME
+ * says.  Absent: HP_ERR_NOT_FOUND saying so. */
 enum hp_status image_find_hive(struct image *image, const char *name,
 			       struct image_hive *hive_ret,
 			       struct hp_error *err);

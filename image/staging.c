@@ -67,18 +67,41 @@ open_hive_dir(const struct image *image, const char *path, int *fd_ret,
 		free(dir);
 		return status;
 	}
-	/* Only the config directory is locked and put right at open: a hive
-	 * elsewhere (through a link inside the tree) cannot be in its
-	 * change. */
+	/* A profile's hive: its directory reached from the root. */
 	root_fd = open(tree->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	status = root_fd == -1 ? hp_error_set(err, HP_ERR_IO, errno, "%s", tree->root)
-			       : hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-					      "%s: not in %s, where the other hives are; it cannot be written with them, all or none",
-					      path, tree->config_dir);
+	status = root_fd == -1
+			 ? hp_error_set(err, HP_ERR_IO, errno, "%s", tree->root)
+			 : image_open_dir_at(root_fd, tree->root, dir, fd_ret, err);
 	if (root_fd != -1)
 		close(root_fd);
 	free(dir);
 	return status;
+}
+
+/* PATH (resolved, inside the tree) as a path from the config directory,
+ * where the change's record goes: "SYSTEM", or "../../../Users/x/NTUSER.DAT". */
+static char *
+path_from_config(const struct image *image, size_t t, const char *path)
+{
+	const struct image_tree *tree = &image->trees[t];
+	size_t root_len = strlen(tree->root), up = 0;
+	const char *inside = path + root_len + 1;
+	const char *config = tree->config_dir + root_len;
+	char *out, *p;
+
+	if (strncmp(path, tree->config_dir, strlen(tree->config_dir)) == 0 &&
+	    path[strlen(tree->config_dir)] == '/')
+		return text_dup(path + strlen(tree->config_dir) + 1);
+	for (const char *c = config; *c != '\0'; c++)
+		up += *c == '/';
+	out = malloc(up * 3 + strlen(inside) + 1);
+	if (out == NULL)
+		return NULL;
+	p = out;
+	for (size_t i = 0; i < up; i++)
+		p = stpcpy(p, "../");
+	strcpy(p, inside);
+	return out;
 }
 
 enum hp_status
@@ -204,8 +227,18 @@ commit_tree(struct image *image, size_t t, struct image_commit_report *report,
 	for (size_t i = 0; status == HP_OK && i < image->staged_count; i++) {
 		struct image_stage_entry *e = &image->staged[i];
 
-		if (e->tree == t && !e->empty_logs)
-			status = transaction_add(tx, &e->sw, e->backup, err);
+		char *relpath;
+
+		if (e->tree != t || e->empty_logs)
+			continue;
+		relpath = image->single_hive != NULL ? text_dup(e->sw.name)
+						     : path_from_config(image, t, e->path);
+		if (relpath == NULL)
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+					      e->path);
+		else
+			status = transaction_add(tx, &e->sw, relpath, e->backup, err);
+		free(relpath);
 	}
 	if (status == HP_OK)
 		status = transaction_commit(tx, &warnings, err);

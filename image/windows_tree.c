@@ -28,6 +28,65 @@ const char *const windows_tree_log_suffixes[WINDOWS_TREE_LOG_COUNT] = {
 
 const char windows_tree_hibernation_name[] = "hiberfil.sys";
 
+/* config/'s hives, beyond the five every tree has. */
+static const char *const config_hives[] = {
+	"SYSTEM", "SOFTWARE", "SAM", "SECURITY", "DEFAULT", "COMPONENTS",
+	"DRIVERS",
+};
+
+bool
+windows_tree_in_config(const char *identity)
+{
+	for (size_t i = 0; i < sizeof config_hives / sizeof *config_hives; i++)
+		if (text_ascii_span_equal(identity, strlen(identity), config_hives[i]))
+			return true;
+	return false;
+}
+
+enum hp_status
+windows_tree_hive_location(const char *identity, const char *user,
+			   const char **parts, size_t *count_ret,
+			   struct hp_error *err)
+{
+	static const char *const service[] = { "Windows", "ServiceProfiles" };
+	static const char *const classes[] = { "AppData", "Local", "Microsoft",
+					       "Windows", "UsrClass.dat" };
+	bool user_hive = text_ascii_span_equal(identity, strlen(identity),
+					       "NTUSER.DAT") ||
+			 text_ascii_span_equal(identity, strlen(identity),
+					       "UsrClass.dat");
+	size_t n = 0;
+
+	*count_ret = 0;
+	if (windows_tree_in_config(identity)) {
+		for (size_t i = 0; i < WINDOWS_TREE_CONFIG_DEPTH; i++)
+			parts[n++] = windows_tree_config[i];
+		parts[n++] = identity;
+	} else if (text_ascii_span_equal(identity, strlen(identity), "LocalService") ||
+		   text_ascii_span_equal(identity, strlen(identity), "NetworkService")) {
+		parts[n++] = service[0];
+		parts[n++] = service[1];
+		parts[n++] = identity;
+		parts[n++] = "NTUSER.DAT";
+	} else if (user_hive && user == NULL) {
+		return hp_error_set(err, HP_ERR_USAGE, 0,
+				    "HKEY_CURRENT_USER: which user's hive? --user NAME chooses the profile (--user Default: the one new users are made from)");
+	} else if (user_hive) {
+		parts[n++] = "Users";
+		parts[n++] = user;
+		if (text_ascii_span_equal(identity, strlen(identity), "NTUSER.DAT"))
+			parts[n++] = "NTUSER.DAT";
+		else
+			for (size_t i = 0; i < sizeof classes / sizeof *classes; i++)
+				parts[n++] = classes[i];
+	} else {
+		return hp_error_set(err, HP_ERR_NOT_FOUND, 0,
+				    "no hive is called %s", identity);
+	}
+	*count_ret = n;
+	return HP_OK;
+}
+
 bool
 windows_tree_hibernated(const unsigned char *head, size_t len)
 {

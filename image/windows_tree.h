@@ -28,6 +28,25 @@ extern const char *const windows_tree_hives[WINDOWS_TREE_HIVE_COUNT];
 #define WINDOWS_TREE_LOG_COUNT 3
 extern const char *const windows_tree_log_suffixes[WINDOWS_TREE_LOG_COUNT];
 
+/* Where the hive IDENTITY lives, from the tree's root, one component each
+ * (at most WINDOWS_TREE_MAX_DEPTH, in *PARTS_RET, *COUNT_RET of them): a
+ * machine hive (SYSTEM, SOFTWARE, SAM, SECURITY, COMPONENTS, DRIVERS,
+ * DEFAULT) in config/, the service accounts' NTUSER.DAT ("LocalService",
+ * "NetworkService") in Windows/ServiceProfiles, a user's NTUSER.DAT or
+ * UsrClass.dat ("NTUSER.DAT", "UsrClass.dat") in the profile USER names
+ * (Users/USER/...; "Default" is the profile new users are copied from).
+ * A user's hive without USER: HP_ERR_USAGE saying so; an identity that is
+ * none of these: HP_ERR_NOT_FOUND. */
+#define WINDOWS_TREE_MAX_DEPTH 8
+enum hp_status windows_tree_hive_location(const char *identity,
+					  const char *user,
+					  const char **parts_ret,
+					  size_t *count_ret,
+					  struct hp_error *err);
+
+/* Is IDENTITY a hive of the config directory? */
+bool windows_tree_in_config(const char *identity);
+
 /* At the tree's root: Windows' hibernation file. */
 extern const char windows_tree_hibernation_name[];
 

@@ -162,6 +162,8 @@ copy_one(int from, int to, const char *name, char *why, size_t size)
 static bool
 listed(const char *names, size_t len, const char *name)
 {
+	if (names == NULL)
+		return false;
 	for (const char *n = names; n < names + len; n += strlen(n) + 1)
 		if (strcmp(n, name) == 0)
 			return true;
@@ -177,7 +179,7 @@ copy_xattrs(int from, int to, char *why, size_t size)
 
 	if (list_names(from, &names, &len) == -1)
 		return -1;
-	for (const char *n = names; result == 1 && n < names + len;
+	for (const char *n = names; names != NULL && result == 1 && n < names + len;
 	     n += strlen(n) + 1)
 		result = copy_one(from, to, n, why, size);
 	for (size_t i = 0; result == 1 && i < sizeof ntfs_names / sizeof *ntfs_names; i++)
@@ -208,9 +210,11 @@ same_xattrs(int a, int b)
 	size_t la = 0, lb = 0;
 	bool same = list_names(a, &na, &la) == 0 && list_names(b, &nb, &lb) == 0;
 
-	for (const char *n = na; same && n < na + la; n += strlen(n) + 1)
+	for (const char *n = na; na != NULL && same && n < na + la;
+	     n += strlen(n) + 1)
 		same = same_value(a, b, n);
-	for (const char *n = nb; same && n < nb + lb; n += strlen(n) + 1)
+	for (const char *n = nb; nb != NULL && same && n < nb + lb;
+	     n += strlen(n) + 1)
 		same = listed(na, la, n);
 	for (size_t i = 0; same && i < sizeof ntfs_names / sizeof *ntfs_names; i++)
 		same = same_value(a, b, ntfs_names[i]);

@@ -25,6 +25,7 @@
 
 struct member {
 	struct safewrite *sw;
+	char *relpath;
 	const char *backup;
 };
 
@@ -64,13 +65,19 @@ transaction_begin(int home_dirfd, const char *home_display,
 }
 
 enum hp_status
-transaction_add(struct transaction *t, struct safewrite *sw, const char *backup,
-		struct hp_error *err)
+transaction_add(struct transaction *t, struct safewrite *sw, const char *relpath,
+		const char *backup, struct hp_error *err)
 {
 	if (t->count == MAX_FILES)
 		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
 				    "%s: more than %d files in one change",
 				    t->home_display, MAX_FILES);
+	if (strchr(relpath, '\n') != NULL)
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "%s: a file name with a line break", relpath);
+	t->members[t->count].relpath = text_dup(relpath);
+	if (t->members[t->count].relpath == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", relpath);
 	t->members[t->count].sw = sw;
 	t->members[t->count].backup = backup;
 	t->count++;
@@ -86,6 +93,8 @@ transaction_free(struct transaction *t)
 		close(t->home);
 	if (t->record_dir != -1 && t->record_dir != t->home)
 		close(t->record_dir);
+	for (size_t i = 0; i < t->count; i++)
+		free(t->members[i].relpath);
 	free(t->home_display);
 	free(t->record_name);
 	free(t);
@@ -109,7 +118,7 @@ write_record(struct transaction *t, const char *state, int *sync_errno_ret,
 	*sync_errno_ret = 0;
 	status = buffer_printf(&text, "%s\nstate %s\n", RECORD_MAGIC, state);
 	for (size_t i = 0; status == HP_OK && i < t->count; i++)
-		status = buffer_printf(&text, "file %s\n", t->members[i].sw->name);
+		status = buffer_printf(&text, "file %s\n", t->members[i].relpath);
 	if (status != HP_OK) {
 		buffer_release(&text);
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
@@ -412,6 +421,73 @@ read_record(int home, const char *display, const char *record_name,
 	return HP_OK;
 }
 
+/* Open the directory of RELPATH (from HOME) one component at a time,
+ * without following links; -1 with errno. */
+static int
+open_parent(int home, const char *relpath, const char **base_ret)
+{
+	const char *slash = strrchr(relpath, '/');
+	const char *p = relpath;
+	int fd = fcntl(home, F_DUPFD_CLOEXEC, 0);
+
+	*base_ret = slash != NULL ? slash + 1 : relpath;
+	while (fd != -1 && slash != NULL && p < slash) {
+		char part[NAME_MAX + 1];
+		size_t n = strcspn(p, "/");
+		int next;
+
+		if (n == 0 || n > NAME_MAX) {
+			close(fd);
+			errno = EINVAL;
+			return -1;
+		}
+		memcpy(part, p, n);
+		part[n] = '\0';
+		p += n + 1;
+		next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		fd = next;
+	}
+	return fd;
+}
+
+static enum hp_status sweep(int home, const char *display, bool roll_back,
+			    const char *only, struct found *found,
+			    struct hp_error *err);
+
+/* The files a record lists outside HOME: their undos and journals. */
+static enum hp_status
+recover_listed(int home, const char *display, const char *text, bool roll_back,
+	       struct found *found, struct hp_error *err)
+{
+	enum hp_status status = HP_OK;
+
+	for (const char *line = strstr(text, "\nfile "); status == HP_OK && line != NULL;
+	     line = strstr(line + 1, "\nfile ")) {
+		const char *start = line + 6, *end = strchr(start, '\n');
+		char relpath[PATH_MAX], *base;
+		const char *name;
+		int dir;
+
+		if (end == NULL || (size_t)(end - start) >= sizeof relpath)
+			break;
+		memcpy(relpath, start, (size_t)(end - start));
+		relpath[end - start] = '\0';
+		if (strchr(relpath, '/') == NULL)
+			continue; /* beside the record: the sweep's */
+		dir = open_parent(home, relpath, &name);
+		if (dir == -1)
+			return hp_error_set(err, HP_ERR_IO, errno, "%s/%s", display,
+					    relpath);
+		base = strndup(relpath, (size_t)(name - relpath));
+		status = sweep(dir, base != NULL ? base : display, roll_back, name,
+			       found, err);
+		free(base);
+		close(dir);
+	}
+	return status;
+}
+
 /* Every leftover beside a file in HOME: undo links and journals rolled
  * back (ROLL_BACK) or removed, temp files removed. */
 static enum hp_status
@@ -492,10 +568,15 @@ transaction_recover(int home_dirfd, const char *home_display,
 			     err);
 	if (status != HP_OK)
 		return status;
+	if (text != NULL)
+		status = recover_listed(home_dirfd, home_display, text, state != 'c',
+					&found, err);
 	free(text);
 	/* Without a record, an undo or a journal belongs to a single file's
 	 * replacement that did not finish: it is undone as well. */
-	status = sweep(home_dirfd, home_display, state != 'c', only, &found, err);
+	if (status == HP_OK)
+		status = sweep(home_dirfd, home_display, state != 'c', only, &found,
+			       err);
 	if (status == HP_OK && state != 0) {
 		if (unlinkat(home_dirfd, record_name, 0) == -1 && errno != ENOENT)
 			status = hp_error_set(err, HP_ERR_WRITE, errno, "%s/%s",

@@ -22,8 +22,9 @@
  * written: neither the record nor an undo could be kept beside the files.
  *
  * Record format: text lines, "hivepatch transaction 1", "state prepared"
- * or "state committed", then "file NAME" for each file (its name in the
- * home directory, bytes other than '\n' as they are).
+ * or "state committed", then "file PATH" for each file (its path from the
+ * home directory, bytes other than '\n' as they are).  Files outside the
+ * home are put right through the record only.
  */
 #ifndef HIVEPATCH_TRANSACTION_H
 #define HIVEPATCH_TRANSACTION_H
@@ -43,11 +44,13 @@ enum hp_status transaction_begin(int home_dirfd, const char *home_display,
 				 const char *record_name,
 				 struct transaction **t_ret, struct hp_error *err);
 
-/* Add SW (begun with safewrite_begin_at on the home directory; SW stays
- * the caller's and must outlive the transaction), to be applied with
- * BACKUP (NULL: none). */
+/* Add SW (begun with safewrite_begin_at; SW stays the caller's and must
+ * outlive the transaction), to be applied with BACKUP (NULL: none).
+ * RELPATH is its file's path from the home directory: its name there, or
+ * a path such as "../../../Users/Default/NTUSER.DAT" (copied). */
 enum hp_status transaction_add(struct transaction *t, struct safewrite *sw,
-			       const char *backup, struct hp_error *err);
+			       const char *relpath, const char *backup,
+			       struct hp_error *err);
 
 /* Replace every file added, all or none, as the top of this file says.
  * Interruptions are held meanwhile.  On failure every file is as it was

@@ -133,6 +133,11 @@ int cli_key_with_slashes(struct cli *cli, const char *key);
 int cli_fail(const struct cli *cli, enum hp_status status, const char *format,
 	     ...) __attribute__((format(printf, 3, 4)));
 
+/* The same for a usage error of the command line (HP_ERR_USAGE), with
+ * the line naming the help after the error line. */
+int cli_usage_failure(const struct cli *cli, const char *format, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Value data the way reg.exe shows it. */
 void cli_print_data(FILE *out, uint32_t type, const unsigned char *data,
 		    size_t len);

@@ -213,6 +213,29 @@ cli_print_error(const struct cli *cli, const char *message)
 		fprintf(stderr, "hivepatch: %s\n", message);
 }
 
+/* The failure STATUS with ERR's message: the error line (and with
+ * POINTER, the line naming the help), and with --json the document. */
+static int
+fail(const struct cli *cli, enum hp_status status, bool pointer,
+     const struct hp_error *err)
+{
+	cli_print_error(cli, err->message);
+	if (pointer && cli_plain_stderr(cli)) {
+		if (cli->command != NULL)
+			fprintf(stderr, "(hivepatch %s --help for usage)\n",
+				cli->command->name);
+		else
+			fputs("(hivepatch --help for usage)\n", stderr);
+	}
+	if (cli->json) {
+		struct json json;
+
+		cli_json_begin(&json, cli);
+		cli_json_end(&json, NULL, 0, "error", status, err);
+	}
+	return hp_status_exit_code(status);
+}
+
 int
 cli_fail(const struct cli *cli, enum hp_status status, const char *format, ...)
 {
@@ -224,19 +247,19 @@ cli_fail(const struct cli *cli, enum hp_status status, const char *format, ...)
 	va_start(ap, format);
 	vsnprintf(err.message, sizeof err.message, format, ap);
 	va_end(ap);
-	cli_print_error(cli, err.message);
-	if (status == HP_ERR_USAGE && cli_plain_stderr(cli)) {
-		if (cli->command != NULL)
-			fprintf(stderr, "(hivepatch %s --help for usage)\n",
-				cli->command->name);
-		else
-			fputs("(hivepatch --help for usage)\n", stderr);
-	}
-	if (cli->json) {
-		struct json json;
+	return fail(cli, status, false, &err);
+}
 
-		cli_json_begin(&json, cli);
-		cli_json_end(&json, NULL, 0, "error", status, &err);
-	}
-	return hp_status_exit_code(status);
+int
+cli_usage_failure(const struct cli *cli, const char *format, ...)
+{
+	struct hp_error err;
+	va_list ap;
+
+	hp_error_clear(&err);
+	err.status = HP_ERR_USAGE;
+	va_start(ap, format);
+	vsnprintf(err.message, sizeof err.message, format, ap);
+	va_end(ap);
+	return fail(cli, HP_ERR_USAGE, true, &err);
 }

@@ -141,7 +141,7 @@ main(int argc, char **argv)
 	if (cleanup_init("hivepatch", &err) != HP_OK)
 		return cli_fail(&cli, err.status, "%s", err.message);
 	if (code != 0)
-		return cli_fail(&cli, HP_ERR_USAGE, "%s", cli.usage_message);
+		return cli_usage_failure(&cli, "%s", cli.usage_message);
 	if (cli.help)
 		return cli_run_help(&cli);
 	if (cli.version)

@@ -18,6 +18,8 @@ enum option_id {
 	OPT_RECIPE,
 	OPT_REG,
 	OPT_CONTROL_SET,
+	OPT_USER,
+	OPT_HIVE,
 	OPT_DRY_RUN,
 	OPT_FORCE,
 	OPT_BACKUP,
@@ -58,6 +60,12 @@ const struct cli_option cli_options[OPT_COUNT] = {
 			      CLI_APPLY | CLI_VERIFY | CLI_SHOW | CLI_EXPORT,
 			      NULL, "SET",
 			      "what CurrentControlSet means: default (the set the next boot uses, Select\\Default), current (Select\\Current), all (every ControlSetNNN), or a number N for ControlSet00N" },
+	[OPT_USER] = { "user", 0, required_argument,
+		       CLI_APPLY | CLI_VERIFY | CLI_SHOW | CLI_EXPORT, NULL, "NAME",
+		       "HKEY_CURRENT_USER is the profile Users/NAME (Default: the one new users are made from)" },
+	[OPT_HIVE] = { "hive", 0, required_argument, CLI_READERS,
+		       "--hive goes with a command on a hive file", "NAME",
+		       "a hive file is this hive (SYSTEM, SOFTWARE, SAM, SECURITY, DEFAULT, COMPONENTS, DRIVERS, NTUSER.DAT, UsrClass.dat); else its name or its content says" },
 	[OPT_DRY_RUN] = { "dry-run", 'n', no_argument, CLI_APPLY | CLI_RECOVER,
 			  NULL, NULL,
 			  "say what would be written, write nothing" },
@@ -347,6 +355,8 @@ set_option(struct cli *cli, enum option_id id, const char *arg)
 	case OPT_VERSION: cli->version = true; return 0;
 	case OPT_WAIT: cli->options.wait = true; return 0;
 	case OPT_KEEP_LINKS: cli->options.keep_links = true; return 0;
+	case OPT_USER: cli->options.user = arg; return 0;
+	case OPT_HIVE: cli->options.hive = arg; return 0;
 	case OPT_COUNT:
 		break;
 	}

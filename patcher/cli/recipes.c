@@ -93,7 +93,7 @@ cli_run_recipes(struct cli *cli)
 	if (cli->show_recipe != NULL) {
 		shown = recipe_builtin_find(cli->show_recipe);
 		if (shown == NULL)
-			return cli_fail(cli, HP_ERR_USAGE,
+			return cli_usage_failure(cli,
 					"unknown recipe '%s' (hivepatch recipes lists them)",
 					cli->show_recipe);
 	}

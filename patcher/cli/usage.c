@@ -202,7 +202,7 @@ cli_run_help(struct cli *cli)
 	} else if (cli->command != NULL && cli->target != NULL) {
 		topic = cli_command_find(cli->target);
 		if (topic == NULL)
-			return cli_fail(cli, HP_ERR_USAGE,
+			return cli_usage_failure(cli,
 					"help: unknown command '%s' (hivepatch help lists them)",
 					cli->target);
 	} else if (cli->command != NULL && cli->help) {

@@ -60,10 +60,12 @@ plan_tree(const struct command_options *options, struct command_report *report,
 				     command_uses_control_set(options->recipe),
 				     report, tree, &hive, err);
 	if (status == HP_OK)
+		status = command_check_ops(options, report, tree, err);
+	if (status == HP_OK)
 		status = check_applicability(options, report, tree, err);
 	if (status == HP_OK && !tree->skipped)
 		status = plan_build(hive, options->recipe,
-				    command_system_name(report), &tree->sets,
+				    command_plan_hive(report, tree), &tree->sets,
 				    &tree->plan, err);
 	hive_close(hive);
 	if (status == HP_OK && !tree->skipped)
@@ -97,9 +99,10 @@ plan_all(const char *target, const struct command_options *options,
 
 /* Stage, write and prove one hive's edit. */
 static enum hp_status
-stage_edit(struct command_report *report, const struct image_hive *where,
-	   struct hivefile *file, const struct plan *plan, const char *backup,
-	   uint32_t *seq_ret, struct hp_error *err)
+stage_edit(const struct command_options *options, struct command_report *report,
+	   const struct image_hive *where, struct hivefile *file,
+	   const struct plan *plan, const char *backup, uint32_t *seq_ret,
+	   struct hp_error *err)
 {
 	struct image_staged staged;
 	enum hp_status status;
@@ -108,7 +111,8 @@ stage_edit(struct command_report *report, const struct image_hive *where,
 		return HP_OK;
 	status = image_stage_hive(report->image, where, backup, &staged, err);
 	if (status == HP_OK)
-		status = command_write_edit(file, plan, where->path, &staged,
+		status = command_write_edit(file, plan, where->path,
+					    options->write.entry_mtime, &staged,
 					    seq_ret, err);
 	return status;
 }
@@ -125,14 +129,15 @@ stage_tree(const struct command_options *options, struct command_report *report,
 		return HP_OK;
 	image_select_tree(report->image, (size_t)(tree - report->trees));
 	/* --backup names one file: the first SYSTEM hive written. */
-	status = stage_edit(report, &tree->system, &tree->file, &tree->plan,
+	status = stage_edit(options, report, &tree->system, &tree->file,
+			    &tree->plan,
 			    tree == report->trees ? options->backup : NULL,
 			    &tree->seq_after, err);
 	for (size_t i = 0; status == HP_OK && i < tree->other_count; i++) {
 		struct command_hive *h = &tree->others[i];
 
-		status = stage_edit(report, &h->where, &h->file, &h->plan, NULL,
-				    &h->seq_after, err);
+		status = stage_edit(options, report, &h->where, &h->file,
+				    &h->plan, NULL, &h->seq_after, err);
 	}
 	if (status == HP_OK && options->truncate_logs) {
 		status = image_stage_empty_logs(report->image, &tree->system, err);

@@ -41,6 +41,8 @@ struct command_options {
 	struct image_write_options write;
 	bool own_reader;      /* read with regfkey.c instead of hivex */
 	bool wait;            /* wait for another run's lock (--wait) */
+	const char *user;     /* HKEY_CURRENT_USER's profile (--user NAME) */
+	const char *hive;     /* a bare hive file's identity (--hive NAME) */
 	bool keep_links;      /* write hard-linked hives through (--keep-links) */
 	bool trees_chosen;    /* the user chose the trees (a WIM's --index):
 			       * apply refuses a tree the recipe is not for,
@@ -74,6 +76,10 @@ struct command_hive {
  * has one an index; every other image has one). */
 struct command_tree {
 	const char *label;         /* image_tree_label: NULL for the only tree */
+	/* The hive the recipe's SYSTEM keys go to: "SYSTEM" in an image; a
+	 * bare hive file's identity (--hive NAME, its file name, or its
+	 * content), NULL when nothing tells it. */
+	const char *identity;
 	unsigned number;           /* image_tree_number */
 	struct image_hive system;  /* where the SYSTEM hive (or the bare
 				    * hive file) is */

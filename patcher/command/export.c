@@ -25,6 +25,11 @@ command_export(const char *target, const char *key, bool utf8,
 	 * (differencing hives), and export is what proves a round trip. */
 	own.own_reader = true;
 	status = command_locate(target, key, &own, report, &loc, err);
+	/* A .reg file names the hive of every key. */
+	if (status == HP_OK && loc.hive_name == NULL)
+		status = hp_error_set(err, HP_ERR_USAGE, 0,
+				      "%s: which hive is this file? Neither its name nor its content says (no Select key); --hive NAME tells it",
+				      image_path(report->image));
 	if (status == HP_OK) {
 		path = keypath_format_long(loc.hive_name, loc.path.parts,
 					   loc.path.count);

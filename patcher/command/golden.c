@@ -133,7 +133,11 @@ compare_nth(struct hive *system, struct image *golden_image, size_t i,
 	    struct command_report *report, struct command_tree *tree,
 	    struct hp_error *err)
 {
-	const char *name = windows_tree_hives[i];
+	/* A bare hive file is compared as the hive it is. */
+	const char *name = i == 0 && image_is_single_hive(report->image) &&
+				   tree->identity != NULL
+				   ? tree->identity
+				   : windows_tree_hives[i];
 	struct command_side mine, theirs;
 	struct controlset_info golden_sets = { 0 };
 	struct hive *target_hive = system;

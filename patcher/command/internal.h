@@ -89,9 +89,19 @@ enum hp_status command_plan_others(const struct command_options *options,
 				   struct command_tree *tree,
 				   struct hp_error *err);
 
-/* The hive a recipe's SYSTEM operations go to: "SYSTEM", or NULL for a
- * single hive file (every root addresses it). */
-const char *command_system_name(const struct command_report *report);
+/* The hive plan_build plays TREE's operations for: SYSTEM in an image;
+ * NULL for a bare hive file, where command_check_ops has made sure every
+ * key names the file. */
+const char *command_plan_hive(const struct command_report *report,
+			      const struct command_tree *tree);
+
+/* Refuse an operation of OPTIONS->recipe that TREE's image cannot take:
+ * on a bare hive file, a key of another hive than the file's identity (at
+ * the .reg file's line); on an image, a user's key without --user. */
+enum hp_status command_check_ops(const struct command_options *options,
+				 const struct command_report *report,
+				 const struct command_tree *tree,
+				 struct hp_error *err);
 
 /* Does any operation go through CurrentControlSet (and so need Select)? */
 bool command_uses_control_set(const struct recipe *recipe);
@@ -130,7 +140,7 @@ struct command_located {
 	struct hive *hive;   /* one of the two */
 	hive_key node;
 	struct keypath path; /* spelled as stored */
-	const char *hive_name;
+	const char *hive_name; /* NULL: a bare hive file nothing identifies */
 };
 
 /* Find KEY (NULL: the SYSTEM hive's root) in TARGET, which must hold one
@@ -149,7 +159,7 @@ void command_located_release(struct command_located *loc);
  * with hivepatch's own reader, and nothing else in the file changed.
  * NAME is the hive in messages. */
 enum hp_status command_write_edit(struct hivefile *file, const struct plan *plan,
-				  const char *name,
+				  const char *name, int64_t when,
 				  const struct image_staged *staged,
 				  uint32_t *seq_ret, struct hp_error *err);
 

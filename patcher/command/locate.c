@@ -29,7 +29,21 @@ choose_hive(const char *key, const struct command_options *options,
 
 	loc->hive = loc->system;
 	if (image_is_single_hive(report->image)) {
-		loc->hive_name = named != NULL ? named : "SYSTEM";
+		/* The file is one hive: a key of another is not in it. */
+		if (named != NULL && tree->identity != NULL &&
+		    !keypath_hive_matches(named, tree->identity)) {
+			char *want = keypath_format(named, NULL, 0);
+
+			status = hp_error_set(err, HP_ERR_USAGE, 0,
+					      "%s: '%s' is in %s, but this file is the %s hive",
+					      image_path(report->image), key,
+					      want != NULL ? want : named,
+					      tree->identity);
+			free(want);
+			return status;
+		}
+		/* NULL: a hive nothing tells (show names it by its file). */
+		loc->hive_name = named != NULL ? named : tree->identity;
 	} else if (named != NULL && !text_name_equal(named, "SYSTEM")) {
 		loc->hive_name = named;
 		status = command_open_other(named, options, report, tree,
@@ -41,7 +55,9 @@ choose_hive(const char *key, const struct command_options *options,
 	} else {
 		loc->hive_name = "SYSTEM";
 	}
-	if (keypath_uses_current_control_set(&loc->path)) {
+	/* CurrentControlSet means something in SYSTEM only. */
+	if (keypath_uses_current_control_set(&loc->path) && tree->have_sets &&
+	    tree->sets.count > 0) {
 		free(loc->path.parts[0]);
 		loc->path.parts[0] = text_dup(tree->sets.names[0]);
 		if (loc->path.parts[0] == NULL)
@@ -90,8 +106,8 @@ command_locate(const char *target, const char *key,
 	enum hp_status status;
 
 	memset(loc, 0, sizeof *loc);
-	status = keypath_parse(key != NULL ? key : "HKLM\\SYSTEM", &loc->path,
-			       err);
+	/* No KEY: the root of the SYSTEM hive, or of the hive file. */
+	status = keypath_parse(key != NULL ? key : "", &loc->path, err);
 	if (status == HP_OK)
 		status = command_open_image_for(target, loc->path.hive_name,
 						options, false, report, err);

@@ -113,6 +113,7 @@ command_open_image_for(const char *target, const char *extra_hive,
 	where.write = writing;
 	where.wait = options->wait;
 	where.keep_links = options->keep_links;
+	where.user = options->user;
 	where.hives = names;
 	where.hive_count = needed_hives(options, extra_hive, names);
 	status = image_open(target, &where, &report->image, err);
@@ -275,6 +276,109 @@ resolve_sets(const struct command_options *options, bool need_sets,
 	return status;
 }
 
+/* Which hive TREE's SYSTEM hive is: SYSTEM in an image; for a bare hive
+ * file what --hive NAME says, else its file name, else its content (a
+ * Select key: SYSTEM); NULL when nothing tells. */
+static enum hp_status
+identify(const struct command_options *options,
+	 const struct command_report *report, struct command_tree *tree,
+	 struct hive *hive, struct hp_error *err)
+{
+	const char *slash;
+	hive_key select = 0;
+
+	if (!image_is_single_hive(report->image)) {
+		tree->identity = KEYPATH_HIVE_SYSTEM;
+		return HP_OK;
+	}
+	if (options->hive != NULL) {
+		tree->identity = keypath_hive_of_file(options->hive);
+		if (tree->identity == NULL)
+			return hp_error_set(err, HP_ERR_USAGE, 0,
+					    "--hive %s: not a hive's name (SYSTEM, SOFTWARE, SAM, SECURITY, DEFAULT, COMPONENTS, DRIVERS, NTUSER.DAT, UsrClass.dat)",
+					    options->hive);
+		return HP_OK;
+	}
+	slash = strrchr(tree->system.path, '/');
+	tree->identity = keypath_hive_of_file(slash != NULL ? slash + 1
+							    : tree->system.path);
+	if (tree->identity == NULL &&
+	    hive_find_child(hive, hive_root(hive), "Select", &select, NULL,
+			    NULL) == HP_OK &&
+	    select != 0)
+		tree->identity = KEYPATH_HIVE_SYSTEM;
+	return HP_OK;
+}
+
+/* The message for an operation of RECIPE (OP) that the hive file of
+ * IDENTITY (at PATH) cannot take, its key naming hive NAMED. */
+static enum hp_status
+wrong_hive(const struct recipe *recipe, const struct recipe_op *op,
+	   const char *path, const char *identity, const char *named,
+	   struct hp_error *err)
+{
+	char *want = keypath_format(named, NULL, 0);
+	enum hp_status status;
+
+	if (identity == NULL)
+		status = hp_error_set(err, HP_ERR_USAGE, 0,
+				      "%s: which hive is this file? Neither its name nor its content says (no Select key); --hive NAME tells it (SYSTEM, SOFTWARE, SAM, SECURITY, DEFAULT, COMPONENTS, DRIVERS, NTUSER.DAT, UsrClass.dat)",
+				      path);
+	else if (op->file != NULL)
+		status = hp_error_set(err, HP_ERR_USAGE, 0,
+				      "%s:%u: '%s' is in %s, but %s is the %s hive; give the image, or that hive's file",
+				      op->file, op->line, op->key,
+				      want != NULL ? want : named, path, identity);
+	else
+		status = hp_error_set(err, HP_ERR_USAGE, 0,
+				      "%s is the %s hive; recipe %s changes %s: give the %s hive (or the image)",
+				      path, identity, recipe->name,
+				      want != NULL ? want : named, named);
+	free(want);
+	return status;
+}
+
+const char *
+command_plan_hive(const struct command_report *report,
+		  const struct command_tree *tree)
+{
+	return image_is_single_hive(report->image) ? NULL : tree->identity;
+}
+
+enum hp_status
+command_check_ops(const struct command_options *options,
+		  const struct command_report *report,
+		  const struct command_tree *tree, struct hp_error *err)
+{
+	const struct recipe *recipe = options->recipe;
+	bool single = image_is_single_hive(report->image);
+	enum hp_status status = HP_OK;
+
+	for (size_t i = 0; status == HP_OK && i < recipe->op_count; i++) {
+		const struct recipe_op *op = &recipe->ops[i];
+		struct keypath path;
+		bool user_hive;
+
+		if (keypath_parse(op->key, &path, NULL) != HP_OK)
+			continue; /* planning says what is wrong with it */
+		user_hive = path.hive_name != NULL &&
+			    (text_name_equal(path.hive_name, KEYPATH_HIVE_USER) ||
+			     text_name_equal(path.hive_name, KEYPATH_HIVE_USER_CLASSES));
+		if (single && path.hive_name != NULL &&
+		    (tree->identity == NULL ||
+		     !keypath_hive_matches(path.hive_name, tree->identity)))
+			status = wrong_hive(recipe, op, image_path(report->image),
+					    tree->identity, path.hive_name, err);
+		else if (!single && user_hive && options->user == NULL)
+			status = hp_error_set(err, HP_ERR_USAGE, 0,
+					      "%s%s%u: '%s': HKEY_CURRENT_USER is a user's hive; --user NAME says whose (--user Default: the profile new users are made from)",
+					      op->file != NULL ? op->file : recipe->name,
+					      ":", op->line, op->key);
+		keypath_release(&path);
+	}
+	return status;
+}
+
 enum hp_status
 command_open_system(const struct command_options *options, bool writing,
 		    bool need_sets, struct command_report *report,
@@ -292,6 +396,12 @@ command_open_system(const struct command_options *options, bool writing,
 		status = command_open_hive(&tree->file, tree->system.path,
 					   options->own_reader, hive_ret, err);
 	if (status == HP_OK)
+		status = identify(options, report, tree, *hive_ret, err);
+	/* Only SYSTEM has control sets: another hive's file leaves its
+	 * operations to command_check_ops. */
+	if (status == HP_OK &&
+	    (tree->identity == NULL ||
+	     text_name_equal(tree->identity, KEYPATH_HIVE_SYSTEM)))
 		status = resolve_sets(options, need_sets, report, tree, *hive_ret,
 				      err);
 	if (status != HP_OK)
@@ -349,8 +459,8 @@ command_open_other(const char *name, const struct command_options *options,
 	return status;
 }
 
-/* Add NAME (upper-cased, as Windows spells the files) to NAMES unless it
- * is SYSTEM or there already. */
+/* Add NAME (a hive's identity) to NAMES unless it is SYSTEM or there
+ * already. */
 static enum hp_status
 add_hive_name(char ***names, size_t *count, const char *name,
 	      struct hp_error *err)
@@ -369,9 +479,6 @@ add_hive_name(char ***names, size_t *count, const char *name,
 	grown[*count] = text_dup(name);
 	if (grown[*count] == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", name);
-	for (char *c = grown[*count]; *c != '\0'; c++)
-		if (*c >= 'a' && *c <= 'z')
-			*c = (char)(*c - 0x20);
 	(*count)++;
 	return HP_OK;
 }

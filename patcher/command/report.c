@@ -108,10 +108,4 @@ command_writes(const struct command_report *report)
 	return writes;
 }
 
-const char *
-command_system_name(const struct command_report *report)
-{
-	return report->image != NULL && image_is_single_hive(report->image)
-		       ? NULL
-		       : "SYSTEM";
-}
+

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "command/internal.h"
 
 void
@@ -62,7 +63,22 @@ command_show(const char *target, const char *key,
 	memset(listing, 0, sizeof *listing);
 	hp_error_clear(err);
 	status = command_locate(target, key, options, report, &loc, err);
-	if (status == HP_OK) {
+	if (status == HP_OK && loc.hive_name == NULL) {
+		/* A hive nothing identifies is named by its file. */
+		const char *file = strrchr(image_path(report->image), '/');
+		char *base = text_dup(file != NULL ? file + 1
+						   : image_path(report->image));
+
+		listing->key = base;
+		for (size_t i = 0; listing->key != NULL && i < loc.path.count; i++) {
+			char *joined = text_join_key(listing->key, loc.path.parts[i]);
+
+			free(listing->key);
+			listing->key = joined;
+		}
+		if (listing->key == NULL)
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "show");
+	} else if (status == HP_OK) {
 		listing->key = keypath_format(loc.hive_name, loc.path.parts,
 					      loc.path.count);
 		if (listing->key == NULL)

@@ -20,8 +20,10 @@ verify_tree(const struct command_options *options,
 	if (status == HP_OK && tree->applicability != RECIPE_APPLIES)
 		command_warn(report, tree, "%s", tree->applicability_reason);
 	if (status == HP_OK)
+		status = command_check_ops(options, report, tree, err);
+	if (status == HP_OK)
 		status = plan_build(hive, options->recipe,
-				    command_system_name(report), &tree->sets,
+				    command_plan_hive(report, tree), &tree->sets,
 				    &tree->plan, err);
 	if (status == HP_OK)
 		status = command_plan_others(options, report, tree, err);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/fileio.h"
@@ -93,13 +94,18 @@ out:
 
 enum hp_status
 command_write_edit(struct hivefile *file, const struct plan *plan,
-		   const char *name, const struct image_staged *staged,
-		   uint32_t *seq_ret, struct hp_error *err)
+		   const char *name, int64_t when,
+		   const struct image_staged *staged, uint32_t *seq_ret,
+		   struct hp_error *err)
 {
 	struct hive *edit = NULL;
 	enum hp_status status;
 
 	status = hive_open_memory_edit(file->data, file->size, name, &edit, err);
+	/* Every key the edit changes, and every new one, gets the time of
+	 * patching as its LastWriteTime, as Windows stamps keys. */
+	if (status == HP_OK)
+		hive_set_write_time(edit, when > 0 ? when : (int64_t)time(NULL));
 	if (status == HP_OK)
 		status = plan_apply(edit, plan, err);
 	if (status != HP_OK)

@@ -72,6 +72,9 @@ recipe_builtin(size_t index)
 	recipe->summary = b->summary;
 	recipe->reference = b->reference;
 	recipe->target = b->target;
+	/* Its operations come from no file of the user's. */
+	for (size_t i = 0; i < recipe->op_count; i++)
+		((struct recipe_op *)recipe->ops)[i].file = NULL;
 	parsed[index] = recipe;
 	return recipe;
 }

@@ -28,6 +28,7 @@ struct recipe_op {
 	const unsigned char *data;
 	size_t len;
 	unsigned line;          /* where it was written (.reg), 0 if built in */
+	const char *file;       /* the .reg file it comes from, or NULL */
 };
 
 /* The systems a recipe is meant for; NULL fields are not checked. */

@@ -19,7 +19,9 @@
 
 #include "base/bytes.h"
 #include "base/utf.h"
+#include "base/text.h"
 #include "hive/hive.h"
+#include "recipe/keypath.h"
 
 #define HEADER_5 "Windows Registry Editor Version 5.00"
 #define HEADER_4 "REGEDIT4"
@@ -519,6 +521,18 @@ parse_key(struct parser *p)
 	if ((status = put_bytes(p, p->text + start, end - start)) != HP_OK ||
 	    (status = put_bytes(p, "", 1)) != HP_OK)
 		return status;
+	/* A root regedit knows, a hive an image has, names Windows takes. */
+	{
+		struct keypath path;
+		struct hp_error why;
+
+		if (keypath_parse_as((const char *)p->bytes + key, KEYPATH_REG_FILE,
+				     &path, &why) != HP_OK)
+			return why.status == HP_ERR_NO_MEMORY
+				       ? no_memory(p)
+				       : fail_at(p, start, "%s", why.message);
+		keypath_release(&path);
+	}
 	op = (struct pending_op){
 		.action = deleting ? RECIPE_DELETE_KEY : RECIPE_CREATE_KEY,
 		.key = key,
@@ -691,6 +705,20 @@ looking_at(const struct parser *p, const char *word)
 	return strncmp(p->text + p->pos, word, strlen(word)) == 0;
 }
 
+/* How many UTF-16 units the UTF-8 NAME takes in a hive. */
+static size_t
+utf16_units(const char *name)
+{
+	size_t units = 0;
+
+	while (*name != '\0') {
+		uint32_t c = text_next_code_point(&name);
+
+		units += c >= 0x10000 ? 2 : 1;
+	}
+	return units;
+}
+
 /* "name"=... or @=...; pos is at '"' or '@'. */
 static enum hp_status
 parse_value(struct parser *p)
@@ -720,6 +748,11 @@ parse_value(struct parser *p)
 	} else if ((status = parse_quoted(p, false, &name, &name_len)) !=
 		   HP_OK) {
 		return status;
+	} else if (utf16_units((const char *)p->bytes + name) > REGFILE_MAX_VALUE_NAME) {
+		return fail_at(p, start,
+			       "a value name of %zu characters; Windows allows %d",
+			       utf16_units((const char *)p->bytes + name),
+			       REGFILE_MAX_VALUE_NAME);
 	}
 	op.value_name = name;
 
@@ -880,6 +913,7 @@ build_recipe(struct parser *p, struct recipe **recipe_ret)
 			.data = op->data == NO_OFFSET ? NULL : bytes + op->data,
 			.len = op->len,
 			.line = op->line,
+			.file = name,
 		};
 	}
 	*recipe = (struct recipe){

@@ -55,6 +55,8 @@
 #define REGFILE_MAX_VALUE ((size_t)16 << 20)
 #define REGFILE_MAX_OPS ((size_t)4000000)
 #define REGFILE_MAX_SIZE ((size_t)1 << 31)
+/* Windows' limit on a value name, in characters. */
+#define REGFILE_MAX_VALUE_NAME 16383
 
 /* Parse the LEN bytes at DATA, a .reg file called NAME (used in messages
  * and as the recipe's name; not NULL).  On success *RECIPE_RET is a new

@@ -115,8 +115,14 @@ expect_in "$work/out" 'REG_DWORD 0x00000001 (1) -> REG_DWORD 0x00000002 (2)  \[r
 expect_in "$work/out" '^result: would patch (1 change; dry run, nothing written)'
 unchanged "$img"
 
-# Determinism: the same input twice gives the same bytes.
-for i in 1 2; do make_image ws2012r2-no-secprov "$work/det$i"; run 0 "$HIVEPATCH" apply -q "$work/det$i"; done
+# Determinism: the same input twice gives the same bytes, with the time
+# of patching (the changed keys' LastWriteTime) fixed by SOURCE_DATE_EPOCH;
+# without it, that time is now.
+for i in 1 2; do
+	make_image ws2012r2-no-secprov "$work/det$i"
+	run 0 env SOURCE_DATE_EPOCH=1700000000 "$HIVEPATCH" apply -q "$work/det$i"
+	[ "$i" = 1 ] && sleep 1
+done
 if cmp -s "$(sysfile "$work/det1")" "$(sysfile "$work/det2")"; then pass; else fail "two runs gave different bytes"; fi
 
 # --backup keeps the original bytes; mode and other metadata are kept.

@@ -71,15 +71,15 @@ run 0 "$HIVEPATCH" export "$img3" 'HKLM\SOFTWARE\Policies'
 if cmp -s "$work/out" "$work/export.reg"; then pass; else fail "export -> apply -> export differs"; fi
 
 # Several files in order: the later one wins.
-printf 'REGEDIT4\n\n[HKLM\\SOFTWARE\\Policies\\X]\n"v"=dword:1\n' >"$work/a.reg"
-printf 'REGEDIT4\n\n[HKLM\\SOFTWARE\\Policies\\X]\n"v"=dword:2\n' >"$work/b.reg"
+printf 'REGEDIT4\n\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\X]\n"v"=dword:1\n' >"$work/a.reg"
+printf 'REGEDIT4\n\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\X]\n"v"=dword:2\n' >"$work/b.reg"
 run 0 "$HIVEPATCH" apply --reg "$work/a.reg" --reg "$work/b.reg" "$img"
 run 0 "$HIVEPATCH" show "$img" 'HKLM\SOFTWARE\Policies\X'
 expect_in "$work/out" 'v    REG_DWORD    0x00000002 (2)'
 
 # Malformed files: exit 2, FILE:LINE:COLUMN, nothing written.
 snapshot "$img"
-printf 'REGEDIT4\n\n[HKLM\\SYSTEM\\Setup]\n"a"=dword:zz\n' >"$work/bad.reg"
+printf 'REGEDIT4\n\n[HKEY_LOCAL_MACHINE\\SYSTEM\\Setup]\n"a"=dword:zz\n' >"$work/bad.reg"
 run 2 "$HIVEPATCH" apply --reg "$work/bad.reg" "$img"
 expect_in "$work/err" "^hivepatch: $work/bad.reg:4:11: "
 printf 'not a registry file\n' >"$work/bad2.reg"
@@ -93,16 +93,16 @@ expect_in "$work/err" "missing.reg: No such file or directory"
 # A good file and a bad one: nothing from either.
 run 2 "$HIVEPATCH" apply --reg "$work/a.reg" --reg "$work/bad.reg" "$img"
 # A hive the image does not have: nothing written to any.
-printf 'REGEDIT4\n\n[HKLM\\SYSTEM\\Setup]\n"x"=dword:1\n\n[HKLM\\SAM\\SAM]\n"y"=dword:1\n' >"$work/sam.reg"
+printf 'REGEDIT4\n\n[HKEY_LOCAL_MACHINE\\SYSTEM\\Setup]\n"x"=dword:1\n\n[HKEY_LOCAL_MACHINE\\SAM\\SAM]\n"y"=dword:1\n' >"$work/sam.reg"
 run 3 "$HIVEPATCH" apply --reg "$work/sam.reg" "$img"
 expect_in "$work/err" 'the image has no SAM hive'
 # Deleting a key subtree; deleting what is absent writes nothing.
-printf 'REGEDIT4\n\n[-HKLM\\SYSTEM\\NoSuchKey]\n' >"$work/delnone.reg"
+printf 'REGEDIT4\n\n[-HKEY_LOCAL_MACHINE\\SYSTEM\\NoSuchKey]\n' >"$work/delnone.reg"
 run 0 "$HIVEPATCH" apply --reg "$work/delnone.reg" "$img"
 expect_in "$work/out" 'already compliant'
 unchanged "$img"
 unchanged "$img"
-printf 'REGEDIT4\n\n[-HKLM\\SYSTEM\\Setup]\n\n[-HKLM\\SOFTWARE\\Policies\\Contoso]\n' >"$work/delkey.reg"
+printf 'REGEDIT4\n\n[-HKEY_LOCAL_MACHINE\\SYSTEM\\Setup]\n\n[-HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Contoso]\n' >"$work/delkey.reg"
 run 0 "$HIVEPATCH" apply --reg "$work/delkey.reg" "$img"
 expect_in "$work/out" '(key): present -> deleted  \[delete\]'
 run 0 "$HIVEPATCH" verify --reg "$work/delkey.reg" "$img"
@@ -113,7 +113,7 @@ if command -v regfexport >/dev/null 2>&1; then
 	if regfexport "$(cfg "$img")/SYSTEM" >/dev/null 2>&1 &&
 		regfexport "$(cfg "$img")/SOFTWARE" >/dev/null 2>&1; then pass; else fail "regfexport cannot read the hives after deleting keys"; fi
 fi
-printf 'REGEDIT4\n\n[-HKLM\\SYSTEM]\n' >"$work/delroot.reg"
+printf 'REGEDIT4\n\n[-HKEY_LOCAL_MACHINE\\SYSTEM]\n' >"$work/delroot.reg"
 run 2 "$HIVEPATCH" apply --reg "$work/delroot.reg" "$img"
 expect_in "$work/err" 'the root key of a hive cannot be deleted'
 run 2 "$HIVEPATCH" apply -r kb2901554 --reg "$work/a.reg" "$img"

@@ -60,8 +60,11 @@ snapshot "$work/differencing"
 run 4 "$HIVEPATCH" apply "$work/differencing"
 expect_in "$work/err" 'no Select key, so no control set can be resolved'
 unchanged "$work/differencing"
-# show still reads it.
+# show still reads it: named by its file, since neither its name nor a
+# Select key says which hive it is, or as --hive says.
 run 0 "$HIVEPATCH" show "$work/differencing"
+expect_in "$work/out" '^differencing$'
+run 0 "$HIVEPATCH" show --hive SYSTEM "$work/differencing"
 expect_in "$work/out" '^HKLM\\SYSTEM$'
 
 finish

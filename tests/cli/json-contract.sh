@@ -20,6 +20,7 @@ mk_dir() { make_image ws2012r2 "$1"; }
 mk_dir_dirty() { make_image ws2012r2-dirty-two-logs "$1"; }
 mk_dir_dirty_nolog() { make_image ws2012r2-dirty "$1"; }
 mk_dir_client() { make_image win81-client "$1"; }
+mk_no_select() { make_image ws2012r2-no-select "$1"; }
 mk_dir_two_spellings() { make_image ws2012r2 "$1" && mkdir -p "$1/WINDOWS/System32/config"; }
 mk_broken() {
 	mk_hive "$1" && printf 'XXXX' | dd of="$1/SYSTEM" bs=1 seek=4096 conv=notrunc 2>/dev/null
@@ -166,8 +167,10 @@ case_of 3 mk_qcow2 verify @/disk.qcow2
 doc_has 'd["error"]["code"] == "unsupported" and "qcow2" in d["error"]["message"]'
 case_of 4 mk_dir_dirty_nolog apply @
 doc_has 'd["error"]["code"] == "dirty-hive" and d["replay"]["state"] == "refused"'
-case_of 4 mk_software apply @/SOFTWARE
-doc_has 'd["error"]["code"] == "no-select" and d["applicability"] is None'
+case_of 2 mk_software apply @/SOFTWARE
+doc_has 'd["error"]["code"] == "usage" and "is the SOFTWARE hive" in d["error"]["message"]'
+case_of 4 mk_no_select apply @
+doc_has 'd["error"]["code"] == "no-select" and d["applicability"] is None and d["control_sets"] is None'
 case_of 4 mk_dir_client apply @
 doc_has 'd["error"]["code"] == "not-applicable" and d["applicability"] == "does not apply"'
 case_of 4 mk_dir_escape apply @

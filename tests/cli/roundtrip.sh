@@ -9,28 +9,29 @@
 py=$(hivex_python) || py=
 
 # round_trip HIVE KEY: the subtree KEY of HIVE goes out and comes back.
+# The copy is named SYSTEM: a bare hive file is the hive its name says.
 round_trip() {
 	hive=$1 key=$2
-	cp "$hive" "$work/rt"
-	chmod u+w "$work/rt"
-	run 0 "$HIVEPATCH" export "$work/rt" "$key" || return
+	cp "$hive" "$work/SYSTEM"
+	chmod u+w "$work/SYSTEM"
+	run 0 "$HIVEPATCH" export "$work/SYSTEM" "$key" || return
 	cp "$work/out" "$work/rt.reg"
 	printf 'Windows Registry Editor Version 5.00\r\n\r\n[-HKEY_LOCAL_MACHINE\\SYSTEM\\%s]\r\n' "$key" >"$work/rt-del.reg"
-	run 0 "$HIVEPATCH" apply -q --reg "$work/rt-del.reg" "$work/rt"
-	run 3 "$HIVEPATCH" show "$work/rt" "$key"
-	run 0 "$HIVEPATCH" apply -q --reg "$work/rt.reg" "$work/rt"
-	run 0 "$HIVEPATCH" verify -q --reg "$work/rt.reg" "$work/rt"
-	run 0 "$HIVEPATCH" export "$work/rt" "$key"
+	run 0 "$HIVEPATCH" apply -q --reg "$work/rt-del.reg" "$work/SYSTEM"
+	run 3 "$HIVEPATCH" show "$work/SYSTEM" "$key"
+	run 0 "$HIVEPATCH" apply -q --reg "$work/rt.reg" "$work/SYSTEM"
+	run 0 "$HIVEPATCH" verify -q --reg "$work/rt.reg" "$work/SYSTEM"
+	run 0 "$HIVEPATCH" export "$work/SYSTEM" "$key"
 	if cmp -s "$work/out" "$work/rt.reg"; then pass; else fail "$key of $(basename "$hive"): the export differs after the round trip"; fi
 	# The whole hive, read by the own reader ...
-	"$HIVEPATCH" export "$hive" >"$work/whole-before" 2>/dev/null
-	"$HIVEPATCH" export "$work/rt" >"$work/whole-after" 2>/dev/null
+	"$HIVEPATCH" export --hive SYSTEM "$hive" >"$work/whole-before" 2>/dev/null
+	"$HIVEPATCH" export "$work/SYSTEM" >"$work/whole-after" 2>/dev/null
 	if [ -s "$work/whole-before" ] && cmp -s "$work/whole-before" "$work/whole-after"; then pass; else
 		fail "$key of $(basename "$hive"): the whole hive exports differently after the round trip"
 	fi
 	# ... and by python3-hivex, where hivex reads the hive at all.
 	if [ -n "$py" ] && "$py" "$abs_top_srcdir/tests/oracles/hivedump.py" "$hive" >"$work/before" 2>/dev/null; then
-		"$py" "$abs_top_srcdir/tests/oracles/hivedump.py" "$work/rt" >"$work/after"
+		"$py" "$abs_top_srcdir/tests/oracles/hivedump.py" "$work/SYSTEM" >"$work/after"
 		if cmp -s "$work/before" "$work/after"; then pass; else
 			fail "$key of $(basename "$hive"): the tree differs after the round trip"
 			diff "$work/before" "$work/after" | head -5 >&2

@@ -59,9 +59,9 @@ test_keypath_rooted(void)
 	CHECK(!keypath_uses_current_control_set(&path));
 	keypath_release(&path);
 
-	/* The root name without case; the hive keeps its spelling. */
+	/* The root and the hive without case; the hive by its name. */
 	CHECK_INT(keypath_parse("hklm\\System\\Select", &path, &err), HP_OK);
-	CHECK_PARTS(&path, "System", "Select");
+	CHECK_PARTS(&path, "SYSTEM", "Select");
 	keypath_release(&path);
 	CHECK_INT(keypath_parse("hkey_local_machine\\SYSTEM", &path, &err),
 		  HP_OK);
@@ -141,8 +141,9 @@ check_usage(const char *file, int line, const char *text)
 	if (status != HP_ERR_USAGE || err.status != HP_ERR_USAGE)
 		test_fail(file, line, "keypath_parse(\"%s\") == %d, want usage",
 			  text, (int)status);
-	/* The message names the subject. */
-	if (strstr(err.message, text) == NULL)
+	/* The message names the subject (a long one by its start). */
+	if (strncmp(err.message + 1, text, 40) != 0 &&
+	    strstr(err.message, text) == NULL)
 		test_fail(file, line, "message \"%s\" does not quote \"%s\"",
 			  err.message, text);
 	/* Nothing is left to release. */
@@ -164,9 +165,12 @@ test_keypath_errors(void)
 	CHECK_USAGE("HKLM");
 	CHECK_USAGE("HKLM\\");
 	CHECK_USAGE("\\HKEY_LOCAL_MACHINE\\");
-	CHECK_USAGE("HKCU\\Software");
-	CHECK_USAGE("HKEY_CURRENT_USER\\Software");
 	CHECK_USAGE("HKU\\S-1-5-21-1\\Software");
+	CHECK_USAGE("HKLM\\HARDWARE\\DESCRIPTION");
+	CHECK_USAGE("HKEY_LOCAL_MACHINE\\NoSuchHive");
+	CHECK_USAGE("HKEY_DYN_DATA\\x");
+	CHECK_USAGE("HKEY_PERFORMANCE_DATA");
+	CHECK_USAGE("HKU");
 	{
 		/* The default user's hive is addressed as HKEY_USERS\.DEFAULT. */
 		struct keypath path;
@@ -179,16 +183,112 @@ test_keypath_errors(void)
 			CHECK_STR(path.parts[0], "Control Panel");
 		keypath_release(&path);
 	}
-	CHECK_USAGE("HKEY_USERS\\S-1-5-18");
-	CHECK_USAGE("HKCR\\.txt");
-	CHECK_USAGE("hkey_classes_root\\CLSID");
-	CHECK_USAGE("hkcu");
+	{
+		/* A key name longer than Windows allows. */
+		char text[300];
+
+		memset(text, 'k', sizeof text);
+		memcpy(text, "HKLM\\SOFTWARE\\", 14);
+		text[14 + 256] = '\0';
+		CHECK_USAGE(text);
+		text[14 + 255] = '\0';
+		{
+			struct keypath path;
+			struct hp_error err;
+
+			CHECK_INT(keypath_parse(text, &path, &err), HP_OK);
+			keypath_release(&path);
+		}
+	}
 	/* A NULL error record is allowed. */
 	{
 		struct keypath path;
 
 		CHECK_INT(keypath_parse("a\\\\b", &path, NULL), HP_ERR_USAGE);
 	}
+}
+
+/* Every root Windows has maps to the hive that holds it offline. */
+static void
+test_keypath_roots(void)
+{
+	static const struct {
+		const char *text, *hive;
+		const char *first; /* the first part inside it, or NULL */
+		size_t count;
+	} cases[] = {
+		{ "HKEY_USERS\\S-1-5-18\\Control Panel", "DEFAULT", "Control Panel", 1 },
+		{ "HKU\\s-1-5-19\\Software", "LocalService", "Software", 1 },
+		{ "HKEY_USERS\\S-1-5-20", "NetworkService", NULL, 0 },
+		{ "HKCU\\Software\\Microsoft", "NTUSER.DAT", "Software", 2 },
+		{ "hkcu", "NTUSER.DAT", NULL, 0 },
+		{ "HKEY_CURRENT_USER\\Software\\Classes\\.txt", "UsrClass.dat", ".txt", 1 },
+		{ "HKCU\\software\\classes", "UsrClass.dat", NULL, 0 },
+		{ "HKCR\\.txt", "SOFTWARE", "Classes", 2 },
+		{ "hkey_classes_root", "SOFTWARE", "Classes", 1 },
+		{ "HKCC\\Software", "SYSTEM", "CurrentControlSet", 4 },
+		{ "HKLM\\sam\\SAM", "SAM", "SAM", 1 },
+		{ "HKLM\\components", "COMPONENTS", NULL, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct keypath path;
+		struct hp_error err;
+
+		if (keypath_parse(cases[i].text, &path, &err) != HP_OK) {
+			test_fail(__FILE__, __LINE__, "%s: %s", cases[i].text,
+				  err.message);
+			continue;
+		}
+		CHECK_STR(path.hive_name, cases[i].hive);
+		CHECK_INT(path.count, cases[i].count);
+		if (cases[i].first != NULL && path.count > 0)
+			CHECK_STR(path.parts[0], cases[i].first);
+		keypath_release(&path);
+	}
+}
+
+/* In a .reg file a key begins with a root spelled out, as regedit
+ * requires. */
+static void
+test_keypath_reg_file(void)
+{
+	struct keypath path;
+	struct hp_error err;
+
+	CHECK_INT(keypath_parse_as("HKEY_LOCAL_MACHINE\\SYSTEM\\Select",
+				   KEYPATH_REG_FILE, &path, &err), HP_OK);
+	CHECK_PARTS(&path, "SYSTEM", "Select");
+	keypath_release(&path);
+	CHECK_INT(keypath_parse_as("HKLM\\SYSTEM", KEYPATH_REG_FILE, &path,
+				   &err), HP_ERR_USAGE);
+	CHECK(strstr(err.message, "write HKEY_LOCAL_MACHINE") != NULL);
+	CHECK_INT(keypath_parse_as("HKEYLOCALMACHINE\\SYSTEM", KEYPATH_REG_FILE,
+				   &path, &err), HP_ERR_USAGE);
+	CHECK(strstr(err.message, "must begin with a root") != NULL);
+	CHECK_INT(keypath_parse_as("ControlSet001\\Control", KEYPATH_REG_FILE,
+				   &path, &err), HP_ERR_USAGE);
+	CHECK_INT(keypath_parse_as("HKCU\\x", KEYPATH_REG_FILE, &path, &err),
+		  HP_ERR_USAGE);
+}
+
+static void
+test_keypath_identities(void)
+{
+	CHECK(keypath_hive_matches("SYSTEM", "SYSTEM"));
+	CHECK(keypath_hive_matches("system", "SYSTEM"));
+	CHECK(!keypath_hive_matches("SOFTWARE", "SYSTEM"));
+	CHECK(keypath_hive_matches("LocalService", "NTUSER.DAT"));
+	CHECK(keypath_hive_matches("NetworkService", "NTUSER.DAT"));
+	CHECK(keypath_hive_matches("NTUSER.DAT", "NTUSER.DAT"));
+	CHECK(!keypath_hive_matches("UsrClass.dat", "NTUSER.DAT"));
+	CHECK(!keypath_hive_matches("NTUSER.DAT", "DEFAULT"));
+	CHECK_STR(keypath_hive_of_file("system"), "SYSTEM");
+	CHECK_STR(keypath_hive_of_file("ntuser.dat"), "NTUSER.DAT");
+	CHECK_STR(keypath_hive_of_file("USRCLASS.DAT"), "UsrClass.dat");
+	CHECK_STR(keypath_hive_of_file("Default"), "DEFAULT");
+	CHECK(keypath_hive_of_file("SYSTEM.LOG1") == NULL);
+	CHECK(keypath_hive_of_file("hive.dat") == NULL);
 }
 
 static void
@@ -232,17 +332,14 @@ test_keypath_format(void)
 static void
 test_keypath_other_roots(void)
 {
-	/* Every other predefined key is refused by name, with or without
-	 * case, rather than taken for a key of that name in a hive. */
-	CHECK_USAGE("HKEY_CURRENT_CONFIG\\System\\CurrentControlSet");
-	CHECK_USAGE("HKCC\\Software");
-	CHECK_USAGE("hkcc\\Software");
+	/* Every predefined key without a hive offline is refused by name,
+	 * with or without case, rather than taken for a key of that name in
+	 * a hive. */
 	CHECK_USAGE("HKEY_PERFORMANCE_DATA\\x");
 	CHECK_USAGE("HKEY_PERFORMANCE_TEXT\\x");
 	CHECK_USAGE("HKEY_PERFORMANCE_NLSTEXT\\x");
 	CHECK_USAGE("HKEY_DYN_DATA\\Config Manager");
 	CHECK_USAGE("HKEY_CURRENT_USER_LOCAL_SETTINGS\\Software");
-	CHECK_USAGE("\\HKEY_CURRENT_CONFIG");
 	CHECK_USAGE("HKU");
 	CHECK_USAGE("HKEY_USERS\\.DEFAULTS\\x");
 	/* A root's name further down is an ordinary key name. */
@@ -338,9 +435,9 @@ test_keypath_empty_and_root(void)
 	CHECK_INT(keypath_parse("HKLM", &path, &err), HP_ERR_USAGE);
 	CHECK_STR(err.message,
 		  "'HKLM': name a hive after HKLM, e.g. HKLM\\SYSTEM");
-	CHECK_INT(keypath_parse("HKCC\\x", &path, &err), HP_ERR_USAGE);
+	CHECK_INT(keypath_parse("HKEY_DYN_DATA\\x", &path, &err), HP_ERR_USAGE);
 	CHECK_STR(err.message,
-		  "'HKCC\\x': only HKLM and HKEY_USERS\\.DEFAULT keys are supported");
+		  "'HKEY_DYN_DATA\\x': HKEY_DYN_DATA has no hive in an offline image");
 }
 
 static void
@@ -403,6 +500,9 @@ static const struct test tests[] = {
 	TEST_ENTRY(keypath_rooted),
 	TEST_ENTRY(keypath_relative),
 	TEST_ENTRY(keypath_errors),
+	TEST_ENTRY(keypath_roots),
+	TEST_ENTRY(keypath_reg_file),
+	TEST_ENTRY(keypath_identities),
 	TEST_ENTRY(keypath_format),
 	TEST_ENTRY(keypath_other_roots),
 	TEST_ENTRY(keypath_default_user),

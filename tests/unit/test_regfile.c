@@ -303,27 +303,27 @@ test_deletions(void)
 {
 	struct recipe *r = PARSE(
 		HEAD
-		"[-HKLM\\SOFTWARE\\Old]\n"
-		"[-HKLM\\SOFTWARE\\Older]   ; gone\n"
+		"[-HKEY_LOCAL_MACHINE\\SOFTWARE\\Old]\n"
+		"[-HKEY_LOCAL_MACHINE\\SOFTWARE\\Older]   ; gone\n"
 		"\n"
-		"[HKLM\\SOFTWARE\\Kept]\n"
+		"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Kept]\n"
 		"\"Gone\"=-\n"
 		"\"Spaced\" = -  ; a comment\n"
-		"[-HKLM\\SOFTWARE\\Old]\n"
-		"[HKLM\\SOFTWARE\\Old]\n"
+		"[-HKEY_LOCAL_MACHINE\\SOFTWARE\\Old]\n"
+		"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Old]\n"
 		"\"Back\"=dword:00000001\n");
 
 	CHECK_COUNT(r, 8);
-	CHECK_KEY_OP(r, 0, RECIPE_DELETE_KEY, "HKLM\\SOFTWARE\\Old", 3);
-	CHECK_KEY_OP(r, 1, RECIPE_DELETE_KEY, "HKLM\\SOFTWARE\\Older", 4);
-	CHECK_KEY_OP(r, 2, RECIPE_CREATE_KEY, "HKLM\\SOFTWARE\\Kept", 6);
-	CHECK_OP(r, 3, RECIPE_DELETE_VALUE, "HKLM\\SOFTWARE\\Kept", "Gone", 0,
+	CHECK_KEY_OP(r, 0, RECIPE_DELETE_KEY, "HKEY_LOCAL_MACHINE\\SOFTWARE\\Old", 3);
+	CHECK_KEY_OP(r, 1, RECIPE_DELETE_KEY, "HKEY_LOCAL_MACHINE\\SOFTWARE\\Older", 4);
+	CHECK_KEY_OP(r, 2, RECIPE_CREATE_KEY, "HKEY_LOCAL_MACHINE\\SOFTWARE\\Kept", 6);
+	CHECK_OP(r, 3, RECIPE_DELETE_VALUE, "HKEY_LOCAL_MACHINE\\SOFTWARE\\Kept", "Gone", 0,
 		 NULL, 0, 7);
-	CHECK_OP(r, 4, RECIPE_DELETE_VALUE, "HKLM\\SOFTWARE\\Kept", "Spaced",
+	CHECK_OP(r, 4, RECIPE_DELETE_VALUE, "HKEY_LOCAL_MACHINE\\SOFTWARE\\Kept", "Spaced",
 		 0, NULL, 0, 8);
-	CHECK_KEY_OP(r, 5, RECIPE_DELETE_KEY, "HKLM\\SOFTWARE\\Old", 9);
-	CHECK_KEY_OP(r, 6, RECIPE_CREATE_KEY, "HKLM\\SOFTWARE\\Old", 10);
-	CHECK_OP(r, 7, RECIPE_SET_VALUE, "HKLM\\SOFTWARE\\Old", "Back",
+	CHECK_KEY_OP(r, 5, RECIPE_DELETE_KEY, "HKEY_LOCAL_MACHINE\\SOFTWARE\\Old", 9);
+	CHECK_KEY_OP(r, 6, RECIPE_CREATE_KEY, "HKEY_LOCAL_MACHINE\\SOFTWARE\\Old", 10);
+	CHECK_OP(r, 7, RECIPE_SET_VALUE, "HKEY_LOCAL_MACHINE\\SOFTWARE\\Old", "Back",
 		 HIVE_REG_DWORD, "\x01\0\0\0", 4, 11);
 	recipe_free(r);
 }
@@ -337,24 +337,24 @@ test_keys(void)
 	struct recipe *r = PARSE(
 		HEAD
 		"[HKEY_USERS\\.DEFAULT\\Control Panel]\n"
-		"[HKLM\\SOFTWARE\\a]b]  \n"
-		"[HKLM\\SOFTWARE\\c] ; see [d]\n"
+		"[HKEY_LOCAL_MACHINE\\SOFTWARE\\a]b]  \n"
+		"[HKEY_LOCAL_MACHINE\\SOFTWARE\\c] ; see [d]\n"
 		"  [HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\x ]\t\n"
 		"\"v\"=dword:0\n"
-		"[HKLM\\SOFTWARE\\" E_ACUTE "]\n");
+		"[HKEY_LOCAL_MACHINE\\SOFTWARE\\" E_ACUTE "]\n");
 
 	CHECK_COUNT(r, 6);
 	CHECK_KEY_OP(r, 0, RECIPE_CREATE_KEY,
 		     "HKEY_USERS\\.DEFAULT\\Control Panel", 3);
-	CHECK_KEY_OP(r, 1, RECIPE_CREATE_KEY, "HKLM\\SOFTWARE\\a]b", 4);
-	CHECK_KEY_OP(r, 2, RECIPE_CREATE_KEY, "HKLM\\SOFTWARE\\c", 5);
+	CHECK_KEY_OP(r, 1, RECIPE_CREATE_KEY, "HKEY_LOCAL_MACHINE\\SOFTWARE\\a]b", 4);
+	CHECK_KEY_OP(r, 2, RECIPE_CREATE_KEY, "HKEY_LOCAL_MACHINE\\SOFTWARE\\c", 5);
 	CHECK_KEY_OP(r, 3, RECIPE_CREATE_KEY,
 		     "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\x ",
 		     6);
 	CHECK_OP(r, 4, RECIPE_SET_VALUE,
 		 "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\x ",
 		 "v", HIVE_REG_DWORD, "\0\0\0\0", 4, 7);
-	CHECK_KEY_OP(r, 5, RECIPE_CREATE_KEY, "HKLM\\SOFTWARE\\" E_ACUTE, 8);
+	CHECK_KEY_OP(r, 5, RECIPE_CREATE_KEY, "HKEY_LOCAL_MACHINE\\SOFTWARE\\" E_ACUTE, 8);
 	if (r != NULL && r->op_count == 6)
 		CHECK(r->ops[4].key == r->ops[3].key);
 	recipe_free(r);
@@ -499,9 +499,9 @@ static const char sample[] =
 	"\"Q\"=hex(b):01,00,00,00,00,00,00,00\n"
 	"\"Gone\"=-\n"
 	"\n"
-	"[-HKLM\\SOFTWARE\\Old]\n"
+	"[-HKEY_LOCAL_MACHINE\\SOFTWARE\\Old]\n"
 	"\n"
-	"[HKLM\\SOFTWARE\\Empty]\n";
+	"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Empty]\n";
 
 static void
 test_utf16_same_as_utf8(void)
@@ -689,15 +689,15 @@ test_error_line_start(void)
 static void
 test_error_keys(void)
 {
-	CHECK_ERROR(HEAD "[HKLM\\SOFTWARE\n",
-		    E(3, 15, "expected ']' at the end of the key"));
-	CHECK_ERROR(HEAD "[HKLM\\SOFTWARE] x ]x\n",
-		    E(3, 17, "unexpected 'x' after ']'"));
+	CHECK_ERROR(HEAD "[HKEY_LOCAL_MACHINE\\SOFTWARE\n",
+		    E(3, 29, "expected ']' at the end of the key"));
+	CHECK_ERROR(HEAD "[HKEY_LOCAL_MACHINE\\SOFTWARE] x ]x\n",
+		    E(3, 31, "unexpected 'x' after ']'"));
 	CHECK_ERROR(HEAD "[]\n", E(3, 2, "empty key name"));
 	CHECK_ERROR(HEAD "[-]\n", E(3, 3, "empty key name"));
-	CHECK_ERROR(HEAD "[ HKLM\\SOFTWARE]\n",
+	CHECK_ERROR(HEAD "[ HKEY_LOCAL_MACHINE\\SOFTWARE]\n",
 		    E(3, 2, "blank at the start of the key name"));
-	CHECK_ERROR(HEAD "[-\tHKLM\\SOFTWARE]\n",
+	CHECK_ERROR(HEAD "[-\tHKEY_LOCAL_MACHINE\\SOFTWARE]\n",
 		    E(3, 3, "blank at the start of the key name"));
 }
 
@@ -818,7 +818,7 @@ test_error_example_from_the_manual(void)
 	static const char text[] =
 		"Windows Registry Editor Version 5.00\r\n"
 		"\r\n"
-		"[HKLM\\SYSTEM\\CurrentControlSet\\Control]\r\n"
+		"[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control]\r\n"
 		"\"A\"=dword:1\r\n"
 		"\r\n"
 		"; the next one lacks its '='\r\n"
@@ -849,7 +849,7 @@ test_error_columns_count_characters(void)
 		    E(4, 17, "unexpected 'x' after the value"));
 	CHECK_ERROR(HEAD KEY_LINE "\"" GRINNING "\"=dword:1 x\n",
 		    E(4, 13, "unexpected 'x' after the value"));
-	CHECK_ERROR("REGEDIT4\r\r[a]\r\r\"a\"=x\r",
+	CHECK_ERROR("REGEDIT4\r\r[HKEY_CURRENT_USER\\a]\r\r\"a\"=x\r",
 		    E(5, 5, "unknown value type (expected \"string\", dword:, hex:, hex(N): or -)"));
 	free(utf16);
 }
@@ -963,7 +963,7 @@ test_value_size_limit(void)
 	strcpy(text + head + chars + 1, "\"\n");
 	CHECK_ERROR(text, E(4, 5, "value data larger than 16 MiB"));
 
-	at = (size_t)sprintf(hex, "REGEDIT4\n[a]\n\"a\"=hex(2):");
+	at = (size_t)sprintf(hex, "REGEDIT4\n[HKEY_CURRENT_USER\\a]\n\"a\"=hex(2):");
 	for (size_t i = 0; i < hex_bytes; i++)
 		at += (size_t)sprintf(hex + at, "41,");
 	strcpy(hex + at, "\n");
@@ -977,16 +977,19 @@ test_value_size_limit(void)
 static void
 test_op_limit(void)
 {
-	size_t lines = REGFILE_MAX_OPS + 1, head = strlen(HEAD);
+	static const char key[] = "[HKEY_CURRENT_USER\\a]\n";
+	size_t lines = REGFILE_MAX_OPS + 1, head = strlen(HEAD) + strlen(key);
 	char *text = malloc(head + lines * 4 + 1);
 	char want[128];
 
 	if (text == NULL)
 		abort();
-	memcpy(text, HEAD, head);
-	for (size_t i = 0; i < lines; i++)
-		memcpy(text + head + i * 4, "[a]\n", 4);
-	text[head + lines * 4] = '\0';
+	memcpy(text, HEAD, strlen(HEAD));
+	memcpy(text + strlen(HEAD), key, strlen(key));
+	/* The key is the first operation, each value one more. */
+	for (size_t i = 0; i + 1 < lines; i++)
+		memcpy(text + head + i * 4, "@=-\n", 4);
+	text[head + (lines - 1) * 4] = '\0';
 	snprintf(want, sizeof want, NAME ":%zu:1: more than %zu operations in one file",
 		 lines + 2, REGFILE_MAX_OPS);
 	CHECK_ERROR(text, want);
