@@ -11,10 +11,10 @@ cd "$(dirname "$0")"
 # what .ci/run's Debian package step uses (debian/control's Build-Depends
 # are the first two groups).
 deps="build-essential autoconf automake libtool pkg-config libhivex-dev
-libarchive-dev
+libarchive-dev libwim-dev libxml2-dev ntfs-3g-dev libnbd-dev
 libarchive-tools reglookup libregf-utils python3-hivex libwin-hivex-perl xz-utils
-bash-completion zsh jq time
-ntfs-3g-dev libnbd-dev ntfs-3g qemu-utils wimtools fdisk
+zstd bash-completion zsh jq time python3-jsonschema ntfs-3g qemu-utils
+wimtools fdisk xorriso
 debhelper dpkg-dev lintian"
 
 if [ "${1:-}" = "--install-deps" ]; then

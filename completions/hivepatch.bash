@@ -8,13 +8,13 @@
 # (.../bash-completion/completions/hivepatch); without bash-completion,
 # source it from ~/.bashrc.  Needs bash 4.
 
-_hivepatch_commands='apply verify show recover export diff recipes'
+_hivepatch_commands='apply verify show recover export diff recipes help'
 
-# Options every command takes.
-_hivepatch_common='-r --recipe --control-set -n --dry-run --force
---golden-scope --json --discard-logs --ignore-hibernation --hive-path
---index --check --progress --no-progress --wait --partition --allow-backing
--q --quiet -v --verbose -h --help --version'
+# Options every command but help takes, and those of every command that
+# reads an image.
+_hivepatch_common='--json -q --quiet -v --verbose -h --help --version'
+_hivepatch_readers='--discard-logs --wait --hive-path --progress --no-progress
+--hive --index --check --partition --allow-backing'
 
 # _hivepatch_options COMMAND: the options COMMAND takes (all of them
 # before a command is given, since options may come first).
@@ -22,16 +22,26 @@ _hivepatch_options()
 {
 	local extra
 	case $1 in
-	apply) extra='--no-replay --backup --truncate-logs --keep-links -o --output
---in-place --rebuild --reg --user --hive' ;;
-	verify) extra='--no-replay --golden --reg --user --hive' ;;
-	recover) extra='--truncate-logs --keep-links -o --output --rebuild --hive' ;;
-	show) extra='--no-replay --user --hive' ;;
-	export) extra='--no-replay --utf8 --user --hive' ;;
-	diff) extra='--no-replay --utf8 --hive' ;;
-	recipes) extra='--no-replay --show' ;;
-	*) extra='--no-replay --backup --truncate-logs --keep-links -o --output
---in-place --rebuild --reg --golden --utf8 --show --user --hive' ;;
+	apply) extra="$_hivepatch_readers -r --recipe --reg --control-set --user -n
+--dry-run --force --backup --no-replay --truncate-logs --ignore-hibernation
+--keep-links -o --output --in-place --rebuild" ;;
+	verify) extra="$_hivepatch_readers -r --recipe --reg --control-set --user
+--golden --golden-scope --no-replay" ;;
+	show) extra="$_hivepatch_readers --control-set --user --no-replay" ;;
+	recover) extra="$_hivepatch_readers -n --dry-run --truncate-logs
+--ignore-hibernation --keep-links -o --output --rebuild" ;;
+	export) extra="$_hivepatch_readers --control-set --user --no-replay --utf8" ;;
+	diff) extra="$_hivepatch_readers --no-replay --utf8" ;;
+	recipes) extra='--show' ;;
+	help)
+		printf '%s\n' --json -h --help --version
+		return
+		;;
+	'') extra="$_hivepatch_readers -r --recipe --reg --control-set --user -n
+--dry-run --force --backup --golden --golden-scope --no-replay
+--truncate-logs --ignore-hibernation --keep-links -o --output --in-place --rebuild
+--utf8 --show" ;;
+	*) extra='' ;;
 	esac
 	printf '%s\n' $_hivepatch_common $extra
 }
@@ -41,8 +51,8 @@ _hivepatch_takes_arg()
 {
 	case $1 in
 	-r | --recipe | --control-set | --backup | --golden | --golden-scope | \
-		-o | --output | --hive-path | --index | --reg | --show | --user | --hive | \
-		--partition)
+		-o | --output | --hive-path | --reg | --show | --user | --hive | \
+		--index | --partition)
 		return 0
 		;;
 	esac
@@ -94,8 +104,10 @@ _hivepatch_value()
 	-r | --recipe | --show) _hivepatch_recipes "${COMP_WORDS[0]}" ;;
 	--control-set) COMPREPLY=($(compgen -W 'default current all' -- "$cur")) ;;
 	--golden-scope) COMPREPLY=($(compgen -W 'recipe all' -- "$cur")) ;;
-	--index) COMPREPLY=($(compgen -W 'all' -- "$cur")) ;;
 	--backup | --golden | -o | --output | --reg) _hivepatch_files ;;
+	--hive) COMPREPLY=($(compgen -W 'SYSTEM SOFTWARE SAM SECURITY DEFAULT COMPONENTS
+DRIVERS NTUSER.DAT UsrClass.dat' -- "$cur")) ;;
+	--user) COMPREPLY=($(compgen -W 'Default' -- "$cur")) ;;
 	*) COMPREPLY=() ;; # --hive-path: a path inside an archive
 	esac
 }
@@ -167,6 +179,9 @@ _hivepatch()
 	case $command,$positional in
 	apply,0 | verify,0 | recover,0 | show,0 | export,0 | diff,0 | diff,1)
 		_hivepatch_files
+		;;
+	help,0)
+		COMPREPLY=($(compgen -W "$_hivepatch_commands" -- "$cur"))
 		;;
 	esac
 	# show and export: KEY is free text (HKLM\SYSTEM\...); recipes: nothing.

@@ -85,6 +85,132 @@ probe_file(const char *path, struct image_probe *probe, struct hp_error *err)
 	return HP_OK;
 }
 
+/* Kinds of image no backend of this build reads, by their magic bytes
+ * (REFERENCE.md, section 7): what each is, and what to do instead (FILE
+ * standing for the file). */
+#define DISK_INSTEAD "mount its Windows partition (guestmount -a FILE -i --rw DIR) and patch DIR"
+#define WIM_INSTEAD "mount an index read-write (wimlib-imagex mountrw FILE 1 DIR), patch DIR, then wimlib-imagex unmount DIR --commit"
+static const struct {
+	size_t offset;
+	const char *magic;
+	size_t len;
+	const char *what;
+	const char *instead; /* the compressed ones: how to decompress */
+} foreign[] = {
+	{ 0, "MSWIM\0\0\0", 8, "a WIM image", WIM_INSTEAD },
+	{ 0, "WLPWM\0\0\0", 8, "a pipable WIM image", WIM_INSTEAD },
+	{ 0, "QFI\xfb", 4, "a qcow2 disk image", DISK_INSTEAD },
+	{ 0, "vhdxfile", 8, "a VHDX disk image", DISK_INSTEAD },
+	{ 0, "KDMV", 4, "a VMDK disk image", DISK_INSTEAD },
+	{ 0, "# Disk DescriptorFile", 21, "a VMDK descriptor", DISK_INSTEAD },
+	{ 0, "conectix", 8, "a VHD disk image", DISK_INSTEAD },
+	{ 3, "NTFS    ", 8, "an NTFS volume",
+	  "mount it read-write (ntfs-3g FILE DIR) and patch DIR" },
+	{ 3, "-FVE-FS-", 8, "a BitLocker volume",
+	  "unlock and mount it (dislocker, or in Windows) and patch its tree" },
+	{ 3, "ReFS", 4, "a ReFS volume", "patch it from Windows" },
+	{ 512, "EFI PART", 8, "a raw disk image (GPT)",
+	  "mount its Windows partition (guestmount -a FILE -i --rw DIR, or losetup -P and ntfs-3g) and patch DIR" },
+	{ 0, "\x1f\x8b", 2, "gzip-compressed data holding no archive (a compressed hive?)",
+	  "gzip -dk FILE" },
+	{ 0, "\xfd" "7zXZ\0", 6, "xz-compressed data holding no archive (a compressed hive?)",
+	  "xz -dk FILE" },
+	{ 0, "\x28\xb5\x2f\xfd", 4, "zstd-compressed data holding no archive (a compressed hive?)",
+	  "zstd -d FILE" },
+	{ 0, "BZh", 3, "bzip2-compressed data holding no archive (a compressed hive?)",
+	  "bzip2 -dk FILE" },
+};
+
+/* A fixed VHD is a raw disk with a footer: "conectix" in its last 512
+ * bytes. */
+static bool
+fixed_vhd(const struct image_probe *probe)
+{
+	char tail[8];
+	int fd;
+	bool found = false;
+
+	if (probe->st.st_size < 512)
+		return false;
+	fd = open(probe->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd == -1)
+		return false;
+	/* The footer is 512 bytes; older tools wrote 511. */
+	for (off_t back = 512; back >= 511 && !found; back--)
+		found = pread(fd, tail, sizeof tail, probe->st.st_size - back) ==
+				(ssize_t)sizeof tail &&
+			memcmp(tail, "conectix", sizeof tail) == 0;
+	close(fd);
+	return found;
+}
+
+/* "NAME: WHAT ...; INSTEAD" in ERR (HP_ERR_UNSUPPORTED), FILE in INSTEAD
+ * replaced by PATH (standard input: left as FILE).  COMPRESSED: a
+ * compressed file holding no archive, which no build reads (hives are
+ * not read compressed); INSTEAD is then the command decompressing it. */
+static enum hp_status
+cannot_read(const char *name, const char *path, const char *what,
+	    const char *instead, bool compressed, struct hp_error *err)
+{
+	char text[sizeof err->message];
+	size_t used = 0;
+
+	for (const char *p = instead; *p != '\0' && used + 1 < sizeof text;) {
+		if (strncmp(p, "FILE", 4) == 0 && strcmp(path, "-") != 0) {
+			used += (size_t)snprintf(text + used, sizeof text - used,
+						 "%s", path);
+			p += 4;
+		} else {
+			text[used++] = *p++;
+		}
+	}
+	text[used < sizeof text ? used : sizeof text - 1] = '\0';
+	if (compressed)
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+				    "%s: %s; hivepatch reads compressed archives, not compressed hives: decompress it (%s) and give the hive",
+				    name, what, text);
+	return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
+			    "%s: %s, which this build of hivepatch cannot read; %s",
+			    name, what, text);
+}
+
+/* What to say of a file no backend takes: what it is when its magic
+ * bytes tell, and what to do (HP_ERR_UNSUPPORTED); else that nothing was
+ * recognised (HP_ERR_NOT_HIVE). */
+static enum hp_status
+unrecognised(const struct image_probe *probe, const char *name,
+	     const char *path, struct hp_error *err)
+{
+	bool zeros = probe->head_len > 0;
+
+	if (!S_ISREG(probe->st.st_mode))
+		return hp_error_set(err, HP_ERR_NOT_HIVE, 0,
+				    "%s: neither a hive file nor a directory",
+				    name);
+	for (size_t i = 0; i < sizeof foreign / sizeof *foreign; i++)
+		if (probe->head_len >= foreign[i].offset + foreign[i].len &&
+		    memcmp(probe->head + foreign[i].offset, foreign[i].magic,
+			   foreign[i].len) == 0)
+			return cannot_read(name, path, foreign[i].what,
+					   foreign[i].instead,
+					   strstr(foreign[i].what, "compressed") != NULL,
+					   err);
+	if (fixed_vhd(probe))
+		return cannot_read(name, path, "a fixed VHD disk image",
+				   DISK_INSTEAD, false, err);
+	if (probe->head_len >= 512 && probe->head[510] == 0x55 &&
+	    probe->head[511] == 0xaa)
+		return cannot_read(name, path, "a raw disk image (MBR) or a volume",
+				   "mount its Windows partition (guestmount -a FILE -i --rw DIR, or losetup -P and ntfs-3g) and patch DIR",
+				   false, err);
+	for (size_t i = 0; zeros && i < probe->head_len; i++)
+		zeros = probe->head[i] == 0;
+	return hp_error_set(err, HP_ERR_NOT_HIVE, 0,
+			    "%s: not a registry hive (no regf signature), and no archive or image hivepatch recognises%s",
+			    name, zeros ? " (it begins with zeros)"
+				  : probe->head_len == 0 ? " (it is empty)" : "");
+}
+
 static const struct image_backend *
 choose_backend(const struct image_probe *probe)
 {
@@ -108,9 +234,16 @@ open_stdin(struct image *image, const struct image_options *options,
 		return status;
 	/* A hive or a tree is edited where it lies; a stream cannot be. */
 	image->backend = choose_backend(&probe);
+	if (image->backend == NULL)
+		return unrecognised(&probe, "standard input", "-", err);
 	if (image->backend != &image_backend_archive)
 		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "standard input: a bare hive; give it as a file (standard input takes archives)");
+				    "standard input: %s %s, which hivepatch reads from a file only; save it to a file and give that (standard input takes archives)",
+				    image->backend == &image_backend_hive_file ? "a bare"
+				    : strchr("aeiou", image->backend->name[0]) != NULL ? "an" : "a",
+				    image->backend == &image_backend_hive_file ? "hive"
+				    : image->backend == &image_backend_wim ? "WIM image"
+				    : image->backend->name);
 	return image->backend->open(image, image->spool, options, err);
 }
 
@@ -151,11 +284,7 @@ image_open(const char *path, const struct image_options *options,
 		goto fail;
 	image->backend = choose_backend(&probe);
 	if (image->backend == NULL) {
-		status = hp_error_set(err, HP_ERR_NOT_HIVE, 0,
-				      S_ISREG(probe.st.st_mode)
-					      ? "%s: not a registry hive (no regf signature) and not a directory"
-					      : "%s: neither a hive file nor a directory",
-				      path);
+		status = unrecognised(&probe, path, path, err);
 		goto fail;
 	}
 	status = image->backend->open(image, path, options, err);

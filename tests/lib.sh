@@ -34,6 +34,7 @@ skip_all() {
 }
 
 finish() {
+	json_check_all
 	echo "$passes passed, $failures failed"
 	if [ "$failures" -ne 0 ]; then
 		echo "work directory kept: $work" >&2
@@ -44,12 +45,14 @@ finish() {
 }
 
 # run EXPECTED_RC CMD...: run CMD, stdout to $work/out, stderr to $work/err,
-# and check its exit code.
+# and check its exit code.  A hivepatch --json run's document is kept for
+# json_check_all.
 run() {
 	want=$1
 	shift
 	"$@" >"$work/out" 2>"$work/err"
 	got=$?
+	json_keep_run "$got" "$@"
 	if [ "$got" -ne "$want" ]; then
 		fail "exit $got, want $want: $*"
 		sed 's/^/  stderr: /' "$work/err" >&2
@@ -57,6 +60,55 @@ run() {
 	fi
 	pass
 	return 0
+}
+
+# json_keep FILE RC: keep the document in FILE, printed by a run that
+# exited RC, for json_check_all (finish calls it): every document the
+# tests make is checked against doc/hivepatch.schema.json.
+json_kept=0
+json_keep() {
+	json_kept=$((json_kept + 1))
+	mkdir -p "$work/json-documents"
+	{ cat "$1"; printf '#exit %s\n' "$2"; } >"$work/json-documents/$json_kept.json"
+}
+
+# json_keep_run RC CMD...: the document of a hivepatch --json run (on
+# stdout, or on stderr with -o -).
+json_keep_run() {
+	json_rc=$1
+	shift
+	[ "$1" = "$HIVEPATCH" ] || return 0
+	json_on=0 json_stream=$work/out json_prev=
+	for json_arg in "$@"; do
+		case $json_arg in
+		--json) json_on=1 ;;
+		--output=-|-o-) json_stream=$work/err ;;
+		-)
+			case $json_prev in -o|--output|-[!-]*o) json_stream=$work/err ;; esac ;;
+		--) break ;;
+		esac
+		json_prev=$json_arg
+	done
+	[ "$json_on" = 1 ] && json_keep "$json_stream" "$json_rc"
+	return 0
+}
+
+# json_check_all: each kept document is one JSON document, valid against
+# the schema, whose error.exit is the run's exit code.
+json_check_all() {
+	[ "$json_kept" -gt 0 ] || return 0
+	if ! command -v python3 >/dev/null 2>&1; then
+		echo "no python3: $json_kept JSON documents not checked"
+		return 0
+	fi
+	if python3 "$abs_top_srcdir/tests/cli/json-check.py" \
+		"$abs_top_srcdir/doc/hivepatch.schema.json" \
+		"$work"/json-documents/*.json >"$work/json-check.out" 2>&1; then
+		pass
+	else
+		fail "JSON documents against doc/hivepatch.schema.json:"
+		sed 's/^/  /' "$work/json-check.out" >&2
+	fi
 }
 
 # expect_in FILE PATTERN: FILE has a line matching the basic regex PATTERN.

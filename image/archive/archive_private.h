@@ -156,6 +156,10 @@ bool archive_io_loaded(void);
 /* A reader of every format (RAW: of the raw format, the filters still
  * undone) opened on PATH, or NULL. */
 struct archive *archive_io_open_reader(const char *path, bool raw);
+
+/* PATH is a UDF image (a volume recognition sequence naming NSR02 or
+ * NSR03 from sector 16 on), as Windows install media are. */
+bool archive_io_has_udf(const char *path);
 /* Messages name the input as the user gave it. */
 const char *archive_io_shown(const char *display, const char *path);
 /* The reader A failed: HP_ERR_CORRUPT with libarchive's reason. */

@@ -124,11 +124,18 @@ archive_io_recognized(const char *path)
 	struct archive *a = archive_io_open_reader(path, false);
 	struct archive_entry *entry;
 	bool ok;
+	int r;
 
 	if (a == NULL)
 		return false;
-	ok = archive_read_next_header(a, &entry) == ARCHIVE_OK ||
-	     archive_format(a) != 0;
+	/* An archive with no entry at all holds no Windows tree, and the
+	 * tar reader takes any run of zero blocks for one (a file of zeros,
+	 * a fixed VHD's empty disk): not an archive, then, unless it is a
+	 * UDF image, which the scan names as such. */
+	r = archive_read_next_header(a, &entry);
+	ok = r == ARCHIVE_OK || r == ARCHIVE_WARN ||
+	     (r != ARCHIVE_EOF && archive_format(a) != 0) ||
+	     (r == ARCHIVE_EOF && archive_io_has_udf(path));
 	archive_read_free(a);
 	return ok;
 }

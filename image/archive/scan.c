@@ -109,8 +109,8 @@ config_file(const char *name, const char *hive_dir, size_t *prefix_len_ret)
 
 /* Windows install media are UDF with a stub ISO 9660 side: a volume
  * recognition sequence with an NSR descriptor from sector 16 on. */
-static bool
-has_udf(const char *path)
+bool
+archive_io_has_udf(const char *path)
 {
 	unsigned char sector[6];
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -517,7 +517,7 @@ open_input(const char *path, const char *display, struct archive **a_ret,
 	*a_ret = archive_io_open_reader(path, false);
 	if (*a_ret != NULL)
 		return HP_OK;
-	if (has_udf(path))
+	if (archive_io_has_udf(path))
 		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
 				    "%s: a UDF image (Windows install media); only ISO 9660 images are read",
 				    display);
@@ -630,7 +630,7 @@ finish_layout(const struct scan *s, const char *path, struct hp_error *err)
 		return hp_error_set(err, HP_ERR_NOT_FOUND, 0,
 				    "%s: the archive holds no '%s' (--hive-path)",
 				    s->display, s->options->hive_path);
-	if (has_udf(path))
+	if (archive_io_has_udf(path))
 		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
 				    "%s: a UDF image (Windows install media) whose ISO 9660 side holds no Windows tree; only ISO 9660 is read",
 				    s->display);

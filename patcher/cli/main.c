@@ -57,6 +57,23 @@ read_file(const char *path, unsigned char **data_ret, size_t *len_ret,
 	return HP_OK;
 }
 
+/* A .reg file in an encoding the parser cannot tell by itself: UTF-16
+ * of the other byte order (regedit writes UTF-16LE with a byte order
+ * mark).  The message, or NULL. */
+static const char *
+reg_encoding_problem(const unsigned char *data, size_t len)
+{
+	if (len >= 4 && data[0] == 0xff && data[1] == 0xfe && data[2] == 0 &&
+	    data[3] != 0)
+		return "UTF-16 big-endian text behind a little-endian byte order mark; convert it to what the mark says (iconv -f UTF-16BE -t UTF-16LE) or to UTF-8";
+	if (len >= 4 && data[0] == 0xfe && data[1] == 0xff && data[2] != 0 &&
+	    data[3] == 0)
+		return "UTF-16 little-endian text behind a big-endian byte order mark; convert it to what the mark says (iconv -f UTF-16LE -t UTF-16BE) or to UTF-8";
+	if (len >= 2 && data[0] == 0 && data[1] != 0)
+		return "UTF-16 big-endian text without a byte order mark; regedit writes UTF-16LE with one: convert it (iconv -f UTF-16BE -t UTF-8 FILE > NEW.reg)";
+	return NULL;
+}
+
 /* Parse every --reg file into one recipe: their operations in order. */
 static int
 load_reg_files(const struct cli *cli, struct recipe **recipe_ret, int *code_ret)
@@ -68,9 +85,14 @@ load_reg_files(const struct cli *cli, struct recipe **recipe_ret, int *code_ret)
 	*recipe_ret = NULL;
 	for (size_t i = 0; status == HP_OK && i < cli->reg_count; i++) {
 		unsigned char *data = NULL;
+		const char *problem;
 		size_t len = 0;
 
 		status = read_file(cli->reg_files[i], &data, &len, &err);
+		if (status == HP_OK &&
+		    (problem = reg_encoding_problem(data, len)) != NULL)
+			status = hp_error_set(&err, HP_ERR_USAGE, 0, "%s: %s",
+					      cli->reg_files[i], problem);
 		if (status == HP_OK)
 			status = regfile_parse(data, len, cli->reg_files[i],
 					       &parts[i], &err);
@@ -82,8 +104,7 @@ load_reg_files(const struct cli *cli, struct recipe **recipe_ret, int *code_ret)
 		return 0; /* the parts belong to the merged recipe now */
 	for (size_t i = 0; i < cli->reg_count; i++)
 		recipe_free(parts[i]);
-	fprintf(stderr, "hivepatch: %s\n", err.message);
-	*code_ret = hp_status_exit_code(status);
+	*code_ret = cli_fail(cli, status, "%s", err.message);
 	return -1;
 }
 
@@ -109,25 +130,23 @@ main(int argc, char **argv)
 {
 	struct cli cli;
 	struct recipe *loaded = NULL;
+	struct hp_error err;
 	int code;
 
 	memset(&cli, 0, sizeof cli);
 	set_locale();
+	code = cli_parse(argc, argv, &cli);
 	/* From here on INT, TERM and HUP remove every temp and scratch file
 	 * and leave the target whole; SIGPIPE is an ordinary write error. */
-	{
-		struct hp_error err;
-
-		if (cleanup_init("hivepatch", &err) != HP_OK) {
-			fprintf(stderr, "hivepatch: %s\n", err.message);
-			return EXIT_WRITE;
-		}
-	}
-	code = cli_parse(argc, argv, &cli);
-	if (code == -1)
-		return EXIT_OK;
-	if (code == 0)
-		code = cli_setup_output(&cli);
+	if (cleanup_init("hivepatch", &err) != HP_OK)
+		return cli_fail(&cli, err.status, "%s", err.message);
+	if (code != 0)
+		return cli_usage_failure(&cli, "%s", cli.usage_message);
+	if (cli.help)
+		return cli_run_help(&cli);
+	if (cli.version)
+		return cli_run_version(&cli);
+	code = cli_setup_output(&cli);
 	if (code != 0)
 		return code;
 	if (cli.reg_count > 0) {
@@ -135,10 +154,9 @@ main(int argc, char **argv)
 			return code;
 		cli.options.recipe = loaded;
 	}
-	if (cli.options.recipe == NULL) {
-		fputs("hivepatch: out of memory reading the built-in recipe\n", stderr);
-		return EXIT_WRITE;
-	}
+	if (cli.options.recipe == NULL)
+		return cli_fail(&cli, HP_ERR_NO_MEMORY, "%s",
+				"out of memory reading the built-in recipe");
 	code = cli.command->run(&cli);
 	recipe_free(loaded);
 	cli_end_progress();

@@ -50,49 +50,9 @@ cli_print_data(FILE *out, uint32_t type, const unsigned char *data, size_t len)
 }
 
 void
-cli_json_value(struct json *json, const char *key, uint32_t type,
-	       const unsigned char *data, size_t len)
-{
-	json_object_begin(json, key);
-	json_string(json, "type", hive_type_name(type));
-	if (type == HIVE_REG_DWORD && len == 4) {
-		json_uint(json, "data", get_le32(data));
-	} else if (type == HIVE_REG_QWORD && len == 8) {
-		json_uint(json, "data", get_le64(data));
-	} else if (type == HIVE_REG_SZ || type == HIVE_REG_EXPAND_SZ) {
-		char *text = text_from_utf16le(data, len);
-
-		json_string(json, "data", text);
-		free(text);
-	} else {
-		char *hex = malloc(len * 2 + 1);
-
-		if (hex != NULL) {
-			for (size_t i = 0; i < len; i++)
-				snprintf(hex + 2 * i, 3, "%02x", data[i]);
-			hex[len * 2] = '\0';
-		}
-		json_string(json, "hex", hex);
-		free(hex);
-	}
-	json_object_end(json);
-}
-
-void
-cli_json_error(struct json *json, enum hp_status status,
-	       const struct hp_error *err)
-{
-	json_object_begin(json, "error");
-	json_string(json, "code", hp_status_name(status));
-	json_uint(json, "exit", (uint64_t)hp_status_exit_code(status));
-	json_string(json, "message", err->message);
-	json_object_end(json);
-}
-
-void
 cli_print_warnings(const struct cli *cli, const struct command_report *report)
 {
-	if (cli->verbosity < 0)
+	if (cli->verbosity < 0 || !cli_plain_stderr(cli))
 		return;
 	for (size_t i = 0; i < report->warning_count; i++)
 		fprintf(stderr, "hivepatch: warning: %s\n", report->warnings[i]);

@@ -70,14 +70,19 @@ cli_setup_output(struct cli *cli)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	w->entry_mtime = (int64_t)time(NULL);
-	if (epoch != NULL && *epoch != '\0') {
+	/* Only what writes an image stamps entries: a malformed value is no
+	 * business of a command that reads. */
+	if ((cli->command->id & (CLI_APPLY | CLI_RECOVER)) != 0 &&
+	    epoch != NULL && *epoch != '\0') {
 		char *end;
-		long long v = strtoll(epoch, &end, 10);
+		long long v;
 
-		if (*end != '\0' || v < 0) {
-			fprintf(stderr, "hivepatch: SOURCE_DATE_EPOCH '%s' is not a number of seconds\n", epoch);
-			return EXIT_USAGE;
-		}
+		errno = 0;
+		v = strtoll(epoch, &end, 10);
+		if (*end != '\0' || v < 0 || errno != 0)
+			return cli_fail(cli, HP_ERR_USAGE,
+					"SOURCE_DATE_EPOCH '%s' is not a number of seconds since 1970 (unset it, or set it as date +%%s prints it)",
+					epoch);
 		w->entry_mtime = (int64_t)v;
 	}
 	/* One compressing thread fewer than the CPUs: the main thread reads
@@ -86,6 +91,9 @@ cli_setup_output(struct cli *cli)
 	progress_state.mode = cli->progress;
 	if (cli->progress == 0 && !isatty(STDERR_FILENO))
 		progress_state.mode = -1;
+	/* With --json and -o -, stderr holds the document and nothing else. */
+	if (!cli_plain_stderr(cli))
+		progress_state.mode = -1;
 	clock_gettime(CLOCK_MONOTONIC, &progress_state.start);
 	w->progress = show_progress;
 	w->progress_ctx = &progress_state;
@@ -93,10 +101,9 @@ cli_setup_output(struct cli *cli)
 	if (w->output != NULL && strcmp(w->output, "-") == 0) {
 		w->output_fd = dup(STDOUT_FILENO);
 		if (w->output_fd == -1 ||
-		    dup2(STDERR_FILENO, STDOUT_FILENO) == -1) {
-			fprintf(stderr, "hivepatch: standard output: %s\n", strerror(errno));
-			return EXIT_WRITE;
-		}
+		    dup2(STDERR_FILENO, STDOUT_FILENO) == -1)
+			return cli_fail(cli, HP_ERR_WRITE, "standard output: %s",
+					strerror(errno));
 	}
 	return 0;
 }

@@ -122,7 +122,7 @@ print_patched(const struct cli *cli, const struct command_report *r)
 	       total_writes(r) == 1 ? "" : "s");
 	if (r->tree_count == 1)
 		print_sequences(&r->trees[0]);
-	if (cli->verbosity > 0)
+	if (cli->verbosity > 0 && r->write_method != NULL)
 		printf(", %s", r->write_method);
 	puts(")");
 }

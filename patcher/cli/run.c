@@ -3,9 +3,24 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+
+/* A key not found that holds slashes and no backslash was likely meant
+ * with backslashes: the message says so. */
+static void
+slash_hint(const char *key, enum hp_status status, struct hp_error *err)
+{
+	size_t used = strlen(err->message);
+
+	if (status != HP_ERR_NOT_FOUND || key == NULL ||
+	    strchr(key, '/') == NULL || strchr(key, '\\') != NULL)
+		return;
+	snprintf(err->message + used, sizeof err->message - used,
+		 " (keys are written with backslashes, as Windows writes them)");
+}
 
 static int
 exit_code_for(enum hp_status status, const struct command_report *r)
@@ -35,50 +50,45 @@ cli_run_patch(struct cli *cli)
 	if (cli->json) {
 		struct json json;
 
-		json_init(&json, stdout);
-		json_object_begin(&json, NULL);
+		cli_json_begin(&json, cli);
 		cli_json_report(&json, cli, &report, status, &err);
-		json_object_end(&json);
 	} else if (status == HP_OK) {
 		cli_text_report(cli, &report);
 	}
 	cli_print_warnings(cli, &report);
 	if (status != HP_OK)
-		fprintf(stderr, "hivepatch: %s\n", err.message);
+		cli_print_error(cli, err.message);
 	command_report_release(&report);
 	out = cli_finish_output();
 	return code != 0 ? code : out;
 }
 
 static void
-show_json(const struct cli *cli, const struct command_listing *listing,
-	  enum hp_status status, const struct hp_error *err)
+show_json(const struct cli *cli, const struct command_report *report,
+	  const struct command_listing *listing, enum hp_status status,
+	  const struct hp_error *err)
 {
 	struct json json;
 
-	json_init(&json, stdout);
-	json_object_begin(&json, NULL);
-	json_string(&json, "command", "show");
+	cli_json_begin(&json, cli);
 	json_string(&json, "target", cli->target);
 	json_string(&json, "key", status == HP_OK ? listing->key : cli->key);
 	json_array_begin(&json, "values");
-	for (size_t i = 0; i < listing->value_count; i++) {
+	for (size_t i = 0; status == HP_OK && i < listing->value_count; i++) {
 		const struct hive_value *v = &listing->values[i];
 
 		json_object_begin(&json, NULL);
 		json_string(&json, "name", v->name);
-		cli_json_value(&json, "value", v->type, v->data, v->len);
+		cli_json_data_members(&json, v->type, v->data, v->len);
 		json_object_end(&json);
 	}
 	json_array_end(&json);
 	json_array_begin(&json, "subkeys");
-	for (size_t i = 0; i < listing->subkey_count; i++)
+	for (size_t i = 0; status == HP_OK && i < listing->subkey_count; i++)
 		json_string(&json, NULL, listing->subkeys[i]);
 	json_array_end(&json);
-	json_string(&json, "result", status == HP_OK ? "ok" : "error");
-	if (status != HP_OK)
-		cli_json_error(&json, status, err);
-	json_object_end(&json);
+	cli_json_end(&json, report->warnings, report->warning_count, "ok",
+		     status, err);
 }
 
 static void
@@ -109,13 +119,14 @@ cli_run_show(struct cli *cli)
 	hp_error_clear(&err);
 	status = command_show(cli->target, cli->key, &cli->options, &report,
 			      &listing, &err);
+	slash_hint(cli->key, status, &err);
 	if (cli->json)
-		show_json(cli, &listing, status, &err);
+		show_json(cli, &report, &listing, status, &err);
 	else if (status == HP_OK)
 		show_text(&listing);
 	cli_print_warnings(cli, &report);
 	if (status != HP_OK)
-		fprintf(stderr, "hivepatch: %s\n", err.message);
+		cli_print_error(cli, err.message);
 	command_listing_release(&listing);
 	command_report_release(&report);
 	out = cli_finish_output();
@@ -132,13 +143,31 @@ cli_run_export(struct cli *cli)
 	int code;
 
 	hp_error_clear(&err);
-	status = command_export(cli->target, cli->key, cli->utf8, &cli->options,
-				&report, &out, &err);
-	cli_print_warnings(cli, &report);
-	if (status == HP_OK && fwrite(out.data, 1, out.len, stdout) != out.len)
+	/* JSON is UTF-8: the .reg text goes in it as UTF-8 whatever the
+	 * file's encoding would be. */
+	status = command_export(cli->target, cli->key, cli->utf8 || cli->json,
+				&cli->options, &report, &out, &err);
+	slash_hint(cli->key, status, &err);
+	if (cli->json) {
+		struct json json;
+
+		cli_json_begin(&json, cli);
+		json_string(&json, "target", cli->target);
+		json_string(&json, "key", cli->key);
+		if (status == HP_OK)
+			json_string_len(&json, "reg", (const char *)out.data,
+					out.len);
+		else
+			json_null(&json, "reg");
+		cli_json_end(&json, report.warnings, report.warning_count,
+			     "ok", status, &err);
+	} else if (status == HP_OK &&
+		   fwrite(out.data, 1, out.len, stdout) != out.len) {
 		status = hp_error_set(&err, HP_ERR_WRITE, errno, "standard output");
+	}
+	cli_print_warnings(cli, &report);
 	if (status != HP_OK)
-		fprintf(stderr, "hivepatch: %s\n", err.message);
+		cli_print_error(cli, err.message);
 	buffer_release(&out);
 	command_report_release(&report);
 	code = cli_finish_output();
@@ -160,25 +189,26 @@ cli_run_diff(struct cli *cli)
 	if (cli->json) {
 		struct json json;
 
-		json_init(&json, stdout);
-		json_object_begin(&json, NULL);
-		json_string(&json, "command", "diff");
+		cli_json_begin(&json, cli);
 		json_string(&json, "a", cli->target);
 		json_string(&json, "b", cli->key);
-		json_uint(&json, "differences", differences);
-		if (status == HP_OK)
-			json_string_len(&json, "reg", (const char *)out.data, out.len);
-		json_string(&json, "result", status != HP_OK ? "error"
-					     : differences == 0 ? "equal" : "different");
-		if (status != HP_OK)
-			cli_json_error(&json, status, &err);
-		json_object_end(&json);
+		if (status == HP_OK) {
+			json_uint(&json, "differences", differences);
+			json_string_len(&json, "reg", (const char *)out.data,
+					out.len);
+		} else {
+			json_null(&json, "differences");
+			json_null(&json, "reg");
+		}
+		cli_json_end(&json, NULL, 0,
+			     differences == 0 ? "equal" : "different", status,
+			     &err);
 	} else if (status == HP_OK &&
 		   fwrite(out.data, 1, out.len, stdout) != out.len) {
 		status = hp_error_set(&err, HP_ERR_WRITE, errno, "standard output");
 	}
 	if (status != HP_OK)
-		fprintf(stderr, "hivepatch: %s\n", err.message);
+		cli_print_error(cli, err.message);
 	buffer_release(&out);
 	code = cli_finish_output();
 	if (status != HP_OK)

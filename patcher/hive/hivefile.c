@@ -306,16 +306,21 @@ recover(struct hivefile *file, const struct hivefile_source logs[2],
 	struct log_reader readers[2];
 	struct hivelog_source inputs[2];
 	enum hp_status status = HP_OK;
-	char why[128];
+	const char *base = strrchr(file->path, '/');
+	char why[128], absent[2][160];
 
 	if (logs == NULL)
 		logs = none;
+	/* A log that is not there is named as it would be, beside the hive. */
+	base = base != NULL ? base + 1 : file->path;
+	for (int i = 0; i < 2; i++)
+		snprintf(absent[i], sizeof absent[i], "%s.LOG%d", base, i + 1);
 	for (int i = 0; i < 2 && status == HP_OK; i++) {
 		status = log_reader_init(&readers[i], &logs[i], err);
 		inputs[i].size = log_reader_size(&readers[i]);
 		inputs[i].name = logs[i].fd != -1 && logs[i].name != NULL
 					 ? logs[i].name
-					 : "(no log)";
+					 : absent[i];
 		inputs[i].read = log_reader_read;
 		inputs[i].context = &readers[i];
 	}
@@ -344,6 +349,10 @@ recover(struct hivefile *file, const struct hivefile_source logs[2],
 		char detail[sizeof err->message];
 
 		memcpy(detail, err->message, sizeof detail);
+		if (logs[0].fd == -1 && logs[1].fd == -1)
+			snprintf(detail, sizeof detail,
+				 "no log beside it (no %s or %s)", absent[0],
+				 absent[1]);
 		return hp_error_set(err, HP_ERR_DIRTY, 0,
 				    "%s: the hive is dirty (%s) and cannot be recovered: %s; nothing was written (--discard-logs takes the hive as it is, losing what only the logs hold)",
 				    file->path,

@@ -143,7 +143,8 @@ if python3 - "$work/out" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["command"] == "apply" and d["kind"] == "directory", d
-assert d["hive"] == "Windows/System32/config/SYSTEM", d["hive"]
+assert d["schema_version"] == 1 and d["error"] is None, d
+assert d["hive_path"] == "Windows/System32/config/SYSTEM", d["hive_path"]
 os_ = d["os"]
 assert (os_["product"], os_["version"], os_["build"], os_["installation_type"]) == \
     ("Windows Server 2012 R2 Standard", "6.3", "9600", "Server"), os_
@@ -151,9 +152,11 @@ cs = d["control_sets"]
 assert cs["current"] == 2 and cs["default"] == 1 and cs["resolved"] == ["ControlSet001"], cs
 (c,) = d["changes"]
 assert c["key"].endswith("ControlSet001\\Control\\SecurityProviders\\SCHANNEL"), c
-assert c["value"] == "EnableSessionTicket" and c["type"] == "REG_DWORD" and c["old"] is None, c
+assert c["value_name"] == "EnableSessionTicket" and c["old"] is None, c
 assert c["new"] == {"type": "REG_DWORD", "data": 2} and c["action"] == "add", c
 assert d["result"] == "patched" and d["write_method"] == "rename", d
+assert d["write_reason"] is None and d["sequence_written"] == 3, d
+assert d["applicability"] == "applies" and d["applicability_reason"] is None, d
 assert any("Select\\Current is 2" in w for w in d["warnings"]), d["warnings"]
 PY
 then pass; else fail "apply --json report"; fi

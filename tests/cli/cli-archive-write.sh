@@ -290,9 +290,20 @@ run 0 "$HIVEPATCH" verify "$work/a/piped.tar.zst"
 cat "$work/a/piped.tar.zst" | "$HIVEPATCH" verify - >"$work/out" 2>"$work/err"
 if [ $? -eq 0 ]; then pass; else fail "verify - on a patched archive"; fi
 expect_in "$work/out" "^result: compliant"
+# With --json the document goes to stderr, which holds nothing else.
 cat "$work/a/in.pax" | "$HIVEPATCH" apply --json - -o - >"$work/a/piped.tar" 2>"$work/err"
+json_keep "$work/err" $?
+expect_lines "$work/err" 1
 expect_in "$work/err" '"result":"patched"'
-expect_in "$work/err" '"write_method":"archive (POSIX pax interchange format) to standard output, spliced'
+expect_in "$work/err" '"write_method":"standard-output","write_reason":"archive (POSIX pax interchange format) to standard output, spliced'
+same_entries "$work/a/in.pax" "$work/a/piped.tar"
+# ... also when it fails: no plain error line, no progress line.
+head -c 5000 "$work/a/in.pax" | "$HIVEPATCH" apply --json --no-progress - -o - >"$work/a/cut.out" 2>"$work/err"
+rc=$?
+json_keep "$work/err" $rc
+if [ "$rc" -eq 3 ] && [ ! -s "$work/a/cut.out" ]; then pass; else fail "truncated stdin, --json: exit $rc"; fi
+expect_lines "$work/err" 1
+expect_in "$work/err" '^{"schema_version":1,"command":"apply",.*"result":"error","error":{"code":"corrupt","exit":3,'
 # A corrupt archive on standard input: exit 3, nothing on standard output.
 head -c 5000 "$work/a/in.pax" | "$HIVEPATCH" apply - -o - >"$work/a/cut.out" 2>"$work/err"
 rc=$?
@@ -381,7 +392,7 @@ expect_in "$work/out" "in place, spliced: every other byte copied (not only the 
 same_entries "$work/a/in.pax" "$work/p/grow.tar"
 cp "$work/a/in.tar.xz" "$work/p/grow.tar.xz"
 run 0 "$HIVEPATCH" apply --json --in-place "$work/p/grow.tar.xz"
-expect_in "$work/out" '"write_method":"archive (POSIX pax interchange format + xz) in place, spliced: the decompressed stream copied, compressed again (not only the records: a POSIX pax interchange format, xz archive is rewritten whole)"'
+expect_in "$work/out" '"write_method":"rename","write_reason":"archive (POSIX pax interchange format + xz) in place, spliced: the decompressed stream copied, compressed again (not only the records: a POSIX pax interchange format, xz archive is rewritten whole)"'
 same_entries "$work/a/in.tar.xz" "$work/p/grow.tar.xz"
 no_temp "$work/p"
 

@@ -160,13 +160,15 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 g = d["golden"]
 assert g["differences"] == 1 and "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Contoso]" in g["reg"], g
+assert g["scope"] == "keys" and g["scope_keys"] == ["HKLM\\SOFTWARE\\Policies"], g
 ' "$work/out"; then pass; else fail "verify --golden DIR --golden-scope KEY: $(cat "$work/out")"; fi
 run 0 "$HIVEPATCH" verify --golden "$gold" --golden-scope 'HKLM\SYSTEM\Select' \
 	--golden-scope 'HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders' "$t"
 run 1 "$HIVEPATCH" verify --golden "$gold" --golden-scope 'HKLM\SYSTEM\CurrentControlSet\Services\Tcpip' "$t"
 # The .reg it reports turns the target into the golden.
-"$HIVEPATCH" verify --json --golden "$gold" --golden-scope all "$t" |
-	python3 -c 'import json,sys; sys.stdout.write(json.load(sys.stdin)["golden"]["reg"])' >"$work/to-gold.reg"
+"$HIVEPATCH" verify --json --golden "$gold" --golden-scope all "$t" >"$work/gold.json"
+json_keep "$work/gold.json" 1
+python3 -c 'import json,sys; sys.stdout.write(json.load(sys.stdin)["golden"]["reg"])' <"$work/gold.json" >"$work/to-gold.reg"
 run 0 "$HIVEPATCH" apply -q --reg "$work/to-gold.reg" "$t"
 run 0 "$HIVEPATCH" verify --golden "$gold" --golden-scope all "$t"
 
@@ -247,11 +249,11 @@ if python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 c = d["changes"]
-keys = [x for x in c if x["value"] is None]
+keys = [x for x in c if x["value_name"] is None]
 assert len(keys) == 5 and all(x["action"] == "delete" and x["line"] == 3 for x in keys), keys
-ev = [x for x in c if x["value"] == "EventLogging"]
+ev = [x for x in c if x["value_name"] == "EventLogging"]
 assert len(ev) == 1 and ev[0]["action"] == "delete" and ev[0]["line"] == 3 and ev[0]["new"] is None, ev
-est = [x for x in c if x["value"] == "EnableSessionTicket"]
+est = [x for x in c if x["value_name"] == "EnableSessionTicket"]
 assert len(est) == 1 and est[0]["action"] == "add" and est[0]["line"] == 6, est
 assert est[0]["old"] is None and est[0]["new"] is not None and not est[0]["creates_key"], est
 assert d["result"] == "would patch", d["result"]

@@ -2,90 +2,49 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # The shell completions against the option table: for every command, the
 # options bash and zsh offer are the options patcher/cli/options.c lets
-# that command take, and the commands are the table's commands; option
+# that command take (as its --help, made from the table, lists them), and
+# the commands are the table's commands; option
 # values (recipe names from `hivepatch recipes`, control sets, scopes) and
 # file arguments complete.  bash runs the real completion function; zsh
 # runs _hivepatch with _arguments replaced by a printer of its specs.
 . "$abs_top_srcdir/tests/lib.sh"
 
-options_c=$abs_top_srcdir/patcher/cli/options.c
 bash_completion=$abs_top_srcdir/completions/hivepatch.bash
 zsh_dir=$abs_top_srcdir/completions
 
-# The commands, in the table's order.
-awk '/cli_commands\[\] = \{/ { on = 1; next }
-	on && /^\};/ { exit }
-	on && match($0, /\{ "[a-z]+"/) { s = substr($0, RSTART + 3, RLENGTH - 4); print s }' \
-	"$options_c" >"$work/commands"
-[ -s "$work/commands" ] && pass || fail "no commands read from options.c"
+# The commands, as the overview lists them (made from the table).
+"$HIVEPATCH" --help | awk '/^commands:$/ { on = 1; next }
+	on && /^$/ { exit }
+	on { print $1 }' >"$work/commands"
+[ -s "$work/commands" ] && pass || fail "no commands read from hivepatch --help"
 
-# table_options COMMAND: the spellings (-x and --name) of the options the
-# rules table lets COMMAND take; every option before a command is given
-# (COMMAND empty).
+# table_options COMMAND: the spellings (-x and --name) of the options
+# COMMAND's help lists, which is what the table lets it take; every option
+# any command takes when COMMAND is empty (options may come before it).
 table_options() {
-	awk -v want="$1" -v table="$work/commands" '
-	BEGIN {
-		while ((getline name < table) > 0)
-			constant["CLI_" toupper(name)] = name
-	}
-	function takes(mask, terms, factors, nt, nf, i, j, ok, f) {
-		gsub(/[ \t]/, "", mask)
-		nt = split(mask, terms, "|")
-		for (i = 1; i <= nt; i++) {
-			nf = split(terms[i], factors, "&")
-			ok = 1
-			for (j = 1; j <= nf; j++) {
-				f = factors[j]
-				if (f == "CLI_ALL")
-					continue
-				if (f ~ /^~/) {
-					f = substr(f, 2)
-					if (!(f in constant)) { print "?mask " mask; exit 1 }
-					if (want == "" || constant[f] != want)
-						continue
-					ok = 0
-				} else {
-					if (!(f in constant)) { print "?mask " mask; exit 1 }
-					if (want != "" && constant[f] != want)
-						ok = 0
-				}
-			}
-			if (ok)
-				return 1
-		}
-		return 0
-	}
-	/option_rule rules\[/ { on = 1; next }
-	on && /^\};/ { on = 0; flush() }
-	on && /^[ \t]*\[OPT_/ { flush() }
-	on { entry = entry " " $0 }
-	function flush(fields, n, name, short) {
-		if (entry == "")
-			return
-		sub(/^[^{]*\{/, "", entry)
-		n = split(entry, fields, ",")
-		name = fields[1]; gsub(/[ \t"]/, "", name)
-		short = fields[2]; gsub(/[ \t]/, "", short)
-		if (takes(fields[4])) {
-			print "--" name
-			if (short ~ /^'\''.'\''$/)
-				print "-" substr(short, 2, 1)
-		}
-		entry = ""
-	}' "$options_c" | LC_ALL=C sort -u
+	if [ -z "$1" ]; then
+		for table_command in $(cat "$work/commands"); do
+			table_options "$table_command"
+		done | LC_ALL=C sort -u
+		return
+	fi
+	"$HIVEPATCH" "$1" --help | awk '/^options:$/ { on = 1; next }
+		on && /^$/ { exit }
+		on && $1 ~ /^-[A-Za-z],$/ { print substr($1, 1, 2); print $2; next }
+		on && $1 ~ /^--/ { print $1 }' | LC_ALL=C sort -u
 }
 
 for command in '' $(cat "$work/commands"); do
 	table_options "$command" >"$work/table-$command"
 	if grep -q '^?mask' "$work/table-$command" || [ ! -s "$work/table-$command" ]; then
-		fail "options.c: cannot read the rules for '$command':"
+		fail "hivepatch $command --help: cannot read its options:"
 		sed 's/^/  /' "$work/table-$command" >&2
 	fi
 done
 grep -qx -- '--backup' "$work/table-apply" && ! grep -qx -- '--backup' "$work/table-verify" &&
 	grep -qx -- '-o' "$work/table-recover" && ! grep -qx -- '--no-replay' "$work/table-recover" &&
 	grep -qx -- '--no-replay' "$work/table-" && pass ||
-	fail "the rules table was misread (apply/verify --backup, recover -o and --no-replay)"
+	fail "the options were misread (apply/verify --backup, recover -o and --no-replay)"
 
 # same_set NAME WANT GOT: the two sorted lists are equal.
 same_set() {
@@ -158,7 +117,11 @@ if command -v bash >/dev/null 2>&1 &&
 			same_set "bash: files after '$words' (bash-completion: $bc)" "$work/want" "$work/got"
 		done
 	done
-	for words in 'apply target' 'recipes' 'show target' 'diff a b'; do
+	# help's argument is a command.
+	bash_complete help '' >"$work/got"
+	LC_ALL=C sort "$work/commands" >"$work/want"
+	same_set "bash: commands after help" "$work/want" "$work/got"
+	for words in 'apply target' 'recipes' 'show target' 'diff a b' 'help apply'; do
 		# shellcheck disable=SC2086
 		bash_complete $words "$work/files/" >"$work/got"
 		if [ -s "$work/got" ]; then
