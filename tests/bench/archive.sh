@@ -78,7 +78,9 @@ if [ -z "$root" ]; then
 		root=${TMPDIR:-/tmp}
 	fi
 fi
-D=$(mktemp -d "$root/hivepatch-archive-bench.XXXXXX") || die "mktemp in $root"
+# Not named hivepatch-*: that is what the tool and the tests look for as
+# their own leftovers in $TMPDIR.
+D=$(mktemp -d "$root/hpbench-archive.XXXXXX") || die "mktemp in $root"
 # shellcheck disable=SC2317 # called by the trap
 cleanup() { rm -rf "$D"; }
 trap cleanup EXIT

@@ -115,9 +115,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 if [ -n "$tmpfs_root" ]; then
-	TMPFS_DIR=$(mktemp -d "$tmpfs_root/hivepatch-bench.XXXXXX") || die "mktemp in $tmpfs_root"
+	TMPFS_DIR=$(mktemp -d "$tmpfs_root/hpbench.XXXXXX") || die "mktemp in $tmpfs_root"
 fi
-DISK_DIR=$(mktemp -d "$disk_root/hivepatch-bench.XXXXXX") || die "mktemp in $disk_root"
+DISK_DIR=$(mktemp -d "$disk_root/hpbench.XXXXXX") || die "mktemp in $disk_root"
 
 # setup DIR: the hive and kb.reg in DIR.
 setup() {

@@ -209,7 +209,7 @@ figure() {
 # ------------------------------------------------------------- memory
 GNU_TIME=${HIVEPATCH_BENCH_TIME:-/usr/bin/time}
 RSS_TOOL=none
-RSS_TMP=${TMPDIR:-/tmp}/hivepatch-bench-rss.$$
+RSS_TMP=${TMPDIR:-/tmp}/hpbench-rss.$$
 if [ -x "$GNU_TIME" ] && "$GNU_TIME" -f %M -o "$RSS_TMP" true >/dev/null 2>&1 &&
 	grep -q '^[0-9][0-9]*$' "$RSS_TMP"; then
 	RSS_TOOL="GNU time"
