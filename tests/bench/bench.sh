@@ -175,7 +175,7 @@ measure() {
 	fi
 	set -- "$@" true cp "cp $(q "$d/orig") $(q "$d/work2")"
 	bench_time "$d/means" "$WARMUP" "$RUNS" "$@" ||
-		die "a benchmarked command failed in $d (or no clock: install hyperfine)"
+		die "a benchmarked command failed in $d"
 }
 
 say "hivepatch bench: $("$HIVEPATCH" --version 2>/dev/null | head -n 1)"
@@ -261,7 +261,7 @@ else
 fi
 
 speed_target=$(run_awk '
-	{ t = t sep $1 " " ($2 >= 3 ? "met" : "MISSED") sprintf(" (%.1fx)", $2); sep = ", " }
+	{ t = t sep $1 " " ($2 >= 3 ? "met" : "MISSED") sprintf(" (%.2fx)", $2); sep = ", " }
 	END { print (t == "" ? "not measured (no hivexregedit)" : t) }' "$DISK_DIR/speedups")
 say "targets: >= 3x faster than hivexregedit: $speed_target; peak RSS < 3x hive: $rss_target"
 
@@ -478,7 +478,7 @@ reg_row() {
 			line = sprintf("reg: hivepatch %.1f ms (min %.1f)", m["hivepatch"], lo["hivepatch"])
 			if (hivex == "yes") {
 				r = m["hivexregedit"] / m["hivepatch"]
-				line = line sprintf(" | hivexregedit %.1f ms (min %.1f; %.1fx %s) (target >= 3x: %s)",
+				line = line sprintf(" | hivexregedit %.1f ms (min %.1f; %.2fx %s) (target >= 3x: %s)",
 					m["hivexregedit"], lo["hivexregedit"], r >= 1 ? r : 1 / r,
 					r >= 1 ? "slower" : "faster", r >= 3 ? "met" : "MISSED")
 			} else
