@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/bench/timing.sh - what bench.sh and archive.sh share (sourced, POSIX
 # sh): a portable awk, shell quoting, one way to time commands with or
 # without hyperfine, and the peak RSS of a command.
