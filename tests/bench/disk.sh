@@ -50,6 +50,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 
 # run_awk and peak_kib; this script times with its own loop (the setup of
 # each run syncs the copy), so any timer will do.
+# shellcheck disable=SC2034 # read by timing.sh
 HIVEPATCH_BENCH_TIMER=loop
 . "$here/timing.sh"
 
