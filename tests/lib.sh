@@ -44,6 +44,27 @@ finish() {
 	exit 0
 }
 
+# Tiers.  A loop that runs the program many times (fault injection, kill
+# -9) has a short tier, run by `make check`, and a long one, run by `make
+# check-long` (which sets HIVEPATCH_LONG=1).  The short tier goes down
+# every path once; the long one runs every round of the short one and
+# all the others.  See tests/faults/README.
+#
+# long_tier: true in the long tier.
+long_tier() {
+	[ "${HIVEPATCH_LONG:-}" = 1 ]
+}
+
+# tier SHORT LONG: the round count (or any value) of the tier in force.
+tier() {
+	if long_tier; then echo "$2"; else echo "$1"; fi
+}
+
+# tier_name: "short" or "long", for the test's log.
+tier_name() {
+	tier short long
+}
+
 # run EXPECTED_RC CMD...: run CMD, stdout to $work/out, stderr to $work/err,
 # and check its exit code.  A hivepatch --json run's document is kept for
 # json_check_all.

@@ -6,7 +6,7 @@
 # builds a Windows tree holding the fixture's ws2012r2 hives (the SYSTEM
 # hive with 64 KiB of slack at its end, as Windows 8 and later leave it)
 # among 1000 files of random data, 1 GiB in all, packs it as a pax tar and
-# as a tar.zst, and times in one run (hyperfine):
+# as a tar.zst, and times in one run:
 #
 #   tar:     hivepatch apply IN -o OUT | cat IN > OUT | bsdtar -cf OUT @IN |
 #            the pipeline a user writes today: bsdtar -x, hivexregedit
@@ -17,14 +17,19 @@
 #            iso9660 image of the same tree (the hive keeps its length, so
 #            only its record, or its data and times, are rewritten)
 #
-# then the peak RSS of each hivepatch run (GNU time; also a 32 MiB tar.xz
+# then the peak RSS of each hivepatch run (GNU time, else python3's
+# getrusage; also a 32 MiB tar.xz
 # at xz's default level, whose encoder alone would take 94 MiB), and the ratios
 # against the targets: tar <= 1.3x cat, tar.zst <= 1.2x the zstd pipeline,
 # in place < 0.1 s, peak RSS <= 64 MiB + 3x the hive.
 #
-# A benchmark, not a test: a missing tool is reported and skipped.
+# Every time is the median of the timed runs (3 by default, after one
+# warm-up run), taken by hyperfine when installed, else by a shell loop
+# (timing.sh).  A benchmark, not a test: a missing tool is reported and
+# skipped.
 #
-# Environment:
+# Environment (and those of timing.sh: AWK, HIVEPATCH_BENCH_TIMER,
+# HIVEPATCH_BENCH_TIME):
 #   HIVEPATCH                  the binary
 #   HIVEPATCH_BENCH_ARCHIVE_MB size of the random data (default 1024)
 #   HIVEPATCH_BENCH_ARCHIVE_RUNS timed runs per command (default 3)
@@ -39,7 +44,6 @@ here=$(cd "$(dirname "$0")" && pwd) || exit 1
 FIXTURES=$here/../../fixtures
 MB=${HIVEPATCH_BENCH_ARCHIVE_MB:-1024}
 RUNS=${HIVEPATCH_BENCH_ARCHIVE_RUNS:-3}
-GNU_TIME=${HIVEPATCH_BENCH_TIME:-/usr/bin/time}
 HIVEPATCH=${HIVEPATCH:-$here/../../hivepatch}
 
 say() { printf '%s\n' "$*"; }
@@ -53,7 +57,13 @@ die() {
 }
 have() { command -v "$1" >/dev/null 2>&1; }
 
-have hyperfine || skip "hyperfine is not installed"
+. "$here/timing.sh"
+
+case $MB$RUNS in *[!0-9]*) die "HIVEPATCH_BENCH_ARCHIVE_MB/RUNS must be numbers" ;; esac
+[ "$MB" -ge 1 ] || die "HIVEPATCH_BENCH_ARCHIVE_MB must be at least 1"
+[ "$RUNS" -ge 1 ] || die "HIVEPATCH_BENCH_ARCHIVE_RUNS must be at least 1"
+[ "$TIMER" = hyperfine ] || [ "$CLOCK" != none ] ||
+	skip "neither hyperfine nor a clock finer than a second (GNU date, perl or python3)"
 have bsdtar || skip "bsdtar is not installed (libarchive-tools)"
 have zstd || skip "zstd is not installed"
 [ -x "$HIVEPATCH" ] || die "hivepatch binary not found: $HIVEPATCH"
@@ -62,13 +72,15 @@ have hivexregedit && HAVE_HIVEX=yes
 
 root=${HIVEPATCH_BENCH_DISKDIR:-}
 if [ -z "$root" ]; then
-	if [ -w . ] && [ "$(df -PT . | awk 'NR == 2 { print $2 }')" != tmpfs ]; then
+	if [ -w . ] && [ "$(df -PT . | run_awk 'NR == 2 { print $2 }')" != tmpfs ]; then
 		root=$(pwd)
 	else
 		root=${TMPDIR:-/tmp}
 	fi
 fi
-D=$(mktemp -d "$root/hivepatch-archive-bench.XXXXXX") || die "mktemp in $root"
+# Not named hivepatch-*: that is what the tool and the tests look for as
+# their own leftovers in $TMPDIR.
+D=$(mktemp -d "$root/hpbench-archive.XXXXXX") || die "mktemp in $root"
 # shellcheck disable=SC2317 # called by the trap
 cleanup() { rm -rf "$D"; }
 trap cleanup EXIT
@@ -118,97 +130,93 @@ cp "$D/in.iso" "$D/work.iso"
 rm -f "$D/check.tar" "$D/check.tar.zst" "$D/work.iso"
 
 # ------------------------------------------------------------- timing
-# The pipeline a user writes today; X is a scratch tree.
+# pipeline OPTION IN OUT: the pipeline a user writes today, as one sh -c
+# command; OPTION is bsdtar's compression option or empty, $D/x a scratch
+# tree.
 pipeline() {
-	# $1: bsdtar's compression option or empty
-	printf '%s' "rm -rf $D/x && mkdir $D/x && bsdtar -xf $2 -C $D/x && hivexregedit --merge $D/x/Windows/System32/config/SYSTEM $D/kb.reg && (cd $D/x && bsdtar $1 --format pax -cf $3 files Windows)"
+	x=$(q "$D/x")
+	printf 'sh -c %s' "$(q "rm -rf $x && mkdir $x && bsdtar -xf $(q "$2") -C $x && hivexregedit --merge $x/Windows/System32/config/SYSTEM $(q "$D/kb.reg") && (cd $x && bsdtar $1 --format pax -cf $(q "$3") files Windows)")"
 }
 
-# hf NAME JSON ARGS...: hyperfine into JSON; prints nothing else.
-hf() {
-	json=$1
-	shift
-	hyperfine --style none --warmup 1 --runs "$RUNS" --export-json "$json" "$@" >/dev/null 2>&1
-}
-# mean JSON NAME: the mean in seconds of command NAME.
-mean() {
-	tr ',{}' '\n\n\n' <"$1" | awk -v want="$2" '
-		/"command"[ \t]*:/ { sub(/^[^:]*:[ \t]*"/, ""); sub(/".*/, ""); name = $0 }
-		/"mean"[ \t]*:/ { sub(/^[^:]*:[ \t]*/, ""); if (name == want) print $0 + 0 }'
-}
+hp=$(q "$HIVEPATCH")
+say "hivepatch archive bench: $("$HIVEPATCH" --version | head -n 1), median of $RUNS runs each after 1 warm-up"
+say "timer: $(timer_name); awk: $AWK"
+say "image: $(run_awk -v b="$SIZE" 'BEGIN { printf "%.2f", b / 1073741824 }') GiB pax tar (1000 random files + the ws2012r2 hives), tar.zst $(run_awk -v b="$SIZE_ZST" 'BEGIN { printf "%.2f", b / 1073741824 }') GiB, in $D"
 
-say "hivepatch archive bench: $("$HIVEPATCH" --version | head -n 1), $RUNS runs each after 1 warm-up"
-say "image: $(awk -v b="$SIZE" 'BEGIN { printf "%.2f", b / 1073741824 }') GiB pax tar (1000 random files + the ws2012r2 hives), tar.zst $(awk -v b="$SIZE_ZST" 'BEGIN { printf "%.2f", b / 1073741824 }') GiB, in $D"
-
-set -- -n hivepatch "$HIVEPATCH apply -q $D/in.tar -o $D/out.tar" \
-	-n cat "sh -c 'cat $D/in.tar > $D/out2.tar'" \
-	-n bsdtar "bsdtar -cf $D/out3.tar @$D/in.tar"
+say "timing the tar ..."
+set -- true hivepatch "$hp apply -q $(q "$D/in.tar") -o $(q "$D/out.tar")" \
+	true cat "sh -c $(q "cat $(q "$D/in.tar") > $(q "$D/out2.tar")")" \
+	true bsdtar "bsdtar -cf $(q "$D/out3.tar") $(q "@$D/in.tar")"
 if [ "$HAVE_HIVEX" = yes ]; then
-	set -- "$@" -n pipeline "sh -c '$(pipeline "" "$D/in.tar" "$D/out4.tar")'"
+	set -- "$@" true pipeline "$(pipeline "" "$D/in.tar" "$D/out4.tar")"
 fi
-hf "$D/tar.json" "$@" || die "a tar command failed"
+bench_time "$D/tar" 1 "$RUNS" "$@" || die "a tar command failed"
 rm -f "$D/out"*
 
-set -- -n hivepatch "$HIVEPATCH apply -q $D/in.tar.zst -o $D/out.tar.zst" \
-	-n zstd "sh -c 'zstd -dc $D/in.tar.zst | zstd -q -T0 -3 > $D/out2.tar.zst'" \
-	-n bsdtar "bsdtar --zstd -cf $D/out3.tar.zst @$D/in.tar.zst"
+say "timing the tar.zst ..."
+set -- true hivepatch "$hp apply -q $(q "$D/in.tar.zst") -o $(q "$D/out.tar.zst")" \
+	true zstd "sh -c $(q "zstd -dc $(q "$D/in.tar.zst") | zstd -q -T0 -3 > $(q "$D/out2.tar.zst")")" \
+	true bsdtar "bsdtar --zstd -cf $(q "$D/out3.tar.zst") $(q "@$D/in.tar.zst")"
 if [ "$HAVE_HIVEX" = yes ]; then
-	set -- "$@" -n pipeline "sh -c '$(pipeline --zstd "$D/in.tar.zst" "$D/out4.tar.zst")'"
+	set -- "$@" true pipeline "$(pipeline --zstd "$D/in.tar.zst" "$D/out4.tar.zst")"
 fi
-hf "$D/zst.json" "$@" || die "a tar.zst command failed"
+bench_time "$D/zst" 1 "$RUNS" "$@" || die "a tar.zst command failed"
 rm -rf "$D/out"* "$D/x"
 
-hf "$D/inplace.json" --prepare "cp $D/in.tar $D/work.tar" \
-	-n inplace "$HIVEPATCH apply -q --in-place $D/work.tar" || die "--in-place failed"
-hf "$D/inplace-iso.json" --prepare "cp $D/in.iso $D/work.iso" \
-	-n inplace "$HIVEPATCH apply -q --in-place $D/work.iso" || die "--in-place on iso9660 failed"
+say "timing --in-place ..."
+bench_time "$D/inplace" 1 "$RUNS" \
+	"cp $(q "$D/in.tar") $(q "$D/work.tar")" tar "$hp apply -q --in-place $(q "$D/work.tar")" \
+	"cp $(q "$D/in.iso") $(q "$D/work.iso")" iso "$hp apply -q --in-place $(q "$D/work.iso")" ||
+	die "--in-place failed"
 rm -f "$D/work.iso"
 
 # ------------------------------------------------------------- memory
-peak() {
-	"$GNU_TIME" -f %M -o "$D/rss" "$@" >/dev/null 2>&1 || return 1
-	tail -n 1 "$D/rss"
-}
-RSS_TAR= RSS_ZST= RSS_IN= RSS_XZ=
-if [ -x "$GNU_TIME" ]; then
-	RSS_TAR=$(peak "$HIVEPATCH" apply -q "$D/in.tar" -o "$D/out.tar")
-	RSS_ZST=$(peak "$HIVEPATCH" apply -q "$D/in.tar.zst" -o "$D/out.tar.zst")
-	[ "$XZ" = yes ] && RSS_XZ=$(peak "$HIVEPATCH" apply -q "$D/in.tar.xz" -o "$D/out.tar.xz")
+RSS_TAR='' RSS_ZST='' RSS_IN='' RSS_XZ=''
+if [ "$RSS_TOOL" != none ]; then
+	RSS_TAR=$(peak_kib "$HIVEPATCH" apply -q "$D/in.tar" -o "$D/out.tar") || die "hivepatch failed under $RSS_TOOL"
+	RSS_ZST=$(peak_kib "$HIVEPATCH" apply -q "$D/in.tar.zst" -o "$D/out.tar.zst") || die "hivepatch failed under $RSS_TOOL"
+	if [ "$XZ" = yes ]; then
+		RSS_XZ=$(peak_kib "$HIVEPATCH" apply -q "$D/in.tar.xz" -o "$D/out.tar.xz") || die "hivepatch failed under $RSS_TOOL"
+	fi
 	cp "$D/in.tar" "$D/work.tar"
-	RSS_IN=$(peak "$HIVEPATCH" apply -q --in-place "$D/work.tar")
+	RSS_IN=$(peak_kib "$HIVEPATCH" apply -q --in-place "$D/work.tar") || die "hivepatch failed under $RSS_TOOL"
 fi
 
 # ------------------------------------------------------------- summary
-t_hp=$(mean "$D/tar.json" hivepatch) t_cat=$(mean "$D/tar.json" cat)
-t_bsd=$(mean "$D/tar.json" bsdtar) t_pipe=$(mean "$D/tar.json" pipeline)
-z_hp=$(mean "$D/zst.json" hivepatch) z_zstd=$(mean "$D/zst.json" zstd)
-z_bsd=$(mean "$D/zst.json" bsdtar) z_pipe=$(mean "$D/zst.json" pipeline)
-t_in=$(mean "$D/inplace.json" inplace)
-t_iso=$(mean "$D/inplace-iso.json" inplace)
-awk -v hp="$t_hp" -v cat="$t_cat" -v bsd="$t_bsd" -v pipe="$t_pipe" \
+t_hp=$(figure "$D/tar" hivepatch median) t_cat=$(figure "$D/tar" cat median)
+t_bsd=$(figure "$D/tar" bsdtar median) t_pipe=$(figure "$D/tar" pipeline median)
+z_hp=$(figure "$D/zst" hivepatch median) z_zstd=$(figure "$D/zst" zstd median)
+z_bsd=$(figure "$D/zst" bsdtar median) z_pipe=$(figure "$D/zst" pipeline median)
+t_in=$(figure "$D/inplace" tar median)
+t_iso=$(figure "$D/inplace" iso median)
+say ""
+run_awk -v hp="$t_hp" -v cat="$t_cat" -v bsd="$t_bsd" -v pipe="$t_pipe" \
 	-v zhp="$z_hp" -v zstd="$z_zstd" -v zbsd="$z_bsd" -v zpipe="$z_pipe" \
 	-v inplace="$t_in" -v inplace_iso="$t_iso" -v rt="$RSS_TAR" -v rz="$RSS_ZST" -v ri="$RSS_IN" -v rx="$RSS_XZ" \
-	-v hive="$HIVE_BYTES" 'BEGIN {
+	-v hive="$HIVE_BYTES" -v size="$SIZE" 'BEGIN {
 	printf "tar:      hivepatch %.2f s | cat %.2f s (hivepatch = %.2fx cat) | bsdtar @ %.2f s (%.2fx)", hp, cat, hp / cat, bsd, bsd / hp
 	if (pipe != "") printf " | extract+hivexregedit+repack %.2f s (%.1fx slower)", pipe, pipe / hp
 	printf "\n"
 	printf "tar.zst:  hivepatch %.2f s | zstd -dc | zstd -T0 -3 %.2f s (hivepatch = %.2fx) | bsdtar --zstd @ %.2f s (%.2fx)", zhp, zstd, zhp / zstd, zbsd, zbsd / zhp
 	if (zpipe != "") printf " | extract+hivexregedit+repack %.2f s (%.1fx slower)", zpipe, zpipe / zhp
 	printf "\n"
-	printf "in place: hivepatch --in-place %.3f s on the 1 GiB tar, %.3f s on the same tree as iso9660\n", inplace, inplace_iso
+	printf "in place: hivepatch --in-place %.3f s on the %.2f GiB tar, %.3f s on the same tree as iso9660\n",
+		inplace, size / 1073741824, inplace_iso
 	limit = 64 * 1048576 + 3 * hive
 	if (rt != "") {
 		printf "peak RSS: tar %.1f MiB, tar.zst %.1f MiB, in place %.1f MiB", rt / 1024, rz / 1024, ri / 1024
 		if (rx != "") printf ", tar.xz (32 of the files, xz -6) %.1f MiB", rx / 1024
 		printf " (limit 64 MiB + 3x hive = %.1f MiB)\n", limit / 1048576
-	}
+	} else
+		printf "peak RSS: not measured (neither GNU time nor python3)\n"
 	printf "targets: tar <= 1.3x cat: %s (%.2fx); tar.zst <= 1.2x zstd pipeline: %s (%.2fx); in place < 0.1 s: %s (%.3f s)",
-		hp / cat <= 1.3 ? "met" : "MISSED", hp / cat, zhp / zstd <= 1.2 ? "met" : "MISSED", zhp / zstd,
-		(inplace < 0.1 && inplace_iso < 0.1) ? "met" : "MISSED", (inplace > inplace_iso) ? inplace : inplace_iso
+		(hp / cat <= 1.3 ? "met" : "MISSED"), hp / cat, (zhp / zstd <= 1.2 ? "met" : "MISSED"), zhp / zstd,
+		((inplace < 0.1 && inplace_iso < 0.1) ? "met" : "MISSED"), ((inplace > inplace_iso) ? inplace : inplace_iso)
 	if (rt != "") {
 		worst = rt; if (rz > worst) worst = rz; if (ri > worst) worst = ri
 		if (rx != "" && rx > worst) worst = rx
-		printf "; peak RSS: %s (%.1f MiB)", worst * 1024 <= limit ? "met" : "MISSED", worst / 1024
-	}
+		printf "; peak RSS: %s (%.1f MiB)", (worst * 1024 <= limit ? "met" : "MISSED"), worst / 1024
+	} else
+		printf "; peak RSS: not measured"
 	printf "\n"
 }'

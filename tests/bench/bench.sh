@@ -1,26 +1,39 @@
 #!/bin/sh
 # tests/bench/bench.sh - how fast is `hivepatch apply` on a real hive?
 #
-# Run through `make bench`.  One run prints the time of
-#   hivepatch apply -q --force HIVE                  (the tool)
-#   hivexregedit --merge HIVE kb.reg                 (baseline: hivex's own editor)
-#   cp HIVE COPY                                     (the floor: copying the file)
-# on win7-x86-SYSTEM (11.7 MB) from the shared corpus, each run on a fresh
-# copy of the hive, twice: in a tmpfs directory (fsync costs nothing there,
-# so this compares the work itself) and on disk (hivepatch fsyncs the new
-# file and its directory, the baselines do not).  Then the peak RSS of
-# hivepatch and hivexregedit (with GNU time), and a summary table.
+# Run through `make bench`.  On win7-x86-SYSTEM (11.7 MB) from the shared
+# corpus, each run on a fresh copy of the hive, it prints:
+#
+#   the hive path   hivepatch apply -q --force HIVE, against
+#                   hivexregedit --merge HIVE kb.reg (hivex's own editor)
+#                   and cp HIVE COPY (the floor: copying the file), in a
+#                   tmpfs directory (fsync costs nothing there, so this
+#                   compares the work itself) and on disk (hivepatch fsyncs
+#                   the new file and its directory, the baselines do not)
+#   peak RSS        of hivepatch and hivexregedit (GNU time, else python3)
+#   replay          recovering and patching a dirty copy whose LOG1 (about
+#                   6 MB) rewrites 1500 pages, against patching the clean
+#                   hive
+#   .reg merge      hivepatch apply --reg of a 5,000-value regedit file,
+#                   against hivexregedit --merge of the same values
+#
+# Every time is the median of the timed runs, with the fastest beside it;
+# hyperfine takes them when installed, else a shell loop (timing.sh says
+# how).  Ratios are of medians.
 #
 # This is a benchmark, not a test: a missing corpus or tool is reported and
 # skipped, a missed target is reported, and only a broken setup (a command
 # that fails or does not produce the value) makes it exit non-zero.
 #
-# Environment:
+# Environment (and those of timing.sh: AWK, HIVEPATCH_BENCH_TIMER,
+# HIVEPATCH_BENCH_TIME):
 #   HIVEPATCH                 the binary (default: ../../hivepatch, then PATH)
 #   HIVEPATCH_CORPUS          the corpus (default: <srcdir>/../shared/corpus)
 #   HIVEPATCH_BENCH_RUNS      timed runs per command (default 40)
 #   HIVEPATCH_BENCH_WARMUP    warm-up runs per command (default 5)
-#   HIVEPATCH_BENCH_TIME      GNU time, for the peak RSS (default /usr/bin/time)
+#   HIVEPATCH_BENCH_REG_RUNS  timed runs per command of the .reg merge
+#                             (default: as many as fit in about 15 s per
+#                             directory, 3 to 10)
 #   HIVEPATCH_BENCH_DISKDIR   directory for the on-disk runs (default: the
 #                             current directory, i.e. the build directory,
 #                             unless it is a tmpfs; then $TMPDIR or /tmp)
@@ -34,7 +47,6 @@ CORPUS=${HIVEPATCH_CORPUS:-$here/../../../shared/corpus}
 HIVE_XZ=$CORPUS/system/win7-x86-SYSTEM.xz
 RUNS=${HIVEPATCH_BENCH_RUNS:-40}
 WARMUP=${HIVEPATCH_BENCH_WARMUP:-5}
-GNU_TIME=${HIVEPATCH_BENCH_TIME:-/usr/bin/time}
 SCHANNEL_KEY='ControlSet001\Control\SecurityProviders\SCHANNEL'
 
 if [ -z "${HIVEPATCH:-}" ]; then
@@ -56,15 +68,11 @@ die() {
 }
 have() { command -v "$1" >/dev/null 2>&1; }
 
-# q ARG: ARG quoted for a POSIX shell (and for hyperfine -N, which splits
-# its commands the same way).
-q() {
-	printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
-}
+. "$here/timing.sh"
 
 # fstype DIR: the file system type of DIR (ext4, tmpfs, ...), or "?".
 fstype() {
-	t=$(df -PT "$1" 2>/dev/null | awk 'NR == 2 { print $2 }')
+	t=$(df -PT "$1" 2>/dev/null | run_awk 'NR == 2 { print $2 }')
 	[ -n "$t" ] || t=$(stat -f -c %T "$1" 2>/dev/null)
 	printf '%s\n' "${t:-?}"
 }
@@ -75,6 +83,8 @@ have xz || skip "xz is not installed"
 have "$HIVEPATCH" || [ -x "$HIVEPATCH" ] || die "hivepatch binary not found: $HIVEPATCH"
 case $RUNS$WARMUP in *[!0-9]*) die "HIVEPATCH_BENCH_RUNS/WARMUP must be numbers" ;; esac
 [ "$RUNS" -ge 2 ] || die "HIVEPATCH_BENCH_RUNS must be at least 2"
+[ "$TIMER" = hyperfine ] || [ "$CLOCK" != none ] ||
+	skip "neither hyperfine nor a clock finer than a second (GNU date, perl or python3)"
 
 HAVE_HIVEX=no
 have hivexregedit && HAVE_HIVEX=yes
@@ -105,9 +115,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 if [ -n "$tmpfs_root" ]; then
-	TMPFS_DIR=$(mktemp -d "$tmpfs_root/hivepatch-bench.XXXXXX") || die "mktemp in $tmpfs_root"
+	TMPFS_DIR=$(mktemp -d "$tmpfs_root/hpbench.XXXXXX") || die "mktemp in $tmpfs_root"
 fi
-DISK_DIR=$(mktemp -d "$disk_root/hivepatch-bench.XXXXXX") || die "mktemp in $disk_root"
+DISK_DIR=$(mktemp -d "$disk_root/hpbench.XXXXXX") || die "mktemp in $disk_root"
 
 # setup DIR: the hive and kb.reg in DIR.
 setup() {
@@ -123,7 +133,7 @@ setup "$DISK_DIR"
 
 REF=$DISK_DIR/orig
 HIVE_BYTES=$(wc -c <"$REF" | tr -d ' ')
-HIVE_MB=$(awk -v b="$HIVE_BYTES" 'BEGIN { printf "%.1f", b / 1e6 }')
+HIVE_MB=$(run_awk -v b="$HIVE_BYTES" 'BEGIN { printf "%.1f", b / 1e6 }')
 
 # ------------------------------------------------------------- sanity
 # has_value FILE: FILE holds EnableSessionTicket = REG_DWORD 2 under the
@@ -152,135 +162,45 @@ fi
 rm -f "$chk"
 
 # ------------------------------------------------------------- timing
-# Each measure_* function leaves, for the commands hivepatch, hivexregedit
-# and cp, the mean and standard deviation in seconds in the file $1/means
-# as lines "NAME MEAN STDDEV".
-
-HF_SHELL=
-if have hyperfine; then
-	hyperfine --help 2>&1 | grep -q -- '--shell' && HF_SHELL=--shell=none
-fi
-
-measure_hyperfine() {
-	d=$1
-	orig=$(q "$d/orig")
-	work=$(q "$d/work")
-	set -- -n hivepatch "$(q "$HIVEPATCH") apply -q --force $work"
-	if [ "$HAVE_HIVEX" = yes ]; then
-		set -- "$@" -n hivexregedit "hivexregedit --merge $work $(q "$d/kb.reg")"
-	fi
-	set -- "$@" -n cp "cp $orig $(q "$d/work2")"
-	# shellcheck disable=SC2086 # HF_SHELL is empty or one word
-	hyperfine $HF_SHELL --warmup "$WARMUP" --runs "$RUNS" \
-		--prepare "cp $orig $work" \
-		--export-json "$d/hf.json" "$@" || return 1
-	# One token per line, then "NAME MEAN STDDEV"; works on pretty and
-	# compact JSON alike (our command names hold no comma or brace).
-	# shellcheck disable=SC2020 # three characters, three newlines
-	tr ',{}' '\n\n\n' <"$d/hf.json" | awk '
-		/"command"[ \t]*:/ { sub(/^[^:]*:[ \t]*"/, ""); sub(/".*/, ""); name = $0 }
-		/"mean"[ \t]*:/ { sub(/^[^:]*:[ \t]*/, ""); mean[name] = $0 + 0 }
-		/"stddev"[ \t]*:/ { sub(/^[^:]*:[ \t]*/, ""); sd[name] = $0 + 0 }
-		END { for (n in mean) print n, mean[n], sd[n] }' >"$d/means"
-}
-
-# now_ns: nanoseconds since the epoch (GNU date).
-now_ns() { date +%s%N; }
-
-# time_loop N PREPARE CMD...: mean and stddev in seconds of N runs of CMD,
-# PREPARE (a shell string) run before each, untimed; the cost of the clock
-# itself ($clock_ns) subtracted.
-time_loop() {
-	n=$1 prep=$2
-	shift 2
-	i=0
-	while [ "$i" -lt "$WARMUP" ]; do
-		eval "$prep"
-		"$@" >/dev/null || return 1
-		i=$((i + 1))
-	done
-	i=0
-	: >"$DISK_DIR/loop"
-	while [ "$i" -lt "$n" ]; do
-		eval "$prep"
-		t0=$(now_ns)
-		"$@" >/dev/null || return 1
-		t1=$(now_ns)
-		echo $((t1 - t0 - clock_ns)) >>"$DISK_DIR/loop"
-		i=$((i + 1))
-	done
-	awk '{ s += $1; ss += $1 * $1; n++ }
-		END { m = s / n; v = (ss - n * m * m) / (n - 1); if (v < 0) v = 0
-		      printf "%.9f %.9f\n", m / 1e9, sqrt(v) / 1e9 }' "$DISK_DIR/loop"
-}
-
-measure_loop() {
-	d=$1
-	: >"$d/means"
-	r=$(time_loop "$RUNS" "cp $(q "$d/orig") $(q "$d/work")" \
-		"$HIVEPATCH" apply -q --force "$d/work") || return 1
-	echo "hivepatch $r" >>"$d/means"
-	if [ "$HAVE_HIVEX" = yes ]; then
-		r=$(time_loop "$RUNS" "cp $(q "$d/orig") $(q "$d/work")" \
-			hivexregedit --merge "$d/work" "$d/kb.reg") || return 1
-		echo "hivexregedit $r" >>"$d/means"
-	fi
-	r=$(time_loop "$RUNS" ":" cp "$d/orig" "$d/work2") || return 1
-	echo "cp $r" >>"$d/means"
-	say "  (timed with a shell loop and date +%s%N, $RUNS runs each; install hyperfine for better figures)"
-}
-
-clock_ns=0
-if ! have hyperfine; then
-	case $(now_ns) in
-	*[!0-9]*) skip "neither hyperfine nor a date with +%N (nanoseconds) available" ;;
-	esac
-	# The cost of reading the clock twice with nothing between.
-	clock_ns=$(i=0; while [ "$i" -lt 20 ]; do
-			t0=$(now_ns); t1=$(now_ns); echo $((t1 - t0)); i=$((i + 1))
-		done | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-fi
-
+# measure DIR LABEL: the three commands timed in DIR, each run of hivepatch
+# and hivexregedit on a fresh copy of the hive; "NAME MEDIAN MIN MEAN
+# MAX" lines in DIR/means.
 measure() {
-	say ""
-	say "== $2: $1 ($(fstype "$1")) =="
-	if have hyperfine; then
-		measure_hyperfine "$1"
-	else
-		measure_loop "$1"
-	fi || die "a benchmarked command failed in $1"
+	d=$1
+	say "timing the hive path in $d ($2, $(fstype "$d")) ..."
+	fresh="cp $(q "$d/orig") $(q "$d/work")"
+	set -- "$fresh" hivepatch "$(q "$HIVEPATCH") apply -q --force $(q "$d/work")"
+	if [ "$HAVE_HIVEX" = yes ]; then
+		set -- "$@" "$fresh" hivexregedit "hivexregedit --merge $(q "$d/work") $(q "$d/kb.reg")"
+	fi
+	set -- "$@" true cp "cp $(q "$d/orig") $(q "$d/work2")"
+	bench_time "$d/means" "$WARMUP" "$RUNS" "$@" ||
+		die "a benchmarked command failed in $d"
 }
 
 say "hivepatch bench: $("$HIVEPATCH" --version 2>/dev/null | head -n 1)"
 say "hive: win7-x86-SYSTEM, $HIVE_BYTES bytes, from $HIVE_XZ"
+say "timer: $(timer_name); awk: $AWK"
 [ "$HAVE_HIVEX" = yes ] || say "hivexregedit not installed (libwin-hivex-perl): no baseline"
 
-if [ -n "$TMPFS_DIR" ]; then
-	measure "$TMPFS_DIR" tmpfs
-fi
+[ -n "$TMPFS_DIR" ] && measure "$TMPFS_DIR" tmpfs
 measure "$DISK_DIR" disk
 
 # ------------------------------------------------------------- peak memory
-# peak_kib CMD...: the maximum resident set size of CMD in KiB (GNU time).
-peak_kib() {
-	"$GNU_TIME" -f %M -o "$DISK_DIR/rss" "$@" >/dev/null 2>&1 || return 1
-	tail -n 1 "$DISK_DIR/rss"
-}
-
+# The largest of three runs each, on fresh copies.
 HP_RSS=''
 HX_RSS=''
-if [ -x "$GNU_TIME" ] && "$GNU_TIME" -f %M -o "$DISK_DIR/rss" "$HIVEPATCH" --version >/dev/null 2>&1 &&
-	grep -q '^[0-9][0-9]*$' "$DISK_DIR/rss"; then
-	# Largest of three runs, each on a fresh copy.
-	for i in 1 2 3; do
+if [ "$RSS_TOOL" != none ]; then
+	for _ in 1 2 3; do
 		cp "$REF" "$DISK_DIR/work"
-		k=$(peak_kib "$HIVEPATCH" apply -q --force "$DISK_DIR/work") || die "hivepatch failed under $GNU_TIME"
-		[ -z "$HP_RSS" ] || [ "$k" -gt "$HP_RSS" ] && HP_RSS=$k
+		k=$(peak_kib "$HIVEPATCH" apply -q --force "$DISK_DIR/work") ||
+			die "hivepatch failed under $RSS_TOOL"
+		if [ -z "$HP_RSS" ] || [ "$k" -gt "$HP_RSS" ]; then HP_RSS=$k; fi
 		if [ "$HAVE_HIVEX" = yes ]; then
 			cp "$REF" "$DISK_DIR/work"
 			k=$(peak_kib hivexregedit --merge "$DISK_DIR/work" "$DISK_DIR/kb.reg") ||
-				die "hivexregedit failed under $GNU_TIME"
-			[ -z "$HX_RSS" ] || [ "$k" -gt "$HX_RSS" ] && HX_RSS=$k
+				die "hivexregedit failed under $RSS_TOOL"
+			if [ -z "$HX_RSS" ] || [ "$k" -gt "$HX_RSS" ]; then HX_RSS=$k; fi
 		fi
 	done
 fi
@@ -289,25 +209,27 @@ fi
 # row LABEL DIR: one line of the table, and the speed-up over hivexregedit
 # appended to $DISK_DIR/speedups as "LABEL RATIO".
 row() {
-	awk -v label="$1" -v hivex="$HAVE_HIVEX" -v out="$DISK_DIR/speedups" '
-		{ m[$1] = $2 * 1000; s[$1] = $3 * 1000 }
+	ROW_OUT=$DISK_DIR/speedups
+	export ROW_OUT
+	run_awk -v label="$1" -v hivex="$HAVE_HIVEX" '
+		{ m[$1] = $2 * 1000; lo[$1] = $3 * 1000 }
 		END {
-			line = sprintf("%-7s hivepatch %.1f ± %.1f ms", label ":", m["hivepatch"], s["hivepatch"])
+			line = sprintf("%-7s hivepatch %.1f ms (min %.1f)", label ":", m["hivepatch"], lo["hivepatch"])
 			if (hivex == "yes") {
 				r = m["hivexregedit"] / m["hivepatch"]
 				line = line sprintf(" | hivexregedit %.1f ms (%.1fx %s)", m["hivexregedit"],
 					r >= 1 ? r : 1 / r, r >= 1 ? "slower" : "faster")
-				printf "%s %.6f\n", label, r >> out
+				printf "%s %.6f\n", label, r >> ENVIRON["ROW_OUT"]
 			}
 			line = line sprintf(" | cp %.1f ms (hivepatch = %.1fx cp)", m["cp"], m["hivepatch"] / m["cp"])
 			print line
 		}' "$2/means"
 }
 
-mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }'; }
+mb() { run_awk -v k="$1" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }'; }
 
 say ""
-say "hivepatch bench: win7-x86-SYSTEM ($HIVE_MB MB), mean of $RUNS runs after $WARMUP warm-up"
+say "hivepatch bench: win7-x86-SYSTEM ($HIVE_MB MB), median of $RUNS runs after $WARMUP warm-up"
 : >"$DISK_DIR/speedups"
 [ -n "$TMPFS_DIR" ] && row tmpfs "$TMPFS_DIR"
 [ -n "$TMPFS_DIR" ] || say "tmpfs:  not measured (no writable tmpfs at /dev/shm)"
@@ -321,56 +243,58 @@ fi
 
 rss_target=
 if [ -n "$HP_RSS" ]; then
-	rss_x=$(awk -v k="$HP_RSS" -v b="$HIVE_BYTES" 'BEGIN { printf "%.1f", k * 1024 / b }')
+	rss_x=$(run_awk -v k="$HP_RSS" -v b="$HIVE_BYTES" 'BEGIN { printf "%.1f", k * 1024 / b }')
 	line="peak RSS: hivepatch $(mb "$HP_RSS") MB = ${rss_x}x hive size"
 	if [ -n "$HX_RSS" ]; then
-		hx_x=$(awk -v k="$HX_RSS" -v b="$HIVE_BYTES" 'BEGIN { printf "%.1f", k * 1024 / b }')
+		hx_x=$(run_awk -v k="$HX_RSS" -v b="$HIVE_BYTES" 'BEGIN { printf "%.1f", k * 1024 / b }')
 		line="$line | hivexregedit $(mb "$HX_RSS") MB = ${hx_x}x hive size"
 	fi
-	say "$line"
-	if awk -v k="$HP_RSS" -v b="$HIVE_BYTES" 'BEGIN { exit !(k * 1024 < 3 * b) }'; then
+	say "$line ($RSS_TOOL)"
+	if run_awk -v k="$HP_RSS" -v b="$HIVE_BYTES" 'BEGIN { exit !(k * 1024 < 3 * b) }'; then
 		rss_target="met (${rss_x}x)"
 	else
 		rss_target="MISSED (${rss_x}x)"
 	fi
 else
-	say "peak memory: not measured (no GNU time at $GNU_TIME; apt-get install time)"
+	say "peak RSS: not measured (neither GNU time at $GNU_TIME nor python3; apt-get install time)"
 	rss_target="not measured"
 fi
 
-speed_target=$(awk '
-	{ t = t sep $1 " " ($2 >= 3 ? "met" : "MISSED") sprintf(" (%.1fx)", $2); sep = ", " }
+speed_target=$(run_awk '
+	{ t = t sep $1 " " ($2 >= 3 ? "met" : "MISSED") sprintf(" (%.2fx)", $2); sep = ", " }
 	END { print (t == "" ? "not measured (no hivexregedit)" : t) }' "$DISK_DIR/speedups")
 say "targets: >= 3x faster than hivexregedit: $speed_target; peak RSS < 3x hive: $rss_target"
 
 # ------------------------------------------------------------- replay
 # A dirty copy of the same hive whose LOG1 (about 6 MB) rewrites 1500 of
 # its pages, made by the fixture generator: recovering and patching it,
-# against patching the clean hive.  Target: under twice the time.
+# against patching the clean hive, each in its own directory and from a
+# fresh copy of its files.  Target: under twice the time.
 MKFIXTURES=${MKFIXTURES:-$(dirname "$HIVEPATCH")/fixtures/mkfixtures}
 REPLAY_DIR=${TMPFS_DIR:-$DISK_DIR}
-if [ -x "$MKFIXTURES" ] && have hyperfine &&
-	"$MKFIXTURES" --dirty-from "$REF" "$REPLAY_DIR/dirty" >/dev/null 2>&1; then
-	log_mb=$(awk -v b="$(wc -c <"$REPLAY_DIR/dirty/SYSTEM.LOG1")" 'BEGIN { printf "%.1f", b / 1e6 }')
-	mkdir -p "$REPLAY_DIR/replay"
-	rd=$(q "$REPLAY_DIR/dirty") rw=$(q "$REPLAY_DIR/replay")
-	# shellcheck disable=SC2086 # HF_SHELL is empty or one word
-	hyperfine $HF_SHELL --warmup "$WARMUP" --runs "$RUNS" \
-		-n dirty --prepare "cp $rd/SYSTEM $rd/SYSTEM.LOG1 $rd/SYSTEM.LOG2 $rw/" \
-		"$(q "$HIVEPATCH") apply -q --force $rw/SYSTEM" \
-		-n clean --prepare "cp $(q "$REF") $rw/SYSTEM" \
-		"$(q "$HIVEPATCH") apply -q --force $rw/SYSTEM" \
-		--export-json "$REPLAY_DIR/replay.json" >/dev/null || die "replay runs failed"
-	tr ',{}' '\n\n\n' <"$REPLAY_DIR/replay.json" | awk -v log_mb="$log_mb" '
-		/"command"[ \t]*:/ { sub(/^[^:]*:[ \t]*"/, ""); sub(/".*/, ""); name = $0 }
-		/"mean"[ \t]*:/ { sub(/^[^:]*:[ \t]*/, ""); mean[name] = $0 * 1000 }
-		END {
-			r = mean["dirty"] / mean["clean"]
-			printf "replay: recover + patch with %s MB of logs %.1f ms | patch the clean hive %.1f ms | %.2fx (target < 2x: %s)\n",
-				log_mb, mean["dirty"], mean["clean"], r, r < 2 ? "met" : "MISSED"
-		}'
+say ""
+if [ ! -x "$MKFIXTURES" ]; then
+	say "replay: not measured (no $MKFIXTURES: make fixtures/mkfixtures)"
+elif ! "$MKFIXTURES" --dirty-from "$REF" "$REPLAY_DIR/dirty" >"$REPLAY_DIR/mkfixtures.log" 2>&1; then
+	sed 's/^/  /' "$REPLAY_DIR/mkfixtures.log" >&2
+	die "mkfixtures --dirty-from failed"
 else
-	say "replay: not measured (needs fixtures/mkfixtures and hyperfine)"
+	log_mb=$(run_awk -v b="$(wc -c <"$REPLAY_DIR/dirty/SYSTEM.LOG1")" 'BEGIN { printf "%.1f", b / 1e6 }')
+	rd=$REPLAY_DIR/dirty rw=$REPLAY_DIR/replay-dirty rc=$REPLAY_DIR/replay-clean
+	mkdir -p "$rw" "$rc" || die "mkdir in $REPLAY_DIR"
+	say "timing replay in $REPLAY_DIR ($(fstype "$REPLAY_DIR")) ..."
+	bench_time "$REPLAY_DIR/replay" "$WARMUP" "$RUNS" \
+		"cp $(q "$rd/SYSTEM") $(q "$rd/SYSTEM.LOG1") $(q "$rd/SYSTEM.LOG2") $(q "$rw/")" dirty \
+		"$(q "$HIVEPATCH") apply -q --force $(q "$rw/SYSTEM")" \
+		"cp $(q "$REF") $(q "$rc/SYSTEM")" clean \
+		"$(q "$HIVEPATCH") apply -q --force $(q "$rc/SYSTEM")" || die "replay runs failed"
+	run_awk -v log_mb="$log_mb" -v runs="$RUNS" '
+		{ m[$1] = $2 * 1000; lo[$1] = $3 * 1000 }
+		END {
+			r = m["dirty"] / m["clean"]
+			printf "replay: recover + patch with %s MB of logs %.1f ms (min %.1f) | patch the clean hive %.1f ms (min %.1f) | %.2fx (target < 2x: %s) [median of %d]\n",
+				log_mb, m["dirty"], lo["dirty"], m["clean"], lo["clean"], r, (r < 2 ? "met" : "MISSED"), runs
+		}' "$REPLAY_DIR/replay"
 fi
 
 # ------------------------------------------------------------- .reg merge
@@ -401,8 +325,12 @@ REG_PARENT='HKEY_LOCAL_MACHINE\SYSTEM\ControlSet001\Services\HivepatchBench'
 # mkreg PARENTS: the benchmark .reg in UTF-8 with CRLF on stdout; PARENTS 1
 # lists the parent key first.  Deterministic: the data comes from a fixed
 # linear congruential sequence (exact in double arithmetic, so any awk).
+# The key path goes in through the environment: -v would take its
+# backslashes for escape sequences.
 mkreg() {
-	awk -v keys="$REG_KEYS" -v vals="$REG_VALS" -v parents="$1" -v root="$REG_PARENT" '
+	REG_ROOT=$REG_PARENT
+	export REG_ROOT
+	run_awk -v keys="$REG_KEYS" -v vals="$REG_VALS" -v parents="$1" '
 	function rnd() {
 		seed = (seed * 1664525 + 1013904223) % 4294967296
 		return int(seed / 16777216)
@@ -436,6 +364,7 @@ mkreg() {
 	BEGIN {
 		for (i = 32; i < 127; i++)
 			ord[sprintf("%c", i)] = i
+		root = ENVIRON["REG_ROOT"]
 		seed = 20240601
 		printf "Windows Registry Editor Version 5.00\r\n\r\n"
 		if (parents)
@@ -520,68 +449,45 @@ rm -f "$chk"
 REG_RUNS=${HIVEPATCH_BENCH_REG_RUNS:-}
 REG_WARMUP=1
 if [ -z "$REG_RUNS" ]; then
-	REG_RUNS=$(awk -v ns=$(((t1 - t0) + (t3 - t2))) 'BEGIN {
+	REG_RUNS=$(run_awk -v ns=$(((t1 - t0) + (t3 - t2))) 'BEGIN {
 		n = ns > 0 ? int(15e9 / ns) - 1 : 10
 		print (n < 3 ? 3 : n > 10 ? 10 : n) }')
 fi
 case $REG_RUNS in *[!0-9]*|'') die "HIVEPATCH_BENCH_REG_RUNS must be a number" ;; esac
 [ "$REG_RUNS" -ge 2 ] || die "HIVEPATCH_BENCH_REG_RUNS must be at least 2"
 
-# measure_reg DIR: "NAME MEAN STDDEV" lines in DIR/reg-means.
+# measure_reg DIR: "NAME MEDIAN MIN MEAN MAX" lines in DIR/reg-means.
 measure_reg() {
 	d=$1
-	if have hyperfine; then
-		orig=$(q "$d/orig")
-		work=$(q "$d/work")
-		set -- -n hivepatch "$(q "$HIVEPATCH") apply -q --reg $(q "$d/bench.reg") $work"
-		if [ "$HAVE_HIVEX" = yes ]; then
-			set -- "$@" -n hivexregedit \
-				"hivexregedit --merge --prefix $(q 'HKEY_LOCAL_MACHINE\SYSTEM') $work $(q "$d/bench-hivex.reg")"
-		fi
-		# shellcheck disable=SC2086 # HF_SHELL is empty or one word
-		hyperfine $HF_SHELL --warmup "$REG_WARMUP" --runs "$REG_RUNS" \
-			--prepare "cp $orig $work" \
-			--export-json "$d/reg.json" "$@" >/dev/null || return 1
-		# shellcheck disable=SC2020 # three characters, three newlines
-		tr ',{}' '\n\n\n' <"$d/reg.json" | awk '
-			/"command"[ \t]*:/ { sub(/^[^:]*:[ \t]*"/, ""); sub(/".*/, ""); name = $0 }
-			/"mean"[ \t]*:/ { sub(/^[^:]*:[ \t]*/, ""); mean[name] = $0 + 0 }
-			/"stddev"[ \t]*:/ { sub(/^[^:]*:[ \t]*/, ""); sd[name] = $0 + 0 }
-			END { for (n in mean) print n, mean[n], sd[n] }' >"$d/reg-means"
-	else
-		saved_warmup=$WARMUP
-		WARMUP=$REG_WARMUP
-		r=$(time_loop "$REG_RUNS" "cp $(q "$d/orig") $(q "$d/work")" \
-			"$HIVEPATCH" apply -q --reg "$d/bench.reg" "$d/work") || return 1
-		echo "hivepatch $r" >"$d/reg-means"
-		if [ "$HAVE_HIVEX" = yes ]; then
-			r=$(time_loop "$REG_RUNS" "cp $(q "$d/orig") $(q "$d/work")" \
-				hivexregedit --merge --prefix 'HKEY_LOCAL_MACHINE\SYSTEM' \
-				"$d/work" "$d/bench-hivex.reg") || return 1
-			echo "hivexregedit $r" >>"$d/reg-means"
-		fi
-		WARMUP=$saved_warmup
+	fresh="cp $(q "$d/orig") $(q "$d/work")"
+	set -- "$fresh" hivepatch "$(q "$HIVEPATCH") apply -q --reg $(q "$d/bench.reg") $(q "$d/work")"
+	if [ "$HAVE_HIVEX" = yes ]; then
+		set -- "$@" "$fresh" hivexregedit \
+			"hivexregedit --merge --prefix $(q 'HKEY_LOCAL_MACHINE\SYSTEM') $(q "$d/work") $(q "$d/bench-hivex.reg")"
 	fi
+	bench_time "$d/reg-means" "$REG_WARMUP" "$REG_RUNS" "$@"
 }
 
 # reg_row LABEL DIR: the result line for DIR.
 reg_row() {
-	awk -v label="$1" -v hivex="$HAVE_HIVEX" '
-		{ m[$1] = $2 * 1000; s[$1] = $3 * 1000 }
+	REG_LABEL=$1
+	export REG_LABEL
+	run_awk -v hivex="$HAVE_HIVEX" '
+		{ m[$1] = $2 * 1000; lo[$1] = $3 * 1000 }
 		END {
-			line = sprintf("reg: hivepatch %.1f ± %.1f ms", m["hivepatch"], s["hivepatch"])
+			line = sprintf("reg: hivepatch %.1f ms (min %.1f)", m["hivepatch"], lo["hivepatch"])
 			if (hivex == "yes") {
 				r = m["hivexregedit"] / m["hivepatch"]
-				line = line sprintf(" | hivexregedit %.1f ms (%.1fx %s) (target >= 3x: %s)",
-					m["hivexregedit"], r >= 1 ? r : 1 / r, r >= 1 ? "slower" : "faster",
-					r >= 3 ? "met" : "MISSED")
+				line = line sprintf(" | hivexregedit %.1f ms (min %.1f; %.2fx %s) (target >= 3x: %s)",
+					m["hivexregedit"], lo["hivexregedit"], r >= 1 ? r : 1 / r,
+					r >= 1 ? "slower" : "faster", r >= 3 ? "met" : "MISSED")
 			} else
 				line = line " | hivexregedit not installed: no baseline"
-			print line " [" label "]"
+			print line " [" ENVIRON["REG_LABEL"] "]"
 		}' "$2/reg-means"
 }
 
-say "timing: $REG_RUNS runs after $REG_WARMUP warm-up per command, each on a fresh copy of the hive"
+say "timing: median of $REG_RUNS runs after $REG_WARMUP warm-up per command, each on a fresh copy of the hive"
 if [ -n "$TMPFS_DIR" ]; then
 	measure_reg "$TMPFS_DIR" || die "a .reg benchmark command failed in $TMPFS_DIR"
 	reg_row tmpfs "$TMPFS_DIR"

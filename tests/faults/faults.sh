@@ -38,8 +38,34 @@
 #
 # A copy_file_range that is refused up front (EXDEV: another file system)
 # must fall back to read and write and succeed; that is tried too.
+#
+# Tiers (tests/faults/README): `make check` runs the short tier, `make
+# check-long` (HIVEPATCH_LONG=1) the long one.  Each loop says below what
+# it runs in each:
+#
+#   loop                         short tier              long tier
+#   hive: ENOSPC                 every call              every call
+#   hive: EIO                    the first call          the first call of
+#                                                        each kind
+#   hive: EXDEV copy_file_range  each copy loop          each copy loop
+#   hive: garbled write          the first write of      every write
+#                                each run of writes
+#   archive: ENOSPC              every call not shared   every call
+#                                with the first kind's
+#                                run (*)
+#   archive: EIO                 the first of those      the first call of
+#                                                        each kind
+#   archive: garbled write       the first write of      every write
+#                                each run of writes
+#   archive: garbled, then a     the first later call    every later call
+#   later call failing           of each kind
+#
+# (*) Every archive run starts with the same calls (the config files
+# copied to the scratch directory, the hive patched there): the short tier
+# fails them in the first kind's run only.
 
 . "$abs_top_srcdir/tests/lib.sh"
+echo "tier: $(tier_name)"
 
 shim=$abs_top_builddir/tests/faults/.libs/libfaultinject.so
 golden=$FIXTURES/golden/ws2012r2/SYSTEM
@@ -276,8 +302,8 @@ for scenario in image backup hardlink dirty; do
 		fault_run "$scenario" 28 "$n" "$(expected "$scenario" "$n" "$name")" "$name"
 	done <"$log"
 
-	# EIO once for each kind of call.
-	awk '!seen[$2]++' "$log" >"$work/kinds"
+	# EIO once for each kind of call; the short tier: the first call.
+	awk '!seen[$2]++' "$log" | head -n "$(tier 1 "$calls")" >"$work/kinds"
 	while read -r n name; do
 		fault_run "$scenario" 5 "$n" "$(expected "$scenario" "$n" "$name")" "$name"
 	done <"$work/kinds"
@@ -291,6 +317,13 @@ for scenario in image backup hardlink dirty; do
 	done <"$work/copies"
 done
 
+# writes_of LOG: the writes of a call log the tier in force garbles.
+writes_of() {
+	awk -v all="$(tier 0 1)" '
+		$2 ~ /^(write|pwrite|pwrite64)$/ && (all || $2 != prev) { print }
+		{ prev = $2 }' "$1"
+}
+
 # A disk that lies: each write of a run stores its bytes inverted and
 # reports success.  Only reading back can tell, and everything written is
 # read back before it counts: the run must end patched and valid (exit 0;
@@ -300,7 +333,10 @@ done
 for scenario in image backup hardlink dirty; do
 	log=$work/$scenario.log
 	[ -s "$log" ] || continue
-	grep -E '^[0-9]+ (write|pwrite|pwrite64)$' "$log" >"$work/writes-$scenario"
+	# Every write; the short tier: the first of each run of writes (a
+	# run is one file's, and its first write shows whether a garbled one
+	# is caught).
+	writes_of "$log" >"$work/writes-$scenario"
 	caught=0
 	while read -r g gname; do
 		what="$scenario: call $g ($gname) garbled"
@@ -382,6 +418,7 @@ if command -v bsdtar >/dev/null 2>&1; then
 		left=$(find "$dir" "$TMPDIR" -mindepth 1 -name '*hivepatch-*' | head -n 1)
 		if [ -z "$left" ]; then pass; else fail "$1: temporary file left: $left"; fi
 	}
+	first_log=
 	for kind in pax zip inplace inplace-iso tar.zst; do
 		setup_archive "$kind" || { fail "archive $kind: cannot set up"; continue; }
 		log=$work/archive-$kind.log
@@ -392,8 +429,21 @@ if command -v bsdtar >/dev/null 2>&1; then
 			{ fail "archive $kind: the counting run failed"; sed 's/^/  stderr: /' "$work/err" >&2; continue; }
 		calls=$(wc -l <"$log" | tr -d ' ')
 		echo "archive $kind: $calls write-side calls: $(grep -o 'archive (.*' "$work/out")"
-		# ENOSPC for every call, EIO for the first of each kind.
-		awk '!seen[$2]++' "$log" >"$work/first-$kind"
+		# The calls to fail: all of them; the short tier leaves out those
+		# this run shares with the first kind's (the same numbers and
+		# names from call 1 on), which that one has failed already.
+		if long_tier || [ -z "$first_log" ]; then
+			cp "$log" "$work/calls-$kind"
+		else
+			awk 'NR == FNR { name[$1] = $2; next }
+				!own && name[$1] == $2 { next }
+				{ own = 1; print }' "$first_log" "$log" >"$work/calls-$kind"
+			echo "archive $kind: the short tier fails calls $(head -n 1 "$work/calls-$kind" | cut -d' ' -f1) to $calls"
+		fi
+		[ -n "$first_log" ] || first_log=$log
+		# ENOSPC for every call, EIO for the first of each kind (the
+		# short tier: for the first call only).
+		awk '!seen[$2]++' "$work/calls-$kind" | head -n "$(tier 1 "$calls")" >"$work/first-$kind"
 		while read -r n name; do
 			for errno in 28 5; do
 				if [ "$errno" = 5 ] && ! grep -qx "$n $name" "$work/first-$kind"; then
@@ -429,7 +479,7 @@ if command -v bsdtar >/dev/null 2>&1; then
 					;;
 				esac
 			done
-		done <"$log"
+		done <"$work/calls-$kind"
 	done
 
 	# A disk that lies: one write of the in-place runs stores other bytes
@@ -446,7 +496,7 @@ if command -v bsdtar >/dev/null 2>&1; then
 	for kind in inplace inplace-iso; do
 		log=$work/archive-$kind.log
 		garbled_runs=0 journal_runs=0
-		grep -E '^[0-9]+ (write|pwrite|pwrite64)$' "$log" >"$work/writes-$kind"
+		writes_of "$log" >"$work/writes-$kind"
 		while read -r g gname; do
 			what="archive $kind: call $g ($gname) garbled"
 			setup_archive "$kind" && snapshot "$dir"
@@ -495,7 +545,13 @@ if command -v bsdtar >/dev/null 2>&1; then
 			# shellcheck disable=SC2086
 			env LD_PRELOAD="$preload" HP_FAULT_GARBLE="$g" HP_FAULT_LOG="$log.garbled" \
 				"$HIVEPATCH" apply $args </dev/null >/dev/null 2>&1
-			awk -v g="$g" '$1 > g' "$log.garbled" >"$work/later"
+			# Every later call; the short tier: the first of each kind.
+			awk -v g="$g" '$1 > g' "$log.garbled" >"$work/later-all"
+			if long_tier; then
+				cp "$work/later-all" "$work/later"
+			else
+				awk '!seen[$2]++' "$work/later-all" >"$work/later"
+			fi
 			while read -r m mname; do
 				what="archive $kind: call $g garbled, call $m ($mname) failing"
 				setup_archive "$kind" && snapshot "$dir"
