@@ -22,14 +22,14 @@ _hivepatch_options()
 	local extra
 	case $1 in
 	apply) extra='--no-replay --backup --truncate-logs --keep-links -o --output
---in-place --reg' ;;
+--in-place --reg --memory-limit' ;;
 	verify) extra='--no-replay --golden --reg' ;;
 	recover) extra='--truncate-logs --keep-links -o --output' ;;
 	show) extra='--no-replay' ;;
 	export | diff) extra='--no-replay --utf8' ;;
 	recipes) extra='--no-replay --show' ;;
 	*) extra='--no-replay --backup --truncate-logs --keep-links -o --output
---in-place --reg --golden --utf8 --show' ;;
+--in-place --reg --memory-limit --golden --utf8 --show' ;;
 	esac
 	printf '%s\n' $_hivepatch_common $extra
 }
@@ -39,7 +39,7 @@ _hivepatch_takes_arg()
 {
 	case $1 in
 	-r | --recipe | --control-set | --backup | --golden | --golden-scope | \
-		-o | --output | --hive-path | --reg | --show)
+		-o | --output | --hive-path | --reg | --show | --memory-limit)
 		return 0
 		;;
 	esac
@@ -92,6 +92,7 @@ _hivepatch_value()
 	--control-set) COMPREPLY=($(compgen -W 'default current all' -- "$cur")) ;;
 	--golden-scope) COMPREPLY=($(compgen -W 'recipe all' -- "$cur")) ;;
 	--backup | --golden | -o | --output | --reg) _hivepatch_files ;;
+	--memory-limit) COMPREPLY=($(compgen -W '512M 1G 2G' -- "$cur")) ;;
 	*) COMPREPLY=() ;; # --hive-path: a path inside an archive
 	esac
 }

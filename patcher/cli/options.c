@@ -2,7 +2,10 @@
  * take it, and which ones exclude each other. */
 #include "config.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +33,7 @@ enum option_id {
 	OPT_HIVE_PATH,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
+	OPT_MEMORY_LIMIT,
 	OPT_UTF8,
 	OPT_REG,
 	OPT_SHOW,
@@ -78,6 +82,8 @@ static const struct option_rule rules[OPT_COUNT] = {
 	[OPT_HIVE_PATH] = { "hive-path", 0, required_argument, CLI_ALL, NULL },
 	[OPT_PROGRESS] = { "progress", 0, no_argument, CLI_ALL, NULL },
 	[OPT_NO_PROGRESS] = { "no-progress", 0, no_argument, CLI_ALL, NULL },
+	[OPT_MEMORY_LIMIT] = { "memory-limit", 0, required_argument, CLI_APPLY,
+			       "--memory-limit goes with apply (archives)" },
 	[OPT_UTF8] = { "utf8", 0, no_argument, CLI_EXPORT | CLI_DIFF,
 		       "--utf8 goes with export or diff" },
 	[OPT_REG] = { "reg", 0, required_argument, CLI_APPLY | CLI_VERIFY,
@@ -185,6 +191,33 @@ add_golden_scope(struct cli *cli, const char *arg)
 	return 0;
 }
 
+/* --memory-limit SIZE: bytes, or K, M, G, T (powers of 1024; "KiB" and
+ * "KB" spelled too); at least 1 MiB. */
+static int
+set_memory_limit(struct cli *cli, const char *arg)
+{
+	static const char units[] = "KMGT";
+	const char *unit;
+	unsigned long long value;
+	char *end;
+
+	errno = 0;
+	value = strtoull(arg, &end, 10);
+	unit = *end != '\0' ? strchr(units, toupper((unsigned char)*end)) : NULL;
+	if (unit != NULL && (strcmp(end + 1, "") == 0 || strcmp(end + 1, "iB") == 0 ||
+			     strcmp(end + 1, "B") == 0)) {
+		for (const char *u = units; u <= unit; u++)
+			value = value > ULLONG_MAX / 1024 ? ULLONG_MAX : value * 1024;
+		end += strlen(end);
+	}
+	if (end == arg || *end != '\0' || errno != 0 || *arg == '-' ||
+	    value < 1024 * 1024)
+		return cli_usage_error("--memory-limit '%s': give a size of at least 1 MiB (512M, 1G)",
+				       arg);
+	cli->options.write.memory_limit = value;
+	return 0;
+}
+
 /* Do what option ID with ARG says: 0, else the exit code (-1: --help or
  * --version printed, exit 0 after flushing). */
 static int
@@ -218,6 +251,7 @@ set_option(struct cli *cli, enum option_id id, const char *arg)
 	case OPT_HIVE_PATH: cli->options.hive_path = arg; return 0;
 	case OPT_PROGRESS: cli->progress = 1; return 0;
 	case OPT_NO_PROGRESS: cli->progress = -1; return 0;
+	case OPT_MEMORY_LIMIT: return set_memory_limit(cli, arg);
 	case OPT_UTF8: cli->utf8 = true; return 0;
 	case OPT_SHOW: cli->show_recipe = arg; return 0;
 	case OPT_REG:

@@ -55,6 +55,8 @@ cli_usage(FILE *out)
 	      "      --progress, --no-progress\n"
 	      "                           a progress line on stderr for archives (default:\n"
 	      "                           on a terminal, for archives over 64 MiB)\n"
+	      "      --memory-limit SIZE  apply on an archive: the most the run takes to keep\n"
+	      "                           the input's compression level (default 1G)\n"
 	      "      --utf8               export: UTF-8 instead of regedit's UTF-16LE\n"
 	      "      --show NAME          recipes: print a recipe as a .reg file\n"
 	      "      --json               print one JSON document on stdout\n"
