@@ -327,23 +327,34 @@ test_scan_formats(void)
 	}
 }
 
-/* The compression level, read from the outermost filter's header. */
+/* The compression level, read from the outermost filter's header: gzip's
+ * XFL byte, bzip2's block size, the dictionary of xz and lzma, zstd's
+ * window (a stream's: from a pipe, the size not known beforehand). */
 static void
 test_scan_level(void)
 {
 	static const struct {
 		const char *command, *file;
 		int level;
-		unsigned dictionary;
+		uint64_t window;
 	} cases[] = {
 		{ "gzip -9 -c", "l.tar.gz", 9, 0 },
 		{ "gzip -1 -c", "l.tar.gz1", 1, 0 },
+		{ "gzip -6 -c", "l.tar.gz6", -1, 0 },
 		{ "bzip2 -3 -c", "l.tar.bz2", 3, 0 },
 		{ "xz -1 -c", "l.tar.xz", 1, 1u << 20 },
 		{ "xz -6 -c", "l.tar.xz6", 6, 8u << 20 },
+		{ "xz -9 -c", "l.tar.xz9", 9, 64u << 20 },
+		{ "xz --format=lzma -9 -c", "l.tar.lzma9", 9, 64u << 20 },
+		{ "zstd -q -3 -c <", "l.tar.zst", 3, 2u << 20 },
+		{ "zstd -q -12 -c <", "l.tar.zst12", 10, 4u << 20 },
+		{ "zstd -q -19 -c <", "l.tar.zst19", 19, 8u << 20 },
+		{ "zstd -q --long=27 -3 -c <", "l.tar.zstlong", 19, 128u << 20 },
+		/* The size known: the window shrinks to it and tells nothing. */
+		{ "zstd -q -19 -c", "l.tar.zstsmall", -1, 0 },
 	};
 
-	if (!have("bsdtar"))
+	if (!have("bsdtar") || !have("xz") || !have("zstd"))
 		return;
 	make_tree("t");
 	if (!pack("t", "--format pax", "Windows", "l.tar"))
@@ -359,8 +370,142 @@ test_scan_level(void)
 		if (scan(cases[i].file, NULL, &layout, &err) != HP_OK)
 			test_fail(__FILE__, __LINE__, "%s: %s", cases[i].file,
 				  err.message);
-		CHECK_INT(layout.level, cases[i].level);
-		CHECK_INT(layout.lzma_dictionary, cases[i].dictionary);
+		if (layout.level != cases[i].level || layout.window != cases[i].window)
+			test_fail(__FILE__, __LINE__, "%s: level %d, window %llu; want %d, %llu",
+				  cases[i].command, layout.level,
+				  (unsigned long long)layout.window, cases[i].level,
+				  (unsigned long long)cases[i].window);
+		archive_layout_release(&layout);
+	}
+}
+
+/* Scan an archive made by COMMAND (a compressor reading l.tar) into
+ * *LAYOUT; false (the test failed) when it cannot be. */
+static bool
+scan_compressed(const char *command, const char *file,
+		struct archive_layout *layout)
+{
+	struct hp_error err;
+
+	memset(layout, 0, sizeof *layout);
+	if (sh("%s l.tar > %s", command, file) != 0) {
+		test_fail(__FILE__, __LINE__, "%s failed", command);
+		return false;
+	}
+	if (scan(file, NULL, layout, &err) != HP_OK) {
+		test_fail(__FILE__, __LINE__, "%s: %s", file, err.message);
+		archive_layout_release(layout);
+		return false;
+	}
+	return true;
+}
+
+#define MIB ((uint64_t)1 << 20)
+
+/* The plan of the output's compression: the input's level kept, the
+ * bound raised to what it needs up to the limit, lowered past it with a
+ * warning; zstd's workers as the bound allows. */
+static void
+test_plan_compression(void)
+{
+	struct archive_io_write_options options = { 0 };
+	struct archive_io_compression plan;
+	struct archive_layout layout;
+
+	if (!have("bsdtar") || !have("xz") || !have("zstd"))
+		return;
+	make_tree("t");
+	if (!pack("t", "--format pax", "Windows", "l.tar"))
+		return;
+	options.display = "l.tar.xz9";
+	options.memory = 64 * MIB;
+	options.memory_limit = ARCHIVE_IO_MEMORY_LIMIT_DEFAULT;
+	options.threads = 4;
+	if (scan_compressed("xz -9 -c", "l.tar.xz9", &layout)) {
+		/* -9: 674 MiB of encoder, 65 of decoder, 12 besides. */
+		archive_io_plan_compression(&layout, &options, &plan);
+		CHECK_INT(plan.level[0], 9);
+		CHECK_INT(plan.wanted[0], 9);
+		CHECK(!plan.lowered);
+		CHECK_INT(plan.bound, 751 * MIB);
+		CHECK_INT(plan.need, 751 * MIB);
+		CHECK_INT(plan.workers, 0);
+		/* The hives the run holds count. */
+		options.held = 12 * MIB;
+		archive_io_plan_compression(&layout, &options, &plan);
+		CHECK_INT(plan.bound, 763 * MIB);
+		options.held = 0;
+		/* Below what -9 needs: the highest level that fits. */
+		options.memory_limit = 512 * MIB;
+		archive_io_plan_compression(&layout, &options, &plan);
+		CHECK_INT(plan.level[0], 8);
+		CHECK(plan.lowered);
+		CHECK_INT(plan.bound, 512 * MIB);
+		CHECK_INT(plan.need, (12 + 370 + 65) * MIB);
+		CHECK_STR(plan.warning,
+			  "l.tar.xz9: the output is written with xz -8, below the input's -9, which needs 751 MiB, more than the memory limit of 512 MiB (--memory-limit); it may come out larger");
+		/* The input's decoder is needed whatever: -0 at the least. */
+		options.memory_limit = 16 * MIB;
+		archive_io_plan_compression(&layout, &options, &plan);
+		CHECK_INT(plan.level[0], 0);
+		CHECK(plan.lowered);
+		/* No bound at all: the input's level. */
+		options.memory = options.memory_limit = 0;
+		archive_io_plan_compression(&layout, &options, &plan);
+		CHECK_INT(plan.level[0], 9);
+		CHECK(!plan.lowered);
+		archive_layout_release(&layout);
+	}
+	options.memory = 64 * MIB;
+	options.memory_limit = ARCHIVE_IO_MEMORY_LIMIT_DEFAULT;
+	if (scan_compressed("zstd -q -3 -c <", "l.tar.zst", &layout)) {
+		/* Level 3 in the calling thread takes 19 MiB; the first
+		 * worker 44 more (63 within 64), the second 18. */
+		archive_io_plan_compression(&layout, &options, &plan);
+		CHECK_INT(plan.level[0], 3);
+		CHECK_INT(plan.workers, 1);
+		CHECK_INT(plan.bound, 64 * MIB);
+		options.memory = 100 * MIB;
+		archive_io_plan_compression(&layout, &options, &plan);
+		CHECK_INT(plan.workers, 3);
+		options.threads = 1;
+		archive_io_plan_compression(&layout, &options, &plan);
+		CHECK_INT(plan.workers, 1);
+		options.threads = 4;
+		options.memory = 64 * MIB;
+		archive_layout_release(&layout);
+	}
+	if (scan_compressed("zstd -q -19 -c <", "l.tar.zst19", &layout)) {
+		/* 19 in the calling thread: 110 MiB; a worker would take
+		 * 176 more. */
+		archive_io_plan_compression(&layout, &options, &plan);
+		CHECK_INT(plan.level[0], 19);
+		CHECK_INT(plan.workers, 0);
+		CHECK_INT(plan.bound, 110 * MIB);
+		CHECK(!plan.lowered);
+		options.memory_limit = 64 * MIB;
+		archive_io_plan_compression(&layout, &options, &plan);
+		CHECK(plan.level[0] < 19);
+		CHECK(plan.need <= 64 * MIB);
+		CHECK(plan.lowered);
+		options.memory_limit = ARCHIVE_IO_MEMORY_LIMIT_DEFAULT;
+		archive_layout_release(&layout);
+	}
+	if (scan_compressed("zstd -q --long=27 -3 -c <", "l.tar.zstlong", &layout)) {
+		options.display = "l.tar.zstlong";
+		archive_io_plan_compression(&layout, &options, &plan);
+		CHECK_INT(plan.level[0], 19);
+		CHECK(plan.lowered);
+		CHECK_STR(plan.warning,
+			  "l.tar.zstlong: the input's zstd window of 128 MiB (--long or --ultra) is more than hivepatch writes: the output is written with zstd -19 and its 8 MiB window; it may come out larger");
+		archive_layout_release(&layout);
+	}
+	/* gzip, whose coders take next to nothing: the floor. */
+	if (scan_compressed("gzip -9 -c", "l.tar.gz", &layout)) {
+		archive_io_plan_compression(&layout, &options, &plan);
+		CHECK_INT(plan.level[0], 9);
+		CHECK_INT(plan.bound, 64 * MIB);
+		CHECK(!plan.lowered);
 		archive_layout_release(&layout);
 	}
 }
@@ -897,6 +1042,7 @@ main(void)
 		TEST_ENTRY(recognized),
 		TEST_ENTRY(scan_formats),
 		TEST_ENTRY(scan_level),
+		TEST_ENTRY(plan_compression),
 		TEST_ENTRY(scan_folder_and_hive_path),
 		TEST_ENTRY(scan_refusals),
 		TEST_ENTRY(scan_encrypted_zip),
