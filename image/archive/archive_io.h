@@ -73,7 +73,9 @@ struct archive_layout {
 			       * cleanup (Windows, System32, config) */
 };
 
-/* Progress of a long pass: bytes of the input file read so far. */
+/* Progress of a long pass WHAT ("reading", "writing", "checking"): DONE
+ * of TOTAL bytes of the input file.  A pass says 0 when it starts and
+ * TOTAL once when it ends. */
 typedef void archive_io_progress_fn(void *ctx, const char *what,
 				    uint64_t done, uint64_t total);
 
@@ -82,6 +84,8 @@ struct archive_io_scan_options {
 	const char *hive_path; /* the SYSTEM entry to take, or NULL to look */
 	archive_io_progress_fn *progress;
 	void *progress_ctx;
+	const char *progress_what; /* the pass, as progress names it
+				    * ("checking"); NULL: "reading" */
 	/* The config files to extract: these HIVE_COUNT hives (without
 	 * case) and their logs, the SYSTEM hive and its logs always; NULL:
 	 * every file of the folder. */

@@ -484,6 +484,11 @@ archive_io_write_in_place(const char *path, const struct archive_layout *layout,
 	if (status != HP_OK || why[0] != '\0')
 		goto out;
 	status = apply_patches(fd, path, layout, list, options->display, &copy, err);
+	/* Only the records were written: the pass is over at once. */
+	if (status == HP_OK && options->progress != NULL)
+		options->progress(options->progress_ctx, "writing",
+				  (uint64_t)layout->input.st_size,
+				  (uint64_t)layout->input.st_size);
 	/* Read back before it counts as done; if it does not, the old bytes
 	 * (in memory, and in the copy until they are back) go back. */
 	if (status == HP_OK &&
@@ -493,13 +498,8 @@ archive_io_write_in_place(const char *path, const struct archive_layout *layout,
 		unlink(copy);
 		free(copy);
 	}
-	if (status == HP_OK) {
+	if (status == HP_OK)
 		*done_ret = true;
-		if (options->progress != NULL)
-			options->progress(options->progress_ctx, "writing",
-					  (uint64_t)layout->input.st_size,
-					  (uint64_t)layout->input.st_size);
-	}
 out:
 	if (fd != -1)
 		close(fd);
