@@ -92,6 +92,9 @@ cli_json_error(struct json *json, enum hp_status status,
 void
 cli_print_warnings(const struct cli *cli, const struct command_report *report)
 {
+	/* A pass that failed leaves its progress line open: what follows
+	 * (warnings, the error) starts on a line of its own. */
+	cli_end_progress();
 	if (cli->verbosity < 0)
 		return;
 	for (size_t i = 0; i < report->warning_count; i++)
