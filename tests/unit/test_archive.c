@@ -733,6 +733,136 @@ test_write_and_verify(void)
 	}
 }
 
+/* What a pass told its progress callback. */
+struct told {
+	struct { char what[16]; uint64_t done, total; } calls[512];
+	size_t count;
+};
+
+static void
+record_progress(void *ctx, const char *what, uint64_t done, uint64_t total)
+{
+	struct told *t = ctx;
+
+	if (t->count < sizeof t->calls / sizeof *t->calls) {
+		snprintf(t->calls[t->count].what, sizeof t->calls[0].what, "%s", what);
+		t->calls[t->count].done = done;
+		t->calls[t->count].total = total;
+	}
+	t->count++;
+}
+
+/* The calls of pass WHAT in T: it starts at 0, goes up to TOTAL, tells
+ * TOTAL once and last, and tells at least MIDDLE points between. */
+static void
+check_told(const struct told *t, const char *what, uint64_t total,
+	   size_t middle, const char *name)
+{
+	size_t first = SIZE_MAX, last = 0, between = 0, ends = 0;
+	uint64_t before = 0;
+
+	for (size_t i = 0; i < t->count && i < sizeof t->calls / sizeof *t->calls; i++) {
+		if (strcmp(t->calls[i].what, what) != 0)
+			continue;
+		if (first == SIZE_MAX)
+			first = i;
+		last = i;
+		if (t->calls[i].total != total || t->calls[i].done < before)
+			test_fail(__FILE__, __LINE__, "%s %s: call %zu: %llu of %llu after %llu",
+				  name, what, i, (unsigned long long)t->calls[i].done,
+				  (unsigned long long)t->calls[i].total,
+				  (unsigned long long)before);
+		before = t->calls[i].done;
+		between += before > 0 && before < total;
+		ends += before == total;
+	}
+	if (first == SIZE_MAX) {
+		test_fail(__FILE__, __LINE__, "%s: no %s pass told", name, what);
+		return;
+	}
+	if (t->calls[first].done != 0 || t->calls[last].done != total || ends != 1 ||
+	    between < middle)
+		test_fail(__FILE__, __LINE__,
+			  "%s %s: starts at %llu, ends at %llu of %llu, the end told %zu times, %zu points between (want %zu)",
+			  name, what, (unsigned long long)t->calls[first].done,
+			  (unsigned long long)t->calls[last].done, (unsigned long long)total,
+			  ends, between, middle);
+}
+
+/* Progress through every pass: the scan ("reading"), the write
+ * ("writing": a plain tar's copy_file_range cut in pieces of 8 MiB, a
+ * compressed stream and a re-encoded zip by what is read), the read-back
+ * ("checking"); each from 0 to the input's size, the end told once. */
+static void
+test_write_progress(void)
+{
+	static const struct {
+		const char *file, *options;
+	} cases[] = {
+		{ "p.tar", "--format pax" },
+		{ "p.tar.zst", "--format pax --zstd" },
+		{ "p.zip", "--format zip" },
+	};
+
+	if (!have("bsdtar") || !have("zstd"))
+		return;
+	make_tree("t");
+	/* 40 MiB before the hive's record, in the archive's order. */
+	put_pattern("t/data/big", (size_t)40 << 20, 5);
+	put_pattern("new-hive", 20480, 3);
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct archive_io_scan_options scan = { 0 };
+		struct archive_io_write_options options = { 0 };
+		struct archive_replacement replacement;
+		struct archive_layout layout;
+		struct hp_error err;
+		struct told *told = calloc(1, sizeof *told);
+		const char *method;
+		char dir[32], out[32];
+		uint64_t size, out_size;
+		int fd;
+
+		if (told == NULL)
+			abort();
+		if (!pack("t", cases[i].options, "data Windows", cases[i].file)) {
+			free(told);
+			continue;
+		}
+		size = (uint64_t)file_size(cases[i].file);
+		snprintf(dir, sizeof dir, "ps%zu", i);
+		test_mkdirs(dir);
+		scan.display = cases[i].file;
+		scan.progress = record_progress;
+		scan.progress_ctx = told;
+		CHECK_INT(archive_io_scan(cases[i].file, dir, &scan, &layout, &err), HP_OK);
+		check_told(told, "reading", size, 0, cases[i].file);
+		replacement.member = layout.hive;
+		replacement.file = "new-hive";
+		options.display = cases[i].file;
+		options.replace = &replacement;
+		options.replace_count = 1;
+		options.mtime = 1700000000;
+		options.progress = record_progress;
+		options.progress_ctx = told;
+		snprintf(out, sizeof out, "out-%s", cases[i].file);
+		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd == -1)
+			abort();
+		CHECK_INT(archive_io_write(cases[i].file, &layout, &options, fd, &method,
+					   &err), HP_OK);
+		close(fd);
+		/* The copy before the hive's record alone is five pieces
+		 * (the others compress their 40 MiB of pattern to little). */
+		check_told(told, "writing", size, i == 0 ? 4 : 0, cases[i].file);
+		out_size = (uint64_t)file_size(out);
+		CHECK_INT(archive_io_verify(out, &layout, &options, &err), HP_OK);
+		check_told(told, "checking", out_size, 0, cases[i].file);
+		archive_layout_release(&layout);
+		archive_io_remove_scratch(dir);
+		free(told);
+	}
+}
+
 /* A plain tar is spliced: outside the hive's record every byte is the
  * input's. */
 static void
@@ -1047,6 +1177,7 @@ main(void)
 		TEST_ENTRY(scan_refusals),
 		TEST_ENTRY(scan_encrypted_zip),
 		TEST_ENTRY(write_and_verify),
+		TEST_ENTRY(write_progress),
 		TEST_ENTRY(write_splice_keeps_bytes),
 		TEST_ENTRY(write_refuses_changed_input),
 		TEST_ENTRY(write_in_place),
