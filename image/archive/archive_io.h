@@ -84,13 +84,13 @@ struct archive_io_scan_options {
 	const char *hive_path; /* the SYSTEM entry to take, or NULL to look */
 	archive_io_progress_fn *progress;
 	void *progress_ctx;
-	const char *progress_what; /* the pass, as progress names it
-				    * ("checking"); NULL: "reading" */
 	/* The config files to extract: these HIVE_COUNT hives (without
 	 * case) and their logs, the SYSTEM hive and its logs always; NULL:
 	 * every file of the folder. */
 	const char *const *hives;
 	size_t hive_count;
+	const char *progress_what; /* the pass, as progress names it
+				    * ("checking"); NULL: "reading" */
 };
 
 /* The largest config file extracted: no hive is bigger (Windows refuses
