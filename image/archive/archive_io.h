@@ -148,8 +148,9 @@ struct archive_io_write_options {
 };
 
 /* The ceiling of the memory bound unless one is given: it holds xz -9,
- * the most any input's level asks for (674 MiB of encoder, 65 MiB of
- * decoder), beside a hive of 80 MiB. */
+ * the most any input's level asks for (12 MiB, 674 of encoder and 65 of
+ * decoder, and the hive: a hive up to 270 MiB), and a build machine of
+ * 2 GiB can give it to one run. */
 #define ARCHIVE_IO_MEMORY_LIMIT_DEFAULT ((uint64_t)1 << 30)
 
 /* How the output's filters are written. */
