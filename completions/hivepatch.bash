@@ -24,7 +24,7 @@ _hivepatch_options()
 	case $1 in
 	apply) extra="$_hivepatch_readers -r --recipe --reg --control-set --user -n
 --dry-run --force --backup --no-replay --truncate-logs --ignore-hibernation
---keep-links -o --output --in-place --rebuild" ;;
+--keep-links -o --output --in-place --rebuild --memory-limit" ;;
 	verify) extra="$_hivepatch_readers -r --recipe --reg --control-set --user
 --golden --golden-scope --no-replay" ;;
 	show) extra="$_hivepatch_readers --control-set --user --no-replay" ;;
@@ -40,7 +40,7 @@ _hivepatch_options()
 	'') extra="$_hivepatch_readers -r --recipe --reg --control-set --user -n
 --dry-run --force --backup --golden --golden-scope --no-replay
 --truncate-logs --ignore-hibernation --keep-links -o --output --in-place --rebuild
---utf8 --show" ;;
+--memory-limit --utf8 --show" ;;
 	*) extra='' ;;
 	esac
 	printf '%s\n' $_hivepatch_common $extra
@@ -52,7 +52,7 @@ _hivepatch_takes_arg()
 	case $1 in
 	-r | --recipe | --control-set | --backup | --golden | --golden-scope | \
 		-o | --output | --hive-path | --reg | --show | --user | --hive | \
-		--index | --partition)
+		--index | --partition | --memory-limit)
 		return 0
 		;;
 	esac
@@ -108,7 +108,9 @@ _hivepatch_value()
 	--hive) COMPREPLY=($(compgen -W 'SYSTEM SOFTWARE SAM SECURITY DEFAULT COMPONENTS
 DRIVERS NTUSER.DAT UsrClass.dat' -- "$cur")) ;;
 	--user) COMPREPLY=($(compgen -W 'Default' -- "$cur")) ;;
-	*) COMPREPLY=() ;; # --hive-path: a path inside an archive
+	--index) COMPREPLY=($(compgen -W 'all' -- "$cur")) ;;
+	--memory-limit) COMPREPLY=($(compgen -W '512M 1G 2G' -- "$cur")) ;;
+	*) COMPREPLY=() ;; # --hive-path: a path inside an archive; --partition
 	esac
 }
 

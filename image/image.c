@@ -32,12 +32,77 @@ static const struct image_backend *const backends[] = {
 	&image_backend_archive,
 };
 
+/* Copy standard input to FD, told as the "spooling" pass: in pieces of
+ * 8 MiB (copy_file_range from a file given as standard input, reads from
+ * a pipe), the bytes so far after each, of the file's size when there is
+ * one; the end once. */
+static enum hp_status
+copy_stdin(int fd, const struct image_options *options, struct hp_error *err)
+{
+	const uint64_t step = (uint64_t)8 << 20;
+	uint64_t done = 0, total = 0;
+	unsigned char *buf = NULL;
+	enum hp_status status = HP_OK;
+	struct stat st;
+
+	if (fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode))
+		total = (uint64_t)st.st_size;
+	if (options->progress != NULL)
+		options->progress(options->progress_ctx, "spooling", 0, total);
+	while (total > 0 && done < total) {
+		uint64_t n = total - done > step ? step : total - done;
+
+		if (fileio_copy_range(STDIN_FILENO, done, n, fd) == -1)
+			return hp_error_set(err, HP_ERR_IO, errno, "standard input");
+		done += n;
+		if (options->progress != NULL && done < total)
+			options->progress(options->progress_ctx, "spooling", done, total);
+	}
+	if (total > 0) {
+		/* What a file grew by since. */
+		if (fileio_copy_range(STDIN_FILENO, total, UINT64_MAX, fd) == -1)
+			return hp_error_set(err, HP_ERR_IO, errno, "standard input");
+	} else {
+		buf = malloc(1u << 20);
+		if (buf == NULL)
+			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "standard input");
+		for (uint64_t told = 0;;) {
+			ssize_t n = read(STDIN_FILENO, buf, 1u << 20);
+
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				if (n == -1)
+					status = hp_error_set(err, HP_ERR_IO, errno,
+							      "standard input");
+				break;
+			}
+			if (fileio_write_all(fd, buf, (size_t)n) == -1) {
+				status = hp_error_set(err, HP_ERR_IO, errno,
+						      "standard input");
+				break;
+			}
+			done += (uint64_t)n;
+			if (options->progress != NULL && done - told >= step) {
+				options->progress(options->progress_ctx, "spooling", done, 0);
+				told = done;
+			}
+		}
+		free(buf);
+	}
+	if (status == HP_OK && options->progress != NULL && done > 0)
+		options->progress(options->progress_ctx, "spooling", done, done);
+	return status;
+}
+
 /* Standard input, copied to a file: images are read more than once. */
 static enum hp_status
-spool_stdin(struct image *image, struct hp_error *err)
+spool_stdin(struct image *image, const struct image_options *options,
+	    struct hp_error *err)
 {
 	const char *tmpdir = cleanup_temp_dir();
 	size_t len = strlen(tmpdir) + 32;
+	enum hp_status status;
 	int fd;
 
 	image->spool = malloc(len);
@@ -50,11 +115,10 @@ spool_stdin(struct image *image, struct hp_error *err)
 		image->spool = NULL;
 		return hp_error_set(err, HP_ERR_IO, errno, "%s", tmpdir);
 	}
-	if (fileio_copy_range(STDIN_FILENO, 0, UINT64_MAX, fd) == -1) {
-		int saved = errno;
-
+	status = copy_stdin(fd, options, err);
+	if (status != HP_OK) {
 		close(fd);
-		return hp_error_set(err, HP_ERR_IO, saved, "standard input");
+		return status;
 	}
 	if (close(fd) == -1)
 		return hp_error_set(err, HP_ERR_IO, errno, "%s", image->spool);
@@ -227,7 +291,7 @@ open_stdin(struct image *image, const struct image_options *options,
 	struct image_probe probe;
 	enum hp_status status;
 
-	status = spool_stdin(image, err);
+	status = spool_stdin(image, options, err);
 	if (status == HP_OK)
 		status = probe_file(image->spool, &probe, err);
 	if (status != HP_OK)

@@ -170,6 +170,10 @@ struct image_write_options {
 	int64_t entry_mtime; /* archive: the replaced entries' mtime; disk:
 			      * the written files' last-write time */
 	int threads;         /* archive: compression threads */
+	uint64_t memory_limit; /* archive: the most the run may take to keep
+				* the input's compression level (0: the
+				* default, 1 GiB); a level needing more is
+				* lowered, with a warning */
 	image_progress_fn *progress;
 	void *progress_ctx;
 };

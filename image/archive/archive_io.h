@@ -45,16 +45,20 @@ struct archive_member {
 	void *entry;          /* its header (struct archive_entry *) */
 };
 
+#define ARCHIVE_IO_FILTERS_MAX 8
+
 struct archive_layout {
 	int format;           /* libarchive's code (tar: the most specific seen) */
 	char format_name[48];
-	int filters[8];       /* innermost first, as the writer adds them */
+	int filters[ARCHIVE_IO_FILTERS_MAX]; /* innermost first, as the writer
+					     * adds them */
 	size_t filter_count;
 	char filter_names[96]; /* "zstd" or "gzip, xz"; "" when none */
 	int level;            /* the outermost filter's level read from the
 			       * input, or -1 */
-	uint32_t lzma_dictionary; /* an outermost xz's, lzma's or lzip's
-				   * dictionary size, or 0 */
+	uint64_t window;      /* an outermost xz's, lzma's or lzip's
+			       * dictionary size, or zstd's window; 0 when
+			       * its header does not tell */
 	bool stream;          /* tar or cpio: spliced byte for byte */
 	bool writable;        /* hivepatch can write this format back */
 	uint64_t entries;
@@ -69,7 +73,9 @@ struct archive_layout {
 			       * cleanup (Windows, System32, config) */
 };
 
-/* Progress of a long pass: bytes of the input file read so far. */
+/* Progress of a long pass WHAT ("reading", "writing", "checking"): DONE
+ * of TOTAL bytes of the input file.  A pass says 0 when it starts and
+ * TOTAL once when it ends. */
 typedef void archive_io_progress_fn(void *ctx, const char *what,
 				    uint64_t done, uint64_t total);
 
@@ -83,6 +89,8 @@ struct archive_io_scan_options {
 	 * every file of the folder. */
 	const char *const *hives;
 	size_t hive_count;
+	const char *progress_what; /* the pass, as progress names it
+				    * ("checking"); NULL: "reading" */
 };
 
 /* The largest config file extracted: no hive is bigger (Windows refuses
@@ -127,11 +135,46 @@ struct archive_io_write_options {
 	size_t replace_count;
 	int64_t mtime;     /* of the replaced entries, seconds since 1970 */
 	int threads;       /* compression threads beside this one (zstd); 0: none */
-	uint64_t memory;   /* bytes the compressor may take (fewer threads, a
-			    * lower xz level); 0: no limit */
+	/* The run's memory bound, in bytes: MEMORY (what the run takes
+	 * anyway: 64 MiB and three times the hive), raised to what the
+	 * input's compression levels need, never above MEMORY_LIMIT.  Both
+	 * 0: no bound. */
+	uint64_t memory;
+	uint64_t memory_limit;
+	uint64_t held;     /* bytes the run holds while it writes (the
+			    * hives it edited), counted in the bound */
 	archive_io_progress_fn *progress;
 	void *progress_ctx;
 };
+
+/* The ceiling of the memory bound unless one is given: it holds xz -9,
+ * the most any input's level asks for (12 MiB, 674 of encoder and 65 of
+ * decoder, and the hive: a hive up to 270 MiB), and a build machine of
+ * 2 GiB can give it to one run. */
+#define ARCHIVE_IO_MEMORY_LIMIT_DEFAULT ((uint64_t)1 << 30)
+
+/* How the output's filters are written. */
+struct archive_io_compression {
+	int level[ARCHIVE_IO_FILTERS_MAX];  /* each filter's level, innermost
+					     * first; -1: the filter's own */
+	int wanted[ARCHIVE_IO_FILTERS_MAX]; /* the input's level, where its
+					     * header tells it, else the
+					     * filter's default */
+	int workers;       /* zstd's compression threads beside this one */
+	uint64_t bound;    /* the memory bound, in bytes */
+	uint64_t need;     /* what the run takes with these, in bytes */
+	bool lowered;      /* a filter is written below the level wanted */
+	char warning[512]; /* when lowered: which, and why */
+};
+
+/* How LAYOUT's filters are written within the memory bound OPTIONS give
+ * (memory, memory_limit, threads): each at the input's level, the bound
+ * raised as far as that needs up to the limit; past the limit the
+ * levels are lowered (largest coder first) and *PLAN's warning says so.
+ * zstd gets as many workers as the bound leaves room for. */
+void archive_io_plan_compression(const struct archive_layout *layout,
+				 const struct archive_io_write_options *options,
+				 struct archive_io_compression *plan);
 
 /* Write archive PATH, as LAYOUT describes it, to OUT_FD with the
  * replacements made: the same format and filter chain, every other entry

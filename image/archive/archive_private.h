@@ -231,10 +231,14 @@ enum hp_status archive_io_open_replacement(const char *file, int *fd_ret,
  * mtime, no sparse map, each xattr once. */
 void archive_io_replacement_header(struct archive_entry *entry, uint64_t size,
 				   int64_t mtime);
-/* "writing" progress at DONE of TOTAL bytes, every PROGRESS_STEP and at
- * the end; *LAST is where it was last told. */
+/* "writing" progress at DONE of TOTAL bytes: at the start (DONE 0), every
+ * PROGRESS_STEP, and once at the end; *LAST is where it was last told
+ * (0 before the pass). */
 void archive_io_report_progress(const struct archive_io_write_options *options,
 				uint64_t done, uint64_t total, uint64_t *last);
+/* Bytes of the input IN (TOTAL of them) read so far, short of the end,
+ * which only the end of a pass tells. */
+uint64_t archive_io_read_so_far(struct archive *in, uint64_t total);
 /* The end of a pass over the whole input: AS_SCANNED says it held what
  * the scan saw (else nothing is written); then W is closed. */
 enum hp_status archive_io_end_pass(struct archive *w, const struct sink *out,

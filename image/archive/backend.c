@@ -273,9 +273,10 @@ copy_archive(const struct image *image, const struct image_write_options *option
 	return status;
 }
 
-/* The bound on a run's memory: 64 MiB and three times the hive. */
+/* What a run takes in any case: 64 MiB and three times the hive (the
+ * floor of its memory bound). */
 static uint64_t
-memory_bound(const struct archive_layout *layout)
+memory_floor(const struct archive_layout *layout)
 {
 	const char *hive_file = layout->members[layout->hive].file;
 	uint64_t memory = (uint64_t)64 << 20;
@@ -392,13 +393,30 @@ write_back(struct image *image, const struct image_write_options *options,
 	wo.replace_count = count;
 	wo.mtime = options->entry_mtime;
 	wo.threads = options->threads;
-	wo.memory = memory_bound(layout);
+	wo.memory = memory_floor(layout);
+	for (size_t i = 0; i < count; i++) {
+		struct stat st;
+
+		if (stat(list[i].file, &st) == 0)
+			wo.held += (uint64_t)st.st_size;
+	}
+	wo.memory_limit = options->memory_limit != 0 ? options->memory_limit
+						     : ARCHIVE_IO_MEMORY_LIMIT_DEFAULT;
 	wo.progress = options->progress;
 	wo.progress_ctx = options->progress_ctx;
 	status = write_archive(image, options, &wo, &method, why, sizeof why,
 			       report, err);
 	if (status == HP_OK)
 		report->image_method = describe_write(image, options, method, why);
+	/* Said when a level had to be lowered (an archive patched in place
+	 * has no filter to lower). */
+	if (status == HP_OK) {
+		struct archive_io_compression plan;
+
+		archive_io_plan_compression(layout, &wo, &plan);
+		if (plan.lowered)
+			image_report_warn(report, "%s", plan.warning);
+	}
 out:
 	free(list);
 	return status;

@@ -1,7 +1,8 @@
 /* format.c - what the first header tells: the format, the filter chain
  * and how hard the outermost filter compressed (read from its own
- * header); and the writer set up for the same format and chain at that
- * level, its compressors within the run's memory bound. */
+ * header); the plan of how the output is compressed (each filter's
+ * level and zstd's workers within the run's memory bound, raised as the
+ * input's level needs up to the limit); and the writer set up by it. */
 #include "config.h"
 
 #include "image/archive/archive_private.h"
@@ -162,19 +163,80 @@ lzma_alone_dictionary(const unsigned char *head, size_t len, int filter)
 	return 0;
 }
 
+/*
+ * zstd's levels by the window their frames record (zstd 1.5,
+ * lib/compress/clevels.h, an input over 256 KiB of unknown size, as a
+ * stream is): 1 512 KiB, 2 1 MiB, 3 to 9 2 MiB, 10 to 16 4 MiB, 17 to 19
+ * 8 MiB, 20 to 22 (--ultra) 32 to 128 MiB.  A frame records no level, so
+ * a window tells a group: 2 MiB or less (zstd's default 3, or an input
+ * small enough to shrink the window) is written at 3, 4 MiB at 10, the
+ * lowest of its group, 8 MiB at 19, the highest without --ultra and
+ * what archives are made with.  Each level's window, chain and hash
+ * table sizes (log 2) give what it takes.
+ */
+static const struct {
+	unsigned char window, chain, hash;
+} zstd_levels[23] = {
+	{ 0, 0, 0 },    { 19, 13, 14 }, { 20, 15, 16 }, { 21, 16, 17 },
+	{ 21, 18, 18 }, { 21, 18, 19 }, { 21, 19, 20 }, { 21, 19, 20 },
+	{ 21, 19, 20 }, { 21, 20, 21 }, { 22, 21, 22 }, { 22, 21, 22 },
+	{ 22, 21, 22 }, { 22, 22, 22 }, { 22, 22, 23 }, { 22, 23, 23 },
+	{ 22, 22, 22 }, { 23, 23, 22 }, { 23, 23, 22 }, { 23, 24, 22 },
+	{ 25, 25, 23 }, { 26, 26, 24 }, { 27, 27, 25 },
+};
+#define ZSTD_LEVEL_MAX 19 /* written: no --ultra */
+
+/* The level written for a zstd input whose window is WINDOW bytes (0:
+ * not told). */
+static int
+zstd_level_of(uint64_t window)
+{
+	if (window > (4u << 20))
+		return 19;
+	if (window > (2u << 20))
+		return 10;
+	return 3;
+}
+
+/* The window of the first zstd frame in HEAD (LEN bytes), skippable
+ * frames (pzstd's) passed over, or 0 (zstd format, RFC 8878, 3.1.1).  A
+ * single-segment frame, whose window is its content, tells no level:
+ * the compressor shrank the window to a small input's size. */
+static uint64_t
+zstd_window(const unsigned char *head, size_t len)
+{
+	size_t at = 0;
+	uint64_t base;
+
+	while (at + 8 <= len && (head[at] & 0xF0) == 0x50 && head[at + 1] == 0x2A &&
+	       head[at + 2] == 0x4D && head[at + 3] == 0x18) {
+		uint64_t size = (uint64_t)head[at + 4] | (uint64_t)head[at + 5] << 8 |
+				(uint64_t)head[at + 6] << 16 | (uint64_t)head[at + 7] << 24;
+
+		if (size > len - at - 8)
+			return 0;
+		at += 8 + (size_t)size;
+	}
+	if (at + 6 > len || head[at] != 0x28 || head[at + 1] != 0xB5 ||
+	    head[at + 2] != 0x2F || head[at + 3] != 0xFD || (head[at + 4] & 0x20))
+		return 0;
+	base = (uint64_t)1 << (10 + (head[at + 5] >> 3));
+	return base + base / 8 * (head[at + 5] & 7u);
+}
+
 /* How hard the outermost filter compressed, as far as its header says:
  * gzip's XFL byte, bzip2's block size, the dictionary of xz, lzma and
- * lzip (*DICT_RET); -1 when it does not. */
+ * lzip and zstd's window (*WINDOW_RET); -1 when it does not. */
 static int
-read_level(const char *path, int filter, uint32_t *dict_ret)
+read_level(const char *path, int filter, uint64_t *window_ret)
 {
-	unsigned char head[64];
+	unsigned char head[128];
 	ssize_t got;
 	int fd, level = -1;
 
-	*dict_ret = 0;
+	*window_ret = 0;
 	if (filter != ARCHIVE_FILTER_GZIP && filter != ARCHIVE_FILTER_BZIP2 &&
-	    !lzma_family(filter))
+	    filter != ARCHIVE_FILTER_ZSTD && !lzma_family(filter))
 		return -1;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd == -1)
@@ -187,12 +249,16 @@ read_level(const char *path, int filter, uint32_t *dict_ret)
 		else if (filter == ARCHIVE_FILTER_BZIP2 && head[0] == 'B' &&
 			 head[1] == 'Z' && head[3] >= '1' && head[3] <= '9')
 			level = head[3] - '0';
-		else if (lzma_family(filter)) {
-			*dict_ret = filter == ARCHIVE_FILTER_XZ
-					    ? xz_dictionary(head, (size_t)got)
-					    : lzma_alone_dictionary(head, (size_t)got, filter);
-			if (*dict_ret != 0)
-				level = xz_level_of(*dict_ret);
+		else if (filter == ARCHIVE_FILTER_ZSTD) {
+			*window_ret = zstd_window(head, (size_t)got);
+			if (*window_ret != 0)
+				level = zstd_level_of(*window_ret);
+		} else if (lzma_family(filter)) {
+			*window_ret = filter == ARCHIVE_FILTER_XZ
+					      ? xz_dictionary(head, (size_t)got)
+					      : lzma_alone_dictionary(head, (size_t)got, filter);
+			if (*window_ret != 0)
+				level = xz_level_of((uint32_t)*window_ret);
 		}
 	}
 	close(fd);
@@ -225,7 +291,7 @@ archive_io_note_format(struct archive *a, const char *path,
 	}
 	layout->level = layout->filter_count > 0
 				? read_level(path, layout->filters[layout->filter_count - 1],
-					     &layout->lzma_dictionary)
+					     &layout->window)
 				: -1;
 	layout->stream = is_stream_format(layout->format);
 }
@@ -246,56 +312,224 @@ filter_module(int code)
 }
 
 /*
- * What the compressors may take: a run's peak memory is bounded by
- * OPTIONS->memory, whatever the archive holds.  Measured peaks of a whole
- * run (libzstd 1.5.4, liblzma 5.4.1, a small hive), in MiB: zstd at level
- * 3 in the calling thread 14; with one worker 61, each further worker
- * about 17 more (its job buffers); xz in one thread 14 beyond its
- * encoder and decoder (xz_presets).  liblzma's multi-threaded encoder
+ * What a run takes while it writes, in MiB: 12 (libarchive, the copy
+ * buffers), the hives it holds, and the coders as their libraries size
+ * them: xz by xz(1)'s table (xz_presets), zstd by its window, hash and
+ * chain tables (zstd_levels), bzip2 by bzip2(1)'s.  zstd's workers take
+ * job buffers of four windows each; the first takes the calling
+ * thread's context and the pool's first buffers (measured with libzstd
+ * 1.5.4: at level 3, 45 MiB for the first worker and 15 for each
+ * further one; at 19, 230 and 85).  liblzma's multi-threaded encoder
  * takes its encoder and three dictionaries' worth of block buffers per
- * thread, more than any bound here, so xz runs in one thread.
+ * thread, so xz runs in one thread.  Measured peaks stay a few MiB under
+ * these (README, "Memory").
  */
 #define MIB (1024u * 1024u)
-#define RUN_BASE_MIB 14u
-#define ZSTD_FIRST_WORKER_MIB 47u
-#define ZSTD_WORKER_MIB 17u
+#define RUN_BASE_MIB 12u
 
-/* Workers for zstd: up to THREADS, as many as MEMORY allows (0: none
- * beside the calling thread). */
+/* The default level of a filter whose level is not told. */
 static int
-zstd_workers(int threads, uint64_t memory)
+default_level(int filter)
 {
-	int workers = 0;
-
-	if (memory == 0)
-		return threads;
-	while (workers < threads) {
-		uint64_t need = (uint64_t)RUN_BASE_MIB + ZSTD_FIRST_WORKER_MIB +
-				(uint64_t)workers * ZSTD_WORKER_MIB;
-
-		if (need * MIB > memory)
-			break;
-		workers++;
-	}
-	return workers;
+	if (lzma_family(filter))
+		return 6;
+	if (filter == ARCHIVE_FILTER_ZSTD)
+		return 3;
+	if (filter == ARCHIVE_FILTER_BZIP2)
+		return 9;
+	return -1;
 }
 
-/* The level of an xz, lzma or lzip filter: the input's (6 when
- * unknown), lowered until encoder and decoder fit in MEMORY.  A larger
- * dictionary in asks for a larger decoder, which leaves less for the
- * encoder: at the bound -9 comes out lower than -6. */
+/* The lowest level of a filter that can be lowered to fit, or -1. */
 static int
-xz_level(const struct archive_layout *layout, bool outermost, uint64_t memory)
+lowest_level(int filter)
 {
-	int level = outermost && layout->level >= 0 ? layout->level : 6;
-	unsigned decoder = layout->lzma_dictionary != 0
-				   ? xz_presets[xz_level_of(layout->lzma_dictionary)].decoder
-				   : xz_presets[6].decoder;
+	if (lzma_family(filter))
+		return 0;
+	if (filter == ARCHIVE_FILTER_ZSTD)
+		return 1;
+	return -1;
+}
 
-	while (memory != 0 && level > 0 &&
-	       ((uint64_t)RUN_BASE_MIB + xz_presets[level].encoder + decoder) * MIB > memory)
-		level--;
-	return level;
+/* MiB a zstd compression context takes at LEVEL: its window (the
+ * stream's input buffer), hash and chain tables (levels 1 and 2 have no
+ * chain), 1 for the rest. */
+static uint64_t
+zstd_context_mib(int level)
+{
+	uint64_t bytes = ((uint64_t)1 << zstd_levels[level].window) +
+			 ((uint64_t)4 << zstd_levels[level].hash) +
+			 (level >= 3 ? (uint64_t)4 << zstd_levels[level].chain : 0);
+
+	return (bytes + MIB - 1) / MIB + 1;
+}
+
+/* MiB zstd's worker number WORKER (from 0) adds at LEVEL. */
+static uint64_t
+zstd_worker_mib(int level, int worker)
+{
+	uint64_t job = ((uint64_t)4 << zstd_levels[level].window) / MIB;
+
+	return worker == 0 ? job * 11 / 2 : zstd_context_mib(level) + job * 7 / 4;
+}
+
+/* MiB the encoder of FILTER takes at LEVEL in one thread. */
+static uint64_t
+encoder_mib(int filter, int level)
+{
+	if (lzma_family(filter))
+		return xz_presets[level].encoder;
+	if (filter == ARCHIVE_FILTER_ZSTD)
+		return zstd_context_mib(level);
+	if (filter == ARCHIVE_FILTER_BZIP2)
+		return 1 + (uint64_t)level;
+	return 1;
+}
+
+/* MiB the decoder of FILTER takes on an input with that WINDOW (0: not
+ * told) or written at LEVEL. */
+static uint64_t
+decoder_mib(int filter, uint64_t window, int level)
+{
+	if (lzma_family(filter))
+		return window != 0 ? window / MIB + 1 : xz_presets[level].decoder;
+	if (filter == ARCHIVE_FILTER_ZSTD)
+		return (window != 0 ? window
+				    : (uint64_t)1 << zstd_levels[level].window) / MIB + 1;
+	if (filter == ARCHIVE_FILTER_BZIP2)
+		return 1 + (uint64_t)level / 2;
+	return 0;
+}
+
+/* MiB the run takes with PLAN's levels, zstd in the calling thread. */
+static uint64_t
+plan_need_mib(const struct archive_layout *layout,
+	      const struct archive_io_write_options *options,
+	      const struct archive_io_compression *plan)
+{
+	uint64_t need = RUN_BASE_MIB + (options->held + MIB - 1) / MIB;
+
+	/* 7z: libarchive's writer compresses with LZMA at -6, and the
+	 * reader's decoder has the input's dictionary, which is not told:
+	 * 7-Zip's -mx9 takes 64 MiB. */
+	if ((layout->format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_7ZIP)
+		need += xz_presets[6].encoder + xz_presets[9].decoder;
+	for (size_t i = 0; i < layout->filter_count; i++) {
+		int filter = layout->filters[i], level = plan->level[i];
+		bool outermost = i + 1 == layout->filter_count;
+
+		if (level < 0)
+			continue;
+		need += encoder_mib(filter, level) +
+			decoder_mib(filter, outermost ? layout->window : 0,
+				    outermost && layout->level >= 0 ? layout->level
+								    : default_level(filter));
+	}
+	return need;
+}
+
+/* Lower the level of the filter whose encoder takes most, of those that
+ * can go lower; false when none can. */
+static bool
+lower_one(const struct archive_layout *layout, struct archive_io_compression *plan)
+{
+	size_t best = SIZE_MAX;
+
+	for (size_t i = 0; i < layout->filter_count; i++) {
+		int filter = layout->filters[i];
+
+		if (lowest_level(filter) < 0 || plan->level[i] <= lowest_level(filter))
+			continue;
+		if (best == SIZE_MAX ||
+		    encoder_mib(filter, plan->level[i]) >
+			    encoder_mib(layout->filters[best], plan->level[best]))
+			best = i;
+	}
+	if (best == SIZE_MAX)
+		return false;
+	plan->level[best]--;
+	return true;
+}
+
+/* The warning of a plan that writes a level below the input's. */
+static void
+plan_warning(const struct archive_layout *layout,
+	     const struct archive_io_write_options *options,
+	     struct archive_io_compression *plan, uint64_t wanted_mib)
+{
+	const char *shown = archive_io_shown(options->display, options->display);
+
+	for (size_t i = layout->filter_count; i-- > 0;) {
+		const char *name = filter_module(layout->filters[i]);
+		bool told = i + 1 == layout->filter_count && layout->level >= 0;
+
+		if (plan->level[i] >= plan->wanted[i])
+			continue;
+		plan->lowered = true;
+		snprintf(plan->warning, sizeof plan->warning,
+			 "%s: the output is written with %s -%d, below the %s -%d, which needs %llu MiB, more than the memory limit of %llu MiB (--memory-limit); it may come out larger",
+			 shown, name != NULL ? name : "?", plan->level[i],
+			 told ? "input's" : "default", plan->wanted[i],
+			 (unsigned long long)wanted_mib,
+			 (unsigned long long)(options->memory_limit / MIB));
+		return;
+	}
+	/* A window beyond what the levels written make (zstd --long, or
+	 * --ultra): the level kept is the highest, the window smaller. */
+	if (layout->filter_count > 0 &&
+	    layout->filters[layout->filter_count - 1] == ARCHIVE_FILTER_ZSTD &&
+	    layout->window > ((uint64_t)1 << zstd_levels[ZSTD_LEVEL_MAX].window)) {
+		plan->lowered = true;
+		snprintf(plan->warning, sizeof plan->warning,
+			 "%s: the input's zstd window of %llu MiB (--long or --ultra) is more than hivepatch writes: the output is written with zstd -%d and its %u MiB window; it may come out larger",
+			 shown, (unsigned long long)(layout->window / MIB),
+			 plan->level[layout->filter_count - 1],
+			 1u << (zstd_levels[ZSTD_LEVEL_MAX].window - 20));
+	}
+}
+
+void
+archive_io_plan_compression(const struct archive_layout *layout,
+			    const struct archive_io_write_options *options,
+			    struct archive_io_compression *plan)
+{
+	uint64_t wanted_mib, floor = options->memory, limit = options->memory_limit;
+	bool bounded = floor != 0 || limit != 0, zstd = false;
+
+	memset(plan, 0, sizeof *plan);
+	for (size_t i = 0; i < layout->filter_count && i < ARCHIVE_IO_FILTERS_MAX; i++) {
+		int filter = layout->filters[i];
+		bool outermost = i + 1 == layout->filter_count;
+
+		plan->wanted[i] = outermost && layout->level >= 0 ? layout->level
+								  : default_level(filter);
+		plan->level[i] = plan->wanted[i];
+		zstd = zstd || filter == ARCHIVE_FILTER_ZSTD;
+	}
+	wanted_mib = plan_need_mib(layout, options, plan);
+	plan->bound = floor > wanted_mib * MIB ? floor : wanted_mib * MIB;
+	if (limit != 0 && plan->bound > limit)
+		plan->bound = limit;
+	while (bounded && plan_need_mib(layout, options, plan) * MIB > plan->bound &&
+	       lower_one(layout, plan))
+		;
+	plan->need = plan_need_mib(layout, options, plan) * MIB;
+	if (zstd && !bounded) {
+		plan->workers = options->threads;
+	} else if (zstd) {
+		size_t z = 0;
+
+		for (size_t i = 0; i < layout->filter_count; i++)
+			if (layout->filters[i] == ARCHIVE_FILTER_ZSTD)
+				z = i;
+		while (plan->workers < options->threads &&
+		       plan->need + zstd_worker_mib(plan->level[z], plan->workers) * MIB <=
+			       plan->bound) {
+			plan->need += zstd_worker_mib(plan->level[z], plan->workers) * MIB;
+			plan->workers++;
+		}
+	}
+	plan_warning(layout, options, plan, wanted_mib);
 }
 
 /* A writer of LAYOUT's filter chain (and FORMAT) at the input's level,
@@ -306,11 +540,12 @@ archive_io_new_writer(const struct archive_layout *layout, int format,
 		      const struct archive_io_write_options *options)
 {
 	struct archive *w = archive_write_new();
+	struct archive_io_compression plan;
 	char value[16];
-	int threads = zstd_workers(options->threads, options->memory);
 
 	if (w == NULL)
 		return NULL;
+	archive_io_plan_compression(layout, options, &plan);
 	if (archive_write_set_format(w, archive_io_writer_format(format)) != ARCHIVE_OK)
 		goto fail;
 	for (size_t i = 0; i < layout->filter_count; i++) {
@@ -324,18 +559,18 @@ archive_io_new_writer(const struct archive_layout *layout, int format,
 	}
 	for (size_t i = 0; i < layout->filter_count; i++) {
 		const char *module = filter_module(layout->filters[i]);
-		bool outermost = i + 1 == layout->filter_count;
-		bool lzma = lzma_family(layout->filters[i]);
-		int level = lzma ? xz_level(layout, outermost, options->memory)
-				 : outermost ? layout->level : -1;
+		int level = plan.level[i];
 
-		if (module == NULL || level < 0 || (level == 0 && !lzma))
+		/* gzip's own default is 6, which its header cannot tell
+		 * from 2 to 8. */
+		if (module == NULL || level < 0 ||
+		    (level == 0 && !lzma_family(layout->filters[i])))
 			continue;
 		snprintf(value, sizeof value, "%d", level);
 		archive_write_set_filter_option(w, module, "compression-level", value);
 	}
-	if (threads > 0) {
-		snprintf(value, sizeof value, "%d", threads);
+	if (plan.workers > 0) {
+		snprintf(value, sizeof value, "%d", plan.workers);
 		archive_write_set_filter_option(w, "zstd", "threads", value);
 	}
 	/* The compressed stream ends where the compressor ends it, and goes

@@ -324,6 +324,11 @@ archive_io_write_in_place(const char *path, const struct archive_layout *layout,
 		goto out;
 	cleanup_hold();
 	status = journal_patches(fd, path, list, options->display, &j, err);
+	/* Only the records were written: the pass is over at once. */
+	if (status == HP_OK && options->progress != NULL)
+		options->progress(options->progress_ctx, "writing",
+				  (uint64_t)layout->input.st_size,
+				  (uint64_t)layout->input.st_size);
 	/* The whole archive reads back before the change counts. */
 	if (status == HP_OK)
 		status = archive_io_verify(path, layout, options, err);
@@ -334,13 +339,8 @@ archive_io_write_in_place(const char *path, const struct archive_layout *layout,
 		status = roll_back(fd, layout, j, options->display, status, err);
 	journal_free(j);
 	cleanup_release();
-	if (status == HP_OK) {
+	if (status == HP_OK)
 		*done_ret = true;
-		if (options->progress != NULL)
-			options->progress(options->progress_ctx, "writing",
-					  (uint64_t)layout->input.st_size,
-					  (uint64_t)layout->input.st_size);
-	}
 out:
 	if (fd != -1)
 		close(fd);

@@ -72,6 +72,9 @@ archive_io_verify(const char *path, const struct archive_layout *before,
 		return status;
 	}
 	scan.display = path;
+	scan.progress = options->progress;
+	scan.progress_ctx = options->progress_ctx;
+	scan.progress_what = "checking";
 	scan.hive_path = before->members[before->hive].name;
 	scan.hives = names;
 	scan.hive_count = options->replace_count;

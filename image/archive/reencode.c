@@ -159,6 +159,7 @@ archive_io_reencode(const char *path, const struct archive_layout *layout,
 		status = archive_io_write_failure(w, &out, options->display, "cannot write", err);
 		goto out;
 	}
+	archive_io_report_progress(options, 0, total, &last);
 	while ((r = archive_read_next_header(in, &entry)) == ARCHIVE_OK ||
 	       r == ARCHIVE_WARN) {
 		const struct plan_item *item = NULL;
@@ -171,7 +172,7 @@ archive_io_reencode(const char *path, const struct archive_layout *layout,
 		if (item != NULL)
 			next++;
 		index++;
-		archive_io_report_progress(options, (uint64_t)archive_filter_bytes(in, -1),
+		archive_io_report_progress(options, archive_io_read_so_far(in, total),
 					   total, &last);
 	}
 	if (r != ARCHIVE_EOF) {

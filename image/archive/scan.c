@@ -555,6 +555,13 @@ take_hive_path(struct scan *s, char **hive_dir_ret, struct hp_error *err)
 	return HP_OK;
 }
 
+/* The pass's name for progress. */
+static const char *
+scan_what(const struct archive_io_scan_options *options)
+{
+	return options->progress_what != NULL ? options->progress_what : "reading";
+}
+
 /* Every entry of A in turn: checked, the config files extracted, where
  * each member's record ends noted; then the entry count and the stream's
  * length. */
@@ -593,8 +600,9 @@ scan_entries(struct scan *s, struct archive *a, const char *path,
 			layout->members[layout->member_count - 1].end_at = header_at;
 		index++;
 		done = (uint64_t)archive_filter_bytes(a, -1);
-		if (options->progress != NULL && done - last_progress >= PROGRESS_STEP) {
-			options->progress(options->progress_ctx, "reading", done,
+		if (options->progress != NULL && done - last_progress >= PROGRESS_STEP &&
+		    done < (uint64_t)layout->input.st_size) {
+			options->progress(options->progress_ctx, scan_what(options), done,
 					  (uint64_t)layout->input.st_size);
 			last_progress = done;
 		}
@@ -663,6 +671,9 @@ archive_io_scan(const char *path, const char *dir,
 	status = open_input(path, s.display, &a, err);
 	if (status != HP_OK)
 		return status;
+	if (options->progress != NULL)
+		options->progress(options->progress_ctx, scan_what(options), 0,
+				  (uint64_t)st.st_size);
 	status = take_hive_path(&s, &hive_dir, err);
 	if (status == HP_OK)
 		status = make_config_dir(dir, layout, &config, &config_fd, err);
@@ -673,7 +684,7 @@ archive_io_scan(const char *path, const char *dir,
 	if (status == HP_OK)
 		status = finish_layout(&s, path, err);
 	if (options->progress != NULL && status == HP_OK)
-		options->progress(options->progress_ctx, "reading",
+		options->progress(options->progress_ctx, scan_what(options),
 				  (uint64_t)st.st_size, (uint64_t)st.st_size);
 	free(s.prefix);
 	free(hive_dir);

@@ -151,6 +151,26 @@ archive_io_headers_to_keep(const struct archive_member *m,
 	return HP_OK;
 }
 
+/* Copy bytes FROM to TO of IN to OUT_FD, in pieces of PROGRESS_STEP with
+ * progress told between them: copy_file_range copies a whole range in
+ * one call, gigabytes of it in silence. */
+static enum hp_status
+copy_reporting(int in, uint64_t from, uint64_t to, int out_fd,
+	       const struct archive_io_write_options *options, uint64_t total,
+	       uint64_t *last, struct hp_error *err)
+{
+	while (from < to) {
+		uint64_t n = to - from > PROGRESS_STEP ? PROGRESS_STEP : to - from;
+
+		if (fileio_copy_range(in, from, n, out_fd) == -1)
+			return hp_error_set(err, HP_ERR_WRITE, errno, "%s: cannot copy",
+					    options->display);
+		from += n;
+		archive_io_report_progress(options, from, total, last);
+	}
+	return HP_OK;
+}
+
 /* Uncompressed tar or cpio: copy the file around the replaced records. */
 enum hp_status
 archive_io_splice_file(const char *path, const struct archive_layout *layout,
@@ -170,6 +190,7 @@ archive_io_splice_file(const char *path, const struct archive_layout *layout,
 		close(in);
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", options->display);
 	}
+	archive_io_report_progress(options, 0, total, &last);
 	for (size_t i = 0; i < options->replace_count && status == HP_OK; i++) {
 		const struct archive_member *m = items[i].m;
 		size_t want = m->data_at - m->header_at > GLOBAL_MAX
@@ -181,20 +202,17 @@ archive_io_splice_file(const char *path, const struct archive_layout *layout,
 						    options->display, &keep, err);
 		if (status != HP_OK)
 			break;
-		if (fileio_copy_range(in, pos, m->header_at + keep - pos, out_fd) == -1) {
-			status = hp_error_set(err, HP_ERR_WRITE, errno,
-					      "%s: cannot copy", options->display);
+		status = copy_reporting(in, pos, m->header_at + keep, out_fd, options,
+					total, &last, err);
+		if (status != HP_OK)
 			break;
-		}
-		archive_io_report_progress(options, m->header_at, total, &last);
 		status = archive_io_encode_member(m, items[i].file, options->mtime, &sink,
 						  options->display, err);
 		pos = m->end_at;
 	}
-	if (status == HP_OK &&
-	    fileio_copy_range(in, pos, total - pos, out_fd) == -1)
-		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s: cannot copy",
-				      options->display);
+	if (status == HP_OK)
+		status = copy_reporting(in, pos, total, out_fd, options, total, &last,
+					err);
 	if (status == HP_OK)
 		archive_io_report_progress(options, total, total, &last);
 	free(global);
@@ -303,6 +321,7 @@ archive_io_splice_compressed(const char *path, const struct archive_layout *layo
 		status = archive_io_write_failure(w, &out, options->display, "cannot write", err);
 		goto out;
 	}
+	archive_io_report_progress(options, 0, total, &last);
 	s->sink = (struct sink){ -1, w, false, 0, HP_OK, 0, NULL };
 	s->items = items;
 	s->count = options->replace_count;
@@ -323,7 +342,7 @@ archive_io_splice_compressed(const char *path, const struct archive_layout *layo
 		status = splice_put(s, block, size, err);
 		if (status != HP_OK)
 			goto out;
-		archive_io_report_progress(options, (uint64_t)archive_filter_bytes(in, -1),
+		archive_io_report_progress(options, archive_io_read_so_far(in, total),
 					   total, &last);
 	}
 	/* The stream may go on past where the scan stopped reading: GNU tar

@@ -257,11 +257,25 @@ void
 archive_io_report_progress(const struct archive_io_write_options *options,
 			   uint64_t done, uint64_t total, uint64_t *last)
 {
-	if (options->progress != NULL &&
-	    (done - *last >= PROGRESS_STEP || done == total)) {
-		options->progress(options->progress_ctx, "writing", done, total);
-		*last = done;
+	/* The end is told once, however many ways a pass reaches it. */
+	if (options->progress == NULL || (*last >= total && total > 0))
+		return;
+	if (done == 0 || done - *last >= PROGRESS_STEP || done >= total) {
+		options->progress(options->progress_ctx, "writing",
+				  done < total ? done : total, total);
+		*last = done < total ? done : total;
 	}
+}
+
+/* Bytes of the input IN (TOTAL of them) read so far, short of the end:
+ * the reader reaches it before the writer has compressed and written
+ * what it holds, so only the end of the pass tells 100%. */
+uint64_t
+archive_io_read_so_far(struct archive *in, uint64_t total)
+{
+	uint64_t done = (uint64_t)archive_filter_bytes(in, -1);
+
+	return done < total ? done : total > 0 ? total - 1 : 0;
 }
 
 /* The end of a pass over the whole input: AS_SCANNED says it held what

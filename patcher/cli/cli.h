@@ -199,4 +199,8 @@ int cli_setup_output(struct cli *cli);
 /* End a progress line left open. */
 void cli_end_progress(void);
 
+/* The progress line for W's passes, as CLI's --progress, --no-progress
+ * and standard error say. */
+void cli_progress_attach(struct cli *cli, struct image_write_options *w);
+
 #endif

@@ -2,8 +2,10 @@
  * take it, and which ones exclude each other. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +44,7 @@ enum option_id {
 	OPT_ALLOW_BACKING,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
+	OPT_MEMORY_LIMIT,
 	OPT_UTF8,
 	OPT_SHOW,
 	OPT_JSON,
@@ -128,6 +131,9 @@ const struct cli_option cli_options[OPT_COUNT] = {
 			   "a progress line on stderr for long passes over an archive (default: when stderr is a terminal and the archive is over 64 MiB)" },
 	[OPT_NO_PROGRESS] = { "no-progress", 0, no_argument, CLI_READERS, NULL,
 			      NULL, "no progress line" },
+	[OPT_MEMORY_LIMIT] = { "memory-limit", 0, required_argument, CLI_APPLY,
+			       "--memory-limit goes with apply (archives)", "SIZE",
+			       "apply on an archive: the most memory the run may take to write the output at the input's compression level (default 1G, which holds xz -9); past it the level is lowered, with a warning" },
 	[OPT_UTF8] = { "utf8", 0, no_argument, CLI_EXPORT | CLI_DIFF, NULL, NULL,
 		       "write the .reg file as UTF-8 instead of regedit's UTF-16LE with a byte order mark (for grep; regedit imports both)" },
 	[OPT_SHOW] = { "show", 0, required_argument, CLI_RECIPES, NULL, "NAME",
@@ -372,6 +378,33 @@ set_partition(struct cli *cli, const char *arg)
 	return 0;
 }
 
+/* --memory-limit SIZE: bytes, or K, M, G, T (powers of 1024; "KiB" and
+ * "KB" spelled too); at least 1 MiB. */
+static int
+set_memory_limit(struct cli *cli, const char *arg)
+{
+	static const char units[] = "KMGT";
+	const char *unit;
+	unsigned long long value;
+	char *end;
+
+	errno = 0;
+	value = strtoull(arg, &end, 10);
+	unit = *end != '\0' ? strchr(units, toupper((unsigned char)*end)) : NULL;
+	if (unit != NULL && (strcmp(end + 1, "") == 0 || strcmp(end + 1, "iB") == 0 ||
+			     strcmp(end + 1, "B") == 0)) {
+		for (const char *u = units; u <= unit; u++)
+			value = value > ULLONG_MAX / 1024 ? ULLONG_MAX : value * 1024;
+		end += strlen(end);
+	}
+	if (end == arg || *end != '\0' || errno != 0 || *arg == '-' ||
+	    value < 1024 * 1024)
+		return cli_usage_error(cli, "--memory-limit '%s': give a size of at least 1 MiB (512M, 1G)",
+				       arg);
+	cli->options.write.memory_limit = value;
+	return 0;
+}
+
 /* Do what option ID with ARG says: 0, else EXIT_USAGE (recorded). */
 static int
 set_option(struct cli *cli, enum option_id id, const char *arg)
@@ -409,6 +442,7 @@ set_option(struct cli *cli, enum option_id id, const char *arg)
 	case OPT_ALLOW_BACKING: cli->options.allow_backing = true; return 0;
 	case OPT_PROGRESS: cli->progress = 1; return 0;
 	case OPT_NO_PROGRESS: cli->progress = -1; return 0;
+	case OPT_MEMORY_LIMIT: return set_memory_limit(cli, arg);
 	case OPT_UTF8: cli->utf8 = true; return 0;
 	case OPT_SHOW: cli->show_recipe = arg; return 0;
 	case OPT_REG:

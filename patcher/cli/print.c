@@ -52,6 +52,9 @@ cli_print_data(FILE *out, uint32_t type, const unsigned char *data, size_t len)
 void
 cli_print_warnings(const struct cli *cli, const struct command_report *report)
 {
+	/* A pass that failed leaves its progress line open: what follows
+	 * (warnings, the error) starts on a line of its own. */
+	cli_end_progress();
 	if (cli->verbosity < 0 || !cli_plain_stderr(cli))
 		return;
 	for (size_t i = 0; i < report->warning_count; i++)

@@ -5,8 +5,51 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <time.h>
+#include <stdlib.h>
 
 #include "cli/cli.h"
+
+/* The options of writing that come from the environment: the time an
+ * edit stamps, the threads, the progress line, standard output. */
+int
+cli_setup_output(struct cli *cli)
+{
+	struct image_write_options *w = &cli->options.write;
+	const char *epoch = getenv("SOURCE_DATE_EPOCH");
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	w->entry_mtime = (int64_t)time(NULL);
+	/* Only what writes an image stamps entries: a malformed value is no
+	 * business of a command that reads. */
+	if ((cli->command->id & (CLI_APPLY | CLI_RECOVER)) != 0 &&
+	    epoch != NULL && *epoch != '\0') {
+		char *end;
+		long long v;
+
+		errno = 0;
+		v = strtoll(epoch, &end, 10);
+		if (*end != '\0' || v < 0 || errno != 0)
+			return cli_fail(cli, HP_ERR_USAGE,
+					"SOURCE_DATE_EPOCH '%s' is not a number of seconds since 1970 (unset it, or set it as date +%%s prints it)",
+					epoch);
+		w->entry_mtime = (int64_t)v;
+	}
+	/* One compressing thread fewer than the CPUs: the main thread reads
+	 * and decompresses beside them, as zstd -dc | zstd -T0 does. */
+	w->threads = cpus > 2 ? (int)(cpus > 64 ? 63 : cpus - 1) : 1;
+	cli_progress_attach(cli, w);
+	w->output_fd = -1;
+	if (w->output != NULL && strcmp(w->output, "-") == 0) {
+		w->output_fd = dup(STDOUT_FILENO);
+		if (w->output_fd == -1 ||
+		    dup2(STDERR_FILENO, STDOUT_FILENO) == -1)
+			return cli_fail(cli, HP_ERR_WRITE, "standard output: %s",
+					strerror(errno));
+	}
+	return 0;
+}
 
 /* A key not found that holds slashes and no backslash was likely meant
  * with backslashes: the message says so. */

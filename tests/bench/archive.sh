@@ -18,10 +18,12 @@
 #            only its record, or its data and times, are rewritten)
 #
 # then the peak RSS of each hivepatch run (GNU time, else python3's
-# getrusage; also a 32 MiB tar.xz
-# at xz's default level, whose encoder alone would take 94 MiB), and the ratios
+# getrusage; also a 32 MiB tar.xz at xz's default level, whose encoder
+# takes 94 MiB), and the ratios
 # against the targets: tar <= 1.3x cat, tar.zst <= 1.2x the zstd pipeline,
-# in place < 0.1 s, peak RSS <= 64 MiB + 3x the hive.
+# in place < 0.1 s, peak RSS within the README's bound (64 MiB + 3x the
+# hive; for the tar.xz 12 MiB + the hive + its coders, 94 + 9 MiB).
+# tests/bench/memory.sh measures every format and level.
 #
 # Every time is the median of the timed runs (3 by default, after one
 # warm-up run), taken by hyperfine when installed, else by a shell loop
@@ -203,10 +205,12 @@ run_awk -v hp="$t_hp" -v cat="$t_cat" -v bsd="$t_bsd" -v pipe="$t_pipe" \
 	printf "in place: hivepatch --in-place %.3f s on the %.2f GiB tar, %.3f s on the same tree as iso9660\n",
 		inplace, size / 1073741824, inplace_iso
 	limit = 64 * 1048576 + 3 * hive
+	limit_xz = (12 + 94 + 9) * 1048576 + hive
+	if (limit_xz < limit) limit_xz = limit
 	if (rt != "") {
 		printf "peak RSS: tar %.1f MiB, tar.zst %.1f MiB, in place %.1f MiB", rt / 1024, rz / 1024, ri / 1024
-		if (rx != "") printf ", tar.xz (32 of the files, xz -6) %.1f MiB", rx / 1024
-		printf " (limit 64 MiB + 3x hive = %.1f MiB)\n", limit / 1048576
+		if (rx != "") printf ", tar.xz (32 of the files, xz -6) %.1f MiB (bound %.1f MiB)", rx / 1024, limit_xz / 1048576
+		printf " (bound 64 MiB + 3x hive = %.1f MiB)\n", limit / 1048576
 	} else
 		printf "peak RSS: not measured (neither GNU time nor python3)\n"
 	printf "targets: tar <= 1.3x cat: %s (%.2fx); tar.zst <= 1.2x zstd pipeline: %s (%.2fx); in place < 0.1 s: %s (%.3f s)",
@@ -214,8 +218,8 @@ run_awk -v hp="$t_hp" -v cat="$t_cat" -v bsd="$t_bsd" -v pipe="$t_pipe" \
 		((inplace < 0.1 && inplace_iso < 0.1) ? "met" : "MISSED"), ((inplace > inplace_iso) ? inplace : inplace_iso)
 	if (rt != "") {
 		worst = rt; if (rz > worst) worst = rz; if (ri > worst) worst = ri
-		if (rx != "" && rx > worst) worst = rx
-		printf "; peak RSS: %s (%.1f MiB)", (worst * 1024 <= limit ? "met" : "MISSED"), worst / 1024
+		met = worst * 1024 <= limit && (rx == "" || rx * 1024 <= limit_xz)
+		printf "; peak RSS: %s (%.1f MiB)", (met ? "met" : "MISSED"), worst / 1024
 	} else
 		printf "; peak RSS: not measured"
 	printf "\n"

@@ -146,70 +146,7 @@ for spec in "pax --format pax" "ustar --format ustar" "gnutar --format gnutar" \
 	if cmp -s "$out" "$out.again"; then pass; else fail "$name: an already compliant archive was not copied as it is"; fi
 	rm -f "$out.again"
 done
-# The compression level, where the input tells it: gzip's XFL byte,
-# bzip2's block size, xz's dictionary.  xz's level is lowered until its
-# encoder fits the run's memory bound (64 MiB and three times the hive):
-# with the small fixture hive the default -6 (8 MiB dictionary, 94 MiB
-# encoder) comes back as 4 MiB; a hive of 24 MiB allows -6 itself.
-(cd "$src" && bsdtar --format pax -cf "$work/a/level.tar" Windows data)
-level_case() { # NAME COMPRESSOR...: compress level.tar with it, apply
-	lname=$1
-	shift
-	"$@" -c "$work/a/level.tar" >"$work/a/level.$lname" &&
-		run 0 "$HIVEPATCH" apply "$work/a/level.$lname" -o "$work/a/level-out.$lname"
-}
-xz_dict() { xz -lvv "$1" 2>/dev/null | grep -o 'dict=[0-9]*[KM]iB' | head -n 1; }
-if level_case gz9 gzip -9; then
-	if [ "$(od -An -tu1 -j8 -N1 "$work/a/level-out.gz9" | tr -d ' ')" = 2 ]; then pass; else
-		fail "gzip -9 input: the output's XFL is not 2 (best)"
-	fi
-fi
-if level_case gz1 gzip -1; then
-	if [ "$(od -An -tu1 -j8 -N1 "$work/a/level-out.gz1" | tr -d ' ')" = 4 ]; then pass; else
-		fail "gzip -1 input: the output's XFL is not 4 (fastest)"
-	fi
-fi
-if level_case bz1 bzip2 -1; then
-	if [ "$(head -c 4 "$work/a/level-out.bz1")" = BZh1 ]; then pass; else
-		fail "bzip2 -1 input: the output is not BZh1"
-	fi
-fi
-if level_case xz1 xz -1; then
-	if [ "$(xz_dict "$work/a/level-out.xz1")" = dict=1MiB ]; then pass; else
-		fail "xz -1 input: the output has $(xz_dict "$work/a/level-out.xz1"), not 1 MiB"
-	fi
-fi
-if level_case xz6 xz -6; then
-	if [ "$(xz_dict "$work/a/level-out.xz6")" = dict=4MiB ]; then pass; else
-		fail "xz -6 input, small hive: the output has $(xz_dict "$work/a/level-out.xz6"), not 4 MiB"
-	fi
-fi
-# A higher level in asks for a larger decoder, which leaves less for the
-# encoder: -9 (64 MiB dictionary) comes out as -0 with the small hive.
-if level_case xz9 xz -9; then
-	if [ "$(xz_dict "$work/a/level-out.xz9")" = dict=256KiB ]; then pass; else
-		fail "xz -9 input, small hive: the output has $(xz_dict "$work/a/level-out.xz9"), not 256 KiB"
-	fi
-fi
-# .lzma (xz --format=lzma) runs the same encoder: the same bound.
-if level_case lzma6 xz --format=lzma -6; then
-	if [ "$(od -An -tu1 -j1 -N4 "$work/a/level-out.lzma6" | tr -s ' ' | sed 's/^ //')" = "0 0 64 0" ]; then
-		pass
-	else
-		fail "lzma -6 input, small hive: the output's dictionary is not 4 MiB"
-	fi
-fi
-if command -v xz >/dev/null 2>&1; then
-	rm -rf "$work/big"
-	make_image ws2012r2 "$work/big"
-	head -c 25165824 /dev/zero >>"$work/big/$hive"
-	(cd "$work/big" && bsdtar --format pax -cf - Windows | xz -6 -c >"$work/a/big.tar.xz")
-	run 0 "$HIVEPATCH" apply "$work/a/big.tar.xz" -o "$work/a/big-out.tar.xz"
-	if [ "$(xz_dict "$work/a/big-out.tar.xz")" = dict=8MiB ]; then pass; else
-		fail "xz -6 input, 24 MiB hive: the output has $(xz_dict "$work/a/big-out.tar.xz"), not 8 MiB"
-	fi
-fi
-rm -rf "$work/big" "$work/a/big.tar.xz" "$work/a/big-out.tar.xz" "$work/a/level"*
+# The compression level of the output: tests/cli/archive-levels.sh.
 
 # Archives GNU tar wrote: its own formats, and a pax global header (GNU
 # tar writes one for --pax-option) right before the hive, which belongs to

@@ -107,7 +107,7 @@ write_file(const char *path, const void *data, size_t size)
 static enum hp_status
 scan(const char *path, const char *dir, struct archive_layout *layout)
 {
-	struct archive_io_scan_options options = { path, NULL, NULL, NULL, NULL, 0 };
+	struct archive_io_scan_options options = { .display = path };
 	struct hp_error err;
 	enum hp_status status;
 

@@ -327,23 +327,34 @@ test_scan_formats(void)
 	}
 }
 
-/* The compression level, read from the outermost filter's header. */
+/* The compression level, read from the outermost filter's header: gzip's
+ * XFL byte, bzip2's block size, the dictionary of xz and lzma, zstd's
+ * window (a stream's: from a pipe, the size not known beforehand). */
 static void
 test_scan_level(void)
 {
 	static const struct {
 		const char *command, *file;
 		int level;
-		unsigned dictionary;
+		uint64_t window;
 	} cases[] = {
 		{ "gzip -9 -c", "l.tar.gz", 9, 0 },
 		{ "gzip -1 -c", "l.tar.gz1", 1, 0 },
+		{ "gzip -6 -c", "l.tar.gz6", -1, 0 },
 		{ "bzip2 -3 -c", "l.tar.bz2", 3, 0 },
 		{ "xz -1 -c", "l.tar.xz", 1, 1u << 20 },
 		{ "xz -6 -c", "l.tar.xz6", 6, 8u << 20 },
+		{ "xz -9 -c", "l.tar.xz9", 9, 64u << 20 },
+		{ "xz --format=lzma -9 -c", "l.tar.lzma9", 9, 64u << 20 },
+		{ "zstd -q -3 -c <", "l.tar.zst", 3, 2u << 20 },
+		{ "zstd -q -12 -c <", "l.tar.zst12", 10, 4u << 20 },
+		{ "zstd -q -19 -c <", "l.tar.zst19", 19, 8u << 20 },
+		{ "zstd -q --long=27 -3 -c <", "l.tar.zstlong", 19, 128u << 20 },
+		/* The size known: the window shrinks to it and tells nothing. */
+		{ "zstd -q -19 -c", "l.tar.zstsmall", -1, 0 },
 	};
 
-	if (!have("bsdtar"))
+	if (!have("bsdtar") || !have("xz") || !have("zstd"))
 		return;
 	make_tree("t");
 	if (!pack("t", "--format pax", "Windows", "l.tar"))
@@ -359,8 +370,142 @@ test_scan_level(void)
 		if (scan(cases[i].file, NULL, &layout, &err) != HP_OK)
 			test_fail(__FILE__, __LINE__, "%s: %s", cases[i].file,
 				  err.message);
-		CHECK_INT(layout.level, cases[i].level);
-		CHECK_INT(layout.lzma_dictionary, cases[i].dictionary);
+		if (layout.level != cases[i].level || layout.window != cases[i].window)
+			test_fail(__FILE__, __LINE__, "%s: level %d, window %llu; want %d, %llu",
+				  cases[i].command, layout.level,
+				  (unsigned long long)layout.window, cases[i].level,
+				  (unsigned long long)cases[i].window);
+		archive_layout_release(&layout);
+	}
+}
+
+/* Scan an archive made by COMMAND (a compressor reading l.tar) into
+ * *LAYOUT; false (the test failed) when it cannot be. */
+static bool
+scan_compressed(const char *command, const char *file,
+		struct archive_layout *layout)
+{
+	struct hp_error err;
+
+	memset(layout, 0, sizeof *layout);
+	if (sh("%s l.tar > %s", command, file) != 0) {
+		test_fail(__FILE__, __LINE__, "%s failed", command);
+		return false;
+	}
+	if (scan(file, NULL, layout, &err) != HP_OK) {
+		test_fail(__FILE__, __LINE__, "%s: %s", file, err.message);
+		archive_layout_release(layout);
+		return false;
+	}
+	return true;
+}
+
+#define MIB ((uint64_t)1 << 20)
+
+/* The plan of the output's compression: the input's level kept, the
+ * bound raised to what it needs up to the limit, lowered past it with a
+ * warning; zstd's workers as the bound allows. */
+static void
+test_plan_compression(void)
+{
+	struct archive_io_write_options options = { 0 };
+	struct archive_io_compression plan;
+	struct archive_layout layout;
+
+	if (!have("bsdtar") || !have("xz") || !have("zstd"))
+		return;
+	make_tree("t");
+	if (!pack("t", "--format pax", "Windows", "l.tar"))
+		return;
+	options.display = "l.tar.xz9";
+	options.memory = 64 * MIB;
+	options.memory_limit = ARCHIVE_IO_MEMORY_LIMIT_DEFAULT;
+	options.threads = 4;
+	if (scan_compressed("xz -9 -c", "l.tar.xz9", &layout)) {
+		/* -9: 674 MiB of encoder, 65 of decoder, 12 besides. */
+		archive_io_plan_compression(&layout, &options, &plan);
+		CHECK_INT(plan.level[0], 9);
+		CHECK_INT(plan.wanted[0], 9);
+		CHECK(!plan.lowered);
+		CHECK_INT(plan.bound, 751 * MIB);
+		CHECK_INT(plan.need, 751 * MIB);
+		CHECK_INT(plan.workers, 0);
+		/* The hives the run holds count. */
+		options.held = 12 * MIB;
+		archive_io_plan_compression(&layout, &options, &plan);
+		CHECK_INT(plan.bound, 763 * MIB);
+		options.held = 0;
+		/* Below what -9 needs: the highest level that fits. */
+		options.memory_limit = 512 * MIB;
+		archive_io_plan_compression(&layout, &options, &plan);
+		CHECK_INT(plan.level[0], 8);
+		CHECK(plan.lowered);
+		CHECK_INT(plan.bound, 512 * MIB);
+		CHECK_INT(plan.need, (12 + 370 + 65) * MIB);
+		CHECK_STR(plan.warning,
+			  "l.tar.xz9: the output is written with xz -8, below the input's -9, which needs 751 MiB, more than the memory limit of 512 MiB (--memory-limit); it may come out larger");
+		/* The input's decoder is needed whatever: -0 at the least. */
+		options.memory_limit = 16 * MIB;
+		archive_io_plan_compression(&layout, &options, &plan);
+		CHECK_INT(plan.level[0], 0);
+		CHECK(plan.lowered);
+		/* No bound at all: the input's level. */
+		options.memory = options.memory_limit = 0;
+		archive_io_plan_compression(&layout, &options, &plan);
+		CHECK_INT(plan.level[0], 9);
+		CHECK(!plan.lowered);
+		archive_layout_release(&layout);
+	}
+	options.memory = 64 * MIB;
+	options.memory_limit = ARCHIVE_IO_MEMORY_LIMIT_DEFAULT;
+	if (scan_compressed("zstd -q -3 -c <", "l.tar.zst", &layout)) {
+		/* Level 3 in the calling thread takes 19 MiB; the first
+		 * worker 44 more (63 within 64), the second 18. */
+		archive_io_plan_compression(&layout, &options, &plan);
+		CHECK_INT(plan.level[0], 3);
+		CHECK_INT(plan.workers, 1);
+		CHECK_INT(plan.bound, 64 * MIB);
+		options.memory = 100 * MIB;
+		archive_io_plan_compression(&layout, &options, &plan);
+		CHECK_INT(plan.workers, 3);
+		options.threads = 1;
+		archive_io_plan_compression(&layout, &options, &plan);
+		CHECK_INT(plan.workers, 1);
+		options.threads = 4;
+		options.memory = 64 * MIB;
+		archive_layout_release(&layout);
+	}
+	if (scan_compressed("zstd -q -19 -c <", "l.tar.zst19", &layout)) {
+		/* 19 in the calling thread: 110 MiB; a worker would take
+		 * 176 more. */
+		archive_io_plan_compression(&layout, &options, &plan);
+		CHECK_INT(plan.level[0], 19);
+		CHECK_INT(plan.workers, 0);
+		CHECK_INT(plan.bound, 110 * MIB);
+		CHECK(!plan.lowered);
+		options.memory_limit = 64 * MIB;
+		archive_io_plan_compression(&layout, &options, &plan);
+		CHECK(plan.level[0] < 19);
+		CHECK(plan.need <= 64 * MIB);
+		CHECK(plan.lowered);
+		options.memory_limit = ARCHIVE_IO_MEMORY_LIMIT_DEFAULT;
+		archive_layout_release(&layout);
+	}
+	if (scan_compressed("zstd -q --long=27 -3 -c <", "l.tar.zstlong", &layout)) {
+		options.display = "l.tar.zstlong";
+		archive_io_plan_compression(&layout, &options, &plan);
+		CHECK_INT(plan.level[0], 19);
+		CHECK(plan.lowered);
+		CHECK_STR(plan.warning,
+			  "l.tar.zstlong: the input's zstd window of 128 MiB (--long or --ultra) is more than hivepatch writes: the output is written with zstd -19 and its 8 MiB window; it may come out larger");
+		archive_layout_release(&layout);
+	}
+	/* gzip, whose coders take next to nothing: the floor. */
+	if (scan_compressed("gzip -9 -c", "l.tar.gz", &layout)) {
+		archive_io_plan_compression(&layout, &options, &plan);
+		CHECK_INT(plan.level[0], 9);
+		CHECK_INT(plan.bound, 64 * MIB);
+		CHECK(!plan.lowered);
 		archive_layout_release(&layout);
 	}
 }
@@ -585,6 +730,136 @@ test_write_and_verify(void)
 		if (strstr(err.message, "holds another 'Windows/System32/config/SYSTEM' than was written") == NULL)
 			test_fail(__FILE__, __LINE__, "%s: %s", out, err.message);
 		archive_layout_release(&layout);
+	}
+}
+
+/* What a pass told its progress callback. */
+struct told {
+	struct { char what[16]; uint64_t done, total; } calls[512];
+	size_t count;
+};
+
+static void
+record_progress(void *ctx, const char *what, uint64_t done, uint64_t total)
+{
+	struct told *t = ctx;
+
+	if (t->count < sizeof t->calls / sizeof *t->calls) {
+		snprintf(t->calls[t->count].what, sizeof t->calls[0].what, "%s", what);
+		t->calls[t->count].done = done;
+		t->calls[t->count].total = total;
+	}
+	t->count++;
+}
+
+/* The calls of pass WHAT in T: it starts at 0, goes up to TOTAL, tells
+ * TOTAL once and last, and tells at least MIDDLE points between. */
+static void
+check_told(const struct told *t, const char *what, uint64_t total,
+	   size_t middle, const char *name)
+{
+	size_t first = SIZE_MAX, last = 0, between = 0, ends = 0;
+	uint64_t before = 0;
+
+	for (size_t i = 0; i < t->count && i < sizeof t->calls / sizeof *t->calls; i++) {
+		if (strcmp(t->calls[i].what, what) != 0)
+			continue;
+		if (first == SIZE_MAX)
+			first = i;
+		last = i;
+		if (t->calls[i].total != total || t->calls[i].done < before)
+			test_fail(__FILE__, __LINE__, "%s %s: call %zu: %llu of %llu after %llu",
+				  name, what, i, (unsigned long long)t->calls[i].done,
+				  (unsigned long long)t->calls[i].total,
+				  (unsigned long long)before);
+		before = t->calls[i].done;
+		between += before > 0 && before < total;
+		ends += before == total;
+	}
+	if (first == SIZE_MAX) {
+		test_fail(__FILE__, __LINE__, "%s: no %s pass told", name, what);
+		return;
+	}
+	if (t->calls[first].done != 0 || t->calls[last].done != total || ends != 1 ||
+	    between < middle)
+		test_fail(__FILE__, __LINE__,
+			  "%s %s: starts at %llu, ends at %llu of %llu, the end told %zu times, %zu points between (want %zu)",
+			  name, what, (unsigned long long)t->calls[first].done,
+			  (unsigned long long)t->calls[last].done, (unsigned long long)total,
+			  ends, between, middle);
+}
+
+/* Progress through every pass: the scan ("reading"), the write
+ * ("writing": a plain tar's copy_file_range cut in pieces of 8 MiB, a
+ * compressed stream and a re-encoded zip by what is read), the read-back
+ * ("checking"); each from 0 to the input's size, the end told once. */
+static void
+test_write_progress(void)
+{
+	static const struct {
+		const char *file, *options;
+	} cases[] = {
+		{ "p.tar", "--format pax" },
+		{ "p.tar.zst", "--format pax --zstd" },
+		{ "p.zip", "--format zip" },
+	};
+
+	if (!have("bsdtar") || !have("zstd"))
+		return;
+	make_tree("t");
+	/* 40 MiB before the hive's record, in the archive's order. */
+	put_pattern("t/data/big", (size_t)40 << 20, 5);
+	put_pattern("new-hive", 20480, 3);
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct archive_io_scan_options scan = { 0 };
+		struct archive_io_write_options options = { 0 };
+		struct archive_replacement replacement;
+		struct archive_layout layout;
+		struct hp_error err;
+		struct told *told = calloc(1, sizeof *told);
+		const char *method;
+		char dir[32], out[32];
+		uint64_t size, out_size;
+		int fd;
+
+		if (told == NULL)
+			abort();
+		if (!pack("t", cases[i].options, "data Windows", cases[i].file)) {
+			free(told);
+			continue;
+		}
+		size = (uint64_t)file_size(cases[i].file);
+		snprintf(dir, sizeof dir, "ps%zu", i);
+		test_mkdirs(dir);
+		scan.display = cases[i].file;
+		scan.progress = record_progress;
+		scan.progress_ctx = told;
+		CHECK_INT(archive_io_scan(cases[i].file, dir, &scan, &layout, &err), HP_OK);
+		check_told(told, "reading", size, 0, cases[i].file);
+		replacement.member = layout.hive;
+		replacement.file = "new-hive";
+		options.display = cases[i].file;
+		options.replace = &replacement;
+		options.replace_count = 1;
+		options.mtime = 1700000000;
+		options.progress = record_progress;
+		options.progress_ctx = told;
+		snprintf(out, sizeof out, "out-%s", cases[i].file);
+		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd == -1)
+			abort();
+		CHECK_INT(archive_io_write(cases[i].file, &layout, &options, fd, &method,
+					   &err), HP_OK);
+		close(fd);
+		/* The copy before the hive's record alone is five pieces
+		 * (the others compress their 40 MiB of pattern to little). */
+		check_told(told, "writing", size, i == 0 ? 4 : 0, cases[i].file);
+		out_size = (uint64_t)file_size(out);
+		CHECK_INT(archive_io_verify(out, &layout, &options, &err), HP_OK);
+		check_told(told, "checking", out_size, 0, cases[i].file);
+		archive_layout_release(&layout);
+		archive_io_remove_scratch(dir);
+		free(told);
 	}
 }
 
@@ -899,10 +1174,12 @@ main(void)
 		TEST_ENTRY(recognized),
 		TEST_ENTRY(scan_formats),
 		TEST_ENTRY(scan_level),
+		TEST_ENTRY(plan_compression),
 		TEST_ENTRY(scan_folder_and_hive_path),
 		TEST_ENTRY(scan_refusals),
 		TEST_ENTRY(scan_encrypted_zip),
 		TEST_ENTRY(write_and_verify),
+		TEST_ENTRY(write_progress),
 		TEST_ENTRY(write_splice_keeps_bytes),
 		TEST_ENTRY(write_refuses_changed_input),
 		TEST_ENTRY(write_in_place),
