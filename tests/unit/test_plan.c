@@ -667,15 +667,15 @@ test_recipe_several_ops(void)
 {
 	static const struct recipe_op ops[] = {
 		{ RECIPE_SET_VALUE, CCS_SCHANNEL, "EnableSessionTicket",
-		  HIVE_REG_DWORD, dword_2, 4, 0 },
+		  HIVE_REG_DWORD, dword_2, 4, 0, NULL },
 		{ RECIPE_SET_VALUE, CCS_SCHANNEL, "Other", HIVE_REG_DWORD,
-		  dword_1, 4, 0 },
+		  dword_1, 4, 0, NULL },
 		{ RECIPE_SET_VALUE, "HKLM\\SOFTWARE\\Policies\\Test", "X",
-		  HIVE_REG_DWORD, dword_1, 4, 0 },
+		  HIVE_REG_DWORD, dword_1, 4, 0, NULL },
 		{ RECIPE_SET_VALUE, "HKLM\\SYSTEM\\Setup", "SetupType",
-		  HIVE_REG_DWORD, dword_3, 4, 0 },
+		  HIVE_REG_DWORD, dword_3, 4, 0, NULL },
 		{ RECIPE_SET_VALUE, "HKLM\\SYSTEM\\Setup\\New\\Deeper", "V",
-		  HIVE_REG_DWORD, dword_1, 4, 0 },
+		  HIVE_REG_DWORD, dword_1, 4, 0, NULL },
 	};
 	static const struct recipe recipe = { "test", "several operations",
 					      "tests", ops,
@@ -715,9 +715,9 @@ test_recipe_same_value_twice(void)
 {
 	static const struct recipe_op ops[] = {
 		{ RECIPE_SET_VALUE, CCS_SCHANNEL, "EnableSessionTicket",
-		  HIVE_REG_DWORD, dword_1, 4, 0 },
+		  HIVE_REG_DWORD, dword_1, 4, 0, NULL },
 		{ RECIPE_SET_VALUE, CCS_SCHANNEL, "EnableSessionTicket",
-		  HIVE_REG_DWORD, dword_2, 4, 0 },
+		  HIVE_REG_DWORD, dword_2, 4, 0, NULL },
 	};
 	static const struct recipe recipe = { "test", "one value twice",
 					      "tests", ops,
