@@ -65,6 +65,14 @@ tier_name() {
 	tier short long
 }
 
+# sanitized: true when $HIVEPATCH is built with AddressSanitizer (its
+# runtime linked in, as clang does, or loaded, as gcc does).  Its shadow
+# memory and quarantine make peak memory figures meaningless.
+sanitized() {
+	grep -q AddressSanitizer "$HIVEPATCH" 2>/dev/null ||
+		ldd "$HIVEPATCH" 2>/dev/null | grep -q libasan
+}
+
 # run EXPECTED_RC CMD...: run CMD, stdout to $work/out, stderr to $work/err,
 # and check its exit code.  A hivepatch --json run's document is kept for
 # json_check_all.

@@ -138,10 +138,15 @@ if have xz && [ -x /usr/bin/time ]; then
 	/usr/bin/time -f %M -o "$work/peak" "$HIVEPATCH" apply -q "$work/big.tar.xz" -o "$work/big-out.tar.xz" \
 		>"$work/out" 2>"$work/err" && pass || fail "apply on the 75 MiB xz -9 archive failed: $(cat "$work/err")"
 	peak=$(tail -n 1 "$work/peak")
+	if sanitized; then
+		echo "  a sanitizer build: its peak memory is not the program's"
+		peak=_
+	fi
 	hive_mib=$((($(wc -c <"$FIXTURES/hives/ws2012r2/SYSTEM") + 1048575) / 1048576))
 	bound=$((12 + hive_mib + 674 + 65))
 	echo "  xz -9: peak $peak KiB, bound $bound MiB"
 	case $peak in
+	_) ;;
 	'' | *[!0-9]*) fail "xz -9: no peak memory measured ($peak)" ;;
 	*) if [ "$peak" -le $((bound * 1024)) ]; then pass; else
 		fail "xz -9: peak $peak KiB, over the bound of $bound MiB"

@@ -24,6 +24,10 @@
  *   HP_FAULT_GARBLE=N  the Nth counted call, when it is a write or pwrite,
  *                      writes every byte inverted and reports success (a
  *                      disk that lies: only reading back can tell)
+ *   HP_FAULT_NOT_INHERITED=1  the shim takes itself out of LD_PRELOAD when
+ *                      it is loaded, so the programs hivepatch runs start
+ *                      without it (a shim built with ASan cannot be loaded
+ *                      into an uninstrumented /bin/sh)
  *
  * With neither HP_FAULT_AT nor HP_FAULT_LOG set the shim only passes calls
  * on.  Standard input, output and error are never counted: otherwise the
@@ -173,6 +177,16 @@ load_config(void)
 	    log_path != NULL && *log_path != '\0' ? log_path : NULL;
 	config.log_fd = -1;
 	atomic_store(&config.ready, true);
+}
+
+/* Runs when the shim is loaded, before main: see HP_FAULT_NOT_INHERITED. */
+__attribute__((constructor)) static void
+drop_from_children(void)
+{
+	const char *flag = getenv("HP_FAULT_NOT_INHERITED");
+
+	if (flag != NULL && strcmp(flag, "1") == 0)
+		unsetenv("LD_PRELOAD");
 }
 
 static void

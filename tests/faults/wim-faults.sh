@@ -73,8 +73,11 @@ apply_with() {
 	args=
 	while [ "$1" != -- ]; do args="$args $1"; shift; done
 	shift
+	# The tools run without the shim (the wrappers above); taking it out of
+	# LD_PRELOAD at load time also spares their /bin/sh, which cannot load
+	# a shim built with ASan.
 	# shellcheck disable=SC2086 # ARGS are words
-	env LD_PRELOAD="$preload" "$@" "$HIVEPATCH" apply $args "$target" \
+	env LD_PRELOAD="$preload" HP_FAULT_NOT_INHERITED=1 "$@" "$HIVEPATCH" apply $args "$target" \
 		</dev/null >"$work/out" 2>"$work/err"
 }
 
