@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#ifdef HAVE_SYS_SENDFILE_H
+#include <sys/sendfile.h>
+#endif
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -95,18 +98,16 @@ read_at(int fd, const char *name, uint64_t offset, void *buf, size_t len,
 	return HP_OK;
 }
 
-/* Read the regular file on FD, of the size ST gave when its reading
- * began, whole into BUF; one byte more, or a size or time that is not
- * ST's at the end, means it changed meanwhile. */
+/* The file on FD, all of whose ST->ST_SIZE bytes were read, has no byte
+ * more and the size and time ST gave when its reading began. */
 static enum hp_status
-read_whole(int fd, const char *name, const struct stat *st, void *buf,
-	   struct hp_error *err)
+check_end(int fd, const char *name, const struct stat *st,
+	  struct hp_error *err)
 {
 	unsigned char extra;
-	enum hp_status status;
+	enum hp_status status = HP_OK;
 	ssize_t n;
 
-	status = read_at(fd, name, 0, buf, (size_t)st->st_size, err);
 	/* One byte more is there only if the file grew. */
 	while (status == HP_OK &&
 	       (n = pread(fd, &extra, 1, st->st_size)) != 0) {
@@ -118,6 +119,19 @@ read_whole(int fd, const char *name, const struct stat *st, void *buf,
 	if (status == HP_OK)
 		status = check_unchanged(fd, name, st, err);
 	return status;
+}
+
+/* Read the regular file on FD, of the size ST gave when its reading
+ * began, whole into BUF; one byte more, or a size or time that is not
+ * ST's at the end, means it changed meanwhile. */
+static enum hp_status
+read_whole(int fd, const char *name, const struct stat *st, void *buf,
+	   struct hp_error *err)
+{
+	enum hp_status status;
+
+	status = read_at(fd, name, 0, buf, (size_t)st->st_size, err);
+	return status == HP_OK ? check_end(fd, name, st, err) : status;
 }
 
 /* Heap memory for a file of SIZE bytes, released with free().  A large
@@ -209,6 +223,40 @@ hivefile_unmap(struct hivefile_mapping *map)
 }
 
 #ifdef HAVE_SEALED_MEMFD
+#ifdef HAVE_SYS_SENDFILE_H
+/* Copy the file on FD, of ST's size, into the empty memory file MEMFD in
+ * the kernel, which spares the page fault for every page that filling it
+ * through a mapping costs.  *DONE false, nothing copied, where sendfile
+ * cannot copy these two. */
+static enum hp_status
+send_whole(int fd, const char *name, const struct stat *st, int memfd,
+	   bool *done, struct hp_error *err)
+{
+	off_t at = 0;
+
+	*done = false;
+	while (at < st->st_size) {
+		ssize_t n = sendfile(memfd, fd, &at,
+				     (size_t)(st->st_size - at));
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && at == 0 && (errno == EINVAL || errno == ENOSYS))
+			return HP_OK;
+		if (n == -1 && errno == EIO)
+			return hp_error_set(err, HP_ERR_IO, errno, "%s", name);
+		if (n == -1)
+			return hp_error_set(err, HP_ERR_WRITE, errno,
+					    "%s: cannot keep a private copy of the hive for hivex",
+					    name);
+		if (n == 0)
+			return changed(name, "it is shorter now", err);
+	}
+	*done = true;
+	return check_end(fd, name, st, err);
+}
+#endif
+
 /* Read the primary on FD straight into a memory file and seal it, so that
  * one copy serves both hivepatch's reader and hivex (hivefile_hivex_path
  * hands it over): reading it to the heap and copying it for hivex made
@@ -226,6 +274,7 @@ read_sealed(int fd, const char *name, struct hivefile *file,
 	enum hp_status status;
 	void *view;
 	size_t size;
+	bool sent = false;
 	int memfd, saved;
 
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size == 0 ||
@@ -244,15 +293,22 @@ read_sealed(int fd, const char *name, struct hivefile *file,
 		close(memfd);
 		return HP_OK;
 	}
-	if (ftruncate(memfd, st.st_size) == -1)
-		goto fail;
-	view = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
-	if (view == MAP_FAILED)
-		goto fail;
-	/* pread into the mapping: memory that cannot be had is EFAULT from
-	 * the read, not SIGBUS. */
-	status = read_whole(fd, name, &st, view, err);
-	munmap(view, size);
+	status = HP_OK;
+#ifdef HAVE_SYS_SENDFILE_H
+	status = send_whole(fd, name, &st, memfd, &sent, err);
+#endif
+	if (status == HP_OK && !sent) {
+		if (ftruncate(memfd, st.st_size) == -1)
+			goto fail;
+		view = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			    memfd, 0);
+		if (view == MAP_FAILED)
+			goto fail;
+		/* pread into the mapping: memory that cannot be had is
+		 * EFAULT from the read, not SIGBUS. */
+		status = read_whole(fd, name, &st, view, err);
+		munmap(view, size);
+	}
 	if (status != HP_OK) {
 		close(memfd);
 		return status;
