@@ -573,6 +573,8 @@ open_fds(const struct hivefile_source *primary,
 #ifdef HAVE_SEALED_MEMFD
 	if (for_hivex)
 		status = read_sealed(primary->fd, primary->name, &file, err);
+#else
+	(void)for_hivex;
 #endif
 	if (status == HP_OK && !file.file_sealed) {
 		status = hivefile_read_fd(primary->fd, primary->name, &map,
