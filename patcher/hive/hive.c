@@ -14,6 +14,7 @@
 #include "regf/regfedit.h"
 #include "regf/regfkey.h"
 #include "base/text.h"
+#include "base/utf.h"
 
 #include "hive/hive_private.h"
 
@@ -916,16 +917,18 @@ hivex_name(struct hive *hive, const uint16_t *name, size_t length,
 	   char **text_ret, struct hp_error *err)
 {
 	*text_ret = NULL;
-	for (size_t i = 0; i < length; i++)
-		if (name[i] == 0 ||
-		    (name[i] >= 0xD800 && name[i] <= 0xDBFF &&
-		     (i + 1 == length || name[i + 1] < 0xDC00 ||
-		      name[i + 1] > 0xDFFF)) ||
-		    (name[i] >= 0xDC00 && name[i] <= 0xDFFF &&
-		     (i == 0 || name[i - 1] < 0xD800 || name[i - 1] > 0xDBFF)))
+	for (size_t i = 0; i < length;) {
+		uint32_t c;
+		size_t units = utf_decode_utf16(name[i],
+						i + 1 < length ? name[i + 1] : 0,
+						&c);
+
+		if (units == 0 || c == 0)
 			return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
 					    "%s: hivex cannot write a name holding a NUL or a lone surrogate",
 					    hive->path);
+		i += units;
+	}
 	*text_ret = regfkey_name_text(name, length);
 	return *text_ret != NULL ? HP_OK
 				 : hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,

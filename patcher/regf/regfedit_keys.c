@@ -242,8 +242,7 @@ regfedit_add_key_units(struct regf_edit *edit, uint32_t parent,
 	put_le32(child + REGF_NK_VALUE_LIST, NO_CELL);
 	put_le32(child + REGF_NK_SECURITY, sk_rel);
 	put_le32(child + REGF_NK_CLASS, NO_CELL);
-	child[REGF_NK_NAME_LEN] = (unsigned char)stored.len;
-	child[REGF_NK_NAME_LEN + 1] = (unsigned char)(stored.len >> 8);
+	put_le16(child + REGF_NK_NAME_LEN, (uint16_t)stored.len);
 	memcpy(child + REGF_NK_NAME, stored.bytes, stored.len);
 
 	status = regfedit_subkeys_add(edit, list, count, child_rel, name, length, &list,
@@ -261,9 +260,7 @@ regfedit_add_key_units(struct regf_edit *edit, uint32_t parent,
 	put_le32(nk_out + REGF_NK_SUBKEY_LIST, list);
 	/* The low 16 bits; the flags Windows keeps above them stay. */
 	if (get_le16(nk_out + REGF_NK_MAX_SUBKEY_NAME) < length * 2) {
-		nk_out[REGF_NK_MAX_SUBKEY_NAME] = (unsigned char)(length * 2);
-		nk_out[REGF_NK_MAX_SUBKEY_NAME + 1] =
-			(unsigned char)((length * 2) >> 8);
+		put_le16(nk_out + REGF_NK_MAX_SUBKEY_NAME, (uint16_t)(length * 2));
 	}
 	regfedit_stamp(edit, nk_out);
 	*child_ret = child_rel;

@@ -13,6 +13,7 @@
 
 #include "base/bytes.h"
 #include "base/text.h"
+#include "base/utf.h"
 #include "regf/regfkey.h"
 
 #include "regf/regfedit_private.h"
@@ -107,7 +108,8 @@ regfedit_value_name(const struct regf_edit *edit, uint32_t vk_rel, struct stored
 	return true;
 }
 
-/* The one place this module encodes UTF-16 (to become base/utf's). */
+/* UTF-16 through base/utf's one encoder: a stray byte's U+DC80..U+DCFF
+ * stays the one unit it is. */
 enum hp_status
 regfedit_name_from_utf8(const char *text, size_t len, uint16_t **units_ret,
 			size_t *length_ret, struct hp_error *err)
@@ -121,14 +123,7 @@ regfedit_name_from_utf8(const char *text, size_t len, uint16_t **units_ret,
 	while (text < end) {
 		uint32_t c = text_next_code_point(&text);
 
-		if (c > 0x10FFFF) {
-			units[used++] = 0xFFFD;
-		} else if (c >= 0x10000) {
-			units[used++] = (uint16_t)(0xD800 | ((c - 0x10000) >> 10));
-			units[used++] = (uint16_t)(0xDC00 | (c & 0x3FF));
-		} else {
-			units[used++] = (uint16_t)c;
-		}
+		used += utf_encode_utf16(c, units + used);
 	}
 	*units_ret = units;
 	*length_ret = used;
@@ -178,8 +173,7 @@ regfedit_store_name(const uint16_t *name, size_t length, bool may_be_empty,
 		if (latin1) {
 			out->bytes[i] = (unsigned char)name[i];
 		} else {
-			out->bytes[2 * i] = (unsigned char)name[i];
-			out->bytes[2 * i + 1] = (unsigned char)(name[i] >> 8);
+			put_le16(out->bytes + 2 * i, name[i]);
 		}
 	}
 	/* The default value's empty name is stored without the flag. */
@@ -204,15 +198,11 @@ regfedit_lh_hash(const char *name)
 
 	while (*name != '\0') {
 		uint32_t c = text_fold_upper(text_next_code_point(&name));
+		uint16_t units[2];
+		size_t count = utf_encode_utf16(c, units);
 
-		if (c >= 0x10000) {
-			uint32_t v = c - 0x10000;
-
-			hash = 37 * hash + (0xD800 | (v >> 10));
-			hash = 37 * hash + (0xDC00 | (v & 0x3FF));
-		} else {
-			hash = 37 * hash + c;
-		}
+		for (size_t i = 0; i < count; i++)
+			hash = 37 * hash + units[i];
 	}
 	return hash;
 }

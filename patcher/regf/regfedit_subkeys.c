@@ -166,8 +166,7 @@ leaf_insert(struct regf_edit *edit, uint32_t *leaf_rel, uint32_t position,
 	put_le32(at, child);
 	if (leaf.step == 8)
 		put_le32(at + 4, entry_key(leaf.kind, name, length));
-	cell[REGF_LIST_COUNT] = (unsigned char)(leaf.count + 1);
-	cell[REGF_LIST_COUNT + 1] = (unsigned char)((leaf.count + 1) >> 8);
+	put_le16(cell + REGF_LIST_COUNT, (uint16_t)(leaf.count + 1));
 	*leaf_rel = rel;
 	return HP_OK;
 }
@@ -264,8 +263,7 @@ root_insert(struct regf_edit *edit, uint32_t *root_rel, uint32_t position,
 			return status;
 	}
 	put_le32(at, leaf);
-	cell[REGF_LIST_COUNT] = (unsigned char)(root.count + 1);
-	cell[REGF_LIST_COUNT + 1] = (unsigned char)((root.count + 1) >> 8);
+	put_le16(cell + REGF_LIST_COUNT, (uint16_t)(root.count + 1));
 	*root_rel = rel;
 	return HP_OK;
 }
@@ -296,10 +294,8 @@ leaf_split(struct regf_edit *edit, uint32_t rel, uint32_t *upper_ret,
 	memcpy(upper + REGF_LIST_ENTRIES,
 	       cell + REGF_LIST_ENTRIES + leaf.step * kept,
 	       leaf.step * (size_t)moved);
-	upper[REGF_LIST_COUNT] = (unsigned char)moved;
-	upper[REGF_LIST_COUNT + 1] = (unsigned char)(moved >> 8);
-	cell[REGF_LIST_COUNT] = (unsigned char)kept;
-	cell[REGF_LIST_COUNT + 1] = (unsigned char)(kept >> 8);
+	put_le16(upper + REGF_LIST_COUNT, (uint16_t)moved);
+	put_le16(cell + REGF_LIST_COUNT, (uint16_t)kept);
 	*kept_ret = kept;
 	return HP_OK;
 }
@@ -480,8 +476,7 @@ leaf_remove(struct regf_edit *edit, const struct leaf *leaf, uint32_t position,
 	at = cell + REGF_LIST_ENTRIES + leaf->step * position;
 	memmove(at, at + leaf->step,
 		leaf->step * (size_t)(leaf->count - position - 1));
-	cell[REGF_LIST_COUNT] = (unsigned char)(leaf->count - 1);
-	cell[REGF_LIST_COUNT + 1] = (unsigned char)((leaf->count - 1) >> 8);
+	put_le16(cell + REGF_LIST_COUNT, (uint16_t)(leaf->count - 1));
 	return HP_OK;
 }
 
@@ -539,8 +534,7 @@ regfedit_subkeys_remove(struct regf_edit *edit, uint32_t list, uint32_t child,
 			return status;
 		at = cell + REGF_LIST_ENTRIES + 4 * i;
 		memmove(at, at + 4, 4 * (size_t)(root.count - i - 1));
-		cell[REGF_LIST_COUNT] = (unsigned char)(root.count - 1);
-		cell[REGF_LIST_COUNT + 1] = (unsigned char)((root.count - 1) >> 8);
+		put_le16(cell + REGF_LIST_COUNT, (uint16_t)(root.count - 1));
 		return HP_OK;
 	}
 	return hp_error_set(err, HP_ERR_NOT_FOUND, 0, "no such subkey to remove");

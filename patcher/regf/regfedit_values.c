@@ -343,8 +343,7 @@ write_big_data(struct regf_edit *edit, const unsigned char *data, uint32_t len,
 	if (status != HP_OK)
 		return status;
 	memcpy(db + 4, "db", 2);
-	db[REGF_DB_SEGMENT_COUNT] = (unsigned char)segments;
-	db[REGF_DB_SEGMENT_COUNT + 1] = (unsigned char)(segments >> 8);
+	put_le16(db + REGF_DB_SEGMENT_COUNT, (uint16_t)segments);
 	put_le32(db + REGF_DB_SEGMENT_LIST, list_rel);
 	*db_ret = db_rel;
 	return HP_OK;
@@ -377,8 +376,7 @@ write_value(struct regf_edit *edit, const struct stored_name *stored,
 	if (status != HP_OK)
 		return status;
 	memcpy(vk + 4, "vk", 2);
-	vk[REGF_VK_NAME_LEN] = (unsigned char)stored->len;
-	vk[REGF_VK_NAME_LEN + 1] = (unsigned char)(stored->len >> 8);
+	put_le16(vk + REGF_VK_NAME_LEN, (uint16_t)stored->len);
 	if (len <= 4) {
 		put_le32(vk + REGF_VK_DATA_LEN, len | REGF_VK_DATA_INLINE);
 		memcpy(vk + REGF_VK_DATA_OFFSET, data, len);
