@@ -34,8 +34,8 @@
 #
 # Tiers (tests/faults/README): the span is cut into 100 kill points; make
 # check-long (HIVEPATCH_LONG=1) kills at each of them for every path and
-# signal (1,500 runs, about 10 minutes here), make check at one in 33 (0,
-# 33, 66, 99: 60 runs, under 40 seconds).
+# signal (1,500 runs, about 7 minutes here), make check at one in 33 (0,
+# 33, 66, 99: 60 runs, about 20 seconds).
 
 . "$abs_top_srcdir/tests/lib.sh"
 
