@@ -39,8 +39,9 @@ command_read_hive(const struct image_hive *where,
 {
 	const char *logs[2] = { where->log1, where->log2 };
 
-	return hivefile_open(where->path, logs, where->logs, where->log_count,
-			     options->replay, file, err);
+	return hivefile_open_for_hivex(where->path, logs, where->logs,
+				       where->log_count, options->replay, file,
+				       err);
 }
 
 const struct image_options command_machine_hives = {

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#ifdef HAVE_SYS_SENDFILE_H
+#include <sys/sendfile.h>
+#endif
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -95,14 +98,70 @@ read_at(int fd, const char *name, uint64_t offset, void *buf, size_t len,
 	return HP_OK;
 }
 
+/* The file on FD, all of whose ST->ST_SIZE bytes were read, has no byte
+ * more and the size and time ST gave when its reading began. */
+static enum hp_status
+check_end(int fd, const char *name, const struct stat *st,
+	  struct hp_error *err)
+{
+	unsigned char extra;
+	enum hp_status status = HP_OK;
+	ssize_t n;
+
+	/* One byte more is there only if the file grew. */
+	while (status == HP_OK &&
+	       (n = pread(fd, &extra, 1, st->st_size)) != 0) {
+		if (n == 1)
+			status = changed(name, "it is longer now", err);
+		else if (errno != EINTR)
+			status = hp_error_set(err, HP_ERR_IO, errno, "%s", name);
+	}
+	if (status == HP_OK)
+		status = check_unchanged(fd, name, st, err);
+	return status;
+}
+
+/* Read the regular file on FD, of the size ST gave when its reading
+ * began, whole into BUF; one byte more, or a size or time that is not
+ * ST's at the end, means it changed meanwhile. */
+static enum hp_status
+read_whole(int fd, const char *name, const struct stat *st, void *buf,
+	   struct hp_error *err)
+{
+	enum hp_status status;
+
+	status = read_at(fd, name, 0, buf, (size_t)st->st_size, err);
+	return status == HP_OK ? check_end(fd, name, st, err) : status;
+}
+
+/* Heap memory for a file of SIZE bytes, released with free().  A large
+ * one is asked for in huge pages where the system has them: reading a hive
+ * into fresh memory otherwise costs a page fault for every 4 KiB, more
+ * than the copy itself. */
+static void *
+alloc_file_buffer(size_t size)
+{
+#ifdef MADV_HUGEPAGE
+	const size_t huge = (size_t)2 << 20;
+	void *p;
+
+	if (size >= 2 * huge) {
+		if (posix_memalign(&p, huge, size) != 0)
+			return NULL;
+		/* Only a hint: refused, the memory is as malloc's. */
+		(void)madvise(p, size & ~(huge - 1), MADV_HUGEPAGE);
+		return p;
+	}
+#endif
+	return malloc(size);
+}
+
 enum hp_status
 hivefile_read_fd(int fd, const char *name, struct hivefile_mapping *map,
 		 struct hp_error *err)
 {
-	unsigned char extra;
 	struct stat st;
 	enum hp_status status;
-	ssize_t n;
 
 	map->data = NULL;
 	map->size = 0;
@@ -113,23 +172,13 @@ hivefile_read_fd(int fd, const char *name, struct hivefile_mapping *map,
 	if ((uintmax_t)st.st_size > HIVEFILE_MAX_SIZE)
 		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
 				    "%s: larger than 2 GiB", name);
-	map->data = malloc((size_t)st.st_size);
+	map->data = alloc_file_buffer((size_t)st.st_size);
 	if (map->data == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
 				    "%s: %lld bytes", name,
 				    (long long)st.st_size);
 	map->size = (size_t)st.st_size;
-	status = read_at(fd, name, 0, map->data, map->size, err);
-	/* One byte more is there only if the file grew. */
-	while (status == HP_OK &&
-	       (n = pread(fd, &extra, 1, (off_t)map->size)) != 0) {
-		if (n == 1)
-			status = changed(name, "it is longer now", err);
-		else if (errno != EINTR)
-			status = hp_error_set(err, HP_ERR_IO, errno, "%s", name);
-	}
-	if (status == HP_OK)
-		status = check_unchanged(fd, name, &st, err);
+	status = read_whole(fd, name, &st, map->data, err);
 	if (status != HP_OK)
 		hivefile_unmap(map);
 	return status;
@@ -171,6 +220,134 @@ hivefile_unmap(struct hivefile_mapping *map)
 	free(map->data);
 	map->data = NULL;
 	map->size = 0;
+}
+
+#ifdef HAVE_SEALED_MEMFD
+#ifdef HAVE_SYS_SENDFILE_H
+/* Copy the file on FD, of ST's size, into the empty memory file MEMFD in
+ * the kernel, which spares the page fault for every page that filling it
+ * through a mapping costs.  *DONE false, nothing copied, where sendfile
+ * cannot copy these two. */
+static enum hp_status
+send_whole(int fd, const char *name, const struct stat *st, int memfd,
+	   bool *done, struct hp_error *err)
+{
+	off_t at = 0;
+
+	*done = false;
+	while (at < st->st_size) {
+		ssize_t n = sendfile(memfd, fd, &at,
+				     (size_t)(st->st_size - at));
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && at == 0 && (errno == EINVAL || errno == ENOSYS))
+			return HP_OK;
+		if (n == -1 && errno == EIO)
+			return hp_error_set(err, HP_ERR_IO, errno, "%s", name);
+		if (n == -1)
+			return hp_error_set(err, HP_ERR_WRITE, errno,
+					    "%s: cannot keep a private copy of the hive for hivex",
+					    name);
+		if (n == 0)
+			return changed(name, "it is shorter now", err);
+	}
+	*done = true;
+	return check_end(fd, name, st, err);
+}
+#endif
+
+/* Read the primary on FD straight into a memory file and seal it, so that
+ * one copy serves both hivepatch's reader and hivex (hivefile_hivex_path
+ * hands it over): reading it to the heap and copying it for hivex made
+ * every page of the hive twice.  HP_OK with FILE->FILE_SEALED false where
+ * the system has no such files or no /proc, or for a file that is not a
+ * regular one or too large: the caller reads to the heap (and says what
+ * is wrong).  A memory file that cannot be filled is HP_ERR_WRITE, as the
+ * copy for hivex was. */
+static enum hp_status
+read_sealed(int fd, const char *name, struct hivefile *file,
+	    struct hp_error *err)
+{
+	char path[64];
+	struct stat st;
+	enum hp_status status;
+	void *view;
+	size_t size;
+	bool sent = false;
+	int memfd, saved;
+
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_size == 0 ||
+	    (uintmax_t)st.st_size > HIVEFILE_MAX_SIZE)
+		return HP_OK;
+	size = (size_t)st.st_size;
+	memfd = memfd_create("hivepatch-hive", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (memfd == -1)
+		return errno == ENOSYS || errno == EINVAL
+			       ? HP_OK
+			       : hp_error_set(err, HP_ERR_WRITE, errno,
+					      "%s: cannot keep a private copy of the hive for hivex",
+					      name);
+	snprintf(path, sizeof path, "/proc/self/fd/%d", memfd);
+	if (access(path, R_OK) == -1) {
+		close(memfd);
+		return HP_OK;
+	}
+	status = HP_OK;
+#ifdef HAVE_SYS_SENDFILE_H
+	status = send_whole(fd, name, &st, memfd, &sent, err);
+#endif
+	if (status == HP_OK && !sent) {
+		if (ftruncate(memfd, st.st_size) == -1)
+			goto fail;
+		view = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			    memfd, 0);
+		if (view == MAP_FAILED)
+			goto fail;
+		/* pread into the mapping: memory that cannot be had is
+		 * EFAULT from the read, not SIGBUS. */
+		status = read_whole(fd, name, &st, view, err);
+		munmap(view, size);
+	}
+	if (status != HP_OK) {
+		close(memfd);
+		return status;
+	}
+	if (fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+					      F_SEAL_WRITE | F_SEAL_SEAL) == -1)
+		goto fail;
+	view = mmap(NULL, size, PROT_READ, MAP_SHARED, memfd, 0);
+	if (view == MAP_FAILED)
+		goto fail;
+	file->file_data = view;
+	file->file_size = size;
+	file->file_sealed = true;
+	file->file_fd = memfd;
+	return HP_OK;
+fail:
+	saved = errno;
+	close(memfd);
+	return hp_error_set(err, HP_ERR_WRITE, saved,
+			    "%s: cannot keep a private copy of the hive for hivex",
+			    name);
+}
+#endif
+
+/* Let go of the primary as read, wherever it was read to. */
+static void
+release_file_data(struct hivefile *file)
+{
+	if (file->file_sealed) {
+		if (file->file_data != NULL)
+			munmap(file->file_data, file->file_size);
+		if (file->file_fd != -1)
+			close(file->file_fd);
+	} else {
+		free(file->file_data);
+	}
+	file->file_data = NULL;
+	file->file_sealed = false;
+	file->file_fd = -1;
 }
 
 /* A log read in pieces: the callback regf and hivelog read it through. */
@@ -367,18 +544,19 @@ recover(struct hivefile *file, const struct hivefile_source logs[2],
 		file->recovered = true;
 		file->data = file->log.image;
 		file->size = file->log.size;
-		free(file->file_data);
-		file->file_data = NULL;
+		release_file_data(file);
 	}
 	return HP_OK;
 }
 
-enum hp_status
-hivefile_open_fds(const struct hivefile_source *primary,
-		  const struct hivefile_source logs[2],
-		  const struct hivefile_source *all_logs, size_t all_log_count,
-		  enum hivefile_replay replay, struct hivefile *file_ret,
-		  struct hp_error *err)
+/* hivefile_open_fds; FOR_HIVEX: the primary goes to hivex, read it where
+ * hivex can have it without a second copy. */
+static enum hp_status
+open_fds(const struct hivefile_source *primary,
+	 const struct hivefile_source logs[2],
+	 const struct hivefile_source *all_logs, size_t all_log_count,
+	 enum hivefile_replay replay, bool for_hivex,
+	 struct hivefile *file_ret, struct hp_error *err)
 {
 	struct hivefile file;
 	struct hivefile_mapping map;
@@ -391,9 +569,19 @@ hivefile_open_fds(const struct hivefile_source *primary,
 	if (file.path == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
 				    primary->name);
-	status = hivefile_read_fd(primary->fd, primary->name, &map, err);
-	file.file_data = map.data;
-	file.file_size = map.size;
+	status = HP_OK;
+#ifdef HAVE_SEALED_MEMFD
+	if (for_hivex)
+		status = read_sealed(primary->fd, primary->name, &file, err);
+#else
+	(void)for_hivex;
+#endif
+	if (status == HP_OK && !file.file_sealed) {
+		status = hivefile_read_fd(primary->fd, primary->name, &map,
+					  err);
+		file.file_data = map.data;
+		file.file_size = map.size;
+	}
 	if (status == HP_OK)
 		status = check_header(&file, err);
 	if (status == HP_OK)
@@ -420,6 +608,17 @@ fail:
 	/* Keep what was learnt for the report; the caller still closes. */
 	*file_ret = file;
 	return status;
+}
+
+enum hp_status
+hivefile_open_fds(const struct hivefile_source *primary,
+		  const struct hivefile_source logs[2],
+		  const struct hivefile_source *all_logs, size_t all_log_count,
+		  enum hivefile_replay replay, struct hivefile *file_ret,
+		  struct hp_error *err)
+{
+	return open_fds(primary, logs, all_logs, all_log_count, replay, false,
+			file_ret, err);
 }
 
 /* Close the descriptors of SOURCES opened by open_sources. */
@@ -453,11 +652,11 @@ open_sources(const char *const *names, size_t count,
 	return HP_OK;
 }
 
-enum hp_status
-hivefile_open(const char *path, const char *const logs[2],
-	      char *const *all_logs, size_t all_log_count,
-	      enum hivefile_replay replay, struct hivefile *file_ret,
-	      struct hp_error *err)
+static enum hp_status
+open_paths(const char *path, const char *const logs[2],
+	   char *const *all_logs, size_t all_log_count,
+	   enum hivefile_replay replay, bool for_hivex,
+	   struct hivefile *file_ret, struct hp_error *err)
 {
 	static const char *const no_logs[2] = { NULL, NULL };
 	struct hivefile_source primary, log_sources[2];
@@ -477,10 +676,9 @@ hivefile_open(const char *path, const char *const logs[2],
 			status = open_sources(logs != NULL ? logs : no_logs, 2,
 					      log_sources, err);
 			if (status == HP_OK) {
-				status = hivefile_open_fds(&primary, log_sources,
-							   all, all_log_count,
-							   replay, file_ret,
-							   err);
+				status = open_fds(&primary, log_sources, all,
+						  all_log_count, replay,
+						  for_hivex, file_ret, err);
 				close_sources(log_sources, 2);
 			}
 			close_sources(all, all_log_count);
@@ -491,13 +689,33 @@ hivefile_open(const char *path, const char *const logs[2],
 	return status;
 }
 
+enum hp_status
+hivefile_open(const char *path, const char *const logs[2],
+	      char *const *all_logs, size_t all_log_count,
+	      enum hivefile_replay replay, struct hivefile *file_ret,
+	      struct hp_error *err)
+{
+	return open_paths(path, logs, all_logs, all_log_count, replay, false,
+			  file_ret, err);
+}
+
+enum hp_status
+hivefile_open_for_hivex(const char *path, const char *const logs[2],
+			char *const *all_logs, size_t all_log_count,
+			enum hivefile_replay replay, struct hivefile *file_ret,
+			struct hp_error *err)
+{
+	return open_paths(path, logs, all_logs, all_log_count, replay, true,
+			  file_ret, err);
+}
+
 void
 hivefile_close(struct hivefile *file)
 {
 	if (file == NULL)
 		return;
 	hivefile_hivex_done(file);
-	free(file->file_data);
+	release_file_data(file);
 	hivelog_result_release(&file->log);
 	free(file->path);
 	memset(file, 0, sizeof *file);
@@ -517,6 +735,20 @@ memory_copy(struct hivefile *file, char **path_ret, struct hp_error *err)
 	int fd;
 
 	*path_ret = NULL;
+	if (file->file_sealed && file->file_fd != -1 &&
+	    file->data == file->file_data) {
+		/* The primary was read into a sealed memory file: hivex
+		 * gets that one. */
+		snprintf(path, sizeof path, "/proc/self/fd/%d", file->file_fd);
+		*path_ret = text_dup(path);
+		if (*path_ret == NULL)
+			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					    "%s", file->path);
+		file->hivex_fd = file->file_fd;
+		file->file_fd = -1;
+		file->hivex_memory = true;
+		return HP_OK;
+	}
 	fd = memfd_create("hivepatch-hive", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd == -1)
 		return errno == ENOSYS || errno == EINVAL

@@ -35,6 +35,10 @@ struct hivefile {
 	unsigned char *file_data;    /* the primary as read; NULL once a
 				      * recovered image took its place */
 	size_t file_size;
+	bool file_sealed;            /* FILE_DATA maps the sealed memory
+				      * file FILE_FD rather than the heap */
+	int file_fd;                 /* that memory file while FILE_SEALED
+				      * and hivex was not given it, else -1 */
 	struct regf_header header;   /* the primary's base block */
 	bool have_header;
 	bool dirty;                  /* by Windows' rule */
@@ -91,6 +95,19 @@ enum hp_status hivefile_open(const char *path, const char *const logs[2],
 			     char *const *all_logs, size_t all_log_count,
 			     enum hivefile_replay replay,
 			     struct hivefile *file_ret, struct hp_error *err);
+
+/* hivefile_open of a hive that goes to hivex (hivefile_hivex_path): where
+ * the system has sealed memory files the primary is read straight into
+ * one, which hivex is then given, instead of being read to the heap and
+ * copied for hivex.  A memory file that cannot be made or filled is
+ * HP_ERR_WRITE "PATH: cannot keep a private copy of the hive for hivex". */
+enum hp_status hivefile_open_for_hivex(const char *path,
+				       const char *const logs[2],
+				       char *const *all_logs,
+				       size_t all_log_count,
+				       enum hivefile_replay replay,
+				       struct hivefile *file_ret,
+				       struct hp_error *err);
 
 /* A file already open for reading (FD -1: none), and its name for
  * messages. */

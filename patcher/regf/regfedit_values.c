@@ -321,22 +321,37 @@ write_big_data(struct regf_edit *edit, const unsigned char *data, uint32_t len,
 	status = regfedit_allocate(edit, 4 + 4 * segments, &list_rel, err);
 	if (status == HP_OK)
 		status = regfedit_allocate(edit, 16, &db_rel, err);
+	/* Every segment a cell of the full size, four bytes more than the
+	 * data (hivex and reglookup read a segment as its cell size less
+	 * 8), and the data laid in them in the order of their offsets:
+	 * reglookup reads the segments in that order, not the list's, and
+	 * cells reused from the free ones come in any order. */
+	for (uint32_t i = 0; status == HP_OK && i < segments; i++) {
+		status = regfedit_allocate(edit, 4 + REGF_BIG_DATA_LIMIT + 4,
+					   &seg_rel, err);
+		if (status == HP_OK)
+			status = regfedit_writable(edit, list_rel, &list, err);
+		for (uint32_t j = i; status == HP_OK; j--) {
+			if (j == 0 || get_le32(list + 4 + 4 * (j - 1)) < seg_rel) {
+				put_le32(list + 4 + 4 * j, seg_rel);
+				break;
+			}
+			put_le32(list + 4 + 4 * j, get_le32(list + 4 + 4 * (j - 1)));
+		}
+	}
 	for (uint32_t i = 0; status == HP_OK && i < segments; i++) {
 		uint32_t take = len - i * REGF_BIG_DATA_LIMIT;
 
 		if (take > REGF_BIG_DATA_LIMIT)
 			take = REGF_BIG_DATA_LIMIT;
-		/* Four bytes more than needed: hivex and reglookup read a
-		 * segment as its cell size less 8. */
-		status = regfedit_allocate(edit, 4 + take + 4, &seg_rel, err);
+		status = regfedit_writable(edit, list_rel, &list, err);
 		if (status == HP_OK)
-			status = regfedit_writable(edit, seg_rel, &segment, err);
+			status = regfedit_writable(edit,
+						   get_le32(list + 4 + 4 * i),
+						   &segment, err);
 		if (status == HP_OK)
-			status = regfedit_writable(edit, list_rel, &list, err);
-		if (status != HP_OK)
-			break;
-		memcpy(segment + 4, data + (size_t)i * REGF_BIG_DATA_LIMIT, take);
-		put_le32(list + 4 + 4 * i, seg_rel);
+			memcpy(segment + 4, data + (size_t)i * REGF_BIG_DATA_LIMIT,
+			       take);
 	}
 	if (status == HP_OK)
 		status = regfedit_writable(edit, db_rel, &db, err);

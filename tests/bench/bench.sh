@@ -16,6 +16,10 @@
 #                   hive
 #   .reg merge      hivepatch apply --reg of a 5,000-value regedit file,
 #                   against hivexregedit --merge of the same values
+#   one key         20,000 values, and 20,000 subkeys, under one new key:
+#                   the time and the growth of the hive, against
+#                   hivexregedit --merge (subkeys only with
+#                   HIVEPATCH_BENCH_SLOW=1: it takes minutes)
 #
 # Every time is the median of the timed runs, with the fastest beside it;
 # hyperfine takes them when installed, else a shell loop (timing.sh says
@@ -494,4 +498,112 @@ if [ -n "$TMPFS_DIR" ]; then
 fi
 measure_reg "$DISK_DIR" || die "a .reg benchmark command failed in $DISK_DIR"
 reg_row "disk, $(fstype "$DISK_DIR")" "$DISK_DIR"
+
+# ------------------------------------------------------------- one key
+# 20,000 values under one new key, and 20,000 new subkeys under one new
+# key, each a .reg applied to a fresh copy of the hive on disk: how much
+# the hive grows and how long it takes (targets: under 2 MB and 1 s),
+# against hivexregedit --merge of the same values.  hivexregedit takes
+# minutes and grows the hive by gigabytes for the subkeys (about 100 s and
+# 1.6 GB here), so that run is made only with HIVEPATCH_BENCH_SLOW=1.
+#
+# Environment:
+#   HIVEPATCH_BENCH_ONEKEY_N     values and subkeys (default 20000)
+#   HIVEPATCH_BENCH_ONEKEY_RUNS  timed runs per command (default 5)
+#   HIVEPATCH_BENCH_SLOW         1: time hivexregedit on the subkeys too
+
+ONEKEY_N=${HIVEPATCH_BENCH_ONEKEY_N:-20000}
+ONEKEY_RUNS=${HIVEPATCH_BENCH_ONEKEY_RUNS:-5}
+case $ONEKEY_N$ONEKEY_RUNS in *[!0-9]*) die "HIVEPATCH_BENCH_ONEKEY_N/RUNS must be numbers" ;; esac
+[ "$ONEKEY_RUNS" -ge 2 ] || die "HIVEPATCH_BENCH_ONEKEY_RUNS must be at least 2"
+ONEKEY_PARENT='\ControlSet001\Services'
+
+# mkonekey KIND ROOT: the .reg (UTF-8, CRLF) of ONEKEY_N values (KIND
+# values) or subkeys (KIND keys) under one key, its paths starting with
+# ROOT (HKEY_LOCAL_MACHINE\SYSTEM for hivepatch, empty for hivexregedit,
+# which also needs the new key listed before its subkeys).
+mkonekey() {
+	ONEKEY_ROOT=$2$ONEKEY_PARENT
+	export ONEKEY_ROOT
+	run_awk -v kind="$1" -v n="$ONEKEY_N" 'BEGIN {
+		root = ENVIRON["ONEKEY_ROOT"]
+		printf "Windows Registry Editor Version 5.00\r\n\r\n"
+		if (kind == "values") {
+			printf "[%s\\HivepatchOneKeyValues]\r\n", root
+			for (i = 0; i < n; i++)
+				printf "\"Value%05d\"=dword:%08x\r\n", i, i
+			printf "\r\n"
+		} else {
+			printf "[%s\\HivepatchOneKeyKeys]\r\n\r\n", root
+			for (i = 0; i < n; i++)
+				printf "[%s\\HivepatchOneKeyKeys\\Key%05d]\r\n\r\n", root, i
+		}
+	}'
+}
+
+# onekey_count KIND HIVE: how many values or subkeys the new key holds.
+onekey_count() {
+	if [ "$1" = values ]; then
+		"$HIVEPATCH" export --utf8 "$2" "HKLM\\SYSTEM$ONEKEY_PARENT\\HivepatchOneKeyValues" |
+			grep -c '^"'
+	else
+		"$HIVEPATCH" export --utf8 "$2" "HKLM\\SYSTEM$ONEKEY_PARENT\\HivepatchOneKeyKeys" |
+			grep -c '^\['
+	fi
+}
+
+say ""
+say "== one key: $ONEKEY_N values, and $ONEKEY_N subkeys, each under one new key =="
+od=$DISK_DIR
+for kind in values keys; do
+	mkonekey "$kind" 'HKEY_LOCAL_MACHINE\SYSTEM' >"$od/onekey-$kind.reg" ||
+		die "cannot write the one-key .reg"
+	mkonekey "$kind" '' | tr -d '\r' >"$od/onekey-$kind-hivex.reg" ||
+		die "cannot write the one-key .reg"
+	# One run of each, checked, for the growth.
+	cp "$REF" "$chk"
+	"$HIVEPATCH" apply -q --reg "$od/onekey-$kind.reg" "$chk" ||
+		die "hivepatch apply --reg onekey-$kind.reg failed"
+	got=$(onekey_count "$kind" "$chk")
+	want=$ONEKEY_N
+	[ "$kind" = keys ] && want=$((ONEKEY_N + 1))
+	[ "$got" -eq "$want" ] || die "hivepatch left $got $kind in the one key, not $want"
+	hp_grow=$(($(wc -c <"$chk") - HIVE_BYTES))
+	hx_grow=
+	set -- "cp $(q "$REF") $(q "$od/work")" hivepatch \
+		"$(q "$HIVEPATCH") apply -q --reg $(q "$od/onekey-$kind.reg") $(q "$od/work")"
+	if [ "$HAVE_HIVEX" = yes ] && { [ "$kind" = values ] || [ "${HIVEPATCH_BENCH_SLOW:-}" = 1 ]; }; then
+		cp "$REF" "$chk"
+		hivexregedit --merge "$chk" "$od/onekey-$kind-hivex.reg" ||
+			die "hivexregedit --merge of onekey-$kind-hivex.reg failed"
+		got=$(onekey_count "$kind" "$chk")
+		[ "$got" -eq "$want" ] || die "hivexregedit left $got $kind in the one key, not $want"
+		hx_grow=$(($(wc -c <"$chk") - HIVE_BYTES))
+		set -- "$@" "cp $(q "$REF") $(q "$od/work")" hivexregedit \
+			"hivexregedit --merge $(q "$od/work") $(q "$od/onekey-$kind-hivex.reg")"
+	fi
+	rm -f "$chk"
+	bench_time "$od/onekey-$kind" 1 "$ONEKEY_RUNS" "$@" ||
+		die "a one-key benchmark command failed"
+	ONEKEY_LABEL="$ONEKEY_N $kind" ONEKEY_HP_GROW=$hp_grow ONEKEY_HX_GROW=$hx_grow
+	export ONEKEY_LABEL ONEKEY_HP_GROW ONEKEY_HX_GROW
+	run_awk -v runs="$ONEKEY_RUNS" '
+		{ m[$1] = $2; lo[$1] = $3 }
+		END {
+			g = ENVIRON["ONEKEY_HP_GROW"] / 1e6
+			line = sprintf("%s: hivepatch %.0f ms (min %.0f), +%.2f MB", ENVIRON["ONEKEY_LABEL"],
+				m["hivepatch"] * 1000, lo["hivepatch"] * 1000, g)
+			if ("hivexregedit" in m)
+				line = line sprintf(" | hivexregedit %.0f ms (min %.0f), +%.2f MB",
+					m["hivexregedit"] * 1000, lo["hivexregedit"] * 1000,
+					ENVIRON["ONEKEY_HX_GROW"] / 1e6)
+			else
+				line = line " | hivexregedit not run"
+			line = line sprintf(" (targets < 1 s: %s, < 2 MB: %s) [median of %d, disk]",
+				m["hivepatch"] < 1 ? "met" : "MISSED", g < 2 ? "met" : "MISSED", runs)
+			print line
+		}' "$od/onekey-$kind"
+done
+[ "$HAVE_HIVEX" = yes ] && [ "${HIVEPATCH_BENCH_SLOW:-}" != 1 ] &&
+	say "(hivexregedit on the subkeys: HIVEPATCH_BENCH_SLOW=1; about 100 s and +1.6 GB here)"
 exit 0

@@ -912,6 +912,65 @@ test_hivex_copy(void)
 	variant_check_unchanged(&v, __LINE__);
 }
 
+/* A hive opened for hivex is read once: hivex is given the very memory
+ * it was read to (a sealed memory file where the system has them), the
+ * bytes of the file, which nobody can change and which outlive hivex's
+ * hold.  A recovered hive gets a copy of the recovered image instead. */
+static void
+test_hivex_shared(void)
+{
+	static const char *const names[] = { "ws2012r2", "ws2012r2-dirty-log1" };
+
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		struct variant v;
+		struct hivefile file;
+		struct hp_error err;
+		const char *path = NULL;
+		unsigned char *bytes, *copy;
+		size_t len, copy_len;
+
+		variant_copy(&v, names[i]);
+		test_mkdirs("tmp");
+		tmpdir_set("tmp");
+		bytes = test_read_file("SYSTEM", &len);
+		CHECK_INT(hivefile_open_for_hivex("SYSTEM", v.logs, v.all_logs,
+						  v.all_log_count,
+						  HIVEFILE_REPLAY, &file, &err),
+			  HP_OK);
+		CHECK(file.recovered == (i == 1));
+		if (!file.recovered)
+			CHECK(file.size == len &&
+			      memcmp(file.data, bytes, len) == 0);
+		CHECK_INT(hivefile_hivex_path(&file, &path, &err), HP_OK);
+		if (path != NULL) {
+			copy = test_read_file(path, &copy_len);
+			CHECK(copy_len == file.size &&
+			      memcmp(copy, file.data, copy_len) == 0);
+			free(copy);
+			if (strncmp(path, "/proc/self/fd/", 14) == 0) {
+				int fd = open(path, O_RDWR);
+
+				CHECK(file.recovered || file.file_sealed);
+				CHECK(fd == -1 ||
+				      (ftruncate(fd, 0) == -1 &&
+				       pwrite(fd, "x", 1, 0) == -1));
+				if (fd != -1)
+					close(fd);
+			}
+		}
+		hivefile_hivex_done(&file);
+		/* What was read stays readable after hivex let go. */
+		if (!file.recovered)
+			CHECK(file.size == len &&
+			      memcmp(file.data, bytes, len) == 0);
+		hivefile_close(&file);
+		free(bytes);
+		tmpdir_restore();
+		CHECK_INT(count_entries("tmp"), 0);
+		variant_check_unchanged(&v, __LINE__);
+	}
+}
+
 /* ------------------------------------------ a file changed while read */
 
 /* Another process at work on the file, made deterministic: the next
@@ -1228,6 +1287,7 @@ static const struct test tests[] = {
 	TEST_ENTRY(missing_and_fifo),
 	TEST_ENTRY(huge_logs),
 	TEST_ENTRY(hivex_copy),
+	TEST_ENTRY(hivex_shared),
 	TEST_ENTRY(changed_while_read),
 	TEST_ENTRY(sealing_seq),
 	TEST_ENTRY(corpus_dirty),

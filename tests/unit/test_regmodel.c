@@ -24,8 +24,9 @@
  * (regfile_parse) rather than operations built here.
  *
  * make check runs REGMODEL_CASES cases (default 2000) from seed
- * REGMODEL_SEED (default 1); REGMODEL_BIG_DATA=1 puts big data in the
- * fixtures as well as in the operations.  Longer runs (tests/fuzz/run.sh does one):
+ * REGMODEL_SEED (default 1); the fixtures hold big data as well as the
+ * operations (REGMODEL_BIG_DATA=0 leaves it out of the fixtures).  Longer
+ * runs (tests/fuzz/run.sh does one):
  *     REGMODEL_SECONDS=600 REGMODEL_SEED=$(date +%s) tests/unit/test_regmodel
  * runs cases from that seed on until the time is up; REGMODEL_CASES=0
  * without REGMODEL_SECONDS runs until a case fails.  A failing case prints
@@ -471,10 +472,10 @@ static const char *const model_spellings[] = { "Model", "MODEL", "model" };
 
 #define POOL(a) (a)[rng_below(sizeof(a) / sizeof *(a))]
 
-/* Whether the fixtures hold big data too (REGMODEL_BIG_DATA=1).  Off by
- * default while the writer cannot release big data: a delete or replace
- * of such a value fails ("holds big data; it is not released").  The
- * operations set big data either way. */
+/* Whether the fixtures hold big data too (REGMODEL_BIG_DATA, on unless
+ * 0): values over 16344 bytes in the hive before the operations, so that
+ * they replace, delete and add beside big data.  The operations set big
+ * data either way. */
 static bool big_fixtures;
 
 /* Random data of a random type and length (BIG: over 16344 bytes at
@@ -1036,7 +1037,7 @@ test_model(void)
 	time_t until = seconds > 0 ? time(NULL) + (time_t)seconds : 0;
 	unsigned long long done = 0;
 
-	big_fixtures = env_number("REGMODEL_BIG_DATA", 0) != 0;
+	big_fixtures = env_number("REGMODEL_BIG_DATA", 1) != 0;
 	for (size_t i = 0; i < FIXTURE_COUNT; i++)
 		make_fixture(i);
 	while (failures < 3 &&
