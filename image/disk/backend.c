@@ -23,8 +23,10 @@
 #include <unistd.h>
 
 #include "base/cleanup.h"
+#include "base/lock.h"
 #include "base/text.h"
 #include "image/backend.h"
+#include "image/disk/commit.h"
 #include "image/disk/device.h"
 #include "image/disk/format.h"
 #include "image/disk/nbd.h"
@@ -51,6 +53,8 @@ struct disk_image {
 	uint64_t offset, length;   /* the Windows volume on the disk */
 	unsigned partition;        /* its number; 0: the disk is the volume */
 	char *volume_name;         /* "disk.img:partition 2", for messages */
+	char *resolved;            /* the image file, resolved */
+	int dir_fd;                /* its directory (for the lock), or -1 */
 	char *scratch;             /* where the files went, as made */
 	char *root;                /* the same, resolved */
 	char label[24];            /* "partition 2", or "" */
@@ -509,6 +513,69 @@ check_format(const struct image *image, const struct disk_format *f,
 	return HP_OK;
 }
 
+/* A run killed while it wrote into the image left its undo journal
+ * beside it (commit.h): put the image back before anything reads it,
+ * through a device opened for writing, holding the lock exclusive
+ * meanwhile.  A reader that cannot write is told so in one line. */
+static enum hp_status
+recover_journal(struct image *image, struct disk_image *d,
+		const struct image_options *options,
+		const struct disk_format *format, struct hp_error *err)
+{
+	struct disk_device dev;
+	bool rolled_back = false;
+	enum hp_status status;
+
+	if (!disk_commit_pending(d->resolved))
+		return HP_OK;
+	if (!options->write) {
+		/* An exclusive lock needs the image open for writing. */
+		struct image_options writer = *options;
+
+		writer.write = true;
+		writer.wait = true;
+		close(image->lock_fd);
+		image->lock_fd = -1;
+		close(d->dir_fd);
+		d->dir_fd = -1;
+		status = image_guard_disk_path(image, d->resolved, image->display,
+					       &writer, &d->dir_fd,
+					       &image->lock_fd, err);
+		if (status == HP_ERR_WRITE)
+			return hp_error_set(err, status, err->saved_errno,
+					    "%s: an earlier run was interrupted while it wrote into the image, and its undo journal beside it must put it back first, which needs write access to the image (%s); run hivepatch on it as a user who may write it",
+					    image->display, strerror(err->saved_errno));
+		if (status != HP_OK)
+			return status;
+	}
+	memset(&dev, 0, sizeof dev);
+	dev.fd = -1;
+	status = disk_device_open(&dev, d->resolved, format, true,
+				  image->display, err);
+	if (status != HP_OK) {
+		char detail[sizeof err->message];
+
+		disk_device_close(&dev, NULL);
+		snprintf(detail, sizeof detail, "%s", err->message);
+		return hp_error_set(err, status, err->saved_errno,
+				    "%s: an earlier run was interrupted while it wrote into the image, and its undo journal beside it must put it back first, which needs the image opened for writing: %s",
+				    image->display, detail);
+	}
+	status = disk_commit_recover(&dev, &rolled_back, err);
+	if (status == HP_OK)
+		status = disk_device_close(&dev, err);
+	else
+		disk_device_close(&dev, NULL);
+	if (status == HP_OK && rolled_back)
+		image_warn(image,
+			   "%s: an earlier run was interrupted while it wrote here; what it had changed was put back first",
+			   image->display);
+	if (status == HP_OK && !options->write)
+		status = lock_acquire_range(image->lock_fd, LOCK_PRIVATE_BYTE,
+					    1, false, true, image->display, err);
+	return status;
+}
+
 static enum hp_status
 open_disk(struct image *image, const char *path,
 	  const struct image_options *options, struct hp_error *err)
@@ -535,9 +602,21 @@ open_disk(struct image *image, const char *path,
 	image->data = d;
 	d->writing = options->write;
 	d->dev.fd = -1;
-	status = disk_format_read(path, image->display, &format, err);
+	d->dir_fd = -1;
+	/* Locked for the run, exclusive when written in place, shared for
+	 * reading (or writing elsewhere with -o). */
+	d->resolved = realpath(path, NULL);
+	if (d->resolved == NULL)
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", image->display);
+	status = image_guard_disk_path(image, d->resolved, image->display,
+				       options, &d->dir_fd, &image->lock_fd,
+				       err);
+	if (status == HP_OK)
+		status = disk_format_read(path, image->display, &format, err);
 	if (status == HP_OK)
 		status = check_format(image, &format, options, err);
+	if (status == HP_OK)
+		status = recover_journal(image, d, options, &format, err);
 	if (status != HP_OK)
 		return status;
 	/* Read-only until there is something to write: qemu opening some
@@ -602,6 +681,9 @@ close_disk(struct image *image)
 		return;
 	if (d->device_open)
 		disk_device_close(&d->dev, NULL);
+	if (d->dir_fd != -1)
+		close(d->dir_fd);
+	free(d->resolved);
 	if (d->scratch != NULL)
 		remove_scratch(d->scratch);
 	for (size_t i = 0; i < d->file_count; i++) {
