@@ -5,13 +5,13 @@
 #
 # The Windows partition holds the 11.7 MB Windows 7 hive of the corpus
 # when it is there (a wider window to hit), else the demo tree.  After
-# each kill the image is the original, the patched image (byte for byte
-# what a run without a kill writes), or partly written.  The work before
-# the first write into the image (copies, staging, libntfs-3g's edit in
-# the overlay) may be killed anywhere: the image stays as it was.  A
-# kill during the writes into the image leaves it partly written until
-# the undo journal puts it back on the next run: such runs are counted
-# and printed, not failed.  What fails the test: a qcow2 that qemu-img
+# each kill a "hivepatch show" on the image must succeed, putting back
+# what the undo journal beside it (.IMAGE.hivepatch-disk-journal) says
+# when the kill landed during the writes into the image; then the image
+# is the original or the patched image (byte for byte what a run without
+# a kill writes; for the qcow2, its disk's bytes), never partly written,
+# and no journal is left.  What fails the test: an image partly written
+# after that, a show that fails, a journal left, a qcow2 that qemu-img
 # check does not find consistent, a qemu-nbd still holding the image
 # after its client was killed, no kill landing before the writes, no run
 # getting as far as patching.
@@ -79,7 +79,7 @@ kill_loop() {
 	[ "$took" -gt 0 ] || took=200
 	cp "$img" "$work/$name.patched"
 	echo "$name: a whole run takes about $took ms"
-	original=0 patched=0 partial=0 leftovers=0 runs=0
+	original=0 patched=0 partial=0 leftovers=0 runs=0 recovered=0
 	began=$(date +%s)
 	i=0
 	while [ $i -lt $iterations ] && [ $(($(date +%s) - began)) -lt $budget_seconds ]; do
@@ -93,8 +93,18 @@ kill_loop() {
 		{ wait "$pid"; } 2>/dev/null
 		rc=$?
 		runs=$((runs + 1))
+		[ "$format" = qcow2 ] && wait_unlocked "$img"
+		# Any command on the image first puts right what the kill
+		# left.
+		if "$HIVEPATCH" show "$img" >/dev/null 2>"$work/err"; then pass; else
+			fail "$name: killed after $delay us: the next show fails: $(cat "$work/err")"
+		fi
+		grep -q 'was interrupted' "$work/err" && recovered=$((recovered + 1))
+		if ls -A "$work" | grep -q "^\.$name\.run\.hivepatch-disk-journal"; then
+			fail "$name: killed after $delay us: the journal is left after the next run"
+			rm -f "$work/.$name.run.hivepatch-disk-journal"*
+		fi
 		if [ "$format" = qcow2 ]; then
-			wait_unlocked "$img"
 			if qemu-img check -q "$img" >"$work/check" 2>&1; then pass; else
 				fail "$name: killed after $delay us: qemu-img check: $(cat "$work/check")"
 			fi
@@ -113,6 +123,7 @@ kill_loop() {
 			else
 				state=partial
 				partial=$((partial + 1))
+				fail "$name: killed after $delay us: partly written after the next run"
 			fi
 		elif cmp -s "$img" "$work/$name.patched"; then
 			state=patched
@@ -120,6 +131,7 @@ kill_loop() {
 		else
 			state=partial
 			partial=$((partial + 1))
+			fail "$name: killed after $delay us: partly written after the next run"
 		fi
 		left=$(ls -A "$TMPDIR" | wc -l | tr -d ' ')
 		leftovers=$((leftovers + left))
@@ -128,7 +140,7 @@ kill_loop() {
 		i=$((i + 1))
 	done
 	echo "$name: $runs runs: $original left the image as it was, $patched patched," \
-		"$partial partly written (killed during the writes into the image: the undo journal's work);" \
+		"$partial partly written; $recovered put back by the next run from the undo journal;" \
 		"$leftovers scratch directories left by kills"
 	if [ "$original" -gt 0 ]; then pass; else fail "$name: no kill landed before the writes"; fi
 	if [ "$patched" -gt 0 ]; then pass; else fail "$name: no run got as far as patching"; fi
