@@ -62,6 +62,8 @@ struct disk_image {
 	char config_spelled[INSIDE_MAX]; /* "Windows/System32/config" */
 	struct disk_file *files;
 	size_t file_count;
+	int *scratch_ids;          /* the scratch entries' registrations */
+	size_t scratch_id_count;
 };
 
 static bool
@@ -96,23 +98,62 @@ remove_scratch(const char *dir)
 	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Register the scratch file or directory PATH, before it is made, with
+ * the cleanup module: an INT or TERM then leaves nothing behind. */
+static enum hp_status
+register_scratch(struct disk_image *d, const char *path, bool dir,
+		 struct hp_error *err)
+{
+	const char *slash = strrchr(path, '/');
+	int *grown, dirfd, id = 0;
+	enum hp_status status;
+	char *parent;
+
+	grown = realloc(d->scratch_ids, (d->scratch_id_count + 1) * sizeof *grown);
+	if (grown == NULL || slash == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+	d->scratch_ids = grown;
+	parent = strndup(path, (size_t)(slash - path + 1));
+	if (parent == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+	dirfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(parent);
+	if (dirfd == -1)
+		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", path);
+	status = dir ? cleanup_add_dir(dirfd, slash + 1, &id, err)
+		     : cleanup_add_file(dirfd, slash + 1, &id, err);
+	close(dirfd);
+	if (status == HP_OK)
+		d->scratch_ids[d->scratch_id_count++] = id;
+	return status;
+}
+
 static enum hp_status
 make_scratch(struct disk_image *d, char **config_ret, struct hp_error *err)
 {
 	const char *tmpdir = cleanup_temp_dir();
-	size_t len = strlen(tmpdir) + 64;
-	char *path;
+	char name[CLEANUP_NAME_SIZE], *path;
+	enum hp_status status;
+	int tmpfd, fd = -1, id = 0;
 
 	*config_ret = NULL;
-	d->scratch = malloc(len);
+	d->scratch_ids = malloc(sizeof *d->scratch_ids);
+	if (d->scratch_ids == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", tmpdir);
+	tmpfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tmpfd == -1)
+		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", tmpdir);
+	/* Registered before it exists, like everything made in it. */
+	status = cleanup_create_dir(tmpfd, "hivepatch-disk-", name, &fd, &id,
+				    err);
+	close(tmpfd);
+	if (status != HP_OK)
+		return status;
+	close(fd);
+	d->scratch_ids[d->scratch_id_count++] = id;
+	d->scratch = text_path_join(tmpdir, name);
 	if (d->scratch == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", tmpdir);
-	snprintf(d->scratch, len, "%s/hivepatch-disk-XXXXXX", tmpdir);
-	if (mkdtemp(d->scratch) == NULL) {
-		free(d->scratch);
-		d->scratch = NULL;
-		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", tmpdir);
-	}
 	path = malloc(strlen(d->scratch) + 32);
 	if (path == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", tmpdir);
@@ -120,10 +161,14 @@ make_scratch(struct disk_image *d, char **config_ret, struct hp_error *err)
 	for (size_t i = 0; i < WINDOWS_TREE_CONFIG_DEPTH; i++) {
 		strcat(path, "/");
 		strcat(path, windows_tree_config[i]);
+		status = register_scratch(d, path, true, err);
+		if (status != HP_OK) {
+			free(path);
+			return status;
+		}
 		if (mkdir(path, 0700) == -1) {
-			enum hp_status status = hp_error_set(err, HP_ERR_WRITE,
-							     errno, "%s", path);
-
+			status = hp_error_set(err, HP_ERR_WRITE, errno, "%s",
+					      path);
 			free(path);
 			return status;
 		}
@@ -393,6 +438,9 @@ copy_out(struct disk_image *d, struct disk_volume *vol, disk_file_ref ref,
 	d->file_count++;
 	if (f->local == NULL || f->path == NULL || f->inside == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", local);
+	status = register_scratch(d, local, false, err);
+	if (status != HP_OK)
+		return status;
 	fd = open(local, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd == -1)
 		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", local);
@@ -447,6 +495,11 @@ copy_hibernation(struct disk_image *d, struct hp_error *err)
 
 	if (path == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", d->scratch);
+	status = register_scratch(d, path, false, err);
+	if (status != HP_OK) {
+		free(path);
+		return status;
+	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd == -1 || write(fd, "hibr", 4) != 4)
 		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", path);
@@ -686,6 +739,10 @@ close_disk(struct image *image)
 	free(d->resolved);
 	if (d->scratch != NULL)
 		remove_scratch(d->scratch);
+	/* Gone now: the registrations too. */
+	for (size_t i = 0; i < d->scratch_id_count; i++)
+		cleanup_forget(&d->scratch_ids[i]);
+	free(d->scratch_ids);
 	for (size_t i = 0; i < d->file_count; i++) {
 		free(d->files[i].local);
 		free(d->files[i].path);
