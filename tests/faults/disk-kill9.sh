@@ -146,7 +146,56 @@ kill_loop() {
 	if [ "$patched" -gt 0 ]; then pass; else fail "$name: no run got as far as patching"; fi
 }
 
+# term_loop: TERM (which hivepatch catches) at spread moments of a run on
+# a raw image: the run ends as it would have (exit 0, patched) or with
+# 143 (the image as it was, or patched when the signal came while the
+# write was held), and leaves no scratch directory and no journal.
+term_loop() {
+	img=$work/term.run
+	took=$1
+	i=0
+	hit=0
+	while [ $i -lt $iterations ]; do
+		delay=$((i * took * 1200 / (iterations - 1)))
+		cp "$work/orig.img" "$img"
+		"$HIVEPATCH" apply $force -q "$img" >/dev/null 2>"$work/err" &
+		pid=$!
+		[ "$delay" -gt 0 ] &&
+			sleep "$((delay / 1000000)).$(printf '%06d' $((delay % 1000000)))"
+		kill -TERM "$pid" 2>/dev/null
+		wait "$pid"
+		rc=$?
+		if cmp -s "$img" "$work/orig.img"; then
+			state=original
+		elif cmp -s "$img" "$work/raw.patched"; then
+			state=patched
+		else
+			state=partial
+		fi
+		if { [ "$rc" -eq 0 ] && [ "$state" = patched ]; } ||
+			{ [ "$rc" -eq 143 ] && [ "$state" != partial ]; }; then pass; else
+			fail "term: after $delay us: exit $rc, image $state: $(cat "$work/err")"
+		fi
+		[ "$rc" -eq 143 ] && hit=$((hit + 1))
+		left=$(ls -A "$TMPDIR")
+		if [ -n "$left" ]; then
+			fail "term: after $delay us (exit $rc): left in TMPDIR: $left"
+			rm -rf "${TMPDIR:?}"/*
+		else
+			pass
+		fi
+		if ls -A "$work" | grep -q '^\.term\.run\.hivepatch-disk-journal'; then
+			fail "term: after $delay us: the journal is left"
+			rm -f "$work/.term.run.hivepatch-disk-journal"*
+		fi
+		i=$((i + 1))
+	done
+	echo "term: $hit of $iterations runs ended by TERM; none left a scratch directory, a journal or a partly written image"
+	if [ "$hit" -gt 0 ]; then pass; else fail "term: no TERM landed during a run"; fi
+}
+
 kill_loop raw "$work/orig.img" raw
+term_loop "$took"
 if [ "${HIVEPATCH_HAVE_LIBNBD:-yes}" = yes ] && command -v qemu-nbd >/dev/null 2>&1; then
 	qemu-img convert -q -f raw -O qcow2 "$work/orig.img" "$work/orig.qcow2"
 	kill_loop qcow2 "$work/orig.qcow2" qcow2
