@@ -194,8 +194,60 @@ term_loop() {
 	if [ "$hit" -gt 0 ]; then pass; else fail "term: no TERM landed during a run"; fi
 }
 
+# kill_in_writes: a SIGKILL that lands between two writes into the raw
+# image, for certain: strace kills the run at its second pwrite after the
+# journal is sealed.  The journal must be there, the next show must put
+# the image back (saying so), and a next apply must patch it.
+kill_in_writes() {
+	if ! command -v strace >/dev/null 2>&1; then
+		echo "kill in the writes: skipped (no strace)"
+		return
+	fi
+	img=$work/mid.run
+	cp "$work/orig.img" "$img"
+	strace -f -o "$work/strace.log" -e trace=pwrite64,rename,renameat,renameat2 \
+		"$HIVEPATCH" apply $force -q "$img" >/dev/null 2>&1
+	sealed=$(awk '/hivepatch-disk-journal"/ && /rename/ { print NR; exit }' "$work/strace.log")
+	if [ -z "$sealed" ]; then
+		echo "kill in the writes: skipped (strace shows no journal being sealed)"
+		return
+	fi
+	before=$(head -n "$sealed" "$work/strace.log" | grep -c 'pwrite64(')
+	writes=$(tail -n +"$sealed" "$work/strace.log" | grep -c 'pwrite64(')
+	at=$((before + 2))
+	[ "$writes" -ge 2 ] || at=$((before + 1))
+	cp "$work/orig.img" "$img"
+	strace -f -o /dev/null -e trace=pwrite64 -e inject=pwrite64:signal=SIGKILL:when=$at \
+		"$HIVEPATCH" apply $force -q "$img" >/dev/null 2>&1
+	if [ -f "$work/.mid.run.hivepatch-disk-journal" ]; then pass; else
+		fail "kill in the writes: killed at pwrite $at, but no journal beside the image"
+		return
+	fi
+	if cmp -s "$img" "$work/orig.img"; then
+		fail "kill in the writes: killed at pwrite $at, but the image was not written yet"
+	else
+		pass
+	fi
+	run 0 "$HIVEPATCH" show "$img"
+	expect_in "$work/err" 'an earlier run was interrupted while it wrote here; what it had changed was put back first'
+	if cmp -s "$img" "$work/orig.img"; then pass; else
+		fail "kill in the writes: the image is not the original after the next show"
+	fi
+	[ -e "$work/.mid.run.hivepatch-disk-journal" ] &&
+		fail "kill in the writes: the journal is left after the next show"
+	strace -f -o /dev/null -e trace=pwrite64 -e inject=pwrite64:signal=SIGKILL:when=$at \
+		"$HIVEPATCH" apply $force -q "$img" >/dev/null 2>&1
+	run 0 "$HIVEPATCH" apply $force "$img"
+	expect_in "$work/err" 'was put back first'
+	if cmp -s "$img" "$work/raw.patched"; then pass; else
+		fail "kill in the writes: the image is not patched after the next apply"
+	fi
+	echo "kill in the writes: killed at the image's write $((at - before)) of $writes; the next show put it back, the next apply patched it"
+}
+
 kill_loop raw "$work/orig.img" raw
 term_loop "$took"
+kill_in_writes
 if [ "${HIVEPATCH_HAVE_LIBNBD:-yes}" = yes ] && command -v qemu-nbd >/dev/null 2>&1; then
 	qemu-img convert -q -f raw -O qcow2 "$work/orig.img" "$work/orig.qcow2"
 	kill_loop qcow2 "$work/orig.qcow2" qcow2
