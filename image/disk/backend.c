@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +21,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/cleanup.h"
 #include "base/lock.h"
 #include "base/text.h"
 #include "image/backend.h"
@@ -32,6 +30,7 @@
 #include "image/disk/nbd.h"
 #include "image/disk/ntfs.h"
 #include "image/disk/partitions.h"
+#include "image/scratch.h"
 #include "image/windows_tree.h"
 
 /* Largest hive or log copied out (a hive is at most 2 GiB). */
@@ -55,15 +54,14 @@ struct disk_image {
 	char *volume_name;         /* "disk.img:partition 2", for messages */
 	char *resolved;            /* the image file, resolved */
 	int dir_fd;                /* its directory (for the lock), or -1 */
-	char *scratch;             /* where the files went, as made */
+	struct image_scratch area; /* where the files went (scratch.h) */
+	const char *scratch;       /* its directory, as made */
 	char *root;                /* the same, resolved */
 	char label[24];            /* "partition 2", or "" */
 	char prefix[32];           /* "partition 2:", or "" */
 	char config_spelled[INSIDE_MAX]; /* "Windows/System32/config" */
 	struct disk_file *files;
 	size_t file_count;
-	int *scratch_ids;          /* the scratch entries' registrations */
-	size_t scratch_id_count;
 };
 
 static bool
@@ -80,95 +78,30 @@ disk_of(const struct image *image)
 
 /* ------------------------------------------------------------ scratch */
 
-static int
-remove_entry(const char *path, const struct stat *st, int flag,
-	     struct FTW *ftw)
-{
-	(void)st, (void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
-static void
-remove_scratch(const char *dir)
-{
-	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Register the scratch file or directory PATH, before it is made, with
- * the cleanup module: an INT or TERM then leaves nothing behind. */
-static enum hp_status
-register_scratch(struct disk_image *d, const char *path, bool dir,
-		 struct hp_error *err)
-{
-	const char *slash = strrchr(path, '/');
-	int *grown, dirfd, id = 0;
-	enum hp_status status;
-	char *parent;
-
-	grown = realloc(d->scratch_ids, (d->scratch_id_count + 1) * sizeof *grown);
-	if (grown == NULL || slash == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
-	d->scratch_ids = grown;
-	parent = strndup(path, (size_t)(slash - path + 1));
-	if (parent == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
-	dirfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(parent);
-	if (dirfd == -1)
-		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", path);
-	status = dir ? cleanup_add_dir(dirfd, slash + 1, &id, err)
-		     : cleanup_add_file(dirfd, slash + 1, &id, err);
-	close(dirfd);
-	if (status == HP_OK)
-		d->scratch_ids[d->scratch_id_count++] = id;
-	return status;
-}
-
+/* The scratch tree: its directory and the config folders in it, each
+ * registered before it is made (scratch.h). */
 static enum hp_status
 make_scratch(struct disk_image *d, char **config_ret, struct hp_error *err)
 {
-	const char *tmpdir = cleanup_temp_dir();
-	char name[CLEANUP_NAME_SIZE], *path;
 	enum hp_status status;
-	int tmpfd, fd = -1, id = 0;
+	char *path;
 
 	*config_ret = NULL;
-	d->scratch_ids = malloc(sizeof *d->scratch_ids);
-	if (d->scratch_ids == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", tmpdir);
-	tmpfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (tmpfd == -1)
-		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", tmpdir);
-	/* Registered before it exists, like everything made in it. */
-	status = cleanup_create_dir(tmpfd, "hivepatch-disk-", name, &fd, &id,
-				    err);
-	close(tmpfd);
+	status = image_scratch_make(&d->area, "hivepatch-disk-", err);
 	if (status != HP_OK)
 		return status;
-	close(fd);
-	d->scratch_ids[d->scratch_id_count++] = id;
-	d->scratch = text_path_join(tmpdir, name);
-	if (d->scratch == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", tmpdir);
+	d->scratch = d->area.dir;
 	path = malloc(strlen(d->scratch) + 32);
 	if (path == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", tmpdir);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", d->scratch);
 	strcpy(path, d->scratch);
 	for (size_t i = 0; i < WINDOWS_TREE_CONFIG_DEPTH; i++) {
 		strcat(path, "/");
 		strcat(path, windows_tree_config[i]);
-		status = register_scratch(d, path, true, err);
+		status = image_scratch_add(&d->area, path, true, err);
+		if (status == HP_OK && mkdir(path, 0700) == -1)
+			status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", path);
 		if (status != HP_OK) {
-			free(path);
-			return status;
-		}
-		if (mkdir(path, 0700) == -1) {
-			status = hp_error_set(err, HP_ERR_WRITE, errno, "%s",
-					      path);
 			free(path);
 			return status;
 		}
@@ -438,7 +371,7 @@ copy_out(struct disk_image *d, struct disk_volume *vol, disk_file_ref ref,
 	d->file_count++;
 	if (f->local == NULL || f->path == NULL || f->inside == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", local);
-	status = register_scratch(d, local, false, err);
+	status = image_scratch_add(&d->area, local, false, err);
 	if (status != HP_OK)
 		return status;
 	fd = open(local, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -495,7 +428,7 @@ copy_hibernation(struct disk_image *d, struct hp_error *err)
 
 	if (path == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", d->scratch);
-	status = register_scratch(d, path, false, err);
+	status = image_scratch_add(&d->area, path, false, err);
 	if (status != HP_OK) {
 		free(path);
 		return status;
@@ -737,19 +670,13 @@ close_disk(struct image *image)
 	if (d->dir_fd != -1)
 		close(d->dir_fd);
 	free(d->resolved);
-	if (d->scratch != NULL)
-		remove_scratch(d->scratch);
-	/* Gone now: the registrations too. */
-	for (size_t i = 0; i < d->scratch_id_count; i++)
-		cleanup_forget(&d->scratch_ids[i]);
-	free(d->scratch_ids);
+	image_scratch_release(&d->area);
 	for (size_t i = 0; i < d->file_count; i++) {
 		free(d->files[i].local);
 		free(d->files[i].path);
 		free(d->files[i].inside);
 	}
 	free(d->files);
-	free(d->scratch);
 	free(d->root);
 	free(d->volume_name);
 	free(d);
