@@ -529,8 +529,8 @@ recover_journal(struct image *image, struct disk_image *d,
 					       &image->lock_fd, err);
 		if (status == HP_ERR_WRITE)
 			return hp_error_set(err, status, err->saved_errno,
-					    "%s: an earlier run was interrupted while it wrote into the image, and its undo journal beside it must put it back first, which needs write access to the image (%s); run hivepatch on it as a user who may write it",
-					    image->display, strerror(err->saved_errno));
+					    "%s: an earlier run was interrupted while it wrote into the image, and the undo journal beside it (.NAME%s) must put it back before anything reads it, which needs write access to the image",
+					    image->display, DISK_JOURNAL_SUFFIX);
 		if (status != HP_OK)
 			return status;
 	}
@@ -544,8 +544,8 @@ recover_journal(struct image *image, struct disk_image *d,
 		disk_device_close(&dev, NULL);
 		snprintf(detail, sizeof detail, "%s", err->message);
 		return hp_error_set(err, status, err->saved_errno,
-				    "%s: an earlier run was interrupted while it wrote into the image, and its undo journal beside it must put it back first, which needs the image opened for writing: %s",
-				    image->display, detail);
+				    "%s: an earlier run was interrupted while it wrote into the image, and the undo journal beside it (.NAME%s) must put it back before anything reads it, which needs the image opened for writing: %s",
+				    image->display, DISK_JOURNAL_SUFFIX, detail);
 	}
 	status = disk_commit_recover(&dev, &rolled_back, err);
 	if (status == HP_OK)

@@ -228,6 +228,27 @@ kill_in_writes() {
 	else
 		pass
 	fi
+	# A reader that may not write the image is told so in one line,
+	# naming it, and reads nothing (where a read-only bind mount can be
+	# made).
+	ro=$work/ro
+	mkdir -p "$ro"
+	if unshare -m sh -c 'mount --bind "$1" "$2" && mount -o remount,ro,bind "$2"' \
+		sh "$work" "$ro" >/dev/null 2>&1; then
+		unshare -m sh -c 'mount --bind "$1" "$2" && mount -o remount,ro,bind "$2" &&
+			exec "$3" show "$2/mid.run"' sh "$work" "$ro" "$HIVEPATCH" \
+			>"$work/out" 2>"$work/err"
+		rc=$?
+		if [ "$rc" -eq 5 ] && [ "$(wc -l <"$work/err" | tr -d ' ')" -eq 1 ] &&
+			grep -q "^hivepatch: $ro/mid.run: an earlier run was interrupted while it wrote into the image.*needs write access to the image" "$work/err" &&
+			[ ! -s "$work/out" ]; then pass; else
+			fail "kill in the writes: a reader on a read-only mount: exit $rc: $(cat "$work/err")"
+		fi
+		[ -f "$work/.mid.run.hivepatch-disk-journal" ] ||
+			fail "kill in the writes: the read-only reader lost the journal"
+	else
+		echo "kill in the writes: no read-only bind mount here; the reader that cannot write is not tried"
+	fi
 	run 0 "$HIVEPATCH" show "$img"
 	expect_in "$work/err" 'an earlier run was interrupted while it wrote here; what it had changed was put back first'
 	if cmp -s "$img" "$work/orig.img"; then pass; else
