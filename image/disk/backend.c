@@ -607,9 +607,10 @@ open_disk(struct image *image, const char *path,
 		return status;
 	/* Read-only until there is something to write: qemu opening some
 	 * formats for writing changes their headers, and a dry run needs
-	 * no write access. */
-	status = disk_device_open(&d->dev, path, &format, false, image->display,
-				  err);
+	 * no write access.  The resolved path: the journal goes beside the
+	 * file itself, whatever name (a symbolic link) led to it. */
+	status = disk_device_open(&d->dev, d->resolved, &format, false,
+				  image->display, err);
 	d->device_open = true;
 	if (status == HP_OK && d->dev.in_use && d->writing)
 		status = hp_error_set(err, HP_ERR_REFUSED, 0,
