@@ -99,6 +99,7 @@ struct image {
 	bool keep_links;
 	char *user;               /* HKEY_CURRENT_USER's profile, or NULL */
 	char *spool;              /* standard input, copied here */
+	int spool_id;             /* its cleanup registration, or 0 */
 	char **warnings;          /* NULL-terminated */
 	size_t warning_count;
 	void *data;               /* the backend's own */

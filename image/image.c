@@ -32,12 +32,26 @@ static const struct image_backend *const backends[] = {
 	&image_backend_archive,
 };
 
+/* Copying standard input to the spool failed with ERRNUM: a full or
+ * capped $TMPDIR (TMPDIR, the directory the spool is in) is said as
+ * such, a write failure; anything else is one of reading standard input. */
+static enum hp_status
+spool_failure(int errnum, const char *tmpdir, struct hp_error *err)
+{
+	if (errnum == ENOSPC || errnum == EDQUOT || errnum == EFBIG)
+		return hp_error_set(err, HP_ERR_WRITE, errnum,
+				    "standard input: cannot spool it to $TMPDIR (%s)",
+				    tmpdir);
+	return hp_error_set(err, HP_ERR_IO, errnum, "standard input");
+}
+
 /* Copy standard input to FD, told as the "spooling" pass: in pieces of
  * 8 MiB (copy_file_range from a file given as standard input, reads from
  * a pipe), the bytes so far after each, of the file's size when there is
  * one; the end once. */
 static enum hp_status
-copy_stdin(int fd, const struct image_options *options, struct hp_error *err)
+copy_stdin(int fd, const char *tmpdir, const struct image_options *options,
+	   struct hp_error *err)
 {
 	const uint64_t step = (uint64_t)8 << 20;
 	uint64_t done = 0, total = 0;
@@ -53,7 +67,7 @@ copy_stdin(int fd, const struct image_options *options, struct hp_error *err)
 		uint64_t n = total - done > step ? step : total - done;
 
 		if (fileio_copy_range(STDIN_FILENO, done, n, fd) == -1)
-			return hp_error_set(err, HP_ERR_IO, errno, "standard input");
+			return spool_failure(errno, tmpdir, err);
 		done += n;
 		if (options->progress != NULL && done < total)
 			options->progress(options->progress_ctx, "spooling", done, total);
@@ -61,7 +75,7 @@ copy_stdin(int fd, const struct image_options *options, struct hp_error *err)
 	if (total > 0) {
 		/* What a file grew by since. */
 		if (fileio_copy_range(STDIN_FILENO, total, UINT64_MAX, fd) == -1)
-			return hp_error_set(err, HP_ERR_IO, errno, "standard input");
+			return spool_failure(errno, tmpdir, err);
 	} else {
 		buf = malloc(1u << 20);
 		if (buf == NULL)
@@ -78,8 +92,9 @@ copy_stdin(int fd, const struct image_options *options, struct hp_error *err)
 				break;
 			}
 			if (fileio_write_all(fd, buf, (size_t)n) == -1) {
-				status = hp_error_set(err, HP_ERR_IO, errno,
-						      "standard input");
+				status = hp_error_set(err, HP_ERR_WRITE, errno,
+						      "standard input: cannot spool it to $TMPDIR (%s)",
+						      tmpdir);
 				break;
 			}
 			done += (uint64_t)n;
@@ -101,27 +116,39 @@ spool_stdin(struct image *image, const struct image_options *options,
 	    struct hp_error *err)
 {
 	const char *tmpdir = cleanup_temp_dir();
-	size_t len = strlen(tmpdir) + 32;
+	char name[CLEANUP_NAME_SIZE];
 	enum hp_status status;
-	int fd;
+	int fd, tmpfd;
 
-	image->spool = malloc(len);
-	if (image->spool == NULL)
+	/* Registered before it exists: a signal while standard input is
+	 * read (which may take long, from a slow pipe) removes it. */
+	tmpfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (tmpfd == -1)
+		return hp_error_set(err, HP_ERR_WRITE, errno,
+				    "standard input: cannot spool it to $TMPDIR (%s)",
+				    tmpdir);
+	status = cleanup_create_file(tmpfd, "hivepatch-stdin-", name, &fd,
+				     &image->spool_id, err);
+	close(tmpfd);
+	if (status != HP_OK)
+		return hp_error_set(err, status, err != NULL ? err->saved_errno : 0,
+				    "standard input: cannot spool it to $TMPDIR (%s)",
+				    tmpdir);
+	image->spool = text_path_join(tmpdir, name);
+	if (image->spool == NULL) {
+		close(fd);
+		cleanup_remove(&image->spool_id);
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "standard input");
-	snprintf(image->spool, len, "%s/hivepatch-stdin-XXXXXX", tmpdir);
-	fd = mkstemp(image->spool);
-	if (fd == -1) {
-		free(image->spool);
-		image->spool = NULL;
-		return hp_error_set(err, HP_ERR_IO, errno, "%s", tmpdir);
 	}
-	status = copy_stdin(fd, options, err);
+	status = copy_stdin(fd, tmpdir, options, err);
 	if (status != HP_OK) {
 		close(fd);
 		return status;
 	}
 	if (close(fd) == -1)
-		return hp_error_set(err, HP_ERR_IO, errno, "%s", image->spool);
+		return hp_error_set(err, HP_ERR_WRITE, errno,
+				    "standard input: cannot spool it to $TMPDIR (%s)",
+				    tmpdir);
 	return HP_OK;
 }
 
@@ -384,10 +411,9 @@ image_close(struct image *image)
 	free(image->staged);
 	if (image->backend != NULL && image->backend->close != NULL)
 		image->backend->close(image);
-	if (image->spool != NULL) {
-		unlink(image->spool);
-		free(image->spool);
-	}
+	if (image->spool_id != 0)
+		cleanup_remove(&image->spool_id);
+	free(image->spool);
 	free(image->path);
 	free(image->display);
 	for (size_t i = 0; i < image->tree_count; i++) {

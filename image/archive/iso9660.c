@@ -13,6 +13,7 @@
 #include "base/bytes.h"
 #include "base/fileio.h"
 #include "base/text.h"
+#include "base/utf.h"
 
 #define SECTOR 2048
 #define FIRST_DESCRIPTOR 16
@@ -39,17 +40,34 @@ set_why(char *why, size_t size, const char *text)
 
 
 
-/* The record's name: Joliet's UCS-2 (ASCII only), or ISO's without the
- * version and a trailing dot; Rock Ridge's NM replaces it later. */
+/* The record's name: Joliet's UCS-2 (UTF-16BE) as UTF-8, or ISO's
+ * without the version and a trailing dot; Rock Ridge's NM replaces it
+ * later.  An unpaired surrogate or a NUL becomes '?'. */
 static void
 record_name(const unsigned char *id, size_t len, bool joliet, char *out)
 {
 	size_t n = 0;
 
 	if (joliet) {
-		for (size_t i = 0; i + 1 < len && n < 255; i += 2)
-			out[n++] = id[i] == 0 && id[i + 1] < 0x80 && id[i + 1] != 0
-					   ? (char)id[i + 1] : '?';
+		for (size_t i = 0; i + 1 < len;) {
+			uint16_t first = (uint16_t)(id[i] << 8 | id[i + 1]);
+			uint16_t next = i + 3 < len ? (uint16_t)(id[i + 2] << 8 |
+								 id[i + 3])
+						    : 0;
+			uint32_t c;
+			size_t units = utf_decode_utf16(first, next, &c);
+			char utf8[UTF_MAX_UTF8_LEN];
+			size_t bytes;
+
+			i += units == 2 ? 4 : 2;
+			if (units == 0 || c == 0)
+				c = '?';
+			bytes = utf_encode_utf8(utf8, c);
+			if (n + bytes > 255)
+				break;
+			memcpy(out + n, utf8, bytes);
+			n += bytes;
+		}
 	} else {
 		for (size_t i = 0; i < len && n < 255; i++)
 			out[n++] = (char)id[i];

@@ -119,8 +119,11 @@ archive_io_verify(const char *path, const struct archive_layout *before,
 					      archive_io_shown(options->display, options->display), name);
 	}
 out:
-	archive_layout_release(&after);
+	/* Removed while still registered: a signal in the middle finds
+	 * every file and folder of it on the cleanup list, not only the
+	 * top folder, which cannot be removed while it holds anything. */
 	archive_io_remove_scratch(dir);
+	archive_layout_release(&after);
 	cleanup_forget(&dir_id);
 	free(dir);
 	free(names);

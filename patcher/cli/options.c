@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -517,6 +518,28 @@ take_command(int argc, char **argv, struct cli *cli)
 	return 0;
 }
 
+/* -o PATH names a file that -o can make: it is written under a temp name
+ * beside PATH and renamed over it, which an empty name, a directory or a
+ * device (/dev/full, /dev/null, a terminal) cannot be; refused before
+ * anything is read, so that standard input is not spooled for nothing.
+ * Standard output is "-o -". */
+static int
+check_output(struct cli *cli, const char *output)
+{
+	struct stat st;
+
+	if (output[0] == '\0')
+		return cli_usage_error(cli, "%s", "-o '': the output path is empty");
+	if (stat(output, &st) == -1)
+		return 0;
+	if (S_ISDIR(st.st_mode))
+		return cli_usage_error(cli, "-o %s: a directory; give the file to write in it", output);
+	if (!S_ISREG(st.st_mode))
+		return cli_usage_error(cli, "-o %s: not a regular file (-o writes a new file in its place; -o - writes to standard output)",
+				       output);
+	return 0;
+}
+
 /* The commands each option goes with, the pairs that exclude each other,
  * then the few rules that depend on a value. */
 static int
@@ -546,6 +569,8 @@ check_rules(struct cli *cli, const bool *seen)
 		return cli_usage_error(cli, "%s", "--index all and --index N: choose one");
 	if (seen[OPT_GOLDEN_SCOPE] && !seen[OPT_GOLDEN])
 		return cli_usage_error(cli, "%s", "--golden-scope says what --golden compares: give --golden HIVE too");
+	if (output != NULL && !to_stdout && check_output(cli, output) != 0)
+		return EXIT_USAGE;
 	if (to_stdout && cli->command->id != CLI_APPLY)
 		return cli_usage_error(cli, "%s", "-o - (standard output) goes with apply on an archive");
 	if (to_stdout && cli->json && cli->progress > 0)

@@ -14,37 +14,9 @@
 #include "regf/regfedit.h"
 #include "regf/regfkey.h"
 #include "base/text.h"
+#include "base/utf.h"
 
-/* The subkeys of one key by folded name (text_fold), for hive_find_child
- * under a key with many subkeys: thousands of lookups there would each
- * scan them all.  Built on demand, kept up to date by the edits below. */
-#define CHILD_INDEX_MIN 64
-struct child_slot {
-	uint32_t hash;
-	char *folded; /* NULL: empty; removed_slot: removed */
-	hive_key key;
-};
-
-struct child_index {
-	hive_key parent; /* 0: none */
-	size_t subkeys;  /* the parent's subkey count it holds */
-	struct child_slot *slots;
-	size_t used, cap; /* used: live and removed slots */
-};
-
-static char removed_slot[1];
-
-/* A hive is read by hivex (handle; it can also write, which the tests
- * use), or read from memory by regfkey through VIEW: the image itself, or
- * an edit of it (regfedit), which hive_commit then writes. */
-struct hive {
-	hive_h *handle;
-	struct regf_image image;
-	struct regf_edit *edit;
-	const struct regf_image *view;
-	char *path;
-	struct child_index children;
-};
+#include "hive/hive_private.h"
 
 /* regfkey keys are bins-relative; hive_key is a file offset, as in hivex. */
 static uint32_t
@@ -203,14 +175,12 @@ hive_open_memory_edit(const unsigned char *data, size_t size,
 	return HP_OK;
 }
 
-static void child_index_reset(struct child_index *index);
-
 void
 hive_close(struct hive *hive)
 {
 	if (hive == NULL)
 		return;
-	child_index_reset(&hive->children);
+	hive_child_index_reset(&hive->children);
 	regfedit_free(hive->edit);
 	if (hive->handle != NULL)
 		hivex_close(hive->handle);
@@ -528,134 +498,9 @@ memory_candidates(struct hive *hive, hive_key key, const char *name,
 	return keys_from_cells(hive, rels, count, children_ret, count_ret, err);
 }
 
-static uint32_t
-string_hash(const char *text)
-{
-	uint32_t hash = 2166136261u;
 
-	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++)
-		hash = (hash ^ *p) * 16777619u;
-	return hash;
-}
-
-static void
-child_index_reset(struct child_index *index)
-{
-	for (size_t i = 0; i < index->cap; i++)
-		if (index->slots[i].folded != removed_slot)
-			free(index->slots[i].folded);
-	free(index->slots);
-	memset(index, 0, sizeof *index);
-}
-
-static bool child_index_put(struct child_index *index, char *folded,
-			    hive_key key);
-
-static bool
-child_index_grow(struct child_index *index)
-{
-	struct child_index grown = *index;
-
-	grown.used = 0;
-	grown.cap = index->cap == 0 ? 256 : index->cap * 2;
-	grown.slots = calloc(grown.cap, sizeof *grown.slots);
-	if (grown.slots == NULL)
-		return false;
-	for (size_t i = 0; i < index->cap; i++)
-		if (index->slots[i].folded != NULL &&
-		    index->slots[i].folded != removed_slot)
-			child_index_put(&grown, index->slots[i].folded,
-					index->slots[i].key);
-	free(index->slots);
-	*index = grown;
-	return true;
-}
-
-/* Add FOLDED (taken over, freed here on failure) for KEY. */
-static bool
-child_index_put(struct child_index *index, char *folded, hive_key key)
-{
-	uint32_t hash = string_hash(folded);
-	size_t slot;
-
-	if ((index->used + 1) * 2 > index->cap && !child_index_grow(index)) {
-		free(folded);
-		return false;
-	}
-	for (slot = hash & (index->cap - 1); index->slots[slot].folded != NULL;
-	     slot = (slot + 1) & (index->cap - 1))
-		;
-	index->slots[slot].hash = hash;
-	index->slots[slot].folded = folded;
-	index->slots[slot].key = key;
-	index->used++;
-	return true;
-}
-
-/* CHILD of the indexed key is about to go: found by its name's slot
- * (else the index goes). */
-static void
-child_index_drop(struct hive *hive, hive_key child)
-{
-	struct child_index *index = &hive->children;
-	struct hp_error ignored;
-	char *name = NULL, *folded = NULL;
-	uint32_t hash;
-
-	if (hive_key_name(hive, child, &name, &ignored) == HP_OK)
-		folded = text_fold(name);
-	free(name);
-	if (folded == NULL) {
-		child_index_reset(index);
-		return;
-	}
-	hash = string_hash(folded);
-	for (size_t slot = hash & (index->cap - 1);
-	     index->cap > 0 && index->slots[slot].folded != NULL;
-	     slot = (slot + 1) & (index->cap - 1)) {
-		struct child_slot *s = &index->slots[slot];
-
-		if (s->folded != removed_slot && s->key == child) {
-			free(s->folded);
-			s->folded = removed_slot;
-			index->subkeys--;
-			free(folded);
-			return;
-		}
-	}
-	free(folded);
-	child_index_reset(index);
-}
-
-/* PARENT's subkeys called FOLDED: the first in *CHILD_RET, and whether
- * there is a second. */
-static void
-child_index_find(const struct child_index *index, const char *folded,
-		 hive_key *child_ret, bool *second_ret)
-{
-	uint32_t hash = string_hash(folded);
-
-	*child_ret = 0;
-	*second_ret = false;
-	for (size_t slot = hash & (index->cap - 1);
-	     index->slots[slot].folded != NULL;
-	     slot = (slot + 1) & (index->cap - 1)) {
-		const struct child_slot *s = &index->slots[slot];
-
-		if (s->folded == removed_slot || s->hash != hash ||
-		    strcmp(s->folded, folded) != 0)
-			continue;
-		if (*child_ret != 0) {
-			*second_ret = true;
-			return;
-		}
-		*child_ret = s->key;
-	}
-}
-
-/* How many subkeys PARENT says it has; false on failure. */
-static bool
-subkey_count(struct hive *hive, hive_key parent, size_t *count_ret)
+bool
+hive_subkey_count(struct hive *hive, hive_key parent, size_t *count_ret)
 {
 	struct hp_error ignored;
 
@@ -670,110 +515,6 @@ subkey_count(struct hive *hive, hive_key parent, size_t *count_ret)
 /* The index of PARENT's subkeys, (re)built when it is not PARENT's or no
  * longer matches its count; false when PARENT has too few subkeys to be
  * worth one (or on any failure: the lookup then scans). */
-static bool
-child_index_for(struct hive *hive, hive_key parent)
-{
-	struct child_index *index = &hive->children;
-	hive_key *children = NULL;
-	size_t count = 0, subkeys;
-	struct hp_error ignored;
-	bool ok = true;
-
-	if (!subkey_count(hive, parent, &subkeys) || subkeys < CHILD_INDEX_MIN)
-		return false;
-	if (index->parent == parent && index->subkeys == subkeys)
-		return true;
-	child_index_reset(index);
-	if (hive_key_children(hive, parent, &children, &count, &ignored) != HP_OK)
-		return false;
-	for (size_t i = 0; ok && i < count; i++) {
-		char *name = NULL, *folded;
-
-		ok = hive_key_name(hive, children[i], &name, &ignored) == HP_OK &&
-		     (folded = text_fold(name)) != NULL &&
-		     child_index_put(index, folded, children[i]);
-		free(name);
-	}
-	free(children);
-	if (!ok) {
-		child_index_reset(index);
-		return false;
-	}
-	index->parent = parent;
-	index->subkeys = count;
-	return true;
-}
-
-/* CHILD was added to PARENT: keep PARENT's index, under the name as
- * stored (and read back as the scan reads it). */
-static void
-child_index_added(struct hive *hive, hive_key parent, hive_key child)
-{
-	struct child_index *index = &hive->children;
-	struct hp_error ignored;
-	char *name = NULL, *folded = NULL;
-
-	if (index->parent != parent)
-		return;
-	if (hive_key_name(hive, child, &name, &ignored) == HP_OK)
-		folded = text_fold(name);
-	free(name);
-	if (folded == NULL || !child_index_put(index, folded, child))
-		child_index_reset(index);
-	else
-		index->subkeys++;
-}
-
-/* Through the index: as hive_find_child below. */
-static enum hp_status
-find_indexed_child(struct hive *hive, const char *name, hive_key *child_ret,
-		   char **spelling_ret, struct hp_error *err)
-{
-	char *folded = text_fold(name), *first = NULL, *second = NULL;
-	bool two;
-	enum hp_status status;
-
-	if (folded == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
-				    hive->path);
-	child_index_find(&hive->children, folded, child_ret, &two);
-	free(folded);
-	if (*child_ret == 0)
-		return HP_OK;
-	status = hive_key_name(hive, *child_ret, &first, err);
-	if (status == HP_OK && two) {
-		/* Name both, as the scan does. */
-		hive_key other;
-
-		folded = text_fold(name);
-		for (size_t i = 0; folded != NULL && i < hive->children.cap; i++) {
-			const struct child_slot *s = &hive->children.slots[i];
-
-			if (s->folded != NULL && s->folded != removed_slot &&
-			    s->key != *child_ret && strcmp(s->folded, folded) == 0) {
-				other = s->key;
-				status = hive_key_name(hive, other, &second, err);
-				break;
-			}
-		}
-		free(folded);
-		if (status == HP_OK)
-			status = hp_error_set(err, HP_ERR_AMBIGUOUS, 0,
-					      "%s: two subkeys are spelled '%s' and '%s'",
-					      hive->path, first,
-					      second != NULL ? second : "?");
-		*child_ret = 0;
-	}
-	if (status == HP_OK && spelling_ret != NULL) {
-		*spelling_ret = first;
-		first = NULL;
-	}
-	if (status != HP_OK)
-		*child_ret = 0;
-	free(first);
-	free(second);
-	return status;
-}
 
 enum hp_status
 hive_find_child(struct hive *hive, hive_key parent, const char *name,
@@ -787,8 +528,8 @@ hive_find_child(struct hive *hive, hive_key parent, const char *name,
 	*child_ret = 0;
 	if (spelling_ret != NULL)
 		*spelling_ret = NULL;
-	if (child_index_for(hive, parent))
-		return find_indexed_child(hive, name, child_ret, spelling_ret,
+	if (hive_child_index_for(hive, parent))
+		return hive_find_indexed_child(hive, name, child_ret, spelling_ret,
 					  err);
 	if (hive->handle == NULL)
 		status = memory_candidates(hive, parent, name, &children, &count,
@@ -1159,12 +900,12 @@ hive_key_delete_child(struct hive *hive, hive_key parent, hive_key child,
 	/* The subtree's cells may come back as other keys: an index of a
 	 * key in it must go. */
 	if (hive->children.parent == parent)
-		child_index_drop(hive, child);
+		hive_child_index_drop(hive, child);
 	else
-		child_index_reset(&hive->children);
+		hive_child_index_reset(&hive->children);
 	if (regfedit_delete_key(hive->edit, rel_of(parent), rel_of(child),
 				err) != HP_OK) {
-		child_index_reset(&hive->children);
+		hive_child_index_reset(&hive->children);
 		return memory_failure(hive, err);
 	}
 	return HP_OK;
@@ -1176,16 +917,18 @@ hivex_name(struct hive *hive, const uint16_t *name, size_t length,
 	   char **text_ret, struct hp_error *err)
 {
 	*text_ret = NULL;
-	for (size_t i = 0; i < length; i++)
-		if (name[i] == 0 ||
-		    (name[i] >= 0xD800 && name[i] <= 0xDBFF &&
-		     (i + 1 == length || name[i + 1] < 0xDC00 ||
-		      name[i + 1] > 0xDFFF)) ||
-		    (name[i] >= 0xDC00 && name[i] <= 0xDFFF &&
-		     (i == 0 || name[i - 1] < 0xD800 || name[i - 1] > 0xDBFF)))
+	for (size_t i = 0; i < length;) {
+		uint32_t c;
+		size_t units = utf_decode_utf16(name[i],
+						i + 1 < length ? name[i + 1] : 0,
+						&c);
+
+		if (units == 0 || c == 0)
 			return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
 					    "%s: hivex cannot write a name holding a NUL or a lone surrogate",
 					    hive->path);
+		i += units;
+	}
 	*text_ret = regfkey_name_text(name, length);
 	return *text_ret != NULL ? HP_OK
 				 : hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
@@ -1248,7 +991,7 @@ hive_key_add_child_exact(struct hive *hive, hive_key parent,
 					   length, &rel, err) != HP_OK)
 			return memory_failure(hive, err);
 		*child_ret = (hive_key)rel + REGF_BASE_BLOCK_SIZE;
-		child_index_added(hive, parent, *child_ret);
+		hive_child_index_added(hive, parent, *child_ret);
 		return HP_OK;
 	}
 	status = hivex_name(hive, name, length, &text, err);
@@ -1277,7 +1020,7 @@ hive_key_add_child(struct hive *hive, hive_key parent, const char *name,
 				     err) != HP_OK)
 			return memory_failure(hive, err);
 		*child_ret = (hive_key)rel + REGF_BASE_BLOCK_SIZE;
-		child_index_added(hive, parent, *child_ret);
+		hive_child_index_added(hive, parent, *child_ret);
 		return HP_OK;
 	}
 	if (hive->handle == NULL)
@@ -1289,7 +1032,7 @@ hive_key_add_child(struct hive *hive, hive_key parent, const char *name,
 							 : HP_ERR_WRITE,
 				    errno, "%s: cannot create key '%s'",
 				    hive->path, name);
-	child_index_added(hive, parent, *child_ret);
+	hive_child_index_added(hive, parent, *child_ret);
 	return HP_OK;
 }
 

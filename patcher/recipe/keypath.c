@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/text.h"
+#include "base/utf.h"
 
 enum root_kind {
 	ROOT_MACHINE,
@@ -248,9 +249,7 @@ check_names(const struct keypath *path, const char *text, struct hp_error *err)
 		const char *p = path->parts[i];
 
 		while (*p != '\0') {
-			uint32_t c = text_next_code_point(&p);
-
-			units += c >= 0x10000 ? 2 : 1;
+			units += utf_utf16_units(text_next_code_point(&p));
 		}
 		if (units > KEYPATH_MAX_NAME)
 			return hp_error_set(err, HP_ERR_USAGE, 0,

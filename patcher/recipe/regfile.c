@@ -712,9 +712,7 @@ utf16_units(const char *name)
 	size_t units = 0;
 
 	while (*name != '\0') {
-		uint32_t c = text_next_code_point(&name);
-
-		units += c >= 0x10000 ? 2 : 1;
+		units += utf_utf16_units(text_next_code_point(&name));
 	}
 	return units;
 }

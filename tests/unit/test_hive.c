@@ -637,6 +637,53 @@ test_hivex_edit_and_commit(void)
 	hive_close(out);
 }
 
+/* hivex takes UTF-8 names: a name of UTF-16 units reaches it only when
+ * every surrogate is paired and no unit is NUL. */
+static void
+test_hivex_exact_names(void)
+{
+	static const uint16_t lone_high[] = { 'a', 0xD83D, 'b' };
+	static const uint16_t high_at_end[] = { 'a', 0xD83D };
+	static const uint16_t lone_low[] = { 0xDE00, 'a' };
+	static const uint16_t two_highs[] = { 0xD83D, 0xD83D, 0xDE00 };
+	static const uint16_t nul[] = { 'a', 0, 'b' };
+	static const uint16_t paired[] = { 'x', 0xD83D, 0xDE00 };
+	static const struct {
+		const uint16_t *name;
+		size_t length;
+	} refused[] = {
+		{ lone_high, 3 }, { high_at_end, 2 }, { lone_low, 2 },
+		{ two_highs, 3 }, { nul, 3 },
+	};
+	struct held h = { 0 };
+	struct hp_error err;
+	hive_key root, child = 0;
+	char *name = NULL;
+
+	copy_fixture("ws2012r2", "SYSTEM", "SYSTEM");
+	CHECK_INT(hive_open("SYSTEM", true, &h.hive, &err), HP_OK);
+	if (h.hive == NULL)
+		return;
+	root = hive_root(h.hive);
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		CHECK_INT(hive_key_add_child_exact(h.hive, root, refused[i].name,
+						   refused[i].length, &child,
+						   &err),
+			  HP_ERR_UNSUPPORTED);
+		CHECK_STR(err.message,
+			  "SYSTEM: hivex cannot write a name holding a NUL or a lone surrogate");
+	}
+	CHECK_INT(hive_key_add_child_exact(h.hive, root, paired, 3, &child,
+					   &err), HP_OK);
+	CHECK(child != 0);
+	if (child != 0 &&
+	    hive_key_name(h.hive, child, &name, &err) == HP_OK) {
+		CHECK_STR(name, "x\xF0\x9F\x98\x80");
+		free(name);
+	}
+	release(&h);
+}
+
 static const struct test tests[] = {
 	TEST_ENTRY(read_only),
 	TEST_ENTRY(type_names),
@@ -649,6 +696,7 @@ static const struct test tests[] = {
 	TEST_ENTRY(refusals),
 	TEST_ENTRY(edit_and_commit),
 	TEST_ENTRY(hivex_edit_and_commit),
+	TEST_ENTRY(hivex_exact_names),
 };
 
 int

@@ -224,6 +224,51 @@ test_locate_names(void)
 	close(fd);
 }
 
+/* Joliet names are UCS-2 (UTF-16BE): a name beyond ASCII is found by its
+ * UTF-8 spelling in the Joliet tree as in the Rock Ridge one, so both
+ * records are located.  (xorriso writes '_' for a character beyond the
+ * BMP in Joliet, so surrogate pairs are not tried here.) */
+static void
+test_locate_joliet_names(void)
+{
+	/* "Datä" and "設定" (U+8A2D U+5B9A). */
+	static const char *const dirs[] = { "Dat\xc3\xa4",
+					    "\xe8\xa8\xad\xe5\xae\x9a" };
+	struct iso9660_file file;
+	struct hp_error err;
+	char why[256], path[128];
+	bool found;
+	int fd;
+
+	if (!have("xorriso"))
+		return;
+	for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+		snprintf(path, sizeof path, "j%zu/%s", i, dirs[i]);
+		test_mkdirs(path);
+		snprintf(path, sizeof path, "j%zu/%s/SYSTEM", i, dirs[i]);
+		test_copy_file(test_srcpath("fixtures/hives/ws2012r2/SYSTEM"),
+			       path);
+		if (sh("xorriso -as mkisofs -input-charset UTF-8 -R -J -joliet-long "
+		       "-o j%zu.iso j%zu "
+		       ">/dev/null 2>&1", i, i) != 0) {
+			test_fail(__FILE__, __LINE__,
+				  "xorriso cannot write a Joliet image");
+			return;
+		}
+		snprintf(path, sizeof path, "j%zu.iso", i);
+		if ((fd = open_image(path)) == -1)
+			return;
+		snprintf(path, sizeof path, "%s/SYSTEM", dirs[i]);
+		found = false;
+		CHECK_INT(iso9660_locate(fd, path, &file, &found, why,
+					 sizeof why, &err), HP_OK);
+		CHECK(found);
+		CHECK_STR(why, "");
+		CHECK(file.stamp_count >= 2);
+		close(fd);
+	}
+}
+
 /* What is not laid out simply is "not found", with the reason. */
 static void
 test_locate_not_found(void)
@@ -342,6 +387,7 @@ main(void)
 		TEST_ENTRY(locate_bsdtar),
 		TEST_ENTRY(locate_xorriso),
 		TEST_ENTRY(locate_names),
+		TEST_ENTRY(locate_joliet_names),
 		TEST_ENTRY(locate_not_found),
 		TEST_ENTRY(describe),
 		TEST_ENTRY(encode_time),

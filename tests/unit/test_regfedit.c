@@ -1828,8 +1828,36 @@ test_deleted_subtree_proved(void)
 	free(original.data);
 }
 
+/* Names in UTF-8 become UTF-16 units through base/utf: a character past
+ * U+FFFF is a surrogate pair, a stray byte the one unit U+DC80..U+DCFF
+ * that stands for it; the lh hash sees the same units. */
+static void
+test_names_as_units(void)
+{
+	static const char text[] = "a\xF0\x9F\x98\x80\xFF" "b";
+	static const uint16_t want[] = { 'a', 0xD83D, 0xDE00, 0xDCFF, 'b' };
+	static const uint16_t pair[] = { 0xD83D, 0xDE00 };
+	uint16_t *units = NULL;
+	size_t length = 0;
+	struct hp_error err;
+
+	CHECK_INT(regfedit_name_from_utf8(text, sizeof text - 1, &units,
+					  &length, &err), HP_OK);
+	CHECK_INT(length, 5);
+	for (size_t i = 0; units != NULL && i < length && i < 5; i++)
+		CHECK_INT(units[i], want[i]);
+	free(units);
+	CHECK_INT(regfedit_lh_hash("\xF0\x9F\x98\x80"),
+		  37u * 0xD83Du + 0xDE00u);
+	CHECK_INT(regfedit_lh_hash("\xF0\x9F\x98\x80"),
+		  regfedit_lh_hash_units(pair, 2));
+	CHECK_INT(regfedit_lh_hash("x\xC3\xA9"),
+		  37u * 'X' + 0xC9u);
+}
+
 static const struct test tests[] = {
 	TEST_ENTRY(lh_hash_is_windows),
+	TEST_ENTRY(names_as_units),
 	TEST_ENTRY(set_value),
 	TEST_ENTRY(other_values_untouched),
 	TEST_ENTRY(replace_in_place),
