@@ -191,6 +191,15 @@ enum hp_status image_guard_path(struct image *image, const char *resolved,
 				int *dir_fd_ret, int *lock_fd_ret,
 				struct hp_error *err);
 
+/* image_guard_path for a disk image: the lock on LOCK_PRIVATE_BYTE
+ * (base/lock.h) only, which neither qemu (qemu-nbd serving the image)
+ * nor the raw device's own lock on the bytes before it touches. */
+enum hp_status image_guard_disk_path(struct image *image,
+				     const char *resolved, const char *display,
+				     const struct image_options *options,
+				     int *dir_fd_ret, int *lock_fd_ret,
+				     struct hp_error *err);
+
 /* Open NAME in DIRFD and lock it (exclusive when WRITE, which opens it
  * for writing), checked to still be what NAME leads to. */
 enum hp_status image_lock_file(int dirfd, const char *name, const char *display,

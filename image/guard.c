@@ -86,23 +86,29 @@ image_guard_dir(struct image *image, int dirfd, const char *display,
 	return HP_OK;
 }
 
-enum hp_status
-image_guard_file(struct image *image, int dirfd, const char *name,
-		 const char *display, const char *record,
-		 const struct image_options *options, int *lock_fd_ret,
-		 struct hp_error *err)
+static enum hp_status lock_file_at(int dirfd, const char *name,
+				   const char *display, bool write, bool wait,
+				   bool private_byte, int *fd_ret,
+				   struct hp_error *err);
+
+/* image_guard_file; PRIVATE_BYTE: the lock on LOCK_PRIVATE_BYTE only. */
+static enum hp_status
+guard_file(struct image *image, int dirfd, const char *name,
+	   const char *display, const char *record,
+	   const struct image_options *options, bool private_byte,
+	   int *lock_fd_ret, struct hp_error *err)
 {
 	enum hp_status status;
 
 	/* A reader that must recover needs the file open for writing to
 	 * hold it exclusive: it opens it again so. */
-	status = image_lock_file(dirfd, name, display, options->write,
-				 options->wait, lock_fd_ret, err);
+	status = lock_file_at(dirfd, name, display, options->write,
+			      options->wait, private_byte, lock_fd_ret, err);
 	if (status == HP_OK && !options->write &&
 	    transaction_pending(dirfd, record, name)) {
 		close(*lock_fd_ret);
-		status = image_lock_file(dirfd, name, display, true, true,
-					 lock_fd_ret, err);
+		status = lock_file_at(dirfd, name, display, true, true,
+				      private_byte, lock_fd_ret, err);
 	}
 	if (status == HP_OK) {
 		struct image_options writer = *options;
@@ -119,9 +125,20 @@ image_guard_file(struct image *image, int dirfd, const char *name,
 }
 
 enum hp_status
-image_guard_path(struct image *image, const char *resolved, const char *display,
-		 const struct image_options *options, int *dir_fd_ret,
-		 int *lock_fd_ret, struct hp_error *err)
+image_guard_file(struct image *image, int dirfd, const char *name,
+		 const char *display, const char *record,
+		 const struct image_options *options, int *lock_fd_ret,
+		 struct hp_error *err)
+{
+	return guard_file(image, dirfd, name, display, record, options, false,
+			  lock_fd_ret, err);
+}
+
+/* image_guard_path; PRIVATE_BYTE: the lock on LOCK_PRIVATE_BYTE only. */
+static enum hp_status
+guard_path(struct image *image, const char *resolved, const char *display,
+	   const struct image_options *options, bool private_byte,
+	   int *dir_fd_ret, int *lock_fd_ret, struct hp_error *err)
 {
 	const char *slash = strrchr(resolved, '/');
 	char record[NAME_MAX + 1], *dir;
@@ -137,13 +154,40 @@ image_guard_path(struct image *image, const char *resolved, const char *display,
 	if (*dir_fd_ret == -1)
 		return hp_error_set(err, HP_ERR_IO, errno, "%s", display);
 	snprintf(record, sizeof record, ".%.200s%s", slash + 1, IMAGE_RECORD);
-	return image_guard_file(image, *dir_fd_ret, slash + 1, display, record,
-				options, lock_fd_ret, err);
+	return guard_file(image, *dir_fd_ret, slash + 1, display, record,
+			  options, private_byte, lock_fd_ret, err);
+}
+
+enum hp_status
+image_guard_path(struct image *image, const char *resolved, const char *display,
+		 const struct image_options *options, int *dir_fd_ret,
+		 int *lock_fd_ret, struct hp_error *err)
+{
+	return guard_path(image, resolved, display, options, false, dir_fd_ret,
+			  lock_fd_ret, err);
+}
+
+enum hp_status
+image_guard_disk_path(struct image *image, const char *resolved,
+		      const char *display, const struct image_options *options,
+		      int *dir_fd_ret, int *lock_fd_ret, struct hp_error *err)
+{
+	return guard_path(image, resolved, display, options, true, dir_fd_ret,
+			  lock_fd_ret, err);
 }
 
 enum hp_status
 image_lock_file(int dirfd, const char *name, const char *display, bool write,
 		bool wait, int *fd_ret, struct hp_error *err)
+{
+	return lock_file_at(dirfd, name, display, write, wait, false, fd_ret,
+			    err);
+}
+
+/* image_lock_file; PRIVATE_BYTE: the lock on LOCK_PRIVATE_BYTE only. */
+static enum hp_status
+lock_file_at(int dirfd, const char *name, const char *display, bool write,
+	     bool wait, bool private_byte, int *fd_ret, struct hp_error *err)
 {
 	*fd_ret = -1;
 	for (int attempt = 0; attempt < 16; attempt++) {
@@ -159,7 +203,10 @@ image_lock_file(int dirfd, const char *name, const char *display, bool write,
 				: errno == ELOOP ? HP_ERR_UNSAFE_PATH
 				: write ? HP_ERR_WRITE : HP_ERR_IO,
 					    errno, "%s", display);
-		status = lock_acquire(fd, write, wait, display, err);
+		status = private_byte
+				 ? lock_acquire_range(fd, LOCK_PRIVATE_BYTE, 1, write,
+						      wait, display, err)
+				 : lock_acquire(fd, write, wait, display, err);
 		if (status != HP_OK) {
 			close(fd);
 			return status;

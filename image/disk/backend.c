@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,14 +21,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/cleanup.h"
+#include "base/lock.h"
 #include "base/text.h"
 #include "image/backend.h"
+#include "image/disk/commit.h"
 #include "image/disk/device.h"
 #include "image/disk/format.h"
 #include "image/disk/nbd.h"
 #include "image/disk/ntfs.h"
 #include "image/disk/partitions.h"
+#include "image/scratch.h"
 #include "image/windows_tree.h"
 
 /* Largest hive or log copied out (a hive is at most 2 GiB). */
@@ -51,7 +52,10 @@ struct disk_image {
 	uint64_t offset, length;   /* the Windows volume on the disk */
 	unsigned partition;        /* its number; 0: the disk is the volume */
 	char *volume_name;         /* "disk.img:partition 2", for messages */
-	char *scratch;             /* where the files went, as made */
+	char *resolved;            /* the image file, resolved */
+	int dir_fd;                /* its directory (for the lock), or -1 */
+	struct image_scratch area; /* where the files went (scratch.h) */
+	const char *scratch;       /* its directory, as made */
 	char *root;                /* the same, resolved */
 	char label[24];            /* "partition 2", or "" */
 	char prefix[32];           /* "partition 2:", or "" */
@@ -74,52 +78,30 @@ disk_of(const struct image *image)
 
 /* ------------------------------------------------------------ scratch */
 
-static int
-remove_entry(const char *path, const struct stat *st, int flag,
-	     struct FTW *ftw)
-{
-	(void)st, (void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
-static void
-remove_scratch(const char *dir)
-{
-	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
+/* The scratch tree: its directory and the config folders in it, each
+ * registered before it is made (scratch.h). */
 static enum hp_status
 make_scratch(struct disk_image *d, char **config_ret, struct hp_error *err)
 {
-	const char *tmpdir = cleanup_temp_dir();
-	size_t len = strlen(tmpdir) + 64;
+	enum hp_status status;
 	char *path;
 
 	*config_ret = NULL;
-	d->scratch = malloc(len);
-	if (d->scratch == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", tmpdir);
-	snprintf(d->scratch, len, "%s/hivepatch-disk-XXXXXX", tmpdir);
-	if (mkdtemp(d->scratch) == NULL) {
-		free(d->scratch);
-		d->scratch = NULL;
-		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", tmpdir);
-	}
+	status = image_scratch_make(&d->area, "hivepatch-disk-", err);
+	if (status != HP_OK)
+		return status;
+	d->scratch = d->area.dir;
 	path = malloc(strlen(d->scratch) + 32);
 	if (path == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", tmpdir);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", d->scratch);
 	strcpy(path, d->scratch);
 	for (size_t i = 0; i < WINDOWS_TREE_CONFIG_DEPTH; i++) {
 		strcat(path, "/");
 		strcat(path, windows_tree_config[i]);
-		if (mkdir(path, 0700) == -1) {
-			enum hp_status status = hp_error_set(err, HP_ERR_WRITE,
-							     errno, "%s", path);
-
+		status = image_scratch_add(&d->area, path, true, err);
+		if (status == HP_OK && mkdir(path, 0700) == -1)
+			status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", path);
+		if (status != HP_OK) {
 			free(path);
 			return status;
 		}
@@ -389,6 +371,9 @@ copy_out(struct disk_image *d, struct disk_volume *vol, disk_file_ref ref,
 	d->file_count++;
 	if (f->local == NULL || f->path == NULL || f->inside == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", local);
+	status = image_scratch_add(&d->area, local, false, err);
+	if (status != HP_OK)
+		return status;
 	fd = open(local, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd == -1)
 		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", local);
@@ -443,6 +428,11 @@ copy_hibernation(struct disk_image *d, struct hp_error *err)
 
 	if (path == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", d->scratch);
+	status = image_scratch_add(&d->area, path, false, err);
+	if (status != HP_OK) {
+		free(path);
+		return status;
+	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd == -1 || write(fd, "hibr", 4) != 4)
 		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", path);
@@ -509,6 +499,69 @@ check_format(const struct image *image, const struct disk_format *f,
 	return HP_OK;
 }
 
+/* A run killed while it wrote into the image left its undo journal
+ * beside it (commit.h): put the image back before anything reads it,
+ * through a device opened for writing, holding the lock exclusive
+ * meanwhile.  A reader that cannot write is told so in one line. */
+static enum hp_status
+recover_journal(struct image *image, struct disk_image *d,
+		const struct image_options *options,
+		const struct disk_format *format, struct hp_error *err)
+{
+	struct disk_device dev;
+	bool rolled_back = false;
+	enum hp_status status;
+
+	if (!disk_commit_pending(d->resolved))
+		return HP_OK;
+	if (!options->write) {
+		/* An exclusive lock needs the image open for writing. */
+		struct image_options writer = *options;
+
+		writer.write = true;
+		writer.wait = true;
+		close(image->lock_fd);
+		image->lock_fd = -1;
+		close(d->dir_fd);
+		d->dir_fd = -1;
+		status = image_guard_disk_path(image, d->resolved, image->display,
+					       &writer, &d->dir_fd,
+					       &image->lock_fd, err);
+		if (status == HP_ERR_WRITE)
+			return hp_error_set(err, status, err->saved_errno,
+					    "%s: an earlier run was interrupted while it wrote into the image, and the undo journal beside it (.NAME%s) must put it back before anything reads it, which needs write access to the image",
+					    image->display, DISK_JOURNAL_SUFFIX);
+		if (status != HP_OK)
+			return status;
+	}
+	memset(&dev, 0, sizeof dev);
+	dev.fd = -1;
+	status = disk_device_open(&dev, d->resolved, format, true,
+				  image->display, err);
+	if (status != HP_OK) {
+		char detail[sizeof err->message];
+
+		disk_device_close(&dev, NULL);
+		snprintf(detail, sizeof detail, "%s", err->message);
+		return hp_error_set(err, status, err->saved_errno,
+				    "%s: an earlier run was interrupted while it wrote into the image, and the undo journal beside it (.NAME%s) must put it back before anything reads it, which needs the image opened for writing: %s",
+				    image->display, DISK_JOURNAL_SUFFIX, detail);
+	}
+	status = disk_commit_recover(&dev, &rolled_back, err);
+	if (status == HP_OK)
+		status = disk_device_close(&dev, err);
+	else
+		disk_device_close(&dev, NULL);
+	if (status == HP_OK && rolled_back)
+		image_warn(image,
+			   "%s: an earlier run was interrupted while it wrote here; what it had changed was put back first",
+			   image->display);
+	if (status == HP_OK && !options->write)
+		status = lock_acquire_range(image->lock_fd, LOCK_PRIVATE_BYTE,
+					    1, false, true, image->display, err);
+	return status;
+}
+
 static enum hp_status
 open_disk(struct image *image, const char *path,
 	  const struct image_options *options, struct hp_error *err)
@@ -535,16 +588,29 @@ open_disk(struct image *image, const char *path,
 	image->data = d;
 	d->writing = options->write;
 	d->dev.fd = -1;
-	status = disk_format_read(path, image->display, &format, err);
+	d->dir_fd = -1;
+	/* Locked for the run, exclusive when written in place, shared for
+	 * reading (or writing elsewhere with -o). */
+	d->resolved = realpath(path, NULL);
+	if (d->resolved == NULL)
+		return hp_error_set(err, HP_ERR_IO, errno, "%s", image->display);
+	status = image_guard_disk_path(image, d->resolved, image->display,
+				       options, &d->dir_fd, &image->lock_fd,
+				       err);
+	if (status == HP_OK)
+		status = disk_format_read(path, image->display, &format, err);
 	if (status == HP_OK)
 		status = check_format(image, &format, options, err);
+	if (status == HP_OK)
+		status = recover_journal(image, d, options, &format, err);
 	if (status != HP_OK)
 		return status;
 	/* Read-only until there is something to write: qemu opening some
 	 * formats for writing changes their headers, and a dry run needs
-	 * no write access. */
-	status = disk_device_open(&d->dev, path, &format, false, image->display,
-				  err);
+	 * no write access.  The resolved path: the journal goes beside the
+	 * file itself, whatever name (a symbolic link) led to it. */
+	status = disk_device_open(&d->dev, d->resolved, &format, false,
+				  image->display, err);
 	d->device_open = true;
 	if (status == HP_OK && d->dev.in_use && d->writing)
 		status = hp_error_set(err, HP_ERR_REFUSED, 0,
@@ -602,15 +668,16 @@ close_disk(struct image *image)
 		return;
 	if (d->device_open)
 		disk_device_close(&d->dev, NULL);
-	if (d->scratch != NULL)
-		remove_scratch(d->scratch);
+	if (d->dir_fd != -1)
+		close(d->dir_fd);
+	free(d->resolved);
+	image_scratch_release(&d->area);
 	for (size_t i = 0; i < d->file_count; i++) {
 		free(d->files[i].local);
 		free(d->files[i].path);
 		free(d->files[i].inside);
 	}
 	free(d->files);
-	free(d->scratch);
 	free(d->root);
 	free(d->volume_name);
 	free(d);

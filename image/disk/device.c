@@ -10,14 +10,18 @@
 #include <unistd.h>
 
 #include "base/fileio.h"
+#include "base/lock.h"
 #include "base/text.h"
 #include "image/disk/nbd.h"
 
 #define MAX_REQUEST DISK_NBD_MAX_REQUEST
 
-/* Lock the whole raw file: a write lock for writing, else a read lock.
- * OFD locks belong to the open file, not the process, and qemu takes
- * the same kind, so a running VM on the file is seen. */
+/* Lock the raw file: a write lock for writing, else a read lock.  OFD
+ * locks belong to the open file, not the process, and qemu takes the
+ * same kind, so a running VM on the file is seen.  Everything up to
+ * LOCK_PRIVATE_BYTE, not the whole file: that byte is the run's own lock
+ * (image_guard_disk_path), held on another open file of this process,
+ * with which an OFD lock here would conflict. */
 static int
 lock_file(int fd, bool writable)
 {
@@ -26,6 +30,7 @@ lock_file(int fd, bool writable)
 	memset(&lock, 0, sizeof lock);
 	lock.l_type = writable ? F_WRLCK : F_RDLCK;
 	lock.l_whence = SEEK_SET;
+	lock.l_len = (off_t)LOCK_PRIVATE_BYTE;
 #ifdef F_OFD_SETLK
 	if (fcntl(fd, F_OFD_SETLK, &lock) == 0)
 		return 0;
@@ -45,6 +50,7 @@ locked_by_other(int fd)
 	memset(&lock, 0, sizeof lock);
 	lock.l_type = F_WRLCK;
 	lock.l_whence = SEEK_SET;
+	lock.l_len = (off_t)LOCK_PRIVATE_BYTE; /* not the run's own lock */
 #ifdef F_OFD_GETLK
 	if (fcntl(fd, F_OFD_GETLK, &lock) == 0)
 		return lock.l_type != F_UNLCK;
@@ -209,15 +215,6 @@ disk_device_read(struct disk_device *dev, void *buf, size_t len, uint64_t at)
 	return 0;
 }
 
-int
-disk_device_before_write(struct disk_device *dev, uint64_t at, uint64_t len)
-{
-	(void)dev;
-	(void)at;
-	(void)len;
-	return 0;
-}
-
 /* One piece of at most half a request, aligned out to whole blocks. */
 static int
 write_piece(struct disk_device *dev, const unsigned char *data, size_t n,
@@ -228,8 +225,6 @@ write_piece(struct disk_device *dev, const unsigned char *data, size_t n,
 	int r;
 
 	aligned(dev, n, at, &start, &end);
-	if (disk_device_before_write(dev, start, end - start) == -1)
-		return -1;
 	if (start == at && end == at + n) {
 		r = raw_write(dev, data, n, at);
 	} else {

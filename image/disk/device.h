@@ -6,9 +6,9 @@
  * requests the server cannot take unaligned are done read-modify-write.
  *
  * Every byte hivepatch writes into an image goes through one function,
- * disk_device_write, which first calls disk_device_before_write with the
- * range about to change: the place where an undo journal saves the old
- * bytes (and syncs them) before anything is overwritten.
+ * disk_device_write, and every caller of it goes through the image's undo
+ * journal (commit.h), which saves and syncs the old bytes of a whole
+ * aligned range before any of it is overwritten.
  */
 #ifndef HIVEPATCH_DISK_DEVICE_H
 #define HIVEPATCH_DISK_DEVICE_H
@@ -57,17 +57,11 @@ enum hp_status disk_device_reopen(struct disk_device *dev, bool writable,
 int disk_device_read(struct disk_device *dev, void *buf, size_t len,
 		     uint64_t at);
 
-/* The only way bytes reach the image: write LEN bytes at AT, after
- * disk_device_before_write for the range.  0, or -1 with errno. */
+/* The only way bytes reach the image: write LEN bytes at AT (a range
+ * not aligned to the device's blocks is done read-modify-write on the
+ * blocks around it).  0, or -1 with errno. */
 int disk_device_write(struct disk_device *dev, const void *buf, size_t len,
 		      uint64_t at);
-
-/* Called by disk_device_write before the range [AT, AT + LEN) of the
- * disk changes (for a read-modify-write, the whole aligned range).  A
- * journal saves and syncs the old bytes here; -1 with errno stops the
- * write.  For now it does nothing. */
-int disk_device_before_write(struct disk_device *dev, uint64_t at,
-			     uint64_t len);
 
 /* Make every write so far durable: 0, or -1 with errno. */
 int disk_device_sync(struct disk_device *dev);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/fileio.h"
+#include "image/disk/commit.h"
 #include "image/disk/device.h"
 #include "image/disk/overlay.h"
 #include "image/windows_tree.h"
@@ -978,111 +979,6 @@ disk_volume_empty(struct disk_volume *v, disk_file_ref ref, const char *name,
 
 /* ------------------------------------------------------------ commit */
 
-/* A range of the disk that changes, and its new bytes. */
-struct change {
-	uint64_t at;
-	size_t len;
-	const unsigned char *data;
-};
-
-/* The sectors of extent E that differ from what the disk holds, added
- * to *CHANGES (of *COUNT, room for *CAPACITY). */
-static int
-diff_extent(struct disk_volume *v, const struct overlay_extent *e,
-	    unsigned char *disk, struct change **changes, size_t *count,
-	    size_t *capacity)
-{
-	const size_t unit = 512;
-	uint64_t at = e->at, end = e->at + e->len;
-
-	while (at < end) {
-		size_t n = end - at < CHUNK ? (size_t)(end - at) : CHUNK;
-		const unsigned char *ours = e->data + (at - e->at);
-
-		if (disk_device_read(v->dev, disk, n, v->offset + at) == -1)
-			return -1;
-		for (size_t k = 0; k < n;) {
-			/* Up to the next sector boundary of the disk. */
-			size_t step = unit - (size_t)((v->offset + at + k) % unit);
-
-			if (step > n - k)
-				step = n - k;
-			if (memcmp(disk + k, ours + k, step) != 0) {
-				struct change *last = *count > 0 ? &(*changes)[*count - 1]
-								 : NULL;
-
-				if (last != NULL && last->at + last->len == at + k &&
-				    last->data + last->len == ours + k) {
-					last->len += step;
-				} else {
-					if (*count == *capacity) {
-						size_t c = *capacity ? *capacity * 2 : 64;
-						struct change *g = realloc(*changes, c * sizeof *g);
-
-						if (g == NULL) {
-							errno = ENOMEM;
-							return -1;
-						}
-						*changes = g;
-						*capacity = c;
-					}
-					(*changes)[(*count)++] = (struct change){
-						at + k, step, ours + k
-					};
-				}
-			}
-			k += step;
-		}
-		at += n;
-	}
-	return 0;
-}
-
-/* Write what the overlay changes: first every range is known (compared
- * with the disk: libntfs-3g rewrites records it did not change), then
- * each goes through disk_device_write. */
-static enum hp_status
-write_overlay(struct disk_volume *v, bool *written, struct hp_error *err)
-{
-	struct change *changes = NULL;
-	size_t count = 0, capacity = 0;
-	unsigned char *disk = malloc(CHUNK);
-	enum hp_status status = HP_OK;
-
-	*written = false;
-	if (disk == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", v->display);
-	for (size_t i = 0; i < v->overlay.count; i++)
-		if (diff_extent(v, &v->overlay.extents[i], disk, &changes,
-				&count, &capacity) == -1) {
-			status = hp_error_set(err, errno == ENOMEM ? HP_ERR_NO_MEMORY
-								   : HP_ERR_IO,
-					      errno, "%s: reading before writing; nothing was written",
-					      v->display);
-			goto out;
-		}
-	for (size_t i = 0; i < count; i++) {
-		if (disk_device_write(v->dev, changes[i].data, changes[i].len,
-				      v->offset + changes[i].at) == -1) {
-			status = hp_error_set(err, HP_ERR_WRITE, errno,
-					      "%s: writing %zu bytes at %llu of the disk%s",
-					      v->display, changes[i].len,
-					      (unsigned long long)(v->offset + changes[i].at),
-					      *written ? "; the image is partly written" : "; nothing was written");
-			goto out;
-		}
-		*written = true;
-	}
-	if (*written && disk_device_sync(v->dev) == -1)
-		status = hp_error_set(err, HP_ERR_WRITE, errno,
-				      "%s: syncing the image; it is written but may not be on disk",
-				      v->display);
-out:
-	free(changes);
-	free(disk);
-	return status;
-}
-
 enum hp_status
 disk_volume_unmount(struct disk_volume *v, struct hp_error *err)
 {
@@ -1116,7 +1012,8 @@ disk_volume_flush(struct disk_volume *v, bool *written_ret,
 				      "%s: still mounted; nothing was written",
 				      v->display);
 	else
-		status = write_overlay(v, &written, err);
+		status = disk_commit_overlay(v->dev, v->offset, &v->overlay,
+					     v->display, &written, err);
 	if (written_ret != NULL)
 		*written_ret = written;
 	free_volume(v);

@@ -132,9 +132,11 @@ enum hp_status disk_volume_unmount(struct disk_volume *vol,
 				   struct hp_error *err);
 
 /* Write what the unmounted VOL changed to the disk (its device writable
- * by now), only the sectors that differ, and sync.  *WRITTEN_RET (may be
- * NULL) says whether any byte was written.  A failure before the first
- * write leaves the disk untouched.  VOL is freed either way. */
+ * by now), only the sectors that differ, through the image's undo
+ * journal (commit.h), and sync.  *WRITTEN_RET (may be NULL) says whether
+ * the image now holds the new bytes.  A failure leaves the disk as it
+ * was (or its message says that the next run puts it back).  VOL is
+ * freed either way. */
 enum hp_status disk_volume_flush(struct disk_volume *vol, bool *written_ret,
 				 struct hp_error *err);
 

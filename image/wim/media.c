@@ -23,6 +23,7 @@
 #include "base/safewrite.h"
 #include "base/text.h"
 #include "image/backend.h"
+#include "image/scratch.h"
 #include "image/wim/isomedia.h"
 #include "image/wim/probe.h"
 #include "image/wim/spawn.h"
@@ -37,7 +38,7 @@
 struct media {
 	struct wimimage *wim;
 	int dirfd;      /* the medium's directory */
-	char *dir;      /* scratch directory of the WIM's copy */
+	struct image_scratch area; /* scratch directory of the WIM's copy */
 	char *copy;     /* the WIM, copied out of the medium */
 	char *display;  /* "media.iso:sources/install.wim" */
 	struct isomedia_wim where;
@@ -58,7 +59,7 @@ copy_out(struct media *m, int fd, const char *display, struct hp_error *err)
 	enum hp_status status = HP_OK;
 	int out;
 
-	if (statvfs(m->dir, &vfs) == 0 &&
+	if (statvfs(m->area.dir, &vfs) == 0 &&
 	    m->where.size > (uint64_t)vfs.f_bavail * vfs.f_frsize)
 		return hp_error_set(err, HP_ERR_WRITE, ENOSPC,
 				    "%s: %s takes %llu bytes, more than %s has free",
@@ -111,7 +112,6 @@ static enum hp_status
 open_media(struct image *image, const char *path,
 	   const struct image_options *options, struct hp_error *err)
 {
-	const char *tmpdir = cleanup_temp_dir();
 	struct media *m = calloc(1, sizeof *m);
 	enum hp_status status;
 	bool found = false;
@@ -135,21 +135,12 @@ open_media(struct image *image, const char *path,
 				      image->display);
 	if (status == HP_OK)
 		isomedia_describe(fd, &m->identity);
-	len = strlen(tmpdir) + 32;
-	if (status == HP_OK && (m->dir = malloc(len)) == NULL)
-		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
-	if (status == HP_OK) {
-		snprintf(m->dir, len, "%s/hivepatch-media-XXXXXX", tmpdir);
-		if (mkdtemp(m->dir) == NULL) {
-			free(m->dir);
-			m->dir = NULL;
-			status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", tmpdir);
-		}
-	}
+	if (status == HP_OK)
+		status = image_scratch_make(&m->area, "hivepatch-media-", err);
 	if (status == HP_OK) {
 		const char *base = strrchr(m->where.path, '/') + 1;
 
-		m->copy = text_path_join(m->dir, base);
+		m->copy = text_path_join(m->area.dir, base);
 		len = strlen(image->display) + strlen(m->where.path) + 1;
 		m->display = malloc(len);
 		if (m->copy == NULL || m->display == NULL)
@@ -158,6 +149,8 @@ open_media(struct image *image, const char *path,
 			snprintf(m->display, len, "%s:%s", image->display,
 				 m->where.path + 1);
 	}
+	if (status == HP_OK)
+		status = image_scratch_add(&m->area, m->copy, false, err);
 	if (status == HP_OK)
 		status = copy_out(m, fd, image->display, err);
 	close(fd);
@@ -177,12 +170,8 @@ close_media(struct image *image)
 	wimimage_close(m->wim);
 	if (m->dirfd != -1)
 		close(m->dirfd);
-	if (m->copy != NULL)
-		unlink(m->copy);
-	if (m->dir != NULL)
-		rmdir(m->dir);
+	image_scratch_release(&m->area);
 	free(m->copy);
-	free(m->dir);
 	free(m->display);
 	free(m);
 	image->data = NULL;

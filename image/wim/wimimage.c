@@ -4,7 +4,6 @@
 
 #include "image/wim/wimimage.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,6 +23,7 @@
 #include "base/journal.h"
 #include "base/safewrite.h"
 #include "base/text.h"
+#include "image/scratch.h"
 #include "image/windows_tree.h"
 #include "image/wim/ntfsvol.h"
 #include "image/wim/wimfile.h"
@@ -63,7 +63,8 @@ struct wimimage {
 	struct wimfile *wim;
 	char *file;
 	char *display;
-	char *scratch;
+	struct image_scratch area;   /* every entry registered (scratch.h) */
+	const char *scratch;         /* its directory */
 	bool own_copy;
 	struct wimfile_info info;
 	struct wim_tree *trees;
@@ -348,6 +349,9 @@ extract_tree(struct wimimage *w, struct wim_tree *t, struct hp_error *err)
 	for (size_t i = 0; i < t->file_count; i++)
 		paths[i] = t->files[i].entry.path;
 	status = check_room(w, t, err);
+	/* What wimlib will make, registered (and its folders made) first. */
+	for (size_t i = 0; status == HP_OK && i < t->file_count; i++)
+		status = image_scratch_prepare(&w->area, t->dir, paths[i], err);
 	if (status == HP_OK)
 		status = wimfile_extract(w->wim, t->index, paths, t->file_count,
 					 t->dir, false, err);
@@ -416,6 +420,13 @@ open_index(struct wimimage *w, struct image *image,
 		free(label);
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
 	}
+	status = image_scratch_add(&w->area, t->dir, true, err);
+	if (status == HP_OK && mkdir(t->dir, 0700) == -1)
+		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", t->dir);
+	if (status != HP_OK) {
+		free(label);
+		return status;
+	}
 	status = extract_tree(w, t, err);
 	root = status == HP_OK ? realpath(t->dir, NULL) : NULL;
 	if (status == HP_OK && root == NULL)
@@ -464,7 +475,6 @@ wimimage_open(struct image *image, const char *file, const char *display,
 	      bool own_copy, const struct image_options *options,
 	      struct wimimage **wim_ret, struct hp_error *err)
 {
-	const char *tmpdir = cleanup_temp_dir();
 	struct wimimage *w;
 	enum hp_status status;
 
@@ -475,14 +485,12 @@ wimimage_open(struct image *image, const char *file, const char *display,
 	w->own_copy = own_copy;
 	w->file = text_dup(file);
 	w->display = text_dup(display);
-	w->scratch = printf_dup("%s/hivepatch-wim-XXXXXX", tmpdir);
-	if (w->file == NULL || w->display == NULL || w->scratch == NULL)
+	if (w->file == NULL || w->display == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
-	if (mkdtemp(w->scratch) == NULL) {
-		free(w->scratch);
-		w->scratch = NULL;
-		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", tmpdir);
-	}
+	status = image_scratch_make(&w->area, "hivepatch-wim-", err);
+	if (status != HP_OK)
+		return status;
+	w->scratch = w->area.dir;
 	if (!own_copy) {
 		status = hold_wim(w, image, options, err);
 		if (status != HP_OK)
@@ -494,36 +502,6 @@ wimimage_open(struct image *image, const char *file, const char *display,
 	wimfile_set_progress(w->wim, options->progress, options->progress_ctx);
 	wimfile_get_info(w->wim, &w->info);
 	return open_indexes(w, image, options, err);
-}
-
-/* Remove the scratch directory and what is in it: the trees' copies,
- * the volumes, the read-back copies.  Best effort. */
-static void
-remove_scratch(const char *dir)
-{
-	DIR *d = opendir(dir);
-
-	if (d != NULL) {
-		struct dirent *e;
-
-		while ((e = readdir(d)) != NULL) {
-			char *path;
-			struct stat st;
-
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			path = text_path_join(dir, e->d_name);
-			if (path == NULL)
-				continue;
-			if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-				remove_scratch(path);
-			else
-				unlink(path);
-			free(path);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
 }
 
 void
@@ -538,13 +516,12 @@ wimimage_close(struct wimimage *w)
 	for (size_t i = 0; i < w->volume_count; i++)
 		free(w->volumes[i]);
 	free(w->volumes);
-	if (w->scratch != NULL)
-		remove_scratch(w->scratch);
+	/* The trees' copies, the volumes, the read-back copies. */
+	image_scratch_release(&w->area);
 	if (w->dirfd != -1)
 		close(w->dirfd);
 	free(w->base);
 	ntfsvol_tools_release(&w->tools);
-	free(w->scratch);
 	free(w->file);
 	free(w->display);
 	free(w);
@@ -816,7 +793,9 @@ update_file(struct wimimage *w, struct wim_tree *t, size_t k,
 	volume = printf_dup("%s/volume-%u-%zu.ntfs", w->scratch, t->index, k);
 	if (volume == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
-	status = ntfsvol_create(&w->tools, volume, size, err);
+	status = image_scratch_add(&w->area, volume, false, err);
+	if (status == HP_OK)
+		status = ntfsvol_create(&w->tools, volume, size, err);
 	if (status == HP_OK)
 		status = keep_volume(w, volume, err);
 	else
@@ -913,6 +892,8 @@ check_file(struct wimimage *w, struct wimfile *back, const struct wim_tree *t,
 				      w->display, t->index, path + 1, what);
 	wimfile_entry_release(&now);
 	if (status == HP_OK)
+		status = image_scratch_prepare(&w->area, dir, path, err);
+	if (status == HP_OK)
 		status = wimfile_extract(back, t->index, &path, 1, dir, false, err);
 	if (status == HP_OK &&
 	    ((copy = printf_dup("%s%s", dir, path)) == NULL ||
@@ -937,6 +918,13 @@ read_back(struct wimimage *w, const char *path, struct hp_error *err)
 
 	if (dir == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
+	status = image_scratch_add(&w->area, dir, true, err);
+	if (status == HP_OK && mkdir(dir, 0700) == -1 && errno != EEXIST)
+		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", dir);
+	if (status != HP_OK) {
+		free(dir);
+		return status;
+	}
 	/* A table of checksums over the whole file: checked, since a reader
 	 * that trusts it would refuse the WIM if it did not match. */
 	status = wimfile_open(path, w->display, w->info.has_integrity_table,
@@ -967,7 +955,7 @@ read_back(struct wimimage *w, const char *path, struct hp_error *err)
 						    err);
 	}
 	wimfile_close(back);
-	remove_scratch(dir);
+	image_scratch_remove_tree(dir);
 	free(dir);
 	return status;
 }

@@ -309,6 +309,53 @@ if [ "${HIVEPATCH_HAVE_LIBNBD:-yes}" = yes ] && command -v qemu-nbd >/dev/null 2
 	unset HIVEPATCH_QEMU_NBD
 fi
 
+# The run's lock is on one byte far past the image's end (LOCK_PRIVATE_BYTE,
+# 1 << 62), which qemu never locks: exclusive for an apply in place,
+# shared for a reader.  Another process holding it exclusive stops a
+# writer and a reader at once (exit 4, the image unchanged); holding it
+# shared, it lets a reader in and stops a writer.  python3's lockf takes
+# a POSIX lock, which conflicts with hivepatch's OFD lock.
+if command -v python3 >/dev/null 2>&1; then
+	cp "$work/gpt.img" "$work/locked.img"
+	cp "$work/locked.img" "$work/locked.before"
+	for mode in ex sh; do
+		rm -f "$work/held"
+		python3 -c '
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR)
+fcntl.lockf(fd, fcntl.LOCK_EX if sys.argv[2] == "ex" else fcntl.LOCK_SH, 1, 1 << 62)
+open(sys.argv[3], "w").close()
+time.sleep(60)
+' "$work/locked.img" "$mode" "$work/held" &
+		holder=$!
+		n=0
+		while [ ! -e "$work/held" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+		run 4 "$HIVEPATCH" apply "$work/locked.img"
+		expect_in "$work/err" 'locked by another process'
+		if [ "$mode" = ex ]; then
+			run 4 "$HIVEPATCH" show "$work/locked.img"
+			expect_in "$work/err" 'locked by another process'
+		else
+			run 0 "$HIVEPATCH" show "$work/locked.img"
+		fi
+		kill "$holder" 2>/dev/null
+		wait "$holder" 2>/dev/null
+	done
+	same_bytes "$work/locked.img" "$work/locked.before" "locked.img changed by a run refused for the lock"
+	# Two writers at once: one patches, the other waits for it.
+	cp "$work/gpt.orig" "$work/two-writers.img"
+	"$HIVEPATCH" apply --wait -q "$work/two-writers.img" >/dev/null 2>"$work/err1" &
+	first=$!
+	"$HIVEPATCH" apply --wait -q "$work/two-writers.img" >/dev/null 2>"$work/err2"
+	rc2=$?
+	wait "$first"
+	rc1=$?
+	if [ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ]; then pass; else
+		fail "two writers with --wait: exit $rc1 and $rc2: $(cat "$work/err1" "$work/err2")"
+	fi
+	run 0 "$HIVEPATCH" verify "$work/two-writers.img"
+fi
+
 # Nothing is left in $TMPDIR.
 left=$(ls -A "$TMPDIR")
 if [ -z "$left" ]; then pass; else fail "left in TMPDIR: $left"; fi

@@ -4,23 +4,21 @@
 # the qcow2 path (qemu-nbd writes it, the shim preloaded into qemu-nbd
 # through a stand-in HIVEPATCH_QEMU_NBD).
 #
-# After each failure the image is classified: as it was (byte for byte),
-# patched (byte for byte the image a run without faults writes), or
-# partly written.  What must hold:
+# Every write into a disk image goes through its undo journal
+# (.IMAGE.hivepatch-disk-journal beside it).  After each failure the
+# image is classified: as it was (byte for byte; for the qcow2, its
+# disk's bytes), patched (byte for byte the image a run without faults
+# writes), or partly written.  What must hold after every run:
 #
-#   - every failure before the first write into the image (the scratch
-#     copies, the staging, libntfs-3g's work, all held in the overlay)
-#     leaves the image as it was, with exit 5 and no scratch file left;
-#     but the scratch directory's sync after the staged hive's rename
-#     concerns only the scratch copy: the run goes on, silent;
-#   - the image is partly written only when the failing call is one of
-#     the writes into the image after the first: that window is what the
-#     undo journal closes; the test counts and prints those runs and
-#     fails on a partly written image from any other call;
-#   - a failed sync after the writes leaves the image patched (the bytes
-#     are written) and exits 5; a failed final close changes nothing;
-#   - on the qcow2 path, qemu-img check finds the qcow2 consistent after
-#     every run.
+#   - it succeeded (exit 0) and the image is patched, or it failed with
+#     exit 5 and the image is as it was: never partly written;
+#   - no scratch file in TMPDIR and no journal beside the image;
+#   - each failure among the writes into the raw image (the pwrites after
+#     the journal is sealed) was put back, and the message says so; the
+#     test fails if none of the runs hit that window;
+#   - on the qcow2 path, qemu-img check finds the qcow2 consistent; a
+#     failed run whose rollback failed too (qemu-nbd failing) leaves the
+#     journal, and the next run ("hivepatch show") puts the image back.
 . "$abs_top_srcdir/tests/lib.sh"
 . "$abs_top_srcdir/tests/disk-lib.sh"
 
@@ -65,6 +63,18 @@ scratch_left() {
 	fi
 }
 
+# journal_left IMAGE WHAT: the undo journal of IMAGE left beside it.
+journal_left() {
+	dir=$(dirname "$1")
+	base=$(basename "$1")
+	if ls -A "$dir" | grep -q "^\.$base\.hivepatch-disk-journal"; then
+		fail "$2: the journal is left beside $1: $(ls -A "$dir" | grep "^\.$base\.")"
+		rm -f "$dir/.$base.hivepatch-disk-journal"*
+	else
+		pass
+	fi
+}
+
 # ------------------------------------------------------------ raw path
 log=$work/raw.log
 cp "$work/orig.img" "$work/raw.img"
@@ -73,18 +83,17 @@ env LD_PRELOAD="$preload" HP_FAULT_LOG="$log" "$HIVEPATCH" apply -q "$work/raw.i
 	>/dev/null 2>&1
 total=$(wc -l <"$log" | tr -d ' ')
 # The writes into the image: the pwrites after the last rename (the
-# staged hive going over its scratch copy), then the image's fsync.
-last_rename=$(awk '$2 ~ /^rename/ { n = $1 } END { print n + 0 }' "$log")
-first_write=$(awk -v r="$last_rename" '$1 > r && $2 ~ /^pwrite/ { print $1; exit }' "$log")
-last_write=$(awk -v r="$last_rename" '$1 > r && $2 ~ /^pwrite/ { n = $1 } END { print n + 0 }' "$log")
-image_sync=$(awk -v w="$last_write" '$1 > w && $2 ~ /^f(data)?sync/ { print $1; exit }' "$log")
-if [ -z "$first_write" ] || [ -z "$image_sync" ]; then
+# journal sealed), then the image's fsync.
+seal=$(awk '$2 ~ /^rename/ { n = $1 } END { print n + 0 }' "$log")
+first_write=$(awk -v r="$seal" '$1 > r && $2 ~ /^pwrite/ { print $1; exit }' "$log")
+last_write=$(awk -v r="$seal" '$1 > r && $2 ~ /^pwrite/ { n = $1 } END { print n + 0 }' "$log")
+if [ -z "$first_write" ]; then
 	fail "cannot tell the image's writes in $log"
 	finish
 fi
-echo "raw: $total write-side calls; the image is written by calls $first_write to $last_write, synced by $image_sync"
+echo "raw: $total write-side calls; the journal is sealed by call $seal, the image written by calls $first_write to $last_write"
 
-partial_raw=0
+rolled_back=0
 n=1
 while [ "$n" -le "$total" ]; do
 	cp "$work/orig.img" "$work/raw.img"
@@ -93,39 +102,26 @@ while [ "$n" -le "$total" ]; do
 	code=$?
 	state=$(classify "$work/raw.img" "$work/orig.img" "$work/patched.img")
 	call=$(sed -n "${n}p" "$log" | cut -d' ' -f2)
-	if [ "$n" -gt "$last_rename" ] && [ "$n" -lt "$first_write" ] &&
-		[ "$call" = fsync ]; then
-		# The scratch directory's syncs after its change is final
-		# (the staged hive renamed over its scratch copy, the record
-		# of that change removed): the scratch copy is no part of the
-		# image, nothing to say.
-		if [ "$state" = patched ] && [ "$code" -eq 0 ] && [ ! -s "$work/err" ]; then pass; else
-			fail "raw, call $n ($call, the scratch directory's sync): exit $code, image $state; want exit 0, image patched, no warning: $(cat "$work/err")"
-		fi
-	elif [ "$n" -le "$first_write" ]; then
-		if [ "$state" = orig ] && [ "$code" -eq 5 ]; then pass; else
-			fail "raw, call $n ($call): exit $code, image $state; want exit 5, image as it was: $(cat "$work/err")"
-		fi
-	elif [ "$n" -le "$last_write" ]; then
-		# The window the journal is for.
-		if [ "$code" -eq 5 ]; then pass; else fail "raw, call $n ($call): exit $code, want 5"; fi
-		[ "$state" = partial ] && partial_raw=$((partial_raw + 1))
-		if grep -q 'partly written' "$work/err" || [ "$state" != partial ]; then pass; else
-			fail "raw, call $n ($call): the image is partly written and the message does not say so: $(cat "$work/err")"
-		fi
-	elif [ "$n" -eq "$image_sync" ]; then
-		if [ "$state" = patched ] && [ "$code" -eq 5 ]; then pass; else
-			fail "raw, call $n ($call, the image's sync): exit $code, image $state; want exit 5, image patched"
-		fi
-	else
-		if [ "$state" = patched ] && [ "$code" -eq 0 ]; then pass; else
-			fail "raw, call $n ($call): exit $code, image $state; want exit 0, image patched"
+	if { [ "$code" -eq 0 ] && [ "$state" = patched ]; } ||
+		{ [ "$code" -eq 5 ] && [ "$state" = orig ]; }; then pass; else
+		fail "raw, call $n ($call): exit $code, image $state; want exit 0 and the image patched, or exit 5 and the image as it was: $(cat "$work/err")"
+	fi
+	if [ "$n" -ge "$first_write" ] && [ "$n" -le "$last_write" ]; then
+		# The window the journal is for: written, then put back.
+		if [ "$code" -eq 5 ] && [ "$state" = orig ] &&
+			grep -q 'the image is as it was' "$work/err"; then
+			pass
+			rolled_back=$((rolled_back + 1))
+		else
+			fail "raw, call $n ($call, a write into the image): exit $code, image $state; want exit 5, the image put back, and the message saying so: $(cat "$work/err")"
 		fi
 	fi
 	scratch_left "raw, call $n"
+	journal_left "$work/raw.img" "raw, call $n"
 	n=$((n + 1))
 done
-echo "raw: $partial_raw of $((last_write - first_write)) failures among the image's writes left it partly written (needs the undo journal); every other failure left it as it was or patched"
+if [ "$rolled_back" -gt 0 ]; then pass; else fail "raw: no failure hit the writes into the image"; fi
+echo "raw: $rolled_back failures among the image's writes were put back from the journal; every failure left the image as it was, every success patched"
 
 # ---------------------------------------------------------- qcow2 path
 if [ "${HIVEPATCH_HAVE_LIBNBD:-yes}" != yes ] || ! command -v qemu-nbd >/dev/null 2>&1; then
@@ -153,7 +149,7 @@ HP_FAULT_LOG=$qlog "$HIVEPATCH" apply -q "$work/q.qcow2" >/dev/null 2>&1
 qtotal=$(wc -l <"$qlog" | tr -d ' ')
 qfirst=$(awk '$2 ~ /^pwrite/ { print $1; exit }' "$qlog")
 echo "qcow2: qemu-nbd makes $qtotal write-side calls; its first write into the image is call $qfirst"
-partial_q=0
+recovered_q=0
 n=1
 while [ "$n" -le "$qtotal" ]; do
 	cp "$work/orig.qcow2" "$work/q.qcow2"
@@ -161,26 +157,27 @@ while [ "$n" -le "$qtotal" ]; do
 		>"$work/out" 2>"$work/err"
 	code=$?
 	call=$(sed -n "${n}p" "$qlog" | cut -d' ' -f2)
+	if [ "$code" -ne 0 ] && [ -f "$work/.q.qcow2.hivepatch-disk-journal" ]; then
+		# Putting the old bytes back failed too (qemu-nbd failing):
+		# the next run on the image does it, before it reads.
+		recovered_q=$((recovered_q + 1))
+		if "$HIVEPATCH" show "$work/q.qcow2" >/dev/null 2>"$work/err2" &&
+			grep -q 'was interrupted' "$work/err2"; then pass; else
+			fail "qcow2, qemu-nbd call $n ($call): the next run did not put the image back: $(cat "$work/err2")"
+		fi
+	fi
 	if qemu-img check -q "$work/q.qcow2" >"$work/check" 2>&1; then pass; else
 		fail "qcow2, qemu-nbd call $n ($call): qemu-img check: $(cat "$work/check")"
 	fi
 	qemu-img convert -q -f qcow2 -O raw "$work/q.qcow2" "$work/q.raw"
 	state=$(classify "$work/q.raw" "$work/orig.img" "$work/patched.img")
-	if [ -n "$qfirst" ] && [ "$n" -le "$qfirst" ]; then
-		# Up to its first write qemu-nbd either copes (a probe that
-		# fails) or fails: never a part of the edit.
-		if { [ "$state" = orig ] && [ "$code" -ne 0 ]; } ||
-			{ [ "$state" = patched ] && [ "$code" -eq 0 ]; }; then pass; else
-			fail "qcow2, qemu-nbd call $n ($call): exit $code, image $state; want a failure with the image as it was, or success: $(cat "$work/err")"
-		fi
-	else
-		[ "$state" = partial ] && partial_q=$((partial_q + 1))
-		if [ "$state" != partial ] || [ "$code" -ne 0 ]; then pass; else
-			fail "qcow2, qemu-nbd call $n ($call): exit 0 with the image partly written"
-		fi
+	if { [ "$state" = orig ] && [ "$code" -ne 0 ]; } ||
+		{ [ "$state" = patched ] && [ "$code" -eq 0 ]; }; then pass; else
+		fail "qcow2, qemu-nbd call $n ($call): exit $code, image $state; want a failure with the image as it was, or success with it patched: $(cat "$work/err")"
 	fi
 	scratch_left "qcow2, call $n"
+	journal_left "$work/q.qcow2" "qcow2, call $n"
 	n=$((n + 1))
 done
-echo "qcow2: $partial_q of $qtotal failures of qemu-nbd's calls left the image partly written (needs the undo journal); qemu-img check was clean after every one"
+echo "qcow2: every failure of qemu-nbd's $qtotal calls left the image as it was ($recovered_q of them through the next run), every success patched; qemu-img check was clean after every one"
 finish

@@ -154,4 +154,45 @@ if [ "$killed_original" -gt 0 ]; then pass; else fail "no kill landed before the
 if [ "$rolled_back" -gt 0 ]; then pass; else fail "no kill landed during the append"; fi
 if [ $((killed_patched + finished)) -gt 0 ]; then pass; else fail "no run got as far as the header"; fi
 
+# TERM, which hivepatch catches, at spread moments: the run ends with
+# exit 0 (the WIM patched) or 143 (the WIM the original or patched, no
+# journal left), and, unlike a kill -9, leaves no scratch directory: each
+# entry of it is registered with the cleanup module before it is made.
+rm -rf "${TMPDIR:?}"/*
+termed=0
+i=0
+while [ "$i" -lt 12 ]; do
+	delay=$((i * fastest * 1200 / 11))
+	fresh_copy || { fail "cannot copy the WIM"; break; }
+	"$HIVEPATCH" apply $force -q "$wim" >/dev/null 2>&1 &
+	pid=$!
+	[ "$delay" -gt 0 ] &&
+		sleep "$((delay / 1000000)).$(printf '%06d' $((delay % 1000000)))"
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	[ "$rc" -eq 143 ] && termed=$((termed + 1))
+	if cmp -s "$wim" "$original"; then
+		state=original
+	elif patched "$wim"; then
+		state=patched
+	else
+		state=broken
+	fi
+	if { [ "$rc" -eq 0 ] && [ "$state" = patched ]; } ||
+		{ [ "$rc" -eq 143 ] && [ "$state" != broken ] && [ ! -e "$record" ]; }; then pass; else
+		fail "TERM after $delay us: exit $rc, the WIM $state$([ -e "$record" ] && echo ', the journal left')"
+	fi
+	left=$(ls -A "$TMPDIR")
+	if [ -n "$left" ]; then
+		fail "TERM after $delay us (exit $rc): left in TMPDIR: $left"
+		rm -rf "${TMPDIR:?}"/*
+	else
+		pass
+	fi
+	i=$((i + 1))
+done
+echo "TERM: $termed of 12 runs ended by it, none left a scratch directory"
+if [ "$termed" -gt 0 ]; then pass; else fail "no TERM landed during a run"; fi
+
 finish
