@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # autogen.sh - prepare the build.
 #
 #   ./autogen.sh                  generate ./configure

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* backend.h - what a kind of image implements, and what backends share.
  *
  * Private to image/: commands see only image.h.  A backend is a table of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bare_hive.c - a hive file given as it is: the image is the one hive. */
 #include "config.h"
 

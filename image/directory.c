@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* directory.c - a directory holding a Windows tree, e.g. a mounted image:
  * its hives are edited where they lie. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* guard.c - one lock per target for a whole run, and what an interrupted
  * run left put right before anything else.
  *

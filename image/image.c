@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* image.c - the backend table, probing, and what every backend shares. */
 #include "config.h"
 

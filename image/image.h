@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* image.h - the one contract every kind of image meets.
  *
  * An image is what a user names as TARGET: a bare hive file, a directory

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* scratch.c - scratch directories whose entries are all registered with
  * the cleanup module (scratch.h). */
 #include "config.h"

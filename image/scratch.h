@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* scratch.h - a backend's scratch directory in $TMPDIR, every entry of
  * it registered with the cleanup module (base/cleanup.h) before it is
  * made, so that an INT, TERM or HUP leaves nothing behind.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* staging.c - files staged for replacement, and their commit, all or
  * none: one transaction (base/transaction.h) for the files of each tree,
  * so that a failure, a signal or a crash leaves them all as they were or

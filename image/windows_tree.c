@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* windows_tree.c - where a Windows tree keeps its registry. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* windows_tree.h - where a Windows tree keeps its registry.
  *
  * The one place that knows the names: the config directory, the machine

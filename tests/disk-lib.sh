@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/disk-lib.sh - helpers of the disk image tests (sourced after
 # tests/lib.sh).  The images are made at run time by fixtures/mkdisk.sh.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/lib.sh - helpers shared by the shell tests (sourced, POSIX sh).
 #
 # Every test gets a work directory, removed when it passes and kept (with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* archive_io.h - a Windows tree inside an archive (tar, pax, cpio, zip, 7z,
  * iso9660; any compression libarchive reads): its config files read out,
  * and the archive written back with some of them replaced.

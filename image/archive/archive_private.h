@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* archive_private.h - what the files of image/archive/ share, and nothing
  * outside that folder includes: libarchive's calls (through the table of
  * the library loaded on demand, when it is), the sizes every pass uses,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* backend.c - an archive holding a Windows tree (tar, cpio, zip, 7z,
  * iso9660, any compression): its config files are read from a scratch
  * copy, edited there, and the archive is written back with them

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* format.c - what the first header tells: the format, the filter chain
  * and how hard the outermost filter compressed (read from its own
  * header); the plan of how the output is compressed (each filter's

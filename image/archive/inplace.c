@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* inplace.c - archive_io_write_in_place: an uncompressed tar or cpio
  * whose replaced records keep their length, or an iso9660 whose replaced
  * files keep their size, changed by a few byte patches in the file

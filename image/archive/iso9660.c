@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* iso9660.c - a file's data and times in an ISO 9660 image. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* iso9660.h - where a file of an ISO 9660 image keeps its data and its
  * modification time, so that a same-size file can be rewritten in place.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* load.c - libarchive itself: loaded when a target first turns out to be
  * an archive (or linked, when configure could not load it by name),
  * whether it is there and the error that says it is not, and a reader

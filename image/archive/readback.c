@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* readback.c - archive_io_verify: a written archive scanned again into a
  * scratch directory of its own, its entries counted and each replaced
  * member compared byte for byte with what was written. */

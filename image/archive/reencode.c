@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* reencode.c - zip, 7z and iso9660: every entry read and written again
  * through libarchive with its metadata, the replaced ones with their new
  * data. */

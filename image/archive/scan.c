@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* scan.c - archive_io_scan: one pass over the archive that checks every
  * entry's name (nothing outside the tree), finds the one Windows tree,
  * extracts the files of its config folder the run needs into a scratch

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* splice.c - tar and cpio, a stream of header and data records: the
  * replaced records encoded again, every other byte copied as it is, from
  * the file itself or, when compressed, from the decompressed stream into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* write.c - archive_io_write: the input checked against the scan, the
  * pass chosen by format (splice.c or reencode.c), and what those passes
  * share: the sink bytes go to, a replaced entry's header and data, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* backend.c - a disk image (raw MBR or GPT disk, bare NTFS volume, VHD,
  * VHDX, qcow2, VMDK) holding Windows in an NTFS partition.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* commit.c - an edited volume's changes written into the disk image
  * through an undo journal (commit.h says why and how). */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* commit.h - what an edited volume changed, written into the disk image
  * through an undo journal (base/journal.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* device.c - the disk inside an image: direct or through qemu-nbd. */
 #include "config.h"
 

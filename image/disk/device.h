@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* device.h - the disk inside an image file, as bytes to read and write.
  *
  * A raw disk or a fixed VHD is the file itself (the VHD without its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* format.c - disk image formats by their magic bytes and headers. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* format.h - which kind of disk image a file is, told by its magic bytes.
  *
  * Raw disks (an MBR or GPT, or a bare NTFS volume) and fixed VHDs (raw

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* nbd.c - qemu-nbd started and reached through libnbd (nbd.h). */
 #include "config.h"
 

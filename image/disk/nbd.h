@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* nbd.h - a disk image served by qemu-nbd, reached through libnbd.
  *
  * qemu-nbd is started by libnbd with systemd socket activation: it gets

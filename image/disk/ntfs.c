@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ntfs.c - an NTFS volume through libntfs-3g, on our own device
  * operations (ntfs.h). */
 #include "config.h"

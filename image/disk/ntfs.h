@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ntfs.h - an NTFS volume inside a disk image, through libntfs-3g.
  *
  * No mount, no FUSE, no root: libntfs-3g is given device operations of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* overlay.c - writes held in memory (overlay.h says why). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* overlay.h - writes held in memory until they all go to the disk at once.
  *
  * libntfs-3g has no journal of its own: a failure between two of its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* partitions.c - MBR (primary, extended, logical) and GPT tables. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* partitions.h - MBR and GPT partition tables, read by hivepatch itself.
  *
  * A disk image is hostile input: every offset read from it is checked

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* backend.c - a WIM file (install.wim, boot.wim, a captured image): each
  * index holding a Windows tree is a tree of the image; its config files
  * are read from scratch copies and the WIM is written back in place (an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* isomedia.c - the WIM of an install medium, found in its ISO 9660
  * tree. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* isomedia.h - Windows install media: an ISO 9660 image holding
  * sources/install.wim (or install.esd, or boot.wim).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* media.c - Windows install media: an ISO 9660 image holding
  * sources/install.wim (install.esd, boot.wim).  The WIM is copied out of
  * the image (its extents, several for a WIM of 4 GiB or more) and read as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* nowim.c - WIMs and install media in a build without wimlib: told
  * apart from other files, and refused with the reason. */
 #include "config.h"

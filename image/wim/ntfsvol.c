@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ntfsvol.c - the scratch NTFS volume, made and written by ntfs-3g's
  * tools. */
 #include "config.h"

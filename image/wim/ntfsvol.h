@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ntfsvol.h - a scratch NTFS volume in a sparse file: where a file taken
  * out of a WIM keeps its NTFS metadata while its data is replaced.
  *

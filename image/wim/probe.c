@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* probe.c - WIMs and install media, told by their content. */
 #include "config.h"
 

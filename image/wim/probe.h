@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* probe.h - what a WIM and an install medium look like from outside,
  * known with or without wimlib (a build without it still names what it
  * cannot read). */

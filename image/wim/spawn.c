@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* spawn.c - outside tools, run and waited for. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* spawn.h - run the outside tools a WIM needs (mkntfs and ntfscp for the
  * scratch NTFS volume that keeps a file's NTFS metadata, xorriso for
  * install media) and turn their failures into one error line.

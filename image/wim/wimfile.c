@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* wimfile.c - a WIM file through wimlib. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* wimfile.h - a WIM file through wimlib: the only module that includes
  * <wimlib.h> (with nothing else of the project depending on its types).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* wimimage.c - a WIM's indexes as trees: the WIM locked, the indexes
  * holding a Windows tree found, their config files extracted to scratch;
  * what the other parts of the module share (wimimage_private.h). */

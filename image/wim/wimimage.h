@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* wimimage.h - the indexes of a WIM as trees of an image, and the WIM
  * written back with the files replaced in them, every NTFS attribute
  * kept.

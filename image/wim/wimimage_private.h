@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* wimimage_private.h - what the files of the WIM image module share,
  * and nothing outside them includes: the state of an open WIM (its
  * trees, their config files, the scratch volumes) and the helpers more

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* wimimage_readback.c - a written WIM read back: each replaced file with
  * the new bytes and the original metadata. */
 #include "config.h"

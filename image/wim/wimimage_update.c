@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* wimimage_update.c - the replaced files of a WIM's trees put into the
  * WIM in memory: each through a scratch NTFS volume that carries the
  * file's metadata and its new data, added back to its index. */

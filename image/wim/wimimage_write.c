@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* wimimage_write.c - an updated WIM written: over itself, appended under
  * an undo journal beside it or rebuilt through a temp file, or to a new
  * file; read back before the run goes on. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* buffer.h - a growable byte buffer for output built in memory.
  *
  * Whenever DATA is not NULL a NUL byte follows the LEN bytes in use (not

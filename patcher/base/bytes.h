@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bytes.h - little-endian loads and stores on unaligned byte buffers. */
 #ifndef HIVEPATCH_BYTES_H
 #define HIVEPATCH_BYTES_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cleanup.c - removal of temporary files at exit and on INT, TERM, HUP;
  * SIGPIPE made an ordinary write error. */
 #include "config.h"

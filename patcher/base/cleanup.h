@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cleanup.h - temporary files, scratch directories and signals.
  *
  * Every temporary file and scratch directory the process makes is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fileio.h - whole writes and ranged copies between file descriptors
  * (copy_file_range where the system has it, a portable loop elsewhere),
  * and a file's state and times as stat saw them. */

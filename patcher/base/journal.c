@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* journal.c - the undo journal: old bytes saved and synced before a file
  * is written in place, put back when the write fails or is interrupted. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* journal.h - an undo journal for writing into a file in place.
  *
  * Before the first byte of a target changes, the old bytes of every range

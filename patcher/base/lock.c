@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* lock.c - one advisory lock per target: OFD fcntl locks, flock() where
  * there are none. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* lock.h - one advisory lock per target for the whole of a run.
  *
  * Two runs on one target must never interleave: each takes the target's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* metadata.c - owner, mode and extended attributes, copied and compared. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* metadata.h - what a file carries besides its bytes, copied onto the file
  * that replaces it: owner, mode, extended attributes, and on NTFS mounts
  * the Windows security descriptor, attributes and creation time, which

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* safewrite.c - replacing a file without ever writing the only copy. */
 #include "config.h"
 

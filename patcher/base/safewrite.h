@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* safewrite.h - replace a file so that a failure, a signal or a crash at
  * any point leaves the original, or the complete new content, or an undo
  * that the next run applies.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* status.c - status names, exit codes and the error record. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* status.h - the project's status codes and error record.
  *
  * Library code (patcher/, image/) returns an enum hp_status and fills a

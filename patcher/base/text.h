@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* text.h - registry name comparison and small string helpers. */
 #ifndef HIVEPATCH_TEXT_H
 #define HIVEPATCH_TEXT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* transaction.c - several files replaced all or none. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* transaction.h - several files replaced all or none, whatever happens.
  *
  * A transaction groups safewrites (safewrite.h) of files reached from one

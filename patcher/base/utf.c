@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* utf.c - UTF-8 and UTF-16LE (see utf.h for the rule). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* utf.h - UTF-8 and UTF-16LE: one decoder and one encoder for each, and
  * one rule for what is valid.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli.h - the command line: what the user asked, and the pieces of the
  * front end, the only code that prints.  Private to patcher/cli/.
  */

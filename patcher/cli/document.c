@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* document.c - what every --json document shares: where it goes, its
  * first and last members, typed value data, and the document of a
  * failure that no command report describes (a usage error, a .reg file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* json.h - a small streaming JSON writer for the --json report. */
 #ifndef HIVEPATCH_JSON_H
 #define HIVEPATCH_JSON_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* main.c - the hivepatch command line: the only place that prints. */
 #include "config.h"
 

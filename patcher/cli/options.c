@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* options.c - the options as data: what each one sets, which commands
  * take it, and which ones exclude each other. */
 #include "config.h"

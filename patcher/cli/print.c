@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* print.c - how values, warnings and errors are printed. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* progress.c - the arithmetic of the progress line (progress.h): the
  * rate over a moving window, the time left, the line fitted to a width.
  * Pure; progress_line.c draws it. */

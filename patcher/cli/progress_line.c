@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* progress_line.c - the progress line of long passes over archives
  * (reading, writing, checking; spooling standard input), drawn on
  * standard error with the arithmetic of progress.h. */

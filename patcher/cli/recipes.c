@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* recipes.c - hivepatch recipes: the built-in recipes, listed or
  * printed. */
 #include "config.h"

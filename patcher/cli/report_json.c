@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* report_json.c - the --json document of apply, verify and recover (the
  * members doc/hivepatch.schema.json describes; every one present, null
  * when not known). */

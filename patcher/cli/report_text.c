@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* report_text.c - what apply, verify and recover print. */
 #include "config.h"
 

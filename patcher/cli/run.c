@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* run.c - the front end of each subcommand: call the command, print its
  * report as text or JSON, and choose the exit code. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* usage.c - the help, made from the tables of commands and options in
  * options.c: the overview, and each command's usage with the options it
  * takes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* apply.c - set what a recipe asks, in every hive it touches of every
  * Windows tree of the image, all or none. */
 #include "config.h"

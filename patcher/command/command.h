@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* command.h - what hivepatch does to a TARGET, one function per
  * subcommand: apply a recipe, verify it, recover a dirty hive, show or
  * export a key, diff two images.  Each fills a report the command line

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* diff.c - the .reg file that turns the hives of one image into those of
  * another. */
 #include "config.h"

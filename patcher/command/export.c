@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* export.c - a key's subtree as a .reg file. */
 #include "config.h"
 

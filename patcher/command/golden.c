@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* golden.c - verify --golden: the target against a golden hive or image,
  * as a list of differences and as the .reg that turns one into the
  * other. */

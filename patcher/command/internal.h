@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* internal.h - what the commands share: opening a target's hives as
  * Windows will see them, and writing a hive so that it can be proved.
  * Private to patcher/command/.

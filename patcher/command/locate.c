@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* locate.c - a key named as Windows names it, found in a target. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* open.c - a target's hives, read as Windows will see them at boot. */
 #include "config.h"
 

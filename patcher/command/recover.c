@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* recover.c - replay a dirty hive's logs as Windows would at boot, and
  * write it clean. */
 #include "config.h"

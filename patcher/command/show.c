@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* show.c - a key's values and subkeys. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* verify.c - is every Windows tree of the target as the recipe asks, and
  * as the golden? */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* write.c - a hive written to its staged file and proved before it
  * replaces anything. */
 #include "config.h"

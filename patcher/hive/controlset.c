@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* controlset.c - resolving CurrentControlSet through SYSTEM\Select. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* controlset.h - which ControlSetNNN "CurrentControlSet" means offline.
  *
  * CurrentControlSet exists only in a running system.  Offline, SYSTEM\Select

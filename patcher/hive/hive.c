@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* hive.c - the registry hive, through hivex. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* hive.h - the registry hive, through hivex.
  *
  * The only module that includes <hivex.h>.  Names are UTF-8; lookups are

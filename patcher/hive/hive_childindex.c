@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* hive_childindex.c - the subkeys of one key by folded name, so that many
  * lookups under a key with many subkeys do not each scan them all. */
 #include "config.h"

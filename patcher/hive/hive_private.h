@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* hive_private.h - what hive.c shares with hive_childindex.c: struct hive
  * and its index of one key's subkeys by folded name.  hivex's handle is
  * named by its struct tag here, so that only hive.c includes <hivex.h>. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* hivefile.c - the primary, recovered from its logs when dirty. */
 #include "config.h"
 

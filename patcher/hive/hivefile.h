@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* hivefile.h - a hive file as Windows will see it at the next boot: the
  * primary as it is when clean, or recovered from its transaction logs when
  * dirty, with what the logs say about sequence numbers.

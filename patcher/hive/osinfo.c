@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* osinfo.c - what Windows an image holds. */
 #include "config.h"
 

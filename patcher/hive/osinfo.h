@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* osinfo.h - what Windows an image holds, read from its hives. */
 #ifndef HIVEPATCH_OSINFO_H
 #define HIVEPATCH_OSINFO_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* plan.c - a recipe played on a hive as regedit plays a .reg file, the
  * edit that leaves the hive in the state the recipe ends in, doing it, and
  * checking it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* plan.h - what a recipe would change in a hive, doing it, and checking
  * that it was done and nothing else.
  *

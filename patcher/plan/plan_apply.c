@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* plan_apply.c - making a plan's edit on the hive, parents first. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* plan_build.c - from the state the operations left (plan.c) to the plan:
  * each node compared with its key in the hive and given its fate, the
  * changes in the order regedit makes them, and the keys plan_check checks. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* plan_check.c - checking an edited hive against the plan, and the cells
  * the plan touches or deletes (for the edit proof). */
 #include "config.h"

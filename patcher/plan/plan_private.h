@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* plan_private.h - what the parts of the plan share: the state the
  * operations are played into (nodes, slots, steps, name tables; see
  * plan.c) and the helpers they call across files.  Only

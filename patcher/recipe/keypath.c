@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* keypath.c - registry key paths. */
 #include "config.h"
 

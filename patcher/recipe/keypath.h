@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* keypath.h - registry key paths as users and recipes write them, and the
  * hive each one names.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* recipe.c - the built-in recipes and the applicability check. */
 #include "config.h"
 

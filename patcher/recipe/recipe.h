@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* recipe.h - what to set: a list of operations on registry paths.
  *
  * Recipes are data.  The built-in ones live in a table here; .reg files

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* regfile.c - the .reg file parser (see regfile.h for what it accepts).
  *
  * The bytes are first decoded to one UTF-8 string (checked: valid, no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* regfile.h - .reg files (what regedit exports and people hand-edit)
  * parsed into the recipe model.
  *

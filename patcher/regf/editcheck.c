@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* editcheck.c - byte-level proof that an edit stayed in bounds. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* editcheck.h - prove at the byte level that an edit touched only what it
  * should.
  *

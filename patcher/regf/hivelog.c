@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* hivelog.c - recover a dirty hive from its transaction logs the way
  * Windows does at boot (REFERENCE section 4, msuhanov/regf "Format of
  * transaction log files").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* hivelog.h - recover a dirty hive from its transaction logs, exactly as
  * Windows does at boot (REFERENCE section 4).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* regf.c - the raw hive format on byte buffers. */
 #include "config.h"
 

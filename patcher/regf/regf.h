@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* regf.h - the raw hive format: base blocks, log sequence numbers, cells.
  *
  * Everything here works on byte buffers (no I/O, no hivex) and checks every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* regfedit.c - cell-level edits of a hive image, laid out as Windows does:
  * beginning an edit, its view, and writing the result.  The edits
  * themselves are in regfedit_values.c, regfedit_keys.c and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* regfedit.h - edit a hive image the way Windows lays it out, touching
  * only the cells an edit needs.
  *

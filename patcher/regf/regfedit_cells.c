@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* regfedit_cells.c - the cells of an edit: copy-on-write hive bins, the
  * free cells by size class, allocating and releasing a cell, and reading
  * a key's record. */

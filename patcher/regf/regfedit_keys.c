@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* regfedit_keys.c - adding a subkey and deleting a subtree: the nk cell,
  * its lists, and the security cells it shares. */
 #include "config.h"

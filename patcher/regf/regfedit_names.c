@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* regfedit_names.c - key and value names as regfedit stores and compares
  * them: Latin-1 or UTF-16LE, folded without case, and the lh and lf hashes. */
 #include "config.h"

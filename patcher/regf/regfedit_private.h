@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* regfedit_private.h - what the parts of regfedit share: the edit's state
  * (copied hive bins, free cells by size class, value indexes), the cell
  * allocator, name storage and the subkey lists.  Only patcher/regf/regfedit*.c

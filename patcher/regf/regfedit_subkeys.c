@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* regfedit_subkeys.c - a key's subkey list: lf, lh and li leaves, ri index
  * roots, inserting into and removing from them as Windows does. */
 #include "config.h"

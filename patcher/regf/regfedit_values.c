@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* regfedit_values.c - setting and deleting a key's values: its value list,
  * the index by name, the data cells and big data. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* regfkey.c - keys and values read straight from a hive image. */
 #include "config.h"
 

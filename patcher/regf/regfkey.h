@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* regfkey.h - read keys and values straight from a hive image in memory.
  *
  * A second, independent reader beside hivex: it checks the written copy

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* compare.c - semantic comparison of registry subtrees. */
 #include "config.h"
 

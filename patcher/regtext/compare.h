@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* compare.h - semantic comparison of two registry subtrees: every key,
  * value name, type and data, with names spelled exactly alike. */
 #ifndef HIVEPATCH_COMPARE_H

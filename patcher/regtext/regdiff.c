@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* regdiff.c - the .reg file that turns one registry subtree into another.
  *
  * Both trees are walked together from the top, the subkeys of each key

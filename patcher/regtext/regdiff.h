@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* regdiff.h - the .reg file that turns one registry subtree into another.
  *
  * What `hivepatch diff A B` prints and `verify --golden` reports: applied

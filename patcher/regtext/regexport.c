@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* regexport.c - a key's subtree as a .reg file, and the pieces other
  * writers of .reg files use.
  *

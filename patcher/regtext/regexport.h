@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* regexport.h - a key's subtree as a .reg file, the way regedit writes it.
  *
  * "Windows Registry Editor Version 5.00", CRLF line ends, a blank line

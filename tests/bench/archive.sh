@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/bench/archive.sh - how fast is `hivepatch apply` on a 1 GiB image
 # archive, against copying it?
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/bench/bench.sh - how fast is `hivepatch apply` on a real hive?
 #
 # Run through `make bench`.  On win7-x86-SYSTEM (11.7 MB) from the shared

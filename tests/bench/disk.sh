@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/bench/disk.sh - how fast is `hivepatch apply` on a disk image?
 #
 # Run through `make bench` (or `make bench-disk`).  A GPT disk of about

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # tests/bench/wim.sh - how fast is `hivepatch apply` on a WIM of about
 # 200 MB with two indexes, against wimupdate replacing the same hive?
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Big data: values over 16344 bytes, which Windows stores as "db" big data
 # (format 1.4 and later), are written, replaced, shrunk, grown, deleted
 # and added beside others in a key that holds big data, through --reg on a

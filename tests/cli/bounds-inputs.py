@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """bounds-inputs.py - the hostile inputs of tests/cli/bounds.sh.
 
   bounds-inputs.py log-claim PRIMARY LOG OUT BINS

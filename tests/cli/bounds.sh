@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Bounded memory and $TMPDIR for hostile input, and no crash when another
 # process cuts a hive while it is read.  The README promises 64 MiB plus
 # three times the largest hive; every input here must stay within it:

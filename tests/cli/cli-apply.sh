@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # apply and verify on every fixture image, against the golden hives.
 #
 # Results are compared with the goldens twice: by hivepatch verify --golden

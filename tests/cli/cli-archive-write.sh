@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Writing archives: apply -o OUT, -o - from standard input, and --in-place
 # keep the format, the filter chain and every other entry.  bsdtar, an
 # independent reader, makes an mtree manifest (type, mode, owner, times

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Archives as targets (read side): verify, show, export and diff read the
 # hives of a Windows tree inside tar, pax, cpio, zip, 7z and iso9660, any
 # compression, and never write; apply without -o or --in-place is a usage

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The command line itself: help, version, usage errors, recipes.
 . "$abs_top_srcdir/tests/lib.sh"
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Every way apply can refuse or fail on bad input: the documented exit
 # code, one "hivepatch: ..." line naming the file and the problem, and the
 # image byte-for-byte as it was (no temp file left, no mtime moved).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Dirty hives and their transaction logs, on the real hives of
 # ../shared/corpus/logs (written by Windows): recover, and apply/verify/show
 # on the recovered view.  Skipped (77) without the corpus.

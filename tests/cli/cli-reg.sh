@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # .reg files as recipes: across hives, all or none, idempotent, and every
 # malformed file refused with FILE:LINE:COLUMN, exit 2, nothing written.
 . "$abs_top_srcdir/tests/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Log replay on the generated dirty fixtures (no corpus needed): each
 # recovers to its "-recovered" golden, and apply then gives its golden,
 # sealed above every log sequence number, logs untouched.

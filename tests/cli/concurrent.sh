@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # concurrent.sh - two applies on one image at once never lose an edit.
 #
 # Each round starts two "hivepatch apply" runs side by side on the same

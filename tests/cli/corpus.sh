@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The real hives in ../shared/corpus/system (written by Windows): the test
 # that matters.  Skipped (77) when the corpus is absent.
 . "$abs_top_srcdir/tests/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Disk images as targets: a GPT disk, an MBR disk whose Windows is in a
 # logical partition, a bare NTFS volume, and the GPT disk converted by
 # qemu-img to qcow2, VHDX, VMDK (monolithicSparse, twoGbMaxExtentSparse),

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Regenerates the fixtures and checks that:
 #  - fixtures/mkfixtures output is byte-identical to the committed files
 #    under fixtures/{hives,golden,demo}, with no file missing or extra;

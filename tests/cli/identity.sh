@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Which hive a key means, and which hive a file is (issue: a .reg applies
 # to the hive it names).  On an image every root maps to the hive Windows
 # keeps it in (HKLM\SYSTEM, SOFTWARE, ... in config/; HKEY_USERS\.DEFAULT

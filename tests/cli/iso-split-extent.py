@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """iso-split-extent.py IN OUT DIR FILE - copy the ISO 9660 image IN to OUT
 with the primary directory record of /DIR/FILE split into two records of
 one name, the first flagged multi-extent: how ISO 9660 level 3 stores a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # ntfs3g-acl.sh - a hive on a real ntfs-3g mount keeps its Windows
 # metadata through apply.
 #

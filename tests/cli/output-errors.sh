@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # output-errors.sh - where the output cannot go, and a full $TMPDIR.
 #
 # -o '' (empty), -o DIR (an existing directory) and -o DEVICE (/dev/full,

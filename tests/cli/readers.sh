@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Every hive hivepatch writes is read back by independent readers:
 # reglookup (libregf-free, its own parser), regfexport (libregf) and
 # python3-hivex.  Each must see the new value and accept the whole file.

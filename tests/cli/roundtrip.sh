@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # export -> apply round trip on the real hives (../shared/corpus/system):
 # a subtree is exported, deleted, and the export applied again; the hive
 # must hold the same tree as before (a full python3-hivex dump) and export

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # WIMs and install media as targets.  The fixtures are built here
 # (fixtures/wim/mkwim.sh): two indexes of the synthetic Windows Server
 # 2012 R2 tree captured from NTFS volumes with real security descriptors,

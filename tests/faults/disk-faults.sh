@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # disk-faults.sh - fail each write-side call of "hivepatch apply" on a
 # disk image in turn, on the raw path (hivepatch writes the file) and on
 # the qcow2 path (qemu-nbd writes it, the shim preloaded into qemu-nbd

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # disk-kill9.sh - kill -9 "hivepatch apply" on a disk image at varying
 # moments, on the raw path and on the qcow2 path (where qemu-nbd, which
 # is not killed, sees its client go and closes the image).

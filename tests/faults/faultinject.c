@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* faultinject.c - an LD_PRELOAD shim that fails one write-side call.
  *
  * tests/faults.sh loads it into hivepatch to prove that a failure at any

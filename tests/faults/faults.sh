@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # faults.sh - fail each write-side call of "hivepatch apply" in turn.
 #
 # tests/faults/libfaultinject.so (tests/faults/faultinject.c) is preloaded into

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # kill-paths.sh - SIGKILL, SIGINT and SIGTERM on every write path of
 # "hivepatch apply" other than kill9.sh's rename of a bare hive.
 #

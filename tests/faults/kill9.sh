@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # kill9.sh - kill -9 "hivepatch apply" at varying moments.
 #
 # Whenever the process dies, the hive must be either byte-for-byte the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* readhook.c - an LD_PRELOAD shim that plays another process at work on a
  * file just as hivepatch reads it.
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # wim-faults.sh - fail each write-side call of "hivepatch apply" on a WIM
 # in turn (tests/faults/faultinject.c, preloaded), and the outside tools
 # it runs.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # wim-kill9.sh - kill -9 "hivepatch apply" on a WIM at varying moments.
 #
 # wimlib appends new data after the old, then the new tables, and writes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz_archive.c - libFuzzer harness for the archive path (archive_io.c):
  * reading an archive's Windows tree, and writing the archive back.
  *

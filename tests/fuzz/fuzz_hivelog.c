@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz_hivelog.c - libFuzzer harness for the log replay (hivelog.c).
  *
  * Built and run by tests/fuzz/run.sh ("make fuzz").  The input is

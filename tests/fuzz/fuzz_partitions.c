@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz_partitions.c - libFuzzer harness for the code that reads a disk
  * image's first bytes: the partition tables (partitions.c) and the
  * format headers (format.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz_regf.c - libFuzzer harness for the code that reads hostile hive
  * bytes: regf (base blocks, log scan, cells) and editcheck.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz_regfile.c - libFuzzer harness for the .reg file parser (regfile).
  *
  * Built and run by tests/fuzz/run.sh ("make fuzz").  Besides memory and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # run.sh - build the libFuzzer harnesses with ASan and UBSan and run each
 # on a corpus seeded from the fixtures (and, for the log replay, from the
 # real dirty hives of the shared corpus when it is there; for the .reg

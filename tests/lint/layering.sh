@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # The layers of the source tree, checked from its #include lines: a lower
 # layer never includes a higher one, image/ uses only patcher/base, and
 # each outside library has one home.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # No source file under patcher/ or image/ is over 1,200 lines: a file that
 # grows past that does several jobs and is cut by job (issue 10's rule,
 # kept).  The check runs on the tree, then on a copy with one long file

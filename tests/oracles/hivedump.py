@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Dump a hive as sorted text lines with python3-hivex, an independent
 reader: one line per key and per value (path, name, type, data in hex).
 

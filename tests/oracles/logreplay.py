@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Replay a dirty registry hive's transaction logs, independently of
 hivepatch's C code (REFERENCE.md section 4), and dump log files.
 

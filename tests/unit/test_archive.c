@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_archive.c - a Windows tree inside an archive: recognised, scanned
  * (the layout it fills, what it refuses), written back and read back, and
  * patched in place.  The archives are made here by bsdtar (and zip for an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_buffer.c - the growable byte buffer (buffer): growth, the NUL kept
  * after the data, truncation, and the failures that leave the contents as
  * they were. */

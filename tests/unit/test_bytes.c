@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_bytes.c - little-endian fields (bytes.h): each width read and
  * written at its place, no byte beside it touched, any alignment. */
 #include "config.h"

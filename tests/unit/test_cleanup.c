@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_cleanup.c - temporary files and scratch directories removed at
  * exit and on INT, TERM, HUP (exit 128 + signal, one line); held
  * sections; SIGPIPE as EPIPE. */

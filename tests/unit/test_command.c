@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_command.c - the commands (apply, verify, recover, show) end to end
  * on small directory images and hive files made from the fixtures. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_compare.c - semantic comparison of two registry subtrees
  * (compare): every kind of difference, with the key it is in, and the cap
  * on how many are listed. */

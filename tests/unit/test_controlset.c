@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_controlset.c - which ControlSetNNN "CurrentControlSet" means
  * offline (controlset): the --control-set choices, and SYSTEM\Select read
  * and resolved on the fixture hives and on hostile copies of them. */

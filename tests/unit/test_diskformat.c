@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_diskformat.c - disk image formats told by their magic bytes, and
  * the headers read far enough to refuse what must not be opened. */
 #include "config.h"

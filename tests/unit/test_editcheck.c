@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_editcheck.c - the byte-level proof that an edit touched only what
  * it should (editcheck): on crafted changes to the ws2012r2 fixture hive,
  * and on edits made by hivex and by hivepatch's own writer. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_fileio.c - whole writes, reads and ranged copies between file
  * descriptors, and a file's state and times (fileio). */
 #include "config.h"

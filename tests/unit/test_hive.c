@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_hive.c - the hive facade (hive): the same calls on a hive read by
  * hivex, read from memory, and opened for editing with hivepatch's own
  * writer; opening failures, lookups without case, and what each kind of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_hivefile.c - a hive file as Windows will see it at the next boot
  * (hivefile): the primary as it is when clean, recovered from its logs
  * when dirty, refused when it is no hive, truncated, a log, too big or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_hivelog.c - log replay: Marvin32, every case of the corpus of real
  * dirty hives (corpus README, logs/), and synthetic logs written here over
  * the ws2012r2 fixture hive for each rule of REFERENCE section 4.

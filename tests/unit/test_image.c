@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_image.c - opening images: finding the hives of a hive file or a
  * Windows tree through the image contract. */
 #include "config.h"

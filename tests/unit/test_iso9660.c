@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_iso9660.c - where an ISO 9660 image keeps a file's data and its
  * recorded times (iso9660_locate), its volume name and boot record
  * (iso9660_describe), and the times written back (iso9660_encode_time).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_journal.c - the undo journal: save, seal, write, finish; roll back;
  * recovery after a crash at every step; refusals. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_json.c - the streaming JSON writer (json): exact output. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_keypath.c - registry key paths as users and recipes write them
  * (keypath): parsing, the roots, errors, formatting. */
 #include "config.h"

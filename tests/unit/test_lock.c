@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_lock.c - one lock per target: a second process is refused at once
  * or waits; closing the descriptor releases it. */
 #include "config.h"

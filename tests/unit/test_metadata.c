@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_metadata.c - what a replacing file takes over from the original
  * (metadata): mode and extended attributes copied and compared, an owner
  * the process may not give refused with a reason, and no reparse point

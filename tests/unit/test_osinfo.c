@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_osinfo.c - what Windows an image holds, read from its SOFTWARE and
  * SYSTEM hives (osinfo), and what the built-in recipe makes of it. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_overlay.c - writes held in memory: what reads see through them,
  * how overlapping writes merge, and the bound. */
 #include "config.h"

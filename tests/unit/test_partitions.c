@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_partitions.c - MBR and GPT tables read from disks built here in
  * memory: what is found, what is refused and why, and what a hostile
  * table cannot make the reader do. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_plan.c - planning, applying and checking the recipe on copies of
  * the fixture hives. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_recipe.c - the built-in recipes, merging parsed ones, and whether
  * a recipe fits the system an image holds (recipe). */
 #include "config.h"

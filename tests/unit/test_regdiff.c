@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_regdiff.c - the .reg file that turns one subtree into another.
  *
  * Pairs of hives are built with hivepatch's own writer on copies of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_regexport.c - .reg export (regexport).
  *
  * The hives are built with hivepatch's own writer on a copy of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_regf.c - the raw hive format (regf) on crafted buffers and on the
  * ws2012r2 fixture hive. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_regfedit.c - the cell-level writer.
  *
  * Its lh hash must be the one Windows wrote in real hives; edits must read

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_regfile.c - the .reg file parser (regfile): every accepted form
  * with its exact bytes, the encodings giving the same recipe, and every
  * error with its "NAME:LINE:COLUMN: ..." message. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_regfkey.c - hivepatch's own hive reader against hivex.
  *
  * Every key, value name, type and data read from memory by regfkey must be

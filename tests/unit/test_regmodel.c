@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_regmodel.c - recipes played as regedit plays a .reg file, checked
  * against a model.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_safewrite.c - replacing a file: by rename, in place, refused. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_status.c - the status codes, their names and exit codes, and the
  * error record (status). */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_text.c - registry names: comparison without case, code points,
  * UTF-16LE to UTF-8, joining and copying (text). */
 #include "config.h"

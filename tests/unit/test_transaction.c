@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_transaction.c - several files replaced all or none, and what an
  * interrupted run leaves put right by the next. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_utf.c - UTF-8 and UTF-16LE (utf): the boundaries of RFC 3629 one
  * by one, every short byte sequence against the textbook definition, and
  * round trips over all code points. */

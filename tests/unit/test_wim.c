@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_wim.c - WIMs through the image contract: every index a tree, hives
  * found, staged, committed for several indexes at once and read back with
  * their NTFS metadata; the write refused when the WIM changed meanwhile;

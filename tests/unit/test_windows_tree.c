@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test_windows_tree.c - where a Windows tree keeps its registry
  * (windows_tree): the path of each kind of hive, names matched without
  * case, two matches refused, no symlink out of the tree, the logs beside

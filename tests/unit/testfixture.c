@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* testfixture.c - the committed fixtures in unit tests. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* testfixture.h - the committed fixtures in unit tests: copies, and
  * comparisons with the goldens. */
 #ifndef HIVEPATCH_TESTFIXTURE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* testhive.c - building and editing small hives in tests, with the
  * project's own writer.  Helpers fail the current test on any error. */
 #include "config.h"

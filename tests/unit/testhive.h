@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* testhive.h - building and editing small hives in tests with the
  * project's own writer (hive_open_memory_edit).  Key paths are relative to
  * the hive root, "A\\B" ("" the root).  Every helper fails the current

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* testlib.c - the test harness. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* testlib.h - a small test harness for automake's parallel driver.
  *
  * A test file defines functions `static void test_NAME(void)` and lists
