@@ -34,10 +34,10 @@ struct image_backend {
 	enum hp_status (*open)(struct image *image, const char *path,
 			       const struct image_options *options,
 			       struct hp_error *err);
-	enum hp_status (*check_output)(const struct image *image,
-				       enum image_purpose purpose,
-				       const struct image_write_options *options,
-				       struct hp_error *err);
+	enum hp_status (*check_output)(
+		const struct image *image, enum image_purpose purpose,
+		const struct image_write_options *options,
+		struct hp_error *err);
 	/* After every staged file is committed: write the image back.
 	 * Optional: the files are the image. */
 	enum hp_status (*write_back)(struct image *image,
@@ -57,18 +57,18 @@ struct image_backend {
 
 /* A file staged for replacement. */
 struct image_stage_entry {
-	char *path;          /* the local file replaced */
-	size_t tree;         /* in which of the image's trees */
-	char *backup;        /* where its original goes first, or NULL */
-	int dirfd;           /* PATH's directory */
-	bool empty_logs;     /* not new content: the logs of PATH's hive,
+	char *path;      /* the local file replaced */
+	size_t tree;     /* in which of the image's trees */
+	char *backup;    /* where its original goes first, or NULL */
+	int dirfd;       /* PATH's directory */
+	bool empty_logs; /* not new content: the logs of PATH's hive,
 			      * emptied after the commit */
 	char *logs[IMAGE_MAX_LOGS];
 	size_t log_count;
 	struct safewrite sw;
-	bool began;          /* SW holds a temp file */
+	bool began; /* SW holds a temp file */
 	bool committed;
-	char *method;        /* "rename" or "in-place (why)" */
+	char *method; /* "rename" or "in-place (why)" */
 };
 
 /* One Windows tree of an image, readable in a local directory. */
@@ -76,34 +76,34 @@ struct image_tree {
 	/* The local directory holding the tree (the directory itself, or a
 	 * backend's scratch copy), resolved. */
 	char *root;
-	char *config_dir;         /* ROOT/Windows/System32/config, resolved */
-	int config_fd;            /* CONFIG_DIR, opened from ROOT without
+	char *config_dir; /* ROOT/Windows/System32/config, resolved */
+	int config_fd;    /* CONFIG_DIR, opened from ROOT without
 				   * following links */
-	int lock_fd;              /* the run's lock on it, or -1 */
+	int lock_fd;      /* the run's lock on it, or -1 */
 	char *hibernation_file;
-	char *label;              /* for reports ("index 2: ..."), or NULL */
-	unsigned number;          /* the backend's own number for it */
+	char *label;     /* for reports ("index 2: ..."), or NULL */
+	unsigned number; /* the backend's own number for it */
 };
 
 struct image {
 	const struct image_backend *backend;
-	char *path;               /* as given */
-	char *display;            /* for messages: PATH, "standard input" */
+	char *path;    /* as given */
+	char *display; /* for messages: PATH, "standard input" */
 	/* The Windows trees (none for a single hive file), and the one
 	 * image_find_hive looks in. */
 	struct image_tree *trees;
 	size_t tree_count;
 	size_t current;
-	char *single_hive;        /* a bare hive file, resolved */
-	int single_dir_fd;        /* its directory */
-	int lock_fd;              /* a file's lock (bare hive, archive), or -1 */
+	char *single_hive; /* a bare hive file, resolved */
+	int single_dir_fd; /* its directory */
+	int lock_fd;       /* a file's lock (bare hive, archive), or -1 */
 	bool keep_links;
-	char *user;               /* HKEY_CURRENT_USER's profile, or NULL */
-	char *spool;              /* standard input, copied here */
-	int spool_id;             /* its cleanup registration, or 0 */
-	char **warnings;          /* NULL-terminated */
+	char *user;      /* HKEY_CURRENT_USER's profile, or NULL */
+	char *spool;     /* standard input, copied here */
+	int spool_id;    /* its cleanup registration, or 0 */
+	char **warnings; /* NULL-terminated */
 	size_t warning_count;
-	void *data;               /* the backend's own */
+	void *data; /* the backend's own */
 	struct image_stage_entry *staged;
 	size_t staged_count;
 };
@@ -195,8 +195,8 @@ enum hp_status image_guard_path(struct image *image, const char *resolved,
 /* image_guard_path for a disk image: the lock on LOCK_PRIVATE_BYTE
  * (base/lock.h) only, which neither qemu (qemu-nbd serving the image)
  * nor the raw device's own lock on the bytes before it touches. */
-enum hp_status image_guard_disk_path(struct image *image,
-				     const char *resolved, const char *display,
+enum hp_status image_guard_disk_path(struct image *image, const char *resolved,
+				     const char *display,
 				     const struct image_options *options,
 				     int *dir_fd_ret, int *lock_fd_ret,
 				     struct hp_error *err);

@@ -24,9 +24,10 @@ open_hive(struct image *image, const char *path,
 	  const struct image_options *options, struct hp_error *err)
 {
 	if (options->hive_path != NULL)
-		return hp_error_set(err, HP_ERR_USAGE, 0,
-				    "%s: --hive-path picks a hive inside an archive; this is a hive file",
-				    path);
+		return hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"%s: --hive-path picks a hive inside an archive; this is a hive file",
+			path);
 	image->single_hive = realpath(path, NULL);
 	if (image->single_hive == NULL)
 		return hp_error_set(err, HP_ERR_IO, errno, "%s", path);
@@ -45,13 +46,15 @@ image_check_in_place(const struct image *image, enum image_purpose purpose,
 	if (purpose == IMAGE_WRITE_RECOVER)
 		return HP_OK; /* in place, or to -o FILE */
 	if (options->output != NULL)
-		return hp_error_set(err, HP_ERR_USAGE, 0,
-				    "%s: -o goes with archives (a %s is patched in place; --backup keeps the original)",
-				    image->path, image->backend->name);
+		return hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"%s: -o goes with archives (a %s is patched in place; --backup keeps the original)",
+			image->path, image->backend->name);
 	if (options->in_place)
-		return hp_error_set(err, HP_ERR_USAGE, 0,
-				    "%s: --in-place goes with archives (a %s is always patched in place)",
-				    image->path, image->backend->name);
+		return hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"%s: --in-place goes with archives (a %s is always patched in place)",
+			image->path, image->backend->name);
 	return HP_OK;
 }
 

@@ -23,9 +23,10 @@ open_directory(struct image *image, const char *path,
 	enum hp_status status;
 
 	if (options->hive_path != NULL)
-		return hp_error_set(err, HP_ERR_USAGE, 0,
-				    "%s: --hive-path picks a hive inside an archive; this is not one",
-				    path);
+		return hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"%s: --hive-path picks a hive inside an archive; this is not one",
+			path);
 	root = realpath(path, NULL);
 	if (root == NULL)
 		return hp_error_set(err, HP_ERR_IO, errno, "%s", path);

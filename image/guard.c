@@ -30,9 +30,10 @@ note_recovery(struct image *image, enum transaction_recovery outcome,
 	      const char *display)
 {
 	if (outcome == TRANSACTION_ROLLED_BACK)
-		image_warn(image,
-			   "%s: an earlier run was interrupted while it wrote here; what it had changed was put back first",
-			   display);
+		image_warn(
+			image,
+			"%s: an earlier run was interrupted while it wrote here; what it had changed was put back first",
+			display);
 }
 
 /* Put right what an earlier run left in HOME (ONLY: of that file alone),
@@ -55,7 +56,8 @@ recover_under_lock(struct image *image, int lock_fd, int home,
 		if (status != HP_OK)
 			return status;
 	}
-	status = transaction_recover(home, display, record, only, &outcome, err);
+	status =
+		transaction_recover(home, display, record, only, &outcome, err);
 	if (status == HP_OK && !options->write)
 		status = lock_acquire(lock_fd, false, true, display, err);
 	if (status == HP_OK)
@@ -149,7 +151,8 @@ guard_path(struct image *image, const char *resolved, const char *display,
 		return hp_error_set(err, HP_ERR_IO, EINVAL, "%s", display);
 	dir = strndup(resolved, (size_t)(slash - resolved + 1));
 	if (dir == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    display);
 	*dir_fd_ret = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	free(dir);
 	if (*dir_fd_ret == -1)
@@ -200,13 +203,16 @@ lock_file_at(int dirfd, const char *name, const char *display, bool write,
 
 		/* Opening it to write it, and failing, is a failed write. */
 		if (fd == -1)
-			return hp_error_set(err, errno == ENOENT ? HP_ERR_NOT_FOUND
-				: errno == ELOOP ? HP_ERR_UNSAFE_PATH
-				: write ? HP_ERR_WRITE : HP_ERR_IO,
+			return hp_error_set(err,
+					    errno == ENOENT ? HP_ERR_NOT_FOUND
+					    : errno == ELOOP
+						    ? HP_ERR_UNSAFE_PATH
+					    : write ? HP_ERR_WRITE
+						    : HP_ERR_IO,
 					    errno, "%s", display);
 		status = private_byte
-				 ? lock_acquire_range(fd, LOCK_PRIVATE_BYTE, 1, write,
-						      wait, display, err)
+				 ? lock_acquire_range(fd, LOCK_PRIVATE_BYTE, 1,
+						      write, wait, display, err)
 				 : lock_acquire(fd, write, wait, display, err);
 		if (status != HP_OK) {
 			close(fd);
@@ -215,13 +221,15 @@ lock_file_at(int dirfd, const char *name, const char *display, bool write,
 		/* The name may lead to a new file by now. */
 		if (fstat(fd, &locked) == 0 &&
 		    fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    locked.st_ino == now.st_ino && locked.st_dev == now.st_dev) {
+		    locked.st_ino == now.st_ino &&
+		    locked.st_dev == now.st_dev) {
 			*fd_ret = fd;
 			return HP_OK;
 		}
 		close(fd);
 	}
-	return hp_error_set(err, HP_ERR_CHANGED, 0,
-			    "%s: replaced again and again while it was being locked",
-			    display);
+	return hp_error_set(
+		err, HP_ERR_CHANGED, 0,
+		"%s: replaced again and again while it was being locked",
+		display);
 }

@@ -40,9 +40,10 @@ static enum hp_status
 spool_failure(int errnum, const char *tmpdir, struct hp_error *err)
 {
 	if (errnum == ENOSPC || errnum == EDQUOT || errnum == EFBIG)
-		return hp_error_set(err, HP_ERR_WRITE, errnum,
-				    "standard input: cannot spool it to $TMPDIR (%s)",
-				    tmpdir);
+		return hp_error_set(
+			err, HP_ERR_WRITE, errnum,
+			"standard input: cannot spool it to $TMPDIR (%s)",
+			tmpdir);
 	return hp_error_set(err, HP_ERR_IO, errnum, "standard input");
 }
 
@@ -71,16 +72,19 @@ copy_stdin(int fd, const char *tmpdir, const struct image_options *options,
 			return spool_failure(errno, tmpdir, err);
 		done += n;
 		if (options->progress != NULL && done < total)
-			options->progress(options->progress_ctx, "spooling", done, total);
+			options->progress(options->progress_ctx, "spooling",
+					  done, total);
 	}
 	if (total > 0) {
 		/* What a file grew by since. */
-		if (fileio_copy_range(STDIN_FILENO, total, UINT64_MAX, fd) == -1)
+		if (fileio_copy_range(STDIN_FILENO, total, UINT64_MAX, fd) ==
+		    -1)
 			return spool_failure(errno, tmpdir, err);
 	} else {
 		buf = malloc(1u << 20);
 		if (buf == NULL)
-			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "standard input");
+			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					    "standard input");
 		for (uint64_t told = 0;;) {
 			ssize_t n = read(STDIN_FILENO, buf, 1u << 20);
 
@@ -88,26 +92,30 @@ copy_stdin(int fd, const char *tmpdir, const struct image_options *options,
 				continue;
 			if (n <= 0) {
 				if (n == -1)
-					status = hp_error_set(err, HP_ERR_IO, errno,
+					status = hp_error_set(err, HP_ERR_IO,
+							      errno,
 							      "standard input");
 				break;
 			}
 			if (fileio_write_all(fd, buf, (size_t)n) == -1) {
-				status = hp_error_set(err, HP_ERR_WRITE, errno,
-						      "standard input: cannot spool it to $TMPDIR (%s)",
-						      tmpdir);
+				status = hp_error_set(
+					err, HP_ERR_WRITE, errno,
+					"standard input: cannot spool it to $TMPDIR (%s)",
+					tmpdir);
 				break;
 			}
 			done += (uint64_t)n;
 			if (options->progress != NULL && done - told >= step) {
-				options->progress(options->progress_ctx, "spooling", done, 0);
+				options->progress(options->progress_ctx,
+						  "spooling", done, 0);
 				told = done;
 			}
 		}
 		free(buf);
 	}
 	if (status == HP_OK && options->progress != NULL && done > 0)
-		options->progress(options->progress_ctx, "spooling", done, done);
+		options->progress(options->progress_ctx, "spooling", done,
+				  done);
 	return status;
 }
 
@@ -125,21 +133,24 @@ spool_stdin(struct image *image, const struct image_options *options,
 	 * read (which may take long, from a slow pipe) removes it. */
 	tmpfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (tmpfd == -1)
-		return hp_error_set(err, HP_ERR_WRITE, errno,
-				    "standard input: cannot spool it to $TMPDIR (%s)",
-				    tmpdir);
+		return hp_error_set(
+			err, HP_ERR_WRITE, errno,
+			"standard input: cannot spool it to $TMPDIR (%s)",
+			tmpdir);
 	status = cleanup_create_file(tmpfd, "hivepatch-stdin-", name, &fd,
 				     &image->spool_id, err);
 	close(tmpfd);
 	if (status != HP_OK)
-		return hp_error_set(err, status, err != NULL ? err->saved_errno : 0,
-				    "standard input: cannot spool it to $TMPDIR (%s)",
-				    tmpdir);
+		return hp_error_set(
+			err, status, err != NULL ? err->saved_errno : 0,
+			"standard input: cannot spool it to $TMPDIR (%s)",
+			tmpdir);
 	image->spool = text_path_join(tmpdir, name);
 	if (image->spool == NULL) {
 		close(fd);
 		cleanup_remove(&image->spool_id);
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "standard input");
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+				    "standard input");
 	}
 	status = copy_stdin(fd, tmpdir, options, err);
 	if (status != HP_OK) {
@@ -147,9 +158,10 @@ spool_stdin(struct image *image, const struct image_options *options,
 		return status;
 	}
 	if (close(fd) == -1)
-		return hp_error_set(err, HP_ERR_WRITE, errno,
-				    "standard input: cannot spool it to $TMPDIR (%s)",
-				    tmpdir);
+		return hp_error_set(
+			err, HP_ERR_WRITE, errno,
+			"standard input: cannot spool it to $TMPDIR (%s)",
+			tmpdir);
 	return HP_OK;
 }
 
@@ -162,9 +174,9 @@ probe_file(const char *path, struct image_probe *probe, struct hp_error *err)
 	memset(probe, 0, sizeof *probe);
 	probe->path = path;
 	if (stat(path, &probe->st) == -1)
-		return hp_error_set(err, errno == ENOENT ? HP_ERR_NOT_FOUND
-							 : HP_ERR_IO,
-				    errno, "%s", path);
+		return hp_error_set(
+			err, errno == ENOENT ? HP_ERR_NOT_FOUND : HP_ERR_IO,
+			errno, "%s", path);
 	if (!S_ISREG(probe->st.st_mode))
 		return HP_OK;
 	/* O_NONBLOCK: the file may have become a FIFO since the stat. */
@@ -180,8 +192,10 @@ probe_file(const char *path, struct image_probe *probe, struct hp_error *err)
 /* Kinds of image no backend of this build reads, by their magic bytes
  * (REFERENCE.md, section 7): what each is, and what to do instead (FILE
  * standing for the file). */
-#define DISK_INSTEAD "mount its Windows partition (guestmount -a FILE -i --rw DIR) and patch DIR"
-#define WIM_INSTEAD "mount an index read-write (wimlib-imagex mountrw FILE 1 DIR), patch DIR, then wimlib-imagex unmount DIR --commit"
+#define DISK_INSTEAD                                                           \
+	"mount its Windows partition (guestmount -a FILE -i --rw DIR) and patch DIR"
+#define WIM_INSTEAD                                                            \
+	"mount an index read-write (wimlib-imagex mountrw FILE 1 DIR), patch DIR, then wimlib-imagex unmount DIR --commit"
 static const struct {
 	size_t offset;
 	const char *magic;
@@ -203,13 +217,19 @@ static const struct {
 	{ 3, "ReFS", 4, "a ReFS volume", "patch it from Windows" },
 	{ 512, "EFI PART", 8, "a raw disk image (GPT)",
 	  "mount its Windows partition (guestmount -a FILE -i --rw DIR, or losetup -P and ntfs-3g) and patch DIR" },
-	{ 0, "\x1f\x8b", 2, "gzip-compressed data holding no archive (a compressed hive?)",
+	{ 0, "\x1f\x8b", 2,
+	  "gzip-compressed data holding no archive (a compressed hive?)",
 	  "gzip -dk FILE" },
-	{ 0, "\xfd" "7zXZ\0", 6, "xz-compressed data holding no archive (a compressed hive?)",
+	{ 0,
+	  "\xfd"
+	  "7zXZ\0",
+	  6, "xz-compressed data holding no archive (a compressed hive?)",
 	  "xz -dk FILE" },
-	{ 0, "\x28\xb5\x2f\xfd", 4, "zstd-compressed data holding no archive (a compressed hive?)",
+	{ 0, "\x28\xb5\x2f\xfd", 4,
+	  "zstd-compressed data holding no archive (a compressed hive?)",
 	  "zstd -d FILE" },
-	{ 0, "BZh", 3, "bzip2-compressed data holding no archive (a compressed hive?)",
+	{ 0, "BZh", 3,
+	  "bzip2-compressed data holding no archive (a compressed hive?)",
 	  "bzip2 -dk FILE" },
 };
 
@@ -229,7 +249,8 @@ fixed_vhd(const struct image_probe *probe)
 		return false;
 	/* The footer is 512 bytes; older tools wrote 511. */
 	for (off_t back = 512; back >= 511 && !found; back--)
-		found = pread(fd, tail, sizeof tail, probe->st.st_size - back) ==
+		found = pread(fd, tail, sizeof tail,
+			      probe->st.st_size - back) ==
 				(ssize_t)sizeof tail &&
 			memcmp(tail, "conectix", sizeof tail) == 0;
 	close(fd);
@@ -249,8 +270,8 @@ cannot_read(const char *name, const char *path, const char *what,
 
 	for (const char *p = instead; *p != '\0' && used + 1 < sizeof text;) {
 		if (strncmp(p, "FILE", 4) == 0 && strcmp(path, "-") != 0) {
-			used += (size_t)snprintf(text + used, sizeof text - used,
-						 "%s", path);
+			used += (size_t)snprintf(
+				text + used, sizeof text - used, "%s", path);
 			p += 4;
 		} else {
 			text[used++] = *p++;
@@ -258,12 +279,14 @@ cannot_read(const char *name, const char *path, const char *what,
 	}
 	text[used < sizeof text ? used : sizeof text - 1] = '\0';
 	if (compressed)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: %s; hivepatch reads compressed archives, not compressed hives: decompress it (%s) and give the hive",
-				    name, what, text);
-	return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-			    "%s: %s, which this build of hivepatch cannot read; %s",
-			    name, what, text);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: %s; hivepatch reads compressed archives, not compressed hives: decompress it (%s) and give the hive",
+			name, what, text);
+	return hp_error_set(
+		err, HP_ERR_UNSUPPORTED, 0,
+		"%s: %s, which this build of hivepatch cannot read; %s", name,
+		what, text);
 }
 
 /* What to say of a file no backend takes: what it is when its magic
@@ -283,24 +306,28 @@ unrecognised(const struct image_probe *probe, const char *name,
 		if (probe->head_len >= foreign[i].offset + foreign[i].len &&
 		    memcmp(probe->head + foreign[i].offset, foreign[i].magic,
 			   foreign[i].len) == 0)
-			return cannot_read(name, path, foreign[i].what,
-					   foreign[i].instead,
-					   strstr(foreign[i].what, "compressed") != NULL,
-					   err);
+			return cannot_read(
+				name, path, foreign[i].what, foreign[i].instead,
+				strstr(foreign[i].what, "compressed") != NULL,
+				err);
 	if (fixed_vhd(probe))
 		return cannot_read(name, path, "a fixed VHD disk image",
 				   DISK_INSTEAD, false, err);
 	if (probe->head_len >= 512 && probe->head[510] == 0x55 &&
 	    probe->head[511] == 0xaa)
-		return cannot_read(name, path, "a raw disk image (MBR) or a volume",
-				   "mount its Windows partition (guestmount -a FILE -i --rw DIR, or losetup -P and ntfs-3g) and patch DIR",
-				   false, err);
+		return cannot_read(
+			name, path, "a raw disk image (MBR) or a volume",
+			"mount its Windows partition (guestmount -a FILE -i --rw DIR, or losetup -P and ntfs-3g) and patch DIR",
+			false, err);
 	for (size_t i = 0; zeros && i < probe->head_len; i++)
 		zeros = probe->head[i] == 0;
-	return hp_error_set(err, HP_ERR_NOT_HIVE, 0,
-			    "%s: not a registry hive (no regf signature), and no archive or image hivepatch recognises%s",
-			    name, zeros ? " (it begins with zeros)"
-				  : probe->head_len == 0 ? " (it is empty)" : "");
+	return hp_error_set(
+		err, HP_ERR_NOT_HIVE, 0,
+		"%s: not a registry hive (no regf signature), and no archive or image hivepatch recognises%s",
+		name,
+		zeros                  ? " (it begins with zeros)"
+		: probe->head_len == 0 ? " (it is empty)"
+				       : "");
 }
 
 static const struct image_backend *
@@ -329,13 +356,17 @@ open_stdin(struct image *image, const struct image_options *options,
 	if (image->backend == NULL)
 		return unrecognised(&probe, "standard input", "-", err);
 	if (image->backend != &image_backend_archive)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "standard input: %s %s, which hivepatch reads from a file only; save it to a file and give that (standard input takes archives)",
-				    image->backend == &image_backend_hive_file ? "a bare"
-				    : strchr("aeiou", image->backend->name[0]) != NULL ? "an" : "a",
-				    image->backend == &image_backend_hive_file ? "hive"
-				    : image->backend == &image_backend_wim ? "WIM image"
-				    : image->backend->name);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"standard input: %s %s, which hivepatch reads from a file only; save it to a file and give that (standard input takes archives)",
+			image->backend == &image_backend_hive_file ? "a bare"
+			: strchr("aeiou", image->backend->name[0]) != NULL
+				? "an"
+				: "a",
+			image->backend == &image_backend_hive_file ? "hive"
+			: image->backend == &image_backend_wim
+				? "WIM image"
+				: image->backend->name);
 	return image->backend->open(image, image->spool, options, err);
 }
 
@@ -357,14 +388,18 @@ image_open(const char *path, const struct image_options *options,
 	image->lock_fd = -1;
 	image->single_dir_fd = -1;
 	image->keep_links = options->keep_links;
-	if (options->user != NULL && (image->user = text_dup(options->user)) == NULL) {
-		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+	if (options->user != NULL &&
+	    (image->user = text_dup(options->user)) == NULL) {
+		status =
+			hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
 		goto fail;
 	}
 	image->path = text_dup(path);
-	image->display = text_dup(strcmp(path, "-") == 0 ? "standard input" : path);
+	image->display =
+		text_dup(strcmp(path, "-") == 0 ? "standard input" : path);
 	if (image->path == NULL || image->display == NULL) {
-		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+		status =
+			hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
 		goto fail;
 	}
 	if (strcmp(path, "-") == 0) {
@@ -469,8 +504,9 @@ image_hibernation_file(const struct image *image)
 const struct image_tree *
 image_current_tree(const struct image *image)
 {
-	return image->current < image->tree_count ? &image->trees[image->current]
-						  : NULL;
+	return image->current < image->tree_count
+		       ? &image->trees[image->current]
+		       : NULL;
 }
 
 size_t
@@ -538,10 +574,11 @@ open_tree(struct image_tree *tree, const char *display, struct hp_error *err)
 
 	dir = text_dup(tree->root);
 	if (dir == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    display);
 	for (size_t i = 0; i < WINDOWS_TREE_CONFIG_DEPTH && dir != NULL; i++) {
-		status = windows_tree_find(tree->root, dir, windows_tree_config[i],
-					   &next, err);
+		status = windows_tree_find(tree->root, dir,
+					   windows_tree_config[i], &next, err);
 		if (status != HP_OK)
 			goto out;
 		free(dir);
@@ -549,19 +586,21 @@ open_tree(struct image_tree *tree, const char *display, struct hp_error *err)
 		next = NULL;
 	}
 	if (dir != NULL)
-		status = windows_tree_find(tree->root, dir, "SYSTEM", &system, err);
+		status = windows_tree_find(tree->root, dir, "SYSTEM", &system,
+					   err);
 	if (status != HP_OK)
 		goto out;
 	if (system == NULL) {
-		status = hp_error_set(err, HP_ERR_NOT_HIVE, 0,
-				      "%s: not a Windows tree (no Windows/System32/config/SYSTEM)",
-				      display);
+		status = hp_error_set(
+			err, HP_ERR_NOT_HIVE, 0,
+			"%s: not a Windows tree (no Windows/System32/config/SYSTEM)",
+			display);
 		goto out;
 	}
 	if (!windows_tree_is_hive_file(system)) {
-		status = hp_error_set(err, HP_ERR_NOT_HIVE, 0,
-				      "%s: not a registry hive (no regf signature)",
-				      system);
+		status = hp_error_set(
+			err, HP_ERR_NOT_HIVE, 0,
+			"%s: not a registry hive (no regf signature)", system);
 		goto out;
 	}
 	tree->config_dir = dir;
@@ -584,7 +623,8 @@ image_add_tree(struct image *image, char *root, const char *display,
 	grown = realloc(image->trees, (image->tree_count + 1) * sizeof *grown);
 	if (grown == NULL) {
 		free(root);
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    display);
 	}
 	image->trees = grown;
 	tree = &grown[image->tree_count++];
@@ -594,15 +634,19 @@ image_add_tree(struct image *image, char *root, const char *display,
 	tree->root = root;
 	tree->number = number;
 	if (label != NULL && (tree->label = text_dup(label)) == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    display);
 	status = open_tree(tree, display, err);
 	if (status == HP_OK) {
-		int root_fd = open(tree->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int root_fd =
+			open(tree->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 		if (root_fd == -1)
-			return hp_error_set(err, HP_ERR_IO, errno, "%s", display);
-		status = image_open_dir_at(root_fd, tree->root, tree->config_dir,
-					   &tree->config_fd, err);
+			return hp_error_set(err, HP_ERR_IO, errno, "%s",
+					    display);
+		status =
+			image_open_dir_at(root_fd, tree->root, tree->config_dir,
+					  &tree->config_fd, err);
 		close(root_fd);
 	}
 	return status;
@@ -633,24 +677,26 @@ image_open_dir_at(int root_fd, const char *root, const char *dir, int *fd_ret,
 			break;
 		if (n > NAME_MAX) {
 			close(fd);
-			return hp_error_set(err, HP_ERR_UNSAFE_PATH, ENAMETOOLONG,
-					    "%s", dir);
+			return hp_error_set(err, HP_ERR_UNSAFE_PATH,
+					    ENAMETOOLONG, "%s", dir);
 		}
 		memcpy(part, rest, n);
 		part[n] = '\0';
 		rest += n;
-		next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-						O_CLOEXEC);
+		next = openat(fd, part,
+			      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next == -1) {
 			int errnum = errno;
 
 			close(fd);
-			return hp_error_set(err, errnum == ELOOP || errnum == ENOTDIR
-							 ? HP_ERR_UNSAFE_PATH
-							 : HP_ERR_IO,
-					    errnum,
-					    "%s: changed into a link while it was being opened",
-					    dir);
+			return hp_error_set(
+				err,
+				errnum == ELOOP || errnum == ENOTDIR
+					? HP_ERR_UNSAFE_PATH
+					: HP_ERR_IO,
+				errnum,
+				"%s: changed into a link while it was being opened",
+				dir);
 		}
 		close(fd);
 		fd = next;
@@ -702,14 +748,17 @@ find_elsewhere(const struct image *image, const struct image_tree *tree,
 	enum hp_status status;
 
 	*path_ret = NULL;
-	status = windows_tree_hive_location(name, image->user, parts, &count, err);
+	status = windows_tree_hive_location(name, image->user, parts, &count,
+					    err);
 	if (status != HP_OK)
 		return status;
 	dir = text_dup(tree->root);
 	if (dir == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", image->path);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    image->path);
 	for (size_t i = 0; status == HP_OK && dir != NULL && i < count; i++) {
-		status = windows_tree_find(tree->root, dir, parts[i], &next, err);
+		status = windows_tree_find(tree->root, dir, parts[i], &next,
+					   err);
 		free(dir);
 		dir = next;
 		next = NULL;
@@ -720,8 +769,9 @@ find_elsewhere(const struct image *image, const struct image_tree *tree,
 
 		where[0] = '\0';
 		for (size_t i = 0; i < count && used < sizeof where; i++)
-			used += (size_t)snprintf(where + used, sizeof where - used,
-						 "%s%s", i > 0 ? "/" : "", parts[i]);
+			used += (size_t)snprintf(where + used,
+						 sizeof where - used, "%s%s",
+						 i > 0 ? "/" : "", parts[i]);
 		status = hp_error_set(err, HP_ERR_NOT_FOUND, 0,
 				      "%s: the image has no %s hive (%s)",
 				      image->path, name, where);
@@ -757,13 +807,12 @@ image_find_hive(struct image *image, const char *name,
 		hive.path = text_dup(image->single_hive);
 		hive.inside = text_dup(image->single_hive);
 		if (dir == NULL || hive.path == NULL || hive.inside == NULL)
-			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
-					      image->path);
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					      "%s", image->path);
 		else
-			status = windows_tree_find_logs(*dir != '\0' ? dir : "/",
-							hive.path, hive.logs,
-							&hive.log_count, &hive.log1,
-							&hive.log2, err);
+			status = windows_tree_find_logs(
+				*dir != '\0' ? dir : "/", hive.path, hive.logs,
+				&hive.log_count, &hive.log1, &hive.log2, err);
 		free(dir);
 		goto out;
 	}
@@ -773,19 +822,20 @@ image_find_hive(struct image *image, const char *name,
 					   &hive.path, err);
 	else
 		status = find_elsewhere(image, tree, name, &hive.path, err);
-	if (status == HP_OK && (hive.path == NULL ||
-				!windows_tree_is_hive_file(hive.path)))
+	if (status == HP_OK &&
+	    (hive.path == NULL || !windows_tree_is_hive_file(hive.path)))
 		status = hp_error_set(err, HP_ERR_NOT_FOUND, 0,
 				      "%s: the image has no %s hive in %s",
 				      image->path, name, tree->config_dir);
 	if (status == HP_OK)
-		status = windows_tree_find_logs(tree->root, hive.path, hive.logs,
-						&hive.log_count, &hive.log1,
-						&hive.log2, err);
+		status = windows_tree_find_logs(tree->root, hive.path,
+						hive.logs, &hive.log_count,
+						&hive.log1, &hive.log2, err);
 	if (status == HP_OK) {
 		hive.inside = inside_name(image, hive.path);
 		if (hive.inside == NULL)
-			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", image->path);
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					      "%s", image->path);
 	}
 out:
 	if (status != HP_OK) {

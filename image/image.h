@@ -168,9 +168,9 @@ struct image_write_options {
 	const char *output;
 	int output_fd;
 	bool in_place;
-	int64_t entry_mtime; /* archive: the replaced entries' mtime; disk:
+	int64_t entry_mtime;   /* archive: the replaced entries' mtime; disk:
 			      * the written files' last-write time */
-	int threads;         /* archive: compression threads */
+	int threads;           /* archive: compression threads */
 	uint64_t memory_limit; /* archive: the most the run may take to keep
 				* the input's compression level (0: the
 				* default, 1 GiB); a level needing more is
@@ -206,7 +206,8 @@ struct image_staged {
  * replaced.  The staged file belongs to IMAGE. */
 enum hp_status image_stage_hive(struct image *image,
 				const struct image_hive *hive,
-				const char *backup, struct image_staged *staged_ret,
+				const char *backup,
+				struct image_staged *staged_ret,
 				struct hp_error *err);
 
 /* Ask for HIVE's logs to be emptied once every staged hive is committed
@@ -218,7 +219,7 @@ enum hp_status image_stage_empty_logs(struct image *image,
 /* What image_commit did: how each staged hive went in (by its
  * image_hive path), how the image itself was written, and warnings. */
 struct image_commit_report {
-	char *image_method;  /* "archive (pax + zstd) to out.tar.zst, ..."; NULL
+	char *image_method; /* "archive (pax + zstd) to out.tar.zst, ..."; NULL
 			      * when the image is the files themselves */
 	bool logs_emptied;
 	char **warnings;

@@ -28,25 +28,27 @@ image_scratch_make(struct image_scratch *s, const char *prefix,
 	memset(s, 0, sizeof *s);
 	s->ids = malloc(8 * sizeof *s->ids);
 	if (s->ids == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", tmpdir);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    tmpdir);
 	s->capacity = 8;
 	tmpfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (tmpfd == -1)
-		return hp_error_set(err, HP_ERR_WRITE, errno,
-				    "cannot make a scratch folder in $TMPDIR (%s)",
-				    tmpdir);
+		return hp_error_set(
+			err, HP_ERR_WRITE, errno,
+			"cannot make a scratch folder in $TMPDIR (%s)", tmpdir);
 	status = cleanup_create_dir(tmpfd, prefix, name, &fd, &id, err);
 	close(tmpfd);
 	if (status != HP_OK)
-		return hp_error_set(err, status, err != NULL ? err->saved_errno : 0,
-				    "cannot make a scratch folder in $TMPDIR (%s)",
-				    tmpdir);
+		return hp_error_set(
+			err, status, err != NULL ? err->saved_errno : 0,
+			"cannot make a scratch folder in $TMPDIR (%s)", tmpdir);
 	close(fd);
 	s->ids[s->count++] = id;
 	s->dir = text_path_join(tmpdir, name);
 	if (s->dir == NULL) {
 		cleanup_remove(&s->ids[--s->count]);
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", tmpdir);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    tmpdir);
 	}
 	return HP_OK;
 }
@@ -65,7 +67,8 @@ image_scratch_add(struct image_scratch *s, const char *path, bool dir,
 		int *grown = realloc(s->ids, c * sizeof *grown);
 
 		if (grown == NULL)
-			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+					    path);
 		s->ids = grown;
 		s->capacity = c;
 	}
@@ -108,8 +111,8 @@ image_scratch_prepare(struct image_scratch *s, const char *root,
 	strcat(path, rel);
 	/* Each directory on the way: registered, then made; one that was
 	 * there already keeps no registration of ours. */
-	for (at = strchr(path + strlen(root) + 1, '/'); status == HP_OK && at != NULL;
-	     at = strchr(at + 1, '/')) {
+	for (at = strchr(path + strlen(root) + 1, '/');
+	     status == HP_OK && at != NULL; at = strchr(at + 1, '/')) {
 		*at = '\0';
 		status = image_scratch_add(s, path, true, err);
 		if (status == HP_OK && mkdir(path, 0700) == -1) {
@@ -139,7 +142,8 @@ image_scratch_remove_tree(const char *path)
 			char *child;
 			struct stat st;
 
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			if (strcmp(e->d_name, ".") == 0 ||
+			    strcmp(e->d_name, "..") == 0)
 				continue;
 			child = text_path_join(path, e->d_name);
 			if (child == NULL)

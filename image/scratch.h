@@ -18,8 +18,8 @@
 #include "base/status.h"
 
 struct image_scratch {
-	char *dir;     /* the scratch directory (a path), or NULL */
-	int *ids;      /* the registrations (cleanup_add_...) */
+	char *dir; /* the scratch directory (a path), or NULL */
+	int *ids;  /* the registrations (cleanup_add_...) */
 	size_t count, capacity;
 };
 

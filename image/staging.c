@@ -21,7 +21,8 @@ new_entry(struct image *image, const char *path, struct hp_error *err)
 {
 	struct image_stage_entry *grown, *e;
 
-	grown = realloc(image->staged, (image->staged_count + 1) * sizeof *grown);
+	grown = realloc(image->staged,
+			(image->staged_count + 1) * sizeof *grown);
 	if (grown == NULL) {
 		hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
 		return NULL;
@@ -56,7 +57,8 @@ open_hive_dir(const struct image *image, const char *path, int *fd_ret,
 	if (image->single_hive != NULL) {
 		*fd_ret = fcntl(image->single_dir_fd, F_DUPFD_CLOEXEC, 0);
 		return *fd_ret != -1 ? HP_OK
-				     : hp_error_set(err, HP_ERR_IO, errno, "%s", path);
+				     : hp_error_set(err, HP_ERR_IO, errno, "%s",
+						    path);
 	}
 	dir = strndup(path, slash != NULL ? (size_t)(slash - path) : 0);
 	if (dir == NULL)
@@ -64,7 +66,8 @@ open_hive_dir(const struct image *image, const char *path, int *fd_ret,
 	if (strcmp(dir, tree->config_dir) == 0) {
 		*fd_ret = fcntl(tree->config_fd, F_DUPFD_CLOEXEC, 0);
 		status = *fd_ret != -1 ? HP_OK
-				       : hp_error_set(err, HP_ERR_IO, errno, "%s", dir);
+				       : hp_error_set(err, HP_ERR_IO, errno,
+						      "%s", dir);
 		free(dir);
 		return status;
 	}
@@ -72,7 +75,8 @@ open_hive_dir(const struct image *image, const char *path, int *fd_ret,
 	root_fd = open(tree->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	status = root_fd == -1
 			 ? hp_error_set(err, HP_ERR_IO, errno, "%s", tree->root)
-			 : image_open_dir_at(root_fd, tree->root, dir, fd_ret, err);
+			 : image_open_dir_at(root_fd, tree->root, dir, fd_ret,
+					     err);
 	if (root_fd != -1)
 		close(root_fd);
 	free(dir);
@@ -117,14 +121,14 @@ image_stage_hive(struct image *image, const struct image_hive *hive,
 	if (e == NULL)
 		return err->status;
 	if (backup != NULL && (e->backup = text_dup(backup)) == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", backup);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    backup);
 	status = open_hive_dir(image, hive->path, &e->dirfd, err);
 	if (status == HP_OK)
-		status = safewrite_begin_at(&e->sw, e->dirfd,
-					    slash != NULL ? slash + 1 : hive->path,
-					    hive->path,
-					    image->keep_links ? SAFEWRITE_KEEP_LINKS : 0,
-					    err);
+		status = safewrite_begin_at(
+			&e->sw, e->dirfd,
+			slash != NULL ? slash + 1 : hive->path, hive->path,
+			image->keep_links ? SAFEWRITE_KEEP_LINKS : 0, err);
 	if (status != HP_OK)
 		return status;
 	e->began = true;
@@ -159,9 +163,10 @@ image_safewrite_finish(struct safewrite *sw, const char *backup,
 	enum hp_status status = safewrite_finish(sw, backup, err);
 
 	if (status == HP_OK && sw->sync_errno != 0)
-		image_report_warn(report,
-				  "%s: cannot sync its directory (%s); the file is written, but a crash before the system syncs the directory could bring the old one back",
-				  sw->target, strerror(sw->sync_errno));
+		image_report_warn(
+			report,
+			"%s: cannot sync its directory (%s); the file is written, but a crash before the system syncs the directory could bring the old one back",
+			sw->target, strerror(sw->sync_errno));
 	return status;
 }
 
@@ -169,14 +174,16 @@ image_safewrite_finish(struct safewrite *sw, const char *backup,
  * are stale now, and Windows itself leaves 0-byte logs.  The commit is
  * done, so a failure here is a warning. */
 static void
-empty_logs(const struct image_stage_entry *e, struct image_commit_report *report)
+empty_logs(const struct image_stage_entry *e,
+	   struct image_commit_report *report)
 {
 	for (size_t i = 0; i < e->log_count; i++) {
 		int fd = open(e->logs[i], O_WRONLY | O_TRUNC | O_NOFOLLOW |
 						  O_CLOEXEC | O_NONBLOCK);
 
 		if (fd == -1 || fsync(fd) == -1)
-			image_report_warn(report, "%s: cannot empty the log: %s",
+			image_report_warn(report,
+					  "%s: cannot empty the log: %s",
 					  e->logs[i], strerror(errno));
 		if (fd != -1)
 			close(fd);
@@ -195,12 +202,13 @@ begin_tree(struct image *image, size_t t, struct transaction **tx_ret,
 	if (image->single_hive != NULL) {
 		base = strrchr(image->single_hive, '/') + 1;
 		snprintf(record, sizeof record, ".%s%s", base, IMAGE_RECORD);
-		return transaction_begin(image->single_dir_fd, image->single_hive,
-					 record, tx_ret, err);
+		return transaction_begin(image->single_dir_fd,
+					 image->single_hive, record, tx_ret,
+					 err);
 	}
 	return transaction_begin(image->trees[t].config_fd,
-				 image->trees[t].config_dir, IMAGE_RECORD, tx_ret,
-				 err);
+				 image->trees[t].config_dir, IMAGE_RECORD,
+				 tx_ret, err);
 }
 
 static void
@@ -221,7 +229,8 @@ commit_tree(struct image *image, size_t t, struct image_commit_report *report,
 	enum hp_status status;
 
 	for (size_t i = 0; i < image->staged_count; i++)
-		count += image->staged[i].tree == t && !image->staged[i].empty_logs;
+		count += image->staged[i].tree == t &&
+			 !image->staged[i].empty_logs;
 	if (count == 0)
 		return HP_OK;
 	status = begin_tree(image, t, &tx, err);
@@ -232,13 +241,15 @@ commit_tree(struct image *image, size_t t, struct image_commit_report *report,
 
 		if (e->tree != t || e->empty_logs)
 			continue;
-		relpath = image->single_hive != NULL ? text_dup(e->sw.name)
-						     : path_from_config(image, t, e->path);
+		relpath = image->single_hive != NULL
+				  ? text_dup(e->sw.name)
+				  : path_from_config(image, t, e->path);
 		if (relpath == NULL)
-			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
-					      e->path);
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					      "%s", e->path);
 		else
-			status = transaction_add(tx, &e->sw, relpath, e->backup, err);
+			status = transaction_add(tx, &e->sw, relpath, e->backup,
+						 err);
 		free(relpath);
 	}
 	if (status == HP_OK)
@@ -283,7 +294,8 @@ image_commit(struct image *image, const struct image_write_options *options,
 	memset(report, 0, sizeof *report);
 	status = image_commit_staged(image, report, err);
 	if (status == HP_OK && image->backend->write_back != NULL)
-		status = image->backend->write_back(image, options, report, err);
+		status =
+			image->backend->write_back(image, options, report, err);
 	for (size_t i = 0; i < report->warning_count; i++) {
 		char text[1024], *named;
 

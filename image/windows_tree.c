@@ -15,9 +15,9 @@
 
 #include "base/text.h"
 
-const char *const windows_tree_config[WINDOWS_TREE_CONFIG_DEPTH] = {
-	"Windows", "System32", "config"
-};
+const char *const windows_tree_config[WINDOWS_TREE_CONFIG_DEPTH] = { "Windows",
+								     "System32",
+								     "config" };
 
 const char *const windows_tree_hives[WINDOWS_TREE_HIVE_COUNT] = {
 	"SYSTEM", "SOFTWARE", "SAM", "SECURITY", "DEFAULT"
@@ -31,15 +31,16 @@ const char windows_tree_hibernation_name[] = "hiberfil.sys";
 
 /* config/'s hives, beyond the five every tree has. */
 static const char *const config_hives[] = {
-	"SYSTEM", "SOFTWARE", "SAM", "SECURITY", "DEFAULT", "COMPONENTS",
-	"DRIVERS",
+	"SYSTEM",  "SOFTWARE",   "SAM",     "SECURITY",
+	"DEFAULT", "COMPONENTS", "DRIVERS",
 };
 
 bool
 windows_tree_in_config(const char *identity)
 {
 	for (size_t i = 0; i < sizeof config_hives / sizeof *config_hives; i++)
-		if (text_ascii_span_equal(identity, strlen(identity), config_hives[i]))
+		if (text_ascii_span_equal(identity, strlen(identity),
+					  config_hives[i]))
 			return true;
 	return false;
 }
@@ -63,22 +64,27 @@ windows_tree_hive_location(const char *identity, const char *user,
 		for (size_t i = 0; i < WINDOWS_TREE_CONFIG_DEPTH; i++)
 			parts[n++] = windows_tree_config[i];
 		parts[n++] = identity;
-	} else if (text_ascii_span_equal(identity, strlen(identity), "LocalService") ||
-		   text_ascii_span_equal(identity, strlen(identity), "NetworkService")) {
+	} else if (text_ascii_span_equal(identity, strlen(identity),
+					 "LocalService") ||
+		   text_ascii_span_equal(identity, strlen(identity),
+					 "NetworkService")) {
 		parts[n++] = service[0];
 		parts[n++] = service[1];
 		parts[n++] = identity;
 		parts[n++] = "NTUSER.DAT";
 	} else if (user_hive && user == NULL) {
-		return hp_error_set(err, HP_ERR_USAGE, 0,
-				    "HKEY_CURRENT_USER: which user's hive? --user NAME chooses the profile (--user Default: the one new users are made from)");
+		return hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"HKEY_CURRENT_USER: which user's hive? --user NAME chooses the profile (--user Default: the one new users are made from)");
 	} else if (user_hive) {
 		parts[n++] = "Users";
 		parts[n++] = user;
-		if (text_ascii_span_equal(identity, strlen(identity), "NTUSER.DAT"))
+		if (text_ascii_span_equal(identity, strlen(identity),
+					  "NTUSER.DAT"))
 			parts[n++] = "NTUSER.DAT";
 		else
-			for (size_t i = 0; i < sizeof classes / sizeof *classes; i++)
+			for (size_t i = 0; i < sizeof classes / sizeof *classes;
+			     i++)
 				parts[n++] = classes[i];
 	} else {
 		return hp_error_set(err, HP_ERR_NOT_FOUND, 0,
@@ -108,16 +114,18 @@ find_entry(const char *dir, const char *name, char **found_ret,
 
 	*found_ret = NULL;
 	if (d == NULL)
-		return hp_error_set(err, errno == ENOENT ? HP_ERR_NOT_FOUND
-							 : HP_ERR_IO,
-				    errno, "%s", dir);
+		return hp_error_set(
+			err, errno == ENOENT ? HP_ERR_NOT_FOUND : HP_ERR_IO,
+			errno, "%s", dir);
 	while ((entry = readdir(d)) != NULL) {
-		if (!text_ascii_span_equal(entry->d_name, strlen(entry->d_name), name))
+		if (!text_ascii_span_equal(entry->d_name, strlen(entry->d_name),
+					   name))
 			continue;
 		if (match != NULL) {
-			status = hp_error_set(err, HP_ERR_AMBIGUOUS, 0,
-					      "%s: both '%s' and '%s' match '%s'; remove one",
-					      dir, match, entry->d_name, name);
+			status = hp_error_set(
+				err, HP_ERR_AMBIGUOUS, 0,
+				"%s: both '%s' and '%s' match '%s'; remove one",
+				dir, match, entry->d_name, name);
 			goto out;
 		}
 		match = text_dup(entry->d_name);
@@ -149,15 +157,16 @@ resolve_inside(const char *root, const char *path, char **real_ret,
 
 	*real_ret = NULL;
 	if (real == NULL)
-		return hp_error_set(err, errno == ENOENT ? HP_ERR_NOT_FOUND
-							 : HP_ERR_IO,
-				    errno, "%s", path);
+		return hp_error_set(
+			err, errno == ENOENT ? HP_ERR_NOT_FOUND : HP_ERR_IO,
+			errno, "%s", path);
 	if (strncmp(real, root, root_len) != 0 ||
 	    (real[root_len] != '/' && real[root_len] != '\0' &&
 	     strcmp(root, "/") != 0)) {
-		enum hp_status status = hp_error_set(err, HP_ERR_UNSAFE_PATH, 0,
-						     "%s: a symlink leads out of the image (to %s)",
-						     path, real);
+		enum hp_status status = hp_error_set(
+			err, HP_ERR_UNSAFE_PATH, 0,
+			"%s: a symlink leads out of the image (to %s)", path,
+			real);
 		free(real);
 		return status;
 	}
@@ -199,7 +208,8 @@ windows_tree_find_logs(const char *root, const char *hive, char **logs,
 	if (dir == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", hive);
 	for (size_t i = 0; i < WINDOWS_TREE_LOG_COUNT; i++) {
-		size_t len = strlen(base) + strlen(windows_tree_log_suffixes[i]) + 1;
+		size_t len =
+			strlen(base) + strlen(windows_tree_log_suffixes[i]) + 1;
 		char *name = malloc(len), *log = NULL;
 
 		if (name == NULL) {

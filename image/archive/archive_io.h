@@ -31,37 +31,38 @@ bool archive_io_recognized(const char *path);
 /* Whether libarchive could be loaded (always, when it is linked), and
  * the error that says it could not, naming DISPLAY. */
 bool archive_io_available(void);
-enum hp_status archive_io_unavailable(const char *display, struct hp_error *err);
+enum hp_status archive_io_unavailable(const char *display,
+				      struct hp_error *err);
 
 /* One config file of the tree, extracted. */
 struct archive_member {
-	char *name;           /* the entry's path in the archive */
-	char *file;           /* where it was extracted */
-	int cleanup_id;       /* its registration with cleanup, or 0 */
-	uint64_t index;       /* the entry's position, from 0 */
+	char *name;     /* the entry's path in the archive */
+	char *file;     /* where it was extracted */
+	int cleanup_id; /* its registration with cleanup, or 0 */
+	uint64_t index; /* the entry's position, from 0 */
 	/* Stream formats: where the entry's headers begin, its data begins
 	 * and its record ends in the (decompressed) archive stream. */
 	uint64_t header_at, data_at, end_at;
-	int format;           /* libarchive's format code for this entry */
-	void *entry;          /* its header (struct archive_entry *) */
+	int format;  /* libarchive's format code for this entry */
+	void *entry; /* its header (struct archive_entry *) */
 };
 
 #define ARCHIVE_IO_FILTERS_MAX 8
 
 struct archive_layout {
-	int format;           /* libarchive's code (tar: the most specific seen) */
+	int format; /* libarchive's code (tar: the most specific seen) */
 	char format_name[48];
 	int filters[ARCHIVE_IO_FILTERS_MAX]; /* innermost first, as the writer
 					     * adds them */
 	size_t filter_count;
 	char filter_names[96]; /* "zstd" or "gzip, xz"; "" when none */
-	int level;            /* the outermost filter's level read from the
+	int level;             /* the outermost filter's level read from the
 			       * input, or -1 */
-	uint64_t window;      /* an outermost xz's, lzma's or lzip's
+	uint64_t window;       /* an outermost xz's, lzma's or lzip's
 			       * dictionary size, or zstd's window; 0 when
 			       * its header does not tell */
-	bool stream;          /* tar or cpio: spliced byte for byte */
-	bool writable;        /* hivepatch can write this format back */
+	bool stream;           /* tar or cpio: spliced byte for byte */
+	bool writable;         /* hivepatch can write this format back */
 	uint64_t entries;
 	uint64_t stream_size; /* stream formats: bytes of the archive stream */
 	struct stat input;    /* the input as it was when scanned */
@@ -69,16 +70,16 @@ struct archive_layout {
 	char iso_volume[33];  /* iso9660: its volume identifier */
 	struct archive_member *members;
 	size_t member_count;
-	size_t hive;          /* the SYSTEM hive among members */
-	int dir_ids[3];       /* the scratch folders' registrations with
+	size_t hive;    /* the SYSTEM hive among members */
+	int dir_ids[3]; /* the scratch folders' registrations with
 			       * cleanup (Windows, System32, config) */
 };
 
 /* Progress of a long pass WHAT ("reading", "writing", "checking"): DONE
  * of TOTAL bytes of the input file.  A pass says 0 when it starts and
  * TOTAL once when it ends. */
-typedef void archive_io_progress_fn(void *ctx, const char *what,
-				    uint64_t done, uint64_t total);
+typedef void archive_io_progress_fn(void *ctx, const char *what, uint64_t done,
+				    uint64_t total);
 
 struct archive_io_scan_options {
 	const char *display;   /* the name for messages ("-": standard input) */
@@ -126,23 +127,23 @@ enum hp_status archive_io_check_writable(const struct archive_layout *layout,
 					 struct hp_error *err);
 
 struct archive_replacement {
-	size_t member;     /* index into layout->members */
-	const char *file;  /* the new content */
+	size_t member;    /* index into layout->members */
+	const char *file; /* the new content */
 };
 
 struct archive_io_write_options {
 	const char *display;
 	const struct archive_replacement *replace;
 	size_t replace_count;
-	int64_t mtime;     /* of the replaced entries, seconds since 1970 */
-	int threads;       /* compression threads beside this one (zstd); 0: none */
+	int64_t mtime; /* of the replaced entries, seconds since 1970 */
+	int threads;   /* compression threads beside this one (zstd); 0: none */
 	/* The run's memory bound, in bytes: MEMORY (what the run takes
 	 * anyway: 64 MiB and three times the hive), raised to what the
 	 * input's compression levels need, never above MEMORY_LIMIT.  Both
 	 * 0: no bound. */
 	uint64_t memory;
 	uint64_t memory_limit;
-	uint64_t held;     /* bytes the run holds while it writes (the
+	uint64_t held; /* bytes the run holds while it writes (the
 			    * hives it edited), counted in the bound */
 	archive_io_progress_fn *progress;
 	void *progress_ctx;
@@ -194,11 +195,11 @@ enum hp_status archive_io_write(const char *path,
  * puts them back.  When it does not apply, HP_OK with *DONE_RET false and
  * the reason in WHY.  *SYNC_ERRNO_RET: the errno of a directory sync that
  * failed once the change was final (worth a warning), or 0. */
-enum hp_status archive_io_write_in_place(const char *path,
-					 const struct archive_layout *layout,
-					 const struct archive_io_write_options *options,
-					 bool *done_ret, char *why, size_t why_size,
-					 int *sync_errno_ret, struct hp_error *err);
+enum hp_status
+archive_io_write_in_place(const char *path, const struct archive_layout *layout,
+			  const struct archive_io_write_options *options,
+			  bool *done_ret, char *why, size_t why_size,
+			  int *sync_errno_ret, struct hp_error *err);
 
 /* Proof of a written archive at PATH: it reads back (the hive found at
  * the same name), with as many entries as BEFORE, and each replaced

@@ -42,6 +42,8 @@
  * into it (filled by load.c), so the code that uses them reads as plain
  * libarchive calls.  This is the one list of the functions called.
  */
+/* Laid out by hand: clang-format cannot lay out a list macro. */
+/* clang-format off */
 #define LA_FUNCTIONS(X) \
 	X(read_new) X(read_support_filter_all) X(read_support_format_all) \
 	X(read_support_format_raw) X(read_open_filename) X(read_next_header) \
@@ -59,6 +61,7 @@
 	X(write_set_bytes_per_block) X(write_set_bytes_in_last_block) \
 	X(write_open) X(write_header) X(write_data) \
 	X(write_finish_entry) X(write_close) X(write_free)
+/* clang-format on */
 
 #define LA_FIELD(name) __typeof__(&archive_##name) name;
 struct archive_io_functions {
@@ -72,9 +75,12 @@ struct archive_io_functions {
 extern struct archive_io_functions archive_io_functions;
 
 #define archive_read_new archive_io_functions.read_new
-#define archive_read_support_filter_all archive_io_functions.read_support_filter_all
-#define archive_read_support_format_all archive_io_functions.read_support_format_all
-#define archive_read_support_format_raw archive_io_functions.read_support_format_raw
+#define archive_read_support_filter_all                                        \
+	archive_io_functions.read_support_filter_all
+#define archive_read_support_format_all                                        \
+	archive_io_functions.read_support_format_all
+#define archive_read_support_format_raw                                        \
+	archive_io_functions.read_support_format_raw
 #define archive_read_open_filename archive_io_functions.read_open_filename
 #define archive_read_next_header archive_io_functions.read_next_header
 #define archive_read_data_block archive_io_functions.read_data_block
@@ -111,12 +117,16 @@ extern struct archive_io_functions archive_io_functions;
 #define archive_entry_xattr_add_entry archive_io_functions.entry_xattr_add_entry
 #define archive_write_new archive_io_functions.write_new
 #define archive_write_set_format archive_io_functions.write_set_format
-#define archive_write_set_format_option archive_io_functions.write_set_format_option
+#define archive_write_set_format_option                                        \
+	archive_io_functions.write_set_format_option
 #define archive_write_add_filter archive_io_functions.write_add_filter
 #define archive_write_add_filter_lzop archive_io_functions.write_add_filter_lzop
-#define archive_write_set_filter_option archive_io_functions.write_set_filter_option
-#define archive_write_set_bytes_per_block archive_io_functions.write_set_bytes_per_block
-#define archive_write_set_bytes_in_last_block archive_io_functions.write_set_bytes_in_last_block
+#define archive_write_set_filter_option                                        \
+	archive_io_functions.write_set_filter_option
+#define archive_write_set_bytes_per_block                                      \
+	archive_io_functions.write_set_bytes_per_block
+#define archive_write_set_bytes_in_last_block                                  \
+	archive_io_functions.write_set_bytes_in_last_block
 #define archive_write_open archive_io_functions.write_open
 #define archive_write_header archive_io_functions.write_header
 #define archive_write_data archive_io_functions.write_data
@@ -134,9 +144,9 @@ extern struct archive_io_functions archive_io_functions;
 
 /* Where bytes go: a file descriptor, or another archive writer. */
 struct sink {
-	int fd;                /* -1: into BUF, or else W */
+	int fd; /* -1: into BUF, or else W */
 	struct archive *w;
-	bool discard;          /* the single-entry writer's trailer */
+	bool discard; /* the single-entry writer's trailer */
 	uint64_t written;
 	enum hp_status status;
 	int saved_errno;
@@ -185,9 +195,9 @@ void archive_io_note_format(struct archive *a, const char *path,
 /* A writer of LAYOUT's filter chain (and FORMAT) at the input's level,
  * with compression threads where the filter has them, both within the
  * memory OPTIONS allow. */
-struct archive *archive_io_new_writer(const struct archive_layout *layout,
-				      int format,
-				      const struct archive_io_write_options *options);
+struct archive *
+archive_io_new_writer(const struct archive_layout *layout, int format,
+		      const struct archive_io_write_options *options);
 
 /* write.c */
 
@@ -198,10 +208,10 @@ bool archive_io_unchanged_input(const char *path,
 				const struct archive_layout *layout);
 /* OPTIONS' replacements with their members, in archive order; the
  * caller frees *ITEMS_RET. */
-enum hp_status archive_io_sorted_items(const struct archive_layout *layout,
-				       const struct archive_io_write_options *options,
-				       struct plan_item **items_ret,
-				       struct hp_error *err);
+enum hp_status
+archive_io_sorted_items(const struct archive_layout *layout,
+			const struct archive_io_write_options *options,
+			struct plan_item **items_ret, struct hp_error *err);
 /* Keep one copy of each extended attribute: the tar reader reports every
  * one twice (SCHILY.xattr and LIBARCHIVE.xattr). */
 void archive_io_dedupe_xattrs(struct archive_entry *entry);
@@ -218,16 +228,20 @@ enum hp_status archive_io_close_pass(struct archive *in, struct archive *w,
 				     struct sink *out, enum hp_status status);
 /* Writing through W failed: "DISPLAY: WHAT" and the reason, the errno
  * behind it when there is one (the sink's, else libarchive's). */
-enum hp_status archive_io_write_failure(struct archive *w, const struct sink *sink,
+enum hp_status archive_io_write_failure(struct archive *w,
+					const struct sink *sink,
 					const char *display, const char *what,
 					struct hp_error *err);
 /* Copy the open file FD (SIZE bytes) as entry data into W. */
-enum hp_status archive_io_write_file_data(struct archive *w, const struct sink *sink,
-					  int fd, uint64_t size, const char *file,
-					  const char *display, struct hp_error *err);
+enum hp_status archive_io_write_file_data(struct archive *w,
+					  const struct sink *sink, int fd,
+					  uint64_t size, const char *file,
+					  const char *display,
+					  struct hp_error *err);
 /* Open FILE, the new content of an entry: its fd and size. */
 enum hp_status archive_io_open_replacement(const char *file, int *fd_ret,
-					   uint64_t *size_ret, struct hp_error *err);
+					   uint64_t *size_ret,
+					   struct hp_error *err);
 /* The header a replaced entry gets: the original's, with the new size and
  * mtime, no sparse map, each xattr once. */
 void archive_io_replacement_header(struct archive_entry *entry, uint64_t size,
@@ -242,18 +256,19 @@ void archive_io_report_progress(const struct archive_io_write_options *options,
 uint64_t archive_io_read_so_far(struct archive *in, uint64_t total);
 /* The end of a pass over the whole input: AS_SCANNED says it held what
  * the scan saw (else nothing is written); then W is closed. */
-enum hp_status archive_io_end_pass(struct archive *w, const struct sink *out,
-				   bool as_scanned,
-				   const struct archive_io_write_options *options,
-				   uint64_t total, uint64_t *last, struct hp_error *err);
+enum hp_status
+archive_io_end_pass(struct archive *w, const struct sink *out, bool as_scanned,
+		    const struct archive_io_write_options *options,
+		    uint64_t total, uint64_t *last, struct hp_error *err);
 
 /* splice.c */
 
 /* How many bytes at the start of member M's record (BYTES, LEN of them)
  * stay as they are when it is replaced. */
 enum hp_status archive_io_headers_to_keep(const struct archive_member *m,
-					  const unsigned char *bytes, size_t len,
-					  const char *display, size_t *keep_ret,
+					  const unsigned char *bytes,
+					  size_t len, const char *display,
+					  size_t *keep_ret,
 					  struct hp_error *err);
 /* Encode member M with the content of FILE as a record of its format
  * (headers, data, padding; no end-of-archive) into SINK. */
@@ -262,26 +277,25 @@ enum hp_status archive_io_encode_member(const struct archive_member *m,
 					struct sink *sink, const char *display,
 					struct hp_error *err);
 /* Uncompressed tar or cpio: copy the file around the replaced records. */
-enum hp_status archive_io_splice_file(const char *path,
-				      const struct archive_layout *layout,
-				      const struct archive_io_write_options *options,
-				      const struct plan_item *items, int out_fd,
-				      struct hp_error *err);
+enum hp_status
+archive_io_splice_file(const char *path, const struct archive_layout *layout,
+		       const struct archive_io_write_options *options,
+		       const struct plan_item *items, int out_fd,
+		       struct hp_error *err);
 /* Compressed tar or cpio: the decompressed stream is copied into the
  * same filter chain around the replaced records. */
-enum hp_status archive_io_splice_compressed(const char *path,
-					    const struct archive_layout *layout,
-					    const struct archive_io_write_options *options,
-					    const struct plan_item *items, int out_fd,
-					    struct hp_error *err);
+enum hp_status archive_io_splice_compressed(
+	const char *path, const struct archive_layout *layout,
+	const struct archive_io_write_options *options,
+	const struct plan_item *items, int out_fd, struct hp_error *err);
 
 /* reencode.c */
 
 /* zip, 7z, iso9660: every entry read and written again. */
-enum hp_status archive_io_reencode(const char *path,
-				   const struct archive_layout *layout,
-				   const struct archive_io_write_options *options,
-				   const struct plan_item *items, int out_fd,
-				   struct hp_error *err);
+enum hp_status
+archive_io_reencode(const char *path, const struct archive_layout *layout,
+		    const struct archive_io_write_options *options,
+		    const struct plan_item *items, int out_fd,
+		    struct hp_error *err);
 
 #endif

@@ -21,12 +21,12 @@
 #include "image/backend.h"
 
 struct archive_image {
-	char *scratch;                 /* where the config files went */
-	int scratch_id;                /* its registration with cleanup */
+	char *scratch;  /* where the config files went */
+	int scratch_id; /* its registration with cleanup */
 	struct archive_layout layout;
-	const char *file;              /* the archive (the spool for stdin) */
-	char *resolved;                /* a file: its real path */
-	int dir_fd;                    /* and its directory, or -1 */
+	const char *file; /* the archive (the spool for stdin) */
+	char *resolved;   /* a file: its real path */
+	int dir_fd;       /* and its directory, or -1 */
 };
 
 static bool
@@ -70,8 +70,9 @@ open_archive(struct image *image, const char *path,
 		a->resolved = realpath(path, NULL);
 		if (a->resolved == NULL)
 			return hp_error_set(err, HP_ERR_IO, errno, "%s", path);
-		status = image_guard_path(image, a->resolved, image->path, options,
-					  &a->dir_fd, &image->lock_fd, err);
+		status = image_guard_path(image, a->resolved, image->path,
+					  options, &a->dir_fd, &image->lock_fd,
+					  err);
 		if (status != HP_OK)
 			return status;
 	}
@@ -124,7 +125,8 @@ member_of(const struct archive_layout *layout, const char *file,
 	for (size_t i = 0; i < layout->member_count; i++) {
 		const char *m = strrchr(layout->members[i].file, '/');
 
-		if (strcmp(m != NULL ? m + 1 : layout->members[i].file, base) == 0) {
+		if (strcmp(m != NULL ? m + 1 : layout->members[i].file, base) ==
+		    0) {
 			*index_ret = i;
 			return true;
 		}
@@ -194,22 +196,25 @@ check_output(const struct image *image, enum image_purpose purpose,
 	     const struct image_write_options *options, struct hp_error *err)
 {
 	if (purpose == IMAGE_WRITE_RECOVER) {
-		if (options->output == NULL || strcmp(options->output, "-") == 0 ||
-		    options->in_place)
-			return hp_error_set(err, HP_ERR_USAGE, 0,
-					    "%s: recover writes the clean hive of an archive to -o FILE (apply writes archives); nothing was written",
-					    image->path);
+		if (options->output == NULL ||
+		    strcmp(options->output, "-") == 0 || options->in_place)
+			return hp_error_set(
+				err, HP_ERR_USAGE, 0,
+				"%s: recover writes the clean hive of an archive to -o FILE (apply writes archives); nothing was written",
+				image->path);
 		return HP_OK;
 	}
 	if (options->output == NULL && !options->in_place)
-		return hp_error_set(err, HP_ERR_USAGE, 0,
-				    "%s: an archive is written to -o OUT (- for standard output) or replaced with --in-place; nothing was written",
-				    image->path);
+		return hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"%s: an archive is written to -o OUT (- for standard output) or replaced with --in-place; nothing was written",
+			image->path);
 	if (options->in_place && image->spool != NULL)
-		return hp_error_set(err, HP_ERR_USAGE, 0,
-				    "standard input cannot be replaced in place: use -o OUT or -o -");
-	return archive_io_check_writable(&archive_of(image)->layout, image->path,
-					 err);
+		return hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"standard input cannot be replaced in place: use -o OUT or -o -");
+	return archive_io_check_writable(&archive_of(image)->layout,
+					 image->path, err);
 }
 
 static enum hp_status
@@ -221,7 +226,8 @@ add_replacement(struct archive_replacement *list, size_t *count,
 
 	if (!member_of(layout, file, &member))
 		return hp_error_set(err, HP_ERR_VERIFY, 0,
-				    "%s: no archive entry to write it back to", file);
+				    "%s: no archive entry to write it back to",
+				    file);
 	for (size_t i = 0; i < *count; i++)
 		if (list[i].member == member)
 			return HP_OK;
@@ -245,9 +251,10 @@ replacements(const struct image *image, struct archive_replacement *list,
 		const struct image_stage_entry *e = &image->staged[i];
 
 		if (e->committed)
-			status = add_replacement(list, count_ret, layout, e->path, err);
-		for (size_t k = 0; status == HP_OK && e->empty_logs &&
-				   k < e->log_count; k++)
+			status = add_replacement(list, count_ret, layout,
+						 e->path, err);
+		for (size_t k = 0;
+		     status == HP_OK && e->empty_logs && k < e->log_count; k++)
 			status = add_replacement(list, count_ret, layout,
 						 e->logs[k], err);
 	}
@@ -256,8 +263,8 @@ replacements(const struct image *image, struct archive_replacement *list,
 
 /* Nothing to replace, and -o: the output is the input, byte for byte. */
 static enum hp_status
-copy_archive(const struct image *image, const struct image_write_options *options,
-	     struct hp_error *err)
+copy_archive(const struct image *image,
+	     const struct image_write_options *options, struct hp_error *err)
 {
 	const char *file = archive_of(image)->file;
 	enum hp_status status = HP_OK;
@@ -268,7 +275,8 @@ copy_archive(const struct image *image, const struct image_write_options *option
 	fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd == -1 ||
 	    fileio_copy_range(fd, 0, UINT64_MAX, options->output_fd) == -1)
-		status = hp_error_set(err, HP_ERR_WRITE, errno, "standard output");
+		status = hp_error_set(err, HP_ERR_WRITE, errno,
+				      "standard output");
 	if (fd != -1)
 		close(fd);
 	return status;
@@ -292,10 +300,11 @@ memory_floor(const struct archive_layout *layout)
  * over itself (--in-place: only the replaced records when they keep
  * their length); METHOD_RET says how, WHY why not only the records. */
 static enum hp_status
-write_archive(const struct image *image, const struct image_write_options *options,
-	      const struct archive_io_write_options *wo, const char **method_ret,
-	      char *why, size_t why_size, struct image_commit_report *report,
-	      struct hp_error *err)
+write_archive(const struct image *image,
+	      const struct image_write_options *options,
+	      const struct archive_io_write_options *wo,
+	      const char **method_ret, char *why, size_t why_size,
+	      struct image_commit_report *report, struct hp_error *err)
 {
 	const struct archive_image *a = archive_of(image);
 	const struct archive_layout *layout = &a->layout;
@@ -307,11 +316,13 @@ write_archive(const struct image *image, const struct image_write_options *optio
 		int sync_errno = 0;
 
 		status = archive_io_write_in_place(a->file, layout, wo, &done,
-						   why, why_size, &sync_errno, err);
+						   why, why_size, &sync_errno,
+						   err);
 		if (status == HP_OK && sync_errno != 0)
-			image_report_warn(report,
-					  "%s: cannot sync its directory (%s); the archive is written, but a crash before the system syncs the directory could bring back the journal that undoes it",
-					  image->path, strerror(sync_errno));
+			image_report_warn(
+				report,
+				"%s: cannot sync its directory (%s); the archive is written, but a crash before the system syncs the directory could bring back the journal that undoes it",
+				image->path, strerror(sync_errno));
 		if (status != HP_OK || done) {
 			*method_ret = "only the replaced records rewritten";
 			return status;
@@ -321,8 +332,8 @@ write_archive(const struct image *image, const struct image_write_options *optio
 		return archive_io_write(a->file, layout, wo, options->output_fd,
 					method_ret, err);
 	} else {
-		status = safewrite_begin(&sw, options->output, SAFEWRITE_MAY_CREATE,
-					 err);
+		status = safewrite_begin(&sw, options->output,
+					 SAFEWRITE_MAY_CREATE, err);
 	}
 	began = status == HP_OK;
 	if (status == HP_OK)
@@ -350,7 +361,8 @@ describe_write(const struct image *image,
 	snprintf(kind, sizeof kind, "%s%s%s", layout->format_name,
 		 layout->filter_count > 0 ? " + " : "", layout->filter_names);
 	if (options->in_place)
-		snprintf(text, sizeof text, "archive (%s) in place, %s", kind, method);
+		snprintf(text, sizeof text, "archive (%s) in place, %s", kind,
+			 method);
 	else
 		snprintf(text, sizeof text, "archive (%s) to %s, %s", kind,
 			 strcmp(options->output, "-") == 0 ? "standard output"
@@ -377,7 +389,8 @@ write_back(struct image *image, const struct image_write_options *options,
 
 	list = calloc(layout->member_count + 1, sizeof *list);
 	if (list == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", image->path);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    image->path);
 	status = replacements(image, list, &count, err);
 	if (status != HP_OK)
 		goto out;
@@ -385,7 +398,8 @@ write_back(struct image *image, const struct image_write_options *options,
 		if (options->output != NULL) {
 			status = copy_archive(image, options, err);
 			if (status == HP_OK)
-				report->image_method = text_dup("archive copied as it is");
+				report->image_method =
+					text_dup("archive copied as it is");
 		}
 		goto out;
 	}
@@ -401,14 +415,16 @@ write_back(struct image *image, const struct image_write_options *options,
 		if (stat(list[i].file, &st) == 0)
 			wo.held += (uint64_t)st.st_size;
 	}
-	wo.memory_limit = options->memory_limit != 0 ? options->memory_limit
-						     : ARCHIVE_IO_MEMORY_LIMIT_DEFAULT;
+	wo.memory_limit = options->memory_limit != 0
+				  ? options->memory_limit
+				  : ARCHIVE_IO_MEMORY_LIMIT_DEFAULT;
 	wo.progress = options->progress;
 	wo.progress_ctx = options->progress_ctx;
 	status = write_archive(image, options, &wo, &method, why, sizeof why,
 			       report, err);
 	if (status == HP_OK)
-		report->image_method = describe_write(image, options, method, why);
+		report->image_method =
+			describe_write(image, options, method, why);
 	/* Said when a level had to be lowered (an archive patched in place
 	 * has no filter to lower). */
 	if (status == HP_OK) {

@@ -42,10 +42,8 @@ archive_io_format_writable(int format)
 	case ARCHIVE_FORMAT_ZIP:
 	case ARCHIVE_FORMAT_7ZIP:
 	case ARCHIVE_FORMAT_ISO9660:
-	case ARCHIVE_FORMAT_ISO9660_ROCKRIDGE:
-		return true;
-	default:
-		return false;
+	case ARCHIVE_FORMAT_ISO9660_ROCKRIDGE: return true;
+	default: return false;
 	}
 }
 
@@ -65,9 +63,9 @@ static const struct {
 	uint32_t dict;
 	unsigned encoder, decoder;
 } xz_presets[] = {
-	{ 256u << 10, 3, 1 }, { 1u << 20, 9, 2 }, { 2u << 20, 17, 3 },
-	{ 4u << 20, 32, 5 }, { 4u << 20, 48, 5 }, { 8u << 20, 94, 9 },
-	{ 8u << 20, 94, 9 }, { 16u << 20, 186, 17 }, { 32u << 20, 370, 33 },
+	{ 256u << 10, 3, 1 },   { 1u << 20, 9, 2 },     { 2u << 20, 17, 3 },
+	{ 4u << 20, 32, 5 },    { 4u << 20, 48, 5 },    { 8u << 20, 94, 9 },
+	{ 8u << 20, 94, 9 },    { 16u << 20, 186, 17 }, { 32u << 20, 370, 33 },
 	{ 64u << 20, 674, 65 },
 };
 
@@ -116,8 +114,9 @@ xz_dictionary(const unsigned char *head, size_t len)
 		    size > (uint64_t)(end - p))
 			return 0;
 		if (id == 0x21 && size == 1 && p[0] <= 40)
-			return p[0] == 40 ? 0xFFFFFFFFu
-					  : (2u | (p[0] & 1u)) << (p[0] / 2 + 11);
+			return p[0] == 40
+				       ? 0xFFFFFFFFu
+				       : (2u | (p[0] & 1u)) << (p[0] / 2 + 11);
 		p += size;
 	}
 	return 0;
@@ -132,7 +131,8 @@ xz_level_of(uint32_t dict)
 
 	while (level < 9 && xz_presets[level].dict < dict)
 		level++;
-	while (level < 9 && xz_presets[level + 1].dict == xz_presets[level].dict)
+	while (level < 9 &&
+	       xz_presets[level + 1].dict == xz_presets[level].dict)
 		level++;
 	return level;
 }
@@ -209,17 +209,21 @@ zstd_window(const unsigned char *head, size_t len)
 	size_t at = 0;
 	uint64_t base;
 
-	while (at + 8 <= len && (head[at] & 0xF0) == 0x50 && head[at + 1] == 0x2A &&
-	       head[at + 2] == 0x4D && head[at + 3] == 0x18) {
-		uint64_t size = (uint64_t)head[at + 4] | (uint64_t)head[at + 5] << 8 |
-				(uint64_t)head[at + 6] << 16 | (uint64_t)head[at + 7] << 24;
+	while (at + 8 <= len && (head[at] & 0xF0) == 0x50 &&
+	       head[at + 1] == 0x2A && head[at + 2] == 0x4D &&
+	       head[at + 3] == 0x18) {
+		uint64_t size = (uint64_t)head[at + 4] |
+				(uint64_t)head[at + 5] << 8 |
+				(uint64_t)head[at + 6] << 16 |
+				(uint64_t)head[at + 7] << 24;
 
 		if (size > len - at - 8)
 			return 0;
 		at += 8 + (size_t)size;
 	}
 	if (at + 6 > len || head[at] != 0x28 || head[at + 1] != 0xB5 ||
-	    head[at + 2] != 0x2F || head[at + 3] != 0xFD || (head[at + 4] & 0x20))
+	    head[at + 2] != 0x2F || head[at + 3] != 0xFD ||
+	    (head[at + 4] & 0x20))
 		return 0;
 	base = (uint64_t)1 << (10 + (head[at + 5] >> 3));
 	return base + base / 8 * (head[at + 5] & 7u);
@@ -255,9 +259,11 @@ read_level(const char *path, int filter, uint64_t *window_ret)
 			if (*window_ret != 0)
 				level = zstd_level_of(*window_ret);
 		} else if (lzma_family(filter)) {
-			*window_ret = filter == ARCHIVE_FILTER_XZ
-					      ? xz_dictionary(head, (size_t)got)
-					      : lzma_alone_dictionary(head, (size_t)got, filter);
+			*window_ret =
+				filter == ARCHIVE_FILTER_XZ
+					? xz_dictionary(head, (size_t)got)
+					: lzma_alone_dictionary(
+						  head, (size_t)got, filter);
 			if (*window_ret != 0)
 				level = xz_level_of((uint32_t)*window_ret);
 		}
@@ -280,20 +286,26 @@ archive_io_note_format(struct archive *a, const char *path,
 	layout->filter_names[0] = '\0';
 	/* The last filter is the file itself ("none"). */
 	for (int i = 0; i + 1 < count &&
-			layout->filter_count < sizeof layout->filters / sizeof *layout->filters;
+			layout->filter_count < sizeof layout->filters /
+						       sizeof *layout->filters;
 	     i++) {
 		size_t used = strlen(layout->filter_names);
 
-		layout->filters[layout->filter_count++] = archive_filter_code(a, i);
+		layout->filters[layout->filter_count++] =
+			archive_filter_code(a, i);
 		snprintf(layout->filter_names + used,
 			 sizeof layout->filter_names - used, "%s%s",
 			 used > 0 ? ", " : "",
-			 archive_filter_name(a, i) != NULL ? archive_filter_name(a, i) : "?");
+			 archive_filter_name(a, i) != NULL
+				 ? archive_filter_name(a, i)
+				 : "?");
 	}
-	layout->level = layout->filter_count > 0
-				? read_level(path, layout->filters[layout->filter_count - 1],
-					     &layout->window)
-				: -1;
+	layout->level =
+		layout->filter_count > 0
+			? read_level(path,
+				     layout->filters[layout->filter_count - 1],
+				     &layout->window)
+			: -1;
 	layout->stream = is_stream_format(layout->format);
 }
 
@@ -358,9 +370,10 @@ lowest_level(int filter)
 static uint64_t
 zstd_context_mib(int level)
 {
-	uint64_t bytes = ((uint64_t)1 << zstd_levels[level].window) +
-			 ((uint64_t)4 << zstd_levels[level].hash) +
-			 (level >= 3 ? (uint64_t)4 << zstd_levels[level].chain : 0);
+	uint64_t bytes =
+		((uint64_t)1 << zstd_levels[level].window) +
+		((uint64_t)4 << zstd_levels[level].hash) +
+		(level >= 3 ? (uint64_t)4 << zstd_levels[level].chain : 0);
 
 	return (bytes + MIB - 1) / MIB + 1;
 }
@@ -371,7 +384,8 @@ zstd_worker_mib(int level, int worker)
 {
 	uint64_t job = ((uint64_t)4 << zstd_levels[level].window) / MIB;
 
-	return worker == 0 ? job * 11 / 2 : zstd_context_mib(level) + job * 7 / 4;
+	return worker == 0 ? job * 11 / 2
+			   : zstd_context_mib(level) + job * 7 / 4;
 }
 
 /* MiB the encoder of FILTER takes at LEVEL in one thread. */
@@ -393,10 +407,14 @@ static uint64_t
 decoder_mib(int filter, uint64_t window, int level)
 {
 	if (lzma_family(filter))
-		return window != 0 ? window / MIB + 1 : xz_presets[level].decoder;
+		return window != 0 ? window / MIB + 1
+				   : xz_presets[level].decoder;
 	if (filter == ARCHIVE_FILTER_ZSTD)
-		return (window != 0 ? window
-				    : (uint64_t)1 << zstd_levels[level].window) / MIB + 1;
+		return (window != 0
+				? window
+				: (uint64_t)1 << zstd_levels[level].window) /
+			       MIB +
+		       1;
 	if (filter == ARCHIVE_FILTER_BZIP2)
 		return 1 + (uint64_t)level / 2;
 	return 0;
@@ -423,8 +441,9 @@ plan_need_mib(const struct archive_layout *layout,
 			continue;
 		need += encoder_mib(filter, level) +
 			decoder_mib(filter, outermost ? layout->window : 0,
-				    outermost && layout->level >= 0 ? layout->level
-								    : default_level(filter));
+				    outermost && layout->level >= 0
+					    ? layout->level
+					    : default_level(filter));
 	}
 	return need;
 }
@@ -432,18 +451,21 @@ plan_need_mib(const struct archive_layout *layout,
 /* Lower the level of the filter whose encoder takes most, of those that
  * can go lower; false when none can. */
 static bool
-lower_one(const struct archive_layout *layout, struct archive_io_compression *plan)
+lower_one(const struct archive_layout *layout,
+	  struct archive_io_compression *plan)
 {
 	size_t best = SIZE_MAX;
 
 	for (size_t i = 0; i < layout->filter_count; i++) {
 		int filter = layout->filters[i];
 
-		if (lowest_level(filter) < 0 || plan->level[i] <= lowest_level(filter))
+		if (lowest_level(filter) < 0 ||
+		    plan->level[i] <= lowest_level(filter))
 			continue;
 		if (best == SIZE_MAX ||
 		    encoder_mib(filter, plan->level[i]) >
-			    encoder_mib(layout->filters[best], plan->level[best]))
+			    encoder_mib(layout->filters[best],
+					plan->level[best]))
 			best = i;
 	}
 	if (best == SIZE_MAX)
@@ -458,7 +480,8 @@ plan_warning(const struct archive_layout *layout,
 	     const struct archive_io_write_options *options,
 	     struct archive_io_compression *plan, uint64_t wanted_mib)
 {
-	const char *shown = archive_io_shown(options->display, options->display);
+	const char *shown =
+		archive_io_shown(options->display, options->display);
 
 	for (size_t i = layout->filter_count; i-- > 0;) {
 		const char *name = filter_module(layout->filters[i]);
@@ -467,25 +490,28 @@ plan_warning(const struct archive_layout *layout,
 		if (plan->level[i] >= plan->wanted[i])
 			continue;
 		plan->lowered = true;
-		snprintf(plan->warning, sizeof plan->warning,
-			 "%s: the output is written with %s -%d, below the %s -%d, which needs %llu MiB, more than the memory limit of %llu MiB (--memory-limit); it may come out larger",
-			 shown, name != NULL ? name : "?", plan->level[i],
-			 told ? "input's" : "default", plan->wanted[i],
-			 (unsigned long long)wanted_mib,
-			 (unsigned long long)(options->memory_limit / MIB));
+		snprintf(
+			plan->warning, sizeof plan->warning,
+			"%s: the output is written with %s -%d, below the %s -%d, which needs %llu MiB, more than the memory limit of %llu MiB (--memory-limit); it may come out larger",
+			shown, name != NULL ? name : "?", plan->level[i],
+			told ? "input's" : "default", plan->wanted[i],
+			(unsigned long long)wanted_mib,
+			(unsigned long long)(options->memory_limit / MIB));
 		return;
 	}
 	/* A window beyond what the levels written make (zstd --long, or
 	 * --ultra): the level kept is the highest, the window smaller. */
 	if (layout->filter_count > 0 &&
 	    layout->filters[layout->filter_count - 1] == ARCHIVE_FILTER_ZSTD &&
-	    layout->window > ((uint64_t)1 << zstd_levels[ZSTD_LEVEL_MAX].window)) {
+	    layout->window >
+		    ((uint64_t)1 << zstd_levels[ZSTD_LEVEL_MAX].window)) {
 		plan->lowered = true;
-		snprintf(plan->warning, sizeof plan->warning,
-			 "%s: the input's zstd window of %llu MiB (--long or --ultra) is more than hivepatch writes: the output is written with zstd -%d and its %u MiB window; it may come out larger",
-			 shown, (unsigned long long)(layout->window / MIB),
-			 plan->level[layout->filter_count - 1],
-			 1u << (zstd_levels[ZSTD_LEVEL_MAX].window - 20));
+		snprintf(
+			plan->warning, sizeof plan->warning,
+			"%s: the input's zstd window of %llu MiB (--long or --ultra) is more than hivepatch writes: the output is written with zstd -%d and its %u MiB window; it may come out larger",
+			shown, (unsigned long long)(layout->window / MIB),
+			plan->level[layout->filter_count - 1],
+			1u << (zstd_levels[ZSTD_LEVEL_MAX].window - 20));
 	}
 }
 
@@ -494,16 +520,19 @@ archive_io_plan_compression(const struct archive_layout *layout,
 			    const struct archive_io_write_options *options,
 			    struct archive_io_compression *plan)
 {
-	uint64_t wanted_mib, floor = options->memory, limit = options->memory_limit;
+	uint64_t wanted_mib, floor = options->memory,
+			     limit = options->memory_limit;
 	bool bounded = floor != 0 || limit != 0, zstd = false;
 
 	memset(plan, 0, sizeof *plan);
-	for (size_t i = 0; i < layout->filter_count && i < ARCHIVE_IO_FILTERS_MAX; i++) {
+	for (size_t i = 0;
+	     i < layout->filter_count && i < ARCHIVE_IO_FILTERS_MAX; i++) {
 		int filter = layout->filters[i];
 		bool outermost = i + 1 == layout->filter_count;
 
-		plan->wanted[i] = outermost && layout->level >= 0 ? layout->level
-								  : default_level(filter);
+		plan->wanted[i] = outermost && layout->level >= 0
+					  ? layout->level
+					  : default_level(filter);
 		plan->level[i] = plan->wanted[i];
 		zstd = zstd || filter == ARCHIVE_FILTER_ZSTD;
 	}
@@ -511,7 +540,8 @@ archive_io_plan_compression(const struct archive_layout *layout,
 	plan->bound = floor > wanted_mib * MIB ? floor : wanted_mib * MIB;
 	if (limit != 0 && plan->bound > limit)
 		plan->bound = limit;
-	while (bounded && plan_need_mib(layout, options, plan) * MIB > plan->bound &&
+	while (bounded &&
+	       plan_need_mib(layout, options, plan) * MIB > plan->bound &&
 	       lower_one(layout, plan))
 		;
 	plan->need = plan_need_mib(layout, options, plan) * MIB;
@@ -524,9 +554,13 @@ archive_io_plan_compression(const struct archive_layout *layout,
 			if (layout->filters[i] == ARCHIVE_FILTER_ZSTD)
 				z = i;
 		while (plan->workers < options->threads &&
-		       plan->need + zstd_worker_mib(plan->level[z], plan->workers) * MIB <=
+		       plan->need + zstd_worker_mib(plan->level[z],
+						    plan->workers) *
+					       MIB <=
 			       plan->bound) {
-			plan->need += zstd_worker_mib(plan->level[z], plan->workers) * MIB;
+			plan->need +=
+				zstd_worker_mib(plan->level[z], plan->workers) *
+				MIB;
 			plan->workers++;
 		}
 	}
@@ -547,13 +581,15 @@ archive_io_new_writer(const struct archive_layout *layout, int format,
 	if (w == NULL)
 		return NULL;
 	archive_io_plan_compression(layout, options, &plan);
-	if (archive_write_set_format(w, archive_io_writer_format(format)) != ARCHIVE_OK)
+	if (archive_write_set_format(w, archive_io_writer_format(format)) !=
+	    ARCHIVE_OK)
 		goto fail;
 	for (size_t i = 0; i < layout->filter_count; i++) {
 		int code = layout->filters[i];
 		/* ARCHIVE_FILTER_LZOP by code adds lzip in libarchive 3.6. */
-		int r = code == ARCHIVE_FILTER_LZOP ? archive_write_add_filter_lzop(w)
-						    : archive_write_add_filter(w, code);
+		int r = code == ARCHIVE_FILTER_LZOP
+				? archive_write_add_filter_lzop(w)
+				: archive_write_add_filter(w, code);
 
 		if (r != ARCHIVE_OK)
 			goto fail;
@@ -568,7 +604,8 @@ archive_io_new_writer(const struct archive_layout *layout, int format,
 		    (level == 0 && !lzma_family(layout->filters[i])))
 			continue;
 		snprintf(value, sizeof value, "%d", level);
-		archive_write_set_filter_option(w, module, "compression-level", value);
+		archive_write_set_filter_option(w, module, "compression-level",
+						value);
 	}
 	if (plan.workers > 0) {
 		snprintf(value, sizeof value, "%d", plan.workers);
@@ -599,16 +636,20 @@ archive_io_check_writable(const struct archive_layout *layout,
 	struct archive *w;
 
 	if (!layout->writable)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: a %s archive can be read but not written (hivepatch writes tar, cpio, zip, 7z and iso9660); nothing was written",
-				    archive_io_shown(display, display), layout->format_name);
-	w = archive_io_new_writer(layout,
-				  layout->stream ? ARCHIVE_FORMAT_RAW : layout->format,
-				  &none);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: a %s archive can be read but not written (hivepatch writes tar, cpio, zip, 7z and iso9660); nothing was written",
+			archive_io_shown(display, display),
+			layout->format_name);
+	w = archive_io_new_writer(
+		layout, layout->stream ? ARCHIVE_FORMAT_RAW : layout->format,
+		&none);
 	if (w == NULL)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: its compression (%s) can be read but not written here; nothing was written",
-				    archive_io_shown(display, display), layout->filter_names);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: its compression (%s) can be read but not written here; nothing was written",
+			archive_io_shown(display, display),
+			layout->filter_names);
 	archive_write_free(w);
 	return HP_OK;
 }

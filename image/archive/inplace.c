@@ -71,18 +71,22 @@ plan_records(int fd, const struct plan_item *items, size_t count,
 	enum hp_status status = HP_OK;
 
 	if (head == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", options->display);
-	for (size_t i = 0; status == HP_OK && why[0] == '\0' && i < count; i++) {
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    options->display);
+	for (size_t i = 0; status == HP_OK && why[0] == '\0' && i < count;
+	     i++) {
 		const struct archive_member *m = items[i].m;
 		struct sink sink = { -1, NULL, false, 0, HP_OK, 0, NULL };
 		struct patch *p;
 		size_t keep = 0;
 		size_t want = m->data_at - m->header_at > GLOBAL_MAX
-				      ? GLOBAL_MAX : (size_t)(m->data_at - m->header_at);
+				      ? GLOBAL_MAX
+				      : (size_t)(m->data_at - m->header_at);
 		ssize_t n = pread(fd, head, want, (off_t)m->header_at);
 
-		status = archive_io_headers_to_keep(m, head, n > 0 ? (size_t)n : 0,
-						    options->display, &keep, err);
+		status = archive_io_headers_to_keep(
+			m, head, n > 0 ? (size_t)n : 0, options->display, &keep,
+			err);
 		if (status != HP_OK)
 			break;
 		p = add_patch(list, m->header_at + keep);
@@ -91,13 +95,15 @@ plan_records(int fd, const struct plan_item *items, size_t count,
 			break;
 		}
 		sink.buf = &p->bytes;
-		status = archive_io_encode_member(m, items[i].file, options->mtime, &sink,
+		status = archive_io_encode_member(m, items[i].file,
+						  options->mtime, &sink,
 						  options->display, err);
 		if (status == HP_OK && p->bytes.len != m->end_at - p->at)
-			snprintf(why, why_size,
-				 "the new '%s' takes %zu bytes in the archive, the old one %llu",
-				 m->name, p->bytes.len,
-				 (unsigned long long)(m->end_at - p->at));
+			snprintf(
+				why, why_size,
+				"the new '%s' takes %zu bytes in the archive, the old one %llu",
+				m->name, p->bytes.len,
+				(unsigned long long)(m->end_at - p->at));
 	}
 	free(head);
 	return status;
@@ -120,30 +126,38 @@ plan_iso_files(int fd, const struct plan_item *items, size_t count,
 		int in;
 		uint64_t size;
 
-		status = iso9660_locate(fd, m->name, &file, &found, why, why_size, err);
+		status = iso9660_locate(fd, m->name, &file, &found, why,
+					why_size, err);
 		if (status != HP_OK || !found)
 			return status;
-		status = archive_io_open_replacement(items[i].file, &in, &size, err);
+		status = archive_io_open_replacement(items[i].file, &in, &size,
+						     err);
 		if (status != HP_OK)
 			return status;
 		if (size != file.size) {
 			close(in);
-			snprintf(why, why_size, "the new '%s' has %llu bytes, the old one %llu",
-				 m->name, (unsigned long long)size,
-				 (unsigned long long)file.size);
+			snprintf(
+				why, why_size,
+				"the new '%s' has %llu bytes, the old one %llu",
+				m->name, (unsigned long long)size,
+				(unsigned long long)file.size);
 			return HP_OK;
 		}
 		p = add_patch(list, file.data_at);
-		if (p == NULL || buffer_reserve(&p->bytes, (size_t)size) != HP_OK ||
-		    fileio_pread_all(in, p->bytes.data, (size_t)size, 0) == -1) {
+		if (p == NULL ||
+		    buffer_reserve(&p->bytes, (size_t)size) != HP_OK ||
+		    fileio_pread_all(in, p->bytes.data, (size_t)size, 0) ==
+			    -1) {
 			int saved = errno;
 
 			close(in);
 			if (p == NULL) {
-				snprintf(why, why_size, "too many entries to replace");
+				snprintf(why, why_size,
+					 "too many entries to replace");
 				return HP_OK;
 			}
-			return hp_error_set(err, HP_ERR_IO, saved, "%s", items[i].file);
+			return hp_error_set(err, HP_ERR_IO, saved, "%s",
+					    items[i].file);
 		}
 		close(in);
 		p->bytes.len = (size_t)size;
@@ -152,12 +166,16 @@ plan_iso_files(int fd, const struct plan_item *items, size_t count,
 
 			p = add_patch(list, file.stamps[k].at);
 			if (p == NULL) {
-				snprintf(why, why_size, "too many entries to replace");
+				snprintf(why, why_size,
+					 "too many entries to replace");
 				return HP_OK;
 			}
-			iso9660_encode_time(options->mtime, file.stamps[k].size, stamp);
-			if (buffer_append(&p->bytes, stamp, file.stamps[k].size) != HP_OK)
-				return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+			iso9660_encode_time(options->mtime, file.stamps[k].size,
+					    stamp);
+			if (buffer_append(&p->bytes, stamp,
+					  file.stamps[k].size) != HP_OK)
+				return hp_error_set(err, HP_ERR_NO_MEMORY,
+						    ENOMEM, "%s",
 						    options->display);
 		}
 	}
@@ -189,9 +207,11 @@ journal_patches(int fd, const char *path, const struct patch_list *list,
 	int dirfd;
 
 	*j_ret = NULL;
-	dir = slash != NULL ? strndup(path, (size_t)(slash - path + 1)) : strdup(".");
+	dir = slash != NULL ? strndup(path, (size_t)(slash - path + 1))
+			    : strdup(".");
 	if (dir == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    display);
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	free(dir);
 	if (dirfd == -1)
@@ -224,7 +244,8 @@ journal_patches(int fd, const char *path, const struct patch_list *list,
 
 		for (size_t done = 0; status == HP_OK && done < p->bytes.len;) {
 			size_t n = p->bytes.len - done < JOURNAL_CHUNK
-					   ? p->bytes.len - done : JOURNAL_CHUNK;
+					   ? p->bytes.len - done
+					   : JOURNAL_CHUNK;
 
 			status = journal_write(*j_ret, p->bytes.data + done, n,
 					       p->at + done, err);
@@ -254,13 +275,15 @@ roll_back(int fd, const struct archive_layout *layout, struct journal *j,
 	    strcmp(detail + len - (sizeof tail - 1), tail) == 0)
 		detail[len - (sizeof tail - 1)] = '\0';
 	if (journal_rollback(j, &undo) != HP_OK)
-		return hp_error_set(err, status, err->saved_errno,
-				    "%s; putting the old bytes back failed too (%s); the next run on %s puts them back",
-				    detail, undo.message, display);
+		return hp_error_set(
+			err, status, err->saved_errno,
+			"%s; putting the old bytes back failed too (%s); the next run on %s puts them back",
+			detail, undo.message, display);
 	if (fileio_restore_times(fd, &layout->input) == -1)
-		return hp_error_set(err, status, err->saved_errno,
-				    "%s; its bytes are put back, its modification time could not be",
-				    detail);
+		return hp_error_set(
+			err, status, err->saved_errno,
+			"%s; its bytes are put back, its modification time could not be",
+			detail);
 	return hp_error_set(err, status, err->saved_errno,
 			    "%s; the archive is as it was", detail);
 }
@@ -270,11 +293,13 @@ static bool
 in_place_possible(const struct archive_layout *layout, size_t replace_count,
 		  char *why, size_t why_size)
 {
-	bool iso = (layout->format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ISO9660;
+	bool iso = (layout->format & ARCHIVE_FORMAT_BASE_MASK) ==
+		   ARCHIVE_FORMAT_ISO9660;
 
 	if ((!layout->stream && !iso) || layout->filter_count > 0) {
 		snprintf(why, why_size, "a %s%s%s archive is rewritten whole",
-			 layout->format_name, layout->filter_count > 0 ? ", " : "",
+			 layout->format_name,
+			 layout->filter_count > 0 ? ", " : "",
 			 layout->filter_names);
 		return false;
 	}
@@ -294,7 +319,8 @@ archive_io_write_in_place(const char *path, const struct archive_layout *layout,
 	struct patch_list *list = NULL;
 	struct plan_item *items = NULL;
 	struct journal *j = NULL;
-	bool iso = (layout->format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ISO9660;
+	bool iso = (layout->format & ARCHIVE_FORMAT_BASE_MASK) ==
+		   ARCHIVE_FORMAT_ISO9660;
 	int fd = -1;
 	enum hp_status status = HP_OK;
 
@@ -307,7 +333,8 @@ archive_io_write_in_place(const char *path, const struct archive_layout *layout,
 		return archive_io_changed(options->display, err);
 	list = calloc(1, sizeof *list);
 	if (list == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", options->display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    options->display);
 	status = archive_io_sorted_items(layout, options, &items, err);
 	if (status != HP_OK)
 		goto out;
@@ -317,10 +344,10 @@ archive_io_write_in_place(const char *path, const struct archive_layout *layout,
 			 strerror(errno));
 		goto out;
 	}
-	status = iso ? plan_iso_files(fd, items, options->replace_count, options,
-				      list, why, why_size, err)
-		     : plan_records(fd, items, options->replace_count, options, list,
-				    why, why_size, err);
+	status = iso ? plan_iso_files(fd, items, options->replace_count,
+				      options, list, why, why_size, err)
+		     : plan_records(fd, items, options->replace_count, options,
+				    list, why, why_size, err);
 	if (status != HP_OK || why[0] != '\0')
 		goto out;
 	cleanup_hold();
@@ -337,7 +364,8 @@ archive_io_write_in_place(const char *path, const struct archive_layout *layout,
 		status = journal_finish(j, err);
 		*sync_errno_ret = journal_sync_errno(j);
 	} else if (j != NULL)
-		status = roll_back(fd, layout, j, options->display, status, err);
+		status =
+			roll_back(fd, layout, j, options->display, status, err);
 	journal_free(j);
 	cleanup_release();
 	if (status == HP_OK)

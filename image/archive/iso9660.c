@@ -24,13 +24,13 @@
 
 /* One directory record as found. */
 struct record {
-	uint64_t at;        /* of the record in the image */
+	uint64_t at; /* of the record in the image */
 	uint32_t extent, size;
 	unsigned flags;
 	char name[256];     /* Rock Ridge or Joliet name, else ISO name */
 	uint64_t tf_modify; /* Rock Ridge modify time, 0 when none */
 	unsigned tf_size;
-	bool continued;     /* a Rock Ridge continuation area (CE) */
+	bool continued; /* a Rock Ridge continuation area (CE) */
 };
 
 static void
@@ -38,8 +38,6 @@ set_why(char *why, size_t size, const char *text)
 {
 	snprintf(why, size, "%s", text);
 }
-
-
 
 /* The record's name: Joliet's UCS-2 (UTF-16BE) as UTF-8, or ISO's
  * without the version and a trailing dot; Rock Ridge's NM replaces it
@@ -52,9 +50,10 @@ record_name(const unsigned char *id, size_t len, bool joliet, char *out)
 	if (joliet) {
 		for (size_t i = 0; i + 1 < len;) {
 			uint16_t first = (uint16_t)(id[i] << 8 | id[i + 1]);
-			uint16_t next = i + 3 < len ? (uint16_t)(id[i + 2] << 8 |
-								 id[i + 3])
-						    : 0;
+			uint16_t next =
+				i + 3 < len
+					? (uint16_t)(id[i + 2] << 8 | id[i + 3])
+					: 0;
 			uint32_t c;
 			size_t units = utf_decode_utf16(first, next, &c);
 			char utf8[UTF_MAX_UTF8_LEN];
@@ -95,7 +94,8 @@ rock_ridge(const unsigned char *su, size_t len, uint64_t su_at,
 			return;
 		/* A continuation area, or zisofs data (ZF) whose bytes on disk
 		 * are not the file's: not simple. */
-		if (memcmp(su + i, "CE", 2) == 0 || memcmp(su + i, "ZF", 2) == 0) {
+		if (memcmp(su + i, "CE", 2) == 0 ||
+		    memcmp(su + i, "ZF", 2) == 0) {
 			r->continued = true;
 		} else if (memcmp(su + i, "NM", 2) == 0 && entry >= 5 &&
 			   (su[i + 4] & 0x06) == 0) {
@@ -135,11 +135,13 @@ find_in_directory(int fd, uint32_t block, uint32_t extent, uint32_t size,
 		return HP_OK;
 	dir = malloc(size > 0 ? size : 1);
 	if (dir == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "ISO 9660 directory");
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+				    "ISO 9660 directory");
 	if (fileio_pread_all(fd, dir, size, base) == -1) {
 		free(dir);
 		return hp_error_set(err, HP_ERR_IO, errno != 0 ? errno : EIO,
-				    "ISO 9660 directory at %llu", (unsigned long long)base);
+				    "ISO 9660 directory at %llu",
+				    (unsigned long long)base);
 	}
 	while (i < size) {
 		size_t rec = dir[i], id_len;
@@ -150,7 +152,8 @@ find_in_directory(int fd, uint32_t block, uint32_t extent, uint32_t size,
 			i = (i / SECTOR + 1) * SECTOR;
 			continue;
 		}
-		if (rec < 34 || i + rec > size || 33 + (size_t)dir[i + 32] > rec)
+		if (rec < 34 || i + rec > size ||
+		    33 + (size_t)dir[i + 32] > rec)
 			break;
 		id_len = dir[i + 32];
 		memset(&r, 0, sizeof r);
@@ -163,7 +166,8 @@ find_in_directory(int fd, uint32_t block, uint32_t extent, uint32_t size,
 
 			record_name(dir + i + 33, id_len, joliet, r.name);
 			if (!joliet && su < rec)
-				rock_ridge(dir + i + su, rec - su, base + i + su, &r);
+				rock_ridge(dir + i + su, rec - su,
+					   base + i + su, &r);
 			if (text_ascii_span_equal(name, len, r.name)) {
 				*out = r;
 				*found = true;
@@ -191,8 +195,8 @@ walk(int fd, uint32_t block, const unsigned char *root, bool joliet,
 		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
 		enum hp_status status;
 
-		status = find_in_directory(fd, block, extent, size, joliet, p, len,
-					   out, found, err);
+		status = find_in_directory(fd, block, extent, size, joliet, p,
+					   len, out, found, err);
 		if (status != HP_OK || !*found)
 			return status;
 		p += len;
@@ -226,13 +230,15 @@ iso9660_locate(int fd, const char *path, struct iso9660_file *file,
 		path += 2;
 	while (*path == '/')
 		path++;
-	for (unsigned s = FIRST_DESCRIPTOR; s < FIRST_DESCRIPTOR + MAX_DESCRIPTORS; s++) {
+	for (unsigned s = FIRST_DESCRIPTOR;
+	     s < FIRST_DESCRIPTOR + MAX_DESCRIPTORS; s++) {
 		struct record r;
 		uint32_t block;
 		bool joliet, found = false;
 		enum hp_status status;
 
-		if (fileio_pread_all(fd, vd, sizeof vd, (uint64_t)s * SECTOR) == -1 ||
+		if (fileio_pread_all(fd, vd, sizeof vd, (uint64_t)s * SECTOR) ==
+			    -1 ||
 		    memcmp(vd + 1, "CD001", 5) != 0 || vd[0] == 255)
 			break;
 		joliet = vd[0] == 2 && vd[88] == '%' && vd[89] == '/' &&
@@ -241,25 +247,30 @@ iso9660_locate(int fd, const char *path, struct iso9660_file *file,
 			continue;
 		block = get_le16(vd + 128);
 		if (block != SECTOR) {
-			set_why(why, why_size, "its logical blocks are not 2048 bytes");
+			set_why(why, why_size,
+				"its logical blocks are not 2048 bytes");
 			return HP_OK;
 		}
-		status = walk(fd, block, vd + 156, joliet, path, &r, &found, err);
+		status = walk(fd, block, vd + 156, joliet, path, &r, &found,
+			      err);
 		if (status != HP_OK)
 			return status;
 		if (!found || (r.flags & 0x82) != 0) {
-			set_why(why, why_size, found ? "the hive is not one plain extent"
-						     : "the hive is not found in every directory tree");
+			set_why(why, why_size,
+				found ? "the hive is not one plain extent"
+				      : "the hive is not found in every directory tree");
 			return HP_OK;
 		}
 		if (r.continued) {
-			set_why(why, why_size, "its Rock Ridge entries continue elsewhere or the hive is compressed (zisofs)");
+			set_why(why, why_size,
+				"its Rock Ridge entries continue elsewhere or the hive is compressed (zisofs)");
 			return HP_OK;
 		}
 		if (have_primary || file->stamp_count > 0) {
 			if ((uint64_t)r.extent * block != file->data_at ||
 			    r.size != file->size) {
-				set_why(why, why_size, "its directory trees disagree about the hive");
+				set_why(why, why_size,
+					"its directory trees disagree about the hive");
 				return HP_OK;
 			}
 		}
@@ -269,10 +280,12 @@ iso9660_locate(int fd, const char *path, struct iso9660_file *file,
 			set_why(why, why_size, "too many directory trees");
 			return HP_OK;
 		}
-		file->stamps[file->stamp_count++] = (struct iso9660_stamp){ r.at + 18, 7 };
+		file->stamps[file->stamp_count++] =
+			(struct iso9660_stamp){ r.at + 18, 7 };
 		if (r.tf_modify != 0)
 			file->stamps[file->stamp_count++] =
-				(struct iso9660_stamp){ r.tf_modify, r.tf_size };
+				(struct iso9660_stamp){ r.tf_modify,
+							r.tf_size };
 		if (vd[0] == 1)
 			have_primary = true;
 	}
@@ -291,17 +304,21 @@ iso9660_describe(int fd, char *volume, bool *bootable_ret)
 
 	volume[0] = '\0';
 	*bootable_ret = false;
-	for (unsigned s = FIRST_DESCRIPTOR; s < FIRST_DESCRIPTOR + MAX_DESCRIPTORS; s++) {
-		if (fileio_pread_all(fd, vd, sizeof vd, (uint64_t)s * SECTOR) == -1 ||
+	for (unsigned s = FIRST_DESCRIPTOR;
+	     s < FIRST_DESCRIPTOR + MAX_DESCRIPTORS; s++) {
+		if (fileio_pread_all(fd, vd, sizeof vd, (uint64_t)s * SECTOR) ==
+			    -1 ||
 		    memcmp(vd + 1, "CD001", 5) != 0 || vd[0] == 255)
 			break;
-		if (vd[0] == 0 && memcmp(vd + 7, "EL TORITO SPECIFICATION", 23) == 0)
+		if (vd[0] == 0 &&
+		    memcmp(vd + 7, "EL TORITO SPECIFICATION", 23) == 0)
 			*bootable_ret = true;
 		if (vd[0] == 1) {
 			size_t n = 32;
 
 			memcpy(volume, vd + 40, 32);
-			while (n > 0 && (volume[n - 1] == ' ' || volume[n - 1] == '\0'))
+			while (n > 0 &&
+			       (volume[n - 1] == ' ' || volume[n - 1] == '\0'))
 				n--;
 			volume[n] = '\0';
 		}
@@ -320,8 +337,8 @@ iso9660_encode_time(int64_t t, unsigned size, unsigned char *out)
 		char text[64];
 
 		snprintf(text, sizeof text, "%04d%02d%02d%02d%02d%02d00",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-			 tm.tm_min, tm.tm_sec);
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			 tm.tm_hour, tm.tm_min, tm.tm_sec);
 		memcpy(out, text, 16);
 		out[16] = 0; /* GMT */
 		return;

@@ -34,21 +34,22 @@ archive_io_loaded(void)
 		const char *why = dlerror();
 
 		snprintf(la.why, sizeof la.why, "%s",
-			 why != NULL ? why : LIBARCHIVE_SONAME " cannot be loaded");
+			 why != NULL ? why
+				     : LIBARCHIVE_SONAME " cannot be loaded");
 		return false;
 	}
 	la.loaded = true;
-#define LA_LOAD(name) \
-	if (la.loaded && \
-	    (*(void **)&archive_io_functions.name = dlsym(h, "archive_" #name)) == NULL) { \
-		snprintf(la.why, sizeof la.why, "%s has no archive_%s", \
-			 LIBARCHIVE_SONAME, #name); \
-		la.loaded = false; \
+#define LA_LOAD(name)                                                          \
+	if (la.loaded && (*(void **)&archive_io_functions.name =               \
+				  dlsym(h, "archive_" #name)) == NULL) {       \
+		snprintf(la.why, sizeof la.why, "%s has no archive_%s",        \
+			 LIBARCHIVE_SONAME, #name);                            \
+		la.loaded = false;                                             \
 	}
 	LA_FUNCTIONS(LA_LOAD)
 #undef LA_LOAD
-	if (la.loaded &&
-	    (*(void **)&archive_io_functions.error_number = dlsym(h, "archive_errno")) == NULL) {
+	if (la.loaded && (*(void **)&archive_io_functions.error_number =
+				  dlsym(h, "archive_errno")) == NULL) {
 		snprintf(la.why, sizeof la.why, "%s has no archive_errno",
 			 LIBARCHIVE_SONAME);
 		la.loaded = false;
@@ -86,9 +87,10 @@ archive_io_available(void)
 enum hp_status
 archive_io_unavailable(const char *display, struct hp_error *err)
 {
-	return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-			    "%s: not a registry hive or a directory, and archives cannot be read here: libarchive is not loaded (%s)",
-			    display, unloaded_reason());
+	return hp_error_set(
+		err, HP_ERR_UNSUPPORTED, 0,
+		"%s: not a registry hive or a directory, and archives cannot be read here: libarchive is not loaded (%s)",
+		display, unloaded_reason());
 }
 
 /* Messages name the input as the user gave it. */

@@ -18,7 +18,8 @@
 static bool
 same_content(const char *a, const char *b)
 {
-	int fa = open(a, O_RDONLY | O_CLOEXEC), fb = open(b, O_RDONLY | O_CLOEXEC);
+	int fa = open(a, O_RDONLY | O_CLOEXEC),
+	    fb = open(b, O_RDONLY | O_CLOEXEC);
 	unsigned char *x = malloc(COPY_BLOCK), *y = malloc(COPY_BLOCK);
 	bool same = fa != -1 && fb != -1 && x != NULL && y != NULL;
 
@@ -62,7 +63,8 @@ archive_io_verify(const char *path, const struct archive_layout *before,
 	if (names == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
 	for (size_t i = 0; i < options->replace_count; i++) {
-		const char *file = before->members[options->replace[i].member].file;
+		const char *file =
+			before->members[options->replace[i].member].file;
 		const char *slash = strrchr(file, '/');
 
 		names[i] = slash != NULL ? slash + 1 : file;
@@ -82,27 +84,32 @@ archive_io_verify(const char *path, const struct archive_layout *before,
 	status = archive_io_scan(path, dir, &scan, &after, err);
 	/* A scratch file that cannot be written is a failure to write, not
 	 * a bad archive: said as it is. */
-	if (status != HP_OK && status != HP_ERR_WRITE && status != HP_ERR_NO_MEMORY) {
+	if (status != HP_OK && status != HP_ERR_WRITE &&
+	    status != HP_ERR_NO_MEMORY) {
 		char detail[sizeof err->message];
 
 		memcpy(detail, err->message, sizeof detail);
-		status = hp_error_set(err, HP_ERR_VERIFY, 0,
-				      "%s: the archive written does not read back (%s); nothing was written",
-				      archive_io_shown(options->display, options->display), detail);
+		status = hp_error_set(
+			err, HP_ERR_VERIFY, 0,
+			"%s: the archive written does not read back (%s); nothing was written",
+			archive_io_shown(options->display, options->display),
+			detail);
 		goto out;
 	}
 	if (status != HP_OK)
 		goto out;
 	if (after.entries != before->entries) {
-		status = hp_error_set(err, HP_ERR_VERIFY, 0,
-				      "%s: the archive written has %llu entries, not %llu; nothing was written",
-				      archive_io_shown(options->display, options->display),
-				      (unsigned long long)after.entries,
-				      (unsigned long long)before->entries);
+		status = hp_error_set(
+			err, HP_ERR_VERIFY, 0,
+			"%s: the archive written has %llu entries, not %llu; nothing was written",
+			archive_io_shown(options->display, options->display),
+			(unsigned long long)after.entries,
+			(unsigned long long)before->entries);
 		goto out;
 	}
 	for (size_t i = 0; i < options->replace_count && status == HP_OK; i++) {
-		const char *name = before->members[options->replace[i].member].name;
+		const char *name =
+			before->members[options->replace[i].member].name;
 		bool found = false;
 
 		for (size_t k = 0; k < after.member_count && !found; k++)
@@ -110,14 +117,21 @@ archive_io_verify(const char *path, const struct archive_layout *before,
 				found = true;
 				if (!same_content(after.members[k].file,
 						  options->replace[i].file))
-					status = hp_error_set(err, HP_ERR_VERIFY, 0,
-							      "%s: the archive written holds another '%s' than was written; nothing was written",
-							      archive_io_shown(options->display, options->display), name);
+					status = hp_error_set(
+						err, HP_ERR_VERIFY, 0,
+						"%s: the archive written holds another '%s' than was written; nothing was written",
+						archive_io_shown(
+							options->display,
+							options->display),
+						name);
 			}
 		if (!found)
-			status = hp_error_set(err, HP_ERR_VERIFY, 0,
-					      "%s: the archive written has no '%s'; nothing was written",
-					      archive_io_shown(options->display, options->display), name);
+			status = hp_error_set(
+				err, HP_ERR_VERIFY, 0,
+				"%s: the archive written has no '%s'; nothing was written",
+				archive_io_shown(options->display,
+						 options->display),
+				name);
 	}
 out:
 	/* Removed while still registered: a signal in the middle finds

@@ -30,20 +30,24 @@ copy_entry_data(struct archive *in, struct archive *w, const struct sink *out,
 			break;
 		if (r != ARCHIVE_OK || offset < 0 || (uint64_t)offset < pos)
 			return archive_io_read_failure(in, display, err);
-		while (pos < (uint64_t)offset || (r == ARCHIVE_EOF && pos < size)) {
+		while (pos < (uint64_t)offset ||
+		       (r == ARCHIVE_EOF && pos < size)) {
 			size_t n = (uint64_t)offset - pos > sizeof zeros
-					   ? sizeof zeros : (size_t)((uint64_t)offset - pos);
+					   ? sizeof zeros
+					   : (size_t)((uint64_t)offset - pos);
 
 			if (archive_write_data(w, zeros, n) != (la_ssize_t)n)
 				goto write_failed;
 			pos += n;
 		}
-		if (len > 0 && archive_write_data(w, block, len) != (la_ssize_t)len)
+		if (len > 0 &&
+		    archive_write_data(w, block, len) != (la_ssize_t)len)
 			goto write_failed;
 		pos += len;
 	}
 	while (pos < size) {
-		size_t n = size - pos > sizeof zeros ? sizeof zeros : (size_t)(size - pos);
+		size_t n = size - pos > sizeof zeros ? sizeof zeros
+						     : (size_t)(size - pos);
 
 		if (archive_write_data(w, zeros, n) != (la_ssize_t)n)
 			goto write_failed;
@@ -72,18 +76,21 @@ entry_header(struct archive_entry *entry, const struct plan_item *item,
 	if (item != NULL) {
 		if (name == NULL || strcmp(name, item->m->name) != 0)
 			return archive_io_changed(options->display, err);
-		status = archive_io_open_replacement(item->file, fd_ret, size_ret, err);
+		status = archive_io_open_replacement(item->file, fd_ret,
+						     size_ret, err);
 		if (status != HP_OK)
 			return status;
 		archive_io_replacement_header(entry, *size_ret, options->mtime);
 		return HP_OK;
 	}
 	if (archive_entry_is_encrypted(entry))
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: the entry '%s' is encrypted and cannot be copied; nothing was written",
-				    options->display, name != NULL ? name : "?");
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: the entry '%s' is encrypted and cannot be copied; nothing was written",
+			options->display, name != NULL ? name : "?");
 	*size_ret = archive_entry_size(entry) > 0
-			    ? (uint64_t)archive_entry_size(entry) : 0;
+			    ? (uint64_t)archive_entry_size(entry)
+			    : 0;
 	archive_entry_sparse_clear(entry);
 	archive_io_dedupe_xattrs(entry);
 	return HP_OK;
@@ -110,13 +117,16 @@ reencode_entry(struct archive *in, struct archive *w, const struct sink *out,
 		status = archive_io_write_failure(w, out, options->display,
 						  "cannot write", err);
 	} else if (item != NULL) {
-		status = archive_io_write_file_data(w, out, fd, size, item->file,
-						    options->display, err);
-		if ((layout->format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_7ZIP &&
+		status = archive_io_write_file_data(
+			w, out, fd, size, item->file, options->display, err);
+		if ((layout->format & ARCHIVE_FORMAT_BASE_MASK) ==
+			    ARCHIVE_FORMAT_7ZIP &&
 		    status == HP_OK && archive_io_drain(in) < ARCHIVE_WARN)
-			status = archive_io_read_failure(in, options->display, err);
+			status = archive_io_read_failure(in, options->display,
+							 err);
 	} else if (archive_entry_filetype(entry) == AE_IFREG) {
-		status = copy_entry_data(in, w, out, size, name != NULL ? name : "?",
+		status = copy_entry_data(in, w, out, size,
+					 name != NULL ? name : "?",
 					 options->display, err);
 	}
 	if (fd != -1)
@@ -131,7 +141,8 @@ reencode_entry(struct archive *in, struct archive *w, const struct sink *out,
 enum hp_status
 archive_io_reencode(const char *path, const struct archive_layout *layout,
 		    const struct archive_io_write_options *options,
-		    const struct plan_item *items, int out_fd, struct hp_error *err)
+		    const struct plan_item *items, int out_fd,
+		    struct hp_error *err)
 {
 	struct archive *in, *w;
 	struct archive_entry *entry;
@@ -143,21 +154,24 @@ archive_io_reencode(const char *path, const struct archive_layout *layout,
 
 	/* libarchive's iso9660 writer makes no boot catalog. */
 	if (layout->iso_bootable)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: a bootable iso9660 image (El Torito) would lose its boot record if written again; only a hive that keeps its size can be patched in it (--in-place); nothing was written",
-				    options->display);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: a bootable iso9660 image (El Torito) would lose its boot record if written again; only a hive that keeps its size can be patched in it (--in-place); nothing was written",
+			options->display);
 	in = archive_io_open_reader(path, false);
 	w = archive_io_new_writer(layout, layout->format, options);
 	if (w != NULL && layout->iso_volume[0] != '\0')
 		archive_write_set_format_option(w, "iso9660", "volume-id",
 						layout->iso_volume);
 	if (in == NULL || w == NULL) {
-		status = hp_error_set(err, HP_ERR_IO, errno, "%s", options->display);
+		status = hp_error_set(err, HP_ERR_IO, errno, "%s",
+				      options->display);
 		goto out;
 	}
 	out = (struct sink){ out_fd, NULL, false, 0, HP_OK, 0, NULL };
 	if (archive_io_open_on_sink(w, &out) != ARCHIVE_OK) {
-		status = archive_io_write_failure(w, &out, options->display, "cannot write", err);
+		status = archive_io_write_failure(w, &out, options->display,
+						  "cannot write", err);
 		goto out;
 	}
 	archive_io_report_progress(options, 0, total, &last);
@@ -165,15 +179,18 @@ archive_io_reencode(const char *path, const struct archive_layout *layout,
 	       r == ARCHIVE_WARN) {
 		const struct plan_item *item = NULL;
 
-		if (next < options->replace_count && items[next].m->index == index)
+		if (next < options->replace_count &&
+		    items[next].m->index == index)
 			item = &items[next];
-		status = reencode_entry(in, w, &out, entry, item, layout, options, err);
+		status = reencode_entry(in, w, &out, entry, item, layout,
+					options, err);
 		if (status != HP_OK)
 			goto out;
 		if (item != NULL)
 			next++;
 		index++;
-		archive_io_report_progress(options, archive_io_read_so_far(in, total),
+		archive_io_report_progress(options,
+					   archive_io_read_so_far(in, total),
 					   total, &last);
 	}
 	if (r != ARCHIVE_EOF) {
@@ -181,7 +198,8 @@ archive_io_reencode(const char *path, const struct archive_layout *layout,
 		goto out;
 	}
 	status = archive_io_end_pass(w, &out,
-				     next == options->replace_count && index == layout->entries,
+				     next == options->replace_count &&
+					     index == layout->entries,
 				     options, total, &last, err);
 out:
 	return archive_io_close_pass(in, w, &out, status);

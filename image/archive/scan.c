@@ -78,7 +78,8 @@ config_file(const char *name, const char *hive_dir, size_t *prefix_len_ret)
 		size_t dir_len = strlen(hive_dir);
 
 		if (slash == NULL || (size_t)(slash - p) != dir_len ||
-		    !text_ascii_prefix_equal(p, hive_dir, dir_len) || slash[1] == '\0')
+		    !text_ascii_prefix_equal(p, hive_dir, dir_len) ||
+		    slash[1] == '\0')
 			return NULL;
 		*prefix_len_ret = (size_t)(slash + 1 - name);
 		return slash + 1;
@@ -99,10 +100,12 @@ config_file(const char *name, const char *hive_dir, size_t *prefix_len_ret)
 	if (count != 4 && count != 5)
 		return NULL;
 	first = count - 4;
-	if (first == 1 && text_ascii_span_equal(parts[0], lens[0], "Windows.old"))
+	if (first == 1 &&
+	    text_ascii_span_equal(parts[0], lens[0], "Windows.old"))
 		return NULL;
 	for (size_t i = 0; i < 3; i++)
-		if (!text_ascii_span_equal(parts[first + i], lens[first + i], tree[i]))
+		if (!text_ascii_span_equal(parts[first + i], lens[first + i],
+					   tree[i]))
 			return NULL;
 	*prefix_len_ret = (size_t)(parts[count - 1] - name);
 	return parts[count - 1];
@@ -120,7 +123,8 @@ archive_io_has_udf(const char *path)
 	if (fd == -1)
 		return false;
 	for (off_t s = 16; s < 64; s++) {
-		if (pread(fd, sector, sizeof sector, s * 2048) != (ssize_t)sizeof sector)
+		if (pread(fd, sector, sizeof sector, s * 2048) !=
+		    (ssize_t)sizeof sector)
 			break;
 		if (memcmp(sector + 1, "NSR02", 5) == 0 ||
 		    memcmp(sector + 1, "NSR03", 5) == 0) {
@@ -141,7 +145,8 @@ archive_io_has_udf(const char *path)
 static bool
 all_zero(const unsigned char *block, size_t size)
 {
-	return size == 0 || (block[0] == 0 && memcmp(block, block + 1, size - 1) == 0);
+	return size == 0 ||
+	       (block[0] == 0 && memcmp(block, block + 1, size - 1) == 0);
 }
 
 /* Writing an extracted file failed: say where, for the scratch directory
@@ -201,18 +206,22 @@ extract_entry(struct archive *a, int dirfd, const char *file, const char *path,
 		/* The size claimed was checked; data past it (or, when no
 		 * size was told, past the bound) is a broken archive. */
 		if (offset < 0 ||
-		    (uint64_t)offset + size > (length > 0 ? length
-							  : ARCHIVE_IO_CONFIG_FILE_MAX)) {
-			status = hp_error_set(err, HP_ERR_CORRUPT, 0,
-					      "%s:%s: the entry holds more than the %llu bytes it may",
-					      display, name,
-					      (unsigned long long)(length > 0 ? length
-									      : ARCHIVE_IO_CONFIG_FILE_MAX));
+		    (uint64_t)offset + size >
+			    (length > 0 ? length
+					: ARCHIVE_IO_CONFIG_FILE_MAX)) {
+			status = hp_error_set(
+				err, HP_ERR_CORRUPT, 0,
+				"%s:%s: the entry holds more than the %llu bytes it may",
+				display, name,
+				(unsigned long long)(length > 0
+							     ? length
+							     : ARCHIVE_IO_CONFIG_FILE_MAX));
 			break;
 		}
 		/* Sparse entries: holes come back as zeros, or not at all. */
 		if (!all_zero(block, size) &&
-		    fileio_pwrite_all(fd, block, size, (uint64_t)offset) == -1) {
+		    fileio_pwrite_all(fd, block, size, (uint64_t)offset) ==
+			    -1) {
 			status = extract_failure(errno, display, name, err);
 			break;
 		}
@@ -241,7 +250,9 @@ archive_io_drain(struct archive *a)
 	while ((r = archive_read_data_block(a, &block, &size, &offset)) ==
 	       ARCHIVE_OK)
 		;
-	return r == ARCHIVE_EOF ? ARCHIVE_OK : r == ARCHIVE_WARN ? ARCHIVE_FAILED : r;
+	return r == ARCHIVE_EOF    ? ARCHIVE_OK
+	       : r == ARCHIVE_WARN ? ARCHIVE_FAILED
+				   : r;
 }
 
 void
@@ -256,7 +267,8 @@ archive_layout_release(struct archive_layout *layout)
 		if (layout->members[i].entry != NULL)
 			archive_entry_free(layout->members[i].entry);
 	}
-	for (size_t i = 0; i < sizeof layout->dir_ids / sizeof *layout->dir_ids; i++)
+	for (size_t i = 0; i < sizeof layout->dir_ids / sizeof *layout->dir_ids;
+	     i++)
 		cleanup_forget(&layout->dir_ids[i]);
 	free(layout->members);
 	memset(layout, 0, sizeof *layout);
@@ -279,27 +291,30 @@ make_config_dir(const char *dir, struct archive_layout *layout,
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", dir);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd == -1)
-		return hp_error_set(err, HP_ERR_WRITE, errno,
-				    "%s: cannot make the scratch folder in $TMPDIR",
-				    dir);
+		return hp_error_set(
+			err, HP_ERR_WRITE, errno,
+			"%s: cannot make the scratch folder in $TMPDIR", dir);
 	for (size_t i = 0; status == HP_OK && i < 3; i++) {
 		int next;
 
-		status = cleanup_add_dir(fd, levels[i], &layout->dir_ids[i], err);
+		status = cleanup_add_dir(fd, levels[i], &layout->dir_ids[i],
+					 err);
 		if (status != HP_OK)
 			break;
 		if (mkdirat(fd, levels[i], 0700) == -1 && errno != EEXIST) {
-			status = hp_error_set(err, HP_ERR_WRITE, errno,
-					      "%s: cannot make the scratch folder in $TMPDIR",
-					      config);
+			status = hp_error_set(
+				err, HP_ERR_WRITE, errno,
+				"%s: cannot make the scratch folder in $TMPDIR",
+				config);
 			break;
 		}
 		next = openat(fd, levels[i],
 			      O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 		if (next == -1)
-			status = hp_error_set(err, HP_ERR_WRITE, errno,
-					      "%s: cannot make the scratch folder in $TMPDIR",
-					      config);
+			status = hp_error_set(
+				err, HP_ERR_WRITE, errno,
+				"%s: cannot make the scratch folder in $TMPDIR",
+				config);
 		close(fd);
 		fd = next;
 	}
@@ -316,11 +331,11 @@ make_config_dir(const char *dir, struct archive_layout *layout,
 struct scan {
 	const struct archive_io_scan_options *options;
 	const char *display;
-	const char *config;      /* where files go */
-	int config_fd;           /* open on it */
-	const char *hive_dir;    /* --hive-path's folder, or NULL */
-	const char *hive_name;   /* --hive-path's file name, or "SYSTEM" */
-	char *prefix;            /* the tree's config folder as first seen */
+	const char *config;    /* where files go */
+	int config_fd;         /* open on it */
+	const char *hive_dir;  /* --hive-path's folder, or NULL */
+	const char *hive_name; /* --hive-path's file name, or "SYSTEM" */
+	char *prefix;          /* the tree's config folder as first seen */
 	size_t prefix_len;
 	struct archive_layout *layout;
 };
@@ -340,35 +355,39 @@ check_member(struct scan *s, struct archive *a, struct archive_entry *entry,
 	if (archive_entry_filetype(entry) != AE_IFREG ||
 	    archive_entry_hardlink(entry) != NULL) {
 		if (is_hive)
-			return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-					    "%s: the hive entry '%s' is a link, not a file",
-					    s->display, name);
+			return hp_error_set(
+				err, HP_ERR_UNSUPPORTED, 0,
+				"%s: the hive entry '%s' is a link, not a file",
+				s->display, name);
 		return HP_OK;
 	}
-	if (is_hive && (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) ==
-			       ARCHIVE_FORMAT_CPIO &&
+	if (is_hive &&
+	    (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) ==
+		    ARCHIVE_FORMAT_CPIO &&
 	    archive_entry_nlink(entry) > 1)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: the hive entry '%s' is hard-linked (cpio keeps its data on the last link)",
-				    s->display, name);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: the hive entry '%s' is hard-linked (cpio keeps its data on the last link)",
+			s->display, name);
 	if (archive_entry_is_encrypted(entry))
 		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: the entry '%s' is encrypted", s->display,
-				    name);
+				    "%s: the entry '%s' is encrypted",
+				    s->display, name);
 	/* Refused before a byte of it is written. */
 	if (archive_entry_size(entry) > (la_int64_t)ARCHIVE_IO_CONFIG_FILE_MAX)
-		return hp_error_set(err, HP_ERR_CORRUPT, 0,
-				    "%s: the entry '%s' claims %lld bytes, more than any hive or log (%llu MiB); nothing was extracted",
-				    s->display, name, (long long)archive_entry_size(entry),
-				    (unsigned long long)(ARCHIVE_IO_CONFIG_FILE_MAX >> 20));
+		return hp_error_set(
+			err, HP_ERR_CORRUPT, 0,
+			"%s: the entry '%s' claims %lld bytes, more than any hive or log (%llu MiB); nothing was extracted",
+			s->display, name, (long long)archive_entry_size(entry),
+			(unsigned long long)(ARCHIVE_IO_CONFIG_FILE_MAX >> 20));
 	/* Every member shares the prefix: the rest is its file name. */
 	for (size_t i = 0; i < l->member_count; i++)
 		if (text_ascii_span_equal(file, strlen(file),
 					  l->members[i].name + s->prefix_len))
-			return hp_error_set(err, HP_ERR_AMBIGUOUS, 0,
-					    "%s: the archive holds '%s' twice ('%s' and '%s')",
-					    s->display, file, l->members[i].name,
-					    name);
+			return hp_error_set(
+				err, HP_ERR_AMBIGUOUS, 0,
+				"%s: the archive holds '%s' twice ('%s' and '%s')",
+				s->display, file, l->members[i].name, name);
 	*take_ret = true;
 	return HP_OK;
 }
@@ -391,7 +410,8 @@ add_member(struct scan *s, struct archive *a, struct archive_entry *entry,
 		return status;
 	grown = realloc(l->members, (l->member_count + 1) * sizeof *grown);
 	if (grown == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", s->display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    s->display);
 	l->members = grown;
 	m = &l->members[l->member_count];
 	memset(m, 0, sizeof *m);
@@ -403,7 +423,8 @@ add_member(struct scan *s, struct archive *a, struct archive_entry *entry,
 		free(m->file);
 		if (m->entry != NULL)
 			archive_entry_free(m->entry);
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", s->display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    s->display);
 	}
 	m->index = index;
 	m->header_at = header_at;
@@ -414,7 +435,8 @@ add_member(struct scan *s, struct archive *a, struct archive_entry *entry,
 		l->hive = l->member_count - 1;
 	status = extract_entry(a, s->config_fd, file, m->file,
 			       archive_entry_size(entry) > 0
-				       ? (uint64_t)archive_entry_size(entry) : 0,
+				       ? (uint64_t)archive_entry_size(entry)
+				       : 0,
 			       s->display, name, &m->cleanup_id, err);
 	return status;
 }
@@ -434,15 +456,19 @@ wanted(const struct scan *s, const char *file)
 	if (o->hives == NULL)
 		return true;
 	for (size_t i = 0; i <= o->hive_count; i++) {
-		const char *hive = i < o->hive_count ? o->hives[i] : s->hive_name;
+		const char *hive =
+			i < o->hive_count ? o->hives[i] : s->hive_name;
 		size_t hive_len = strlen(hive);
 
-		if (len < hive_len || !text_ascii_prefix_equal(file, hive, hive_len))
+		if (len < hive_len ||
+		    !text_ascii_prefix_equal(file, hive, hive_len))
 			continue;
 		if (len == hive_len)
 			return true;
-		for (size_t k = 0; k < sizeof log_suffixes / sizeof *log_suffixes; k++)
-			if (text_ascii_span_equal(file + hive_len, len - hive_len,
+		for (size_t k = 0;
+		     k < sizeof log_suffixes / sizeof *log_suffixes; k++)
+			if (text_ascii_span_equal(file + hive_len,
+						  len - hive_len,
 						  log_suffixes[k]))
 				return true;
 	}
@@ -467,18 +493,20 @@ scan_entry(struct scan *s, struct archive *a, struct archive_entry *entry,
 	if (link == NULL)
 		link = archive_entry_hardlink_utf8(entry);
 	if (name == NULL)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: entry %llu has a name that cannot be read",
-				    s->display, (unsigned long long)index + 1);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: entry %llu has a name that cannot be read",
+			s->display, (unsigned long long)index + 1);
 	if (*name == '\0')
 		return hp_error_set(err, HP_ERR_CORRUPT, 0,
 				    "%s: entry %llu has an empty name",
 				    s->display, (unsigned long long)index + 1);
 	if (unsafe_name(name) || (link != NULL && unsafe_name(link)))
-		return hp_error_set(err, HP_ERR_UNSAFE_PATH, 0,
-				    "%s: the entry '%s' %s outside the archive's tree (absolute or with '..'); refused",
-				    s->display, unsafe_name(name) ? name : link,
-				    unsafe_name(name) ? "lies" : "links");
+		return hp_error_set(
+			err, HP_ERR_UNSAFE_PATH, 0,
+			"%s: the entry '%s' %s outside the archive's tree (absolute or with '..'); refused",
+			s->display, unsafe_name(name) ? name : link,
+			unsafe_name(name) ? "lies" : "links");
 	file = config_file(name, s->hive_dir, &this_prefix);
 	if (file == NULL || strchr(file, '/') != NULL)
 		return HP_OK;
@@ -486,12 +514,14 @@ scan_entry(struct scan *s, struct archive *a, struct archive_entry *entry,
 		s->prefix = strndup(name, this_prefix);
 		s->prefix_len = this_prefix;
 		if (s->prefix == NULL)
-			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", s->display);
+			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+					    s->display);
 	} else if (this_prefix != s->prefix_len ||
 		   !text_ascii_prefix_equal(s->prefix, name, this_prefix)) {
-		return hp_error_set(err, HP_ERR_AMBIGUOUS, 0,
-				    "%s: two Windows trees, '%s' and '%.*s'; choose one with --hive-path",
-				    s->display, s->prefix, (int)this_prefix, name);
+		return hp_error_set(
+			err, HP_ERR_AMBIGUOUS, 0,
+			"%s: two Windows trees, '%s' and '%.*s'; choose one with --hive-path",
+			s->display, s->prefix, (int)this_prefix, name);
 	}
 	if (!wanted(s, file))
 		return HP_OK;
@@ -499,8 +529,8 @@ scan_entry(struct scan *s, struct archive *a, struct archive_entry *entry,
 		/* Links and directories in the folder are passed over, not
 		 * members: only what add_member keeps gets its end noted. */
 		size_t before = s->layout->member_count;
-		enum hp_status status = add_member(s, a, entry, name, file, index,
-						   header_at, err);
+		enum hp_status status = add_member(s, a, entry, name, file,
+						   index, header_at, err);
 
 		*member_ret = s->layout->member_count > before;
 		return status;
@@ -519,12 +549,14 @@ open_input(const char *path, const char *display, struct archive **a_ret,
 	if (*a_ret != NULL)
 		return HP_OK;
 	if (archive_io_has_udf(path))
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: a UDF image (Windows install media); only ISO 9660 images are read",
-				    display);
-	return hp_error_set(err, HP_ERR_NOT_HIVE, 0,
-			    "%s: neither a hive, a directory nor an archive this program reads",
-			    display);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: a UDF image (Windows install media); only ISO 9660 images are read",
+			display);
+	return hp_error_set(
+		err, HP_ERR_NOT_HIVE, 0,
+		"%s: neither a hive, a directory nor an archive this program reads",
+		display);
 }
 
 /* --hive-path, when given: the folder the tree is taken from
@@ -541,16 +573,19 @@ take_hive_path(struct scan *s, char **hive_dir_ret, struct hp_error *err)
 	hp = skip_dot(hive_path);
 	slash = strrchr(hp, '/');
 	if (slash == NULL || slash[1] == '\0')
-		return hp_error_set(err, HP_ERR_USAGE, 0,
-				    "--hive-path '%s': give the hive's path inside the archive (DIR/Windows/System32/config/SYSTEM)",
-				    hive_path);
+		return hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"--hive-path '%s': give the hive's path inside the archive (DIR/Windows/System32/config/SYSTEM)",
+			hive_path);
 	if (!text_ascii_span_equal(slash + 1, strlen(slash + 1), "SYSTEM"))
-		return hp_error_set(err, HP_ERR_USAGE, 0,
-				    "--hive-path '%s': name the SYSTEM hive's entry",
-				    hive_path);
+		return hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"--hive-path '%s': name the SYSTEM hive's entry",
+			hive_path);
 	*hive_dir_ret = strndup(hp, (size_t)(slash - hp));
 	if (*hive_dir_ret == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", s->display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    s->display);
 	s->hive_dir = *hive_dir_ret;
 	s->hive_name = slash + 1;
 	return HP_OK;
@@ -560,7 +595,8 @@ take_hive_path(struct scan *s, char **hive_dir_ret, struct hp_error *err)
 static const char *
 scan_what(const struct archive_io_scan_options *options)
 {
-	return options->progress_what != NULL ? options->progress_what : "reading";
+	return options->progress_what != NULL ? options->progress_what
+					      : "reading";
 }
 
 /* Every entry of A in turn: checked, the config files extracted, where
@@ -588,22 +624,27 @@ scan_entries(struct scan *s, struct archive *a, const char *path,
 			 archive_io_is_tar(archive_format(a)) &&
 			 archive_format(a) > layout->format)
 			layout->format = archive_format(a);
-		status = scan_entry(s, a, entry, index, header_at, &member, err);
+		status =
+			scan_entry(s, a, entry, index, header_at, &member, err);
 		if (status != HP_OK)
 			return status;
-		r = (layout->format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_7ZIP
+		r = (layout->format & ARCHIVE_FORMAT_BASE_MASK) ==
+				    ARCHIVE_FORMAT_7ZIP
 			    ? archive_io_drain(a)
 			    : archive_read_data_skip(a);
 		if (r < ARCHIVE_WARN)
 			break;
 		header_at = (uint64_t)archive_filter_bytes(a, 0);
 		if (member)
-			layout->members[layout->member_count - 1].end_at = header_at;
+			layout->members[layout->member_count - 1].end_at =
+				header_at;
 		index++;
 		done = (uint64_t)archive_filter_bytes(a, -1);
-		if (options->progress != NULL && done - last_progress >= PROGRESS_STEP &&
+		if (options->progress != NULL &&
+		    done - last_progress >= PROGRESS_STEP &&
 		    done < (uint64_t)layout->input.st_size) {
-			options->progress(options->progress_ctx, scan_what(options), done,
+			options->progress(options->progress_ctx,
+					  scan_what(options), done,
 					  (uint64_t)layout->input.st_size);
 			last_progress = done;
 		}
@@ -623,12 +664,14 @@ finish_layout(const struct scan *s, const char *path, struct hp_error *err)
 {
 	struct archive_layout *layout = s->layout;
 
-	if ((layout->format & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ISO9660 &&
+	if ((layout->format & ARCHIVE_FORMAT_BASE_MASK) ==
+		    ARCHIVE_FORMAT_ISO9660 &&
 	    layout->filter_count == 0) {
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 		if (fd != -1) {
-			iso9660_describe(fd, layout->iso_volume, &layout->iso_bootable);
+			iso9660_describe(fd, layout->iso_volume,
+					 &layout->iso_bootable);
 			close(fd);
 		}
 	}
@@ -636,16 +679,19 @@ finish_layout(const struct scan *s, const char *path, struct hp_error *err)
 	if (layout->hive != SIZE_MAX)
 		return HP_OK;
 	if (s->options->hive_path != NULL)
-		return hp_error_set(err, HP_ERR_NOT_FOUND, 0,
-				    "%s: the archive holds no '%s' (--hive-path)",
-				    s->display, s->options->hive_path);
+		return hp_error_set(
+			err, HP_ERR_NOT_FOUND, 0,
+			"%s: the archive holds no '%s' (--hive-path)",
+			s->display, s->options->hive_path);
 	if (archive_io_has_udf(path))
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: a UDF image (Windows install media) whose ISO 9660 side holds no Windows tree; only ISO 9660 is read",
-				    s->display);
-	return hp_error_set(err, HP_ERR_NOT_HIVE, 0,
-			    "%s: the archive holds no Windows/System32/config/SYSTEM",
-			    s->display);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: a UDF image (Windows install media) whose ISO 9660 side holds no Windows tree; only ISO 9660 is read",
+			s->display);
+	return hp_error_set(
+		err, HP_ERR_NOT_HIVE, 0,
+		"%s: the archive holds no Windows/System32/config/SYSTEM",
+		s->display);
 }
 
 enum hp_status
@@ -708,21 +754,22 @@ archive_io_make_scratch(char **dir_ret, int *id_ret, struct hp_error *err)
 	*id_ret = 0;
 	tmpfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (tmpfd == -1)
-		return hp_error_set(err, HP_ERR_WRITE, errno,
-				    "cannot make a scratch folder in $TMPDIR (%s)",
-				    tmpdir);
+		return hp_error_set(
+			err, HP_ERR_WRITE, errno,
+			"cannot make a scratch folder in $TMPDIR (%s)", tmpdir);
 	status = cleanup_create_dir(tmpfd, "hivepatch-archive-", name, &fd,
 				    id_ret, err);
 	close(tmpfd);
 	if (status != HP_OK)
-		return hp_error_set(err, status, err != NULL ? err->saved_errno : 0,
-				    "cannot make a scratch folder in $TMPDIR (%s)",
-				    tmpdir);
+		return hp_error_set(
+			err, status, err != NULL ? err->saved_errno : 0,
+			"cannot make a scratch folder in $TMPDIR (%s)", tmpdir);
 	close(fd);
 	*dir_ret = text_path_join(tmpdir, name);
 	if (*dir_ret == NULL) {
 		cleanup_remove(id_ret);
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", tmpdir);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    tmpdir);
 	}
 	return HP_OK;
 }

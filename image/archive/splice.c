@@ -30,29 +30,35 @@ archive_io_encode_member(const struct archive_member *m, const char *file,
 	enum hp_status status;
 
 	if (w == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    display);
 	status = archive_io_open_replacement(file, &fd, &size, err);
 	if (status != HP_OK)
 		goto out;
 	entry = archive_entry_clone(m->entry);
 	if (entry == NULL) {
-		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				      display);
 		goto out;
 	}
 	archive_io_replacement_header(entry, size, mtime);
 	/* No blocking: every byte goes straight to the sink, so the record
 	 * ends exactly where its padding does. */
-	if (archive_write_set_format(w, archive_io_writer_format(m->format)) != ARCHIVE_OK ||
+	if (archive_write_set_format(w, archive_io_writer_format(m->format)) !=
+		    ARCHIVE_OK ||
 	    archive_write_set_bytes_per_block(w, 0) != ARCHIVE_OK ||
 	    archive_io_open_on_sink(w, sink) != ARCHIVE_OK ||
 	    archive_write_header(w, entry) != ARCHIVE_OK) {
-		status = archive_io_write_failure(w, sink, display, "cannot write the hive's entry", err);
+		status = archive_io_write_failure(
+			w, sink, display, "cannot write the hive's entry", err);
 		goto out;
 	}
-	status = archive_io_write_file_data(w, sink, fd, size, file, display, err);
+	status = archive_io_write_file_data(w, sink, fd, size, file, display,
+					    err);
 	if (status == HP_OK && (archive_write_finish_entry(w) != ARCHIVE_OK ||
 				sink->status != HP_OK))
-		status = archive_io_write_failure(w, sink, display, "cannot write the hive's entry", err);
+		status = archive_io_write_failure(
+			w, sink, display, "cannot write the hive's entry", err);
 out:
 	sink->discard = true; /* the end-of-archive marker is not ours */
 	archive_write_close(w);
@@ -146,9 +152,10 @@ archive_io_headers_to_keep(const struct archive_member *m,
 		return HP_OK;
 	*keep_ret = global_headers(bytes, len);
 	if (*keep_ret == SIZE_MAX)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: the headers before the entry '%s' are not ones hivepatch can keep as they are; nothing was written",
-				    archive_io_shown(display, display), m->name);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: the headers before the entry '%s' are not ones hivepatch can keep as they are; nothing was written",
+			archive_io_shown(display, display), m->name);
 	return HP_OK;
 }
 
@@ -161,10 +168,12 @@ copy_reporting(int in, uint64_t from, uint64_t to, int out_fd,
 	       uint64_t *last, struct hp_error *err)
 {
 	while (from < to) {
-		uint64_t n = to - from > PROGRESS_STEP ? PROGRESS_STEP : to - from;
+		uint64_t n =
+			to - from > PROGRESS_STEP ? PROGRESS_STEP : to - from;
 
 		if (fileio_copy_range(in, from, n, out_fd) == -1)
-			return hp_error_set(err, HP_ERR_WRITE, errno, "%s: cannot copy",
+			return hp_error_set(err, HP_ERR_WRITE, errno,
+					    "%s: cannot copy",
 					    options->display);
 		from += n;
 		archive_io_report_progress(options, from, total, last);
@@ -176,7 +185,8 @@ copy_reporting(int in, uint64_t from, uint64_t to, int out_fd,
 enum hp_status
 archive_io_splice_file(const char *path, const struct archive_layout *layout,
 		       const struct archive_io_write_options *options,
-		       const struct plan_item *items, int out_fd, struct hp_error *err)
+		       const struct plan_item *items, int out_fd,
+		       struct hp_error *err)
 {
 	struct sink sink = { out_fd, NULL, false, 0, HP_OK, 0, NULL };
 	unsigned char *global = NULL;
@@ -185,35 +195,40 @@ archive_io_splice_file(const char *path, const struct archive_layout *layout,
 	int in = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (in == -1)
-		return hp_error_set(err, HP_ERR_IO, errno, "%s", options->display);
+		return hp_error_set(err, HP_ERR_IO, errno, "%s",
+				    options->display);
 	global = malloc(GLOBAL_MAX);
 	if (global == NULL) {
 		close(in);
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", options->display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    options->display);
 	}
 	archive_io_report_progress(options, 0, total, &last);
 	for (size_t i = 0; i < options->replace_count && status == HP_OK; i++) {
 		const struct archive_member *m = items[i].m;
 		size_t want = m->data_at - m->header_at > GLOBAL_MAX
-				      ? GLOBAL_MAX : (size_t)(m->data_at - m->header_at);
+				      ? GLOBAL_MAX
+				      : (size_t)(m->data_at - m->header_at);
 		size_t keep = 0;
 		ssize_t n = pread(in, global, want, (off_t)m->header_at);
 
-		status = archive_io_headers_to_keep(m, global, n > 0 ? (size_t)n : 0,
-						    options->display, &keep, err);
+		status = archive_io_headers_to_keep(
+			m, global, n > 0 ? (size_t)n : 0, options->display,
+			&keep, err);
 		if (status != HP_OK)
 			break;
-		status = copy_reporting(in, pos, m->header_at + keep, out_fd, options,
-					total, &last, err);
+		status = copy_reporting(in, pos, m->header_at + keep, out_fd,
+					options, total, &last, err);
 		if (status != HP_OK)
 			break;
-		status = archive_io_encode_member(m, items[i].file, options->mtime, &sink,
+		status = archive_io_encode_member(m, items[i].file,
+						  options->mtime, &sink,
 						  options->display, err);
 		pos = m->end_at;
 	}
 	if (status == HP_OK)
-		status = copy_reporting(in, pos, total, out_fd, options, total, &last,
-					err);
+		status = copy_reporting(in, pos, total, out_fd, options, total,
+					&last, err);
 	if (status == HP_OK)
 		archive_io_report_progress(options, total, total, &last);
 	free(global);
@@ -239,19 +254,24 @@ splice_put(struct splice_stream *s, const unsigned char *data, size_t len,
 	   struct hp_error *err)
 {
 	while (len > 0) {
-		const struct archive_member *m = s->next < s->count ? s->items[s->next].m : NULL;
+		const struct archive_member *m =
+			s->next < s->count ? s->items[s->next].m : NULL;
 		size_t take;
 
 		if (m == NULL || s->pos < m->header_at) {
 			take = m == NULL || m->header_at - s->pos > len
-				       ? len : (size_t)(m->header_at - s->pos);
+				       ? len
+				       : (size_t)(m->header_at - s->pos);
 			if (!archive_io_sink_put(&s->sink, data, take))
-				return hp_error_set(err, HP_ERR_WRITE, s->sink.saved_errno,
-						    "%s: cannot write", s->display);
+				return hp_error_set(
+					err, HP_ERR_WRITE, s->sink.saved_errno,
+					"%s: cannot write", s->display);
 		} else {
 			/* Inside a replaced record: keep its first bytes to
 			 * find global headers, drop the rest. */
-			take = m->end_at - s->pos > len ? len : (size_t)(m->end_at - s->pos);
+			take = m->end_at - s->pos > len
+				       ? len
+				       : (size_t)(m->end_at - s->pos);
 			if (s->global_len < GLOBAL_MAX) {
 				size_t room = GLOBAL_MAX - s->global_len;
 				size_t n = take < room ? take : room;
@@ -263,16 +283,20 @@ splice_put(struct splice_stream *s, const unsigned char *data, size_t len,
 				size_t keep;
 				enum hp_status status;
 
-				status = archive_io_headers_to_keep(m, s->global, s->global_len,
-								    s->display, &keep, err);
+				status = archive_io_headers_to_keep(
+					m, s->global, s->global_len, s->display,
+					&keep, err);
 				if (status != HP_OK)
 					return status;
-				if (!archive_io_sink_put(&s->sink, s->global, keep))
-					return hp_error_set(err, HP_ERR_WRITE, s->sink.saved_errno,
-							    "%s: cannot write", s->display);
-				status = archive_io_encode_member(m, s->items[s->next].file,
-								  s->mtime, &s->sink,
-								  s->display, err);
+				if (!archive_io_sink_put(&s->sink, s->global,
+							 keep))
+					return hp_error_set(err, HP_ERR_WRITE,
+							    s->sink.saved_errno,
+							    "%s: cannot write",
+							    s->display);
+				status = archive_io_encode_member(
+					m, s->items[s->next].file, s->mtime,
+					&s->sink, s->display, err);
 				if (status != HP_OK)
 					return status;
 				s->global_len = 0;
@@ -287,7 +311,8 @@ splice_put(struct splice_stream *s, const unsigned char *data, size_t len,
 }
 
 enum hp_status
-archive_io_splice_compressed(const char *path, const struct archive_layout *layout,
+archive_io_splice_compressed(const char *path,
+			     const struct archive_layout *layout,
 			     const struct archive_io_write_options *options,
 			     const struct plan_item *items, int out_fd,
 			     struct hp_error *err)
@@ -302,7 +327,8 @@ archive_io_splice_compressed(const char *path, const struct archive_layout *layo
 	int r;
 
 	if (in == NULL || archive_read_next_header(in, &entry) != ARCHIVE_OK) {
-		status = in != NULL ? archive_io_read_failure(in, options->display, err)
+		status = in != NULL ? archive_io_read_failure(
+					      in, options->display, err)
 				    : hp_error_set(err, HP_ERR_IO, errno, "%s",
 						   options->display);
 		goto out;
@@ -311,7 +337,8 @@ archive_io_splice_compressed(const char *path, const struct archive_layout *layo
 	s = calloc(1, sizeof *s);
 	raw = archive_entry_new();
 	if (w == NULL || s == NULL || raw == NULL) {
-		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", options->display);
+		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				      options->display);
 		goto out;
 	}
 	archive_entry_set_pathname(raw, "data");
@@ -319,7 +346,8 @@ archive_io_splice_compressed(const char *path, const struct archive_layout *layo
 	out = (struct sink){ out_fd, NULL, false, 0, HP_OK, 0, NULL };
 	if (archive_io_open_on_sink(w, &out) != ARCHIVE_OK ||
 	    archive_write_header(w, raw) != ARCHIVE_OK) {
-		status = archive_io_write_failure(w, &out, options->display, "cannot write", err);
+		status = archive_io_write_failure(w, &out, options->display,
+						  "cannot write", err);
 		goto out;
 	}
 	archive_io_report_progress(options, 0, total, &last);
@@ -337,20 +365,22 @@ archive_io_splice_compressed(const char *path, const struct archive_layout *layo
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r != ARCHIVE_OK || (uint64_t)offset != s->pos) {
-			status = archive_io_read_failure(in, options->display, err);
+			status = archive_io_read_failure(in, options->display,
+							 err);
 			goto out;
 		}
 		status = splice_put(s, block, size, err);
 		if (status != HP_OK)
 			goto out;
-		archive_io_report_progress(options, archive_io_read_so_far(in, total),
+		archive_io_report_progress(options,
+					   archive_io_read_so_far(in, total),
 					   total, &last);
 	}
 	/* The stream may go on past where the scan stopped reading: GNU tar
 	 * pads a compressed archive to its record size (copied as it is). */
-	status = archive_io_end_pass(w, &out,
-				     s->next == s->count && s->pos >= layout->stream_size,
-				     options, total, &last, err);
+	status = archive_io_end_pass(
+		w, &out, s->next == s->count && s->pos >= layout->stream_size,
+		options, total, &last, err);
 out:
 	if (raw != NULL)
 		archive_entry_free(raw);

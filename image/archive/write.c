@@ -21,9 +21,10 @@
 enum hp_status
 archive_io_changed(const char *display, struct hp_error *err)
 {
-	return hp_error_set(err, HP_ERR_CHANGED, 0,
-			    "%s: the archive changed while it was being read; nothing was written",
-			    archive_io_shown(display, display));
+	return hp_error_set(
+		err, HP_ERR_CHANGED, 0,
+		"%s: the archive changed while it was being read; nothing was written",
+		archive_io_shown(display, display));
 }
 
 /* Keep one copy of each extended attribute: the tar reader reports every
@@ -31,7 +32,11 @@ archive_io_changed(const char *display, struct hp_error *err)
 void
 archive_io_dedupe_xattrs(struct archive_entry *entry)
 {
-	struct { const char *name; const void *value; size_t size; } *seen;
+	struct {
+		const char *name;
+		const void *value;
+		size_t size;
+	} * seen;
 	size_t count = 0, total;
 	const char *name;
 	const void *value;
@@ -43,7 +48,8 @@ archive_io_dedupe_xattrs(struct archive_entry *entry)
 	seen = calloc(total, sizeof *seen);
 	if (seen == NULL)
 		return;
-	while (archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK) {
+	while (archive_entry_xattr_next(entry, &name, &value, &size) ==
+	       ARCHIVE_OK) {
 		bool dup = false;
 
 		for (size_t i = 0; i < count && !dup; i++)
@@ -51,7 +57,8 @@ archive_io_dedupe_xattrs(struct archive_entry *entry)
 		if (!dup && count < total) {
 			seen[count].name = text_dup(name);
 			seen[count].value = malloc(size > 0 ? size : 1);
-			if (seen[count].name == NULL || seen[count].value == NULL)
+			if (seen[count].name == NULL ||
+			    seen[count].value == NULL)
 				goto out;
 			memcpy((void *)seen[count].value, value, size);
 			seen[count].size = size;
@@ -62,7 +69,8 @@ archive_io_dedupe_xattrs(struct archive_entry *entry)
 		archive_entry_xattr_clear(entry);
 		for (size_t i = 0; i < count; i++)
 			archive_entry_xattr_add_entry(entry, seen[i].name,
-						      seen[i].value, seen[i].size);
+						      seen[i].value,
+						      seen[i].size);
 	}
 out:
 	for (size_t i = 0; i < total; i++) {
@@ -151,14 +159,16 @@ archive_io_write_failure(struct archive *w, const struct sink *sink,
 			 const char *display, const char *what,
 			 struct hp_error *err)
 {
-	enum hp_status status = sink != NULL && sink->status != HP_OK ? sink->status
-								  : HP_ERR_WRITE;
+	enum hp_status status = sink != NULL && sink->status != HP_OK
+					? sink->status
+					: HP_ERR_WRITE;
 	int errnum = sink != NULL && sink->saved_errno != 0 ? sink->saved_errno
 							    : archive_errno(w);
 	const char *why = archive_error_string(w);
 
 	if (errnum > 0)
-		return hp_error_set(err, status, errnum, "%s: %s", display, what);
+		return hp_error_set(err, status, errnum, "%s: %s", display,
+				    what);
 	return hp_error_set(err, status, 0, "%s: %s: %s", display, what,
 			    why != NULL ? why : "write failed");
 }
@@ -176,18 +186,20 @@ archive_io_write_file_data(struct archive *w, const struct sink *sink, int fd,
 	if (buf == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", file);
 	while (done < size) {
-		size_t want = size - done > COPY_BLOCK ? COPY_BLOCK : (size_t)(size - done);
+		size_t want = size - done > COPY_BLOCK ? COPY_BLOCK
+						       : (size_t)(size - done);
 		ssize_t n = pread(fd, buf, want, (off_t)done);
 
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			status = hp_error_set(err, HP_ERR_IO, n == 0 ? EIO : errno,
-					      "%s", file);
+			status = hp_error_set(err, HP_ERR_IO,
+					      n == 0 ? EIO : errno, "%s", file);
 			break;
 		}
 		if (archive_write_data(w, buf, (size_t)n) != n) {
-			status = archive_io_write_failure(w, sink, display, "cannot write", err);
+			status = archive_io_write_failure(w, sink, display,
+							  "cannot write", err);
 			break;
 		}
 		done += (uint64_t)n;
@@ -241,11 +253,13 @@ archive_io_sorted_items(const struct archive_layout *layout,
 			const struct archive_io_write_options *options,
 			struct plan_item **items_ret, struct hp_error *err)
 {
-	struct plan_item *items = calloc(options->replace_count + 1, sizeof *items);
+	struct plan_item *items =
+		calloc(options->replace_count + 1, sizeof *items);
 
 	*items_ret = items;
 	if (items == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", options->display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    options->display);
 	for (size_t i = 0; i < options->replace_count; i++) {
 		items[i].m = &layout->members[options->replace[i].member];
 		items[i].file = options->replace[i].file;
@@ -283,19 +297,21 @@ archive_io_read_so_far(struct archive *in, uint64_t total)
  * the scan saw (else nothing is written); then W is closed. */
 enum hp_status
 archive_io_end_pass(struct archive *w, const struct sink *out, bool as_scanned,
-		    const struct archive_io_write_options *options, uint64_t total,
-		    uint64_t *last, struct hp_error *err)
+		    const struct archive_io_write_options *options,
+		    uint64_t total, uint64_t *last, struct hp_error *err)
 {
 	if (!as_scanned)
 		return archive_io_changed(options->display, err);
 	if (archive_write_close(w) != ARCHIVE_OK)
-		return archive_io_write_failure(w, out, options->display, "cannot write", err);
+		return archive_io_write_failure(w, out, options->display,
+						"cannot write", err);
 	archive_io_report_progress(options, total, total, last);
 	return HP_OK;
 }
 
 bool
-archive_io_unchanged_input(const char *path, const struct archive_layout *layout)
+archive_io_unchanged_input(const char *path,
+			   const struct archive_layout *layout)
 {
 	struct stat st;
 
@@ -321,14 +337,17 @@ archive_io_write(const char *path, const struct archive_layout *layout,
 		return status;
 	if (layout->stream && layout->filter_count == 0) {
 		*method_ret = "spliced: every other byte copied";
-		status = archive_io_splice_file(path, layout, options, items, out_fd, err);
+		status = archive_io_splice_file(path, layout, options, items,
+						out_fd, err);
 	} else if (layout->stream) {
-		*method_ret = "spliced: the decompressed stream copied, compressed again";
-		status = archive_io_splice_compressed(path, layout, options, items,
-						      out_fd, err);
+		*method_ret =
+			"spliced: the decompressed stream copied, compressed again";
+		status = archive_io_splice_compressed(path, layout, options,
+						      items, out_fd, err);
 	} else {
 		*method_ret = "re-encoded: every entry read and written again";
-		status = archive_io_reencode(path, layout, options, items, out_fd, err);
+		status = archive_io_reencode(path, layout, options, items,
+					     out_fd, err);
 	}
 	free(items);
 	return status;

@@ -40,9 +40,9 @@
 #define INSIDE_MAX 1024
 
 struct disk_file {
-	char *local;          /* the scratch copy */
-	char *path;           /* in the volume: "Windows/System32/config/SYSTEM" */
-	char *inside;         /* in the image: "partition 2:" and PATH */
+	char *local;  /* the scratch copy */
+	char *path;   /* in the volume: "Windows/System32/config/SYSTEM" */
+	char *inside; /* in the image: "partition 2:" and PATH */
 	disk_file_ref ref;
 };
 
@@ -94,14 +94,16 @@ make_scratch(struct disk_image *d, char **config_ret, struct hp_error *err)
 	d->scratch = d->area.dir;
 	path = malloc(strlen(d->scratch) + 32);
 	if (path == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", d->scratch);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    d->scratch);
 	strcpy(path, d->scratch);
 	for (size_t i = 0; i < WINDOWS_TREE_CONFIG_DEPTH; i++) {
 		strcat(path, "/");
 		strcat(path, windows_tree_config[i]);
 		status = image_scratch_add(&d->area, path, true, err);
 		if (status == HP_OK && mkdir(path, 0700) == -1)
-			status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", path);
+			status = hp_error_set(err, HP_ERR_WRITE, errno, "%s",
+					      path);
 		if (status != HP_OK) {
 			free(path);
 			return status;
@@ -134,15 +136,16 @@ find_config(struct disk_volume *vol, disk_file_ref *config_ret, char *spelled,
 	*config_ret = 0;
 	spelled[0] = '\0';
 	for (size_t i = 0; i < WINDOWS_TREE_CONFIG_DEPTH; i++) {
-		status = disk_volume_lookup(vol, dir, windows_tree_config[i], true,
-					    &dir, name, sizeof name, err);
+		status = disk_volume_lookup(vol, dir, windows_tree_config[i],
+					    true, &dir, name, sizeof name, err);
 		if (status != HP_OK || dir == 0)
 			return status;
 		used += (size_t)snprintf(spelled + used, size - used, "%s%s",
 					 i > 0 ? "/" : "", name);
 		if (used >= size)
 			return hp_error_set(err, HP_ERR_CORRUPT, 0,
-					    "a path of more than %zu bytes", size);
+					    "a path of more than %zu bytes",
+					    size);
 	}
 	status = disk_volume_lookup(vol, dir, "SYSTEM", false, &system, NULL, 0,
 				    err);
@@ -174,12 +177,14 @@ refuse_content(const char *display, unsigned number,
 	if (number > 0)
 		snprintf(where, sizeof where, " (partition %u)", number);
 	if (content == PARTITIONS_CONTENT_BITLOCKER)
-		return hp_error_set(err, HP_ERR_REFUSED, 0,
-				    "%s: the volume%s is encrypted with BitLocker, which hivepatch cannot read; decrypt it in Windows first (manage-bde -off); nothing was written",
-				    display, where);
-	return hp_error_set(err, HP_ERR_REFUSED, 0,
-			    "%s: the volume%s is ReFS, which hivepatch does not read (Windows itself boots from NTFS); nothing was written",
-			    display, where);
+		return hp_error_set(
+			err, HP_ERR_REFUSED, 0,
+			"%s: the volume%s is encrypted with BitLocker, which hivepatch cannot read; decrypt it in Windows first (manage-bde -off); nothing was written",
+			display, where);
+	return hp_error_set(
+		err, HP_ERR_REFUSED, 0,
+		"%s: the volume%s is ReFS, which hivepatch does not read (Windows itself boots from NTFS); nothing was written",
+		display, where);
 }
 
 struct candidate {
@@ -211,7 +216,8 @@ examine(struct disk_image *d, const struct partition *p, struct candidate *c,
 	c->content = partitions_content(boot, sizeof boot);
 	if (c->content != PARTITIONS_CONTENT_NTFS)
 		return HP_OK;
-	snprintf(name, sizeof name, "%s:partition %u", d->dev.display, p->number);
+	snprintf(name, sizeof name, "%s:partition %u", d->dev.display,
+		 p->number);
 	status = disk_volume_open(&d->dev, p->start, p->length, false, 0, name,
 				  &vol, err);
 	if (status == HP_ERR_CORRUPT) {
@@ -219,7 +225,8 @@ examine(struct disk_image *d, const struct partition *p, struct candidate *c,
 		return HP_OK;
 	}
 	if (status == HP_OK)
-		status = find_config(vol, &config, spelled, sizeof spelled, err);
+		status =
+			find_config(vol, &config, spelled, sizeof spelled, err);
 	c->windows = status == HP_OK && config != 0;
 	disk_volume_close(vol);
 	return status;
@@ -238,13 +245,15 @@ no_windows(const struct disk_image *d, const struct partition_table *table,
 			return refuse_content(d->dev.display, c[i].part->number,
 					      c[i].content, err);
 	for (size_t i = 0; i < count && used < sizeof list; i++) {
-		describe_partition(table, c[i].part, c[i].content, one, sizeof one);
-		used += (size_t)snprintf(list + used, sizeof list - used, "%s%s",
-					 i > 0 ? ", " : "", one);
+		describe_partition(table, c[i].part, c[i].content, one,
+				   sizeof one);
+		used += (size_t)snprintf(list + used, sizeof list - used,
+					 "%s%s", i > 0 ? ", " : "", one);
 	}
-	return hp_error_set(err, HP_ERR_NOT_HIVE, 0,
-			    "%s: no partition holds Windows/System32/config/SYSTEM (partitions: %s)",
-			    d->dev.display, count > 0 ? list : "none");
+	return hp_error_set(
+		err, HP_ERR_NOT_HIVE, 0,
+		"%s: no partition holds Windows/System32/config/SYSTEM (partitions: %s)",
+		d->dev.display, count > 0 ? list : "none");
 }
 
 /* Choose the partition holding Windows: the only one, or the one
@@ -260,7 +269,8 @@ choose_partition(struct disk_image *d, const struct partition_table *table,
 	size_t windows = 0, used = 0;
 
 	if (c == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", d->dev.display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    d->dev.display);
 	for (size_t i = 0; status == HP_OK && i < table->count; i++) {
 		if (wanted != 0 && table->parts[i].number != wanted)
 			continue;
@@ -271,9 +281,9 @@ choose_partition(struct disk_image *d, const struct partition_table *table,
 			describe_partition(table, c[i].part, c[i].content, one,
 					   sizeof one);
 			if (used < sizeof list)
-				used += (size_t)snprintf(list + used,
-							 sizeof list - used,
-							 "%s%s", windows > 1 ? ", " : "", one);
+				used += (size_t)snprintf(
+					list + used, sizeof list - used, "%s%s",
+					windows > 1 ? ", " : "", one);
 		}
 	}
 	if (status != HP_OK)
@@ -281,29 +291,33 @@ choose_partition(struct disk_image *d, const struct partition_table *table,
 	if (wanted != 0) {
 		size_t i;
 
-		for (i = 0; i < table->count && table->parts[i].number != wanted; i++)
+		for (i = 0;
+		     i < table->count && table->parts[i].number != wanted; i++)
 			;
 		if (i == table->count)
-			status = hp_error_set(err, HP_ERR_USAGE, 0,
-					      "%s: --partition %u: the disk has no such partition",
-					      d->dev.display, wanted);
+			status = hp_error_set(
+				err, HP_ERR_USAGE, 0,
+				"%s: --partition %u: the disk has no such partition",
+				d->dev.display, wanted);
 		else if (c[i].content == PARTITIONS_CONTENT_BITLOCKER ||
 			 c[i].content == PARTITIONS_CONTENT_REFS)
 			status = refuse_content(d->dev.display, wanted,
 						c[i].content, err);
 		else if (!c[i].windows)
-			status = hp_error_set(err, HP_ERR_NOT_HIVE, 0,
-					      "%s: partition %u holds no Windows/System32/config/SYSTEM",
-					      d->dev.display, wanted);
+			status = hp_error_set(
+				err, HP_ERR_NOT_HIVE, 0,
+				"%s: partition %u holds no Windows/System32/config/SYSTEM",
+				d->dev.display, wanted);
 		if (status != HP_OK)
 			goto out;
 	} else if (windows == 0) {
 		status = no_windows(d, table, c, table->count, err);
 		goto out;
 	} else if (windows > 1) {
-		status = hp_error_set(err, HP_ERR_AMBIGUOUS, 0,
-				      "%s: two partitions hold Windows (%s): choose one with --partition N",
-				      d->dev.display, list);
+		status = hp_error_set(
+			err, HP_ERR_AMBIGUOUS, 0,
+			"%s: two partitions hold Windows (%s): choose one with --partition N",
+			d->dev.display, list);
 		goto out;
 	}
 	d->partition = chosen->part->number;
@@ -324,21 +338,23 @@ locate_volume(struct disk_image *d, const struct image_options *options,
 	enum hp_status status;
 	enum partitions_content content;
 
-	status = partitions_read(read_disk, &d->dev, d->dev.size, d->dev.display,
-				 &table, err);
+	status = partitions_read(read_disk, &d->dev, d->dev.size,
+				 d->dev.display, &table, err);
 	if (status == HP_OK && table.scheme != PARTITIONS_NONE)
 		status = choose_partition(d, &table, options->partition, err);
 	else if (status == HP_OK) {
 		if (options->partition != 0)
-			status = hp_error_set(err, HP_ERR_USAGE, 0,
-					      "%s: --partition: the image is one volume, not a partitioned disk",
-					      d->dev.display);
+			status = hp_error_set(
+				err, HP_ERR_USAGE, 0,
+				"%s: --partition: the image is one volume, not a partitioned disk",
+				d->dev.display);
 		else if (disk_device_read(&d->dev, boot, sizeof boot, 0) == -1)
 			status = hp_error_set(err, HP_ERR_IO, errno, "%s",
 					      d->dev.display);
 		else if ((content = partitions_content(boot, sizeof boot)) !=
 			 PARTITIONS_CONTENT_NTFS)
-			status = refuse_content(d->dev.display, 0, content, err);
+			status =
+				refuse_content(d->dev.display, 0, content, err);
 		d->offset = 0;
 		d->length = d->dev.size;
 	}
@@ -393,14 +409,19 @@ copy_hives(struct disk_image *d, struct disk_volume *vol, disk_file_ref config,
 	enum hp_status status = HP_OK;
 	char name[64], spelled[INSIDE_MAX], *local;
 
-	for (size_t h = 0; status == HP_OK && h < WINDOWS_TREE_HIVE_COUNT; h++) {
-		for (size_t l = 0; status == HP_OK && l <= WINDOWS_TREE_LOG_COUNT; l++) {
+	for (size_t h = 0; status == HP_OK && h < WINDOWS_TREE_HIVE_COUNT;
+	     h++) {
+		for (size_t l = 0;
+		     status == HP_OK && l <= WINDOWS_TREE_LOG_COUNT; l++) {
 			disk_file_ref ref = 0;
 
-			snprintf(name, sizeof name, "%s%s", windows_tree_hives[h],
-				 l == 0 ? "" : windows_tree_log_suffixes[l - 1]);
-			status = disk_volume_lookup(vol, config, name, false, &ref,
-						    spelled, sizeof spelled, err);
+			snprintf(name, sizeof name, "%s%s",
+				 windows_tree_hives[h],
+				 l == 0 ? ""
+					: windows_tree_log_suffixes[l - 1]);
+			status = disk_volume_lookup(vol, config, name, false,
+						    &ref, spelled,
+						    sizeof spelled, err);
 			if (status == HP_OK && ref == 0 && l == 0)
 				break; /* no hive, no logs of it to read */
 			if (status != HP_OK || ref == 0)
@@ -409,8 +430,8 @@ copy_hives(struct disk_image *d, struct disk_volume *vol, disk_file_ref config,
 			 * hold anything; image_find_hive ignores case. */
 			local = text_path_join(local_config, name);
 			if (local == NULL)
-				return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
-						    "%s", name);
+				return hp_error_set(err, HP_ERR_NO_MEMORY,
+						    ENOMEM, "%s", name);
 			status = copy_out(d, vol, ref, local, spelled, err);
 			free(local);
 		}
@@ -428,7 +449,8 @@ copy_hibernation(struct disk_image *d, struct hp_error *err)
 	int fd;
 
 	if (path == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", d->scratch);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    d->scratch);
 	status = image_scratch_add(&d->area, path, false, err);
 	if (status != HP_OK) {
 		free(path);
@@ -442,7 +464,6 @@ copy_hibernation(struct disk_image *d, struct hp_error *err)
 	free(path);
 	return status;
 }
-
 
 /* Refuse a volume Windows would replay or resume over when writing;
  * warn about it when only reading. */
@@ -461,16 +482,19 @@ check_state(struct image *image, struct disk_image *d, struct disk_volume *vol,
 	if (disk_volume_state_text(&state, text, sizeof text)[0] == '\0')
 		return HP_OK;
 	if (d->writing)
-		return hp_error_set(err, HP_ERR_DIRTY, 0,
-				    "%s: %s%s; nothing was written",
-				    d->volume_name, text,
-				    state.hibernated ? " (--ignore-hibernation does not apply: a hibernated volume is never written)" : "");
+		return hp_error_set(
+			err, HP_ERR_DIRTY, 0, "%s: %s%s; nothing was written",
+			d->volume_name, text,
+			state.hibernated
+				? " (--ignore-hibernation does not apply: a hibernated volume is never written)"
+				: "");
 	/* Hibernation is said by the command, as for any tree. */
 	*hibernated = state.hibernated;
 	if (!state.hibernated)
-		image_warn(image,
-			   "%s: %s; what is shown may be stale: Windows has not written everything to this volume",
-			   d->volume_name, text);
+		image_warn(
+			image,
+			"%s: %s; what is shown may be stale: Windows has not written everything to this volume",
+			d->volume_name, text);
 	return HP_OK;
 }
 
@@ -482,21 +506,25 @@ check_format(const struct image *image, const struct disk_format *f,
 	     const struct image_options *options, struct hp_error *err)
 {
 	if (f->encrypted)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: an encrypted %s image: hivepatch cannot read it",
-				    image->display, f->name);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: an encrypted %s image: hivepatch cannot read it",
+			image->display, f->name);
 	if (f->other_file[0] != '\0' && !options->allow_backing)
-		return hp_error_set(err, HP_ERR_REFUSED, 0,
-				    "%s: the %s image depends on %s, which qemu would open too; --allow-backing if that is meant; nothing was written",
-				    image->display, f->name, f->other_file);
+		return hp_error_set(
+			err, HP_ERR_REFUSED, 0,
+			"%s: the %s image depends on %s, which qemu would open too; --allow-backing if that is meant; nothing was written",
+			image->display, f->name, f->other_file);
 	if (f->stream_optimized && options->write)
-		return hp_error_set(err, HP_ERR_REFUSED, 0,
-				    "%s: a streamOptimized VMDK (an export): qemu fails part way through writing one; convert it first (qemu-img convert -O vmdk -o subformat=monolithicSparse), or only read it; nothing was written",
-				    image->display);
+		return hp_error_set(
+			err, HP_ERR_REFUSED, 0,
+			"%s: a streamOptimized VMDK (an export): qemu fails part way through writing one; convert it first (qemu-img convert -O vmdk -o subformat=monolithicSparse), or only read it; nothing was written",
+			image->display);
 	if (f->qemu_format != NULL && !disk_nbd_available())
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: a %s image; this build of hivepatch cannot read it (built without libnbd)",
-				    image->display, f->name);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: a %s image; this build of hivepatch cannot read it (built without libnbd)",
+			image->display, f->name);
 	return HP_OK;
 }
 
@@ -525,13 +553,14 @@ recover_journal(struct image *image, struct disk_image *d,
 		image->lock_fd = -1;
 		close(d->dir_fd);
 		d->dir_fd = -1;
-		status = image_guard_disk_path(image, d->resolved, image->display,
-					       &writer, &d->dir_fd,
-					       &image->lock_fd, err);
+		status = image_guard_disk_path(
+			image, d->resolved, image->display, &writer, &d->dir_fd,
+			&image->lock_fd, err);
 		if (status == HP_ERR_WRITE)
-			return hp_error_set(err, status, err->saved_errno,
-					    "%s: an earlier run was interrupted while it wrote into the image, and the undo journal beside it (.NAME%s) must put it back before anything reads it, which needs write access to the image",
-					    image->display, DISK_JOURNAL_SUFFIX);
+			return hp_error_set(
+				err, status, err->saved_errno,
+				"%s: an earlier run was interrupted while it wrote into the image, and the undo journal beside it (.NAME%s) must put it back before anything reads it, which needs write access to the image",
+				image->display, DISK_JOURNAL_SUFFIX);
 		if (status != HP_OK)
 			return status;
 	}
@@ -544,9 +573,10 @@ recover_journal(struct image *image, struct disk_image *d,
 
 		disk_device_close(&dev, NULL);
 		snprintf(detail, sizeof detail, "%s", err->message);
-		return hp_error_set(err, status, err->saved_errno,
-				    "%s: an earlier run was interrupted while it wrote into the image, and the undo journal beside it (.NAME%s) must put it back before anything reads it, which needs the image opened for writing: %s",
-				    image->display, DISK_JOURNAL_SUFFIX, detail);
+		return hp_error_set(
+			err, status, err->saved_errno,
+			"%s: an earlier run was interrupted while it wrote into the image, and the undo journal beside it (.NAME%s) must put it back before anything reads it, which needs the image opened for writing: %s",
+			image->display, DISK_JOURNAL_SUFFIX, detail);
 	}
 	status = disk_commit_recover(&dev, &rolled_back, err);
 	if (status == HP_OK)
@@ -554,12 +584,14 @@ recover_journal(struct image *image, struct disk_image *d,
 	else
 		disk_device_close(&dev, NULL);
 	if (status == HP_OK && rolled_back)
-		image_warn(image,
-			   "%s: an earlier run was interrupted while it wrote here; what it had changed was put back first",
-			   image->display);
+		image_warn(
+			image,
+			"%s: an earlier run was interrupted while it wrote here; what it had changed was put back first",
+			image->display);
 	if (status == HP_OK && !options->write)
-		status = lock_acquire_range(image->lock_fd, LOCK_PRIVATE_BYTE,
-					    1, false, true, image->display, err);
+		status =
+			lock_acquire_range(image->lock_fd, LOCK_PRIVATE_BYTE, 1,
+					   false, true, image->display, err);
 	return status;
 }
 
@@ -576,13 +608,15 @@ open_disk(struct image *image, const char *path,
 	bool hibernated = false;
 
 	if (!disk_volume_available())
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: a disk image; this build of hivepatch cannot read it (built without libntfs-3g)",
-				    image->display);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: a disk image; this build of hivepatch cannot read it (built without libntfs-3g)",
+			image->display);
 	if (options->hive_path != NULL)
-		return hp_error_set(err, HP_ERR_USAGE, 0,
-				    "%s: --hive-path picks a hive inside an archive; this is a disk image (--partition picks a partition)",
-				    image->display);
+		return hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"%s: --hive-path picks a hive inside an archive; this is a disk image (--partition picks a partition)",
+			image->display);
 	d = calloc(1, sizeof *d);
 	if (d == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
@@ -594,7 +628,8 @@ open_disk(struct image *image, const char *path,
 	 * reading (or writing elsewhere with -o). */
 	d->resolved = realpath(path, NULL);
 	if (d->resolved == NULL)
-		return hp_error_set(err, HP_ERR_IO, errno, "%s", image->display);
+		return hp_error_set(err, HP_ERR_IO, errno, "%s",
+				    image->display);
 	status = image_guard_disk_path(image, d->resolved, image->display,
 				       options, &d->dir_fd, &image->lock_fd,
 				       err);
@@ -614,19 +649,22 @@ open_disk(struct image *image, const char *path,
 				  image->display, err);
 	d->device_open = true;
 	if (status == HP_OK && d->dev.in_use && d->writing)
-		status = hp_error_set(err, HP_ERR_REFUSED, 0,
-				      "%s: the image is in use (another program, a running VM perhaps, holds a lock on it); stop it first; nothing was written",
-				      image->display);
+		status = hp_error_set(
+			err, HP_ERR_REFUSED, 0,
+			"%s: the image is in use (another program, a running VM perhaps, holds a lock on it); stop it first; nothing was written",
+			image->display);
 	else if (status == HP_OK && d->dev.in_use)
-		image_warn(image,
-			   "%s: another program holds a lock on the image (a running VM?); what is shown may be stale or torn",
-			   image->display);
+		image_warn(
+			image,
+			"%s: another program holds a lock on the image (a running VM?); what is shown may be stale or torn",
+			image->display);
 	if (status == HP_OK)
 		status = locate_volume(d, options, err);
 	if (status != HP_OK)
 		return status;
 	if (d->partition != 0) {
-		snprintf(d->label, sizeof d->label, "partition %u", d->partition);
+		snprintf(d->label, sizeof d->label, "partition %u",
+			 d->partition);
 		snprintf(d->prefix, sizeof d->prefix, "%s:", d->label);
 	}
 	snprintf(name, sizeof name, "%s%s%s", image->display,
@@ -697,7 +735,8 @@ file_of(const struct disk_image *d, const char *local)
 	for (size_t i = 0; i < d->file_count; i++) {
 		const char *b = strrchr(d->files[i].local, '/');
 
-		if (text_name_equal(b != NULL ? b + 1 : d->files[i].local, base))
+		if (text_name_equal(b != NULL ? b + 1 : d->files[i].local,
+				    base))
 			return &d->files[i];
 	}
 	return NULL;
@@ -768,16 +807,18 @@ static enum hp_status
 check_output(const struct image *image, enum image_purpose purpose,
 	     const struct image_write_options *options, struct hp_error *err)
 {
-	enum hp_status status = image_check_in_place(image, purpose, options, err);
+	enum hp_status status =
+		image_check_in_place(image, purpose, options, err);
 
 	/* recover -o writes the recovered hive to a file, not to the disk. */
 	if (status != HP_OK ||
 	    (purpose == IMAGE_WRITE_RECOVER && options->output != NULL))
 		return status;
 	if (!disk_of(image)->writing)
-		return hp_error_set(err, HP_ERR_USAGE, 0,
-				    "%s: the disk image was opened for reading only",
-				    image->path);
+		return hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"%s: the disk image was opened for reading only",
+			image->path);
 	return HP_OK;
 }
 
@@ -797,15 +838,18 @@ find_again(struct disk_image *d, struct disk_volume *vol, disk_file_ref config,
 	*file_ret = NULL;
 	if (f == NULL)
 		return hp_error_set(err, HP_ERR_VERIFY, 0,
-				    "%s: no file of the volume to write it to", local);
-	status = disk_volume_lookup(vol, config, base != NULL ? base + 1 : local,
-				    false, &ref, NULL, 0, err);
+				    "%s: no file of the volume to write it to",
+				    local);
+	status =
+		disk_volume_lookup(vol, config, base != NULL ? base + 1 : local,
+				   false, &ref, NULL, 0, err);
 	if (status != HP_OK)
 		return status;
 	if (ref != f->ref)
-		return hp_error_set(err, HP_ERR_CHANGED, 0,
-				    "%s: %s was replaced by another file since it was read; nothing was written",
-				    d->volume_name, f->path);
+		return hp_error_set(
+			err, HP_ERR_CHANGED, 0,
+			"%s: %s was replaced by another file since it was read; nothing was written",
+			d->volume_name, f->path);
 	*file_ret = f;
 	return HP_OK;
 }
@@ -827,9 +871,10 @@ open_for_writing(struct disk_image *d, size_t overlay_max,
 		status = find_config(*vol_ret, config_ret, spelled,
 				     sizeof spelled, err);
 	if (status == HP_OK && *config_ret == 0)
-		status = hp_error_set(err, HP_ERR_CHANGED, 0,
-				      "%s: Windows/System32/config/SYSTEM is gone since it was read; nothing was written",
-				      d->volume_name);
+		status = hp_error_set(
+			err, HP_ERR_CHANGED, 0,
+			"%s: Windows/System32/config/SYSTEM is gone since it was read; nothing was written",
+			d->volume_name);
 	return status;
 }
 
@@ -871,18 +916,22 @@ write_hives(struct image *image, struct disk_volume *vol, disk_file_ref config,
 			continue;
 		status = find_again(d, vol, config, e->path, &f, err);
 		if (status == HP_OK && e->sw.original_fd != -1)
-			status = disk_volume_same(vol, f->ref, f->path,
-						  e->sw.original_fd, &same, err);
+			status =
+				disk_volume_same(vol, f->ref, f->path,
+						 e->sw.original_fd, &same, err);
 		if (status == HP_OK && e->sw.original_fd != -1 && !same)
-			status = hp_error_set(err, HP_ERR_CHANGED, 0,
-					      "%s: %s changed on the image since it was read; nothing was written",
-					      d->volume_name, f->path);
+			status = hp_error_set(
+				err, HP_ERR_CHANGED, 0,
+				"%s: %s changed on the image since it was read; nothing was written",
+				d->volume_name, f->path);
 		if (status != HP_OK)
 			break;
 		fd = open(e->path, O_RDONLY | O_CLOEXEC);
 		if (fd == -1)
-			return hp_error_set(err, HP_ERR_IO, errno, "%s", e->path);
-		status = disk_volume_replace(vol, f->ref, f->path, fd, when, err);
+			return hp_error_set(err, HP_ERR_IO, errno, "%s",
+					    e->path);
+		status = disk_volume_replace(vol, f->ref, f->path, fd, when,
+					     err);
 		close(fd);
 	}
 	return status;
@@ -903,10 +952,11 @@ read_back(struct image *image, struct hp_error *err)
 	status = disk_device_reopen(&d->dev, d->dev.nbd != NULL ? false : true,
 				    err);
 	if (status == HP_OK)
-		status = disk_volume_open(&d->dev, d->offset, d->length, false, 0,
-					  d->volume_name, &vol, err);
+		status = disk_volume_open(&d->dev, d->offset, d->length, false,
+					  0, d->volume_name, &vol, err);
 	if (status == HP_OK)
-		status = find_config(vol, &config, spelled, sizeof spelled, err);
+		status =
+			find_config(vol, &config, spelled, sizeof spelled, err);
 	for (size_t i = 0; status == HP_OK && i < image->staged_count; i++) {
 		const struct image_stage_entry *e = &image->staged[i];
 		const struct disk_file *f;
@@ -920,24 +970,27 @@ read_back(struct image *image, struct hp_error *err)
 			break;
 		fd = open(e->path, O_RDONLY | O_CLOEXEC);
 		if (fd == -1) {
-			status = hp_error_set(err, HP_ERR_IO, errno, "%s", e->path);
+			status = hp_error_set(err, HP_ERR_IO, errno, "%s",
+					      e->path);
 			break;
 		}
 		status = disk_volume_same(vol, f->ref, f->path, fd, &same, err);
 		close(fd);
 		if (status == HP_OK && !same)
-			status = hp_error_set(err, HP_ERR_VERIFY, 0,
-					      "%s: %s was written, but does not read back as written",
-					      d->volume_name, f->path);
+			status = hp_error_set(
+				err, HP_ERR_VERIFY, 0,
+				"%s: %s was written, but does not read back as written",
+				d->volume_name, f->path);
 	}
 	disk_volume_close(vol);
 	if (status != HP_OK && status != HP_ERR_VERIFY) {
 		char detail[sizeof err->message];
 
 		snprintf(detail, sizeof detail, "%s", err->message);
-		status = hp_error_set(err, HP_ERR_VERIFY, err->saved_errno,
-				      "%s: written, but the read-back failed: %s",
-				      d->volume_name, detail);
+		status = hp_error_set(
+			err, HP_ERR_VERIFY, err->saved_errno,
+			"%s: written, but the read-back failed: %s",
+			d->volume_name, detail);
 	}
 	return status;
 }
@@ -965,11 +1018,13 @@ empty_logs(struct image *image, int64_t when,
 	for (size_t i = 0; status == HP_OK && i < image->staged_count; i++) {
 		const struct image_stage_entry *e = &image->staged[i];
 
-		for (size_t k = 0; status == HP_OK && e->empty_logs &&
-				   k < e->log_count; k++) {
+		for (size_t k = 0;
+		     status == HP_OK && e->empty_logs && k < e->log_count;
+		     k++) {
 			const struct disk_file *f;
 
-			status = find_again(d, vol, config, e->logs[k], &f, &err);
+			status = find_again(d, vol, config, e->logs[k], &f,
+					    &err);
 			if (status == HP_OK)
 				status = disk_volume_empty(vol, f->ref, f->path,
 							   when, &err);
@@ -981,7 +1036,8 @@ empty_logs(struct image *image, int64_t when,
 	}
 	disk_volume_close(vol);
 	if (status != HP_OK) {
-		image_report_warn(report, "cannot empty the logs in the image: %s",
+		image_report_warn(report,
+				  "cannot empty the logs in the image: %s",
 				  err.message);
 		report->logs_emptied = false;
 	}
@@ -998,8 +1054,10 @@ drop_scratch_warnings(const struct disk_image *d,
 	for (size_t i = 0; i < report->warning_count; i++) {
 		const char *w = report->warnings[i];
 
-		if ((d->scratch != NULL && strncmp(w, d->scratch, strlen(d->scratch)) == 0) ||
-		    (d->root != NULL && strncmp(w, d->root, strlen(d->root)) == 0))
+		if ((d->scratch != NULL &&
+		     strncmp(w, d->scratch, strlen(d->scratch)) == 0) ||
+		    (d->root != NULL &&
+		     strncmp(w, d->root, strlen(d->root)) == 0))
 			free(report->warnings[i]);
 		else
 			report->warnings[kept++] = report->warnings[i];
@@ -1023,21 +1081,24 @@ write_back(struct image *image, const struct image_write_options *options,
 	for (size_t i = 0; i < image->staged_count; i++) {
 		struct stat st;
 
-		if (image->staged[i].committed && stat(image->staged[i].path, &st) == 0)
+		if (image->staged[i].committed &&
+		    stat(image->staged[i].path, &st) == 0)
 			staged += (uint64_t)st.st_size;
 	}
 	drop_scratch_warnings(d, report);
 	if (staged == 0 && !report->logs_emptied)
 		return HP_OK;
 	if (!d->writing)
-		return hp_error_set(err, HP_ERR_USAGE, 0,
-				    "%s: the disk image was opened for reading only",
-				    image->path);
+		return hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"%s: the disk image was opened for reading only",
+			image->path);
 	if (staged > 0) {
 		/* The overlay holds the new hives and what libntfs-3g
 		 * changes around them (records, indexes, bitmaps). */
-		status = open_for_writing(d, (size_t)(32 << 20) + 2 * (size_t)staged,
-					  &vol, &config, err);
+		status = open_for_writing(
+			d, (size_t)(32 << 20) + 2 * (size_t)staged, &vol,
+			&config, err);
 		if (status == HP_OK)
 			status = write_hives(image, vol, config,
 					     options->entry_mtime, err);
@@ -1057,7 +1118,8 @@ write_back(struct image *image, const struct image_write_options *options,
 
 		if (!e->committed)
 			continue;
-		method = text_dup("in place (the same NTFS file and MFT record)");
+		method = text_dup(
+			"in place (the same NTFS file and MFT record)");
 		if (method != NULL) {
 			free(e->method);
 			e->method = method;
@@ -1065,13 +1127,14 @@ write_back(struct image *image, const struct image_write_options *options,
 	}
 	if (report->logs_emptied)
 		empty_logs(image, options->entry_mtime, report);
-	snprintf(text, sizeof text,
-		 "disk image (%s%s), NTFS volume%s%s written in place: %llu bytes in %llu writes, read back",
-		 d->dev.format.name,
-		 d->dev.format.qemu_format != NULL ? " through qemu-nbd" : "",
-		 d->partition != 0 ? " in " : "", d->label,
-		 (unsigned long long)(d->dev.bytes_written - before),
-		 (unsigned long long)(d->dev.writes - writes));
+	snprintf(
+		text, sizeof text,
+		"disk image (%s%s), NTFS volume%s%s written in place: %llu bytes in %llu writes, read back",
+		d->dev.format.name,
+		d->dev.format.qemu_format != NULL ? " through qemu-nbd" : "",
+		d->partition != 0 ? " in " : "", d->label,
+		(unsigned long long)(d->dev.bytes_written - before),
+		(unsigned long long)(d->dev.writes - writes));
 	report->image_method = text_dup(text);
 	return HP_OK;
 }

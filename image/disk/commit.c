@@ -57,9 +57,8 @@ op_get_size(void *context, uint64_t *size_ret)
 }
 
 /* A disk has a fixed size: no set_size. */
-static const struct journal_ops device_ops = {
-	op_read, op_write, op_sync, op_get_size, NULL
-};
+static const struct journal_ops device_ops = { op_read, op_write, op_sync,
+					       op_get_size, NULL };
 
 /* Where the journal of an image lives. */
 struct place {
@@ -79,10 +78,12 @@ name_place(const char *path, const char *display, struct place *p,
 
 	p->dirfd = -1;
 	if (1 + strlen(base) + strlen(DISK_JOURNAL_SUFFIX) +
-		    strlen(journal_unsealed_suffix) > MAX_FILE_NAME)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, ENAMETOOLONG,
-				    "%s: the name is too long for the undo journal beside it; nothing was written",
-				    display);
+		    strlen(journal_unsealed_suffix) >
+	    MAX_FILE_NAME)
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, ENAMETOOLONG,
+			"%s: the name is too long for the undo journal beside it; nothing was written",
+			display);
 	snprintf(p->name, sizeof p->name, ".%s%s", base, DISK_JOURNAL_SUFFIX);
 	snprintf(p->shown, sizeof p->shown, "%.*s%s", (int)(base - path), path,
 		 p->name);
@@ -100,9 +101,11 @@ open_place(const char *path, const char *display, struct place *p,
 
 	if (status != HP_OK)
 		return status;
-	dir = slash != NULL ? strndup(path, (size_t)(slash - path + 1)) : strdup(".");
+	dir = slash != NULL ? strndup(path, (size_t)(slash - path + 1))
+			    : strdup(".");
 	if (dir == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    display);
 	p->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	free(dir);
 	if (p->dirfd == -1)
@@ -191,7 +194,8 @@ static int
 add_change(struct change_list *list, uint64_t at, size_t len,
 	   const unsigned char *data)
 {
-	struct change *last = list->count > 0 ? &list->c[list->count - 1] : NULL;
+	struct change *last =
+		list->count > 0 ? &list->c[list->count - 1] : NULL;
 
 	if (last != NULL && last->at + last->len == at &&
 	    last->data + last->len == data) {
@@ -295,8 +299,7 @@ saved_bytes(const struct disk_device *dev, const struct change_list *list)
  * journal (NULL when the image was never touched). */
 static enum hp_status
 write_changes(struct disk_device *dev, const struct change_list *list,
-	      const char *display, struct journal **j_ret,
-	      struct hp_error *err)
+	      const char *display, struct journal **j_ret, struct hp_error *err)
 {
 	struct journal_location where;
 	struct journal_target target;
@@ -328,8 +331,9 @@ write_changes(struct disk_device *dev, const struct change_list *list,
 			return hp_error_set(err, HP_ERR_WRITE, EINTR,
 					    "%s: interrupted", display);
 		for (size_t done = 0; status == HP_OK && done < c->len;) {
-			size_t n = c->len - done < JOURNAL_CHUNK ? c->len - done
-								 : JOURNAL_CHUNK;
+			size_t n = c->len - done < JOURNAL_CHUNK
+					   ? c->len - done
+					   : JOURNAL_CHUNK;
 
 			status = journal_write(*j_ret, c->data + done, n,
 					       c->at + done, err);
@@ -352,9 +356,10 @@ roll_back(struct journal *j, const char *display, enum hp_status status,
 
 	snprintf(detail, sizeof detail, "%s", err->message);
 	if (journal_rollback(j, &undo) != HP_OK)
-		return hp_error_set(err, status, err->saved_errno,
-				    "%s; putting the old bytes back failed too (%s); the next run on %s puts them back",
-				    detail, undo.message, display);
+		return hp_error_set(
+			err, status, err->saved_errno,
+			"%s; putting the old bytes back failed too (%s); the next run on %s puts them back",
+			detail, undo.message, display);
 	return hp_error_set(err, status, err->saved_errno,
 			    "%s; the image is as it was", detail);
 }
@@ -371,13 +376,17 @@ disk_commit_overlay(struct disk_device *dev, uint64_t offset,
 
 	*written_ret = false;
 	if (disk == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    display);
 	for (size_t i = 0; i < ov->count; i++)
-		if (diff_extent(dev, offset, &ov->extents[i], disk, &list) == -1) {
-			status = hp_error_set(err, errno == ENOMEM ? HP_ERR_NO_MEMORY
-								   : HP_ERR_IO,
-					      errno, "%s: reading before writing; nothing was written",
-					      display);
+		if (diff_extent(dev, offset, &ov->extents[i], disk, &list) ==
+		    -1) {
+			status = hp_error_set(
+				err,
+				errno == ENOMEM ? HP_ERR_NO_MEMORY : HP_ERR_IO,
+				errno,
+				"%s: reading before writing; nothing was written",
+				display);
 			goto out;
 		}
 	if (list.count == 0)

@@ -69,9 +69,12 @@ open_direct(struct disk_device *dev, struct hp_error *err)
 	dev->fd = open(dev->path, (dev->writable ? O_RDWR : O_RDONLY) |
 					  O_CLOEXEC | O_NOCTTY);
 	if (dev->fd == -1)
-		return hp_error_set(err, dev->writable ? HP_ERR_WRITE : HP_ERR_IO,
-				    errno, "%s%s", dev->display,
-				    dev->writable ? ": cannot open it for writing; nothing was written" : "");
+		return hp_error_set(
+			err, dev->writable ? HP_ERR_WRITE : HP_ERR_IO, errno,
+			"%s%s", dev->display,
+			dev->writable
+				? ": cannot open it for writing; nothing was written"
+				: "");
 	if (fstat(dev->fd, &st) == -1)
 		return hp_error_set(err, HP_ERR_IO, errno, "%s", dev->display);
 	if (!S_ISREG(st.st_mode))
@@ -79,9 +82,10 @@ open_direct(struct disk_device *dev, struct hp_error *err)
 				    "%s: not a regular file", dev->display);
 	if (lock_file(dev->fd, dev->writable) == -1) {
 		if (errno == EAGAIN || errno == EACCES)
-			return hp_error_set(err, HP_ERR_REFUSED, 0,
-					    "%s: the image is in use (another program, a running VM perhaps, holds a lock on it); stop it first; nothing was written",
-					    dev->display);
+			return hp_error_set(
+				err, HP_ERR_REFUSED, 0,
+				"%s: the image is in use (another program, a running VM perhaps, holds a lock on it); stop it first; nothing was written",
+				dev->display);
 		return hp_error_set(err, HP_ERR_IO, errno, "%s: cannot lock it",
 				    dev->display);
 	}
@@ -120,7 +124,8 @@ disk_device_open(struct disk_device *dev, const char *path,
 	dev->path = text_dup(path);
 	dev->display = text_dup(display);
 	if (dev->path == NULL || dev->display == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    display);
 	return attach(dev, err);
 }
 
@@ -167,8 +172,8 @@ in_range(const struct disk_device *dev, size_t len, uint64_t at)
 
 /* The aligned range [*START, *END) around [AT, AT + LEN). */
 static void
-aligned(const struct disk_device *dev, size_t len, uint64_t at,
-	uint64_t *start, uint64_t *end)
+aligned(const struct disk_device *dev, size_t len, uint64_t at, uint64_t *start,
+	uint64_t *end)
 {
 	uint64_t mask = dev->block - 1;
 
@@ -202,7 +207,8 @@ disk_device_read(struct disk_device *dev, void *buf, size_t len, uint64_t at)
 				errno = ENOMEM;
 				return -1;
 			}
-			if (raw_read(dev, bounce, (size_t)(end - start), start) == -1) {
+			if (raw_read(dev, bounce, (size_t)(end - start),
+				     start) == -1) {
 				free(bounce);
 				return -1;
 			}
@@ -237,7 +243,8 @@ write_piece(struct disk_device *dev, const unsigned char *data, size_t n,
 		r = raw_read(dev, bounce, (size_t)(end - start), start);
 		if (r == 0) {
 			memcpy(bounce + (at - start), data, n);
-			r = raw_write(dev, bounce, (size_t)(end - start), start);
+			r = raw_write(dev, bounce, (size_t)(end - start),
+				      start);
 		}
 		free(bounce);
 	}

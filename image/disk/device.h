@@ -24,15 +24,15 @@
 struct disk_nbd;
 
 struct disk_device {
-	char *path;            /* the image file */
-	char *display;         /* for messages */
+	char *path;    /* the image file */
+	char *display; /* for messages */
 	struct disk_format format;
 	bool writable;
-	uint64_t size;         /* the disk's bytes */
-	uint32_t block;        /* the smallest request taken aligned */
-	int fd;                /* read directly: the file; else -1 */
-	struct disk_nbd *nbd;  /* through qemu-nbd: the connection */
-	bool in_use;           /* read directly: another program holds a
+	uint64_t size;        /* the disk's bytes */
+	uint32_t block;       /* the smallest request taken aligned */
+	int fd;               /* read directly: the file; else -1 */
+	struct disk_nbd *nbd; /* through qemu-nbd: the connection */
+	bool in_use;          /* read directly: another program holds a
 				* lock on the file (a running VM?) */
 	uint64_t bytes_written;
 	uint64_t writes;

@@ -67,7 +67,8 @@ plausible_mbr(const unsigned char *s, size_t len, uint64_t file_size)
 
 		if (e[0] != 0x00 && e[0] != 0x80)
 			return false;
-		if (e[4] != 0 && get_le32(e + 8) != 0 && get_le32(e + 12) != 0) {
+		if (e[4] != 0 && get_le32(e + 8) != 0 &&
+		    get_le32(e + 12) != 0) {
 			if ((uint64_t)get_le32(e + 8) * 512 >= file_size)
 				return false;
 			used = true;
@@ -104,7 +105,8 @@ disk_format_probe(const struct image_probe *probe)
 	if (memcmp(h, "QFI\xfb", 4) == 0 || memcmp(h, "vhdxfile", 8) == 0 ||
 	    memcmp(h, "KDMV", 4) == 0 || memcmp(h, "conectix", 8) == 0 ||
 	    (n >= sizeof vmdk_descriptor_magic - 1 &&
-	     memcmp(h, vmdk_descriptor_magic, sizeof vmdk_descriptor_magic - 1) == 0))
+	     memcmp(h, vmdk_descriptor_magic,
+		    sizeof vmdk_descriptor_magic - 1) == 0))
 		return true;
 	if (partitions_content(h, n) != PARTITIONS_CONTENT_OTHER)
 		return true;
@@ -133,7 +135,8 @@ quote_name(char *out, size_t size, const char *what, const unsigned char *name,
 	size_t n = 0;
 
 	for (size_t i = 0; i < len && n + 1 < sizeof clean; i++)
-		clean[n++] = name[i] >= 0x20 && name[i] < 0x7F ? (char)name[i] : '?';
+		clean[n++] =
+			name[i] >= 0x20 && name[i] < 0x7F ? (char)name[i] : '?';
 	clean[n] = '\0';
 	if (n > 0)
 		snprintf(out, size, "%s '%s'", what, clean);
@@ -158,10 +161,10 @@ parse_qcow2(const unsigned char *h, size_t len, const char *display,
 	version = get_be32(h + 4);
 	cluster_bits = get_be32(h + 20);
 	if (version < 2 || version > 3 || cluster_bits < 9 || cluster_bits > 21)
-		return hp_error_set(err, HP_ERR_CORRUPT, 0,
-				    "%s: qcow2 version %lu with %lu-bit clusters",
-				    display, (unsigned long)version,
-				    (unsigned long)cluster_bits);
+		return hp_error_set(
+			err, HP_ERR_CORRUPT, 0,
+			"%s: qcow2 version %lu with %lu-bit clusters", display,
+			(unsigned long)version, (unsigned long)cluster_bits);
 	backing = get_be64(h + 8);
 	if (backing != 0) {
 		uint32_t name_len = get_be32(h + 16);
@@ -178,15 +181,17 @@ parse_qcow2(const unsigned char *h, size_t len, const char *display,
 	header_length = 72;
 	if (version == 3) {
 		if (len < 104)
-			return hp_error_set(err, HP_ERR_CORRUPT, 0,
-					    "%s: a qcow2 version 3 header cut short",
-					    display);
+			return hp_error_set(
+				err, HP_ERR_CORRUPT, 0,
+				"%s: a qcow2 version 3 header cut short",
+				display);
 		incompatible = get_be64(h + 72);
 		header_length = get_be32(h + 100);
 		if (header_length < 104)
 			return hp_error_set(err, HP_ERR_CORRUPT, 0,
 					    "%s: a qcow2 header of %lu bytes",
-					    display, (unsigned long)header_length);
+					    display,
+					    (unsigned long)header_length);
 	}
 	if (incompatible & 0x4)
 		snprintf(f->other_file, sizeof f->other_file,
@@ -195,7 +200,8 @@ parse_qcow2(const unsigned char *h, size_t len, const char *display,
 	 * end is type 0.  Bounded by what was read. */
 	at = header_length;
 	for (unsigned i = 0; i < 1024 && at <= len && len - at >= 8; i++) {
-		uint32_t type = get_be32(h + at), ext_len = get_be32(h + at + 4);
+		uint32_t type = get_be32(h + at),
+			 ext_len = get_be32(h + at + 4);
 
 		if (type == 0)
 			break;
@@ -203,7 +209,8 @@ parse_qcow2(const unsigned char *h, size_t len, const char *display,
 			break;
 		if (type == 0x44415441) /* "DATA": the external data file */
 			quote_name(f->other_file, sizeof f->other_file,
-				   "an external data file", h + at + 8, ext_len);
+				   "an external data file", h + at + 8,
+				   ext_len);
 		if (type == 0x0537be77) /* LUKS full disk encryption */
 			f->encrypted = true;
 		at += 8 + (((size_t)ext_len + 7) & ~(size_t)7);
@@ -219,9 +226,10 @@ parse_vhd(const unsigned char *footer, size_t len, bool at_end,
 	uint32_t type;
 
 	if (!vhd_footer(footer, len))
-		return hp_error_set(err, HP_ERR_CORRUPT, 0,
-				    "%s: a VHD footer whose checksum does not add up",
-				    display);
+		return hp_error_set(
+			err, HP_ERR_CORRUPT, 0,
+			"%s: a VHD footer whose checksum does not add up",
+			display);
 	type = get_be32(footer + 60);
 	if (type == 2 && at_end) {
 		f->kind = DISK_FORMAT_VHD_FIXED;
@@ -260,8 +268,9 @@ descriptor_value(const char *line, size_t len, const char *key, char *out,
 	line++, len--;
 	while (len > 0 && (*line == ' ' || *line == '\t' || *line == '"'))
 		line++, len--;
-	while (len > 0 && line[len - 1] != '"' && (line[len - 1] == ' ' ||
-		line[len - 1] == '\t' || line[len - 1] == '\r'))
+	while (len > 0 && line[len - 1] != '"' &&
+	       (line[len - 1] == ' ' || line[len - 1] == '\t' ||
+		line[len - 1] == '\r'))
 		len--;
 	if (len > 0 && line[len - 1] == '"')
 		len--;
@@ -286,22 +295,25 @@ check_extent(const char *line, size_t len, const char *display,
 		return HP_OK; /* a ZERO extent has no file */
 	end = memchr(q + 1, '"', len - (size_t)(q + 1 - line));
 	if (end == NULL)
-		return hp_error_set(err, HP_ERR_CORRUPT, 0,
-				    "%s: a VMDK extent line without its closing quote",
-				    display);
+		return hp_error_set(
+			err, HP_ERR_CORRUPT, 0,
+			"%s: a VMDK extent line without its closing quote",
+			display);
 	n = (size_t)(end - q - 1);
 	if (n == 0 || n >= sizeof name)
-		return hp_error_set(err, HP_ERR_CORRUPT, 0,
-				    "%s: a VMDK extent with a file name of %zu bytes",
-				    display, n);
+		return hp_error_set(
+			err, HP_ERR_CORRUPT, 0,
+			"%s: a VMDK extent with a file name of %zu bytes",
+			display, n);
 	memcpy(name, q + 1, n);
 	name[n] = '\0';
 	if (strchr(name, '/') != NULL || strchr(name, '\\') != NULL ||
 	    strcmp(name, "..") == 0 || strcmp(name, ".") == 0 ||
 	    strchr(name, ':') != NULL)
-		return hp_error_set(err, HP_ERR_UNSAFE_PATH, 0,
-				    "%s: the VMDK names the extent file '%s' outside its own directory; refused",
-				    display, name);
+		return hp_error_set(
+			err, HP_ERR_UNSAFE_PATH, 0,
+			"%s: the VMDK names the extent file '%s' outside its own directory; refused",
+			display, name);
 	return HP_OK;
 }
 
@@ -319,7 +331,7 @@ disk_format_vmdk_descriptor(const char *text, size_t len, const char *display,
 			    struct disk_format *f, struct hp_error *err)
 {
 	static const char *const served[] = {
-		"monolithicSparse", "monolithicFlat", "twoGbMaxExtentSparse",
+		"monolithicSparse",   "monolithicFlat",  "twoGbMaxExtentSparse",
 		"twoGbMaxExtentFlat", "streamOptimized",
 	};
 	char value[256];
@@ -338,8 +350,10 @@ disk_format_vmdk_descriptor(const char *text, size_t len, const char *display,
 			line++, line_len--;
 		if (memchr(line, '\0', line_len) != NULL)
 			break; /* the text ends at a NUL (embedded padding) */
-		if (descriptor_value(line, line_len, "createType", value, sizeof value))
-			snprintf(f->vmdk_type, sizeof f->vmdk_type, "%.63s", value);
+		if (descriptor_value(line, line_len, "createType", value,
+				     sizeof value))
+			snprintf(f->vmdk_type, sizeof f->vmdk_type, "%.63s",
+				 value);
 		else if (descriptor_value(line, line_len, "parentCID", value,
 					  sizeof value) &&
 			 strcmp(value, "ffffffff") != 0)
@@ -356,9 +370,10 @@ disk_format_vmdk_descriptor(const char *text, size_t len, const char *display,
 		if (strcmp(f->vmdk_type, served[i]) == 0)
 			known = true;
 	if (!known)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: a VMDK of type '%s'; hivepatch reads monolithicSparse, monolithicFlat, twoGbMaxExtentSparse, twoGbMaxExtentFlat and (read-only) streamOptimized",
-				    display, f->vmdk_type);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: a VMDK of type '%s'; hivepatch reads monolithicSparse, monolithicFlat, twoGbMaxExtentSparse, twoGbMaxExtentFlat and (read-only) streamOptimized",
+			display, f->vmdk_type);
 	if (strcmp(f->vmdk_type, "streamOptimized") == 0)
 		f->stream_optimized = true;
 	return HP_OK;
@@ -414,22 +429,25 @@ disk_format_parse(const unsigned char *head, size_t head_len,
 		return parse_sparse_vmdk(head, head_len, descriptor,
 					 descriptor_len, display, f, err);
 	if (head_len >= 8 && memcmp(head, "conectix", 8) == 0)
-		return parse_vhd(head, head_len, false, file_size, display, f, err);
-	if (head_len >= magic_len && memcmp(head, vmdk_descriptor_magic, magic_len) == 0) {
+		return parse_vhd(head, head_len, false, file_size, display, f,
+				 err);
+	if (head_len >= magic_len &&
+	    memcmp(head, vmdk_descriptor_magic, magic_len) == 0) {
 		f->kind = DISK_FORMAT_VMDK;
 		f->name = "VMDK";
 		f->qemu_format = "vmdk";
 		f->data_size = 0;
 		if (file_size > VMDK_DESCRIPTOR_MAX || head_len < file_size)
-			return hp_error_set(err, HP_ERR_CORRUPT, 0,
-					    "%s: a VMDK descriptor of %llu bytes",
-					    display, (unsigned long long)file_size);
-		return disk_format_vmdk_descriptor((const char *)head,
-						   (size_t)file_size, display,
-						   f, err);
+			return hp_error_set(
+				err, HP_ERR_CORRUPT, 0,
+				"%s: a VMDK descriptor of %llu bytes", display,
+				(unsigned long long)file_size);
+		return disk_format_vmdk_descriptor(
+			(const char *)head, (size_t)file_size, display, f, err);
 	}
 	if (tail_len == VHD_FOOTER && vhd_footer(tail, tail_len))
-		return parse_vhd(tail, tail_len, true, file_size, display, f, err);
+		return parse_vhd(tail, tail_len, true, file_size, display, f,
+				 err);
 	/* Everything else that probing took is a raw disk or volume; the
 	 * partition table says more. */
 	return HP_OK;
@@ -448,18 +466,21 @@ read_embedded_descriptor(int fd, const unsigned char *head, size_t head_len,
 	*text_ret = NULL;
 	if (head_len < 79)
 		return hp_error_set(err, HP_ERR_CORRUPT, 0,
-				    "%s: a sparse VMDK header cut short", display);
+				    "%s: a sparse VMDK header cut short",
+				    display);
 	at = get_le64(head + 28) * 512;
 	len = get_le64(head + 36) * 512;
 	if (at == 0 || len == 0 || len > VMDK_DESCRIPTOR_MAX ||
 	    at > file_size || len > file_size - at)
-		return hp_error_set(err, HP_ERR_CORRUPT, 0,
-				    "%s: a sparse VMDK whose descriptor is %llu bytes at %llu",
-				    display, (unsigned long long)len,
-				    (unsigned long long)at);
+		return hp_error_set(
+			err, HP_ERR_CORRUPT, 0,
+			"%s: a sparse VMDK whose descriptor is %llu bytes at %llu",
+			display, (unsigned long long)len,
+			(unsigned long long)at);
 	text = calloc(1, (size_t)len + 1);
 	if (text == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    display);
 	if (fileio_pread_all(fd, text, (size_t)len, at) == -1) {
 		int saved = errno;
 
@@ -491,7 +512,8 @@ disk_format_read(const char *path, const char *display,
 	}
 	head = malloc(HEAD_SIZE);
 	if (head == NULL) {
-		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				      display);
 		goto out;
 	}
 	n = pread(fd, head, HEAD_SIZE, 0);
@@ -501,10 +523,9 @@ disk_format_read(const char *path, const char *display,
 	}
 	head_len = (size_t)n;
 	if (head_len >= 4 && memcmp(head, "KDMV", 4) == 0) {
-		status = read_embedded_descriptor(fd, head, head_len,
-						  (uint64_t)st.st_size, display,
-						  &descriptor, &descriptor_len,
-						  err);
+		status = read_embedded_descriptor(
+			fd, head, head_len, (uint64_t)st.st_size, display,
+			&descriptor, &descriptor_len, err);
 		if (status != HP_OK)
 			goto out;
 	}

@@ -31,16 +31,16 @@ enum disk_format_kind {
 
 struct disk_format {
 	enum disk_format_kind kind;
-	const char *name;          /* for reports: "raw", "qcow2", ... */
-	const char *qemu_format;   /* qemu-nbd -f; NULL: read directly */
-	uint64_t data_size;        /* read directly: the disk's bytes */
+	const char *name;        /* for reports: "raw", "qcow2", ... */
+	const char *qemu_format; /* qemu-nbd -f; NULL: read directly */
+	uint64_t data_size;      /* read directly: the disk's bytes */
 	/* The image reads through another file (a backing file, a
 	 * differencing parent) or keeps its data in one: what, for
 	 * messages ("a backing file 'base.qcow2'"); empty if none. */
 	char other_file[320];
 	bool encrypted;
-	bool stream_optimized;     /* VMDK written once, read-only here */
-	char vmdk_type[64];        /* VMDK createType */
+	bool stream_optimized; /* VMDK written once, read-only here */
+	char vmdk_type[64];    /* VMDK createType */
 };
 
 /* Is the file PROBE describes a disk image (by magic bytes only; a

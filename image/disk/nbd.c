@@ -23,7 +23,7 @@
 
 struct disk_nbd {
 	struct nbd_handle *handle;
-	int said_fd;      /* qemu-nbd's standard error, an unlinked file */
+	int said_fd; /* qemu-nbd's standard error, an unlinked file */
 	bool writable;
 	char *display;
 	char last[512];
@@ -161,14 +161,17 @@ connect_failed(struct disk_nbd *nbd, const char *program, const char *format,
 		detail = "no reason given";
 	if (strstr(said, "\"write\" lock") != NULL ||
 	    strstr(said, "Failed to get") != NULL)
-		return hp_error_set(err, HP_ERR_REFUSED, 0,
-				    "%s: the image is in use (another program, a running VM perhaps, holds qemu's lock on it); stop it first; nothing was written (%s)",
-				    nbd->display, detail);
-	if (strstr(said, "ncrypt") != NULL || strstr(said, "password") != NULL ||
+		return hp_error_set(
+			err, HP_ERR_REFUSED, 0,
+			"%s: the image is in use (another program, a running VM perhaps, holds qemu's lock on it); stop it first; nothing was written (%s)",
+			nbd->display, detail);
+	if (strstr(said, "ncrypt") != NULL ||
+	    strstr(said, "password") != NULL ||
 	    strstr(said, "key-secret") != NULL)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: an encrypted image: hivepatch cannot read it (%s)",
-				    nbd->display, detail);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: an encrypted image: hivepatch cannot read it (%s)",
+			nbd->display, detail);
 	return hp_error_set(err, HP_ERR_IO, 0,
 			    "%s: %s could not serve it as %s%s: %s",
 			    nbd->display, program, format,
@@ -189,20 +192,22 @@ disk_nbd_open(const char *path, const char *format, bool writable,
 
 	*nbd_ret = NULL;
 	if (!program_found(program))
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: a %s image is read through %s, which is not installed (Debian: qemu-utils)",
-				    display, format, program);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: a %s image is read through %s, which is not installed (Debian: qemu-utils)",
+			display, format, program);
 	nbd = calloc(1, sizeof *nbd);
 	if (nbd == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    display);
 	nbd->said_fd = -1;
 	nbd->writable = writable;
 	nbd->display = text_dup(display);
 	absolute = realpath(path, NULL);
 	if (nbd->display == NULL || absolute == NULL) {
-		status = hp_error_set(err, absolute == NULL ? HP_ERR_IO
-							    : HP_ERR_NO_MEMORY,
-				      errno, "%s", display);
+		status = hp_error_set(
+			err, absolute == NULL ? HP_ERR_IO : HP_ERR_NO_MEMORY,
+			errno, "%s", display);
 		goto out;
 	}
 	nbd->said_fd = said_file();
@@ -242,17 +247,17 @@ disk_nbd_open(const char *path, const char *format, bool writable,
 	size = nbd_get_size(nbd->handle);
 	block = nbd_get_block_size(nbd->handle, LIBNBD_SIZE_MINIMUM);
 	if (size < 0 || (writable && nbd_is_read_only(nbd->handle) != 0)) {
-		status = hp_error_set(err, HP_ERR_IO, 0, "%s: %s: %s", display,
-				      program,
-				      size < 0 ? nbd_get_error()
-					       : "served read-only");
+		status = hp_error_set(
+			err, HP_ERR_IO, 0, "%s: %s: %s", display, program,
+			size < 0 ? nbd_get_error() : "served read-only");
 		goto out;
 	}
 	*size_ret = (uint64_t)size;
 	/* No size said: qemu-nbd takes any request; 512 is what every
 	 * format it serves here is made of. */
 	*block_ret = block > 0 && block <= 65536 && (block & (block - 1)) == 0
-			     ? (uint32_t)block : 1;
+			     ? (uint32_t)block
+			     : 1;
 out:
 	free(absolute);
 	if (status != HP_OK) {
@@ -333,9 +338,10 @@ disk_nbd_close(struct disk_nbd *nbd, struct hp_error *err)
 		nbd_close(nbd->handle);
 	}
 	if (nbd->writable && !flushed)
-		status = hp_error_set(err, HP_ERR_WRITE, 0,
-				      "%s: the last flush before closing failed: %s",
-				      nbd->display, why);
+		status = hp_error_set(
+			err, HP_ERR_WRITE, 0,
+			"%s: the last flush before closing failed: %s",
+			nbd->display, why);
 	if (nbd->said_fd != -1)
 		close(nbd->said_fd);
 	free(nbd->display);
@@ -361,9 +367,10 @@ disk_nbd_open(const char *path, const char *format, bool writable,
 	(void)size_ret;
 	(void)block_ret;
 	*nbd_ret = NULL;
-	return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-			    "%s: a %s image; this build of hivepatch cannot read it (built without libnbd)",
-			    display, format);
+	return hp_error_set(
+		err, HP_ERR_UNSUPPORTED, 0,
+		"%s: a %s image; this build of hivepatch cannot read it (built without libnbd)",
+		display, format);
 }
 
 int

@@ -50,10 +50,10 @@
 
 struct disk_volume {
 	struct disk_device *dev;
-	uint64_t offset, length;   /* the partition's bytes of the disk */
-	uint64_t position;         /* for libntfs-3g's seek and read */
+	uint64_t offset, length; /* the partition's bytes of the disk */
+	uint64_t position;       /* for libntfs-3g's seek and read */
 	bool writable;
-	struct overlay overlay;    /* writable: the edits not yet written */
+	struct overlay overlay; /* writable: the edits not yet written */
 	struct ntfs_device *ntfs_dev;
 	ntfs_volume *vol;
 	char *display;
@@ -82,7 +82,8 @@ keep_message(const char *function, const char *file, int line, u32 level,
 		return 0;
 	vsnprintf(ntfs_said, sizeof ntfs_said, format, args);
 	len = strlen(ntfs_said);
-	while (len > 0 && (ntfs_said[len - 1] == '\n' || ntfs_said[len - 1] == '.'))
+	while (len > 0 &&
+	       (ntfs_said[len - 1] == '\n' || ntfs_said[len - 1] == '.'))
 		ntfs_said[--len] = '\0';
 	if ((level & NTFS_LOG_LEVEL_PERROR) != 0 && len + 3 < sizeof ntfs_said)
 		snprintf(ntfs_said + len, sizeof ntfs_said - len, ": %s",
@@ -190,7 +191,8 @@ op_pread(struct ntfs_device *dev, void *buf, s64 count, s64 offset)
 	n = (uint64_t)count < v->length - (uint64_t)offset
 		    ? (size_t)count
 		    : (size_t)(v->length - (uint64_t)offset);
-	if (disk_device_read(v->dev, buf, n, v->offset + (uint64_t)offset) == -1)
+	if (disk_device_read(v->dev, buf, n, v->offset + (uint64_t)offset) ==
+	    -1)
 		return -1;
 	if (v->writable)
 		overlay_apply(&v->overlay, (uint64_t)offset, buf, n);
@@ -212,7 +214,8 @@ op_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s64 offset)
 		return -1;
 	}
 	/* Held until disk_volume_flush: see overlay.h. */
-	if (overlay_write(&v->overlay, (uint64_t)offset, buf, (size_t)count) == -1)
+	if (overlay_write(&v->overlay, (uint64_t)offset, buf, (size_t)count) ==
+	    -1)
 		return -1;
 	return count;
 }
@@ -320,13 +323,15 @@ mount_failed(struct disk_volume *v, int e, struct hp_error *err)
 	char why[300];
 
 	if (v->writable && e == EPERM)
-		return hp_error_set(err, HP_ERR_DIRTY, 0,
-				    "%s: Windows is hibernated or was shut down with Fast Startup, and would resume over any edit; boot it and shut it down fully (shutdown /s /t 0, or turn Fast Startup off), then try again; nothing was written%s",
-				    v->display, library_reason(why, sizeof why));
+		return hp_error_set(
+			err, HP_ERR_DIRTY, 0,
+			"%s: Windows is hibernated or was shut down with Fast Startup, and would resume over any edit; boot it and shut it down fully (shutdown /s /t 0, or turn Fast Startup off), then try again; nothing was written%s",
+			v->display, library_reason(why, sizeof why));
 	if (v->writable && e == EOPNOTSUPP)
-		return hp_error_set(err, HP_ERR_DIRTY, 0,
-				    "%s: the NTFS journal ($LogFile) holds changes Windows has not applied yet (it did not shut down cleanly); boot it and shut it down fully, then try again; nothing was written%s",
-				    v->display, library_reason(why, sizeof why));
+		return hp_error_set(
+			err, HP_ERR_DIRTY, 0,
+			"%s: the NTFS journal ($LogFile) holds changes Windows has not applied yet (it did not shut down cleanly); boot it and shut it down fully, then try again; nothing was written%s",
+			v->display, library_reason(why, sizeof why));
 	return hp_error_set(err, HP_ERR_CORRUPT, e,
 			    "%s: not an NTFS volume libntfs-3g can open%s",
 			    v->display, library_reason(why, sizeof why));
@@ -347,7 +352,8 @@ disk_volume_open(struct disk_device *dev, uint64_t offset, uint64_t length,
 	v = calloc(1, sizeof *v);
 	if (v == NULL || (v->display = strdup(display)) == NULL) {
 		free(v);
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    display);
 	}
 	v->dev = dev;
 	v->offset = offset;
@@ -357,7 +363,8 @@ disk_volume_open(struct disk_device *dev, uint64_t offset, uint64_t length,
 	v->ntfs_dev = ntfs_device_alloc(display, 0, &device_operations, v);
 	if (v->ntfs_dev == NULL) {
 		free_volume(v);
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    display);
 	}
 	/* Never NTFS_MNT_RECOVER (it resets the journal) nor
 	 * NTFS_MNT_IGNORE_HIBERFILE. */
@@ -375,10 +382,11 @@ disk_volume_open(struct disk_device *dev, uint64_t offset, uint64_t length,
 	/* libntfs-3g refused hibernation and an unclean journal; the dirty
 	 * bit (and the rest, said precisely) is ours to test. */
 	status = disk_volume_state(v, &state, err);
-	if (status == HP_OK && disk_volume_state_text(&state, text, sizeof text)[0] != '\0')
+	if (status == HP_OK &&
+	    disk_volume_state_text(&state, text, sizeof text)[0] != '\0')
 		status = hp_error_set(err, HP_ERR_DIRTY, 0,
-				      "%s: %s; nothing was written",
-				      display, text);
+				      "%s: %s; nothing was written", display,
+				      text);
 	if (status != HP_OK) {
 		disk_volume_close(v);
 		*vol_ret = NULL;
@@ -478,9 +486,10 @@ disk_volume_state_text(const struct disk_volume_state *s, char *buf,
 			buf[0] = '\0';
 		return buf;
 	}
-	snprintf(buf, size,
-		 "%s; boot it and shut it down fully (shutdown /s /t 0; Fast Startup off), then try again",
-		 what);
+	snprintf(
+		buf, size,
+		"%s; boot it and shut it down fully (shutdown /s /t 0; Fast Startup off), then try again",
+		what);
 	return buf;
 }
 
@@ -573,46 +582,48 @@ disk_volume_lookup(struct disk_volume *v, disk_file_ref dir, const char *name,
 	quiet_library();
 	l = calloc(1, sizeof *l);
 	if (l == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", v->display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    v->display);
 	l->vol = v->vol;
 	l->name_len = to_ntfs_name(name, l->name);
 	dir_ni = ntfs_inode_open(v->vol, MREF(dir));
 	if (l->name_len < 0 || dir_ni == NULL ||
 	    ntfs_readdir(dir_ni, &pos, l, match_entry) != 0) {
-		status = hp_error_set(err, HP_ERR_CORRUPT, errno,
-				      "%s: cannot read the directory holding '%s'%s",
-				      v->display, name,
-				      library_reason(why, sizeof why));
+		status = hp_error_set(
+			err, HP_ERR_CORRUPT, errno,
+			"%s: cannot read the directory holding '%s'%s",
+			v->display, name, library_reason(why, sizeof why));
 		goto out;
 	}
 	if (l->found_count == 0)
 		goto out;
 	if (l->found_count > 1) {
-		status = hp_error_set(err, HP_ERR_AMBIGUOUS, 0,
-				      "%s: two entries answer to '%s' ('%s' and '%s'): which one would Windows use? refused",
-				      v->display, name, l->spelled[0],
-				      l->spelled[1]);
+		status = hp_error_set(
+			err, HP_ERR_AMBIGUOUS, 0,
+			"%s: two entries answer to '%s' ('%s' and '%s'): which one would Windows use? refused",
+			v->display, name, l->spelled[0], l->spelled[1]);
 		goto out;
 	}
 	ni = ntfs_inode_open(v->vol, MREF(l->found[0]));
 	if (ni == NULL) {
 		status = hp_error_set(err, HP_ERR_CORRUPT, errno,
 				      "%s: cannot open '%s'%s", v->display,
-				      l->spelled[0], library_reason(why, sizeof why));
+				      l->spelled[0],
+				      library_reason(why, sizeof why));
 		goto out;
 	}
 	if ((ni->flags & FILE_ATTR_REPARSE_POINT) != 0 && want_dir) {
-		status = hp_error_set(err, HP_ERR_UNSAFE_PATH, 0,
-				      "%s: '%s' is a junction or a symbolic link; refused",
-				      v->display, l->spelled[0]);
+		status = hp_error_set(
+			err, HP_ERR_UNSAFE_PATH, 0,
+			"%s: '%s' is a junction or a symbolic link; refused",
+			v->display, l->spelled[0]);
 		goto out;
 	}
 	if (((ni->mrec->flags & MFT_RECORD_IS_DIRECTORY) != 0) != want_dir) {
-		status = hp_error_set(err, want_dir ? HP_ERR_NOT_HIVE
-						    : HP_ERR_NOT_FOUND, 0,
-				      "%s: '%s' is %s", v->display,
-				      l->spelled[0],
-				      want_dir ? "not a directory" : "a directory");
+		status = hp_error_set(
+			err, want_dir ? HP_ERR_NOT_HIVE : HP_ERR_NOT_FOUND, 0,
+			"%s: '%s' is %s", v->display, l->spelled[0],
+			want_dir ? "not a directory" : "a directory");
 		goto out;
 	}
 	*ref_ret = l->found[0];
@@ -650,24 +661,26 @@ open_data(struct disk_volume *v, disk_file_ref ref, const char *name,
 		return hp_error_set(err, HP_ERR_CORRUPT, errno,
 				    "%s: cannot open %s%s", v->display, name,
 				    library_reason(why, sizeof why));
-	if (MSEQNO(ref) != 0 && ni->mrec->sequence_number != cpu_to_le16(MSEQNO(ref))) {
+	if (MSEQNO(ref) != 0 &&
+	    ni->mrec->sequence_number != cpu_to_le16(MSEQNO(ref))) {
 		ntfs_inode_close(ni);
-		return hp_error_set(err, HP_ERR_CHANGED, 0,
-				    "%s: %s is another file than it was when read; nothing was written",
-				    v->display, name);
+		return hp_error_set(
+			err, HP_ERR_CHANGED, 0,
+			"%s: %s is another file than it was when read; nothing was written",
+			v->display, name);
 	}
 	na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0);
 	if (na == NULL) {
-		enum hp_status status = hp_error_set(err, HP_ERR_CORRUPT, errno,
-						     "%s: cannot read %s%s",
-						     v->display, name,
-						     library_reason(why, sizeof why));
+		enum hp_status status = hp_error_set(
+			err, HP_ERR_CORRUPT, errno, "%s: cannot read %s%s",
+			v->display, name, library_reason(why, sizeof why));
 
 		ntfs_inode_close(ni);
 		return status;
 	}
 	if ((ni->flags & FILE_ATTR_REPARSE_POINT) != 0)
-		refusal = "a reparse point (deduplicated, WOF-compressed or a link): its data is kept elsewhere";
+		refusal =
+			"a reparse point (deduplicated, WOF-compressed or a link): its data is kept elsewhere";
 	else if ((ni->flags & FILE_ATTR_ENCRYPTED) != 0 ||
 		 (na->data_flags & ATTR_IS_ENCRYPTED) != 0)
 		refusal = "encrypted (EFS)";
@@ -677,10 +690,10 @@ open_data(struct disk_volume *v, disk_file_ref ref, const char *name,
 	if (refusal != NULL) {
 		ntfs_attr_close(na);
 		ntfs_inode_close(ni);
-		return hp_error_set(err, HP_ERR_REFUSED, 0,
-				    "%s: %s is %s; hivepatch does not %s such a file; nothing was written",
-				    v->display, name, refusal,
-				    writing ? "write" : "read");
+		return hp_error_set(
+			err, HP_ERR_REFUSED, 0,
+			"%s: %s is %s; hivepatch does not %s such a file; nothing was written",
+			v->display, name, refusal, writing ? "write" : "read");
 	}
 	*ni_ret = ni;
 	*na_ret = na;
@@ -718,7 +731,8 @@ read_data(struct disk_volume *v, ntfs_attr *na, const char *name, void *buf,
 
 enum hp_status
 disk_volume_file_size(struct disk_volume *v, disk_file_ref ref,
-		      const char *name, uint64_t *size_ret, struct hp_error *err)
+		      const char *name, uint64_t *size_ret,
+		      struct hp_error *err)
 {
 	ntfs_inode *ni;
 	ntfs_attr *na;
@@ -750,16 +764,18 @@ disk_volume_read(struct disk_volume *v, disk_file_ref ref, const char *name,
 	/* The volume's own sizes, checked against the disk: a record
 	 * claiming more is hostile or broken. */
 	if (size > max_size || size > volume_bytes(v) || size > v->length) {
-		status = hp_error_set(err, HP_ERR_CORRUPT, 0,
-				      "%s: %s claims %llu bytes (at most %llu taken, the volume has %llu)",
-				      v->display, name, (unsigned long long)size,
-				      (unsigned long long)max_size,
-				      (unsigned long long)volume_bytes(v));
+		status = hp_error_set(
+			err, HP_ERR_CORRUPT, 0,
+			"%s: %s claims %llu bytes (at most %llu taken, the volume has %llu)",
+			v->display, name, (unsigned long long)size,
+			(unsigned long long)max_size,
+			(unsigned long long)volume_bytes(v));
 		goto out;
 	}
 	buf = malloc(CHUNK);
 	if (buf == NULL) {
-		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", name);
+		status =
+			hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", name);
 		goto out;
 	}
 	for (uint64_t at = 0; at < size && status == HP_OK;) {
@@ -810,16 +826,19 @@ same_data(struct disk_volume *v, ntfs_attr *na, const char *name, int fd,
 
 	*same = true;
 	if (ours == NULL || theirs == NULL) {
-		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", name);
+		status =
+			hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", name);
 		goto out;
 	}
 	for (uint64_t at = 0; at < size && *same && status == HP_OK;) {
 		size_t n = size - at < CHUNK ? (size_t)(size - at) : CHUNK;
 
 		status = read_data(v, na, name, ours, n, at, err);
-		if (status == HP_OK && fileio_pread_all(fd, theirs, n, at) == -1)
+		if (status == HP_OK &&
+		    fileio_pread_all(fd, theirs, n, at) == -1)
 			status = hp_error_set(err, HP_ERR_IO, errno,
-					      "%s: reading the local copy", name);
+					      "%s: reading the local copy",
+					      name);
 		if (status == HP_OK && memcmp(ours, theirs, n) != 0)
 			*same = false;
 		at += n;
@@ -881,10 +900,10 @@ close_written(struct disk_volume *v, ntfs_inode *ni, ntfs_attr *na,
 	ntfs_attr_close(na);
 	r = ntfs_inode_close(ni);
 	if (r != 0)
-		return hp_error_set(err, HP_ERR_WRITE, errno,
-				    "%s: writing %s's MFT record%s; nothing was written",
-				    v->display, name,
-				    library_reason(why, sizeof why));
+		return hp_error_set(
+			err, HP_ERR_WRITE, errno,
+			"%s: writing %s's MFT record%s; nothing was written",
+			v->display, name, library_reason(why, sizeof why));
 	return HP_OK;
 }
 
@@ -909,7 +928,8 @@ disk_volume_replace(struct disk_volume *v, disk_file_ref ref, const char *name,
 		return status;
 	buf = malloc(CHUNK);
 	if (buf == NULL) {
-		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", name);
+		status =
+			hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", name);
 		goto fail;
 	}
 	/* The new data over the old, in the same clusters as far as they
@@ -920,25 +940,26 @@ disk_volume_replace(struct disk_volume *v, disk_file_ref ref, const char *name,
 
 		if (fileio_pread_all(new_fd, buf, n, at) == -1) {
 			status = hp_error_set(err, HP_ERR_IO, errno,
-					      "%s: reading the new content", name);
+					      "%s: reading the new content",
+					      name);
 			goto fail;
 		}
 		if (ntfs_attr_pwrite(na, (s64)at, (s64)n, buf) != (s64)n) {
-			status = hp_error_set(err, HP_ERR_WRITE,
-					      errno != 0 ? errno : EIO,
-					      "%s: writing %s%s; nothing was written",
-					      v->display, name,
-					      library_reason(why, sizeof why));
+			status = hp_error_set(
+				err, HP_ERR_WRITE, errno != 0 ? errno : EIO,
+				"%s: writing %s%s; nothing was written",
+				v->display, name,
+				library_reason(why, sizeof why));
 			goto fail;
 		}
 		at += n;
 	}
 	if ((uint64_t)na->data_size > size &&
 	    ntfs_attr_truncate(na, (s64)size) != 0) {
-		status = hp_error_set(err, HP_ERR_WRITE, errno,
-				      "%s: truncating %s%s; nothing was written",
-				      v->display, name,
-				      library_reason(why, sizeof why));
+		status = hp_error_set(
+			err, HP_ERR_WRITE, errno,
+			"%s: truncating %s%s; nothing was written", v->display,
+			name, library_reason(why, sizeof why));
 		goto fail;
 	}
 	free(buf);
@@ -995,9 +1016,10 @@ disk_volume_unmount(struct disk_volume *v, struct hp_error *err)
 	v->vol = NULL;
 	v->ntfs_dev = NULL;
 	if (r != 0)
-		return hp_error_set(err, HP_ERR_WRITE, errno,
-				    "%s: closing the volume%s; nothing was written",
-				    v->display, library_reason(why, sizeof why));
+		return hp_error_set(
+			err, HP_ERR_WRITE, errno,
+			"%s: closing the volume%s; nothing was written",
+			v->display, library_reason(why, sizeof why));
 	return HP_OK;
 }
 
@@ -1035,8 +1057,9 @@ disk_volume_available(void)
 static enum hp_status
 unavailable(struct hp_error *err)
 {
-	return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-			    "this build of hivepatch cannot read NTFS volumes (built without libntfs-3g)");
+	return hp_error_set(
+		err, HP_ERR_UNSUPPORTED, 0,
+		"this build of hivepatch cannot read NTFS volumes (built without libntfs-3g)");
 }
 
 disk_file_ref
@@ -1080,14 +1103,16 @@ disk_volume_lookup(struct disk_volume *vol, disk_file_ref dir, const char *name,
 		   bool want_dir, disk_file_ref *ref_ret, char *spelled,
 		   size_t size, struct hp_error *err)
 {
-	(void)vol, (void)dir, (void)name, (void)want_dir, (void)spelled, (void)size;
+	(void)vol, (void)dir, (void)name, (void)want_dir, (void)spelled,
+		(void)size;
 	*ref_ret = 0;
 	return unavailable(err);
 }
 
 enum hp_status
 disk_volume_file_size(struct disk_volume *vol, disk_file_ref ref,
-		      const char *name, uint64_t *size_ret, struct hp_error *err)
+		      const char *name, uint64_t *size_ret,
+		      struct hp_error *err)
 {
 	(void)vol, (void)ref, (void)name;
 	*size_ret = 0;
@@ -1122,8 +1147,9 @@ disk_volume_same(struct disk_volume *vol, disk_file_ref ref, const char *name,
 }
 
 enum hp_status
-disk_volume_replace(struct disk_volume *vol, disk_file_ref ref, const char *name,
-		    int new_fd, int64_t when, struct hp_error *err)
+disk_volume_replace(struct disk_volume *vol, disk_file_ref ref,
+		    const char *name, int new_fd, int64_t when,
+		    struct hp_error *err)
 {
 	(void)vol, (void)ref, (void)name, (void)new_fd, (void)when;
 	return unavailable(err);

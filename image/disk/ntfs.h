@@ -56,11 +56,11 @@ enum hp_status disk_volume_open(struct disk_device *dev, uint64_t offset,
 
 /* Why Windows would not take the volume as it is. */
 struct disk_volume_state {
-	bool hibernated;   /* hiberfil.sys begins with "hibr" */
-	bool cached;       /* $LogFile says Windows kept metadata cached:
+	bool hibernated; /* hiberfil.sys begins with "hibr" */
+	bool cached;     /* $LogFile says Windows kept metadata cached:
 			    * Fast Startup, or power lost */
-	bool unclean;      /* $LogFile holds transactions not yet applied */
-	bool dirty;        /* the volume's dirty bit (chkdsk at boot) */
+	bool unclean;    /* $LogFile holds transactions not yet applied */
+	bool dirty;      /* the volume's dirty bit (chkdsk at boot) */
 };
 
 /* Read the volume's state; HP_OK when it could be read. */

@@ -92,7 +92,8 @@ overlay_write(struct overlay *ov, uint64_t at, const void *buf, size_t len)
 	}
 	/* The extents [FIRST, LAST) overlap the write: one new extent
 	 * replaces them all. */
-	for (last = first; last < ov->count && ov->extents[last].at < end; last++) {
+	for (last = first; last < ov->count && ov->extents[last].at < end;
+	     last++) {
 		const struct overlay_extent *e = &ov->extents[last];
 
 		if (e->at < start)
@@ -127,9 +128,8 @@ overlay_write(struct overlay *ov, uint64_t at, const void *buf, size_t len)
 		memmove(&ov->extents[first + 1], &ov->extents[last],
 			(ov->count - last) * sizeof *ov->extents);
 	ov->count = ov->count + 1 - (last - first);
-	ov->extents[first] = (struct overlay_extent){ start,
-						      (size_t)(end - start),
-						      data };
+	ov->extents[first] =
+		(struct overlay_extent){ start, (size_t)(end - start), data };
 	ov->bytes = ov->bytes - held + (size_t)(end - start);
 	return 0;
 }

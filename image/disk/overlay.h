@@ -45,7 +45,8 @@ void overlay_init(struct overlay *ov, size_t max_bytes);
 int overlay_write(struct overlay *ov, uint64_t at, const void *buf, size_t len);
 
 /* BUF holds the disk's bytes [AT, AT + LEN): lay the overlay over them. */
-void overlay_apply(const struct overlay *ov, uint64_t at, void *buf, size_t len);
+void overlay_apply(const struct overlay *ov, uint64_t at, void *buf,
+		   size_t len);
 
 /* Free every extent; the overlay is empty (and usable) again. */
 void overlay_release(struct overlay *ov);

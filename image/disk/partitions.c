@@ -152,11 +152,11 @@ read_at(partitions_read_fn *read, void *context, void *buf, size_t len,
 	struct hp_error *err)
 {
 	if (at > disk_size || len > disk_size - at)
-		return hp_error_set(err, HP_ERR_CORRUPT, 0,
-				    "%s: the partition table points past the end of the disk (%llu bytes at %llu of %llu)",
-				    display, (unsigned long long)len,
-				    (unsigned long long)at,
-				    (unsigned long long)disk_size);
+		return hp_error_set(
+			err, HP_ERR_CORRUPT, 0,
+			"%s: the partition table points past the end of the disk (%llu bytes at %llu of %llu)",
+			display, (unsigned long long)len,
+			(unsigned long long)at, (unsigned long long)disk_size);
 	if (read(context, buf, len, at) == -1)
 		return hp_error_set(err, HP_ERR_IO, errno,
 				    "%s: reading %llu bytes at %llu", display,
@@ -177,11 +177,12 @@ add_partition(struct partition_table *table, const struct partition *p,
 				    PARTITIONS_MAX);
 	grown = realloc(table->parts, (table->count + 1) * sizeof *grown);
 	if (grown == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    display);
 	table->parts = grown;
 	grown[table->count] = *p;
-	grown[table->count].beyond_end = p->start > disk_size ||
-					 p->length > disk_size - p->start;
+	grown[table->count].beyond_end =
+		p->start > disk_size || p->length > disk_size - p->start;
 	table->count++;
 	return HP_OK;
 }
@@ -196,9 +197,10 @@ is_extended(unsigned char type)
 static enum hp_status
 refuse_ldm(const char *display, unsigned number, struct hp_error *err)
 {
-	return hp_error_set(err, HP_ERR_REFUSED, 0,
-			    "%s: a dynamic disk (partition %u is LDM): Windows keeps its volumes in the LDM database, which hivepatch does not read; nothing was written",
-			    display, number);
+	return hp_error_set(
+		err, HP_ERR_REFUSED, 0,
+		"%s: a dynamic disk (partition %u is LDM): Windows keeps its volumes in the LDM database, which hivepatch does not read; nothing was written",
+		display, number);
 }
 
 /* The logical partitions of the extended partition at EXT_START
@@ -220,25 +222,28 @@ read_logical(partitions_read_fn *read, void *context, uint64_t disk_size,
 
 		if (ebr > UINT64_MAX / 512)
 			break;
-		status = read_at(read, context, sector, sizeof sector, ebr * 512,
-				 disk_size, display, err);
+		status = read_at(read, context, sector, sizeof sector,
+				 ebr * 512, disk_size, display, err);
 		if (status != HP_OK)
 			return status;
 		if (sector[MBR_SIGNATURE_AT] != 0x55 ||
 		    sector[MBR_SIGNATURE_AT + 1] != 0xAA)
-			return hp_error_set(err, HP_ERR_CORRUPT, 0,
-					    "%s: the extended boot record at sector %llu has no 0x55AA signature",
-					    display, (unsigned long long)ebr);
+			return hp_error_set(
+				err, HP_ERR_CORRUPT, 0,
+				"%s: the extended boot record at sector %llu has no 0x55AA signature",
+				display, (unsigned long long)ebr);
 		if (e0[4] == MBR_TYPE_LDM)
 			return refuse_ldm(display, number, err);
-		if (e0[4] != 0 && !is_extended(e0[4]) && get_le32(e0 + 12) != 0) {
+		if (e0[4] != 0 && !is_extended(e0[4]) &&
+		    get_le32(e0 + 12) != 0) {
 			struct partition p = { 0 };
 
 			p.number = number++;
 			p.mbr_type = e0[4];
 			p.start = (ebr + get_le32(e0 + 8)) * 512;
 			p.length = (uint64_t)get_le32(e0 + 12) * 512;
-			status = add_partition(table, &p, disk_size, display, err);
+			status = add_partition(table, &p, disk_size, display,
+					       err);
 			if (status != HP_OK)
 				return status;
 		}
@@ -248,10 +253,11 @@ read_logical(partitions_read_fn *read, void *context, uint64_t disk_size,
 		 * pointing back would loop. */
 		next = ext_start + get_le32(e1 + 8);
 		if (next <= ebr || next >= ext_start + ext_sectors)
-			return hp_error_set(err, HP_ERR_CORRUPT, 0,
-					    "%s: the extended boot record at sector %llu points to sector %llu, not further into the extended partition",
-					    display, (unsigned long long)ebr,
-					    (unsigned long long)next);
+			return hp_error_set(
+				err, HP_ERR_CORRUPT, 0,
+				"%s: the extended boot record at sector %llu points to sector %llu, not further into the extended partition",
+				display, (unsigned long long)ebr,
+				(unsigned long long)next);
 		ebr = next;
 	}
 	return hp_error_set(err, HP_ERR_CORRUPT, 0,
@@ -269,7 +275,8 @@ read_mbr(partitions_read_fn *read, void *context, uint64_t disk_size,
 	table->scheme = PARTITIONS_MBR;
 	table->sector_size = 512;
 	for (unsigned i = 0; i < 4; i++) {
-		const unsigned char *e = mbr + MBR_ENTRIES_AT + i * MBR_ENTRY_SIZE;
+		const unsigned char *e =
+			mbr + MBR_ENTRIES_AT + i * MBR_ENTRY_SIZE;
 		uint64_t start = get_le32(e + 8), sectors = get_le32(e + 12);
 		struct partition p = { 0 };
 		enum hp_status status;
@@ -304,9 +311,10 @@ read_mbr(partitions_read_fn *read, void *context, uint64_t disk_size,
 static enum hp_status
 refuse_gpt(const char *display, const char *what, struct hp_error *err)
 {
-	return hp_error_set(err, HP_ERR_REFUSED, 0,
-			    "%s: the GPT %s; Windows and the firmware would fall back to the backup table, hivepatch does not guess: repair the disk first (gdisk, or Windows); nothing was written",
-			    display, what);
+	return hp_error_set(
+		err, HP_ERR_REFUSED, 0,
+		"%s: the GPT %s; Windows and the firmware would fall back to the backup table, hivepatch does not guess: repair the disk first (gdisk, or Windows); nothing was written",
+		display, what);
 }
 
 static bool
@@ -341,11 +349,12 @@ read_gpt_entries(partitions_read_fn *read, void *context, uint64_t disk_size,
 	size_t array_len;
 
 	if (entry_size < 128 || entry_size % 128 != 0 || entry_size > 4096 ||
-	    entries == 0 || (uint64_t)entries * entry_size > PARTITIONS_MAX_GPT_ARRAY)
-		return hp_error_set(err, HP_ERR_CORRUPT, 0,
-				    "%s: the GPT claims %lu entries of %lu bytes",
-				    display, (unsigned long)entries,
-				    (unsigned long)entry_size);
+	    entries == 0 ||
+	    (uint64_t)entries * entry_size > PARTITIONS_MAX_GPT_ARRAY)
+		return hp_error_set(
+			err, HP_ERR_CORRUPT, 0,
+			"%s: the GPT claims %lu entries of %lu bytes", display,
+			(unsigned long)entries, (unsigned long)entry_size);
 	if (array_lba < 2 || array_lba > disk_size / sector)
 		return hp_error_set(err, HP_ERR_CORRUPT, 0,
 				    "%s: the GPT entry array is at sector %llu",
@@ -353,11 +362,13 @@ read_gpt_entries(partitions_read_fn *read, void *context, uint64_t disk_size,
 	array_len = (size_t)entries * entry_size;
 	array = malloc(array_len);
 	if (array == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    display);
 	status = read_at(read, context, array, array_len, array_lba * sector,
 			 disk_size, display, err);
 	if (status == HP_OK && partitions_crc32(array, array_len) != array_crc)
-		status = refuse_gpt(display, "entry array fails its CRC32", err);
+		status =
+			refuse_gpt(display, "entry array fails its CRC32", err);
 	for (uint32_t i = 0; status == HP_OK && i < entries; i++) {
 		const unsigned char *e = array + (size_t)i * entry_size;
 		static const unsigned char unused[16];
@@ -368,17 +379,19 @@ read_gpt_entries(partitions_read_fn *read, void *context, uint64_t disk_size,
 		if (memcmp(e, unused, 16) == 0)
 			continue;
 		if (gpt_type_refused(e, &why)) {
-			status = hp_error_set(err, HP_ERR_REFUSED, 0,
-					      "%s: %s (partition %lu); nothing was written",
-					      display, why, (unsigned long)i + 1);
+			status = hp_error_set(
+				err, HP_ERR_REFUSED, 0,
+				"%s: %s (partition %lu); nothing was written",
+				display, why, (unsigned long)i + 1);
 			break;
 		}
 		if (first == 0 || last < first || last >= UINT64_MAX / sector) {
-			status = hp_error_set(err, HP_ERR_CORRUPT, 0,
-					      "%s: GPT partition %lu spans sectors %llu to %llu",
-					      display, (unsigned long)i + 1,
-					      (unsigned long long)first,
-					      (unsigned long long)last);
+			status = hp_error_set(
+				err, HP_ERR_CORRUPT, 0,
+				"%s: GPT partition %lu spans sectors %llu to %llu",
+				display, (unsigned long)i + 1,
+				(unsigned long long)first,
+				(unsigned long long)last);
 			break;
 		}
 		p.number = i + 1;
@@ -411,14 +424,15 @@ read_gpt(partitions_read_fn *read, void *context, uint64_t disk_size,
 	*found = true;
 	header_size = get_le32(header + 12);
 	if (header_size < GPT_HEADER_MIN || header_size > sector)
-		return refuse_gpt(display, "header gives an impossible size", err);
+		return refuse_gpt(display, "header gives an impossible size",
+				  err);
 	crc = get_le32(header + 16);
 	put_le32(header + 16, 0);
 	if (partitions_crc32(header, header_size) != crc)
 		return refuse_gpt(display, "header fails its CRC32", err);
 	if (get_le64(header + 24) != 1)
-		return refuse_gpt(display, "header does not say it is at sector 1",
-				  err);
+		return refuse_gpt(display,
+				  "header does not say it is at sector 1", err);
 	table->scheme = PARTITIONS_GPT;
 	table->sector_size = sector;
 	return read_gpt_entries(read, context, disk_size, display, header,
@@ -463,11 +477,12 @@ partitions_read(partitions_read_fn *read, void *context, uint64_t disk_size,
 	if (status != HP_OK || found)
 		return status;
 	if (protective)
-		return refuse_gpt(display, "is missing behind its protective MBR",
-				  err);
+		return refuse_gpt(display,
+				  "is missing behind its protective MBR", err);
 	if (mbr[MBR_SIGNATURE_AT] != 0x55 || mbr[MBR_SIGNATURE_AT + 1] != 0xAA)
-		return hp_error_set(err, HP_ERR_NOT_HIVE, 0,
-				    "%s: no partition table (no 0x55AA, no GPT) and no NTFS volume",
-				    display);
+		return hp_error_set(
+			err, HP_ERR_NOT_HIVE, 0,
+			"%s: no partition table (no 0x55AA, no GPT) and no NTFS volume",
+			display);
 	return read_mbr(read, context, disk_size, display, mbr, table, err);
 }

@@ -52,17 +52,17 @@ enum partitions_content {
 };
 
 struct partition {
-	unsigned number;          /* MBR: 1-4 primary, 5 on logical;
+	unsigned number;            /* MBR: 1-4 primary, 5 on logical;
 				   * GPT: the entry's index + 1 */
-	uint64_t start, length;   /* bytes from the start of the disk */
-	unsigned char mbr_type;   /* MBR only */
+	uint64_t start, length;     /* bytes from the start of the disk */
+	unsigned char mbr_type;     /* MBR only */
 	unsigned char gpt_type[16]; /* GPT only, as stored */
-	bool beyond_end;          /* the table says it ends past the disk */
+	bool beyond_end;            /* the table says it ends past the disk */
 };
 
 struct partition_table {
 	enum partitions_scheme scheme;
-	unsigned sector_size;     /* 512, or 4096 for a GPT found there */
+	unsigned sector_size; /* 512, or 4096 for a GPT found there */
 	struct partition *parts;
 	size_t count;
 };

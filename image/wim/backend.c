@@ -35,8 +35,8 @@ open_wim(struct image *image, const char *path,
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
 	image->data = b;
 	b->rebuild = options->rebuild;
-	return wimimage_open(image, path, image->display, false, options, &b->wim,
-			     err);
+	return wimimage_open(image, path, image->display, false, options,
+			     &b->wim, err);
 }
 
 static void
@@ -68,9 +68,10 @@ check_output(const struct image *image, enum image_purpose purpose,
 	const char *output = options->output;
 
 	if (output != NULL && strcmp(output, "-") == 0)
-		return hp_error_set(err, HP_ERR_USAGE, 0,
-				    "%s: a WIM is written in place or to -o OUT.wim, not to standard output; nothing was written",
-				    image->path);
+		return hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"%s: a WIM is written in place or to -o OUT.wim, not to standard output; nothing was written",
+			image->path);
 	if (output != NULL && options->in_place)
 		return hp_error_set(err, HP_ERR_USAGE, 0,
 				    "--in-place and -o: choose one");

@@ -35,8 +35,10 @@ primary(int fd, unsigned char *root, uint32_t *block_ret)
 {
 	unsigned char vd[SECTOR];
 
-	for (unsigned s = FIRST_DESCRIPTOR; s < FIRST_DESCRIPTOR + MAX_DESCRIPTORS; s++) {
-		if (fileio_pread_all(fd, vd, sizeof vd, (uint64_t)s * SECTOR) == -1 ||
+	for (unsigned s = FIRST_DESCRIPTOR;
+	     s < FIRST_DESCRIPTOR + MAX_DESCRIPTORS; s++) {
+		if (fileio_pread_all(fd, vd, sizeof vd, (uint64_t)s * SECTOR) ==
+			    -1 ||
 		    memcmp(vd + 1, "CD001", 5) != 0 || vd[0] == 255)
 			return false;
 		if (vd[0] == 1) {
@@ -75,12 +77,15 @@ find_in(int fd, uint64_t image_size, uint32_t extent, uint32_t size,
 	enum hp_status status = HP_OK;
 
 	*found_ret = false;
-	if (size > MAX_DIRECTORY || (uint64_t)extent * SECTOR + size > image_size)
-		return hp_error_set(err, HP_ERR_CORRUPT, 0,
-				    "a directory of the ISO 9660 tree lies outside the image");
+	if (size > MAX_DIRECTORY ||
+	    (uint64_t)extent * SECTOR + size > image_size)
+		return hp_error_set(
+			err, HP_ERR_CORRUPT, 0,
+			"a directory of the ISO 9660 tree lies outside the image");
 	dir = malloc(size > 0 ? size : 1);
 	if (dir == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "ISO 9660 directory");
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+				    "ISO 9660 directory");
 	if (fileio_pread_all(fd, dir, size, (uint64_t)extent * SECTOR) == -1) {
 		free(dir);
 		return hp_error_set(err, HP_ERR_IO, errno != 0 ? errno : EIO,
@@ -94,7 +99,8 @@ find_in(int fd, uint64_t image_size, uint32_t extent, uint32_t size,
 			i = (i / SECTOR + 1) * SECTOR;
 			continue;
 		}
-		if (rec < 34 || i + rec > size || 33 + (size_t)dir[i + 32] > rec)
+		if (rec < 34 || i + rec > size ||
+		    33 + (size_t)dir[i + 32] > rec)
 			break;
 		id_len = dir[i + 32];
 		flags = dir[i + 25];
@@ -111,9 +117,10 @@ find_in(int fd, uint64_t image_size, uint32_t extent, uint32_t size,
 			}
 			if (wim->extent_count == ISOMEDIA_MAX_EXTENTS ||
 			    at + length > image_size) {
-				status = hp_error_set(err, HP_ERR_CORRUPT, 0,
-						      "the extents of %s lie outside the image",
-						      name);
+				status = hp_error_set(
+					err, HP_ERR_CORRUPT, 0,
+					"the extents of %s lie outside the image",
+					name);
 				break;
 			}
 			wim->extents[wim->extent_count++] =
@@ -179,7 +186,8 @@ boot_entries(int fd, uint32_t catalog)
 	unsigned char c[SECTOR];
 	unsigned count = 0;
 
-	if (fileio_pread_all(fd, c, sizeof c, (uint64_t)catalog * SECTOR) == -1 ||
+	if (fileio_pread_all(fd, c, sizeof c, (uint64_t)catalog * SECTOR) ==
+		    -1 ||
 	    c[0] != 1 || c[30] != 0x55 || c[31] != 0xAA)
 		return 0;
 	if (c[32] == 0x88)
@@ -191,7 +199,8 @@ boot_entries(int fd, uint32_t catalog)
 		if (header != 0x90 && header != 0x91)
 			break;
 		at += 32;
-		for (size_t k = 0; k < entries && at + 32 <= sizeof c; k++, at += 32)
+		for (size_t k = 0; k < entries && at + 32 <= sizeof c;
+		     k++, at += 32)
 			if (c[at] == 0x88)
 				count++;
 		if (header == 0x91)
@@ -206,16 +215,21 @@ isomedia_describe(int fd, struct isomedia_identity *identity)
 	unsigned char vd[SECTOR];
 
 	memset(identity, 0, sizeof *identity);
-	for (unsigned s = FIRST_DESCRIPTOR; s < FIRST_DESCRIPTOR + MAX_DESCRIPTORS; s++) {
-		if (fileio_pread_all(fd, vd, sizeof vd, (uint64_t)s * SECTOR) == -1)
+	for (unsigned s = FIRST_DESCRIPTOR;
+	     s < FIRST_DESCRIPTOR + MAX_DESCRIPTORS; s++) {
+		if (fileio_pread_all(fd, vd, sizeof vd, (uint64_t)s * SECTOR) ==
+		    -1)
 			break;
-		if (memcmp(vd + 1, "BEA01", 5) == 0 || memcmp(vd + 1, "NSR02", 5) == 0 ||
+		if (memcmp(vd + 1, "BEA01", 5) == 0 ||
+		    memcmp(vd + 1, "NSR02", 5) == 0 ||
 		    memcmp(vd + 1, "NSR03", 5) == 0)
 			identity->udf = true;
 		if (memcmp(vd + 1, "CD001", 5) != 0)
 			continue;
-		if (vd[0] == 0 && memcmp(vd + 7, "EL TORITO SPECIFICATION", 23) == 0)
-			identity->boot_entries = boot_entries(fd, get_le32(vd + 71));
+		if (vd[0] == 0 &&
+		    memcmp(vd + 7, "EL TORITO SPECIFICATION", 23) == 0)
+			identity->boot_entries =
+				boot_entries(fd, get_le32(vd + 71));
 		if (vd[0] == 2 && vd[88] == '%' && vd[89] == '/' &&
 		    (vd[90] == '@' || vd[90] == 'C' || vd[90] == 'E'))
 			identity->joliet = true;

@@ -26,7 +26,7 @@ struct isomedia_extent {
 
 /* The WIM of an install medium. */
 struct isomedia_wim {
-	char path[64];    /* "/sources/install.wim", as the medium spells it */
+	char path[64]; /* "/sources/install.wim", as the medium spells it */
 	uint64_t size;
 	struct isomedia_extent extents[ISOMEDIA_MAX_EXTENTS];
 	size_t extent_count;
@@ -48,7 +48,7 @@ enum hp_status isomedia_find_wim(int fd, struct isomedia_wim *wim,
 struct isomedia_identity {
 	char volume[33];
 	bool joliet;
-	bool udf;         /* UDF descriptors beside the ISO 9660 ones */
+	bool udf; /* UDF descriptors beside the ISO 9660 ones */
 	unsigned boot_entries;
 };
 void isomedia_describe(int fd, struct isomedia_identity *identity);

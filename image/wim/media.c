@@ -38,10 +38,10 @@
 
 struct media {
 	struct wimimage *wim;
-	int dirfd;      /* the medium's directory */
+	int dirfd;                 /* the medium's directory */
 	struct image_scratch area; /* scratch directory of the WIM's copy */
-	char *copy;     /* the WIM, copied out of the medium */
-	char *display;  /* "media.iso:sources/install.wim" */
+	char *copy;                /* the WIM, copied out of the medium */
+	char *display;             /* "media.iso:sources/install.wim" */
 	struct isomedia_wim where;
 	struct isomedia_identity identity;
 };
@@ -62,11 +62,11 @@ copy_out(struct media *m, int fd, const char *display, struct hp_error *err)
 
 	if (statvfs(m->area.dir, &vfs) == 0 &&
 	    m->where.size > (uint64_t)vfs.f_bavail * vfs.f_frsize)
-		return hp_error_set(err, HP_ERR_WRITE, ENOSPC,
-				    "%s: %s takes %llu bytes, more than %s has free",
-				    display, m->where.path + 1,
-				    (unsigned long long)m->where.size,
-				    cleanup_temp_dir());
+		return hp_error_set(
+			err, HP_ERR_WRITE, ENOSPC,
+			"%s: %s takes %llu bytes, more than %s has free",
+			display, m->where.path + 1,
+			(unsigned long long)m->where.size, cleanup_temp_dir());
 	out = open(m->copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (out == -1)
 		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", m->copy);
@@ -91,13 +91,15 @@ lock_medium(struct media *m, struct image *image, const char *path,
 	enum hp_status status;
 
 	if (resolved == NULL)
-		return hp_error_set(err, HP_ERR_IO, errno, "%s", image->display);
+		return hp_error_set(err, HP_ERR_IO, errno, "%s",
+				    image->display);
 	slash = strrchr(resolved, '/');
 	*slash = '\0';
 	m->dirfd = open(slash == resolved ? "/" : resolved,
 			O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (m->dirfd == -1) {
-		status = hp_error_set(err, HP_ERR_IO, errno, "%s", image->display);
+		status = hp_error_set(err, HP_ERR_IO, errno, "%s",
+				      image->display);
 		free(resolved);
 		return status;
 	}
@@ -128,12 +130,14 @@ open_media(struct image *image, const char *path,
 		return status;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd == -1)
-		return hp_error_set(err, HP_ERR_IO, errno, "%s", image->display);
+		return hp_error_set(err, HP_ERR_IO, errno, "%s",
+				    image->display);
 	status = isomedia_find_wim(fd, &m->where, &found, err);
 	if (status == HP_OK && !found)
-		status = hp_error_set(err, HP_ERR_NOT_HIVE, 0,
-				      "%s: no sources/install.wim in the ISO 9660 tree",
-				      image->display);
+		status = hp_error_set(
+			err, HP_ERR_NOT_HIVE, 0,
+			"%s: no sources/install.wim in the ISO 9660 tree",
+			image->display);
 	if (status == HP_OK)
 		isomedia_describe(fd, &m->identity);
 	if (status == HP_OK)
@@ -145,7 +149,8 @@ open_media(struct image *image, const char *path,
 		len = strlen(image->display) + strlen(m->where.path) + 1;
 		m->display = malloc(len);
 		if (m->copy == NULL || m->display == NULL)
-			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					      "%s", path);
 		else
 			snprintf(m->display, len, "%s:%s", image->display,
 				 m->where.path + 1);
@@ -156,8 +161,8 @@ open_media(struct image *image, const char *path,
 		status = copy_out(m, fd, image->display, err);
 	close(fd);
 	if (status == HP_OK)
-		status = wimimage_open(image, m->copy, m->display, true, options,
-				       &m->wim, err);
+		status = wimimage_open(image, m->copy, m->display, true,
+				       options, &m->wim, err);
 	return status;
 }
 
@@ -207,22 +212,25 @@ check_output(const struct image *image, enum image_purpose purpose,
 
 	if (purpose == IMAGE_WRITE_RECOVER) {
 		if (output == NULL || strcmp(output, "-") == 0)
-			return hp_error_set(err, HP_ERR_USAGE, 0,
-					    "%s: recover writes the clean hive of install media to -o FILE; nothing was written",
-					    image->path);
+			return hp_error_set(
+				err, HP_ERR_USAGE, 0,
+				"%s: recover writes the clean hive of install media to -o FILE; nothing was written",
+				image->path);
 		return HP_OK;
 	}
 	if (output == NULL || options->in_place || strcmp(output, "-") == 0)
-		return hp_error_set(err, HP_ERR_USAGE, 0,
-				    "%s: install media are written to -o OUT.iso (a bootable copy) or -o OUT.wim (the WIM alone), never in place; nothing was written",
-				    image->path);
+		return hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"%s: install media are written to -o OUT.iso (a bootable copy) or -o OUT.wim (the WIM alone), never in place; nothing was written",
+			image->path);
 	if (!names_wim(output)) {
 		xorriso = spawn_find("xorriso");
 		free(xorriso);
 		if (xorriso == NULL)
-			return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-					    "%s: xorriso is not installed: it re-masters the medium (-o OUT.wim writes the WIM alone); nothing was written",
-					    image->path);
+			return hp_error_set(
+				err, HP_ERR_UNSUPPORTED, 0,
+				"%s: xorriso is not installed: it re-masters the medium (-o OUT.wim writes the WIM alone); nothing was written",
+				image->path);
 	}
 	return wimimage_check_writable(m->wim, false, err);
 }
@@ -234,14 +242,16 @@ xorriso_path(const char *xorriso, const char *iso, const char *wanted,
 	     char **path_ret, struct hp_error *err)
 {
 	char *argv[] = { (char *)xorriso, "-indev", (char *)iso, "-find", "/",
-			 "-type", "f", NULL };
+			 "-type",         "f",      NULL };
 	char *list = NULL, *save = NULL;
 	enum hp_status status;
 
 	*path_ret = NULL;
-	status = spawn_capture(argv, iso, HP_ERR_IO, XORRISO_LIST_MAX, &list, err);
+	status = spawn_capture(argv, iso, HP_ERR_IO, XORRISO_LIST_MAX, &list,
+			       err);
 	for (char *line = status == HP_OK ? strtok_r(list, "\n", &save) : NULL;
-	     line != NULL && *path_ret == NULL; line = strtok_r(NULL, "\n", &save)) {
+	     line != NULL && *path_ret == NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
 		size_t len = strlen(line);
 
 		if (len < 2 || line[0] != '\'' || line[len - 1] != '\'')
@@ -249,12 +259,14 @@ xorriso_path(const char *xorriso, const char *iso, const char *wanted,
 		line[len - 1] = '\0';
 		if (text_ascii_span_equal(line + 1, len - 2, wanted) &&
 		    (*path_ret = text_dup(line + 1)) == NULL)
-			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", iso);
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					      "%s", iso);
 	}
 	if (status == HP_OK && *path_ret == NULL)
-		status = hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				      "%s: xorriso does not see %s in the medium's tree",
-				      iso, wanted + 1);
+		status = hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: xorriso does not see %s in the medium's tree", iso,
+			wanted + 1);
 	free(list);
 	return status;
 }
@@ -268,15 +280,21 @@ holds_file(int fd, const struct isomedia_wim *where, const char *path)
 	bool same = a != NULL && b != NULL && in != -1;
 	struct stat st;
 
-	if (same && (fstat(in, &st) == -1 || (uint64_t)st.st_size != where->size))
+	if (same &&
+	    (fstat(in, &st) == -1 || (uint64_t)st.st_size != where->size))
 		same = false;
 	for (size_t i = 0; same && i < where->extent_count; i++) {
-		for (uint64_t done = 0; same && done < where->extents[i].length;) {
+		for (uint64_t done = 0;
+		     same && done < where->extents[i].length;) {
 			uint64_t left = where->extents[i].length - done;
-			size_t n = left < COMPARE_BLOCK ? (size_t)left : COMPARE_BLOCK;
+			size_t n = left < COMPARE_BLOCK ? (size_t)left
+							: COMPARE_BLOCK;
 
-			same = fileio_pread_all(fd, a, n, where->extents[i].at + done) == 0 &&
-			       read(in, b, n) == (ssize_t)n && memcmp(a, b, n) == 0;
+			same = fileio_pread_all(fd, a, n,
+						where->extents[i].at + done) ==
+				       0 &&
+			       read(in, b, n) == (ssize_t)n &&
+			       memcmp(a, b, n) == 0;
 			done += n;
 		}
 	}
@@ -303,19 +321,21 @@ check_medium(const struct media *m, const char *path, const char *output,
 		return hp_error_set(err, HP_ERR_VERIFY, errno, "%s", output);
 	status = isomedia_find_wim(fd, &where, &found, err);
 	if (status == HP_OK && (!found || !holds_file(fd, &where, m->copy)))
-		status = hp_error_set(err, HP_ERR_VERIFY, 0,
-				      "%s: the re-mastered medium does not hold the patched %s",
-				      output, m->where.path + 1);
+		status = hp_error_set(
+			err, HP_ERR_VERIFY, 0,
+			"%s: the re-mastered medium does not hold the patched %s",
+			output, m->where.path + 1);
 	isomedia_describe(fd, &identity);
 	close(fd);
 	if (status == HP_OK &&
 	    (identity.boot_entries != m->identity.boot_entries ||
 	     strcmp(identity.volume, m->identity.volume) != 0))
-		status = hp_error_set(err, HP_ERR_VERIFY, 0,
-				      "%s: the re-mastered medium lost %s", output,
-				      identity.boot_entries != m->identity.boot_entries
-					      ? "boot entries"
-					      : "its volume identifier");
+		status = hp_error_set(
+			err, HP_ERR_VERIFY, 0,
+			"%s: the re-mastered medium lost %s", output,
+			identity.boot_entries != m->identity.boot_entries
+				? "boot entries"
+				: "its volume identifier");
 	return status;
 }
 
@@ -331,29 +351,38 @@ remaster(struct media *m, const char *iso, const char *output,
 	struct stat st;
 
 	if (xorriso == NULL)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: xorriso is not installed; nothing was written",
-				    iso);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: xorriso is not installed; nothing was written",
+			iso);
 	if (stat(m->copy, &st) == 0 && (uint64_t)st.st_size > ISO_FILE_MAX) {
-		status = hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				      "%s: the patched %s takes %llu bytes, 4 GiB or more: ISO 9660 stores that only as a multi-extent file, which Windows setup is not known to read; write -o OUT.wim and make the medium with a UDF tool (oscdimg -u2); nothing was written",
-				      iso, m->where.path + 1,
-				      (unsigned long long)st.st_size);
+		status = hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: the patched %s takes %llu bytes, 4 GiB or more: ISO 9660 stores that only as a multi-extent file, which Windows setup is not known to read; write -o OUT.wim and make the medium with a UDF tool (oscdimg -u2); nothing was written",
+			iso, m->where.path + 1, (unsigned long long)st.st_size);
 		goto out;
 	}
 	status = xorriso_path(xorriso, iso, m->where.path, &inside, err);
 	if (status == HP_OK)
-		status = safewrite_begin(&sw, output, SAFEWRITE_MAY_CREATE | SAFEWRITE_FRESH, err);
+		status = safewrite_begin(&sw, output,
+					 SAFEWRITE_MAY_CREATE | SAFEWRITE_FRESH,
+					 err);
 	began = status == HP_OK;
 	if (status == HP_OK) {
-		char *argv[] = { xorriso, "-abort_on", "FAILURE", "-indev", (char *)iso,
-				 "-outdev", NULL, "-boot_image", "any", "replay",
-				 "-joliet", m->identity.joliet ? "on" : "off",
-				 "-map", m->copy, inside, "-commit", NULL };
+		char *argv[] = { xorriso,     "-abort_on",
+				 "FAILURE",   "-indev",
+				 (char *)iso, "-outdev",
+				 NULL,        "-boot_image",
+				 "any",       "replay",
+				 "-joliet",   m->identity.joliet ? "on" : "off",
+				 "-map",      m->copy,
+				 inside,      "-commit",
+				 NULL };
 
 		outdev = malloc(strlen(sw.temp) + 7);
 		if (outdev == NULL) {
-			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", output);
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					      "%s", output);
 			goto out;
 		}
 		snprintf(outdev, strlen(sw.temp) + 7, "stdio:%s", sw.temp);
@@ -394,8 +423,10 @@ write_back(struct image *image, const struct image_write_options *options,
 	if (changed == 0) {
 		status = safewrite_copy_file(image->path, output, err);
 		if (status == HP_OK &&
-		    (method = text_dup("install medium copied as it is")) == NULL)
-			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", output);
+		    (method = text_dup("install medium copied as it is")) ==
+			    NULL)
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					      "%s", output);
 		goto out;
 	}
 	status = wimimage_write_in_place(m->wim, false, options, &how, report,
@@ -407,13 +438,15 @@ write_back(struct image *image, const struct image_write_options *options,
 
 		method = malloc(len);
 		if (method == NULL)
-			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
-					      output);
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					      "%s", output);
 		else
-			snprintf(method, len,
-				 "install medium re-mastered to %s by xorriso (%u boot entr%s and the volume identifier kept), %s",
-				 output, m->identity.boot_entries,
-				 m->identity.boot_entries == 1 ? "y" : "ies", how);
+			snprintf(
+				method, len,
+				"install medium re-mastered to %s by xorriso (%u boot entr%s and the volume identifier kept), %s",
+				output, m->identity.boot_entries,
+				m->identity.boot_entries == 1 ? "y" : "ies",
+				how);
 	}
 	free(how);
 out:

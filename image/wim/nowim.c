@@ -12,12 +12,13 @@ open_without_wimlib(struct image *image, const char *path,
 {
 	(void)path;
 	(void)options;
-	return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-			    "%s: a %s, and this build of hivepatch has no WIM support (built without wimlib)",
-			    image->display,
-			    image->backend == &image_backend_wim
-				    ? "WIM image"
-				    : "Windows install medium (its WIM)");
+	return hp_error_set(
+		err, HP_ERR_UNSUPPORTED, 0,
+		"%s: a %s, and this build of hivepatch has no WIM support (built without wimlib)",
+		image->display,
+		image->backend == &image_backend_wim
+			? "WIM image"
+			: "Windows install medium (its WIM)");
 }
 
 static enum hp_status

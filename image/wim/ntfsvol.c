@@ -20,10 +20,10 @@ ntfsvol_find_tools(struct ntfsvol_tools *tools, const char *subject,
 	tools->mkntfs = spawn_find("mkntfs");
 	tools->ntfscp = spawn_find("ntfscp");
 	if (tools->mkntfs == NULL || tools->ntfscp == NULL)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: %s (ntfs-3g) is not installed: a file replaced in a WIM keeps its security descriptor and attributes only through a scratch NTFS volume; nothing was written",
-				    subject,
-				    tools->mkntfs == NULL ? "mkntfs" : "ntfscp");
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: %s (ntfs-3g) is not installed: a file replaced in a WIM keeps its security descriptor and attributes only through a scratch NTFS volume; nothing was written",
+			subject, tools->mkntfs == NULL ? "mkntfs" : "ntfscp");
 	return HP_OK;
 }
 
@@ -39,8 +39,8 @@ enum hp_status
 ntfsvol_create(const struct ntfsvol_tools *tools, const char *path,
 	       uint64_t size, struct hp_error *err)
 {
-	char *argv[] = { tools->mkntfs, "-Q", "-F", "-q", "-L", "hivepatch",
-			 (char *)path, NULL };
+	char *argv[] = { tools->mkntfs, "-Q",        "-F",         "-q",
+			 "-L",          "hivepatch", (char *)path, NULL };
 	int fd;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -63,8 +63,8 @@ ntfsvol_write_file(const struct ntfsvol_tools *tools, const char *volume,
 		   const char *inside, const char *source, const char *subject,
 		   struct hp_error *err)
 {
-	char *argv[] = { tools->ntfscp, "-q", (char *)volume, (char *)source,
-			 (char *)inside, NULL };
+	char *argv[] = { tools->ntfscp,  "-q",           (char *)volume,
+			 (char *)source, (char *)inside, NULL };
 
 	return spawn_run(argv, subject, HP_ERR_WRITE, err);
 }

@@ -46,7 +46,8 @@ spawn_find(const char *program)
 	list = text_dup(path != NULL ? path : "/usr/bin:/bin");
 	for (char *dir = list != NULL ? strtok_r(list, ":", &save) : NULL;
 	     dir != NULL && found == NULL; dir = strtok_r(NULL, ":", &save)) {
-		char *candidate = text_path_join(*dir != '\0' ? dir : ".", program);
+		char *candidate =
+			text_path_join(*dir != '\0' ? dir : ".", program);
 
 		if (candidate != NULL && executable(candidate))
 			found = candidate;
@@ -75,7 +76,8 @@ capture(int fd, char *out)
 		ssize_t n;
 
 		if (used == CAPTURE_SIZE - 1) {
-			memmove(out, out + CAPTURE_SIZE / 2, used - CAPTURE_SIZE / 2);
+			memmove(out, out + CAPTURE_SIZE / 2,
+				used - CAPTURE_SIZE / 2);
 			used -= CAPTURE_SIZE / 2;
 		}
 		n = read(fd, out + used, CAPTURE_SIZE - 1 - used);
@@ -130,18 +132,20 @@ spawn_setup(posix_spawn_file_actions_t *actions, posix_spawnattr_t *attr,
 		posix_spawn_file_actions_destroy(actions);
 		return -1;
 	}
-	if (posix_spawn_file_actions_addopen(actions, 0, "/dev/null", O_RDONLY, 0) != 0 ||
-	    (stdout_fd == -1
-		     ? posix_spawn_file_actions_addopen(actions, 1, "/dev/null",
-							O_WRONLY, 0)
-		     : posix_spawn_file_actions_adddup2(actions, stdout_fd, 1)) != 0 ||
+	if (posix_spawn_file_actions_addopen(actions, 0, "/dev/null", O_RDONLY,
+					     0) != 0 ||
+	    (stdout_fd == -1 ? posix_spawn_file_actions_addopen(
+				       actions, 1, "/dev/null", O_WRONLY, 0)
+			     : posix_spawn_file_actions_adddup2(
+				       actions, stdout_fd, 1)) != 0 ||
 	    posix_spawn_file_actions_adddup2(actions, stderr_fd, 2) != 0 ||
 	    posix_spawn_file_actions_addclose(actions, stderr_fd) != 0 ||
 	    posix_spawn_file_actions_addclose(actions, unused_fd) != 0 ||
 	    posix_spawnattr_setsigmask(attr, &none) != 0 ||
 	    posix_spawnattr_setsigdefault(attr, &defaults) != 0 ||
 	    posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK |
-					       POSIX_SPAWN_SETSIGDEF) != 0) {
+						   POSIX_SPAWN_SETSIGDEF) !=
+		    0) {
 		posix_spawn_file_actions_destroy(actions);
 		posix_spawnattr_destroy(attr);
 		return -1;
@@ -165,15 +169,18 @@ run(char *const argv[], const char *subject, enum hp_status failure,
 	name = name != NULL ? name + 1 : argv[0];
 	captured = malloc(CAPTURE_SIZE);
 	if (captured == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", subject);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    subject);
 	if (pipe(pipe_fds) == -1) {
 		result = hp_error_set(err, failure, errno, "%s: cannot run %s",
 				      subject, name);
 		goto out;
 	}
 	fcntl(pipe_fds[0], F_SETFD, FD_CLOEXEC);
-	if (spawn_setup(&actions, &attr, stdout_fd, pipe_fds[1], pipe_fds[0]) == -1) {
-		result = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", subject);
+	if (spawn_setup(&actions, &attr, stdout_fd, pipe_fds[1], pipe_fds[0]) ==
+	    -1) {
+		result = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				      subject);
 		goto out;
 	}
 	rc = posix_spawn(&pid, argv[0], &actions, &attr, argv, environ);
@@ -190,20 +197,23 @@ run(char *const argv[], const char *subject, enum hp_status failure,
 	while (waitpid(pid, &status, 0) == -1) {
 		if (errno != EINTR) {
 			result = hp_error_set(err, failure, errno,
-					      "%s: waiting for %s", subject, name);
+					      "%s: waiting for %s", subject,
+					      name);
 			goto out;
 		}
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		result = HP_OK;
 	} else if (WIFEXITED(status)) {
-		result = hp_error_set(err, failure, 0, "%s: %s failed (exit %d): %.300s",
+		result = hp_error_set(err, failure, 0,
+				      "%s: %s failed (exit %d): %.300s",
 				      subject, name, WEXITSTATUS(status),
 				      telling_line(captured));
 	} else {
-		result = hp_error_set(err, failure, 0, "%s: %s was killed by signal %d",
-				      subject, name,
-				      WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+		result = hp_error_set(
+			err, failure, 0, "%s: %s was killed by signal %d",
+			subject, name,
+			WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 	}
 out:
 	if (pipe_fds[0] != -1)
@@ -234,7 +244,8 @@ spawn_capture(char *const argv[], const char *subject, enum hp_status failure,
 	*output_ret = NULL;
 	path = text_path_join(tmpdir, "hivepatch-output-XXXXXX");
 	if (path == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", subject);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    subject);
 	fd = mkstemp(path);
 	if (fd == -1) {
 		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", tmpdir);
@@ -245,12 +256,14 @@ spawn_capture(char *const argv[], const char *subject, enum hp_status failure,
 	unlink(path);
 	free(path);
 	status = run(argv, subject, failure, fd, err);
-	if (status == HP_OK && (fstat(fd, &st) == -1 || (uint64_t)st.st_size > max))
+	if (status == HP_OK &&
+	    (fstat(fd, &st) == -1 || (uint64_t)st.st_size > max))
 		status = hp_error_set(err, failure, 0,
-				      "%s: %s wrote more than expected", subject,
-				      argv[0]);
+				      "%s: %s wrote more than expected",
+				      subject, argv[0]);
 	if (status == HP_OK && (out = malloc((size_t)st.st_size + 1)) == NULL)
-		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", subject);
+		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				      subject);
 	if (status == HP_OK &&
 	    fileio_pread_all(fd, out, (size_t)st.st_size, 0) == -1)
 		status = hp_error_set(err, failure, errno, "%s", subject);

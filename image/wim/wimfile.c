@@ -22,7 +22,7 @@ struct wimfile {
 	char *display;
 	image_progress_fn *progress;
 	void *progress_ctx;
-	int sync_fd;     /* during an append: the WIM, synced mid-way */
+	int sync_fd; /* during an append: the WIM, synced mid-way */
 	int sync_errno;
 };
 
@@ -45,8 +45,9 @@ init_wimlib(void)
 	static int result;
 
 	if (!done) {
-		result = wimlib_global_init(WIMLIB_INIT_FLAG_DEFAULT_CASE_INSENSITIVE |
-					    WIMLIB_INIT_FLAG_ASSUME_UTF8);
+		result = wimlib_global_init(
+			WIMLIB_INIT_FLAG_DEFAULT_CASE_INSENSITIVE |
+			WIMLIB_INIT_FLAG_ASSUME_UTF8);
 		wimlib_set_print_errors(false);
 #ifdef HAVE_LIBXML2
 		xmlSetGenericErrorFunc(NULL, quiet_xml);
@@ -62,8 +63,7 @@ static enum hp_status
 status_of(int code, enum hp_status other)
 {
 	switch (code) {
-	case WIMLIB_ERR_NOMEM:
-		return HP_ERR_NO_MEMORY;
+	case WIMLIB_ERR_NOMEM: return HP_ERR_NO_MEMORY;
 	case WIMLIB_ERR_NOT_A_WIM_FILE:
 	case WIMLIB_ERR_INVALID_HEADER:
 	case WIMLIB_ERR_UNKNOWN_VERSION:
@@ -84,8 +84,7 @@ status_of(int code, enum hp_status other)
 	case WIMLIB_ERR_RESOURCE_NOT_FOUND:
 	case WIMLIB_ERR_METADATA_NOT_FOUND:
 	case WIMLIB_ERR_IMAGE_COUNT:
-	case WIMLIB_ERR_WIM_IS_INCOMPLETE:
-		return HP_ERR_CORRUPT;
+	case WIMLIB_ERR_WIM_IS_INCOMPLETE: return HP_ERR_CORRUPT;
 	case WIMLIB_ERR_IS_SPLIT_WIM:
 	case WIMLIB_ERR_SPLIT_INVALID:
 	case WIMLIB_ERR_WIM_IS_READONLY:
@@ -93,21 +92,16 @@ status_of(int code, enum hp_status other)
 	case WIMLIB_ERR_UNSUPPORTED:
 	case WIMLIB_ERR_UNSUPPORTED_FILE:
 	case WIMLIB_ERR_RESOURCE_ORDER:
-	case WIMLIB_ERR_NOT_PIPABLE:
-		return HP_ERR_UNSUPPORTED;
+	case WIMLIB_ERR_NOT_PIPABLE: return HP_ERR_UNSUPPORTED;
 	case WIMLIB_ERR_PATH_DOES_NOT_EXIST:
-	case WIMLIB_ERR_INVALID_IMAGE:
-		return HP_ERR_NOT_FOUND;
-	case WIMLIB_ERR_ALREADY_LOCKED:
-		return HP_ERR_LOCKED;
-	case WIMLIB_ERR_CONCURRENT_MODIFICATION_DETECTED:
-		return HP_ERR_CHANGED;
+	case WIMLIB_ERR_INVALID_IMAGE: return HP_ERR_NOT_FOUND;
+	case WIMLIB_ERR_ALREADY_LOCKED: return HP_ERR_LOCKED;
+	case WIMLIB_ERR_CONCURRENT_MODIFICATION_DETECTED: return HP_ERR_CHANGED;
 	case WIMLIB_ERR_OPEN:
 	case WIMLIB_ERR_READ:
 	case WIMLIB_ERR_STAT:
 		return other == HP_ERR_WRITE ? HP_ERR_WRITE : HP_ERR_IO;
-	default:
-		return other;
+	default: return other;
 	}
 }
 
@@ -129,8 +123,8 @@ on_progress(enum wimlib_progress_msg msg, union wimlib_progress_info *info,
 	/* An append has written the new data and metadata; the tables and
 	 * the header come next.  Synced now, the header can never reach the
 	 * disk before the data it points to. */
-	if (msg == WIMLIB_PROGRESS_MSG_WRITE_METADATA_END && wim->sync_fd != -1 &&
-	    fsync(wim->sync_fd) == -1) {
+	if (msg == WIMLIB_PROGRESS_MSG_WRITE_METADATA_END &&
+	    wim->sync_fd != -1 && fsync(wim->sync_fd) == -1) {
 		wim->sync_errno = errno;
 		return WIMLIB_PROGRESS_STATUS_ABORT;
 	}
@@ -159,28 +153,32 @@ wimfile_open(const char *path, const char *display, bool check,
 	wim = calloc(1, sizeof *wim);
 	if (wim == NULL || (wim->display = text_dup(display)) == NULL) {
 		free(wim);
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    display);
 	}
 	wim->sync_fd = -1;
 	if (check)
 		flags |= WIMLIB_OPEN_FLAG_CHECK_INTEGRITY;
-	code = wimlib_open_wim_with_progress(path, flags, &wim->wim, on_progress,
-					     wim);
+	code = wimlib_open_wim_with_progress(path, flags, &wim->wim,
+					     on_progress, wim);
 	if (code == WIMLIB_ERR_IS_SPLIT_WIM) {
 		wimfile_close(wim);
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: a part of a split WIM (.swm): hivepatch reads and patches whole WIMs only (wimlib-imagex join makes one)",
-				    display);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: a part of a split WIM (.swm): hivepatch reads and patches whole WIMs only (wimlib-imagex join makes one)",
+			display);
 	}
 	if (code == WIMLIB_ERR_INTEGRITY) {
 		wimfile_close(wim);
-		return hp_error_set(err, HP_ERR_CORRUPT, 0,
-				    "%s: the integrity table does not match the WIM's data (--check): the file is damaged",
-				    display);
+		return hp_error_set(
+			err, HP_ERR_CORRUPT, 0,
+			"%s: the integrity table does not match the WIM's data (--check): the file is damaged",
+			display);
 	}
 	if (code != 0) {
 		wimfile_close(wim);
-		return fail(display, code, HP_ERR_IO, "cannot open the WIM", err);
+		return fail(display, code, HP_ERR_IO, "cannot open the WIM",
+			    err);
 	}
 	*wim_ret = wim;
 	return HP_OK;
@@ -274,8 +272,9 @@ wimfile_find_child(struct wimfile *wim, unsigned index, const char *dir,
 		goto out;
 	if (code != 0) {
 		status = hp_error_set(err, status_of(code, HP_ERR_IO), 0,
-				      "%s[%u]:%s: cannot read it: %s", wim->display,
-				      index, dir[1] != '\0' ? dir + 1 : "/",
+				      "%s[%u]:%s: cannot read it: %s",
+				      wim->display, index,
+				      dir[1] != '\0' ? dir + 1 : "/",
 				      wimlib_get_error_string(code));
 		goto out;
 	}
@@ -285,11 +284,11 @@ wimfile_find_child(struct wimfile *wim, unsigned index, const char *dir,
 		goto out;
 	}
 	if (f.second != NULL) {
-		status = hp_error_set(err, HP_ERR_AMBIGUOUS, 0,
-				      "%s[%u]:%s: two spellings of one name, '%s' and '%s'; which one would Windows see?",
-				      wim->display, index,
-				      dir[1] != '\0' ? dir + 1 : "/", f.first + 1,
-				      f.second + 1);
+		status = hp_error_set(
+			err, HP_ERR_AMBIGUOUS, 0,
+			"%s[%u]:%s: two spellings of one name, '%s' and '%s'; which one would Windows see?",
+			wim->display, index, dir[1] != '\0' ? dir + 1 : "/",
+			f.first + 1, f.second + 1);
 		goto out;
 	}
 	*path_ret = f.first;
@@ -337,7 +336,8 @@ copy_streams(struct wimfile_entry *e, const struct wimlib_dir_entry *d)
 		const struct wimlib_stream_entry *s = &d->streams[i + 1];
 		struct wimfile_stream *out = &e->streams[e->stream_count];
 
-		out->name = text_dup(s->stream_name != NULL ? s->stream_name : "");
+		out->name =
+			text_dup(s->stream_name != NULL ? s->stream_name : "");
 		if (out->name == NULL)
 			return false;
 		out->size = s->resource.uncompressed_size;
@@ -372,7 +372,8 @@ on_stat(const struct wimlib_dir_entry *d, void *ctx)
 	e->links = d->num_links;
 	e->creation = time_of(&d->creation_time, d->creation_time_high);
 	e->last_write = time_of(&d->last_write_time, d->last_write_time_high);
-	e->last_access = time_of(&d->last_access_time, d->last_access_time_high);
+	e->last_access =
+		time_of(&d->last_access_time, d->last_access_time_high);
 	memcpy(e->object_id, &d->object_id, WIMFILE_OBJECT_ID_SIZE);
 	if (e->path == NULL || e->name == NULL || e->dos_name == NULL ||
 	    !copy_streams(e, d))
@@ -388,7 +389,8 @@ wimfile_stat(struct wimfile *wim, unsigned index, const char *path,
 	int code;
 
 	memset(entry_ret, 0, sizeof *entry_ret);
-	code = wimlib_iterate_dir_tree(wim->wim, (int)index, path, 0, on_stat, &s);
+	code = wimlib_iterate_dir_tree(wim->wim, (int)index, path, 0, on_stat,
+				       &s);
 	if (code == 0 && s.no_memory) {
 		wimfile_entry_release(entry_ret);
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
@@ -398,11 +400,12 @@ wimfile_stat(struct wimfile *wim, unsigned index, const char *path,
 		return HP_OK;
 	wimfile_entry_release(entry_ret);
 	if (code == 0 || code == WIMLIB_ERR_PATH_DOES_NOT_EXIST)
-		return hp_error_set(err, HP_ERR_NOT_FOUND, 0, "%s[%u]:%s: not found",
-				    wim->display, index, path + 1);
+		return hp_error_set(err, HP_ERR_NOT_FOUND, 0,
+				    "%s[%u]:%s: not found", wim->display, index,
+				    path + 1);
 	return hp_error_set(err, status_of(code, HP_ERR_IO), 0,
-			    "%s[%u]:%s: cannot read it: %s", wim->display, index,
-			    path + 1, wimlib_get_error_string(code));
+			    "%s[%u]:%s: cannot read it: %s", wim->display,
+			    index, path + 1, wimlib_get_error_string(code));
 }
 
 void
@@ -453,7 +456,8 @@ wimfile_same_metadata(const struct wimfile_entry *a,
 	if (a->sd_size != b->sd_size ||
 	    (a->sd_size > 0 && memcmp(a->sd, b->sd, a->sd_size) != 0))
 		*what = "security descriptor";
-	else if (plain_attributes(a->attributes) != plain_attributes(b->attributes))
+	else if (plain_attributes(a->attributes) !=
+		 plain_attributes(b->attributes))
 		*what = "attributes";
 	else if (strcmp(a->dos_name, b->dos_name) != 0)
 		*what = "short name";
@@ -467,7 +471,8 @@ wimfile_same_metadata(const struct wimfile_entry *a,
 		*what = "creation time";
 	else if (!same_time(&a->last_access, &b->last_access))
 		*what = "last access time";
-	else if (memcmp(a->object_id, b->object_id, WIMFILE_OBJECT_ID_SIZE) != 0)
+	else if (memcmp(a->object_id, b->object_id, WIMFILE_OBJECT_ID_SIZE) !=
+		 0)
 		*what = "object id";
 	else if (a->stream_count != b->stream_count)
 		*what = "named streams";
@@ -487,7 +492,8 @@ enum hp_status
 wimfile_extract(struct wimfile *wim, unsigned index, const char *const *paths,
 		size_t count, const char *dest, bool ntfs, struct hp_error *err)
 {
-	int flags = ntfs ? WIMLIB_EXTRACT_FLAG_NTFS : WIMLIB_EXTRACT_FLAG_NO_ACLS;
+	int flags =
+		ntfs ? WIMLIB_EXTRACT_FLAG_NTFS : WIMLIB_EXTRACT_FLAG_NO_ACLS;
 	int code;
 
 	code = wimlib_extract_paths(wim->wim, (int)index, dest, paths, count,
@@ -496,7 +502,8 @@ wimfile_extract(struct wimfile *wim, unsigned index, const char *const *paths,
 		return HP_OK;
 	/* What fails here is writing the copies, as a rule. */
 	return hp_error_set(err, status_of(code, HP_ERR_WRITE), 0,
-			    "%s[%u]:%s%s: cannot extract it to %s: %s", wim->display, index, count > 0 ? paths[0] + 1 : "",
+			    "%s[%u]:%s%s: cannot extract it to %s: %s",
+			    wim->display, index, count > 0 ? paths[0] + 1 : "",
 			    count > 1 ? " and the files beside it" : "", dest,
 			    wimlib_get_error_string(code));
 }
@@ -512,8 +519,8 @@ wimfile_add_volume(struct wimfile *wim, unsigned index, const char *volume,
 	add.op = WIMLIB_UPDATE_OP_ADD;
 	add.add.fs_source_path = (char *)volume;
 	add.add.wim_target_path = (char *)"";
-	add.add.add_flags = WIMLIB_ADD_FLAG_NTFS |
-			    (no_acls ? WIMLIB_ADD_FLAG_NO_ACLS : 0);
+	add.add.add_flags =
+		WIMLIB_ADD_FLAG_NTFS | (no_acls ? WIMLIB_ADD_FLAG_NO_ACLS : 0);
 	code = wimlib_update_image(wim->wim, (int)index, &add, 1, 0);
 	if (code == 0)
 		return HP_OK;
@@ -529,7 +536,8 @@ wimfile_append(struct wimfile *wim, const char *path, struct hp_error *err)
 
 	wim->sync_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (wim->sync_fd == -1)
-		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", wim->display);
+		return hp_error_set(err, HP_ERR_WRITE, errno, "%s",
+				    wim->display);
 	wim->sync_errno = 0;
 	code = wimlib_overwrite(wim->wim, WIMLIB_WRITE_FLAG_FSYNC, 0);
 	close(wim->sync_fd);
@@ -538,13 +546,15 @@ wimfile_append(struct wimfile *wim, const char *path, struct hp_error *err)
 		return HP_OK;
 	if (code == WIMLIB_ERR_ABORTED_BY_PROGRESS && wim->sync_errno != 0)
 		return hp_error_set(err, HP_ERR_WRITE, wim->sync_errno,
-				    "%s: cannot sync the appended data", wim->display);
-	if (code == WIMLIB_ERR_ALREADY_LOCKED)
-		return hp_error_set(err, HP_ERR_LOCKED, 0,
-				    "%s: locked by another process (a wimlib mount or update); nothing was written",
+				    "%s: cannot sync the appended data",
 				    wim->display);
-	return fail(wim->display, code, HP_ERR_WRITE, "cannot append to the WIM",
-		    err);
+	if (code == WIMLIB_ERR_ALREADY_LOCKED)
+		return hp_error_set(
+			err, HP_ERR_LOCKED, 0,
+			"%s: locked by another process (a wimlib mount or update); nothing was written",
+			wim->display);
+	return fail(wim->display, code, HP_ERR_WRITE,
+		    "cannot append to the WIM", err);
 }
 
 enum hp_status
@@ -556,9 +566,11 @@ wimfile_write_fd(struct wimfile *wim, int fd, bool integrity, bool pipable,
 
 	flags |= integrity ? WIMLIB_WRITE_FLAG_CHECK_INTEGRITY
 			   : WIMLIB_WRITE_FLAG_NO_CHECK_INTEGRITY;
-	flags |= pipable ? WIMLIB_WRITE_FLAG_PIPABLE : WIMLIB_WRITE_FLAG_NOT_PIPABLE;
+	flags |= pipable ? WIMLIB_WRITE_FLAG_PIPABLE
+			 : WIMLIB_WRITE_FLAG_NOT_PIPABLE;
 	code = wimlib_write_to_fd(wim->wim, fd, WIMLIB_ALL_IMAGES, flags, 0);
 	if (code == 0)
 		return HP_OK;
-	return fail(wim->display, code, HP_ERR_WRITE, "cannot write the WIM", err);
+	return fail(wim->display, code, HP_ERR_WRITE, "cannot write the WIM",
+		    err);
 }

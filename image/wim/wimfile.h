@@ -22,11 +22,11 @@ struct wimfile;
 
 struct wimfile_info {
 	unsigned image_count;
-	unsigned total_parts;      /* more than 1: a part of a split WIM */
+	unsigned total_parts; /* more than 1: a part of a split WIM */
 	bool has_integrity_table;
 	bool pipable;
-	bool marked_readonly;      /* the header's read-only flag */
-	bool write_in_progress;    /* the header says a write never finished */
+	bool marked_readonly;   /* the header's read-only flag */
+	bool write_in_progress; /* the header says a write never finished */
 };
 
 #define WIMFILE_HASH_SIZE 20
@@ -46,8 +46,8 @@ struct wimfile_stream {
 
 /* One file of an image with the metadata a replaced file must keep. */
 struct wimfile_entry {
-	char *path;        /* full path as stored, "/Windows/System32/config/SYSTEM" */
-	char *name;        /* its last component */
+	char *path; /* full path as stored, "/Windows/System32/config/SYSTEM" */
+	char *name; /* its last component */
 	char *dos_name;    /* short name, "" when it has none */
 	unsigned char *sd; /* security descriptor, NULL when it has none */
 	size_t sd_size;
@@ -56,7 +56,7 @@ struct wimfile_entry {
 	uint32_t links;
 	struct wimfile_time creation, last_write, last_access;
 	unsigned char object_id[WIMFILE_OBJECT_ID_SIZE];
-	uint64_t size;     /* of the unnamed data stream */
+	uint64_t size; /* of the unnamed data stream */
 	unsigned char hash[WIMFILE_HASH_SIZE];
 	struct wimfile_stream *streams; /* the named ones */
 	size_t stream_count;

@@ -56,9 +56,10 @@ wimimage_check_wimlib_lock(int fd, const char *display, struct hp_error *err)
 {
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno == EWOULDBLOCK)
-			return hp_error_set(err, HP_ERR_LOCKED, 0,
-					    "%s: locked by another process (a wimlib mount or update); nothing was written",
-					    display);
+			return hp_error_set(
+				err, HP_ERR_LOCKED, 0,
+				"%s: locked by another process (a wimlib mount or update); nothing was written",
+				display);
 		return HP_OK;
 	}
 	flock(fd, LOCK_UN);
@@ -76,16 +77,19 @@ hold_wim(struct wimimage *w, struct image *image,
 	enum hp_status status;
 
 	if (resolved == NULL)
-		return hp_error_set(err, errno == ENOENT ? HP_ERR_NOT_FOUND : HP_ERR_IO,
-				    errno, "%s", w->display);
+		return hp_error_set(
+			err, errno == ENOENT ? HP_ERR_NOT_FOUND : HP_ERR_IO,
+			errno, "%s", w->display);
 	w->base = text_dup(strrchr(resolved, '/') + 1);
 	dir = strndup(resolved, (size_t)(strrchr(resolved, '/') - resolved));
 	free(resolved);
 	if (w->base == NULL || dir == NULL) {
 		free(dir);
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    w->display);
 	}
-	w->dirfd = open(*dir != '\0' ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	w->dirfd = open(*dir != '\0' ? dir : "/",
+			O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	free(dir);
 	if (w->dirfd == -1)
 		return hp_error_set(err, HP_ERR_IO, errno, "%s", w->display);
@@ -95,12 +99,14 @@ hold_wim(struct wimimage *w, struct image *image,
 	if (status != HP_OK)
 		return status;
 	if (options->write)
-		status = wimimage_check_wimlib_lock(image->lock_fd, w->display, err);
-	if (status == HP_OK &&
-	    (fstat(image->lock_fd, &w->opened) == -1 ||
-	     fileio_pread_all(image->lock_fd, w->header, sizeof w->header, 0) == -1))
-		status = hp_error_set(err, HP_ERR_CORRUPT, errno != 0 ? errno : EIO,
-				      "%s: cannot read the WIM header", w->display);
+		status = wimimage_check_wimlib_lock(image->lock_fd, w->display,
+						    err);
+	if (status == HP_OK && (fstat(image->lock_fd, &w->opened) == -1 ||
+				fileio_pread_all(image->lock_fd, w->header,
+						 sizeof w->header, 0) == -1))
+		status = hp_error_set(
+			err, HP_ERR_CORRUPT, errno != 0 ? errno : EIO,
+			"%s: cannot read the WIM header", w->display);
 	return status;
 }
 
@@ -119,7 +125,8 @@ add_file(struct wimimage *w, struct wim_tree *t, const char *path,
 			return HP_OK;
 	grown = realloc(t->files, (t->file_count + 1) * sizeof *grown);
 	if (grown == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    w->display);
 	t->files = grown;
 	f = &grown[t->file_count];
 	memset(f, 0, sizeof *f);
@@ -134,19 +141,22 @@ add_file(struct wimimage *w, struct wim_tree *t, const char *path,
 				    w->display, t->index, path + 1);
 	if ((attributes & WIMFILE_ATTRIBUTE_REPARSE_POINT) ||
 	    f->entry.reparse_tag != 0)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s[%u]:%s: a reparse point (tag 0x%08x): its data is not in the WIM",
-				    w->display, t->index, path + 1,
-				    (unsigned)f->entry.reparse_tag);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s[%u]:%s: a reparse point (tag 0x%08x): its data is not in the WIM",
+			w->display, t->index, path + 1,
+			(unsigned)f->entry.reparse_tag);
 	if (attributes & WIMFILE_ATTRIBUTE_ENCRYPTED)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s[%u]:%s: encrypted (EFS): the WIM holds only its ciphertext",
-				    w->display, t->index, path + 1);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s[%u]:%s: encrypted (EFS): the WIM holds only its ciphertext",
+			w->display, t->index, path + 1);
 	if (f->entry.size > CONFIG_FILE_MAX)
-		return hp_error_set(err, HP_ERR_CORRUPT, 0,
-				    "%s[%u]:%s: claims %llu bytes, more than any hive or log",
-				    w->display, t->index, path + 1,
-				    (unsigned long long)f->entry.size);
+		return hp_error_set(
+			err, HP_ERR_CORRUPT, 0,
+			"%s[%u]:%s: claims %llu bytes, more than any hive or log",
+			w->display, t->index, path + 1,
+			(unsigned long long)f->entry.size);
 	return HP_OK;
 }
 
@@ -179,7 +189,8 @@ find_dir(struct wimimage *w, unsigned index, const char *const *parts,
 
 	*dir_ret = NULL;
 	if (dir == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    w->display);
 	for (size_t i = 0; i < count && dir != NULL; i++) {
 		status = wimfile_find_child(w->wim, index, dir, parts[i], &next,
 					    err);
@@ -212,19 +223,21 @@ find_hive(struct wimimage *w, struct wim_tree *t, const char *identity,
 
 	*found_ret = false;
 	if (windows_tree_hive_location(identity, user, parts, &count,
-				       &ignored) != HP_OK || count == 0)
+				       &ignored) != HP_OK ||
+	    count == 0)
 		return HP_OK;
 	name = parts[count - 1];
 	status = find_dir(w, t->index, parts, count - 1, &dir, err);
 	if (status == HP_OK && dir != NULL)
 		status = add_named(w, t, dir, name, found_ret, err);
-	for (size_t l = 0; status == HP_OK && *found_ret &&
-			   l < WINDOWS_TREE_LOG_COUNT; l++) {
-		char *log = wimimage_printf_dup("%s%s", name, windows_tree_log_suffixes[l]);
+	for (size_t l = 0;
+	     status == HP_OK && *found_ret && l < WINDOWS_TREE_LOG_COUNT; l++) {
+		char *log = wimimage_printf_dup("%s%s", name,
+						windows_tree_log_suffixes[l]);
 
 		if (log == NULL)
-			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
-					      w->display);
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					      "%s", w->display);
 		else
 			status = add_named(w, t, dir, log, NULL, err);
 		free(log);
@@ -241,19 +254,20 @@ find_files(struct wimimage *w, struct wim_tree *t,
 	   const struct image_options *options, bool *has_system_ret,
 	   struct hp_error *err)
 {
-	const char *const *names = options->hives != NULL ? options->hives
-							  : windows_tree_hives;
+	const char *const *names =
+		options->hives != NULL ? options->hives : windows_tree_hives;
 	size_t count = options->hives != NULL ? options->hive_count
 					      : WINDOWS_TREE_HIVE_COUNT;
 	enum hp_status status;
 
 	status = find_hive(w, t, "SYSTEM", options->user, has_system_ret, err);
-	for (size_t i = 0; status == HP_OK && *has_system_ret && i < count; i++) {
+	for (size_t i = 0; status == HP_OK && *has_system_ret && i < count;
+	     i++) {
 		bool found;
 
 		if (!text_name_equal(names[i], "SYSTEM"))
-			status = find_hive(w, t, names[i], options->user, &found,
-					   err);
+			status = find_hive(w, t, names[i], options->user,
+					   &found, err);
 	}
 	return status;
 }
@@ -272,10 +286,11 @@ check_room(const struct wimimage *w, const struct wim_tree *t,
 		return HP_OK;
 	room = (uint64_t)vfs.f_bavail * vfs.f_frsize;
 	if (need > room)
-		return hp_error_set(err, HP_ERR_WRITE, ENOSPC,
-				    "%s[%u]: the config files take %llu bytes, %s has %llu free",
-				    w->display, t->index, (unsigned long long)need,
-				    cleanup_temp_dir(), (unsigned long long)room);
+		return hp_error_set(
+			err, HP_ERR_WRITE, ENOSPC,
+			"%s[%u]: the config files take %llu bytes, %s has %llu free",
+			w->display, t->index, (unsigned long long)need,
+			cleanup_temp_dir(), (unsigned long long)room);
 	return HP_OK;
 }
 
@@ -288,7 +303,8 @@ extract_tree(struct wimimage *w, struct wim_tree *t, struct hp_error *err)
 
 	paths = calloc(t->file_count, sizeof *paths);
 	if (paths == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    w->display);
 	for (size_t i = 0; i < t->file_count; i++)
 		paths[i] = t->files[i].entry.path;
 	status = check_room(w, t, err);
@@ -300,14 +316,17 @@ extract_tree(struct wimimage *w, struct wim_tree *t, struct hp_error *err)
 					 t->dir, false, err);
 	free(paths);
 	for (size_t i = 0; status == HP_OK && i < t->file_count; i++) {
-		char *local = wimimage_printf_dup("%s%s", t->dir, t->files[i].entry.path);
+		char *local = wimimage_printf_dup("%s%s", t->dir,
+						  t->files[i].entry.path);
 
-		t->files[i].local = local != NULL ? realpath(local, NULL) : NULL;
+		t->files[i].local =
+			local != NULL ? realpath(local, NULL) : NULL;
 		if (t->files[i].local == NULL)
-			status = hp_error_set(err, local == NULL ? HP_ERR_NO_MEMORY
-								 : HP_ERR_IO,
-					      local == NULL ? ENOMEM : errno,
-					      "%s", local != NULL ? local : w->display);
+			status = hp_error_set(
+				err,
+				local == NULL ? HP_ERR_NO_MEMORY : HP_ERR_IO,
+				local == NULL ? ENOMEM : errno, "%s",
+				local != NULL ? local : w->display);
 		free(local);
 	}
 	return status;
@@ -339,7 +358,8 @@ open_index(struct wimimage *w, struct image *image,
 
 	grown = realloc(w->trees, (w->tree_count + 1) * sizeof *grown);
 	if (grown == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    w->display);
 	w->trees = grown;
 	t = &grown[w->tree_count];
 	memset(t, 0, sizeof *t);
@@ -349,19 +369,21 @@ open_index(struct wimimage *w, struct image *image,
 		release_tree(t);
 		if (!explicit)
 			return HP_OK;
-		return hp_error_set(err, HP_ERR_NOT_HIVE, 0,
-				    "%s[%u]: not a Windows tree (no Windows/System32/config/SYSTEM)",
-				    w->display, index);
+		return hp_error_set(
+			err, HP_ERR_NOT_HIVE, 0,
+			"%s[%u]: not a Windows tree (no Windows/System32/config/SYSTEM)",
+			w->display, index);
 	}
 	w->tree_count++;
 	if (status != HP_OK)
 		return status;
 	t->dir = wimimage_printf_dup("%s/index-%u", w->scratch, index);
 	label = wimimage_printf_dup("index %u: %s", index,
-			   wimfile_image_name(w->wim, index));
+				    wimfile_image_name(w->wim, index));
 	if (t->dir == NULL || label == NULL) {
 		free(label);
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    w->display);
 	}
 	status = image_scratch_add(&w->area, t->dir, true, err);
 	if (status == HP_OK && mkdir(t->dir, 0700) == -1)
@@ -375,7 +397,8 @@ open_index(struct wimimage *w, struct image *image,
 	if (status == HP_OK && root == NULL)
 		status = hp_error_set(err, HP_ERR_IO, errno, "%s", t->dir);
 	if (status == HP_OK)
-		status = image_add_tree(image, root, w->display, label, index, err);
+		status = image_add_tree(image, root, w->display, label, index,
+					err);
 	free(label);
 	return status;
 }
@@ -391,25 +414,28 @@ open_indexes(struct wimimage *w, struct image *image,
 		unsigned index = options->indexes[i];
 
 		if (index == 0 || index > w->info.image_count)
-			return hp_error_set(err, HP_ERR_NOT_FOUND, 0,
-					    "%s: no index %u (the WIM holds %u image%s)",
-					    w->display, index, w->info.image_count,
-					    w->info.image_count == 1 ? "" : "s");
+			return hp_error_set(
+				err, HP_ERR_NOT_FOUND, 0,
+				"%s: no index %u (the WIM holds %u image%s)",
+				w->display, index, w->info.image_count,
+				w->info.image_count == 1 ? "" : "s");
 		for (size_t k = 0; k < i; k++)
 			if (options->indexes[k] == index)
 				return hp_error_set(err, HP_ERR_USAGE, 0,
-						    "--index %u is given twice", index);
+						    "--index %u is given twice",
+						    index);
 		status = open_index(w, image, options, index, true, err);
 	}
 	if (options->index_count > 0)
 		return status;
-	for (unsigned index = 1; status == HP_OK && index <= w->info.image_count;
-	     index++)
+	for (unsigned index = 1;
+	     status == HP_OK && index <= w->info.image_count; index++)
 		status = open_index(w, image, options, index, false, err);
 	if (status == HP_OK && w->tree_count == 0)
-		status = hp_error_set(err, HP_ERR_NOT_HIVE, 0,
-				      "%s: no index of the WIM holds a Windows tree (Windows/System32/config/SYSTEM)",
-				      w->display);
+		status = hp_error_set(
+			err, HP_ERR_NOT_HIVE, 0,
+			"%s: no index of the WIM holds a Windows tree (Windows/System32/config/SYSTEM)",
+			w->display);
 	return status;
 }
 
@@ -423,13 +449,15 @@ wimimage_open(struct image *image, const char *file, const char *display,
 
 	*wim_ret = w = calloc(1, sizeof *w);
 	if (w == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    display);
 	w->dirfd = -1;
 	w->own_copy = own_copy;
 	w->file = text_dup(file);
 	w->display = text_dup(display);
 	if (w->file == NULL || w->display == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    display);
 	status = image_scratch_make(&w->area, "hivepatch-wim-", err);
 	if (status != HP_OK)
 		return status;
@@ -503,7 +531,8 @@ wimimage_name_in_text(const struct wimimage *w, const struct image *image,
 	if (w == NULL)
 		return;
 	for (size_t i = 0; i < w->tree_count && i < image->tree_count; i++) {
-		snprintf(to, sizeof to, "%s[%u]:", w->display, w->trees[i].index);
+		snprintf(to, sizeof to, "%s[%u]:", w->display,
+			 w->trees[i].index);
 		snprintf(from, sizeof from, "%s/", image->trees[i].root);
 		replace_all(text, size, from, to);
 		if (w->trees[i].dir != NULL) {

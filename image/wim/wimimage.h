@@ -65,11 +65,11 @@ enum hp_status wimimage_update(struct wimimage *wim, struct image *image,
 /* Write the updated WIM over itself: appended, or rebuilt when REBUILD
  * or when the WIM is pipable; read back before the run goes on.
  * *METHOD_RET (a new string) says how. */
-enum hp_status wimimage_write_in_place(struct wimimage *wim, bool rebuild,
-				       const struct image_write_options *options,
-				       char **method_ret,
-				       struct image_commit_report *report,
-				       struct hp_error *err);
+enum hp_status
+wimimage_write_in_place(struct wimimage *wim, bool rebuild,
+			const struct image_write_options *options,
+			char **method_ret, struct image_commit_report *report,
+			struct hp_error *err);
 
 /* Write the updated WIM (or, with nothing updated, a copy of it) to the
  * new file OUTPUT, read back, replacing OUTPUT only then. */

@@ -32,15 +32,15 @@
 
 /* One config file of a tree: its scratch copy and its metadata. */
 struct wim_file {
-	char *local;                 /* the scratch copy, resolved */
-	struct wimfile_entry entry;  /* as the WIM holds it */
-	bool replace;                /* new content goes in */
+	char *local;                /* the scratch copy, resolved */
+	struct wimfile_entry entry; /* as the WIM holds it */
+	bool replace;               /* new content goes in */
 };
 
 /* One index made a tree. */
 struct wim_tree {
 	unsigned index;
-	char *dir;                   /* SCRATCH/index-N, as made */
+	char *dir; /* SCRATCH/index-N, as made */
 	struct wim_file *files;
 	size_t file_count;
 	bool changed;
@@ -50,8 +50,8 @@ struct wimimage {
 	struct wimfile *wim;
 	char *file;
 	char *display;
-	struct image_scratch area;   /* every entry registered (scratch.h) */
-	const char *scratch;         /* its directory */
+	struct image_scratch area; /* every entry registered (scratch.h) */
+	const char *scratch;       /* its directory */
 	bool own_copy;
 	struct wimfile_info info;
 	struct wim_tree *trees;
@@ -63,7 +63,7 @@ struct wimimage {
 	struct stat opened;
 	unsigned char header[WIM_HEADER_SIZE];
 	struct ntfsvol_tools tools;
-	char **volumes;              /* read by the write: kept until then */
+	char **volumes; /* read by the write: kept until then */
 	size_t volume_count;
 	bool updated;
 };

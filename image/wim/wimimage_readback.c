@@ -24,7 +24,8 @@ static bool
 same_content(const char *a, const char *b)
 {
 	unsigned char *x = malloc(COMPARE_BLOCK), *y = malloc(COMPARE_BLOCK);
-	int fa = open(a, O_RDONLY | O_CLOEXEC), fb = open(b, O_RDONLY | O_CLOEXEC);
+	int fa = open(a, O_RDONLY | O_CLOEXEC),
+	    fb = open(b, O_RDONLY | O_CLOEXEC);
 	bool same = x != NULL && y != NULL && fa != -1 && fb != -1;
 
 	while (same) {
@@ -60,23 +61,26 @@ check_file(struct wimimage *w, struct wimfile *back, const struct wim_tree *t,
 	status = wimfile_stat(back, t->index, path, &now, err);
 	if (status != HP_OK)
 		return hp_error_set(err, HP_ERR_VERIFY, 0,
-				    "%s[%u]:%s: not in the written WIM", w->display,
-				    t->index, path + 1);
+				    "%s[%u]:%s: not in the written WIM",
+				    w->display, t->index, path + 1);
 	if (!wimfile_same_metadata(&f->entry, &now, &what))
-		status = hp_error_set(err, HP_ERR_VERIFY, 0,
-				      "%s[%u]:%s: its %s is not kept in the written WIM",
-				      w->display, t->index, path + 1, what);
+		status = hp_error_set(
+			err, HP_ERR_VERIFY, 0,
+			"%s[%u]:%s: its %s is not kept in the written WIM",
+			w->display, t->index, path + 1, what);
 	wimfile_entry_release(&now);
 	if (status == HP_OK)
 		status = image_scratch_prepare(&w->area, dir, path, err);
 	if (status == HP_OK)
-		status = wimfile_extract(back, t->index, &path, 1, dir, false, err);
+		status = wimfile_extract(back, t->index, &path, 1, dir, false,
+					 err);
 	if (status == HP_OK &&
 	    ((copy = wimimage_printf_dup("%s%s", dir, path)) == NULL ||
 	     !same_content(copy, f->local)))
-		status = hp_error_set(err, HP_ERR_VERIFY, 0,
-				      "%s[%u]:%s: does not read back with the new bytes",
-				      w->display, t->index, path + 1);
+		status = hp_error_set(
+			err, HP_ERR_VERIFY, 0,
+			"%s[%u]:%s: does not read back with the new bytes",
+			w->display, t->index, path + 1);
 	if (copy != NULL)
 		unlink(copy);
 	free(copy);
@@ -92,7 +96,8 @@ wimimage_read_back(struct wimimage *w, const char *path, struct hp_error *err)
 	char *dir = wimimage_printf_dup("%s/read-back", w->scratch);
 
 	if (dir == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    w->display);
 	status = image_scratch_add(&w->area, dir, true, err);
 	if (status == HP_OK && mkdir(dir, 0700) == -1 && errno != EEXIST)
 		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", dir);
@@ -109,25 +114,27 @@ wimimage_read_back(struct wimimage *w, const char *path, struct hp_error *err)
 
 		snprintf(detail, sizeof detail, "%s", err->message);
 		status = hp_error_set(err, HP_ERR_VERIFY, 0,
-				      "the written WIM does not read back: %s", detail);
+				      "the written WIM does not read back: %s",
+				      detail);
 	}
 	if (status == HP_OK) {
 		wimfile_get_info(back, &info);
 		if (info.image_count != w->info.image_count ||
 		    info.has_integrity_table != w->info.has_integrity_table)
-			status = hp_error_set(err, HP_ERR_VERIFY, 0,
-					      "%s: the written WIM lost %s", w->display,
-					      info.image_count != w->info.image_count
-						      ? "images"
-						      : "its integrity table");
+			status = hp_error_set(
+				err, HP_ERR_VERIFY, 0,
+				"%s: the written WIM lost %s", w->display,
+				info.image_count != w->info.image_count
+					? "images"
+					: "its integrity table");
 	}
 	for (size_t i = 0; status == HP_OK && i < w->tree_count; i++) {
 		const struct wim_tree *t = &w->trees[i];
 
 		for (size_t k = 0; status == HP_OK && k < t->file_count; k++)
 			if (t->files[k].replace)
-				status = check_file(w, back, t, &t->files[k], dir,
-						    err);
+				status = check_file(w, back, t, &t->files[k],
+						    dir, err);
 	}
 	wimfile_close(back);
 	image_scratch_remove_tree(dir);

@@ -31,31 +31,32 @@ refuse_links(const struct wimimage *w, const struct wim_tree *t,
 	     const struct wim_file *f, struct hp_error *err)
 {
 	if (f->entry.links > 1)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s[%u]:%s: %u hard links in the image: replacing it would change every name; nothing was written",
-				    w->display, t->index, f->entry.path + 1,
-				    (unsigned)f->entry.links);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s[%u]:%s: %u hard links in the image: replacing it would change every name; nothing was written",
+			w->display, t->index, f->entry.path + 1,
+			(unsigned)f->entry.links);
 	if (f->entry.attributes & WIMFILE_ATTRIBUTE_COMPRESSED)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s[%u]:%s: NTFS-compressed: hivepatch does not write compressed files; nothing was written",
-				    w->display, t->index, f->entry.path + 1);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s[%u]:%s: NTFS-compressed: hivepatch does not write compressed files; nothing was written",
+			w->display, t->index, f->entry.path + 1);
 	return HP_OK;
 }
 
 enum hp_status
-wimimage_check_writable(struct wimimage *w, bool in_place,
-			struct hp_error *err)
+wimimage_check_writable(struct wimimage *w, bool in_place, struct hp_error *err)
 {
 	enum hp_status status;
 
 	if (w->info.marked_readonly)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: the WIM is flagged read-only in its header; hivepatch does not clear the flag; nothing was written",
-				    w->display);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: the WIM is flagged read-only in its header; hivepatch does not clear the flag; nothing was written",
+			w->display);
 	if (in_place && !w->own_copy && access(w->file, W_OK) == -1)
 		return hp_error_set(err, HP_ERR_WRITE, errno,
-				    "%s: cannot write the WIM",
-				    w->display);
+				    "%s: cannot write the WIM", w->display);
 	if (w->tools.mkntfs == NULL) {
 		status = ntfsvol_find_tools(&w->tools, w->display, err);
 		if (status != HP_OK)
@@ -63,7 +64,8 @@ wimimage_check_writable(struct wimimage *w, bool in_place,
 	}
 	for (size_t i = 0; i < w->tree_count; i++) {
 		/* SYSTEM is the first file of every tree. */
-		status = refuse_links(w, &w->trees[i], &w->trees[i].files[0], err);
+		status = refuse_links(w, &w->trees[i], &w->trees[i].files[0],
+				      err);
 		if (status != HP_OK)
 			return status;
 	}
@@ -89,9 +91,9 @@ mark(struct wimimage *w, size_t tree, const char *local, struct hp_error *err)
 			}
 	}
 	if (!found)
-		status = hp_error_set(err, HP_ERR_VERIFY, 0,
-				      "%s: no file of the WIM to write it back to",
-				      local);
+		status = hp_error_set(
+			err, HP_ERR_VERIFY, 0,
+			"%s: no file of the WIM to write it back to", local);
 	free(resolved);
 	return status;
 }
@@ -108,8 +110,8 @@ mark_staged(struct wimimage *w, const struct image *image, struct hp_error *err)
 
 		if (e->committed)
 			status = mark(w, e->tree, e->path, err);
-		for (size_t k = 0; status == HP_OK && e->empty_logs &&
-				   k < e->log_count; k++)
+		for (size_t k = 0;
+		     status == HP_OK && e->empty_logs && k < e->log_count; k++)
 			status = mark(w, e->tree, e->logs[k], err);
 	}
 	return status;
@@ -118,12 +120,14 @@ mark_staged(struct wimimage *w, const struct image *image, struct hp_error *err)
 static enum hp_status
 keep_volume(struct wimimage *w, char *path, struct hp_error *err)
 {
-	char **grown = realloc(w->volumes, (w->volume_count + 1) * sizeof *grown);
+	char **grown =
+		realloc(w->volumes, (w->volume_count + 1) * sizeof *grown);
 
 	if (grown == NULL) {
 		unlink(path);
 		free(path);
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    w->display);
 	}
 	w->volumes = grown;
 	grown[w->volume_count++] = path;
@@ -141,9 +145,10 @@ check_added(struct wimimage *w, const struct wim_tree *t,
 
 	status = wimfile_stat(w->wim, t->index, f->entry.path, &now, err);
 	if (status == HP_OK && !wimfile_same_metadata(&f->entry, &now, &what))
-		status = hp_error_set(err, HP_ERR_VERIFY, 0,
-				      "%s[%u]:%s: its %s would not be kept; nothing was written",
-				      w->display, t->index, f->entry.path + 1, what);
+		status = hp_error_set(
+			err, HP_ERR_VERIFY, 0,
+			"%s[%u]:%s: its %s would not be kept; nothing was written",
+			w->display, t->index, f->entry.path + 1, what);
 	wimfile_entry_release(&now);
 	return status;
 }
@@ -199,11 +204,14 @@ fill_volume_isolated(struct wimimage *w, const struct wim_tree *t,
 		close(fds[0]);
 		hp_error_clear(&result);
 		result.status = fill_volume(w, t, f, volume, &result);
-		_exit(fileio_write_all(fds[1], &result, sizeof result) == 0 ? 0 : 1);
+		_exit(fileio_write_all(fds[1], &result, sizeof result) == 0
+			      ? 0
+			      : 1);
 	}
 	close(fds[1]);
 	while (got < sizeof result) {
-		ssize_t n = read(fds[0], (char *)&result + got, sizeof result - got);
+		ssize_t n = read(fds[0], (char *)&result + got,
+				 sizeof result - got);
 
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -214,14 +222,16 @@ fill_volume_isolated(struct wimimage *w, const struct wim_tree *t,
 	close(fds[0]);
 	while (waitpid(pid, &wstatus, 0) == -1 && errno == EINTR)
 		;
-	if (got != sizeof result || !WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0)
-		return hp_error_set(err, HP_ERR_WRITE, 0,
-				    "%s[%u]:%s: the scratch NTFS volume could not be made (%s %d); nothing was written",
-				    w->display, t->index, f->entry.path + 1,
-				    WIFSIGNALED(wstatus) ? "ntfs-3g died of signal"
-							 : "exit",
-				    WIFSIGNALED(wstatus) ? WTERMSIG(wstatus)
-							 : WEXITSTATUS(wstatus));
+	if (got != sizeof result || !WIFEXITED(wstatus) ||
+	    WEXITSTATUS(wstatus) != 0)
+		return hp_error_set(
+			err, HP_ERR_WRITE, 0,
+			"%s[%u]:%s: the scratch NTFS volume could not be made (%s %d); nothing was written",
+			w->display, t->index, f->entry.path + 1,
+			WIFSIGNALED(wstatus) ? "ntfs-3g died of signal"
+					     : "exit",
+			WIFSIGNALED(wstatus) ? WTERMSIG(wstatus)
+					     : WEXITSTATUS(wstatus));
 	result.message[sizeof result.message - 1] = '\0';
 	if (result.status != HP_OK)
 		*err = result;
@@ -244,9 +254,11 @@ update_file(struct wimimage *w, struct wim_tree *t, size_t k,
 
 	if (stat(f->local, &st) == 0)
 		size += 2 * (uint64_t)st.st_size;
-	volume = wimimage_printf_dup("%s/volume-%u-%zu.ntfs", w->scratch, t->index, k);
+	volume = wimimage_printf_dup("%s/volume-%u-%zu.ntfs", w->scratch,
+				     t->index, k);
 	if (volume == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    w->display);
 	status = image_scratch_add(&w->area, volume, false, err);
 	if (status == HP_OK)
 		status = ntfsvol_create(&w->tools, volume, size, err);

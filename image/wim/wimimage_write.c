@@ -53,9 +53,10 @@ take_for_writing(struct wimimage *w, int *fd_ret, struct hp_error *err)
 	    (fstat(fd, &st) == -1 || !fileio_same_state(&st, &w->opened) ||
 	     fileio_pread_all(fd, header, sizeof header, 0) == -1 ||
 	     memcmp(header, w->header, sizeof header) != 0))
-		status = hp_error_set(err, HP_ERR_CHANGED, 0,
-				      "%s: the WIM changed while it was being patched; nothing was written",
-				      w->display);
+		status = hp_error_set(
+			err, HP_ERR_CHANGED, 0,
+			"%s: the WIM changed while it was being patched; nothing was written",
+			w->display);
 	if (status != HP_OK) {
 		close(fd);
 		return status;
@@ -95,16 +96,18 @@ journal_append(struct wimimage *w, int fd, struct journal **j_ret,
 	struct journal_target target;
 	struct journal_location where;
 	char name[JOURNAL_NAME_SIZE];
-	uint64_t tail_at = append_start(w->header), size = (uint64_t)w->opened.st_size;
+	uint64_t tail_at = append_start(w->header),
+		 size = (uint64_t)w->opened.st_size;
 	enum hp_status status;
 
 	*j_ret = NULL;
 	if (tail_at > size)
 		tail_at = size;
 	if (size - tail_at > TAIL_MAX)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: %llu bytes follow the WIM's last table (an interrupted write?), which an append would overwrite: --rebuild writes the WIM anew; nothing was written",
-				    w->display, (unsigned long long)(size - tail_at));
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: %llu bytes follow the WIM's last table (an interrupted write?), which an append would overwrite: --rebuild writes the WIM anew; nothing was written",
+			w->display, (unsigned long long)(size - tail_at));
 	status = journal_target_fd(&target, fd, w->display, err);
 	if (status == HP_OK)
 		status = journal_name_for(w->base, name, err);
@@ -113,12 +116,13 @@ journal_append(struct wimimage *w, int fd, struct journal **j_ret,
 	where.dirfd = w->dirfd;
 	where.name = name;
 	where.display = NULL;
-	status = journal_begin(&where, &target, WIM_HEADER_SIZE + (size - tail_at),
-			       j_ret, err);
+	status = journal_begin(&where, &target,
+			       WIM_HEADER_SIZE + (size - tail_at), j_ret, err);
 	if (status == HP_OK)
 		status = journal_save_range(*j_ret, 0, WIM_HEADER_SIZE, err);
 	if (status == HP_OK && tail_at < size)
-		status = journal_save_range(*j_ret, tail_at, size - tail_at, err);
+		status = journal_save_range(*j_ret, tail_at, size - tail_at,
+					    err);
 	if (status == HP_OK)
 		status = journal_seal(*j_ret, err);
 	return status;
@@ -153,8 +157,8 @@ append(struct wimimage *w, int fd, struct hp_error *err)
 	if (status == HP_OK)
 		status = record_size(w, fd, j, err);
 	if (status == HP_OK && cleanup_interrupted() != 0)
-		status = hp_error_set(err, HP_ERR_WRITE, EINTR, "%s: interrupted",
-				      w->display);
+		status = hp_error_set(err, HP_ERR_WRITE, EINTR,
+				      "%s: interrupted", w->display);
 	if (status == HP_OK)
 		status = wimimage_read_back(w, w->file, err);
 	if (status == HP_OK)
@@ -164,8 +168,8 @@ append(struct wimimage *w, int fd, struct hp_error *err)
 		char detail[sizeof err->message];
 
 		snprintf(detail, sizeof detail, "%s", err->message);
-		hp_error_set(err, err->status, err->saved_errno, "%s; %s", detail,
-			     undo_err.message);
+		hp_error_set(err, err->status, err->saved_errno, "%s; %s",
+			     detail, undo_err.message);
 	}
 	journal_free(j);
 	cleanup_release();
@@ -178,8 +182,9 @@ write_whole(struct wimimage *w, struct safewrite *sw, struct hp_error *err)
 {
 	enum hp_status status;
 
-	status = wimfile_write_fd(w->wim, sw->temp_fd, w->info.has_integrity_table,
-				  w->info.pipable, err);
+	status = wimfile_write_fd(w->wim, sw->temp_fd,
+				  w->info.has_integrity_table, w->info.pipable,
+				  err);
 	if (status == HP_OK)
 		status = wimimage_read_back(w, sw->temp, err);
 	return status;
@@ -194,17 +199,17 @@ describe(const struct wimimage *w, const char *how)
 	for (size_t i = 0; i < w->tree_count; i++) {
 		if (!w->trees[i].changed)
 			continue;
-		used += (size_t)snprintf(indexes + used,
-					 used < sizeof indexes ? sizeof indexes - used : 0,
-					 "%s%u", changed > 0 ? ", " : "",
-					 w->trees[i].index);
+		used += (size_t)snprintf(
+			indexes + used,
+			used < sizeof indexes ? sizeof indexes - used : 0,
+			"%s%u", changed > 0 ? ", " : "", w->trees[i].index);
 		if (used >= sizeof indexes)
 			used = sizeof indexes - 1;
 		changed++;
 	}
-	return wimimage_printf_dup("WIM %s: index%s %s%s", how, changed == 1 ? "" : "es",
-			  indexes,
-			  w->info.has_integrity_table ? ", integrity table kept" : "");
+	return wimimage_printf_dup(
+		"WIM %s: index%s %s%s", how, changed == 1 ? "" : "es", indexes,
+		w->info.has_integrity_table ? ", integrity table kept" : "");
 }
 
 enum hp_status
@@ -250,14 +255,16 @@ out:
 	if (fd != -1)
 		close(fd);
 	if (status == HP_OK && (*method_ret = describe(w, how)) == NULL)
-		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", w->display);
+		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				      w->display);
 	return status;
 }
 
 enum hp_status
 wimimage_write_copy(struct wimimage *w, const char *output,
-		    const struct image_write_options *options, char **method_ret,
-		    struct image_commit_report *report, struct hp_error *err)
+		    const struct image_write_options *options,
+		    char **method_ret, struct image_commit_report *report,
+		    struct hp_error *err)
 {
 	struct safewrite sw = { 0 };
 	enum hp_status status;
@@ -266,15 +273,18 @@ wimimage_write_copy(struct wimimage *w, const char *output,
 
 	*method_ret = NULL;
 	wimfile_set_progress(w->wim, options->progress, options->progress_ctx);
-	status = safewrite_begin(&sw, output, SAFEWRITE_MAY_CREATE | SAFEWRITE_FRESH, err);
+	status = safewrite_begin(&sw, output,
+				 SAFEWRITE_MAY_CREATE | SAFEWRITE_FRESH, err);
 	began = status == HP_OK;
 	if (status == HP_OK && w->updated) {
 		status = write_whole(w, &sw, err);
 	} else if (status == HP_OK) {
 		/* Nothing changed: the output is the input, byte for byte. */
 		in = open(w->file, O_RDONLY | O_CLOEXEC);
-		if (in == -1 || fileio_copy_range(in, 0, UINT64_MAX, sw.temp_fd) == -1)
-			status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", output);
+		if (in == -1 ||
+		    fileio_copy_range(in, 0, UINT64_MAX, sw.temp_fd) == -1)
+			status = hp_error_set(err, HP_ERR_WRITE, errno, "%s",
+					      output);
 		if (in != -1)
 			close(in);
 	}
@@ -290,9 +300,11 @@ wimimage_write_copy(struct wimimage *w, const char *output,
 		*method_ret = how != NULL ? describe(w, how) : NULL;
 		free(how);
 	} else {
-		*method_ret = wimimage_printf_dup("WIM copied as it is to %s", output);
+		*method_ret = wimimage_printf_dup("WIM copied as it is to %s",
+						  output);
 	}
 	if (*method_ret == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", output);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    output);
 	return HP_OK;
 }

@@ -24,9 +24,9 @@ _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "atomic int must be lock-free");
 enum kind { KIND_FILE, KIND_DIR, KIND_HOOK };
 
 struct entry {
-	atomic_int live;    /* 1 once every other field is set */
+	atomic_int live; /* 1 once every other field is set */
 	enum kind kind;
-	int dirfd;          /* ours (a dup); -1 for a hook */
+	int dirfd;           /* ours (a dup); -1 for a hook */
 	unsigned long order; /* registration order, for directories */
 	char name[CLEANUP_NAME_SIZE];
 	void (*hook)(void *arg);
@@ -34,13 +34,13 @@ struct entry {
 };
 
 static struct entry entries[CLEANUP_MAX_ENTRIES];
-static atomic_int entries_used;     /* highest index in use + 1 */
+static atomic_int entries_used; /* highest index in use + 1 */
 static unsigned long next_order = 1;
 
-static atomic_int held;             /* nesting of cleanup_hold */
-static atomic_int pending;          /* the first signal received */
-static atomic_int exiting;          /* the exit path has been claimed */
-static pid_t owner;                 /* the process that called cleanup_init */
+static atomic_int held;    /* nesting of cleanup_hold */
+static atomic_int pending; /* the first signal received */
+static atomic_int exiting; /* the exit path has been claimed */
+static pid_t owner;        /* the process that called cleanup_init */
 static bool initialised;
 
 static char program[64] = "hivepatch";
@@ -77,7 +77,8 @@ run_hooks(void)
 	int used = atomic_load(&entries_used);
 
 	for (int i = used - 1; i >= 0; i--)
-		if (atomic_load(&entries[i].live) && entries[i].kind == KIND_HOOK)
+		if (atomic_load(&entries[i].live) &&
+		    entries[i].kind == KIND_HOOK)
 			entries[i].hook(entries[i].arg);
 }
 
@@ -90,7 +91,8 @@ remove_entries(void)
 	unsigned long below = ULONG_MAX;
 
 	for (int i = used - 1; i >= 0; i--)
-		if (atomic_load(&entries[i].live) && entries[i].kind == KIND_FILE)
+		if (atomic_load(&entries[i].live) &&
+		    entries[i].kind == KIND_FILE)
 			unlinkat(entries[i].dirfd, entries[i].name, 0);
 	for (;;) {
 		int newest = -1;
@@ -140,8 +142,7 @@ write_line(int sig)
 	used = append(line, used, sizeof line, ": interrupted by ");
 	used = append(line, used, sizeof line, signal_name(sig));
 	used = append(line, used, sizeof line, "; ");
-	used = append(line, used, sizeof line,
-		      notes[atomic_load(&note_index)]);
+	used = append(line, used, sizeof line, notes[atomic_load(&note_index)]);
 	line[used++] = '\n';
 	while (done < used) {
 		ssize_t n = write(STDERR_FILENO, line + done, used - done);
@@ -237,8 +238,9 @@ cleanup_init(const char *name, struct hp_error *err)
 	memcpy(program, name, len);
 	program[len] = '\0';
 	if (!initialised && atexit(at_exit) != 0)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, ENOMEM,
-				    "cannot register the removal of temporary files at exit");
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, ENOMEM,
+			"cannot register the removal of temporary files at exit");
 
 	memset(&action, 0, sizeof action);
 	sigemptyset(&action.sa_mask);
@@ -367,15 +369,13 @@ add_entry(enum kind kind, int dirfd, const char *name, void (*hook)(void *),
 }
 
 enum hp_status
-cleanup_add_file(int dirfd, const char *name, int *id_ret,
-		 struct hp_error *err)
+cleanup_add_file(int dirfd, const char *name, int *id_ret, struct hp_error *err)
 {
 	return add_entry(KIND_FILE, dirfd, name, NULL, NULL, id_ret, err);
 }
 
 enum hp_status
-cleanup_add_dir(int dirfd, const char *name, int *id_ret,
-		struct hp_error *err)
+cleanup_add_dir(int dirfd, const char *name, int *id_ret, struct hp_error *err)
 {
 	return add_entry(KIND_DIR, dirfd, name, NULL, NULL, id_ret, err);
 }
@@ -407,8 +407,8 @@ cleanup_add_path(const char *path, int *id_ret, struct hp_error *err)
 		memcpy(dir, path, (size_t)(slash - path));
 		dir[slash - path] = '\0';
 	} else {
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, ENAMETOOLONG,
-				    "%s", path);
+		return hp_error_set(err, HP_ERR_UNSUPPORTED, ENAMETOOLONG, "%s",
+				    path);
 	}
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd == -1)
@@ -516,7 +516,8 @@ create_entry(enum kind kind, int dirfd, const char *prefix, char *name_ret,
 	*fd_ret = -1;
 	*id_ret = 0;
 	name_ret[0] = '\0';
-	if (len == 0 || len + 7 > CLEANUP_NAME_SIZE || strchr(prefix, '/') != NULL)
+	if (len == 0 || len + 7 > CLEANUP_NAME_SIZE ||
+	    strchr(prefix, '/') != NULL)
 		return hp_error_set(err, HP_ERR_UNSUPPORTED, EINVAL,
 				    "%s: not a file name prefix", prefix);
 	for (int attempt = 0; attempt < 100; attempt++) {
@@ -566,8 +567,8 @@ create_entry(enum kind kind, int dirfd, const char *prefix, char *name_ret,
 }
 
 enum hp_status
-cleanup_create_file(int dirfd, const char *prefix, char *name_ret,
-		    int *fd_ret, int *id_ret, struct hp_error *err)
+cleanup_create_file(int dirfd, const char *prefix, char *name_ret, int *fd_ret,
+		    int *id_ret, struct hp_error *err)
 {
 	return create_entry(KIND_FILE, dirfd, prefix, name_ret, fd_ret, id_ret,
 			    err);

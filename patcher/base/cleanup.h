@@ -85,8 +85,8 @@ enum hp_status cleanup_add_path(const char *path, int *id_ret,
  * is removed (not at a normal exit).  It runs inside a signal handler: it
  * must be async-signal-safe (kill a child, close a descriptor; no malloc,
  * no stdio, no locks). */
-enum hp_status cleanup_add_hook(void (*hook)(void *arg), void *arg,
-				int *id_ret, struct hp_error *err);
+enum hp_status cleanup_add_hook(void (*hook)(void *arg), void *arg, int *id_ret,
+				struct hp_error *err);
 
 /* Create a new file PREFIX + six random characters in DIRFD (O_RDWR,
  * O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600), registered before it exists, so
@@ -101,8 +101,8 @@ enum hp_status cleanup_create_file(int dirfd, const char *prefix,
 /* The same for a new directory (mode 0700), opened with
  * O_DIRECTORY|O_NOFOLLOW into *DIRFD_RET: make its files relative to that
  * descriptor and register them too. */
-enum hp_status cleanup_create_dir(int dirfd, const char *prefix,
-				  char *name_ret, int *dirfd_ret, int *id_ret,
+enum hp_status cleanup_create_dir(int dirfd, const char *prefix, char *name_ret,
+				  int *dirfd_ret, int *id_ret,
 				  struct hp_error *err);
 
 /* Drop the registration *ID without removing anything (the temp file was

@@ -139,8 +139,10 @@ fileio_copy_range(int in, uint64_t at, uint64_t len, int out)
 		off_t from = (off_t)at;
 
 		while (len > 0) {
-			size_t want = len > (1u << 30) ? (1u << 30) : (size_t)len;
-			ssize_t n = copy_file_range(in, &from, out, NULL, want, 0);
+			size_t want =
+				len > (1u << 30) ? (1u << 30) : (size_t)len;
+			ssize_t n =
+				copy_file_range(in, &from, out, NULL, want, 0);
 
 			if (n > 0) {
 				at += (uint64_t)n;
@@ -157,8 +159,9 @@ fileio_copy_range(int in, uint64_t at, uint64_t len, int out)
 				continue;
 			/* Not between these two (a pipe, another file system, an
 			 * old kernel): the portable loop does the rest. */
-			if (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
-			    errno != EOPNOTSUPP && errno != EBADF)
+			if (errno != EXDEV && errno != ENOSYS &&
+			    errno != EINVAL && errno != EOPNOTSUPP &&
+			    errno != EBADF)
 				return -1;
 			break;
 		}

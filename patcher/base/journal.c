@@ -112,7 +112,8 @@ span_merge(struct span_list *list)
 	size_t out = 0;
 
 	for (size_t i = 0; i < list->count; i++) {
-		if (out > 0 && list->items[i].start <= list->items[out - 1].end) {
+		if (out > 0 &&
+		    list->items[i].start <= list->items[out - 1].end) {
 			if (list->items[i].end > list->items[out - 1].end)
 				list->items[out - 1].end = list->items[i].end;
 			continue;
@@ -155,19 +156,19 @@ enum state {
 
 struct journal {
 	enum state state;
-	int dirfd;           /* our dup of the caller's */
-	int fd;              /* the journal file */
-	char *name;          /* sealed name */
-	char *unsealed;      /* name until sealed */
-	char *display;       /* for messages */
+	int dirfd;      /* our dup of the caller's */
+	int fd;         /* the journal file */
+	char *name;     /* sealed name */
+	char *unsealed; /* name until sealed */
+	char *display;  /* for messages */
 	struct journal_target target;
 	char *target_name;
 	uint64_t old_size;
 	uint64_t max_bytes, saved_bytes;
-	uint32_t records;    /* DATA records written */
-	uint64_t size_now;   /* the size the target should have now */
-	bool verified;       /* journal_verify passed since the last change */
-	int sync_errno;      /* journal_finish's directory sync failed */
+	uint32_t records;  /* DATA records written */
+	uint64_t size_now; /* the size the target should have now */
+	bool verified;     /* journal_verify passed since the last change */
+	int sync_errno;    /* journal_finish's directory sync failed */
 	struct span_list saved, written;
 	unsigned char *buffer; /* RECORD_SIZE + JOURNAL_CHUNK */
 };
@@ -223,7 +224,7 @@ const char *
 journal_file_name(const struct journal *j)
 {
 	return j->state == STATE_OPEN || j->state == STATE_DEAD ? j->unsealed
-								 : j->name;
+								: j->name;
 }
 
 static char *
@@ -296,15 +297,16 @@ struct reader {
 static enum hp_status
 damaged(const struct reader *r, struct hp_error *err, const char *why)
 {
-	return hp_error_set(err, HP_ERR_CORRUPT, 0,
-			    "%s: damaged undo journal (%s): nothing was written back; "
-			    "%s may be half written: restore it from a backup, then delete %s",
-			    r->display, why, r->target_name, r->display);
+	return hp_error_set(
+		err, HP_ERR_CORRUPT, 0,
+		"%s: damaged undo journal (%s): nothing was written back; "
+		"%s may be half written: restore it from a backup, then delete %s",
+		r->display, why, r->target_name, r->display);
 }
 
 static enum hp_status
-damaged_record(const struct reader *r, struct hp_error *err,
-	       uint32_t sequence, const char *why)
+damaged_record(const struct reader *r, struct hp_error *err, uint32_t sequence,
+	       const char *why)
 {
 	char detail[80];
 
@@ -336,10 +338,11 @@ parse_header(const struct reader *r, uint64_t file_size, struct parsed *p,
 		return damaged(r, err, "not a hivepatch undo journal");
 	p->version = get_le32(h + 8);
 	if (p->version != JOURNAL_VERSION)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: undo journal of version %u, this hivepatch reads version %u: "
-				    "roll it back with the hivepatch that wrote it; nothing was written back",
-				    r->display, p->version, JOURNAL_VERSION);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: undo journal of version %u, this hivepatch reads version %u: "
+			"roll it back with the hivepatch that wrote it; nothing was written back",
+			r->display, p->version, JOURNAL_VERSION);
 	header_size = get_le32(h + 12);
 	p->flags = get_le32(h + 16);
 	name_len = get_le32(h + 20);
@@ -350,7 +353,8 @@ parse_header(const struct reader *r, uint64_t file_size, struct parsed *p,
 	p->device = get_le64(h + 24);
 	p->inode = get_le64(h + 32);
 	p->old_size = get_le64(h + 40);
-	if (fileio_pread_all(r->fd, h + HEADER_SIZE, name_len, HEADER_SIZE) == -1)
+	if (fileio_pread_all(r->fd, h + HEADER_SIZE, name_len, HEADER_SIZE) ==
+	    -1)
 		return read_failed(r, err);
 	if (crc32_update(crc32_update(0, h, 60), h + HEADER_SIZE, name_len) !=
 	    get_le32(h + 60))
@@ -391,7 +395,8 @@ read_record(const struct reader *r, uint64_t file_size, uint64_t pos,
 	if (memcmp(h, TYPE_SEAL, 4) == 0) {
 		rec->seal = true;
 		if (rec->len != 0 || rec->data_crc != 0)
-			return damaged_record(r, err, sequence, "is a bad seal");
+			return damaged_record(r, err, sequence,
+					      "is a bad seal");
 		return HP_OK;
 	}
 	rec->seal = false;
@@ -440,9 +445,11 @@ check_journal(const struct reader *r, struct parsed *p, struct hp_error *err)
 			return status;
 		if (rec.seal) {
 			if (rec.offset != total)
-				return damaged_record(r, err, sequence, "is a bad seal");
+				return damaged_record(r, err, sequence,
+						      "is a bad seal");
 			if (pos + RECORD_SIZE != file_size)
-				return damaged(r, err, "bytes follow its seal record");
+				return damaged(r, err,
+					       "bytes follow its seal record");
 			p->records = sequence;
 			return HP_OK;
 		}
@@ -477,7 +484,8 @@ apply_journal(const struct reader *r, const struct parsed *p,
 				     &rec, err);
 		if (status != HP_OK)
 			return status;
-		if (ops->write(target->context, data, rec.len, rec.offset) == -1)
+		if (ops->write(target->context, data, rec.len, rec.offset) ==
+		    -1)
 			goto write_failed;
 		pos += RECORD_SIZE + rec.len;
 	}
@@ -507,28 +515,30 @@ apply_journal(const struct reader *r, const struct parsed *p,
 		if (ops->read(target->context, data, rec.len, rec.offset) == -1)
 			goto write_failed;
 		if (crc32_update(0, data, rec.len) != rec.data_crc)
-			return hp_error_set(err, HP_ERR_VERIFY, 0,
-					    "%s: the old bytes put back at offset %llu do not read back; "
-					    "its undo journal %s is kept: the next run tries again",
-					    r->target_name,
-					    (unsigned long long)rec.offset,
-					    r->display);
+			return hp_error_set(
+				err, HP_ERR_VERIFY, 0,
+				"%s: the old bytes put back at offset %llu do not read back; "
+				"its undo journal %s is kept: the next run tries again",
+				r->target_name, (unsigned long long)rec.offset,
+				r->display);
 		pos += RECORD_SIZE + rec.len;
 	}
 	if (ops->get_size(target->context, &size) == -1)
 		goto write_failed;
 	if (size != p->old_size)
-		return hp_error_set(err, HP_ERR_VERIFY, 0,
-				    "%s: its old size does not read back; its undo journal %s is kept: "
-				    "the next run tries again",
-				    r->target_name, r->display);
+		return hp_error_set(
+			err, HP_ERR_VERIFY, 0,
+			"%s: its old size does not read back; its undo journal %s is kept: "
+			"the next run tries again",
+			r->target_name, r->display);
 	return HP_OK;
 
 write_failed:
-	return hp_error_set(err, HP_ERR_WRITE, errno,
-			    "%s: cannot put the old bytes back from its undo journal %s "
-			    "(kept: the next run tries again)",
-			    r->target_name, r->display);
+	return hp_error_set(
+		err, HP_ERR_WRITE, errno,
+		"%s: cannot put the old bytes back from its undo journal %s "
+		"(kept: the next run tries again)",
+		r->target_name, r->display);
 }
 
 /* Remove NAME from DIRFD and sync the directory: 0, or -1 with errno. */
@@ -544,10 +554,11 @@ static enum hp_status
 removal_failed(const char *display, const char *target_name,
 	       struct hp_error *err)
 {
-	return hp_error_set(err, HP_ERR_WRITE, errno,
-			    "%s: the old content is back, but its undo journal %s cannot be removed "
-			    "(the next run rolls it back again, harmlessly)",
-			    target_name, display);
+	return hp_error_set(
+		err, HP_ERR_WRITE, errno,
+		"%s: the old content is back, but its undo journal %s cannot be removed "
+		"(the next run rolls it back again, harmlessly)",
+		target_name, display);
 }
 
 /* ---------------------------------------------------------------- recovery */
@@ -557,8 +568,8 @@ journal_recover(const struct journal_location *where,
 		const struct journal_target *target,
 		enum journal_recovery *outcome_ret, struct hp_error *err)
 {
-	const char *display = where->display != NULL ? where->display
-						     : where->name;
+	const char *display =
+		where->display != NULL ? where->display : where->name;
 	struct reader r = { -1, display, target->name, NULL };
 	struct parsed *p = NULL;
 	struct stat st;
@@ -573,9 +584,10 @@ journal_recover(const struct journal_location *where,
 	/* An unsealed journal: the run died before its first write. */
 	if (fstatat(where->dirfd, unsealed, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (remove_name(where->dirfd, unsealed) == -1) {
-			status = hp_error_set(err, HP_ERR_WRITE, errno,
-					      "%s%s: cannot remove an unfinished undo journal",
-					      display, journal_unsealed_suffix);
+			status = hp_error_set(
+				err, HP_ERR_WRITE, errno,
+				"%s%s: cannot remove an unfinished undo journal",
+				display, journal_unsealed_suffix);
 			goto out;
 		}
 		*outcome_ret = JOURNAL_DISCARDED;
@@ -589,14 +601,16 @@ journal_recover(const struct journal_location *where,
 		      O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (r.fd == -1) {
 		if (errno != ENOENT)
-			status = hp_error_set(err, errno == ELOOP ? HP_ERR_UNSAFE_PATH
-								  : HP_ERR_IO,
-					      errno, "%s", display);
+			status = hp_error_set(
+				err,
+				errno == ELOOP ? HP_ERR_UNSAFE_PATH : HP_ERR_IO,
+				errno, "%s", display);
 		goto out;
 	}
 	if (fstat(r.fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		status = hp_error_set(err, HP_ERR_UNSAFE_PATH, 0,
-				      "%s: not a regular file; move it away", display);
+				      "%s: not a regular file; move it away",
+				      display);
 		goto out;
 	}
 	p = malloc(sizeof *p);
@@ -611,14 +625,14 @@ journal_recover(const struct journal_location *where,
 		goto out;
 	if ((p->flags & FLAG_IDENTITY) != 0 && target->has_identity &&
 	    p->inode != target->inode) {
-		status = hp_error_set(err, HP_ERR_CHANGED, 0,
-				      "%s: undo journal of another file (%s, inode %llu; %s is inode %llu): "
-				      "%s was replaced after an interrupted run; nothing was written back; "
-				      "if the file there now is the one you want, delete the journal",
-				      display, p->name, (unsigned long long)p->inode,
-				      target->name,
-				      (unsigned long long)target->inode,
-				      target->name);
+		status = hp_error_set(
+			err, HP_ERR_CHANGED, 0,
+			"%s: undo journal of another file (%s, inode %llu; %s is inode %llu): "
+			"%s was replaced after an interrupted run; nothing was written back; "
+			"if the file there now is the one you want, delete the journal",
+			display, p->name, (unsigned long long)p->inode,
+			target->name, (unsigned long long)target->inode,
+			target->name);
 		goto out;
 	}
 	status = apply_journal(&r, p, target, err);
@@ -665,9 +679,10 @@ journal_write_failed(struct journal *j, struct hp_error *err)
 	int errnum = errno;
 
 	abandon(j);
-	return hp_error_set(err, HP_ERR_WRITE, errnum,
-			    "%s: its undo journal %s cannot be written (nothing was changed)",
-			    j->target_name, j->display);
+	return hp_error_set(
+		err, HP_ERR_WRITE, errnum,
+		"%s: its undo journal %s cannot be written (nothing was changed)",
+		j->target_name, j->display);
 }
 
 static enum hp_status
@@ -682,8 +697,8 @@ journal_begin(const struct journal_location *where,
 	      const struct journal_target *target, uint64_t max_bytes,
 	      struct journal **j_ret, struct hp_error *err)
 {
-	const char *display = where->display != NULL ? where->display
-						     : where->name;
+	const char *display =
+		where->display != NULL ? where->display : where->name;
 	struct journal *j;
 	struct stat st;
 	unsigned char *header = NULL;
@@ -723,30 +738,34 @@ journal_begin(const struct journal_location *where,
 		goto fail;
 	}
 	if (target->ops->get_size(target->context, &j->old_size) == -1) {
-		status = hp_error_set(err, HP_ERR_IO, errno, "%s",
-				      target->name);
+		status =
+			hp_error_set(err, HP_ERR_IO, errno, "%s", target->name);
 		goto fail;
 	}
 	j->size_now = j->old_size;
 	if (fstatat(j->dirfd, j->name, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
 	    errno != ENOENT) {
-		status = hp_error_set(err, HP_ERR_CHANGED, 0,
-				      "%s: an undo journal is already there; it must be recovered first",
-				      display);
+		status = hp_error_set(
+			err, HP_ERR_CHANGED, 0,
+			"%s: an undo journal is already there; it must be recovered first",
+			display);
 		goto fail;
 	}
 	j->fd = openat(j->dirfd, j->unsealed,
-		       O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		       O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		       0600);
 	if (j->fd == -1) {
 		if (errno == EEXIST)
-			status = hp_error_set(err, HP_ERR_CHANGED, 0,
-					      "%s%s: an unfinished undo journal is already there; "
-					      "it must be recovered first",
-					      display, journal_unsealed_suffix);
+			status = hp_error_set(
+				err, HP_ERR_CHANGED, 0,
+				"%s%s: an unfinished undo journal is already there; "
+				"it must be recovered first",
+				display, journal_unsealed_suffix);
 		else
-			status = hp_error_set(err, HP_ERR_WRITE, errno,
-					      "%s: its undo journal %s cannot be created (nothing was changed)",
-					      target->name, display);
+			status = hp_error_set(
+				err, HP_ERR_WRITE, errno,
+				"%s: its undo journal %s cannot be created (nothing was changed)",
+				target->name, display);
 		goto fail;
 	}
 	j->state = STATE_OPEN;
@@ -772,8 +791,10 @@ journal_save_range(struct journal *j, uint64_t offset, uint64_t len,
 	uint64_t end;
 
 	if (j->state != STATE_OPEN)
-		return misuse(j, "the undo journal takes no more old bytes (sealed or failed)",
-			      err);
+		return misuse(
+			j,
+			"the undo journal takes no more old bytes (sealed or failed)",
+			err);
 	if (offset >= j->old_size || len == 0)
 		return HP_OK;
 	if (len > j->old_size - offset)
@@ -781,30 +802,33 @@ journal_save_range(struct journal *j, uint64_t offset, uint64_t len,
 	end = offset + len;
 	if (len > j->max_bytes - j->saved_bytes) {
 		abandon(j);
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: its undo journal would pass its bound of %llu bytes "
-				    "(nothing was changed)",
-				    j->target_name,
-				    (unsigned long long)j->max_bytes);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: its undo journal would pass its bound of %llu bytes "
+			"(nothing was changed)",
+			j->target_name, (unsigned long long)j->max_bytes);
 	}
 	while (offset < end) {
-		size_t step = end - offset > JOURNAL_CHUNK ? JOURNAL_CHUNK
-							   : (size_t)(end - offset);
+		size_t step = end - offset > JOURNAL_CHUNK
+				      ? JOURNAL_CHUNK
+				      : (size_t)(end - offset);
 		unsigned char *data = j->buffer + RECORD_SIZE;
 
-		if (j->target.ops->read(j->target.context, data, step, offset) == -1) {
+		if (j->target.ops->read(j->target.context, data, step,
+					offset) == -1) {
 			int errnum = errno;
 
 			abandon(j);
-			return hp_error_set(err, HP_ERR_IO, errnum,
-					    "%s: cannot read the bytes to save at offset %llu "
-					    "(nothing was changed)",
-					    j->target_name,
-					    (unsigned long long)offset);
+			return hp_error_set(
+				err, HP_ERR_IO, errnum,
+				"%s: cannot read the bytes to save at offset %llu "
+				"(nothing was changed)",
+				j->target_name, (unsigned long long)offset);
 		}
 		put_record_header(j->buffer, TYPE_DATA, j->records, offset,
 				  (uint32_t)step, crc32_update(0, data, step));
-		if (fileio_write_all(j->fd, j->buffer, RECORD_SIZE + step) == -1)
+		if (fileio_write_all(j->fd, j->buffer, RECORD_SIZE + step) ==
+		    -1)
 			return journal_write_failed(j, err);
 		j->records++;
 		j->saved_bytes += step;
@@ -825,8 +849,10 @@ journal_save_truncate(struct journal *j, uint64_t new_size,
 {
 	if (new_size >= j->old_size) {
 		if (j->state != STATE_OPEN)
-			return misuse(j, "the undo journal takes no more old bytes (sealed or failed)",
-				      err);
+			return misuse(
+				j,
+				"the undo journal takes no more old bytes (sealed or failed)",
+				err);
 		return HP_OK;
 	}
 	return journal_save_range(j, new_size, j->old_size - new_size, err);
@@ -838,8 +864,10 @@ journal_seal(struct journal *j, struct hp_error *err)
 	struct stat st;
 
 	if (j->state != STATE_OPEN)
-		return misuse(j, "the undo journal cannot be sealed (sealed or failed)",
-			      err);
+		return misuse(
+			j,
+			"the undo journal cannot be sealed (sealed or failed)",
+			err);
 	put_record_header(j->buffer, TYPE_SEAL, j->records, j->saved_bytes, 0,
 			  0);
 	if (fileio_write_all(j->fd, j->buffer, RECORD_SIZE) == -1 ||
@@ -850,9 +878,10 @@ journal_seal(struct journal *j, struct hp_error *err)
 	if (fstatat(j->dirfd, j->name, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
 	    errno != ENOENT) {
 		abandon(j);
-		return hp_error_set(err, HP_ERR_CHANGED, 0,
-				    "%s: another undo journal appeared meanwhile (nothing was changed)",
-				    j->display);
+		return hp_error_set(
+			err, HP_ERR_CHANGED, 0,
+			"%s: another undo journal appeared meanwhile (nothing was changed)",
+			j->display);
 	}
 	if (renameat(j->dirfd, j->unsealed, j->dirfd, j->name) == -1)
 		return journal_write_failed(j, err);
@@ -866,9 +895,10 @@ journal_seal(struct journal *j, struct hp_error *err)
 		j->fd = -1;
 		(void)remove_name(j->dirfd, j->name);
 		j->state = STATE_DEAD;
-		return hp_error_set(err, HP_ERR_WRITE, errnum,
-				    "%s: its undo journal %s cannot be synced (nothing was changed)",
-				    j->target_name, j->display);
+		return hp_error_set(
+			err, HP_ERR_WRITE, errnum,
+			"%s: its undo journal %s cannot be synced (nothing was changed)",
+			j->target_name, j->display);
 	}
 	return HP_OK;
 }
@@ -888,15 +918,18 @@ journal_write(struct journal *j, const void *buf, size_t len, uint64_t at,
 	uint64_t end;
 
 	if (j->state != STATE_SEALED)
-		return misuse(j, "written before its undo journal was sealed", err);
+		return misuse(j, "written before its undo journal was sealed",
+			      err);
 	if (len == 0)
 		return HP_OK;
 	if (at > UINT64_MAX - len)
 		return misuse(j, "a write past any possible size", err);
 	end = at + len;
 	if (!span_covers(&j->saved, at, end < j->old_size ? end : j->old_size))
-		return misuse(j, "a write its undo journal cannot undo (old bytes not saved)",
-			      err);
+		return misuse(
+			j,
+			"a write its undo journal cannot undo (old bytes not saved)",
+			err);
 	if (span_overlaps(&j->written, at, end))
 		return misuse(j, "a range written twice", err);
 	if (!span_push(&j->written, at, end, crc32_update(0, buf, len)))
@@ -914,13 +947,15 @@ enum hp_status
 journal_resize(struct journal *j, uint64_t new_size, struct hp_error *err)
 {
 	if (j->state != STATE_SEALED)
-		return misuse(j, "resized before its undo journal was sealed", err);
+		return misuse(j, "resized before its undo journal was sealed",
+			      err);
 	if (j->target.ops->set_size == NULL)
 		return misuse(j, "its size cannot change", err);
 	if (new_size < j->old_size &&
 	    !span_covers(&j->saved, new_size, j->old_size))
-		return misuse(j, "cut without its undo journal holding the cut bytes",
-			      err);
+		return misuse(
+			j, "cut without its undo journal holding the cut bytes",
+			err);
 	for (size_t i = 0; i < j->written.count; i++)
 		if (j->written.items[i].end > new_size)
 			return misuse(j, "cut into bytes this run wrote", err);
@@ -951,18 +986,19 @@ verify_writes(struct journal *j, struct hp_error *err)
 					      : (size_t)(w->end - at);
 
 			if (ops->read(j->target.context, data, step, at) == -1)
-				return hp_error_set(err, HP_ERR_VERIFY, errno,
-						    "%s: what was written at offset %llu cannot be read back",
-						    j->target_name,
-						    (unsigned long long)w->start);
+				return hp_error_set(
+					err, HP_ERR_VERIFY, errno,
+					"%s: what was written at offset %llu cannot be read back",
+					j->target_name,
+					(unsigned long long)w->start);
 			crc = crc32_update(crc, data, step);
 			at += step;
 		}
 		if (crc != w->crc)
-			return hp_error_set(err, HP_ERR_VERIFY, 0,
-					    "%s: what was written at offset %llu does not read back",
-					    j->target_name,
-					    (unsigned long long)w->start);
+			return hp_error_set(
+				err, HP_ERR_VERIFY, 0,
+				"%s: what was written at offset %llu does not read back",
+				j->target_name, (unsigned long long)w->start);
 	}
 	if (ops->get_size(j->target.context, &size) == -1 ||
 	    size != j->size_now)
@@ -977,8 +1013,10 @@ enum hp_status
 journal_verify(struct journal *j, struct hp_error *err)
 {
 	if (j->state != STATE_SEALED)
-		return misuse(j, "nothing written through a sealed undo journal to verify",
-			      err);
+		return misuse(
+			j,
+			"nothing written through a sealed undo journal to verify",
+			err);
 	return verify_writes(j, err);
 }
 
@@ -992,12 +1030,10 @@ journal_finish(struct journal *j, struct hp_error *err)
 		abandon(j);
 		j->state = STATE_DONE;
 		return HP_OK;
-	case STATE_DONE:
-		return HP_OK;
+	case STATE_DONE: return HP_OK;
 	case STATE_DEAD:
 		return misuse(j, "its undo journal failed earlier", err);
-	case STATE_SEALED:
-		break;
+	case STATE_SEALED: break;
 	}
 	if (!j->verified) {
 		status = verify_writes(j, err);
@@ -1005,10 +1041,11 @@ journal_finish(struct journal *j, struct hp_error *err)
 			return status;
 	}
 	if (unlinkat(j->dirfd, j->name, 0) == -1)
-		return hp_error_set(err, HP_ERR_WRITE, errno,
-				    "%s: written, but its undo journal %s cannot be removed, "
-				    "so the next run would undo the write",
-				    j->target_name, j->display);
+		return hp_error_set(
+			err, HP_ERR_WRITE, errno,
+			"%s: written, but its undo journal %s cannot be removed, "
+			"so the next run would undo the write",
+			j->target_name, j->display);
 	close(j->fd);
 	j->fd = -1;
 	j->state = STATE_DONE;
@@ -1038,15 +1075,17 @@ journal_rollback(struct journal *j, struct hp_error *err)
 		j->state = STATE_DONE;
 		return HP_OK;
 	case STATE_DONE:
-		return misuse(j, "nothing to roll back: its undo journal is gone", err);
-	case STATE_SEALED:
-		break;
+		return misuse(j,
+			      "nothing to roll back: its undo journal is gone",
+			      err);
+	case STATE_SEALED: break;
 	}
 	p = malloc(sizeof *p);
 	if (p == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
-				    "%s: its undo journal %s is kept: the next run rolls it back",
-				    j->target_name, j->display);
+		return hp_error_set(
+			err, HP_ERR_NO_MEMORY, ENOMEM,
+			"%s: its undo journal %s is kept: the next run rolls it back",
+			j->target_name, j->display);
 	r.fd = j->fd;
 	r.display = j->display;
 	r.target_name = j->target_name;

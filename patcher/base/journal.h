@@ -146,7 +146,7 @@ struct journal_location {
 
 /* Outcome of journal_recover. */
 enum journal_recovery {
-	JOURNAL_NONE,        /* no journal: the target is as the last run left it */
+	JOURNAL_NONE, /* no journal: the target is as the last run left it */
 	JOURNAL_DISCARDED,   /* an unsealed journal was deleted: the target was
 			      * never touched */
 	JOURNAL_ROLLED_BACK, /* an interrupted write was undone */

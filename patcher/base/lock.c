@@ -35,18 +35,20 @@ lock_uses_ofd(void)
 static enum hp_status
 held_elsewhere(const char *name, struct hp_error *err)
 {
-	return hp_error_set(err, HP_ERR_LOCKED, 0,
-			    "%s: locked by another process (hivepatch --wait waits for it)",
-			    name);
+	return hp_error_set(
+		err, HP_ERR_LOCKED, 0,
+		"%s: locked by another process (hivepatch --wait waits for it)",
+		name);
 }
 
 static enum hp_status
 cannot_lock(const char *name, int errnum, struct hp_error *err)
 {
 	if (errnum == EBADF)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, errnum,
-				    "%s: cannot be locked (not open for the access the lock needs)",
-				    name);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, errnum,
+			"%s: cannot be locked (not open for the access the lock needs)",
+			name);
 	return hp_error_set(err, HP_ERR_UNSUPPORTED, errnum,
 			    "%s: cannot be locked", name);
 }
@@ -97,8 +99,7 @@ lock_acquire_range(int fd, uint64_t start, uint64_t length, bool exclusive,
 {
 	struct stat st;
 
-	if (start > (uint64_t)INT64_MAX ||
-	    length > (uint64_t)INT64_MAX - start)
+	if (start > (uint64_t)INT64_MAX || length > (uint64_t)INT64_MAX - start)
 		return cannot_lock(name, EOVERFLOW, err);
 	if (fstat(fd, &st) == -1)
 		return cannot_lock(name, errno, err);

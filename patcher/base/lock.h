@@ -55,8 +55,8 @@
  * (shared to exclusive or back) as fcntl and flock do; flock() lets go of
  * the old lock before it takes the new one, so another process may come
  * in between.  NAME is what messages call the target. */
-enum hp_status lock_acquire(int fd, bool exclusive, bool wait,
-			    const char *name, struct hp_error *err);
+enum hp_status lock_acquire(int fd, bool exclusive, bool wait, const char *name,
+			    struct hp_error *err);
 
 /* The same for the LENGTH bytes from START only (LENGTH 0: to the end of
  * any size the file may reach).  Where only flock() is available, or FD

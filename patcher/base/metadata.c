@@ -23,9 +23,8 @@
 /* What NTFS drivers expose without listing it; the reparse data is only
  * looked at, never copied. */
 static const char *const ntfs_names[] = {
-	"system.ntfs_acl",      /* ntfs-3g */
-	"system.ntfs_attrib",
-	"system.ntfs_crtime",
+	"system.ntfs_acl", /* ntfs-3g */
+	"system.ntfs_attrib",   "system.ntfs_crtime",
 	"system.ntfs_security", /* ntfs3 */
 	"system.dos_attrib",
 };
@@ -110,7 +109,8 @@ list_names(int fd, char **names_ret, size_t *len_ret)
 	*len_ret = 0;
 	len = xattr_list(fd, NULL, 0);
 	if (len <= 0)
-		return len == 0 || errno == ENOTSUP || errno == EOPNOTSUPP ? 0 : -1;
+		return len == 0 || errno == ENOTSUP || errno == EOPNOTSUPP ? 0
+									   : -1;
 	names = malloc((size_t)len);
 	if (names == NULL)
 		return -1;
@@ -180,10 +180,12 @@ copy_xattrs(int from, int to, char *why, size_t size)
 
 	if (list_names(from, &names, &len) == -1)
 		return -1;
-	for (const char *n = names; names != NULL && result == 1 && n < names + len;
+	for (const char *n = names;
+	     names != NULL && result == 1 && n < names + len;
 	     n += strlen(n) + 1)
 		result = copy_one(from, to, n, why, size);
-	for (size_t i = 0; result == 1 && i < sizeof ntfs_names / sizeof *ntfs_names; i++)
+	for (size_t i = 0;
+	     result == 1 && i < sizeof ntfs_names / sizeof *ntfs_names; i++)
 		if (!listed(names, len, ntfs_names[i]))
 			result = copy_one(from, to, ntfs_names[i], why, size);
 	free(names);
@@ -197,7 +199,8 @@ same_value(int a, int b, const char *name)
 	size_t la, lb;
 	int ga = get_value(a, name, &va, &la);
 	int gb = get_value(b, name, &vb, &lb);
-	bool same = ga == gb && la == lb && (la == 0 || memcmp(va, vb, la) == 0);
+	bool same =
+		ga == gb && la == lb && (la == 0 || memcmp(va, vb, la) == 0);
 
 	free(va);
 	free(vb);
@@ -209,7 +212,8 @@ same_xattrs(int a, int b)
 {
 	char *na = NULL, *nb = NULL;
 	size_t la = 0, lb = 0;
-	bool same = list_names(a, &na, &la) == 0 && list_names(b, &nb, &lb) == 0;
+	bool same =
+		list_names(a, &na, &la) == 0 && list_names(b, &nb, &lb) == 0;
 
 	for (const char *n = na; na != NULL && same && n < na + la;
 	     n += strlen(n) + 1)
@@ -217,7 +221,8 @@ same_xattrs(int a, int b)
 	for (const char *n = nb; nb != NULL && same && n < nb + lb;
 	     n += strlen(n) + 1)
 		same = listed(na, la, n);
-	for (size_t i = 0; same && i < sizeof ntfs_names / sizeof *ntfs_names; i++)
+	for (size_t i = 0; same && i < sizeof ntfs_names / sizeof *ntfs_names;
+	     i++)
 		same = same_value(a, b, ntfs_names[i]);
 	free(na);
 	free(nb);
@@ -239,8 +244,9 @@ metadata_is_reparse_point(int fd)
 	}
 	for (size_t i = 0; !reparse && i < 2; i++) {
 		if (get_value(fd, attributes[i], &value, &len) == 1) {
-			reparse = len >= 4 &&
-				  (get_le32(value) & FILE_ATTRIBUTE_REPARSE_POINT) != 0;
+			reparse =
+				len >= 4 && (get_le32(value) &
+					     FILE_ATTRIBUTE_REPARSE_POINT) != 0;
 			free(value);
 		}
 	}
@@ -283,7 +289,8 @@ metadata_copy(int from, const struct stat *before, int to, char *why,
 	if (fchown(to, before->st_uid, before->st_gid) == -1) {
 		if (!refused(errno))
 			return -1;
-		snprintf(why, size, "cannot give a new file the owner %lu:%lu (%s)",
+		snprintf(why, size,
+			 "cannot give a new file the owner %lu:%lu (%s)",
 			 (unsigned long)before->st_uid,
 			 (unsigned long)before->st_gid, strerror(errno));
 		return 0;
@@ -306,5 +313,6 @@ metadata_same(int a, int b)
 	if (fstat(a, &sa) == -1 || fstat(b, &sb) == -1)
 		return false;
 	return sa.st_uid == sb.st_uid && sa.st_gid == sb.st_gid &&
-	       (sa.st_mode & 07777) == (sb.st_mode & 07777) && same_xattrs(a, b);
+	       (sa.st_mode & 07777) == (sb.st_mode & 07777) &&
+	       same_xattrs(a, b);
 }

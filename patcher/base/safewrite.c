@@ -173,8 +173,9 @@ open_original(struct safewrite *sw, struct hp_error *err)
 		sw->creating = true;
 		return HP_OK;
 	}
-	sw->original_fd = openat(sw->dirfd, sw->name,
-				 O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	sw->original_fd =
+		openat(sw->dirfd, sw->name,
+		       O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (sw->original_fd == -1) {
 		if (errno == ENOENT && (sw->flags & SAFEWRITE_MAY_CREATE)) {
 			sw->creating = true;
@@ -182,10 +183,11 @@ open_original(struct safewrite *sw, struct hp_error *err)
 		}
 		if (errno == ELOOP)
 			return hp_error_set(err, HP_ERR_UNSAFE_PATH, 0,
-					    "%s: a symlink; refused", sw->target);
-		return hp_error_set(err, errno == ENOENT ? HP_ERR_NOT_FOUND
-							 : HP_ERR_IO,
-				    errno, "%s", sw->target);
+					    "%s: a symlink; refused",
+					    sw->target);
+		return hp_error_set(
+			err, errno == ENOENT ? HP_ERR_NOT_FOUND : HP_ERR_IO,
+			errno, "%s", sw->target);
 	}
 	if (fstat(sw->original_fd, &sw->before) == -1)
 		return hp_error_set(err, HP_ERR_IO, errno, "%s", sw->target);
@@ -193,9 +195,10 @@ open_original(struct safewrite *sw, struct hp_error *err)
 		return hp_error_set(err, HP_ERR_NOT_HIVE, 0,
 				    "%s: not a regular file", sw->target);
 	if (metadata_is_reparse_point(sw->original_fd))
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: an NTFS reparse point (deduplicated, compressed by WOF, or a link): its data is not in the file; refused",
-				    sw->target);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: an NTFS reparse point (deduplicated, compressed by WOF, or a link): its data is not in the file; refused",
+			sw->target);
 	return HP_OK;
 }
 
@@ -214,10 +217,9 @@ safewrite_begin_at(struct safewrite *sw, int dirfd, const char *name,
 	dir_display = dir_of(display, NULL);
 	if (sw->dirfd == -1 || sw->name == NULL || sw->target == NULL ||
 	    dir_display == NULL) {
-		status = hp_error_set(err, sw->dirfd == -1 ? HP_ERR_IO
-							  : HP_ERR_NO_MEMORY,
-				      sw->dirfd == -1 ? errno : ENOMEM, "%s",
-				      display);
+		status = hp_error_set(
+			err, sw->dirfd == -1 ? HP_ERR_IO : HP_ERR_NO_MEMORY,
+			sw->dirfd == -1 ? errno : ENOMEM, "%s", display);
 		goto out;
 	}
 	status = open_original(sw, err);
@@ -225,15 +227,17 @@ safewrite_begin_at(struct safewrite *sw, int dirfd, const char *name,
 		goto out;
 	sw->temp_fd = make_temp(sw, sw->dirfd, dir_display, err);
 	if (sw->temp_fd == -1 && (errno == EACCES || errno == EPERM)) {
-		status = hp_error_set(err, HP_ERR_WRITE, errno,
-				      "%s: its directory is closed to new files, and hivepatch keeps the new content and an undo beside the file until the change is final; nothing was written",
-				      display);
+		status = hp_error_set(
+			err, HP_ERR_WRITE, errno,
+			"%s: its directory is closed to new files, and hivepatch keeps the new content and an undo beside the file until the change is final; nothing was written",
+			display);
 		goto out;
 	}
 	if (sw->temp_fd == -1) {
-		status = hp_error_set(err, HP_ERR_WRITE, errno,
-				      "%s: cannot create a temporary file beside it",
-				      display);
+		status = hp_error_set(
+			err, HP_ERR_WRITE, errno,
+			"%s: cannot create a temporary file beside it",
+			display);
 		goto out;
 	}
 	if (sw->creating) {
@@ -267,14 +271,16 @@ safewrite_begin(struct safewrite *sw, const char *target, int flags,
 
 	init(sw);
 	if (dir == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", target);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    target);
 	dirfd = open_dir(dir);
 	if (dirfd == -1) {
 		/* An output that cannot be made is a failed write. */
-		status = hp_error_set(err, (flags & SAFEWRITE_MAY_CREATE)
-						   ? HP_ERR_WRITE
-					   : errno == ENOENT ? HP_ERR_NOT_FOUND
-							     : HP_ERR_IO,
+		status = hp_error_set(err,
+				      (flags & SAFEWRITE_MAY_CREATE)
+					      ? HP_ERR_WRITE
+				      : errno == ENOENT ? HP_ERR_NOT_FOUND
+							: HP_ERR_IO,
 				      errno, "%s", target);
 		free(dir);
 		return status;
@@ -326,10 +332,12 @@ check_unchanged(struct safewrite *sw, struct hp_error *err)
 	if (sw->flags & SAFEWRITE_FRESH)
 		return HP_OK;
 	if (sw->creating) {
-		if (fstatat(sw->dirfd, sw->name, &by_name, AT_SYMLINK_NOFOLLOW) == 0)
-			return hp_error_set(err, HP_ERR_CHANGED, 0,
-					    "%s: the file appeared while it was being written; nothing was written",
-					    sw->target);
+		if (fstatat(sw->dirfd, sw->name, &by_name,
+			    AT_SYMLINK_NOFOLLOW) == 0)
+			return hp_error_set(
+				err, HP_ERR_CHANGED, 0,
+				"%s: the file appeared while it was being written; nothing was written",
+				sw->target);
 		return HP_OK;
 	}
 	if (fstat(sw->original_fd, &by_fd) == -1 ||
@@ -337,9 +345,10 @@ check_unchanged(struct safewrite *sw, struct hp_error *err)
 	    !fileio_same_state(&by_fd, &sw->before) ||
 	    by_name.st_ino != sw->before.st_ino ||
 	    by_name.st_dev != sw->before.st_dev)
-		return hp_error_set(err, HP_ERR_CHANGED, 0,
-				    "%s: the file changed while it was being patched; nothing was written",
-				    sw->target);
+		return hp_error_set(
+			err, HP_ERR_CHANGED, 0,
+			"%s: the file changed while it was being patched; nothing was written",
+			sw->target);
 	return HP_OK;
 }
 
@@ -378,22 +387,25 @@ write_in_place(struct safewrite *sw, struct hp_error *err)
 		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", sw->temp);
 	new_size = (uint64_t)end;
 	/* Open as long as the journal may need it. */
-	sw->write_fd = openat(sw->dirfd, sw->name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	sw->write_fd =
+		openat(sw->dirfd, sw->name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (sw->write_fd == -1)
 		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", sw->target);
 	status = journal_name_for(sw->name, journal_name, err);
 	if (status == HP_OK)
-		status = journal_target_fd(&target, sw->write_fd, sw->target, err);
+		status = journal_target_fd(&target, sw->write_fd, sw->target,
+					   err);
 	snprintf(display, sizeof display, "%s%s", sw->target, JOURNAL_SUFFIX);
 	where.dirfd = sw->dirfd;
 	where.name = journal_name;
 	where.display = display;
 	if (status == HP_OK)
-		status = journal_begin(&where, &target, old_size, &sw->journal, err);
+		status = journal_begin(&where, &target, old_size, &sw->journal,
+				       err);
 	if (status == HP_OK)
-		status = journal_save_range(sw->journal, 0,
-					    new_size < old_size ? new_size : old_size,
-					    err);
+		status = journal_save_range(
+			sw->journal, 0,
+			new_size < old_size ? new_size : old_size, err);
 	if (status == HP_OK)
 		status = journal_save_truncate(sw->journal, new_size, err);
 	if (status == HP_OK)
@@ -403,15 +415,18 @@ write_in_place(struct safewrite *sw, struct hp_error *err)
 	sw->applied = true; /* from here the journal can undo it */
 	buf = malloc(JOURNAL_CHUNK);
 	if (buf == NULL) {
-		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", sw->target);
+		status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				      sw->target);
 		goto out;
 	}
 	for (uint64_t at = 0; status == HP_OK && at < new_size;) {
-		size_t n = new_size - at < JOURNAL_CHUNK ? (size_t)(new_size - at)
-							 : JOURNAL_CHUNK;
+		size_t n = new_size - at < JOURNAL_CHUNK
+				   ? (size_t)(new_size - at)
+				   : JOURNAL_CHUNK;
 
 		if (fileio_pread_all(sw->temp_fd, buf, n, at) == -1)
-			status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", sw->temp);
+			status = hp_error_set(err, HP_ERR_WRITE, errno, "%s",
+					      sw->temp);
 		else
 			status = journal_write(sw->journal, buf, n, at, err);
 		at += n;
@@ -444,15 +459,16 @@ rename_over(struct safewrite *sw, struct hp_error *err)
 		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", sw->temp);
 	if (!sw->creating) {
 		if (!beside_name(sw->name, UNDO_SUFFIX, undo, sizeof undo))
-			return hp_error_set(err, HP_ERR_WRITE, ENAMETOOLONG, "%s",
-					    sw->target);
+			return hp_error_set(err, HP_ERR_WRITE, ENAMETOOLONG,
+					    "%s", sw->target);
 		/* A stale one was handled by the recovery at open; one left
 		 * now is not ours to keep. */
 		(void)unlinkat(sw->dirfd, undo, 0);
 		if (linkat(sw->dirfd, sw->name, sw->dirfd, undo, 0) == -1)
-			return hp_error_set(err, HP_ERR_WRITE, errno,
-					    "%s: cannot keep the original under %s until the change is final",
-					    sw->target, undo);
+			return hp_error_set(
+				err, HP_ERR_WRITE, errno,
+				"%s: cannot keep the original under %s until the change is final",
+				sw->target, undo);
 		sw->undo_name = text_dup(undo);
 		if (sw->undo_name == NULL) {
 			(void)unlinkat(sw->dirfd, undo, 0);
@@ -468,7 +484,8 @@ rename_over(struct safewrite *sw, struct hp_error *err)
 			free(sw->undo_name);
 			sw->undo_name = NULL;
 		}
-		return hp_error_set(err, HP_ERR_WRITE, errnum, "%s", sw->target);
+		return hp_error_set(err, HP_ERR_WRITE, errnum, "%s",
+				    sw->target);
 	}
 	sw->applied = true;
 	cleanup_forget(&sw->temp_id);
@@ -492,9 +509,10 @@ safewrite_apply(struct safewrite *sw, const char *backup, struct hp_error *err)
 		int copied = copy_metadata(sw);
 
 		if (copied == -1)
-			return hp_error_set(err, HP_ERR_WRITE, errno,
-					    "%s: cannot give the new copy the original's owner, mode or attributes; nothing changed",
-					    sw->target);
+			return hp_error_set(
+				err, HP_ERR_WRITE, errno,
+				"%s: cannot give the new copy the original's owner, mode or attributes; nothing changed",
+				sw->target);
 		if (copied == 0)
 			sw->in_place = true;
 	}
@@ -518,7 +536,8 @@ safewrite_verify(struct safewrite *sw, struct hp_error *err)
 	if (fstatat(sw->dirfd, sw->name, &now, AT_SYMLINK_NOFOLLOW) == -1 ||
 	    now.st_ino != sw->temp_ino || now.st_dev != sw->temp_dev)
 		return hp_error_set(err, HP_ERR_VERIFY, errno,
-				    "%s: not the file that was written", sw->target);
+				    "%s: not the file that was written",
+				    sw->target);
 	if (sw->creating)
 		return HP_OK;
 	fd = openat(sw->dirfd, sw->name,
@@ -527,9 +546,10 @@ safewrite_verify(struct safewrite *sw, struct hp_error *err)
 	if (fd != -1)
 		close(fd);
 	if (!same)
-		return hp_error_set(err, HP_ERR_VERIFY, 0,
-				    "%s: its owner, mode or attributes did not read back as the original's",
-				    sw->target);
+		return hp_error_set(
+			err, HP_ERR_VERIFY, 0,
+			"%s: its owner, mode or attributes did not read back as the original's",
+			sw->target);
 	return HP_OK;
 }
 
@@ -552,10 +572,12 @@ safewrite_drop_undo(struct safewrite *sw, struct hp_error *err)
 		return status;
 	}
 	if (sw->undo_name != NULL) {
-		if (unlinkat(sw->dirfd, sw->undo_name, 0) == -1 && errno != ENOENT)
-			return hp_error_set(err, HP_ERR_WRITE, errno,
-					    "%s: the new content is in place, but its undo %s cannot be removed (the next run would put the original back)",
-					    sw->target, sw->undo_name);
+		if (unlinkat(sw->dirfd, sw->undo_name, 0) == -1 &&
+		    errno != ENOENT)
+			return hp_error_set(
+				err, HP_ERR_WRITE, errno,
+				"%s: the new content is in place, but its undo %s cannot be removed (the next run would put the original back)",
+				sw->target, sw->undo_name);
 		free(sw->undo_name);
 		sw->undo_name = NULL;
 		note_sync(sw);
@@ -581,10 +603,12 @@ safewrite_undo(struct safewrite *sw, struct hp_error *err)
 		return status;
 	}
 	if (sw->undo_name != NULL) {
-		if (renameat(sw->dirfd, sw->undo_name, sw->dirfd, sw->name) == -1)
-			return hp_error_set(err, HP_ERR_WRITE, errno,
-					    "%s: could not be put back from %s (the next run does it)",
-					    sw->target, sw->undo_name);
+		if (renameat(sw->dirfd, sw->undo_name, sw->dirfd, sw->name) ==
+		    -1)
+			return hp_error_set(
+				err, HP_ERR_WRITE, errno,
+				"%s: could not be put back from %s (the next run does it)",
+				sw->target, sw->undo_name);
 		free(sw->undo_name);
 		sw->undo_name = NULL;
 	} else if (sw->creating) {
@@ -607,8 +631,8 @@ safewrite_finish(struct safewrite *sw, const char *backup, struct hp_error *err)
 	if (status == HP_OK)
 		status = safewrite_verify(sw, err);
 	if (status == HP_OK && cleanup_interrupted() != 0)
-		status = hp_error_set(err, HP_ERR_WRITE, EINTR, "%s: interrupted",
-				      sw->target);
+		status = hp_error_set(err, HP_ERR_WRITE, EINTR,
+				      "%s: interrupted", sw->target);
 	if (status == HP_OK)
 		status = safewrite_drop_undo(sw, err);
 	else
@@ -646,12 +670,13 @@ safewrite_copy_file(const char *source, const char *dest, struct hp_error *err)
 	in = open(source, O_RDONLY | O_CLOEXEC);
 	if (in == -1)
 		return hp_error_set(err, HP_ERR_WRITE, errno, "%s", source);
-	status = safewrite_begin(&sw, dest, SAFEWRITE_MAY_CREATE | SAFEWRITE_FRESH,
-				 err);
+	status = safewrite_begin(&sw, dest,
+				 SAFEWRITE_MAY_CREATE | SAFEWRITE_FRESH, err);
 	/* Whatever stops it, the copy is what failed to be written. */
 	if (status != HP_OK && status != HP_ERR_NO_MEMORY)
 		status = err->status = HP_ERR_WRITE;
-	if (status == HP_OK && fileio_copy_range(in, 0, UINT64_MAX, sw.temp_fd) == -1)
+	if (status == HP_OK &&
+	    fileio_copy_range(in, 0, UINT64_MAX, sw.temp_fd) == -1)
 		status = hp_error_set(err, HP_ERR_WRITE, errno, "%s", dest);
 	if (status == HP_OK)
 		status = safewrite_finish(&sw, NULL, err);

@@ -51,29 +51,29 @@ enum safewrite_flags {
 };
 
 struct safewrite {
-	int dirfd;          /* the target's directory */
-	char *name;         /* the target's name in it */
-	char *target;       /* what messages call it (a path) */
-	char *temp;         /* the new content: its path, for readers */
-	char *temp_name;    /* and its name in DIRFD */
+	int dirfd;       /* the target's directory */
+	char *name;      /* the target's name in it */
+	char *target;    /* what messages call it (a path) */
+	char *temp;      /* the new content: its path, for readers */
+	char *temp_name; /* and its name in DIRFD */
 	int temp_fd;
-	int temp_id;        /* its cleanup registration */
-	dev_t temp_dev;     /* what it is, once it is closed */
+	int temp_id;    /* its cleanup registration */
+	dev_t temp_dev; /* what it is, once it is closed */
 	ino_t temp_ino;
-	int original_fd;    /* the original as it was when begun, or -1 */
+	int original_fd; /* the original as it was when begun, or -1 */
 	struct stat before;
 	int flags;
 	bool in_place;
-	bool creating;      /* the target did not exist */
-	bool applied;       /* the target holds the new content */
-	bool links_broken;  /* the rename broke hard links (say so) */
-	int sync_errno;     /* the directory sync after the rename failed:
+	bool creating;     /* the target did not exist */
+	bool applied;      /* the target holds the new content */
+	bool links_broken; /* the rename broke hard links (say so) */
+	int sync_errno;    /* the directory sync after the rename failed:
 			     * the change is made, but a crash before the
 			     * system syncs could bring the old name back */
-	char *undo_name;    /* by rename: the original kept under this name */
+	char *undo_name;   /* by rename: the original kept under this name */
 	struct journal *journal; /* in place: the undo journal */
-	int write_fd;       /* in place: the target, open for writing */
-	char reason[160];   /* why in place */
+	int write_fd;            /* in place: the target, open for writing */
+	char reason[160];        /* why in place */
 };
 
 /* Begin replacing TARGET (a path): its directory is opened, then as

@@ -39,17 +39,14 @@ int
 hp_status_exit_code(enum hp_status status)
 {
 	switch (status) {
-	case HP_OK:
-		return 0;
-	case HP_ERR_USAGE:
-		return 2;
+	case HP_OK: return 0;
+	case HP_ERR_USAGE: return 2;
 	case HP_ERR_NOT_FOUND:
 	case HP_ERR_IO:
 	case HP_ERR_CORRUPT:
 	case HP_ERR_NOT_HIVE:
 	case HP_ERR_AMBIGUOUS:
-	case HP_ERR_UNSUPPORTED:
-		return 3;
+	case HP_ERR_UNSUPPORTED: return 3;
 	case HP_ERR_DIRTY:
 	case HP_ERR_NO_SELECT:
 	case HP_ERR_NOT_APPLICABLE:
@@ -57,12 +54,10 @@ hp_status_exit_code(enum hp_status status)
 	case HP_ERR_UNSAFE_PATH:
 	case HP_ERR_CHANGED:
 	case HP_ERR_LOCKED:
-	case HP_ERR_REFUSED:
-		return 4;
+	case HP_ERR_REFUSED: return 4;
 	case HP_ERR_WRITE:
 	case HP_ERR_VERIFY:
-	case HP_ERR_NO_MEMORY:
-		return 5;
+	case HP_ERR_NO_MEMORY: return 5;
 	}
 	return 5;
 }

@@ -12,24 +12,24 @@
 
 enum hp_status {
 	HP_OK = 0,
-	HP_ERR_USAGE = 1,          /* a malformed argument (key path, option) */
-	HP_ERR_NOT_FOUND = 2,      /* a file, key or control set is absent */
-	HP_ERR_IO = 3,             /* reading failed */
-	HP_ERR_CORRUPT = 4,        /* the hive or a structure in it is corrupt */
-	HP_ERR_NOT_HIVE = 5,       /* not a registry hive / not a Windows tree */
-	HP_ERR_AMBIGUOUS = 6,      /* two spellings of one path component */
-	HP_ERR_UNSUPPORTED = 7,    /* valid input this program cannot handle */
-	HP_ERR_DIRTY = 8,          /* the hive needs its logs replayed */
-	HP_ERR_NO_SELECT = 9,      /* no usable SYSTEM\Select */
-	HP_ERR_NOT_APPLICABLE = 10,/* the recipe is not for this system */
-	HP_ERR_BIG_VALUE = 11,     /* a key holds big data (> 16344 bytes) */
-	HP_ERR_UNSAFE_PATH = 12,   /* a path leaves the image or is a symlink */
-	HP_ERR_CHANGED = 13,       /* the target changed while we worked */
-	HP_ERR_WRITE = 14,         /* writing failed; the original is intact */
-	HP_ERR_VERIFY = 15,        /* the written copy failed its check */
+	HP_ERR_USAGE = 1,       /* a malformed argument (key path, option) */
+	HP_ERR_NOT_FOUND = 2,   /* a file, key or control set is absent */
+	HP_ERR_IO = 3,          /* reading failed */
+	HP_ERR_CORRUPT = 4,     /* the hive or a structure in it is corrupt */
+	HP_ERR_NOT_HIVE = 5,    /* not a registry hive / not a Windows tree */
+	HP_ERR_AMBIGUOUS = 6,   /* two spellings of one path component */
+	HP_ERR_UNSUPPORTED = 7, /* valid input this program cannot handle */
+	HP_ERR_DIRTY = 8,       /* the hive needs its logs replayed */
+	HP_ERR_NO_SELECT = 9,   /* no usable SYSTEM\Select */
+	HP_ERR_NOT_APPLICABLE = 10, /* the recipe is not for this system */
+	HP_ERR_BIG_VALUE = 11,      /* a key holds big data (> 16344 bytes) */
+	HP_ERR_UNSAFE_PATH = 12, /* a path leaves the image or is a symlink */
+	HP_ERR_CHANGED = 13,     /* the target changed while we worked */
+	HP_ERR_WRITE = 14,       /* writing failed; the original is intact */
+	HP_ERR_VERIFY = 15,      /* the written copy failed its check */
 	HP_ERR_NO_MEMORY = 16,
-	HP_ERR_LOCKED = 17,        /* another process holds the target's lock */
-	HP_ERR_REFUSED = 18,       /* a layout hivepatch will not write into
+	HP_ERR_LOCKED = 17,  /* another process holds the target's lock */
+	HP_ERR_REFUSED = 18, /* a layout hivepatch will not write into
 				    * (a dynamic disk, BitLocker, a GPT whose
 				    * checksums fail) */
 };

@@ -66,7 +66,8 @@ text_dup(const char *s)
 bool
 text_ascii_span_equal(const char *span, size_t len, const char *string)
 {
-	return text_ascii_prefix_equal(span, string, len) && string[len] == '\0';
+	return text_ascii_prefix_equal(span, string, len) &&
+	       string[len] == '\0';
 }
 
 bool

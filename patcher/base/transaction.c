@@ -31,8 +31,8 @@ struct member {
 };
 
 struct transaction {
-	int home;           /* the files' directory */
-	int record_dir;     /* where the record goes: HOME, or the state dir */
+	int home;       /* the files' directory */
+	int record_dir; /* where the record goes: HOME, or the state dir */
 	char *home_display;
 	char *record_name;
 	bool record_written;
@@ -49,14 +49,16 @@ transaction_begin(int home_dirfd, const char *home_display,
 
 	*t_ret = NULL;
 	if (t == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", home_display);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    home_display);
 	t->record_dir = -1;
 	t->home = fcntl(home_dirfd, F_DUPFD_CLOEXEC, 0);
 	t->home_display = text_dup(home_display);
 	t->record_name = text_dup(record_name);
-	if (t->home == -1 || t->home_display == NULL || t->record_name == NULL) {
-		enum hp_status status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
-						     "%s", home_display);
+	if (t->home == -1 || t->home_display == NULL ||
+	    t->record_name == NULL) {
+		enum hp_status status = hp_error_set(
+			err, HP_ERR_NO_MEMORY, ENOMEM, "%s", home_display);
 
 		transaction_free(t);
 		return status;
@@ -66,8 +68,8 @@ transaction_begin(int home_dirfd, const char *home_display,
 }
 
 enum hp_status
-transaction_add(struct transaction *t, struct safewrite *sw, const char *relpath,
-		const char *backup, struct hp_error *err)
+transaction_add(struct transaction *t, struct safewrite *sw,
+		const char *relpath, const char *backup, struct hp_error *err)
 {
 	if (t->count == MAX_FILES)
 		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
@@ -75,10 +77,12 @@ transaction_add(struct transaction *t, struct safewrite *sw, const char *relpath
 				    t->home_display, MAX_FILES);
 	if (strchr(relpath, '\n') != NULL)
 		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: a file name with a line break", relpath);
+				    "%s: a file name with a line break",
+				    relpath);
 	t->members[t->count].relpath = text_dup(relpath);
 	if (t->members[t->count].relpath == NULL)
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", relpath);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    relpath);
 	t->members[t->count].sw = sw;
 	t->members[t->count].backup = backup;
 	t->count++;
@@ -122,7 +126,6 @@ record_temp_exists(int home, const char *record_name)
 	       fstatat(home, temp, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-
 /* Write the record in state STATE (for T's members), atomically: a temp
  * file synced, renamed over it, the directory synced.  Once the rename is
  * done the record counts; a directory sync that fails after it is
@@ -139,7 +142,8 @@ write_record(struct transaction *t, const char *state, int *sync_errno_ret,
 	*sync_errno_ret = 0;
 	status = buffer_printf(&text, "%s\nstate %s\n", RECORD_MAGIC, state);
 	for (size_t i = 0; status == HP_OK && i < t->count; i++)
-		status = buffer_printf(&text, "file %s\n", t->members[i].relpath);
+		status = buffer_printf(&text, "file %s\n",
+				       t->members[i].relpath);
 	if (status != HP_OK) {
 		buffer_release(&text);
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
@@ -153,9 +157,10 @@ write_record(struct transaction *t, const char *state, int *sync_errno_ret,
 	    fsync(fd) == -1 || close(fd) == -1 ||
 	    (fd = -1, renameat(t->record_dir, temp, t->record_dir,
 			       t->record_name) == -1)) {
-		status = hp_error_set(err, HP_ERR_WRITE, errno,
-				      "%s/%s: cannot write the record of the change",
-				      t->home_display, t->record_name);
+		status = hp_error_set(
+			err, HP_ERR_WRITE, errno,
+			"%s/%s: cannot write the record of the change",
+			t->home_display, t->record_name);
 		if (fd != -1)
 			close(fd);
 		(void)unlinkat(t->record_dir, temp, 0);
@@ -174,7 +179,8 @@ remove_record(struct transaction *t)
 {
 	if (!t->record_written)
 		return;
-	if (unlinkat(t->record_dir, t->record_name, 0) == 0 || errno == ENOENT) {
+	if (unlinkat(t->record_dir, t->record_name, 0) == 0 ||
+	    errno == ENOENT) {
 		(void)fsync(t->record_dir);
 		t->record_written = false;
 	}
@@ -189,9 +195,10 @@ choose_record_dir(struct transaction *t, struct hp_error *err)
 		t->record_dir = t->home;
 		return HP_OK;
 	}
-	return hp_error_set(err, HP_ERR_WRITE, EACCES,
-			    "%s: the directory is closed to new files, so no record of the change can be kept beside the files; nothing was written",
-			    t->home_display);
+	return hp_error_set(
+		err, HP_ERR_WRITE, EACCES,
+		"%s: the directory is closed to new files, so no record of the change can be kept beside the files; nothing was written",
+		t->home_display);
 }
 
 /* ------------------------------------------------------------ commit */
@@ -231,15 +238,17 @@ finish_members(struct transaction *t, struct hp_buffer *warnings)
 		if (safewrite_drop_undo(sw, &drop) != HP_OK)
 			(void)add_warning(warnings, drop.message);
 		if (sw->links_broken) {
-			snprintf(text, sizeof text,
-				 "%s: it had %lu hard links; the rename gave it a file of its own, the other names keep the original (--keep-links writes through them)",
-				 sw->target, (unsigned long)sw->before.st_nlink);
+			snprintf(
+				text, sizeof text,
+				"%s: it had %lu hard links; the rename gave it a file of its own, the other names keep the original (--keep-links writes through them)",
+				sw->target, (unsigned long)sw->before.st_nlink);
 			(void)add_warning(warnings, text);
 		}
 		if (sw->sync_errno != 0) {
-			snprintf(text, sizeof text,
-				 "%s: cannot sync its directory (%s); the hive is written, but a crash before the system syncs the directory could bring the old one back",
-				 sw->target, strerror(sw->sync_errno));
+			snprintf(
+				text, sizeof text,
+				"%s: cannot sync its directory (%s); the hive is written, but a crash before the system syncs the directory could bring the old one back",
+				sw->target, strerror(sw->sync_errno));
 			(void)add_warning(warnings, text);
 		}
 	}
@@ -263,9 +272,10 @@ transaction_commit(struct transaction *t, char **warnings_ret,
 	/* Until the change is final, a directory that does not sync fails
 	 * it. */
 	if (status == HP_OK && sync_errno != 0)
-		status = hp_error_set(err, HP_ERR_WRITE, sync_errno,
-				      "%s/%s: cannot sync the record of the change",
-				      t->home_display, t->record_name);
+		status = hp_error_set(
+			err, HP_ERR_WRITE, sync_errno,
+			"%s/%s: cannot sync the record of the change",
+			t->home_display, t->record_name);
 	for (; status == HP_OK && applied < t->count; applied++) {
 		struct member *m = &t->members[applied];
 
@@ -303,9 +313,10 @@ transaction_commit(struct transaction *t, char **warnings_ret,
 	if (sync_errno != 0) {
 		char text[600];
 
-		snprintf(text, sizeof text,
-			 "%s: cannot sync the directory (%s); the hives are written, but a crash before the system syncs it could bring the old ones back",
-			 t->home_display, strerror(sync_errno));
+		snprintf(
+			text, sizeof text,
+			"%s: cannot sync the directory (%s); the hives are written, but a crash before the system syncs it could bring the old ones back",
+			t->home_display, strerror(sync_errno));
 		(void)add_warning(&warnings, text);
 	}
 	finish_members(t, &warnings);
@@ -328,9 +339,8 @@ struct found {
 
 /* Put NAME back from its undo link UNDO, if the rename happened. */
 static enum hp_status
-recover_undo(int home, const char *display, const char *name,
-	     const char *undo, bool roll_back, struct found *found,
-	     struct hp_error *err)
+recover_undo(int home, const char *display, const char *name, const char *undo,
+	     bool roll_back, struct found *found, struct hp_error *err)
 {
 	struct stat target, kept;
 
@@ -341,14 +351,16 @@ recover_undo(int home, const char *display, const char *name,
 	    (fstatat(home, name, &target, AT_SYMLINK_NOFOLLOW) == -1 ||
 	     target.st_ino != kept.st_ino)) {
 		if (renameat(home, undo, home, name) == -1)
-			return hp_error_set(err, HP_ERR_WRITE, errno,
-					    "%s/%s: cannot be put back from %s; the next run tries again",
-					    display, name, undo);
+			return hp_error_set(
+				err, HP_ERR_WRITE, errno,
+				"%s/%s: cannot be put back from %s; the next run tries again",
+				display, name, undo);
 		found->rolled_back = true;
 		return HP_OK;
 	}
 	if (unlinkat(home, undo, 0) == -1 && errno != ENOENT)
-		return hp_error_set(err, HP_ERR_WRITE, errno, "%s/%s", display, undo);
+		return hp_error_set(err, HP_ERR_WRITE, errno, "%s/%s", display,
+				    undo);
 	return HP_OK;
 }
 
@@ -378,9 +390,10 @@ recover_journal(int home, const char *display, const char *name,
 		return status;
 	fd = openat(home, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
-		return hp_error_set(err, HP_ERR_WRITE, errno,
-				    "%s/%s: cannot be rolled back from its journal",
-				    display, name);
+		return hp_error_set(
+			err, HP_ERR_WRITE, errno,
+			"%s/%s: cannot be rolled back from its journal",
+			display, name);
 	snprintf(where_display, sizeof where_display, "%s/%s", display,
 		 journal_name);
 	where.dirfd = home;
@@ -407,23 +420,28 @@ read_record(int home, const char *display, const char *record_name,
 
 	*state_ret = 0;
 	*text_ret = NULL;
-	fd = openat(home, record_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	fd = openat(home, record_name,
+		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1)
-		return errno == ENOENT ? HP_OK
-				       : hp_error_set(err, HP_ERR_IO, errno, "%s/%s",
-						      display, record_name);
+		return errno == ENOENT
+			       ? HP_OK
+			       : hp_error_set(err, HP_ERR_IO, errno, "%s/%s",
+					      display, record_name);
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    (uint64_t)st.st_size > RECORD_MAX) {
 		close(fd);
-		return hp_error_set(err, HP_ERR_CORRUPT, 0,
-				    "%s/%s: not a record of hivepatch's; nothing was done (remove it if it is not)",
-				    display, record_name);
+		return hp_error_set(
+			err, HP_ERR_CORRUPT, 0,
+			"%s/%s: not a record of hivepatch's; nothing was done (remove it if it is not)",
+			display, record_name);
 	}
 	text = calloc(1, (size_t)st.st_size + 1);
-	if (text == NULL || fileio_pread_all(fd, text, (size_t)st.st_size, 0) == -1) {
+	if (text == NULL ||
+	    fileio_pread_all(fd, text, (size_t)st.st_size, 0) == -1) {
 		free(text);
 		close(fd);
-		return hp_error_set(err, HP_ERR_IO, errno, "%s/%s", display, record_name);
+		return hp_error_set(err, HP_ERR_IO, errno, "%s/%s", display,
+				    record_name);
 	}
 	close(fd);
 	if (strncmp(text, RECORD_MAGIC "\nstate prepared\n",
@@ -434,9 +452,10 @@ read_record(int home, const char *display, const char *record_name,
 		*state_ret = 'c';
 	else {
 		free(text);
-		return hp_error_set(err, HP_ERR_CORRUPT, 0,
-				    "%s/%s: a damaged record of an interrupted change; nothing was done: check the files beside it, then remove it",
-				    display, record_name);
+		return hp_error_set(
+			err, HP_ERR_CORRUPT, 0,
+			"%s/%s: a damaged record of an interrupted change; nothing was done: check the files beside it, then remove it",
+			display, record_name);
 	}
 	*text_ret = text;
 	return HP_OK;
@@ -465,7 +484,8 @@ open_parent(int home, const char *relpath, const char **base_ret)
 		memcpy(part, p, n);
 		part[n] = '\0';
 		p += n + 1;
-		next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		next = openat(fd, part,
+			      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		close(fd);
 		fd = next;
 	}
@@ -483,7 +503,8 @@ recover_listed(int home, const char *display, const char *text, bool roll_back,
 {
 	enum hp_status status = HP_OK;
 
-	for (const char *line = strstr(text, "\nfile "); status == HP_OK && line != NULL;
+	for (const char *line = strstr(text, "\nfile ");
+	     status == HP_OK && line != NULL;
 	     line = strstr(line + 1, "\nfile ")) {
 		const char *start = line + 6, *end = strchr(start, '\n');
 		char relpath[PATH_MAX], *base;
@@ -498,11 +519,11 @@ recover_listed(int home, const char *display, const char *text, bool roll_back,
 			continue; /* beside the record: the sweep's */
 		dir = open_parent(home, relpath, &name);
 		if (dir == -1)
-			return hp_error_set(err, HP_ERR_IO, errno, "%s/%s", display,
-					    relpath);
+			return hp_error_set(err, HP_ERR_IO, errno, "%s/%s",
+					    display, relpath);
 		base = strndup(relpath, (size_t)(name - relpath));
-		status = sweep(dir, base != NULL ? base : display, roll_back, name,
-			       found, err);
+		status = sweep(dir, base != NULL ? base : display, roll_back,
+			       name, found, err);
 		free(base);
 		close(dir);
 	}
@@ -531,15 +552,18 @@ sweep(int home, const char *display, bool roll_back, const char *only,
 	while (status == HP_OK && (entry = readdir(d)) != NULL) {
 		char name[NAME_MAX + 1], kind;
 
-		if (!safewrite_leftover(entry->d_name, name, sizeof name, &kind) ||
+		if (!safewrite_leftover(entry->d_name, name, sizeof name,
+					&kind) ||
 		    (only != NULL && strcmp(name, only) != 0))
 			continue;
 		if (kind == 'u')
-			status = recover_undo(home, display, name, entry->d_name,
-					      roll_back, found, err);
+			status =
+				recover_undo(home, display, name, entry->d_name,
+					     roll_back, found, err);
 		else if (kind == 'j')
-			status = recover_journal(home, display, name, entry->d_name,
-						 roll_back, found, err);
+			status = recover_journal(home, display, name,
+						 entry->d_name, roll_back,
+						 found, err);
 		else if (unlinkat(home, entry->d_name, 0) == 0)
 			found->cleaned = true;
 	}
@@ -583,26 +607,27 @@ transaction_pending(int home_dirfd, const char *record_name, const char *only)
 enum hp_status
 transaction_recover(int home_dirfd, const char *home_display,
 		    const char *record_name, const char *only,
-		    enum transaction_recovery *outcome_ret, struct hp_error *err)
+		    enum transaction_recovery *outcome_ret,
+		    struct hp_error *err)
 {
 	struct found found = { false, false };
 	char state, *text = NULL;
 	enum hp_status status;
 
 	*outcome_ret = TRANSACTION_NONE;
-	status = read_record(home_dirfd, home_display, record_name, &state, &text,
-			     err);
+	status = read_record(home_dirfd, home_display, record_name, &state,
+			     &text, err);
 	if (status != HP_OK)
 		return status;
 	if (text != NULL)
-		status = recover_listed(home_dirfd, home_display, text, state != 'c',
-					&found, err);
+		status = recover_listed(home_dirfd, home_display, text,
+					state != 'c', &found, err);
 	free(text);
 	/* Without a record, an undo or a journal belongs to a single file's
 	 * replacement that did not finish: it is undone as well. */
 	if (status == HP_OK)
-		status = sweep(home_dirfd, home_display, state != 'c', only, &found,
-			       err);
+		status = sweep(home_dirfd, home_display, state != 'c', only,
+			       &found, err);
 	if (status == HP_OK && record_temp_exists(home_dirfd, record_name)) {
 		/* A record that was never renamed in place: it never counted. */
 		char temp[NAME_MAX + 1];
@@ -612,7 +637,8 @@ transaction_recover(int home_dirfd, const char *home_display,
 			found.cleaned = true;
 	}
 	if (status == HP_OK && state != 0) {
-		if (unlinkat(home_dirfd, record_name, 0) == -1 && errno != ENOENT)
+		if (unlinkat(home_dirfd, record_name, 0) == -1 &&
+		    errno != ENOENT)
 			status = hp_error_set(err, HP_ERR_WRITE, errno, "%s/%s",
 					      home_display, record_name);
 		(void)fsync(home_dirfd);
@@ -620,7 +646,7 @@ transaction_recover(int home_dirfd, const char *home_display,
 	}
 	if (status == HP_OK)
 		*outcome_ret = found.rolled_back ? TRANSACTION_ROLLED_BACK
-			       : found.cleaned ? TRANSACTION_CLEANED
-					       : TRANSACTION_NONE;
+			       : found.cleaned   ? TRANSACTION_CLEANED
+						 : TRANSACTION_NONE;
 	return status;
 }

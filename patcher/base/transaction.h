@@ -43,7 +43,8 @@ struct transaction;
  * RECORD_NAME there.  Nothing is written yet. */
 enum hp_status transaction_begin(int home_dirfd, const char *home_display,
 				 const char *record_name,
-				 struct transaction **t_ret, struct hp_error *err);
+				 struct transaction **t_ret,
+				 struct hp_error *err);
 
 /* Add SW (begun with safewrite_begin_at; SW stays the caller's and must
  * outlive the transaction), to be applied with BACKUP (NULL: none).

@@ -113,8 +113,7 @@ utf_decode_utf16(uint16_t first, uint16_t next, uint32_t *code_point_ret)
 }
 
 size_t
-utf_decode_utf16le(const unsigned char *s, size_t len,
-		   uint32_t *code_point_ret)
+utf_decode_utf16le(const unsigned char *s, size_t len, uint32_t *code_point_ret)
 {
 	if (len < 2) {
 		*code_point_ret = UTF_REPLACEMENT_CHARACTER;

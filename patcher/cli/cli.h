@@ -77,11 +77,11 @@ struct cli {
 	char usage_message[512]; /* the first usage error met */
 	const char *reg_files[CLI_MAX_LIST]; /* --reg FILE... */
 	size_t reg_count;
-	const char *scopes[CLI_MAX_LIST];    /* --golden-scope KEY... */
+	const char *scopes[CLI_MAX_LIST]; /* --golden-scope KEY... */
 	size_t scope_count;
-	unsigned indexes[CLI_MAX_LIST];      /* --index N... */
+	unsigned indexes[CLI_MAX_LIST]; /* --index N... */
 	size_t index_count;
-	bool index_all;                      /* --index all */
+	bool index_all;          /* --index all */
 	bool utf8;               /* export, diff: UTF-8 instead of UTF-16LE */
 	const char *show_recipe; /* recipes --show NAME */
 	bool no_replay, discard_logs;
@@ -89,8 +89,8 @@ struct cli {
 	bool json;
 	int verbosity; /* -1 quiet, 0 normal, 1 verbose */
 	const char *target;
-	const char *key;         /* show, export: KEY; diff: B */
-	int progress;  /* -1 never, 0 on a terminal for large archives, 1 always */
+	const char *key; /* show, export: KEY; diff: B */
+	int progress; /* -1 never, 0 on a terminal for large archives, 1 always */
 };
 
 /* Parse ARGV into CLI: options, the command, its arguments, and the rules
@@ -103,7 +103,7 @@ int cli_parse(int argc, char **argv, struct cli *cli);
 /* The subcommands, and the front end of each. */
 extern const struct cli_command cli_commands[];
 extern const size_t cli_command_count;
-int cli_run_patch(struct cli *cli);   /* apply, verify, recover */
+int cli_run_patch(struct cli *cli); /* apply, verify, recover */
 int cli_run_show(struct cli *cli);
 int cli_run_export(struct cli *cli);
 int cli_run_diff(struct cli *cli);

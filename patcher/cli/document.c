@@ -89,11 +89,18 @@ static const char *
 type_name(uint32_t type, char *buffer, size_t size)
 {
 	static const char *const names[] = {
-		"REG_NONE", "REG_SZ", "REG_EXPAND_SZ", "REG_BINARY",
-		"REG_DWORD", "REG_DWORD_BIG_ENDIAN", "REG_LINK",
-		"REG_MULTI_SZ", "REG_RESOURCE_LIST",
+		"REG_NONE",
+		"REG_SZ",
+		"REG_EXPAND_SZ",
+		"REG_BINARY",
+		"REG_DWORD",
+		"REG_DWORD_BIG_ENDIAN",
+		"REG_LINK",
+		"REG_MULTI_SZ",
+		"REG_RESOURCE_LIST",
 		"REG_FULL_RESOURCE_DESCRIPTOR",
-		"REG_RESOURCE_REQUIREMENTS_LIST", "REG_QWORD",
+		"REG_RESOURCE_REQUIREMENTS_LIST",
+		"REG_QWORD",
 	};
 
 	if (type < sizeof names / sizeof *names)
@@ -126,10 +133,12 @@ cli_json_data_members(struct json *json, uint32_t type,
 	json_string(json, "type", type_name(type, name, sizeof name));
 	if ((type == HIVE_REG_DWORD || type == HIVE_REG_DWORD_BIG_ENDIAN) &&
 	    len == 4) {
-		json_uint(json, "data", type == HIVE_REG_DWORD ? get_le32(data)
-					: (uint32_t)data[0] << 24 |
-					  (uint32_t)data[1] << 16 |
-					  (uint32_t)data[2] << 8 | data[3]);
+		json_uint(json, "data",
+			  type == HIVE_REG_DWORD
+				  ? get_le32(data)
+				  : (uint32_t)data[0] << 24 |
+					    (uint32_t)data[1] << 16 |
+					    (uint32_t)data[2] << 8 | data[3]);
 	} else if (type == HIVE_REG_QWORD && len == 8) {
 		/* A string: JSON readers hold numbers as doubles, which
 		 * keep 53 bits. */
@@ -141,7 +150,8 @@ cli_json_data_members(struct json *json, uint32_t type,
 
 		json_string(json, "data", text != NULL ? text : "");
 		free(text);
-	} else if (type == HIVE_REG_MULTI_SZ && multi_string(json, data, len, false)) {
+	} else if (type == HIVE_REG_MULTI_SZ &&
+		   multi_string(json, data, len, false)) {
 		multi_string(json, data, len, true);
 	} else {
 		hex_member(json, data, len);
@@ -180,8 +190,8 @@ cli_json_begin_named(struct json *json, const struct cli *cli,
 void
 cli_json_begin(struct json *json, const struct cli *cli)
 {
-	cli_json_begin_named(json, cli, cli->command != NULL
-						? cli->command->name : NULL);
+	cli_json_begin_named(json, cli,
+			     cli->command != NULL ? cli->command->name : NULL);
 }
 
 void

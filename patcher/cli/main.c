@@ -23,8 +23,9 @@ read_file(const char *path, unsigned char **data_ret, size_t *len_ret,
 
 	*data_ret = NULL;
 	if (f == NULL)
-		return hp_error_set(err, errno == ENOENT ? HP_ERR_NOT_FOUND : HP_ERR_IO,
-				    errno, "%s", path);
+		return hp_error_set(
+			err, errno == ENOENT ? HP_ERR_NOT_FOUND : HP_ERR_IO,
+			errno, "%s", path);
 	for (;;) {
 		size_t n;
 
@@ -36,7 +37,8 @@ read_file(const char *path, unsigned char **data_ret, size_t *len_ret,
 			if (grown == NULL) {
 				free(data);
 				fclose(f);
-				return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+				return hp_error_set(err, HP_ERR_NO_MEMORY,
+						    ENOMEM, "%s", path);
 			}
 			data = grown;
 		}

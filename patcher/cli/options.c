@@ -60,98 +60,129 @@ enum option_id {
 /* The options, in the order help lists them.  HELP is one paragraph;
  * COMMANDS is what the command line accepts, and help, man page, README
  * and completions say the same (tests/cli/docs.sh, completion.sh). */
-const struct cli_option cli_options[OPT_COUNT] = {
-	[OPT_RECIPE] = { "recipe", 'r', required_argument, CLI_APPLY | CLI_VERIFY,
-			 NULL, "NAME",
-			 "the recipe to apply or verify (default kb2901554; hivepatch recipes lists them)" },
-	[OPT_REG] = { "reg", 0, required_argument, CLI_APPLY | CLI_VERIFY,
-		      NULL, "FILE",
-		      "apply or verify a .reg file (regedit's 5.00 or REGEDIT4 format) instead of a recipe; repeatable, played in order.  Keys name their hive (HKEY_LOCAL_MACHINE\\SYSTEM, SOFTWARE, SAM, SECURITY, HKEY_USERS\\.DEFAULT); a run touching several hives commits all or none.  A malformed file is refused with FILE:LINE:COLUMN (exit 2)" },
-	[OPT_CONTROL_SET] = { "control-set", 0, required_argument,
-			      CLI_APPLY | CLI_VERIFY | CLI_SHOW | CLI_EXPORT,
-			      NULL, "SET",
-			      "what CurrentControlSet means: default (the set the next boot uses, Select\\Default), current (Select\\Current), all (every ControlSetNNN), or a number N for ControlSet00N" },
-	[OPT_USER] = { "user", 0, required_argument,
-		       CLI_APPLY | CLI_VERIFY | CLI_SHOW | CLI_EXPORT, NULL, "NAME",
-		       "HKEY_CURRENT_USER is the profile Users/NAME (Default: the one new users are made from)" },
-	[OPT_HIVE] = { "hive", 0, required_argument, CLI_READERS,
-		       "--hive goes with a command on a hive file", "NAME",
-		       "a hive file is this hive (SYSTEM, SOFTWARE, SAM, SECURITY, DEFAULT, COMPONENTS, DRIVERS, NTUSER.DAT, UsrClass.dat); else its name or its content says" },
-	[OPT_DRY_RUN] = { "dry-run", 'n', no_argument, CLI_APPLY | CLI_RECOVER,
-			  NULL, NULL,
-			  "say what would be written, write nothing" },
-	[OPT_FORCE] = { "force", 0, no_argument, CLI_APPLY, NULL, NULL,
-			"apply although the recipe is not meant for the Windows in the image (no other refusal is overridden)" },
-	[OPT_BACKUP] = { "backup", 0, required_argument, CLI_APPLY, NULL, "PATH",
-			 "copy the original SYSTEM hive to PATH before replacing it" },
-	[OPT_GOLDEN] = { "golden", 0, required_argument, CLI_VERIFY, NULL, "HIVE",
-			 "also compare with a golden hive, or with every hive of a golden image (a directory or an archive); the differences are listed, and -v and --json give the .reg that turns the target into the golden" },
-	[OPT_GOLDEN_SCOPE] = { "golden-scope", 0, required_argument, CLI_VERIFY,
-			       NULL, "SCOPE",
-			       "what --golden compares: recipe (the keys the recipe touches, the default), all (whole hives), or a KEY and its subtree (repeatable)" },
-	[OPT_NO_REPLAY] = { "no-replay", 0, no_argument,
-			    CLI_READERS & ~CLI_RECOVER,
-			    "recover replays logs: --no-replay makes no sense with it",
-			    NULL,
-			    "refuse a dirty hive (exit 4) instead of recovering it from its logs (SYSTEM.LOG1, SYSTEM.LOG2) as Windows would at boot" },
-	[OPT_DISCARD_LOGS] = { "discard-logs", 0, no_argument, CLI_READERS,
-			       NULL, NULL,
-			       "a dirty hive without a usable log: take it as it is (what only the logs held is lost)" },
-	[OPT_TRUNCATE_LOGS] = { "truncate-logs", 0, no_argument,
-				CLI_APPLY | CLI_RECOVER, NULL, NULL,
-				"empty the logs after a verified, synced commit" },
-	[OPT_IGNORE_HIBERNATION] = { "ignore-hibernation", 0, no_argument,
-				     CLI_APPLY | CLI_RECOVER, NULL, NULL,
-				     "write to an image whose hiberfil.sys says Windows is hibernated (it resumes its memory at boot, over the edit)" },
-	[OPT_KEEP_LINKS] = { "keep-links", 0, no_argument,
-			     CLI_APPLY | CLI_RECOVER, NULL, NULL,
-			     "write a hive with several hard links through them, in place (default: it gets a file of its own)" },
-	[OPT_WAIT] = { "wait", 0, no_argument, CLI_READERS, NULL, NULL,
-		       "wait for another run on the same target to finish instead of failing at once (exit 4)" },
-	[OPT_OUTPUT] = { "output", 'o', required_argument, CLI_APPLY | CLI_RECOVER,
-			 "--output goes with apply (archives) or recover", "PATH",
-			 "apply on an archive: write the patched archive to PATH (- for standard output); recover: write the clean hive to PATH instead of in place" },
-	[OPT_IN_PLACE] = { "in-place", 0, no_argument, CLI_APPLY, NULL, NULL,
-			   "apply on an archive: replace it (only the hive's record when an uncompressed tar, cpio or iso9660 allows)" },
-	[OPT_HIVE_PATH] = { "hive-path", 0, required_argument, CLI_READERS,
-			    NULL, "PATH",
-			    "an archive holding two Windows trees: the SYSTEM entry to take (DIR/Windows/System32/config/SYSTEM)" },
-	[OPT_INDEX] = { "index", 0, required_argument, CLI_READERS, NULL, "N",
-			"a WIM (or install media): the index to read or patch, repeatable, or all (the default: every index holding a Windows tree)" },
-	[OPT_CHECK] = { "check", 0, no_argument, CLI_READERS, NULL, NULL,
-			"a WIM: verify its integrity table when opening it" },
-	[OPT_REBUILD] = { "rebuild", 0, no_argument, CLI_APPLY | CLI_RECOVER,
-			  NULL, NULL,
-			  "a WIM: write it anew (compacted) instead of appending to it" },
-	[OPT_PARTITION] = { "partition", 0, required_argument, CLI_READERS,
-			    NULL, "N",
-			    "a disk image with Windows on two partitions: the one to take, numbered as its partition table does (MBR logical partitions from 5)" },
-	[OPT_ALLOW_BACKING] = { "allow-backing", 0, no_argument, CLI_READERS,
-				NULL, NULL,
-				"a disk image that reads through a backing file, an external data file or a parent disk: take it (refused otherwise, since the file named is not all there is)" },
-	[OPT_PROGRESS] = { "progress", 0, no_argument, CLI_READERS, NULL, NULL,
-			   "a progress line on stderr for long passes over an archive (default: when stderr is a terminal and the archive is over 64 MiB)" },
-	[OPT_NO_PROGRESS] = { "no-progress", 0, no_argument, CLI_READERS, NULL,
-			      NULL, "no progress line" },
-	[OPT_MEMORY_LIMIT] = { "memory-limit", 0, required_argument, CLI_APPLY,
-			       "--memory-limit goes with apply (archives)", "SIZE",
-			       "apply on an archive: the most memory the run may take to write the output at the input's compression level (default 1G, which holds xz -9); past it the level is lowered, with a warning" },
-	[OPT_UTF8] = { "utf8", 0, no_argument, CLI_EXPORT | CLI_DIFF, NULL, NULL,
-		       "write the .reg file as UTF-8 instead of regedit's UTF-16LE with a byte order mark (for grep; regedit imports both)" },
-	[OPT_SHOW] = { "show", 0, required_argument, CLI_RECIPES, NULL, "NAME",
-		       "print the recipe NAME as the .reg file it is" },
-	[OPT_JSON] = { "json", 0, no_argument, CLI_ALL, NULL, NULL,
-		       "print one JSON document, whatever the outcome, with the same exit code: on standard output, or on standard error when the archive goes there (doc/hivepatch.schema.json)" },
-	[OPT_QUIET] = { "quiet", 'q', no_argument, CLI_ALL & ~CLI_HELP, NULL,
-			NULL, "print errors only" },
-	[OPT_VERBOSE] = { "verbose", 'v', no_argument, CLI_ALL & ~CLI_HELP, NULL,
-			  NULL,
-			  "print more detail (sequence numbers, how each file was written, the golden's .reg)" },
-	[OPT_HELP] = { "help", 'h', no_argument, CLI_ALL, NULL, NULL,
-		       "print the help of the command (or the overview) and exit 0" },
-	[OPT_VERSION] = { "version", 0, no_argument, CLI_ALL, NULL, NULL,
-			  "print the version and exit 0" },
-};
+const struct cli_option
+	cli_options
+		[OPT_COUNT] = {
+			[OPT_RECIPE] = { "recipe", 'r', required_argument,
+					 CLI_APPLY | CLI_VERIFY, NULL, "NAME",
+					 "the recipe to apply or verify (default kb2901554; hivepatch recipes lists them)" },
+			[OPT_REG] = { "reg", 0, required_argument,
+				      CLI_APPLY | CLI_VERIFY, NULL, "FILE",
+				      "apply or verify a .reg file (regedit's 5.00 or REGEDIT4 format) instead of a recipe; repeatable, played in order.  Keys name their hive (HKEY_LOCAL_MACHINE\\SYSTEM, SOFTWARE, SAM, SECURITY, HKEY_USERS\\.DEFAULT); a run touching several hives commits all or none.  A malformed file is refused with FILE:LINE:COLUMN (exit 2)" },
+			[OPT_CONTROL_SET] = { "control-set", 0,
+					      required_argument,
+					      CLI_APPLY | CLI_VERIFY |
+						      CLI_SHOW | CLI_EXPORT,
+					      NULL, "SET",
+					      "what CurrentControlSet means: default (the set the next boot uses, Select\\Default), current (Select\\Current), all (every ControlSetNNN), or a number N for ControlSet00N" },
+			[OPT_USER] = { "user", 0, required_argument,
+				       CLI_APPLY | CLI_VERIFY | CLI_SHOW |
+					       CLI_EXPORT,
+				       NULL, "NAME",
+				       "HKEY_CURRENT_USER is the profile Users/NAME (Default: the one new users are made from)" },
+			[OPT_HIVE] = { "hive", 0, required_argument,
+				       CLI_READERS,
+				       "--hive goes with a command on a hive file",
+				       "NAME",
+				       "a hive file is this hive (SYSTEM, SOFTWARE, SAM, SECURITY, DEFAULT, COMPONENTS, DRIVERS, NTUSER.DAT, UsrClass.dat); else its name or its content says" },
+			[OPT_DRY_RUN] = { "dry-run", 'n', no_argument,
+					  CLI_APPLY | CLI_RECOVER, NULL, NULL,
+					  "say what would be written, write nothing" },
+			[OPT_FORCE] = { "force", 0, no_argument, CLI_APPLY,
+					NULL, NULL,
+					"apply although the recipe is not meant for the Windows in the image (no other refusal is overridden)" },
+			[OPT_BACKUP] = { "backup", 0, required_argument,
+					 CLI_APPLY, NULL, "PATH",
+					 "copy the original SYSTEM hive to PATH before replacing it" },
+			[OPT_GOLDEN] = { "golden", 0, required_argument,
+					 CLI_VERIFY, NULL, "HIVE",
+					 "also compare with a golden hive, or with every hive of a golden image (a directory or an archive); the differences are listed, and -v and --json give the .reg that turns the target into the golden" },
+			[OPT_GOLDEN_SCOPE] = { "golden-scope", 0,
+					       required_argument, CLI_VERIFY,
+					       NULL, "SCOPE",
+					       "what --golden compares: recipe (the keys the recipe touches, the default), all (whole hives), or a KEY and its subtree (repeatable)" },
+			[OPT_NO_REPLAY] = { "no-replay", 0, no_argument,
+					    CLI_READERS & ~CLI_RECOVER,
+					    "recover replays logs: --no-replay makes no sense with it",
+					    NULL,
+					    "refuse a dirty hive (exit 4) instead of recovering it from its logs (SYSTEM.LOG1, SYSTEM.LOG2) as Windows would at boot" },
+			[OPT_DISCARD_LOGS] = { "discard-logs", 0, no_argument,
+					       CLI_READERS, NULL, NULL,
+					       "a dirty hive without a usable log: take it as it is (what only the logs held is lost)" },
+			[OPT_TRUNCATE_LOGS] = { "truncate-logs", 0, no_argument,
+						CLI_APPLY | CLI_RECOVER, NULL,
+						NULL,
+						"empty the logs after a verified, synced commit" },
+			[OPT_IGNORE_HIBERNATION] = { "ignore-hibernation", 0,
+						     no_argument,
+						     CLI_APPLY | CLI_RECOVER,
+						     NULL, NULL,
+						     "write to an image whose hiberfil.sys says Windows is hibernated (it resumes its memory at boot, over the edit)" },
+			[OPT_KEEP_LINKS] = { "keep-links", 0, no_argument,
+					     CLI_APPLY | CLI_RECOVER, NULL,
+					     NULL,
+					     "write a hive with several hard links through them, in place (default: it gets a file of its own)" },
+			[OPT_WAIT] = { "wait", 0, no_argument, CLI_READERS,
+				       NULL, NULL,
+				       "wait for another run on the same target to finish instead of failing at once (exit 4)" },
+			[OPT_OUTPUT] = { "output", 'o', required_argument,
+					 CLI_APPLY | CLI_RECOVER,
+					 "--output goes with apply (archives) or recover",
+					 "PATH", "apply on an archive: write the patched archive to PATH (- for standard output); recover: write the clean hive to PATH instead of in place" },
+			[OPT_IN_PLACE] = { "in-place", 0, no_argument,
+					   CLI_APPLY, NULL, NULL,
+					   "apply on an archive: replace it (only the hive's record when an uncompressed tar, cpio or iso9660 allows)" },
+			[OPT_HIVE_PATH] = { "hive-path", 0, required_argument,
+					    CLI_READERS, NULL, "PATH",
+					    "an archive holding two Windows trees: the SYSTEM entry to take (DIR/Windows/System32/config/SYSTEM)" },
+			[OPT_INDEX] = { "index", 0, required_argument,
+					CLI_READERS, NULL, "N",
+					"a WIM (or install media): the index to read or patch, repeatable, or all (the default: every index holding a Windows tree)" },
+			[OPT_CHECK] = { "check", 0, no_argument, CLI_READERS,
+					NULL, NULL,
+					"a WIM: verify its integrity table when opening it" },
+			[OPT_REBUILD] = { "rebuild", 0, no_argument,
+					  CLI_APPLY | CLI_RECOVER, NULL, NULL,
+					  "a WIM: write it anew (compacted) instead of appending to it" },
+			[OPT_PARTITION] = { "partition", 0, required_argument,
+					    CLI_READERS, NULL, "N",
+					    "a disk image with Windows on two partitions: the one to take, numbered as its partition table does (MBR logical partitions from 5)" },
+			[OPT_ALLOW_BACKING] = { "allow-backing", 0, no_argument,
+						CLI_READERS, NULL, NULL,
+						"a disk image that reads through a backing file, an external data file or a parent disk: take it (refused otherwise, since the file named is not all there is)" },
+			[OPT_PROGRESS] = { "progress", 0, no_argument,
+					   CLI_READERS, NULL, NULL,
+					   "a progress line on stderr for long passes over an archive (default: when stderr is a terminal and the archive is over 64 MiB)" },
+			[OPT_NO_PROGRESS] = { "no-progress", 0, no_argument,
+					      CLI_READERS, NULL, NULL,
+					      "no progress line" },
+			[OPT_MEMORY_LIMIT] = { "memory-limit", 0,
+					       required_argument, CLI_APPLY,
+					       "--memory-limit goes with apply (archives)",
+					       "SIZE",
+					       "apply on an archive: the most memory the run may take to write the output at the input's compression level (default 1G, which holds xz -9); past it the level is lowered, with a warning" },
+			[OPT_UTF8] = { "utf8", 0, no_argument,
+				       CLI_EXPORT | CLI_DIFF, NULL, NULL,
+				       "write the .reg file as UTF-8 instead of regedit's UTF-16LE with a byte order mark (for grep; regedit imports both)" },
+			[OPT_SHOW] = { "show", 0, required_argument,
+				       CLI_RECIPES, NULL, "NAME",
+				       "print the recipe NAME as the .reg file it is" },
+			[OPT_JSON] = { "json", 0, no_argument, CLI_ALL, NULL,
+				       NULL,
+				       "print one JSON document, whatever the outcome, with the same exit code: on standard output, or on standard error when the archive goes there (doc/hivepatch.schema.json)" },
+			[OPT_QUIET] = { "quiet", 'q', no_argument,
+					CLI_ALL & ~CLI_HELP, NULL, NULL,
+					"print errors only" },
+			[OPT_VERBOSE] = { "verbose", 'v', no_argument,
+					  CLI_ALL & ~CLI_HELP, NULL, NULL,
+					  "print more detail (sequence numbers, how each file was written, the golden's .reg)" },
+			[OPT_HELP] = { "help", 'h', no_argument, CLI_ALL, NULL,
+				       NULL,
+				       "print the help of the command (or the overview) and exit 0" },
+			[OPT_VERSION] = { "version", 0, no_argument, CLI_ALL,
+					  NULL, NULL,
+					  "print the version and exit 0" },
+		};
 const size_t cli_option_count = OPT_COUNT;
 
 /* Pairs of options that exclude each other. */
@@ -160,7 +191,8 @@ static const struct {
 	const char *message;
 } conflicts[] = {
 	{ OPT_IN_PLACE, OPT_OUTPUT, "--in-place and -o: choose one" },
-	{ OPT_REBUILD, OPT_OUTPUT, "--rebuild and -o: -o writes a new WIM anyway" },
+	{ OPT_REBUILD, OPT_OUTPUT,
+	  "--rebuild and -o: -o writes a new WIM anyway" },
 	{ OPT_NO_REPLAY, OPT_DISCARD_LOGS,
 	  "--no-replay and --discard-logs contradict each other" },
 	{ OPT_REG, OPT_RECIPE, "-r and --reg: choose one" },
@@ -257,8 +289,10 @@ getopt_failure(struct cli *cli, int c, char **argv)
 	const char *word = optind > 0 ? argv[optind - 1] : "";
 	enum option_id id = option_of(optopt);
 	size_t len = strcspn(word, "=");
-	const char *argument = id != OPT_COUNT && cli_options[id].argument != NULL
-				       ? cli_options[id].argument : "VALUE";
+	const char *argument =
+		id != OPT_COUNT && cli_options[id].argument != NULL
+			? cli_options[id].argument
+			: "VALUE";
 
 	if (c == ':' && id != OPT_COUNT && strncmp(word, "--", 2) == 0)
 		return cli_usage_error(cli, "option '--%s' needs a value (%s)",
@@ -283,16 +317,17 @@ static bool
 slashed_key(const char *key)
 {
 	static const char *const roots[] = {
-		"HKLM", "HKEY_LOCAL_MACHINE", "HKU", "HKEY_USERS", "HKCU",
-		"HKEY_CURRENT_USER", "HKCR", "HKEY_CLASSES_ROOT", "HKCC",
-		"HKEY_CURRENT_CONFIG",
+		"HKLM", "HKEY_LOCAL_MACHINE",  "HKU",  "HKEY_USERS",
+		"HKCU", "HKEY_CURRENT_USER",   "HKCR", "HKEY_CLASSES_ROOT",
+		"HKCC", "HKEY_CURRENT_CONFIG",
 	};
 	size_t len = strcspn(key, "/\\");
 
 	if (key[len] != '/')
 		return false;
 	for (size_t i = 0; i < sizeof roots / sizeof *roots; i++)
-		if (strlen(roots[i]) == len && strncasecmp(key, roots[i], len) == 0)
+		if (strlen(roots[i]) == len &&
+		    strncasecmp(key, roots[i], len) == 0)
 			return true;
 	return false;
 }
@@ -306,8 +341,10 @@ cli_key_with_slashes(struct cli *cli, const char *key)
 	for (i = 0; key[i] != '\0' && i + 1 < sizeof fixed; i++)
 		fixed[i] = key[i] == '/' ? '\\' : key[i];
 	fixed[i] = '\0';
-	return cli_usage_error(cli, "'%s': keys are written with backslashes, as Windows writes them: '%s' (in single quotes for the shell)",
-			       key, fixed);
+	return cli_usage_error(
+		cli,
+		"'%s': keys are written with backslashes, as Windows writes them: '%s' (in single quotes for the shell)",
+		key, fixed);
 }
 
 static int
@@ -327,11 +364,14 @@ add_golden_scope(struct cli *cli, const char *arg)
 	if (slashed_key(arg))
 		return cli_key_with_slashes(cli, arg);
 	if (keypath_parse(arg, &scope, &err) != HP_OK)
-		return cli_usage_error(cli, "'%s': golden scope must be recipe, all or a key: %s",
-				       arg, err.message);
+		return cli_usage_error(
+			cli,
+			"'%s': golden scope must be recipe, all or a key: %s",
+			arg, err.message);
 	keypath_release(&scope);
 	if (cli->scope_count == CLI_MAX_LIST)
-		return cli_usage_error(cli, "more than %d golden scopes", CLI_MAX_LIST);
+		return cli_usage_error(cli, "more than %d golden scopes",
+				       CLI_MAX_LIST);
 	cli->scopes[cli->scope_count++] = arg;
 	cli->options.golden_scopes = cli->scopes;
 	cli->options.golden_scope_count = cli->scope_count;
@@ -353,10 +393,11 @@ add_index(struct cli *cli, const char *arg)
 	n = strtoul(arg, &end, 10);
 	if (errno != 0 || end == arg || *end != '\0' || n == 0 || n > 65535 ||
 	    arg[0] == '-' || arg[0] == '+')
-		return cli_usage_error(cli, "'%s': --index takes a number from 1 or all",
-				       arg);
+		return cli_usage_error(
+			cli, "'%s': --index takes a number from 1 or all", arg);
 	if (cli->index_count == CLI_MAX_LIST)
-		return cli_usage_error(cli, "more than %d --index", CLI_MAX_LIST);
+		return cli_usage_error(cli, "more than %d --index",
+				       CLI_MAX_LIST);
 	cli->indexes[cli->index_count++] = (unsigned)n;
 	cli->options.indexes = cli->indexes;
 	cli->options.index_count = cli->index_count;
@@ -374,8 +415,10 @@ set_partition(struct cli *cli, const char *arg)
 	n = strtoul(arg, &end, 10);
 	if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-' ||
 	    arg[0] == '+' || n == 0 || n > 4096)
-		return cli_usage_error(cli, "'%s': --partition takes a partition number (1, 2, ...)",
-				       arg);
+		return cli_usage_error(
+			cli,
+			"'%s': --partition takes a partition number (1, 2, ...)",
+			arg);
 	cli->options.partition = (unsigned)n;
 	return 0;
 }
@@ -392,17 +435,22 @@ set_memory_limit(struct cli *cli, const char *arg)
 
 	errno = 0;
 	value = strtoull(arg, &end, 10);
-	unit = *end != '\0' ? strchr(units, toupper((unsigned char)*end)) : NULL;
-	if (unit != NULL && (strcmp(end + 1, "") == 0 || strcmp(end + 1, "iB") == 0 ||
-			     strcmp(end + 1, "B") == 0)) {
+	unit = *end != '\0' ? strchr(units, toupper((unsigned char)*end))
+			    : NULL;
+	if (unit != NULL &&
+	    (strcmp(end + 1, "") == 0 || strcmp(end + 1, "iB") == 0 ||
+	     strcmp(end + 1, "B") == 0)) {
 		for (const char *u = units; u <= unit; u++)
-			value = value > ULLONG_MAX / 1024 ? ULLONG_MAX : value * 1024;
+			value = value > ULLONG_MAX / 1024 ? ULLONG_MAX
+							  : value * 1024;
 		end += strlen(end);
 	}
 	if (end == arg || *end != '\0' || errno != 0 || *arg == '-' ||
 	    value < 1024 * 1024)
-		return cli_usage_error(cli, "--memory-limit '%s': give a size of at least 1 MiB (512M, 1G)",
-				       arg);
+		return cli_usage_error(
+			cli,
+			"--memory-limit '%s': give a size of at least 1 MiB (512M, 1G)",
+			arg);
 	cli->options.write.memory_limit = value;
 	return 0;
 }
@@ -417,11 +465,14 @@ set_option(struct cli *cli, enum option_id id, const char *arg)
 	case OPT_RECIPE:
 		cli->options.recipe = recipe_builtin_find(arg);
 		if (cli->options.recipe == NULL)
-			return cli_usage_error(cli, "unknown recipe '%s' (hivepatch recipes lists them)",
-					       arg);
+			return cli_usage_error(
+				cli,
+				"unknown recipe '%s' (hivepatch recipes lists them)",
+				arg);
 		return 0;
 	case OPT_CONTROL_SET:
-		if (controlset_parse(arg, &cli->options.control_set, &err) != HP_OK)
+		if (controlset_parse(arg, &cli->options.control_set, &err) !=
+		    HP_OK)
 			return cli_usage_error(cli, "%s", err.message);
 		return 0;
 	case OPT_DRY_RUN: cli->options.dry_run = true; return 0;
@@ -433,7 +484,9 @@ set_option(struct cli *cli, enum option_id id, const char *arg)
 	case OPT_NO_REPLAY: cli->no_replay = true; return 0;
 	case OPT_DISCARD_LOGS: cli->discard_logs = true; return 0;
 	case OPT_TRUNCATE_LOGS: cli->options.truncate_logs = true; return 0;
-	case OPT_IGNORE_HIBERNATION: cli->options.ignore_hibernation = true; return 0;
+	case OPT_IGNORE_HIBERNATION:
+		cli->options.ignore_hibernation = true;
+		return 0;
 	case OPT_OUTPUT: cli->options.write.output = arg; return 0;
 	case OPT_IN_PLACE: cli->options.write.in_place = true; return 0;
 	case OPT_HIVE_PATH: cli->options.hive_path = arg; return 0;
@@ -449,7 +502,8 @@ set_option(struct cli *cli, enum option_id id, const char *arg)
 	case OPT_SHOW: cli->show_recipe = arg; return 0;
 	case OPT_REG:
 		if (cli->reg_count == CLI_MAX_LIST)
-			return cli_usage_error(cli, "more than %d --reg files", CLI_MAX_LIST);
+			return cli_usage_error(cli, "more than %d --reg files",
+					       CLI_MAX_LIST);
 		cli->reg_files[cli->reg_count++] = arg;
 		return 0;
 	case OPT_QUIET: cli->verbosity = -1; return 0;
@@ -460,8 +514,7 @@ set_option(struct cli *cli, enum option_id id, const char *arg)
 	case OPT_KEEP_LINKS: cli->options.keep_links = true; return 0;
 	case OPT_USER: cli->options.user = arg; return 0;
 	case OPT_HIVE: cli->options.hive = arg; return 0;
-	case OPT_COUNT:
-		break;
+	case OPT_COUNT: break;
 	}
 	return cli_usage_error(cli, "%s", "unknown option");
 }
@@ -480,8 +533,9 @@ command_list(unsigned mask, char *text, size_t size)
 			continue;
 		seen++;
 		used += (size_t)snprintf(text + used, size - used, "%s%s",
-					 seen == 1 ? ""
-					 : seen == count ? " or " : ", ",
+					 seen == 1       ? ""
+					 : seen == count ? " or "
+							 : ", ",
 					 cli_commands[i].name);
 	}
 }
@@ -500,17 +554,18 @@ take_command(int argc, char **argv, struct cli *cli)
 	name = argv[optind++];
 	cli->command = cli_command_find(name);
 	if (cli->command == NULL)
-		return cli_usage_error(cli, "unknown command '%s' (%s)", name, all);
+		return cli_usage_error(cli, "unknown command '%s' (%s)", name,
+				       all);
 	args = argc - optind;
 	if (args < cli->command->min_args)
-		return cli_usage_error(cli, "%s: %s missing", name,
-				       cli->command->min_args == 2 && args == 1
-					       ? "B is"
-				       : cli->command->min_args == 2
-					       ? "A and B are"
-					       : "TARGET is");
+		return cli_usage_error(
+			cli, "%s: %s missing", name,
+			cli->command->min_args == 2 && args == 1 ? "B is"
+			: cli->command->min_args == 2            ? "A and B are"
+								 : "TARGET is");
 	if (args > cli->command->max_args)
-		return cli_usage_error(cli, "too many arguments, starting at '%s'",
+		return cli_usage_error(cli,
+				       "too many arguments, starting at '%s'",
 				       argv[optind + cli->command->max_args]);
 	if (args > 0)
 		cli->target = argv[optind];
@@ -530,14 +585,19 @@ check_output(struct cli *cli, const char *output)
 	struct stat st;
 
 	if (output[0] == '\0')
-		return cli_usage_error(cli, "%s", "-o '': the output path is empty");
+		return cli_usage_error(cli, "%s",
+				       "-o '': the output path is empty");
 	if (stat(output, &st) == -1)
 		return 0;
 	if (S_ISDIR(st.st_mode))
-		return cli_usage_error(cli, "-o %s: a directory; give the file to write in it", output);
+		return cli_usage_error(
+			cli, "-o %s: a directory; give the file to write in it",
+			output);
 	if (!S_ISREG(st.st_mode))
-		return cli_usage_error(cli, "-o %s: not a regular file (-o writes a new file in its place; -o - writes to standard output)",
-				       output);
+		return cli_usage_error(
+			cli,
+			"-o %s: not a regular file (-o writes a new file in its place; -o - writes to standard output)",
+			output);
 	return 0;
 }
 
@@ -552,13 +612,15 @@ check_rules(struct cli *cli, const bool *seen)
 	for (size_t i = 0; i < OPT_COUNT; i++) {
 		char list[160];
 
-		if (!seen[i] || (cli_options[i].commands & cli->command->id) != 0)
+		if (!seen[i] ||
+		    (cli_options[i].commands & cli->command->id) != 0)
 			continue;
 		if (cli_options[i].goes_with != NULL)
-			return cli_usage_error(cli, "%s", cli_options[i].goes_with);
+			return cli_usage_error(cli, "%s",
+					       cli_options[i].goes_with);
 		command_list(cli_options[i].commands, list, sizeof list);
-		return cli_usage_error(cli, "--%s goes with %s", cli_options[i].name,
-				       list);
+		return cli_usage_error(cli, "--%s goes with %s",
+				       cli_options[i].name, list);
 	}
 	for (size_t i = 0; i < sizeof conflicts / sizeof *conflicts; i++)
 		if (seen[conflicts[i].a] && seen[conflicts[i].b])
@@ -567,18 +629,27 @@ check_rules(struct cli *cli, const bool *seen)
 	    cli->key != NULL && slashed_key(cli->key))
 		return cli_key_with_slashes(cli, cli->key);
 	if (cli->index_all && cli->index_count > 0)
-		return cli_usage_error(cli, "%s", "--index all and --index N: choose one");
+		return cli_usage_error(cli, "%s",
+				       "--index all and --index N: choose one");
 	if (seen[OPT_GOLDEN_SCOPE] && !seen[OPT_GOLDEN])
-		return cli_usage_error(cli, "%s", "--golden-scope says what --golden compares: give --golden HIVE too");
+		return cli_usage_error(
+			cli, "%s",
+			"--golden-scope says what --golden compares: give --golden HIVE too");
 	if (output != NULL && !to_stdout && check_output(cli, output) != 0)
 		return EXIT_USAGE;
 	if (to_stdout && cli->command->id != CLI_APPLY)
-		return cli_usage_error(cli, "%s", "-o - (standard output) goes with apply on an archive");
+		return cli_usage_error(
+			cli, "%s",
+			"-o - (standard output) goes with apply on an archive");
 	if (to_stdout && cli->json && cli->progress > 0)
-		return cli_usage_error(cli, "%s", "--progress with --json and -o -: standard error holds the JSON document");
+		return cli_usage_error(
+			cli, "%s",
+			"--progress with --json and -o -: standard error holds the JSON document");
 	if (to_stdout && cli->target != NULL && strcmp(cli->target, "-") != 0 &&
 	    isatty(STDOUT_FILENO))
-		return cli_usage_error(cli, "%s", "-o -: standard output is a terminal; redirect it to a file or a pipe");
+		return cli_usage_error(
+			cli, "%s",
+			"-o -: standard output is a terminal; redirect it to a file or a pipe");
 	return 0;
 }
 
@@ -630,7 +701,8 @@ cli_parse(int argc, char **argv, struct cli *cli)
 		code = check_rules(cli, seen);
 	if (code == 0)
 		cli->options.replay = cli->no_replay ? HIVEFILE_NO_REPLAY
-				      : cli->discard_logs ? HIVEFILE_DISCARD_LOGS
-							  : HIVEFILE_REPLAY;
+				      : cli->discard_logs
+					      ? HIVEFILE_DISCARD_LOGS
+					      : HIVEFILE_REPLAY;
 	return code;
 }

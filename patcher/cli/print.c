@@ -37,7 +37,8 @@ cli_print_data(FILE *out, uint32_t type, const unsigned char *data, size_t len)
 			fprintf(out, "%s\"%s\"", first ? "" : ", ",
 				text != NULL ? text : "");
 			first = false;
-			while (pos + 1 < len && (data[pos] | data[pos + 1]) != 0)
+			while (pos + 1 < len &&
+			       (data[pos] | data[pos + 1]) != 0)
 				pos += 2;
 			pos += 2;
 			free(text);
@@ -59,7 +60,8 @@ cli_print_warnings(const struct cli *cli, const struct command_report *report)
 	if (cli->verbosity < 0 || !cli_plain_stderr(cli))
 		return;
 	for (size_t i = 0; i < report->warning_count; i++)
-		fprintf(stderr, "hivepatch: warning: %s\n", report->warnings[i]);
+		fprintf(stderr, "hivepatch: warning: %s\n",
+			report->warnings[i]);
 }
 
 int

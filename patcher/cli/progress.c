@@ -37,7 +37,8 @@ progress_rate_add(struct progress_rate *rate, double at, uint64_t done)
 	rate->count++;
 	/* Keep one sample at or before the window's start: the rate spans
 	 * the whole window, not only what is inside it. */
-	while (rate->count > 1 && sample_at(rate, 1)->at <= at - PROGRESS_WINDOW) {
+	while (rate->count > 1 &&
+	       sample_at(rate, 1)->at <= at - PROGRESS_WINDOW) {
 		rate->first = (rate->first + 1) % PROGRESS_SAMPLES;
 		rate->count--;
 	}
@@ -78,7 +79,8 @@ progress_format_time(char *buf, size_t size, double seconds)
 	}
 	s = (unsigned long)(seconds + 0.5);
 	if (s >= 3600)
-		snprintf(buf, size, "%lu:%02lu:%02lu", s / 3600, s / 60 % 60, s % 60);
+		snprintf(buf, size, "%lu:%02lu:%02lu", s / 3600, s / 60 % 60,
+			 s % 60);
 	else
 		snprintf(buf, size, "%lu:%02lu", s / 60, s % 60);
 }
@@ -89,7 +91,8 @@ progress_format_line(char *buf, size_t size, unsigned width, const char *what,
 		     bool final)
 {
 	const double mib = 1024.0 * 1024.0;
-	char amount[64], speed[32], time_text[16], when[24] = "", percent[8] = "";
+	char amount[64], speed[32], time_text[16], when[24] = "",
+						   percent[8] = "";
 	size_t max = width > 0 ? width - 1 : 0, len;
 	int n;
 
@@ -97,12 +100,13 @@ progress_format_line(char *buf, size_t size, unsigned width, const char *what,
 		return 0;
 	progress_format_time(time_text, sizeof time_text, seconds);
 	if (total > 0) {
-		snprintf(amount, sizeof amount, "%.1f / %.1f MiB", (double)done / mib,
-			 (double)total / mib);
+		snprintf(amount, sizeof amount, "%.1f / %.1f MiB",
+			 (double)done / mib, (double)total / mib);
 		/* Rounded down: 100% is the final line's alone. */
 		snprintf(percent, sizeof percent, "%u%%",
 			 done >= total ? 100u
-				       : (unsigned)((double)done / (double)total * 100.0));
+				       : (unsigned)((double)done /
+						    (double)total * 100.0));
 	} else {
 		snprintf(amount, sizeof amount, "%.1f MiB", (double)done / mib);
 	}
@@ -117,10 +121,12 @@ progress_format_line(char *buf, size_t size, unsigned width, const char *what,
 	for (int form = 0; form < 4; form++) {
 		if (form < 3)
 			n = snprintf(buf, size, "%s%s %s%s%s%s%s%s%s%s",
-				     form == 0 ? "hivepatch: " : "", what, amount,
-				     *percent != '\0' ? " (" : "", percent,
-				     *percent != '\0' ? ")" : "", form < 2 ? ", " : "",
-				     form < 2 ? speed : "", *when != '\0' ? "," : "", when);
+				     form == 0 ? "hivepatch: " : "", what,
+				     amount, *percent != '\0' ? " (" : "",
+				     percent, *percent != '\0' ? ")" : "",
+				     form < 2 ? ", " : "",
+				     form < 2 ? speed : "",
+				     *when != '\0' ? "," : "", when);
 		else
 			n = snprintf(buf, size, "%s %s%s", what,
 				     *percent != '\0' ? percent : amount, when);
@@ -135,4 +141,3 @@ progress_format_line(char *buf, size_t size, unsigned width, const char *what,
 	buf[len] = '\0';
 	return len;
 }
-

@@ -18,11 +18,11 @@
 /* ------------------------------------------------------------ the line */
 
 struct progress {
-	int mode;               /* as cli->progress */
-	char what[32];          /* the pass drawn, or "" */
-	bool open;              /* its line is on stderr without a newline */
-	bool finished;          /* its final line is out */
-	bool shown;             /* something of it was drawn */
+	int mode;      /* as cli->progress */
+	char what[32]; /* the pass drawn, or "" */
+	bool open;     /* its line is on stderr without a newline */
+	bool finished; /* its final line is out */
+	bool shown;    /* something of it was drawn */
 	double start, last_drawn;
 	struct progress_rate rate;
 };

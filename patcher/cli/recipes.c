@@ -51,7 +51,8 @@ recipe_json(struct json *json, const struct recipe *r, bool is_default)
 		json_string(json, "key", op->key);
 		json_string(json, "value_name", op->value_name);
 		if (op->action == RECIPE_SET_VALUE)
-			cli_json_value(json, "new", op->type, op->data, op->len);
+			cli_json_value(json, "new", op->type, op->data,
+				       op->len);
 		else
 			json_null(json, "new");
 		json_object_end(json);
@@ -76,7 +77,8 @@ recipe_text(const struct recipe *r, bool is_default)
 			continue;
 		}
 		printf("  %s %s\\%s", op_name(op->action), op->key,
-		       op->value_name[0] != '\0' ? op->value_name : "(Default)");
+		       op->value_name[0] != '\0' ? op->value_name
+						 : "(Default)");
 		if (op->action == RECIPE_SET_VALUE) {
 			printf(" = %s ", hive_type_name(op->type));
 			cli_print_data(stdout, op->type, op->data, op->len);
@@ -94,9 +96,10 @@ cli_run_recipes(struct cli *cli)
 	if (cli->show_recipe != NULL) {
 		shown = recipe_builtin_find(cli->show_recipe);
 		if (shown == NULL)
-			return cli_usage_failure(cli,
-					"unknown recipe '%s' (hivepatch recipes lists them)",
-					cli->show_recipe);
+			return cli_usage_failure(
+				cli,
+				"unknown recipe '%s' (hivepatch recipes lists them)",
+				cli->show_recipe);
 	}
 	if (cli->json) {
 		/* --show NAME: the list of that one recipe. */

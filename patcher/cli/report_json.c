@@ -46,11 +46,14 @@ replay(struct json *json, const struct hivefile *f, bool logs_truncated)
 		return;
 	}
 	json_object_begin(json, "replay");
-	json_string(json, "state", !f->dirty ? "clean"
-			      : recovered ? "recovered"
-			      : f->discarded ? "discarded" : "refused");
+	json_string(json, "state",
+		    !f->dirty      ? "clean"
+		    : recovered    ? "recovered"
+		    : f->discarded ? "discarded"
+				   : "refused");
 	if (recovered) {
-		json_string(json, "log_format", f->log.format == 6 ? "new" : "old");
+		json_string(json, "log_format",
+			    f->log.format == 6 ? "new" : "old");
 		json_uint(json, "entries", f->log.entries);
 		json_uint(json, "first_sequence", f->log.first_seq);
 		json_uint(json, "last_sequence", f->log.last_seq);
@@ -60,9 +63,9 @@ replay(struct json *json, const struct hivefile *f, bool logs_truncated)
 		json_string(json, "detail", f->log.detail);
 	} else {
 		static const char *const unknown[] = {
-			"log_format", "entries", "first_sequence",
-			"last_sequence", "log1", "log2", "base_block_rebuilt",
-			"detail",
+			"log_format",         "entries", "first_sequence",
+			"last_sequence",      "log1",    "log2",
+			"base_block_rebuilt", "detail",
 		};
 
 		for (size_t i = 0; i < sizeof unknown / sizeof *unknown; i++)
@@ -84,7 +87,8 @@ os_info(struct json *json, const struct os_info *os)
 		return;
 	}
 	json_object_begin(json, "os");
-	json_string(json, "product", os->have_software ? os->product_name : NULL);
+	json_string(json, "product",
+		    os->have_software ? os->product_name : NULL);
 	json_string(json, "version", os->have_software ? os->version : NULL);
 	json_string(json, "build", os->have_software ? os->build : NULL);
 	json_string(json, "installation_type",
@@ -118,8 +122,9 @@ applicability(struct json *json, const struct cli *cli, enum hp_status status,
 	}
 	json_string(json, "applicability",
 		    t->applicability == RECIPE_APPLIES ? "applies"
-		    : t->applicability == RECIPE_DOES_NOT_APPLY ? "does not apply"
-		    : "unknown");
+		    : t->applicability == RECIPE_DOES_NOT_APPLY
+			    ? "does not apply"
+			    : "unknown");
 	json_string(json, "applicability_reason",
 		    t->applicability_reason[0] != '\0' ? t->applicability_reason
 						       : NULL);
@@ -134,7 +139,8 @@ control_sets(struct json *json, const struct cli *cli,
 		return;
 	}
 	json_object_begin(json, "control_sets");
-	json_string(json, "mode", controlset_mode_name(cli->options.control_set.mode));
+	json_string(json, "mode",
+		    controlset_mode_name(cli->options.control_set.mode));
 	json_uint(json, "current", r->sets.current);
 	json_uint(json, "default", r->sets.default_set);
 	json_uint(json, "failed", r->sets.failed);
@@ -154,11 +160,13 @@ change(struct json *json, const struct plan_change *c)
 	json_string(json, "value_name", c->value_name);
 	json_string(json, "action", plan_action_name(c->action));
 	if (c->had_old)
-		cli_json_value(json, "old", c->old.type, c->old.data, c->old.len);
+		cli_json_value(json, "old", c->old.type, c->old.data,
+			       c->old.len);
 	else
 		json_null(json, "old");
 	if (c->op == RECIPE_SET_VALUE)
-		cli_json_value(json, "new", c->new_type, c->new_data, c->new_len);
+		cli_json_value(json, "new", c->new_type, c->new_data,
+			       c->new_len);
 	else
 		json_null(json, "new");
 	json_bool(json, "creates_key", c->existing < c->part_count);
@@ -174,7 +182,8 @@ changes(struct json *json, const struct command_tree *r)
 {
 	json_array_begin(json, "changes");
 	for (size_t h = 0; h <= r->other_count; h++) {
-		const struct plan *plan = h == 0 ? &r->plan : &r->others[h - 1].plan;
+		const struct plan *plan =
+			h == 0 ? &r->plan : &r->others[h - 1].plan;
 
 		for (size_t i = 0; i < plan->count; i++)
 			change(json, &plan->changes[i]);
@@ -258,15 +267,19 @@ golden(struct json *json, const struct cli *cli, const struct command_tree *r)
 	}
 	json_object_begin(json, "golden");
 	json_string(json, "source", o->golden);
-	json_string(json, "scope", o->golden_all ? "all"
-			      : o->golden_scope_count > 0 ? "keys" : "recipe");
+	json_string(json, "scope",
+		    o->golden_all               ? "all"
+		    : o->golden_scope_count > 0 ? "keys"
+						: "recipe");
 	json_array_begin(json, "scope_keys");
 	for (size_t i = 0; !o->golden_all && i < o->golden_scope_count; i++)
 		json_string(json, NULL, o->golden_scopes[i]);
 	json_array_end(json);
 	json_uint(json, "differences", r->golden.total);
-	json_string_len(json, "reg", r->golden_reg.data != NULL
-					     ? (const char *)r->golden_reg.data : "",
+	json_string_len(json, "reg",
+			r->golden_reg.data != NULL
+				? (const char *)r->golden_reg.data
+				: "",
 			r->golden_reg.len);
 	json_array_begin(json, "diffs");
 	for (size_t i = 0; i < r->golden.diff_count; i++) {
@@ -294,9 +307,9 @@ tree_fields(struct json *json, const struct cli *cli,
 	    const struct command_tree *t, enum command_result result,
 	    const char *method)
 {
-	bool system_written = tree_written(cli, result) &&
-			      (cli->command->id == CLI_RECOVER ||
-			       t->plan.writes > 0);
+	bool system_written =
+		tree_written(cli, result) &&
+		(cli->command->id == CLI_RECOVER || t->plan.writes > 0);
 
 	json_string(json, "hive_path", t->system.inside);
 	hive_header(json, &t->file);
@@ -333,7 +346,8 @@ system_method(const struct cli *cli, const struct command_report *r,
 	      const struct command_tree *t)
 {
 	const char *kind = r->image != NULL ? image_kind(r->image) : "";
-	bool files = strcmp(kind, "hive") == 0 || strcmp(kind, "directory") == 0;
+	bool files =
+		strcmp(kind, "hive") == 0 || strcmp(kind, "directory") == 0;
 
 	if (files && cli->options.write.output == NULL)
 		return t->write_method;
@@ -371,13 +385,14 @@ cli_json_report(struct json *json, const struct cli *cli,
 	static const struct command_tree none;
 
 	json_string(json, "target", cli->target);
-	json_string(json, "kind", r->image != NULL ? image_kind(r->image) : NULL);
+	json_string(json, "kind",
+		    r->image != NULL ? image_kind(r->image) : NULL);
 	json_string(json, "recipe", recover ? NULL : cli->options.recipe->name);
 	if (r->tree_count > 1) {
 		trees(json, cli, r, status);
 	} else {
-		const struct command_tree *t = r->tree_count == 1 ? &r->trees[0]
-								  : &none;
+		const struct command_tree *t =
+			r->tree_count == 1 ? &r->trees[0] : &none;
 
 		json_null(json, "indexes");
 		tree_fields(json, cli, r, status, t,

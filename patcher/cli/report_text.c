@@ -13,10 +13,12 @@ print_change(const struct plan_change *c)
 		printf("  %s\n    (key): %s -> %s  [%s]\n", c->key,
 		       c->existing == c->part_count ? "present" : "absent",
 		       c->op == RECIPE_DELETE_KEY ? "deleted" : "present",
-		       c->action == PLAN_NONE ? "ok" : plan_action_name(c->action));
+		       c->action == PLAN_NONE ? "ok"
+					      : plan_action_name(c->action));
 		return;
 	}
-	printf("  %s\n    %s: ", c->key, c->value_name[0] != '\0' ? c->value_name : "(Default)");
+	printf("  %s\n    %s: ", c->key,
+	       c->value_name[0] != '\0' ? c->value_name : "(Default)");
 	if (c->had_old) {
 		printf("%s ", hive_type_name(c->old.type));
 		cli_print_data(stdout, c->old.type, c->old.data, c->old.len);
@@ -80,7 +82,8 @@ print_tree_head(const struct command_tree *r)
 		       r->os.product_type);
 	if (r->have_sets) {
 		printf("control sets: Default %u, Current %u ->",
-		       (unsigned)r->sets.default_set, (unsigned)r->sets.current);
+		       (unsigned)r->sets.default_set,
+		       (unsigned)r->sets.current);
 		for (size_t i = 0; i < r->sets.count; i++)
 			printf(" %s", r->sets.names[i]);
 		putchar('\n');
@@ -112,7 +115,8 @@ print_sequences(const struct command_tree *t)
 		printf(", sequence number %u", (unsigned)t->seq_after);
 	for (size_t h = 0; h < t->other_count; h++)
 		if (t->others[h].plan.writes > 0)
-			printf(", %s sequence number %u", t->others[h].where.name,
+			printf(", %s sequence number %u",
+			       t->others[h].where.name,
 			       (unsigned)t->others[h].seq_after);
 }
 
@@ -134,9 +138,7 @@ print_result(const struct cli *cli, const struct command_report *r)
 	char where[4096];
 
 	switch (r->result) {
-	case COMMAND_RESULT_PATCHED:
-		print_patched(cli, r);
-		break;
+	case COMMAND_RESULT_PATCHED: print_patched(cli, r); break;
 	case COMMAND_RESULT_ALREADY_COMPLIANT:
 		puts("result: already compliant, nothing written");
 		break;
@@ -144,15 +146,12 @@ print_result(const struct cli *cli, const struct command_report *r)
 		printf("result: would patch (%zu change%s; dry run, nothing written)\n",
 		       total_writes(r), total_writes(r) == 1 ? "" : "s");
 		break;
-	case COMMAND_RESULT_COMPLIANT:
-		puts("result: compliant");
-		break;
-	case COMMAND_RESULT_NOT_COMPLIANT:
-		puts("result: not compliant");
-		break;
+	case COMMAND_RESULT_COMPLIANT: puts("result: compliant"); break;
+	case COMMAND_RESULT_NOT_COMPLIANT: puts("result: not compliant"); break;
 	case COMMAND_RESULT_CLEAN:
 		printf("result: clean, nothing to replay%s\n",
-		       cli->options.write.output != NULL ? " (copied as it is)" : "");
+		       cli->options.write.output != NULL ? " (copied as it is)"
+							 : "");
 		break;
 	case COMMAND_RESULT_RECOVERED:
 		if (cli->options.dry_run) {
@@ -165,14 +164,14 @@ print_result(const struct cli *cli, const struct command_report *r)
 		}
 		/* A hive in a WIM's scratch copy is named as in the WIM. */
 		snprintf(where, sizeof where, "%s",
-			 cli->options.write.output != NULL ? cli->options.write.output
-							   : r->trees[0].system.path);
+			 cli->options.write.output != NULL
+				 ? cli->options.write.output
+				 : r->trees[0].system.path);
 		image_name_in_text(r->image, where, sizeof where);
 		printf("result: recovered, written clean to %s (sequence number %u)\n",
 		       where, (unsigned)r->trees[0].seq_after);
 		break;
-	case COMMAND_RESULT_ERROR:
-		break;
+	case COMMAND_RESULT_ERROR: break;
 	}
 }
 
@@ -185,7 +184,8 @@ print_tree(const struct cli *cli, const struct command_report *report,
 	if (r->label != NULL)
 		printf("%s (hive %s)%s\n", r->label,
 		       r->system.inside != NULL ? r->system.inside : "?",
-		       r->skipped ? ": the recipe is not for it, left as it is" : "");
+		       r->skipped ? ": the recipe is not for it, left as it is"
+				  : "");
 	if (r->skipped)
 		return;
 	print_tree_head(r);

@@ -32,9 +32,10 @@ cli_setup_output(struct cli *cli)
 		errno = 0;
 		v = strtoll(epoch, &end, 10);
 		if (*end != '\0' || v < 0 || errno != 0)
-			return cli_fail(cli, HP_ERR_USAGE,
-					"SOURCE_DATE_EPOCH '%s' is not a number of seconds since 1970 (unset it, or set it as date +%%s prints it)",
-					epoch);
+			return cli_fail(
+				cli, HP_ERR_USAGE,
+				"SOURCE_DATE_EPOCH '%s' is not a number of seconds since 1970 (unset it, or set it as date +%%s prints it)",
+				epoch);
 		w->entry_mtime = (int64_t)v;
 	}
 	/* One compressing thread fewer than the CPUs: the main thread reads
@@ -46,8 +47,8 @@ cli_setup_output(struct cli *cli)
 		w->output_fd = dup(STDOUT_FILENO);
 		if (w->output_fd == -1 ||
 		    dup2(STDERR_FILENO, STDOUT_FILENO) == -1)
-			return cli_fail(cli, HP_ERR_WRITE, "standard output: %s",
-					strerror(errno));
+			return cli_fail(cli, HP_ERR_WRITE,
+					"standard output: %s", strerror(errno));
 	}
 	return 0;
 }
@@ -62,8 +63,9 @@ slash_hint(const char *key, enum hp_status status, struct hp_error *err)
 	if (status != HP_ERR_NOT_FOUND || key == NULL ||
 	    strchr(key, '/') == NULL || strchr(key, '\\') != NULL)
 		return;
-	snprintf(err->message + used, sizeof err->message - used,
-		 " (keys are written with backslashes, as Windows writes them)");
+	snprintf(
+		err->message + used, sizeof err->message - used,
+		" (keys are written with backslashes, as Windows writes them)");
 }
 
 static int
@@ -85,11 +87,14 @@ cli_run_patch(struct cli *cli)
 
 	hp_error_clear(&err);
 	if (cli->command->id == CLI_APPLY)
-		status = command_apply(cli->target, &cli->options, &report, &err);
+		status = command_apply(cli->target, &cli->options, &report,
+				       &err);
 	else if (cli->command->id == CLI_RECOVER)
-		status = command_recover(cli->target, &cli->options, &report, &err);
+		status = command_recover(cli->target, &cli->options, &report,
+					 &err);
 	else
-		status = command_verify(cli->target, &cli->options, &report, &err);
+		status = command_verify(cli->target, &cli->options, &report,
+					&err);
 	code = exit_code_for(status, &report);
 	if (cli->json) {
 		struct json json;
@@ -142,7 +147,8 @@ show_text(const struct command_listing *listing)
 	for (size_t i = 0; i < listing->value_count; i++) {
 		const struct hive_value *v = &listing->values[i];
 
-		printf("    %s    %s    ", v->name[0] != '\0' ? v->name : "(Default)",
+		printf("    %s    %s    ",
+		       v->name[0] != '\0' ? v->name : "(Default)",
 		       hive_type_name(v->type));
 		cli_print_data(stdout, v->type, v->data, v->len);
 		putchar('\n');
@@ -203,11 +209,12 @@ cli_run_export(struct cli *cli)
 					out.len);
 		else
 			json_null(&json, "reg");
-		cli_json_end(&json, report.warnings, report.warning_count,
-			     "ok", status, &err);
+		cli_json_end(&json, report.warnings, report.warning_count, "ok",
+			     status, &err);
 	} else if (status == HP_OK &&
 		   fwrite(out.data, 1, out.len, stdout) != out.len) {
-		status = hp_error_set(&err, HP_ERR_WRITE, errno, "standard output");
+		status = hp_error_set(&err, HP_ERR_WRITE, errno,
+				      "standard output");
 	}
 	cli_print_warnings(cli, &report);
 	if (status != HP_OK)
@@ -249,7 +256,8 @@ cli_run_diff(struct cli *cli)
 			     &err);
 	} else if (status == HP_OK &&
 		   fwrite(out.data, 1, out.len, stdout) != out.len) {
-		status = hp_error_set(&err, HP_ERR_WRITE, errno, "standard output");
+		status = hp_error_set(&err, HP_ERR_WRITE, errno,
+				      "standard output");
 	}
 	if (status != HP_OK)
 		cli_print_error(cli, err.message);
@@ -257,5 +265,7 @@ cli_run_diff(struct cli *cli)
 	code = cli_finish_output();
 	if (status != HP_OK)
 		return hp_status_exit_code(status);
-	return code != 0 ? code : differences > 0 ? EXIT_NOT_COMPLIANT : EXIT_OK;
+	return code != 0         ? code
+	       : differences > 0 ? EXIT_NOT_COMPLIANT
+				 : EXIT_OK;
 }

@@ -86,14 +86,16 @@ usage_line(FILE *out, const char *lead, const struct cli_command *c)
 static void
 exit_codes(FILE *out)
 {
-	wrap(out, "exit codes: 0 success (patched, already compliant; verify: compliant), 1 verify: not compliant (diff: different), 2 usage error, 3 bad input (missing, unreadable, corrupt, not a hive or Windows tree, a kind of image this build cannot read), 4 refused for safety (nothing written), 5 write failed (nothing changed)",
+	wrap(out,
+	     "exit codes: 0 success (patched, already compliant; verify: compliant), 1 verify: not compliant (diff: different), 2 usage error, 3 bad input (missing, unreadable, corrupt, not a hive or Windows tree, a kind of image this build cannot read), 4 refused for safety (nothing written), 5 write failed (nothing changed)",
 	     0, 0);
 }
 
 static void
 overview(FILE *out)
 {
-	fputs("usage: hivepatch COMMAND [options] [ARGUMENTS]\n\ncommands:\n", out);
+	fputs("usage: hivepatch COMMAND [options] [ARGUMENTS]\n\ncommands:\n",
+	      out);
 	for (size_t i = 0; i < cli_command_count; i++) {
 		const struct cli_command *c = &cli_commands[i];
 		int n = fprintf(out, "  %-8s %s", c->name, c->arguments);
@@ -102,10 +104,12 @@ overview(FILE *out)
 			"", c->summary);
 	}
 	fputc('\n', out);
-	wrap(out, "TARGET is a hive file, a directory holding a Windows tree (the hive is Windows/System32/config/SYSTEM, matched without case), an archive of such a tree (tar, cpio, zip, 7z, iso9660, any compression; - reads one from standard input), a WIM (install.wim, boot.wim), install media (an ISO holding sources/install.wim), or a disk image (a raw MBR or GPT disk, an NTFS volume, VHD, VHDX, qcow2, VMDK).  apply writes an archive to -o OUT (- for standard output) or over itself with --in-place, in the same format and compression; a WIM in place (appended) or to -o OUT.wim; install media to -o OUT.iso (a bootable copy) or -o OUT.wim; a hive file, a directory and a disk image in place.  KEY is written as Windows does (HKLM\\SYSTEM\\CurrentControlSet\\Control, with backslashes), or relative to the root of a hive file (ControlSet001\\Control).",
+	wrap(out,
+	     "TARGET is a hive file, a directory holding a Windows tree (the hive is Windows/System32/config/SYSTEM, matched without case), an archive of such a tree (tar, cpio, zip, 7z, iso9660, any compression; - reads one from standard input), a WIM (install.wim, boot.wim), install media (an ISO holding sources/install.wim), or a disk image (a raw MBR or GPT disk, an NTFS volume, VHD, VHDX, qcow2, VMDK).  apply writes an archive to -o OUT (- for standard output) or over itself with --in-place, in the same format and compression; a WIM in place (appended) or to -o OUT.wim; install media to -o OUT.iso (a bootable copy) or -o OUT.wim; a hive file, a directory and a disk image in place.  KEY is written as Windows does (HKLM\\SYSTEM\\CurrentControlSet\\Control, with backslashes), or relative to the root of a hive file (ControlSet001\\Control).",
 	     0, 0);
 	fputc('\n', out);
-	wrap(out, "hivepatch COMMAND --help (or hivepatch help COMMAND) prints the options COMMAND takes.  Every command takes:",
+	wrap(out,
+	     "hivepatch COMMAND --help (or hivepatch help COMMAND) prints the options COMMAND takes.  Every command takes:",
 	     0, 0);
 	for (size_t i = 0; i < cli_option_count; i++)
 		if ((cli_options[i].commands & CLI_ALL & ~CLI_HELP) ==
@@ -174,7 +178,8 @@ help_json(const struct cli *cli, const struct cli_command *topic)
 			continue;
 		json_object_begin(&json, NULL);
 		json_string(&json, "long", o->name);
-		json_string(&json, "short", o->short_name != 0 ? short_name + 1 : NULL);
+		json_string(&json, "short",
+			    o->short_name != 0 ? short_name + 1 : NULL);
 		json_string(&json, "argument",
 			    o->has_arg == required_argument ? option_argument(o)
 							    : NULL);
@@ -203,9 +208,10 @@ cli_run_help(struct cli *cli)
 	} else if (cli->command != NULL && cli->target != NULL) {
 		topic = cli_command_find(cli->target);
 		if (topic == NULL)
-			return cli_usage_failure(cli,
-					"help: unknown command '%s' (hivepatch help lists them)",
-					cli->target);
+			return cli_usage_failure(
+				cli,
+				"help: unknown command '%s' (hivepatch help lists them)",
+				cli->target);
 	} else if (cli->command != NULL && cli->help) {
 		topic = cli->command;
 	}

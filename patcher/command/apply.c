@@ -19,32 +19,33 @@ check_applicability(const struct command_options *options,
 		    struct hp_error *err)
 {
 	switch (tree->applicability) {
-	case RECIPE_APPLIES:
-		return HP_OK;
+	case RECIPE_APPLIES: return HP_OK;
 	case RECIPE_APPLICABILITY_UNKNOWN:
 		command_warn(report, tree, "%s", tree->applicability_reason);
 		return HP_OK;
 	case RECIPE_DOES_NOT_APPLY:
 		if (options->force) {
-			command_warn(report, tree, "%s; applying anyway (--force)",
+			command_warn(report, tree,
+				     "%s; applying anyway (--force)",
 				     tree->applicability_reason);
 			return HP_OK;
 		}
 		if (report->tree_count > 1 && !options->trees_chosen) {
-			command_warn(report, tree,
-				     "recipe %s does not apply: %s; left as it is",
-				     options->recipe->name,
-				     tree->applicability_reason);
+			command_warn(
+				report, tree,
+				"recipe %s does not apply: %s; left as it is",
+				options->recipe->name,
+				tree->applicability_reason);
 			tree->skipped = true;
 			return HP_OK;
 		}
-		return hp_error_set(err, HP_ERR_NOT_APPLICABLE, 0,
-				    "%s%s%s: recipe %s does not apply: %s (--force to apply anyway); nothing was written",
-				    image_path(report->image),
-				    tree->label != NULL ? ", " : "",
-				    tree->label != NULL ? tree->label : "",
-				    options->recipe->name,
-				    tree->applicability_reason);
+		return hp_error_set(
+			err, HP_ERR_NOT_APPLICABLE, 0,
+			"%s%s%s: recipe %s does not apply: %s (--force to apply anyway); nothing was written",
+			image_path(report->image),
+			tree->label != NULL ? ", " : "",
+			tree->label != NULL ? tree->label : "",
+			options->recipe->name, tree->applicability_reason);
 	}
 	return HP_OK;
 }
@@ -66,8 +67,8 @@ plan_tree(const struct command_options *options, struct command_report *report,
 		status = check_applicability(options, report, tree, err);
 	if (status == HP_OK && !tree->skipped)
 		status = plan_build(hive, options->recipe,
-				    command_plan_hive(report, tree), &tree->sets,
-				    &tree->plan, err);
+				    command_plan_hive(report, tree),
+				    &tree->sets, &tree->plan, err);
 	hive_close(hive);
 	if (status == HP_OK && !tree->skipped)
 		status = command_plan_others(options, report, tree, err);
@@ -91,10 +92,11 @@ plan_all(const char *target, const struct command_options *options,
 		skipped += report->trees[i].skipped;
 	}
 	if (status == HP_OK && skipped == report->tree_count)
-		status = hp_error_set(err, HP_ERR_NOT_APPLICABLE, 0,
-				      "%s: recipe %s applies to none of its %zu Windows installations (--force to apply anyway); nothing was written",
-				      image_path(report->image),
-				      options->recipe->name, report->tree_count);
+		status = hp_error_set(
+			err, HP_ERR_NOT_APPLICABLE, 0,
+			"%s: recipe %s applies to none of its %zu Windows installations (--force to apply anyway); nothing was written",
+			image_path(report->image), options->recipe->name,
+			report->tree_count);
 	return status;
 }
 
@@ -141,11 +143,12 @@ stage_tree(const struct command_options *options, struct command_report *report,
 				    &h->plan, NULL, &h->seq_after, err);
 	}
 	if (status == HP_OK && options->truncate_logs) {
-		status = image_stage_empty_logs(report->image, &tree->system, err);
-		for (size_t i = 0; status == HP_OK && i < tree->other_count; i++)
-			status = image_stage_empty_logs(report->image,
-							&tree->others[i].where,
-							err);
+		status = image_stage_empty_logs(report->image, &tree->system,
+						err);
+		for (size_t i = 0; status == HP_OK && i < tree->other_count;
+		     i++)
+			status = image_stage_empty_logs(
+				report->image, &tree->others[i].where, err);
 	}
 	return status;
 }
@@ -167,8 +170,8 @@ commit(const struct command_options *options, struct command_report *report,
 	for (size_t t = 0; t < report->tree_count; t++) {
 		struct command_tree *tree = &report->trees[t];
 
-		tree->write_method = image_write_method(report->image,
-							tree->system.path);
+		tree->write_method =
+			image_write_method(report->image, tree->system.path);
 		if (method == NULL)
 			method = tree->write_method;
 		for (size_t i = 0; i < tree->other_count; i++) {

@@ -26,18 +26,18 @@ struct command_options {
 	const struct recipe *recipe;
 	struct controlset_choice control_set;
 	bool dry_run;
-	bool force;           /* apply although the recipe does not fit */
-	const char *backup;   /* copy the original SYSTEM hive here first */
-	const char *golden;   /* verify: compare with this hive or image */
-	bool golden_all;      /* ... over the whole hive, not the recipe keys */
+	bool force;         /* apply although the recipe does not fit */
+	const char *backup; /* copy the original SYSTEM hive here first */
+	const char *golden; /* verify: compare with this hive or image */
+	bool golden_all;    /* ... over the whole hive, not the recipe keys */
 	const char *const *golden_scopes; /* ... over these keys */
 	size_t golden_scope_count;
 	enum hivefile_replay replay; /* what to do with a dirty hive */
-	bool truncate_logs;   /* empty the logs after a verified commit */
+	bool truncate_logs; /* empty the logs after a verified commit */
 	bool ignore_hibernation;
 	const char *hive_path; /* archive: the SYSTEM entry to take */
-	unsigned partition;   /* disk: the partition to take, 0: the only one */
-	bool allow_backing;   /* disk: may read through a backing file */
+	unsigned partition; /* disk: the partition to take, 0: the only one */
+	bool allow_backing; /* disk: may read through a backing file */
 	/* WIM: the indexes to open (none: every one holding a Windows
 	 * tree), verify the integrity table, write anew (image_options). */
 	const unsigned *indexes;
@@ -48,12 +48,12 @@ struct command_options {
 	 * entries' mtime, threads, progress); recover: OUTPUT is the file
 	 * the clean hive goes to. */
 	struct image_write_options write;
-	bool own_reader;      /* read with regfkey.c instead of hivex */
-	bool wait;            /* wait for another run's lock (--wait) */
-	const char *user;     /* HKEY_CURRENT_USER's profile (--user NAME) */
-	const char *hive;     /* a bare hive file's identity (--hive NAME) */
-	bool keep_links;      /* write hard-linked hives through (--keep-links) */
-	bool trees_chosen;    /* the user chose the trees (a WIM's --index):
+	bool own_reader;   /* read with regfkey.c instead of hivex */
+	bool wait;         /* wait for another run's lock (--wait) */
+	const char *user;  /* HKEY_CURRENT_USER's profile (--user NAME) */
+	const char *hive;  /* a bare hive file's identity (--hive NAME) */
+	bool keep_links;   /* write hard-linked hives through (--keep-links) */
+	bool trees_chosen; /* the user chose the trees (a WIM's --index):
 			       * apply refuses a tree the recipe is not for,
 			       * rather than leaving it as it is */
 };
@@ -65,8 +65,8 @@ enum command_result {
 	COMMAND_RESULT_WOULD_PATCH, /* dry run */
 	COMMAND_RESULT_COMPLIANT,
 	COMMAND_RESULT_NOT_COMPLIANT,
-	COMMAND_RESULT_CLEAN,       /* recover: nothing to replay */
-	COMMAND_RESULT_RECOVERED,   /* recover: written clean */
+	COMMAND_RESULT_CLEAN,     /* recover: nothing to replay */
+	COMMAND_RESULT_RECOVERED, /* recover: written clean */
 };
 
 /* "patched", "already compliant", ... */
@@ -84,39 +84,39 @@ struct command_hive {
 /* What a command found and did in one Windows tree of the image (a WIM
  * has one an index; every other image has one). */
 struct command_tree {
-	const char *label;         /* image_tree_label: NULL for the only tree */
+	const char *label; /* image_tree_label: NULL for the only tree */
 	/* The hive the recipe's SYSTEM keys go to: "SYSTEM" in an image; a
 	 * bare hive file's identity (--hive NAME, its file name, or its
 	 * content), NULL when nothing tells it. */
 	const char *identity;
-	unsigned number;           /* image_tree_number */
-	struct image_hive system;  /* where the SYSTEM hive (or the bare
+	unsigned number;          /* image_tree_number */
+	struct image_hive system; /* where the SYSTEM hive (or the bare
 				    * hive file) is */
-	struct hivefile file;      /* the hive, recovered from logs if dirty */
-	uint32_t seq_after;        /* sequence number written, when patched */
+	struct hivefile file;     /* the hive, recovered from logs if dirty */
+	uint32_t seq_after;       /* sequence number written, when patched */
 	struct os_info os;
 	enum recipe_applicability applicability;
 	char applicability_reason[256];
 	struct controlset_info sets;
 	bool have_sets;
-	struct plan plan;          /* SYSTEM's (or a bare hive file's) */
+	struct plan plan;            /* SYSTEM's (or a bare hive file's) */
 	struct command_hive *others; /* the other hives the recipe touches */
 	size_t other_count;
 	struct compare_result golden;
 	struct hp_buffer golden_reg; /* a .reg that turns the target into it */
 	bool golden_compared;
-	const char *write_method;  /* how SYSTEM went in (owned by the image) */
-	bool skipped;              /* apply: the recipe is not for this
+	const char *write_method; /* how SYSTEM went in (owned by the image) */
+	bool skipped;             /* apply: the recipe is not for this
 				    * tree's Windows; left as it is */
 	enum command_result result;
 };
 
 struct command_report {
-	struct image *image;       /* NULL when the target did not open */
+	struct image *image; /* NULL when the target did not open */
 	struct command_tree *trees;
 	size_t tree_count;
 	bool logs_truncated;
-	char *write_method;        /* how the first written hive went in
+	char *write_method; /* how the first written hive went in
 				    * ("rename", "in-place (why)"), or how
 				    * the image was written */
 	char **warnings;
@@ -149,7 +149,7 @@ enum hp_status command_recover(const char *target,
 
 /* A key with its values and subkey names, for show. */
 struct command_listing {
-	char *key;       /* as spelled in the hive */
+	char *key; /* as spelled in the hive */
 	struct hive_value *values;
 	size_t value_count;
 	char **subkeys;

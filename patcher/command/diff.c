@@ -21,8 +21,8 @@ header_length(struct hive *hive, const char *path, bool utf8, size_t *len_ret,
 	size_t ignored;
 	enum hp_status status;
 
-	status = regdiff_keys(hive, hive_root(hive), hive, hive_root(hive), path,
-			      utf8, &empty, &ignored, err);
+	status = regdiff_keys(hive, hive_root(hive), hive, hive_root(hive),
+			      path, utf8, &empty, &ignored, err);
 	*len_ret = empty.len;
 	buffer_release(&empty);
 	return status;
@@ -51,13 +51,14 @@ diff_hive(struct image *a, struct image *b, const char *name, bool utf8,
 	if (status == HP_OK)
 		status = command_side_open(b, name, options, &sb, err);
 	if (status == HP_OK && (sa.hive != NULL || sb.hive != NULL))
-		status = regdiff_keys(sa.hive, sa.hive != NULL ? hive_root(sa.hive) : 0,
-				      sb.hive, sb.hive != NULL ? hive_root(sb.hive) : 0,
-				      path, utf8, &part, differences_ret, err);
+		status = regdiff_keys(
+			sa.hive, sa.hive != NULL ? hive_root(sa.hive) : 0,
+			sb.hive, sb.hive != NULL ? hive_root(sb.hive) : 0, path,
+			utf8, &part, differences_ret, err);
 	/* One header for the whole file: later parts lose theirs. */
 	if (status == HP_OK && part.len > 0 && !*wrote)
-		status = header_length(sa.hive != NULL ? sa.hive : sb.hive, path,
-				       utf8, header, err);
+		status = header_length(sa.hive != NULL ? sa.hive : sb.hive,
+				       path, utf8, header, err);
 	if (status == HP_OK && part.len > 0) {
 		skip = *wrote ? *header : 0;
 		status = buffer_append(out, part.data + skip, part.len - skip);
@@ -94,13 +95,15 @@ command_diff(const char *a_path, const char *b_path, bool utf8,
 		status = image_open(b_path, &where, &b, err);
 	if (status == HP_OK &&
 	    (image_tree_count(a) > 1 || image_tree_count(b) > 1))
-		status = hp_error_set(err, HP_ERR_USAGE, 0,
-				      "%s: an image of several Windows installations; diff compares one with one (--index N)",
-				      image_tree_count(a) > 1 ? a_path : b_path);
+		status = hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"%s: an image of several Windows installations; diff compares one with one (--index N)",
+			image_tree_count(a) > 1 ? a_path : b_path);
 	/* Hive files: the one hive; images: every hive either has. */
 	count = status == HP_OK && !image_is_single_hive(a) &&
-			!image_is_single_hive(b)
-		? WINDOWS_TREE_HIVE_COUNT : 1;
+				!image_is_single_hive(b)
+			? WINDOWS_TREE_HIVE_COUNT
+			: 1;
 	for (size_t i = 0; status == HP_OK && i < count; i++) {
 		size_t differences = 0;
 

@@ -28,17 +28,20 @@ command_export(const char *target, const char *key, bool utf8,
 	status = command_locate(target, key, &own, report, &loc, err);
 	/* A .reg file names the hive of every key. */
 	if (status == HP_OK && loc.hive_name == NULL)
-		status = hp_error_set(err, HP_ERR_USAGE, 0,
-				      "%s: which hive is this file? Neither its name nor its content says (no Select key); --hive NAME tells it",
-				      image_path(report->image));
+		status = hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"%s: which hive is this file? Neither its name nor its content says (no Select key); --hive NAME tells it",
+			image_path(report->image));
 	if (status == HP_OK) {
 		path = keypath_format_long(loc.hive_name, loc.path.parts,
 					   loc.path.count);
 		if (path == NULL)
-			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "export");
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					      "export");
 	}
 	if (status == HP_OK)
-		status = regexport_key(loc.hive, loc.node, path, utf8, out, err);
+		status =
+			regexport_key(loc.hive, loc.node, path, utf8, out, err);
 	free(path);
 	command_located_release(&loc);
 	image_name_in_message(report->image, err);

@@ -34,7 +34,8 @@ static enum hp_status
 golden_diff(struct hive *a, hive_key ka, struct hive *b, hive_key kb,
 	    const char *path, struct command_tree *tree, struct hp_error *err)
 {
-	static const char header[] = "Windows Registry Editor Version 5.00\r\n\r\n";
+	static const char header[] =
+		"Windows Registry Editor Version 5.00\r\n\r\n";
 	struct hp_buffer part = { NULL, 0, 0 };
 	size_t differences = 0, skip;
 	enum hp_status status;
@@ -65,16 +66,19 @@ compare_scope(struct hive *hive, struct hive *golden, const char *name,
 		status = plan_build(golden, scope, name, golden_sets,
 				    &golden_plan, err);
 	for (size_t i = 0; status == HP_OK && i < target_plan.named_count &&
-			   i < golden_plan.named_count; i++) {
+			   i < golden_plan.named_count;
+	     i++) {
 		const struct plan_named_key *t = &target_plan.named[i];
 		const struct plan_named_key *g = &golden_plan.named[i];
 		hive_key tk = hive_root(hive), gk = hive_root(golden);
 		char *path;
 
-		for (size_t p = 0; status == HP_OK && p < t->part_count && tk != 0; p++)
+		for (size_t p = 0;
+		     status == HP_OK && p < t->part_count && tk != 0; p++)
 			status = hive_find_child(hive, tk, t->parts[p], &tk,
 						 NULL, err);
-		for (size_t p = 0; status == HP_OK && p < g->part_count && gk != 0; p++)
+		for (size_t p = 0;
+		     status == HP_OK && p < g->part_count && gk != 0; p++)
 			status = hive_find_child(golden, gk, g->parts[p], &gk,
 						 NULL, err);
 		if (status == HP_OK)
@@ -82,17 +86,19 @@ compare_scope(struct hive *hive, struct hive *golden, const char *name,
 					      &tree->golden, err);
 		path = keypath_format_long(name, t->parts, t->part_count);
 		if (path == NULL && status == HP_OK)
-			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "golden");
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					      "golden");
 		if (status == HP_OK)
 			status = golden_diff(hive, tk, golden, gk, path, tree,
 					     err);
 		free(path);
 	}
-	if (status == HP_OK && target_plan.named_count != golden_plan.named_count)
-		status = hp_error_set(err, HP_ERR_NOT_FOUND, 0,
-				      "the golden %s resolves to %zu keys, the target to %zu",
-				      name, golden_plan.named_count,
-				      target_plan.named_count);
+	if (status == HP_OK &&
+	    target_plan.named_count != golden_plan.named_count)
+		status = hp_error_set(
+			err, HP_ERR_NOT_FOUND, 0,
+			"the golden %s resolves to %zu keys, the target to %zu",
+			name, golden_plan.named_count, target_plan.named_count);
 	plan_release(&target_plan);
 	plan_release(&golden_plan);
 	return status;
@@ -136,7 +142,7 @@ compare_nth(struct hive *system, struct image *golden_image, size_t i,
 {
 	/* A bare hive file is compared as the hive it is. */
 	const char *name = i == 0 && image_is_single_hive(report->image) &&
-				   tree->identity != NULL
+					   tree->identity != NULL
 				   ? tree->identity
 				   : windows_tree_hives[i];
 	struct command_side mine, theirs;
@@ -147,21 +153,23 @@ compare_nth(struct hive *system, struct image *golden_image, size_t i,
 	memset(&mine, 0, sizeof mine);
 	status = command_side_open(golden_image, name, options, &theirs, err);
 	if (status == HP_OK && theirs.hive != NULL && i > 0) {
-		image_select_tree(report->image, (size_t)(tree - report->trees));
+		image_select_tree(report->image,
+				  (size_t)(tree - report->trees));
 		status = command_side_open(report->image, name, options, &mine,
 					   err);
 		target_hive = mine.hive;
 	}
 	if (status == HP_OK && theirs.hive != NULL && target_hive != NULL &&
 	    i == 0 && scope != NULL &&
-	    controlset_resolve(theirs.hive, &options->control_set,
-			       &golden_sets, NULL) != HP_OK)
-		hp_error_clear(err); /* no Select: CurrentControlSet stays unresolved */
+	    controlset_resolve(theirs.hive, &options->control_set, &golden_sets,
+			       NULL) != HP_OK)
+		hp_error_clear(
+			err); /* no Select: CurrentControlSet stays unresolved */
 	if (status == HP_OK && theirs.hive != NULL && target_hive != NULL)
 		status = compare_hive(target_hive, theirs.hive, name,
 				      i == 0 ? &tree->sets : NULL,
-				      i == 0 ? &golden_sets : NULL, scope,
-				      tree, err);
+				      i == 0 ? &golden_sets : NULL, scope, tree,
+				      err);
 	controlset_release(&golden_sets);
 	command_side_release(&mine);
 	command_side_release(&theirs);
@@ -184,9 +192,11 @@ command_compare_golden(struct hive *hive, const struct command_options *options,
 	if (options->golden_all)
 		scope = NULL;
 	else if (options->golden_scope_count > 0) {
-		scope_ops = calloc(options->golden_scope_count, sizeof *scope_ops);
+		scope_ops =
+			calloc(options->golden_scope_count, sizeof *scope_ops);
 		if (scope_ops == NULL)
-			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "golden");
+			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					    "golden");
 		scope_recipe(options, &scope_storage, scope_ops);
 		scope = &scope_storage;
 	}
@@ -195,8 +205,9 @@ command_compare_golden(struct hive *hive, const struct command_options *options,
 	/* A golden hive file is the SYSTEM hive; a golden image gives every
 	 * hive the target also has (a single hive file has only the one). */
 	count = status != HP_OK || image_is_single_hive(golden) ||
-			image_is_single_hive(report->image)
-		? 1 : WINDOWS_TREE_HIVE_COUNT;
+				image_is_single_hive(report->image)
+			? 1
+			: WINDOWS_TREE_HIVE_COUNT;
 	for (size_t i = 0; status == HP_OK && i < count; i++)
 		status = compare_nth(hive, golden, i, options, scope, report,
 				     tree, err);

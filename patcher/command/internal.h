@@ -16,8 +16,8 @@
 /* Add a warning to REPORT, about TREE when not NULL (then prefixed with
  * its label when the image has several), its file names as the user
  * knows them (best effort: out of memory, it is dropped). */
-void command_warn(struct command_report *report, const struct command_tree *tree,
-		  const char *format, ...)
+void command_warn(struct command_report *report,
+		  const struct command_tree *tree, const char *format, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Open TARGET's image into REPORT, with one empty command_tree for each
@@ -31,12 +31,10 @@ enum hp_status command_open_image(const char *target,
 				  struct hp_error *err);
 
 /* The same when the run also reads the hive EXTRA_HIVE (a key's). */
-enum hp_status command_open_image_for(const char *target,
-				      const char *extra_hive,
-				      const struct command_options *options,
-				      bool writing,
-				      struct command_report *report,
-				      struct hp_error *err);
+enum hp_status
+command_open_image_for(const char *target, const char *extra_hive,
+		       const struct command_options *options, bool writing,
+		       struct command_report *report, struct hp_error *err);
 
 /* image_open options that read every machine hive (diff, a golden
  * image). */
@@ -47,7 +45,8 @@ extern const struct image_options command_machine_hives;
  * will write, so a hibernated image is refused. */
 enum hp_status command_open_tree(const struct command_options *options,
 				 bool writing, struct command_report *report,
-				 struct command_tree *tree, struct hp_error *err);
+				 struct command_tree *tree,
+				 struct hp_error *err);
 
 /* command_open_tree, then: Windows' version read, the SYSTEM hive opened
  * into *HIVE_RET (the caller closes it), control sets resolved (a hive
@@ -57,7 +56,8 @@ enum hp_status command_open_system(const struct command_options *options,
 				   bool writing, bool need_sets,
 				   struct command_report *report,
 				   struct command_tree *tree,
-				   struct hive **hive_ret, struct hp_error *err);
+				   struct hive **hive_ret,
+				   struct hp_error *err);
 
 /* A command that reads one tree (show, export, diff) on an image of
  * several: HP_ERR_USAGE saying how to choose one. */
@@ -122,7 +122,8 @@ struct command_side {
 /* Open hive NAME of IMAGE; absent is not an error (SIDE->hive NULL). */
 enum hp_status command_side_open(struct image *image, const char *name,
 				 const struct command_options *options,
-				 struct command_side *side, struct hp_error *err);
+				 struct command_side *side,
+				 struct hp_error *err);
 void command_side_release(struct command_side *side);
 
 /* verify --golden: compare HIVE (TREE's SYSTEM) and TREE's other hives
@@ -138,9 +139,9 @@ enum hp_status command_compare_golden(struct hive *hive,
 struct command_located {
 	struct hive *system;
 	struct hive *other;
-	struct hive *hive;   /* one of the two */
+	struct hive *hive; /* one of the two */
 	hive_key node;
-	struct keypath path; /* spelled as stored */
+	struct keypath path;   /* spelled as stored */
 	const char *hive_name; /* NULL: a bare hive file nothing identifies */
 };
 
@@ -149,7 +150,8 @@ struct command_located {
 enum hp_status command_locate(const char *target, const char *key,
 			      const struct command_options *options,
 			      struct command_report *report,
-			      struct command_located *loc, struct hp_error *err);
+			      struct command_located *loc,
+			      struct hp_error *err);
 void command_located_release(struct command_located *loc);
 
 /* ---------------------------------------------------------- writing */
@@ -159,8 +161,9 @@ void command_located_release(struct command_located *loc);
  * *SEQ_RET), then prove it: the plan holds in every touched key, read
  * with hivepatch's own reader, and nothing else in the file changed.
  * NAME is the hive in messages. */
-enum hp_status command_write_edit(struct hivefile *file, const struct plan *plan,
-				  const char *name, int64_t when,
+enum hp_status command_write_edit(struct hivefile *file,
+				  const struct plan *plan, const char *name,
+				  int64_t when,
 				  const struct image_staged *staged,
 				  uint32_t *seq_ret, struct hp_error *err);
 

@@ -35,11 +35,11 @@ choose_hive(const char *key, const struct command_options *options,
 		    !keypath_hive_matches(named, tree->identity)) {
 			char *want = keypath_format(named, NULL, 0);
 
-			status = hp_error_set(err, HP_ERR_USAGE, 0,
-					      "%s: '%s' is in %s, but this file is the %s hive",
-					      image_path(report->image), key,
-					      want != NULL ? want : named,
-					      tree->identity);
+			status = hp_error_set(
+				err, HP_ERR_USAGE, 0,
+				"%s: '%s' is in %s, but this file is the %s hive",
+				image_path(report->image), key,
+				want != NULL ? want : named, tree->identity);
 			free(want);
 			return status;
 		}
@@ -62,7 +62,8 @@ choose_hive(const char *key, const struct command_options *options,
 		free(loc->path.parts[0]);
 		loc->path.parts[0] = text_dup(tree->sets.names[0]);
 		if (loc->path.parts[0] == NULL)
-			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", key);
+			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+					    key);
 	}
 	return HP_OK;
 }
@@ -78,8 +79,9 @@ walk(const char *target, const char *key, struct command_located *loc,
 		char *spelling = NULL;
 		enum hp_status status;
 
-		status = hive_find_child(loc->hive, loc->node, loc->path.parts[i],
-					 &loc->node, &spelling, err);
+		status = hive_find_child(loc->hive, loc->node,
+					 loc->path.parts[i], &loc->node,
+					 &spelling, err);
 		if (status != HP_OK)
 			return status;
 		if (loc->node == 0) {
@@ -115,13 +117,13 @@ command_locate(const char *target, const char *key,
 	if (status == HP_OK)
 		status = command_one_tree(report, err);
 	if (status == HP_OK)
-		status = command_open_system(options, false,
-					     keypath_uses_current_control_set(&loc->path),
-					     report, &report->trees[0],
-					     &loc->system, err);
+		status = command_open_system(
+			options, false,
+			keypath_uses_current_control_set(&loc->path), report,
+			&report->trees[0], &loc->system, err);
 	if (status == HP_OK)
-		status = choose_hive(key, options, report, &report->trees[0], loc,
-				     err);
+		status = choose_hive(key, options, report, &report->trees[0],
+				     loc, err);
 	if (status == HP_OK)
 		status = walk(target, key, loc, err);
 	return status;

@@ -23,14 +23,16 @@ check_hibernation(const struct command_options *options, bool writing,
 	if (file == NULL)
 		return HP_OK;
 	if (!writing || options->ignore_hibernation) {
-		command_warn(report, tree,
-			     "%s: the image is hibernated; Windows resumes its memory at boot and offline edits are lost%s",
-			     file, writing ? " (--ignore-hibernation)" : "");
+		command_warn(
+			report, tree,
+			"%s: the image is hibernated; Windows resumes its memory at boot and offline edits are lost%s",
+			file, writing ? " (--ignore-hibernation)" : "");
 		return HP_OK;
 	}
-	return hp_error_set(err, HP_ERR_DIRTY, 0,
-			    "%s: the image is hibernated: Windows would resume its memory at boot over any edit; boot and shut it down fully, or --ignore-hibernation; nothing was written",
-			    file);
+	return hp_error_set(
+		err, HP_ERR_DIRTY, 0,
+		"%s: the image is hibernated: Windows would resume its memory at boot over any edit; boot and shut it down fully, or --ignore-hibernation; nothing was written",
+		file);
 }
 
 enum hp_status
@@ -77,14 +79,16 @@ needed_hives(const struct command_options *options, const char *extra,
 	for (size_t h = 0; h < WINDOWS_TREE_HIVE_COUNT; h++) {
 		bool named = options->golden != NULL;
 
-		if (extra != NULL && text_name_equal(extra, windows_tree_hives[h]))
+		if (extra != NULL &&
+		    text_name_equal(extra, windows_tree_hives[h]))
 			named = true;
-		for (size_t i = 0; !named && recipe != NULL &&
-				   i < recipe->op_count; i++) {
+		for (size_t i = 0;
+		     !named && recipe != NULL && i < recipe->op_count; i++) {
 			struct keypath path;
 
 			/* A key that does not parse is planning's to report. */
-			if (keypath_parse(recipe->ops[i].key, &path, NULL) != HP_OK)
+			if (keypath_parse(recipe->ops[i].key, &path, NULL) !=
+			    HP_OK)
 				continue;
 			named = path.hive_name != NULL &&
 				text_name_equal(path.hive_name,
@@ -135,7 +139,8 @@ command_open_image_for(const char *target, const char *extra_hive,
 	report->trees = calloc(report->tree_count, sizeof *report->trees);
 	if (report->trees == NULL) {
 		report->tree_count = 0;
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", target);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    target);
 	}
 	for (size_t i = 0; i < report->tree_count; i++) {
 		report->trees[i].label = image_tree_label(report->image, i);
@@ -168,9 +173,10 @@ command_open_tree(const struct command_options *options, bool writing,
 		status = command_read_hive(&tree->system, options, &tree->file,
 					   err);
 	if (status == HP_OK && tree->file.discarded)
-		command_warn(report, tree,
-			     "%s: the hive is dirty and no log is usable; taking it as it is (--discard-logs): whatever only the logs held is LOST",
-			     tree->system.path);
+		command_warn(
+			report, tree,
+			"%s: the hive is dirty and no log is usable; taking it as it is (--discard-logs): whatever only the logs held is LOST",
+			tree->system.path);
 	return status;
 }
 
@@ -179,11 +185,12 @@ command_one_tree(const struct command_report *report, struct hp_error *err)
 {
 	if (report->tree_count <= 1)
 		return HP_OK;
-	return hp_error_set(err, HP_ERR_USAGE, 0,
-			    "%s holds %zu Windows installations (%s, %s%s); choose one with --index N",
-			    image_path(report->image), report->tree_count,
-			    report->trees[0].label, report->trees[1].label,
-			    report->tree_count > 2 ? ", ..." : "");
+	return hp_error_set(
+		err, HP_ERR_USAGE, 0,
+		"%s holds %zu Windows installations (%s, %s%s); choose one with --index N",
+		image_path(report->image), report->tree_count,
+		report->trees[0].label, report->trees[1].label,
+		report->tree_count > 2 ? ", ..." : "");
 }
 
 /* Learn what Windows the image holds; a broken SOFTWARE hive is only a
@@ -217,7 +224,8 @@ read_os_info(struct command_report *report, struct command_tree *tree,
 	    hive_open_memory(file.data, file.size, where.path, &software,
 			     &warning) != HP_OK ||
 	    osinfo_read_software(software, &tree->os, &warning) != HP_OK)
-		command_warn(report, tree, "cannot read the Windows version: %s",
+		command_warn(report, tree,
+			     "cannot read the Windows version: %s",
 			     warning.message);
 	hive_close(software);
 	hivefile_close(&file);
@@ -269,11 +277,12 @@ resolve_sets(const struct command_options *options, bool need_sets,
 	if (options->control_set.mode == CONTROLSET_DEFAULT &&
 	    tree->sets.current != 0 &&
 	    tree->sets.current != tree->sets.default_set)
-		command_warn(report, tree,
-			     "Select\\Current is %u but Select\\Default is %u: using ControlSet%03u, the set the next boot uses (--control-set current or all to change that)",
-			     (unsigned)tree->sets.current,
-			     (unsigned)tree->sets.default_set,
-			     (unsigned)tree->sets.default_set);
+		command_warn(
+			report, tree,
+			"Select\\Current is %u but Select\\Default is %u: using ControlSet%03u, the set the next boot uses (--control-set current or all to change that)",
+			(unsigned)tree->sets.current,
+			(unsigned)tree->sets.default_set,
+			(unsigned)tree->sets.default_set);
 	/* ProductType is read from the set the next boot uses. */
 	if (controlset_resolve(hive, &default_choice, &boot, NULL) == HP_OK &&
 	    boot.count > 0)
@@ -304,14 +313,15 @@ identify(const struct command_options *options,
 	if (options->hive != NULL) {
 		tree->identity = keypath_hive_of_file(options->hive);
 		if (tree->identity == NULL)
-			return hp_error_set(err, HP_ERR_USAGE, 0,
-					    "--hive %s: not a hive's name (SYSTEM, SOFTWARE, SAM, SECURITY, DEFAULT, COMPONENTS, DRIVERS, NTUSER.DAT, UsrClass.dat)",
-					    options->hive);
+			return hp_error_set(
+				err, HP_ERR_USAGE, 0,
+				"--hive %s: not a hive's name (SYSTEM, SOFTWARE, SAM, SECURITY, DEFAULT, COMPONENTS, DRIVERS, NTUSER.DAT, UsrClass.dat)",
+				options->hive);
 		return HP_OK;
 	}
 	slash = strrchr(tree->system.path, '/');
-	tree->identity = keypath_hive_of_file(slash != NULL ? slash + 1
-							    : tree->system.path);
+	tree->identity = keypath_hive_of_file(
+		slash != NULL ? slash + 1 : tree->system.path);
 	if (tree->identity == NULL &&
 	    hive_find_child(hive, hive_root(hive), "Select", &select, NULL,
 			    NULL) == HP_OK &&
@@ -331,19 +341,22 @@ wrong_hive(const struct recipe *recipe, const struct recipe_op *op,
 	enum hp_status status;
 
 	if (identity == NULL)
-		status = hp_error_set(err, HP_ERR_USAGE, 0,
-				      "%s: which hive is this file? Neither its name nor its content says (no Select key); --hive NAME tells it (SYSTEM, SOFTWARE, SAM, SECURITY, DEFAULT, COMPONENTS, DRIVERS, NTUSER.DAT, UsrClass.dat)",
-				      path);
+		status = hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"%s: which hive is this file? Neither its name nor its content says (no Select key); --hive NAME tells it (SYSTEM, SOFTWARE, SAM, SECURITY, DEFAULT, COMPONENTS, DRIVERS, NTUSER.DAT, UsrClass.dat)",
+			path);
 	else if (op->file != NULL)
-		status = hp_error_set(err, HP_ERR_USAGE, 0,
-				      "%s:%u: '%s' is in %s, but %s is the %s hive; give the image, or that hive's file",
-				      op->file, op->line, op->key,
-				      want != NULL ? want : named, path, identity);
+		status = hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"%s:%u: '%s' is in %s, but %s is the %s hive; give the image, or that hive's file",
+			op->file, op->line, op->key,
+			want != NULL ? want : named, path, identity);
 	else
-		status = hp_error_set(err, HP_ERR_USAGE, 0,
-				      "%s is the %s hive; recipe %s changes %s: give the %s hive (or the image)",
-				      path, identity, recipe->name,
-				      want != NULL ? want : named, named);
+		status = hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"%s is the %s hive; recipe %s changes %s: give the %s hive (or the image)",
+			path, identity, recipe->name,
+			want != NULL ? want : named, named);
 	free(want);
 	return status;
 }
@@ -371,19 +384,23 @@ command_check_ops(const struct command_options *options,
 
 		if (keypath_parse(op->key, &path, NULL) != HP_OK)
 			continue; /* planning says what is wrong with it */
-		user_hive = path.hive_name != NULL &&
-			    (text_name_equal(path.hive_name, KEYPATH_HIVE_USER) ||
-			     text_name_equal(path.hive_name, KEYPATH_HIVE_USER_CLASSES));
+		user_hive =
+			path.hive_name != NULL &&
+			(text_name_equal(path.hive_name, KEYPATH_HIVE_USER) ||
+			 text_name_equal(path.hive_name,
+					 KEYPATH_HIVE_USER_CLASSES));
 		if (single && path.hive_name != NULL &&
 		    (tree->identity == NULL ||
 		     !keypath_hive_matches(path.hive_name, tree->identity)))
-			status = wrong_hive(recipe, op, image_path(report->image),
-					    tree->identity, path.hive_name, err);
+			status = wrong_hive(
+				recipe, op, image_path(report->image),
+				tree->identity, path.hive_name, err);
 		else if (!single && user_hive && options->user == NULL)
-			status = hp_error_set(err, HP_ERR_USAGE, 0,
-					      "%s%s%u: '%s': HKEY_CURRENT_USER is a user's hive; --user NAME says whose (--user Default: the profile new users are made from)",
-					      op->file != NULL ? op->file : recipe->name,
-					      ":", op->line, op->key);
+			status = hp_error_set(
+				err, HP_ERR_USAGE, 0,
+				"%s%s%u: '%s': HKEY_CURRENT_USER is a user's hive; --user NAME says whose (--user Default: the profile new users are made from)",
+				op->file != NULL ? op->file : recipe->name, ":",
+				op->line, op->key);
 		keypath_release(&path);
 	}
 	return status;
@@ -412,13 +429,13 @@ command_open_system(const struct command_options *options, bool writing,
 	if (status == HP_OK &&
 	    (tree->identity == NULL ||
 	     text_name_equal(tree->identity, KEYPATH_HIVE_SYSTEM)))
-		status = resolve_sets(options, need_sets, report, tree, *hive_ret,
-				      err);
+		status = resolve_sets(options, need_sets, report, tree,
+				      *hive_ret, err);
 	if (status != HP_OK)
 		return status;
-	tree->applicability = recipe_check_target(options->recipe, &tree->os,
-						  tree->applicability_reason,
-						  sizeof tree->applicability_reason);
+	tree->applicability = recipe_check_target(
+		options->recipe, &tree->os, tree->applicability_reason,
+		sizeof tree->applicability_reason);
 	return HP_OK;
 }
 
@@ -496,8 +513,9 @@ add_hive_name(char ***names, size_t *count, const char *name,
 /* The distinct hive names the recipe's operations address, other than
  * SYSTEM; none for a single hive file (every root addresses the file). */
 static enum hp_status
-other_hive_names(const struct recipe *recipe, const struct command_report *report,
-		 char ***names_ret, size_t *count_ret, struct hp_error *err)
+other_hive_names(const struct recipe *recipe,
+		 const struct command_report *report, char ***names_ret,
+		 size_t *count_ret, struct hp_error *err)
 {
 	enum hp_status status = HP_OK;
 
@@ -512,9 +530,10 @@ other_hive_names(const struct recipe *recipe, const struct command_report *repor
 		if (status != HP_OK)
 			break;
 		if (path.hive_name == NULL)
-			status = hp_error_set(err, HP_ERR_USAGE, 0,
-					      "'%s': on an image a key names its hive (HKLM\\SYSTEM\\...)",
-					      recipe->ops[i].key);
+			status = hp_error_set(
+				err, HP_ERR_USAGE, 0,
+				"'%s': on an image a key names its hive (HKLM\\SYSTEM\\...)",
+				recipe->ops[i].key);
 		else
 			status = add_hive_name(names_ret, count_ret,
 					       path.hive_name, err);
@@ -546,9 +565,9 @@ command_plan_others(const struct command_options *options,
 		status = command_open_other(names[i], options, report, tree,
 					    &hive, err);
 		if (status == HP_OK)
-			status = plan_build(hive, options->recipe, names[i], NULL,
-					    &tree->others[tree->other_count - 1].plan,
-					    err);
+			status = plan_build(
+				hive, options->recipe, names[i], NULL,
+				&tree->others[tree->other_count - 1].plan, err);
 		hive_close(hive);
 	}
 	for (size_t i = 0; i < count; i++)

@@ -22,15 +22,16 @@ write_to_output(const char *path, struct command_tree *tree,
 
 	status = safewrite_begin(&sw, path, SAFEWRITE_MAY_CREATE, err);
 	if (status == HP_OK)
-		status = command_write_recovered(tree->file.data, tree->file.size,
-						 tree->seq_after, sw.temp_fd,
-						 sw.temp, path, err);
+		status = command_write_recovered(
+			tree->file.data, tree->file.size, tree->seq_after,
+			sw.temp_fd, sw.temp, path, err);
 	if (status == HP_OK)
 		status = safewrite_finish(&sw, NULL, err);
 	if (status == HP_OK && sw.sync_errno != 0)
-		command_warn(report, tree,
-			     "%s: cannot sync its directory (%s); the hive is written, but a crash before the system syncs the directory could bring the old one back",
-			     path, strerror(sw.sync_errno));
+		command_warn(
+			report, tree,
+			"%s: cannot sync its directory (%s); the hive is written, but a crash before the system syncs the directory could bring the old one back",
+			path, strerror(sw.sync_errno));
 	if (status == HP_OK)
 		report->write_method = safewrite_method(&sw);
 	safewrite_abort(&sw);
@@ -50,12 +51,12 @@ stage_recovered(const struct command_options *options,
 	status = image_stage_hive(report->image, &tree->system, NULL, &staged,
 				  err);
 	if (status == HP_OK)
-		status = command_write_recovered(tree->file.data, tree->file.size,
-						 tree->seq_after, staged.fd,
-						 staged.path, tree->system.path,
-						 err);
+		status = command_write_recovered(
+			tree->file.data, tree->file.size, tree->seq_after,
+			staged.fd, staged.path, tree->system.path, err);
 	if (status == HP_OK && options->truncate_logs)
-		status = image_stage_empty_logs(report->image, &tree->system, err);
+		status = image_stage_empty_logs(report->image, &tree->system,
+						err);
 	return status;
 }
 
@@ -73,8 +74,8 @@ commit(const struct command_options *options, struct command_report *report,
 	for (size_t i = 0; i < report->tree_count; i++) {
 		struct command_tree *tree = &report->trees[i];
 
-		tree->write_method = image_write_method(report->image,
-							tree->system.path);
+		tree->write_method =
+			image_write_method(report->image, tree->system.path);
 		if (report->write_method == NULL && tree->write_method != NULL)
 			report->write_method = text_dup(tree->write_method);
 	}
@@ -129,20 +130,24 @@ command_recover(const char *target, const struct command_options *options,
 	}
 	if (status != HP_OK)
 		goto out;
-	report->result = dirty > 0 ? COMMAND_RESULT_RECOVERED : COMMAND_RESULT_CLEAN;
+	report->result =
+		dirty > 0 ? COMMAND_RESULT_RECOVERED : COMMAND_RESULT_CLEAN;
 	if (options->dry_run)
 		goto out;
 	if (output != NULL && dirty == 0)
 		/* A pipeline asked for a file: give it the hive as it is. */
-		status = safewrite_copy_file(report->trees[0].system.path, output,
-					     err);
+		status = safewrite_copy_file(report->trees[0].system.path,
+					     output, err);
 	else if (output != NULL)
-		status = write_to_output(output, &report->trees[0], report, err);
+		status =
+			write_to_output(output, &report->trees[0], report, err);
 	else if (dirty > 0) {
-		for (size_t i = 0; status == HP_OK && i < report->tree_count; i++)
+		for (size_t i = 0; status == HP_OK && i < report->tree_count;
+		     i++)
 			if (report->trees[i].file.dirty)
-				status = stage_recovered(options, report,
-							 &report->trees[i], err);
+				status =
+					stage_recovered(options, report,
+							&report->trees[i], err);
 		if (status == HP_OK)
 			status = commit(options, report, err);
 	}

@@ -108,5 +108,3 @@ command_writes(const struct command_report *report)
 		writes += command_tree_writes(&report->trees[i]);
 	return writes;
 }
-
-

@@ -42,8 +42,8 @@ list_key(struct hive *hive, hive_key key, struct command_listing *listing,
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "show");
 	}
 	for (size_t i = 0; status == HP_OK && i < count; i++) {
-		status = hive_key_name(hive, children[i],
-				       &listing->subkeys[i], err);
+		status = hive_key_name(hive, children[i], &listing->subkeys[i],
+				       err);
 		if (status == HP_OK)
 			listing->subkey_count++;
 	}
@@ -71,19 +71,23 @@ command_show(const char *target, const char *key,
 						   : image_path(report->image));
 
 		listing->key = base;
-		for (size_t i = 0; listing->key != NULL && i < loc.path.count; i++) {
-			char *joined = text_join_key(listing->key, loc.path.parts[i]);
+		for (size_t i = 0; listing->key != NULL && i < loc.path.count;
+		     i++) {
+			char *joined =
+				text_join_key(listing->key, loc.path.parts[i]);
 
 			free(listing->key);
 			listing->key = joined;
 		}
 		if (listing->key == NULL)
-			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "show");
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					      "show");
 	} else if (status == HP_OK) {
 		listing->key = keypath_format(loc.hive_name, loc.path.parts,
 					      loc.path.count);
 		if (listing->key == NULL)
-			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "show");
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					      "show");
 	}
 	if (status == HP_OK)
 		status = list_key(loc.hive, loc.node, listing, err);

@@ -24,12 +24,13 @@ verify_tree(const struct command_options *options,
 		status = command_check_ops(options, report, tree, err);
 	if (status == HP_OK)
 		status = plan_build(hive, options->recipe,
-				    command_plan_hive(report, tree), &tree->sets,
-				    &tree->plan, err);
+				    command_plan_hive(report, tree),
+				    &tree->sets, &tree->plan, err);
 	if (status == HP_OK)
 		status = command_plan_others(options, report, tree, err);
 	if (status == HP_OK && options->golden != NULL)
-		status = command_compare_golden(hive, options, report, tree, err);
+		status = command_compare_golden(hive, options, report, tree,
+						err);
 	if (status == HP_OK)
 		tree->result = command_tree_writes(tree) == 0 &&
 					       tree->golden.total == 0

@@ -45,8 +45,8 @@ map_written(const char *path, struct hivefile_mapping *map,
  * key (read with hivepatch's own reader, so the check does not share
  * hivex's view of the file), and nothing else in the file changed. */
 static enum hp_status
-check_written(const char *name, const unsigned char *old_data,
-	      size_t old_size, const char *written, const struct plan *plan,
+check_written(const char *name, const unsigned char *old_data, size_t old_size,
+	      const char *written, const struct plan *plan,
 	      struct hp_error *err)
 {
 	struct hive *edited = NULL;
@@ -63,15 +63,15 @@ check_written(const char *name, const unsigned char *old_data,
 	if (status == HP_OK)
 		status = plan_check(edited, plan, err);
 	if (status == HP_OK)
-		status = plan_touched_cells(plan, &touched, &touched_count, err);
+		status =
+			plan_touched_cells(plan, &touched, &touched_count, err);
 	if (status == HP_OK)
-		status = plan_deleted_cells(plan, &deleted, &deleted_count, err);
+		status =
+			plan_deleted_cells(plan, &deleted, &deleted_count, err);
 	if (status == HP_OK)
-		status = editcheck_compare_deleting(old_data, old_size,
-						    new_map.data, new_map.size,
-						    touched, touched_count,
-						    deleted, deleted_count,
-						    name, err);
+		status = editcheck_compare_deleting(
+			old_data, old_size, new_map.data, new_map.size, touched,
+			touched_count, deleted, deleted_count, name, err);
 	/* The original was read whole before the edit: a copy that does not
 	 * read now was not written as it was meant (a write failed), which
 	 * is not bad input.  The reader's message names NAME already; its
@@ -80,10 +80,12 @@ check_written(const char *name, const unsigned char *old_data,
 	    status != HP_ERR_NO_MEMORY) {
 		char detail[sizeof err->message];
 
-		snprintf(detail, sizeof detail, "%s", hp_error_detail(err, name));
-		status = hp_error_set(err, HP_ERR_VERIFY, 0,
-				      "%s: the hive as written does not read back (%s)",
-				      name, detail);
+		snprintf(detail, sizeof detail, "%s",
+			 hp_error_detail(err, name));
+		status = hp_error_set(
+			err, HP_ERR_VERIFY, 0,
+			"%s: the hive as written does not read back (%s)", name,
+			detail);
 	}
 out:
 	hive_close(edited);
@@ -102,11 +104,13 @@ command_write_edit(struct hivefile *file, const struct plan *plan,
 	struct hive *edit = NULL;
 	enum hp_status status;
 
-	status = hive_open_memory_edit(file->data, file->size, name, &edit, err);
+	status =
+		hive_open_memory_edit(file->data, file->size, name, &edit, err);
 	/* Every key the edit changes, and every new one, gets the time of
 	 * patching as its LastWriteTime, as Windows stamps keys. */
 	if (status == HP_OK)
-		hive_set_write_time(edit, when > 0 ? when : (int64_t)time(NULL));
+		hive_set_write_time(edit,
+				    when > 0 ? when : (int64_t)time(NULL));
 	if (status == HP_OK)
 		status = plan_apply(edit, plan, err);
 	if (status != HP_OK)
@@ -118,13 +122,14 @@ command_write_edit(struct hivefile *file, const struct plan *plan,
 	}
 	if (status != HP_OK) {
 		/* The temp file is about to vanish: name the hive instead. */
-		status = hp_error_set(err, HP_ERR_WRITE, err->saved_errno,
-				      "%s: cannot write the patched copy beside it; the hive is unchanged",
-				      name);
+		status = hp_error_set(
+			err, HP_ERR_WRITE, err->saved_errno,
+			"%s: cannot write the patched copy beside it; the hive is unchanged",
+			name);
 		goto out;
 	}
-	status = check_written(name, file->data, file->size, staged->path,
-			       plan, err);
+	status = check_written(name, file->data, file->size, staged->path, plan,
+			       err);
 out:
 	hive_close(edit);
 	return status;
@@ -149,23 +154,24 @@ command_write_recovered(const unsigned char *image, size_t size, uint32_t seq,
 	enum hp_status status;
 
 	if (fileio_pwrite_all(fd, image, size, 0) == -1)
-		return hp_error_set(err, HP_ERR_WRITE, errno,
-				    "%s: cannot write the recovered hive beside it; nothing changed",
-				    name);
+		return hp_error_set(
+			err, HP_ERR_WRITE, errno,
+			"%s: cannot write the recovered hive beside it; nothing changed",
+			name);
 	status = seal(fd, path, seq, err);
 	if (status == HP_OK)
 		status = map_written(path, &written, err);
 	/* Proof: the same bytes as the recovered image but the sealed
 	 * sequence numbers and checksum, and readable from the root. */
-	if (status == HP_OK &&
-	    (written.size != size ||
-	     memcmp(written.data + REGF_BASE_BLOCK_SIZE,
-		    image + REGF_BASE_BLOCK_SIZE,
-		    size - REGF_BASE_BLOCK_SIZE) != 0 ||
-	     header_dirty(written.data, written.size)))
-		status = hp_error_set(err, HP_ERR_VERIFY, 0,
-				      "%s: the written copy does not read back as recovered; nothing changed",
-				      name);
+	if (status == HP_OK && (written.size != size ||
+				memcmp(written.data + REGF_BASE_BLOCK_SIZE,
+				       image + REGF_BASE_BLOCK_SIZE,
+				       size - REGF_BASE_BLOCK_SIZE) != 0 ||
+				header_dirty(written.data, written.size)))
+		status = hp_error_set(
+			err, HP_ERR_VERIFY, 0,
+			"%s: the written copy does not read back as recovered; nothing changed",
+			name);
 	if (status == HP_OK)
 		status = hive_open_memory(written.data, written.size, name,
 					  &check, err);

@@ -36,9 +36,10 @@ controlset_parse(const char *text, struct controlset_choice *choice_ret,
 	n = strtoul(text, &end, 10);
 	if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 ||
 	    n < 1 || n > 999)
-		return hp_error_set(err, HP_ERR_USAGE, 0,
-				    "'%s': control set must be default, current, all or a number from 1 to 999",
-				    text);
+		return hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"'%s': control set must be default, current, all or a number from 1 to 999",
+			text);
 	choice_ret->mode = CONTROLSET_NUMBER;
 	choice_ret->number = (uint32_t)n;
 	return HP_OK;
@@ -76,7 +77,8 @@ set_number(const char *name)
 	size_t plen = sizeof prefix - 1;
 	uint32_t n = 0;
 
-	if (strlen(name) != plen + 3 || !text_ascii_prefix_equal(name, prefix, plen))
+	if (strlen(name) != plen + 3 ||
+	    !text_ascii_prefix_equal(name, prefix, plen))
 		return 0;
 	for (size_t i = plen; i < plen + 3; i++) {
 		if (name[i] < '0' || name[i] > '9')
@@ -159,9 +161,8 @@ collect_sets(struct hive *hive, struct controlset_info *all,
 	free(children);
 	/* Insertion sort: there are at most a handful. */
 	for (size_t i = 1; status == HP_OK && i < all->count; i++)
-		for (size_t j = i; j > 0 &&
-				   all->numbers[j - 1] > all->numbers[j];
-		     j--) {
+		for (size_t j = i;
+		     j > 0 && all->numbers[j - 1] > all->numbers[j]; j--) {
 			char *name = all->names[j];
 			uint32_t n = all->numbers[j];
 
@@ -193,14 +194,15 @@ controlset_resolve(struct hive *hive, const struct controlset_choice *choice,
 	enum hp_status status;
 
 	memset(info_ret, 0, sizeof *info_ret);
-	status = hive_find_child(hive, hive_root(hive), "Select", &select,
-				 NULL, err);
+	status = hive_find_child(hive, hive_root(hive), "Select", &select, NULL,
+				 err);
 	if (status != HP_OK)
 		goto out;
 	if (select == 0) {
-		status = hp_error_set(err, HP_ERR_NO_SELECT, 0,
-				      "%s: no Select key, so no control set can be resolved (is this a SYSTEM hive?)",
-				      hive_path(hive));
+		status = hp_error_set(
+			err, HP_ERR_NO_SELECT, 0,
+			"%s: no Select key, so no control set can be resolved (is this a SYSTEM hive?)",
+			hive_path(hive));
 		goto out;
 	}
 	if ((status = read_select_dword(hive, select, "Current", &info.current,
@@ -222,16 +224,13 @@ controlset_resolve(struct hive *hive, const struct controlset_choice *choice,
 			status = add_set(&info, all.names[i], all.numbers[i],
 					 err);
 		if (status == HP_OK && info.count == 0)
-			status = hp_error_set(err, HP_ERR_NO_SELECT, 0,
-					      "%s: the hive has no ControlSetNNN key",
-					      hive_path(hive));
+			status = hp_error_set(
+				err, HP_ERR_NO_SELECT, 0,
+				"%s: the hive has no ControlSetNNN key",
+				hive_path(hive));
 		goto out;
-	case CONTROLSET_DEFAULT:
-		wanted = info.default_set;
-		break;
-	case CONTROLSET_CURRENT:
-		wanted = info.current;
-		break;
+	case CONTROLSET_DEFAULT: wanted = info.default_set; break;
+	case CONTROLSET_CURRENT: wanted = info.current; break;
 	case CONTROLSET_NUMBER:
 		status = pick_set(&all, choice->number, &info, err);
 		if (status == HP_ERR_NOT_FOUND)
@@ -242,19 +241,22 @@ controlset_resolve(struct hive *hive, const struct controlset_choice *choice,
 		goto out;
 	}
 	if (wanted == 0) {
-		status = hp_error_set(err, HP_ERR_NO_SELECT, 0,
-				      "%s: Select has no %s value",
-				      hive_path(hive),
-				      choice->mode == CONTROLSET_DEFAULT ? "Default" : "Current");
+		status = hp_error_set(
+			err, HP_ERR_NO_SELECT, 0, "%s: Select has no %s value",
+			hive_path(hive),
+			choice->mode == CONTROLSET_DEFAULT ? "Default"
+							   : "Current");
 		goto out;
 	}
 	status = pick_set(&all, wanted, &info, err);
 	if (status == HP_ERR_NOT_FOUND)
-		status = hp_error_set(err, HP_ERR_NO_SELECT, 0,
-				      "%s: Select\\%s names ControlSet%03u, which does not exist",
-				      hive_path(hive),
-				      choice->mode == CONTROLSET_DEFAULT ? "Default" : "Current",
-				      (unsigned)wanted);
+		status = hp_error_set(
+			err, HP_ERR_NO_SELECT, 0,
+			"%s: Select\\%s names ControlSet%03u, which does not exist",
+			hive_path(hive),
+			choice->mode == CONTROLSET_DEFAULT ? "Default"
+							   : "Current",
+			(unsigned)wanted);
 out:
 	controlset_release(&all);
 	if (status != HP_OK) {

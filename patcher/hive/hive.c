@@ -23,8 +23,9 @@
 static uint32_t
 rel_of(hive_key key)
 {
-	return key >= REGF_BASE_BLOCK_SIZE ? (uint32_t)(key - REGF_BASE_BLOCK_SIZE)
-					   : UINT32_MAX;
+	return key >= REGF_BASE_BLOCK_SIZE
+		       ? (uint32_t)(key - REGF_BASE_BLOCK_SIZE)
+		       : UINT32_MAX;
 }
 
 /* Put the hive's name in front of a regfkey/regfedit message. */
@@ -112,14 +113,15 @@ hive_open_named(const char *path, const char *name, bool writable,
 		if (errnum == ENOENT)
 			status = hp_error_set(err, HP_ERR_NOT_FOUND, errnum,
 					      "%s", name);
-		else if (errnum == EACCES || errnum == EPERM ||
-			 errnum == EIO || errnum == EISDIR)
+		else if (errnum == EACCES || errnum == EPERM || errnum == EIO ||
+			 errnum == EISDIR)
 			status = hp_error_set(err, HP_ERR_IO, errnum, "%s",
 					      name);
 		else
-			status = hivex_failure(hive, errnum,
-					       "the hive is corrupt (hivex cannot open it)",
-					       err);
+			status = hivex_failure(
+				hive, errnum,
+				"the hive is corrupt (hivex cannot open it)",
+				err);
 		free(hive->path);
 		free(hive);
 		return status;
@@ -145,9 +147,9 @@ hive_open_memory(const unsigned char *data, size_t size, const char *name,
 	hive->view = &hive->image;
 	if (size < REGF_BASE_BLOCK_SIZE || memcmp(data, "regf", 4) != 0 ||
 	    regfkey_root(&hive->image, &root, err) != HP_OK) {
-		enum hp_status status = hp_error_set(err, HP_ERR_CORRUPT, 0,
-						     "%s: no readable root key",
-						     name);
+		enum hp_status status =
+			hp_error_set(err, HP_ERR_CORRUPT, 0,
+				     "%s: no readable root key", name);
 		hive_close(hive);
 		return status;
 	}
@@ -156,9 +158,8 @@ hive_open_memory(const unsigned char *data, size_t size, const char *name,
 }
 
 enum hp_status
-hive_open_memory_edit(const unsigned char *data, size_t size,
-		      const char *name, struct hive **hive_ret,
-		      struct hp_error *err)
+hive_open_memory_edit(const unsigned char *data, size_t size, const char *name,
+		      struct hive **hive_ret, struct hp_error *err)
 {
 	struct hive *hive;
 	enum hp_status status;
@@ -239,7 +240,8 @@ hive_key_name(struct hive *hive, hive_key key, char **name_ret,
 	      struct hp_error *err)
 {
 	if (hive->handle == NULL)
-		return regfkey_name(hive->view, rel_of(key), name_ret, err) == HP_OK
+		return regfkey_name(hive->view, rel_of(key), name_ret, err) ==
+				       HP_OK
 			       ? HP_OK
 			       : memory_failure(hive, err);
 	errno = 0;
@@ -247,7 +249,8 @@ hive_key_name(struct hive *hive, hive_key key, char **name_ret,
 	if (*name_ret == NULL)
 		return hivex_failure(hive, errno, "cannot read a key name",
 				     err);
-	*name_ret = hivex_text(*name_ret, hivex_node_name_len(hive->handle, key));
+	*name_ret =
+		hivex_text(*name_ret, hivex_node_name_len(hive->handle, key));
 	if (*name_ret == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
 				    hive->path);
@@ -276,8 +279,8 @@ hive_names_free(struct hive_name *names, size_t count)
 
 /* hivex's RAW name of LEN bytes of UTF-8 (freed here) as units. */
 static enum hp_status
-hivex_exact(struct hive *hive, char *raw, size_t len, struct hive_name *name_ret,
-	    struct hp_error *err)
+hivex_exact(struct hive *hive, char *raw, size_t len,
+	    struct hive_name *name_ret, struct hp_error *err)
 {
 	enum hp_status status;
 
@@ -290,8 +293,8 @@ hivex_exact(struct hive *hive, char *raw, size_t len, struct hive_name *name_ret
 }
 
 enum hp_status
-hive_key_name_exact(struct hive *hive, hive_key key,
-		    struct hive_name *name_ret, struct hp_error *err)
+hive_key_name_exact(struct hive *hive, hive_key key, struct hive_name *name_ret,
+		    struct hp_error *err)
 {
 	struct regf_name name;
 	size_t len;
@@ -332,8 +335,8 @@ hive_key_value_names_exact(struct hive *hive, hive_key key,
 					     "cannot read a value list", err);
 		while (list[count] != 0)
 			count++;
-	} else if (regfkey_value_count(hive->view, rel_of(key), &count,
-				       err) != HP_OK) {
+	} else if (regfkey_value_count(hive->view, rel_of(key), &count, err) !=
+		   HP_OK) {
 		return memory_failure(hive, err);
 	}
 	names = calloc(count + 1, sizeof *names);
@@ -348,9 +351,9 @@ hive_key_value_names_exact(struct hive *hive, hive_key key,
 
 			errno = 0;
 			len = hivex_value_key_len(hive->handle, list[i]);
-			status = hivex_exact(hive,
-					     hivex_value_key(hive->handle, list[i]),
-					     len, &names[i], err);
+			status = hivex_exact(
+				hive, hivex_value_key(hive->handle, list[i]),
+				len, &names[i], err);
 		} else {
 			struct regf_name name;
 
@@ -376,7 +379,8 @@ hive_key_value_names_exact(struct hive *hive, hive_key key,
 /* RELS (COUNT bins-relative cells, freed here) as hive keys. */
 static enum hp_status
 keys_from_cells(struct hive *hive, uint32_t *rels, size_t count,
-		hive_key **children_ret, size_t *count_ret, struct hp_error *err)
+		hive_key **children_ret, size_t *count_ret,
+		struct hp_error *err)
 {
 	hive_key *keys = calloc(count + 1, sizeof *keys);
 
@@ -466,7 +470,8 @@ hive_key_named_children(struct hive *hive, hive_key key,
 	list = calloc(count + 1, sizeof *list);
 	if (list == NULL) {
 		free(children);
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", hive->path);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    hive->path);
 	}
 	for (size_t i = 0; i < count; i++) {
 		list[i].key = children[i];
@@ -499,15 +504,14 @@ memory_candidates(struct hive *hive, hive_key key, const char *name,
 	return keys_from_cells(hive, rels, count, children_ret, count_ret, err);
 }
 
-
 bool
 hive_subkey_count(struct hive *hive, hive_key parent, size_t *count_ret)
 {
 	struct hp_error ignored;
 
 	if (hive->handle == NULL)
-		return regfkey_subkey_count(hive->view, rel_of(parent), count_ret,
-					    &ignored) == HP_OK;
+		return regfkey_subkey_count(hive->view, rel_of(parent),
+					    count_ret, &ignored) == HP_OK;
 	errno = 0;
 	*count_ret = hivex_node_nr_children(hive->handle, parent);
 	return *count_ret != 0 || errno == 0;
@@ -530,13 +534,14 @@ hive_find_child(struct hive *hive, hive_key parent, const char *name,
 	if (spelling_ret != NULL)
 		*spelling_ret = NULL;
 	if (hive_child_index_for(hive, parent))
-		return hive_find_indexed_child(hive, name, child_ret, spelling_ret,
-					  err);
+		return hive_find_indexed_child(hive, name, child_ret,
+					       spelling_ret, err);
 	if (hive->handle == NULL)
-		status = memory_candidates(hive, parent, name, &children, &count,
-					   err);
+		status = memory_candidates(hive, parent, name, &children,
+					   &count, err);
 	else
-		status = hive_key_children(hive, parent, &children, &count, err);
+		status =
+			hive_key_children(hive, parent, &children, &count, err);
 	if (status != HP_OK)
 		goto out;
 	for (size_t i = 0; i < count; i++) {
@@ -550,10 +555,10 @@ hive_find_child(struct hive *hive, hive_key parent, const char *name,
 			continue;
 		}
 		if (*child_ret != 0) {
-			status = hp_error_set(err, HP_ERR_AMBIGUOUS, 0,
-					      "%s: two subkeys are spelled '%s' and '%s'",
-					      hive->path, found_name,
-					      child_name);
+			status = hp_error_set(
+				err, HP_ERR_AMBIGUOUS, 0,
+				"%s: two subkeys are spelled '%s' and '%s'",
+				hive->path, found_name, child_name);
 			free(child_name);
 			*child_ret = 0;
 			goto out;
@@ -584,12 +589,14 @@ hive_find_child_exact(struct hive *hive, hive_key parent, const uint16_t *name,
 		uint32_t *rels;
 
 		if (regfkey_candidates_units(hive->view, rel_of(parent), name,
-					     length, &rels, &count, err) != HP_OK)
+					     length, &rels, &count,
+					     err) != HP_OK)
 			return memory_failure(hive, err);
 		status = keys_from_cells(hive, rels, count, &children, &count,
 					 err);
 	} else {
-		status = hive_key_children(hive, parent, &children, &count, err);
+		status =
+			hive_key_children(hive, parent, &children, &count, err);
 	}
 	for (size_t i = 0; status == HP_OK && i < count; i++) {
 		struct hive_name child;
@@ -602,10 +609,10 @@ hive_find_child_exact(struct hive *hive, hive_key parent, const uint16_t *name,
 			if (*child_ret != 0) {
 				char *text = regfkey_name_text(name, length);
 
-				status = hp_error_set(err, HP_ERR_AMBIGUOUS, 0,
-						      "%s: two subkeys are called '%s' without case",
-						      hive->path,
-						      text != NULL ? text : "?");
+				status = hp_error_set(
+					err, HP_ERR_AMBIGUOUS, 0,
+					"%s: two subkeys are called '%s' without case",
+					hive->path, text != NULL ? text : "?");
 				free(text);
 				*child_ret = 0;
 			} else {
@@ -677,8 +684,7 @@ memory_values(struct hive *hive, hive_key key, struct hive_value **values_ret,
 	struct hive_value *values;
 	size_t count;
 
-	if (regfkey_value_count(hive->view, rel_of(key), &count, err) !=
-	    HP_OK)
+	if (regfkey_value_count(hive->view, rel_of(key), &count, err) != HP_OK)
 		return memory_failure(hive, err);
 	values = calloc(count + 1, sizeof *values);
 	if (values == NULL)
@@ -699,9 +705,8 @@ memory_values(struct hive *hive, hive_key key, struct hive_value **values_ret,
 }
 
 enum hp_status
-hive_key_values(struct hive *hive, hive_key key,
-		struct hive_value **values_ret, size_t *count_ret,
-		struct hp_error *err)
+hive_key_values(struct hive *hive, hive_key key, struct hive_value **values_ret,
+		size_t *count_ret, struct hp_error *err)
 {
 	hive_value_h *list;
 	struct hive_value *values = NULL;
@@ -789,8 +794,8 @@ hive_find_value(struct hive *hive, hive_key key, const char *name,
 					       "cannot read a value name", err);
 			break;
 		}
-		value_name = hivex_text(value_name,
-					hivex_value_key_len(hive->handle, list[i]));
+		value_name = hivex_text(
+			value_name, hivex_value_key_len(hive->handle, list[i]));
 		if (value_name == NULL) {
 			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
 					      "%s", hive->path);
@@ -852,7 +857,7 @@ hive_key_largest_value(struct hive *hive, hive_key key, size_t *len_ret,
 
 enum hp_status
 hive_key_set_value(struct hive *hive, hive_key key,
-	       const struct hive_value *value, struct hp_error *err)
+		   const struct hive_value *value, struct hp_error *err)
 {
 	hive_set_value set;
 
@@ -870,10 +875,10 @@ hive_key_set_value(struct hive *hive, hive_key key,
 	set.value = (char *)value->data;
 	errno = 0;
 	if (hivex_node_set_value(hive->handle, key, &set, 0) == -1)
-		return hp_error_set(err, errno == ENOMEM ? HP_ERR_NO_MEMORY
-							 : HP_ERR_WRITE,
-				    errno, "%s: cannot set value '%s'",
-				    hive->path, value->name);
+		return hp_error_set(
+			err, errno == ENOMEM ? HP_ERR_NO_MEMORY : HP_ERR_WRITE,
+			errno, "%s: cannot set value '%s'", hive->path,
+			value->name);
 	return HP_OK;
 }
 
@@ -882,9 +887,10 @@ hive_key_delete_value(struct hive *hive, hive_key key, const char *name,
 		      struct hp_error *err)
 {
 	if (hive->edit == NULL)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: values are deleted only by hivepatch's own writer",
-				    hive->path);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: values are deleted only by hivepatch's own writer",
+			hive->path);
 	if (regfedit_delete_value(hive->edit, rel_of(key), name, err) != HP_OK)
 		return memory_failure(hive, err);
 	return HP_OK;
@@ -895,9 +901,10 @@ hive_key_delete_child(struct hive *hive, hive_key parent, hive_key child,
 		      struct hp_error *err)
 {
 	if (hive->edit == NULL)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: keys are deleted only by hivepatch's own writer",
-				    hive->path);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: keys are deleted only by hivepatch's own writer",
+			hive->path);
 	/* The subtree's cells may come back as other keys: an index of a
 	 * key in it must go. */
 	if (hive->children.parent == parent)
@@ -920,14 +927,14 @@ hivex_name(struct hive *hive, const uint16_t *name, size_t length,
 	*text_ret = NULL;
 	for (size_t i = 0; i < length;) {
 		uint32_t c;
-		size_t units = utf_decode_utf16(name[i],
-						i + 1 < length ? name[i + 1] : 0,
-						&c);
+		size_t units = utf_decode_utf16(
+			name[i], i + 1 < length ? name[i + 1] : 0, &c);
 
 		if (units == 0 || c == 0)
-			return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-					    "%s: hivex cannot write a name holding a NUL or a lone surrogate",
-					    hive->path);
+			return hp_error_set(
+				err, HP_ERR_UNSUPPORTED, 0,
+				"%s: hivex cannot write a name holding a NUL or a lone surrogate",
+				hive->path);
 		i += units;
 	}
 	*text_ret = regfkey_name_text(name, length);
@@ -967,9 +974,10 @@ hive_key_delete_value_exact(struct hive *hive, hive_key key,
 			    struct hp_error *err)
 {
 	if (hive->edit == NULL)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%s: values are deleted only by hivepatch's own writer",
-				    hive->path);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: values are deleted only by hivepatch's own writer",
+			hive->path);
 	if (regfedit_delete_value_units(hive->edit, rel_of(key), name, length,
 					err) != HP_OK)
 		return memory_failure(hive, err);
@@ -1006,12 +1014,13 @@ void
 hive_set_write_time(struct hive *hive, int64_t unix_seconds)
 {
 	if (hive->edit != NULL)
-		regfedit_set_time(hive->edit, regf_filetime_from_unix(unix_seconds));
+		regfedit_set_time(hive->edit,
+				  regf_filetime_from_unix(unix_seconds));
 }
 
 enum hp_status
 hive_key_add_child(struct hive *hive, hive_key parent, const char *name,
-	       hive_key *child_ret, struct hp_error *err)
+		   hive_key *child_ret, struct hp_error *err)
 {
 	*child_ret = 0;
 	if (hive->edit != NULL) {
@@ -1029,10 +1038,9 @@ hive_key_add_child(struct hive *hive, hive_key parent, const char *name,
 	errno = 0;
 	*child_ret = hivex_node_add_child(hive->handle, parent, name);
 	if (*child_ret == 0)
-		return hp_error_set(err, errno == ENOMEM ? HP_ERR_NO_MEMORY
-							 : HP_ERR_WRITE,
-				    errno, "%s: cannot create key '%s'",
-				    hive->path, name);
+		return hp_error_set(
+			err, errno == ENOMEM ? HP_ERR_NO_MEMORY : HP_ERR_WRITE,
+			errno, "%s: cannot create key '%s'", hive->path, name);
 	hive_child_index_added(hive, parent, *child_ret);
 	return HP_OK;
 }

@@ -76,8 +76,8 @@ enum hp_status hive_open_memory_edit(const unsigned char *data, size_t size,
 /* The key's stored name; caller frees.  A name holding a NUL unit (or
  * an unpaired surrogate) has U+FFFD there: never cut short, and never
  * equal to another key's name; hive_key_name_exact gives it exactly. */
-enum hp_status hive_key_name(struct hive *hive, hive_key key,
-			     char **name_ret, struct hp_error *err);
+enum hp_status hive_key_name(struct hive *hive, hive_key key, char **name_ret,
+			     struct hp_error *err);
 
 /* A key or value name exactly as the hive stores it: its UTF-16 code
  * units, any of them (NUL too).  Release with hive_name_release. */
@@ -155,8 +155,8 @@ enum hp_status hive_key_largest_value(struct hive *hive, hive_key key,
  * (format 1.4 on), and edit keys that hold some; hivex would write one
  * oversized cell. */
 enum hp_status hive_key_set_value(struct hive *hive, hive_key key,
-			      const struct hive_value *value,
-			      struct hp_error *err);
+				  const struct hive_value *value,
+				  struct hp_error *err);
 
 /* Remove value NAME (without case) of KEY (hives opened with
  * hive_open_memory_edit; hivex-backed hives: HP_ERR_UNSUPPORTED). */
@@ -170,8 +170,8 @@ enum hp_status hive_key_delete_child(struct hive *hive, hive_key parent,
 
 /* Create subkey NAME of PARENT (writable hives). */
 enum hp_status hive_key_add_child(struct hive *hive, hive_key parent,
-			      const char *name, hive_key *child_ret,
-			      struct hp_error *err);
+				  const char *name, hive_key *child_ret,
+				  struct hp_error *err);
 
 /* The edits above with NAME of LENGTH UTF-16 units, any of them: hives
  * opened with hive_open_memory_edit; hivex-backed hives take only names
@@ -182,8 +182,7 @@ enum hp_status hive_key_set_value_exact(struct hive *hive, hive_key key,
 					const unsigned char *data, size_t len,
 					struct hp_error *err);
 enum hp_status hive_key_delete_value_exact(struct hive *hive, hive_key key,
-					   const uint16_t *name,
-					   size_t length,
+					   const uint16_t *name, size_t length,
 					   struct hp_error *err);
 enum hp_status hive_key_add_child_exact(struct hive *hive, hive_key parent,
 					const uint16_t *name, size_t length,

@@ -20,7 +20,8 @@ string_hash(const char *text)
 {
 	uint32_t hash = 2166136261u;
 
-	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++)
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0';
+	     p++)
 		hash = (hash ^ *p) * 16777619u;
 	return hash;
 }
@@ -151,17 +152,20 @@ hive_child_index_for(struct hive *hive, hive_key parent)
 	struct hp_error ignored;
 	bool ok = true;
 
-	if (!hive_subkey_count(hive, parent, &subkeys) || subkeys < CHILD_INDEX_MIN)
+	if (!hive_subkey_count(hive, parent, &subkeys) ||
+	    subkeys < CHILD_INDEX_MIN)
 		return false;
 	if (index->parent == parent && index->subkeys == subkeys)
 		return true;
 	hive_child_index_reset(index);
-	if (hive_key_children(hive, parent, &children, &count, &ignored) != HP_OK)
+	if (hive_key_children(hive, parent, &children, &count, &ignored) !=
+	    HP_OK)
 		return false;
 	for (size_t i = 0; ok && i < count; i++) {
 		char *name = NULL, *folded;
 
-		ok = hive_key_name(hive, children[i], &name, &ignored) == HP_OK &&
+		ok = hive_key_name(hive, children[i], &name, &ignored) ==
+			     HP_OK &&
 		     (folded = text_fold(name)) != NULL &&
 		     child_index_put(index, folded, children[i]);
 		free(name);
@@ -198,8 +202,9 @@ hive_child_index_added(struct hive *hive, hive_key parent, hive_key child)
 
 /* Through the index: as hive_find_child below. */
 enum hp_status
-hive_find_indexed_child(struct hive *hive, const char *name, hive_key *child_ret,
-		   char **spelling_ret, struct hp_error *err)
+hive_find_indexed_child(struct hive *hive, const char *name,
+			hive_key *child_ret, char **spelling_ret,
+			struct hp_error *err)
 {
 	char *folded = text_fold(name), *first = NULL, *second = NULL;
 	bool two;
@@ -218,22 +223,26 @@ hive_find_indexed_child(struct hive *hive, const char *name, hive_key *child_ret
 		hive_key other;
 
 		folded = text_fold(name);
-		for (size_t i = 0; folded != NULL && i < hive->children.cap; i++) {
+		for (size_t i = 0; folded != NULL && i < hive->children.cap;
+		     i++) {
 			const struct child_slot *s = &hive->children.slots[i];
 
 			if (s->folded != NULL && s->folded != removed_slot &&
-			    s->key != *child_ret && strcmp(s->folded, folded) == 0) {
+			    s->key != *child_ret &&
+			    strcmp(s->folded, folded) == 0) {
 				other = s->key;
-				status = hive_key_name(hive, other, &second, err);
+				status = hive_key_name(hive, other, &second,
+						       err);
 				break;
 			}
 		}
 		free(folded);
 		if (status == HP_OK)
-			status = hp_error_set(err, HP_ERR_AMBIGUOUS, 0,
-					      "%s: two subkeys are spelled '%s' and '%s'",
-					      hive->path, first,
-					      second != NULL ? second : "?");
+			status = hp_error_set(
+				err, HP_ERR_AMBIGUOUS, 0,
+				"%s: two subkeys are spelled '%s' and '%s'",
+				hive->path, first,
+				second != NULL ? second : "?");
 		*child_ret = 0;
 	}
 	if (status == HP_OK && spelling_ret != NULL) {

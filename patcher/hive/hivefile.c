@@ -52,9 +52,10 @@ same_time(const struct stat *a, const struct stat *b)
 static enum hp_status
 changed(const char *name, const char *how, struct hp_error *err)
 {
-	return hp_error_set(err, HP_ERR_CHANGED, 0,
-			    "%s: the file changed while it was read (%s); nothing was written",
-			    name, how);
+	return hp_error_set(
+		err, HP_ERR_CHANGED, 0,
+		"%s: the file changed while it was read (%s); nothing was written",
+		name, how);
 }
 
 /* Is the file on FD still as BEFORE says (size and modification time)? */
@@ -102,8 +103,7 @@ read_at(int fd, const char *name, uint64_t offset, void *buf, size_t len,
 /* The file on FD, all of whose ST->ST_SIZE bytes were read, has no byte
  * more and the size and time ST gave when its reading began. */
 static enum hp_status
-check_end(int fd, const char *name, const struct stat *st,
-	  struct hp_error *err)
+check_end(int fd, const char *name, const struct stat *st, struct hp_error *err)
 {
 	unsigned char extra;
 	enum hp_status status = HP_OK;
@@ -115,7 +115,8 @@ check_end(int fd, const char *name, const struct stat *st,
 		if (n == 1)
 			status = changed(name, "it is longer now", err);
 		else if (errno != EINTR)
-			status = hp_error_set(err, HP_ERR_IO, errno, "%s", name);
+			status =
+				hp_error_set(err, HP_ERR_IO, errno, "%s", name);
 	}
 	if (status == HP_OK)
 		status = check_unchanged(fd, name, st, err);
@@ -192,9 +193,9 @@ open_file(const char *path, int *fd_ret, struct hp_error *err)
 {
 	*fd_ret = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (*fd_ret == -1)
-		return hp_error_set(err, errno == ENOENT ? HP_ERR_NOT_FOUND
-							 : HP_ERR_IO,
-				    errno, "%s", path);
+		return hp_error_set(
+			err, errno == ENOENT ? HP_ERR_NOT_FOUND : HP_ERR_IO,
+			errno, "%s", path);
 	return HP_OK;
 }
 
@@ -237,8 +238,8 @@ send_whole(int fd, const char *name, const struct stat *st, int memfd,
 
 	*done = false;
 	while (at < st->st_size) {
-		ssize_t n = sendfile(memfd, fd, &at,
-				     (size_t)(st->st_size - at));
+		ssize_t n =
+			sendfile(memfd, fd, &at, (size_t)(st->st_size - at));
 
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -247,9 +248,10 @@ send_whole(int fd, const char *name, const struct stat *st, int memfd,
 		if (n == -1 && errno == EIO)
 			return hp_error_set(err, HP_ERR_IO, errno, "%s", name);
 		if (n == -1)
-			return hp_error_set(err, HP_ERR_WRITE, errno,
-					    "%s: cannot keep a private copy of the hive for hivex",
-					    name);
+			return hp_error_set(
+				err, HP_ERR_WRITE, errno,
+				"%s: cannot keep a private copy of the hive for hivex",
+				name);
 		if (n == 0)
 			return changed(name, "it is shorter now", err);
 	}
@@ -286,9 +288,10 @@ read_sealed(int fd, const char *name, struct hivefile *file,
 	if (memfd == -1)
 		return errno == ENOSYS || errno == EINVAL
 			       ? HP_OK
-			       : hp_error_set(err, HP_ERR_WRITE, errno,
-					      "%s: cannot keep a private copy of the hive for hivex",
-					      name);
+			       : hp_error_set(
+					 err, HP_ERR_WRITE, errno,
+					 "%s: cannot keep a private copy of the hive for hivex",
+					 name);
 	snprintf(path, sizeof path, "/proc/self/fd/%d", memfd);
 	if (access(path, R_OK) == -1) {
 		close(memfd);
@@ -314,8 +317,9 @@ read_sealed(int fd, const char *name, struct hivefile *file,
 		close(memfd);
 		return status;
 	}
-	if (fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
-					      F_SEAL_WRITE | F_SEAL_SEAL) == -1)
+	if (fcntl(memfd, F_ADD_SEALS,
+		  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) ==
+	    -1)
 		goto fail;
 	view = mmap(NULL, size, PROT_READ, MAP_SHARED, memfd, 0);
 	if (view == MAP_FAILED)
@@ -328,9 +332,9 @@ read_sealed(int fd, const char *name, struct hivefile *file,
 fail:
 	saved = errno;
 	close(memfd);
-	return hp_error_set(err, HP_ERR_WRITE, saved,
-			    "%s: cannot keep a private copy of the hive for hivex",
-			    name);
+	return hp_error_set(
+		err, HP_ERR_WRITE, saved,
+		"%s: cannot keep a private copy of the hive for hivex", name);
 }
 #endif
 
@@ -408,9 +412,10 @@ check_header(struct hivefile *file, struct hp_error *err)
 
 	if (file->file_size < REGF_BASE_BLOCK_SIZE ||
 	    !regf_header_read(file->file_data, file->file_size, h))
-		return hp_error_set(err, HP_ERR_CORRUPT, 0,
-				    "%s: the hive is truncated (no complete base block)",
-				    file->path);
+		return hp_error_set(
+			err, HP_ERR_CORRUPT, 0,
+			"%s: the hive is truncated (no complete base block)",
+			file->path);
 	file->have_header = true;
 	file->dirty = regf_header_dirty(h);
 	/* A base block that fails its checksum is rebuilt from a log; its
@@ -418,9 +423,10 @@ check_header(struct hivefile *file, struct hp_error *err)
 	if (file->dirty && !regf_checksum_valid(h))
 		return HP_OK;
 	if (h->file_type != REGF_TYPE_PRIMARY)
-		return hp_error_set(err, HP_ERR_NOT_HIVE, 0,
-				    "%s: this is a transaction log (file type %u), not a hive",
-				    file->path, (unsigned)h->file_type);
+		return hp_error_set(
+			err, HP_ERR_NOT_HIVE, 0,
+			"%s: this is a transaction log (file type %u), not a hive",
+			file->path, (unsigned)h->file_type);
 	if (h->major != 1)
 		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
 				    "%s: hive format %u.%u is not supported",
@@ -433,7 +439,8 @@ static const char *
 dirty_reason(const struct regf_header *h, char *buf, size_t size)
 {
 	if (!regf_checksum_valid(h))
-		snprintf(buf, size, "base block checksum 0x%08x, expected 0x%08x",
+		snprintf(buf, size,
+			 "base block checksum 0x%08x, expected 0x%08x",
 			 (unsigned)h->checksum_stored,
 			 (unsigned)regf_checksum_windows(h->checksum_xor));
 	else
@@ -478,9 +485,8 @@ static enum hp_status
 recover(struct hivefile *file, const struct hivefile_source logs[2],
 	enum hivefile_replay replay, struct hp_error *err)
 {
-	static const struct hivefile_source none[2] = {
-		{ -1, "(no log)" }, { -1, "(no log)" }
-	};
+	static const struct hivefile_source none[2] = { { -1, "(no log)" },
+							{ -1, "(no log)" } };
 	struct log_reader readers[2];
 	struct hivelog_source inputs[2];
 	enum hp_status status = HP_OK;
@@ -531,11 +537,11 @@ recover(struct hivefile *file, const struct hivefile_source logs[2],
 			snprintf(detail, sizeof detail,
 				 "no log beside it (no %s or %s)", absent[0],
 				 absent[1]);
-		return hp_error_set(err, HP_ERR_DIRTY, 0,
-				    "%s: the hive is dirty (%s) and cannot be recovered: %s; nothing was written (--discard-logs takes the hive as it is, losing what only the logs hold)",
-				    file->path,
-				    dirty_reason(&file->header, why, sizeof why),
-				    detail);
+		return hp_error_set(
+			err, HP_ERR_DIRTY, 0,
+			"%s: the hive is dirty (%s) and cannot be recovered: %s; nothing was written (--discard-logs takes the hive as it is, losing what only the logs hold)",
+			file->path,
+			dirty_reason(&file->header, why, sizeof why), detail);
 	}
 	if (status != HP_OK)
 		return status;
@@ -556,8 +562,8 @@ static enum hp_status
 open_fds(const struct hivefile_source *primary,
 	 const struct hivefile_source logs[2],
 	 const struct hivefile_source *all_logs, size_t all_log_count,
-	 enum hivefile_replay replay, bool for_hivex,
-	 struct hivefile *file_ret, struct hp_error *err)
+	 enum hivefile_replay replay, bool for_hivex, struct hivefile *file_ret,
+	 struct hp_error *err)
 {
 	struct hivefile file;
 	struct hivefile_mapping map;
@@ -578,8 +584,8 @@ open_fds(const struct hivefile_source *primary,
 	(void)for_hivex;
 #endif
 	if (status == HP_OK && !file.file_sealed) {
-		status = hivefile_read_fd(primary->fd, primary->name, &map,
-					  err);
+		status =
+			hivefile_read_fd(primary->fd, primary->name, &map, err);
 		file.file_data = map.data;
 		file.file_size = map.size;
 	}
@@ -592,10 +598,10 @@ open_fds(const struct hivefile_source *primary,
 	file.data = file.file_data;
 	file.size = file.file_size;
 	if (file.dirty && replay == HIVEFILE_NO_REPLAY) {
-		status = hp_error_set(err, HP_ERR_DIRTY, 0,
-				      "%s: the hive is dirty (%s): Windows would replay its logs at boot; --no-replay refuses it, nothing was written",
-				      file.path,
-				      dirty_reason(&file.header, why, sizeof why));
+		status = hp_error_set(
+			err, HP_ERR_DIRTY, 0,
+			"%s: the hive is dirty (%s): Windows would replay its logs at boot; --no-replay refuses it, nothing was written",
+			file.path, dirty_reason(&file.header, why, sizeof why));
 		goto fail;
 	}
 	if (file.dirty) {
@@ -654,9 +660,8 @@ open_sources(const char *const *names, size_t count,
 }
 
 static enum hp_status
-open_paths(const char *path, const char *const logs[2],
-	   char *const *all_logs, size_t all_log_count,
-	   enum hivefile_replay replay, bool for_hivex,
+open_paths(const char *path, const char *const logs[2], char *const *all_logs,
+	   size_t all_log_count, enum hivefile_replay replay, bool for_hivex,
 	   struct hivefile *file_ret, struct hp_error *err)
 {
 	static const char *const no_logs[2] = { NULL, NULL };
@@ -743,8 +748,8 @@ memory_copy(struct hivefile *file, char **path_ret, struct hp_error *err)
 		snprintf(path, sizeof path, "/proc/self/fd/%d", file->file_fd);
 		*path_ret = text_dup(path);
 		if (*path_ret == NULL)
-			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
-					    "%s", file->path);
+			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+					    file->path);
 		file->hivex_fd = file->file_fd;
 		file->file_fd = -1;
 		file->hivex_memory = true;
@@ -754,9 +759,10 @@ memory_copy(struct hivefile *file, char **path_ret, struct hp_error *err)
 	if (fd == -1)
 		return errno == ENOSYS || errno == EINVAL
 			       ? HP_OK
-			       : hp_error_set(err, HP_ERR_WRITE, errno,
-					      "%s: cannot keep a private copy of the hive for hivex",
-					      file->path);
+			       : hp_error_set(
+					 err, HP_ERR_WRITE, errno,
+					 "%s: cannot keep a private copy of the hive for hivex",
+					 file->path);
 	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
 	if (access(path, R_OK) == -1) {
 		close(fd);
@@ -774,8 +780,9 @@ memory_copy(struct hivefile *file, char **path_ret, struct hp_error *err)
 		memcpy(view, file->data, file->size);
 		munmap(view, file->size);
 	}
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
-				       F_SEAL_SEAL) == -1)
+	if (fcntl(fd, F_ADD_SEALS,
+		  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) ==
+	    -1)
 		goto fail;
 	*path_ret = text_dup(path);
 	if (*path_ret == NULL) {
@@ -786,15 +793,15 @@ memory_copy(struct hivefile *file, char **path_ret, struct hp_error *err)
 	file->hivex_fd = fd;
 	file->hivex_memory = true;
 	return HP_OK;
-fail:
-	{
-		int saved = errno;
+fail : {
+	int saved = errno;
 
-		close(fd);
-		return hp_error_set(err, HP_ERR_WRITE, saved,
-				    "%s: cannot keep a private copy of the hive for hivex",
-				    file->path);
-	}
+	close(fd);
+	return hp_error_set(
+		err, HP_ERR_WRITE, saved,
+		"%s: cannot keep a private copy of the hive for hivex",
+		file->path);
+}
 }
 #endif
 
@@ -827,10 +834,10 @@ temp_copy(struct hivefile *file, char **path_ret, struct hp_error *err)
 		saved = ENOMEM;
 	}
 	cleanup_remove(&file->hivex_cleanup);
-	return hp_error_set(err, saved == ENOMEM ? HP_ERR_NO_MEMORY : HP_ERR_WRITE,
-			    saved,
-			    "%s: cannot keep a copy of the hive for hivex in $TMPDIR (%s)",
-			    file->path, dir);
+	return hp_error_set(
+		err, saved == ENOMEM ? HP_ERR_NO_MEMORY : HP_ERR_WRITE, saved,
+		"%s: cannot keep a copy of the hive for hivex in $TMPDIR (%s)",
+		file->path, dir);
 }
 
 enum hp_status
@@ -873,7 +880,8 @@ hivefile_sealing_seq(const struct hivefile *file, bool new_write)
 {
 	const unsigned char *base = file->data;
 	uint32_t seq = (base != NULL ? get_le32(base + REGF_OFF_SEQ1)
-				     : file->header.seq1) + (new_write ? 1 : 0);
+				     : file->header.seq1) +
+		       (new_write ? 1 : 0);
 
 	if (file->have_log_seq && !regf_seq_after(seq, file->log_max_seq))
 		seq = file->log_max_seq + 1;

@@ -25,37 +25,37 @@
 #define HIVEFILE_MAX_SIZE ((size_t)2 << 30)
 
 enum hivefile_replay {
-	HIVEFILE_REPLAY,        /* recover a dirty hive from its logs */
-	HIVEFILE_NO_REPLAY,     /* refuse a dirty hive */
-	HIVEFILE_DISCARD_LOGS,  /* replay; without a usable log take the
+	HIVEFILE_REPLAY,       /* recover a dirty hive from its logs */
+	HIVEFILE_NO_REPLAY,    /* refuse a dirty hive */
+	HIVEFILE_DISCARD_LOGS, /* replay; without a usable log take the
 				 * primary as it is */
 };
 
 struct hivefile {
-	char *path;                  /* the primary, as messages name it */
-	unsigned char *file_data;    /* the primary as read; NULL once a
+	char *path;               /* the primary, as messages name it */
+	unsigned char *file_data; /* the primary as read; NULL once a
 				      * recovered image took its place */
 	size_t file_size;
-	bool file_sealed;            /* FILE_DATA maps the sealed memory
+	bool file_sealed;          /* FILE_DATA maps the sealed memory
 				      * file FILE_FD rather than the heap */
-	int file_fd;                 /* that memory file while FILE_SEALED
+	int file_fd;               /* that memory file while FILE_SEALED
 				      * and hivex was not given it, else -1 */
-	struct regf_header header;   /* the primary's base block */
+	struct regf_header header; /* the primary's base block */
 	bool have_header;
-	bool dirty;                  /* by Windows' rule */
-	bool recovered;              /* DATA is the recovered image */
-	bool discarded;              /* dirty, no usable log, taken as is */
-	struct hivelog_result log;   /* what the replay did */
-	const unsigned char *data;   /* the hive as Windows will see it */
+	bool dirty;                /* by Windows' rule */
+	bool recovered;            /* DATA is the recovered image */
+	bool discarded;            /* dirty, no usable log, taken as is */
+	struct hivelog_result log; /* what the replay did */
+	const unsigned char *data; /* the hive as Windows will see it */
 	size_t size;
-	char *hivex_path;            /* a private file holding DATA, for
+	char *hivex_path;     /* a private file holding DATA, for
 				      * hivex (hivefile_hivex_path), or NULL */
-	int hivex_fd;                /* its descriptor while HIVEX_PATH is
+	int hivex_fd;         /* its descriptor while HIVEX_PATH is
 				      * set and it is a memory file */
-	bool hivex_memory;           /* HIVEX_FD is a sealed memory file */
-	int hivex_cleanup;           /* its cleanup registration (a file in
+	bool hivex_memory;    /* HIVEX_FD is a sealed memory file */
+	int hivex_cleanup;    /* its cleanup registration (a file in
 				      * $TMPDIR), or 0 */
-	uint32_t log_max_seq;        /* the latest number in any log */
+	uint32_t log_max_seq; /* the latest number in any log */
 	bool have_log_seq;
 };
 
@@ -102,13 +102,11 @@ enum hp_status hivefile_open(const char *path, const char *const logs[2],
  * one, which hivex is then given, instead of being read to the heap and
  * copied for hivex.  A memory file that cannot be made or filled is
  * HP_ERR_WRITE "PATH: cannot keep a private copy of the hive for hivex". */
-enum hp_status hivefile_open_for_hivex(const char *path,
-				       const char *const logs[2],
-				       char *const *all_logs,
-				       size_t all_log_count,
-				       enum hivefile_replay replay,
-				       struct hivefile *file_ret,
-				       struct hp_error *err);
+enum hp_status
+hivefile_open_for_hivex(const char *path, const char *const logs[2],
+			char *const *all_logs, size_t all_log_count,
+			enum hivefile_replay replay, struct hivefile *file_ret,
+			struct hp_error *err);
 
 /* A file already open for reading (FD -1: none), and its name for
  * messages. */
@@ -136,8 +134,7 @@ void hivefile_close(struct hivefile *file);
  * exit and interruption.  Made once; *PATH_RET stays valid until
  * hivefile_hivex_done or hivefile_close.  HP_ERR_WRITE with the errno when
  * the copy cannot be made. */
-enum hp_status hivefile_hivex_path(struct hivefile *file,
-				   const char **path_ret,
+enum hp_status hivefile_hivex_path(struct hivefile *file, const char **path_ret,
 				   struct hp_error *err);
 
 /* hivex has its own hold on the copy (or gave up): drop ours, so that its

@@ -45,8 +45,8 @@ find_key(struct hive *hive, const char *const *parts, size_t count,
 /* A REG_SZ / REG_EXPAND_SZ value as UTF-8; *TEXT_RET stays NULL when the
  * value is absent or of another type. */
 static enum hp_status
-read_string(struct hive *hive, hive_key key, const char *name,
-	    char **text_ret, struct hp_error *err)
+read_string(struct hive *hive, hive_key key, const char *name, char **text_ret,
+	    struct hp_error *err)
 {
 	struct hive_value value;
 	bool found;
@@ -89,8 +89,8 @@ osinfo_read_software(struct hive *software, struct os_info *info,
 				  err)) != HP_OK ||
 	    (status = read_string(software, key, "InstallationType",
 				  &info->installation_type, err)) != HP_OK ||
-	    (status = read_string(software, key, "EditionID",
-				  &info->edition_id, err)) != HP_OK)
+	    (status = read_string(software, key, "EditionID", &info->edition_id,
+				  err)) != HP_OK)
 		return status;
 	if (info->build == NULL)
 		status = read_string(software, key, "CurrentBuildNumber",

@@ -20,8 +20,7 @@ struct os_info {
 
 /* Read Microsoft\Windows NT\CurrentVersion from an open SOFTWARE hive.
  * Absent values stay NULL. */
-enum hp_status osinfo_read_software(struct hive *software,
-				    struct os_info *info,
+enum hp_status osinfo_read_software(struct hive *software, struct os_info *info,
 				    struct hp_error *err);
 
 /* Read CONTROL_SET\Control\ProductOptions\ProductType from SYSTEM. */

@@ -71,7 +71,6 @@ plan_grow(void *array, size_t *cap, size_t need, size_t size)
 
 /* ------------------------------------------------------------ name tables */
 
-
 static size_t
 hash_name(size_t owner, const char *s)
 {
@@ -94,7 +93,8 @@ table_release(struct name_table *table)
 }
 
 size_t
-plan_table_find(const struct name_table *table, size_t owner, const char *folded)
+plan_table_find(const struct name_table *table, size_t owner,
+		const char *folded)
 {
 	if (table->size == 0)
 		return NO_INDEX;
@@ -117,9 +117,9 @@ table_put(struct name_table *table, size_t owner, char *folded, size_t index)
 	size_t i;
 
 	if (2 * (table->used + 1) > table->size) {
-		struct name_table bigger = { NULL,
-					     table->size == 0 ? 64 : table->size * 2,
-					     0 };
+		struct name_table bigger = {
+			NULL, table->size == 0 ? 64 : table->size * 2, 0
+		};
 
 		bigger.entries = calloc(bigger.size, sizeof *bigger.entries);
 		if (bigger.entries == NULL) {
@@ -151,8 +151,6 @@ table_put(struct name_table *table, size_t owner, char *folded, size_t index)
 }
 
 /* ---------------------------------------------------------------- state */
-
-
 
 static void
 index_free(struct plan_index *ix)
@@ -274,8 +272,9 @@ find_orig_child(struct plan_index *ix, size_t parent, const char *name,
 		return status;
 	list = ix->nodes[parent].orig_children;
 	count = ix->nodes[parent].orig_child_count;
-	hit = count == 0 ? NULL : bsearch(&probe, list, count, sizeof *list,
-					  plan_compare_named_keys);
+	hit = count == 0 ? NULL
+			 : bsearch(&probe, list, count, sizeof *list,
+				   plan_compare_named_keys);
 	if (hit == NULL)
 		return HP_OK;
 	/* Equal names sort next to each other. */
@@ -298,7 +297,7 @@ find_orig_child(struct plan_index *ix, size_t parent, const char *name,
  * its key in the hive looked up. */
 enum hp_status
 plan_child_of(struct plan_index *ix, size_t parent, const char *name,
-	 size_t *child_ret, struct hp_error *err)
+	      size_t *child_ret, struct hp_error *err)
 {
 	char *folded = text_fold(name);
 	size_t at;
@@ -315,7 +314,7 @@ plan_child_of(struct plan_index *ix, size_t parent, const char *name,
 		return HP_OK;
 	}
 	if (!plan_grow(&ix->nodes, &ix->node_cap, ix->node_count + 1,
-		  sizeof *ix->nodes)) {
+		       sizeof *ix->nodes)) {
 		free(folded);
 		return plan_nomem(err);
 	}
@@ -332,8 +331,8 @@ plan_child_of(struct plan_index *ix, size_t parent, const char *name,
 		free(folded);
 		return plan_nomem(err);
 	}
-	status = find_orig_child(ix, parent, name, &n->orig, &n->orig_name,
-				 err);
+	status =
+		find_orig_child(ix, parent, name, &n->orig, &n->orig_name, err);
 	if (status != HP_OK) {
 		free(folded);
 		return status;
@@ -368,7 +367,8 @@ walk(struct plan_index *ix, char *const *parts, size_t count, bool create,
 
 	for (size_t i = 0; i < count; i++) {
 		struct node *n;
-		enum hp_status status = plan_child_of(ix, at, parts[i], &at, err);
+		enum hp_status status =
+			plan_child_of(ix, at, parts[i], &at, err);
 
 		if (status != HP_OK)
 			return status;
@@ -396,7 +396,7 @@ add_slot(struct plan_index *ix, size_t at, size_t orig, size_t *slot_ret,
 	struct node *n = &ix->nodes[at];
 
 	if (!plan_grow(&ix->slots, &ix->slot_cap, ix->slot_count + 1,
-		  sizeof *ix->slots))
+		       sizeof *ix->slots))
 		return plan_nomem(err);
 	*slot_ret = ix->slot_count++;
 	s = &ix->slots[*slot_ret];
@@ -427,8 +427,8 @@ plan_load_values(struct plan_index *ix, size_t at, struct hp_error *err)
 		return HP_OK;
 	status = hive_key_values(ix->hive, n->orig, &n->orig_values,
 				 &n->orig_value_count, err);
-	for (size_t i = 0; status == HP_OK && i < ix->nodes[at].orig_value_count;
-	     i++) {
+	for (size_t i = 0;
+	     status == HP_OK && i < ix->nodes[at].orig_value_count; i++) {
 		char *folded = text_fold(ix->nodes[at].orig_values[i].name);
 		size_t same, slot;
 
@@ -481,7 +481,7 @@ slot_of(struct plan_index *ix, size_t at, const char *name, size_t *slot_ret,
  * pointing into the plan and the recipe): false when absent. */
 bool
 plan_slot_value(const struct plan_index *ix, const struct slot *s,
-	   struct hive_value *value_ret)
+		struct hive_value *value_ret)
 {
 	const struct node *n = &ix->nodes[s->node];
 
@@ -505,18 +505,19 @@ plan_slot_value(const struct plan_index *ix, const struct slot *s,
 }
 
 static enum hp_status
-ambiguous_value(struct plan_index *ix, const struct slot *s,
-		char *const *parts, size_t count, struct hp_error *err)
+ambiguous_value(struct plan_index *ix, const struct slot *s, char *const *parts,
+		size_t count, struct hp_error *err)
 {
 	char *key = keypath_format(ix->label, parts, count);
 	enum hp_status status;
 
 	if (key == NULL)
 		return plan_nomem(err);
-	status = hp_error_set(err, HP_ERR_AMBIGUOUS, 0,
-			      "%s: key %s holds two values spelled '%s' without case",
-			      hive_path(ix->hive), key,
-			      ix->nodes[s->node].orig_values[s->orig].name);
+	status = hp_error_set(
+		err, HP_ERR_AMBIGUOUS, 0,
+		"%s: key %s holds two values spelled '%s' without case",
+		hive_path(ix->hive), key,
+		ix->nodes[s->node].orig_values[s->orig].name);
 	free(key);
 	return status;
 }
@@ -538,9 +539,10 @@ play(struct plan_index *ix, const struct recipe_op *op, char *const *parts,
 	enum hp_status status;
 
 	if (op->action == RECIPE_DELETE_KEY && count == 0)
-		return hp_error_set(err, HP_ERR_USAGE, 0,
-				    "%s: the root key of a hive cannot be deleted",
-				    hive_path(ix->hive));
+		return hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"%s: the root key of a hive cannot be deleted",
+			hive_path(ix->hive));
 	if (!plan_grow(&ix->steps, &ix->step_cap, seq + 1, sizeof *ix->steps))
 		return plan_nomem(err);
 	ix->steps[seq].action = op->action;
@@ -583,8 +585,8 @@ play(struct plan_index *ix, const struct recipe_op *op, char *const *parts,
 
 enum hp_status
 plan_play_op(struct plan_index *ix, const struct recipe_op *op,
-	const char *hive_name, const struct controlset_info *sets,
-	struct hp_error *err)
+	     const char *hive_name, const struct controlset_info *sets,
+	     struct hp_error *err)
 {
 	struct keypath path;
 	enum hp_status status = HP_OK;
@@ -602,8 +604,9 @@ plan_play_op(struct plan_index *ix, const struct recipe_op *op,
 		/* A bare hive file: every root addresses it; the first names
 		 * it in the changes. */
 		if (ix->label == NULL &&
-		    (ix->label = text_dup(path.hive_name != NULL ? path.hive_name
-								 : "SYSTEM")) == NULL)
+		    (ix->label = text_dup(path.hive_name != NULL
+						  ? path.hive_name
+						  : "SYSTEM")) == NULL)
 			return plan_nomem(err);
 	} else if (path.hive_name != NULL &&
 		   !text_name_equal(path.hive_name, hive_name)) {

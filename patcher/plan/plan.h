@@ -62,12 +62,12 @@ enum plan_action {
 struct plan_change {
 	enum recipe_action op; /* what the deciding operation asks */
 	unsigned line;         /* where (a .reg line), 0 if built in */
-	char *key;          /* "HKLM\SYSTEM\ControlSet001\...", stored spelling */
-	char **parts;       /* the key's path from the hive root */
+	char *key;    /* "HKLM\SYSTEM\ControlSet001\...", stored spelling */
+	char **parts; /* the key's path from the hive root */
 	size_t part_count;
-	size_t existing;    /* parts[0, existing) exist and stay: the edit
+	size_t existing;  /* parts[0, existing) exist and stay: the edit
 			     * creates the rest */
-	char *value_name;   /* the spelling it ends with (a deleted value:
+	char *value_name; /* the spelling it ends with (a deleted value:
 			     * the stored one); NULL for a key */
 	bool had_old;
 	struct hive_value old;
@@ -75,7 +75,7 @@ struct plan_change {
 	const unsigned char *new_data; /* owned by the recipe */
 	size_t new_len;
 	enum plan_action action;
-	hive_key node;      /* the key in the planned hive, when it exists
+	hive_key node; /* the key in the planned hive, when it exists
 			     * there and stays, or is the one deleted */
 };
 
@@ -107,7 +107,7 @@ struct plan_index;
 struct plan {
 	struct plan_change *changes;
 	size_t count;
-	size_t writes; /* changes whose action is not PLAN_NONE */
+	size_t writes;         /* changes whose action is not PLAN_NONE */
 	struct plan_key *keys; /* parents before their subkeys */
 	size_t key_count;
 	struct plan_named_key *named;
@@ -146,9 +146,8 @@ enum hp_status plan_check(struct hive *edited, const struct plan *plan,
 
 /* The original hive-bins-relative offsets of the existing keys the edit
  * changes (for editcheck).  Caller frees. */
-enum hp_status plan_touched_cells(const struct plan *plan,
-				  uint32_t **cells_ret, size_t *count_ret,
-				  struct hp_error *err);
+enum hp_status plan_touched_cells(const struct plan *plan, uint32_t **cells_ret,
+				  size_t *count_ret, struct hp_error *err);
 
 /* The original hive-bins-relative offsets of the keys the edit deletes
  * with their subtrees (the topmost of each).  Caller frees. */

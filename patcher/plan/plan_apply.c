@@ -35,8 +35,8 @@ apply_node(struct hive *hive, const struct plan_index *ix, size_t at,
 	     k = ix->slots[k].next)
 		if (ix->slots[k].edit == SLOT_DELETE)
 			status = hive_key_delete_value(
-				hive, key, n->orig_values[ix->slots[k].orig].name,
-				err);
+				hive, key,
+				n->orig_values[ix->slots[k].orig].name, err);
 	for (size_t k = n->first_slot; status == HP_OK && k != NO_INDEX;
 	     k = ix->slots[k].next) {
 		struct hive_value value;

@@ -47,8 +47,9 @@ node_path(struct plan_index *ix, size_t at, bool old, char ***parts_ret,
 		if (list == NULL)
 			return plan_nomem(err);
 		for (size_t k = at; i > 0; k = ix->nodes[k].parent)
-			list[--i] = (char *)(old && k == at ? ix->nodes[k].orig_name
-							    : ix->nodes[k].display);
+			list[--i] =
+				(char *)(old && k == at ? ix->nodes[k].orig_name
+							: ix->nodes[k].display);
 		*key = keypath_format(ix->label, list, n->depth);
 		if (*key == NULL) {
 			free(list);
@@ -71,9 +72,10 @@ add_change(struct plan *plan, size_t at, bool old, size_t seq,
 	size_t cap = ix->changes_cap;
 	enum hp_status status;
 
-	if (!plan_grow(&plan->changes, &cap, plan->count + 1, sizeof *plan->changes) ||
+	if (!plan_grow(&plan->changes, &cap, plan->count + 1,
+		       sizeof *plan->changes) ||
 	    !plan_grow(&ix->change_seqs, &ix->changes_cap, plan->count + 1,
-		  sizeof *ix->change_seqs))
+		       sizeof *ix->change_seqs))
 		return plan_nomem(err);
 	c = &plan->changes[plan->count];
 	memset(c, 0, sizeof *c);
@@ -118,7 +120,8 @@ settle_values(struct plan *plan, size_t at, struct hp_error *err)
 		bool kept = n->fate == FATE_KEEP;
 		bool named = s->epoch == n->epoch && s->seq != NO_INDEX;
 		bool had = kept && s->orig != NO_INDEX;
-		const struct hive_value *old = had ? &n->orig_values[s->orig] : NULL;
+		const struct hive_value *old =
+			had ? &n->orig_values[s->orig] : NULL;
 		struct hive_value want;
 		bool wanted = plan_slot_value(ix, s, &want);
 		enum plan_action action = PLAN_NONE;
@@ -126,13 +129,15 @@ settle_values(struct plan *plan, size_t at, struct hp_error *err)
 		enum hp_status status;
 
 		if (wanted && had)
-			action = plan_same_value(&want, old) ? PLAN_NONE : PLAN_REPLACE;
+			action = plan_same_value(&want, old) ? PLAN_NONE
+							     : PLAN_REPLACE;
 		else if (wanted)
 			action = PLAN_ADD;
 		else if (had)
 			action = PLAN_DELETE;
-		s->edit = action == PLAN_NONE ? SLOT_KEEP
-			  : action == PLAN_DELETE ? SLOT_DELETE : SLOT_SET;
+		s->edit = action == PLAN_NONE     ? SLOT_KEEP
+			  : action == PLAN_DELETE ? SLOT_DELETE
+						  : SLOT_SET;
 		if (wanted)
 			n->has_added_value = true;
 		if (!named && action == PLAN_NONE)
@@ -147,7 +152,9 @@ settle_values(struct plan *plan, size_t at, struct hp_error *err)
 		n = &ix->nodes[at];
 		c->op = named ? ix->steps[s->seq].action : RECIPE_DELETE_VALUE;
 		c->existing = kept ? n->depth : n->kept_depth;
-		c->value_name = wanted ? want.name : had ? old->name : (char *)s->name;
+		c->value_name = wanted ? want.name
+				: had  ? old->name
+				       : (char *)s->name;
 		c->had_old = had;
 		if (had)
 			c->old = *old;
@@ -219,12 +226,13 @@ adopt_children(struct plan_index *ix, size_t at, struct hp_error *err)
 {
 	enum hp_status status = plan_load_children(ix, at, err);
 
-	for (size_t i = 0; status == HP_OK && i < ix->nodes[at].orig_child_count;
-	     i++) {
+	for (size_t i = 0;
+	     status == HP_OK && i < ix->nodes[at].orig_child_count; i++) {
 		size_t child;
 
-		status = plan_child_of(ix, at, ix->nodes[at].orig_children[i].name,
-				  &child, err);
+		status = plan_child_of(ix, at,
+				       ix->nodes[at].orig_children[i].name,
+				       &child, err);
 	}
 	return status;
 }
@@ -259,14 +267,16 @@ expected_children(struct plan *plan, size_t at, struct plan_key *key,
 	const struct node *n = &ix->nodes[at];
 	size_t count = 0, created = 0;
 
-	for (size_t c = n->first_child; c != NO_INDEX; c = ix->nodes[c].next_sibling)
+	for (size_t c = n->first_child; c != NO_INDEX;
+	     c = ix->nodes[c].next_sibling)
 		if (ix->nodes[c].fate == FATE_CREATE)
 			created++;
 	key->children = calloc(n->orig_child_count + created + 1,
 			       sizeof *key->children);
 	if (key->children == NULL)
 		return plan_nomem(err);
-	for (size_t i = 0; n->fate == FATE_KEEP && i < n->orig_child_count; i++) {
+	for (size_t i = 0; n->fate == FATE_KEEP && i < n->orig_child_count;
+	     i++) {
 		const char *name = n->orig_children[i].name;
 		char *folded = text_fold(name);
 		size_t c;
@@ -281,7 +291,8 @@ expected_children(struct plan *plan, size_t at, struct plan_key *key,
 			continue;
 		key->children[count++] = (char *)name;
 	}
-	for (size_t c = n->first_child; c != NO_INDEX; c = ix->nodes[c].next_sibling)
+	for (size_t c = n->first_child; c != NO_INDEX;
+	     c = ix->nodes[c].next_sibling)
 		if (ix->nodes[c].fate == FATE_CREATE)
 			key->children[count++] = ix->nodes[c].created_name;
 	key->child_count = count;
@@ -307,9 +318,10 @@ add_plan_key(struct plan *plan, size_t at, struct hp_error *err)
 		if (status != HP_OK)
 			return status;
 	}
-	if (!plan_grow(&plan->keys, &ix->keys_cap, index + 1, sizeof *plan->keys) ||
+	if (!plan_grow(&plan->keys, &ix->keys_cap, index + 1,
+		       sizeof *plan->keys) ||
 	    !plan_grow(&ix->key_parent, &parents_cap, index + 1,
-		  sizeof *ix->key_parent))
+		       sizeof *ix->key_parent))
 		return plan_nomem(err);
 	key = &plan->keys[index];
 	memset(key, 0, sizeof *key);
@@ -427,8 +439,8 @@ collect_named(struct plan *plan, struct hp_error *err)
 		if (at == NO_INDEX || ix->nodes[at].in_named)
 			continue;
 		ix->nodes[at].in_named = true;
-		if (!plan_grow(&plan->named, &ix->named_cap, plan->named_count + 1,
-			  sizeof *plan->named))
+		if (!plan_grow(&plan->named, &ix->named_cap,
+			       plan->named_count + 1, sizeof *plan->named))
 			return plan_nomem(err);
 		named = &plan->named[plan->named_count];
 		status = node_path(ix, at, false, &named->parts, &named->key,
@@ -527,8 +539,8 @@ plan_build(struct hive *hive, const struct recipe *recipe,
 		return plan_nomem(err);
 	status = start_index(plan.index, hive, hive_name, err);
 	for (size_t i = 0; status == HP_OK && i < recipe->op_count; i++)
-		status = plan_play_op(plan.index, &recipe->ops[i], hive_name, sets,
-				 err);
+		status = plan_play_op(plan.index, &recipe->ops[i], hive_name,
+				      sets, err);
 	if (status == HP_OK && plan.index->label == NULL &&
 	    (plan.index->label = text_dup("SYSTEM")) == NULL)
 		status = plan_nomem(err);

@@ -66,7 +66,8 @@ find_exact(struct hive *edited, struct walk *walk, char *const *parts,
 
 	*node_ret = 0;
 	if (count > walk->cap) {
-		hive_key *grown = realloc(walk->nodes, count * 2 * sizeof *grown);
+		hive_key *grown =
+			realloc(walk->nodes, count * 2 * sizeof *grown);
 
 		if (grown == NULL)
 			return plan_nomem(err);
@@ -129,19 +130,22 @@ check_children(struct hive *edited, const struct plan *plan, size_t k,
 	for (size_t c = ix->key_first_child[k]; same && c != NO_INDEX;
 	     c = ix->key_next_sibling[c]) {
 		const struct plan_key *child = &plan->keys[c];
-		struct hive_named_key probe = { child->parts[child->part_count - 1], 0 };
-		struct hive_named_key *hit = bsearch(&probe, have, have_count,
-						     sizeof *have,
-						     plan_compare_named_keys);
+		struct hive_named_key probe = {
+			child->parts[child->part_count - 1], 0
+		};
+		struct hive_named_key *hit =
+			bsearch(&probe, have, have_count, sizeof *have,
+				plan_compare_named_keys);
 
 		found[c] = hit != NULL ? hit->key : 0;
 	}
 	hive_named_keys_free(have, have_count);
 	free(want);
 	if (!same)
-		return hp_error_set(err, HP_ERR_VERIFY, 0,
-				    "%s: the subkeys of %s are not as planned after the edit",
-				    hive_path(edited), where);
+		return hp_error_set(
+			err, HP_ERR_VERIFY, 0,
+			"%s: the subkeys of %s are not as planned after the edit",
+			hive_path(edited), where);
 	return HP_OK;
 }
 
@@ -160,23 +164,21 @@ check_values(struct hive *edited, const struct plan_key *key, hive_key node,
 	if (key->value_count > 0)
 		memcpy(want, key->values, key->value_count * sizeof *want);
 	status = hive_key_values(edited, node, &values, &value_count, err);
-	if (status == HP_OK &&
-	    !same_values(values, value_count, want, key->value_count,
-			 &differing))
-		status = hp_error_set(err, HP_ERR_VERIFY, 0,
-				      "%s: the values of %s are not as planned after the edit (%zu, %zu expected%s%s)",
-				      hive_path(edited), where, value_count,
-				      key->value_count,
-				      differing != NULL ? "; first differing: " : "",
-				      differing != NULL ? differing : "");
+	if (status == HP_OK && !same_values(values, value_count, want,
+					    key->value_count, &differing))
+		status = hp_error_set(
+			err, HP_ERR_VERIFY, 0,
+			"%s: the values of %s are not as planned after the edit (%zu, %zu expected%s%s)",
+			hive_path(edited), where, value_count, key->value_count,
+			differing != NULL ? "; first differing: " : "",
+			differing != NULL ? differing : "");
 	hive_values_free(values, value_count);
 	free(want);
 	return status;
 }
 
 enum hp_status
-plan_check(struct hive *edited, const struct plan *plan,
-	   struct hp_error *err)
+plan_check(struct hive *edited, const struct plan *plan, struct hp_error *err)
 {
 	const struct plan_index *ix = plan->index;
 	struct walk walk = { NULL, 0, NULL, 0 };
@@ -190,8 +192,8 @@ plan_check(struct hive *edited, const struct plan *plan,
 		return plan_nomem(err);
 	for (size_t k = 0; status == HP_OK && k < plan->key_count; k++) {
 		const struct plan_key *key = &plan->keys[k];
-		char *where = keypath_format(ix->label, key->parts,
-					     key->part_count);
+		char *where =
+			keypath_format(ix->label, key->parts, key->part_count);
 		hive_key node = found[k];
 
 		if (where == NULL) {
@@ -203,9 +205,10 @@ plan_check(struct hive *edited, const struct plan *plan,
 			status = find_exact(edited, &walk, key->parts,
 					    key->part_count, &node, err);
 		if (status == HP_OK && node == 0)
-			status = hp_error_set(err, HP_ERR_VERIFY, 0,
-					      "%s: key %s is missing after the edit",
-					      hive_path(edited), where);
+			status = hp_error_set(
+				err, HP_ERR_VERIFY, 0,
+				"%s: key %s is missing after the edit",
+				hive_path(edited), where);
 		if (status == HP_OK)
 			status = check_children(edited, plan, k, node, found,
 						where, err);
@@ -251,8 +254,8 @@ plan_touched_cells(const struct plan *plan, uint32_t **cells_ret,
 	for (size_t i = 0; i < plan->key_count; i++)
 		if (plan->keys[i].existed &&
 		    plan->keys[i].node >= REGF_BASE_BLOCK_SIZE)
-			cells[count++] =
-				(uint32_t)(plan->keys[i].node - REGF_BASE_BLOCK_SIZE);
+			cells[count++] = (uint32_t)(plan->keys[i].node -
+						    REGF_BASE_BLOCK_SIZE);
 	*cells_ret = cells;
 	*count_ret = count;
 	return HP_OK;

@@ -31,7 +31,6 @@ struct name_table {
 	size_t size, used; /* size is 0 or a power of two */
 };
 
-
 /* What the edit does to a key (bits). */
 enum fate {
 	FATE_ABSENT = 0, /* absent before and after */
@@ -65,38 +64,38 @@ struct node {
 	uint64_t epoch;        /* goes up whenever the key is deleted */
 	uint64_t parent_epoch; /* the parent's epoch this state belongs to */
 	bool exists;
-	bool from_hive;        /* the hive's content is part of it */
-	char *created_name;    /* its spelling, when an operation created it */
-	bool named;            /* a key operation names it since its reset */
+	bool from_hive;     /* the hive's content is part of it */
+	char *created_name; /* its spelling, when an operation created it */
+	bool named;         /* a key operation names it since its reset */
 	enum recipe_action key_op;
 	size_t key_seq, create_seq, delete_seq; /* steps, or NO_INDEX */
 	/* The edit. */
 	unsigned fate;
-	bool touched;        /* kept and changed, or created */
+	bool touched; /* kept and changed, or created */
 	bool has_value_change, has_added_value, has_created_child;
 	size_t kept_depth;   /* how many leading parts stay */
 	const char *display; /* its name in the paths of the changes */
 	char **parts;        /* built on demand */
 	char *key_text;
-	char **old_parts;    /* the same ending in the stored spelling */
+	char **old_parts; /* the same ending in the stored spelling */
 	char *old_key_text;
-	size_t key_index;    /* in plan->keys, or NO_INDEX */
+	size_t key_index; /* in plan->keys, or NO_INDEX */
 	bool in_named;
 };
 
 struct slot {
 	size_t node, next;
-	size_t orig;      /* the hive's value: an index in orig_values, or
+	size_t orig;    /* the hive's value: an index in orig_values, or
 			   * NO_INDEX */
-	bool ambiguous;   /* the key holds it under two spellings */
-	uint64_t epoch;   /* the node's epoch when an operation last named
+	bool ambiguous; /* the key holds it under two spellings */
+	uint64_t epoch; /* the node's epoch when an operation last named
 			   * it (0: none did) */
 	bool present;
 	const char *name;
 	uint32_t type;
 	const unsigned char *data;
 	size_t len;
-	size_t seq;       /* the step that named it last */
+	size_t seq; /* the step that named it last */
 	enum slot_edit edit;
 };
 

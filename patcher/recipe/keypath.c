@@ -56,8 +56,15 @@ static const struct {
 
 /* Hive files by name, for a bare hive's identity. */
 static const char *const hive_files[] = {
-	"SYSTEM", "SOFTWARE", "SAM", "SECURITY", "COMPONENTS", "DRIVERS",
-	KEYPATH_HIVE_DEFAULT, KEYPATH_HIVE_USER, KEYPATH_HIVE_USER_CLASSES,
+	"SYSTEM",
+	"SOFTWARE",
+	"SAM",
+	"SECURITY",
+	"COMPONENTS",
+	"DRIVERS",
+	KEYPATH_HIVE_DEFAULT,
+	KEYPATH_HIVE_USER,
+	KEYPATH_HIVE_USER_CLASSES,
 };
 
 void
@@ -148,7 +155,8 @@ replace_head(struct keypath *path, size_t n, const char *const *insert,
 	}
 	for (size_t i = 0; i < n; i++)
 		free(path->parts[i]);
-	memcpy(parts + count, path->parts + n, (path->count - n) * sizeof *parts);
+	memcpy(parts + count, path->parts + n,
+	       (path->count - n) * sizeof *parts);
 	free(path->parts);
 	path->parts = parts;
 	path->count = total;
@@ -162,7 +170,8 @@ set_hive(struct keypath *path, const char *hive, size_t drop,
 {
 	path->hive_name = text_dup(hive);
 	if (path->hive_name == NULL || !replace_head(path, drop, insert, count))
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "'%s'", text);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "'%s'",
+				    text);
 	return HP_OK;
 }
 
@@ -170,35 +179,42 @@ static enum hp_status
 machine_hive(struct keypath *path, const char *text, struct hp_error *err)
 {
 	if (path->count < 2)
-		return hp_error_set(err, HP_ERR_USAGE, 0,
-				    "'%s': name a hive after HKLM, e.g. HKLM\\SYSTEM",
-				    text);
-	for (size_t i = 0; i < sizeof machine_hives / sizeof *machine_hives; i++)
+		return hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"'%s': name a hive after HKLM, e.g. HKLM\\SYSTEM",
+			text);
+	for (size_t i = 0; i < sizeof machine_hives / sizeof *machine_hives;
+	     i++)
 		if (text_name_equal(path->parts[1], machine_hives[i]))
-			return set_hive(path, machine_hives[i], 2, NULL, 0, text, err);
+			return set_hive(path, machine_hives[i], 2, NULL, 0,
+					text, err);
 	if (text_name_equal(path->parts[1], "HARDWARE"))
-		return hp_error_set(err, HP_ERR_USAGE, 0,
-				    "'%s': HKEY_LOCAL_MACHINE\\HARDWARE is built at every boot and kept in no file; nothing offline can hold it",
-				    text);
-	return hp_error_set(err, HP_ERR_USAGE, 0,
-			    "'%s': HKEY_LOCAL_MACHINE has no hive '%s' (SYSTEM, SOFTWARE, SAM, SECURITY, COMPONENTS, DRIVERS)",
-			    text, path->parts[1]);
+		return hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"'%s': HKEY_LOCAL_MACHINE\\HARDWARE is built at every boot and kept in no file; nothing offline can hold it",
+			text);
+	return hp_error_set(
+		err, HP_ERR_USAGE, 0,
+		"'%s': HKEY_LOCAL_MACHINE has no hive '%s' (SYSTEM, SOFTWARE, SAM, SECURITY, COMPONENTS, DRIVERS)",
+		text, path->parts[1]);
 }
 
 static enum hp_status
 users_hive(struct keypath *path, const char *text, struct hp_error *err)
 {
 	if (path->count < 2)
-		return hp_error_set(err, HP_ERR_USAGE, 0,
-				    "'%s': name a hive after HKEY_USERS, e.g. HKEY_USERS\\.DEFAULT",
-				    text);
+		return hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"'%s': name a hive after HKEY_USERS, e.g. HKEY_USERS\\.DEFAULT",
+			text);
 	for (size_t i = 0; i < sizeof user_hives / sizeof *user_hives; i++)
 		if (text_name_equal(path->parts[1], user_hives[i].key))
-			return set_hive(path, user_hives[i].hive, 2, NULL, 0, text,
-					err);
-	return hp_error_set(err, HP_ERR_USAGE, 0,
-			    "'%s': HKEY_USERS\\%s is a user's hive, there only while they are logged on; write HKEY_CURRENT_USER and choose the profile with --user NAME",
-			    text, path->parts[1]);
+			return set_hive(path, user_hives[i].hive, 2, NULL, 0,
+					text, err);
+	return hp_error_set(
+		err, HP_ERR_USAGE, 0,
+		"'%s': HKEY_USERS\\%s is a user's hive, there only while they are logged on; write HKEY_CURRENT_USER and choose the profile with --user NAME",
+		text, path->parts[1]);
 }
 
 static enum hp_status
@@ -208,8 +224,8 @@ current_user_hive(struct keypath *path, const char *text, struct hp_error *err)
 	 * UsrClass.dat. */
 	if (path->count >= 3 && text_name_equal(path->parts[1], "Software") &&
 	    text_name_equal(path->parts[2], "Classes"))
-		return set_hive(path, KEYPATH_HIVE_USER_CLASSES, 3, NULL, 0, text,
-				err);
+		return set_hive(path, KEYPATH_HIVE_USER_CLASSES, 3, NULL, 0,
+				text, err);
 	return set_hive(path, KEYPATH_HIVE_USER, 1, NULL, 0, text, err);
 }
 
@@ -222,19 +238,16 @@ rooted(struct keypath *path, enum root_kind kind, const char *text,
 					      "Hardware Profiles", "Current" };
 
 	switch (kind) {
-	case ROOT_MACHINE:
-		return machine_hive(path, text, err);
-	case ROOT_USERS:
-		return users_hive(path, text, err);
-	case ROOT_CURRENT_USER:
-		return current_user_hive(path, text, err);
+	case ROOT_MACHINE: return machine_hive(path, text, err);
+	case ROOT_USERS: return users_hive(path, text, err);
+	case ROOT_CURRENT_USER: return current_user_hive(path, text, err);
 	case ROOT_CLASSES: /* writes go to the machine's classes */
-		return set_hive(path, KEYPATH_HIVE_SOFTWARE, 1, classes, 1, text,
-				err);
+		return set_hive(path, KEYPATH_HIVE_SOFTWARE, 1, classes, 1,
+				text, err);
 	case ROOT_CONFIG: /* a link into the control set */
-		return set_hive(path, KEYPATH_HIVE_SYSTEM, 1, config, 3, text, err);
-	case ROOT_NONE:
-		break;
+		return set_hive(path, KEYPATH_HIVE_SYSTEM, 1, config, 3, text,
+				err);
+	case ROOT_NONE: break;
 	}
 	return hp_error_set(err, HP_ERR_USAGE, 0,
 			    "'%s': %s has no hive in an offline image", text,
@@ -253,9 +266,10 @@ check_names(const struct keypath *path, const char *text, struct hp_error *err)
 			units += utf_utf16_units(text_next_code_point(&p));
 		}
 		if (units > KEYPATH_MAX_NAME)
-			return hp_error_set(err, HP_ERR_USAGE, 0,
-					    "'%.60s...': a key name of %zu characters; Windows allows %d",
-					    text, units, KEYPATH_MAX_NAME);
+			return hp_error_set(
+				err, HP_ERR_USAGE, 0,
+				"'%.60s...': a key name of %zu characters; Windows allows %d",
+				text, units, KEYPATH_MAX_NAME);
 	}
 	return HP_OK;
 }
@@ -272,16 +286,17 @@ keypath_parse_as(const char *text, enum keypath_syntax syntax,
 	status = split_parts(text, &path.parts, &path.count, err);
 	if (status != HP_OK)
 		return status;
-	for (size_t i = 0; path.count > 0 && i < sizeof roots / sizeof *roots; i++) {
+	for (size_t i = 0; path.count > 0 && i < sizeof roots / sizeof *roots;
+	     i++) {
 		if (text_name_equal(path.parts[0], roots[i].full))
 			root = i;
 		else if (roots[i].abbrev != NULL &&
 			 text_name_equal(path.parts[0], roots[i].abbrev)) {
 			if (syntax == KEYPATH_REG_FILE) {
-				status = hp_error_set(err, HP_ERR_USAGE, 0,
-						      "'%s': regedit does not take %s; write %s",
-						      text, roots[i].abbrev,
-						      roots[i].full);
+				status = hp_error_set(
+					err, HP_ERR_USAGE, 0,
+					"'%s': regedit does not take %s; write %s",
+					text, roots[i].abbrev, roots[i].full);
 				goto out;
 			}
 			root = i;
@@ -290,9 +305,10 @@ keypath_parse_as(const char *text, enum keypath_syntax syntax,
 	if (root < sizeof roots / sizeof *roots)
 		status = rooted(&path, roots[root].kind, text, err);
 	else if (syntax == KEYPATH_REG_FILE)
-		status = hp_error_set(err, HP_ERR_USAGE, 0,
-				      "'%s': a key must begin with a root (HKEY_LOCAL_MACHINE, HKEY_USERS, HKEY_CURRENT_USER, HKEY_CLASSES_ROOT, HKEY_CURRENT_CONFIG)",
-				      text);
+		status = hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"'%s': a key must begin with a root (HKEY_LOCAL_MACHINE, HKEY_USERS, HKEY_CURRENT_USER, HKEY_CLASSES_ROOT, HKEY_CURRENT_CONFIG)",
+			text);
 	if (status == HP_OK)
 		status = check_names(&path, text, err);
 out:
@@ -344,9 +360,12 @@ root_of(const char *hive, const char **short_ret, const char **long_ret)
 	static const struct {
 		const char *hive, *brief, *full;
 	} named[] = {
-		{ KEYPATH_HIVE_DEFAULT, "HKEY_USERS\\.DEFAULT", "HKEY_USERS\\.DEFAULT" },
-		{ KEYPATH_HIVE_LOCAL_SERVICE, "HKEY_USERS\\S-1-5-19", "HKEY_USERS\\S-1-5-19" },
-		{ KEYPATH_HIVE_NETWORK_SERVICE, "HKEY_USERS\\S-1-5-20", "HKEY_USERS\\S-1-5-20" },
+		{ KEYPATH_HIVE_DEFAULT, "HKEY_USERS\\.DEFAULT",
+		  "HKEY_USERS\\.DEFAULT" },
+		{ KEYPATH_HIVE_LOCAL_SERVICE, "HKEY_USERS\\S-1-5-19",
+		  "HKEY_USERS\\S-1-5-19" },
+		{ KEYPATH_HIVE_NETWORK_SERVICE, "HKEY_USERS\\S-1-5-20",
+		  "HKEY_USERS\\S-1-5-20" },
 		{ KEYPATH_HIVE_USER, "HKCU", "HKEY_CURRENT_USER" },
 		{ KEYPATH_HIVE_USER_CLASSES, "HKCU\\Software\\Classes",
 		  "HKEY_CURRENT_USER\\Software\\Classes" },

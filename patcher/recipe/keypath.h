@@ -53,7 +53,7 @@ struct keypath {
 	/* The hive: one of the names above, "SAM", "SECURITY",
 	 * "COMPONENTS", "DRIVERS"; NULL for a path relative to a root. */
 	char *hive_name;
-	char **parts;    /* the path inside that hive */
+	char **parts; /* the path inside that hive */
 	size_t count;
 };
 

@@ -13,10 +13,13 @@
 #include "recipe/regfile.h"
 
 static const char *const server_product_types[] = { "ServerNT", "LanmanNT",
-						     NULL };
+						    NULL };
 
 static const struct recipe_target windows_server_2012_r2 = {
-	"Windows Server 2012 R2", "6.3", "9600", server_product_types,
+	"Windows Server 2012 R2",
+	"6.3",
+	"9600",
+	server_product_types,
 };
 
 /* A built-in recipe is a .reg file like any other, with a name and the
@@ -114,27 +117,33 @@ recipe_check_target(const struct recipe *recipe, const struct os_info *info,
 		snprintf(why, why_size,
 			 "ProductType is %s (%s), the recipe is for %s",
 			 info->product_type,
-			 strcmp(info->product_type, "WinNT") == 0 ? "a client" : "not a server",
+			 strcmp(info->product_type, "WinNT") == 0
+				 ? "a client"
+				 : "not a server",
 			 target->description);
 		return RECIPE_DOES_NOT_APPLY;
 	}
 	if (!info->have_software) {
-		snprintf(why, why_size,
-			 "no SOFTWARE hive, so the Windows version is unknown; the recipe is for %s",
-			 target->description);
+		snprintf(
+			why, why_size,
+			"no SOFTWARE hive, so the Windows version is unknown; the recipe is for %s",
+			target->description);
 		return RECIPE_APPLICABILITY_UNKNOWN;
 	}
 	if ((target->version != NULL &&
 	     (info->version == NULL ||
 	      strcmp(info->version, target->version) != 0)) ||
 	    (target->build != NULL &&
-	     (info->build == NULL || strcmp(info->build, target->build) != 0))) {
-		snprintf(why, why_size,
-			 "the image is %s (version %s, build %s), the recipe is for %s",
-			 info->product_name != NULL ? info->product_name : "unknown Windows",
-			 info->version != NULL ? info->version : "unknown",
-			 info->build != NULL ? info->build : "unknown",
-			 target->description);
+	     (info->build == NULL ||
+	      strcmp(info->build, target->build) != 0))) {
+		snprintf(
+			why, why_size,
+			"the image is %s (version %s, build %s), the recipe is for %s",
+			info->product_name != NULL ? info->product_name
+						   : "unknown Windows",
+			info->version != NULL ? info->version : "unknown",
+			info->build != NULL ? info->build : "unknown",
+			target->description);
 		return RECIPE_DOES_NOT_APPLY;
 	}
 	if (target->product_types != NULL && info->product_type == NULL) {
@@ -197,15 +206,16 @@ recipe_merge(struct recipe **parts, size_t count, struct recipe **recipe_ret,
 				size += strlen(op->value_name) + 1;
 		}
 	}
-	snprintf(name, sizeof name, "%s and %zu more", count > 0 ? parts[0]->name : "",
-		 count > 0 ? count - 1 : 0);
+	snprintf(name, sizeof name, "%s and %zu more",
+		 count > 0 ? parts[0]->name : "", count > 0 ? count - 1 : 0);
 	size += strlen(name) + 1;
 	merged = calloc(1, sizeof *merged);
 	block = malloc(op_count * sizeof *ops + size + 1);
 	if (merged == NULL || block == NULL) {
 		free(merged);
 		free(block);
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "merging recipes");
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+				    "merging recipes");
 	}
 	ops = (struct recipe_op *)(void *)block;
 	cursor = block + op_count * sizeof *ops;
@@ -218,8 +228,9 @@ recipe_merge(struct recipe **parts, size_t count, struct recipe **recipe_ret,
 			*to = *op;
 			to->key = place(&cursor, op->key, strlen(op->key) + 1);
 			if (op->value_name != NULL)
-				to->value_name = place(&cursor, op->value_name,
-						       strlen(op->value_name) + 1);
+				to->value_name =
+					place(&cursor, op->value_name,
+					      strlen(op->value_name) + 1);
 			to->data = place(&cursor, op->data, op->len);
 		}
 	merged->name = place(&cursor, name, strlen(name) + 1);

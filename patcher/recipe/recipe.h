@@ -28,15 +28,15 @@ struct recipe_op {
 	uint32_t type;          /* any number: types beyond 11 are kept raw */
 	const unsigned char *data;
 	size_t len;
-	unsigned line;          /* where it was written (.reg), 0 if built in */
-	const char *file;       /* the .reg file it comes from, or NULL */
+	unsigned line;    /* where it was written (.reg), 0 if built in */
+	const char *file; /* the .reg file it comes from, or NULL */
 };
 
 /* The systems a recipe is meant for; NULL fields are not checked. */
 struct recipe_target {
-	const char *description;      /* "Windows Server 2012 R2" */
-	const char *version;          /* CurrentVersion, "6.3" */
-	const char *build;            /* CurrentBuild, "9600" */
+	const char *description;          /* "Windows Server 2012 R2" */
+	const char *version;              /* CurrentVersion, "6.3" */
+	const char *build;                /* CurrentBuild, "9600" */
 	const char *const *product_types; /* NULL-terminated */
 };
 
@@ -47,8 +47,8 @@ struct recipe {
 	const struct recipe_op *ops;
 	size_t op_count;
 	const struct recipe_target *target; /* NULL: any system */
-	const char *text;       /* the recipe as a .reg file, when it has one */
-	void *storage;          /* what a parsed recipe owns; NULL built in */
+	const char *text; /* the recipe as a .reg file, when it has one */
+	void *storage;    /* what a parsed recipe owns; NULL built in */
 };
 
 /* Free a recipe made by regfile_parse or recipe_merge (built-in ones are

@@ -35,7 +35,7 @@ struct pending_op {
 	size_t key;
 	size_t value_name; /* NO_OFFSET for key operations */
 	uint32_t type;
-	size_t data;       /* NO_OFFSET when there is no data */
+	size_t data; /* NO_OFFSET when there is no data */
 	size_t len;
 	unsigned line;
 };
@@ -43,12 +43,12 @@ struct pending_op {
 struct parser {
 	const char *name;
 	struct hp_error *err;
-	char *text;   /* decoded UTF-8, NUL-terminated, no NUL inside */
+	char *text; /* decoded UTF-8, NUL-terminated, no NUL inside */
 	size_t len;
-	size_t pos;   /* where parsing is */
+	size_t pos;    /* where parsing is */
 	unsigned line; /* the line pos is on */
 	bool regedit4;
-	size_t key;   /* the current key in bytes; NO_OFFSET before any */
+	size_t key;       /* the current key in bytes; NO_OFFSET before any */
 	bool key_deleted; /* the current key line is [-KEY] */
 	struct pending_op *ops;
 	size_t op_count, op_cap;
@@ -160,17 +160,19 @@ unit_at(const unsigned char *data, bool big_endian)
 }
 
 static enum hp_status
-decode_utf16(struct parser *p, const unsigned char *data, size_t len,
-	     size_t i, bool big_endian)
+decode_utf16(struct parser *p, const unsigned char *data, size_t len, size_t i,
+	     bool big_endian)
 {
 	while (i + 1 < len) {
 		uint16_t first = unit_at(data + i, big_endian);
-		uint16_t next = i + 3 < len ? unit_at(data + i + 2, big_endian) : 0;
+		uint16_t next =
+			i + 3 < len ? unit_at(data + i + 2, big_endian) : 0;
 		uint32_t c;
 		size_t units = utf_decode_utf16(first, next, &c);
 
 		if (units == 0)
-			return fail_at(p, p->len, "unpaired UTF-16 surrogate U+%04X",
+			return fail_at(p, p->len,
+				       "unpaired UTF-16 surrogate U+%04X",
 				       (unsigned)first);
 		if (c == 0)
 			return fail_at(p, p->len, "NUL character");
@@ -178,9 +180,10 @@ decode_utf16(struct parser *p, const unsigned char *data, size_t len,
 		i += 2 * units;
 	}
 	if (i < len)
-		return fail_at(p, p->len,
-			       "odd number of bytes in UTF-16 text (a last byte 0x%02X is left over)",
-			       data[i]);
+		return fail_at(
+			p, p->len,
+			"odd number of bytes in UTF-16 text (a last byte 0x%02X is left over)",
+			data[i]);
 	return HP_OK;
 }
 
@@ -211,9 +214,9 @@ decode(struct parser *p, const unsigned char *data, size_t len)
 	 * bytes (a pair 4), an ANSI byte at most 3. */
 	if (len > (SIZE_MAX - 1) / 3)
 		return no_memory(p);
-	cap = encoding == ENC_UTF8 ? len + 1
-	    : encoding == ENC_ANSI ? len * 3 + 1
-	    : len / 2 * 3 + 1;
+	cap = encoding == ENC_UTF8   ? len + 1
+	      : encoding == ENC_ANSI ? len * 3 + 1
+				     : len / 2 * 3 + 1;
 	p->text = malloc(cap);
 	if (p->text == NULL)
 		return no_memory(p);
@@ -223,8 +226,8 @@ decode(struct parser *p, const unsigned char *data, size_t len)
 	switch (encoding) {
 	case ENC_UTF16LE:
 	case ENC_UTF16BE: {
-		enum hp_status status = decode_utf16(p, data, len, i,
-						     encoding == ENC_UTF16BE);
+		enum hp_status status =
+			decode_utf16(p, data, len, i, encoding == ENC_UTF16BE);
 
 		if (status != HP_OK)
 			return status;
@@ -236,9 +239,10 @@ decode(struct parser *p, const unsigned char *data, size_t len)
 			size_t n = utf_decode_utf8(data + i, len - i, &c);
 
 			if (n == 0)
-				return fail_at(p, p->len,
-					       "invalid UTF-8 byte 0x%02X in a file that starts with a UTF-8 byte order mark",
-					       data[i]);
+				return fail_at(
+					p, p->len,
+					"invalid UTF-8 byte 0x%02X in a file that starts with a UTF-8 byte order mark",
+					data[i]);
 			if (c == 0)
 				return fail_at(p, p->len, "NUL character");
 			memcpy(p->text + p->len, data + i, n);
@@ -446,7 +450,8 @@ static enum hp_status
 parse_header(struct parser *p)
 {
 	static const char expected[] =
-		"expected \"" HEADER_5 "\" or \"" HEADER_4 "\" as the first line";
+		"expected \"" HEADER_5 "\" or \"" HEADER_4
+		"\" as the first line";
 	size_t start;
 
 	for (;;) {
@@ -502,7 +507,8 @@ parse_key(struct parser *p)
 		if (first_close == NO_OFFSET) {
 			while (!at_line_end(p))
 				p->pos++;
-			return fail_at(p, p->pos, "expected ']' at the end of the key");
+			return fail_at(p, p->pos,
+				       "expected ']' at the end of the key");
 		}
 		p->pos = first_close + 1;
 		skip_blanks(p);
@@ -527,8 +533,8 @@ parse_key(struct parser *p)
 		struct keypath path;
 		struct hp_error why;
 
-		if (keypath_parse_as((const char *)p->bytes + key, KEYPATH_REG_FILE,
-				     &path, &why) != HP_OK)
+		if (keypath_parse_as((const char *)p->bytes + key,
+				     KEYPATH_REG_FILE, &path, &why) != HP_OK)
 			return why.status == HP_ERR_NO_MEMORY
 				       ? no_memory(p)
 				       : fail_at(p, start, "%s", why.message);
@@ -552,8 +558,7 @@ parse_key(struct parser *p)
 /* A quoted string at pos: a value name (UTF-8 and a NUL into bytes) or
  * REG_SZ data (UTF-16LE and a NUL). */
 static enum hp_status
-parse_quoted(struct parser *p, bool data, size_t *offset_ret,
-	     size_t *len_ret)
+parse_quoted(struct parser *p, bool data, size_t *offset_ret, size_t *len_ret)
 {
 	size_t open = p->pos, out = p->bytes_len;
 	enum hp_status status;
@@ -567,9 +572,10 @@ parse_quoted(struct parser *p, bool data, size_t *offset_ret,
 
 		if (at_line_end(p) ||
 		    (c == '\\' && is_line_end_at(p, p->pos + 1)))
-			return fail_at(p, open, data
-				       ? "unterminated string (no closing '\"' on its line)"
-				       : "unterminated value name (no closing '\"' on its line)");
+			return fail_at(
+				p, open,
+				data ? "unterminated string (no closing '\"' on its line)"
+				     : "unterminated value name (no closing '\"' on its line)");
 		if (c == '"') {
 			p->pos++;
 			break;
@@ -578,9 +584,11 @@ parse_quoted(struct parser *p, bool data, size_t *offset_ret,
 			char escaped = p->text[p->pos + 1];
 
 			if (escaped != '\\' && escaped != '"')
-				return fail_at(p, p->pos,
-					       "unknown escape: '\\' then %s (the only escapes are \\\\ and \\\")",
-					       describe(p, p->pos + 1, what, sizeof what));
+				return fail_at(
+					p, p->pos,
+					"unknown escape: '\\' then %s (the only escapes are \\\\ and \\\")",
+					describe(p, p->pos + 1, what,
+						 sizeof what));
 			p->pos++;
 		}
 		code_point = text_code_point(p, p->pos, &len);
@@ -589,7 +597,8 @@ parse_quoted(struct parser *p, bool data, size_t *offset_ret,
 
 			/* The NUL still to come is 2 more bytes. */
 			if (p->bytes_len - out + bytes + 2 > REGFILE_MAX_VALUE)
-				return fail_at(p, open, "value data larger than %zu MiB",
+				return fail_at(p, open,
+					       "value data larger than %zu MiB",
 					       REGFILE_MAX_VALUE >> 20);
 			status = put_utf16(p, code_point);
 		} else {
@@ -631,8 +640,8 @@ parse_hex_list(struct parser *p, uint32_t type, size_t *offset_ret,
 {
 	size_t out = p->bytes_len;
 	bool ansi_text = p->regedit4 &&
-		(type == HIVE_REG_SZ || type == HIVE_REG_EXPAND_SZ ||
-		 type == HIVE_REG_MULTI_SZ);
+			 (type == HIVE_REG_SZ || type == HIVE_REG_EXPAND_SZ ||
+			  type == HIVE_REG_MULTI_SZ);
 	bool want_byte = true; /* at the start or after a comma */
 	enum hp_status status;
 	char what[16];
@@ -648,13 +657,15 @@ parse_hex_list(struct parser *p, uint32_t type, size_t *offset_ret,
 			p->pos++;
 			skip_blanks(p);
 			if (!at_line_end(p) && p->text[p->pos] != ';')
-				return fail_at(p, p->pos,
-					       "unexpected %s after '\\' (which continues the hex list on the next line)",
-					       describe(p, p->pos, what, sizeof what));
+				return fail_at(
+					p, p->pos,
+					"unexpected %s after '\\' (which continues the hex list on the next line)",
+					describe(p, p->pos, what, sizeof what));
 			do {
 				if (!next_line(p))
-					return fail_at(p, backslash,
-						       "the file ends in a hex list continued with '\\'");
+					return fail_at(
+						p, backslash,
+						"the file ends in a hex list continued with '\\'");
 				skip_blanks(p);
 			} while (at_line_end(p) || p->text[p->pos] == ';');
 			continue;
@@ -666,20 +677,25 @@ parse_hex_list(struct parser *p, uint32_t type, size_t *offset_ret,
 			uint32_t value;
 
 			if (c == ',')
-				return fail_at(p, p->pos,
-					       "expected a hex byte before ','");
+				return fail_at(
+					p, p->pos,
+					"expected a hex byte before ','");
 			if (hex_value(c) < 0)
-				return fail_at(p, p->pos,
-					       is_alnum(c) ? "bad hex digit %s"
-					       : "expected a hex byte, found %s",
-					       describe(p, p->pos, what, sizeof what));
+				return fail_at(
+					p, p->pos,
+					is_alnum(c)
+						? "bad hex digit %s"
+						: "expected a hex byte, found %s",
+					describe(p, p->pos, what, sizeof what));
 			digits = read_hex_number(p, &value);
 			if (digits > 2)
-				return fail_at(p, start,
-					       "hex byte with more than 2 digits");
+				return fail_at(
+					p, start,
+					"hex byte with more than 2 digits");
 			if (is_alnum(p->text[p->pos]))
-				return fail_at(p, p->pos, "bad hex digit %s",
-					       describe(p, p->pos, what, sizeof what));
+				return fail_at(
+					p, p->pos, "bad hex digit %s",
+					describe(p, p->pos, what, sizeof what));
 			if ((status = put_hex_byte(p, out, start, value,
 						   ansi_text)) != HP_OK)
 				return status;
@@ -688,11 +704,13 @@ parse_hex_list(struct parser *p, uint32_t type, size_t *offset_ret,
 			p->pos++;
 			want_byte = true;
 		} else if (hex_value(c) >= 0) {
-			return fail_at(p, p->pos, "expected ',' between hex bytes");
-		} else {
 			return fail_at(p, p->pos,
-				       "expected ',' or the end of the line after a hex byte, found %s",
-				       describe(p, p->pos, what, sizeof what));
+				       "expected ',' between hex bytes");
+		} else {
+			return fail_at(
+				p, p->pos,
+				"expected ',' or the end of the line after a hex byte, found %s",
+				describe(p, p->pos, what, sizeof what));
 		}
 	}
 	*offset_ret = out;
@@ -730,8 +748,9 @@ parse_value(struct parser *p)
 	if (p->key == NO_OFFSET)
 		return fail_at(p, start, "value before the first [KEY] line");
 	if (p->key_deleted)
-		return fail_at(p, start,
-			       "value under a [-KEY] line, which deletes its key");
+		return fail_at(
+			p, start,
+			"value under a [-KEY] line, which deletes its key");
 	op = (struct pending_op){
 		.action = RECIPE_SET_VALUE,
 		.key = p->key,
@@ -747,11 +766,13 @@ parse_value(struct parser *p)
 	} else if ((status = parse_quoted(p, false, &name, &name_len)) !=
 		   HP_OK) {
 		return status;
-	} else if (utf16_units((const char *)p->bytes + name) > REGFILE_MAX_VALUE_NAME) {
-		return fail_at(p, start,
-			       "a value name of %zu characters; Windows allows %d",
-			       utf16_units((const char *)p->bytes + name),
-			       REGFILE_MAX_VALUE_NAME);
+	} else if (utf16_units((const char *)p->bytes + name) >
+		   REGFILE_MAX_VALUE_NAME) {
+		return fail_at(
+			p, start,
+			"a value name of %zu characters; Windows allows %d",
+			utf16_units((const char *)p->bytes + name),
+			REGFILE_MAX_VALUE_NAME);
 	}
 	op.value_name = name;
 
@@ -776,14 +797,16 @@ parse_value(struct parser *p)
 		skip_blanks(p);
 		digits = p->pos;
 		if (hex_value(p->text[p->pos]) < 0)
-			return fail_at(p, p->pos,
-				       is_alnum(p->text[p->pos])
-				       ? "bad hex digit %s"
-				       : "expected 1 to 8 hex digits after 'dword:', found %s",
-				       describe(p, p->pos, what, sizeof what));
+			return fail_at(
+				p, p->pos,
+				is_alnum(p->text[p->pos])
+					? "bad hex digit %s"
+					: "expected 1 to 8 hex digits after 'dword:', found %s",
+				describe(p, p->pos, what, sizeof what));
 		if (read_hex_number(p, &value) > 8)
-			return fail_at(p, digits,
-				       "dword value with more than 8 hex digits");
+			return fail_at(
+				p, digits,
+				"dword value with more than 8 hex digits");
 		if (is_alnum(p->text[p->pos]))
 			return fail_at(p, p->pos, "bad hex digit %s",
 				       describe(p, p->pos, what, sizeof what));
@@ -802,27 +825,32 @@ parse_value(struct parser *p)
 		p->pos += strlen("hex(");
 		digits = p->pos;
 		if (hex_value(p->text[p->pos]) < 0)
-			return fail_at(p, p->pos,
-				       "expected a hex type number after 'hex(', found %s",
-				       describe(p, p->pos, what, sizeof what));
+			return fail_at(
+				p, p->pos,
+				"expected a hex type number after 'hex(', found %s",
+				describe(p, p->pos, what, sizeof what));
 		if (read_hex_number(p, &op.type) > 8)
-			return fail_at(p, digits,
-				       "type number with more than 8 hex digits");
+			return fail_at(
+				p, digits,
+				"type number with more than 8 hex digits");
 		if (p->text[p->pos] != ')')
-			return fail_at(p, p->pos,
-				       "expected ')' after the type number, found %s",
-				       describe(p, p->pos, what, sizeof what));
+			return fail_at(
+				p, p->pos,
+				"expected ')' after the type number, found %s",
+				describe(p, p->pos, what, sizeof what));
 		p->pos++;
 		if (p->text[p->pos] != ':')
-			return fail_at(p, p->pos, "expected ':' after 'hex(%.*s)'",
-				       (int)(p->pos - 1 - digits), p->text + digits);
+			return fail_at(
+				p, p->pos, "expected ':' after 'hex(%.*s)'",
+				(int)(p->pos - 1 - digits), p->text + digits);
 		p->pos++;
 		status = parse_hex_list(p, op.type, &op.data, &op.len);
 	} else if (at_line_end(p)) {
 		return fail_at(p, p->pos, "expected a value after '='");
 	} else {
-		return fail_at(p, p->pos,
-			       "unknown value type (expected \"string\", dword:, hex:, hex(N): or -)");
+		return fail_at(
+			p, p->pos,
+			"unknown value type (expected \"string\", dword:, hex:, hex(N): or -)");
 	}
 	if (status != HP_OK)
 		return status;
@@ -850,8 +878,9 @@ parse_lines(struct parser *p)
 		else if (c == '"' || c == '@')
 			status = parse_value(p);
 		else
-			status = fail_at(p, p->pos,
-					 "expected [KEY], a value (\"NAME\"= or @=) or a ';' comment");
+			status = fail_at(
+				p, p->pos,
+				"expected [KEY], a value (\"NAME\"= or @=) or a ';' comment");
 		if (status != HP_OK)
 			return status;
 	}
@@ -906,8 +935,10 @@ build_recipe(struct parser *p, struct recipe **recipe_ret)
 		ops[i] = (struct recipe_op){
 			.action = op->action,
 			.key = (const char *)bytes + op->key,
-			.value_name = op->value_name == NO_OFFSET
-				? NULL : (const char *)bytes + op->value_name,
+			.value_name =
+				op->value_name == NO_OFFSET
+					? NULL
+					: (const char *)bytes + op->value_name,
 			.type = op->type,
 			.data = op->data == NO_OFFSET ? NULL : bytes + op->data,
 			.len = op->len,
@@ -943,9 +974,10 @@ regfile_parse(const unsigned char *data, size_t len, const char *name,
 
 	*recipe_ret = NULL;
 	if (len > REGFILE_MAX_SIZE) {
-		status = hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				      "%s: larger than %zu MiB, the most a .reg file may be",
-				      p.name, REGFILE_MAX_SIZE >> 20);
+		status = hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%s: larger than %zu MiB, the most a .reg file may be",
+			p.name, REGFILE_MAX_SIZE >> 20);
 		goto out;
 	}
 	if ((status = decode(&p, data, len)) != HP_OK ||

@@ -106,7 +106,8 @@ allow_big_data(const struct regf_image *image, const unsigned char *vk,
 	if (!regf_cell(image, get_le32(db + REGF_DB_SEGMENT_LIST), &list,
 		       &list_len, &allocated))
 		return true;
-	for (uint32_t i = 0; i < count && 4 + 4 * (size_t)i + 4 <= list_len; i++)
+	for (uint32_t i = 0; i < count && 4 + 4 * (size_t)i + 4 <= list_len;
+	     i++)
 		if (!allow_free(allow, get_le32(list + 4 + 4 * i)))
 			return false;
 	return true;
@@ -129,12 +130,12 @@ collect_allowance(const struct regf_image *image, uint32_t rel,
 
 	count = get_le32(nk + REGF_NK_VALUE_COUNT);
 	list_rel = get_le32(nk + REGF_NK_VALUE_LIST);
-	if (count > 0 && regf_cell(image, list_rel, &list, &list_len,
-				   &allocated)) {
+	if (count > 0 &&
+	    regf_cell(image, list_rel, &list, &list_len, &allocated)) {
 		if (!allow_free(allow, list_rel))
 			return false;
-		for (uint32_t i = 0; i < count && 4 + 4 * (size_t)i + 4 <= list_len;
-		     i++) {
+		for (uint32_t i = 0;
+		     i < count && 4 + 4 * (size_t)i + 4 <= list_len; i++) {
 			uint32_t vk_rel = get_le32(list + 4 + 4 * i);
 
 			if (!regf_cell(image, vk_rel, &cell, &cell_len,
@@ -143,8 +144,11 @@ collect_allowance(const struct regf_image *image, uint32_t rel,
 			if (!allow_free(allow, vk_rel))
 				return false;
 			if (cell_len >= 16 && memcmp(cell + 4, "vk", 2) == 0 &&
-			    !(get_le32(cell + REGF_VK_DATA_LEN) & 0x80000000u) &&
-			    (!allow_free(allow, get_le32(cell + REGF_VK_DATA_OFFSET)) ||
+			    !(get_le32(cell + REGF_VK_DATA_LEN) &
+			      0x80000000u) &&
+			    (!allow_free(
+				     allow,
+				     get_le32(cell + REGF_VK_DATA_OFFSET)) ||
 			     !allow_big_data(image, cell, allow)))
 				return false;
 		}
@@ -152,15 +156,15 @@ collect_allowance(const struct regf_image *image, uint32_t rel,
 
 	count = get_le32(nk + REGF_NK_SUBKEY_COUNT);
 	list_rel = get_le32(nk + REGF_NK_SUBKEY_LIST);
-	if (count > 0 && regf_cell(image, list_rel, &list, &list_len,
-				   &allocated)) {
+	if (count > 0 &&
+	    regf_cell(image, list_rel, &list, &list_len, &allocated)) {
 		if (!allow_free(allow, list_rel))
 			return false;
 		if (list_len >= 8 && memcmp(list + 4, "ri", 2) == 0) {
 			uint32_t n = get_le16(list + 6);
 
-			for (uint32_t i = 0; i < n && 8 + 4 * (size_t)i + 4 <= list_len;
-			     i++)
+			for (uint32_t i = 0;
+			     i < n && 8 + 4 * (size_t)i + 4 <= list_len; i++)
 				if (!allow_free(allow,
 						get_le32(list + 8 + 4 * i)))
 					return false;
@@ -204,9 +208,9 @@ sk_change_allowed(const struct allowance *allow, const unsigned char *old_cell,
 	};
 
 	return len >= 20 && memcmp(old_cell + 4, "sk", 2) == 0 &&
-	       ranges_equal_except(old_cell, new_cell, len,
-				   allow->relink ? relink_fields : refcount_field,
-				   1);
+	       ranges_equal_except(
+		       old_cell, new_cell, len,
+		       allow->relink ? relink_fields : refcount_field, 1);
 }
 
 /* May the cell at REL (LEN bytes), which the edit may not release, differ
@@ -215,8 +219,8 @@ sk_change_allowed(const struct allowance *allow, const unsigned char *old_cell,
  * (and links). */
 static bool
 cell_change_allowed(const struct allowance *allow, uint32_t rel,
-		    const unsigned char *old_cell, const unsigned char *new_cell,
-		    uint32_t len)
+		    const unsigned char *old_cell,
+		    const unsigned char *new_cell, uint32_t len)
 {
 	static const uint32_t nk_fields[][2] = {
 		{ REGF_NK_TIMESTAMP, REGF_NK_TIMESTAMP + 8 },
@@ -228,9 +232,11 @@ cell_change_allowed(const struct allowance *allow, uint32_t rel,
 	};
 
 	if (contains(allow->touched, allow->touched_count, rel))
-		return len >= REGF_NK_NAME && memcmp(old_cell + 4, "nk", 2) == 0 &&
+		return len >= REGF_NK_NAME &&
+		       memcmp(old_cell + 4, "nk", 2) == 0 &&
 		       ranges_equal_except(old_cell, new_cell, len, nk_fields,
-					   sizeof nk_fields / sizeof *nk_fields);
+					   sizeof nk_fields /
+						   sizeof *nk_fields);
 	if (contains(allow->security, allow->security_count, rel))
 		return sk_change_allowed(allow, old_cell, new_cell, len);
 	return false;
@@ -239,9 +245,10 @@ cell_change_allowed(const struct allowance *allow, uint32_t rel,
 static enum hp_status
 stray_change(const char *name, size_t offset, struct hp_error *err)
 {
-	return hp_error_set(err, HP_ERR_VERIFY, 0,
-			    "%s: unexpected change at file offset 0x%zx after the edit",
-			    name, offset);
+	return hp_error_set(
+		err, HP_ERR_VERIFY, 0,
+		"%s: unexpected change at file offset 0x%zx after the edit",
+		name, offset);
 }
 
 /* Space the edit may take over: a free cell, or a cell it may release.
@@ -250,7 +257,8 @@ stray_change(const char *name, size_t offset, struct hp_error *err)
 static bool
 is_mutable(const struct allowance *allow, uint32_t rel, bool allocated)
 {
-	return !allocated || contains(allow->freeable, allow->freeable_count, rel);
+	return !allocated ||
+	       contains(allow->freeable, allow->freeable_count, rel);
 }
 
 /* The old cells [FROM, TO) of a bin were all mutable: the new cells there
@@ -272,19 +280,22 @@ compare_run(const struct regf_image *old_image, const unsigned char *new_data,
 		int32_t raw = (int32_t)get_le32(new_bins + at);
 		uint32_t len = raw < 0 ? (uint32_t)-raw : (uint32_t)raw;
 
-		if (raw == INT32_MIN || len < 8 || len % 8 != 0 || len > to - at)
-			return stray_change(name, REGF_BASE_BLOCK_SIZE + (size_t)at,
-					    err);
+		if (raw == INT32_MIN || len < 8 || len % 8 != 0 ||
+		    len > to - at)
+			return stray_change(
+				name, REGF_BASE_BLOCK_SIZE + (size_t)at, err);
 		while (old_at < at)
-			old_at += (uint32_t)abs((int32_t)get_le32(old_bins + old_at));
+			old_at += (uint32_t)abs(
+				(int32_t)get_le32(old_bins + old_at));
 		if (old_at == at && raw < 0 &&
 		    get_le32(old_bins + at) == (uint32_t)raw &&
 		    memcmp(new_bins + at + 4, "sk", 2) == 0 &&
 		    memcmp(old_bins + at + 4, "sk", 2) == 0 &&
 		    contains(allow->security, allow->security_count, at) &&
-		    !sk_change_allowed(allow, old_bins + at, new_bins + at, len))
-			return stray_change(name, REGF_BASE_BLOCK_SIZE + (size_t)at,
-					    err);
+		    !sk_change_allowed(allow, old_bins + at, new_bins + at,
+				       len))
+			return stray_change(
+				name, REGF_BASE_BLOCK_SIZE + (size_t)at, err);
 		at += len;
 	}
 	return HP_OK;
@@ -305,11 +316,11 @@ old_cell_in_bin(const struct regf_image *old_image, uint32_t rel, uint32_t end,
  * releasable cells are tiled anew (compare_run). */
 static enum hp_status
 compare_bin(const struct regf_image *old_image, const unsigned char *new_data,
-	    uint32_t bin_rel, uint32_t bin_size,
-	    const struct allowance *allow, const char *name,
-	    struct hp_error *err)
+	    uint32_t bin_rel, uint32_t bin_size, const struct allowance *allow,
+	    const char *name, struct hp_error *err)
 {
-	uint32_t rel = bin_rel + REGF_HBIN_HEADER_SIZE, end = bin_rel + bin_size;
+	uint32_t rel = bin_rel + REGF_HBIN_HEADER_SIZE,
+		 end = bin_rel + bin_size;
 	size_t base = REGF_BASE_BLOCK_SIZE;
 
 	if (memcmp(old_image->data + base + bin_rel, new_data + base + bin_rel,
@@ -337,9 +348,10 @@ compare_bin(const struct regf_image *old_image, const unsigned char *new_data,
 		for (run_end = rel + len; run_end < end; run_end += len) {
 			if (!old_cell_in_bin(old_image, run_end, end, &old_cell,
 					     &len, &allocated))
-				return hp_error_set(err, HP_ERR_VERIFY, 0,
-						    "%s: bad cell at file offset 0x%zx",
-						    name, base + run_end);
+				return hp_error_set(
+					err, HP_ERR_VERIFY, 0,
+					"%s: bad cell at file offset 0x%zx",
+					name, base + run_end);
 			if (!is_mutable(allow, run_end, allocated))
 				break;
 		}
@@ -367,21 +379,23 @@ check_new_bins(const unsigned char *new_data, uint32_t from, uint32_t to,
 		if (to - rel < REGF_HBIN_HEADER_SIZE ||
 		    memcmp(bins + rel, "hbin", 4) != 0 ||
 		    get_le32(bins + rel + 4) != rel ||
-		    (size = get_le32(bins + rel + 8)) < 4096 || size % 4096 != 0 ||
-		    size > to - rel)
-			return hp_error_set(err, HP_ERR_VERIFY, 0,
-					    "%s: bad new hbin at file offset 0x%zx",
-					    name, (size_t)REGF_BASE_BLOCK_SIZE + rel);
+		    (size = get_le32(bins + rel + 8)) < 4096 ||
+		    size % 4096 != 0 || size > to - rel)
+			return hp_error_set(
+				err, HP_ERR_VERIFY, 0,
+				"%s: bad new hbin at file offset 0x%zx", name,
+				(size_t)REGF_BASE_BLOCK_SIZE + rel);
 		for (at = rel + REGF_HBIN_HEADER_SIZE; at < rel + size;) {
 			int32_t raw = (int32_t)get_le32(bins + at);
 			uint32_t len = raw < 0 ? (uint32_t)-raw : (uint32_t)raw;
 
 			if (raw == INT32_MIN || len < 8 || len % 8 != 0 ||
 			    len > rel + size - at)
-				return hp_error_set(err, HP_ERR_VERIFY, 0,
-						    "%s: bad new cell at file offset 0x%zx",
-						    name,
-						    (size_t)REGF_BASE_BLOCK_SIZE + at);
+				return hp_error_set(
+					err, HP_ERR_VERIFY, 0,
+					"%s: bad new cell at file offset 0x%zx",
+					name,
+					(size_t)REGF_BASE_BLOCK_SIZE + at);
 			at += len;
 		}
 		rel += size;
@@ -404,9 +418,10 @@ compare_base_block(const unsigned char *old_data, uint32_t old_bins,
 
 	if (!ranges_equal_except(old_data, new_data, REGF_BASE_BLOCK_SIZE,
 				 fields, sizeof fields / sizeof *fields))
-		return hp_error_set(err, HP_ERR_VERIFY, 0,
-				    "%s: the base block changed beyond sequence numbers and checksum",
-				    name);
+		return hp_error_set(
+			err, HP_ERR_VERIFY, 0,
+			"%s: the base block changed beyond sequence numbers and checksum",
+			name);
 	if (!regf_header_read(new_data, REGF_BASE_BLOCK_SIZE, &header))
 		return hp_error_set(err, HP_ERR_VERIFY, 0,
 				    "%s: no regf signature in the base block",
@@ -414,19 +429,19 @@ compare_base_block(const unsigned char *old_data, uint32_t old_bins,
 	if (header.seq1 != header.seq2 ||
 	    header.checksum_stored != header.checksum_xor ||
 	    !regf_checksum_valid(&header))
-		return hp_error_set(err, HP_ERR_VERIFY, 0,
-				    "%s: the written base block is not clean (seq %u/%u, checksum 0x%08x)",
-				    name, (unsigned)header.seq1,
-				    (unsigned)header.seq2,
-				    (unsigned)header.checksum_stored);
+		return hp_error_set(
+			err, HP_ERR_VERIFY, 0,
+			"%s: the written base block is not clean (seq %u/%u, checksum 0x%08x)",
+			name, (unsigned)header.seq1, (unsigned)header.seq2,
+			(unsigned)header.checksum_stored);
 	/* Every original bin must stay inside the new hive's bins, or keys
 	 * the byte compare saw unchanged would be cut off. */
 	if (header.bins_size < old_bins ||
 	    header.bins_size > new_size - REGF_BASE_BLOCK_SIZE)
-		return hp_error_set(err, HP_ERR_VERIFY, 0,
-				    "%s: the written hive bins size 0x%x does not cover the original 0x%x or passes the end of the file",
-				    name, (unsigned)header.bins_size,
-				    (unsigned)old_bins);
+		return hp_error_set(
+			err, HP_ERR_VERIFY, 0,
+			"%s: the written hive bins size 0x%x does not cover the original 0x%x or passes the end of the file",
+			name, (unsigned)header.bins_size, (unsigned)old_bins);
 	return HP_OK;
 }
 
@@ -484,7 +499,8 @@ allow_subtree(const struct regf_image *image, uint32_t rel,
 		  &allow->security_cap, get_le32(nk + REGF_NK_SECURITY)))
 		return false;
 	if (regf_cell(image, get_le32(nk + REGF_NK_SECURITY), &sk, &sk_len,
-		      &allocated) && sk_len >= 20 &&
+		      &allocated) &&
+	    sk_len >= 20 &&
 	    (!push(&allow->security, &allow->security_count,
 		   &allow->security_cap, get_le32(sk + REGF_SK_FLINK)) ||
 	     !push(&allow->security, &allow->security_count,
@@ -495,18 +511,22 @@ allow_subtree(const struct regf_image *image, uint32_t rel,
 		return false;
 	count = get_le32(nk + REGF_NK_SUBKEY_COUNT);
 	list_rel = get_le32(nk + REGF_NK_SUBKEY_LIST);
-	if (count == 0 || !regf_cell(image, list_rel, &list, &list_len,
-				     &allocated) || list_len < 8)
+	if (count == 0 ||
+	    !regf_cell(image, list_rel, &list, &list_len, &allocated) ||
+	    list_len < 8)
 		return true;
 	if (memcmp(list + 4, "ri", 2) == 0) {
 		uint32_t n = get_le16(list + 6);
 
-		for (uint32_t i = 0; i < n && 8 + 4 * (size_t)i + 4 <= list_len; i++) {
+		for (uint32_t i = 0; i < n && 8 + 4 * (size_t)i + 4 <= list_len;
+		     i++) {
 			const unsigned char *leaf;
-			uint32_t leaf_len, leaf_rel = get_le32(list + 8 + 4 * i);
+			uint32_t leaf_len,
+				leaf_rel = get_le32(list + 8 + 4 * i);
 
 			if (!regf_cell(image, leaf_rel, &leaf, &leaf_len,
-				       &allocated) || leaf_len < 8)
+				       &allocated) ||
+			    leaf_len < 8)
 				continue;
 			if (!allow_leaf(image, leaf, leaf_len, allow, depth))
 				return false;
@@ -523,17 +543,20 @@ editcheck_compare_deleting(const unsigned char *old_data, size_t old_size,
 			   const uint32_t *deleted, size_t deleted_count,
 			   const char *name, struct hp_error *err)
 {
-	struct allowance allow = { touched, touched_count, NULL, 0, 0,
-				   NULL, 0, 0, deleted_count > 0 };
+	struct allowance allow = {
+		touched, touched_count,    NULL, 0, 0, NULL, 0,
+		0,       deleted_count > 0
+	};
 	struct regf_image old_image;
 	uint32_t *sorted_touched = NULL;
 	enum hp_status status = HP_OK;
 	uint32_t rel = 0;
 
 	if (old_size < REGF_BASE_BLOCK_SIZE || new_size < old_size) {
-		return hp_error_set(err, HP_ERR_VERIFY, 0,
-				    "%s: the written hive is shorter than the original",
-				    name);
+		return hp_error_set(
+			err, HP_ERR_VERIFY, 0,
+			"%s: the written hive is shorter than the original",
+			name);
 	}
 	regf_image_init(&old_image, old_data, old_size);
 	status = compare_base_block(old_data, old_image.bins_size, new_data,
@@ -560,14 +583,16 @@ editcheck_compare_deleting(const unsigned char *old_data, size_t old_size,
 					      "%s", name);
 			goto out;
 		}
-		memcpy(sorted_touched, touched, touched_count * sizeof *touched);
+		memcpy(sorted_touched, touched,
+		       touched_count * sizeof *touched);
 		qsort(sorted_touched, touched_count, sizeof *sorted_touched,
 		      compare_u32);
 		allow.touched = sorted_touched;
 	}
 	sort_allowance(&allow);
 	while (rel < old_image.bins_size) {
-		const unsigned char *bin = old_data + REGF_BASE_BLOCK_SIZE + rel;
+		const unsigned char *bin =
+			old_data + REGF_BASE_BLOCK_SIZE + rel;
 		uint32_t bin_size;
 
 		if (old_image.bins_size - rel < REGF_HBIN_HEADER_SIZE ||
@@ -575,9 +600,10 @@ editcheck_compare_deleting(const unsigned char *old_data, size_t old_size,
 		    (bin_size = get_le32(bin + 8)) < 4096 ||
 		    bin_size % 4096 != 0 ||
 		    bin_size > old_image.bins_size - rel) {
-			status = hp_error_set(err, HP_ERR_VERIFY, 0,
-					      "%s: bad hbin at file offset 0x%zx",
-					      name, (size_t)REGF_BASE_BLOCK_SIZE + rel);
+			status = hp_error_set(
+				err, HP_ERR_VERIFY, 0,
+				"%s: bad hbin at file offset 0x%zx", name,
+				(size_t)REGF_BASE_BLOCK_SIZE + rel);
 			goto out;
 		}
 		if (memcmp(bin, new_data + REGF_BASE_BLOCK_SIZE + rel,

@@ -27,25 +27,19 @@
 /* OLD and NEW are whole hive files; TOUCHED lists the hive-bins-relative
  * offsets of the nk cells of existing keys the edit was allowed to change.
  * NAME is used in messages.  HP_ERR_VERIFY names the first stray change. */
-enum hp_status editcheck_compare(const unsigned char *old_data,
-				 size_t old_size,
-				 const unsigned char *new_data,
-				 size_t new_size, const uint32_t *touched,
-				 size_t touched_count, const char *name,
-				 struct hp_error *err);
+enum hp_status editcheck_compare(const unsigned char *old_data, size_t old_size,
+				 const unsigned char *new_data, size_t new_size,
+				 const uint32_t *touched, size_t touched_count,
+				 const char *name, struct hp_error *err);
 
 /* The same when the edit also deleted the keys at DELETED (bins-relative
  * nk offsets) with their subtrees: every cell below them may be released,
  * and their security cells may lose references or leave the list. */
-enum hp_status editcheck_compare_deleting(const unsigned char *old_data,
-					  size_t old_size,
-					  const unsigned char *new_data,
-					  size_t new_size,
-					  const uint32_t *touched,
-					  size_t touched_count,
-					  const uint32_t *deleted,
-					  size_t deleted_count,
-					  const char *name,
-					  struct hp_error *err);
+enum hp_status
+editcheck_compare_deleting(const unsigned char *old_data, size_t old_size,
+			   const unsigned char *new_data, size_t new_size,
+			   const uint32_t *touched, size_t touched_count,
+			   const uint32_t *deleted, size_t deleted_count,
+			   const char *name, struct hp_error *err);
 
 #endif

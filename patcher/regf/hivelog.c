@@ -133,7 +133,7 @@ struct log_info {
 	const char *name;  /* for messages */
 	const char *label; /* "LOG1" or "LOG2", for the detail line */
 	int index;
-	bool usable;	   /* the base block is valid (and, old format, the
+	bool usable;       /* the base block is valid (and, old format, the
 			    * dirty vector and pages fit) */
 	char problem[160]; /* why not usable */
 	unsigned char base[REGF_LOG_BASE_BLOCK_SIZE];
@@ -156,7 +156,7 @@ log_read(const struct log_info *log, uint64_t offset, void *buf, size_t len,
 
 /* Set LOG->problem; the texts are short, a cut one still reads. */
 static void log_problem(struct log_info *log, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3)));
 
 static void
 log_problem(struct log_info *log, const char *format, ...)
@@ -214,9 +214,9 @@ check_log_base(struct log_info *log, struct hp_error *err)
 	}
 	if (h->seq1 != h->seq2) {
 		log_problem(
-		    log,
-		    "corrupt base block (sequence numbers %u and %u differ)",
-		    (unsigned)h->seq1, (unsigned)h->seq2);
+			log,
+			"corrupt base block (sequence numbers %u and %u differ)",
+			(unsigned)h->seq1, (unsigned)h->seq2);
 		return HP_OK;
 	}
 	if (h->file_type != REGF_TYPE_LOG_OLD &&
@@ -274,10 +274,10 @@ check_old_body(struct log_info *log, uint64_t primary_area,
 	if ((size_t)log->header.bins_size >
 	    HIVELOG_MAX_IMAGE - REGF_BASE_BLOCK_SIZE)
 		return hp_error_set(
-		    err, HP_ERR_CORRUPT, 0,
-		    "%s: hive bins size %u is over the %zu MiB limit",
-		    log->name, (unsigned)log->header.bins_size,
-		    HIVELOG_MAX_IMAGE >> 20);
+			err, HP_ERR_CORRUPT, 0,
+			"%s: hive bins size %u is over the %zu MiB limit",
+			log->name, (unsigned)log->header.bins_size,
+			HIVELOG_MAX_IMAGE >> 20);
 	log->bitmap = malloc(log->bitmap_len > 0 ? log->bitmap_len : 1);
 	if (log->bitmap == NULL)
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
@@ -291,11 +291,11 @@ check_old_body(struct log_info *log, uint64_t primary_area,
 		for (unsigned bit = 0; bit < 8; bit++)
 			count += (log->bitmap[i] >> bit) & 1u;
 	log->page_count = count;
-	log->pages_off =
-	    (DIRT_BITMAP_OFF + log->bitmap_len + SECTOR - 1) / SECTOR * SECTOR;
+	log->pages_off = (DIRT_BITMAP_OFF + log->bitmap_len + SECTOR - 1) /
+			 SECTOR * SECTOR;
 	room = log->pages_off > log->size
-		   ? 0
-		   : (log->size - log->pages_off) / SECTOR;
+		       ? 0
+		       : (log->size - log->pages_off) / SECTOR;
 	if (room < count) {
 		log_problem(log, "truncated: %zu dirty pages, room for %llu",
 			    count, (unsigned long long)room);
@@ -304,13 +304,13 @@ check_old_body(struct log_info *log, uint64_t primary_area,
 	if (!bins_possible(log->header.bins_size, primary_area,
 			   (uint64_t)count * SECTOR))
 		return hp_error_set(
-		    err, HP_ERR_CORRUPT, 0,
-		    "%s: the log claims a hive of %u bytes of hive bins, but "
-		    "the primary holds %llu and the log's %zu dirty pages "
-		    "%llu: the log is corrupt; nothing was written",
-		    log->name, (unsigned)log->header.bins_size,
-		    (unsigned long long)primary_area, count,
-		    (unsigned long long)count * SECTOR);
+			err, HP_ERR_CORRUPT, 0,
+			"%s: the log claims a hive of %u bytes of hive bins, but "
+			"the primary holds %llu and the log's %zu dirty pages "
+			"%llu: the log is corrupt; nothing was written",
+			log->name, (unsigned)log->header.bins_size,
+			(unsigned long long)primary_area, count,
+			(unsigned long long)count * SECTOR);
 	return HP_OK;
 }
 
@@ -328,7 +328,7 @@ struct replay {
 	uint64_t primary_area; /* the primary's bytes after its base block */
 	uint64_t carried;      /* log entry bytes walked before this log */
 	unsigned char *chunk;  /* CHUNK bytes, for reading entries */
-	char stop[192]; /* why the walk stopped early, if it did */
+	char stop[192];        /* why the walk stopped early, if it did */
 };
 
 static enum hp_status
@@ -355,9 +355,9 @@ image_hold_bins(struct replay *r, uint32_t bins, const struct log_info *log,
 {
 	if ((size_t)bins > HIVELOG_MAX_IMAGE - REGF_BASE_BLOCK_SIZE)
 		return hp_error_set(
-		    err, HP_ERR_CORRUPT, 0,
-		    "%s: hive bins size %u is over the %zu MiB limit",
-		    log->name, (unsigned)bins, HIVELOG_MAX_IMAGE >> 20);
+			err, HP_ERR_CORRUPT, 0,
+			"%s: hive bins size %u is over the %zu MiB limit",
+			log->name, (unsigned)bins, HIVELOG_MAX_IMAGE >> 20);
 	return image_grow(r, REGF_BASE_BLOCK_SIZE + (size_t)bins, err);
 }
 
@@ -384,7 +384,7 @@ note_applied(struct replay *r, const struct log_info *log)
 
 /* An HvLE entry of a log, as its header says. */
 struct entry {
-	uint64_t at;        /* its offset in the log */
+	uint64_t at; /* its offset in the log */
 	unsigned char header[ENTRY_HEADER_SIZE];
 	uint32_t size, bins, count;
 };
@@ -417,9 +417,9 @@ entry_hash1(const struct log_info *log, const struct entry *e,
 /* Call APPLY for each page reference of entry E in order, with where its
  * data lies in the log; the references are read in chunks.  Stops at the
  * first call that does not return HP_OK. */
-typedef enum hp_status page_fn(void *context, uint32_t index,
-			       uint32_t offset, uint32_t length,
-			       uint64_t data_at, struct hp_error *err);
+typedef enum hp_status page_fn(void *context, uint32_t index, uint32_t offset,
+			       uint32_t length, uint64_t data_at,
+			       struct hp_error *err);
 
 static enum hp_status
 each_page(const struct log_info *log, const struct entry *e,
@@ -441,8 +441,10 @@ each_page(const struct log_info *log, const struct entry *e,
 		if (status != HP_OK)
 			return status;
 		for (uint32_t k = 0; k < batch; k++, i++) {
-			const unsigned char *ref = chunk + (size_t)k * PAGE_REF_SIZE;
-			uint32_t offset = get_le32(ref), length = get_le32(ref + 4);
+			const unsigned char *ref =
+				chunk + (size_t)k * PAGE_REF_SIZE;
+			uint32_t offset = get_le32(ref),
+				 length = get_le32(ref + 4);
 
 			status = fn(context, i, offset, length, data_at, err);
 			if (status != HP_OK)
@@ -463,18 +465,19 @@ struct bounds_check {
 };
 
 static enum hp_status
-page_in_bounds(void *context, uint32_t index, uint32_t offset,
-	       uint32_t length, uint64_t data_at, struct hp_error *err)
+page_in_bounds(void *context, uint32_t index, uint32_t offset, uint32_t length,
+	       uint64_t data_at, struct hp_error *err)
 {
 	struct bounds_check *b = context;
 
 	(void)err;
 	if (data_at + length > b->e->at + b->e->size ||
 	    (uint64_t)offset + length > b->e->bins) {
-		snprintf(b->why, b->why_size,
-			 "entry %u: page %u (offset 0x%x, %u bytes) out of bounds",
-			 (unsigned)b->expected, (unsigned)index,
-			 (unsigned)offset, (unsigned)length);
+		snprintf(
+			b->why, b->why_size,
+			"entry %u: page %u (offset 0x%x, %u bytes) out of bounds",
+			(unsigned)b->expected, (unsigned)index,
+			(unsigned)offset, (unsigned)length);
 		b->bad = true;
 		/* Not an error: the walk stops here, as Windows' would. */
 		return HP_ERR_CORRUPT;
@@ -527,25 +530,28 @@ entry_check(struct replay *r, const struct log_info *log, uint64_t off,
 	}
 	/* Due and well formed: what it claims must be possible before a
 	 * byte more of it is read or anything allocated for it. */
-	if (!bins_possible(e->bins, r->primary_area, r->carried + off + e->size))
+	if (!bins_possible(e->bins, r->primary_area,
+			   r->carried + off + e->size))
 		return hp_error_set(
-		    err, HP_ERR_CORRUPT, 0,
-		    "%s: entry %u claims a hive of %u bytes of hive bins, but "
-		    "the primary holds %llu and the logs up to this entry "
-		    "only %llu bytes: the log is corrupt; nothing was written",
-		    log->name, (unsigned)expected, (unsigned)e->bins,
-		    (unsigned long long)r->primary_area,
-		    (unsigned long long)(r->carried + off + e->size));
+			err, HP_ERR_CORRUPT, 0,
+			"%s: entry %u claims a hive of %u bytes of hive bins, but "
+			"the primary holds %llu and the logs up to this entry "
+			"only %llu bytes: the log is corrupt; nothing was written",
+			log->name, (unsigned)expected, (unsigned)e->bins,
+			(unsigned long long)r->primary_area,
+			(unsigned long long)(r->carried + off + e->size));
 	if (hivelog_marvin32(e->header, ENTRY_HASH2_LEN, HIVELOG_MARVIN_SEED) !=
 	    get_le64(e->header + ENTRY_OFF_HASH2)) {
-		snprintf(why, why_size, "entry %u: bad hash", (unsigned)expected);
+		snprintf(why, why_size, "entry %u: bad hash",
+			 (unsigned)expected);
 		return HP_OK;
 	}
 	status = entry_hash1(log, e, r->chunk, &hash, err);
 	if (status != HP_OK)
 		return status;
 	if (hash != get_le64(e->header + ENTRY_OFF_HASH1)) {
-		snprintf(why, why_size, "entry %u: bad hash", (unsigned)expected);
+		snprintf(why, why_size, "entry %u: bad hash",
+			 (unsigned)expected);
 		return HP_OK;
 	}
 	/* The hashes say Windows wrote it; the references must still fit,
@@ -579,7 +585,8 @@ page_copy(void *context, uint32_t index, uint32_t offset, uint32_t length,
 
 	(void)index;
 	return log_read(c->log, data_at,
-			c->r->image + REGF_BASE_BLOCK_SIZE + offset, length, err);
+			c->r->image + REGF_BASE_BLOCK_SIZE + offset, length,
+			err);
 }
 
 /* Apply the log's entries from its seq1 on, stopping at the first that is
@@ -656,24 +663,24 @@ recover_new(struct replay *r, const struct regf_header *primary,
 	} else {
 		if (second == NULL)
 			return hp_error_set(
-			    err, HP_ERR_DIRTY, 0,
-			    "%s is older than the primary (log sequence number "
-			    "%u, the primary needs %u or later)",
-			    first->name, (unsigned)first->header.seq1,
-			    (unsigned)primary->seq2);
+				err, HP_ERR_DIRTY, 0,
+				"%s is older than the primary (log sequence number "
+				"%u, the primary needs %u or later)",
+				first->name, (unsigned)first->header.seq1,
+				(unsigned)primary->seq2);
 		return hp_error_set(
-		    err, HP_ERR_DIRTY, 0,
-		    "both logs are older than the primary (%s at %u, %s at %u, "
-		    "the primary needs %u or later)",
-		    first->name, (unsigned)first->header.seq1, second->name,
-		    (unsigned)second->header.seq1, (unsigned)primary->seq2);
+			err, HP_ERR_DIRTY, 0,
+			"both logs are older than the primary (%s at %u, %s at %u, "
+			"the primary needs %u or later)",
+			first->name, (unsigned)first->header.seq1, second->name,
+			(unsigned)second->header.seq1, (unsigned)primary->seq2);
 	}
 	status = replay_new_log(r, start, err);
 	if (status != HP_OK)
 		return status;
 	if (next != NULL) {
 		uint32_t due =
-		    r->entries > 0 ? r->last_seq + 1 : start->header.seq1;
+			r->entries > 0 ? r->last_seq + 1 : start->header.seq1;
 
 		if (next->header.seq1 == due) {
 			status = replay_new_log(r, next, err);
@@ -683,8 +690,9 @@ recover_new(struct replay *r, const struct regf_header *primary,
 	}
 	if (r->entries == 0)
 		return hp_error_set(
-		    err, HP_ERR_DIRTY, 0, "%s: no log entry applies (%s)",
-		    start->name, r->stop[0] != '\0' ? r->stop : "no entries");
+			err, HP_ERR_DIRTY, 0, "%s: no log entry applies (%s)",
+			start->name,
+			r->stop[0] != '\0' ? r->stop : "no entries");
 	return HP_OK;
 }
 
@@ -709,7 +717,7 @@ old_log_eligible(const struct log_info *log, const unsigned char *primary,
 	 * 0x1d29627f1c8a860 in the base block and the log).  Like yarp,
 	 * accept a log not older than it. */
 	bin_time =
-	    get_le64(primary + REGF_BASE_BLOCK_SIZE + HBIN_OFF_TIMESTAMP);
+		get_le64(primary + REGF_BASE_BLOCK_SIZE + HBIN_OFF_TIMESTAMP);
 	return log->header.timestamp >= bin_time;
 }
 
@@ -750,11 +758,13 @@ replay_old_log(struct replay *r, const struct log_info *log, size_t *pages_ret,
 		return status;
 	while (rel < bins) {
 		unsigned char first[SECTOR];
-		const unsigned char *header = r->image + REGF_BASE_BLOCK_SIZE + rel;
+		const unsigned char *header =
+			r->image + REGF_BASE_BLOCK_SIZE + rel;
 		uint32_t bin_size;
 
 		if (page_dirty(bitmap, rel / SECTOR)) {
-			status = log_read(log, source, first, sizeof first, err);
+			status =
+				log_read(log, source, first, sizeof first, err);
 			if (status != HP_OK)
 				return status;
 			header = first;
@@ -762,9 +772,9 @@ replay_old_log(struct replay *r, const struct log_info *log, size_t *pages_ret,
 		if (!hbin_sound(header, rel, bins)) {
 			if (applied < log->page_count)
 				snprintf(
-				    r->stop, sizeof r->stop,
-				    "stopped at an invalid hive bin at 0x%x",
-				    (unsigned)rel);
+					r->stop, sizeof r->stop,
+					"stopped at an invalid hive bin at 0x%x",
+					(unsigned)rel);
 			break;
 		}
 		bin_size = get_le32(header + HBIN_OFF_SIZE);
@@ -816,17 +826,18 @@ recover_old(struct replay *r, const unsigned char *primary, size_t primary_size,
 				      base_valid)) {
 			if (base_valid)
 				log_problem(
-				    log,
-				    "written at 0x%016llx, the primary at "
-				    "0x%016llx",
-				    (unsigned long long)log->header.timestamp,
-				    (unsigned long long)header->timestamp);
+					log,
+					"written at 0x%016llx, the primary at "
+					"0x%016llx",
+					(unsigned long long)
+						log->header.timestamp,
+					(unsigned long long)header->timestamp);
 			else
-				log_problem(
-				    log,
-				    "written at 0x%016llx, before the "
-				    "primary's first hive bin",
-				    (unsigned long long)log->header.timestamp);
+				log_problem(log,
+					    "written at 0x%016llx, before the "
+					    "primary's first hive bin",
+					    (unsigned long long)
+						    log->header.timestamp);
 			continue;
 		}
 		if (chosen == NULL ||
@@ -842,8 +853,8 @@ recover_old(struct replay *r, const unsigned char *primary, size_t primary_size,
 		rebuild_base_block(r, chosen);
 		result->base_rebuilt = true;
 	} else {
-		r->flags =
-		    (r->flags & ~KTM_FLAG) | (chosen->header.flags & KTM_FLAG);
+		r->flags = (r->flags & ~KTM_FLAG) |
+			   (chosen->header.flags & KTM_FLAG);
 	}
 	status = replay_old_log(r, chosen, pages_ret, err);
 	if (status != HP_OK)
@@ -860,7 +871,7 @@ recover_old(struct replay *r, const unsigned char *primary, size_t primary_size,
 /* ------------------------------------------------------------ recovery */
 
 static void detail_add(struct hivelog_result *result, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3)));
 
 /* The detail line is short by construction (fixed labels, numbers); a
  * cut one is still a valid string. */
@@ -895,15 +906,15 @@ no_usable_log(const struct log_info logs[2], bool primary_regf,
 				    logs[1].problem);
 	if (!corrupt[0] && !corrupt[1])
 		return hp_error_set(
-		    err, status, 0,
-		    "no transaction log (%s and %s are absent or empty)",
-		    logs[0].name, logs[1].name);
+			err, status, 0,
+			"no transaction log (%s and %s are absent or empty)",
+			logs[0].name, logs[1].name);
 	if (corrupt[0] && corrupt[1])
 		return hp_error_set(
-		    err, status, 0,
-		    "both logs have a corrupt base block (%s: %s; %s: %s)",
-		    logs[0].name, logs[0].problem, logs[1].name,
-		    logs[1].problem);
+			err, status, 0,
+			"both logs have a corrupt base block (%s: %s; %s: %s)",
+			logs[0].name, logs[0].problem, logs[1].name,
+			logs[1].problem);
 	return hp_error_set(err, status, 0, "no usable log (%s: %s; %s: %s)",
 			    logs[0].name, logs[0].problem, logs[1].name,
 			    logs[1].problem);
@@ -965,10 +976,11 @@ hivelog_recover(const unsigned char *primary, size_t primary_size,
 
 /* Which logs can be replayed: each base block judged (LOGS NULL: none). */
 static enum hp_status
-judge_logs(const struct hivelog_source *logs, struct log_info info[2], struct log_info *new_logs[2],
-	   size_t *new_count, size_t *old_count, struct hp_error *err)
+judge_logs(const struct hivelog_source *logs, struct log_info info[2],
+	   struct log_info *new_logs[2], size_t *new_count, size_t *old_count,
+	   struct hp_error *err)
 {
-	static const char *const labels[2] = {"LOG1", "LOG2"};
+	static const char *const labels[2] = { "LOG1", "LOG2" };
 	enum hp_status status;
 
 	for (int i = 0; i < 2; i++) {
@@ -1004,7 +1016,7 @@ hivelog_recover_read(const unsigned char *primary, size_t primary_size,
 		     struct hivelog_result *result, struct hp_error *err)
 {
 	struct log_info info[2];
-	struct log_info *new_logs[2] = {NULL, NULL};
+	struct log_info *new_logs[2] = { NULL, NULL };
 	size_t new_count = 0, old_count = 0, old_pages = 0;
 	struct regf_header header;
 	struct replay r;

@@ -31,19 +31,18 @@ struct hivelog_result {
 	 * primary was clean and nothing was replayed. */
 	unsigned char *image;
 	size_t size;
-	bool dirty;             /* the primary was dirty (Windows' rule) */
-	bool base_rebuilt;      /* the primary's base block came from a log */
-	int format;             /* 0 none, 1 old (DIRT), 6 new (HvLE) */
-	size_t entries;         /* log entries applied (old format: 1) */
-	bool used[2];           /* which of the two logs contributed */
+	bool dirty;        /* the primary was dirty (Windows' rule) */
+	bool base_rebuilt; /* the primary's base block came from a log */
+	int format;        /* 0 none, 1 old (DIRT), 6 new (HvLE) */
+	size_t entries;    /* log entries applied (old format: 1) */
+	bool used[2];      /* which of the two logs contributed */
 	uint32_t first_seq, last_seq; /* the entries applied */
-	char detail[256];       /* one line saying what was done */
+	char detail[256];             /* one line saying what was done */
 };
 
 /* Calculate the Marvin32 hash of DATA with SEED, returned as Windows stores
  * it in HvLE entries: (high << 32) | low. */
-uint64_t hivelog_marvin32(const unsigned char *data, size_t len,
-			  uint64_t seed);
+uint64_t hivelog_marvin32(const unsigned char *data, size_t len, uint64_t seed);
 
 #define HIVELOG_MARVIN_SEED 0x82EF4D887A4E55C5ull
 
@@ -51,7 +50,7 @@ uint64_t hivelog_marvin32(const unsigned char *data, size_t len,
  * bytes within them.  SIZE 0 means absent or empty. */
 struct hivelog_source {
 	uint64_t size;
-	const char *name;    /* for messages */
+	const char *name; /* for messages */
 	regf_read_fn *read;
 	void *context;
 };

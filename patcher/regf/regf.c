@@ -158,8 +158,8 @@ regf_log_scan_read(regf_read_fn *read, void *context, uint64_t size,
 	scan_ret->file_type = header.file_type;
 	scan_ret->base_seq1 = header.seq1;
 	scan_ret->base_seq2 = header.seq2;
-	scan_ret->base_valid = regf_checksum_valid(&header) &&
-			       header.seq1 == header.seq2;
+	scan_ret->base_valid =
+		regf_checksum_valid(&header) && header.seq1 == header.seq2;
 	note_seq(scan_ret, header.seq1);
 	note_seq(scan_ret, header.seq2);
 	if (header.file_type != REGF_TYPE_LOG_NEW)

@@ -47,16 +47,17 @@
 #define REGF_NK_MAX_VALUE_NAME 64u
 #define REGF_NK_MAX_VALUE_DATA 68u
 #define REGF_NK_NAME_LEN 76u
-#define REGF_NK_NAME 80u          /* also the smallest nk cell */
-#define REGF_NK_COMP_NAME 0x20u   /* flag: the name is Latin-1 */
+#define REGF_NK_NAME 80u        /* also the smallest nk cell */
+#define REGF_NK_COMP_NAME 0x20u /* flag: the name is Latin-1 */
 #define REGF_VK_NAME_LEN 6u
 #define REGF_VK_DATA_LEN 8u
 #define REGF_VK_DATA_OFFSET 12u
 #define REGF_VK_TYPE 16u
 #define REGF_VK_FLAGS 20u
 #define REGF_VK_NAME 24u
-#define REGF_VK_COMP_NAME 0x1u    /* flag: the name is Latin-1 */
-#define REGF_VK_DATA_INLINE 0x80000000u /* data length bit: data in the offset */
+#define REGF_VK_COMP_NAME 0x1u /* flag: the name is Latin-1 */
+#define REGF_VK_DATA_INLINE                                                    \
+	0x80000000u /* data length bit: data in the offset */
 #define REGF_NK_CLASS_LEN 78u
 #define REGF_SK_FLINK 8u
 #define REGF_SK_BLINK 12u
@@ -115,13 +116,13 @@ bool regf_seq_after(uint32_t a, uint32_t b);
 
 /* What a transaction log (SYSTEM.LOG1/LOG2) says about sequence numbers. */
 struct regf_log_scan {
-	bool has_base;       /* starts with a "regf" base block */
-	bool base_valid;     /* its checksum is valid and seq1 == seq2 */
-	uint32_t file_type;  /* 1 old format, 6 new format */
+	bool has_base;      /* starts with a "regf" base block */
+	bool base_valid;    /* its checksum is valid and seq1 == seq2 */
+	uint32_t file_type; /* 1 old format, 6 new format */
 	uint32_t base_seq1, base_seq2;
-	bool has_seq;        /* max_seq means something */
-	uint32_t max_seq;    /* the latest number anywhere in the log */
-	size_t entries;      /* HvLE entries walked */
+	bool has_seq;     /* max_seq means something */
+	uint32_t max_seq; /* the latest number anywhere in the log */
+	size_t entries;   /* HvLE entries walked */
 };
 
 /* Scan a log.  Every number is counted, whether or not the entry would be
@@ -133,9 +134,8 @@ void regf_log_scan(const unsigned char *buf, size_t len,
 /* Read LEN bytes at OFFSET of a file of known size into BUF (never asked
  * for bytes past that size).  HP_OK, or a failure with ERR filled: an I/O
  * error, or the file changed (came up short). */
-typedef enum hp_status regf_read_fn(void *context, uint64_t offset,
-				    void *buf, size_t len,
-				    struct hp_error *err);
+typedef enum hp_status regf_read_fn(void *context, uint64_t offset, void *buf,
+				    size_t len, struct hp_error *err);
 
 /* regf_log_scan on a log of SIZE bytes reached through READ: only the
  * base block and the first 16 bytes of each HvLE entry it walks are read,

@@ -33,12 +33,14 @@ load_bins(struct regf_edit *edit, struct hp_error *err)
 	while (rel < edit->old_bins) {
 		uint32_t size, at;
 
-		if (edit->old_bins - rel < BLOCK || memcmp(base + rel, "hbin", 4) != 0 ||
-		    (size = get_le32(base + rel + 8)) < BLOCK || size % BLOCK != 0 ||
-		    size > edit->old_bins - rel)
-			return hp_error_set(err, HP_ERR_CORRUPT, 0,
-					    "the hive is corrupt: bad hive bin at offset 0x%x",
-					    (unsigned)(rel + REGF_BASE_BLOCK_SIZE));
+		if (edit->old_bins - rel < BLOCK ||
+		    memcmp(base + rel, "hbin", 4) != 0 ||
+		    (size = get_le32(base + rel + 8)) < BLOCK ||
+		    size % BLOCK != 0 || size > edit->old_bins - rel)
+			return hp_error_set(
+				err, HP_ERR_CORRUPT, 0,
+				"the hive is corrupt: bad hive bin at offset 0x%x",
+				(unsigned)(rel + REGF_BASE_BLOCK_SIZE));
 		for (at = rel + REGF_HBIN_HEADER_SIZE; at < rel + size;) {
 			int32_t raw = (int32_t)get_le32(base + at);
 			uint32_t len = raw < 0 ? (uint32_t)-raw : (uint32_t)raw;
@@ -47,8 +49,8 @@ load_bins(struct regf_edit *edit, struct hp_error *err)
 			    len > rel + size - at)
 				return regfedit_corrupt(err, "bad cell", at);
 			if (raw > 0) {
-				enum hp_status status = regfedit_free_add(edit, at, len,
-								 err);
+				enum hp_status status =
+					regfedit_free_add(edit, at, len, err);
 
 				if (status != HP_OK)
 					return status;
@@ -82,8 +84,9 @@ regfedit_begin(const unsigned char *data, size_t size,
 	    get_le32(data + REGF_OFF_BINS_SIZE) != edit->view.bins_size ||
 	    edit->view.bins_size % BLOCK != 0) {
 		free(edit);
-		return hp_error_set(err, HP_ERR_CORRUPT, 0,
-				    "the hive is corrupt: its hive bins size does not fit the file");
+		return hp_error_set(
+			err, HP_ERR_CORRUPT, 0,
+			"the hive is corrupt: its hive bins size does not fit the file");
 	}
 	edit->minor = get_le32(data + REGF_OFF_MINOR);
 	edit->old_bins = edit->view.bins_size;
@@ -130,7 +133,6 @@ regfedit_view(const struct regf_edit *edit)
 	return &edit->view;
 }
 
-
 /* ------------------------------------------------------------ writing */
 
 static bool
@@ -164,7 +166,8 @@ regfedit_write(const struct regf_edit *edit, int fd, const char *name,
 		if (bin->bytes != NULL &&
 		    !pwrite_all(fd, bin->bytes, bin->size,
 				(off_t)REGF_BASE_BLOCK_SIZE + bin->rel))
-			return hp_error_set(err, HP_ERR_WRITE, errno, "%s", name);
+			return hp_error_set(err, HP_ERR_WRITE, errno, "%s",
+					    name);
 	}
 	put_le32(field, edit->bins_end);
 	if (edit->bins_end != edit->old_bins &&

@@ -75,9 +75,9 @@ enum hp_status regfedit_set_value(struct regf_edit *edit, uint32_t key,
 /* Remove value NAME (without case) of the key at KEY: its list loses the
  * entry, the value and its data (big data too) are released.
  * HP_ERR_NOT_FOUND when the key has no such value. */
-enum hp_status regfedit_delete_value_units(struct regf_edit *edit,
-					   uint32_t key, const uint16_t *name,
-					   size_t length, struct hp_error *err);
+enum hp_status regfedit_delete_value_units(struct regf_edit *edit, uint32_t key,
+					   const uint16_t *name, size_t length,
+					   struct hp_error *err);
 enum hp_status regfedit_delete_value(struct regf_edit *edit, uint32_t key,
 				     const char *name, struct hp_error *err);
 
@@ -103,8 +103,7 @@ enum hp_status regfedit_add_key(struct regf_edit *edit, uint32_t parent,
  * a stray byte reads as text_next_code_point reads it) as UTF-16 units,
  * a name for the functions above; caller frees *UNITS_RET. */
 enum hp_status regfedit_name_from_utf8(const char *text, size_t len,
-				       uint16_t **units_ret,
-				       size_t *length_ret,
+				       uint16_t **units_ret, size_t *length_ret,
 				       struct hp_error *err);
 
 /* The hash Windows keeps beside each subkey in an lh list: H = 37 * H +

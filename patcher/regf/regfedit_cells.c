@@ -166,8 +166,9 @@ bin_of(const struct regf_edit *edit, uint32_t rel)
 static const unsigned char *
 bin_bytes(const struct regf_edit *edit, const struct bin *bin)
 {
-	return bin->bytes != NULL ? bin->bytes
-				  : edit->data + REGF_BASE_BLOCK_SIZE + bin->rel;
+	return bin->bytes != NULL
+		       ? bin->bytes
+		       : edit->data + REGF_BASE_BLOCK_SIZE + bin->rel;
 }
 
 /* What regf_cell sees: the edited bytes of the bin REL lies in. */
@@ -187,13 +188,14 @@ regfedit_overlay(const void *context, uint32_t rel, uint32_t *available_ret)
  * while it is still the original's.  Copies never move, so the pointer
  * stays good for the whole edit. */
 enum hp_status
-regfedit_writable(struct regf_edit *edit, uint32_t rel, unsigned char **bytes_ret,
-	 struct hp_error *err)
+regfedit_writable(struct regf_edit *edit, uint32_t rel,
+		  unsigned char **bytes_ret, struct hp_error *err)
 {
 	struct bin *bin = bin_of(edit, rel);
 
 	if (bin == NULL)
-		return regfedit_corrupt(err, "a cell outside the hive bins", rel);
+		return regfedit_corrupt(err, "a cell outside the hive bins",
+					rel);
 	if (bin->bytes == NULL) {
 		bin->bytes = malloc(bin->size);
 		if (bin->bytes == NULL)
@@ -207,7 +209,8 @@ regfedit_writable(struct regf_edit *edit, uint32_t rel, unsigned char **bytes_re
 
 /* Record a bin of SIZE bytes at the current end of the bins. */
 bool
-regfedit_add_bin_record(struct regf_edit *edit, uint32_t size, unsigned char *bytes)
+regfedit_add_bin_record(struct regf_edit *edit, uint32_t size,
+			unsigned char *bytes)
 {
 	size_t pages = (edit->bins_end + (size_t)size) / BLOCK;
 
@@ -252,7 +255,7 @@ class_of(uint32_t size)
 
 enum hp_status
 regfedit_free_add(struct regf_edit *edit, uint32_t rel, uint32_t size,
-	 struct hp_error *err)
+		  struct hp_error *err)
 {
 	size_t class = class_of(size);
 
@@ -308,7 +311,8 @@ take_free(struct regf_edit *edit, uint32_t size, uint32_t *rel_ret,
 			return true;
 		}
 		if (stack->count == 0)
-			edit->nonempty[class / 64] &= ~(UINT64_C(1) << (class % 64));
+			edit->nonempty[class / 64] &=
+				~(UINT64_C(1) << (class % 64));
 	}
 	return false;
 }
@@ -320,8 +324,8 @@ static enum hp_status
 add_bin(struct regf_edit *edit, uint32_t size, uint32_t *rel_ret,
 	uint32_t *size_ret, struct hp_error *err)
 {
-	uint32_t bin_size = (size + REGF_HBIN_HEADER_SIZE + BLOCK - 1) / BLOCK *
-			    BLOCK;
+	uint32_t bin_size =
+		(size + REGF_HBIN_HEADER_SIZE + BLOCK - 1) / BLOCK * BLOCK;
 	unsigned char *bytes;
 
 	if (size > BINS_LIMIT || bin_size > BINS_LIMIT - edit->bins_end)
@@ -333,7 +337,8 @@ add_bin(struct regf_edit *edit, uint32_t size, uint32_t *rel_ret,
 	memcpy(bytes, "hbin", 4);
 	put_le32(bytes + 4, edit->bins_end);
 	put_le32(bytes + 8, bin_size);
-	put_le32(bytes + REGF_HBIN_HEADER_SIZE, bin_size - REGF_HBIN_HEADER_SIZE);
+	put_le32(bytes + REGF_HBIN_HEADER_SIZE,
+		 bin_size - REGF_HBIN_HEADER_SIZE);
 	*rel_ret = edit->bins_end + REGF_HBIN_HEADER_SIZE;
 	*size_ret = bin_size - REGF_HBIN_HEADER_SIZE;
 	if (!regfedit_add_bin_record(edit, bin_size, bytes)) {
@@ -348,16 +353,17 @@ add_bin(struct regf_edit *edit, uint32_t size, uint32_t *rel_ret,
  * stays free behind it.  Without one, a new bin. */
 enum hp_status
 regfedit_allocate(struct regf_edit *edit, uint32_t size, uint32_t *rel_ret,
-	 struct hp_error *err)
+		  struct hp_error *err)
 {
 	uint32_t rel = 0, have = 0;
 	unsigned char *cell;
 	enum hp_status status = HP_OK;
 
 	if (size > BINS_LIMIT)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "a cell of %u bytes is more than a hive holds",
-				    (unsigned)size);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"a cell of %u bytes is more than a hive holds",
+			(unsigned)size);
 	size = size < 8 ? 8 : (size + 7) & ~7u;
 	if (!take_free(edit, size, &rel, &have))
 		status = add_bin(edit, size, &rel, &have, err);
@@ -372,7 +378,7 @@ regfedit_allocate(struct regf_edit *edit, uint32_t size, uint32_t *rel_ret,
 		size = have;
 	}
 	memset(cell + 4, 0, size - 4);
-	put_le32(cell, (uint32_t)-(int32_t)size);
+	put_le32(cell, (uint32_t) - (int32_t)size);
 	*rel_ret = rel;
 	return status;
 }
@@ -380,7 +386,8 @@ regfedit_allocate(struct regf_edit *edit, uint32_t size, uint32_t *rel_ret,
 /* Release the allocated cell at REL and coalesce it with a free cell
  * before or after it in its bin, as Windows does. */
 enum hp_status
-regfedit_release_cell(struct regf_edit *edit, uint32_t rel, struct hp_error *err)
+regfedit_release_cell(struct regf_edit *edit, uint32_t rel,
+		      struct hp_error *err)
 {
 	const struct bin *bin = bin_of(edit, rel);
 	const unsigned char *bytes;
@@ -404,7 +411,8 @@ regfedit_release_cell(struct regf_edit *edit, uint32_t rel, struct hp_error *err
 	}
 	raw = at == rel && rel < end ? (int32_t)get_le32(bytes + rel) : 0;
 	if (raw >= 0 || raw == INT32_MIN || (uint32_t)-raw > end - rel)
-		return regfedit_corrupt(err, "cannot release a cell", bin->rel + rel);
+		return regfedit_corrupt(err, "cannot release a cell",
+					bin->rel + rel);
 	size = (uint32_t)-raw;
 	if (rel + size < end && (int32_t)get_le32(bytes + rel + size) > 0) {
 		regfedit_map_remove(&edit->free_cells, bin->rel + rel + size);
@@ -423,14 +431,13 @@ regfedit_release_cell(struct regf_edit *edit, uint32_t rel, struct hp_error *err
 	return regfedit_free_add(edit, rel, size, err);
 }
 
-
 /* ------------------------------------------------------------ key cells */
 
 /* The allocated cell at REL, at least MIN bytes, with signature SIG
  * (NULL: any). */
 bool
 regfedit_record(const struct regf_edit *edit, uint32_t rel, const char *sig,
-       uint32_t min, const unsigned char **cell_ret, uint32_t *len_ret)
+		uint32_t min, const unsigned char **cell_ret, uint32_t *len_ret)
 {
 	bool allocated;
 
@@ -442,7 +449,7 @@ regfedit_record(const struct regf_edit *edit, uint32_t rel, const char *sig,
 
 enum hp_status
 regfedit_key_cell(const struct regf_edit *edit, uint32_t key,
-	 const unsigned char **nk_ret, struct hp_error *err)
+		  const unsigned char **nk_ret, struct hp_error *err)
 {
 	uint32_t len;
 

@@ -23,8 +23,7 @@
 /* Release what the subkey list at REL holds itself: the list cell, and
  * under an ri index root its leaves. */
 static enum hp_status
-release_subkey_lists(struct regf_edit *edit, uint32_t rel,
-		     struct hp_error *err)
+release_subkey_lists(struct regf_edit *edit, uint32_t rel, struct hp_error *err)
 {
 	struct root root;
 	uint32_t *leaves;
@@ -55,21 +54,24 @@ drop_security(struct regf_edit *edit, uint32_t rel, struct hp_error *err)
 	uint32_t len, refs, flink, blink;
 	enum hp_status status;
 
-	if (!regfedit_record(edit, rel, "sk", REGF_SK_REFCOUNT + 4, &cell, &len))
+	if (!regfedit_record(edit, rel, "sk", REGF_SK_REFCOUNT + 4, &cell,
+			     &len))
 		return regfedit_corrupt(err, "bad security cell", rel);
 	status = regfedit_writable(edit, rel, &sk, err);
 	if (status != HP_OK)
 		return status;
 	refs = get_le32(sk + REGF_SK_REFCOUNT);
 	if (refs == 0)
-		return regfedit_corrupt(err, "security cell without references", rel);
+		return regfedit_corrupt(err, "security cell without references",
+					rel);
 	put_le32(sk + REGF_SK_REFCOUNT, refs - 1);
 	if (refs > 1)
 		return HP_OK;
 	flink = get_le32(sk + REGF_SK_FLINK);
 	blink = get_le32(sk + REGF_SK_BLINK);
 	if (flink == rel || blink == rel ||
-	    !regfedit_record(edit, flink, "sk", REGF_SK_REFCOUNT, &cell, &len) ||
+	    !regfedit_record(edit, flink, "sk", REGF_SK_REFCOUNT, &cell,
+			     &len) ||
 	    !regfedit_record(edit, blink, "sk", REGF_SK_REFCOUNT, &cell, &len))
 		return regfedit_corrupt(err, "bad security cell list", rel);
 	status = regfedit_writable(edit, blink, &prev, err);
@@ -89,7 +91,8 @@ release_subtree(struct regf_edit *edit, uint32_t key, int depth,
 {
 	const unsigned char *nk;
 	uint32_t *children = NULL, *values = NULL;
-	uint32_t subkeys, subkey_list, value_list_rel = NO_CELL, value_count = 0;
+	uint32_t subkeys, subkey_list, value_list_rel = NO_CELL,
+				       value_count = 0;
 	uint32_t class_rel, class_len, sk_rel;
 	size_t child_count = 0;
 	enum hp_status status;
@@ -102,8 +105,8 @@ release_subtree(struct regf_edit *edit, uint32_t key, int depth,
 		status = release_subtree(edit, children[i], depth + 1, err);
 	free(children);
 	if (status == HP_OK)
-		status = regfedit_value_list(edit, key, &value_list_rel, &value_count,
-				    err);
+		status = regfedit_value_list(edit, key, &value_list_rel,
+					     &value_count, err);
 	if (status == HP_OK) {
 		values = malloc(((size_t)value_count + 1) * sizeof *values);
 		if (values == NULL)
@@ -157,8 +160,8 @@ regfedit_delete_key(struct regf_edit *edit, uint32_t parent, uint32_t child,
 	if (count == 0)
 		return hp_error_set(err, HP_ERR_NOT_FOUND, 0,
 				    "no such subkey to remove");
-	status = regfedit_subkeys_remove(edit, get_le32(nk + REGF_NK_SUBKEY_LIST), child,
-				&list, err);
+	status = regfedit_subkeys_remove(
+		edit, get_le32(nk + REGF_NK_SUBKEY_LIST), child, &list, err);
 	if (status == HP_OK)
 		status = release_subtree(edit, child, 0, err);
 	if (status == HP_OK)
@@ -191,17 +194,18 @@ check_new_name(const struct regf_edit *edit, uint32_t list, uint32_t count,
 	if (count == 0)
 		return HP_OK;
 	if (regfedit_root_read(edit, list, &root))
-		return regfedit_root_locate(edit, &root, name, length, &i, &leaf,
-				   &position, err);
+		return regfedit_root_locate(edit, &root, name, length, &i,
+					    &leaf, &position, err);
 	if (!regfedit_leaf_read(edit, list, &leaf))
 		return regfedit_corrupt(err, "bad subkey list", list);
-	return regfedit_leaf_position(edit, &leaf, name, length, &position, err);
+	return regfedit_leaf_position(edit, &leaf, name, length, &position,
+				      err);
 }
 
 enum hp_status
 regfedit_add_key_units(struct regf_edit *edit, uint32_t parent,
-		       const uint16_t *name, size_t length,
-		       uint32_t *child_ret, struct hp_error *err)
+		       const uint16_t *name, size_t length, uint32_t *child_ret,
+		       struct hp_error *err)
 {
 	struct stored_name stored;
 	const unsigned char *nk, *cell;
@@ -216,7 +220,8 @@ regfedit_add_key_units(struct regf_edit *edit, uint32_t parent,
 	count = get_le32(nk + REGF_NK_SUBKEY_COUNT);
 	list = get_le32(nk + REGF_NK_SUBKEY_LIST);
 	sk_rel = get_le32(nk + REGF_NK_SECURITY);
-	if (!regfedit_record(edit, sk_rel, "sk", REGF_SK_REFCOUNT + 4, &cell, &len))
+	if (!regfedit_record(edit, sk_rel, "sk", REGF_SK_REFCOUNT + 4, &cell,
+			     &len))
 		return regfedit_corrupt(err, "bad security cell", parent);
 	status = check_new_name(edit, list, count, name, length, err);
 	if (status != HP_OK)
@@ -224,7 +229,8 @@ regfedit_add_key_units(struct regf_edit *edit, uint32_t parent,
 	status = regfedit_store_name(name, length, false, &stored, err);
 	if (status != HP_OK)
 		return status;
-	status = regfedit_allocate(edit, REGF_NK_NAME + stored.len, &child_rel, err);
+	status = regfedit_allocate(edit, REGF_NK_NAME + stored.len, &child_rel,
+				   err);
 	if (status == HP_OK)
 		status = regfedit_writable(edit, child_rel, &child, err);
 	if (status == HP_OK)
@@ -246,13 +252,14 @@ regfedit_add_key_units(struct regf_edit *edit, uint32_t parent,
 	put_le16(child + REGF_NK_NAME_LEN, (uint16_t)stored.len);
 	memcpy(child + REGF_NK_NAME, stored.bytes, stored.len);
 
-	status = regfedit_subkeys_add(edit, list, count, child_rel, name, length, &list,
-			     err);
+	status = regfedit_subkeys_add(edit, list, count, child_rel, name,
+				      length, &list, err);
 	/* The new key shares its parent's security descriptor. */
 	if (status == HP_OK)
 		status = regfedit_writable(edit, sk_rel, &sk, err);
 	if (status == HP_OK) {
-		put_le32(sk + REGF_SK_REFCOUNT, get_le32(sk + REGF_SK_REFCOUNT) + 1);
+		put_le32(sk + REGF_SK_REFCOUNT,
+			 get_le32(sk + REGF_SK_REFCOUNT) + 1);
 		status = regfedit_writable(edit, parent, &nk_out, err);
 	}
 	if (status != HP_OK)
@@ -261,7 +268,8 @@ regfedit_add_key_units(struct regf_edit *edit, uint32_t parent,
 	put_le32(nk_out + REGF_NK_SUBKEY_LIST, list);
 	/* The low 16 bits; the flags Windows keeps above them stay. */
 	if (get_le16(nk_out + REGF_NK_MAX_SUBKEY_NAME) < length * 2) {
-		put_le16(nk_out + REGF_NK_MAX_SUBKEY_NAME, (uint16_t)(length * 2));
+		put_le16(nk_out + REGF_NK_MAX_SUBKEY_NAME,
+			 (uint16_t)(length * 2));
 	}
 	regfedit_stamp(edit, nk_out);
 	*child_ret = child_rel;
@@ -276,7 +284,8 @@ regfedit_add_key(struct regf_edit *edit, uint32_t parent, const char *name,
 {
 	uint16_t *units;
 	size_t length;
-	enum hp_status status = regfedit_units_of_utf8(name, &units, &length, err);
+	enum hp_status status =
+		regfedit_units_of_utf8(name, &units, &length, err);
 
 	*child_ret = 0;
 	if (status != HP_OK)

@@ -21,7 +21,6 @@
 
 /* ------------------------------------------------------------ names */
 
-
 uint16_t
 regfedit_stored_unit(const struct stored *name, size_t i)
 {
@@ -40,12 +39,13 @@ fold(uint16_t unit)
  * subkey lists: <0, 0, >0. */
 int
 regfedit_compare_stored(const struct stored *stored, const uint16_t *name,
-	       size_t length)
+			size_t length)
 {
 	size_t n = stored->units < length ? stored->units : length;
 
 	for (size_t i = 0; i < n; i++) {
-		uint16_t a = fold(regfedit_stored_unit(stored, i)), b = fold(name[i]);
+		uint16_t a = fold(regfedit_stored_unit(stored, i)),
+			 b = fold(name[i]);
 
 		if (a != b)
 			return a < b ? -1 : 1;
@@ -55,13 +55,15 @@ regfedit_compare_stored(const struct stored *stored, const uint16_t *name,
 
 /* FNV-1a over the folded units: equal names without case hash alike. */
 uint32_t
-regfedit_fold_hash(const uint16_t *units, const struct stored *stored, size_t length)
+regfedit_fold_hash(const uint16_t *units, const struct stored *stored,
+		   size_t length)
 {
 	uint32_t hash = 2166136261u;
 
 	for (size_t i = 0; i < length; i++) {
-		uint16_t unit = fold(units != NULL ? units[i]
-						   : regfedit_stored_unit(stored, i));
+		uint16_t unit =
+			fold(units != NULL ? units[i]
+					   : regfedit_stored_unit(stored, i));
 
 		hash = (hash ^ (unit & 0xFF)) * 16777619u;
 		hash = (hash ^ (unit >> 8)) * 16777619u;
@@ -71,7 +73,8 @@ regfedit_fold_hash(const uint16_t *units, const struct stored *stored, size_t le
 
 /* The name of the nk cell at KEY. */
 bool
-regfedit_key_name(const struct regf_edit *edit, uint32_t key, struct stored *name_ret)
+regfedit_key_name(const struct regf_edit *edit, uint32_t key,
+		  struct stored *name_ret)
 {
 	const unsigned char *nk;
 	uint32_t len, name_len;
@@ -84,27 +87,30 @@ regfedit_key_name(const struct regf_edit *edit, uint32_t key, struct stored *nam
 	if (name_len > len - REGF_NK_NAME)
 		return false;
 	name_ret->bytes = nk + REGF_NK_NAME;
-	name_ret->compressed = (get_le16(nk + REGF_NK_FLAGS) & REGF_NK_COMP_NAME) != 0;
+	name_ret->compressed =
+		(get_le16(nk + REGF_NK_FLAGS) & REGF_NK_COMP_NAME) != 0;
 	name_ret->units = name_ret->compressed ? name_len : name_len / 2;
 	return true;
 }
 
 /* The name of the vk cell at VK. */
 bool
-regfedit_value_name(const struct regf_edit *edit, uint32_t vk_rel, struct stored *name_ret)
+regfedit_value_name(const struct regf_edit *edit, uint32_t vk_rel,
+		    struct stored *name_ret)
 {
 	const unsigned char *vk;
 	uint32_t len, name_len;
 	bool allocated;
 
-	if (!regf_cell(&edit->view, vk_rel, &vk, &len, &allocated) || !allocated ||
-	    len < REGF_VK_NAME || memcmp(vk + 4, "vk", 2) != 0)
+	if (!regf_cell(&edit->view, vk_rel, &vk, &len, &allocated) ||
+	    !allocated || len < REGF_VK_NAME || memcmp(vk + 4, "vk", 2) != 0)
 		return false;
 	name_len = get_le16(vk + REGF_VK_NAME_LEN);
 	if (name_len > len - REGF_VK_NAME)
 		return false;
 	name_ret->bytes = vk + REGF_VK_NAME;
-	name_ret->compressed = (get_le16(vk + REGF_VK_FLAGS) & REGF_VK_COMP_NAME) != 0;
+	name_ret->compressed =
+		(get_le16(vk + REGF_VK_FLAGS) & REGF_VK_COMP_NAME) != 0;
 	name_ret->units = name_ret->compressed ? name_len : name_len / 2;
 	return true;
 }
@@ -132,8 +138,8 @@ regfedit_name_from_utf8(const char *text, size_t len, uint16_t **units_ret,
 }
 
 enum hp_status
-regfedit_units_of_utf8(const char *name, uint16_t **units_ret, size_t *length_ret,
-	      struct hp_error *err)
+regfedit_units_of_utf8(const char *name, uint16_t **units_ret,
+		       size_t *length_ret, struct hp_error *err)
 {
 	return regfedit_name_from_utf8(name, strlen(name), units_ret,
 				       length_ret, err);
@@ -150,19 +156,19 @@ regfedit_describe(const uint16_t *name, size_t length, char *buf, size_t size)
 	return buf;
 }
 
-
 enum hp_status
 regfedit_store_name(const uint16_t *name, size_t length, bool may_be_empty,
-	   struct stored_name *out, struct hp_error *err)
+		    struct stored_name *out, struct hp_error *err)
 {
 	bool latin1 = true;
 	char shown[128];
 
 	memset(out, 0, sizeof *out);
 	if ((length == 0 && !may_be_empty) || length > NAME_MAX_UNITS)
-		return hp_error_set(err, HP_ERR_USAGE, 0,
-				    "'%s': a key or value name must have 1 to 16383 characters",
-				    regfedit_describe(name, length, shown, sizeof shown));
+		return hp_error_set(
+			err, HP_ERR_USAGE, 0,
+			"'%s': a key or value name must have 1 to 16383 characters",
+			regfedit_describe(name, length, shown, sizeof shown));
 	for (size_t i = 0; i < length; i++)
 		if (name[i] > 0xFF)
 			latin1 = false;

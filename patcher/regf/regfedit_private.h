@@ -93,7 +93,6 @@ struct stored {
 	bool compressed;
 };
 
-
 /* A name as it is stored: Latin-1 ("compressed") when every unit fits,
  * else UTF-16LE. */
 struct stored_name {
@@ -101,7 +100,6 @@ struct stored_name {
 	uint16_t len;
 	bool compressed;
 };
-
 
 /* One leaf of a subkey list: lf and lh have 8-byte entries (cell, hint or
  * hash), li 4-byte ones. */
@@ -111,7 +109,6 @@ struct leaf {
 	uint32_t len, count, step;
 	char kind; /* 'f', 'h' or 'i' */
 };
-
 
 /* The entries of an index root (its leaves). */
 struct root {

@@ -20,13 +20,15 @@
 
 /* ------------------------------------------------------------ subkeys */
 
-
 bool
-regfedit_leaf_read(const struct regf_edit *edit, uint32_t rel, struct leaf *leaf)
+regfedit_leaf_read(const struct regf_edit *edit, uint32_t rel,
+		   struct leaf *leaf)
 {
-	if (!regfedit_record(edit, rel, NULL, REGF_LIST_ENTRIES, &leaf->cell, &leaf->len) ||
+	if (!regfedit_record(edit, rel, NULL, REGF_LIST_ENTRIES, &leaf->cell,
+			     &leaf->len) ||
 	    leaf->cell[4] != 'l' ||
-	    (leaf->cell[5] != 'f' && leaf->cell[5] != 'h' && leaf->cell[5] != 'i'))
+	    (leaf->cell[5] != 'f' && leaf->cell[5] != 'h' &&
+	     leaf->cell[5] != 'i'))
 		return false;
 	leaf->rel = rel;
 	leaf->kind = (char)leaf->cell[5];
@@ -66,8 +68,8 @@ root_leaf_kind(const struct regf_edit *edit)
  * of that name is there already. */
 enum hp_status
 regfedit_leaf_position(const struct regf_edit *edit, const struct leaf *leaf,
-	      const uint16_t *name, size_t length, uint32_t *position_ret,
-	      struct hp_error *err)
+		       const uint16_t *name, size_t length,
+		       uint32_t *position_ret, struct hp_error *err)
 {
 	uint32_t lo = 0, hi = leaf->count;
 	char shown[128];
@@ -78,14 +80,15 @@ regfedit_leaf_position(const struct regf_edit *edit, const struct leaf *leaf,
 		int order;
 
 		if (!regfedit_key_name(edit, leaf_entry(leaf, mid), &stored))
-			return regfedit_corrupt(err, "subkey list points to no key",
-				       leaf->rel);
+			return regfedit_corrupt(
+				err, "subkey list points to no key", leaf->rel);
 		order = regfedit_compare_stored(&stored, name, length);
 		if (order == 0)
 			return hp_error_set(err, HP_ERR_CORRUPT, 0,
 					    "subkey '%s' exists already",
-					    regfedit_describe(name, length, shown,
-						     sizeof shown));
+					    regfedit_describe(name, length,
+							      shown,
+							      sizeof shown));
 		if (order < 0)
 			lo = mid + 1;
 		else
@@ -111,8 +114,9 @@ leaf_new(struct regf_edit *edit, char kind, uint32_t cap, uint32_t *rel_ret,
 	unsigned char *cell;
 	enum hp_status status;
 
-	status = regfedit_allocate(edit, REGF_LIST_ENTRIES + (kind == 'i' ? 4 : 8) * cap,
-			  rel_ret, err);
+	status = regfedit_allocate(
+		edit, REGF_LIST_ENTRIES + (kind == 'i' ? 4 : 8) * cap, rel_ret,
+		err);
 	if (status == HP_OK)
 		status = regfedit_writable(edit, *rel_ret, &cell, err);
 	if (status != HP_OK)
@@ -145,9 +149,10 @@ leaf_insert(struct regf_edit *edit, uint32_t *leaf_rel, uint32_t position,
 		memmove(at + leaf.step, at,
 			leaf.step * (size_t)(leaf.count - position));
 	} else {
-		status = leaf_new(edit, leaf.kind,
-				  regfedit_grown(leaf.count, leaf_max(leaf.kind)), &rel,
-				  err);
+		status = leaf_new(
+			edit, leaf.kind,
+			regfedit_grown(leaf.count, leaf_max(leaf.kind)), &rel,
+			err);
 		if (status == HP_OK)
 			status = regfedit_writable(edit, rel, &cell, err);
 		if (status != HP_OK)
@@ -193,11 +198,12 @@ leaf_to_index(struct regf_edit *edit, uint32_t rel, struct hp_error *err)
 	return HP_OK;
 }
 
-
 bool
-regfedit_root_read(const struct regf_edit *edit, uint32_t rel, struct root *root)
+regfedit_root_read(const struct regf_edit *edit, uint32_t rel,
+		   struct root *root)
 {
-	if (!regfedit_record(edit, rel, "ri", REGF_LIST_ENTRIES, &root->cell, &root->len))
+	if (!regfedit_record(edit, rel, "ri", REGF_LIST_ENTRIES, &root->cell,
+			     &root->len))
 		return false;
 	root->rel = rel;
 	root->count = get_le16(root->cell + REGF_LIST_COUNT);
@@ -245,8 +251,11 @@ root_insert(struct regf_edit *edit, uint32_t *root_rel, uint32_t position,
 		at = cell + REGF_LIST_ENTRIES + 4 * position;
 		memmove(at + 4, at, 4 * (size_t)(root.count - position));
 	} else {
-		status = regfedit_allocate(edit, REGF_LIST_ENTRIES +
-					4 * regfedit_grown(root.count, ROOT_MAX), &rel, err);
+		status = regfedit_allocate(
+			edit,
+			REGF_LIST_ENTRIES +
+				4 * regfedit_grown(root.count, ROOT_MAX),
+			&rel, err);
 		if (status == HP_OK)
 			status = regfedit_writable(edit, rel, &cell, err);
 		if (status != HP_OK)
@@ -284,8 +293,9 @@ leaf_split(struct regf_edit *edit, uint32_t rel, uint32_t *upper_ret,
 		return regfedit_corrupt(err, "bad subkey list", rel);
 	kept = leaf.count / 2;
 	moved = leaf.count - kept;
-	status = leaf_new(edit, leaf.kind, regfedit_grown(moved, leaf_max(leaf.kind)),
-			  upper_ret, err);
+	status = leaf_new(edit, leaf.kind,
+			  regfedit_grown(moved, leaf_max(leaf.kind)), upper_ret,
+			  err);
 	if (status == HP_OK)
 		status = regfedit_writable(edit, *upper_ret, &upper, err);
 	if (status == HP_OK)
@@ -306,8 +316,9 @@ leaf_split(struct regf_edit *edit, uint32_t rel, uint32_t *upper_ret,
  * HP_ERR_CORRUPT when a subkey of that name is there already. */
 enum hp_status
 regfedit_root_locate(const struct regf_edit *edit, const struct root *root,
-	    const uint16_t *name, size_t length, uint32_t *i_ret,
-	    struct leaf *leaf_ret, uint32_t *position_ret, struct hp_error *err)
+		     const uint16_t *name, size_t length, uint32_t *i_ret,
+		     struct leaf *leaf_ret, uint32_t *position_ret,
+		     struct hp_error *err)
 {
 	uint32_t lo = 0, hi = root->count, rel;
 	char shown[128];
@@ -320,16 +331,19 @@ regfedit_root_locate(const struct regf_edit *edit, const struct root *root,
 		int order;
 
 		rel = regfedit_root_entry(root, mid);
-		if (!regfedit_leaf_read(edit, rel, leaf_ret) || leaf_ret->count == 0 ||
-		    !regfedit_key_name(edit, leaf_entry(leaf_ret, leaf_ret->count - 1),
-			      &stored))
+		if (!regfedit_leaf_read(edit, rel, leaf_ret) ||
+		    leaf_ret->count == 0 ||
+		    !regfedit_key_name(
+			    edit, leaf_entry(leaf_ret, leaf_ret->count - 1),
+			    &stored))
 			return regfedit_corrupt(err, "bad subkey list", rel);
 		order = regfedit_compare_stored(&stored, name, length);
 		if (order == 0)
 			return hp_error_set(err, HP_ERR_CORRUPT, 0,
 					    "subkey '%s' exists already",
-					    regfedit_describe(name, length, shown,
-						     sizeof shown));
+					    regfedit_describe(name, length,
+							      shown,
+							      sizeof shown));
 		if (order < 0)
 			lo = mid + 1;
 		else
@@ -339,7 +353,8 @@ regfedit_root_locate(const struct regf_edit *edit, const struct root *root,
 	rel = regfedit_root_entry(root, *i_ret);
 	if (!regfedit_leaf_read(edit, rel, leaf_ret))
 		return regfedit_corrupt(err, "bad subkey list", rel);
-	return regfedit_leaf_position(edit, leaf_ret, name, length, position_ret, err);
+	return regfedit_leaf_position(edit, leaf_ret, name, length,
+				      position_ret, err);
 }
 
 /* Add CHILD (called NAME) under the index root at *ROOT_REL: into the
@@ -358,24 +373,27 @@ root_add(struct regf_edit *edit, uint32_t *root_rel, uint32_t child,
 
 	if (!regfedit_root_read(edit, *root_rel, &root))
 		return regfedit_corrupt(err, "bad index root", *root_rel);
-	status = regfedit_root_locate(edit, &root, name, length, &i, &leaf, &position,
-			     err);
+	status = regfedit_root_locate(edit, &root, name, length, &i, &leaf,
+				      &position, err);
 	if (status != HP_OK)
 		return status;
 	rel = leaf.rel;
 	if (leaf.count < leaf_max(leaf.kind)) {
-		status = leaf_insert(edit, &rel, position, child, name, length, err);
+		status = leaf_insert(edit, &rel, position, child, name, length,
+				     err);
 		return status == HP_OK ? root_set(edit, *root_rel, i, rel, err)
 				       : status;
 	}
 	if (position == 0 && i > 0 &&
-	    regfedit_leaf_read(edit, regfedit_root_entry(&root, i - 1), &before) &&
+	    regfedit_leaf_read(edit, regfedit_root_entry(&root, i - 1),
+			       &before) &&
 	    before.count < leaf_max(before.kind)) {
 		rel = before.rel;
 		status = leaf_insert(edit, &rel, before.count, child, name,
 				     length, err);
-		return status == HP_OK ? root_set(edit, *root_rel, i - 1, rel, err)
-				       : status;
+		return status == HP_OK
+			       ? root_set(edit, *root_rel, i - 1, rel, err)
+			       : status;
 	}
 	if ((position == leaf.count && i == root.count - 1) ||
 	    (position == 0 && i == 0)) {
@@ -385,8 +403,8 @@ root_add(struct regf_edit *edit, uint32_t *root_rel, uint32_t child,
 					     err);
 		if (status == HP_OK)
 			status = root_insert(edit, root_rel,
-					     position == 0 ? 0 : root.count, rel,
-					     err);
+					     position == 0 ? 0 : root.count,
+					     rel, err);
 		return status;
 	}
 	status = leaf_split(edit, rel, &upper, &kept, err);
@@ -410,8 +428,8 @@ root_add(struct regf_edit *edit, uint32_t *root_rel, uint32_t child,
  * at LIST with COUNT subkeys; *LIST_RET is the list after. */
 enum hp_status
 regfedit_subkeys_add(struct regf_edit *edit, uint32_t list, uint32_t count,
-	    uint32_t child, const uint16_t *name, size_t length,
-	    uint32_t *list_ret, struct hp_error *err)
+		     uint32_t child, const uint16_t *name, size_t length,
+		     uint32_t *list_ret, struct hp_error *err)
 {
 	struct leaf leaf;
 	struct root root;
@@ -422,8 +440,8 @@ regfedit_subkeys_add(struct regf_edit *edit, uint32_t list, uint32_t count,
 	if (count == 0) {
 		status = leaf_new(edit, first_kind(edit), 1, &list, err);
 		if (status == HP_OK)
-			status = leaf_insert(edit, &list, 0, child, name, length,
-					     err);
+			status = leaf_insert(edit, &list, 0, child, name,
+					     length, err);
 		*list_ret = list;
 		return status;
 	}
@@ -432,7 +450,8 @@ regfedit_subkeys_add(struct regf_edit *edit, uint32_t list, uint32_t count,
 		return root_add(edit, list_ret, child, name, length, err);
 	}
 	if (!regfedit_leaf_read(edit, list, &leaf) || leaf.count != count)
-		return regfedit_corrupt(err, "subkey count does not match the list", list);
+		return regfedit_corrupt(
+			err, "subkey count does not match the list", list);
 	if (leaf.kind == 'f' && leaf.count >= FAST_LEAF_MAX) {
 		status = leaf_to_index(edit, list, err);
 		if (status != HP_OK)
@@ -441,7 +460,8 @@ regfedit_subkeys_add(struct regf_edit *edit, uint32_t list, uint32_t count,
 	}
 	if (leaf.count >= leaf_max(leaf.kind)) {
 		/* Windows puts a full leaf under a new index root. */
-		status = regfedit_allocate(edit, REGF_LIST_ENTRIES + 4 * 2, list_ret, err);
+		status = regfedit_allocate(edit, REGF_LIST_ENTRIES + 4 * 2,
+					   list_ret, err);
 		if (status == HP_OK)
 			status = regfedit_writable(edit, *list_ret, &cell, err);
 		if (status != HP_OK)
@@ -451,7 +471,8 @@ regfedit_subkeys_add(struct regf_edit *edit, uint32_t list, uint32_t count,
 		put_le32(cell + REGF_LIST_ENTRIES, list);
 		return root_add(edit, list_ret, child, name, length, err);
 	}
-	status = regfedit_leaf_position(edit, &leaf, name, length, &position, err);
+	status = regfedit_leaf_position(edit, &leaf, name, length, &position,
+					err);
 	if (status == HP_OK)
 		status = leaf_insert(edit, &list, position, child, name, length,
 				     err);
@@ -497,7 +518,7 @@ leaf_find(const struct leaf *leaf, uint32_t child, uint32_t *position_ret)
  * is the list after (NO_CELL when none is left). */
 enum hp_status
 regfedit_subkeys_remove(struct regf_edit *edit, uint32_t list, uint32_t child,
-	       uint32_t *list_ret, struct hp_error *err)
+			uint32_t *list_ret, struct hp_error *err)
 {
 	struct root root;
 	struct leaf leaf;
@@ -519,8 +540,10 @@ regfedit_subkeys_remove(struct regf_edit *edit, uint32_t list, uint32_t child,
 		return status;
 	}
 	for (uint32_t i = 0; i < root.count; i++) {
-		if (!regfedit_leaf_read(edit, regfedit_root_entry(&root, i), &leaf))
-			return regfedit_corrupt(err, "bad subkey list", regfedit_root_entry(&root, i));
+		if (!regfedit_leaf_read(edit, regfedit_root_entry(&root, i),
+					&leaf))
+			return regfedit_corrupt(err, "bad subkey list",
+						regfedit_root_entry(&root, i));
 		if (!leaf_find(&leaf, child, &position))
 			continue;
 		status = leaf_remove(edit, &leaf, position, &empty, err);
@@ -538,5 +561,6 @@ regfedit_subkeys_remove(struct regf_edit *edit, uint32_t list, uint32_t child,
 		put_le16(cell + REGF_LIST_COUNT, (uint16_t)(root.count - 1));
 		return HP_OK;
 	}
-	return hp_error_set(err, HP_ERR_NOT_FOUND, 0, "no such subkey to remove");
+	return hp_error_set(err, HP_ERR_NOT_FOUND, 0,
+			    "no such subkey to remove");
 }

@@ -31,8 +31,9 @@ big_data_format(const struct regf_edit *edit)
 /* The value list of the key at KEY: its offset and count, checked to fit
  * its cell. */
 enum hp_status
-regfedit_value_list(const struct regf_edit *edit, uint32_t key, uint32_t *list_ret,
-	   uint32_t *count_ret, struct hp_error *err)
+regfedit_value_list(const struct regf_edit *edit, uint32_t key,
+		    uint32_t *list_ret, uint32_t *count_ret,
+		    struct hp_error *err)
 {
 	const unsigned char *nk, *list;
 	uint32_t len;
@@ -65,7 +66,9 @@ index_of(const struct regf_edit *edit, uint32_t key)
 {
 	uint32_t at;
 
-	return regfedit_map_get(&edit->indexed, key, &at) ? &edit->indexes[at - 1] : NULL;
+	return regfedit_map_get(&edit->indexed, key, &at)
+		       ? &edit->indexes[at - 1]
+		       : NULL;
 }
 
 static bool value_index_put(struct value_index *index, uint32_t hash,
@@ -74,7 +77,8 @@ static bool value_index_put(struct value_index *index, uint32_t hash,
 static bool
 value_index_grow(struct value_index *index)
 {
-	struct value_index grown = { NULL, 0, index->cap == 0 ? 16 : index->cap * 2,
+	struct value_index grown = { NULL, 0,
+				     index->cap == 0 ? 16 : index->cap * 2,
 				     index->duplicates };
 
 	/* Live entries only: removed ones are left behind. */
@@ -102,7 +106,8 @@ value_index_put(struct value_index *index, uint32_t hash, uint32_t vk)
 
 	if ((index->used + 1) * 2 > index->cap && !value_index_grow(index))
 		return false;
-	for (slot = hash & (index->cap - 1); index->entries[slot].vk != VALUE_EMPTY;
+	for (slot = hash & (index->cap - 1);
+	     index->entries[slot].vk != VALUE_EMPTY;
 	     slot = (slot + 1) & (index->cap - 1))
 		;
 	index->entries[slot].hash = hash;
@@ -163,11 +168,13 @@ indexed_values(struct regf_edit *edit, uint32_t key,
 
 		if (!regfedit_value_name(edit, vk, &stored)) {
 			free(index.entries);
-			return regfedit_corrupt(err, "value list points to no value", vk);
+			return regfedit_corrupt(
+				err, "value list points to no value", vk);
 		}
 		hash = regfedit_fold_hash(NULL, &stored, stored.units);
 		if (!index.duplicates) {
-			uint16_t *units = malloc((stored.units + 1) * sizeof *units);
+			uint16_t *units =
+				malloc((stored.units + 1) * sizeof *units);
 
 			if (units == NULL) {
 				free(index.entries);
@@ -187,8 +194,8 @@ indexed_values(struct regf_edit *edit, uint32_t key,
 	}
 	if (edit->index_count == edit->index_cap) {
 		size_t cap = edit->index_cap == 0 ? 16 : edit->index_cap * 2;
-		struct value_index *grown = realloc(edit->indexes,
-						    cap * sizeof *grown);
+		struct value_index *grown =
+			realloc(edit->indexes, cap * sizeof *grown);
 
 		if (grown == NULL) {
 			free(index.entries);
@@ -198,7 +205,8 @@ indexed_values(struct regf_edit *edit, uint32_t key,
 		edit->index_cap = cap;
 	}
 	edit->indexes[edit->index_count] = index;
-	if (!regfedit_map_put(&edit->indexed, key, (uint32_t)edit->index_count + 1)) {
+	if (!regfedit_map_put(&edit->indexed, key,
+			      (uint32_t)edit->index_count + 1)) {
 		free(index.entries);
 		return regfedit_nomem(err);
 	}
@@ -239,7 +247,8 @@ find_value(struct regf_edit *edit, uint32_t key, const uint16_t *name,
 	*hash_ret = regfedit_fold_hash(name, NULL, length);
 	*vk_ret = NO_CELL;
 	if (!index->duplicates) {
-		*vk_ret = value_index_find(edit, index, *hash_ret, name, length);
+		*vk_ret =
+			value_index_find(edit, index, *hash_ret, name, length);
 		if (*vk_ret == NO_CELL) {
 			*index_ret = count;
 			return HP_OK;
@@ -250,7 +259,8 @@ find_value(struct regf_edit *edit, uint32_t key, const uint16_t *name,
 		struct stored stored;
 
 		if (*vk_ret == vk ||
-		    (*vk_ret == NO_CELL && regfedit_value_name(edit, vk, &stored) &&
+		    (*vk_ret == NO_CELL &&
+		     regfedit_value_name(edit, vk, &stored) &&
 		     regfedit_compare_stored(&stored, name, length) == 0)) {
 			*vk_ret = vk;
 			break;
@@ -265,7 +275,8 @@ find_value(struct regf_edit *edit, uint32_t key, const uint16_t *name,
 /* Release the vk at VK_REL and all its data: its data cell, or a "db"
  * record with its segment list and segments. */
 enum hp_status
-regfedit_release_value(struct regf_edit *edit, uint32_t vk_rel, struct hp_error *err)
+regfedit_release_value(struct regf_edit *edit, uint32_t vk_rel,
+		       struct hp_error *err)
 {
 	const unsigned char *vk, *db, *list;
 	uint32_t len, data_len, data_rel, db_len, list_len, list_rel, count;
@@ -282,7 +293,8 @@ regfedit_release_value(struct regf_edit *edit, uint32_t vk_rel, struct hp_error 
 	    regfedit_record(edit, data_rel, "db", 12, &db, &db_len)) {
 		count = get_le16(db + REGF_DB_SEGMENT_COUNT);
 		list_rel = get_le32(db + REGF_DB_SEGMENT_LIST);
-		if (!regfedit_record(edit, list_rel, NULL, 4, &list, &list_len) ||
+		if (!regfedit_record(edit, list_rel, NULL, 4, &list,
+				     &list_len) ||
 		    count > (list_len - 4) / 4)
 			return regfedit_corrupt(err, "bad big data", data_rel);
 		/* Read them all first: releasing rewrites size fields. */
@@ -310,15 +322,17 @@ static enum hp_status
 write_big_data(struct regf_edit *edit, const unsigned char *data, uint32_t len,
 	       uint32_t *db_ret, struct hp_error *err)
 {
-	uint32_t segments = (len + REGF_BIG_DATA_LIMIT - 1) / REGF_BIG_DATA_LIMIT;
+	uint32_t segments =
+		(len + REGF_BIG_DATA_LIMIT - 1) / REGF_BIG_DATA_LIMIT;
 	uint32_t list_rel, db_rel, seg_rel;
 	unsigned char *list, *db, *segment;
 	enum hp_status status;
 
 	if (segments > 0xFFFF)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "%u bytes of data is more than big data holds",
-				    (unsigned)len);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"%u bytes of data is more than big data holds",
+			(unsigned)len);
 	status = regfedit_allocate(edit, 4 + 4 * segments, &list_rel, err);
 	if (status == HP_OK)
 		status = regfedit_allocate(edit, 16, &db_rel, err);
@@ -333,11 +347,13 @@ write_big_data(struct regf_edit *edit, const unsigned char *data, uint32_t len,
 		if (status == HP_OK)
 			status = regfedit_writable(edit, list_rel, &list, err);
 		for (uint32_t j = i; status == HP_OK; j--) {
-			if (j == 0 || get_le32(list + 4 + 4 * (j - 1)) < seg_rel) {
+			if (j == 0 ||
+			    get_le32(list + 4 + 4 * (j - 1)) < seg_rel) {
 				put_le32(list + 4 + 4 * j, seg_rel);
 				break;
 			}
-			put_le32(list + 4 + 4 * j, get_le32(list + 4 + 4 * (j - 1)));
+			put_le32(list + 4 + 4 * j,
+				 get_le32(list + 4 + 4 * (j - 1)));
 		}
 	}
 	for (uint32_t i = 0; status == HP_OK && i < segments; i++) {
@@ -351,8 +367,8 @@ write_big_data(struct regf_edit *edit, const unsigned char *data, uint32_t len,
 						   get_le32(list + 4 + 4 * i),
 						   &segment, err);
 		if (status == HP_OK)
-			memcpy(segment + 4, data + (size_t)i * REGF_BIG_DATA_LIMIT,
-			       take);
+			memcpy(segment + 4,
+			       data + (size_t)i * REGF_BIG_DATA_LIMIT, take);
 	}
 	if (status == HP_OK)
 		status = regfedit_writable(edit, db_rel, &db, err);
@@ -386,7 +402,8 @@ write_value(struct regf_edit *edit, const struct stored_name *stored,
 			memcpy(cell + 4, data, len);
 	}
 	if (status == HP_OK)
-		status = regfedit_allocate(edit, REGF_VK_NAME + stored->len, &vk_rel, err);
+		status = regfedit_allocate(edit, REGF_VK_NAME + stored->len,
+					   &vk_rel, err);
 	if (status == HP_OK)
 		status = regfedit_writable(edit, vk_rel, &vk, err);
 	if (status != HP_OK)
@@ -411,8 +428,8 @@ write_value(struct regf_edit *edit, const struct stored_name *stored,
  * has room, else into a cell half as large again.  *LIST_RET is where
  * the list is after. */
 static enum hp_status
-append_value(struct regf_edit *edit, uint32_t list, uint32_t count,
-	     uint32_t vk, uint32_t *list_ret, struct hp_error *err)
+append_value(struct regf_edit *edit, uint32_t list, uint32_t count, uint32_t vk,
+	     uint32_t *list_ret, struct hp_error *err)
 {
 	const unsigned char *old;
 	unsigned char *cell;
@@ -431,14 +448,16 @@ append_value(struct regf_edit *edit, uint32_t list, uint32_t count,
 	if (count >= (BINS_LIMIT - 4) / 4)
 		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
 				    "a key cannot hold more values");
-	status = regfedit_allocate(edit, 4 + 4 * regfedit_grown(count, (BINS_LIMIT - 4) / 4), &rel,
-			  err);
+	status = regfedit_allocate(
+		edit, 4 + 4 * regfedit_grown(count, (BINS_LIMIT - 4) / 4), &rel,
+		err);
 	if (status == HP_OK)
 		status = regfedit_writable(edit, rel, &cell, err);
 	if (status != HP_OK)
 		return status;
 	if (count > 0) {
-		if (!regfedit_record(edit, list, NULL, 4 + 4 * count, &old, &len))
+		if (!regfedit_record(edit, list, NULL, 4 + 4 * count, &old,
+				     &len))
 			return regfedit_corrupt(err, "bad value list", list);
 		memcpy(cell + 4, old + 4, 4 * (size_t)count);
 	}
@@ -461,10 +480,11 @@ regfedit_set_value_units(struct regf_edit *edit, uint32_t key,
 	enum hp_status status;
 
 	if (len > 0x7FFFFFF0u)
-		return hp_error_set(err, HP_ERR_UNSUPPORTED, 0,
-				    "value '%s': %zu bytes of data is too much",
-				    regfedit_describe(name, length, shown, sizeof shown),
-				    len);
+		return hp_error_set(
+			err, HP_ERR_UNSUPPORTED, 0,
+			"value '%s': %zu bytes of data is too much",
+			regfedit_describe(name, length, shown, sizeof shown),
+			len);
 	status = find_value(edit, key, name, length, &old_vk, &position, &hash,
 			    err);
 	if (status != HP_OK)
@@ -472,7 +492,8 @@ regfedit_set_value_units(struct regf_edit *edit, uint32_t key,
 	status = regfedit_store_name(name, length, true, &stored, err);
 	if (status != HP_OK)
 		return status;
-	status = write_value(edit, &stored, type, data, (uint32_t)len, &vk, err);
+	status =
+		write_value(edit, &stored, type, data, (uint32_t)len, &vk, err);
 	if (status == HP_OK)
 		status = regfedit_value_list(edit, key, &list, &count, err);
 	if (status != HP_OK)
@@ -514,7 +535,8 @@ regfedit_set_value(struct regf_edit *edit, uint32_t key, const char *name,
 {
 	uint16_t *units;
 	size_t length;
-	enum hp_status status = regfedit_units_of_utf8(name, &units, &length, err);
+	enum hp_status status =
+		regfedit_units_of_utf8(name, &units, &length, err);
 
 	if (status != HP_OK)
 		return status;
@@ -534,19 +556,21 @@ regfedit_delete_value_units(struct regf_edit *edit, uint32_t key,
 	char shown[128];
 	enum hp_status status;
 
-	status = find_value(edit, key, name, length, &vk, &position, &hash, err);
+	status =
+		find_value(edit, key, name, length, &vk, &position, &hash, err);
 	if (status != HP_OK)
 		return status;
 	if (vk == NO_CELL)
-		return hp_error_set(err, HP_ERR_NOT_FOUND, 0,
-				    "no value '%s' to delete",
-				    regfedit_describe(name, length, shown, sizeof shown));
+		return hp_error_set(
+			err, HP_ERR_NOT_FOUND, 0, "no value '%s' to delete",
+			regfedit_describe(name, length, shown, sizeof shown));
 	status = regfedit_value_list(edit, key, &list, &count, err);
 	if (status == HP_OK && count > 1) {
 		/* Shrunk in place, the order kept, as Windows does. */
 		status = regfedit_writable(edit, list, &cell, err);
 		if (status == HP_OK)
-			memmove(cell + 4 + 4 * position, cell + 8 + 4 * position,
+			memmove(cell + 4 + 4 * position,
+				cell + 8 + 4 * position,
 				4 * (size_t)(count - position - 1));
 	} else if (status == HP_OK) {
 		status = regfedit_release_cell(edit, list, err);
@@ -576,7 +600,8 @@ regfedit_delete_value(struct regf_edit *edit, uint32_t key, const char *name,
 {
 	uint16_t *units;
 	size_t length;
-	enum hp_status status = regfedit_units_of_utf8(name, &units, &length, err);
+	enum hp_status status =
+		regfedit_units_of_utf8(name, &units, &length, err);
 
 	if (status != HP_OK)
 		return status;

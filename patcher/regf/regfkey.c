@@ -96,10 +96,12 @@ text_of(const uint16_t *units, const unsigned char *stored, bool compressed,
 	if (out == NULL)
 		return NULL;
 	for (size_t i = 0; i < length; i++) {
-		uint16_t next = i + 1 < length ? unit_at(units, stored, compressed, i + 1) : 0;
+		uint16_t next = i + 1 < length ? unit_at(units, stored,
+							 compressed, i + 1)
+					       : 0;
 		uint32_t c;
-		size_t n = utf_decode_utf16(unit_at(units, stored, compressed, i),
-					    next, &c);
+		size_t n = utf_decode_utf16(
+			unit_at(units, stored, compressed, i), next, &c);
 
 		/* NUL and an unpaired surrogate have no UTF-8 of their own
 		 * here: U+FFFD (the exact form is the units). */
@@ -182,8 +184,9 @@ regfkey_name(const struct regf_image *image, uint32_t key, char **name_ret,
 	name_len = get_le16(nk + REGF_NK_NAME_LEN);
 	if (name_len > len - REGF_NK_NAME)
 		return corrupt(err, "key name longer than its cell", key);
-	*name_ret = decode_name(nk + REGF_NK_NAME, name_len,
-				(get_le16(nk + REGF_NK_FLAGS) & REGF_NK_COMP_NAME) != 0);
+	*name_ret = decode_name(
+		nk + REGF_NK_NAME, name_len,
+		(get_le16(nk + REGF_NK_FLAGS) & REGF_NK_COMP_NAME) != 0);
 	return *name_ret != NULL ? HP_OK : nomem(err);
 }
 
@@ -203,7 +206,8 @@ regfkey_name_exact(const struct regf_image *image, uint32_t key,
 	if (name_len > len - REGF_NK_NAME)
 		return corrupt(err, "key name longer than its cell", key);
 	return exact_name(nk + REGF_NK_NAME, name_len,
-			  (get_le16(nk + REGF_NK_FLAGS) & REGF_NK_COMP_NAME) != 0,
+			  (get_le16(nk + REGF_NK_FLAGS) & REGF_NK_COMP_NAME) !=
+				  0,
 			  name_ret, err);
 }
 
@@ -255,7 +259,8 @@ ascii_lh_hash(const char *name, uint32_t *hash_ret)
 {
 	uint32_t hash = 0;
 
-	for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++) {
+	for (const unsigned char *p = (const unsigned char *)name; *p != '\0';
+	     p++) {
 		uint32_t c = *p;
 
 		if (c >= 0x80)
@@ -327,8 +332,8 @@ static enum hp_status
 give_list(struct key_list *list, uint32_t **children_ret, size_t *count_ret,
 	  struct hp_error *err)
 {
-	*children_ret = list->keys != NULL ? list->keys
-					   : calloc(1, sizeof *list->keys);
+	*children_ret =
+		list->keys != NULL ? list->keys : calloc(1, sizeof *list->keys);
 	*count_ret = list->count;
 	return *children_ret != NULL ? HP_OK : nomem(err);
 }
@@ -349,9 +354,11 @@ regfkey_children(const struct regf_image *image, uint32_t key,
 		status = walk_lists(image, nk, &list, false, 0, err);
 	if (status == HP_OK &&
 	    list.count != get_le32(nk + REGF_NK_SUBKEY_COUNT))
-		status = corrupt(err, "subkey count does not match the list", key);
+		status = corrupt(err, "subkey count does not match the list",
+				 key);
 	for (size_t i = 0; status == HP_OK && i < list.count; i++)
-		if (!record(image, list.keys[i], "nk", REGF_NK_NAME, &cell, &len))
+		if (!record(image, list.keys[i], "nk", REGF_NK_NAME, &cell,
+			    &len))
 			status = corrupt(err, "subkey list points to no key",
 					 list.keys[i]);
 	if (status != HP_OK) {
@@ -444,7 +451,8 @@ read_data(const struct regf_image *image, const unsigned char *vk,
 	  struct hp_error *err)
 {
 	uint32_t raw = get_le32(vk + REGF_VK_DATA_LEN);
-	uint32_t len = raw & ~REGF_VK_DATA_INLINE, rel = get_le32(vk + REGF_VK_DATA_OFFSET);
+	uint32_t len = raw & ~REGF_VK_DATA_INLINE,
+		 rel = get_le32(vk + REGF_VK_DATA_OFFSET);
 	const unsigned char *cell;
 	uint32_t cell_len;
 	unsigned char *data;
@@ -490,7 +498,8 @@ value_cell(const struct regf_image *image, uint32_t key, size_t index,
 		return corrupt(err, "value index past the list", key);
 	*vk_rel_ret = get_le32(list + 4 + 4 * index);
 	if (!record(image, *vk_rel_ret, "vk", REGF_VK_NAME, vk_ret, &vk_len))
-		return corrupt(err, "value list points to no value", *vk_rel_ret);
+		return corrupt(err, "value list points to no value",
+			       *vk_rel_ret);
 	if (get_le16(*vk_ret + REGF_VK_NAME_LEN) > vk_len - REGF_VK_NAME)
 		return corrupt(err, "value name longer than its cell",
 			       *vk_rel_ret);
@@ -501,7 +510,8 @@ static char *
 value_name(const unsigned char *vk)
 {
 	return decode_name(vk + REGF_VK_NAME, get_le16(vk + REGF_VK_NAME_LEN),
-			   (get_le16(vk + REGF_VK_FLAGS) & REGF_VK_COMP_NAME) != 0);
+			   (get_le16(vk + REGF_VK_FLAGS) & REGF_VK_COMP_NAME) !=
+				   0);
 }
 
 enum hp_status
@@ -584,14 +594,16 @@ regfkey_value_name_exact(const struct regf_image *image, uint32_t key,
 {
 	const unsigned char *vk;
 	uint32_t vk_rel;
-	enum hp_status status = value_cell(image, key, index, &vk, &vk_rel, err);
+	enum hp_status status =
+		value_cell(image, key, index, &vk, &vk_rel, err);
 
 	name_ret->units = NULL;
 	name_ret->length = 0;
 	if (status != HP_OK)
 		return status;
 	return exact_name(vk + REGF_VK_NAME, get_le16(vk + REGF_VK_NAME_LEN),
-			  (get_le16(vk + REGF_VK_FLAGS) & REGF_VK_COMP_NAME) != 0,
+			  (get_le16(vk + REGF_VK_FLAGS) & REGF_VK_COMP_NAME) !=
+				  0,
 			  name_ret, err);
 }
 
@@ -601,7 +613,8 @@ regfkey_value_name(const struct regf_image *image, uint32_t key, size_t index,
 {
 	const unsigned char *vk;
 	uint32_t vk_rel;
-	enum hp_status status = value_cell(image, key, index, &vk, &vk_rel, err);
+	enum hp_status status =
+		value_cell(image, key, index, &vk, &vk_rel, err);
 
 	*name_ret = NULL;
 	if (status != HP_OK)

@@ -35,8 +35,8 @@ char *regfkey_name_text(const uint16_t *units, size_t length);
 
 /* Two names without case, unit by unit as Windows orders subkey lists
  * (each unit upper-cased as text_fold_upper does): <0, 0, >0. */
-int regfkey_name_compare(const uint16_t *a, size_t a_length,
-			 const uint16_t *b, size_t b_length);
+int regfkey_name_compare(const uint16_t *a, size_t a_length, const uint16_t *b,
+			 size_t b_length);
 
 /* The root key's cell: HP_ERR_CORRUPT when it is not an nk cell. */
 enum hp_status regfkey_root(const struct regf_image *image, uint32_t *key_ret,
@@ -48,8 +48,8 @@ enum hp_status regfkey_name(const struct regf_image *image, uint32_t key,
 			    char **name_ret, struct hp_error *err);
 
 /* The key's name exactly, all its units. */
-enum hp_status regfkey_name_exact(const struct regf_image *image,
-				  uint32_t key, struct regf_name *name_ret,
+enum hp_status regfkey_name_exact(const struct regf_image *image, uint32_t key,
+				  struct regf_name *name_ret,
 				  struct hp_error *err);
 
 /* How many subkeys the key says it has (its nk cell's count). */
@@ -73,12 +73,12 @@ enum hp_status regfkey_candidates(const struct regf_image *image, uint32_t key,
 enum hp_status regfkey_candidates_units(const struct regf_image *image,
 					uint32_t key, const uint16_t *name,
 					size_t length, uint32_t *children_ret[],
-					size_t *count_ret, struct hp_error *err);
+					size_t *count_ret,
+					struct hp_error *err);
 
 /* A value of the key, by index < the count regfkey_value_count gives. */
-enum hp_status regfkey_value_count(const struct regf_image *image,
-				   uint32_t key, size_t *count_ret,
-				   struct hp_error *err);
+enum hp_status regfkey_value_count(const struct regf_image *image, uint32_t key,
+				   size_t *count_ret, struct hp_error *err);
 
 /* The value's name (UTF-8, "" for the default value), type, and data
  * (inline, one cell, or "db" big data); caller frees NAME_RET and

@@ -25,9 +25,9 @@ compare_result_release(struct compare_result *result)
 	memset(result, 0, sizeof *result);
 }
 
-static enum hp_status
-add_diff(struct compare_result *result, const char *key, struct hp_error *err,
-	 const char *format, ...) __attribute__((format(printf, 4, 5)));
+static enum hp_status add_diff(struct compare_result *result, const char *key,
+			       struct hp_error *err, const char *format, ...)
+	__attribute__((format(printf, 4, 5)));
 
 static enum hp_status
 add_diff(struct compare_result *result, const char *key, struct hp_error *err,
@@ -85,36 +85,42 @@ compare_value_lists(struct hive *a, hive_key ka, struct hive *b, hive_key kb,
 	qsort(va, na, sizeof *va, compare_values_by_name);
 	qsort(vb, nb, sizeof *vb, compare_values_by_name);
 	while (status == HP_OK && (i < na || j < nb)) {
-		int order = i == na ? 1 : j == nb ? -1
-				     : text_name_compare(va[i].name,
-							 vb[j].name);
+		int order = i == na ? 1
+			    : j == nb
+				    ? -1
+				    : text_name_compare(va[i].name, vb[j].name);
 
 		if (order < 0) {
 			status = add_diff(result, path, err,
-					  "value '%s' only in the first", va[i].name);
+					  "value '%s' only in the first",
+					  va[i].name);
 			i++;
 			continue;
 		}
 		if (order > 0) {
 			status = add_diff(result, path, err,
-					  "value '%s' only in the second", vb[j].name);
+					  "value '%s' only in the second",
+					  vb[j].name);
 			j++;
 			continue;
 		}
 		if (strcmp(va[i].name, vb[j].name) != 0)
-			status = add_diff(result, path, err,
-					  "value spelled '%s' in the first, '%s' in the second",
-					  va[i].name, vb[j].name);
+			status = add_diff(
+				result, path, err,
+				"value spelled '%s' in the first, '%s' in the second",
+				va[i].name, vb[j].name);
 		else if (va[i].type != vb[j].type)
-			status = add_diff(result, path, err,
-					  "value '%s' is %s in the first, %s in the second",
-					  va[i].name, hive_type_name(va[i].type),
-					  hive_type_name(vb[j].type));
+			status = add_diff(
+				result, path, err,
+				"value '%s' is %s in the first, %s in the second",
+				va[i].name, hive_type_name(va[i].type),
+				hive_type_name(vb[j].type));
 		else if (va[i].len != vb[j].len ||
 			 (va[i].len > 0 &&
 			  memcmp(va[i].data, vb[j].data, va[i].len) != 0))
 			status = add_diff(result, path, err,
-					  "value '%s' has other data", va[i].name);
+					  "value '%s' has other data",
+					  va[i].name);
 		i++;
 		j++;
 	}
@@ -144,9 +150,10 @@ compare_keys(struct hive *a, hive_key ka, struct hive *b, hive_key kb,
 	if (status == HP_OK)
 		status = hive_key_named_children(b, kb, &cb, &nb, err);
 	while (status == HP_OK && (i < na || j < nb)) {
-		int order = i == na ? 1 : j == nb ? -1
-				     : text_name_compare(ca[i].name,
-							 cb[j].name);
+		int order = i == na ? 1
+			    : j == nb
+				    ? -1
+				    : text_name_compare(ca[i].name, cb[j].name);
 		const char *name = order <= 0 ? ca[i].name : cb[j].name;
 		char *child_path = text_join_key(path, name);
 
@@ -156,9 +163,10 @@ compare_keys(struct hive *a, hive_key ka, struct hive *b, hive_key kb,
 			break;
 		}
 		if (order == 0 && strcmp(ca[i].name, cb[j].name) != 0)
-			status = add_diff(result, child_path, err,
-					  "key spelled '%s' in the first, '%s' in the second",
-					  ca[i].name, cb[j].name);
+			status = add_diff(
+				result, child_path, err,
+				"key spelled '%s' in the first, '%s' in the second",
+				ca[i].name, cb[j].name);
 		if (status == HP_OK)
 			status = compare_keys(a, order <= 0 ? ca[i].key : 0, b,
 					      order >= 0 ? cb[j].key : 0,

@@ -71,21 +71,22 @@ sorted_children(struct differ *d, struct hive *hive, hive_key key,
 
 		if (name[0] == '\0' || strchr(name, '\\') != NULL)
 			status = hp_error_set(
-			    d->err, HP_ERR_CORRUPT, 0,
-			    "%s: [%s]: a subkey is named '%s'", hive_path(hive),
-			    (char *)d->path.data, name);
+				d->err, HP_ERR_CORRUPT, 0,
+				"%s: [%s]: a subkey is named '%s'",
+				hive_path(hive), (char *)d->path.data, name);
 		else if (has_line_break(name))
 			status = hp_error_set(
-			    d->err, HP_ERR_UNSUPPORTED, 0,
-			    "%s: [%s]: a subkey name with a line break cannot "
-			    "be written to a .reg file",
-			    hive_path(hive), (char *)d->path.data);
-		else if (i > 0 && text_name_compare(list[i - 1].name, name) == 0)
+				d->err, HP_ERR_UNSUPPORTED, 0,
+				"%s: [%s]: a subkey name with a line break cannot "
+				"be written to a .reg file",
+				hive_path(hive), (char *)d->path.data);
+		else if (i > 0 &&
+			 text_name_compare(list[i - 1].name, name) == 0)
 			status = hp_error_set(
-			    d->err, HP_ERR_AMBIGUOUS, 0,
-			    "%s: [%s]: two subkeys are spelled '%s' and '%s'",
-			    hive_path(hive), (char *)d->path.data,
-			    list[i - 1].name, name);
+				d->err, HP_ERR_AMBIGUOUS, 0,
+				"%s: [%s]: two subkeys are spelled '%s' and '%s'",
+				hive_path(hive), (char *)d->path.data,
+				list[i - 1].name, name);
 	}
 	if (status != HP_OK) {
 		hive_named_keys_free(list, count);
@@ -115,10 +116,10 @@ sorted_values(struct differ *d, struct hive *hive,
 		if (text_name_compare(sorted[i - 1]->name, sorted[i]->name) ==
 		    0) {
 			enum hp_status status = hp_error_set(
-			    d->err, HP_ERR_AMBIGUOUS, 0,
-			    "%s: [%s]: two values are spelled '%s' and '%s'",
-			    hive_path(hive), (char *)d->path.data,
-			    sorted[i - 1]->name, sorted[i]->name);
+				d->err, HP_ERR_AMBIGUOUS, 0,
+				"%s: [%s]: two values are spelled '%s' and '%s'",
+				hive_path(hive), (char *)d->path.data,
+				sorted[i - 1]->name, sorted[i]->name);
 
 			free(sorted);
 			return status;
@@ -201,7 +202,7 @@ diff_values(struct differ *d, hive_key ka, hive_key kb)
 
 	for (size_t i = 0; status == HP_OK && i < nb; i++) {
 		const struct hive_value *old =
-		    find_value(sorted_a, na, vb[i].name);
+			find_value(sorted_a, na, vb[i].name);
 		struct hive_value line = vb[i];
 
 		if (old != NULL && same_value(old, &vb[i]))
@@ -222,8 +223,8 @@ diff_values(struct differ *d, hive_key ka, hive_key kb)
 		if (status == HP_OK)
 			status = start_block(d, &started);
 		if (status == HP_OK)
-			status =
-			    regexport_delete_value_line(&d->writer, va[i].name);
+			status = regexport_delete_value_line(&d->writer,
+							     va[i].name);
 		d->differences++;
 	}
 	if (status == HP_OK && started)
@@ -247,9 +248,9 @@ reach(struct differ *d, struct hive *hive, struct regexport_seen *seen,
 		return no_memory(d);
 	if (!added)
 		return hp_error_set(
-		    d->err, HP_ERR_CORRUPT, 0,
-		    "%s: [%s]: the key appears twice in the tree",
-		    hive_path(hive), (char *)d->path.data);
+			d->err, HP_ERR_CORRUPT, 0,
+			"%s: [%s]: the key appears twice in the tree",
+			hive_path(hive), (char *)d->path.data);
 	return HP_OK;
 }
 
@@ -264,10 +265,10 @@ diff_tree(struct differ *d, hive_key ka, hive_key kb, unsigned depth)
 
 	if (depth > REGEXPORT_MAX_DEPTH)
 		return hp_error_set(
-		    d->err, HP_ERR_CORRUPT, 0,
-		    "%s and %s: [%.*s]: keys nest deeper than %d levels",
-		    hive_path(d->a), hive_path(d->b), (int)d->root_len,
-		    (char *)d->path.data, REGEXPORT_MAX_DEPTH);
+			d->err, HP_ERR_CORRUPT, 0,
+			"%s and %s: [%.*s]: keys nest deeper than %d levels",
+			hive_path(d->a), hive_path(d->b), (int)d->root_len,
+			(char *)d->path.data, REGEXPORT_MAX_DEPTH);
 	status = reach(d, d->a, &d->seen_a, ka);
 	if (status == HP_OK)
 		status = reach(d, d->b, &d->seen_b, kb);
@@ -281,8 +282,8 @@ diff_tree(struct differ *d, hive_key ka, hive_key kb, unsigned depth)
 	while (status == HP_OK && (i < na || j < nb)) {
 		int order = i == na ? 1
 			    : j == nb
-				? -1
-				: text_name_compare(ca[i].name, cb[j].name);
+				    ? -1
+				    : text_name_compare(ca[i].name, cb[j].name);
 		const char *name = order <= 0 ? ca[i].name : cb[j].name;
 
 		if (buffer_append_str(&d->path, "\\") != HP_OK ||
@@ -344,7 +345,7 @@ regdiff_keys(struct hive *a, hive_key ka, struct hive *b, hive_key kb,
 	d.root_len = d.path.len < 512 ? d.path.len : 512;
 	if (status == HP_OK && ka == 0) {
 		status =
-		    regexport_subtree(&d.writer, b, kb, path, 0, &d.seen_b);
+			regexport_subtree(&d.writer, b, kb, path, 0, &d.seen_b);
 		d.differences = 1;
 	} else if (status == HP_OK && kb == 0) {
 		status = regexport_key_line(&d.writer, a, path, true);

@@ -56,8 +56,9 @@ enum hp_status
 regexport_seen_add(struct regexport_seen *set, hive_key key, bool *added_ret)
 {
 	if (set->count + 1 > set->cap / 2) {
-		struct regexport_seen grown = {
-		    NULL, set->cap ? set->cap * 2 : 256, 0};
+		struct regexport_seen grown = { NULL,
+						set->cap ? set->cap * 2 : 256,
+						0 };
 
 		if (grown.cap > SIZE_MAX / 2 / sizeof *grown.slots)
 			return HP_ERR_NO_MEMORY;
@@ -249,11 +250,11 @@ append_value_name(struct regexport_writer *ex, const char *name)
 
 	if (has_line_break(name))
 		return hp_error_set(
-		    ex->err, HP_ERR_UNSUPPORTED, 0,
-		    "%s: [%s]: a value name with a line break "
-		    "cannot be written to a .reg file",
-		    ex->hive != NULL ? hive_path(ex->hive) : "",
-		    ex->path.data != NULL ? (char *)ex->path.data : "");
+			ex->err, HP_ERR_UNSUPPORTED, 0,
+			"%s: [%s]: a value name with a line break "
+			"cannot be written to a .reg file",
+			ex->hive != NULL ? hive_path(ex->hive) : "",
+			ex->path.data != NULL ? (char *)ex->path.data : "");
 	if (name[0] == '\0') {
 		if (buffer_append_str(b, "@=") != HP_OK)
 			return no_memory(ex);
@@ -287,8 +288,8 @@ append_value(struct regexport_writer *ex, const struct hive_value *value)
 		if (text == NULL)
 			return no_memory(ex);
 		status = buffer_append_str(b, "\"") == HP_OK
-			     ? append_escaped(ex, text, strlen(text))
-			     : no_memory(ex);
+				 ? append_escaped(ex, text, strlen(text))
+				 : no_memory(ex);
 		free(text);
 		if (status != HP_OK)
 			return status;
@@ -336,11 +337,11 @@ export_tree(struct regexport_writer *ex, hive_key key, unsigned depth,
 	enum hp_status status;
 
 	if (depth > REGEXPORT_MAX_DEPTH) {
-		status =
-		    hp_error_set(ex->err, HP_ERR_CORRUPT, 0,
-				 "%s: [%.*s]: keys nest deeper than %d levels",
-				 hive_path(ex->hive), (int)ex->root_len,
-				 (char *)ex->path.data, REGEXPORT_MAX_DEPTH);
+		status = hp_error_set(
+			ex->err, HP_ERR_CORRUPT, 0,
+			"%s: [%.*s]: keys nest deeper than %d levels",
+			hive_path(ex->hive), (int)ex->root_len,
+			(char *)ex->path.data, REGEXPORT_MAX_DEPTH);
 		goto out;
 	}
 	if (regexport_seen_add(seen, key, &added) != HP_OK) {
@@ -348,10 +349,10 @@ export_tree(struct regexport_writer *ex, hive_key key, unsigned depth,
 		goto out;
 	}
 	if (!added) {
-		status =
-		    hp_error_set(ex->err, HP_ERR_CORRUPT, 0,
-				 "%s: [%s]: the key appears twice in the tree",
-				 hive_path(ex->hive), (char *)ex->path.data);
+		status = hp_error_set(
+			ex->err, HP_ERR_CORRUPT, 0,
+			"%s: [%s]: the key appears twice in the tree",
+			hive_path(ex->hive), (char *)ex->path.data);
 		goto out;
 	}
 
@@ -370,25 +371,26 @@ export_tree(struct regexport_writer *ex, hive_key key, unsigned depth,
 	values = NULL;
 	value_count = 0;
 
-	status =
-	    hive_key_children(ex->hive, key, &children, &child_count, ex->err);
+	status = hive_key_children(ex->hive, key, &children, &child_count,
+				   ex->err);
 	for (size_t i = 0; status == HP_OK && i < child_count; i++) {
 		status = hive_key_name(ex->hive, children[i], &name, ex->err);
 		if (status != HP_OK)
 			break;
 		if (name[0] == '\0' || strchr(name, '\\') != NULL) {
-			status = hp_error_set(
-			    ex->err, HP_ERR_CORRUPT, 0,
-			    "%s: [%s]: a subkey is named '%s'",
-			    hive_path(ex->hive), (char *)ex->path.data, name);
+			status =
+				hp_error_set(ex->err, HP_ERR_CORRUPT, 0,
+					     "%s: [%s]: a subkey is named '%s'",
+					     hive_path(ex->hive),
+					     (char *)ex->path.data, name);
 			break;
 		}
 		if (has_line_break(name)) {
 			status = hp_error_set(
-			    ex->err, HP_ERR_UNSUPPORTED, 0,
-			    "%s: [%s]: a subkey name with a line break cannot "
-			    "be written to a .reg file",
-			    hive_path(ex->hive), (char *)ex->path.data);
+				ex->err, HP_ERR_UNSUPPORTED, 0,
+				"%s: [%s]: a subkey name with a line break cannot "
+				"be written to a .reg file",
+				hive_path(ex->hive), (char *)ex->path.data);
 			break;
 		}
 		if (buffer_append_str(&ex->path, "\\") != HP_OK ||
@@ -436,7 +438,7 @@ enum hp_status
 regexport_begin(struct regexport_writer *writer, bool utf8,
 		struct hp_buffer *out, struct hp_error *err)
 {
-	static const unsigned char bom[2] = {0xFF, 0xFE};
+	static const unsigned char bom[2] = { 0xFF, 0xFE };
 
 	memset(writer, 0, sizeof *writer);
 	writer->utf8 = utf8;
@@ -511,7 +513,7 @@ regexport_key(struct hive *hive, hive_key key, const char *path, bool utf8,
 	      struct hp_buffer *out, struct hp_error *err)
 {
 	struct regexport_writer writer;
-	struct regexport_seen seen = {NULL, 0, 0};
+	struct regexport_seen seen = { NULL, 0, 0 };
 	enum hp_status status;
 
 	status = regexport_begin(&writer, utf8, out, err);

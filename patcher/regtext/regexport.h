@@ -61,11 +61,11 @@ enum hp_status regexport_key(struct hive *hive, hive_key key, const char *path,
 struct regexport_writer {
 	bool utf8;
 	struct hp_buffer *out;
-	size_t start;		/* OUT's length before the file */
+	size_t start;           /* OUT's length before the file */
 	struct hp_buffer block; /* the key block being built, UTF-8 */
-	struct hive *hive;	/* where the block's key was read */
-	struct hp_buffer path;	/* the block's key */
-	size_t root_len;	/* the part of PATH naming a subtree's top */
+	struct hive *hive;      /* where the block's key was read */
+	struct hp_buffer path;  /* the block's key */
+	size_t root_len;        /* the part of PATH naming a subtree's top */
 	struct hp_error *err;
 };
 

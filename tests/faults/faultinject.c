@@ -73,7 +73,7 @@ static atomic_long call_count;
 
 static struct {
 	atomic_bool ready;
-	long fail_at; /* 0: never */
+	long fail_at;   /* 0: never */
 	long garble_at; /* 0: never */
 	int fail_errno;
 	const char *log_path;
@@ -175,7 +175,7 @@ load_config(void)
 	config.fail_errno = (int)env_number("HP_FAULT_ERRNO", ENOSPC);
 	log_path = getenv("HP_FAULT_LOG");
 	config.log_path =
-	    log_path != NULL && *log_path != '\0' ? log_path : NULL;
+		log_path != NULL && *log_path != '\0' ? log_path : NULL;
 	config.log_fd = -1;
 	atomic_store(&config.ready, true);
 }
@@ -198,9 +198,9 @@ log_call(long number, const char *name)
 
 	if (config.log_fd == -1) {
 		RESOLVE(open);
-		config.log_fd =
-		    REAL(open)(config.log_path,
-			       O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		config.log_fd = REAL(open)(
+			config.log_path,
+			O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 		if (config.log_fd == -1) {
 			fprintf(stderr, "faultinject: %s: %s\n",
 				config.log_path, strerror(errno));
@@ -258,7 +258,8 @@ garbled(const void *buf, size_t len)
 
 	if (copy != NULL)
 		for (size_t i = 0; i < len; i++)
-			copy[i] = (unsigned char)~((const unsigned char *)buf)[i];
+			copy[i] =
+				(unsigned char)~((const unsigned char *)buf)[i];
 	return copy;
 }
 
@@ -290,8 +291,8 @@ watched(int fd)
 	load_config();
 	if (fd <= STDERR_FILENO || fd == config.log_fd)
 		return false;
-	result =
-	    fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode));
+	result = fstat(fd, &st) == 0 &&
+		 (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode));
 	errno = saved_errno;
 	return result;
 }

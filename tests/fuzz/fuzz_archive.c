@@ -82,7 +82,8 @@ read_file(const char *path, size_t *size_ret)
 	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 &&
 	    fseek(f, 0, SEEK_SET) == 0) {
 		buf = malloc((size_t)size + 1);
-		if (buf != NULL && fread(buf, 1, (size_t)size, f) != (size_t)size) {
+		if (buf != NULL &&
+		    fread(buf, 1, (size_t)size, f) != (size_t)size) {
 			free(buf);
 			buf = NULL;
 		}
@@ -116,7 +117,8 @@ scan(const char *path, const char *dir, struct archive_layout *layout)
 	hp_error_clear(&err);
 	status = archive_io_scan(path, dir, &options, layout, &err);
 	if (status != HP_OK) {
-		check(err.message[0] != '\0', "a failed scan without a message");
+		check(err.message[0] != '\0',
+		      "a failed scan without a message");
 		check(strncmp(err.message, path, strlen(path)) == 0 ||
 			      strncmp(err.message, "--hive-path", 11) == 0,
 		      "a scan error that does not name the archive");
@@ -129,10 +131,12 @@ scan(const char *path, const char *dir, struct archive_layout *layout)
 
 		check(stat(m->file, &st) == 0, "a member not extracted");
 		if (layout->stream) {
-			check(m->header_at <= m->data_at && m->data_at <= m->end_at &&
+			check(m->header_at <= m->data_at &&
+				      m->data_at <= m->end_at &&
 				      m->end_at <= layout->stream_size,
 			      "a record outside the stream");
-			check(i == 0 || layout->members[i - 1].end_at <= m->header_at,
+			check(i == 0 || layout->members[i - 1].end_at <=
+						m->header_at,
 			      "records out of order");
 		}
 	}
@@ -148,7 +152,8 @@ check_rescan(const char *path, const char *dir, const unsigned char *hive,
 	unsigned char *got;
 	size_t got_size;
 
-	check(scan(path, dir, &again) == HP_OK, "the written archive does not scan");
+	check(scan(path, dir, &again) == HP_OK,
+	      "the written archive does not scan");
 	got = read_file(again.members[again.hive].file, &got_size);
 	check(got != NULL && got_size == size && memcmp(got, hive, size) == 0,
 	      "the written archive holds another hive");
@@ -198,12 +203,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	check(fd != -1, "cannot create the output");
 	hp_error_clear(&err);
-	if (archive_io_write(in, &layout, &options, fd, &method, &err) == HP_OK) {
+	if (archive_io_write(in, &layout, &options, fd, &method, &err) ==
+	    HP_OK) {
 		close(fd);
 		check_rescan(out, dir2, hive, hive_size);
 	} else {
 		close(fd);
-		check(err.message[0] != '\0', "a failed write without a message");
+		check(err.message[0] != '\0',
+		      "a failed write without a message");
 	}
 	/* In place (tar, cpio, iso9660 without compression). */
 	if (layout.filter_count == 0 && write_file(copy, data, size)) {
@@ -218,8 +225,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			replace.file = layout.members[layout.hive].file;
 			options.display = copy;
 			hp_error_clear(&err);
-			if (archive_io_write_in_place(copy, &layout, &options, &done,
-						      why, sizeof why, &err) == HP_OK &&
+			if (archive_io_write_in_place(copy, &layout, &options,
+						      &done, why, sizeof why,
+						      &err) == HP_OK &&
 			    done)
 				check_rescan(copy, dir2, hive, hive_size);
 		}

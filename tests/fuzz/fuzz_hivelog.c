@@ -79,7 +79,7 @@ fix_checksum(unsigned char *buf, size_t size)
 {
 	if (size >= REGF_LOG_BASE_BLOCK_SIZE)
 		put_le32(buf + REGF_OFF_CHECKSUM,
-			regf_checksum_windows(regf_checksum_xor(buf)));
+			 regf_checksum_windows(regf_checksum_xor(buf)));
 }
 
 static void
@@ -95,10 +95,10 @@ fix_hashes(unsigned char *log, size_t size)
 		    entry_size > size - off)
 			break;
 		put_le64(log + off + 24,
-			hivelog_marvin32(log + off + 40, entry_size - 40,
-					 HIVELOG_MARVIN_SEED));
+			 hivelog_marvin32(log + off + 40, entry_size - 40,
+					  HIVELOG_MARVIN_SEED));
 		put_le64(log + off + 32,
-			hivelog_marvin32(log + off, 32, HIVELOG_MARVIN_SEED));
+			 hivelog_marvin32(log + off, 32, HIVELOG_MARVIN_SEED));
 		off += entry_size;
 	}
 }

@@ -48,7 +48,8 @@ read_disk(void *context, void *buf, size_t len, uint64_t at)
 	d->bytes_read += len;
 	memset(buf, 0, len);
 	if (at < d->size)
-		memcpy(buf, d->data + at, len < d->size - at ? len : d->size - at);
+		memcpy(buf, d->data + at,
+		       len < d->size - at ? len : d->size - at);
 	return 0;
 }
 
@@ -69,7 +70,8 @@ check_table(const struct partition_table *t, const struct disk *d)
 	}
 	/* The chain is at most 128 sectors, the array at most 1 MiB, the
 	 * headers a few sectors. */
-	if (d->bytes_read > PARTITIONS_MAX_GPT_ARRAY + (PARTITIONS_MAX_LOGICAL + 8) * 4096)
+	if (d->bytes_read >
+	    PARTITIONS_MAX_GPT_ARRAY + (PARTITIONS_MAX_LOGICAL + 8) * 4096)
 		abort();
 	if (t->scheme == PARTITIONS_GPT) {
 		unsigned sector = t->sector_size;
@@ -81,7 +83,8 @@ check_table(const struct partition_table *t, const struct disk *d)
 		memset(header, 0, sizeof header);
 		if (d->size > sector)
 			memcpy(header, d->data + sector,
-			       d->size - sector < sector ? d->size - sector : sector);
+			       d->size - sector < sector ? d->size - sector
+							 : sector);
 		crc = get_le32(header + 16);
 		put_le32(header + 16, 0);
 		if (get_le32(header + 12) > sector ||
@@ -104,20 +107,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	d.size = size - 1;
 	d.claimed = d.size;
 	if (data[0] & 0x80)
-		d.claimed = (uint64_t)d.size + ((uint64_t)(data[0] & 0x7F) << 33);
+		d.claimed =
+			(uint64_t)d.size + ((uint64_t)(data[0] & 0x7F) << 33);
 	d.bytes_read = 0;
-	if (partitions_read(read_disk, &d, d.claimed, "fuzz", &table, &err) == HP_OK)
+	if (partitions_read(read_disk, &d, d.claimed, "fuzz", &table, &err) ==
+	    HP_OK)
 		check_table(&table, &d);
 	partitions_release(&table);
 	partitions_content(d.data, d.size);
 
 	/* The same bytes as an image's headers: the first part the head,
 	 * the last 512 the tail, and as a VMDK descriptor. */
-	disk_format_parse(d.data, d.size, d.size >= 512 ? d.data + d.size - 512 : d.data,
+	disk_format_parse(d.data, d.size,
+			  d.size >= 512 ? d.data + d.size - 512 : d.data,
 			  d.size >= 512 ? 512 : d.size, d.claimed,
 			  (const char *)d.data, d.size, "fuzz", &format, &err);
 	memset(&format, 0, sizeof format);
-	disk_format_vmdk_descriptor((const char *)d.data, d.size, "fuzz", &format,
-				    &err);
+	disk_format_vmdk_descriptor((const char *)d.data, d.size, "fuzz",
+				    &format, &err);
 	return 0;
 }

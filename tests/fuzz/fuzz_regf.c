@@ -61,7 +61,7 @@ struct walk {
 	size_t security_count;
 	struct cell_record cells[MAX_CELLS]; /* ascending offsets */
 	size_t cell_count;
-	uint32_t bins[MAX_BINS]; /* offsets of sound hbins */
+	uint32_t bins[MAX_BINS];        /* offsets of sound hbins */
 	bool bin_cells_sound[MAX_BINS]; /* its cells tile it */
 	size_t bin_count;
 	uint32_t bins_end; /* the walk found sound hbins up to here */
@@ -112,7 +112,8 @@ check_header(const unsigned char *data, size_t size)
 	if (header.checksum_xor != regf_checksum_xor(data))
 		fail("checksum_xor differs from regf_checksum_xor");
 	if (regf_checksum_valid(&header) &&
-	    (header.checksum_stored == 0 || header.checksum_stored == 0xFFFFFFFFu))
+	    (header.checksum_stored == 0 ||
+	     header.checksum_stored == 0xFFFFFFFFu))
 		fail("a checksum Windows never stores was accepted");
 	if (regf_header_dirty(&header) !=
 	    (!regf_checksum_valid(&header) || header.seq1 != header.seq2))
@@ -149,7 +150,8 @@ walk_cells(const struct regf_image *image, struct walk *walk)
 	uint32_t rel = 0;
 
 	while (image->bins_size - rel >= REGF_HBIN_HEADER_SIZE) {
-		const unsigned char *bin = image->data + REGF_BASE_BLOCK_SIZE + rel;
+		const unsigned char *bin =
+			image->data + REGF_BASE_BLOCK_SIZE + rel;
 		uint32_t bin_size = get_le32(bin + 8);
 		uint32_t bin_end, cell_rel = rel + REGF_HBIN_HEADER_SIZE;
 
@@ -166,9 +168,11 @@ walk_cells(const struct regf_image *image, struct walk *walk)
 			uint32_t len;
 			bool allocated;
 
-			if (!regf_cell(image, cell_rel, &cell, &len, &allocated))
+			if (!regf_cell(image, cell_rel, &cell, &len,
+				       &allocated))
 				break;
-			if (cell != image->data + REGF_BASE_BLOCK_SIZE + cell_rel ||
+			if (cell != image->data + REGF_BASE_BLOCK_SIZE +
+					    cell_rel ||
 			    len < 8 || len > image->bins_size - cell_rel)
 				fail("regf_cell returned a cell outside the bins");
 			if (len > bin_end - cell_rel || len % 8 != 0)
@@ -212,7 +216,8 @@ cell_at(const struct regf_image *image, uint32_t rel, uint32_t min,
 	const unsigned char *cell;
 	bool allocated;
 
-	if (!regf_cell(image, rel, &cell, len_ret, &allocated) || *len_ret < min)
+	if (!regf_cell(image, rel, &cell, len_ret, &allocated) ||
+	    *len_ret < min)
 		return NULL;
 	return cell;
 }
@@ -235,7 +240,8 @@ collect_freeable(const struct regf_image *image, struct walk *walk)
 		list = count > 0 ? cell_at(image, rel, 4, &list_len) : NULL;
 		if (list != NULL) {
 			add_freeable(walk, rel);
-			for (uint32_t i = 0; i < count && 4 + 4 * (size_t)i + 4 <= list_len;
+			for (uint32_t i = 0;
+			     i < count && 4 + 4 * (size_t)i + 4 <= list_len;
 			     i++) {
 				uint32_t vk_rel = get_le32(list + 4 + 4 * i);
 
@@ -243,21 +249,26 @@ collect_freeable(const struct regf_image *image, struct walk *walk)
 				if (vk == NULL)
 					continue;
 				add_freeable(walk, vk_rel);
-				if (vk_len < 16 || memcmp(vk + 4, "vk", 2) != 0 ||
+				if (vk_len < 16 ||
+				    memcmp(vk + 4, "vk", 2) != 0 ||
 				    (get_le32(vk + 8) & 0x80000000u))
 					continue;
 				add_freeable(walk, get_le32(vk + 12));
 				db = get_le32(vk + 8) > REGF_BIG_DATA_LIMIT
-					     ? cell_at(image, get_le32(vk + 12), 12, &db_len)
+					     ? cell_at(image, get_le32(vk + 12),
+						       12, &db_len)
 					     : NULL;
 				if (db == NULL || memcmp(db + 4, "db", 2) != 0)
 					continue;
 				add_freeable(walk, get_le32(db + 8));
-				segments = cell_at(image, get_le32(db + 8), 8, &seg_len);
-				for (uint32_t k = 0; segments != NULL &&
-						     k < get_le16(db + 6) &&
-						     4 + 4 * (size_t)k + 4 <= seg_len; k++)
-					add_freeable(walk, get_le32(segments + 4 + 4 * k));
+				segments = cell_at(image, get_le32(db + 8), 8,
+						   &seg_len);
+				for (uint32_t k = 0;
+				     segments != NULL && k < get_le16(db + 6) &&
+				     4 + 4 * (size_t)k + 4 <= seg_len;
+				     k++)
+					add_freeable(walk, get_le32(segments +
+								    4 + 4 * k));
 			}
 		}
 		count = get_le32(nk + 24);
@@ -268,7 +279,8 @@ collect_freeable(const struct regf_image *image, struct walk *walk)
 		add_freeable(walk, rel);
 		if (memcmp(list + 4, "ri", 2) == 0)
 			for (uint32_t i = 0; i < get_le16(list + 6) &&
-					     8 + 4 * (size_t)i + 4 <= list_len; i++)
+					     8 + 4 * (size_t)i + 4 <= list_len;
+			     i++)
 				add_freeable(walk, get_le32(list + 8 + 4 * i));
 	}
 }
@@ -282,7 +294,8 @@ collect_security(const struct regf_image *image, struct walk *walk)
 		uint32_t len;
 		bool allocated;
 
-		if (regf_cell(image, walk->touched[i], &cell, &len, &allocated) &&
+		if (regf_cell(image, walk->touched[i], &cell, &len,
+			      &allocated) &&
 		    len >= NK_MIN_SIZE && memcmp(cell + 4, "nk", 2) == 0)
 			walk->security[walk->security_count++] =
 				get_le32(cell + NK_SECURITY);
@@ -335,10 +348,12 @@ change_is_stray(const unsigned char *data, const struct regf_image *image,
 	off = rel - cell->rel;
 	if (contains(walk->touched, walk->touched_count, cell->rel) &&
 	    cell->len >= NK_MIN_SIZE &&
-	    memcmp(image->data + REGF_BASE_BLOCK_SIZE + cell->rel + 4, "nk", 2) == 0)
-		for (size_t i = 0; i < sizeof nk_changeable / sizeof *nk_changeable;
-		     i++)
-			if (off >= nk_changeable[i][0] && off < nk_changeable[i][1])
+	    memcmp(image->data + REGF_BASE_BLOCK_SIZE + cell->rel + 4, "nk",
+		   2) == 0)
+		for (size_t i = 0;
+		     i < sizeof nk_changeable / sizeof *nk_changeable; i++)
+			if (off >= nk_changeable[i][0] &&
+			    off < nk_changeable[i][1])
 				return false;
 	if (contains(walk->security, walk->security_count, cell->rel) &&
 	    cell->len >= 20 &&
@@ -384,8 +399,7 @@ check_identity(const unsigned char *data, size_t size,
 		regf_checksum_valid(&header);
 	ok = editcheck_compare(data, size, data, size, walk->touched,
 			       walk->touched_count, "fuzz", NULL) == HP_OK;
-	if (ok != (clean &&
-		   header.bins_size <= size - REGF_BASE_BLOCK_SIZE &&
+	if (ok != (clean && header.bins_size <= size - REGF_BASE_BLOCK_SIZE &&
 		   walk->bins_end == image->bins_size))
 		fail("editcheck of an unchanged copy");
 }
@@ -408,8 +422,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&walk, 0, sizeof walk);
 	regf_image_init(&image, data, size);
-	if (image.bins_size > (size >= REGF_BASE_BLOCK_SIZE
-				       ? size - REGF_BASE_BLOCK_SIZE : 0))
+	if (image.bins_size >
+	    (size >= REGF_BASE_BLOCK_SIZE ? size - REGF_BASE_BLOCK_SIZE : 0))
 		fail("bins size past the buffer");
 	walk_cells(&image, &walk);
 	/* Also a raw offset from the input as a touched key, valid or not. */
@@ -460,7 +474,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				&walk.cells[((h >> 8) + i) % walk.cell_count];
 
 			if (r->allocated) {
-				unsigned char *cell = copy + REGF_BASE_BLOCK_SIZE + r->rel;
+				unsigned char *cell =
+					copy + REGF_BASE_BLOCK_SIZE + r->rel;
 
 				put_le32(cell, r->len);
 				break;
@@ -469,10 +484,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 3: /* a touched key's value count and list */
 		if (walk.touched_count > 1) {
-			uint32_t rel = walk.touched[(h >> 8) % (walk.touched_count - 1)];
+			uint32_t rel = walk.touched[(h >> 8) %
+						    (walk.touched_count - 1)];
 
 			put_le32(copy + REGF_BASE_BLOCK_SIZE + rel + 40, h);
-			put_le32(copy + REGF_BASE_BLOCK_SIZE + rel + 44, h >> 3);
+			put_le32(copy + REGF_BASE_BLOCK_SIZE + rel + 44,
+				 h >> 3);
 		}
 		break;
 	case 5: /* a free cell split, its first part allocated (reused) */
@@ -483,10 +500,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			if (r->allocated || r->len < 16)
 				continue;
-			while (b + 1 < walk.bin_count && walk.bins[b + 1] <= r->rel)
+			while (b + 1 < walk.bin_count &&
+			       walk.bins[b + 1] <= r->rel)
 				b++;
-			put_le32(copy + REGF_BASE_BLOCK_SIZE + r->rel, (uint32_t)-8);
-			put_le32(copy + REGF_BASE_BLOCK_SIZE + r->rel + 8, r->len - 8);
+			put_le32(copy + REGF_BASE_BLOCK_SIZE + r->rel,
+				 (uint32_t)-8);
+			put_le32(copy + REGF_BASE_BLOCK_SIZE + r->rel + 8,
+				 r->len - 8);
 			must_pass = clean && walk.bin_cells_sound[b];
 			break;
 		}
@@ -507,7 +527,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (status != HP_OK && (err.status != status || err.message[0] == '\0'))
 		fail("editcheck failed without an error record");
 	if (must_fail && status == HP_OK) {
-		fprintf(stderr, "fuzz_regf: change at file offset 0x%zx\n", pos);
+		fprintf(stderr, "fuzz_regf: change at file offset 0x%zx\n",
+			pos);
 		fail("editcheck accepted a stray change");
 	}
 	if (must_pass && status != HP_OK) {
@@ -517,7 +538,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* Shorter is always refused. */
 	if (editcheck_compare(data, size, copy, size - 1, walk.touched,
-			      walk.touched_count, "fuzz", NULL) != HP_ERR_VERIFY)
+			      walk.touched_count, "fuzz",
+			      NULL) != HP_ERR_VERIFY)
 		fail("editcheck accepted a shorter file");
 	free(copy);
 	return 0;

@@ -87,7 +87,8 @@ to_utf16le(const char *text, size_t *len_ret)
 		size_t step;
 		uint32_t c;
 
-		if (!utf8_next((const unsigned char *)text + i, n - i, &step, &c))
+		if (!utf8_next((const unsigned char *)text + i, n - i, &step,
+			       &c))
 			fail("the recipe's text is not UTF-8");
 		i += step;
 		if (c >= 0x10000) {
@@ -122,7 +123,8 @@ check_error(enum hp_status status, const struct recipe *recipe,
 		return;
 	if (status != HP_ERR_USAGE)
 		fail("a status other than usage or out of memory");
-	if (sscanf(err->message, NAME ":%u:%u: %n", &line, &column, &used) != 2 ||
+	if (sscanf(err->message, NAME ":%u:%u: %n", &line, &column, &used) !=
+		    2 ||
 	    used == 0 || err->message[used] == '\0')
 		fail("the message is not \"NAME:LINE:COLUMN: what\"");
 	if (line == 0 || column == 0)

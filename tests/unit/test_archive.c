@@ -70,9 +70,11 @@ make_tree(const char *top)
 	test_copy_file(test_srcpath("fixtures/hives/ws2012r2/SYSTEM"), path);
 	snprintf(path, sizeof path, "%s/Windows/System32/config/SOFTWARE", top);
 	test_copy_file(test_srcpath("fixtures/hives/ws2012r2/SOFTWARE"), path);
-	snprintf(path, sizeof path, "%s/Windows/System32/config/SYSTEM.LOG1", top);
-	test_copy_file(test_srcpath("fixtures/hives/ws2012r2-logs-ahead/SYSTEM.LOG1"),
-		       path);
+	snprintf(path, sizeof path, "%s/Windows/System32/config/SYSTEM.LOG1",
+		 top);
+	test_copy_file(
+		test_srcpath("fixtures/hives/ws2012r2-logs-ahead/SYSTEM.LOG1"),
+		path);
 	snprintf(path, sizeof path, "%s/data", top);
 	test_mkdirs(path);
 	snprintf(path, sizeof path, "%s/data/notes.txt", top);
@@ -87,7 +89,8 @@ pack(const char *tree, const char *options, const char *entries,
 	if (sh("bsdtar %s -cf '%s' -C '%s' %s 2>/dev/null", options, out, tree,
 	       entries) == 0)
 		return true;
-	test_fail(__FILE__, __LINE__, "bsdtar %s cannot write %s", options, out);
+	test_fail(__FILE__, __LINE__, "bsdtar %s cannot write %s", options,
+		  out);
 	return false;
 }
 
@@ -110,20 +113,20 @@ scan(const char *archive, const char *hive_path, struct archive_layout *layout,
 /* Scan ARCHIVE and expect WANT with a message holding TEXT; the layout
  * is released. */
 static void
-expect_refused(const char *archive, const char *hive_path,
-	       enum hp_status want, const char *text, int line)
+expect_refused(const char *archive, const char *hive_path, enum hp_status want,
+	       const char *text, int line)
 {
 	struct archive_layout layout;
 	struct hp_error err;
 	enum hp_status status = scan(archive, hive_path, &layout, &err);
 
 	if (status != want)
-		test_fail(__FILE__, line, "%s: status %d, want %d (%s)", archive,
-			  (int)status, (int)want,
+		test_fail(__FILE__, line, "%s: status %d, want %d (%s)",
+			  archive, (int)status, (int)want,
 			  status != HP_OK ? err.message : "ok");
 	else if (strstr(err.message, text) == NULL)
-		test_fail(__FILE__, line, "%s: message '%s' lacks '%s'", archive,
-			  err.message, text);
+		test_fail(__FILE__, line, "%s: message '%s' lacks '%s'",
+			  archive, err.message, text);
 	archive_layout_release(&layout);
 }
 
@@ -131,7 +134,8 @@ static bool
 same_file(const char *a, const char *b)
 {
 	size_t alen, blen;
-	unsigned char *x = test_read_file(a, &alen), *y = test_read_file(b, &blen);
+	unsigned char *x = test_read_file(a, &alen),
+		      *y = test_read_file(b, &blen);
 	bool same = alen == blen && memcmp(x, y, alen) == 0;
 
 	free(x);
@@ -246,7 +250,8 @@ static const struct format_case format_cases[] = {
 static void
 check_members(const struct format_case *c, const struct archive_layout *l)
 {
-	static const char *const files[] = { "SYSTEM", "SOFTWARE", "SYSTEM.LOG1" };
+	static const char *const files[] = { "SYSTEM", "SOFTWARE",
+					     "SYSTEM.LOG1" };
 	unsigned char *archive = NULL;
 	size_t archive_len = 0;
 
@@ -260,8 +265,8 @@ check_members(const struct format_case *c, const struct archive_layout *l)
 		size_t len;
 
 		if (m == NULL) {
-			test_fail(__FILE__, __LINE__, "%s: no member %s", c->file,
-				  files[i]);
+			test_fail(__FILE__, __LINE__, "%s: no member %s",
+				  c->file, files[i]);
 			continue;
 		}
 		snprintf(source, sizeof source, "t/Windows/System32/config/%s",
@@ -290,7 +295,8 @@ test_scan_formats(void)
 	if (!have("bsdtar"))
 		return;
 	make_tree("t");
-	for (size_t i = 0; i < sizeof format_cases / sizeof *format_cases; i++) {
+	for (size_t i = 0; i < sizeof format_cases / sizeof *format_cases;
+	     i++) {
 		const struct format_case *c = &format_cases[i];
 		struct archive_layout layout;
 		struct hp_error err;
@@ -301,24 +307,27 @@ test_scan_formats(void)
 			continue;
 		status = scan(c->file, NULL, &layout, &err);
 		if (status != HP_OK) {
-			test_fail(__FILE__, __LINE__, "%s: %s", c->file, err.message);
+			test_fail(__FILE__, __LINE__, "%s: %s", c->file,
+				  err.message);
 			archive_layout_release(&layout);
 			continue;
 		}
 		if (strncmp(layout.format_name, c->format_name,
 			    strlen(c->format_name)) != 0)
-			test_fail(__FILE__, __LINE__, "%s: format '%s', want '%s...'",
-				  c->file, layout.format_name, c->format_name);
+			test_fail(__FILE__, __LINE__,
+				  "%s: format '%s', want '%s...'", c->file,
+				  layout.format_name, c->format_name);
 		CHECK_STR(layout.filter_names, c->filter_names);
 		CHECK_INT(layout.filter_count, c->filter_names[0] != '\0');
 		CHECK_INT(layout.stream, c->stream);
 		CHECK(layout.writable);
 		CHECK_INT(layout.input.st_size, file_size(c->file));
 		/* As many entries as bsdtar lists. */
-		listed = sh("test \"$(bsdtar -tf '%s' | wc -l)\" -eq %llu", c->file,
-			    (unsigned long long)layout.entries);
+		listed = sh("test \"$(bsdtar -tf '%s' | wc -l)\" -eq %llu",
+			    c->file, (unsigned long long)layout.entries);
 		if (listed != 0)
-			test_fail(__FILE__, __LINE__, "%s: %llu entries, not as bsdtar lists",
+			test_fail(__FILE__, __LINE__,
+				  "%s: %llu entries, not as bsdtar lists",
 				  c->file, (unsigned long long)layout.entries);
 		CHECK(layout.hive < layout.member_count);
 		if (layout.hive < layout.member_count)
@@ -350,7 +359,8 @@ test_scan_level(void)
 		{ "zstd -q -3 -c <", "l.tar.zst", 3, 2u << 20 },
 		{ "zstd -q -12 -c <", "l.tar.zst12", 10, 4u << 20 },
 		{ "zstd -q -19 -c <", "l.tar.zst19", 19, 8u << 20 },
-		{ "zstd -q --long=27 -3 -c <", "l.tar.zstlong", 19, 128u << 20 },
+		{ "zstd -q --long=27 -3 -c <", "l.tar.zstlong", 19,
+		  128u << 20 },
 		/* The size known: the window shrinks to it and tells nothing. */
 		{ "zstd -q -19 -c", "l.tar.zstsmall", -1, 0 },
 	};
@@ -365,16 +375,20 @@ test_scan_level(void)
 		struct hp_error err;
 
 		if (sh("%s l.tar > %s", cases[i].command, cases[i].file) != 0) {
-			test_fail(__FILE__, __LINE__, "%s failed", cases[i].command);
+			test_fail(__FILE__, __LINE__, "%s failed",
+				  cases[i].command);
 			continue;
 		}
 		if (scan(cases[i].file, NULL, &layout, &err) != HP_OK)
 			test_fail(__FILE__, __LINE__, "%s: %s", cases[i].file,
 				  err.message);
-		if (layout.level != cases[i].level || layout.window != cases[i].window)
-			test_fail(__FILE__, __LINE__, "%s: level %d, window %llu; want %d, %llu",
+		if (layout.level != cases[i].level ||
+		    layout.window != cases[i].window)
+			test_fail(__FILE__, __LINE__,
+				  "%s: level %d, window %llu; want %d, %llu",
 				  cases[i].command, layout.level,
-				  (unsigned long long)layout.window, cases[i].level,
+				  (unsigned long long)layout.window,
+				  cases[i].level,
 				  (unsigned long long)cases[i].window);
 		archive_layout_release(&layout);
 	}
@@ -443,8 +457,9 @@ test_plan_compression(void)
 		CHECK(plan.lowered);
 		CHECK_INT(plan.bound, 512 * MIB);
 		CHECK_INT(plan.need, (12 + 370 + 65) * MIB);
-		CHECK_STR(plan.warning,
-			  "l.tar.xz9: the output is written with xz -8, below the input's -9, which needs 751 MiB, more than the memory limit of 512 MiB (--memory-limit); it may come out larger");
+		CHECK_STR(
+			plan.warning,
+			"l.tar.xz9: the output is written with xz -8, below the input's -9, which needs 751 MiB, more than the memory limit of 512 MiB (--memory-limit); it may come out larger");
 		/* The input's decoder is needed whatever: -0 at the least. */
 		options.memory_limit = 16 * MIB;
 		archive_io_plan_compression(&layout, &options, &plan);
@@ -492,13 +507,15 @@ test_plan_compression(void)
 		options.memory_limit = ARCHIVE_IO_MEMORY_LIMIT_DEFAULT;
 		archive_layout_release(&layout);
 	}
-	if (scan_compressed("zstd -q --long=27 -3 -c <", "l.tar.zstlong", &layout)) {
+	if (scan_compressed("zstd -q --long=27 -3 -c <", "l.tar.zstlong",
+			    &layout)) {
 		options.display = "l.tar.zstlong";
 		archive_io_plan_compression(&layout, &options, &plan);
 		CHECK_INT(plan.level[0], 19);
 		CHECK(plan.lowered);
-		CHECK_STR(plan.warning,
-			  "l.tar.zstlong: the input's zstd window of 128 MiB (--long or --ultra) is more than hivepatch writes: the output is written with zstd -19 and its 8 MiB window; it may come out larger");
+		CHECK_STR(
+			plan.warning,
+			"l.tar.zstlong: the input's zstd window of 128 MiB (--long or --ultra) is more than hivepatch writes: the output is written with zstd -19 and its 8 MiB window; it may come out larger");
 		archive_layout_release(&layout);
 	}
 	/* gzip, whose coders take next to nothing: the floor. */
@@ -529,14 +546,17 @@ test_scan_folder_and_hive_path(void)
 	archive_layout_release(&layout);
 	/* Matched without case, "./" skipped. */
 	CHECK_INT(scan("folder.tar", "./IMAGE/windows/system32/CONFIG/system",
-		       &layout, &err), HP_OK);
+		       &layout, &err),
+		  HP_OK);
 	CHECK_INT(layout.member_count, 3);
 	archive_layout_release(&layout);
-	expect_refused("folder.tar", "other/Windows/System32/config/SYSTEM",
-		       HP_ERR_NOT_FOUND,
-		       "folder.tar: the archive holds no 'other/Windows/System32/config/SYSTEM' (--hive-path)",
-		       __LINE__);
-	expect_refused("folder.tar", "image/Windows/System32/config/SYSTEM.LOG1",
+	expect_refused(
+		"folder.tar", "other/Windows/System32/config/SYSTEM",
+		HP_ERR_NOT_FOUND,
+		"folder.tar: the archive holds no 'other/Windows/System32/config/SYSTEM' (--hive-path)",
+		__LINE__);
+	expect_refused("folder.tar",
+		       "image/Windows/System32/config/SYSTEM.LOG1",
 		       HP_ERR_USAGE, "name the SYSTEM hive's entry", __LINE__);
 	expect_refused("folder.tar", "SYSTEM", HP_ERR_USAGE,
 		       "give the hive's path inside the archive", __LINE__);
@@ -550,27 +570,33 @@ test_scan_refusals(void)
 	make_tree("t");
 	/* No tree; one under Windows.old is not the tree. */
 	pack("t", "--format pax", "data", "nohive.tar");
-	expect_refused("nohive.tar", NULL, HP_ERR_NOT_HIVE,
-		       "nohive.tar: the archive holds no Windows/System32/config/SYSTEM",
-		       __LINE__);
+	expect_refused(
+		"nohive.tar", NULL, HP_ERR_NOT_HIVE,
+		"nohive.tar: the archive holds no Windows/System32/config/SYSTEM",
+		__LINE__);
 	make_tree("old/Windows.old");
 	pack("old", "--format pax", "Windows.old", "old.tar");
-	expect_refused("old.tar", NULL, HP_ERR_NOT_HIVE, "holds no Windows", __LINE__);
+	expect_refused("old.tar", NULL, HP_ERR_NOT_HIVE, "holds no Windows",
+		       __LINE__);
 	/* Two trees. */
 	make_tree("two/a");
 	make_tree("two/b");
 	pack("two", "--format pax", "a b", "two.tar");
-	expect_refused("two.tar", NULL, HP_ERR_AMBIGUOUS,
-		       "two Windows trees, 'a/Windows/System32/config/' and 'b/Windows/System32/config/'; choose one with --hive-path",
-		       __LINE__);
+	expect_refused(
+		"two.tar", NULL, HP_ERR_AMBIGUOUS,
+		"two Windows trees, 'a/Windows/System32/config/' and 'b/Windows/System32/config/'; choose one with --hive-path",
+		__LINE__);
 	/* Names outside the tree. */
-	if (sh("cd t && bsdtar -P -cf ../dotdot.tar ../t/Windows 2>/dev/null") == 0)
-		expect_refused("dotdot.tar", NULL, HP_ERR_UNSAFE_PATH,
-			       "lies outside the archive's tree (absolute or with '..'); refused",
-			       __LINE__);
+	if (sh("cd t && bsdtar -P -cf ../dotdot.tar ../t/Windows 2>/dev/null") ==
+	    0)
+		expect_refused(
+			"dotdot.tar", NULL, HP_ERR_UNSAFE_PATH,
+			"lies outside the archive's tree (absolute or with '..'); refused",
+			__LINE__);
 	else
 		test_fail(__FILE__, __LINE__, "cannot make dotdot.tar");
-	if (sh("bsdtar -P -cf absolute.tar \"$PWD/t/Windows\" 2>/dev/null") == 0)
+	if (sh("bsdtar -P -cf absolute.tar \"$PWD/t/Windows\" 2>/dev/null") ==
+	    0)
 		expect_refused("absolute.tar", NULL, HP_ERR_UNSAFE_PATH,
 			       "lies outside the archive's tree", __LINE__);
 	else
@@ -581,19 +607,22 @@ test_scan_refusals(void)
 	if (symlink("../../../data/notes.txt", "link/" HIVE) == -1)
 		test_fail(__FILE__, __LINE__, "symlink: %s", strerror(errno));
 	pack("link", "--format pax", "Windows data", "link.tar");
-	expect_refused("link.tar", NULL, HP_ERR_UNSUPPORTED,
-		       "the hive entry 'Windows/System32/config/SYSTEM' is a link, not a file",
-		       __LINE__);
+	expect_refused(
+		"link.tar", NULL, HP_ERR_UNSUPPORTED,
+		"the hive entry 'Windows/System32/config/SYSTEM' is a link, not a file",
+		__LINE__);
 	/* A broken archive: cut in the middle of the hive's data. */
 	pack("t", "--format pax", "Windows data", "whole.tar");
 	sh("head -c 6000 whole.tar > cut.tar");
 	expect_refused("cut.tar", NULL, HP_ERR_CORRUPT, "cut.tar: ", __LINE__);
 	/* Not an archive at all. */
 	test_write_file("random", "\x8e\x01\xf3\x7a\x00\x42\x99\xc4", 8);
-	expect_refused("random", NULL, HP_ERR_NOT_HIVE,
-		       "random: neither a hive, a directory nor an archive this program reads",
+	expect_refused(
+		"random", NULL, HP_ERR_NOT_HIVE,
+		"random: neither a hive, a directory nor an archive this program reads",
+		__LINE__);
+	expect_refused("no-such-file", NULL, HP_ERR_IO, "no-such-file",
 		       __LINE__);
-	expect_refused("no-such-file", NULL, HP_ERR_IO, "no-such-file", __LINE__);
 }
 
 static void
@@ -606,8 +635,8 @@ test_scan_encrypted_zip(void)
 		test_fail(__FILE__, __LINE__, "zip -P failed");
 		return;
 	}
-	expect_refused("encrypted.zip", NULL, HP_ERR_UNSUPPORTED, "is encrypted",
-		       __LINE__);
+	expect_refused("encrypted.zip", NULL, HP_ERR_UNSUPPORTED,
+		       "is encrypted", __LINE__);
 }
 
 /* Write ARCHIVE back with the hive replaced by NEW_HIVE into OUT; the
@@ -634,7 +663,8 @@ write_back(const char *archive, struct archive_layout *layout,
 	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd == -1)
 		abort();
-	status = archive_io_write(archive, layout, options, fd, method_ret, err);
+	status =
+		archive_io_write(archive, layout, options, fd, method_ret, err);
 	if (close(fd) == -1)
 		abort();
 	return status;
@@ -667,11 +697,14 @@ check_ends_where_format_says(const char *path)
 	} else if (strcmp(dot, ".7z") == 0) {
 		CHECK(len >= 32);
 		if (len >= 32)
-			CHECK_INT(32 + le64_at(data + 12) + le64_at(data + 20), len);
+			CHECK_INT(32 + le64_at(data + 12) + le64_at(data + 20),
+				  len);
 	} else if (strcmp(dot, ".iso") == 0) {
 		CHECK(len >= 32768 + 84);
 		if (len >= 32768 + 84)
-			CHECK_INT((uint64_t)(le64_at(data + 32768 + 80) & 0xFFFFFFFFu) * 2048,
+			CHECK_INT((uint64_t)(le64_at(data + 32768 + 80) &
+					     0xFFFFFFFFu) *
+					  2048,
 				  len);
 	}
 	free(data);
@@ -688,9 +721,12 @@ test_write_and_verify(void)
 		{ "w.tar", "--format pax", "spliced: every other byte copied" },
 		{ "w.tar.gz", "--format pax -z",
 		  "spliced: the decompressed stream copied, compressed again" },
-		{ "w.zip", "--format zip", "re-encoded: every entry read and written again" },
-		{ "w.7z", "--format 7zip", "re-encoded: every entry read and written again" },
-		{ "w.iso", "--format iso9660", "re-encoded: every entry read and written again" },
+		{ "w.zip", "--format zip",
+		  "re-encoded: every entry read and written again" },
+		{ "w.7z", "--format 7zip",
+		  "re-encoded: every entry read and written again" },
+		{ "w.iso", "--format iso9660",
+		  "re-encoded: every entry read and written again" },
 	};
 
 	if (!have("bsdtar"))
@@ -711,32 +747,47 @@ test_write_and_verify(void)
 		snprintf(out, sizeof out, "out-%s", cases[i].file);
 		if (write_back(cases[i].file, &layout, "new-hive", &replacement,
 			       &options, out, &method, &err) != HP_OK) {
-			test_fail(__FILE__, __LINE__, "%s: %s", cases[i].file, err.message);
+			test_fail(__FILE__, __LINE__, "%s: %s", cases[i].file,
+				  err.message);
 			archive_layout_release(&layout);
 			continue;
 		}
 		CHECK_STR(method, cases[i].method);
-		CHECK_INT(archive_io_verify(out, &layout, &options, &err), HP_OK);
+		CHECK_INT(archive_io_verify(out, &layout, &options, &err),
+			  HP_OK);
 		check_ends_where_format_says(out);
 		/* libarchive reads the hive written, and the other entries. */
-		CHECK_INT(sh("bsdtar -xOf '%s' " HIVE " | cmp -s - new-hive", out), 0);
-		CHECK_INT(sh("bsdtar -xOf '%s' data/notes.txt | cmp -s - t/data/notes.txt",
-			     out), 0);
+		CHECK_INT(sh("bsdtar -xOf '%s' " HIVE " | cmp -s - new-hive",
+			     out),
+			  0);
+		CHECK_INT(
+			sh("bsdtar -xOf '%s' data/notes.txt | cmp -s - t/data/notes.txt",
+			   out),
+			0);
 		/* The replaced entry takes the time it was given. */
-		CHECK_INT(sh("bsdtar --format mtree -cf - '@%s' | grep '/config/SYSTEM ' | grep -q ' time=1700000000\\.0 '",
-			     out), 0);
+		CHECK_INT(
+			sh("bsdtar --format mtree -cf - '@%s' | grep '/config/SYSTEM ' | grep -q ' time=1700000000\\.0 '",
+			   out),
+			0);
 		/* Another content than was written fails the proof. */
 		replacement.file = "other-hive";
-		CHECK_INT(archive_io_verify(out, &layout, &options, &err), HP_ERR_VERIFY);
-		if (strstr(err.message, "holds another 'Windows/System32/config/SYSTEM' than was written") == NULL)
-			test_fail(__FILE__, __LINE__, "%s: %s", out, err.message);
+		CHECK_INT(archive_io_verify(out, &layout, &options, &err),
+			  HP_ERR_VERIFY);
+		if (strstr(err.message,
+			   "holds another 'Windows/System32/config/SYSTEM' than was written") ==
+		    NULL)
+			test_fail(__FILE__, __LINE__, "%s: %s", out,
+				  err.message);
 		archive_layout_release(&layout);
 	}
 }
 
 /* What a pass told its progress callback. */
 struct told {
-	struct { char what[16]; uint64_t done, total; } calls[512];
+	struct {
+		char what[16];
+		uint64_t done, total;
+	} calls[512];
 	size_t count;
 };
 
@@ -746,7 +797,8 @@ record_progress(void *ctx, const char *what, uint64_t done, uint64_t total)
 	struct told *t = ctx;
 
 	if (t->count < sizeof t->calls / sizeof *t->calls) {
-		snprintf(t->calls[t->count].what, sizeof t->calls[0].what, "%s", what);
+		snprintf(t->calls[t->count].what, sizeof t->calls[0].what, "%s",
+			 what);
 		t->calls[t->count].done = done;
 		t->calls[t->count].total = total;
 	}
@@ -762,15 +814,18 @@ check_told(const struct told *t, const char *what, uint64_t total,
 	size_t first = SIZE_MAX, last = 0, between = 0, ends = 0;
 	uint64_t before = 0;
 
-	for (size_t i = 0; i < t->count && i < sizeof t->calls / sizeof *t->calls; i++) {
+	for (size_t i = 0;
+	     i < t->count && i < sizeof t->calls / sizeof *t->calls; i++) {
 		if (strcmp(t->calls[i].what, what) != 0)
 			continue;
 		if (first == SIZE_MAX)
 			first = i;
 		last = i;
 		if (t->calls[i].total != total || t->calls[i].done < before)
-			test_fail(__FILE__, __LINE__, "%s %s: call %zu: %llu of %llu after %llu",
-				  name, what, i, (unsigned long long)t->calls[i].done,
+			test_fail(__FILE__, __LINE__,
+				  "%s %s: call %zu: %llu of %llu after %llu",
+				  name, what, i,
+				  (unsigned long long)t->calls[i].done,
 				  (unsigned long long)t->calls[i].total,
 				  (unsigned long long)before);
 		before = t->calls[i].done;
@@ -778,16 +833,18 @@ check_told(const struct told *t, const char *what, uint64_t total,
 		ends += before == total;
 	}
 	if (first == SIZE_MAX) {
-		test_fail(__FILE__, __LINE__, "%s: no %s pass told", name, what);
+		test_fail(__FILE__, __LINE__, "%s: no %s pass told", name,
+			  what);
 		return;
 	}
-	if (t->calls[first].done != 0 || t->calls[last].done != total || ends != 1 ||
-	    between < middle)
-		test_fail(__FILE__, __LINE__,
-			  "%s %s: starts at %llu, ends at %llu of %llu, the end told %zu times, %zu points between (want %zu)",
-			  name, what, (unsigned long long)t->calls[first].done,
-			  (unsigned long long)t->calls[last].done, (unsigned long long)total,
-			  ends, between, middle);
+	if (t->calls[first].done != 0 || t->calls[last].done != total ||
+	    ends != 1 || between < middle)
+		test_fail(
+			__FILE__, __LINE__,
+			"%s %s: starts at %llu, ends at %llu of %llu, the end told %zu times, %zu points between (want %zu)",
+			name, what, (unsigned long long)t->calls[first].done,
+			(unsigned long long)t->calls[last].done,
+			(unsigned long long)total, ends, between, middle);
 }
 
 /* Progress through every pass: the scan ("reading"), the write
@@ -825,7 +882,8 @@ test_write_progress(void)
 
 		if (told == NULL)
 			abort();
-		if (!pack("t", cases[i].options, "data Windows", cases[i].file)) {
+		if (!pack("t", cases[i].options, "data Windows",
+			  cases[i].file)) {
 			free(told);
 			continue;
 		}
@@ -835,7 +893,9 @@ test_write_progress(void)
 		scan.display = cases[i].file;
 		scan.progress = record_progress;
 		scan.progress_ctx = told;
-		CHECK_INT(archive_io_scan(cases[i].file, dir, &scan, &layout, &err), HP_OK);
+		CHECK_INT(archive_io_scan(cases[i].file, dir, &scan, &layout,
+					  &err),
+			  HP_OK);
 		check_told(told, "reading", size, 0, cases[i].file);
 		replacement.member = layout.hive;
 		replacement.file = "new-hive";
@@ -849,14 +909,17 @@ test_write_progress(void)
 		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (fd == -1)
 			abort();
-		CHECK_INT(archive_io_write(cases[i].file, &layout, &options, fd, &method,
-					   &err), HP_OK);
+		CHECK_INT(archive_io_write(cases[i].file, &layout, &options, fd,
+					   &method, &err),
+			  HP_OK);
 		close(fd);
 		/* The copy before the hive's record alone is five pieces
 		 * (the others compress their 40 MiB of pattern to little). */
-		check_told(told, "writing", size, i == 0 ? 4 : 0, cases[i].file);
+		check_told(told, "writing", size, i == 0 ? 4 : 0,
+			   cases[i].file);
 		out_size = (uint64_t)file_size(out);
-		CHECK_INT(archive_io_verify(out, &layout, &options, &err), HP_OK);
+		CHECK_INT(archive_io_verify(out, &layout, &options, &err),
+			  HP_OK);
 		check_told(told, "checking", out_size, 0, cases[i].file);
 		archive_layout_release(&layout);
 		archive_io_remove_scratch(dir);
@@ -928,10 +991,12 @@ test_write_refuses_changed_input(void)
 	options.replace_count = 1;
 	CHECK_INT(utimensat(AT_FDCWD, "c.tar", times, 0), 0);
 	fd = open("out.tar", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	CHECK_INT(archive_io_write("c.tar", &layout, &options, fd, &method, &err),
-		  HP_ERR_CHANGED);
-	CHECK_STR(err.message,
-		  "c.tar: the archive changed while it was being read; nothing was written");
+	CHECK_INT(
+		archive_io_write("c.tar", &layout, &options, fd, &method, &err),
+		HP_ERR_CHANGED);
+	CHECK_STR(
+		err.message,
+		"c.tar: the archive changed while it was being read; nothing was written");
 	close(fd);
 	CHECK_INT(file_size("out.tar"), 0);
 	archive_layout_release(&layout);
@@ -974,28 +1039,36 @@ test_write_in_place(void)
 	/* Nothing to replace; a new hive of another length. */
 	options.replace_count = 0;
 	CHECK_INT(archive_io_write_in_place("p.tar", &layout, &options, &done,
-					    why, sizeof why, &sync_errno, &err), HP_OK);
+					    why, sizeof why, &sync_errno, &err),
+		  HP_OK);
 	CHECK(!done);
 	CHECK_STR(why, "nothing to replace");
 	options.replace_count = 1;
 	replacement.file = "larger";
 	CHECK_INT(archive_io_write_in_place("p.tar", &layout, &options, &done,
-					    why, sizeof why, &sync_errno, &err), HP_OK);
+					    why, sizeof why, &sync_errno, &err),
+		  HP_OK);
 	CHECK(!done);
-	CHECK_STR(why, "the new 'Windows/System32/config/SYSTEM' takes 20992 bytes in the archive, the old one 16896");
+	CHECK_STR(
+		why,
+		"the new 'Windows/System32/config/SYSTEM' takes 20992 bytes in the archive, the old one 16896");
 	after = test_read_file("p.tar", &after_len);
-	CHECK(after_len == before_len && memcmp(before, after, before_len) == 0);
+	CHECK(after_len == before_len &&
+	      memcmp(before, after, before_len) == 0);
 	free(after);
 
 	replacement.file = "same-size";
 	CHECK_INT(archive_io_write_in_place("p.tar", &layout, &options, &done,
-					    why, sizeof why, &sync_errno, &err), HP_OK);
+					    why, sizeof why, &sync_errno, &err),
+		  HP_OK);
 	CHECK(done);
 	after = test_read_file("p.tar", &after_len);
 	CHECK_INT(after_len, before_len);
 	CHECK(memcmp(before, after, header_at) == 0);
-	CHECK(memcmp(before + end_at, after + end_at, before_len - end_at) == 0);
-	CHECK(memcmp(before + header_at, after + header_at, end_at - header_at) != 0);
+	CHECK(memcmp(before + end_at, after + end_at, before_len - end_at) ==
+	      0);
+	CHECK(memcmp(before + header_at, after + header_at,
+		     end_at - header_at) != 0);
 	CHECK_INT(sh("bsdtar -xOf p.tar " HIVE " | cmp -s - same-size"), 0);
 	CHECK_INT(sync_errno, 0);
 	CHECK(no_copy_left());
@@ -1007,8 +1080,10 @@ test_write_in_place(void)
 	CHECK_INT(scan("p.tar.gz", NULL, &layout, &err), HP_OK);
 	replacement.member = layout.hive;
 	options.display = "p.tar.gz";
-	CHECK_INT(archive_io_write_in_place("p.tar.gz", &layout, &options, &done,
-					    why, sizeof why, &sync_errno, &err), HP_OK);
+	CHECK_INT(archive_io_write_in_place("p.tar.gz", &layout, &options,
+					    &done, why, sizeof why, &sync_errno,
+					    &err),
+		  HP_OK);
 	CHECK(!done);
 	CHECK_STR(why, "a POSIX ustar format, gzip archive is rewritten whole");
 	archive_layout_release(&layout);
@@ -1031,7 +1106,8 @@ test_remove_scratch(void)
 		struct archive_io_scan_options options = { 0 };
 
 		options.display = "r.tar";
-		CHECK_INT(archive_io_scan("r.tar", "scratch", &options, &layout, &err),
+		CHECK_INT(archive_io_scan("r.tar", "scratch", &options, &layout,
+					  &err),
 			  HP_OK);
 	}
 	CHECK(stat("scratch/" HIVE, &st) == 0);
@@ -1059,9 +1135,10 @@ scan_list(const char *archive, const char *const *names, size_t count,
 	options.hives = names;
 	options.hive_count = count;
 	status = archive_io_scan(archive, dir, &options, &layout, err);
-	snprintf(command, sizeof command,
-		 "ls '%s/Windows/System32/config' 2>/dev/null | sort | tr '\\n' ' '",
-		 dir);
+	snprintf(
+		command, sizeof command,
+		"ls '%s/Windows/System32/config' 2>/dev/null | sort | tr '\\n' ' '",
+		dir);
 	list[0] = '\0';
 	p = popen(command, "r");
 	if (p != NULL) {
@@ -1097,7 +1174,9 @@ test_scan_extracts_what_is_asked(void)
 	 * verify; a .reg naming SAM (in any case) adds SAM and its log, not
 	 * a file that only begins like it. */
 	CHECK_INT(scan_list("l.tar", NULL, 0, list, sizeof list, &err), HP_OK);
-	CHECK_STR(list, "COMPONENTS SAM SAM.LOG2 SAMPLE SOFTWARE SYSTEM SYSTEM.LOG1 ");
+	CHECK_STR(
+		list,
+		"COMPONENTS SAM SAM.LOG2 SAMPLE SOFTWARE SYSTEM SYSTEM.LOG1 ");
 	CHECK_INT(scan_list("l.tar", none, 1, list, sizeof list, &err), HP_OK);
 	CHECK_STR(list, "SOFTWARE SYSTEM SYSTEM.LOG1 ");
 	CHECK_INT(scan_list("l.tar", sam, 2, list, sizeof list, &err), HP_OK);
@@ -1119,8 +1198,9 @@ test_scan_extracts_what_is_asked(void)
 	CHECK(stat("h.tar", &st) == 0 && st.st_size < 1 << 20);
 	CHECK_INT(scan_list("h.tar", none, 1, list, sizeof list, &err),
 		  HP_ERR_CORRUPT);
-	CHECK_STR(err.message,
-		  "h.tar: the entry 'Windows/System32/config/SOFTWARE' claims 3221225472 bytes, more than any hive or log (2048 MiB); nothing was extracted");
+	CHECK_STR(
+		err.message,
+		"h.tar: the entry 'Windows/System32/config/SOFTWARE' claims 3221225472 bytes, more than any hive or log (2048 MiB); nothing was extracted");
 	CHECK_STR(list, "SYSTEM ");
 	CHECK_INT(scan_list("h.tar", NULL, 0, list, sizeof list, &err),
 		  HP_ERR_CORRUPT);
@@ -1150,7 +1230,8 @@ test_scan_leaves_holes(void)
 	test_mkdirs("z/Windows/System32/config");
 	test_copy_file(test_srcpath("fixtures/hives/ws2012r2/SYSTEM"),
 		       "z/Windows/System32/config/SYSTEM");
-	if (sh("head -c 67108864 /dev/zero > z/Windows/System32/config/SOFTWARE") != 0 ||
+	if (sh("head -c 67108864 /dev/zero > z/Windows/System32/config/SOFTWARE") !=
+		    0 ||
 	    !pack("z", "--format ustar --zstd", "Windows", "z.tar.zst"))
 		return;
 	test_mkdirs("zs");

@@ -64,7 +64,8 @@ check_holds(const struct hp_buffer *buf, const char *text, int line)
 
 	if (buf->data == NULL || buf->len != len ||
 	    memcmp(buf->data, text, len + 1) != 0 || buf->cap <= buf->len)
-		test_fail(__FILE__, line, "buffer holds %zu bytes \"%.*s\", want \"%s\"",
+		test_fail(__FILE__, line,
+			  "buffer holds %zu bytes \"%.*s\", want \"%s\"",
 			  buf->len, (int)buf->len,
 			  buf->data != NULL ? (const char *)buf->data : "",
 			  text);
@@ -113,7 +114,8 @@ test_growth(void)
 		size_t n = step < (1 << 20) - len ? step : (1 << 20) - len;
 
 		for (size_t i = 0; i < n; i++)
-			chunk[i] = want[len + i] = (unsigned char)(len + i * 13);
+			chunk[i] = want[len + i] =
+				(unsigned char)(len + i * 13);
 		CHECK_INT(buffer_append(&buf, chunk, n), HP_OK);
 		len += n;
 		if (buf.len != len || buf.cap <= len || buf.data[len] != '\0') {
@@ -207,11 +209,8 @@ test_growth_failure(void)
 }
 
 static const struct test tests[] = {
-	TEST_ENTRY(buffer),
-	TEST_ENTRY(empty),
-	TEST_ENTRY(growth),
-	TEST_ENTRY(printf),
-	TEST_ENTRY(growth_failure),
+	TEST_ENTRY(buffer), TEST_ENTRY(empty),          TEST_ENTRY(growth),
+	TEST_ENTRY(printf), TEST_ENTRY(growth_failure),
 };
 
 int

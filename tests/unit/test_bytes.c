@@ -27,8 +27,8 @@ test_put(void)
 {
 	unsigned char buf[12];
 	static const unsigned char want16[] = { 0xEE, 0x34, 0x12, 0xEE };
-	static const unsigned char want32[] = { 0xEE, 0x78, 0x56, 0x34, 0x12,
-						0xEE };
+	static const unsigned char want32[] = { 0xEE, 0x78, 0x56,
+						0x34, 0x12, 0xEE };
 	static const unsigned char want64[] = { 0xEE, 0xEF, 0xCD, 0xAB, 0x89,
 						0x67, 0x45, 0x23, 0x01, 0xEE };
 
@@ -49,9 +49,16 @@ test_put(void)
 static void
 test_round_trip(void)
 {
-	static const uint64_t values[] = { 0, 1, 0xFF, 0x100, 0xFFFF, 0x10000,
-					   0x7FFFFFFF, 0x80000000u,
-					   0xFFFFFFFFu, 0x100000000ull,
+	static const uint64_t values[] = { 0,
+					   1,
+					   0xFF,
+					   0x100,
+					   0xFFFF,
+					   0x10000,
+					   0x7FFFFFFF,
+					   0x80000000u,
+					   0xFFFFFFFFu,
+					   0x100000000ull,
 					   0xFFFFFFFFFFFFFFFFull };
 	unsigned char buf[8];
 

@@ -129,7 +129,8 @@ make_temps(void)
 		_exit(85);
 	must(cleanup_add_dir(scratch_fd, "logs", &id, &err), 86);
 	nested_fd = openat(scratch_fd, "logs", O_RDONLY | O_DIRECTORY);
-	fd = openat(nested_fd, "SYSTEM.LOG1", O_WRONLY | O_CREAT | O_EXCL, 0600);
+	fd = openat(nested_fd, "SYSTEM.LOG1", O_WRONLY | O_CREAT | O_EXCL,
+		    0600);
 	must(cleanup_add_file(nested_fd, "SYSTEM.LOG1", &id, &err), 87);
 	close(fd);
 	close(nested_fd);
@@ -273,8 +274,9 @@ test_held_section(void)
 	CHECK(exists("after-inner-release"));
 	CHECK_STR(listing(WORK), "");
 	line = read_text("stderr.txt");
-	CHECK_STR(line,
-		  "hivepatch: interrupted by SIGTERM; the hive was left as it was\n");
+	CHECK_STR(
+		line,
+		"hivepatch: interrupted by SIGTERM; the hive was left as it was\n");
 	free(line);
 }
 
@@ -306,7 +308,9 @@ test_held_second_signal(void)
 	CHECK_INT(exit_status(pid), 128 + SIGINT);
 	CHECK_STR(listing(WORK), "");
 	line = read_text("stderr.txt");
-	CHECK_STR(line, "hivepatch: interrupted by SIGINT; temporary files removed\n");
+	CHECK_STR(
+		line,
+		"hivepatch: interrupted by SIGINT; temporary files removed\n");
 	free(line);
 }
 
@@ -617,7 +621,8 @@ test_sigpipe_default_after_exec(void)
 static void
 test_temp_dir(void)
 {
-	char *saved = getenv("TMPDIR") != NULL ? strdup(getenv("TMPDIR")) : NULL;
+	char *saved =
+		getenv("TMPDIR") != NULL ? strdup(getenv("TMPDIR")) : NULL;
 
 	setenv("TMPDIR", "/var/scratch", 1);
 	CHECK_STR(cleanup_temp_dir(), "/var/scratch");
@@ -641,14 +646,19 @@ test_bad_names_and_full_registry(void)
 		int dirfd = open(".", O_RDONLY | O_DIRECTORY);
 		int ids[CLEANUP_MAX_ENTRIES], id;
 
-		if (cleanup_add_file(dirfd, "a/b", &id, &err) != HP_ERR_UNSUPPORTED ||
-		    cleanup_add_file(dirfd, "..", &id, &err) != HP_ERR_UNSUPPORTED ||
-		    cleanup_add_file(dirfd, "", &id, &err) != HP_ERR_UNSUPPORTED)
+		if (cleanup_add_file(dirfd, "a/b", &id, &err) !=
+			    HP_ERR_UNSUPPORTED ||
+		    cleanup_add_file(dirfd, "..", &id, &err) !=
+			    HP_ERR_UNSUPPORTED ||
+		    cleanup_add_file(dirfd, "", &id, &err) !=
+			    HP_ERR_UNSUPPORTED)
 			_exit(1);
 		for (int i = 0; i < CLEANUP_MAX_ENTRIES; i++)
-			if (cleanup_add_file(dirfd, "x", &ids[i], &err) != HP_OK)
+			if (cleanup_add_file(dirfd, "x", &ids[i], &err) !=
+			    HP_OK)
 				_exit(2);
-		if (cleanup_add_file(dirfd, "x", &id, &err) != HP_ERR_UNSUPPORTED ||
+		if (cleanup_add_file(dirfd, "x", &id, &err) !=
+			    HP_ERR_UNSUPPORTED ||
 		    strstr(err.message, "more than 256") == NULL)
 			_exit(3);
 		cleanup_forget(&ids[7]);

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHANNEL_KEY \
+#define SCHANNEL_KEY                                                           \
 	"HKLM\\SYSTEM\\ControlSet001\\Control\\SecurityProviders\\SCHANNEL"
 
 /* ---------------------------------------------------------------- helpers */
@@ -116,7 +116,8 @@ test_command_apply_image(void)
 	CHECK_INT(report.trees[0].applicability, RECIPE_APPLIES);
 	CHECK_INT(report.trees[0].plan.writes, 1);
 	CHECK_STR(report.write_method, "rename");
-	CHECK_INT(report.trees[0].seq_after, report.trees[0].file.header.seq1 + 1);
+	CHECK_INT(report.trees[0].seq_after,
+		  report.trees[0].file.header.seq1 + 1);
 	CHECK_INT(report.warning_count, 0);
 	command_report_release(&report);
 	check_file_golden(system, "ws2012r2", __LINE__);
@@ -279,10 +280,14 @@ test_command_logs_ahead(void)
 	free(data);
 	check_file_golden(system, "ws2012r2-logs-ahead", __LINE__);
 	/* The logs are kept as they were. */
-	CHECK(same_file_bytes("img/Windows/System32/config/SYSTEM.LOG1",
-			      test_srcpath("fixtures/hives/ws2012r2-logs-ahead/SYSTEM.LOG1")));
-	CHECK(same_file_bytes("img/Windows/System32/config/SYSTEM.LOG2",
-			      test_srcpath("fixtures/hives/ws2012r2-logs-ahead/SYSTEM.LOG2")));
+	CHECK(same_file_bytes(
+		"img/Windows/System32/config/SYSTEM.LOG1",
+		test_srcpath(
+			"fixtures/hives/ws2012r2-logs-ahead/SYSTEM.LOG1")));
+	CHECK(same_file_bytes(
+		"img/Windows/System32/config/SYSTEM.LOG2",
+		test_srcpath(
+			"fixtures/hives/ws2012r2-logs-ahead/SYSTEM.LOG2")));
 }
 
 /* A bare hive file finds its logs beside it. */
@@ -412,8 +417,9 @@ test_command_hard_link(void)
 	CHECK(stat(system, &after) == 0);
 	CHECK(after.st_ino != before.st_ino);
 	CHECK_INT(after.st_nlink, 1);
-	CHECK(same_file_bytes("SYSTEM.other",
-			      test_srcpath("fixtures/hives/ws2012r2-no-secprov/SYSTEM")));
+	CHECK(same_file_bytes(
+		"SYSTEM.other",
+		test_srcpath("fixtures/hives/ws2012r2-no-secprov/SYSTEM")));
 	check_file_golden(system, "ws2012r2-no-secprov", __LINE__);
 	CHECK_INT(count_entries("img/Windows/System32/config"), 2);
 
@@ -506,8 +512,9 @@ test_command_backup_and_hive_file(void)
 	CHECK_INT(report.warning_count, 1);
 	command_report_release(&report);
 	check_file_golden("SYSTEM", "ws2012r2-value1", __LINE__);
-	CHECK(same_file_bytes("SYSTEM.orig",
-			      test_srcpath("fixtures/hives/ws2012r2-value1/SYSTEM")));
+	CHECK(same_file_bytes(
+		"SYSTEM.orig",
+		test_srcpath("fixtures/hives/ws2012r2-value1/SYSTEM")));
 }
 
 static void
@@ -592,8 +599,10 @@ test_command_bad_base_block(void)
 	command_report_release(&report);
 	free(data);
 
-	CHECK(same_file_bytes("log",
-			      test_srcpath("fixtures/hives/ws2012r2-logs-ahead/SYSTEM.LOG1")));
+	CHECK(same_file_bytes(
+		"log",
+		test_srcpath(
+			"fixtures/hives/ws2012r2-logs-ahead/SYSTEM.LOG1")));
 	CHECK_INT(count_entries("."), 4);
 }
 
@@ -608,10 +617,12 @@ test_command_show(void)
 
 	make_image("ws2012r2", "img");
 	default_options(&options);
-	CHECK_INT(command_show("img",
-			     "HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\Schannel",
-			     &options, &report, &listing, &err),
-		  HP_OK);
+	CHECK_INT(
+		command_show(
+			"img",
+			"HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\Schannel",
+			&options, &report, &listing, &err),
+		HP_OK);
 	CHECK_STR(listing.key, SCHANNEL_KEY);
 	for (size_t i = 0; i < listing.value_count; i++)
 		if (strcmp(listing.values[i].name, "EventLogging") == 0) {
@@ -636,19 +647,22 @@ test_command_show(void)
 	command_report_release(&report);
 
 	/* A SOFTWARE key. */
-	CHECK_INT(command_show("img",
-			     "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion",
-			     &options, &report, &listing, &err),
-		  HP_OK);
+	CHECK_INT(
+		command_show(
+			"img",
+			"HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion",
+			&options, &report, &listing, &err),
+		HP_OK);
 	CHECK_STR(listing.key,
 		  "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion");
 	CHECK(listing.value_count >= 5);
 	command_listing_release(&listing);
 	command_report_release(&report);
 
-	CHECK_INT(command_show("img",
-			     "HKLM\\SYSTEM\\CurrentControlSet\\Control\\NoSuchKey",
-			     &options, &report, &listing, &err),
+	CHECK_INT(command_show(
+			  "img",
+			  "HKLM\\SYSTEM\\CurrentControlSet\\Control\\NoSuchKey",
+			  &options, &report, &listing, &err),
 		  HP_ERR_NOT_FOUND);
 	CHECK(strstr(err.message, "NoSuchKey") != NULL);
 	CHECK(listing.key == NULL);
@@ -656,13 +670,13 @@ test_command_show(void)
 	command_report_release(&report);
 
 	CHECK_INT(command_show("img", "HKLM\\SAM\\Domains", &options, &report,
-			     &listing, &err),
+			       &listing, &err),
 		  HP_ERR_NOT_FOUND);
 	command_listing_release(&listing);
 	command_report_release(&report);
 
 	CHECK_INT(command_show("img", "HKCU\\Software", &options, &report,
-			     &listing, &err),
+			       &listing, &err),
 		  HP_ERR_USAGE);
 	command_listing_release(&listing);
 	command_report_release(&report);

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHANNEL_KEY \
+#define SCHANNEL_KEY                                                           \
 	"HKLM\\SYSTEM\\ControlSet001\\Control\\SecurityProviders\\SCHANNEL"
 
 /* The golden comparison itself must see a difference. */
@@ -32,9 +32,11 @@ test_compare_detects(void)
 
 	if (input == NULL)
 		return;
-	CHECK_INT(hive_open(test_srcpath("fixtures/golden/ws2012r2-lowercase/SYSTEM"),
-			    false, &golden, &err),
-		  HP_OK);
+	CHECK_INT(
+		hive_open(test_srcpath(
+				  "fixtures/golden/ws2012r2-lowercase/SYSTEM"),
+			  false, &golden, &err),
+		HP_OK);
 	if (golden != NULL) {
 		CHECK_INT(compare_keys(input, hive_root(input), golden,
 				       hive_root(golden), "HKLM\\SYSTEM",
@@ -93,11 +95,14 @@ test_compare_kinds(void)
 		for (size_t i = 0; i < result.diff_count; i++) {
 			const char *what = result.diffs[i].what;
 
-			CHECK_STR(result.diffs[i].key, i == 2
-				  ? SCHANNEL_KEY "\\NewKey" : SCHANNEL_KEY);
-			if (strstr(what, "REG_DWORD in the first, REG_SZ") != NULL)
+			CHECK_STR(result.diffs[i].key, i == 2 ? SCHANNEL_KEY
+							       "\\NewKey"
+							      : SCHANNEL_KEY);
+			if (strstr(what, "REG_DWORD in the first, REG_SZ") !=
+			    NULL)
 				type_diff = true;
-			if (strstr(what, "'NewValue' only in the second") != NULL)
+			if (strstr(what, "'NewValue' only in the second") !=
+			    NULL)
 				only_second = true;
 			if (strstr(what, "key only in the second") != NULL)
 				key_only = true;
@@ -109,8 +114,8 @@ test_compare_kinds(void)
 
 		/* A key against itself; then the other direction. */
 		CHECK_INT(compare_keys(edited, find_key(edited, schannel),
-				       edited, find_key(edited, schannel),
-				       "k", &result, &err),
+				       edited, find_key(edited, schannel), "k",
+				       &result, &err),
 			  HP_OK);
 		CHECK_INT(result.total, 0);
 		compare_result_release(&result);
@@ -240,9 +245,9 @@ test_compare_every_kind(void)
 		struct compare_result result = { 0 };
 		struct hp_error err;
 
-		CHECK_INT(compare_files("a", "b", "Cmp", by_hivex, &result,
-					&err),
-			  HP_OK);
+		CHECK_INT(
+			compare_files("a", "b", "Cmp", by_hivex, &result, &err),
+			HP_OK);
 		/* Values in order of their names without case, then the
 		 * subkeys likewise; a key on one side only is one
 		 * difference, whatever it holds. */
@@ -256,15 +261,18 @@ test_compare_every_kind(void)
 			   __LINE__);
 		check_diff(&result, 3, "R", "value 'OnlyB' only in the second",
 			   __LINE__);
-		check_diff(&result, 4, "R",
-			   "value spelled 'Spelled' in the first, 'SPELLED' in the second",
-			   __LINE__);
-		check_diff(&result, 5, "R",
-			   "value 'TypeDiff' is REG_DWORD in the first, REG_SZ in the second",
-			   __LINE__);
-		check_diff(&result, 6, "R\\KeySpelled",
-			   "key spelled 'KeySpelled' in the first, 'KEYSPELLED' in the second",
-			   __LINE__);
+		check_diff(
+			&result, 4, "R",
+			"value spelled 'Spelled' in the first, 'SPELLED' in the second",
+			__LINE__);
+		check_diff(
+			&result, 5, "R",
+			"value 'TypeDiff' is REG_DWORD in the first, REG_SZ in the second",
+			__LINE__);
+		check_diff(
+			&result, 6, "R\\KeySpelled",
+			"key spelled 'KeySpelled' in the first, 'KEYSPELLED' in the second",
+			__LINE__);
 		check_diff(&result, 7, "R\\KeySpelled\\Child",
 			   "value 'X' has other data", __LINE__);
 		check_diff(&result, 8, "R\\OnlyA", "key only in the first",
@@ -276,21 +284,22 @@ test_compare_every_kind(void)
 		      result.diff_count == 0);
 
 		/* The other way round, every side swaps. */
-		CHECK_INT(compare_files("b", "a", "Cmp", by_hivex, &result,
-					&err),
-			  HP_OK);
+		CHECK_INT(
+			compare_files("b", "a", "Cmp", by_hivex, &result, &err),
+			HP_OK);
 		CHECK_INT(result.total, 10);
 		check_diff(&result, 2, "R", "value 'OnlyA' only in the second",
 			   __LINE__);
-		check_diff(&result, 6, "R\\KEYSPELLED",
-			   "key spelled 'KEYSPELLED' in the first, 'KeySpelled' in the second",
-			   __LINE__);
+		check_diff(
+			&result, 6, "R\\KEYSPELLED",
+			"key spelled 'KEYSPELLED' in the first, 'KeySpelled' in the second",
+			__LINE__);
 		compare_result_release(&result);
 
 		/* A tree against itself. */
-		CHECK_INT(compare_files("a", "a", "Cmp", by_hivex, &result,
-					&err),
-			  HP_OK);
+		CHECK_INT(
+			compare_files("a", "a", "Cmp", by_hivex, &result, &err),
+			HP_OK);
 		CHECK_INT(result.total, 0);
 		CHECK(result.diffs == NULL);
 		compare_result_release(&result);
@@ -392,8 +401,7 @@ test_compare_cap(void)
 		  HP_OK);
 	CHECK_INT(result.total, 250);
 	CHECK_INT(result.diff_count, COMPARE_MAX_DIFFS);
-	check_diff(&result, 0, "R", "value 'V000' only in the first",
-		   __LINE__);
+	check_diff(&result, 0, "R", "value 'V000' only in the first", __LINE__);
 	check_diff(&result, COMPARE_MAX_DIFFS - 1, "R",
 		   "value 'V199' only in the first", __LINE__);
 	/* Once full, further differences are only counted. */
@@ -430,8 +438,8 @@ test_compare_damaged(void)
 	put_le32(data + key + 32, 0x7FFFFFF0u);
 	CHECK_INT(hive_open_memory(data, len, "damaged", &bad, &err), HP_OK);
 	if (bad != NULL) {
-		enum hp_status status = compare_keys(good, key, bad, key, "R",
-						     &result, &err);
+		enum hp_status status =
+			compare_keys(good, key, bad, key, "R", &result, &err);
 
 		CHECK_INT(status, HP_ERR_CORRUPT);
 		CHECK_INT(err.status, HP_ERR_CORRUPT);
@@ -445,12 +453,9 @@ test_compare_damaged(void)
 }
 
 static const struct test tests[] = {
-	TEST_ENTRY(compare_detects),
-	TEST_ENTRY(compare_kinds),
-	TEST_ENTRY(compare_every_kind),
-	TEST_ENTRY(compare_absent_keys),
-	TEST_ENTRY(compare_root_names),
-	TEST_ENTRY(compare_cap),
+	TEST_ENTRY(compare_detects),    TEST_ENTRY(compare_kinds),
+	TEST_ENTRY(compare_every_kind), TEST_ENTRY(compare_absent_keys),
+	TEST_ENTRY(compare_root_names), TEST_ENTRY(compare_cap),
 	TEST_ENTRY(compare_damaged),
 };
 

@@ -66,8 +66,10 @@ static void
 test_controlset_parse_errors(void)
 {
 	static const char *const bad[] = {
-		"0", "1000", "x", "1x", "", " 1", "1 ", "-1", "+1", "0x10",
-		"4294967297", "18446744073709551617", "defaults", "al",
+		"0",        "1000", "x",          "1x",
+		"",         " 1",   "1 ",         "-1",
+		"+1",       "0x10", "4294967297", "18446744073709551617",
+		"defaults", "al",
 	};
 
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -146,8 +148,8 @@ test_controlset_ws2012r2(void)
 static void
 test_controlset_current_differs(void)
 {
-	struct hive *hive = open_fixture("ws2012r2-current-differs", "SYSTEM",
-					 false);
+	struct hive *hive =
+		open_fixture("ws2012r2-current-differs", "SYSTEM", false);
 	struct controlset_info info;
 	struct hp_error err;
 
@@ -228,9 +230,9 @@ resolve_with_select(const char *name, uint32_t type, const void *data,
 	value.type = type;
 	value.data = (unsigned char *)data;
 	value.len = len;
-	CHECK_INT(hive_key_set_value(hive, find_key(hive, "Select"), &value,
-				     err),
-		  HP_OK);
+	CHECK_INT(
+		hive_key_set_value(hive, find_key(hive, "Select"), &value, err),
+		HP_OK);
 	CHECK_INT(hive_commit(hive, "select.out", err), HP_OK);
 	hive_close(hive);
 	CHECK_INT(hive_open("select.out", false, &edited, err), HP_OK);
@@ -299,18 +301,19 @@ resolve_file(const char *file, bool by_hivex, const char *choice_text,
 
 /* A refusal leaves nothing to release and the status in the record. */
 static void
-check_refused(const char *file, const char *choice_text,
-	      enum hp_status want, const char *want_message, int line)
+check_refused(const char *file, const char *choice_text, enum hp_status want,
+	      const char *want_message, int line)
 {
 	for (int by_hivex = 0; by_hivex <= 1; by_hivex++) {
 		struct controlset_info info;
 		struct hp_error err;
-		enum hp_status status = resolve_file(file, by_hivex,
-						     choice_text, &info, &err);
+		enum hp_status status =
+			resolve_file(file, by_hivex, choice_text, &info, &err);
 
 		if (status != want || err.status != want)
-			test_fail(__FILE__, line, "%s %s: status %d, want %d: %s",
-				  file, choice_text, (int)status, (int)want,
+			test_fail(__FILE__, line,
+				  "%s %s: status %d, want %d: %s", file,
+				  choice_text, (int)status, (int)want,
 				  err.message);
 		if (strcmp(err.message, want_message) != 0)
 			test_fail(__FILE__, line, "message \"%s\", want \"%s\"",
@@ -346,8 +349,9 @@ check_sets(const char *file, const char *choice_text, const char *want,
 			strncat(got, one, sizeof got - strlen(got) - 1);
 		}
 		if (strcmp(got, want) != 0)
-			test_fail(__FILE__, line, "%s %s (%s): \"%s\", want \"%s\"",
-				  file, choice_text, by_hivex ? "hivex" : "memory",
+			test_fail(__FILE__, line,
+				  "%s %s (%s): \"%s\", want \"%s\"", file,
+				  choice_text, by_hivex ? "hivex" : "memory",
 				  got, want);
 		controlset_release(&info);
 	}
@@ -423,12 +427,14 @@ test_controlset_absent_set(void)
 {
 	/* Select names ControlSet001, which is gone. */
 	build_hive("no-set", no_control_set);
-	check_refused("no-set", "default", HP_ERR_NO_SELECT,
-		      "no-set: Select\\Default names ControlSet001, which does not exist",
-		      __LINE__);
-	check_refused("no-set", "current", HP_ERR_NO_SELECT,
-		      "no-set: Select\\Current names ControlSet001, which does not exist",
-		      __LINE__);
+	check_refused(
+		"no-set", "default", HP_ERR_NO_SELECT,
+		"no-set: Select\\Default names ControlSet001, which does not exist",
+		__LINE__);
+	check_refused(
+		"no-set", "current", HP_ERR_NO_SELECT,
+		"no-set: Select\\Current names ControlSet001, which does not exist",
+		__LINE__);
 	check_refused("no-set", "all", HP_ERR_NO_SELECT,
 		      "no-set: the hive has no ControlSetNNN key", __LINE__);
 	/* An explicit number that is not there is not found, not a bad
@@ -576,9 +582,10 @@ test_controlset_corpus(void)
 	/* A container's differencing hive has no Select at all. */
 	if (!test_corpus_hive("differencing-SYSTEM", "diff"))
 		return;
-	check_refused("diff", "default", HP_ERR_NO_SELECT,
-		      "diff: no Select key, so no control set can be resolved (is this a SYSTEM hive?)",
-		      __LINE__);
+	check_refused(
+		"diff", "default", HP_ERR_NO_SELECT,
+		"diff: no Select key, so no control set can be resolved (is this a SYSTEM hive?)",
+		__LINE__);
 }
 
 static const struct test tests[] = {

@@ -36,8 +36,8 @@ static enum hp_status
 parse(const unsigned char *head, size_t len, struct disk_format *f,
       struct hp_error *err)
 {
-	return disk_format_parse(head, len, NULL, 0, 1 << 20, NULL, 0,
-				 "img", f, err);
+	return disk_format_parse(head, len, NULL, 0, 1 << 20, NULL, 0, "img", f,
+				 err);
 }
 
 /* A qcow2 version 3 header of 104 bytes, extensions after it. */
@@ -129,7 +129,8 @@ test_vhd(void)
 
 	vhd_footer(tail, 2);
 	CHECK_INT(disk_format_parse(head, sizeof head, tail, sizeof tail, 10240,
-				    NULL, 0, "img", &f, &err), HP_OK);
+				    NULL, 0, "img", &f, &err),
+		  HP_OK);
 	CHECK_INT(f.kind, DISK_FORMAT_VHD_FIXED);
 	CHECK_INT(f.data_size, 10240 - 512);
 	CHECK(f.qemu_format == NULL);
@@ -147,7 +148,8 @@ test_vhd(void)
 	tail[100] ^= 1;
 	memset(head, 0, sizeof head);
 	CHECK_INT(disk_format_parse(head, sizeof head, tail, sizeof tail, 10240,
-				    NULL, 0, "img", &f, &err), HP_OK);
+				    NULL, 0, "img", &f, &err),
+		  HP_OK);
 	CHECK_INT(f.kind, DISK_FORMAT_RAW);
 	CHECK_INT(f.data_size, 10240);
 }
@@ -156,7 +158,8 @@ static enum hp_status
 descriptor(const char *text, struct disk_format *f, struct hp_error *err)
 {
 	memset(f, 0, sizeof *f);
-	return disk_format_vmdk_descriptor(text, strlen(text), "img.vmdk", f, err);
+	return disk_format_vmdk_descriptor(text, strlen(text), "img.vmdk", f,
+					   err);
 }
 
 static void
@@ -165,55 +168,82 @@ test_vmdk_descriptor(void)
 	struct disk_format f;
 	struct hp_error err;
 
-	CHECK_INT(descriptor("# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"
-			     "parentCID=ffffffff\ncreateType=\"twoGbMaxExtentSparse\"\n"
-			     "RW 4192256 SPARSE \"disk-s001.vmdk\"\n"
-			     "RW 100 SPARSE \"disk-s002.vmdk\"\n", &f, &err), HP_OK);
+	CHECK_INT(
+		descriptor(
+			"# Disk DescriptorFile\nversion=1\nCID=fffffffe\n"
+			"parentCID=ffffffff\ncreateType=\"twoGbMaxExtentSparse\"\n"
+			"RW 4192256 SPARSE \"disk-s001.vmdk\"\n"
+			"RW 100 SPARSE \"disk-s002.vmdk\"\n",
+			&f, &err),
+		HP_OK);
 	CHECK_STR(f.vmdk_type, "twoGbMaxExtentSparse");
 	CHECK(!f.stream_optimized);
 	CHECK_STR(f.other_file, "");
-	CHECK_INT(descriptor("createType=\"streamOptimized\"\nRW 8 SPARSE \"x.vmdk\"\n",
-			     &f, &err), HP_OK);
+	CHECK_INT(
+		descriptor(
+			"createType=\"streamOptimized\"\nRW 8 SPARSE \"x.vmdk\"\n",
+			&f, &err),
+		HP_OK);
 	CHECK(f.stream_optimized);
-	CHECK_INT(descriptor("createType=\"monolithicSparse\"\nparentCID=1234abcd\n",
-			     &f, &err), HP_OK);
+	CHECK_INT(
+		descriptor(
+			"createType=\"monolithicSparse\"\nparentCID=1234abcd\n",
+			&f, &err),
+		HP_OK);
 	CHECK_STR(f.other_file, "a parent disk (a VMDK delta)");
 	/* Extents outside the descriptor's directory, or devices. */
-	CHECK_INT(descriptor("createType=\"monolithicFlat\"\nRW 8 FLAT \"/etc/shadow\" 0\n",
-			     &f, &err), HP_ERR_UNSAFE_PATH);
-	CHECK(strstr(err.message, "img.vmdk: the VMDK names the extent file '/etc/shadow'") != NULL);
-	CHECK_INT(descriptor("createType=\"monolithicFlat\"\nRW 8 FLAT \"../x\" 0\n",
-			     &f, &err), HP_ERR_UNSAFE_PATH);
-	CHECK_INT(descriptor("createType=\"monolithicFlat\"\nRDONLY 8 FLAT \"..\" 0\n",
-			     &f, &err), HP_ERR_UNSAFE_PATH);
+	CHECK_INT(
+		descriptor(
+			"createType=\"monolithicFlat\"\nRW 8 FLAT \"/etc/shadow\" 0\n",
+			&f, &err),
+		HP_ERR_UNSAFE_PATH);
+	CHECK(strstr(err.message,
+		     "img.vmdk: the VMDK names the extent file '/etc/shadow'") !=
+	      NULL);
+	CHECK_INT(
+		descriptor(
+			"createType=\"monolithicFlat\"\nRW 8 FLAT \"../x\" 0\n",
+			&f, &err),
+		HP_ERR_UNSAFE_PATH);
+	CHECK_INT(
+		descriptor(
+			"createType=\"monolithicFlat\"\nRDONLY 8 FLAT \"..\" 0\n",
+			&f, &err),
+		HP_ERR_UNSAFE_PATH);
 	CHECK_INT(descriptor("createType=\"fullDevice\"\nRW 8 FLAT \"sda\" 0\n",
-			     &f, &err), HP_ERR_UNSUPPORTED);
+			     &f, &err),
+		  HP_ERR_UNSUPPORTED);
 	CHECK_INT(descriptor("version=1\n", &f, &err), HP_ERR_UNSUPPORTED);
 	CHECK_INT(descriptor("createType=\"monolithicFlat\"\nRW 8 FLAT \"x\n",
-			     &f, &err), HP_ERR_CORRUPT);
+			     &f, &err),
+		  HP_ERR_CORRUPT);
 }
 
 static void
 test_vmdk_sparse(void)
 {
-	static const char text[] = "# Disk DescriptorFile\ncreateType=\"monolithicSparse\"\n"
-				   "RW 2048 SPARSE \"disk.vmdk\"\n";
+	static const char text[] =
+		"# Disk DescriptorFile\ncreateType=\"monolithicSparse\"\n"
+		"RW 2048 SPARSE \"disk.vmdk\"\n";
 	unsigned char head[512] = { 0 };
 	struct disk_format f;
 	struct hp_error err;
 
 	memcpy(head, "KDMV", 4);
 	CHECK_INT(disk_format_parse(head, sizeof head, NULL, 0, 1 << 20, text,
-				    strlen(text), "img", &f, &err), HP_OK);
+				    strlen(text), "img", &f, &err),
+		  HP_OK);
 	CHECK_INT(f.kind, DISK_FORMAT_VMDK);
 	CHECK(!f.stream_optimized);
 	/* Compressed grains are a stream-optimized VMDK. */
 	put_le32(head + 8, 1u << 16);
 	CHECK_INT(disk_format_parse(head, sizeof head, NULL, 0, 1 << 20, text,
-				    strlen(text), "img", &f, &err), HP_OK);
+				    strlen(text), "img", &f, &err),
+		  HP_OK);
 	CHECK(f.stream_optimized);
-	CHECK_INT(disk_format_parse(head, sizeof head, NULL, 0, 1 << 20, NULL, 0,
-				    "img", &f, &err), HP_ERR_CORRUPT);
+	CHECK_INT(disk_format_parse(head, sizeof head, NULL, 0, 1 << 20, NULL,
+				    0, "img", &f, &err),
+		  HP_ERR_CORRUPT);
 }
 
 /* probe PATH: what disk_format_probe says of the file. */
@@ -288,11 +318,13 @@ test_probe(void)
 	memcpy(s + 512, "EFI PART", 8);
 	write_sparse("gpt.img", s, 1024, 1 << 20);
 	CHECK(probe_file("gpt.img"));
-	write_sparse("q.qcow2", (const unsigned char *)"QFI\xfb\0\0\0\3", 8, 1024);
+	write_sparse("q.qcow2", (const unsigned char *)"QFI\xfb\0\0\0\3", 8,
+		     1024);
 	CHECK(probe_file("q.qcow2"));
 	write_sparse("d.vhdx", (const unsigned char *)"vhdxfile", 8, 1024);
 	CHECK(probe_file("d.vhdx"));
-	write_sparse("d.vmdk", (const unsigned char *)"# Disk DescriptorFile\n", 22, 22);
+	write_sparse("d.vmdk", (const unsigned char *)"# Disk DescriptorFile\n",
+		     22, 22);
 	CHECK(probe_file("d.vmdk"));
 	/* A fixed VHD: the footer at the end, and the name says nothing. */
 	{
@@ -308,12 +340,14 @@ test_probe(void)
 		put_be32(footer + 64, ~sum);
 		write_sparse("fixed.txt", s, 0, 1 << 20);
 		fd = open("fixed.txt", O_WRONLY | O_APPEND);
-		if (fd == -1 || write(fd, footer, 512) != 512 || close(fd) == -1)
+		if (fd == -1 || write(fd, footer, 512) != 512 ||
+		    close(fd) == -1)
 			abort();
 		CHECK(probe_file("fixed.txt"));
 	}
 	/* Text, an archive's first bytes, a hive: none of ours. */
-	write_sparse("x.tar", (const unsigned char *)"Windows/System32", 16, 10240);
+	write_sparse("x.tar", (const unsigned char *)"Windows/System32", 16,
+		     10240);
 	CHECK(!probe_file("x.tar"));
 	write_sparse("SYSTEM", (const unsigned char *)"regf", 4, 8192);
 	CHECK(!probe_file("SYSTEM"));
@@ -323,10 +357,8 @@ int
 main(void)
 {
 	static const struct test tests[] = {
-		TEST_ENTRY(qcow2),
-		TEST_ENTRY(vhd),
-		TEST_ENTRY(vmdk_descriptor),
-		TEST_ENTRY(vmdk_sparse),
+		TEST_ENTRY(qcow2),           TEST_ENTRY(vhd),
+		TEST_ENTRY(vmdk_descriptor), TEST_ENTRY(vmdk_sparse),
 		TEST_ENTRY(probe),
 	};
 

@@ -69,7 +69,8 @@ fixture_free(struct fixture *f)
 static void
 fixture_seal(struct fixture *f)
 {
-	regf_header_seal(f->new_data, get_le32(f->old_data + REGF_OFF_SEQ1) + 1);
+	regf_header_seal(f->new_data,
+			 get_le32(f->old_data + REGF_OFF_SEQ1) + 1);
 }
 
 /* Append a sound hbin of SIZE bytes, one free cell, to the new copy and
@@ -115,7 +116,8 @@ walk_cells(const struct regf_image *image,
 	uint32_t rel = 0;
 
 	while (rel + REGF_HBIN_HEADER_SIZE <= image->bins_size) {
-		const unsigned char *bin = image->data + REGF_BASE_BLOCK_SIZE + rel;
+		const unsigned char *bin =
+			image->data + REGF_BASE_BLOCK_SIZE + rel;
 		uint32_t bin_size = get_le32(bin + 8);
 		uint32_t cell_rel = rel + REGF_HBIN_HEADER_SIZE;
 
@@ -130,8 +132,10 @@ walk_cells(const struct regf_image *image,
 			uint32_t len;
 			bool allocated;
 
-			if (!regf_cell(image, cell_rel, &cell, &len, &allocated)) {
-				test_fail(__FILE__, __LINE__, "bad cell at 0x%x",
+			if (!regf_cell(image, cell_rel, &cell, &len,
+				       &allocated)) {
+				test_fail(__FILE__, __LINE__,
+					  "bad cell at 0x%x",
 					  (unsigned)cell_rel);
 				return NO_CELL;
 			}
@@ -318,8 +322,8 @@ test_editcheck_stray_byte(void)
 	/* A free cell is space an edit may take: what it holds may change,
 	 * but not so that it reaches into the cell after it. */
 	{
-		uint32_t free_rel = walk_cells(&f.image, is_free_before_allocated,
-					       &f.image);
+		uint32_t free_rel = walk_cells(
+			&f.image, is_free_before_allocated, &f.image);
 		uint32_t size = get_le32(old_cell(&f, free_rel));
 
 		CHECK(free_rel != NO_CELL);
@@ -330,7 +334,8 @@ test_editcheck_stray_byte(void)
 		put_le32(new_cell(&f, free_rel), size + 8);
 		CHECK_INT(fixture_compare(&f, &schannel, 1, &err),
 			  HP_ERR_VERIFY);
-		CHECK(message_has_offset(&err, REGF_BASE_BLOCK_SIZE + free_rel));
+		CHECK(message_has_offset(&err,
+					 REGF_BASE_BLOCK_SIZE + free_rel));
 		put_le32(new_cell(&f, free_rel), size);
 	}
 
@@ -386,7 +391,8 @@ test_editcheck_base_block(void)
 	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_OK);
 
 	/* The written block must be clean: sequence numbers equal... */
-	put_le32(f.new_data + REGF_OFF_SEQ2, get_le32(f.new_data + REGF_OFF_SEQ1) + 1);
+	put_le32(f.new_data + REGF_OFF_SEQ2,
+		 get_le32(f.new_data + REGF_OFF_SEQ1) + 1);
 	put_le32(f.new_data + REGF_OFF_CHECKSUM, regf_checksum_xor(f.new_data));
 	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_ERR_VERIFY);
 	CHECK(strstr(err.message, "not clean") != NULL);
@@ -410,7 +416,7 @@ test_editcheck_base_block_fixup(void)
 	fixture_seal(&f);
 	xor_value = regf_checksum_xor(f.new_data);
 	put_le32(f.new_data + REGF_OFF_TIMESTAMP,
-		get_le32(f.new_data + REGF_OFF_TIMESTAMP) ^ xor_value);
+		 get_le32(f.new_data + REGF_OFF_TIMESTAMP) ^ xor_value);
 	CHECK_INT(regf_checksum_xor(f.new_data), 0);
 	put_le32(f.new_data + REGF_OFF_CHECKSUM, 1);
 	CHECK_INT(fixture_compare(&f, NULL, 0, &err), HP_ERR_VERIFY);
@@ -575,7 +581,7 @@ test_editcheck_free_cells(void)
 			CHECK_INT(fixture_compare(&f, touched, 2, &err),
 				  HP_ERR_VERIFY);
 			CHECK(message_has_offset(&err, REGF_BASE_BLOCK_SIZE +
-						       data + 8));
+							       data + 8));
 		}
 	}
 	/* Nor may it grow into the next cell. */
@@ -604,9 +610,8 @@ test_editcheck_free_cells(void)
 		put_le32(new_cell(&f, free_rel), (uint32_t)-size);
 		CHECK_INT(fixture_compare(&f, touched, 2, &err), HP_OK);
 		/* ...within its bounds only. */
-		put_le32(new_cell(&f, free_rel), (uint32_t)-(size + 8));
-		CHECK_INT(fixture_compare(&f, touched, 2, &err),
-			  HP_ERR_VERIFY);
+		put_le32(new_cell(&f, free_rel), (uint32_t) - (size + 8));
+		CHECK_INT(fixture_compare(&f, touched, 2, &err), HP_ERR_VERIFY);
 		put_le32(new_cell(&f, free_rel), (uint32_t)size);
 	}
 	fixture_free(&f);
@@ -661,7 +666,7 @@ test_editcheck_nk_fields(void)
 
 	/* The touched key's sk: its reference count only. */
 	put_le32(new_cell(&f, sk) + SK_REFCOUNT,
-		get_le32(old_cell(&f, sk) + SK_REFCOUNT) + 1);
+		 get_le32(old_cell(&f, sk) + SK_REFCOUNT) + 1);
 	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_OK);
 	new_cell(&f, sk)[SK_REFCOUNT + 4] ^= 1;
 	CHECK_INT(fixture_compare(&f, &schannel, 1, &err), HP_ERR_VERIFY);
@@ -688,10 +693,11 @@ test_editcheck_bogus_touched(void)
 	/* Offsets that are no nk cell allow nothing, and crash nothing. */
 	fixture_load(&f);
 	fixture_seal(&f);
-	touched[3] = get_le32(old_cell(&f, find_nk(&f, "SCHANNEL")) + NK_SECURITY);
+	touched[3] =
+		get_le32(old_cell(&f, find_nk(&f, "SCHANNEL")) + NK_SECURITY);
 	CHECK_INT(fixture_compare(&f, touched, 4, &err), HP_OK);
 	free_cell(&f, get_le32(old_cell(&f, find_nk(&f, "SCHANNEL")) +
-			     NK_VALUE_LIST));
+			       NK_VALUE_LIST));
 	CHECK_INT(fixture_compare(&f, touched, 4, &err), HP_ERR_VERIFY);
 	fixture_free(&f);
 }
@@ -716,10 +722,14 @@ test_editcheck_index_root(void)
 	fixture_load(&f);
 	schannel = find_nk(&f, "SCHANNEL");
 	ri = get_le32(old_cell(&f, schannel) + NK_SUBKEY_LIST);
-	first = get_le32(old_cell(&f, find_nk(&f, "Protocols")) + NK_SUBKEY_LIST);
-	second = get_le32(old_cell(&f, find_nk(&f, "SSL 2.0")) + NK_SUBKEY_LIST);
-	other = get_le32(old_cell(&f, find_nk(&f, "Services")) + NK_SUBKEY_LIST);
-	fixture_poke32(&f, REGF_BASE_BLOCK_SIZE + ri + 4, 0x00026972); /* "ri", 2 */
+	first = get_le32(old_cell(&f, find_nk(&f, "Protocols")) +
+			 NK_SUBKEY_LIST);
+	second =
+		get_le32(old_cell(&f, find_nk(&f, "SSL 2.0")) + NK_SUBKEY_LIST);
+	other = get_le32(old_cell(&f, find_nk(&f, "Services")) +
+			 NK_SUBKEY_LIST);
+	fixture_poke32(&f, REGF_BASE_BLOCK_SIZE + ri + 4,
+		       0x00026972); /* "ri", 2 */
 	fixture_poke32(&f, REGF_BASE_BLOCK_SIZE + ri + 8, first);
 	fixture_poke32(&f, REGF_BASE_BLOCK_SIZE + ri + 12, second);
 	fixture_seal(&f);
@@ -781,7 +791,10 @@ test_editcheck_hivex_edit(void)
 	struct hive *hive = NULL;
 	struct hp_error err;
 	static const char *const path[] = {
-		"ControlSet001", "Control", "SecurityProviders", "SCHANNEL",
+		"ControlSet001",
+		"Control",
+		"SecurityProviders",
+		"SCHANNEL",
 	};
 	unsigned char two[4] = { 2, 0, 0, 0 };
 	char name[] = "EnableSessionTicket";
@@ -797,7 +810,8 @@ test_editcheck_hivex_edit(void)
 	}
 	key = hive_root(hive);
 	for (size_t i = 0; i < sizeof path / sizeof *path && key != 0; i++)
-		if (hive_find_child(hive, key, path[i], &key, NULL, &err) != HP_OK)
+		if (hive_find_child(hive, key, path[i], &key, NULL, &err) !=
+		    HP_OK)
 			key = 0;
 	CHECK(key != 0);
 	if (key == 0) {
@@ -936,8 +950,8 @@ test_editcheck(void)
 	/* The unsealed file (hivex's own checksum and sequence numbers) is
 	 * clean as well, so it passes too; a dirty one does not. */
 	new_data[REGF_OFF_SEQ2]++;
-	CHECK_INT(editcheck_compare(old_data, old_len, new_data, new_len,
-				    cells, cell_count, "out", &err),
+	CHECK_INT(editcheck_compare(old_data, old_len, new_data, new_len, cells,
+				    cell_count, "out", &err),
 		  HP_ERR_VERIFY);
 	CHECK(strstr(err.message, "not clean") != NULL);
 	regf_header_seal(new_data, seq);
@@ -964,8 +978,8 @@ test_editcheck(void)
 	/* A base-block field outside the allowed ones (the root offset). */
 	new_data[36] ^= 0x08;
 	regf_header_seal(new_data, seq);
-	CHECK_INT(editcheck_compare(old_data, old_len, new_data, new_len,
-				    cells, cell_count, "out", &err),
+	CHECK_INT(editcheck_compare(old_data, old_len, new_data, new_len, cells,
+				    cell_count, "out", &err),
 		  HP_ERR_VERIFY);
 	new_data[36] ^= 0x08;
 	regf_header_seal(new_data, seq);
@@ -974,8 +988,8 @@ test_editcheck(void)
 				    cells, cell_count, "out", &err),
 		  HP_ERR_VERIFY);
 	/* Back to the good bytes: passes again. */
-	CHECK_INT(editcheck_compare(old_data, old_len, new_data, new_len,
-				    cells, cell_count, "out", &err),
+	CHECK_INT(editcheck_compare(old_data, old_len, new_data, new_len, cells,
+				    cell_count, "out", &err),
 		  HP_OK);
 out:
 	free(old_data);
@@ -1020,10 +1034,10 @@ test_editcheck_extra_edit(void)
 		CHECK_INT(plan_check(result, &plan, &err), HP_OK);
 	CHECK_INT(plan_touched_cells(&plan, &cells, &cell_count, &err), HP_OK);
 	old_data = test_read_file("ws2012r2-SYSTEM", &old_len);
-	new_data = read_sealed("out", file_seq1("ws2012r2-SYSTEM") + 1,
-			       &new_len);
-	CHECK_INT(editcheck_compare(old_data, old_len, new_data, new_len,
-				    cells, cell_count, "out", &err),
+	new_data =
+		read_sealed("out", file_seq1("ws2012r2-SYSTEM") + 1, &new_len);
+	CHECK_INT(editcheck_compare(old_data, old_len, new_data, new_len, cells,
+				    cell_count, "out", &err),
 		  HP_ERR_VERIFY);
 	free(old_data);
 	free(new_data);
@@ -1048,11 +1062,13 @@ nk_of(const char *file, const char *relative)
 	hive_key key = hive != NULL ? find_key(hive, relative) : 0;
 
 	if (key < REGF_BASE_BLOCK_SIZE)
-		test_fail(__FILE__, __LINE__, "no key %s in %s", relative, file);
+		test_fail(__FILE__, __LINE__, "no key %s in %s", relative,
+			  file);
 	hive_close(hive);
 	free(image);
-	return key < REGF_BASE_BLOCK_SIZE ? NO_CELL
-					  : (uint32_t)(key - REGF_BASE_BLOCK_SIZE);
+	return key < REGF_BASE_BLOCK_SIZE
+		       ? NO_CELL
+		       : (uint32_t)(key - REGF_BASE_BLOCK_SIZE);
 }
 
 static void
@@ -1098,10 +1114,9 @@ compare_deleting(const char *old_file, const char *new_file,
 	enum hp_status status;
 
 	hp_error_clear(err);
-	status = editcheck_compare_deleting(old_data, old_len, new_data,
-					    new_len, touched, touched_count,
-					    deleted, deleted_count, "SYSTEM",
-					    err);
+	status = editcheck_compare_deleting(
+		old_data, old_len, new_data, new_len, touched, touched_count,
+		deleted, deleted_count, "SYSTEM", err);
 	free(old_data);
 	free(new_data);
 	return status;
@@ -1144,7 +1159,8 @@ test_editcheck_deleting(void)
 	/* Without the deletion listed, the released cells are strays. */
 	CHECK_INT(compare_deleting(old, "deleted", &secprov, 1, NULL, 0, &err),
 		  HP_ERR_VERIFY);
-	CHECK(strstr(err.message, "SYSTEM: unexpected change at file offset 0x") != NULL);
+	CHECK(strstr(err.message,
+		     "SYSTEM: unexpected change at file offset 0x") != NULL);
 	{
 		size_t old_len, new_len;
 		unsigned char *a = test_read_file(old, &old_len);
@@ -1161,9 +1177,9 @@ test_editcheck_deleting(void)
 		  HP_ERR_VERIFY);
 	CHECK(strstr(err.message, "unexpected change") != NULL);
 	/* Another key named instead allows nothing of this. */
-	CHECK_INT(compare_deleting(old, "deleted", &secprov, 1, &tcpip, 1,
-				   &err),
-		  HP_ERR_VERIFY);
+	CHECK_INT(
+		compare_deleting(old, "deleted", &secprov, 1, &tcpip, 1, &err),
+		HP_ERR_VERIFY);
 	/* Offsets that are no nk cell allow nothing and break nothing. */
 	{
 		uint32_t bogus[] = { schannel, 0xFFFFFFFFu, 3, 0x7FFFFFF8u };
@@ -1207,15 +1223,15 @@ test_editcheck_deleting_two(void)
 	touched[1] = nk_of(old, SECPROV);
 	deleted[0] = nk_of(old, TCPIP "\\Parameters");
 	deleted[1] = nk_of(old, SCHANNEL);
-	CHECK_INT(compare_deleting(old, "deleted", touched, 2, deleted, 2,
-				   &err),
-		  HP_OK);
-	CHECK_INT(compare_deleting(old, "deleted", touched, 2, deleted, 1,
-				   &err),
-		  HP_ERR_VERIFY);
-	CHECK_INT(compare_deleting(old, "deleted", touched, 1, deleted, 2,
-				   &err),
-		  HP_ERR_VERIFY);
+	CHECK_INT(
+		compare_deleting(old, "deleted", touched, 2, deleted, 2, &err),
+		HP_OK);
+	CHECK_INT(
+		compare_deleting(old, "deleted", touched, 2, deleted, 1, &err),
+		HP_ERR_VERIFY);
+	CHECK_INT(
+		compare_deleting(old, "deleted", touched, 1, deleted, 2, &err),
+		HP_ERR_VERIFY);
 }
 
 static void
@@ -1228,7 +1244,7 @@ static void
 test_editcheck_deleting_big_data(void)
 {
 	const char *old =
-	    test_srcpath("fixtures/hives/ws2012r2-big-value/SYSTEM");
+		test_srcpath("fixtures/hives/ws2012r2-big-value/SYSTEM");
 	uint32_t secprov, schannel;
 	struct hp_error err;
 

@@ -127,7 +127,8 @@ test_fileio_holds(void)
 	if (fd == -1)
 		return;
 	CHECK(fileio_pwrite_all(fd, text, 16, 0) == 0);
-	CHECK(fileio_pread_all(fd, buf, 6, 4) == 0 && memcmp(buf, "456789", 6) == 0);
+	CHECK(fileio_pread_all(fd, buf, 6, 4) == 0 &&
+	      memcmp(buf, "456789", 6) == 0);
 	errno = 0;
 	CHECK(fileio_pread_all(fd, buf, 6, 12) == -1 && errno == EIO);
 	CHECK(fileio_holds(fd, 10, "abcdef", 6));
@@ -522,16 +523,11 @@ test_stamp_and_restore_times(void)
 }
 
 static const struct test tests[] = {
-	TEST_ENTRY(fileio_holds),
-	TEST_ENTRY(write_all),
-	TEST_ENTRY(write_failures),
-	TEST_ENTRY(pwrite_and_pread),
-	TEST_ENTRY(holds_long),
-	TEST_ENTRY(copy_range_files),
-	TEST_ENTRY(copy_range_short),
-	TEST_ENTRY(copy_range_pipes),
-	TEST_ENTRY(same_state),
-	TEST_ENTRY(stamp_and_restore_times),
+	TEST_ENTRY(fileio_holds),     TEST_ENTRY(write_all),
+	TEST_ENTRY(write_failures),   TEST_ENTRY(pwrite_and_pread),
+	TEST_ENTRY(holds_long),       TEST_ENTRY(copy_range_files),
+	TEST_ENTRY(copy_range_short), TEST_ENTRY(copy_range_pipes),
+	TEST_ENTRY(same_state),       TEST_ENTRY(stamp_and_restore_times),
 };
 
 int

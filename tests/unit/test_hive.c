@@ -185,8 +185,8 @@ test_open_failures(void)
 		  HP_ERR_CORRUPT);
 	CHECK_STR(err.message, "short: no readable root key");
 	CHECK(hive == NULL);
-	CHECK_INT(hive_open_memory_edit(data, REGF_BASE_BLOCK_SIZE + 100,
-					"cut", &hive, &err),
+	CHECK_INT(hive_open_memory_edit(data, REGF_BASE_BLOCK_SIZE + 100, "cut",
+					&hive, &err),
 		  HP_ERR_CORRUPT);
 	CHECK_STR(err.message, "cut: no readable root key");
 	CHECK(hive == NULL);
@@ -230,15 +230,18 @@ test_read_the_same(void)
 		CHECK_STR(name, ROOT_NAME);
 		free(name);
 		/* Subkeys in stored order; named ones sorted without case. */
-		CHECK_INT(hive_key_children(hive, root, &children, &count, &err),
-			  HP_OK);
+		CHECK_INT(
+			hive_key_children(hive, root, &children, &count, &err),
+			HP_OK);
 		CHECK_INT(count, 4);
 		free(children);
 		named_children(hive, root, names, sizeof names);
 		CHECK_STR(names, "ControlSet001 MountedDevices Select Setup");
 		named_children(hive, find_key(hive, SCHANNEL), names,
 			       sizeof names);
-		CHECK_STR(names, "Ciphers CipherSuites Hashes KeyExchangeAlgorithms Protocols");
+		CHECK_STR(
+			names,
+			"Ciphers CipherSuites Hashes KeyExchangeAlgorithms Protocols");
 		/* Key 0: nothing under it. */
 		named_children(hive, 0, names, sizeof names);
 		CHECK_STR(names, "");
@@ -311,7 +314,8 @@ test_values(void)
 					  &err),
 			  HP_OK);
 		CHECK(!found);
-		CHECK(value.name == NULL && value.data == NULL && value.len == 0);
+		CHECK(value.name == NULL && value.data == NULL &&
+		      value.len == 0);
 		/* Strings carry their UTF-16LE bytes and terminating NUL. */
 		windows = find_key(hive, "ControlSet001\\Control\\Windows");
 		CHECK_INT(hive_find_value(hive, windows, "SystemDirectory",
@@ -324,11 +328,13 @@ test_values(void)
 		      memcmp(value.data + 40, "2\0\0\0", 4) == 0);
 		hive_value_release(&value);
 		/* No value at all: found is false. */
-		CHECK_INT(hive_find_value(hive, find_key(hive, "MountedDevices"),
-					  "x", &value, &found, &err),
+		CHECK_INT(hive_find_value(hive,
+					  find_key(hive, "MountedDevices"), "x",
+					  &value, &found, &err),
 			  HP_OK);
 		CHECK(!found);
-		CHECK_INT(hive_key_values(hive, find_key(hive, "MountedDevices"),
+		CHECK_INT(hive_key_values(hive,
+					  find_key(hive, "MountedDevices"),
 					  &values, &count, &err),
 			  HP_OK);
 		CHECK_INT(count, 0);
@@ -337,9 +343,9 @@ test_values(void)
 		CHECK_INT(hive_key_largest_value(hive, select, &largest, &err),
 			  HP_OK);
 		CHECK_INT(largest, 4);
-		CHECK_INT(hive_key_largest_value(hive,
-						 find_key(hive, "MountedDevices"),
-						 &largest, &err),
+		CHECK_INT(hive_key_largest_value(
+				  hive, find_key(hive, "MountedDevices"),
+				  &largest, &err),
 			  HP_OK);
 		CHECK_INT(largest, 0);
 		release(&h);
@@ -352,7 +358,8 @@ test_values(void)
 static void
 test_big_value(void)
 {
-	const char *file = test_srcpath("fixtures/hives/ws2012r2-big-value/SYSTEM");
+	const char *file =
+		test_srcpath("fixtures/hives/ws2012r2-big-value/SYSTEM");
 
 	/* 20000 bytes in db big data, read whole by every reader. */
 	for (int b = BY_HIVEX; b <= FOR_EDITING; b++) {
@@ -369,14 +376,16 @@ test_big_value(void)
 		CHECK_INT(hive_key_largest_value(h.hive, key, &largest, &err),
 			  HP_OK);
 		CHECK_INT(largest, 20000);
-		CHECK_INT(hive_find_value(h.hive, key, "BigBlob", &value, &found,
-					  &err),
+		CHECK_INT(hive_find_value(h.hive, key, "BigBlob", &value,
+					  &found, &err),
 			  HP_OK);
-		CHECK(found && value.len == 20000 && value.type == HIVE_REG_BINARY);
+		CHECK(found && value.len == 20000 &&
+		      value.type == HIVE_REG_BINARY);
 		if (found && value.len == 20000)
 			for (size_t i = 0; i < 20000; i++)
 				if (value.data[i] !=
-				    (unsigned char)((i * 131 + i / 256) % 256)) {
+				    (unsigned char)((i * 131 + i / 256) %
+						    256)) {
 					test_fail(__FILE__, __LINE__,
 						  "%s: byte %zu",
 						  backend_names[b], i);
@@ -404,7 +413,8 @@ test_bad_keys(void)
 		for (size_t i = 0; i < sizeof bogus / sizeof *bogus; i++) {
 			char *name = (char *)&name;
 			hive_key *children = (hive_key *)&children, child = 1;
-			struct hive_value *values = (struct hive_value *)&values;
+			struct hive_value *values =
+				(struct hive_value *)&values;
 			size_t count = 99;
 
 			hp_error_clear(&err);
@@ -415,8 +425,8 @@ test_bad_keys(void)
 			CHECK(hive_key_children(h.hive, bogus[i], &children,
 						&count, &err) != HP_OK);
 			CHECK(children == NULL && count == 0);
-			CHECK(hive_key_values(h.hive, bogus[i], &values,
-					      &count, &err) != HP_OK);
+			CHECK(hive_key_values(h.hive, bogus[i], &values, &count,
+					      &err) != HP_OK);
 			CHECK(values == NULL && count == 0);
 			CHECK(hive_find_child(h.hive, bogus[i], "x", &child,
 					      NULL, &err) != HP_OK);
@@ -501,8 +511,8 @@ test_refusals(void)
 	CHECK(strstr(err.message,
 		     ": values are deleted only by hivepatch's own writer") !=
 	      NULL);
-	CHECK_INT(hive_key_delete_child(h.hive, root,
-					find_key(h.hive, "Setup"), &err),
+	CHECK_INT(hive_key_delete_child(h.hive, root, find_key(h.hive, "Setup"),
+					&err),
 		  HP_ERR_UNSUPPORTED);
 	CHECK(strstr(err.message,
 		     ": keys are deleted only by hivepatch's own writer") !=
@@ -520,8 +530,8 @@ test_refusals(void)
 		  HP_ERR_UNSUPPORTED);
 	CHECK_STR(err.message,
 		  "SYSTEM: values are deleted only by hivepatch's own writer");
-	CHECK_INT(hive_key_delete_child(h.hive, root,
-					find_key(h.hive, "Setup"), &err),
+	CHECK_INT(hive_key_delete_child(h.hive, root, find_key(h.hive, "Setup"),
+					&err),
 		  HP_ERR_UNSUPPORTED);
 	CHECK_STR(err.message,
 		  "SYSTEM: keys are deleted only by hivepatch's own writer");
@@ -550,8 +560,7 @@ test_edit_and_commit(void)
 	CHECK_INT(hive_key_add_child(h.hive, root, "Added", &child, &err),
 		  HP_OK);
 	CHECK(child != 0);
-	CHECK_INT(hive_key_delete_value(h.hive, select, "FAILED", &err),
-		  HP_OK);
+	CHECK_INT(hive_key_delete_value(h.hive, select, "FAILED", &err), HP_OK);
 	/* Gone already: not found, naming the hive. */
 	CHECK_INT(hive_key_delete_value(h.hive, select, "Failed", &err),
 		  HP_ERR_NOT_FOUND);
@@ -579,8 +588,7 @@ test_edit_and_commit(void)
 	named_children(out, hive_root(out), names, sizeof names);
 	CHECK_STR(names, "Added ControlSet001 Select Setup");
 	select = find_key(out, "Select");
-	CHECK_INT(hive_find_value(out, select, "Current", &value, &found,
-				  &err),
+	CHECK_INT(hive_find_value(out, select, "Current", &value, &found, &err),
 		  HP_OK);
 	CHECK(found && value.len == 4 && value.data[0] == 7);
 	CHECK_STR(value.name, "current");
@@ -605,9 +613,9 @@ test_hivex_edit_and_commit(void)
 
 	if (hive == NULL)
 		return;
-	CHECK_INT(hive_key_set_value(hive, find_key(hive, "Setup"), &value,
-				     &err),
-		  HP_OK);
+	CHECK_INT(
+		hive_key_set_value(hive, find_key(hive, "Setup"), &value, &err),
+		HP_OK);
 	CHECK_INT(hive_key_add_child(hive, find_key(hive, "Setup"), "Sub",
 				     &child, &err),
 		  HP_OK);
@@ -620,7 +628,8 @@ test_hivex_edit_and_commit(void)
 	{
 		size_t a_len, b_len;
 		unsigned char *a = test_read_file("ws2012r2-SYSTEM", &a_len);
-		unsigned char *b = test_read_file(test_srcpath(FIXTURE), &b_len);
+		unsigned char *b =
+			test_read_file(test_srcpath(FIXTURE), &b_len);
 
 		CHECK(a_len == b_len && memcmp(a, b, a_len) == 0);
 		free(a);
@@ -667,18 +676,19 @@ test_hivex_exact_names(void)
 		return;
 	root = hive_root(h.hive);
 	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
-		CHECK_INT(hive_key_add_child_exact(h.hive, root, refused[i].name,
-						   refused[i].length, &child,
-						   &err),
+		CHECK_INT(hive_key_add_child_exact(
+				  h.hive, root, refused[i].name,
+				  refused[i].length, &child, &err),
 			  HP_ERR_UNSUPPORTED);
-		CHECK_STR(err.message,
-			  "SYSTEM: hivex cannot write a name holding a NUL or a lone surrogate");
+		CHECK_STR(
+			err.message,
+			"SYSTEM: hivex cannot write a name holding a NUL or a lone surrogate");
 	}
-	CHECK_INT(hive_key_add_child_exact(h.hive, root, paired, 3, &child,
-					   &err), HP_OK);
+	CHECK_INT(
+		hive_key_add_child_exact(h.hive, root, paired, 3, &child, &err),
+		HP_OK);
 	CHECK(child != 0);
-	if (child != 0 &&
-	    hive_key_name(h.hive, child, &name, &err) == HP_OK) {
+	if (child != 0 && hive_key_name(h.hive, child, &name, &err) == HP_OK) {
 		CHECK_STR(name, "x\xF0\x9F\x98\x80");
 		free(name);
 	}

@@ -72,7 +72,7 @@ check_golden_bytes(const unsigned char *data, size_t size, const char *name,
  * logs it has, copied into the current directory. */
 struct variant {
 	const char *name;
-	const char *logs[2];   /* "SYSTEM.LOG1", "SYSTEM.LOG2" or NULL */
+	const char *logs[2]; /* "SYSTEM.LOG1", "SYSTEM.LOG2" or NULL */
 	char *all_logs[2];
 	size_t all_log_count;
 };
@@ -473,7 +473,8 @@ test_dirty_refused(void)
 	CHECK_INT(variant_open(&v, HIVEFILE_NO_REPLAY, &file, &err),
 		  HP_ERR_DIRTY);
 	CHECK_INT(err.status, HP_ERR_DIRTY);
-	CHECK(strncmp(err.message, "SYSTEM: the hive is dirty (sequence numbers 11 and 10 differ)",
+	CHECK(strncmp(err.message,
+		      "SYSTEM: the hive is dirty (sequence numbers 11 and 10 differ)",
 		      61) == 0);
 	CHECK(strstr(err.message, "--no-replay") != NULL);
 	CHECK(strstr(err.message, "nothing was written") != NULL);
@@ -486,9 +487,9 @@ test_dirty_refused(void)
 
 	/* Dirty and no log at all. */
 	variant_copy(&v, "ws2012r2-dirty");
-	CHECK_INT(variant_open(&v, HIVEFILE_REPLAY, &file, &err),
-		  HP_ERR_DIRTY);
-	CHECK(strncmp(err.message, "SYSTEM: the hive is dirty (sequence numbers 6 and 5 differ) and cannot be recovered: ",
+	CHECK_INT(variant_open(&v, HIVEFILE_REPLAY, &file, &err), HP_ERR_DIRTY);
+	CHECK(strncmp(err.message,
+		      "SYSTEM: the hive is dirty (sequence numbers 6 and 5 differ) and cannot be recovered: ",
 		      84) == 0);
 	CHECK(strstr(err.message, "--discard-logs") != NULL);
 	CHECK(file.dirty && !file.recovered && !file.discarded);
@@ -504,8 +505,7 @@ test_dirty_refused(void)
 
 	/* Both logs with a corrupt base block. */
 	variant_copy(&v, "ws2012r2-dirty-no-usable-log");
-	CHECK_INT(variant_open(&v, HIVEFILE_REPLAY, &file, &err),
-		  HP_ERR_DIRTY);
+	CHECK_INT(variant_open(&v, HIVEFILE_REPLAY, &file, &err), HP_ERR_DIRTY);
 	CHECK(strstr(err.message, "cannot be recovered") != NULL);
 	hivefile_close(&file);
 	CHECK_INT(variant_open(&v, HIVEFILE_DISCARD_LOGS, &file, &err), HP_OK);
@@ -528,7 +528,8 @@ test_bad_base_without_log(void)
 	v.all_log_count = 0;
 	CHECK_INT(variant_open(&v, HIVEFILE_DISCARD_LOGS, &file, &err),
 		  HP_ERR_DIRTY);
-	CHECK(strncmp(err.message, "SYSTEM: the hive is dirty (base block checksum 0x",
+	CHECK(strncmp(err.message,
+		      "SYSTEM: the hive is dirty (base block checksum 0x",
 		      49) == 0);
 	CHECK(!file.discarded && !file.recovered);
 	hivefile_close(&file);
@@ -567,8 +568,8 @@ test_not_a_hive(void)
 			  HP_ERR_CORRUPT);
 		snprintf(want, sizeof want, "%s: ", name);
 		if (strncmp(err.message, want, strlen(want)) != 0)
-			test_fail(__FILE__, __LINE__, "%s: message \"%s\"", name,
-				  err.message);
+			test_fail(__FILE__, __LINE__, "%s: message \"%s\"",
+				  name, err.message);
 		CHECK(!file.have_header);
 		CHECK_STR(file.path, name);
 		hivefile_close(&file);
@@ -594,12 +595,11 @@ test_truncated_bins(void)
 	copy_fixture("ws2012r2", "SYSTEM", "full");
 	data = test_read_file("full", &len);
 	test_write_file("SYSTEM", data, REGF_BASE_BLOCK_SIZE);
-	CHECK_INT(hivefile_open("SYSTEM", NULL, NULL, 0, HIVEFILE_REPLAY,
-				&file, &err),
+	CHECK_INT(hivefile_open("SYSTEM", NULL, NULL, 0, HIVEFILE_REPLAY, &file,
+				&err),
 		  HP_OK);
 	CHECK_INT(file.size, REGF_BASE_BLOCK_SIZE);
-	CHECK_INT(hive_open_memory(file.data, file.size, "SYSTEM", &hive,
-				   &err),
+	CHECK_INT(hive_open_memory(file.data, file.size, "SYSTEM", &hive, &err),
 		  HP_ERR_CORRUPT);
 	CHECK(hive == NULL);
 	hivefile_close(&file);
@@ -626,13 +626,15 @@ test_log_as_primary(void)
 	struct hp_error err;
 
 	copy_fixture("ws2012r2-dirty-log1", "SYSTEM.LOG1", "SYSTEM");
-	CHECK_INT(hivefile_open("SYSTEM", NULL, NULL, 0, HIVEFILE_REPLAY,
-				&file, &err),
+	CHECK_INT(hivefile_open("SYSTEM", NULL, NULL, 0, HIVEFILE_REPLAY, &file,
+				&err),
 		  HP_ERR_NOT_HIVE);
-	CHECK_STR(err.message,
-		  "SYSTEM: this is a transaction log (file type 6), not a hive");
+	CHECK_STR(
+		err.message,
+		"SYSTEM: this is a transaction log (file type 6), not a hive");
 	hivefile_close(&file);
-	check_same_as("SYSTEM", "fixtures/hives/ws2012r2-dirty-log1/SYSTEM.LOG1",
+	check_same_as("SYSTEM",
+		      "fixtures/hives/ws2012r2-dirty-log1/SYSTEM.LOG1",
 		      __LINE__);
 }
 
@@ -649,8 +651,8 @@ test_unsupported_version(void)
 	put_le32(data + 20, 2);
 	regf_header_seal(data, seq1_of(data));
 	test_write_file("SYSTEM", data, len);
-	CHECK_INT(hivefile_open("SYSTEM", NULL, NULL, 0, HIVEFILE_REPLAY,
-				&file, &err),
+	CHECK_INT(hivefile_open("SYSTEM", NULL, NULL, 0, HIVEFILE_REPLAY, &file,
+				&err),
 		  HP_ERR_UNSUPPORTED);
 	CHECK_STR(err.message, "SYSTEM: hive format 2.5 is not supported");
 	hivefile_close(&file);
@@ -668,8 +670,8 @@ test_missing_and_fifo(void)
 	char *fifo_list[] = { fifo };
 
 	alarm(HANG_LIMIT_SECONDS);
-	CHECK_INT(hivefile_open("SYSTEM", NULL, NULL, 0, HIVEFILE_REPLAY,
-				&file, &err),
+	CHECK_INT(hivefile_open("SYSTEM", NULL, NULL, 0, HIVEFILE_REPLAY, &file,
+				&err),
 		  HP_ERR_NOT_FOUND);
 	CHECK(strncmp(err.message, "SYSTEM: ", 8) == 0);
 	CHECK_INT(err.saved_errno, ENOENT);
@@ -817,8 +819,9 @@ test_huge_logs(void)
 	test_write_file("SYSTEM.LOG1", log, len);
 	CHECK_INT(variant_open(&v, HIVEFILE_REPLAY, &file, &err),
 		  HP_ERR_CORRUPT);
-	CHECK_STR(err.message,
-		  "SYSTEM.LOG1: entry 11 claims a hive of 4294963200 bytes of hive bins, but the primary holds 12288 and the logs up to this entry only 20480 bytes: the log is corrupt; nothing was written");
+	CHECK_STR(
+		err.message,
+		"SYSTEM.LOG1: entry 11 claims a hive of 4294963200 bytes of hive bins, but the primary holds 12288 and the logs up to this entry only 20480 bytes: the log is corrupt; nothing was written");
 	CHECK(!file.recovered && file.hivex_path == NULL);
 	hivefile_close(&file);
 
@@ -840,7 +843,9 @@ test_huge_logs(void)
 	}
 	CHECK_INT(open_measured(&v, message, sizeof message, &peak),
 		  HP_ERR_CORRUPT);
-	CHECK_STR(message, "SYSTEM.LOG1: entry 11 claims a hive of 2147479552 bytes of hive bins, but the primary holds 12288 and the logs up to this entry only 5120 bytes: the log is corrupt; nothing was written");
+	CHECK_STR(
+		message,
+		"SYSTEM.LOG1: entry 11 claims a hive of 2147479552 bytes of hive bins, but the primary holds 12288 and the logs up to this entry only 5120 bytes: the log is corrupt; nothing was written");
 	CHECK(peak > 0 && peak < PEAK_BOUND_KIB);
 	free(log);
 
@@ -920,7 +925,8 @@ test_hivex_copy(void)
 static void
 test_hivex_shared(void)
 {
-	static const char *const names[] = { "ws2012r2", "ws2012r2-dirty-log1" };
+	static const char *const names[] = { "ws2012r2",
+					     "ws2012r2-dirty-log1" };
 
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
 		struct variant v;
@@ -1041,9 +1047,8 @@ rewrite_in_place(const char *path)
 
 /* Open V's files on descriptors and arm the cut on the one named CUT. */
 static enum hp_status
-open_cut(const struct variant *v, const char *cut,
-	 void (*action)(const char *), struct hivefile *file,
-	 struct hp_error *err)
+open_cut(const struct variant *v, const char *cut, void (*action)(const char *),
+	 struct hivefile *file, struct hp_error *err)
 {
 	struct hivefile_source primary = { -1, "SYSTEM" };
 	struct hivefile_source logs[2] = { { -1, "SYSTEM.LOG1" },
@@ -1056,8 +1061,9 @@ open_cut(const struct variant *v, const char *cut,
 			logs[i].fd = open(v->logs[i], O_RDONLY);
 	cut_path = cut;
 	cut_action = action;
-	cut_fd = strcmp(cut, "SYSTEM") == 0 ? primary.fd
-		 : strcmp(cut, "SYSTEM.LOG1") == 0 ? logs[0].fd : logs[1].fd;
+	cut_fd = strcmp(cut, "SYSTEM") == 0        ? primary.fd
+		 : strcmp(cut, "SYSTEM.LOG1") == 0 ? logs[0].fd
+						   : logs[1].fd;
 	hp_error_clear(err);
 	status = hivefile_open_fds(&primary, logs, logs, 2, HIVEFILE_REPLAY,
 				   file, err);
@@ -1083,36 +1089,42 @@ test_changed_while_read(void)
 	variant_copy(&v, "ws2012r2");
 	CHECK_INT(open_cut(&v, "SYSTEM", cut_to_half, &file, &err),
 		  HP_ERR_CHANGED);
-	CHECK_STR(err.message,
-		  "SYSTEM: the file changed while it was read (it is shorter now); nothing was written");
+	CHECK_STR(
+		err.message,
+		"SYSTEM: the file changed while it was read (it is shorter now); nothing was written");
 	CHECK(file.file_data == NULL && file.data == NULL);
 	hivefile_close(&file);
 	/* Grown meanwhile, or written in place at the same size. */
 	variant_copy(&v, "ws2012r2");
 	CHECK_INT(open_cut(&v, "SYSTEM", grow_by_a_page, &file, &err),
 		  HP_ERR_CHANGED);
-	CHECK_STR(err.message,
-		  "SYSTEM: the file changed while it was read (it is longer now); nothing was written");
+	CHECK_STR(
+		err.message,
+		"SYSTEM: the file changed while it was read (it is longer now); nothing was written");
 	hivefile_close(&file);
 	variant_copy(&v, "ws2012r2");
 	CHECK_INT(open_cut(&v, "SYSTEM", rewrite_in_place, &file, &err),
 		  HP_ERR_CHANGED);
-	CHECK_STR(err.message,
-		  "SYSTEM: the file changed while it was read (it was written meanwhile); nothing was written");
+	CHECK_STR(
+		err.message,
+		"SYSTEM: the file changed while it was read (it was written meanwhile); nothing was written");
 	hivefile_close(&file);
 
 	/* A log cut while it is replayed, and while it is only scanned. */
 	variant_copy(&v, "ws2012r2-dirty-log1");
 	CHECK_INT(open_cut(&v, "SYSTEM.LOG1", cut_to_half, &file, &err),
 		  HP_ERR_CHANGED);
-	CHECK_STR(err.message,
-		  "SYSTEM.LOG1: the file changed while it was read (it is shorter now); nothing was written");
+	CHECK_STR(
+		err.message,
+		"SYSTEM.LOG1: the file changed while it was read (it is shorter now); nothing was written");
 	CHECK(!file.recovered && file.log.image == NULL);
 	hivefile_close(&file);
 	variant_copy(&v, "ws2012r2-clean-with-logs");
 	CHECK_INT(open_cut(&v, "SYSTEM.LOG1", grow_by_a_page, &file, &err),
 		  HP_ERR_CHANGED);
-	CHECK(strncmp(err.message, "SYSTEM.LOG1: the file changed while it was read", 47) == 0);
+	CHECK(strncmp(err.message,
+		      "SYSTEM.LOG1: the file changed while it was read",
+		      47) == 0);
 	hivefile_close(&file);
 
 	/* hivefile_read_fd alone: the descriptor's offset does not move. */
@@ -1185,8 +1197,8 @@ corpus_log_file(const char *folder, const char *name, const char *as)
 		}
 		return true;
 	}
-	snprintf(path, sizeof path, "%s/logs/%s/%s", test_corpus_root(),
-		 folder, name);
+	snprintf(path, sizeof path, "%s/logs/%s/%s", test_corpus_root(), folder,
+		 name);
 	if (access(path, R_OK) != 0) {
 		test_skip("no corpus");
 		return false;
@@ -1250,9 +1262,12 @@ test_corpus_clean_with_logs(void)
 
 	/* A real clean Amcache.hve (19/19) with older logs: taken as it
 	 * is, and sealed above every number in them. */
-	if (!corpus_log_file("ws2012r2-amcache-clean", "Amcache.hve", "SYSTEM") ||
-	    !corpus_log_file("ws2012r2-amcache-clean", "Amcache.hve.LOG1", log1) ||
-	    !corpus_log_file("ws2012r2-amcache-clean", "Amcache.hve.LOG2", log2))
+	if (!corpus_log_file("ws2012r2-amcache-clean", "Amcache.hve",
+			     "SYSTEM") ||
+	    !corpus_log_file("ws2012r2-amcache-clean", "Amcache.hve.LOG1",
+			     log1) ||
+	    !corpus_log_file("ws2012r2-amcache-clean", "Amcache.hve.LOG2",
+			     log2))
 		return;
 	CHECK_INT(hivefile_open("SYSTEM", logs, all, 2, HIVEFILE_REPLAY, &file,
 				&err),

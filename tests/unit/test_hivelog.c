@@ -28,7 +28,7 @@ static void
 reseal_checksum(unsigned char *base)
 {
 	put_le32(base + REGF_OFF_CHECKSUM,
-		regf_checksum_windows(regf_checksum_xor(base)));
+		 regf_checksum_windows(regf_checksum_xor(base)));
 }
 
 /* ------------------------------------------------------------ Marvin32 */
@@ -36,14 +36,14 @@ reseal_checksum(unsigned char *base)
 static void
 test_marvin32(void)
 {
-	static const unsigned char af[] = {0xAF};
+	static const unsigned char af[] = { 0xAF };
 	const uint64_t seed = 0x004FB61A001BDBCCull;
 
 	CHECK(hivelog_marvin32(NULL, 0, seed) == 0x30ED35C100CD3C7Dull);
 	CHECK(hivelog_marvin32(af, 1, seed) == 0x48E73FC77D75DDC1ull);
 	/* Each tail length takes its own path; they must differ. */
 	{
-		static const unsigned char bytes[] = {1, 2, 3, 4, 5, 6, 7};
+		static const unsigned char bytes[] = { 1, 2, 3, 4, 5, 6, 7 };
 		uint64_t seen[8];
 
 		for (size_t len = 0; len < 8; len++) {
@@ -71,8 +71,8 @@ corpus_file(const char *folder, const char *name, size_t *len_ret)
 	unsigned char *data;
 
 	*len_ret = 0;
-	snprintf(path, sizeof path, "%s/logs/%s/%s.xz", test_corpus_root(), folder,
-		 name);
+	snprintf(path, sizeof path, "%s/logs/%s/%s.xz", test_corpus_root(),
+		 folder, name);
 	if (file_exists(path)) {
 		snprintf(local, sizeof local, "%s_%s", folder, name);
 		snprintf(command, sizeof command, "xz -dc '%s' > '%s'", path,
@@ -125,8 +125,8 @@ recover_case(const struct corpus_case *c, struct hivelog_result *result,
 	     struct hp_error *err)
 {
 	struct hivelog_file logs[2] = {
-	    {c->log[0], c->log_size[0], "test.LOG1"},
-	    {c->log[1], c->log_size[1], "test.LOG2"},
+		{ c->log[0], c->log_size[0], "test.LOG1" },
+		{ c->log[1], c->log_size[1], "test.LOG2" },
 	};
 
 	return hivelog_recover(c->primary, c->primary_size, logs, result, err);
@@ -215,16 +215,16 @@ static void
 test_marvin32_corpus(void)
 {
 	static const char *const files[][2] = {
-	    {"new-dirty-1", "NewDirtyHive.LOG2"},
-	    {"usrclass-real", "UsrClass.dat.LOG1"},
-	    {"ntuser-real", "transactions_ntuser.dat.log1"},
+		{ "new-dirty-1", "NewDirtyHive.LOG2" },
+		{ "usrclass-real", "UsrClass.dat.LOG1" },
+		{ "ntuser-real", "transactions_ntuser.dat.log1" },
 	};
 	size_t checked = 0;
 
 	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
 		size_t len, off = REGF_LOG_BASE_BLOCK_SIZE;
 		unsigned char *log =
-		    corpus_file(files[i][0], files[i][1], &len);
+			corpus_file(files[i][0], files[i][1], &len);
 
 		if (log == NULL)
 			continue;
@@ -349,7 +349,7 @@ test_corpus_new_dirty_2(void)
 
 /* UTF-16LE "a", "bb", "ccc" and the empty string ending the list. */
 static const unsigned char multi_sz_a_bb_ccc[] = {
-    'a', 0, 0, 0, 'b', 0, 'b', 0, 0, 0, 'c', 0, 'c', 0, 'c', 0, 0, 0, 0, 0,
+	'a', 0, 0, 0, 'b', 0, 'b', 0, 0, 0, 'c', 0, 'c', 0, 'c', 0, 0, 0, 0, 0,
 };
 
 static void
@@ -388,16 +388,17 @@ check_old_dirty_tree(const struct hivelog_result *result, const char *name)
 	} else {
 		test_fail(__FILE__, __LINE__, "no key_with_many_subkeys\\4500");
 	}
-	windows =
-	    corpus_file("old-dirty", "RecoveredHive_Windows7", &windows_size);
+	windows = corpus_file("old-dirty", "RecoveredHive_Windows7",
+			      &windows_size);
 	if (windows != NULL) {
 		windows_hive = open_image(windows, windows_size, "windows7");
 		if (windows_hive != NULL) {
-			struct compare_result diff = {0};
+			struct compare_result diff = { 0 };
 
-			CHECK_INT(compare_keys(
-				      hive, hive_root(hive), windows_hive,
-				      hive_root(windows_hive), "", &diff, &err),
+			CHECK_INT(compare_keys(hive, hive_root(hive),
+					       windows_hive,
+					       hive_root(windows_hive), "",
+					       &diff, &err),
 				  HP_OK);
 			CHECK_INT(diff.total, 0);
 			for (size_t i = 0; i < diff.diff_count && i < 5; i++)
@@ -607,7 +608,7 @@ fixture_primary(uint32_t seq1, uint32_t seq2, size_t *len_ret)
 static struct buf
 log_start(const unsigned char *primary, uint32_t type, uint32_t seq)
 {
-	struct buf log = {NULL, 0};
+	struct buf log = { NULL, 0 };
 	unsigned char base[REGF_LOG_BASE_BLOCK_SIZE];
 
 	memcpy(base, primary, sizeof base);
@@ -653,7 +654,7 @@ add_entry(struct buf *log, uint32_t seq, uint32_t bins, uint32_t flags,
 		pos += pages[i].len;
 	}
 	put_le64(entry + 24,
-		hivelog_marvin32(entry + 40, size - 40, HIVELOG_MARVIN_SEED));
+		 hivelog_marvin32(entry + 40, size - 40, HIVELOG_MARVIN_SEED));
 	put_le64(entry + 32, hivelog_marvin32(entry, 32, HIVELOG_MARVIN_SEED));
 	buf_append(log, entry, size);
 	free(entry);
@@ -677,10 +678,10 @@ run(const unsigned char *primary, size_t primary_size, const struct buf *log1,
     const struct buf *log2, struct hivelog_result *result, struct hp_error *err)
 {
 	struct hivelog_file logs[2] = {
-	    {log1 != NULL ? log1->data : NULL, log1 != NULL ? log1->size : 0,
-	     "SYSTEM.LOG1"},
-	    {log2 != NULL ? log2->data : NULL, log2 != NULL ? log2->size : 0,
-	     "SYSTEM.LOG2"},
+		{ log1 != NULL ? log1->data : NULL,
+		  log1 != NULL ? log1->size : 0, "SYSTEM.LOG1" },
+		{ log2 != NULL ? log2->data : NULL,
+		  log2 != NULL ? log2->size : 0, "SYSTEM.LOG2" },
 	};
 
 	return hivelog_recover(primary, primary_size, logs, result, err);
@@ -731,7 +732,7 @@ test_one_entry(void)
 {
 	size_t len;
 	unsigned char *primary = fixture_primary(10, 9, &len);
-	struct page change = {4096, page_a, PAGE};
+	struct page change = { 4096, page_a, PAGE };
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct hivelog_result result;
 	struct hp_error err;
@@ -763,9 +764,9 @@ test_two_logs(void)
 {
 	size_t len;
 	unsigned char *primary = fixture_primary(10, 9, &len);
-	struct page a = {0, page_a, PAGE}, b = {8192, page_b, PAGE},
-		    c = {0, page_c, PAGE};
-	struct page want[] = {a, b, c};
+	struct page a = { 0, page_a, PAGE }, b = { 8192, page_b, PAGE },
+		    c = { 0, page_c, PAGE };
+	struct page want[] = { a, b, c };
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct buf log2 = log_start(primary, REGF_TYPE_LOG_NEW, 10);
 	struct hivelog_result result;
@@ -824,7 +825,7 @@ test_bad_hash(void)
 {
 	size_t len, second;
 	unsigned char *primary = fixture_primary(10, 9, &len);
-	struct page a = {0, page_a, PAGE}, b = {4096, page_b, PAGE};
+	struct page a = { 0, page_a, PAGE }, b = { 4096, page_b, PAGE };
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct buf log2 = log_start(primary, REGF_TYPE_LOG_NEW, 11);
 	struct hivelog_result result;
@@ -862,7 +863,7 @@ test_sequence_gap(void)
 {
 	size_t len;
 	unsigned char *primary = fixture_primary(10, 9, &len);
-	struct page a = {0, page_a, PAGE}, b = {4096, page_b, PAGE};
+	struct page a = { 0, page_a, PAGE }, b = { 4096, page_b, PAGE };
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct buf log2 = log_start(primary, REGF_TYPE_LOG_NEW, 12);
 	struct hivelog_result result;
@@ -900,8 +901,8 @@ test_bad_signature(void)
 {
 	size_t len, second;
 	unsigned char *primary = fixture_primary(10, 9, &len);
-	struct page a = {0, page_a, PAGE}, b = {4096, page_b, PAGE},
-		    c = {8192, page_c, PAGE};
+	struct page a = { 0, page_a, PAGE }, b = { 4096, page_b, PAGE },
+		    c = { 8192, page_c, PAGE };
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct hivelog_result result;
 	struct hp_error err;
@@ -926,7 +927,7 @@ test_grow(void)
 	size_t len;
 	unsigned char *primary = fixture_primary(10, 9, &len);
 	unsigned char bin[PAGE];
-	struct page grown = {FIXTURE_BINS + PAGE, bin, PAGE};
+	struct page grown = { FIXTURE_BINS + PAGE, bin, PAGE };
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct hivelog_result result;
 	struct hp_error err;
@@ -941,7 +942,7 @@ test_grow(void)
 	put_le32(bin + 4, FIXTURE_BINS + PAGE);
 	put_le32(bin + 8, PAGE);
 	{
-		struct page both[] = {{0, page_c, PAGE}, grown};
+		struct page both[] = { { 0, page_c, PAGE }, grown };
 
 		add_entry(&log1, 9, bins, 0, both, 2);
 		CHECK_INT(run(primary, len, &log1, NULL, &result, &err), HP_OK);
@@ -956,8 +957,8 @@ test_grow(void)
 	/* A later entry with a smaller size: the size follows, the file
 	 * keeps its bytes (slack). */
 	{
-		struct page a = {0, page_a, PAGE};
-		struct page want[] = {grown, a};
+		struct page a = { 0, page_a, PAGE };
+		struct page want[] = { grown, a };
 
 		add_entry(&log1, 10, FIXTURE_BINS, 0, &a, 1);
 		CHECK_INT(run(primary, len, &log1, NULL, &result, &err), HP_OK);
@@ -977,7 +978,7 @@ test_flag_bit(void)
 {
 	size_t len;
 	unsigned char *primary = fixture_primary(10, 9, &len);
-	struct page a = {0, page_a, PAGE};
+	struct page a = { 0, page_a, PAGE };
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct hivelog_result result;
 	struct hp_error err;
@@ -1008,7 +1009,7 @@ test_clean_ignores_logs(void)
 {
 	size_t len;
 	unsigned char *primary = fixture_primary(9, 9, &len);
-	struct page a = {0, page_a, PAGE};
+	struct page a = { 0, page_a, PAGE };
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct buf log2 = log_start(primary, REGF_TYPE_LOG_NEW, 10);
 	struct hivelog_result result;
@@ -1037,7 +1038,7 @@ test_rebuilt_base_block(void)
 {
 	size_t len;
 	unsigned char *primary = fixture_primary(10, 9, &len);
-	struct page a = {0, page_a, PAGE}, b = {4096, page_b, PAGE};
+	struct page a = { 0, page_a, PAGE }, b = { 4096, page_b, PAGE };
 	struct buf log1, log2;
 	struct hivelog_result result;
 	struct hp_error err;
@@ -1056,7 +1057,7 @@ test_rebuilt_base_block(void)
 	/* The primary's checksum broken; its bytes after 512 non-zero. */
 	memset(primary + 600, 0x77, 16);
 	put_le32(primary + REGF_OFF_CHECKSUM,
-		get_le32(primary + REGF_OFF_CHECKSUM) ^ 0x10);
+		 get_le32(primary + REGF_OFF_CHECKSUM) ^ 0x10);
 	CHECK_INT(run(primary, len, &log1, &log2, &result, &err), HP_OK);
 	CHECK(result.dirty);
 	CHECK(result.base_rebuilt);
@@ -1064,8 +1065,8 @@ test_rebuilt_base_block(void)
 	CHECK_INT(result.entries, 1);
 	CHECK_INT(result.last_seq, 9);
 	CHECK_STR(
-	    result.detail,
-	    "replayed 1 entry (9) from LOG2; base block rebuilt from LOG2");
+		result.detail,
+		"replayed 1 entry (9) from LOG2; base block rebuilt from LOG2");
 	check_sealed(&result);
 	check_bins(&result, primary, len, &b, 1, len);
 	CHECK_INT(image_field(&result, 36), 0x1020);
@@ -1088,7 +1089,7 @@ test_rebuilt_base_block(void)
 
 	/* ... unless no entry applies: then nothing can rebuild it. */
 	{
-		struct buf bare = {log2.data, 512};
+		struct buf bare = { log2.data, 512 };
 
 		CHECK_INT(run(primary, len, NULL, &bare, &result, &err),
 			  HP_ERR_CORRUPT);
@@ -1101,7 +1102,9 @@ test_rebuilt_base_block(void)
 	 * three pages of bins cannot come out of them. */
 	CHECK_INT(run(primary, 100, &log1, &log2, &result, &err),
 		  HP_ERR_CORRUPT);
-	CHECK(strstr(err.message, "SYSTEM.LOG2: entry 9 claims a hive of 12288 bytes of hive bins, but the primary holds 0 and the logs up to this entry only 5120 bytes") != NULL);
+	CHECK(strstr(err.message,
+		     "SYSTEM.LOG2: entry 9 claims a hive of 12288 bytes of hive bins, but the primary holds 0 and the logs up to this entry only 5120 bytes") !=
+	      NULL);
 	CHECK(result.image == NULL && !result.base_rebuilt);
 	hivelog_result_release(&result);
 	buf_free(&log1);
@@ -1116,7 +1119,7 @@ test_no_logs(void)
 	unsigned char *primary = fixture_primary(10, 9, &len);
 	struct hivelog_result result;
 	struct hp_error err;
-	struct buf empty = {NULL, 0};
+	struct buf empty = { NULL, 0 };
 
 	CHECK_INT(run(primary, len, NULL, NULL, &result, &err), HP_ERR_DIRTY);
 	CHECK(result.image == NULL);
@@ -1148,7 +1151,7 @@ test_truncated_log(void)
 {
 	size_t len, second;
 	unsigned char *primary = fixture_primary(10, 9, &len);
-	struct page a = {0, page_a, PAGE}, b = {4096, page_b, PAGE};
+	struct page a = { 0, page_a, PAGE }, b = { 4096, page_b, PAGE };
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct hivelog_result result;
 	struct hp_error err;
@@ -1158,7 +1161,7 @@ test_truncated_log(void)
 	second = add_entry(&log1, 10, FIXTURE_BINS, 0, &b, 1);
 	/* Cut in the middle of the second entry, then at every sector. */
 	for (size_t cut = log1.size - 1; cut > second; cut -= 512) {
-		struct buf shorter = {log1.data, cut};
+		struct buf shorter = { log1.data, cut };
 
 		CHECK_INT(run(primary, len, &shorter, NULL, &result, &err),
 			  HP_OK);
@@ -1168,7 +1171,7 @@ test_truncated_log(void)
 	}
 	/* Cut inside the base block: unusable. */
 	{
-		struct buf stub = {log1.data, 300};
+		struct buf stub = { log1.data, 300 };
 
 		CHECK_INT(run(primary, len, &stub, NULL, &result, &err),
 			  HP_ERR_DIRTY);
@@ -1177,7 +1180,7 @@ test_truncated_log(void)
 	}
 	/* Only the base block: nothing applies. */
 	{
-		struct buf bare = {log1.data, 512};
+		struct buf bare = { log1.data, 512 };
 
 		CHECK_INT(run(primary, len, &bare, NULL, &result, &err),
 			  HP_ERR_DIRTY);
@@ -1192,7 +1195,7 @@ test_log_bad_checksum(void)
 {
 	size_t len;
 	unsigned char *primary = fixture_primary(10, 9, &len);
-	struct page a = {0, page_a, PAGE}, b = {4096, page_b, PAGE};
+	struct page a = { 0, page_a, PAGE }, b = { 4096, page_b, PAGE };
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct buf log2 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct hivelog_result result;
@@ -1202,7 +1205,7 @@ test_log_bad_checksum(void)
 	add_entry(&log1, 9, FIXTURE_BINS, 0, &a, 1);
 	add_entry(&log2, 9, FIXTURE_BINS, 0, &b, 1);
 	put_le32(log1.data + REGF_OFF_CHECKSUM,
-		get_le32(log1.data + REGF_OFF_CHECKSUM) + 1);
+		 get_le32(log1.data + REGF_OFF_CHECKSUM) + 1);
 	CHECK_INT(run(primary, len, &log1, NULL, &result, &err), HP_ERR_DIRTY);
 	CHECK(strstr(err.message, "SYSTEM.LOG1") != NULL);
 	CHECK(strstr(err.message, "checksum") != NULL);
@@ -1235,7 +1238,7 @@ test_stale_logs(void)
 {
 	size_t len;
 	unsigned char *primary = fixture_primary(21, 20, &len);
-	struct page a = {0, page_a, PAGE};
+	struct page a = { 0, page_a, PAGE };
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 18);
 	struct buf log2 = log_start(primary, REGF_TYPE_LOG_NEW, 19);
 	struct hivelog_result result;
@@ -1260,8 +1263,8 @@ test_page_out_of_bounds(void)
 {
 	size_t len;
 	unsigned char *primary = fixture_primary(10, 9, &len);
-	struct page a = {0, page_a, PAGE},
-		    past = {FIXTURE_BINS - 512, page_b, PAGE};
+	struct page a = { 0, page_a, PAGE },
+		    past = { FIXTURE_BINS - 512, page_b, PAGE };
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct hivelog_result result;
 	struct hp_error err;
@@ -1296,7 +1299,7 @@ test_over_limit(void)
 {
 	size_t len;
 	unsigned char *primary = fixture_primary(10, 9, &len);
-	struct page a = {0, page_a, PAGE};
+	struct page a = { 0, page_a, PAGE };
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct hivelog_result result;
 	struct hp_error err;
@@ -1306,7 +1309,9 @@ test_over_limit(void)
 	CHECK_INT(run(primary, len, &log1, NULL, &result, &err),
 		  HP_ERR_CORRUPT);
 	CHECK(result.image == NULL);
-	CHECK(strstr(err.message, "SYSTEM.LOG1: entry 9 claims a hive of 4294963200 bytes") != NULL);
+	CHECK(strstr(err.message,
+		     "SYSTEM.LOG1: entry 9 claims a hive of 4294963200 bytes") !=
+	      NULL);
 
 	hivelog_result_release(&result);
 	buf_free(&log1);
@@ -1331,8 +1336,9 @@ failing_read(void *context, uint64_t offset, void *buf, size_t len,
 		test_fail(__FILE__, __LINE__, "read past the end");
 	if (f->fail_at != 0 && offset <= f->fail_at &&
 	    f->fail_at < offset + len)
-		return hp_error_set(err, HP_ERR_CHANGED, 0,
-				    "SYSTEM.LOG1: the file changed while it was read");
+		return hp_error_set(
+			err, HP_ERR_CHANGED, 0,
+			"SYSTEM.LOG1: the file changed while it was read");
 	if (len > f->largest)
 		f->largest = len;
 	memcpy(buf, f->log->data + offset, len);
@@ -1345,12 +1351,12 @@ test_read_through_callback(void)
 	size_t len;
 	unsigned char *primary = fixture_primary(10, 9, &len);
 	static unsigned char big[200 * 1024];
-	struct page a = {0, page_a, PAGE}, b = {PAGE, big, sizeof big};
+	struct page a = { 0, page_a, PAGE }, b = { PAGE, big, sizeof big };
 	struct buf log1 = log_start(primary, REGF_TYPE_LOG_NEW, 9);
 	struct failing_log f = { &log1, 0, 0 };
 	struct hivelog_source source[2] = {
-	    {0, "SYSTEM.LOG1", failing_read, &f},
-	    {0, "SYSTEM.LOG2", failing_read, &f},
+		{ 0, "SYSTEM.LOG1", failing_read, &f },
+		{ 0, "SYSTEM.LOG2", failing_read, &f },
 	};
 	struct hivelog_result result;
 	struct hp_error err;
@@ -1367,7 +1373,7 @@ test_read_through_callback(void)
 		  HP_OK);
 	CHECK_INT(result.entries, 2);
 	{
-		struct page want[] = {b, a};
+		struct page want[] = { b, a };
 
 		check_bins(&result, primary, len, want, 2,
 			   REGF_BASE_BLOCK_SIZE + (size_t)bins);
@@ -1381,7 +1387,8 @@ test_read_through_callback(void)
 	f.fail_at = 512 + 4096;
 	CHECK_INT(hivelog_recover_read(primary, len, source, &result, &err),
 		  HP_ERR_CHANGED);
-	CHECK_STR(err.message, "SYSTEM.LOG1: the file changed while it was read");
+	CHECK_STR(err.message,
+		  "SYSTEM.LOG1: the file changed while it was read");
 	CHECK(result.image == NULL);
 	hivelog_result_release(&result);
 	buf_free(&log1);
@@ -1421,7 +1428,7 @@ test_old_format_claim(void)
 {
 	size_t len;
 	unsigned char *primary = fixture_primary(10, 9, &len);
-	struct page p1 = {512, page_a, 512};
+	struct page p1 = { 512, page_a, 512 };
 	struct buf log1;
 	struct hivelog_result result;
 	struct hp_error err;
@@ -1432,8 +1439,9 @@ test_old_format_claim(void)
 	reseal_checksum(log1.data);
 	CHECK_INT(run(primary, len, &log1, NULL, &result, &err),
 		  HP_ERR_CORRUPT);
-	CHECK_STR(err.message,
-		  "SYSTEM.LOG1: the log claims a hive of 20480 bytes of hive bins, but the primary holds 12288 and the log's 1 dirty pages 512: the log is corrupt; nothing was written");
+	CHECK_STR(
+		err.message,
+		"SYSTEM.LOG1: the log claims a hive of 20480 bytes of hive bins, but the primary holds 12288 and the log's 1 dirty pages 512: the log is corrupt; nothing was written");
 	CHECK(result.image == NULL);
 	hivelog_result_release(&result);
 	buf_free(&log1);
@@ -1446,8 +1454,8 @@ test_old_format(void)
 	size_t len;
 	unsigned char *primary = fixture_primary(10, 9, &len);
 	unsigned char header_page[512];
-	struct page p1 = {512, page_a, 512}, p9 = {4608, page_b, 512};
-	struct page pages[] = {p1, p9};
+	struct page p1 = { 512, page_a, 512 }, p9 = { 4608, page_b, 512 };
+	struct page pages[] = { p1, p9 };
 	struct buf log1;
 	struct hivelog_result result;
 	struct hp_error err;
@@ -1481,7 +1489,7 @@ test_old_format(void)
 
 	/* Cut short: the whole log is refused. */
 	{
-		struct buf shorter = {log1.data, log1.size - 1};
+		struct buf shorter = { log1.data, log1.size - 1 };
 
 		CHECK_INT(run(primary, len, &shorter, NULL, &result, &err),
 			  HP_ERR_DIRTY);
@@ -1495,8 +1503,8 @@ test_old_format(void)
 	memcpy(header_page, primary + 4096 + 4096, sizeof header_page);
 	header_page[0] = 'X';
 	{
-		struct page bad = {4096, header_page, 512};
-		struct page with_bad[] = {p1, bad, p9};
+		struct page bad = { 4096, header_page, 512 };
+		struct page with_bad[] = { p1, bad, p9 };
 
 		log1 = old_log(primary, 10, with_bad, 3);
 		CHECK_INT(run(primary, len, &log1, NULL, &result, &err), HP_OK);
@@ -1528,19 +1536,20 @@ test_old_format(void)
 }
 
 static const struct test tests[] = {
-    TEST_ENTRY(marvin32),	    TEST_ENTRY(marvin32_corpus),
-    TEST_ENTRY(corpus_new_dirty_1), TEST_ENTRY(corpus_new_dirty_2),
-    TEST_ENTRY(corpus_old_dirty),   TEST_ENTRY(corpus_bad_base_block),
-    TEST_ENTRY(corpus_bad_logs),    TEST_ENTRY(corpus_usrclass),
-    TEST_ENTRY(corpus_ntuser),	    TEST_ENTRY(corpus_amcache_clean),
-    TEST_ENTRY(one_entry),	    TEST_ENTRY(two_logs),
-    TEST_ENTRY(bad_hash),	    TEST_ENTRY(sequence_gap),
-    TEST_ENTRY(bad_signature),	    TEST_ENTRY(grow),
-    TEST_ENTRY(flag_bit),	    TEST_ENTRY(clean_ignores_logs),
-    TEST_ENTRY(rebuilt_base_block), TEST_ENTRY(no_logs),
-    TEST_ENTRY(truncated_log),	    TEST_ENTRY(log_bad_checksum),
-    TEST_ENTRY(stale_logs),	    TEST_ENTRY(page_out_of_bounds),
-    TEST_ENTRY(over_limit),	    TEST_ENTRY(read_through_callback),	    TEST_ENTRY(old_format_claim),	    TEST_ENTRY(old_format),
+	TEST_ENTRY(marvin32),           TEST_ENTRY(marvin32_corpus),
+	TEST_ENTRY(corpus_new_dirty_1), TEST_ENTRY(corpus_new_dirty_2),
+	TEST_ENTRY(corpus_old_dirty),   TEST_ENTRY(corpus_bad_base_block),
+	TEST_ENTRY(corpus_bad_logs),    TEST_ENTRY(corpus_usrclass),
+	TEST_ENTRY(corpus_ntuser),      TEST_ENTRY(corpus_amcache_clean),
+	TEST_ENTRY(one_entry),          TEST_ENTRY(two_logs),
+	TEST_ENTRY(bad_hash),           TEST_ENTRY(sequence_gap),
+	TEST_ENTRY(bad_signature),      TEST_ENTRY(grow),
+	TEST_ENTRY(flag_bit),           TEST_ENTRY(clean_ignores_logs),
+	TEST_ENTRY(rebuilt_base_block), TEST_ENTRY(no_logs),
+	TEST_ENTRY(truncated_log),      TEST_ENTRY(log_bad_checksum),
+	TEST_ENTRY(stale_logs),         TEST_ENTRY(page_out_of_bounds),
+	TEST_ENTRY(over_limit),         TEST_ENTRY(read_through_callback),
+	TEST_ENTRY(old_format_claim),   TEST_ENTRY(old_format),
 };
 
 int

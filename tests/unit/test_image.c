@@ -27,13 +27,13 @@ ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-#define CHECK_SUFFIX(s, suffix)                                            \
-	do {                                                               \
-		const char *s_ = (s);                                      \
-		if (!ends_with(s_, (suffix)))                              \
-			test_fail(__FILE__, __LINE__,                      \
-				  "%s == \"%s\", want it to end in \"%s\"", \
-				  #s, s_ != NULL ? s_ : "(null)", (suffix)); \
+#define CHECK_SUFFIX(s, suffix)                                                \
+	do {                                                                   \
+		const char *s_ = (s);                                          \
+		if (!ends_with(s_, (suffix)))                                  \
+			test_fail(__FILE__, __LINE__,                          \
+				  "%s == \"%s\", want it to end in \"%s\"",    \
+				  #s, s_ != NULL ? s_ : "(null)", (suffix));   \
 	} while (0)
 
 /* Put a real SYSTEM hive at PATH. */
@@ -104,7 +104,8 @@ target_open(const char *path, struct target *t, struct hp_error *err)
 	if (status == HP_OK)
 		status = image_find_hive(t->image, "SYSTEM", &t->system, err);
 	if (status == HP_OK && !image_is_single_hive(t->image)) {
-		status = image_find_hive(t->image, "SOFTWARE", &t->software, err);
+		status = image_find_hive(t->image, "SOFTWARE", &t->software,
+					 err);
 		if (status == HP_ERR_NOT_FOUND) {
 			hp_error_clear(err);
 			status = HP_OK;
@@ -131,17 +132,19 @@ expect_status(const char *path, enum hp_status want, int line)
 	enum hp_status status = target_open(path, &target, &err);
 
 	if (status != want)
-		test_fail(__FILE__, line, "target_open %s: status %d, want %d (%s)",
-			  path, (int)status, (int)want,
+		test_fail(__FILE__, line,
+			  "target_open %s: status %d, want %d (%s)", path,
+			  (int)status, (int)want,
 			  status != HP_OK ? err.message : "ok");
 	else if (status != HP_OK && err.status != want)
-		test_fail(__FILE__, line, "target_open %s: err.status %d",
-			  path, (int)err.status);
+		test_fail(__FILE__, line, "target_open %s: err.status %d", path,
+			  (int)err.status);
 	if (status != HP_OK) {
 		if (target.system.path != NULL || target.system.log_count != 0)
-			test_fail(__FILE__, line,
-				  "target_open %s: target not cleared on failure",
-				  path);
+			test_fail(
+				__FILE__, line,
+				"target_open %s: target not cleared on failure",
+				path);
 	}
 	target_release(&target);
 }
@@ -192,7 +195,8 @@ test_case_spellings(void)
 	CHECK_INT(target_open("img", &target, &err), HP_OK);
 	CHECK_STR(target.system.inside, "windows/SYSTEM32/Config/system");
 	CHECK_SUFFIX(target.system.path, "/img/windows/SYSTEM32/Config/system");
-	CHECK_SUFFIX(target.software.path, "/img/windows/SYSTEM32/Config/Software");
+	CHECK_SUFFIX(target.software.path,
+		     "/img/windows/SYSTEM32/Config/Software");
 	CHECK_INT(target.system.log_count, 1);
 	if (target.system.log_count == 1)
 		CHECK_SUFFIX(target.system.logs[0], "/Config/system.log1");
@@ -215,7 +219,8 @@ test_software_and_logs(void)
 	put_text("img/Windows/System32/config/SYSTEM.LOG3", "x");
 	put_text("img/Windows/System32/config/SYSTEM.sav", "x");
 	CHECK_INT(target_open("img", &target, &err), HP_OK);
-	CHECK_SUFFIX(target.software.path, "/img/Windows/System32/config/SOFTWARE");
+	CHECK_SUFFIX(target.software.path,
+		     "/img/Windows/System32/config/SOFTWARE");
 	CHECK_INT(target.system.log_count, 2);
 	if (target.system.log_count == 2) {
 		CHECK_SUFFIX(target.system.logs[0], "/config/SYSTEM.LOG1");

@@ -59,7 +59,8 @@ static void
 make_tree(void)
 {
 	test_mkdirs("t/Windows/System32/config");
-	test_copy_file(test_srcpath("fixtures/hives/ws2012r2/SYSTEM"), "t/" HIVE);
+	test_copy_file(test_srcpath("fixtures/hives/ws2012r2/SYSTEM"),
+		       "t/" HIVE);
 	test_copy_file(test_srcpath("fixtures/hives/ws2012r2/SOFTWARE"),
 		       "t/Windows/System32/config/SOFTWARE");
 	if (sh("touch -d @%d t/" HIVE, HIVE_MTIME) != 0)
@@ -135,8 +136,9 @@ check_hive_located(const char *image)
 
 	if (fd == -1)
 		return;
-	CHECK_INT(iso9660_locate(fd, HIVE, &file, &found, why, sizeof why, &err),
-		  HP_OK);
+	CHECK_INT(
+		iso9660_locate(fd, HIVE, &file, &found, why, sizeof why, &err),
+		HP_OK);
 	CHECK(found);
 	CHECK_STR(why, "");
 	want = test_read_file("t/" HIVE, &len);
@@ -153,7 +155,8 @@ check_hive_located(const char *image)
 		unsigned size = file.stamps[i].size;
 
 		CHECK(size == 7 || size == 17);
-		CHECK_INT(pread(fd, stamp, size, (off_t)file.stamps[i].at), size);
+		CHECK_INT(pread(fd, stamp, size, (off_t)file.stamps[i].at),
+			  size);
 		CHECK_INT(decode_time(stamp, size), HIVE_MTIME);
 	}
 	free(want);
@@ -182,7 +185,8 @@ test_locate_xorriso(void)
 	if (!have("xorriso"))
 		return;
 	make_tree();
-	if (sh("xorriso -as mkisofs -R -J -V WINPE -o image.iso t >/dev/null 2>&1") != 0) {
+	if (sh("xorriso -as mkisofs -R -J -V WINPE -o image.iso t >/dev/null 2>&1") !=
+	    0) {
 		test_fail(__FILE__, __LINE__, "xorriso cannot write image.iso");
 		return;
 	}
@@ -210,13 +214,15 @@ test_locate_names(void)
 	if (sh("bsdtar --format iso9660 -cf image.iso -C t Windows") != 0 ||
 	    (fd = open_image("image.iso")) == -1)
 		return;
-	CHECK_INT(iso9660_locate(fd, HIVE, &want, &found, why, sizeof why, &err),
-		  HP_OK);
+	CHECK_INT(
+		iso9660_locate(fd, HIVE, &want, &found, why, sizeof why, &err),
+		HP_OK);
 	CHECK(found);
 	for (size_t i = 0; i < sizeof spellings / sizeof *spellings; i++) {
 		found = false;
 		CHECK_INT(iso9660_locate(fd, spellings[i], &file, &found, why,
-					 sizeof why, &err), HP_OK);
+					 sizeof why, &err),
+			  HP_OK);
 		CHECK(found);
 		CHECK_INT(file.data_at, want.data_at);
 		CHECK_INT(file.size, want.size);
@@ -251,7 +257,8 @@ test_locate_joliet_names(void)
 			       path);
 		if (sh("xorriso -as mkisofs -input-charset UTF-8 -R -J -joliet-long "
 		       "-o j%zu.iso j%zu "
-		       ">/dev/null 2>&1", i, i) != 0) {
+		       ">/dev/null 2>&1",
+		       i, i) != 0) {
 			test_fail(__FILE__, __LINE__,
 				  "xorriso cannot write a Joliet image");
 			return;
@@ -262,7 +269,8 @@ test_locate_joliet_names(void)
 		snprintf(path, sizeof path, "%s/SYSTEM", dirs[i]);
 		found = false;
 		CHECK_INT(iso9660_locate(fd, path, &file, &found, why,
-					 sizeof why, &err), HP_OK);
+					 sizeof why, &err),
+			  HP_OK);
 		CHECK(found);
 		CHECK_STR(why, "");
 		CHECK(file.stamp_count >= 2);
@@ -279,7 +287,8 @@ test_locate_not_found(void)
 	} cases[] = {
 		{ "image.iso", "Windows/System32/config/NOPE",
 		  "the hive is not found in every directory tree" },
-		{ "image.iso", "Windows/System32/config", "the hive is not one plain extent" },
+		{ "image.iso", "Windows/System32/config",
+		  "the hive is not one plain extent" },
 		{ "image.iso", "Windows/System32/config/SYSTEM/deeper",
 		  "the hive is not found in every directory tree" },
 		{ "zisofs.iso", HIVE,
@@ -291,7 +300,8 @@ test_locate_not_found(void)
 		return;
 	make_tree();
 	if (sh("bsdtar --format iso9660 -cf image.iso -C t Windows") != 0 ||
-	    sh("bsdtar --format iso9660 --options iso9660:zisofs -cf zisofs.iso -C t Windows") != 0 ||
+	    sh("bsdtar --format iso9660 --options iso9660:zisofs -cf zisofs.iso -C t Windows") !=
+		    0 ||
 	    sh("bsdtar --format pax -cf image.tar -C t Windows") != 0) {
 		test_fail(__FILE__, __LINE__, "bsdtar cannot write the images");
 		return;
@@ -306,7 +316,8 @@ test_locate_not_found(void)
 		if (fd == -1)
 			continue;
 		CHECK_INT(iso9660_locate(fd, cases[i].path, &file, &found, why,
-					 sizeof why, &err), HP_OK);
+					 sizeof why, &err),
+			  HP_OK);
 		CHECK(!found);
 		CHECK_STR(why, cases[i].why);
 		close(fd);
@@ -325,8 +336,10 @@ test_describe(void)
 	make_tree();
 	test_write_file("t/boot.img", "boot", 4);
 	if (sh("bsdtar --format iso9660 -cf plain.iso -C t Windows") != 0 ||
-	    sh("bsdtar --format iso9660 --options iso9660:volume-id=WINPE -cf named.iso -C t Windows") != 0 ||
-	    sh("bsdtar --format iso9660 --options iso9660:volume-id=WINPE,iso9660:boot=boot.img,iso9660:boot-type=no-emulation -cf boot.iso -C t Windows boot.img") != 0 ||
+	    sh("bsdtar --format iso9660 --options iso9660:volume-id=WINPE -cf named.iso -C t Windows") !=
+		    0 ||
+	    sh("bsdtar --format iso9660 --options iso9660:volume-id=WINPE,iso9660:boot=boot.img,iso9660:boot-type=no-emulation -cf boot.iso -C t Windows boot.img") !=
+		    0 ||
 	    sh("bsdtar --format pax -cf image.tar -C t Windows") != 0) {
 		test_fail(__FILE__, __LINE__, "bsdtar cannot write the images");
 		return;
@@ -385,12 +398,9 @@ int
 main(void)
 {
 	static const struct test tests[] = {
-		TEST_ENTRY(locate_bsdtar),
-		TEST_ENTRY(locate_xorriso),
-		TEST_ENTRY(locate_names),
-		TEST_ENTRY(locate_joliet_names),
-		TEST_ENTRY(locate_not_found),
-		TEST_ENTRY(describe),
+		TEST_ENTRY(locate_bsdtar),    TEST_ENTRY(locate_xorriso),
+		TEST_ENTRY(locate_names),     TEST_ENTRY(locate_joliet_names),
+		TEST_ENTRY(locate_not_found), TEST_ENTRY(describe),
 		TEST_ENTRY(encode_time),
 	};
 

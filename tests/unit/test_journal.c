@@ -192,7 +192,8 @@ test_save_seal_finish(void)
 {
 	const size_t size = 3 * MIB + 123;
 	unsigned char *old = make_bytes(size, 1), *want = make_bytes(size, 1);
-	unsigned char *a = make_bytes(5000, 2), *b = make_bytes(MIB + 300000, 3);
+	unsigned char *a = make_bytes(5000, 2),
+		      *b = make_bytes(MIB + 300000, 3);
 	struct fixture f;
 	struct journal *j = NULL;
 	struct hp_error err;
@@ -519,7 +520,8 @@ test_recover_unsealed(void)
 		struct journal *j;
 		struct hp_error err;
 
-		if (journal_begin(&f.where, &f.target, 30000, &j, &err) != HP_OK ||
+		if (journal_begin(&f.where, &f.target, 30000, &j, &err) !=
+			    HP_OK ||
 		    journal_save_range(j, 0, 30000, &err) != HP_OK)
 			_exit(1);
 		_exit(0); /* dies before the seal */
@@ -679,9 +681,11 @@ test_damaged_data(void)
 static void
 test_damaged_header(void)
 {
-	refuse_damaged(flip_header, HP_ERR_CORRUPT, "header fails its checksum");
+	refuse_damaged(flip_header, HP_ERR_CORRUPT,
+		       "header fails its checksum");
 	refuse_damaged(flip_name, HP_ERR_CORRUPT, "header fails its checksum");
-	refuse_damaged(bad_magic, HP_ERR_CORRUPT, "not a hivepatch undo journal");
+	refuse_damaged(bad_magic, HP_ERR_CORRUPT,
+		       "not a hivepatch undo journal");
 	refuse_damaged(empty, HP_ERR_CORRUPT, "shorter than its header");
 }
 
@@ -699,9 +703,10 @@ test_damaged_records(void)
 static void
 test_damaged_says_what_to_do(void)
 {
-	refuse_damaged(flip_data, HP_ERR_CORRUPT,
-		       "nothing was written back; SYSTEM may be half written: "
-		       "restore it from a backup, then delete .SYSTEM.hivepatch-journal");
+	refuse_damaged(
+		flip_data, HP_ERR_CORRUPT,
+		"nothing was written back; SYSTEM may be half written: "
+		"restore it from a backup, then delete .SYSTEM.hivepatch-journal");
 }
 
 static void
@@ -844,7 +849,8 @@ test_documented_format(void)
 		CHECK(memcmp(bytes + 70 + 32, old + 1000, 200) == 0);
 		CHECK(memcmp(bytes + 70 + 232, "SEAL", 4) == 0);
 		CHECK_INT(plain_crc32(0, bytes + 70 + 32, 200),
-			  (uint32_t)bytes[70 + 20] | (uint32_t)bytes[70 + 21] << 8 |
+			  (uint32_t)bytes[70 + 20] |
+				  (uint32_t)bytes[70 + 21] << 8 |
 				  (uint32_t)bytes[70 + 22] << 16 |
 				  (uint32_t)bytes[70 + 23] << 24);
 		CHECK_INT(journal_finish(j, &err), HP_OK);
@@ -953,7 +959,8 @@ faulty_set_size(void *context, uint64_t size)
 }
 
 static const struct journal_ops faulty_ops = {
-	faulty_read, faulty_write, faulty_sync, faulty_get_size, faulty_set_size,
+	faulty_read,     faulty_write,    faulty_sync,
+	faulty_get_size, faulty_set_size,
 };
 
 static void
@@ -986,7 +993,8 @@ test_target_write_fails(void)
 	CHECK_INT(journal_seal(j, &err), HP_OK);
 	CHECK_INT(journal_write(j, n, size, 0, &err), HP_ERR_WRITE);
 	CHECK_INT(err.saved_errno, ENOSPC);
-	CHECK_STR(err.message, "SYSTEM: cannot be written: No space left on device");
+	CHECK_STR(err.message,
+		  "SYSTEM: cannot be written: No space left on device");
 	CHECK(!file_is(TARGET, old, size));
 	x.write_budget = -1;
 	CHECK_INT(journal_rollback(j, &err), HP_OK);
@@ -1137,8 +1145,9 @@ journal_write_limited(struct fixture *f, size_t size, rlim_t limit)
 	status = journal_save_range(j, 0, size, &err);
 	if (status != HP_ERR_WRITE || err.saved_errno != EFBIG)
 		return 12;
-	if (strstr(err.message, "SYSTEM: its undo journal .SYSTEM.hivepatch-journal "
-				"cannot be written (nothing was changed): File too large") ==
+	if (strstr(err.message,
+		   "SYSTEM: its undo journal .SYSTEM.hivepatch-journal "
+		   "cannot be written (nothing was changed): File too large") ==
 	    NULL)
 		return 13;
 	if (exists(f->unsealed_name) || exists(f->journal_name))
@@ -1347,8 +1356,8 @@ crash_every_call(bool grow)
 		if (pid == 0)
 			_exit(patch_run(&f, grow));
 		CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
-		outcome = check_after_crash(&f, old, want, want_len,
-					    &is_patched);
+		outcome =
+			check_after_crash(&f, old, want, want_len, &is_patched);
 		seen_back += outcome == JOURNAL_ROLLED_BACK;
 		seen_discarded += outcome == JOURNAL_DISCARDED;
 		seen_patched += is_patched;
@@ -1469,7 +1478,8 @@ test_crash_during_rollback(void)
 			struct hp_error err;
 
 			faulty_target(&f, &x);
-			if (journal_begin(&f.where, &f.target, size, &j, &err) != HP_OK ||
+			if (journal_begin(&f.where, &f.target, size, &j,
+					  &err) != HP_OK ||
 			    journal_save_range(j, 0, size, &err) != HP_OK ||
 			    journal_seal(j, &err) != HP_OK ||
 			    journal_write(j, n, size / 2, 0, &err) != HP_OK ||
@@ -1483,9 +1493,9 @@ test_crash_during_rollback(void)
 			crashed++;
 		else
 			CHECK_INT(WEXITSTATUS(status), 0);
-		CHECK_INT(recover(&f, HP_OK),
-			  WEXITSTATUS(status) == 42 ? JOURNAL_ROLLED_BACK
-						    : JOURNAL_NONE);
+		CHECK_INT(recover(&f, HP_OK), WEXITSTATUS(status) == 42
+						      ? JOURNAL_ROLLED_BACK
+						      : JOURNAL_NONE);
 		CHECK(file_is(TARGET, old, size));
 		fixture_close(&f);
 		if (WEXITSTATUS(status) != 42)

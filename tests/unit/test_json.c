@@ -75,7 +75,7 @@ check_string(const char *file, int line, const char *value, size_t len,
 	check_output(file, line, &json, want);
 }
 
-#define CHECK_STRING(value, want)                                          \
+#define CHECK_STRING(value, want)                                              \
 	check_string(__FILE__, __LINE__, value, sizeof value - 1, want)
 
 static void
@@ -131,11 +131,12 @@ test_nested(void)
 	json_object_end(&json);
 	json_string(&json, "last", "x");
 	json_object_end(&json);
-	CHECK_OUTPUT(&json,
-		     "{\"command\":\"apply\",\"exit_code\":0,"
-		     "\"sets\":[1,2,{\"patched\":true,\"verified\":false},[],null],"
-		     "\"target\":{\"path\":\"/mnt/Windows\",\"hive\":{\"log\":null}},"
-		     "\"last\":\"x\"}\n");
+	CHECK_OUTPUT(
+		&json,
+		"{\"command\":\"apply\",\"exit_code\":0,"
+		"\"sets\":[1,2,{\"patched\":true,\"verified\":false},[],null],"
+		"\"target\":{\"path\":\"/mnt/Windows\",\"hive\":{\"log\":null}},"
+		"\"last\":\"x\"}\n");
 }
 
 static void
@@ -196,15 +197,19 @@ test_escapes(void)
 static void
 test_utf8_valid(void)
 {
-	CHECK_STRING("caf\xc3\xa9", "caf\xc3\xa9");                 /* U+00E9 */
-	CHECK_STRING("\xc2\x80", "\xc2\x80");                       /* U+0080 */
-	CHECK_STRING("\xd0\x94\xd0\xb4", "\xd0\x94\xd0\xb4");       /* Cyrillic */
-	CHECK_STRING("\xe2\x82\xac", "\xe2\x82\xac");               /* U+20AC */
-	CHECK_STRING("\xef\xbf\xbd", "\xef\xbf\xbd");               /* U+FFFD */
-	CHECK_STRING("\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80");       /* U+1F600 */
-	CHECK_STRING("\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf");       /* U+10FFFF */
-	CHECK_STRING("a\xc3\xa9" "b\xe2\x82\xac" "c",
-		     "a\xc3\xa9" "b\xe2\x82\xac" "c");
+	CHECK_STRING("caf\xc3\xa9", "caf\xc3\xa9");           /* U+00E9 */
+	CHECK_STRING("\xc2\x80", "\xc2\x80");                 /* U+0080 */
+	CHECK_STRING("\xd0\x94\xd0\xb4", "\xd0\x94\xd0\xb4"); /* Cyrillic */
+	CHECK_STRING("\xe2\x82\xac", "\xe2\x82\xac");         /* U+20AC */
+	CHECK_STRING("\xef\xbf\xbd", "\xef\xbf\xbd");         /* U+FFFD */
+	CHECK_STRING("\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"); /* U+1F600 */
+	CHECK_STRING("\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf"); /* U+10FFFF */
+	CHECK_STRING("a\xc3\xa9"
+		     "b\xe2\x82\xac"
+		     "c",
+		     "a\xc3\xa9"
+		     "b\xe2\x82\xac"
+		     "c");
 }
 
 static void
@@ -213,20 +218,27 @@ test_utf8_invalid(void)
 	/* Each byte that does not start a valid sequence becomes U+FFFD. */
 	CHECK_STRING("\xff", "\\ufffd");
 	CHECK_STRING("\xfe", "\\ufffd");
-	CHECK_STRING("\x80", "\\ufffd");                 /* lone continuation */
+	CHECK_STRING("\x80", "\\ufffd"); /* lone continuation */
 	CHECK_STRING("\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd"); /* surrogate */
 	CHECK_STRING("\xe0\x80\xaf", "\\ufffd\\ufffd\\ufffd"); /* overlong */
 	CHECK_STRING("\xf0\x80\x80\xaf", "\\ufffd\\ufffd\\ufffd\\ufffd");
-	CHECK_STRING("\xf4\x90\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd"); /* > U+10FFFF */
-	CHECK_STRING("a\xbf" "b", "a\\ufffdb");
-	CHECK_STRING("\xc3", "\\ufffd");                 /* truncated at end */
+	CHECK_STRING("\xf4\x90\x80\x80",
+		     "\\ufffd\\ufffd\\ufffd\\ufffd"); /* > U+10FFFF */
+	CHECK_STRING("a\xbf"
+		     "b",
+		     "a\\ufffdb");
+	CHECK_STRING("\xc3", "\\ufffd"); /* truncated at end */
 	CHECK_STRING("\xe2\x82", "\\ufffd\\ufffd");
 	CHECK_STRING("\xf0\x9f\x98", "\\ufffd\\ufffd\\ufffd");
-	CHECK_STRING("\xc3" "A", "\\ufffdA");            /* bad continuation */
-	CHECK_STRING("\xe2\x82" "A", "\\ufffd\\ufffdA");
-	CHECK_STRING("\xc0\xaf", "\\ufffd\\ufffd");      /* overlong '/' */
+	CHECK_STRING("\xc3"
+		     "A",
+		     "\\ufffdA"); /* bad continuation */
+	CHECK_STRING("\xe2\x82"
+		     "A",
+		     "\\ufffd\\ufffdA");
+	CHECK_STRING("\xc0\xaf", "\\ufffd\\ufffd"); /* overlong '/' */
 	CHECK_STRING("\xc1\xbf", "\\ufffd\\ufffd");
-	CHECK_STRING("\xf5\x80\x80\x80",                 /* past U+10FFFF */
+	CHECK_STRING("\xf5\x80\x80\x80", /* past U+10FFFF */
 		     "\\ufffd\\ufffd\\ufffd\\ufffd");
 	/* A valid sequence right after an invalid byte survives. */
 	CHECK_STRING("\xff\xc3\xa9", "\\ufffd\xc3\xa9");
@@ -275,14 +287,10 @@ test_two_documents(void)
 }
 
 static const struct test tests[] = {
-	TEST_ENTRY(empty_containers),
-	TEST_ENTRY(nested),
-	TEST_ENTRY(deep_nesting),
-	TEST_ENTRY(keys_escaped),
-	TEST_ENTRY(escapes),
-	TEST_ENTRY(utf8_valid),
-	TEST_ENTRY(utf8_invalid),
-	TEST_ENTRY(null_and_numbers),
+	TEST_ENTRY(empty_containers), TEST_ENTRY(nested),
+	TEST_ENTRY(deep_nesting),     TEST_ENTRY(keys_escaped),
+	TEST_ENTRY(escapes),          TEST_ENTRY(utf8_valid),
+	TEST_ENTRY(utf8_invalid),     TEST_ENTRY(null_and_numbers),
 	TEST_ENTRY(two_documents),
 };
 

@@ -22,7 +22,8 @@ check_parts(const char *file, int line, const struct keypath *path,
 			  path->hive_name ? path->hive_name : "(null)",
 			  hive ? hive : "(null)");
 	if (path->count != count) {
-		test_fail(file, line, "%zu parts, want %zu", path->count, count);
+		test_fail(file, line, "%zu parts, want %zu", path->count,
+			  count);
 		return;
 	}
 	for (size_t i = 0; i < count; i++)
@@ -31,11 +32,11 @@ check_parts(const char *file, int line, const struct keypath *path,
 				  path->parts[i], parts[i]);
 }
 
-#define CHECK_PARTS(path, hive, ...)                                       \
-	do {                                                               \
-		static const char *const want_[] = { __VA_ARGS__ };       \
-		check_parts(__FILE__, __LINE__, path, hive, want_,        \
-			    sizeof want_ / sizeof *want_);                 \
+#define CHECK_PARTS(path, hive, ...)                                           \
+	do {                                                                   \
+		static const char *const want_[] = { __VA_ARGS__ };            \
+		check_parts(__FILE__, __LINE__, path, hive, want_,             \
+			    sizeof want_ / sizeof *want_);                     \
 	} while (0)
 
 static void
@@ -149,7 +150,8 @@ check_usage(const char *file, int line, const char *text)
 			  err.message, text);
 	/* Nothing is left to release. */
 	if (path.parts != NULL || path.hive_name != NULL || path.count != 0)
-		test_fail(file, line, "keypath_parse(\"%s\") left a path", text);
+		test_fail(file, line, "keypath_parse(\"%s\") left a path",
+			  text);
 	if (status == HP_OK)
 		keypath_release(&path);
 }
@@ -177,7 +179,9 @@ test_keypath_errors(void)
 		struct keypath path;
 		struct hp_error err;
 
-		CHECK_INT(keypath_parse("HKU\\.DEFAULT\\Control Panel", &path, &err), HP_OK);
+		CHECK_INT(keypath_parse("HKU\\.DEFAULT\\Control Panel", &path,
+					&err),
+			  HP_OK);
 		CHECK_STR(path.hive_name, "DEFAULT");
 		CHECK_INT(path.count, 1);
 		if (path.count == 1)
@@ -218,12 +222,14 @@ test_keypath_roots(void)
 		const char *first; /* the first part inside it, or NULL */
 		size_t count;
 	} cases[] = {
-		{ "HKEY_USERS\\S-1-5-18\\Control Panel", "DEFAULT", "Control Panel", 1 },
+		{ "HKEY_USERS\\S-1-5-18\\Control Panel", "DEFAULT",
+		  "Control Panel", 1 },
 		{ "HKU\\s-1-5-19\\Software", "LocalService", "Software", 1 },
 		{ "HKEY_USERS\\S-1-5-20", "NetworkService", NULL, 0 },
 		{ "HKCU\\Software\\Microsoft", "NTUSER.DAT", "Software", 2 },
 		{ "hkcu", "NTUSER.DAT", NULL, 0 },
-		{ "HKEY_CURRENT_USER\\Software\\Classes\\.txt", "UsrClass.dat", ".txt", 1 },
+		{ "HKEY_CURRENT_USER\\Software\\Classes\\.txt", "UsrClass.dat",
+		  ".txt", 1 },
 		{ "HKCU\\software\\classes", "UsrClass.dat", NULL, 0 },
 		{ "HKCR\\.txt", "SOFTWARE", "Classes", 2 },
 		{ "hkey_classes_root", "SOFTWARE", "Classes", 1 },
@@ -258,17 +264,21 @@ test_keypath_reg_file(void)
 	struct hp_error err;
 
 	CHECK_INT(keypath_parse_as("HKEY_LOCAL_MACHINE\\SYSTEM\\Select",
-				   KEYPATH_REG_FILE, &path, &err), HP_OK);
+				   KEYPATH_REG_FILE, &path, &err),
+		  HP_OK);
 	CHECK_PARTS(&path, "SYSTEM", "Select");
 	keypath_release(&path);
-	CHECK_INT(keypath_parse_as("HKLM\\SYSTEM", KEYPATH_REG_FILE, &path,
-				   &err), HP_ERR_USAGE);
+	CHECK_INT(
+		keypath_parse_as("HKLM\\SYSTEM", KEYPATH_REG_FILE, &path, &err),
+		HP_ERR_USAGE);
 	CHECK(strstr(err.message, "write HKEY_LOCAL_MACHINE") != NULL);
 	CHECK_INT(keypath_parse_as("HKEYLOCALMACHINE\\SYSTEM", KEYPATH_REG_FILE,
-				   &path, &err), HP_ERR_USAGE);
+				   &path, &err),
+		  HP_ERR_USAGE);
 	CHECK(strstr(err.message, "must begin with a root") != NULL);
 	CHECK_INT(keypath_parse_as("ControlSet001\\Control", KEYPATH_REG_FILE,
-				   &path, &err), HP_ERR_USAGE);
+				   &path, &err),
+		  HP_ERR_USAGE);
 	CHECK_INT(keypath_parse_as("HKCU\\x", KEYPATH_REG_FILE, &path, &err),
 		  HP_ERR_USAGE);
 }
@@ -301,7 +311,9 @@ test_keypath_format(void)
 	char *s;
 
 	s = keypath_format(NULL, parts, 3);
-	CHECK_STR(s, "HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders");
+	CHECK_STR(
+		s,
+		"HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders");
 	free(s);
 	s = keypath_format("SOFTWARE", parts + 1, 1);
 	CHECK_STR(s, "HKLM\\SOFTWARE\\Control");
@@ -350,8 +362,8 @@ test_keypath_other_roots(void)
 		CHECK_INT(keypath_parse("Software\\HKCC", &path, NULL), HP_OK);
 		CHECK_PARTS(&path, NULL, "Software", "HKCC");
 		keypath_release(&path);
-		CHECK_INT(keypath_parse("HKLM\\SYSTEM\\HKEY_CURRENT_USER", &path,
-					NULL),
+		CHECK_INT(keypath_parse("HKLM\\SYSTEM\\HKEY_CURRENT_USER",
+					&path, NULL),
 			  HP_OK);
 		CHECK_PARTS(&path, "SYSTEM", "HKEY_CURRENT_USER");
 		keypath_release(&path);
@@ -390,9 +402,11 @@ test_keypath_slashes_and_odd_names(void)
 
 	/* A forward slash is part of a name, as in SCHANNEL\Ciphers\RC4
 	 * 128/128: it separates nothing. */
-	CHECK_INT(keypath_parse("HKLM\\SYSTEM\\ControlSet001\\Control\\SecurityProviders\\SCHANNEL\\Ciphers\\RC4 128/128",
-				&path, &err),
-		  HP_OK);
+	CHECK_INT(
+		keypath_parse(
+			"HKLM\\SYSTEM\\ControlSet001\\Control\\SecurityProviders\\SCHANNEL\\Ciphers\\RC4 128/128",
+			&path, &err),
+		HP_OK);
 	CHECK_INT(path.count, 6);
 	if (path.count == 6)
 		CHECK_STR(path.parts[5], "RC4 128/128");
@@ -437,8 +451,9 @@ test_keypath_empty_and_root(void)
 	CHECK_STR(err.message,
 		  "'HKLM': name a hive after HKLM, e.g. HKLM\\SYSTEM");
 	CHECK_INT(keypath_parse("HKEY_DYN_DATA\\x", &path, &err), HP_ERR_USAGE);
-	CHECK_STR(err.message,
-		  "'HKEY_DYN_DATA\\x': HKEY_DYN_DATA has no hive in an offline image");
+	CHECK_STR(
+		err.message,
+		"'HKEY_DYN_DATA\\x': HKEY_DYN_DATA has no hive in an offline image");
 }
 
 static void

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #define TARGET "image.tar"
-#define LOCKED_MESSAGE \
+#define LOCKED_MESSAGE                                                         \
 	"image.tar: locked by another process (hivepatch --wait waits for it)"
 
 static int
@@ -232,8 +232,9 @@ test_directory(void)
 	b = open("config", O_RDONLY | O_DIRECTORY);
 	CHECK_INT(lock_acquire(a, true, false, "config", &err), HP_OK);
 	CHECK_INT(lock_acquire(b, true, false, "config", &err), HP_ERR_LOCKED);
-	CHECK_STR(err.message,
-		  "config: locked by another process (hivepatch --wait waits for it)");
+	CHECK_STR(
+		err.message,
+		"config: locked by another process (hivepatch --wait waits for it)");
 	CHECK_INT(lock_release(a), 0);
 	CHECK_INT(lock_acquire(b, true, false, "config", &err), HP_OK);
 	close(a);

@@ -96,7 +96,8 @@ test_xattrs_copied(void)
 	CHECK(!metadata_same(from, to));
 	/* An attribute only the replacement has: not the same either. */
 	CHECK_INT(fsetxattr(to, "user.hivepatch.test", value, sizeof value - 1,
-			    0), 0);
+			    0),
+		  0);
 	CHECK(metadata_same(from, to));
 	CHECK_INT(fsetxattr(to, "user.hivepatch.extra", "x", 1, 0), 0);
 	CHECK(!metadata_same(from, to));

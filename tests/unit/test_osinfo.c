@@ -48,8 +48,8 @@ applicability(const char *variant, bool with_software, char *why,
 				  HP_OK);
 	}
 	if (system != NULL)
-		CHECK_INT(osinfo_read_product_type(system, "ControlSet001", info,
-						   &err),
+		CHECK_INT(osinfo_read_product_type(system, "ControlSet001",
+						   info, &err),
 			  HP_OK);
 	result = recipe_check_target(kb2901554(), info, why, why_size);
 	hive_close(software);
@@ -76,8 +76,7 @@ test_osinfo_ws2012r2(void)
 	osinfo_release(&info);
 	CHECK(info.version == NULL);
 
-	CHECK_INT(applicability("ws2012r2-core", true, why, sizeof why,
-				&info),
+	CHECK_INT(applicability("ws2012r2-core", true, why, sizeof why, &info),
 		  RECIPE_APPLIES);
 	CHECK_STR(info.installation_type, "Server Core");
 	osinfo_release(&info);
@@ -116,8 +115,7 @@ test_osinfo_client(void)
 	osinfo_release(&info);
 
 	/* The ProductType decides even without SOFTWARE. */
-	CHECK_INT(applicability("win81-client", false, why, sizeof why,
-				&info),
+	CHECK_INT(applicability("win81-client", false, why, sizeof why, &info),
 		  RECIPE_DOES_NOT_APPLY);
 	osinfo_release(&info);
 }
@@ -213,7 +211,9 @@ test_osinfo_no_current_version(void)
 		CHECK_INT(recipe_check_target(kb2901554(), &info, why,
 					      sizeof why),
 			  RECIPE_DOES_NOT_APPLY);
-		CHECK_STR(why, "the image is unknown Windows (version unknown, build unknown), the recipe is for Windows Server 2012 R2");
+		CHECK_STR(
+			why,
+			"the image is unknown Windows (version unknown, build unknown), the recipe is for Windows Server 2012 R2");
 	}
 	/* A SYSTEM hive read as SOFTWARE is the same case. */
 	copy_fixture("ws2012r2", "SYSTEM", "SYSTEM");
@@ -252,8 +252,7 @@ test_osinfo_build_fallback(void)
 		CHECK_STR(info.version, "6.3");
 		osinfo_release(&info);
 	}
-	build_from(test_srcpath(SOFTWARE_FIXTURE), "SOFTWARE",
-		   no_build_at_all);
+	build_from(test_srcpath(SOFTWARE_FIXTURE), "SOFTWARE", no_build_at_all);
 	CHECK_INT(read_software("SOFTWARE", true, &info, &err), HP_OK);
 	CHECK(info.build == NULL && info.product_name == NULL);
 	CHECK_STR(info.version, "6.3");
@@ -266,11 +265,12 @@ odd_values(struct hive *hive)
 {
 	static const unsigned char six_three[4] = { 6, 0, 3, 0 };
 	/* "9600" without its NUL, then an odd byte. */
-	static const unsigned char build[9] = { '9', 0, '6', 0, '0', 0,
-						'0', 0, 'x' };
+	static const unsigned char build[9] = { '9', 0,   '6', 0,  '0',
+						0,   '0', 0,   'x' };
 	/* A lone high surrogate inside the name. */
-	static const unsigned char name[8] = { 'W', 0, 0x3d, 0xd8, 'S', 0,
-					       0, 0 };
+	static const unsigned char name[8] = {
+		'W', 0, 0x3d, 0xd8, 'S', 0, 0, 0
+	};
 
 	/* A number where text belongs is no text. */
 	set_raw(hive, CURRENT_VERSION, "CurrentVersion", HIVE_REG_DWORD,
@@ -283,8 +283,7 @@ odd_values(struct hive *hive)
 	set_text(hive, CURRENT_VERSION, "EditionID", HIVE_REG_EXPAND_SZ,
 		 "Server\0Datacenter", 17);
 	/* An empty string is known to be empty. */
-	set_raw(hive, CURRENT_VERSION, "InstallationType", HIVE_REG_SZ, "",
-		0);
+	set_raw(hive, CURRENT_VERSION, "InstallationType", HIVE_REG_SZ, "", 0);
 }
 
 static void
@@ -363,8 +362,8 @@ product_type_edits(struct hive *hive)
 	add_key(hive, "", "ControlSet003");
 	add_key(hive, "ControlSet003", "Control");
 	add_key(hive, "ControlSet003\\Control", "ProductOptions");
-	set_dword(hive, "ControlSet003\\Control\\ProductOptions",
-		  "ProductType", 1);
+	set_dword(hive, "ControlSet003\\Control\\ProductOptions", "ProductType",
+		  1);
 }
 
 static void

@@ -46,8 +46,8 @@ new_disk(void)
 }
 
 static void
-mbr_entry(unsigned char *sector, unsigned i, unsigned char type,
-	  uint32_t start, uint32_t sectors)
+mbr_entry(unsigned char *sector, unsigned i, unsigned char type, uint32_t start,
+	  uint32_t sectors)
 {
 	unsigned char *e = sector + 446 + 16 * i;
 
@@ -152,7 +152,8 @@ test_gpt(void)
 		CHECK_INT(t.parts[1].number, 4);
 		CHECK_INT(t.parts[1].start, 4096 * 512);
 		CHECK(!t.parts[1].beyond_end);
-		CHECK_STR(partitions_type_name(&t, &t.parts[0], name, sizeof name),
+		CHECK_STR(partitions_type_name(&t, &t.parts[0], name,
+					       sizeof name),
 			  "GPT Microsoft basic data");
 	}
 	partitions_release(&t);
@@ -192,7 +193,8 @@ test_gpt_checksums(void)
 	/* An entry changed after sealing: the array's CRC fails. */
 	d.bytes[1024 + 60] ^= 1;
 	CHECK_INT(read_table(&d, &t, &err), HP_ERR_REFUSED);
-	CHECK(strstr(err.message, "disk.img: the GPT entry array fails its CRC32") != NULL);
+	CHECK(strstr(err.message,
+		     "disk.img: the GPT entry array fails its CRC32") != NULL);
 	partitions_release(&t);
 	d.bytes[1024 + 60] ^= 1;
 	/* The header changed after sealing. */
@@ -278,7 +280,8 @@ test_mbr_logical(void)
 	struct disk d = new_disk();
 	struct partition_table t;
 	struct hp_error err;
-	unsigned char *ebr1 = d.bytes + 3000 * 512, *ebr2 = d.bytes + 5000 * 512;
+	unsigned char *ebr1 = d.bytes + 3000 * 512,
+		      *ebr2 = d.bytes + 5000 * 512;
 
 	mbr_entry(d.bytes, 0, 0x07, 2048, 900);
 	mbr_entry(d.bytes, 1, 0x0F, 3000, 5000);
@@ -306,7 +309,8 @@ test_mbr_logical(void)
 	partitions_release(&t);
 	put_le32(ebr2 + 446 + 16 + 8, 1000); /* before ebr2 itself */
 	CHECK_INT(read_table(&d, &t, &err), HP_ERR_CORRUPT);
-	CHECK(strstr(err.message, "not further into the extended partition") != NULL);
+	CHECK(strstr(err.message, "not further into the extended partition") !=
+	      NULL);
 	partitions_release(&t);
 	/* An EBR without its signature. */
 	put_le32(ebr2 + 446 + 16 + 8, 0);
@@ -326,7 +330,8 @@ test_mbr_refused(void)
 	mbr_entry(d.bytes, 0, 0x07, 2048, 900);
 	mbr_entry(d.bytes, 1, 0x42, 3000, 900);
 	CHECK_INT(read_table(&d, &t, &err), HP_ERR_REFUSED);
-	CHECK(strstr(err.message, "disk.img: a dynamic disk (partition 2 is LDM)") != NULL);
+	CHECK(strstr(err.message,
+		     "disk.img: a dynamic disk (partition 2 is LDM)") != NULL);
 	partitions_release(&t);
 	free(d.bytes);
 }
@@ -362,15 +367,20 @@ test_content(void)
 {
 	unsigned char boot[512] = { 0 };
 
-	CHECK_INT(partitions_content(boot, sizeof boot), PARTITIONS_CONTENT_OTHER);
+	CHECK_INT(partitions_content(boot, sizeof boot),
+		  PARTITIONS_CONTENT_OTHER);
 	memcpy(boot + 3, "NTFS    ", 8);
-	CHECK_INT(partitions_content(boot, sizeof boot), PARTITIONS_CONTENT_NTFS);
+	CHECK_INT(partitions_content(boot, sizeof boot),
+		  PARTITIONS_CONTENT_NTFS);
 	memcpy(boot + 3, "-FVE-FS-", 8);
-	CHECK_INT(partitions_content(boot, sizeof boot), PARTITIONS_CONTENT_BITLOCKER);
+	CHECK_INT(partitions_content(boot, sizeof boot),
+		  PARTITIONS_CONTENT_BITLOCKER);
 	memcpy(boot + 3, "ReFS\0\0\0\0", 8);
-	CHECK_INT(partitions_content(boot, sizeof boot), PARTITIONS_CONTENT_REFS);
+	CHECK_INT(partitions_content(boot, sizeof boot),
+		  PARTITIONS_CONTENT_REFS);
 	CHECK_INT(partitions_content(boot, 8), PARTITIONS_CONTENT_OTHER);
-	CHECK_STR(partitions_content_name(PARTITIONS_CONTENT_BITLOCKER), "BitLocker");
+	CHECK_STR(partitions_content_name(PARTITIONS_CONTENT_BITLOCKER),
+		  "BitLocker");
 }
 
 int

@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SCHANNEL_KEY \
+#define SCHANNEL_KEY                                                           \
 	"HKLM\\SYSTEM\\ControlSet001\\Control\\SecurityProviders\\SCHANNEL"
 
 /* ---------------------------------------------------------------- helpers */
@@ -248,8 +248,8 @@ test_plan_replace(void)
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		struct hive *hive = open_fixture(cases[i].variant, "SYSTEM",
-						 false);
+		struct hive *hive =
+			open_fixture(cases[i].variant, "SYSTEM", false);
 		struct plan plan;
 		struct hp_error err;
 
@@ -298,8 +298,9 @@ test_plan_lowercase(void)
 
 		CHECK_INT(c->action, PLAN_REPLACE);
 		CHECK_STR(c->value_name, "enablesessionticket");
-		CHECK_STR(c->key,
-			  "HKLM\\SYSTEM\\ControlSet001\\Control\\SecurityProviders\\schannel");
+		CHECK_STR(
+			c->key,
+			"HKLM\\SYSTEM\\ControlSet001\\Control\\SecurityProviders\\schannel");
 		CHECK_STR(c->parts[3], "schannel");
 	}
 	plan_release(&plan);
@@ -321,8 +322,8 @@ test_plan_creates_keys(void)
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		struct hive *hive = open_fixture(cases[i].variant, "SYSTEM",
-						 false);
+		struct hive *hive =
+			open_fixture(cases[i].variant, "SYSTEM", false);
 		struct plan plan;
 		struct hp_error err;
 		uint32_t *cells = NULL;
@@ -385,9 +386,9 @@ test_plan_big_value(void)
 	if (edit != NULL) {
 		CHECK_INT(plan_apply(edit, &plan, &err), HP_OK);
 		CHECK_INT(hive_commit(edit, "big.out", &err), HP_OK);
-		written = read_sealed("big.out",
-				      file_seq1("ws2012r2-big-value-SYSTEM") + 1,
-				      &written_len);
+		written = read_sealed(
+			"big.out", file_seq1("ws2012r2-big-value-SYSTEM") + 1,
+			&written_len);
 		CHECK_INT(hive_open_memory(written, written_len, "big.out",
 					   &result, &err),
 			  HP_OK);
@@ -412,8 +413,8 @@ test_plan_big_value(void)
 static void
 test_plan_all_sets(void)
 {
-	struct hive *hive = open_fixture("ws2012r2-current-differs", "SYSTEM",
-					 false);
+	struct hive *hive =
+		open_fixture("ws2012r2-current-differs", "SYSTEM", false);
 	struct plan plan;
 	struct hp_error err;
 
@@ -425,8 +426,9 @@ test_plan_all_sets(void)
 	CHECK_INT(plan.key_count, 2);
 	if (plan.count == 2) {
 		CHECK_STR(plan.changes[0].key, SCHANNEL_KEY);
-		CHECK_STR(plan.changes[1].key,
-			  "HKLM\\SYSTEM\\ControlSet002\\Control\\SecurityProviders\\SCHANNEL");
+		CHECK_STR(
+			plan.changes[1].key,
+			"HKLM\\SYSTEM\\ControlSet002\\Control\\SecurityProviders\\SCHANNEL");
 	}
 	plan_release(&plan);
 	hive_close(hive);
@@ -515,8 +517,7 @@ check_wrong_edit(int which)
 			value.data = (unsigned char *)plan.changes[0].new_data;
 		CHECK_INT(hive_key_set_value(hive, key, &value, &err), HP_OK);
 		break;
-	case 5: /* nothing done at all */
-		break;
+	case 5: /* nothing done at all */ break;
 	}
 	CHECK_INT(hive_commit(hive, out, &err), HP_OK);
 	CHECK_INT(hive_open(out, false, &result, &err), HP_OK);
@@ -548,7 +549,8 @@ test_plan_check_created_spelling(void)
 {
 	static const char *const secprov[] = { "ControlSet001", "Control",
 					       "SecurityProviders" };
-	struct hive *hive = open_fixture("ws2012r2-no-schannel", "SYSTEM", true);
+	struct hive *hive =
+		open_fixture("ws2012r2-no-schannel", "SYSTEM", true);
 	struct hive *result = NULL;
 	struct plan plan;
 	struct hp_error err;
@@ -584,14 +586,14 @@ static const unsigned char dword_1[4] = { 1, 0, 0, 0 };
 static const unsigned char dword_2[4] = { 2, 0, 0, 0 };
 static const unsigned char dword_3[4] = { 3, 0, 0, 0 };
 
-#define CCS_SCHANNEL \
+#define CCS_SCHANNEL                                                           \
 	"HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\Schannel"
 
 /* Plan RECIPE on a writable copy of VARIANT, apply, commit, and check the
  * result with plan_check and editcheck; returns plan_check's status. */
 static enum hp_status
-run_recipe(const char *variant, const struct recipe *recipe,
-	   struct plan *plan, struct hive **result_ret)
+run_recipe(const char *variant, const struct recipe *recipe, struct plan *plan,
+	   struct hive **result_ret)
 {
 	struct controlset_info sets;
 	struct hive *hive = open_fixture(variant, "SYSTEM", true);
@@ -654,8 +656,9 @@ check_dword(struct hive *hive, const char *const *parts, size_t count,
 	}
 	if (value.type != HIVE_REG_DWORD || value.len != 4 ||
 	    value.data[0] != want)
-		test_fail(__FILE__, line, "%s: type %u len %zu data %u, want %u",
-			  name, (unsigned)value.type, value.len,
+		test_fail(__FILE__, line,
+			  "%s: type %u len %zu data %u, want %u", name,
+			  (unsigned)value.type, value.len,
 			  (unsigned)value.data[0], want);
 	hive_value_release(&value);
 }
@@ -678,10 +681,14 @@ test_recipe_several_ops(void)
 		{ RECIPE_SET_VALUE, "HKLM\\SYSTEM\\Setup\\New\\Deeper", "V",
 		  HIVE_REG_DWORD, dword_1, 4, 0, NULL },
 	};
-	static const struct recipe recipe = { "test", "several operations",
-					      "tests", ops,
-					      sizeof ops / sizeof *ops, NULL,
-					      NULL, NULL };
+	static const struct recipe recipe = { "test",
+					      "several operations",
+					      "tests",
+					      ops,
+					      sizeof ops / sizeof *ops,
+					      NULL,
+					      NULL,
+					      NULL };
 	static const char *const schannel[] = { "ControlSet001", "Control",
 						"SecurityProviders",
 						"SCHANNEL" };
@@ -720,10 +727,14 @@ test_recipe_same_value_twice(void)
 		{ RECIPE_SET_VALUE, CCS_SCHANNEL, "EnableSessionTicket",
 		  HIVE_REG_DWORD, dword_2, 4, 0, NULL },
 	};
-	static const struct recipe recipe = { "test", "one value twice",
-					      "tests", ops,
-					      sizeof ops / sizeof *ops, NULL,
-					      NULL, NULL };
+	static const struct recipe recipe = { "test",
+					      "one value twice",
+					      "tests",
+					      ops,
+					      sizeof ops / sizeof *ops,
+					      NULL,
+					      NULL,
+					      NULL };
 	static const char *const schannel[] = { "ControlSet001", "Control",
 						"SecurityProviders",
 						"SCHANNEL" };
@@ -755,7 +766,7 @@ test_recipe_same_value_twice(void)
 struct reg_run {
 	struct recipe *recipe;
 	struct plan plan;
-	struct hive *result;     /* the written hive (own reader), or NULL */
+	struct hive *result; /* the written hive (own reader), or NULL */
 	unsigned char *original, *written;
 	size_t original_len, written_len;
 };
@@ -805,15 +816,15 @@ play_reg(const char *variant, const char *file, const char *text,
 			test_fail(__FILE__, line, "%s", err.message);
 		goto out;
 	}
-	if (hive_open_memory_edit(run->original, run->original_len, copy,
-				  &edit, &err) != HP_OK ||
+	if (hive_open_memory_edit(run->original, run->original_len, copy, &edit,
+				  &err) != HP_OK ||
 	    plan_apply(edit, &run->plan, &err) != HP_OK ||
 	    hive_commit(edit, "written", &err) != HP_OK) {
 		test_fail(__FILE__, line, "apply: %s", err.message);
 		goto out;
 	}
-	run->written = read_sealed("written", file_seq1(copy) + 1,
-				   &run->written_len);
+	run->written =
+		read_sealed("written", file_seq1(copy) + 1, &run->written_len);
 	if (hive_open_memory(run->written, run->written_len, "written",
 			     &run->result, &err) != HP_OK ||
 	    plan_check(run->result, &run->plan, &err) != HP_OK) {
@@ -835,9 +846,10 @@ play_reg(const char *variant, const char *file, const char *text,
 		    HP_OK)
 		test_fail(__FILE__, line, "plan again: %s", err.message);
 	else if (again.writes != 0)
-		test_fail(__FILE__, line,
-			  "applied again, the file would write %zu changes (%s)",
-			  again.writes, again.changes[0].key);
+		test_fail(
+			__FILE__, line,
+			"applied again, the file would write %zu changes (%s)",
+			again.writes, again.changes[0].key);
 out:
 	plan_release(&again);
 	hive_close(again_hive);
@@ -847,7 +859,8 @@ out:
 	free(deleted);
 }
 
-#define SECPROV_REG "HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Control\\SecurityProviders"
+#define SECPROV_REG                                                            \
+	"HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Control\\SecurityProviders"
 
 static bool
 has_value(struct hive *hive, const char *const *parts, size_t count,
@@ -873,7 +886,8 @@ child_count(struct hive *hive, const char *const *parts, size_t count)
 	struct hp_error err;
 	hive_key key = find_key(hive, parts, count);
 
-	if (key == 0 || hive_key_children(hive, key, &children, &n, &err) != HP_OK)
+	if (key == 0 ||
+	    hive_key_children(hive, key, &children, &n, &err) != HP_OK)
 		return SIZE_MAX;
 	free(children);
 	return n;
@@ -901,7 +915,8 @@ test_reg_reset_idiom(void)
 
 	play_reg("ws2012r2", "SYSTEM", text, &run, __LINE__);
 	if (run.result != NULL) {
-		check_dword(run.result, schannel, 4, "EventLogging", 1, __LINE__);
+		check_dword(run.result, schannel, 4, "EventLogging", 1,
+			    __LINE__);
 		check_dword(run.result, schannel, 4, "EnableSessionTicket", 2,
 			    __LINE__);
 		CHECK_INT(child_count(run.result, schannel, 4), 0);
@@ -926,7 +941,8 @@ test_reg_reset_idiom(void)
 	if (run.plan.count == 7) {
 		CHECK_INT(run.plan.changes[5].line, 6);
 		CHECK_INT(run.plan.changes[5].action, PLAN_NONE);
-		CHECK_STR(run.plan.changes[6].value_name, "EnableSessionTicket");
+		CHECK_STR(run.plan.changes[6].value_name,
+			  "EnableSessionTicket");
 		CHECK_INT(run.plan.changes[6].action, PLAN_ADD);
 		CHECK_INT(run.plan.changes[6].line, 7);
 		CHECK_INT(run.plan.changes[6].existing, 4);
@@ -964,8 +980,9 @@ test_reg_delete_parent_after(void)
 		CHECK_INT(run.plan.changes[0].op, RECIPE_DELETE_KEY);
 		CHECK_INT(run.plan.changes[0].action, PLAN_DELETE);
 		CHECK_INT(run.plan.changes[0].line, 6);
-		CHECK_STR(run.plan.changes[0].key,
-			  "HKLM\\SYSTEM\\ControlSet001\\Control\\SecurityProviders\\SCHANNEL\\Protocols");
+		CHECK_STR(
+			run.plan.changes[0].key,
+			"HKLM\\SYSTEM\\ControlSet001\\Control\\SecurityProviders\\SCHANNEL\\Protocols");
 	}
 	reg_run_release(&run);
 }
@@ -986,10 +1003,11 @@ test_reg_recreate_child(void)
 		"[" SECPROV_REG "\\SCHANNEL\\Protocols\\SSL 2.0\\Client]\r\n"
 		"\"DisabledByDefault\"=dword:00000001\r\n"
 		"\"Enabled\"=dword:00000000\r\n";
-	static const char *const schannel[] = { "ControlSet001", "Control",
-						"SecurityProviders", "SCHANNEL",
-						"Protocols", "SSL 2.0",
-						"Client" };
+	static const char *const schannel[] = {
+		"ControlSet001", "Control",   "SecurityProviders",
+		"SCHANNEL",      "Protocols", "SSL 2.0",
+		"Client"
+	};
 	struct reg_run run;
 
 	/* The hive holds exactly that already: nothing to write. */
@@ -1037,15 +1055,18 @@ test_reg_new_child_software(void)
 	}
 	CHECK_INT(run.plan.writes, 2); /* CurrentVersion goes, v comes */
 	for (size_t i = 0; i < run.plan.count; i++)
-		CHECK(strncmp(run.plan.changes[i].key, "HKLM\\SOFTWARE\\", 14) == 0);
+		CHECK(strncmp(run.plan.changes[i].key, "HKLM\\SOFTWARE\\",
+			      14) == 0);
 	/* The hive as it was does not hold the plan: the message names the
 	 * key in its own hive. */
 	CHECK_INT(hive_open_memory(run.original, run.original_len, "SOFTWARE",
 				   &unchanged, &err),
 		  HP_OK);
 	if (unchanged != NULL) {
-		CHECK_INT(plan_check(unchanged, &run.plan, &err), HP_ERR_VERIFY);
-		CHECK(strstr(err.message, "HKLM\\SOFTWARE\\Microsoft\\Windows") != NULL);
+		CHECK_INT(plan_check(unchanged, &run.plan, &err),
+			  HP_ERR_VERIFY);
+		CHECK(strstr(err.message,
+			     "HKLM\\SOFTWARE\\Microsoft\\Windows") != NULL);
 		CHECK(strstr(err.message, "HKLM\\SYSTEM") == NULL);
 	}
 	hive_close(unchanged);
@@ -1069,9 +1090,10 @@ test_reg_sequence(void)
 		"[" SECPROV_REG "\\SCHANNEL\\HASHES\\md5]\r\n"
 		"\"enabled\"=dword:00000002\r\n"
 		"\"Enabled\"=dword:00000003\r\n";
-	static const char *const md5[] = { "ControlSet001", "Control",
-					   "SecurityProviders", "SCHANNEL",
-					   "Hashes", "md5" };
+	static const char *const md5[] = {
+		"ControlSet001", "Control", "SecurityProviders",
+		"SCHANNEL",      "Hashes",  "md5"
+	};
 	static const char *const hashes[] = { "ControlSet001", "Control",
 					      "SecurityProviders", "SCHANNEL",
 					      "Hashes" };
@@ -1093,21 +1115,22 @@ test_reg_sequence(void)
 		 * that spelling; md5 as the file created it; the value keeps
 		 * the spelling it was created with, and takes the last
 		 * data. */
-		CHECK_INT(hive_find_child(run.result,
-					  find_key(run.result, schannel, 4),
-					  "hashes", &hashes_key, &spelling, &err),
+		CHECK_INT(hive_find_child(
+				  run.result, find_key(run.result, schannel, 4),
+				  "hashes", &hashes_key, &spelling, &err),
 			  HP_OK);
 		CHECK_STR(spelling, "HASHES");
 		free(spelling);
-		CHECK_INT(hive_key_named_children(run.result,
-						  find_key(run.result, hashes, 5),
-						  &names, &name_count, &err),
+		CHECK_INT(hive_key_named_children(
+				  run.result, find_key(run.result, hashes, 5),
+				  &names, &name_count, &err),
 			  HP_OK);
 		CHECK_INT(name_count, 1);
 		if (name_count == 1)
 			CHECK_STR(names[0].name, "md5");
-		CHECK_INT(hive_key_values(run.result, find_key(run.result, md5, 6),
-					  &values, &value_count, &err),
+		CHECK_INT(hive_key_values(run.result,
+					  find_key(run.result, md5, 6), &values,
+					  &value_count, &err),
 			  HP_OK);
 		CHECK_INT(value_count, 1);
 		if (value_count == 1) {
@@ -1120,15 +1143,17 @@ test_reg_sequence(void)
 	for (size_t i = 0; i < run.plan.count; i++)
 		if (run.plan.changes[i].op == RECIPE_DELETE_KEY) {
 			replaced++;
-			CHECK_STR(run.plan.changes[i].key,
-				  "HKLM\\SYSTEM\\ControlSet001\\Control\\SecurityProviders\\SCHANNEL\\Hashes");
+			CHECK_STR(
+				run.plan.changes[i].key,
+				"HKLM\\SYSTEM\\ControlSet001\\Control\\SecurityProviders\\SCHANNEL\\Hashes");
 			CHECK_INT(run.plan.changes[i].line, 12);
 		}
 	CHECK_INT(replaced, 1);
 	CHECK_INT(run.plan.writes, 2);
 	if (run.plan.count == 2) {
-		CHECK_STR(run.plan.changes[1].key,
-			  "HKLM\\SYSTEM\\ControlSet001\\Control\\SecurityProviders\\SCHANNEL\\HASHES\\md5");
+		CHECK_STR(
+			run.plan.changes[1].key,
+			"HKLM\\SYSTEM\\ControlSet001\\Control\\SecurityProviders\\SCHANNEL\\HASHES\\md5");
 		CHECK_STR(run.plan.changes[1].value_name, "enabled");
 		CHECK_INT(run.plan.changes[1].existing, 4);
 		CHECK_INT(run.plan.changes[1].line, 16);
@@ -1139,22 +1164,14 @@ test_reg_sequence(void)
 }
 
 static const struct test tests[] = {
-	TEST_ENTRY(plan_ws2012r2),
-	TEST_ENTRY(plan_value2),
-	TEST_ENTRY(plan_replace),
-	TEST_ENTRY(plan_lowercase),
-	TEST_ENTRY(plan_creates_keys),
-	TEST_ENTRY(plan_big_value),
-	TEST_ENTRY(plan_all_sets),
-	TEST_ENTRY(apply_goldens),
-	TEST_ENTRY(plan_check_fails),
-	TEST_ENTRY(plan_check_created_spelling),
-	TEST_ENTRY(recipe_several_ops),
-	TEST_ENTRY(recipe_same_value_twice),
-	TEST_ENTRY(reg_reset_idiom),
-	TEST_ENTRY(reg_delete_parent_after),
-	TEST_ENTRY(reg_recreate_child),
-	TEST_ENTRY(reg_new_child_software),
+	TEST_ENTRY(plan_ws2012r2),      TEST_ENTRY(plan_value2),
+	TEST_ENTRY(plan_replace),       TEST_ENTRY(plan_lowercase),
+	TEST_ENTRY(plan_creates_keys),  TEST_ENTRY(plan_big_value),
+	TEST_ENTRY(plan_all_sets),      TEST_ENTRY(apply_goldens),
+	TEST_ENTRY(plan_check_fails),   TEST_ENTRY(plan_check_created_spelling),
+	TEST_ENTRY(recipe_several_ops), TEST_ENTRY(recipe_same_value_twice),
+	TEST_ENTRY(reg_reset_idiom),    TEST_ENTRY(reg_delete_parent_after),
+	TEST_ENTRY(reg_recreate_child), TEST_ENTRY(reg_new_child_software),
 	TEST_ENTRY(reg_sequence),
 };
 

@@ -58,11 +58,12 @@ check_op(const char *file, int line, const struct recipe *recipe, size_t i,
 	if (op->type != type)
 		test_fail(file, line, "op %zu: type %u, want %u", i,
 			  (unsigned)op->type, (unsigned)type);
-	if (op->len != len ||
-	    (len > 0 && (op->data == NULL || memcmp(op->data, data, len) != 0))) {
+	if (op->len != len || (len > 0 && (op->data == NULL ||
+					   memcmp(op->data, data, len) != 0))) {
 		test_fail(file, line, "op %zu: %zu bytes of data, want %zu:", i,
 			  op->len, len);
-		for (size_t j = 0; op->data != NULL && j < op->len && j < 64; j++)
+		for (size_t j = 0; op->data != NULL && j < op->len && j < 64;
+		     j++)
 			fprintf(stderr, " %02x", op->data[j]);
 		fputc('\n', stderr);
 	}
@@ -96,7 +97,8 @@ test_recipe_builtin(void)
 	CHECK_INT(recipe->ops[1].type, HIVE_REG_DWORD);
 	CHECK_INT(recipe->ops[1].len, 4);
 	CHECK_INT(recipe->ops[1].data[0], 2);
-	CHECK(recipe->text != NULL && strstr(recipe->text, "dword:00000002") != NULL);
+	CHECK(recipe->text != NULL &&
+	      strstr(recipe->text, "dword:00000002") != NULL);
 }
 
 static void
@@ -116,12 +118,14 @@ test_builtin_recipes(void)
 	if (kb == NULL)
 		return;
 	CHECK_INT(kb->op_count, 2);
-	check_op(__FILE__, __LINE__, kb, 0, RECIPE_CREATE_KEY,
-		 "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\Schannel",
-		 NULL, 0, NULL, 0, 7);
-	check_op(__FILE__, __LINE__, kb, 1, RECIPE_SET_VALUE,
-		 "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\Schannel",
-		 "EnableSessionTicket", HIVE_REG_DWORD, "\x02\0\0\0", 4, 8);
+	check_op(
+		__FILE__, __LINE__, kb, 0, RECIPE_CREATE_KEY,
+		"HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\Schannel",
+		NULL, 0, NULL, 0, 7);
+	check_op(
+		__FILE__, __LINE__, kb, 1, RECIPE_SET_VALUE,
+		"HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\Schannel",
+		"EnableSessionTicket", HIVE_REG_DWORD, "\x02\0\0\0", 4, 8);
 }
 
 /* ---------------------------------------------------------------- target */
@@ -157,32 +161,44 @@ test_check_target(void)
 	 * or not; ProductType is compared as Windows writes it. */
 	CHECK_INT(check_kb("6.3", "9600", "WinNT", true, why, sizeof why),
 		  RECIPE_DOES_NOT_APPLY);
-	CHECK_STR(why, "ProductType is WinNT (a client), the recipe is for Windows Server 2012 R2");
+	CHECK_STR(
+		why,
+		"ProductType is WinNT (a client), the recipe is for Windows Server 2012 R2");
 	CHECK_INT(check_kb(NULL, NULL, "WinNT", false, why, sizeof why),
 		  RECIPE_DOES_NOT_APPLY);
 	CHECK_INT(check_kb("6.3", "9600", "servernt", true, why, sizeof why),
 		  RECIPE_DOES_NOT_APPLY);
-	CHECK_STR(why, "ProductType is servernt (not a server), the recipe is for Windows Server 2012 R2");
+	CHECK_STR(
+		why,
+		"ProductType is servernt (not a server), the recipe is for Windows Server 2012 R2");
 	/* Another version or build. */
 	CHECK_INT(check_kb("6.2", "9200", "ServerNT", true, why, sizeof why),
 		  RECIPE_DOES_NOT_APPLY);
-	CHECK_STR(why, "the image is Some Windows (version 6.2, build 9200), the recipe is for Windows Server 2012 R2");
+	CHECK_STR(
+		why,
+		"the image is Some Windows (version 6.2, build 9200), the recipe is for Windows Server 2012 R2");
 	CHECK_INT(check_kb("6.3", "9601", "ServerNT", true, why, sizeof why),
 		  RECIPE_DOES_NOT_APPLY);
 	CHECK_INT(check_kb("6.3", NULL, "ServerNT", true, why, sizeof why),
 		  RECIPE_DOES_NOT_APPLY);
-	CHECK_STR(why, "the image is Some Windows (version 6.3, build unknown), the recipe is for Windows Server 2012 R2");
+	CHECK_STR(
+		why,
+		"the image is Some Windows (version 6.3, build unknown), the recipe is for Windows Server 2012 R2");
 	CHECK_INT(check_kb(NULL, "9600", NULL, true, why, sizeof why),
 		  RECIPE_DOES_NOT_APPLY);
 	/* Not enough known to decide. */
 	CHECK_INT(check_kb(NULL, NULL, "ServerNT", false, why, sizeof why),
 		  RECIPE_APPLICABILITY_UNKNOWN);
-	CHECK_STR(why, "no SOFTWARE hive, so the Windows version is unknown; the recipe is for Windows Server 2012 R2");
+	CHECK_STR(
+		why,
+		"no SOFTWARE hive, so the Windows version is unknown; the recipe is for Windows Server 2012 R2");
 	CHECK_INT(check_kb(NULL, NULL, NULL, false, why, sizeof why),
 		  RECIPE_APPLICABILITY_UNKNOWN);
 	CHECK_INT(check_kb("6.3", "9600", NULL, true, why, sizeof why),
 		  RECIPE_APPLICABILITY_UNKNOWN);
-	CHECK_STR(why, "ProductType is missing, so the image may not be Windows Server 2012 R2");
+	CHECK_STR(
+		why,
+		"ProductType is missing, so the image may not be Windows Server 2012 R2");
 	/* No room for a reason at all. */
 	CHECK_INT(check_kb("6.2", "9200", "ServerNT", true, NULL, 0),
 		  RECIPE_DOES_NOT_APPLY);
@@ -199,10 +215,16 @@ test_check_target_partial(void)
 {
 	static const char *const dc_only[] = { "LanmanNT", NULL };
 	static const struct recipe_target build_only = {
-		"build 9600", NULL, "9600", NULL,
+		"build 9600",
+		NULL,
+		"9600",
+		NULL,
 	};
 	static const struct recipe_target dc = {
-		"domain controllers", NULL, NULL, dc_only,
+		"domain controllers",
+		NULL,
+		NULL,
+		dc_only,
 	};
 	struct recipe recipe;
 	struct os_info info;
@@ -224,7 +246,9 @@ test_check_target_partial(void)
 	info.build = (char *)"9200";
 	CHECK_INT(recipe_check_target(&recipe, &info, why, sizeof why),
 		  RECIPE_DOES_NOT_APPLY);
-	CHECK_STR(why, "the image is unknown Windows (version unknown, build 9200), the recipe is for build 9600");
+	CHECK_STR(
+		why,
+		"the image is unknown Windows (version unknown, build 9200), the recipe is for build 9600");
 	recipe.target = &dc;
 	info.product_type = (char *)"LanmanNT";
 	CHECK_INT(recipe_check_target(&recipe, &info, why, sizeof why),
@@ -232,7 +256,9 @@ test_check_target_partial(void)
 	info.product_type = (char *)"ServerNT";
 	CHECK_INT(recipe_check_target(&recipe, &info, why, sizeof why),
 		  RECIPE_DOES_NOT_APPLY);
-	CHECK_STR(why, "ProductType is ServerNT (not a server), the recipe is for domain controllers");
+	CHECK_STR(
+		why,
+		"ProductType is ServerNT (not a server), the recipe is for domain controllers");
 }
 
 /* ---------------------------------------------------------------- merging */
@@ -258,16 +284,14 @@ test_merge(void)
 	struct recipe *merged = NULL;
 	struct hp_error err;
 
-	parts[0] = parse("a.reg", HEAD
-			 "[HKEY_LOCAL_MACHINE\\SYSTEM\\A]\n"
-			 "\"One\"=dword:00000001\n"
-			 "@=\"default\"\n");
+	parts[0] = parse("a.reg", HEAD "[HKEY_LOCAL_MACHINE\\SYSTEM\\A]\n"
+				       "\"One\"=dword:00000001\n"
+				       "@=\"default\"\n");
 	parts[1] = parse("b.reg", HEAD);
-	parts[2] = parse("c.reg", HEAD
-			 "[-HKEY_LOCAL_MACHINE\\SOFTWARE\\B]\n"
-			 "[HKEY_LOCAL_MACHINE\\SYSTEM\\A]\n"
-			 "\"One\"=-\n"
-			 "\"Bin\"=hex:de,ad,be,ef\n");
+	parts[2] = parse("c.reg", HEAD "[-HKEY_LOCAL_MACHINE\\SOFTWARE\\B]\n"
+				       "[HKEY_LOCAL_MACHINE\\SYSTEM\\A]\n"
+				       "\"One\"=-\n"
+				       "\"Bin\"=hex:de,ad,be,ef\n");
 	if (parts[0] == NULL || parts[1] == NULL || parts[2] == NULL)
 		return;
 	CHECK_INT(parts[1]->op_count, 0);
@@ -334,10 +358,11 @@ test_merge_one_and_builtin(void)
 	if (merged != NULL) {
 		CHECK_STR(merged->name, "kb2901554 and 1 more");
 		CHECK_INT(merged->op_count, 3);
-		check_op(__FILE__, __LINE__, merged, 1, RECIPE_SET_VALUE,
-			 "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\Schannel",
-			 "EnableSessionTicket", HIVE_REG_DWORD, "\x02\0\0\0", 4,
-			 8);
+		check_op(
+			__FILE__, __LINE__, merged, 1, RECIPE_SET_VALUE,
+			"HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\Schannel",
+			"EnableSessionTicket", HIVE_REG_DWORD, "\x02\0\0\0", 4,
+			8);
 	}
 	recipe_free(merged);
 	CHECK(kb2901554()->op_count == 2);
@@ -365,12 +390,9 @@ test_free_and_find(void)
 }
 
 static const struct test tests[] = {
-	TEST_ENTRY(recipe_builtin),
-	TEST_ENTRY(builtin_recipes),
-	TEST_ENTRY(check_target),
-	TEST_ENTRY(check_target_partial),
-	TEST_ENTRY(merge),
-	TEST_ENTRY(merge_one_and_builtin),
+	TEST_ENTRY(recipe_builtin), TEST_ENTRY(builtin_recipes),
+	TEST_ENTRY(check_target),   TEST_ENTRY(check_target_partial),
+	TEST_ENTRY(merge),          TEST_ENTRY(merge_one_and_builtin),
 	TEST_ENTRY(free_and_find),
 };
 

@@ -77,9 +77,9 @@ diff_files(const char *file_a, const char *relative_a, const char *file_b,
 		CHECK((ka != 0) == (relative_a != NULL));
 		CHECK((kb != 0) == (relative_b != NULL));
 		*status_ret = regdiff_keys(
-		    a, ka, b, kb,
-		    path_of(relative_a != NULL ? relative_a : relative_b), utf8,
-		    &out, differences_ret, err);
+			a, ka, b, kb,
+			path_of(relative_a != NULL ? relative_a : relative_b),
+			utf8, &out, differences_ret, err);
 	}
 	hive_close(a);
 	hive_close(b);
@@ -115,7 +115,7 @@ check_diff_at(int line, const char *file_a, const char *relative_a,
 			continue;
 		}
 		test_check_bytes(__FILE__, line, got, len,
-			    (const unsigned char *)want, strlen(want));
+				 (const unsigned char *)want, strlen(want));
 		if (differences != want_differences)
 			test_fail(__FILE__, line, "%zu differences, want %zu",
 				  differences, want_differences);
@@ -126,7 +126,7 @@ check_diff_at(int line, const char *file_a, const char *relative_a,
 	want16 = test_utf16_of(want, strlen(want), &want16_len);
 	if (got != NULL && len >= 2 && memcmp(got, "\xff\xfe", 2) == 0)
 		test_check_bytes(__FILE__, line, got + 2, len - 2, want16,
-			    want16_len);
+				 want16_len);
 	else
 		test_fail(__FILE__, line, "no UTF-16 diff with a BOM");
 	free(got);
@@ -149,7 +149,7 @@ compare_files(struct hive *a, const char *relative_a, struct hive *b,
 	      const char *relative_b, bool show)
 {
 	struct compare_result result;
-	struct comparison c = {0, 0, 0};
+	struct comparison c = { 0, 0, 0 };
 	struct hp_error err;
 
 	memset(&result, 0, sizeof result);
@@ -256,7 +256,7 @@ check_applies_at(int line, const char *file_a, const char *relative_a,
 		test_fail(__FILE__, line, "diff again: %s", err.message);
 	else
 		test_check_bytes(__FILE__, line, again, len,
-			    (const unsigned char *)HEADER, strlen(HEADER));
+				 (const unsigned char *)HEADER, strlen(HEADER));
 	if (again != NULL && again_differences != 0)
 		test_fail(__FILE__, line, "diff again: %zu differences",
 			  again_differences);
@@ -438,7 +438,7 @@ test_absent_keys(void)
 					&exported, &err),
 			  HP_OK);
 		test_check_bytes(__FILE__, __LINE__, out.data, out.len,
-			    exported.data, exported.len);
+				 exported.data, exported.len);
 	}
 
 	/* Only in A: the key goes, subtree and all, in one line. */
@@ -575,8 +575,10 @@ check_refused_at(int line, const char *file_a, const char *relative_a,
 {
 	for (int by_hivex = 0; by_hivex < 2; by_hivex++) {
 		unsigned char *image_a, *image_b;
-		struct hive *a = open_test_hive(file_a, by_hivex != 0, &image_a);
-		struct hive *b = open_test_hive(file_b, by_hivex != 0, &image_b);
+		struct hive *a =
+			open_test_hive(file_a, by_hivex != 0, &image_a);
+		struct hive *b =
+			open_test_hive(file_b, by_hivex != 0, &image_b);
 		struct hp_buffer out;
 		struct hp_error err;
 		size_t differences;
@@ -593,9 +595,10 @@ check_refused_at(int line, const char *file_a, const char *relative_a,
 					      path_of(relative_a), utf8 != 0,
 					      &out, &differences, &err);
 			if (status != want_status)
-				test_fail(
-				    __FILE__, line, "status %d, want %d (%s)",
-				    (int)status, (int)want_status, err.message);
+				test_fail(__FILE__, line,
+					  "status %d, want %d (%s)",
+					  (int)status, (int)want_status,
+					  err.message);
 			if (strstr(err.message, want_part) == NULL)
 				test_fail(__FILE__, line,
 					  "message \"%s\", want \"%s\"",
@@ -618,8 +621,8 @@ check_refused_at(int line, const char *file_a, const char *relative_a,
 static void
 test_bad_paths(void)
 {
-	static const char *const bad[] = {"", "-" ROOT, ROOT "\\a\nb",
-					  ROOT "\\a\rb"};
+	static const char *const bad[] = { "", "-" ROOT, ROOT "\\a\nb",
+					   ROOT "\\a\rb" };
 	struct hive *hive = NULL;
 	struct hp_buffer out;
 	struct hp_error err;
@@ -735,8 +738,8 @@ test_too_deep(void)
 	used = (size_t)snprintf(want, sizeof want, "%s[-%s", HEADER,
 				path_of("Deep"));
 	for (int i = 0; i <= REGEXPORT_MAX_DEPTH && used < sizeof want; i++)
-		used +=
-		    (size_t)snprintf(want + used, sizeof want - used, "\\d");
+		used += (size_t)snprintf(want + used, sizeof want - used,
+					 "\\d");
 	snprintf(want + used, sizeof want - used, "]\r\n\r\n");
 	check_diff("deep513", "Deep", "deep512", "Deep", want, 1);
 }
@@ -827,9 +830,9 @@ test_names_differing_by_case(void)
 		enum hp_status status;
 		struct hp_error err;
 		size_t len, differences;
-		unsigned char *text =
-		    diff_files(test_srcpath(FIXTURE), "", "values", "", true,
-			       true, &len, &differences, &status, &err);
+		unsigned char *text = diff_files(test_srcpath(FIXTURE), "",
+						 "values", "", true, true, &len,
+						 &differences, &status, &err);
 
 		CHECK_INT(status, HP_OK);
 		CHECK(text != NULL &&
@@ -863,7 +866,7 @@ common_children(struct hive *hive, hive_key key, hive_key other,
 		CHECK_INT(hive_key_name(hive, children[i], &name, &err), HP_OK);
 		if (name != NULL &&
 		    hive_find_child(hive, other, name, &found, NULL, &err) ==
-			HP_OK &&
+			    HP_OK &&
 		    found != 0)
 			names[(*count_ret)++] = name;
 		else
@@ -922,16 +925,16 @@ test_corpus_control_sets(void)
 		enum hp_status status;
 		size_t len, differences;
 		unsigned char *text =
-		    diff_files("win7-x86-SYSTEM", "ControlSet001",
-			       "win7-x86-SYSTEM", "ControlSet002", true, true,
-			       &len, &differences, &status, &err);
+			diff_files("win7-x86-SYSTEM", "ControlSet001",
+				   "win7-x86-SYSTEM", "ControlSet002", true,
+				   true, &len, &differences, &status, &err);
 
 		CHECK(text != NULL &&
 		      strstr((char *)text,
 			     "\r\n[" ROOT "\\ControlSet001\\Control\\"
 			     "ComputerName\\ComputerName]\r\n"
 			     "\"ComputerName\"=\"WIN-V5T3CSP8U4H\"\r\n\r\n") !=
-			  NULL);
+			      NULL);
 		CHECK(text != NULL && strstr((char *)text, "\\enum") == NULL);
 		CHECK(text != NULL &&
 		      strstr((char *)text,

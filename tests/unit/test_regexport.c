@@ -31,9 +31,8 @@
 /* ------------------------------------------------------------ helpers */
 
 #define CHECK_TEXT(got, got_len, want)                                         \
-	test_check_bytes(__FILE__, __LINE__, (got), (got_len),                      \
-		    (const unsigned char *)(want), strlen(want))
-
+	test_check_bytes(__FILE__, __LINE__, (got), (got_len),                 \
+			 (const unsigned char *)(want), strlen(want))
 
 /* Export RELATIVE of hive file FILE as [PATH], read by hivex or from
  * memory; *LEN_RET bytes, NUL-terminated; caller frees. */
@@ -71,9 +70,9 @@ check_export(const char *file, const char *relative, const char *path,
 {
 	size_t len_hivex, len_memory;
 	unsigned char *by_hivex =
-	    export_file(file, relative, path, true, true, &len_hivex);
+		export_file(file, relative, path, true, true, &len_hivex);
 	unsigned char *by_memory =
-	    export_file(file, relative, path, false, true, &len_memory);
+		export_file(file, relative, path, false, true, &len_memory);
 
 	CHECK_TEXT(by_hivex, len_hivex, want);
 	CHECK_TEXT(by_memory, len_memory, want);
@@ -166,7 +165,8 @@ test_utf16_output(void)
 	unsigned char *got, *want;
 
 	build_hive("wine", wine_tree);
-	want = test_utf16_of(windows_complex, strlen(windows_complex), &want_len);
+	want = test_utf16_of(windows_complex, strlen(windows_complex),
+			     &want_len);
 	for (int by_hivex = 0; by_hivex < 2; by_hivex++) {
 		got = export_file("wine", "reg_test", WINE_KEY, by_hivex != 0,
 				  false, &got_len);
@@ -178,7 +178,7 @@ test_utf16_output(void)
 		/* FF FE, then "Wi" low byte first. */
 		CHECK(memcmp(got, "\xff\xfeW\0i\0", 6) == 0);
 		test_check_bytes(__FILE__, __LINE__, got + 2, got_len - 2, want,
-			    want_len);
+				 want_len);
 		free(got);
 	}
 	free(want);
@@ -188,14 +188,14 @@ test_utf16_output(void)
 
 #define TYPES_KEY "HKEY_LOCAL_MACHINE\\SYSTEM\\Types"
 #define KEY_NAME_RU "\xd0\x9a\xd0\xbb\xd1\x8e\xd1\x87" /* Ключ */
-#define TEXT_JA "\xe6\x97\xa5\xe6\x9c\xac"	       /* 日本 */
-#define GRIN "\xf0\x9f\x98\x80"			       /* U+1F600 */
+#define TEXT_JA "\xe6\x97\xa5\xe6\x9c\xac"             /* 日本 */
+#define GRIN "\xf0\x9f\x98\x80"                        /* U+1F600 */
 #define CAFE "Caf\xc3\xa9"
 
 static void
 types_tree(struct hive *hive)
 {
-	static const unsigned char qword[8] = {8, 7, 6, 5, 4, 3, 2, 1};
+	static const unsigned char qword[8] = { 8, 7, 6, 5, 4, 3, 2, 1 };
 
 	add_key(hive, "", "Types");
 	set_text(hive, "Types", "Text", HIVE_REG_SZ, "hello", 5);
@@ -306,7 +306,7 @@ test_utf16_pairs(void)
 	CHECK(got != NULL && got_len > 2 && memcmp(got, "\xff\xfe", 2) == 0);
 	if (got != NULL && got_len > 2) {
 		test_check_bytes(__FILE__, __LINE__, got + 2, got_len - 2, want,
-			    want_len);
+				 want_len);
 		/* U+1F600 is D83D DE00. */
 		CHECK(memmem(got, got_len, "\x3d\xd8\x00\xde", 4) != NULL);
 		/* Ключ: U+041A first. */
@@ -324,7 +324,9 @@ static void
 test_utf16_invalid_path(void)
 {
 	static const char path[] = "HKEY_LOCAL_MACHINE\\SYSTEM\\Bad"
-				   "\xc0\xaf" "\xed\xa0\x80" "\xf4\x90\x80\x80"
+				   "\xc0\xaf"
+				   "\xed\xa0\x80"
+				   "\xf4\x90\x80\x80"
 				   "\xc3";
 	static const unsigned char want16[] =
 		"B\0a\0d\0\xfd\xff\xfd\xff\xfd\xff\xfd\xff\xfd\xff\xfd\xff"
@@ -338,7 +340,8 @@ test_utf16_invalid_path(void)
 	      memmem(got, got_len, want16, sizeof want16 - 1) != NULL);
 	free(got);
 	got = export_file("types", "Types", path, false, true, &got_len);
-	CHECK(got != NULL && memmem(got, got_len, path, sizeof path - 1) != NULL);
+	CHECK(got != NULL &&
+	      memmem(got, got_len, path, sizeof path - 1) != NULL);
 	free(got);
 }
 
@@ -536,7 +539,8 @@ test_line_breaks_refused(void)
 	buffer_init(&out);
 	CHECK_INT(hive_open(test_srcpath(FIXTURE), false, &hive, &err), HP_OK);
 	for (int i = 0; i < 3 && hive != NULL; i++) {
-		static const char *const bad[] = {"HKLM\\a\nb", "", "-HKLM\\a"};
+		static const char *const bad[] = { "HKLM\\a\nb", "",
+						   "-HKLM\\a" };
 
 		CHECK_INT(regexport_key(hive, hive_root(hive), bad[i], i == 0,
 					&out, &err),
@@ -615,7 +619,7 @@ walk(struct hive *hive, hive_key key, struct tally *tally)
 static struct tally
 count_lines(const unsigned char *text, size_t len)
 {
-	struct tally tally = {0, 0};
+	struct tally tally = { 0, 0 };
 
 	for (size_t i = 0; i < len; i++) {
 		if (i > 0 && text[i - 1] != '\n')
@@ -635,7 +639,7 @@ check_whole(const char *file)
 {
 	struct hive *hive = NULL;
 	struct hp_error err;
-	struct tally walked = {0, 0}, counted;
+	struct tally walked = { 0, 0 }, counted;
 	unsigned char *utf8 = NULL, *again, *utf16, *want16;
 	size_t utf8_len, again_len, utf16_len, want16_len;
 
@@ -683,8 +687,8 @@ test_whole_fixture(void)
 static void
 test_whole_corpus(void)
 {
-	static const char *const names[] = {"win7-x86-SYSTEM",
-					    "win10-partial-SYSTEM"};
+	static const char *const names[] = { "win7-x86-SYSTEM",
+					     "win10-partial-SYSTEM" };
 
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
 		if (test_corpus_hive(names[i], names[i]))
@@ -833,18 +837,18 @@ test_round_trip_built(void)
 static void
 test_round_trip_corpus(void)
 {
-	static const char *const names[] = {"win7-x86-SYSTEM",
-					    "win10-partial-SYSTEM"};
+	static const char *const names[] = { "win7-x86-SYSTEM",
+					     "win10-partial-SYSTEM" };
 
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
 		if (!test_corpus_hive(names[i], names[i]))
 			return;
 		for (int utf8 = 0; utf8 < 2; utf8++) {
 			check_round_trip(
-			    names[i], "ControlSet001\\Control",
-			    "HKEY_LOCAL_"
-			    "MACHINE\\SYSTEM\\ControlSet001\\Control",
-			    utf8 != 0);
+				names[i], "ControlSet001\\Control",
+				"HKEY_LOCAL_"
+				"MACHINE\\SYSTEM\\ControlSet001\\Control",
+				utf8 != 0);
 			check_round_trip(names[i], "",
 					 "HKEY_LOCAL_MACHINE\\SYSTEM",
 					 utf8 != 0);

@@ -33,7 +33,7 @@ make_base_block(unsigned char *buf, size_t len, uint32_t seq1, uint32_t seq2)
 	put_le32(buf + REGF_OFF_BINS_SIZE, 4096);
 	put_le32(buf + 44, 1);
 	put_le32(buf + REGF_OFF_CHECKSUM,
-		regf_checksum_windows(regf_checksum_xor(buf)));
+		 regf_checksum_windows(regf_checksum_xor(buf)));
 }
 
 static struct regf_header
@@ -43,7 +43,8 @@ read_header(const unsigned char *buf, size_t len)
 
 	memset(&header, 0, sizeof header);
 	if (!regf_header_read(buf, len, &header))
-		test_fail(__FILE__, __LINE__, "regf_header_read refused the block");
+		test_fail(__FILE__, __LINE__,
+			  "regf_header_read refused the block");
 	return header;
 }
 
@@ -198,8 +199,7 @@ static bool
 equal_outside(const unsigned char *a, const unsigned char *b, size_t len,
 	      size_t from, size_t to)
 {
-	return memcmp(a, b, from) == 0 &&
-	       memcmp(a + to, b + to, len - to) == 0;
+	return memcmp(a, b, from) == 0 && memcmp(a + to, b + to, len - to) == 0;
 }
 
 static void
@@ -328,7 +328,7 @@ make_log_base(unsigned char *buf, uint32_t type, uint32_t seq1, uint32_t seq2)
 	make_base_block(block, sizeof block, seq1, seq2);
 	put_le32(block + REGF_OFF_FILE_TYPE, type);
 	put_le32(block + REGF_OFF_CHECKSUM,
-		regf_checksum_windows(regf_checksum_xor(block)));
+		 regf_checksum_windows(regf_checksum_xor(block)));
 	memcpy(buf, block, REGF_LOG_BASE_BLOCK_SIZE);
 }
 
@@ -442,8 +442,8 @@ test_log_scan_stops(void)
 {
 	unsigned char buf[512 * 4];
 	struct regf_log_scan scan;
-	static const uint32_t bad_sizes[] = { 0, 100, 511, 513, 1536 + 512,
-					      0xFFFFFE00u };
+	static const uint32_t bad_sizes[] = { 0,   100,        511,
+					      513, 1536 + 512, 0xFFFFFE00u };
 
 	memset(buf, 0, sizeof buf);
 	make_log_base(buf, REGF_TYPE_LOG_NEW, 10, 10);
@@ -575,8 +575,9 @@ virtual_read(void *context, uint64_t offset, void *buf, size_t len,
 		test_fail(__FILE__, __LINE__, "read past the end: %llu + %zu",
 			  (unsigned long long)offset, len);
 	if (v->fail_at != 0 && offset == v->fail_at)
-		return hp_error_set(err, HP_ERR_CHANGED, 0,
-				    "virtual: the file changed while it was read");
+		return hp_error_set(
+			err, HP_ERR_CHANGED, 0,
+			"virtual: the file changed while it was read");
 	v->reads++;
 	v->bytes_read += len;
 	memset(out, 0, len);
@@ -593,7 +594,8 @@ virtual_read(void *context, uint64_t offset, void *buf, size_t len,
 			unsigned char entry[40];
 
 			memset(entry, 0, sizeof entry);
-			put_entry(entry, 512, 11 + (uint32_t)((at - 512) / 512));
+			put_entry(entry, 512,
+				  11 + (uint32_t)((at - 512) / 512));
 			if ((at - 512) % 512 < sizeof entry)
 				out[i] = entry[(at - 512) % 512];
 		}
@@ -629,7 +631,8 @@ test_log_scan_read(void)
 	/* Shorter than a base block: nothing read. */
 	v.fail_at = 0;
 	v.reads = 0;
-	CHECK_INT(regf_log_scan_read(virtual_read, &v, 100, &scan, &err), HP_OK);
+	CHECK_INT(regf_log_scan_read(virtual_read, &v, 100, &scan, &err),
+		  HP_OK);
 	CHECK(!scan.has_base);
 	CHECK_INT(v.reads, 0);
 }
@@ -700,7 +703,7 @@ test_cell_rejects(void)
 	/* The size runs past the hive bins. */
 	put_le32(buf + 4096 + 48, 4096 - 48 + 8);
 	CHECK(!regf_cell(&image, 48, &cell, &len, &allocated));
-	put_le32(buf + 4096 + 48, (uint32_t)-(int32_t)(4096 - 48 + 8));
+	put_le32(buf + 4096 + 48, (uint32_t) - (int32_t)(4096 - 48 + 8));
 	CHECK(!regf_cell(&image, 48, &cell, &len, &allocated));
 	/* INT32_MIN has no absolute value; INT32_MAX is far too big. */
 	put_le32(buf + 4096 + 48, 0x80000000u);
@@ -766,24 +769,15 @@ test_cell_image_bounds(void)
 }
 
 static const struct test tests[] = {
-	TEST_ENTRY(header_read_fields),
-	TEST_ENTRY(checksum_xor),
-	TEST_ENTRY(checksum_windows),
-	TEST_ENTRY(checksum_valid_and_dirty),
-	TEST_ENTRY(fixture_headers),
-	TEST_ENTRY(seal_plain),
-	TEST_ENTRY(seal_xor_zero),
-	TEST_ENTRY(seal_xor_all_ones),
-	TEST_ENTRY(seq_after),
-	TEST_ENTRY(log_scan_not_a_log),
-	TEST_ENTRY(log_scan_base_only),
-	TEST_ENTRY(log_scan_new_format),
-	TEST_ENTRY(log_scan_stops),
-	TEST_ENTRY(log_scan_old_format),
-	TEST_ENTRY(log_scan_fixtures),
-	TEST_ENTRY(log_scan_read),
-	TEST_ENTRY(cell_basic),
-	TEST_ENTRY(cell_rejects),
+	TEST_ENTRY(header_read_fields), TEST_ENTRY(checksum_xor),
+	TEST_ENTRY(checksum_windows),   TEST_ENTRY(checksum_valid_and_dirty),
+	TEST_ENTRY(fixture_headers),    TEST_ENTRY(seal_plain),
+	TEST_ENTRY(seal_xor_zero),      TEST_ENTRY(seal_xor_all_ones),
+	TEST_ENTRY(seq_after),          TEST_ENTRY(log_scan_not_a_log),
+	TEST_ENTRY(log_scan_base_only), TEST_ENTRY(log_scan_new_format),
+	TEST_ENTRY(log_scan_stops),     TEST_ENTRY(log_scan_old_format),
+	TEST_ENTRY(log_scan_fixtures),  TEST_ENTRY(log_scan_read),
+	TEST_ENTRY(cell_basic),         TEST_ENTRY(cell_rejects),
 	TEST_ENTRY(cell_image_bounds),
 };
 

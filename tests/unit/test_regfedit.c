@@ -34,16 +34,19 @@ check_leaf_hashes(const struct regf_image *image, const unsigned char *list,
 
 	if (memcmp(list + 4, "lh", 2) != 0)
 		return 0;
-	for (uint32_t i = 0; i < count && 8 + 8 * (size_t)i + 8 <= list_len; i++) {
+	for (uint32_t i = 0; i < count && 8 + 8 * (size_t)i + 8 <= list_len;
+	     i++) {
 		char *name = NULL;
 
 		if (regfkey_name(image, get_le32(list + 8 + 8 * i), &name,
 				 NULL) != HP_OK)
 			continue;
 		if (get_le32(list + 12 + 8 * i) != regfedit_lh_hash(name))
-			test_fail(__FILE__, __LINE__, "lh hash of '%s': stored 0x%08x, computed 0x%08x",
-				  name, (unsigned)get_le32(list + 12 + 8 * i),
-				  (unsigned)regfedit_lh_hash(name));
+			test_fail(
+				__FILE__, __LINE__,
+				"lh hash of '%s': stored 0x%08x, computed 0x%08x",
+				name, (unsigned)get_le32(list + 12 + 8 * i),
+				(unsigned)regfedit_lh_hash(name));
 		free(name);
 		checked++;
 	}
@@ -66,14 +69,15 @@ check_hashes(const struct regf_image *image, uint32_t key, int depth)
 	if (regf_cell(image, get_le32(nk + 32), &list, &list_len, &allocated)) {
 		if (memcmp(list + 4, "ri", 2) == 0) {
 			for (uint32_t i = 0; i < get_le16(list + 6) &&
-					     8 + 4 * (size_t)i + 4 <= list_len; i++) {
+					     8 + 4 * (size_t)i + 4 <= list_len;
+			     i++) {
 				const unsigned char *leaf;
 				uint32_t leaf_len;
 
 				if (regf_cell(image, get_le32(list + 8 + 4 * i),
 					      &leaf, &leaf_len, &allocated))
-					checked += check_leaf_hashes(image, leaf,
-								     leaf_len);
+					checked += check_leaf_hashes(
+						image, leaf, leaf_len);
 			}
 		} else {
 			checked += check_leaf_hashes(image, list, list_len);
@@ -83,7 +87,8 @@ check_hashes(const struct regf_image *image, uint32_t key, int depth)
 		uint32_t *children = NULL;
 		size_t count = 0;
 
-		if (regfkey_children(image, key, &children, &count, NULL) == HP_OK)
+		if (regfkey_children(image, key, &children, &count, NULL) ==
+		    HP_OK)
 			for (size_t i = 0; i < count; i++)
 				checked += check_hashes(image, children[i],
 							depth + 1);
@@ -105,11 +110,13 @@ test_lh_hash_is_windows(void)
 	CHECK_INT(regfedit_lh_hash("SCHANNEL"), regfedit_lh_hash("Schannel"));
 	if (corpus == NULL)
 		corpus = test_srcpath("../shared/corpus");
-	snprintf(command, sizeof command,
-		 "test -f '%s/system/win7-x86-SYSTEM.xz' && xz -dc '%s/system/win7-x86-SYSTEM.xz' > win7",
-		 corpus, corpus);
+	snprintf(
+		command, sizeof command,
+		"test -f '%s/system/win7-x86-SYSTEM.xz' && xz -dc '%s/system/win7-x86-SYSTEM.xz' > win7",
+		corpus, corpus);
 	if (system(command) != 0) {
-		test_skip("no corpus: the hash is checked against Windows' own only there");
+		test_skip(
+			"no corpus: the hash is checked against Windows' own only there");
 		return;
 	}
 	data = test_read_file("win7", &len);
@@ -138,7 +145,8 @@ edit_fixture(const char *variant, void (*edit_fn)(struct hive *),
 	snprintf(rel, sizeof rel, "fixtures/hives/%s/SYSTEM", variant);
 	original->data = test_read_file(test_srcpath(rel), &original->len);
 	CHECK_INT(hive_open_memory_edit(original->data, original->len, rel,
-					&hive, &err), HP_OK);
+					&hive, &err),
+		  HP_OK);
 	if (hive == NULL)
 		return;
 	edit_fn(hive);
@@ -154,7 +162,8 @@ find(struct hive *hive, const char *const *parts, size_t count)
 	struct hp_error err;
 
 	for (size_t i = 0; i < count && key != 0; i++)
-		if (hive_find_child(hive, key, parts[i], &key, NULL, &err) != HP_OK)
+		if (hive_find_child(hive, key, parts[i], &key, NULL, &err) !=
+		    HP_OK)
 			return 0;
 	return key;
 }
@@ -191,7 +200,8 @@ check_dword(const char *path, const char *const *parts, size_t count,
 	key = find(hive, parts, count);
 	CHECK(key != 0);
 	if (key != 0)
-		CHECK_INT(hive_find_value(hive, key, name, &v, &found, &err), HP_OK);
+		CHECK_INT(hive_find_value(hive, key, name, &v, &found, &err),
+			  HP_OK);
 	CHECK(found);
 	if (found) {
 		CHECK_INT(v.type, 4);
@@ -214,7 +224,8 @@ check_only(const struct edited *original, const char *path,
 	uint32_t touched;
 
 	written.data = test_read_file(path, &written.len);
-	CHECK_INT(hive_open_memory(original->data, original->len, "o", &hive, &err),
+	CHECK_INT(hive_open_memory(original->data, original->len, "o", &hive,
+				   &err),
 		  HP_OK);
 	touched = (uint32_t)(find(hive, parts, count) - REGF_BASE_BLOCK_SIZE);
 	hive_close(hive);
@@ -250,15 +261,22 @@ test_other_values_untouched(void)
 	edit_fixture("ws2012r2-big-value", set_ticket, "out", &original);
 	check_only(&original, "out", schannel, 4);
 	written.data = test_read_file("out", &written.len);
-	CHECK_INT(hive_open_memory(original.data, original.len, "o", &before, &err), HP_OK);
-	CHECK_INT(hive_open_memory(written.data, written.len, "w", &after, &err), HP_OK);
+	CHECK_INT(hive_open_memory(original.data, original.len, "o", &before,
+				   &err),
+		  HP_OK);
+	CHECK_INT(
+		hive_open_memory(written.data, written.len, "w", &after, &err),
+		HP_OK);
 	if (before != NULL && after != NULL) {
-		hive_find_value(before, find(before, schannel, 4), "BigBlob", &a, &found_a, &err);
-		hive_find_value(after, find(after, schannel, 4), "BigBlob", &b, &found_b, &err);
+		hive_find_value(before, find(before, schannel, 4), "BigBlob",
+				&a, &found_a, &err);
+		hive_find_value(after, find(after, schannel, 4), "BigBlob", &b,
+				&found_b, &err);
 		CHECK(found_a && found_b);
 		if (found_a && found_b) {
 			CHECK_INT(b.len, 20000);
-			CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+			CHECK(a.len == b.len &&
+			      memcmp(a.data, b.data, a.len) == 0);
 		}
 		hive_value_release(&a);
 		hive_value_release(&b);
@@ -301,8 +319,9 @@ test_replace_in_place(void)
 	check_dword("out", schannel, 4, "EnableSessionTicket", 2);
 	CHECK_INT(hive_open("out", false, &hive, &err), HP_OK);
 	if (hive != NULL) {
-		CHECK_INT(hive_key_values(hive, find(hive, schannel, 4), &values,
-					  &count, &err), HP_OK);
+		CHECK_INT(hive_key_values(hive, find(hive, schannel, 4),
+					  &values, &count, &err),
+			  HP_OK);
 		CHECK_INT(count, 2); /* EventLogging and the one replaced */
 		for (size_t i = 0; i < count; i++)
 			if (strcmp(values[i].name, "EnableSessionTicket") != 0)
@@ -317,21 +336,26 @@ test_replace_in_place(void)
 static void
 add_keys(struct hive *hive)
 {
-	static const char *const names[] = { "Zeta", "alpha", "Mid",
-					     "\xd0\x9a\xd0\xbb\xd1\x8e\xd1\x87" /* Ключ */,
-					     "caf\xc3\xa9" };
+	static const char *const names[] = {
+		"Zeta", "alpha", "Mid",
+		"\xd0\x9a\xd0\xbb\xd1\x8e\xd1\x87" /* Ключ */, "caf\xc3\xa9"
+	};
 	struct hp_error err;
 	hive_key key = find(hive, schannel, 4), child = 0, grandchild = 0;
 
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-		CHECK_INT(hive_key_add_child(hive, key, names[i], &child, &err), HP_OK);
+		CHECK_INT(hive_key_add_child(hive, key, names[i], &child, &err),
+			  HP_OK);
 	/* Keys made in this edit take subkeys and values too. */
-	CHECK_INT(hive_key_add_child(hive, child, "Inner", &grandchild, &err), HP_OK);
+	CHECK_INT(hive_key_add_child(hive, child, "Inner", &grandchild, &err),
+		  HP_OK);
 	{
 		static const unsigned char v7[4] = { 7, 0, 0, 0 };
-		struct hive_value v = { (char *)"Seven", 4, (unsigned char *)v7, 4 };
+		struct hive_value v = { (char *)"Seven", 4, (unsigned char *)v7,
+					4 };
 
-		CHECK_INT(hive_key_set_value(hive, grandchild, &v, &err), HP_OK);
+		CHECK_INT(hive_key_set_value(hive, grandchild, &v, &err),
+			  HP_OK);
 	}
 	/* A name that exists already, without case, is refused. */
 	CHECK(hive_key_add_child(hive, key, "zeta", &child, &err) != HP_OK);
@@ -340,14 +364,16 @@ add_keys(struct hive *hive)
 static void
 test_add_keys_sorted(void)
 {
-	static const char *const want[] = { "alpha", "caf\xc3\xa9", "Ciphers",
-					    "CipherSuites", "Hashes",
-					    "KeyExchangeAlgorithms", "Mid",
-					    "Protocols", "Zeta",
-					    "\xd0\x9a\xd0\xbb\xd1\x8e\xd1\x87" };
-	static const char *const inner[] = { "ControlSet001", "Control",
+	static const char *const want[] = {
+		"alpha",   "caf\xc3\xa9",
+		"Ciphers", "CipherSuites",
+		"Hashes",  "KeyExchangeAlgorithms",
+		"Mid",     "Protocols",
+		"Zeta",    "\xd0\x9a\xd0\xbb\xd1\x8e\xd1\x87"
+	};
+	static const char *const inner[] = { "ControlSet001",     "Control",
 					     "SecurityProviders", "SCHANNEL",
-					     "caf\xc3\xa9", "Inner" };
+					     "caf\xc3\xa9",       "Inner" };
 	struct edited original;
 	struct hive *hive = NULL;
 	hive_key *children = NULL;
@@ -358,9 +384,11 @@ test_add_keys_sorted(void)
 	CHECK_INT(hive_open("out", false, &hive, &err), HP_OK); /* hivex */
 	if (hive != NULL) {
 		CHECK_INT(hive_key_children(hive, find(hive, schannel, 4),
-					    &children, &count, &err), HP_OK);
+					    &children, &count, &err),
+			  HP_OK);
 		CHECK_INT(count, sizeof want / sizeof *want);
-		for (size_t i = 0; i < count && i < sizeof want / sizeof *want; i++) {
+		for (size_t i = 0; i < count && i < sizeof want / sizeof *want;
+		     i++) {
 			char *name = NULL;
 
 			hive_key_name(hive, children[i], &name, &err);
@@ -427,15 +455,18 @@ image_key(const struct regf_image *image, const char *relative)
 		uint32_t *children = NULL;
 		size_t count = 0, i;
 
-		if (regfkey_children(image, key, &children, &count, NULL) != HP_OK)
+		if (regfkey_children(image, key, &children, &count, NULL) !=
+		    HP_OK)
 			return NO_KEY;
 		for (i = 0; i < count; i++) {
 			char *name = NULL;
 			bool same;
 
-			if (regfkey_name(image, children[i], &name, NULL) != HP_OK)
+			if (regfkey_name(image, children[i], &name, NULL) !=
+			    HP_OK)
 				break;
-			same = strlen(name) == n && strncmp(name, relative, n) == 0;
+			same = strlen(name) == n &&
+			       strncmp(name, relative, n) == 0;
 			free(name);
 			if (same)
 				break;
@@ -483,16 +514,19 @@ in_free_cell(const struct regf_image *image, uint32_t rel)
 	uint32_t bin = 0;
 
 	while (bin < image->bins_size) {
-		uint32_t size = get_le32(image->data + REGF_BASE_BLOCK_SIZE + bin + 8);
+		uint32_t size =
+			get_le32(image->data + REGF_BASE_BLOCK_SIZE + bin + 8);
 		uint32_t at = bin + REGF_HBIN_HEADER_SIZE;
 
 		if (size < 4096)
 			return false;
 		if (rel >= bin && rel < bin + size) {
 			while (at < bin + size) {
-				int32_t raw = (int32_t)get_le32(image->data +
-								REGF_BASE_BLOCK_SIZE + at);
-				uint32_t len = raw < 0 ? (uint32_t)-raw : (uint32_t)raw;
+				int32_t raw = (int32_t)get_le32(
+					image->data + REGF_BASE_BLOCK_SIZE +
+					at);
+				uint32_t len = raw < 0 ? (uint32_t)-raw
+						       : (uint32_t)raw;
 
 				if (len < 8)
 					return false;
@@ -521,7 +555,8 @@ check_tiled(const struct regf_image *image)
 		if (memcmp(base + bin, "hbin", 4) != 0 || size < 4096 ||
 		    size % 4096 != 0 || size > image->bins_size - bin ||
 		    get_le32(base + bin + 4) != bin) {
-			test_fail(__FILE__, __LINE__, "bad hbin at 0x%x", (unsigned)bin);
+			test_fail(__FILE__, __LINE__, "bad hbin at 0x%x",
+				  (unsigned)bin);
 			return;
 		}
 		for (at = bin + REGF_HBIN_HEADER_SIZE; at < bin + size;) {
@@ -529,8 +564,8 @@ check_tiled(const struct regf_image *image)
 			uint32_t len = raw < 0 ? (uint32_t)-raw : (uint32_t)raw;
 
 			if (len < 8 || len % 8 != 0 || len > bin + size - at) {
-				test_fail(__FILE__, __LINE__, "bad cell at 0x%x",
-					  (unsigned)at);
+				test_fail(__FILE__, __LINE__,
+					  "bad cell at 0x%x", (unsigned)at);
 				return;
 			}
 			at += len;
@@ -552,7 +587,8 @@ hivex_value_count(const char *file, const char *relative)
 	if (hive == NULL)
 		return 0;
 	CHECK_INT(hive_key_values(hive, find_key(hive, relative), &values,
-				  &count, &err), HP_OK);
+				  &count, &err),
+		  HP_OK);
 	hive_values_free(values, count);
 	hive_close(hive);
 	return count;
@@ -566,7 +602,8 @@ static const size_t *many_order;
 static void
 many_name(char *buf, size_t size, const char *prefix, size_t i)
 {
-	snprintf(buf, size, "%s%05zu", prefix, many_order != NULL ? many_order[i] : i);
+	snprintf(buf, size, "%s%05zu", prefix,
+		 many_order != NULL ? many_order[i] : i);
 }
 
 static void
@@ -591,8 +628,10 @@ add_many_keys(struct hive *hive)
 
 	for (size_t i = 0; i < many_count; i++) {
 		many_name(name, sizeof name, "Key", i);
-		if (hive_key_add_child(hive, parent, name, &child, &err) != HP_OK) {
-			test_fail(__FILE__, __LINE__, "add %s: %s", name, err.message);
+		if (hive_key_add_child(hive, parent, name, &child, &err) !=
+		    HP_OK) {
+			test_fail(__FILE__, __LINE__, "add %s: %s", name,
+				  err.message);
 			return;
 		}
 	}
@@ -664,8 +703,8 @@ check_keys_by_hivex(const char *file, const char *relative, size_t n,
 		snprintf(want, sizeof want, "%s%05zu", prefix, i);
 		if (hive_key_name(hive, children[i], &name, &err) == HP_OK &&
 		    strcmp(name, want) != 0) {
-			test_fail(__FILE__, __LINE__, "subkey %zu is %s, want %s",
-				  i, name, want);
+			test_fail(__FILE__, __LINE__,
+				  "subkey %zu is %s, want %s", i, name, want);
 			i = count;
 		}
 		free(name);
@@ -673,8 +712,9 @@ check_keys_by_hivex(const char *file, const char *relative, size_t n,
 	free(children);
 	for (size_t i = 0; i < n; i += n / 50 + 1) {
 		snprintf(want, sizeof want, "%s%05zu", prefix, i);
-		CHECK_INT(hive_find_child(hive, parent, want, &child, NULL, &err),
-			  HP_OK);
+		CHECK_INT(
+			hive_find_child(hive, parent, want, &child, NULL, &err),
+			HP_OK);
 		CHECK(child != 0);
 	}
 	/* Without case, with the stored spelling; and what is not there. */
@@ -684,14 +724,17 @@ check_keys_by_hivex(const char *file, const char *relative, size_t n,
 		snprintf(want, sizeof want, "%s%05d", prefix, 1);
 		for (size_t i = 0; i <= strlen(want); i++)
 			lower[i] = (char)(want[i] >= 'A' && want[i] <= 'Z'
-						  ? want[i] + 32 : want[i]);
-		CHECK_INT(hive_find_child(hive, parent, lower, &child, &spelling,
-					  &err), HP_OK);
+						  ? want[i] + 32
+						  : want[i]);
+		CHECK_INT(hive_find_child(hive, parent, lower, &child,
+					  &spelling, &err),
+			  HP_OK);
 		CHECK_STR(spelling, want);
 		free(spelling);
 		snprintf(want, sizeof want, "%s%05zu", prefix, n);
-		CHECK_INT(hive_find_child(hive, parent, want, &child, NULL, &err),
-			  HP_OK);
+		CHECK_INT(
+			hive_find_child(hive, parent, want, &child, NULL, &err),
+			HP_OK);
 		CHECK_INT(child, 0);
 	}
 	hive_close(hive);
@@ -749,7 +792,8 @@ corpus_many(void (*edit_fn)(struct hive *), const char *what)
 	original.data = test_read_file("win7", &original.len);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	CHECK_INT(hive_open_memory_edit(original.data, original.len, "win7",
-					&hive, &err), HP_OK);
+					&hive, &err),
+		  HP_OK);
 	if (hive == NULL) {
 		free(original.data);
 		return;
@@ -767,7 +811,8 @@ corpus_many(void (*edit_fn)(struct hive *), const char *what)
 	written.data = test_read_file(what, &written.len);
 	root = get_le32(original.data + 36);
 	CHECK_INT(editcheck_compare(original.data, original.len, written.data,
-				    written.len, &root, 1, what, &err), HP_OK);
+				    written.len, &root, 1, what, &err),
+		  HP_OK);
 	free(written.data);
 	free(original.data);
 }
@@ -835,10 +880,12 @@ shape_of(const char *file, const char *relative)
 				uint32_t leaf_len;
 				bool allocated;
 
-				if (!regf_cell(&image, get_le32(list + 8 + 4 * i),
+				if (!regf_cell(&image,
+					       get_le32(list + 8 + 4 * i),
 					       &leaf, &leaf_len, &allocated))
 					continue;
-				if (i == 0 || memcmp(shape.leaf_sig, leaf + 4, 2) == 0)
+				if (i == 0 ||
+				    memcmp(shape.leaf_sig, leaf + 4, 2) == 0)
 					memcpy(shape.leaf_sig, leaf + 4, 2);
 				else
 					memcpy(shape.leaf_sig, "??", 2);
@@ -920,7 +967,8 @@ test_list_growth_below_minor5(void)
 	CHECK_STR(shape.leaf_sig, "li");
 	CHECK_INT(shape.total, 2500);
 	for (uint32_t i = 0; i < shape.leaves && i < 64; i++)
-		CHECK(shape.leaf_counts[i] >= 1 && shape.leaf_counts[i] <= 1013);
+		CHECK(shape.leaf_counts[i] >= 1 &&
+		      shape.leaf_counts[i] <= 1013);
 	check_keys_by_hivex("ri", "Many", 2500, "Key");
 }
 
@@ -935,9 +983,10 @@ check_keys_by_reglookup(const char *file, size_t n)
 
 	if (system("command -v reglookup >/dev/null 2>&1") != 0)
 		return;
-	snprintf(command, sizeof command,
-		 "reglookup -H -t KEY -p /Many '%s' 2>/dev/null | grep -c '^/Many/Key'",
-		 file);
+	snprintf(
+		command, sizeof command,
+		"reglookup -H -t KEY -p /Many '%s' 2>/dev/null | grep -c '^/Many/Key'",
+		file);
 	out = popen(command, "r");
 	if (out == NULL)
 		return;
@@ -969,8 +1018,9 @@ check_found_by_regfkey(const char *file, const char *relative, size_t n,
 		size_t count = 0, hits = 0;
 
 		snprintf(want, sizeof want, "%s%05zu", prefix, i);
-		CHECK_INT(regfkey_candidates(&image, parent, want, &found, &count,
-					     NULL), HP_OK);
+		CHECK_INT(regfkey_candidates(&image, parent, want, &found,
+					     &count, NULL),
+			  HP_OK);
 		for (size_t k = 0; k < count; k++) {
 			char *name = NULL;
 
@@ -980,8 +1030,8 @@ check_found_by_regfkey(const char *file, const char *relative, size_t n,
 		}
 		free(found);
 		if (hits != 1) {
-			test_fail(__FILE__, __LINE__, "%s found %zu times", want,
-				  hits);
+			test_fail(__FILE__, __LINE__, "%s found %zu times",
+				  want, hits);
 			break;
 		}
 	}
@@ -1053,7 +1103,8 @@ edit_index_root(struct hive *hive)
 					     "Zzz", "Key04999z" };
 
 	for (size_t i = 0; i < sizeof added / sizeof *added; i++)
-		CHECK_INT(hive_key_add_child(hive, parent, added[i], &child, &err),
+		CHECK_INT(hive_key_add_child(hive, parent, added[i], &child,
+					     &err),
 			  HP_OK);
 	/* 300 more into one leaf's range: splits. */
 	for (size_t i = 0; i < 300; i++) {
@@ -1067,13 +1118,16 @@ edit_index_root(struct hive *hive)
 	for (size_t i = 507; i < 1014 + 40; i++) {
 		snprintf(name, sizeof name, "Key%05zu", i);
 		child = 0;
-		CHECK_INT(hive_find_child(hive, parent, name, &child, NULL, &err),
-			  HP_OK);
+		CHECK_INT(
+			hive_find_child(hive, parent, name, &child, NULL, &err),
+			HP_OK);
 		CHECK(child != 0);
 		if (child == 0)
 			continue;
-		deleted_keys[deleted_count++] = (uint32_t)(child - REGF_BASE_BLOCK_SIZE);
-		CHECK_INT(hive_key_delete_child(hive, parent, child, &err), HP_OK);
+		deleted_keys[deleted_count++] =
+			(uint32_t)(child - REGF_BASE_BLOCK_SIZE);
+		CHECK_INT(hive_key_delete_child(hive, parent, child, &err),
+			  HP_OK);
 	}
 }
 
@@ -1126,16 +1180,18 @@ test_index_root_edit(void)
 	/* hivex, in list order. */
 	CHECK_INT(hive_open("edited", false, &hive, &err), HP_OK);
 	if (hive != NULL) {
-		CHECK_INT(hive_key_children(hive, find_key(hive, "Many"), &children,
-					    &count, &err), HP_OK);
+		CHECK_INT(hive_key_children(hive, find_key(hive, "Many"),
+					    &children, &count, &err),
+			  HP_OK);
 		CHECK_INT(count, want_count);
 		for (size_t i = 0; i < count && i < want_count; i++) {
 			char *name = NULL;
 
 			hive_key_name(hive, children[i], &name, &err);
 			if (name == NULL || strcmp(name, want[i]) != 0) {
-				test_fail(__FILE__, __LINE__, "subkey %zu is %s, want %s",
-					  i, name != NULL ? name : "?", want[i]);
+				test_fail(__FILE__, __LINE__,
+					  "subkey %zu is %s, want %s", i,
+					  name != NULL ? name : "?", want[i]);
 				free(name);
 				break;
 			}
@@ -1152,8 +1208,9 @@ test_index_root_edit(void)
 		uint32_t *found = NULL;
 		size_t n = 0, hits = 0;
 
-		CHECK_INT(regfkey_candidates(&image, parent, want[i], &found, &n,
-					     NULL), HP_OK);
+		CHECK_INT(regfkey_candidates(&image, parent, want[i], &found,
+					     &n, NULL),
+			  HP_OK);
 		for (size_t k = 0; k < n; k++) {
 			char *name = NULL;
 
@@ -1163,8 +1220,8 @@ test_index_root_edit(void)
 		}
 		free(found);
 		if (hits != 1)
-			test_fail(__FILE__, __LINE__, "%s found %zu times", want[i],
-				  hits);
+			test_fail(__FILE__, __LINE__, "%s found %zu times",
+				  want[i], hits);
 	}
 	CHECK_INT(check_hashes(&image, parent, 0), want_count);
 	check_tiled(&image);
@@ -1177,15 +1234,15 @@ test_index_root_edit(void)
 
 		regf_image_init(&old_image, original.data, original.len);
 		touched = image_key(&old_image, "Many");
-		CHECK_INT(editcheck_compare_deleting(original.data, original.len,
-						     written.data, written.len,
-						     &touched, 1, deleted_keys,
-						     deleted_count, "edited", &err),
+		CHECK_INT(editcheck_compare_deleting(
+				  original.data, original.len, written.data,
+				  written.len, &touched, 1, deleted_keys,
+				  deleted_count, "edited", &err),
 			  HP_OK);
 		/* Without the deleted keys listed it is a stray change. */
 		CHECK_INT(editcheck_compare(original.data, original.len,
-					    written.data, written.len,
-					    &touched, 1, "edited", &err),
+					    written.data, written.len, &touched,
+					    1, "edited", &err),
 			  HP_ERR_VERIFY);
 	}
 	for (size_t i = 0; i < want_count; i++)
@@ -1209,28 +1266,35 @@ static bool with_lone_surrogate;
 static void
 add_exact_names(struct hive *hive)
 {
-	hive_key key = find_key(hive, "ControlSet001\\Control\\SecurityProviders\\SCHANNEL");
+	hive_key key = find_key(
+		hive, "ControlSet001\\Control\\SecurityProviders\\SCHANNEL");
 	hive_key child;
 	struct hp_error err;
-	static const unsigned char one[4] = { 1, 0, 0, 0 }, two[4] = { 2, 0, 0, 0 };
+	static const unsigned char one[4] = { 1, 0, 0, 0 },
+				   two[4] = { 2, 0, 0, 0 };
 
 	CHECK(key != 0);
 	CHECK_INT(hive_key_add_child(hive, key, "SAC", &child, &err), HP_OK);
 	CHECK_INT(hive_key_add_child_exact(hive, key, sac_nul, 4, &child, &err),
 		  HP_OK);
-	CHECK_INT(hive_key_add_child_exact(hive, key, cyrillic, 4, &child, &err),
-		  HP_OK);
+	CHECK_INT(
+		hive_key_add_child_exact(hive, key, cyrillic, 4, &child, &err),
+		HP_OK);
 	CHECK_INT(hive_key_add_child_exact(hive, key, emoji, 3, &child, &err),
 		  HP_OK);
 	if (with_lone_surrogate)
 		CHECK_INT(hive_key_add_child_exact(hive, key, lone, 3, &child,
-						   &err), HP_OK);
+						   &err),
+			  HP_OK);
 	/* SAC and SAC\0 are two keys: adding either again is refused. */
-	CHECK(hive_key_add_child_exact(hive, key, sac_nul, 4, &child, &err) != HP_OK);
+	CHECK(hive_key_add_child_exact(hive, key, sac_nul, 4, &child, &err) !=
+	      HP_OK);
 	CHECK_INT(hive_key_set_value_exact(hive, key, nul_value, 3, 4, one, 4,
-					   &err), HP_OK);
+					   &err),
+		  HP_OK);
 	CHECK_INT(hive_key_set_value_exact(hive, key, just_nul, 1, 4, two, 4,
-					   &err), HP_OK);
+					   &err),
+		  HP_OK);
 }
 
 /* The nk of the subkey of KEY named exactly NAME in IMAGE. */
@@ -1280,7 +1344,8 @@ test_names_exact(void)
 	free(original.data);
 	data = test_read_file("out", &len);
 	regf_image_init(&image, data, len);
-	schannel_key = image_key(&image, "ControlSet001\\Control\\SecurityProviders\\SCHANNEL");
+	schannel_key = image_key(
+		&image, "ControlSet001\\Control\\SecurityProviders\\SCHANNEL");
 	nk = exact_child(&image, schannel_key, sac_nul, 4);
 	CHECK(nk != NULL);
 	if (nk != NULL) {
@@ -1304,47 +1369,59 @@ test_names_exact(void)
 	/* From memory: the char * form, and lookups by either form. */
 	hive = open_test_hive("out", false, &data);
 	if (hive != NULL) {
-		key = find_key(hive, "ControlSet001\\Control\\SecurityProviders\\SCHANNEL");
+		key = find_key(
+			hive,
+			"ControlSet001\\Control\\SecurityProviders\\SCHANNEL");
 		CHECK_INT(hive_find_child(hive, key, "SAC\xef\xbf\xbd", &found,
-					  &spelling, &err), HP_OK);
+					  &spelling, &err),
+			  HP_OK);
 		CHECK_STR(spelling, "SAC\xef\xbf\xbd");
 		free(spelling);
 		spelling = NULL;
 		CHECK_INT(hive_find_child(hive, key, "SAC", &found, &spelling,
-					  &err), HP_OK);
+					  &err),
+			  HP_OK);
 		CHECK_STR(spelling, "SAC");
 		free(spelling);
 		spelling = NULL;
-		CHECK_INT(hive_find_child_exact(hive, key, sac_nul, 4, &found, &err),
+		CHECK_INT(hive_find_child_exact(hive, key, sac_nul, 4, &found,
+						&err),
 			  HP_OK);
 		if (found != 0) {
 			struct hive_name name;
 
-			CHECK_INT(hive_key_name_exact(hive, found, &name, &err), HP_OK);
+			CHECK_INT(hive_key_name_exact(hive, found, &name, &err),
+				  HP_OK);
 			CHECK(name.length == 4 && name.units[3] == 0);
 			hive_name_release(&name);
 		}
-		CHECK_INT(hive_find_child_exact(hive, key, lone, 3, &found, &err),
-			  HP_OK);
+		CHECK_INT(
+			hive_find_child_exact(hive, key, lone, 3, &found, &err),
+			HP_OK);
 		CHECK(found != 0);
 		{
 			struct hive_name *names = NULL;
 			struct hive_value *values = NULL;
 			size_t count = 0, value_count = 0, hits = 0;
 
-			CHECK_INT(hive_key_value_names_exact(hive, key, &names, &count,
-							     &err), HP_OK);
-			CHECK_INT(hive_key_values(hive, key, &values, &value_count,
-						  &err), HP_OK);
+			CHECK_INT(hive_key_value_names_exact(hive, key, &names,
+							     &count, &err),
+				  HP_OK);
+			CHECK_INT(hive_key_values(hive, key, &values,
+						  &value_count, &err),
+				  HP_OK);
 			CHECK_INT(count, value_count);
 			for (size_t i = 0; i < count; i++) {
 				if (names[i].length == 3 &&
 				    memcmp(names[i].units, nul_value, 6) == 0) {
-					CHECK_STR(values[i].name, "v\xef\xbf\xbdw");
+					CHECK_STR(values[i].name,
+						  "v\xef\xbf\xbdw");
 					hits++;
 				}
-				if (names[i].length == 1 && names[i].units[0] == 0) {
-					CHECK_STR(values[i].name, "\xef\xbf\xbd");
+				if (names[i].length == 1 &&
+				    names[i].units[0] == 0) {
+					CHECK_STR(values[i].name,
+						  "\xef\xbf\xbd");
 					hits++;
 				}
 			}
@@ -1362,18 +1439,24 @@ test_names_exact(void)
 	free(original.data);
 	hive = open_test_hive("for-hivex", true, &data);
 	if (hive != NULL) {
-		key = find_key(hive, "ControlSet001\\Control\\SecurityProviders\\SCHANNEL");
-		CHECK_INT(hive_find_child_exact(hive, key, sac_nul, 4, &found, &err),
+		key = find_key(
+			hive,
+			"ControlSet001\\Control\\SecurityProviders\\SCHANNEL");
+		CHECK_INT(hive_find_child_exact(hive, key, sac_nul, 4, &found,
+						&err),
 			  HP_OK);
 		CHECK(found != 0);
-		CHECK_INT(hive_find_child_exact(hive, key, cyrillic, 4, &found, &err),
+		CHECK_INT(hive_find_child_exact(hive, key, cyrillic, 4, &found,
+						&err),
 			  HP_OK);
 		CHECK(found != 0);
-		CHECK_INT(hive_find_child_exact(hive, key, emoji, 3, &found, &err),
+		CHECK_INT(hive_find_child_exact(hive, key, emoji, 3, &found,
+						&err),
 			  HP_OK);
 		CHECK(found != 0);
 		CHECK_INT(hive_find_child(hive, key, "SAC", &found, &spelling,
-					  &err), HP_OK);
+					  &err),
+			  HP_OK);
 		CHECK_STR(spelling, "SAC");
 		free(spelling);
 		hive_close(hive);
@@ -1391,15 +1474,22 @@ timed_edit(struct hive *hive)
 	set_dword(hive, "ControlSet001\\Control\\SecurityProviders\\SCHANNEL",
 		  "EnableSessionTicket", 2);
 	add_key(hive, "ControlSet001\\Control\\SecurityProviders", "New");
-	add_key(hive, "ControlSet001\\Control\\SecurityProviders\\New", "Newer");
-	delete_value(hive, "ControlSet001\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\SSL 2.0\\Client",
-		     "DisabledByDefault");
+	add_key(hive, "ControlSet001\\Control\\SecurityProviders\\New",
+		"Newer");
+	delete_value(
+		hive,
+		"ControlSet001\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\SSL 2.0\\Client",
+		"DisabledByDefault");
 	{
-		hive_key parent = find_key(hive, "ControlSet001\\Control\\ComputerName");
-		hive_key child = find_key(hive, "ControlSet001\\Control\\ComputerName\\ComputerName");
+		hive_key parent =
+			find_key(hive, "ControlSet001\\Control\\ComputerName");
+		hive_key child = find_key(
+			hive,
+			"ControlSet001\\Control\\ComputerName\\ComputerName");
 		struct hp_error err;
 
-		CHECK_INT(hive_key_delete_child(hive, parent, child, &err), HP_OK);
+		CHECK_INT(hive_key_delete_child(hive, parent, child, &err),
+			  HP_OK);
 	}
 }
 
@@ -1415,7 +1505,8 @@ static uint64_t
 write_time(const struct regf_image *image, const char *relative)
 {
 	uint32_t key = image_key(image, relative);
-	const unsigned char *nk = key == NO_KEY ? NULL : key_cell_of(image, key);
+	const unsigned char *nk =
+		key == NO_KEY ? NULL : key_cell_of(image, key);
 
 	return nk != NULL ? get_le64(nk + REGF_NK_TIMESTAMP) : 0;
 }
@@ -1428,7 +1519,9 @@ static void
 test_write_time(void)
 {
 	static const char *const untouched[] = {
-		"", "ControlSet001", "ControlSet001\\Control",
+		"",
+		"ControlSet001",
+		"ControlSet001\\Control",
 		"ControlSet001\\Control\\SecurityProviders\\SCHANNEL\\Ciphers",
 	};
 	struct edited original;
@@ -1442,12 +1535,25 @@ test_write_time(void)
 	regf_image_init(&before, original.data, original.len);
 	data = test_read_file("timed", &len);
 	regf_image_init(&after, data, len);
-	CHECK(write_time(&after, "ControlSet001\\Control\\SecurityProviders\\SCHANNEL") == want);
-	CHECK(write_time(&after, "ControlSet001\\Control\\SecurityProviders") == want);
-	CHECK(write_time(&after, "ControlSet001\\Control\\SecurityProviders\\New") == want);
-	CHECK(write_time(&after, "ControlSet001\\Control\\SecurityProviders\\New\\Newer") == want);
-	CHECK(write_time(&after, "ControlSet001\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\SSL 2.0\\Client") == want);
-	CHECK(write_time(&after, "ControlSet001\\Control\\ComputerName") == want);
+	CHECK(write_time(
+		      &after,
+		      "ControlSet001\\Control\\SecurityProviders\\SCHANNEL") ==
+	      want);
+	CHECK(write_time(&after, "ControlSet001\\Control\\SecurityProviders") ==
+	      want);
+	CHECK(write_time(&after,
+			 "ControlSet001\\Control\\SecurityProviders\\New") ==
+	      want);
+	CHECK(write_time(
+		      &after,
+		      "ControlSet001\\Control\\SecurityProviders\\New\\Newer") ==
+	      want);
+	CHECK(write_time(
+		      &after,
+		      "ControlSet001\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\SSL 2.0\\Client") ==
+	      want);
+	CHECK(write_time(&after, "ControlSet001\\Control\\ComputerName") ==
+	      want);
 	for (size_t i = 0; i < sizeof untouched / sizeof *untouched; i++)
 		CHECK(write_time(&after, untouched[i]) ==
 		      write_time(&before, untouched[i]));
@@ -1458,9 +1564,14 @@ test_write_time(void)
 	regf_image_init(&before, original.data, original.len);
 	data = test_read_file("untimed", &len);
 	regf_image_init(&after, data, len);
-	CHECK(write_time(&after, "ControlSet001\\Control\\SecurityProviders\\SCHANNEL") ==
-	      write_time(&before, "ControlSet001\\Control\\SecurityProviders\\SCHANNEL"));
-	CHECK(write_time(&after, "ControlSet001\\Control\\SecurityProviders\\New") ==
+	CHECK(write_time(
+		      &after,
+		      "ControlSet001\\Control\\SecurityProviders\\SCHANNEL") ==
+	      write_time(
+		      &before,
+		      "ControlSet001\\Control\\SecurityProviders\\SCHANNEL"));
+	CHECK(write_time(&after,
+			 "ControlSet001\\Control\\SecurityProviders\\New") ==
 	      write_time(&before, "ControlSet001\\Control\\SecurityProviders"));
 	free(data);
 	free(original.data);
@@ -1513,9 +1624,11 @@ delete_big_key(struct hive *hive)
 {
 	struct hp_error err;
 
-	CHECK_INT(hive_key_delete_child(hive,
-					find_key(hive, "ControlSet001\\Control\\SecurityProviders"),
-					find_key(hive, SCHANNEL_PATH), &err),
+	CHECK_INT(hive_key_delete_child(
+			  hive,
+			  find_key(hive,
+				   "ControlSet001\\Control\\SecurityProviders"),
+			  find_key(hive, SCHANNEL_PATH), &err),
 		  HP_OK);
 }
 
@@ -1526,16 +1639,16 @@ big_cells(const struct regf_image *image, const char *relative,
 	  const char *name, uint32_t cells[8])
 {
 	uint32_t key = image_key(image, relative);
-	const unsigned char *nk = key == NO_KEY ? NULL : key_cell_of(image, key);
+	const unsigned char *nk =
+		key == NO_KEY ? NULL : key_cell_of(image, key);
 	const unsigned char *list, *vk, *db, *segments;
 	uint32_t len;
 	bool allocated;
 	size_t count = 0;
 
 	memset(cells, 0, 8 * sizeof *cells);
-	if (nk == NULL ||
-	    !regf_cell(image, get_le32(nk + REGF_NK_VALUE_LIST), &list, &len,
-		       &allocated))
+	if (nk == NULL || !regf_cell(image, get_le32(nk + REGF_NK_VALUE_LIST),
+				     &list, &len, &allocated))
 		return 0;
 	for (uint32_t i = 0; i < get_le32(nk + REGF_NK_VALUE_COUNT); i++) {
 		uint32_t rel = get_le32(list + 4 + 4 * i);
@@ -1574,7 +1687,8 @@ check_by_hivex(const char *file, const char *name, const unsigned char *want,
 	if (hive == NULL)
 		return;
 	CHECK_INT(hive_find_value(hive, find_key(hive, SCHANNEL_PATH), name, &v,
-				  &found, &err), HP_OK);
+				  &found, &err),
+		  HP_OK);
 	CHECK(found == (want != NULL));
 	if (found && want != NULL) {
 		CHECK_INT(v.len, want_len);
@@ -1596,12 +1710,14 @@ check_edit_proved(const struct edited *original, const char *path,
 
 	regf_image_init(&old_image, original->data, original->len);
 	touched = image_key(&old_image, touched_path);
-	deleted = deleted_path != NULL ? image_key(&old_image, deleted_path) : 0;
+	deleted =
+		deleted_path != NULL ? image_key(&old_image, deleted_path) : 0;
 	written.data = test_read_file(path, &written.len);
 	CHECK_INT(editcheck_compare_deleting(original->data, original->len,
-					     written.data, written.len, &touched,
-					     1, &deleted, deleted_path != NULL,
-					     path, &err), HP_OK);
+					     written.data, written.len,
+					     &touched, 1, &deleted,
+					     deleted_path != NULL, path, &err),
+		  HP_OK);
 	free(written.data);
 }
 
@@ -1616,7 +1732,8 @@ test_big_data(void)
 	struct edited original;
 	struct regf_image before, after;
 	uint32_t old_cells[8], cells[8];
-	unsigned char *big2 = pattern(40000, 1), *blob, *replaced = pattern(30000, 2);
+	unsigned char *big2 = pattern(40000, 1), *blob,
+		      *replaced = pattern(30000, 2);
 	unsigned char *data;
 	size_t len, segments;
 	struct hive *hive = NULL;
@@ -1625,13 +1742,15 @@ test_big_data(void)
 	bool found = false;
 
 	/* The original blob, for comparing. */
-	hive = open_test_hive(test_srcpath("fixtures/hives/ws2012r2-big-value/SYSTEM"),
-			      true, &data);
+	hive = open_test_hive(
+		test_srcpath("fixtures/hives/ws2012r2-big-value/SYSTEM"), true,
+		&data);
 	CHECK(hive != NULL);
 	if (hive == NULL)
 		return;
-	CHECK_INT(hive_find_value(hive, find_key(hive, SCHANNEL_PATH), "BigBlob",
-				  &v, &found, &err), HP_OK);
+	CHECK_INT(hive_find_value(hive, find_key(hive, SCHANNEL_PATH),
+				  "BigBlob", &v, &found, &err),
+		  HP_OK);
 	hive_close(hive);
 	CHECK(found && v.len == 20000);
 	if (!found)
@@ -1661,8 +1780,10 @@ test_big_data(void)
 	regf_image_init(&after, data, len);
 	for (size_t i = 0; i < 3 + segments; i++)
 		if (!in_free_cell(&after, old_cells[i]))
-			test_fail(__FILE__, __LINE__, "cell %zu (0x%x) of the deleted big value is not free",
-				  i, (unsigned)old_cells[i]);
+			test_fail(
+				__FILE__, __LINE__,
+				"cell %zu (0x%x) of the deleted big value is not free",
+				i, (unsigned)old_cells[i]);
 	free(data);
 	check_edit_proved(&original, "deleted", SCHANNEL_PATH, NULL);
 	free(original.data);
@@ -1678,7 +1799,8 @@ test_big_data(void)
 	check_edit_proved(&original, "replaced", SCHANNEL_PATH, NULL);
 	free(original.data);
 
-	edit_fixture("ws2012r2-big-value", delete_big_key, "key-deleted", &original);
+	edit_fixture("ws2012r2-big-value", delete_big_key, "key-deleted",
+		     &original);
 	data = test_read_file("key-deleted", &len);
 	regf_image_init(&after, data, len);
 	CHECK(image_key(&after, SCHANNEL_PATH) == NO_KEY);
@@ -1687,9 +1809,12 @@ test_big_data(void)
 	check_tiled(&after);
 	free(data);
 	check_edit_proved(&original, "key-deleted",
-			  "ControlSet001\\Control\\SecurityProviders", SCHANNEL_PATH);
-	CHECK_INT(hivex_value_count("key-deleted",
-				    "ControlSet001\\Control\\SecurityProviders"), 1);
+			  "ControlSet001\\Control\\SecurityProviders",
+			  SCHANNEL_PATH);
+	CHECK_INT(
+		hivex_value_count("key-deleted",
+				  "ControlSet001\\Control\\SecurityProviders"),
+		1);
 	free(original.data);
 
 	/* Format 1.3 keeps big values in one cell. */
@@ -1705,7 +1830,8 @@ test_big_data(void)
 		uint32_t cell_len;
 		bool allocated;
 
-		CHECK(regf_cell(&after, cells[1], &cell, &cell_len, &allocated) &&
+		CHECK(regf_cell(&after, cells[1], &cell, &cell_len,
+				&allocated) &&
 		      allocated && cell_len >= 40004);
 	}
 	free(data);
@@ -1726,8 +1852,8 @@ reuse_space(struct hive *hive)
 
 		snprintf(name, sizeof name, "Again%d", i);
 		snprintf(text, sizeof text, "reused %d", i);
-		set_text(hive, "ControlSet001\\Control\\SecurityProviders", name,
-			 HIVE_REG_SZ, text, strlen(text));
+		set_text(hive, "ControlSet001\\Control\\SecurityProviders",
+			 name, HIVE_REG_SZ, text, strlen(text));
 	}
 }
 
@@ -1746,14 +1872,18 @@ test_reuse_proved(void)
 	edit_fixture("ws2012r2", reuse_space, "out", &original);
 	written.data = test_read_file("out", &written.len);
 	CHECK_INT(bins_of(written.data), bins_of(original.data));
-	CHECK_INT(hivex_value_count("out", "ControlSet001\\Control\\SecurityProviders"), 6);
+	CHECK_INT(hivex_value_count(
+			  "out", "ControlSet001\\Control\\SecurityProviders"),
+		  6);
 	regf_image_init(&old_image, original.data, original.len);
-	touched = image_key(&old_image, "ControlSet001\\Control\\SecurityProviders");
+	touched = image_key(&old_image,
+			    "ControlSet001\\Control\\SecurityProviders");
 	other = image_key(&old_image, "ControlSet001\\Services\\LanmanServer");
 	nk = key_cell_of(&old_image, touched);
 	sk = get_le32(nk + REGF_NK_SECURITY);
 	CHECK_INT(editcheck_compare(original.data, original.len, written.data,
-				    written.len, &touched, 1, "out", &err), HP_OK);
+				    written.len, &touched, 1, "out", &err),
+		  HP_OK);
 	/* Not without the key. */
 	CHECK_INT(editcheck_compare(original.data, original.len, written.data,
 				    written.len, &other, 1, "out", &err),
@@ -1775,7 +1905,8 @@ test_reuse_proved(void)
 		  HP_ERR_VERIFY);
 	written.data[REGF_BASE_BLOCK_SIZE + sk + 24] ^= 1;
 	CHECK_INT(editcheck_compare(original.data, original.len, written.data,
-				    written.len, &touched, 1, "out", &err), HP_OK);
+				    written.len, &touched, 1, "out", &err),
+		  HP_OK);
 	free(written.data);
 	free(original.data);
 }
@@ -1796,7 +1927,8 @@ test_deleted_subtree_proved(void)
 	written.data = test_read_file("out", &written.len);
 	regf_image_init(&old_image, original.data, original.len);
 	regf_image_init(&new_image, written.data, written.len);
-	touched = image_key(&old_image, "ControlSet001\\Control\\SecurityProviders");
+	touched = image_key(&old_image,
+			    "ControlSet001\\Control\\SecurityProviders");
 	deleted = image_key(&old_image, SCHANNEL_PATH);
 	nk = key_cell_of(&old_image, deleted);
 	sk = get_le32(nk + REGF_NK_SECURITY);
@@ -1804,27 +1936,30 @@ test_deleted_subtree_proved(void)
 	CHECK(in_free_cell(&new_image, deleted));
 	CHECK(get_le32(written.data + REGF_BASE_BLOCK_SIZE + sk + 16) <
 	      get_le32(original.data + REGF_BASE_BLOCK_SIZE + sk + 16));
-	CHECK_INT(editcheck_compare_deleting(original.data, original.len,
-					     written.data, written.len, &touched,
-					     1, &deleted, 1, "out", &err), HP_OK);
+	CHECK_INT(editcheck_compare_deleting(
+			  original.data, original.len, written.data,
+			  written.len, &touched, 1, &deleted, 1, "out", &err),
+		  HP_OK);
 	/* The released nk's old name: free space now. */
 	written.data[REGF_BASE_BLOCK_SIZE + deleted + REGF_NK_NAME] ^= 0x20;
-	CHECK_INT(editcheck_compare_deleting(original.data, original.len,
-					     written.data, written.len, &touched,
-					     1, &deleted, 1, "out", &err), HP_OK);
+	CHECK_INT(editcheck_compare_deleting(
+			  original.data, original.len, written.data,
+			  written.len, &touched, 1, &deleted, 1, "out", &err),
+		  HP_OK);
 	/* The descriptor of the sk that stays: a stray change. */
 	written.data[REGF_BASE_BLOCK_SIZE + sk + 24] ^= 1;
-	CHECK_INT(editcheck_compare_deleting(original.data, original.len,
-					     written.data, written.len, &touched,
-					     1, &deleted, 1, "out", &err),
+	CHECK_INT(editcheck_compare_deleting(
+			  original.data, original.len, written.data,
+			  written.len, &touched, 1, &deleted, 1, "out", &err),
 		  HP_ERR_VERIFY);
 	CHECK(strstr(err.message, "unexpected change") != NULL);
 	written.data[REGF_BASE_BLOCK_SIZE + sk + 24] ^= 1;
 	/* Its reference count may change. */
 	put_le32(written.data + REGF_BASE_BLOCK_SIZE + sk + 16, 99);
-	CHECK_INT(editcheck_compare_deleting(original.data, original.len,
-					     written.data, written.len, &touched,
-					     1, &deleted, 1, "out", &err), HP_OK);
+	CHECK_INT(editcheck_compare_deleting(
+			  original.data, original.len, written.data,
+			  written.len, &touched, 1, &deleted, 1, "out", &err),
+		  HP_OK);
 	free(written.data);
 	free(original.data);
 }
@@ -1835,7 +1970,8 @@ test_deleted_subtree_proved(void)
 static void
 test_names_as_units(void)
 {
-	static const char text[] = "a\xF0\x9F\x98\x80\xFF" "b";
+	static const char text[] = "a\xF0\x9F\x98\x80\xFF"
+				   "b";
 	static const uint16_t want[] = { 'a', 0xD83D, 0xDE00, 0xDCFF, 'b' };
 	static const uint16_t pair[] = { 0xD83D, 0xDE00 };
 	uint16_t *units = NULL;
@@ -1843,7 +1979,8 @@ test_names_as_units(void)
 	struct hp_error err;
 
 	CHECK_INT(regfedit_name_from_utf8(text, sizeof text - 1, &units,
-					  &length, &err), HP_OK);
+					  &length, &err),
+		  HP_OK);
 	CHECK_INT(length, 5);
 	for (size_t i = 0; units != NULL && i < length && i < 5; i++)
 		CHECK_INT(units[i], want[i]);
@@ -1852,8 +1989,7 @@ test_names_as_units(void)
 		  37u * 0xD83Du + 0xDE00u);
 	CHECK_INT(regfedit_lh_hash("\xF0\x9F\x98\x80"),
 		  regfedit_lh_hash_units(pair, 2));
-	CHECK_INT(regfedit_lh_hash("x\xC3\xA9"),
-		  37u * 'X' + 0xC9u);
+	CHECK_INT(regfedit_lh_hash("x\xC3\xA9"), 37u * 'X' + 0xC9u);
 }
 
 static const struct test tests[] = {

@@ -25,13 +25,12 @@
 #define BYTES(s) (const unsigned char *)(s), sizeof(s) - 1
 
 /* UTF-8 spellings used below. */
-#define E_ACUTE "\xc3\xa9"      /* U+00E9 */
-#define EURO "\xe2\x82\xac"     /* U+20AC */
+#define E_ACUTE "\xc3\xa9"          /* U+00E9 */
+#define EURO "\xe2\x82\xac"         /* U+20AC */
 #define GRINNING "\xf0\x9f\x98\x80" /* U+1F600 */
 
 static struct recipe *
-parse_bytes(const char *file, int line, const unsigned char *data,
-	    size_t len)
+parse_bytes(const char *file, int line, const unsigned char *data, size_t len)
 {
 	struct recipe *recipe = (struct recipe *)&recipe; /* must be reset */
 	struct hp_error err;
@@ -48,8 +47,9 @@ parse_bytes(const char *file, int line, const unsigned char *data,
 }
 
 #define PARSE_BYTES(data, len) parse_bytes(__FILE__, __LINE__, data, len)
-#define PARSE(text) \
-	parse_bytes(__FILE__, __LINE__, (const unsigned char *)(text), strlen(text))
+#define PARSE(text)                                                            \
+	parse_bytes(__FILE__, __LINE__, (const unsigned char *)(text),         \
+		    strlen(text))
 
 static void
 check_op(const char *file, int line, const struct recipe *recipe, size_t i,
@@ -79,11 +79,12 @@ check_op(const char *file, int line, const struct recipe *recipe, size_t i,
 	if (op->type != type)
 		test_fail(file, line, "op %zu: type %u, want %u", i,
 			  (unsigned)op->type, (unsigned)type);
-	if (op->len != len ||
-	    (len > 0 && (op->data == NULL || memcmp(op->data, data, len) != 0))) {
+	if (op->len != len || (len > 0 && (op->data == NULL ||
+					   memcmp(op->data, data, len) != 0))) {
 		test_fail(file, line, "op %zu: %zu bytes of data, want %zu:", i,
 			  op->len, len);
-		for (size_t j = 0; op->data != NULL && j < op->len && j < 64; j++)
+		for (size_t j = 0; op->data != NULL && j < op->len && j < 64;
+		     j++)
 			fprintf(stderr, " %02x", op->data[j]);
 		fputc('\n', stderr);
 	}
@@ -96,19 +97,19 @@ check_op(const char *file, int line, const struct recipe *recipe, size_t i,
 			  source_line);
 }
 
-#define CHECK_OP(recipe, i, action, key, name, type, data, len, line) \
-	check_op(__FILE__, __LINE__, recipe, i, action, key, name, type, \
-		 data, len, line)
-#define CHECK_KEY_OP(recipe, i, action, key, line) \
-	check_op(__FILE__, __LINE__, recipe, i, action, key, NULL, 0, NULL, \
-		 0, line)
-#define CHECK_SET(recipe, i, name, type, data, line) \
-	check_op(__FILE__, __LINE__, recipe, i, RECIPE_SET_VALUE, KEY, name, \
+#define CHECK_OP(recipe, i, action, key, name, type, data, len, line)          \
+	check_op(__FILE__, __LINE__, recipe, i, action, key, name, type, data, \
+		 len, line)
+#define CHECK_KEY_OP(recipe, i, action, key, line)                             \
+	check_op(__FILE__, __LINE__, recipe, i, action, key, NULL, 0, NULL, 0, \
+		 line)
+#define CHECK_SET(recipe, i, name, type, data, line)                           \
+	check_op(__FILE__, __LINE__, recipe, i, RECIPE_SET_VALUE, KEY, name,   \
 		 type, data, sizeof(data) - 1, line)
-#define CHECK_COUNT(recipe, n)                                             \
-	do {                                                               \
-		if ((recipe) != NULL)                                      \
-			CHECK_INT((recipe)->op_count, n);                  \
+#define CHECK_COUNT(recipe, n)                                                 \
+	do {                                                                   \
+		if ((recipe) != NULL)                                          \
+			CHECK_INT((recipe)->op_count, n);                      \
 	} while (0)
 
 static void
@@ -130,14 +131,14 @@ check_error_bytes(const char *file, int line, const unsigned char *data,
 			recipe_free(recipe);
 	}
 	if (strcmp(err.message, want) != 0)
-		test_fail(file, line, "message \"%s\", want \"%s\"", err.message,
-			  want);
+		test_fail(file, line, "message \"%s\", want \"%s\"",
+			  err.message, want);
 }
 
-#define CHECK_ERROR_BYTES(data, len, want) \
+#define CHECK_ERROR_BYTES(data, len, want)                                     \
 	check_error_bytes(__FILE__, __LINE__, data, len, HP_ERR_USAGE, want)
-#define CHECK_ERROR(text, want)                                           \
-	check_error_bytes(__FILE__, __LINE__, (const unsigned char *)(text), \
+#define CHECK_ERROR(text, want)                                                \
+	check_error_bytes(__FILE__, __LINE__, (const unsigned char *)(text),   \
 			  strlen(text), HP_ERR_USAGE, want)
 
 /* TEXT (UTF-8) as UTF-16LE or BE, with a BOM when asked, every LF turned
@@ -152,18 +153,21 @@ to_utf16(const char *text, bool big_endian, bool bom, bool crlf,
 
 	if (out == NULL)
 		abort();
-#define PUT_UNIT(u)                                                 \
-	do {                                                        \
-		unsigned u_ = (u);                                  \
-		out[len + (big_endian ? 1 : 0)] = (unsigned char)u_; \
-		out[len + (big_endian ? 0 : 1)] = (unsigned char)(u_ >> 8); \
-		len += 2;                                           \
+#define PUT_UNIT(u)                                                            \
+	do {                                                                   \
+		unsigned u_ = (u);                                             \
+		out[len + (big_endian ? 1 : 0)] = (unsigned char)u_;           \
+		out[len + (big_endian ? 0 : 1)] = (unsigned char)(u_ >> 8);    \
+		len += 2;                                                      \
 	} while (0)
 	if (bom)
 		PUT_UNIT(0xfeff);
 	for (size_t i = 0; i < n;) {
 		uint32_t c = s[i];
-		size_t extra = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+		size_t extra = c >= 0xf0   ? 3
+			       : c >= 0xe0 ? 2
+			       : c >= 0xc0 ? 1
+					   : 0;
 
 		if (extra > 0)
 			c &= 0x3f >> extra;
@@ -210,24 +214,23 @@ static void
 test_every_type(void)
 {
 	struct recipe *r = PARSE(
-		HEAD KEY_LINE
-		"\"Str\"=\"ab\"\n"                          /* 4 */
-		"\"Empty\"=\"\"\n"
-		"\"Dword\"=dword:12345678\n"
-		"\"Short\"=dword:1\n"
-		"\"Upper\"=dword:ABCDEF01\n"                /* 8 */
-		"\"Max\"=dword:ffffffff\n"
-		"\"Bin\"=hex:aa,BB,0c,d\n"
-		"\"NoBytes\"=hex:\n"
-		"\"None\"=hex(0):01,02\n"                   /* 12 */
-		"\"Expand\"=hex(2):25,00,41,00,25,00,00,00\n"
-		"\"Multi\"=hex(7):61,00,00,00,62,00,00,00,00,00\n"
-		"\"Qword\"=hex(b):01,02,03,04,05,06,07,08\n"
-		"\"Raw\"=hex(100):56\n"                     /* 16 */
-		"\"Huge\"=hex(ffffffff):\n"
-		"\"SzHex\"=hex(1):41,00\n"
-		"\"DwordHex\"=hex(4):01,02\n"
-		"\"BigEndian\"=hex(5):00,00,00,01\n");      /* 20 */
+		HEAD KEY_LINE "\"Str\"=\"ab\"\n" /* 4 */
+			      "\"Empty\"=\"\"\n"
+			      "\"Dword\"=dword:12345678\n"
+			      "\"Short\"=dword:1\n"
+			      "\"Upper\"=dword:ABCDEF01\n" /* 8 */
+			      "\"Max\"=dword:ffffffff\n"
+			      "\"Bin\"=hex:aa,BB,0c,d\n"
+			      "\"NoBytes\"=hex:\n"
+			      "\"None\"=hex(0):01,02\n" /* 12 */
+			      "\"Expand\"=hex(2):25,00,41,00,25,00,00,00\n"
+			      "\"Multi\"=hex(7):61,00,00,00,62,00,00,00,00,00\n"
+			      "\"Qword\"=hex(b):01,02,03,04,05,06,07,08\n"
+			      "\"Raw\"=hex(100):56\n" /* 16 */
+			      "\"Huge\"=hex(ffffffff):\n"
+			      "\"SzHex\"=hex(1):41,00\n"
+			      "\"DwordHex\"=hex(4):01,02\n"
+			      "\"BigEndian\"=hex(5):00,00,00,01\n"); /* 20 */
 
 	CHECK_COUNT(r, 18);
 	CHECK_KEY_OP(r, 0, RECIPE_CREATE_KEY, KEY, 3);
@@ -248,8 +251,8 @@ test_every_type(void)
 	CHECK_SET(r, 14, "Huge", 0xffffffff, "", 17);
 	CHECK_SET(r, 15, "SzHex", HIVE_REG_SZ, "A\0", 18);
 	CHECK_SET(r, 16, "DwordHex", HIVE_REG_DWORD, "\x01\x02", 19);
-	CHECK_SET(r, 17, "BigEndian", HIVE_REG_DWORD_BIG_ENDIAN,
-		  "\0\0\0\x01", 20);
+	CHECK_SET(r, 17, "BigEndian", HIVE_REG_DWORD_BIG_ENDIAN, "\0\0\0\x01",
+		  20);
 	recipe_free(r);
 }
 
@@ -259,13 +262,13 @@ test_strings(void)
 	/* The only escapes are \\ and \"; everything else is literal, ';' and
 	 * '=' and ']' included; non-ASCII becomes UTF-16 (pairs past the
 	 * BMP). */
-	struct recipe *r = PARSE(
-		HEAD KEY_LINE
-		"\"Back\\\\slash\"=\"C:\\\\Windows\\\\\"\n"
-		"\"Quote\\\"d\"=\"say \\\"hi\\\"\"\n"
-		"\"Odd;=]\"=\"a;b=c]\"\n"
-		"\"Caf" E_ACUTE "\"=\"" E_ACUTE EURO GRINNING "\"\n"
-		"\"Tab\"=\"\t\"\n");
+	struct recipe *r =
+		PARSE(HEAD KEY_LINE "\"Back\\\\slash\"=\"C:\\\\Windows\\\\\"\n"
+				    "\"Quote\\\"d\"=\"say \\\"hi\\\"\"\n"
+				    "\"Odd;=]\"=\"a;b=c]\"\n"
+				    "\"Caf" E_ACUTE
+				    "\"=\"" E_ACUTE EURO GRINNING "\"\n"
+				    "\"Tab\"=\"\t\"\n");
 
 	CHECK_COUNT(r, 6);
 	CHECK_SET(r, 1, "Back\\slash", HIVE_REG_SZ,
@@ -282,13 +285,11 @@ test_strings(void)
 static void
 test_default_values(void)
 {
-	struct recipe *r = PARSE(
-		HEAD KEY_LINE
-		"@=\"x\"\n"
-		"@ = dword:2\n"
-		"\"\"=\"y\"\n"
-		"@=-\n"
-		"\"\"=-\n");
+	struct recipe *r = PARSE(HEAD KEY_LINE "@=\"x\"\n"
+					       "@ = dword:2\n"
+					       "\"\"=\"y\"\n"
+					       "@=-\n"
+					       "\"\"=-\n");
 
 	CHECK_COUNT(r, 6);
 	CHECK_SET(r, 1, "", HIVE_REG_SZ, "x\0\0\0", 4);
@@ -302,30 +303,34 @@ test_default_values(void)
 static void
 test_deletions(void)
 {
-	struct recipe *r = PARSE(
-		HEAD
-		"[-HKEY_LOCAL_MACHINE\\SOFTWARE\\Old]\n"
-		"[-HKEY_LOCAL_MACHINE\\SOFTWARE\\Older]   ; gone\n"
-		"\n"
-		"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Kept]\n"
-		"\"Gone\"=-\n"
-		"\"Spaced\" = -  ; a comment\n"
-		"[-HKEY_LOCAL_MACHINE\\SOFTWARE\\Old]\n"
-		"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Old]\n"
-		"\"Back\"=dword:00000001\n");
+	struct recipe *r =
+		PARSE(HEAD "[-HKEY_LOCAL_MACHINE\\SOFTWARE\\Old]\n"
+			   "[-HKEY_LOCAL_MACHINE\\SOFTWARE\\Older]   ; gone\n"
+			   "\n"
+			   "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Kept]\n"
+			   "\"Gone\"=-\n"
+			   "\"Spaced\" = -  ; a comment\n"
+			   "[-HKEY_LOCAL_MACHINE\\SOFTWARE\\Old]\n"
+			   "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Old]\n"
+			   "\"Back\"=dword:00000001\n");
 
 	CHECK_COUNT(r, 8);
-	CHECK_KEY_OP(r, 0, RECIPE_DELETE_KEY, "HKEY_LOCAL_MACHINE\\SOFTWARE\\Old", 3);
-	CHECK_KEY_OP(r, 1, RECIPE_DELETE_KEY, "HKEY_LOCAL_MACHINE\\SOFTWARE\\Older", 4);
-	CHECK_KEY_OP(r, 2, RECIPE_CREATE_KEY, "HKEY_LOCAL_MACHINE\\SOFTWARE\\Kept", 6);
-	CHECK_OP(r, 3, RECIPE_DELETE_VALUE, "HKEY_LOCAL_MACHINE\\SOFTWARE\\Kept", "Gone", 0,
-		 NULL, 0, 7);
-	CHECK_OP(r, 4, RECIPE_DELETE_VALUE, "HKEY_LOCAL_MACHINE\\SOFTWARE\\Kept", "Spaced",
-		 0, NULL, 0, 8);
-	CHECK_KEY_OP(r, 5, RECIPE_DELETE_KEY, "HKEY_LOCAL_MACHINE\\SOFTWARE\\Old", 9);
-	CHECK_KEY_OP(r, 6, RECIPE_CREATE_KEY, "HKEY_LOCAL_MACHINE\\SOFTWARE\\Old", 10);
-	CHECK_OP(r, 7, RECIPE_SET_VALUE, "HKEY_LOCAL_MACHINE\\SOFTWARE\\Old", "Back",
-		 HIVE_REG_DWORD, "\x01\0\0\0", 4, 11);
+	CHECK_KEY_OP(r, 0, RECIPE_DELETE_KEY,
+		     "HKEY_LOCAL_MACHINE\\SOFTWARE\\Old", 3);
+	CHECK_KEY_OP(r, 1, RECIPE_DELETE_KEY,
+		     "HKEY_LOCAL_MACHINE\\SOFTWARE\\Older", 4);
+	CHECK_KEY_OP(r, 2, RECIPE_CREATE_KEY,
+		     "HKEY_LOCAL_MACHINE\\SOFTWARE\\Kept", 6);
+	CHECK_OP(r, 3, RECIPE_DELETE_VALUE,
+		 "HKEY_LOCAL_MACHINE\\SOFTWARE\\Kept", "Gone", 0, NULL, 0, 7);
+	CHECK_OP(r, 4, RECIPE_DELETE_VALUE,
+		 "HKEY_LOCAL_MACHINE\\SOFTWARE\\Kept", "Spaced", 0, NULL, 0, 8);
+	CHECK_KEY_OP(r, 5, RECIPE_DELETE_KEY,
+		     "HKEY_LOCAL_MACHINE\\SOFTWARE\\Old", 9);
+	CHECK_KEY_OP(r, 6, RECIPE_CREATE_KEY,
+		     "HKEY_LOCAL_MACHINE\\SOFTWARE\\Old", 10);
+	CHECK_OP(r, 7, RECIPE_SET_VALUE, "HKEY_LOCAL_MACHINE\\SOFTWARE\\Old",
+		 "Back", HIVE_REG_DWORD, "\x01\0\0\0", 4, 11);
 	recipe_free(r);
 }
 
@@ -347,15 +352,19 @@ test_keys(void)
 	CHECK_COUNT(r, 6);
 	CHECK_KEY_OP(r, 0, RECIPE_CREATE_KEY,
 		     "HKEY_USERS\\.DEFAULT\\Control Panel", 3);
-	CHECK_KEY_OP(r, 1, RECIPE_CREATE_KEY, "HKEY_LOCAL_MACHINE\\SOFTWARE\\a]b", 4);
-	CHECK_KEY_OP(r, 2, RECIPE_CREATE_KEY, "HKEY_LOCAL_MACHINE\\SOFTWARE\\c", 5);
-	CHECK_KEY_OP(r, 3, RECIPE_CREATE_KEY,
-		     "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\x ",
-		     6);
+	CHECK_KEY_OP(r, 1, RECIPE_CREATE_KEY,
+		     "HKEY_LOCAL_MACHINE\\SOFTWARE\\a]b", 4);
+	CHECK_KEY_OP(r, 2, RECIPE_CREATE_KEY, "HKEY_LOCAL_MACHINE\\SOFTWARE\\c",
+		     5);
+	CHECK_KEY_OP(
+		r, 3, RECIPE_CREATE_KEY,
+		"HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\x ",
+		6);
 	CHECK_OP(r, 4, RECIPE_SET_VALUE,
 		 "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\x ",
 		 "v", HIVE_REG_DWORD, "\0\0\0\0", 4, 7);
-	CHECK_KEY_OP(r, 5, RECIPE_CREATE_KEY, "HKEY_LOCAL_MACHINE\\SOFTWARE\\" E_ACUTE, 8);
+	CHECK_KEY_OP(r, 5, RECIPE_CREATE_KEY,
+		     "HKEY_LOCAL_MACHINE\\SOFTWARE\\" E_ACUTE, 8);
 	if (r != NULL && r->op_count == 6)
 		CHECK(r->ops[4].key == r->ops[3].key);
 	recipe_free(r);
@@ -366,7 +375,8 @@ test_recipe_fields(void)
 {
 	const char *text = HEAD KEY_LINE "\"a\"=\"b\"\n";
 	struct recipe *r = PARSE(text);
-	const unsigned char bom[] = "\xef\xbb\xbf" HEAD KEY_LINE "\"a\"=\"b\"\n";
+	const unsigned char bom[] =
+		"\xef\xbb\xbf" HEAD KEY_LINE "\"a\"=\"b\"\n";
 	struct recipe *with_bom = PARSE_BYTES(bom, sizeof bom - 1);
 
 	if (r != NULL) {
@@ -410,17 +420,17 @@ test_continuation_lines(void)
 		"Windows Registry Editor Version 5.00\r\n\r\n"
 		"[" KEY "]\r\n"
 		"\"Path\"=hex(2):25,00,53,00,79,00,73,00,74,00,65,00,6d,00,52,00,6f,00,6f,00,\\\r\n"
-		"  74,00,25,00,00,00\r\n"                                   /* 5 */
+		"  74,00,25,00,00,00\r\n" /* 5 */
 		"\"C\"=hex:01,02,\\ ; first part\n"
 		"\n"
 		"; a comment in between\n"
 		"   \t 03 , 04 ,\t05,\\\r"
-		"06,\n"                                                     /* 10 */
+		"06,\n" /* 10 */
 		"\"Next\"=hex:\\\n"
 		"  07\n"
 		"\"Wide\"=hex:08  ,  09 \\\n"
 		"  ,0a\n"
-		"\"Last\"=dword:3\n");                                      /* 15 */
+		"\"Last\"=dword:3\n"); /* 15 */
 
 	CHECK_COUNT(r, 6);
 	CHECK_SET(r, 1, "Path", HIVE_REG_EXPAND_SZ,
@@ -435,25 +445,25 @@ test_continuation_lines(void)
 static void
 test_comments_and_blank_lines(void)
 {
-	struct recipe *r = PARSE(
-		"\n"
-		"   \n"
-		"Windows Registry Editor Version 5.00   \n" /* 3 */
-		"; exported by hand\n"
-		"\n"
-		"\n"
-		"[" KEY "] ; the key\n"                     /* 7 */
-		"\n"
-		"\"a\"=dword:1\n"
-		"\n"
-		"\n"
-		"   ;indented comment\n"
-		"\t\"b\"=\"x\" ;after a string\n"           /* 13 */
-		"\"c\"=hex:01;after hex\n"
-		"\"d\"=dword:2\t; after a dword\n"
-		"  @  =  \"z\"  \n"                         /* 16 */
-		"\n"
-		"\n");
+	struct recipe *r =
+		PARSE("\n"
+		      "   \n"
+		      "Windows Registry Editor Version 5.00   \n" /* 3 */
+		      "; exported by hand\n"
+		      "\n"
+		      "\n"
+		      "[" KEY "] ; the key\n" /* 7 */
+		      "\n"
+		      "\"a\"=dword:1\n"
+		      "\n"
+		      "\n"
+		      "   ;indented comment\n"
+		      "\t\"b\"=\"x\" ;after a string\n" /* 13 */
+		      "\"c\"=hex:01;after hex\n"
+		      "\"d\"=dword:2\t; after a dword\n"
+		      "  @  =  \"z\"  \n" /* 16 */
+		      "\n"
+		      "\n");
 
 	CHECK_COUNT(r, 6);
 	CHECK_KEY_OP(r, 0, RECIPE_CREATE_KEY, KEY, 7);
@@ -472,9 +482,9 @@ test_line_endings(void)
 	struct recipe *crlf = PARSE(
 		"Windows Registry Editor Version 5.00\r\n\r\n[" KEY "]\r\n"
 		"\"a\"=\"b\"\r\n\r\n\"c\"=dword:1\r\n");
-	struct recipe *cr = PARSE(
-		"Windows Registry Editor Version 5.00\r\r[" KEY "]\r"
-		"\"a\"=\"b\"\r\r\"c\"=dword:1\r");
+	struct recipe *cr =
+		PARSE("Windows Registry Editor Version 5.00\r\r[" KEY "]\r"
+		      "\"a\"=\"b\"\r\r\"c\"=dword:1\r");
 
 	CHECK_COUNT(lf, 3);
 	CHECK_SET(lf, 2, "c", HIVE_REG_DWORD, "\x01\0\0\0", 6);
@@ -493,7 +503,8 @@ static const char sample[] =
 	"[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL]\n"
 	"\"EnableSessionTicket\"=dword:00000002\n"
 	"@=\"D" E_ACUTE "faut " EURO " " GRINNING "\"\n"
-	"\"Caf" E_ACUTE "\"=hex(2):25,00,53,00,79,00,73,00,74,00,65,00,6d,00,52,00,6f,00,\\\n"
+	"\"Caf" E_ACUTE
+	"\"=hex(2):25,00,53,00,79,00,73,00,74,00,65,00,6d,00,52,00,6f,00,\\\n"
 	"  6f,00,74,00,25,00,00,00\n"
 	"\"Multi\"=hex(7):61,00,00,00,62,00,00,00,00,00\n"
 	"\"Bin\"=hex:01,02,03\n"
@@ -527,10 +538,12 @@ test_utf16_same_as_utf8(void)
 	from_bom = PARSE(bom);
 
 	CHECK_COUNT(utf8, 10);
-	CHECK_OP(utf8, 2, RECIPE_SET_VALUE,
-		 "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL",
-		 "", HIVE_REG_SZ,
-		 "D\0\xe9\0f\0a\0u\0t\0 \0\xac\x20 \0\x3d\xd8\x00\xde\0\0", 24, 5);
+	CHECK_OP(
+		utf8, 2, RECIPE_SET_VALUE,
+		"HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL",
+		"", HIVE_REG_SZ,
+		"D\0\xe9\0f\0a\0u\0t\0 \0\xac\x20 \0\x3d\xd8\x00\xde\0\0", 24,
+		5);
 	CHECK_SAME_RECIPE(from_le_crlf, utf8);
 	CHECK_SAME_RECIPE(from_le, utf8);
 	CHECK_SAME_RECIPE(from_le_no_bom, utf8);
@@ -541,8 +554,8 @@ test_utf16_same_as_utf8(void)
 		CHECK_STR(from_le->text, sample);
 	if (from_le_crlf != NULL)
 		CHECK(strstr(from_le_crlf->text, "5.00\r\n\r\n[HKEY") ==
-		      from_le_crlf->text + strlen(
-			      "Windows Registry Editor Version "));
+		      from_le_crlf->text +
+			      strlen("Windows Registry Editor Version "));
 	recipe_free(utf8);
 	recipe_free(from_le_crlf);
 	recipe_free(from_le);
@@ -587,17 +600,18 @@ test_regedit4_ansi(void)
 	CHECK_COUNT(r, 7);
 	CHECK_KEY_OP(r, 0, RECIPE_CREATE_KEY, key, 3);
 	CHECK_OP(r, 1, RECIPE_SET_VALUE, key, "Nom" E_ACUTE, HIVE_REG_SZ,
-		 "\xac\x20 \0" "5\0\0\0", 8, 4);
+		 "\xac\x20 \0"
+		 "5\0\0\0",
+		 8, 4);
 	CHECK_OP(r, 2, RECIPE_SET_VALUE, key, "E", HIVE_REG_EXPAND_SZ,
 		 "%\0\xe9\0\xac\x20\0\0", 8, 5);
 	CHECK_OP(r, 3, RECIPE_SET_VALUE, key, "M", HIVE_REG_MULTI_SZ,
 		 "a\0\0\0\0\0", 6, 6);
 	CHECK_OP(r, 4, RECIPE_SET_VALUE, key, "S", HIVE_REG_SZ, "A\0\0\0", 4,
 		 7);
-	CHECK_OP(r, 5, RECIPE_SET_VALUE, key, "B", HIVE_REG_BINARY,
-		 "\xe9\x80", 2, 8);
-	CHECK_OP(r, 6, RECIPE_SET_VALUE, key, "N", HIVE_REG_NONE, "\xe9", 1,
-		 9);
+	CHECK_OP(r, 5, RECIPE_SET_VALUE, key, "B", HIVE_REG_BINARY, "\xe9\x80",
+		 2, 8);
+	CHECK_OP(r, 6, RECIPE_SET_VALUE, key, "N", HIVE_REG_NONE, "\xe9", 1, 9);
 	CHECK_SAME_RECIPE(u, r);
 	if (r != NULL)
 		CHECK(strstr(r->text, "Caf" E_ACUTE "]\r\n\"Nom" E_ACUTE
@@ -617,8 +631,7 @@ test_ansi_decides_for_the_whole_file(void)
 	struct recipe *r = PARSE_BYTES(mixed, sizeof mixed - 1);
 
 	CHECK_COUNT(r, 2);
-	CHECK_SET(r, 1, "\xc3\x83\xc2\xa9", HIVE_REG_SZ,
-		  "\xe9\0\x81\0\0\0", 4);
+	CHECK_SET(r, 1, "\xc3\x83\xc2\xa9", HIVE_REG_SZ, "\xe9\0\x81\0\0\0", 4);
 	recipe_free(r);
 }
 
@@ -628,9 +641,8 @@ test_strict_utf8_or_ansi(void)
 	/* Without a BOM, what strict UTF-8 refuses makes the file ANSI: an
 	 * overlong NUL (C0 80), an encoded surrogate (ED A0 80), a code point
 	 * past U+10FFFF (F4 90 80 80). */
-	struct recipe *r = PARSE(HEAD KEY_LINE
-				 "\"\xc0\x80\"=\"\xed\xa0\x80\"\n"
-				 "\"\xf4\x90\x80\x80\"=-\n");
+	struct recipe *r = PARSE(HEAD KEY_LINE "\"\xc0\x80\"=\"\xed\xa0\x80\"\n"
+					       "\"\xf4\x90\x80\x80\"=-\n");
 
 	CHECK_COUNT(r, 3);
 	CHECK_SET(r, 1, "\xc3\x80\xe2\x82\xac", HIVE_REG_SZ,
@@ -645,9 +657,8 @@ test_five_hundred_hex_not_converted(void)
 {
 	/* In version 5.00 files hex lists are the stored bytes, unchanged,
 	 * with or without a terminating NUL. */
-	struct recipe *r = PARSE(HEAD KEY_LINE
-				 "\"E\"=hex(2):25,00,50,00\n"
-				 "\"M\"=hex(7):e9\n");
+	struct recipe *r = PARSE(HEAD KEY_LINE "\"E\"=hex(2):25,00,50,00\n"
+					       "\"M\"=hex(7):e9\n");
 
 	CHECK_SET(r, 1, "E", HIVE_REG_EXPAND_SZ, "%\0P\0", 4);
 	CHECK_SET(r, 2, "M", HIVE_REG_MULTI_SZ, "\xe9", 5);
@@ -657,7 +668,7 @@ test_five_hundred_hex_not_converted(void)
 /* ------------------------------------------------------------ errors */
 
 #define E(line, column, what) NAME ":" #line ":" #column ": " what
-#define HEADER_ERROR \
+#define HEADER_ERROR                                                           \
 	"expected \"Windows Registry Editor Version 5.00\" or \"REGEDIT4\" as the first line"
 
 static void
@@ -668,7 +679,8 @@ test_error_header(void)
 	CHECK_ERROR("REGEDIT5\n", E(1, 1, HEADER_ERROR));
 	CHECK_ERROR("REGEDIT4x\n", E(1, 1, HEADER_ERROR));
 	CHECK_ERROR("REGEDIT\n", E(1, 1, HEADER_ERROR));
-	CHECK_ERROR("Windows Registry Editor Version 5.0\n", E(1, 1, HEADER_ERROR));
+	CHECK_ERROR("Windows Registry Editor Version 5.0\n",
+		    E(1, 1, HEADER_ERROR));
 	CHECK_ERROR("windows registry editor version 5.00\n",
 		    E(1, 1, HEADER_ERROR));
 	CHECK_ERROR("; comment\nREGEDIT4\n", E(1, 1, HEADER_ERROR));
@@ -679,12 +691,18 @@ test_error_header(void)
 static void
 test_error_line_start(void)
 {
-	CHECK_ERROR(HEAD KEY_LINE "#comment\n",
-		    E(4, 1, "expected [KEY], a value (\"NAME\"= or @=) or a ';' comment"));
-	CHECK_ERROR(HEAD KEY_LINE "  Name=1\n",
-		    E(4, 3, "expected [KEY], a value (\"NAME\"= or @=) or a ';' comment"));
-	CHECK_ERROR(HEAD KEY_LINE "\"a\"=hex:01,02,\n  03\n",
-		    E(5, 3, "expected [KEY], a value (\"NAME\"= or @=) or a ';' comment"));
+	CHECK_ERROR(
+		HEAD KEY_LINE "#comment\n",
+		E(4, 1,
+		  "expected [KEY], a value (\"NAME\"= or @=) or a ';' comment"));
+	CHECK_ERROR(
+		HEAD KEY_LINE "  Name=1\n",
+		E(4, 3,
+		  "expected [KEY], a value (\"NAME\"= or @=) or a ';' comment"));
+	CHECK_ERROR(
+		HEAD KEY_LINE "\"a\"=hex:01,02,\n  03\n",
+		E(5, 3,
+		  "expected [KEY], a value (\"NAME\"= or @=) or a ';' comment"));
 }
 
 static void
@@ -708,31 +726,48 @@ test_error_values(void)
 	CHECK_ERROR(HEAD "\"a\"=\"b\"\n",
 		    E(3, 1, "value before the first [KEY] line"));
 	CHECK_ERROR(HEAD "@=-\n", E(3, 1, "value before the first [KEY] line"));
-	CHECK_ERROR(HEAD "[-" KEY "]\n\"a\"=dword:1\n",
-		    E(4, 1, "value under a [-KEY] line, which deletes its key"));
+	CHECK_ERROR(
+		HEAD "[-" KEY "]\n\"a\"=dword:1\n",
+		E(4, 1, "value under a [-KEY] line, which deletes its key"));
 	CHECK_ERROR(HEAD KEY_LINE "\"abc\n",
-		    E(4, 1, "unterminated value name (no closing '\"' on its line)"));
-	CHECK_ERROR(HEAD KEY_LINE "\"a\"=\"abc\n",
-		    E(4, 5, "unterminated string (no closing '\"' on its line)"));
-	CHECK_ERROR(HEAD KEY_LINE "\"a\"=\"C:\\\\dir\\\n\"\n",
-		    E(4, 5, "unterminated string (no closing '\"' on its line)"));
-	CHECK_ERROR(HEAD KEY_LINE "\"a\"=\"line\\nbreak\"\n",
-		    E(4, 10, "unknown escape: '\\' then 'n' (the only escapes are \\\\ and \\\")"));
-	CHECK_ERROR(HEAD KEY_LINE "\"a\\0\"=\"\"\n",
-		    E(4, 3, "unknown escape: '\\' then '0' (the only escapes are \\\\ and \\\")"));
+		    E(4, 1,
+		      "unterminated value name (no closing '\"' on its line)"));
+	CHECK_ERROR(
+		HEAD KEY_LINE "\"a\"=\"abc\n",
+		E(4, 5, "unterminated string (no closing '\"' on its line)"));
+	CHECK_ERROR(
+		HEAD KEY_LINE "\"a\"=\"C:\\\\dir\\\n\"\n",
+		E(4, 5, "unterminated string (no closing '\"' on its line)"));
+	CHECK_ERROR(
+		HEAD KEY_LINE "\"a\"=\"line\\nbreak\"\n",
+		E(4, 10,
+		  "unknown escape: '\\' then 'n' (the only escapes are \\\\ and \\\")"));
+	CHECK_ERROR(
+		HEAD KEY_LINE "\"a\\0\"=\"\"\n",
+		E(4, 3,
+		  "unknown escape: '\\' then '0' (the only escapes are \\\\ and \\\")"));
 	CHECK_ERROR(HEAD KEY_LINE "\"a\"=\"\\" E_ACUTE "\"\n",
-		    E(4, 6, "unknown escape: '\\' then '" E_ACUTE "' (the only escapes are \\\\ and \\\")"));
+		    E(4, 6,
+		      "unknown escape: '\\' then '" E_ACUTE
+		      "' (the only escapes are \\\\ and \\\")"));
 	CHECK_ERROR(HEAD KEY_LINE "\"a\"\n",
 		    E(4, 4, "expected '=' after the value name"));
 	CHECK_ERROR(HEAD KEY_LINE "@ x=1\n",
 		    E(4, 3, "expected '=' after the value name"));
-	CHECK_ERROR(HEAD KEY_LINE "\"a\"=\n", E(4, 5, "expected a value after '='"));
-	CHECK_ERROR(HEAD KEY_LINE "\"a\"=  ; nothing\n",
-		    E(4, 7, "unknown value type (expected \"string\", dword:, hex:, hex(N): or -)"));
-	CHECK_ERROR(HEAD KEY_LINE "\"a\"=DWORD:1\n",
-		    E(4, 5, "unknown value type (expected \"string\", dword:, hex:, hex(N): or -)"));
-	CHECK_ERROR(HEAD KEY_LINE "\"a\"=qword:1\n",
-		    E(4, 5, "unknown value type (expected \"string\", dword:, hex:, hex(N): or -)"));
+	CHECK_ERROR(HEAD KEY_LINE "\"a\"=\n",
+		    E(4, 5, "expected a value after '='"));
+	CHECK_ERROR(
+		HEAD KEY_LINE "\"a\"=  ; nothing\n",
+		E(4, 7,
+		  "unknown value type (expected \"string\", dword:, hex:, hex(N): or -)"));
+	CHECK_ERROR(
+		HEAD KEY_LINE "\"a\"=DWORD:1\n",
+		E(4, 5,
+		  "unknown value type (expected \"string\", dword:, hex:, hex(N): or -)"));
+	CHECK_ERROR(
+		HEAD KEY_LINE "\"a\"=qword:1\n",
+		E(4, 5,
+		  "unknown value type (expected \"string\", dword:, hex:, hex(N): or -)"));
 	CHECK_ERROR(HEAD KEY_LINE "\"a\"=\"b\" x\n",
 		    E(4, 9, "unexpected 'x' after the value"));
 	CHECK_ERROR(HEAD KEY_LINE "\"a\"=\"b\"\"c\"\n",
@@ -758,11 +793,15 @@ test_error_dword(void)
 		    E(4, 13, "bad hex digit 'g'"));
 	CHECK_ERROR(HEAD KEY_LINE "\"a\"=dword:0x10\n",
 		    E(4, 12, "bad hex digit 'x'"));
-	CHECK_ERROR(HEAD KEY_LINE "\"a\"=dword:z\n", E(4, 11, "bad hex digit 'z'"));
-	CHECK_ERROR(HEAD KEY_LINE "\"a\"=dword:\n",
-		    E(4, 11, "expected 1 to 8 hex digits after 'dword:', found the end of the line"));
+	CHECK_ERROR(HEAD KEY_LINE "\"a\"=dword:z\n",
+		    E(4, 11, "bad hex digit 'z'"));
+	CHECK_ERROR(
+		HEAD KEY_LINE "\"a\"=dword:\n",
+		E(4, 11,
+		  "expected 1 to 8 hex digits after 'dword:', found the end of the line"));
 	CHECK_ERROR(HEAD KEY_LINE "\"a\"=dword:-1\n",
-		    E(4, 11, "expected 1 to 8 hex digits after 'dword:', found '-'"));
+		    E(4, 11,
+		      "expected 1 to 8 hex digits after 'dword:', found '-'"));
 	CHECK_ERROR(HEAD KEY_LINE "\"a\"=dword:1,2\n",
 		    E(4, 12, "unexpected ',' after the value"));
 }
@@ -770,7 +809,8 @@ test_error_dword(void)
 static void
 test_error_hex(void)
 {
-	CHECK_ERROR(HEAD KEY_LINE "\"a\"=hex:0g\n", E(4, 10, "bad hex digit 'g'"));
+	CHECK_ERROR(HEAD KEY_LINE "\"a\"=hex:0g\n",
+		    E(4, 10, "bad hex digit 'g'"));
 	CHECK_ERROR(HEAD KEY_LINE "\"a\"=hex:01,zz\n",
 		    E(4, 12, "bad hex digit 'z'"));
 	CHECK_ERROR(HEAD KEY_LINE "\"a\"=hex:100\n",
@@ -781,34 +821,46 @@ test_error_hex(void)
 		    E(4, 12, "expected a hex byte before ','"));
 	CHECK_ERROR(HEAD KEY_LINE "\"a\"=hex:01,\"\n",
 		    E(4, 12, "expected a hex byte, found '\"'"));
-	CHECK_ERROR(HEAD KEY_LINE "\"a\"=hex:01-02\n",
-		    E(4, 11, "expected ',' or the end of the line after a hex byte, found '-'"));
-	CHECK_ERROR(HEAD KEY_LINE "\"a\"=hex:01,\\ x\n",
-		    E(4, 14, "unexpected 'x' after '\\' (which continues the hex list on the next line)"));
-	CHECK_ERROR(HEAD KEY_LINE "\"a\"=hex:01,\\\n",
-		    E(4, 12, "the file ends in a hex list continued with '\\'"));
-	CHECK_ERROR(HEAD KEY_LINE "\"a\"=hex:01,\\\n\n; only a comment\n",
-		    E(4, 12, "the file ends in a hex list continued with '\\'"));
+	CHECK_ERROR(
+		HEAD KEY_LINE "\"a\"=hex:01-02\n",
+		E(4, 11,
+		  "expected ',' or the end of the line after a hex byte, found '-'"));
+	CHECK_ERROR(
+		HEAD KEY_LINE "\"a\"=hex:01,\\ x\n",
+		E(4, 14,
+		  "unexpected 'x' after '\\' (which continues the hex list on the next line)"));
+	CHECK_ERROR(
+		HEAD KEY_LINE "\"a\"=hex:01,\\\n",
+		E(4, 12, "the file ends in a hex list continued with '\\'"));
+	CHECK_ERROR(
+		HEAD KEY_LINE "\"a\"=hex:01,\\\n\n; only a comment\n",
+		E(4, 12, "the file ends in a hex list continued with '\\'"));
 	/* Regedit's quirk: the line after a continuation is hex, even a
 	 * value line after a blank one. */
 	CHECK_ERROR(HEAD KEY_LINE "\"a\"=hex:01,\\\n\n\"b\"=dword:1\n",
 		    E(6, 1, "expected a hex byte, found '\"'"));
 	CHECK_ERROR(HEAD KEY_LINE "\"a\"=hex:01\\\n  02\n",
 		    E(5, 3, "expected ',' between hex bytes"));
-	CHECK_ERROR(HEAD KEY_LINE "\"a\"=hex(:01\n",
-		    E(4, 9, "expected a hex type number after 'hex(', found ':'"));
-	CHECK_ERROR(HEAD KEY_LINE "\"a\"=hex():01\n",
-		    E(4, 9, "expected a hex type number after 'hex(', found ')'"));
+	CHECK_ERROR(
+		HEAD KEY_LINE "\"a\"=hex(:01\n",
+		E(4, 9, "expected a hex type number after 'hex(', found ':'"));
+	CHECK_ERROR(
+		HEAD KEY_LINE "\"a\"=hex():01\n",
+		E(4, 9, "expected a hex type number after 'hex(', found ')'"));
 	CHECK_ERROR(HEAD KEY_LINE "\"a\"=hex(100000000):01\n",
 		    E(4, 9, "type number with more than 8 hex digits"));
 	CHECK_ERROR(HEAD KEY_LINE "\"a\"=hex(0x2):01\n",
 		    E(4, 10, "expected ')' after the type number, found 'x'"));
-	CHECK_ERROR(HEAD KEY_LINE "\"a\"=hex(2\n",
-		    E(4, 10, "expected ')' after the type number, found the end of the line"));
+	CHECK_ERROR(
+		HEAD KEY_LINE "\"a\"=hex(2\n",
+		E(4, 10,
+		  "expected ')' after the type number, found the end of the line"));
 	CHECK_ERROR(HEAD KEY_LINE "\"a\"=hex(2)01\n",
 		    E(4, 11, "expected ':' after 'hex(2)'"));
-	CHECK_ERROR(HEAD KEY_LINE "\"a\"=HEX:01\n",
-		    E(4, 5, "unknown value type (expected \"string\", dword:, hex:, hex(N): or -)"));
+	CHECK_ERROR(
+		HEAD KEY_LINE "\"a\"=HEX:01\n",
+		E(4, 5,
+		  "unknown value type (expected \"string\", dword:, hex:, hex(N): or -)"));
 }
 
 static void
@@ -829,7 +881,8 @@ test_error_example_from_the_manual(void)
 				"fix.reg", &recipe, &err),
 		  HP_ERR_USAGE);
 	CHECK(recipe == NULL);
-	CHECK_STR(err.message, "fix.reg:7:12: expected '=' after the value name");
+	CHECK_STR(err.message,
+		  "fix.reg:7:12: expected '=' after the value name");
 }
 
 static void
@@ -838,20 +891,24 @@ test_error_columns_count_characters(void)
 	/* The same mistake after a two-byte character: column 13 in UTF-8,
 	 * UTF-16 and ANSI alike; a tab is one column. */
 	static const char utf8[] = HEAD KEY_LINE "\"" E_ACUTE "\"=dword:1 x\n";
-	static const unsigned char ansi[] = HEAD KEY_LINE "\"\xe9\"=dword:1 x\n";
+	static const unsigned char ansi[] =
+		HEAD KEY_LINE "\"\xe9\"=dword:1 x\n";
 	size_t len;
 	unsigned char *utf16 = to_utf16(utf8, false, true, true, &len);
 
 	CHECK_ERROR(utf8, E(4, 13, "unexpected 'x' after the value"));
 	CHECK_ERROR_BYTES(ansi, sizeof ansi - 1,
 			  E(4, 13, "unexpected 'x' after the value"));
-	CHECK_ERROR_BYTES(utf16, len, E(4, 13, "unexpected 'x' after the value"));
+	CHECK_ERROR_BYTES(utf16, len,
+			  E(4, 13, "unexpected 'x' after the value"));
 	CHECK_ERROR(HEAD KEY_LINE "\t\"a\"\t=\tdword:\t1\tx\n",
 		    E(4, 17, "unexpected 'x' after the value"));
 	CHECK_ERROR(HEAD KEY_LINE "\"" GRINNING "\"=dword:1 x\n",
 		    E(4, 13, "unexpected 'x' after the value"));
-	CHECK_ERROR("REGEDIT4\r\r[HKEY_CURRENT_USER\\a]\r\r\"a\"=x\r",
-		    E(5, 5, "unknown value type (expected \"string\", dword:, hex:, hex(N): or -)"));
+	CHECK_ERROR(
+		"REGEDIT4\r\r[HKEY_CURRENT_USER\\a]\r\r\"a\"=x\r",
+		E(5, 5,
+		  "unknown value type (expected \"string\", dword:, hex:, hex(N): or -)"));
 	free(utf16);
 }
 
@@ -864,41 +921,61 @@ test_error_encoding(void)
 		"\xef\xbb\xbf" HEAD KEY_LINE "\"a\"=\"\xe9\"\n";
 	static const unsigned char nul_ansi[] = "REGEDIT4\n\xe9\0\n";
 	size_t len;
-	unsigned char *utf16 = to_utf16(HEAD KEY_LINE "\"a\"=\"b\"\n", false, true,
-				       true, &len);
+	unsigned char *utf16 = to_utf16(HEAD KEY_LINE "\"a\"=\"b\"\n", false,
+					true, true, &len);
 	unsigned char *copy = malloc(len + 4);
 
 	if (copy == NULL)
 		abort();
-	CHECK_ERROR_BYTES(nul_utf8, sizeof nul_utf8 - 1, E(4, 7, "NUL character"));
+	CHECK_ERROR_BYTES(nul_utf8, sizeof nul_utf8 - 1,
+			  E(4, 7, "NUL character"));
 	CHECK_ERROR_BYTES(nul_first, sizeof nul_first - 1,
 			  E(1, 1, "NUL character"));
-	CHECK_ERROR_BYTES(nul_ansi, sizeof nul_ansi - 1, E(2, 2, "NUL character"));
-	CHECK_ERROR_BYTES(bad_after_bom, sizeof bad_after_bom - 1,
-			  E(4, 6, "invalid UTF-8 byte 0xE9 in a file that starts with a UTF-8 byte order mark"));
+	CHECK_ERROR_BYTES(nul_ansi, sizeof nul_ansi - 1,
+			  E(2, 2, "NUL character"));
+	CHECK_ERROR_BYTES(
+		bad_after_bom, sizeof bad_after_bom - 1,
+		E(4, 6,
+		  "invalid UTF-8 byte 0xE9 in a file that starts with a UTF-8 byte order mark"));
 
 	/* Strict UTF-8 after a BOM: no overlong forms, surrogates, code
 	 * points past U+10FFFF, bad lead or missing continuation bytes. */
-	CHECK_ERROR("\xef\xbb\xbfREGEDIT4\n\xe0\x80\x80",
-		    E(2, 1, "invalid UTF-8 byte 0xE0 in a file that starts with a UTF-8 byte order mark"));
-	CHECK_ERROR("\xef\xbb\xbfREGEDIT4\n\xed\xa0\x80",
-		    E(2, 1, "invalid UTF-8 byte 0xED in a file that starts with a UTF-8 byte order mark"));
-	CHECK_ERROR("\xef\xbb\xbfREGEDIT4\n\xf4\x90\x80\x80",
-		    E(2, 1, "invalid UTF-8 byte 0xF4 in a file that starts with a UTF-8 byte order mark"));
-	CHECK_ERROR("\xef\xbb\xbfREGEDIT4\nab\xc0\x80",
-		    E(2, 3, "invalid UTF-8 byte 0xC0 in a file that starts with a UTF-8 byte order mark"));
-	CHECK_ERROR("\xef\xbb\xbfREGEDIT4\n\xc3",
-		    E(2, 1, "invalid UTF-8 byte 0xC3 in a file that starts with a UTF-8 byte order mark"));
-	CHECK_ERROR("\xef\xbb\xbfREGEDIT4\n\xe2\x82x",
-		    E(2, 1, "invalid UTF-8 byte 0xE2 in a file that starts with a UTF-8 byte order mark"));
+	CHECK_ERROR(
+		"\xef\xbb\xbfREGEDIT4\n\xe0\x80\x80",
+		E(2, 1,
+		  "invalid UTF-8 byte 0xE0 in a file that starts with a UTF-8 byte order mark"));
+	CHECK_ERROR(
+		"\xef\xbb\xbfREGEDIT4\n\xed\xa0\x80",
+		E(2, 1,
+		  "invalid UTF-8 byte 0xED in a file that starts with a UTF-8 byte order mark"));
+	CHECK_ERROR(
+		"\xef\xbb\xbfREGEDIT4\n\xf4\x90\x80\x80",
+		E(2, 1,
+		  "invalid UTF-8 byte 0xF4 in a file that starts with a UTF-8 byte order mark"));
+	CHECK_ERROR(
+		"\xef\xbb\xbfREGEDIT4\nab\xc0\x80",
+		E(2, 3,
+		  "invalid UTF-8 byte 0xC0 in a file that starts with a UTF-8 byte order mark"));
+	CHECK_ERROR(
+		"\xef\xbb\xbfREGEDIT4\n\xc3",
+		E(2, 1,
+		  "invalid UTF-8 byte 0xC3 in a file that starts with a UTF-8 byte order mark"));
+	CHECK_ERROR(
+		"\xef\xbb\xbfREGEDIT4\n\xe2\x82x",
+		E(2, 1,
+		  "invalid UTF-8 byte 0xE2 in a file that starts with a UTF-8 byte order mark"));
 
 	/* Odd length: the last byte left over. */
 	memcpy(copy, utf16, len);
 	copy[len] = 'x';
-	CHECK_ERROR_BYTES(copy, len + 1,
-			  E(5, 1, "odd number of bytes in UTF-16 text (a last byte 0x78 is left over)"));
-	CHECK_ERROR_BYTES((const unsigned char *)"\xff\xfeR", 3,
-			  E(1, 1, "odd number of bytes in UTF-16 text (a last byte 0x52 is left over)"));
+	CHECK_ERROR_BYTES(
+		copy, len + 1,
+		E(5, 1,
+		  "odd number of bytes in UTF-16 text (a last byte 0x78 is left over)"));
+	CHECK_ERROR_BYTES(
+		(const unsigned char *)"\xff\xfeR", 3,
+		E(1, 1,
+		  "odd number of bytes in UTF-16 text (a last byte 0x52 is left over)"));
 	/* The text ends '"' 'b' '"' CR LF.  A NUL unit for the 'b'; an
 	 * unpaired high surrogate (before 'b'), a low one alone, a high one
 	 * at the very end. */
@@ -907,29 +984,36 @@ test_error_encoding(void)
 	CHECK_ERROR_BYTES(copy, len, E(4, 6, "NUL character"));
 	memcpy(copy, utf16, len);
 	memcpy(copy + len - 10, "\x00\xd8", 2);
-	CHECK_ERROR_BYTES(copy, len, E(4, 5, "unpaired UTF-16 surrogate U+D800"));
+	CHECK_ERROR_BYTES(copy, len,
+			  E(4, 5, "unpaired UTF-16 surrogate U+D800"));
 	memcpy(copy, utf16, len);
 	memcpy(copy + len - 8, "\x00\xdc", 2);
-	CHECK_ERROR_BYTES(copy, len, E(4, 6, "unpaired UTF-16 surrogate U+DC00"));
+	CHECK_ERROR_BYTES(copy, len,
+			  E(4, 6, "unpaired UTF-16 surrogate U+DC00"));
 	memcpy(copy, utf16, len);
 	memcpy(copy + len, "\x3d\xd8", 2);
-	CHECK_ERROR_BYTES(copy, len + 2, E(5, 1, "unpaired UTF-16 surrogate U+D83D"));
+	CHECK_ERROR_BYTES(copy, len + 2,
+			  E(5, 1, "unpaired UTF-16 surrogate U+D83D"));
 	/* A high surrogate whose low one is cut to one byte is unpaired
 	 * before the odd byte counts. */
 	memcpy(copy + len, "\x3d\xd8\x00", 3);
-	CHECK_ERROR_BYTES(copy, len + 3, E(5, 1, "unpaired UTF-16 surrogate U+D83D"));
+	CHECK_ERROR_BYTES(copy, len + 3,
+			  E(5, 1, "unpaired UTF-16 surrogate U+D83D"));
 	free(utf16);
 	/* The same in UTF-16BE. */
 	utf16 = to_utf16(HEAD KEY_LINE "\"a\"=\"b\"\n", true, true, true, &len);
 	memcpy(copy, utf16, len);
 	memcpy(copy + len - 10, "\xd8\x00", 2);
-	CHECK_ERROR_BYTES(copy, len, E(4, 5, "unpaired UTF-16 surrogate U+D800"));
+	CHECK_ERROR_BYTES(copy, len,
+			  E(4, 5, "unpaired UTF-16 surrogate U+D800"));
 	memcpy(copy, utf16, len);
 	memcpy(copy + len - 8, "\xdc\x00", 2);
-	CHECK_ERROR_BYTES(copy, len, E(4, 6, "unpaired UTF-16 surrogate U+DC00"));
+	CHECK_ERROR_BYTES(copy, len,
+			  E(4, 6, "unpaired UTF-16 surrogate U+DC00"));
 	memcpy(copy, utf16, len);
 	memcpy(copy + len, "\xd8\x3d\xde", 3);
-	CHECK_ERROR_BYTES(copy, len + 3, E(5, 1, "unpaired UTF-16 surrogate U+D83D"));
+	CHECK_ERROR_BYTES(copy, len + 3,
+			  E(5, 1, "unpaired UTF-16 surrogate U+D83D"));
 	free(utf16);
 	free(copy);
 }
@@ -964,7 +1048,8 @@ test_value_size_limit(void)
 	strcpy(text + head + chars + 1, "\"\n");
 	CHECK_ERROR(text, E(4, 5, "value data larger than 16 MiB"));
 
-	at = (size_t)sprintf(hex, "REGEDIT4\n[HKEY_CURRENT_USER\\a]\n\"a\"=hex(2):");
+	at = (size_t)sprintf(hex,
+			     "REGEDIT4\n[HKEY_CURRENT_USER\\a]\n\"a\"=hex(2):");
 	for (size_t i = 0; i < hex_bytes; i++)
 		at += (size_t)sprintf(hex + at, "41,");
 	strcpy(hex + at, "\n");
@@ -991,8 +1076,9 @@ test_op_limit(void)
 	for (size_t i = 0; i + 1 < lines; i++)
 		memcpy(text + head + i * 4, "@=-\n", 4);
 	text[head + (lines - 1) * 4] = '\0';
-	snprintf(want, sizeof want, NAME ":%zu:1: more than %zu operations in one file",
-		 lines + 2, REGFILE_MAX_OPS);
+	snprintf(want, sizeof want,
+		 NAME ":%zu:1: more than %zu operations in one file", lines + 2,
+		 REGFILE_MAX_OPS);
 	CHECK_ERROR(text, want);
 	free(text);
 }
@@ -1001,9 +1087,10 @@ static void
 test_size_limit(void)
 {
 	/* Not read at all: the length alone decides. */
-	check_error_bytes(__FILE__, __LINE__, (const unsigned char *)"", REGFILE_MAX_SIZE + 1,
-			  HP_ERR_UNSUPPORTED,
-			  NAME ": larger than 2048 MiB, the most a .reg file may be");
+	check_error_bytes(
+		__FILE__, __LINE__, (const unsigned char *)"",
+		REGFILE_MAX_SIZE + 1, HP_ERR_UNSUPPORTED,
+		NAME ": larger than 2048 MiB, the most a .reg file may be");
 }
 
 static const struct test tests[] = {

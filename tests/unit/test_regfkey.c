@@ -36,10 +36,13 @@ same_as_hivex(const char *path)
 				       hive_root(by_memory), "", &result, &err),
 			  HP_OK);
 		if (result.total != 0)
-			test_fail(__FILE__, __LINE__, "%s: %zu differences, first %s: %s",
-				  path, result.total,
-				  result.diff_count > 0 ? result.diffs[0].key : "",
-				  result.diff_count > 0 ? result.diffs[0].what : "");
+			test_fail(__FILE__, __LINE__,
+				  "%s: %zu differences, first %s: %s", path,
+				  result.total,
+				  result.diff_count > 0 ? result.diffs[0].key
+							: "",
+				  result.diff_count > 0 ? result.diffs[0].what
+							: "");
 	}
 	compare_result_release(&result);
 	hive_close(by_hivex);
@@ -51,15 +54,17 @@ static void
 test_fixtures(void)
 {
 	static const char *const variants[] = {
-		"ws2012r2", "ws2012r2-big-value", "ws2012r2-two-sets",
-		"ws2012r2-lowercase", "ws2012r2-value-sz", "win81-client",
+		"ws2012r2",           "ws2012r2-big-value", "ws2012r2-two-sets",
+		"ws2012r2-lowercase", "ws2012r2-value-sz",  "win81-client",
 	};
 	char rel[256];
 
 	for (size_t i = 0; i < sizeof variants / sizeof *variants; i++) {
-		snprintf(rel, sizeof rel, "fixtures/hives/%s/SYSTEM", variants[i]);
+		snprintf(rel, sizeof rel, "fixtures/hives/%s/SYSTEM",
+			 variants[i]);
 		same_as_hivex(test_srcpath(rel));
-		snprintf(rel, sizeof rel, "fixtures/hives/%s/SOFTWARE", variants[i]);
+		snprintf(rel, sizeof rel, "fixtures/hives/%s/SOFTWARE",
+			 variants[i]);
 		same_as_hivex(test_srcpath(rel));
 	}
 }
@@ -94,7 +99,8 @@ test_damage(void)
 		struct hp_error err;
 
 		data[off] ^= 0xA5;
-		if (hive_open_memory(data, len, "damaged", &hive, &err) == HP_OK) {
+		if (hive_open_memory(data, len, "damaged", &hive, &err) ==
+		    HP_OK) {
 			struct compare_result result = { 0 };
 
 			/* Walk everything; any status is fine, a crash is not. */
@@ -159,16 +165,15 @@ check_stored_name(const char *file, int line, unsigned char *data, size_t len,
 	if (memory == NULL || strcmp(memory, want) != 0)
 		test_fail(file, line, "read from memory as \"%s\", want \"%s\"",
 			  memory != NULL ? memory : "(null)", want);
-	if (hivex_reads_it &&
-	    (by_hivex == NULL || strcmp(by_hivex, want) != 0))
+	if (hivex_reads_it && (by_hivex == NULL || strcmp(by_hivex, want) != 0))
 		test_fail(file, line, "read by hivex as \"%s\", want \"%s\"",
 			  by_hivex != NULL ? by_hivex : "(null)", want);
 	free(memory);
 	free(by_hivex);
 }
 
-#define CHECK_STORED_NAME(latin1, stored, want, hivex_reads_it)            \
-	check_stored_name(__FILE__, __LINE__, data, len, key, latin1, stored, \
+#define CHECK_STORED_NAME(latin1, stored, want, hivex_reads_it)                \
+	check_stored_name(__FILE__, __LINE__, data, len, key, latin1, stored,  \
 			  want, hivex_reads_it)
 
 /* Names as Windows stores them, read back as UTF-8: Latin-1 bytes past
@@ -196,18 +201,32 @@ test_stored_names(void)
 		return;
 	}
 	CHECK_STORED_NAME(true, "Select", "Select", true);
-	CHECK_STORED_NAME(true, "Sel\xe9\xff\x80", "Sel\xc3\xa9\xc3\xbf\xc2\x80",
-			  true);
+	CHECK_STORED_NAME(true, "Sel\xe9\xff\x80",
+			  "Sel\xc3\xa9\xc3\xbf\xc2\x80", true);
 	CHECK_STORED_NAME(false, "S\0\xe9\0t\0", "S\xc3\xa9t", true);
-	CHECK_STORED_NAME(false, "\x3d\xd8\x00\xde" "x\0", "\xf0\x9f\x98\x80x",
-			  true);
-	CHECK_STORED_NAME(false, "\xff\xdb\xff\xdf" "\xac\x20",
+	CHECK_STORED_NAME(false,
+			  "\x3d\xd8\x00\xde"
+			  "x\0",
+			  "\xf0\x9f\x98\x80x", true);
+	CHECK_STORED_NAME(false,
+			  "\xff\xdb\xff\xdf"
+			  "\xac\x20",
 			  "\xf4\x8f\xbf\xbf\xe2\x82\xac", true);
 	/* Unpaired: high before a letter, low alone, high at the end.
 	 * hivex refuses such a name (its reader then fails on the key), so
 	 * it is not asked. */
-	CHECK_STORED_NAME(false, "\x3d\xd8" "a\0b\0", "\xef\xbf\xbd" "ab", false);
-	CHECK_STORED_NAME(false, "a\0\x00\xdc" "b\0", "a\xef\xbf\xbd" "b", false);
+	CHECK_STORED_NAME(false,
+			  "\x3d\xd8"
+			  "a\0b\0",
+			  "\xef\xbf\xbd"
+			  "ab",
+			  false);
+	CHECK_STORED_NAME(false,
+			  "a\0\x00\xdc"
+			  "b\0",
+			  "a\xef\xbf\xbd"
+			  "b",
+			  false);
 	CHECK_STORED_NAME(false, "a\0b\0\x3d\xd8", "ab\xef\xbf\xbd", false);
 	free(data);
 }
@@ -254,7 +273,8 @@ test_name_with_nul(void)
 	CHECK_INT(hive_open_memory(data, len, "nul", &hive, &err), HP_OK);
 	if (hive != NULL) {
 		CHECK_INT(hive_key_name(hive, key, &name, &err), HP_OK);
-		CHECK_STR(name, "Lanman\xef\xbf\xbd" "erver");
+		CHECK_STR(name, "Lanman\xef\xbf\xbd"
+				"erver");
 		free(name);
 		name = NULL;
 		CHECK_INT(hive_key_name_exact(hive, key, &exact, &err), HP_OK);
@@ -264,11 +284,14 @@ test_name_with_nul(void)
 		hive_name_release(&exact);
 		/* Not taken for a key called Lanman (as it was, cut short). */
 		CHECK_INT(hive_find_child(hive, services, "Lanman", &found,
-					  NULL, &err), HP_OK);
+					  NULL, &err),
+			  HP_OK);
 		CHECK_INT(found, 0);
 		CHECK_INT(hive_find_child(hive, services,
-					  "Lanman\xef\xbf\xbd" "erver", &found,
-					  NULL, &err), HP_OK);
+					  "Lanman\xef\xbf\xbd"
+					  "erver",
+					  &found, NULL, &err),
+			  HP_OK);
 		CHECK_INT(found, key);
 		hive_close(hive);
 	}
@@ -277,8 +300,9 @@ test_name_with_nul(void)
 		struct regf_name units;
 
 		regf_image_init(&image, data, len);
-		CHECK_INT(regfkey_name_exact(&image, (uint32_t)(key - 4096), &units,
-					     NULL), HP_OK);
+		CHECK_INT(regfkey_name_exact(&image, (uint32_t)(key - 4096),
+					     &units, NULL),
+			  HP_OK);
 		CHECK_INT(units.length, 12);
 		regf_name_release(&units);
 	}
@@ -286,7 +310,8 @@ test_name_with_nul(void)
 	CHECK_INT(hive_open("nul", false, &hive, &err), HP_OK);
 	if (hive != NULL) {
 		CHECK_INT(hive_key_name(hive, key, &name, &err), HP_OK);
-		CHECK_STR(name, "Lanman\xef\xbf\xbd" "erver");
+		CHECK_STR(name, "Lanman\xef\xbf\xbd"
+				"erver");
 		free(name);
 		CHECK_INT(hive_key_name_exact(hive, key, &exact, &err), HP_OK);
 		CHECK(exact.length == 12 && exact.units[6] == 0);
@@ -313,10 +338,12 @@ build_many(struct hive *hive)
 		CHECK_INT(hive_key_add_child(hive, parent, name, &child, &err),
 			  HP_OK);
 	}
-	CHECK_INT(hive_key_add_child_exact(hive, parent, sac_nul, 4, &child, &err),
+	CHECK_INT(hive_key_add_child_exact(hive, parent, sac_nul, 4, &child,
+					   &err),
 		  HP_OK);
 	CHECK_INT(hive_key_add_child_exact(hive, parent, cyrillic, 4, &child,
-					   &err), HP_OK);
+					   &err),
+		  HP_OK);
 	CHECK_INT(hive_key_set_value_exact(hive, parent, sac_nul, 4, 3,
 					   (const unsigned char *)"x", 1, &err),
 		  HP_OK);
@@ -339,12 +366,9 @@ test_written_same_as_hivex(void)
 }
 
 static const struct test tests[] = {
-	TEST_ENTRY(fixtures),
-	TEST_ENTRY(corpus),
-	TEST_ENTRY(damage),
-	TEST_ENTRY(stored_names),
-	TEST_ENTRY(name_with_nul),
-	TEST_ENTRY(written_same_as_hivex),
+	TEST_ENTRY(fixtures),      TEST_ENTRY(corpus),
+	TEST_ENTRY(damage),        TEST_ENTRY(stored_names),
+	TEST_ENTRY(name_with_nul), TEST_ENTRY(written_same_as_hivex),
 };
 
 int

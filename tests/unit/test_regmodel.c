@@ -206,7 +206,8 @@ mkey_copy(const struct mkey *k)
 	for (size_t i = 0; i < k->value_count; i++) {
 		c->values[i].name = xstrdup(k->values[i].name);
 		c->values[i].type = k->values[i].type;
-		c->values[i].data = xmemdup(k->values[i].data, k->values[i].len);
+		c->values[i].data =
+			xmemdup(k->values[i].data, k->values[i].len);
 		c->values[i].len = k->values[i].len;
 	}
 	return c;
@@ -240,7 +241,8 @@ mkey_walk(struct mkey *root, char *const *parts, size_t count, bool create)
 		size_t at = mkey_find_kid(k, parts[i]);
 
 		if (at == SIZE_MAX && create) {
-			k->kids = xrealloc(k->kids, (k->kid_count + 1) * sizeof *k->kids);
+			k->kids = xrealloc(k->kids, (k->kid_count + 1) *
+							    sizeof *k->kids);
 			at = k->kid_count++;
 			k->kids[at] = mkey_new(parts[i]);
 		}
@@ -256,7 +258,8 @@ mkey_set(struct mkey *k, const char *name, uint32_t type,
 	size_t at = mkey_find_value(k, name);
 
 	if (at == SIZE_MAX) {
-		k->values = xrealloc(k->values, (k->value_count + 1) * sizeof *k->values);
+		k->values = xrealloc(k->values,
+				     (k->value_count + 1) * sizeof *k->values);
 		at = k->value_count++;
 		k->values[at].name = xstrdup(name);
 	} else {
@@ -282,8 +285,7 @@ mkey_delete_value(struct mkey *k, const char *name)
 /* Split "HKEY_LOCAL_MACHINE\SYSTEM\a\b" (or "HKLM\...") after the hive
  * name; PARTS points into BUFFER. */
 static size_t
-split_key(const char *key, char *buffer, size_t size, char **parts,
-	  size_t max)
+split_key(const char *key, char *buffer, size_t size, char **parts, size_t max)
 {
 	size_t count = 0;
 	char *p;
@@ -291,7 +293,7 @@ split_key(const char *key, char *buffer, size_t size, char **parts,
 	if (strlen(key) >= size)
 		abort();
 	strcpy(buffer, key);
-	p = strchr(buffer, '\\');                 /* after the root */
+	p = strchr(buffer, '\\');                   /* after the root */
 	p = p != NULL ? strchr(p + 1, '\\') : NULL; /* after the hive */
 	while (p != NULL && count < max) {
 		*p++ = '\0';
@@ -310,9 +312,7 @@ model_play(struct mkey *root, const struct recipe_op *op)
 	struct mkey *k;
 
 	switch (op->action) {
-	case RECIPE_CREATE_KEY:
-		mkey_walk(root, parts, count, true);
-		break;
+	case RECIPE_CREATE_KEY: mkey_walk(root, parts, count, true); break;
 	case RECIPE_SET_VALUE:
 		k = mkey_walk(root, parts, count, true);
 		mkey_set(k, op->value_name, op->type, op->data, op->len);
@@ -346,9 +346,12 @@ mkey_equal(const struct mkey *a, const struct mkey *b)
 		const struct mvalue *v = &a->values[i];
 		size_t at = mkey_find_value(b, v->name);
 
-		if (at == SIZE_MAX || strcmp(b->values[at].name, v->name) != 0 ||
-		    b->values[at].type != v->type || b->values[at].len != v->len ||
-		    (v->len > 0 && memcmp(b->values[at].data, v->data, v->len) != 0))
+		if (at == SIZE_MAX ||
+		    strcmp(b->values[at].name, v->name) != 0 ||
+		    b->values[at].type != v->type ||
+		    b->values[at].len != v->len ||
+		    (v->len > 0 &&
+		     memcmp(b->values[at].data, v->data, v->len) != 0))
 			return false;
 	}
 	for (size_t i = 0; i < a->kid_count; i++) {
@@ -370,14 +373,16 @@ model_load(struct hive *hive, hive_key key, const char *name)
 	size_t kid_count = 0, value_count = 0;
 	struct hp_error err;
 
-	if (hive_key_named_children(hive, key, &kids, &kid_count, &err) != HP_OK ||
+	if (hive_key_named_children(hive, key, &kids, &kid_count, &err) !=
+		    HP_OK ||
 	    hive_key_values(hive, key, &values, &value_count, &err) != HP_OK) {
 		fprintf(stderr, "model_load: %s\n", err.message);
 		abort();
 	}
 	k->kids = xmalloc(kid_count * sizeof *k->kids);
 	for (size_t i = 0; i < kid_count; i++)
-		k->kids[k->kid_count++] = model_load(hive, kids[i].key, kids[i].name);
+		k->kids[k->kid_count++] =
+			model_load(hive, kids[i].key, kids[i].name);
 	k->values = xmalloc(value_count * sizeof *k->values);
 	for (size_t i = 0; i < value_count; i++) {
 		struct mvalue *v = &k->values[k->value_count++];
@@ -406,7 +411,8 @@ compare_hive(struct hive *hive, hive_key key, const struct mkey *m,
 
 	if (why[0] != '\0')
 		return;
-	if (hive_key_named_children(hive, key, &kids, &kid_count, &err) != HP_OK ||
+	if (hive_key_named_children(hive, key, &kids, &kid_count, &err) !=
+		    HP_OK ||
 	    hive_key_values(hive, key, &values, &value_count, &err) != HP_OK) {
 		snprintf(why, why_size, "%s: %s", path, err.message);
 		goto out;
@@ -434,11 +440,13 @@ compare_hive(struct hive *hive, hive_key key, const struct mkey *m,
 			goto out;
 		}
 		if (values[at].type != v->type || values[at].len != v->len ||
-		    (v->len > 0 && memcmp(values[at].data, v->data, v->len) != 0)) {
-			snprintf(why, why_size,
-				 "%s: value '%s' is type %#x, %zu bytes; the model has type %#x, %zu bytes",
-				 path, v->name, (unsigned)values[at].type,
-				 values[at].len, (unsigned)v->type, v->len);
+		    (v->len > 0 &&
+		     memcmp(values[at].data, v->data, v->len) != 0)) {
+			snprintf(
+				why, why_size,
+				"%s: value '%s' is type %#x, %zu bytes; the model has type %#x, %zu bytes",
+				path, v->name, (unsigned)values[at].type,
+				values[at].len, (unsigned)v->type, v->len);
 			goto out;
 		}
 	}
@@ -450,11 +458,12 @@ compare_hive(struct hive *hive, hive_key key, const struct mkey *m,
 				at = k;
 		snprintf(sub, sizeof sub, "%s\\%s", path, m->kids[i]->name);
 		if (at == SIZE_MAX) {
-			snprintf(why, why_size, "%s: missing (or spelled otherwise)",
-				 sub);
+			snprintf(why, why_size,
+				 "%s: missing (or spelled otherwise)", sub);
 			goto out;
 		}
-		compare_hive(hive, kids[at].key, m->kids[i], sub, why, why_size);
+		compare_hive(hive, kids[at].key, m->kids[i], sub, why,
+			     why_size);
 	}
 out:
 	hive_named_keys_free(kids, kid_count);
@@ -464,10 +473,19 @@ out:
 /* ------------------------------------------------------------- fixtures */
 
 static const char *const key_names[] = {
-	"a", "A", "b", "B", "Sub", "SUB", "sub", "\xc3\xa9t\xc3\xa9", "\xc3\x89T\xc3\x89",
+	"a",
+	"A",
+	"b",
+	"B",
+	"Sub",
+	"SUB",
+	"sub",
+	"\xc3\xa9t\xc3\xa9",
+	"\xc3\x89T\xc3\x89",
 };
 static const char *const value_names[] = {
-	"", "v", "V", "w", "W", "Name", "NAME", "\xc3\xa9", "\xc3\x89", "q\\\"x", "Q\\\"X",
+	"",     "v",        "V",        "w",      "W",      "Name",
+	"NAME", "\xc3\xa9", "\xc3\x89", "q\\\"x", "Q\\\"X",
 };
 static const char *const model_spellings[] = { "Model", "MODEL", "model" };
 
@@ -485,8 +503,10 @@ static void
 random_value(bool big, uint32_t *type_ret, unsigned char **data_ret,
 	     size_t *len_ret)
 {
-	static const uint32_t types[] = { 0, 1, 2, 3, 4, 5, 6, 7, 11, 8, 9, 10,
-					  0x12345, 0xffff0011, 0x80000000 };
+	static const uint32_t types[] = {
+		0,  1, 2, 3,  4,       5,          6,         7,
+		11, 8, 9, 10, 0x12345, 0xffff0011, 0x80000000
+	};
 	size_t roll = rng_below(100), len;
 	unsigned char *data;
 
@@ -535,7 +555,8 @@ fixture_key(struct hive *hive, hive_key key, const char *name)
 
 	if (hive_find_child(hive, key, name, &child, NULL, &err) != HP_OK)
 		abort();
-	if (child == 0 && hive_key_add_child(hive, key, name, &child, &err) != HP_OK) {
+	if (child == 0 &&
+	    hive_key_add_child(hive, key, name, &child, &err) != HP_OK) {
 		fprintf(stderr, "fixture: %s\n", err.message);
 		abort();
 	}
@@ -599,8 +620,10 @@ make_fixture(size_t i)
 	if (hive_open_memory_edit(original, len, f->path, &edit, &err) != HP_OK)
 		abort();
 	if (i > 0)
-		fixture_tree(edit, fixture_key(edit, hive_root(edit),
-					       i % 2 ? "Model" : "MODEL"), 0);
+		fixture_tree(edit,
+			     fixture_key(edit, hive_root(edit),
+					 i % 2 ? "Model" : "MODEL"),
+			     0);
 	if (i % 3 == 1)
 		fixture_values(edit, hive_root(edit));
 	if (hive_commit(edit, f->path, &err) != HP_OK) {
@@ -614,7 +637,8 @@ make_fixture(size_t i)
 	regf_header_seal(f->data, f->seq1);
 	test_write_file(f->path, f->data, f->len);
 	if (hive_open(f->path, false, &f->by_hivex, &err) != HP_OK ||
-	    hive_open_memory(f->data, f->len, f->path, &f->by_memory, &err) != HP_OK) {
+	    hive_open_memory(f->data, f->len, f->path, &f->by_memory, &err) !=
+		    HP_OK) {
 		fprintf(stderr, "fixture: %s\n", err.message);
 		abort();
 	}
@@ -648,7 +672,8 @@ struct case_ops {
 static char *
 keep_string(struct case_ops *c, char *s)
 {
-	c->strings = xrealloc(c->strings, (c->string_count + 1) * sizeof *c->strings);
+	c->strings = xrealloc(c->strings,
+			      (c->string_count + 1) * sizeof *c->strings);
 	c->strings[c->string_count++] = s;
 	return s;
 }
@@ -677,7 +702,8 @@ random_key(bool allow_root)
 	int depth = allow_root && rng_percent(5) ? -1 : (int)rng_below(4);
 
 	if (rng_percent(50) && depth > 0)
-		depth = 1 + (int)rng_below(2); /* more collisions near the top */
+		depth = 1 +
+			(int)rng_below(2); /* more collisions near the top */
 	snprintf(key, sizeof key, "HKEY_LOCAL_MACHINE\\SYSTEM");
 	if (depth >= 0) {
 		strcat(key, "\\");
@@ -701,15 +727,15 @@ random_ops(struct case_ops *c)
 		size_t roll = rng_below(100);
 
 		memset(op, 0, sizeof *op);
-		op->action = roll < 45 ? RECIPE_SET_VALUE
+		op->action = roll < 45   ? RECIPE_SET_VALUE
 			     : roll < 60 ? RECIPE_DELETE_VALUE
 			     : roll < 75 ? RECIPE_DELETE_KEY
-			     : RECIPE_CREATE_KEY;
-		op->key = keep_string(c, random_key(op->action != RECIPE_DELETE_KEY &&
-						    op->action != RECIPE_CREATE_KEY));
+					 : RECIPE_CREATE_KEY;
+		op->key = keep_string(
+			c, random_key(op->action != RECIPE_DELETE_KEY &&
+				      op->action != RECIPE_CREATE_KEY));
 		/* Several operations in a row on one key, as in a file. */
-		if (i > 0 && rng_percent(40) &&
-		    op->action != RECIPE_DELETE_KEY)
+		if (i > 0 && rng_percent(40) && op->action != RECIPE_DELETE_KEY)
 			op->key = c->ops[i - 1].key;
 		if (op->action == RECIPE_SET_VALUE ||
 		    op->action == RECIPE_DELETE_VALUE)
@@ -718,7 +744,8 @@ random_ops(struct case_ops *c)
 			unsigned char *data;
 
 			random_value(true, &op->type, &data, &op->len);
-			c->blobs = xrealloc(c->blobs, (c->blob_count + 1) * sizeof *c->blobs);
+			c->blobs = xrealloc(c->blobs, (c->blob_count + 1) *
+							      sizeof *c->blobs);
 			c->blobs[c->blob_count++] = data;
 			op->data = data;
 		}
@@ -761,8 +788,8 @@ render_reg(struct case_ops *c)
 			section = NULL;
 			continue;
 		}
-		if (op->action == RECIPE_CREATE_KEY ||
-		    section == NULL || strcmp(section, op->key) != 0) {
+		if (op->action == RECIPE_CREATE_KEY || section == NULL ||
+		    strcmp(section, op->key) != 0) {
 			APPEND("\r\n[");
 			APPEND(op->key);
 			APPEND("]\r\n");
@@ -785,7 +812,8 @@ render_reg(struct case_ops *c)
 			APPEND("=-\r\n");
 			continue;
 		}
-		if (op->type == HIVE_REG_DWORD && op->len == 4 && rng_percent(50)) {
+		if (op->type == HIVE_REG_DWORD && op->len == 4 &&
+		    rng_percent(50)) {
 			snprintf(line, sizeof line, "=dword:%08x\r\n",
 				 (unsigned)get_le32(op->data));
 			APPEND(line);
@@ -794,12 +822,15 @@ render_reg(struct case_ops *c)
 		if (op->type == HIVE_REG_BINARY && rng_percent(50))
 			snprintf(line, sizeof line, "=hex:");
 		else
-			snprintf(line, sizeof line, "=hex(%x):", (unsigned)op->type);
+			snprintf(line, sizeof line,
+				 "=hex(%x):", (unsigned)op->type);
 		APPEND(line);
 		for (size_t b = 0; b < op->len; b++) {
 			/* Long data goes on over continued lines. */
 			snprintf(line, sizeof line, "%s%02x",
-				 b == 0 ? "" : b % 25 == 0 ? ",\\\r\n  " : ",",
+				 b == 0        ? ""
+				 : b % 25 == 0 ? ",\\\r\n  "
+					       : ",",
 				 op->data[b]);
 			APPEND(line);
 		}
@@ -812,25 +843,29 @@ render_reg(struct case_ops *c)
 static void
 dump_case(const struct case_ops *c, uint64_t seed)
 {
-	fprintf(stderr, "regmodel: case REGMODEL_SEED=%llu (%zu operations%s):\n",
+	fprintf(stderr,
+		"regmodel: case REGMODEL_SEED=%llu (%zu operations%s):\n",
 		(unsigned long long)seed, c->count,
 		c->reg != NULL ? ", through this .reg file" : "");
 	if (c->reg != NULL) {
-		fwrite(c->reg, 1, c->reg_len > 20000 ? 20000 : c->reg_len, stderr);
+		fwrite(c->reg, 1, c->reg_len > 20000 ? 20000 : c->reg_len,
+		       stderr);
 		fputs("\n", stderr);
 		return;
 	}
 	for (size_t i = 0; i < c->count; i++) {
 		const struct recipe_op *op = &c->ops[i];
-		static const char *const names[] = { "set", "create", "delete value",
+		static const char *const names[] = { "set", "create",
+						     "delete value",
 						     "delete key" };
 
-		fprintf(stderr, "  %zu: %s [%s]", i + 1, names[op->action], op->key);
+		fprintf(stderr, "  %zu: %s [%s]", i + 1, names[op->action],
+			op->key);
 		if (op->value_name != NULL)
 			fprintf(stderr, " '%s'", op->value_name);
 		if (op->action == RECIPE_SET_VALUE)
-			fprintf(stderr, " type %#x, %zu bytes", (unsigned)op->type,
-				op->len);
+			fprintf(stderr, " type %#x, %zu bytes",
+				(unsigned)op->type, op->len);
 		fputc('\n', stderr);
 	}
 }
@@ -852,8 +887,8 @@ static bool
 plan_case(struct hive *hive, const struct case_ops *c, struct plan *plan,
 	  uint64_t seed)
 {
-	struct recipe recipe = { "regmodel", "model", "tests", c->ops, c->count,
-				 NULL, NULL, NULL };
+	struct recipe recipe = { "regmodel", "model", "tests", c->ops,
+				 c->count,   NULL,    NULL,    NULL };
 	struct hp_error err;
 	size_t writes = 0;
 	char why[1200];
@@ -867,13 +902,15 @@ plan_case(struct hive *hive, const struct case_ops *c, struct plan *plan,
 		if (plan->changes[i].action != PLAN_NONE)
 			writes++;
 		if (c->parsed != NULL && plan->changes[i].line == 0) {
-			case_failed(c, seed, "a change of a .reg file without a line");
+			case_failed(c, seed,
+				    "a change of a .reg file without a line");
 			break;
 		}
 	}
 	if (writes != plan->writes) {
-		snprintf(why, sizeof why, "%zu changes are written, writes says %zu",
-			 writes, plan->writes);
+		snprintf(why, sizeof why,
+			 "%zu changes are written, writes says %zu", writes,
+			 plan->writes);
 		case_failed(c, seed, why);
 	}
 	return true;
@@ -897,7 +934,8 @@ apply_case(const struct fixture *f, const struct plan *plan,
 	/* A new file each time: truncating one makes the file system flush
 	 * it on close, which would make the test disk-bound. */
 	unlink("out.hive");
-	if (hive_open_memory_edit(f->data, f->len, f->path, &edit, &err) != HP_OK ||
+	if (hive_open_memory_edit(f->data, f->len, f->path, &edit, &err) !=
+		    HP_OK ||
 	    plan_apply(edit, plan, &err) != HP_OK ||
 	    hive_commit(edit, "out.hive", &err) != HP_OK) {
 		snprintf(why, sizeof why, "apply: %s", err.message);
@@ -905,7 +943,8 @@ apply_case(const struct fixture *f, const struct plan *plan,
 	}
 	*data_ret = test_read_file("out.hive", len_ret);
 	regf_header_seal(*data_ret, f->seq1 + 1);
-	if (hive_open_memory(*data_ret, *len_ret, "out.hive", &result, &err) != HP_OK ||
+	if (hive_open_memory(*data_ret, *len_ret, "out.hive", &result, &err) !=
+		    HP_OK ||
 	    plan_check(result, plan, &err) != HP_OK) {
 		snprintf(why, sizeof why, "plan_check: %s", err.message);
 		goto out;
@@ -914,7 +953,8 @@ apply_case(const struct fixture *f, const struct plan *plan,
 	    plan_deleted_cells(plan, &deleted, &deleted_count, &err) != HP_OK ||
 	    editcheck_compare_deleting(f->data, f->len, *data_ret, *len_ret,
 				       touched, touched_count, deleted,
-				       deleted_count, "out.hive", &err) != HP_OK) {
+				       deleted_count, "out.hive",
+				       &err) != HP_OK) {
 		snprintf(why, sizeof why, "editcheck: %s", err.message);
 		goto out;
 	}
@@ -951,7 +991,8 @@ run_case(uint64_t seed)
 		render_reg(&c);
 		if (regfile_parse((const unsigned char *)c.reg, c.reg_len,
 				  "model.reg", &c.parsed, &err) != HP_OK) {
-			snprintf(why, sizeof why, "regfile_parse: %s", err.message);
+			snprintf(why, sizeof why, "regfile_parse: %s",
+				 err.message);
 			case_failed(&c, seed, why);
 			free_case(&c);
 			return;
@@ -966,9 +1007,11 @@ run_case(uint64_t seed)
 	if (!plan_case(by_hivex ? f->by_hivex : f->by_memory, &c, &plan, seed))
 		goto out;
 	if ((plan.writes > 0) == mkey_equal(model, f->model)) {
-		snprintf(why, sizeof why,
-			 "the plan writes %zu changes, but the model %s the fixture",
-			 plan.writes, plan.writes > 0 ? "equals" : "differs from");
+		snprintf(
+			why, sizeof why,
+			"the plan writes %zu changes, but the model %s the fixture",
+			plan.writes,
+			plan.writes > 0 ? "equals" : "differs from");
 		case_failed(&c, seed, why);
 		goto out;
 	}
@@ -983,7 +1026,8 @@ run_case(uint64_t seed)
 		test_write_file("out.hive", data, len); /* sealed */
 	}
 	if (by_hivex ? hive_open("out.hive", false, &result, &err) != HP_OK
-		     : hive_open_memory(data, len, "out.hive", &result, &err) != HP_OK) {
+		     : hive_open_memory(data, len, "out.hive", &result, &err) !=
+			       HP_OK) {
 		snprintf(why, sizeof why, "read back: %s", err.message);
 		case_failed(&c, seed, why);
 		goto out;
@@ -1023,7 +1067,8 @@ env_number(const char *name, unsigned long long fallback)
 		return fallback;
 	n = strtoull(text, &end, 10);
 	if (*end != '\0') {
-		fprintf(stderr, "regmodel: %s='%s' is not a number\n", name, text);
+		fprintf(stderr, "regmodel: %s='%s' is not a number\n", name,
+			text);
 		exit(2);
 	}
 	return n;

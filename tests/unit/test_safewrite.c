@@ -124,7 +124,8 @@ test_begin_missing(void)
 	safewrite_abort(&sw);
 
 	test_mkdirs("dir");
-	CHECK_INT(safewrite_begin(&sw, "dir/missing", 0, &err), HP_ERR_NOT_FOUND);
+	CHECK_INT(safewrite_begin(&sw, "dir/missing", 0, &err),
+		  HP_ERR_NOT_FOUND);
 	safewrite_abort(&sw);
 	CHECK_INT(count_temps("dir", "missing"), 0);
 }
@@ -227,8 +228,7 @@ test_replace_keeps_xattr(void)
 	if (setxattr("file", "user.test", value, sizeof value - 1, 0) == -1) {
 		char why[128];
 
-		snprintf(why, sizeof why,
-			 "user xattrs not supported here (%s)",
+		snprintf(why, sizeof why, "user xattrs not supported here (%s)",
 			 strerror(errno));
 		test_skip(why);
 		return;
@@ -287,7 +287,8 @@ test_hard_link_kept(void)
 	CHECK(stat("file", &before) == 0);
 	CHECK_INT(before.st_nlink, 2);
 
-	CHECK_INT(safewrite_begin(&sw, "file", SAFEWRITE_KEEP_LINKS, &err), HP_OK);
+	CHECK_INT(safewrite_begin(&sw, "file", SAFEWRITE_KEEP_LINKS, &err),
+		  HP_OK);
 	CHECK(sw.in_place);
 	CHECK(strstr(sw.reason, "hard links") != NULL);
 	CHECK(write_fd(sw.temp_fd, NEW_CONTENT));
@@ -331,7 +332,8 @@ test_undo(void)
 		if (keep)
 			CHECK(link("file", "other") == 0);
 		CHECK_INT(safewrite_begin(&sw, "file",
-					  keep ? SAFEWRITE_KEEP_LINKS : 0, &err),
+					  keep ? SAFEWRITE_KEEP_LINKS : 0,
+					  &err),
 			  HP_OK);
 		CHECK(write_fd(sw.temp_fd, NEW_CONTENT NEW_CONTENT));
 		CHECK_INT(safewrite_apply(&sw, NULL, &err), HP_OK);
@@ -339,7 +341,8 @@ test_undo(void)
 		CHECK(file_is("file", NEW_CONTENT NEW_CONTENT));
 		/* The undo is kept beside it meanwhile. */
 		CHECK(access(keep ? ".file.hivepatch-journal"
-				  : ".file.hivepatch-undo", F_OK) == 0);
+				  : ".file.hivepatch-undo",
+			     F_OK) == 0);
 		CHECK_INT(safewrite_verify(&sw, &err), HP_OK);
 		CHECK_INT(safewrite_undo(&sw, &err), HP_OK);
 		CHECK(!sw.applied);
@@ -359,10 +362,12 @@ test_leftover_names(void)
 {
 	char name[256], kind = 0;
 
-	CHECK(safewrite_leftover(".SYSTEM.hivepatch-undo", name, sizeof name, &kind));
+	CHECK(safewrite_leftover(".SYSTEM.hivepatch-undo", name, sizeof name,
+				 &kind));
 	CHECK_STR(name, "SYSTEM");
 	CHECK_INT(kind, 'u');
-	CHECK(safewrite_leftover(".SYSTEM.hivepatch-journal", name, sizeof name, &kind));
+	CHECK(safewrite_leftover(".SYSTEM.hivepatch-journal", name, sizeof name,
+				 &kind));
 	CHECK_INT(kind, 'j');
 	CHECK(safewrite_leftover(".SYSTEM.hivepatch-journal-unsealed", name,
 				 sizeof name, &kind));
@@ -372,7 +377,8 @@ test_leftover_names(void)
 	CHECK_STR(name, "SYSTEM.LOG1");
 	CHECK_INT(kind, 't');
 	CHECK(!safewrite_leftover("SYSTEM", name, sizeof name, &kind));
-	CHECK(!safewrite_leftover(".SYSTEM.hivepatch-new-abc", name, sizeof name, &kind));
+	CHECK(!safewrite_leftover(".SYSTEM.hivepatch-new-abc", name,
+				  sizeof name, &kind));
 	CHECK(!safewrite_leftover(".hivepatch-undo", name, sizeof name, &kind));
 	CHECK(!safewrite_leftover(".SYSTEM.hivepatch-journal-other", name,
 				  sizeof name, &kind));
@@ -471,7 +477,8 @@ test_backup(void)
 	/* In place (hard link kept) with a backup. */
 	CHECK(link("file", "other") == 0);
 	CHECK_INT(replace_with("file", "file.bak2", SAFEWRITE_KEEP_LINKS, &sw,
-			       &err), HP_OK);
+			       &err),
+		  HP_OK);
 	CHECK(sw.in_place);
 	safewrite_abort(&sw);
 	CHECK(file_is("other", NEW_CONTENT));

@@ -70,7 +70,8 @@ test_status_exit_codes(void)
 	for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
 		CHECK_INT(table[i].status, i);
 		if (hp_status_exit_code(table[i].status) != table[i].code)
-			test_fail(__FILE__, __LINE__, "%s: exit code %d, want %d",
+			test_fail(__FILE__, __LINE__,
+				  "%s: exit code %d, want %d",
 				  hp_status_name(table[i].status),
 				  hp_status_exit_code(table[i].status),
 				  table[i].code);
@@ -90,7 +91,8 @@ test_status_names(void)
 
 		if (name == NULL || name[0] == '\0' ||
 		    strcmp(name, "unknown") == 0) {
-			test_fail(__FILE__, __LINE__, "status %d has no name", i);
+			test_fail(__FILE__, __LINE__, "status %d has no name",
+				  i);
 			continue;
 		}
 		/* JSON-friendly: lower case, digits and dashes. */
@@ -99,7 +101,8 @@ test_status_names(void)
 			test_fail(__FILE__, __LINE__, "status %d: name \"%s\"",
 				  i, name);
 		for (int j = 0; j < i; j++)
-			if (strcmp(name, hp_status_name((enum hp_status)j)) == 0)
+			if (strcmp(name, hp_status_name((enum hp_status)j)) ==
+			    0)
 				test_fail(__FILE__, __LINE__,
 					  "statuses %d and %d share \"%s\"", j,
 					  i, name);
@@ -191,9 +194,10 @@ test_error_set_every_status(void)
 		CHECK_INT(hp_error_set(&err, status, 0, "s%d", i), status);
 		CHECK_INT(err.status, status);
 		CHECK_INT(err.saved_errno, 0);
-		if (strncmp(err.message, "s", 1) != 0 || atoi(err.message + 1) != i)
-			test_fail(__FILE__, __LINE__, "status %d: message \"%s\"",
-				  i, err.message);
+		if (strncmp(err.message, "s", 1) != 0 ||
+		    atoi(err.message + 1) != i)
+			test_fail(__FILE__, __LINE__,
+				  "status %d: message \"%s\"", i, err.message);
 	}
 	/* A message near the end of the record: the errno text is cut, the
 	 * record terminated. */
@@ -220,12 +224,9 @@ test_error_set_every_status(void)
 }
 
 static const struct test tests[] = {
-	TEST_ENTRY(status_numbers),
-	TEST_ENTRY(status_exit_codes),
-	TEST_ENTRY(status_names),
-	TEST_ENTRY(error_record),
-	TEST_ENTRY(error_detail),
-	TEST_ENTRY(error_set_every_status),
+	TEST_ENTRY(status_numbers), TEST_ENTRY(status_exit_codes),
+	TEST_ENTRY(status_names),   TEST_ENTRY(error_record),
+	TEST_ENTRY(error_detail),   TEST_ENTRY(error_set_every_status),
 };
 
 int

@@ -12,17 +12,17 @@
 #include <string.h>
 
 /* UTF-8 spellings used below. */
-#define E_ACUTE "\xc3\xa9"         /* U+00E9 */
-#define E_ACUTE_UPPER "\xc3\x89"   /* U+00C9 */
-#define Y_DIAERESIS "\xc3\xbf"     /* U+00FF */
+#define E_ACUTE "\xc3\xa9"           /* U+00E9 */
+#define E_ACUTE_UPPER "\xc3\x89"     /* U+00C9 */
+#define Y_DIAERESIS "\xc3\xbf"       /* U+00FF */
 #define Y_DIAERESIS_UPPER "\xc5\xb8" /* U+0178 */
-#define MULTIPLY "\xc3\x97"        /* U+00D7, not a letter */
-#define DIVIDE "\xc3\xb7"          /* U+00F7, not a letter */
-#define CYR_DE "\xd0\xb4"          /* U+0434 */
-#define CYR_DE_UPPER "\xd0\x94"    /* U+0414 */
-#define CYR_IO "\xd1\x91"          /* U+0451 */
-#define CYR_IO_UPPER "\xd0\x81"    /* U+0401 */
-#define GREEK_ALPHA "\xce\xb1"     /* U+03B1 */
+#define MULTIPLY "\xc3\x97"          /* U+00D7, not a letter */
+#define DIVIDE "\xc3\xb7"            /* U+00F7, not a letter */
+#define CYR_DE "\xd0\xb4"            /* U+0434 */
+#define CYR_DE_UPPER "\xd0\x94"      /* U+0414 */
+#define CYR_IO "\xd1\x91"            /* U+0451 */
+#define CYR_IO_UPPER "\xd0\x81"      /* U+0401 */
+#define GREEK_ALPHA "\xce\xb1"       /* U+03B1 */
 #define GREEK_ALPHA_UPPER "\xce\x91" /* U+0391 */
 
 static int
@@ -40,9 +40,10 @@ check_compare(const char *file, int line, const char *a, const char *b,
 	int ba = sign(text_name_compare(b, a));
 
 	if (ab != want || ba != -want)
-		test_fail(file, line,
-			  "text_name_compare(\"%s\", \"%s\") == %d (mirror %d), want %d",
-			  a, b, ab, ba, want);
+		test_fail(
+			file, line,
+			"text_name_compare(\"%s\", \"%s\") == %d (mirror %d), want %d",
+			a, b, ab, ba, want);
 }
 
 #define CHECK_COMPARE(a, b, want) check_compare(__FILE__, __LINE__, a, b, want)
@@ -110,9 +111,13 @@ test_name_compare_invalid_utf8(void)
 	/* Invalid bytes compare as themselves and never run past the NUL. */
 	CHECK_COMPARE("a\xff", "A\xff", 0);
 	CHECK_COMPARE("a\xfe", "a\xff", -1);
-	CHECK_COMPARE("a\xc3", "A\xc3", 0);   /* truncated at the end */
+	CHECK_COMPARE("a\xc3", "A\xc3", 0); /* truncated at the end */
 	CHECK_COMPARE("\xe2\x82", "\xe2\x82", 0);
-	CHECK_COMPARE("\xc3" "A", "\xc3" "a", 0); /* bad continuation */
+	CHECK_COMPARE("\xc3"
+		      "A",
+		      "\xc3"
+		      "a",
+		      0); /* bad continuation */
 	CHECK_COMPARE("\x80", "\x80", 0);
 	CHECK_COMPARE("\x80", "\x81", -1);
 }
@@ -128,19 +133,20 @@ check_code_points(const char *file, int line, const char *s,
 		uint32_t got = text_next_code_point(&s);
 
 		if (got != want[i])
-			test_fail(file, line, "code point %zu: U+%04X, want U+%04X",
-				  i, (unsigned)got, (unsigned)want[i]);
+			test_fail(file, line,
+				  "code point %zu: U+%04X, want U+%04X", i,
+				  (unsigned)got, (unsigned)want[i]);
 		i++;
 	}
 	if (i != count || *s != '\0')
 		test_fail(file, line, "%zu code points, want %zu", i, count);
 }
 
-#define CHECK_CODE_POINTS(s, ...)                                          \
-	do {                                                               \
-		static const uint32_t want_[] = { __VA_ARGS__ };          \
-		check_code_points(__FILE__, __LINE__, s, want_,           \
-				  sizeof want_ / sizeof *want_);           \
+#define CHECK_CODE_POINTS(s, ...)                                              \
+	do {                                                                   \
+		static const uint32_t want_[] = { __VA_ARGS__ };               \
+		check_code_points(__FILE__, __LINE__, s, want_,                \
+				  sizeof want_ / sizeof *want_);               \
 	} while (0)
 
 static void
@@ -150,14 +156,18 @@ test_next_code_point(void)
 			  0x20AC, 0x10FFFF);
 	/* A stray byte is 0xDC00 | the byte, one byte further. */
 	CHECK_CODE_POINTS("\x80\xff", 0xDC80, 0xDCFF);
-	CHECK_CODE_POINTS("\xc3" "A", 0xDCC3, 'A');
+	CHECK_CODE_POINTS("\xc3"
+			  "A",
+			  0xDCC3, 'A');
 	CHECK_CODE_POINTS("a\xe2\x82", 'a', 0xDCE2, 0xDC82);
 	/* What RFC 3629 refuses is stray bytes too.  These used to decode:
 	 * an overlong '/', an overlong NUL (which cut a folded name short),
 	 * encoded surrogates and code points past U+10FFFF. */
 	CHECK_CODE_POINTS("\xc0\xaf", 0xDCC0, 0xDCAF);
 	CHECK_CODE_POINTS("\xe0\x80\xaf", 0xDCE0, 0xDC80, 0xDCAF);
-	CHECK_CODE_POINTS("\xc0\x80" "x", 0xDCC0, 0xDC80, 'x');
+	CHECK_CODE_POINTS("\xc0\x80"
+			  "x",
+			  0xDCC0, 0xDC80, 'x');
 	CHECK_CODE_POINTS("\xed\xa0\x80", 0xDCED, 0xDCA0, 0xDC80);
 	CHECK_CODE_POINTS("\xf4\x90\x80\x80", 0xDCF4, 0xDC90, 0xDC80, 0xDC80);
 	CHECK_CODE_POINTS("\xf7\xbf\xbf\xbf", 0xDCF7, 0xDCBF, 0xDCBF, 0xDCBF);
@@ -207,12 +217,21 @@ test_fold(void)
 		   Y_DIAERESIS_UPPER CYR_IO_UPPER GREEK_ALPHA_UPPER);
 	CHECK_FOLD("\xf0\x9f\x98\x80z", "\xf0\x9f\x98\x80Z");
 	/* Stray bytes stay as they are. */
-	CHECK_FOLD("a\xff\x80" "b", "A\xff\x80" "B");
+	CHECK_FOLD("a\xff\x80"
+		   "b",
+		   "A\xff\x80"
+		   "B");
 	CHECK_FOLD("a\xc3", "A\xc3");
 	/* An overlong '\\' is no separator and an overlong NUL no end:
 	 * folding used to turn them into the real ones. */
-	CHECK_FOLD("a\xc1\x9c" "b", "A\xc1\x9c" "B");
-	CHECK_FOLD("a\xc0\x80" "b", "A\xc0\x80" "B");
+	CHECK_FOLD("a\xc1\x9c"
+		   "b",
+		   "A\xc1\x9c"
+		   "B");
+	CHECK_FOLD("a\xc0\x80"
+		   "b",
+		   "A\xc0\x80"
+		   "B");
 	CHECK_FOLD("\xed\xa0\x80", "\xed\xa0\x80");
 	/* Names equal without case fold to equal strings. */
 	{
@@ -246,12 +265,13 @@ check_utf16(const char *file, int line, const char *utf16, size_t len,
 	char *got = text_from_utf16le((const unsigned char *)utf16, len);
 
 	if (got == NULL || strcmp(got, want) != 0)
-		test_fail(file, line, "text_from_utf16le: got \"%s\", want \"%s\"",
+		test_fail(file, line,
+			  "text_from_utf16le: got \"%s\", want \"%s\"",
 			  got != NULL ? got : "(null)", want);
 	free(got);
 }
 
-#define CHECK_UTF16(bytes, want)                                           \
+#define CHECK_UTF16(bytes, want)                                               \
 	check_utf16(__FILE__, __LINE__, bytes, sizeof bytes - 1, want)
 
 static void
@@ -265,16 +285,21 @@ test_from_utf16le(void)
 	CHECK_UTF16("\xff\xff", "\xef\xbf\xbf"); /* U+FFFF */
 	/* A surrogate pair: U+1F600 as D83D DE00. */
 	CHECK_UTF16("\x3d\xd8\x00\xde", "\xf0\x9f\x98\x80");
-	CHECK_UTF16("a\0\x3d\xd8\x00\xde" "b\0", "a\xf0\x9f\x98\x80" "b");
+	CHECK_UTF16("a\0\x3d\xd8\x00\xde"
+		    "b\0",
+		    "a\xf0\x9f\x98\x80"
+		    "b");
 	/* U+10FFFF as DBFF DFFF. */
 	CHECK_UTF16("\xff\xdb\xff\xdf", "\xf4\x8f\xbf\xbf");
 	/* Lone surrogates become U+FFFD. */
 	CHECK_UTF16("\x3d\xd8", "\xef\xbf\xbd");
 	CHECK_UTF16("\x00\xde", "\xef\xbf\xbd");
-	CHECK_UTF16("\x3d\xd8" "A\0", "\xef\xbf\xbd" "A");
+	CHECK_UTF16("\x3d\xd8"
+		    "A\0",
+		    "\xef\xbf\xbd"
+		    "A");
 	CHECK_UTF16("\x00\xde\x3d\xd8", "\xef\xbf\xbd\xef\xbf\xbd");
-	CHECK_UTF16("\x3d\xd8\x3d\xd8\x00\xde",
-		    "\xef\xbf\xbd\xf0\x9f\x98\x80");
+	CHECK_UTF16("\x3d\xd8\x3d\xd8\x00\xde", "\xef\xbf\xbd\xf0\x9f\x98\x80");
 	/* A high surrogate before the terminating NUL. */
 	CHECK_UTF16("\x3d\xd8\0\0", "\xef\xbf\xbd");
 	/* Stops at the first NUL (REG_SZ data carries its terminator). */

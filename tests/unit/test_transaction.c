@@ -95,8 +95,9 @@ test_prepared_rolls_back(void)
 	write_text(".A.hivepatch-undo", "old a\n");
 	write_text(RECORD, "hivepatch transaction 1\nstate prepared\nfile A\n");
 	CHECK(transaction_pending(home, RECORD, NULL));
-	CHECK_INT(transaction_recover(home, "home", RECORD, NULL, &outcome, &err),
-		  HP_OK);
+	CHECK_INT(
+		transaction_recover(home, "home", RECORD, NULL, &outcome, &err),
+		HP_OK);
 	CHECK_INT(outcome, TRANSACTION_ROLLED_BACK);
 	CHECK(file_is("A", "old a\n"));
 	CHECK(!exists(".A.hivepatch-undo"));
@@ -114,9 +115,11 @@ test_committed_stands(void)
 
 	write_text("A", "new a\n");
 	write_text(".A.hivepatch-undo", "old a\n");
-	write_text(RECORD, "hivepatch transaction 1\nstate committed\nfile A\n");
-	CHECK_INT(transaction_recover(home, "home", RECORD, NULL, &outcome, &err),
-		  HP_OK);
+	write_text(RECORD,
+		   "hivepatch transaction 1\nstate committed\nfile A\n");
+	CHECK_INT(
+		transaction_recover(home, "home", RECORD, NULL, &outcome, &err),
+		HP_OK);
 	CHECK_INT(outcome, TRANSACTION_CLEANED);
 	CHECK(file_is("A", "new a\n"));
 	CHECK(!exists(".A.hivepatch-undo"));
@@ -139,8 +142,9 @@ test_temps_removed(void)
 	write_text(RECORD "-new", "hivepatch transaction 1\nstate prep");
 	CHECK(transaction_pending(home, RECORD, NULL));
 	CHECK(transaction_pending(home, RECORD, "A"));
-	CHECK_INT(transaction_recover(home, "home", RECORD, NULL, &outcome, &err),
-		  HP_OK);
+	CHECK_INT(
+		transaction_recover(home, "home", RECORD, NULL, &outcome, &err),
+		HP_OK);
 	CHECK_INT(outcome, TRANSACTION_CLEANED);
 	CHECK(file_is("A", "old a\n"));
 	CHECK(!exists(".A.hivepatch-new-Xy12Ab"));
@@ -183,8 +187,9 @@ test_bad_record(void)
 	write_text("A", "new a\n");
 	write_text(".A.hivepatch-undo", "old a\n");
 	write_text(RECORD, "something else entirely\n");
-	CHECK_INT(transaction_recover(home, "home", RECORD, NULL, &outcome, &err),
-		  HP_ERR_CORRUPT);
+	CHECK_INT(
+		transaction_recover(home, "home", RECORD, NULL, &outcome, &err),
+		HP_ERR_CORRUPT);
 	CHECK(file_is("A", "new a\n"));
 	CHECK(file_is(".A.hivepatch-undo", "old a\n"));
 	CHECK(exists(RECORD));
@@ -192,12 +197,9 @@ test_bad_record(void)
 }
 
 static const struct test tests[] = {
-	TEST_ENTRY(commit_two),
-	TEST_ENTRY(prepared_rolls_back),
-	TEST_ENTRY(committed_stands),
-	TEST_ENTRY(temps_removed),
-	TEST_ENTRY(only_one_file),
-	TEST_ENTRY(bad_record),
+	TEST_ENTRY(commit_two),       TEST_ENTRY(prepared_rolls_back),
+	TEST_ENTRY(committed_stands), TEST_ENTRY(temps_removed),
+	TEST_ENTRY(only_one_file),    TEST_ENTRY(bad_record),
 };
 
 int

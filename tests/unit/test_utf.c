@@ -22,18 +22,19 @@ check_decode8(const char *file, int line, const char *bytes, size_t len,
 	size_t n = utf_decode_utf8((const unsigned char *)bytes, len, &got);
 
 	if (n != want_len || got != want)
-		test_fail(file, line,
-			  "utf_decode_utf8 took %zu bytes as U+%04X, want %zu as U+%04X",
-			  n, (unsigned)got, want_len, (unsigned)want);
+		test_fail(
+			file, line,
+			"utf_decode_utf8 took %zu bytes as U+%04X, want %zu as U+%04X",
+			n, (unsigned)got, want_len, (unsigned)want);
 }
 
 /* BYTES (a literal) starts with a valid sequence of WANT_LEN bytes. */
-#define CHECK_UTF8(bytes, want_len, want)                                  \
-	check_decode8(__FILE__, __LINE__, bytes, sizeof bytes - 1, want_len, \
+#define CHECK_UTF8(bytes, want_len, want)                                      \
+	check_decode8(__FILE__, __LINE__, bytes, sizeof bytes - 1, want_len,   \
 		      want)
 /* BYTES starts with no valid sequence. */
-#define CHECK_UTF8_BAD(bytes)                                              \
-	check_decode8(__FILE__, __LINE__, bytes, sizeof bytes - 1, 0,       \
+#define CHECK_UTF8_BAD(bytes)                                                  \
+	check_decode8(__FILE__, __LINE__, bytes, sizeof bytes - 1, 0,          \
 		      UTF_REPLACEMENT_CHARACTER)
 
 static void
@@ -48,11 +49,10 @@ check_encode8(const char *file, int line, uint32_t c, const char *want,
 	if (n != want_len || memcmp(out, want, want_len) != 0 ||
 	    out[UTF_MAX_UTF8_LEN] != 0x5A)
 		test_fail(file, line, "utf_encode_utf8(U+%04X): %zu bytes %s",
-			  (unsigned)c, n,
-			  n == want_len ? "that differ" : "");
+			  (unsigned)c, n, n == want_len ? "that differ" : "");
 }
 
-#define CHECK_ENCODE8(c, want)                                             \
+#define CHECK_ENCODE8(c, want)                                                 \
 	check_encode8(__FILE__, __LINE__, c, want, sizeof want - 1)
 
 static void
@@ -78,7 +78,9 @@ test_utf8_boundaries(void)
 	CHECK_UTF8("\xef\xbf\xbd", 3, 0xFFFD);
 	/* Only what the sequence holds is taken. */
 	CHECK_UTF8("a\xc3\xa9", 1, 'a');
-	CHECK_UTF8("\xc3\xa9" "a", 2, 0xE9);
+	CHECK_UTF8("\xc3\xa9"
+		   "a",
+		   2, 0xE9);
 	CHECK_UTF8("\xe2\x82\xac\x80", 3, 0x20AC);
 	CHECK_UTF8("\xf0\x9f\x98\x80\xf0", 4, 0x1F600);
 }
@@ -94,9 +96,9 @@ test_utf8_overlong(void)
 	CHECK_UTF8_BAD("\xf0\x80\x80\xaf");
 	CHECK_UTF8_BAD("\xf8\x80\x80\x80\xaf");
 	CHECK_UTF8_BAD("\xfc\x80\x80\x80\x80\xaf");
-	CHECK_UTF8_BAD("\xc1\xbf");             /* U+007F */
-	CHECK_UTF8_BAD("\xe0\x9f\xbf");         /* U+07FF */
-	CHECK_UTF8_BAD("\xf0\x8f\xbf\xbf");     /* U+FFFF */
+	CHECK_UTF8_BAD("\xc1\xbf");         /* U+007F */
+	CHECK_UTF8_BAD("\xe0\x9f\xbf");     /* U+07FF */
+	CHECK_UTF8_BAD("\xf0\x8f\xbf\xbf"); /* U+FFFF */
 	/* The overlong NUL. */
 	CHECK_UTF8_BAD("\xc0\x80");
 	CHECK_UTF8_BAD("\xe0\x80\x80");
@@ -120,8 +122,9 @@ test_utf8_truncated(void)
 	/* Every proper prefix of a sequence of each length, cut by the end,
 	 * by ASCII, by a NUL and by the next lead byte. */
 	static const char *const whole[] = {
-		"\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80", "\xed\x9f\xbf",
-		"\xef\xbf\xbf", "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf",
+		"\xc2\x80",         "\xdf\xbf",     "\xe0\xa0\x80",
+		"\xed\x9f\xbf",     "\xef\xbf\xbf", "\xf0\x90\x80\x80",
+		"\xf4\x8f\xbf\xbf",
 	};
 	static const char after[] = { 'A', '\0', '\xc3', '\xf0', '\xff' };
 
@@ -166,19 +169,22 @@ test_utf8_bad_bytes(void)
 	 * and 0xF5..0xFF. */
 	for (unsigned b = 0xC0; b <= 0xFF; b = b == 0xC1 ? 0xF5 : b + 1) {
 		for (unsigned next = 0x80; next <= 0xBF; next++) {
-			char buf[6] = { (char)b, (char)next, '\x80', '\x80',
-					'\x80', '\x80' };
+			char buf[6] = { (char)b, (char)next, '\x80',
+					'\x80',  '\x80',     '\x80' };
 
 			check_decode8(__FILE__, __LINE__, buf, sizeof buf, 0,
 				      UTF_REPLACEMENT_CHARACTER);
 		}
 	}
 	/* A lead byte followed by a byte that does not continue it. */
-	CHECK_UTF8_BAD("\xc3" "A");
+	CHECK_UTF8_BAD("\xc3"
+		       "A");
 	CHECK_UTF8_BAD("\xc3\xc3\xa9");
-	CHECK_UTF8_BAD("\xe2\x82" "A");
+	CHECK_UTF8_BAD("\xe2\x82"
+		       "A");
 	CHECK_UTF8_BAD("\xe2\xc0\x80");
-	CHECK_UTF8_BAD("\xf0\x9f\x98" "A");
+	CHECK_UTF8_BAD("\xf0\x9f\x98"
+		       "A");
 	CHECK_UTF8_BAD("\xf0\x9f\xff\x80");
 }
 
@@ -208,8 +214,8 @@ test_utf8_valid(void)
 	CHECK(utf_valid_utf8((const unsigned char *)"", 0));
 	CHECK(utf_valid_utf8((const unsigned char *)"abc", 3));
 	CHECK(utf_valid_utf8((const unsigned char *)"a\0b", 3));
-	CHECK(utf_valid_utf8((const unsigned char *)"caf\xc3\xa9 \xf0\x9f\x98\x80",
-			     10));
+	CHECK(utf_valid_utf8(
+		(const unsigned char *)"caf\xc3\xa9 \xf0\x9f\x98\x80", 10));
 	CHECK(!utf_valid_utf8((const unsigned char *)"caf\xc3", 4));
 	CHECK(!utf_valid_utf8((const unsigned char *)"\xc3\xa9\x80", 3));
 	CHECK(!utf_valid_utf8((const unsigned char *)"a\xc0\xafz", 4));
@@ -284,11 +290,12 @@ compare_with_reference(const unsigned char *s, size_t len, unsigned *failures)
 	size_t want_n = reference_decode8(s, len, &want);
 
 	if ((n != want_n || got != want) && (*failures)++ < 10)
-		test_fail(__FILE__, __LINE__,
-			  "%02X %02X %02X %02X (%zu bytes): %zu bytes U+%04X, want %zu bytes U+%04X",
-			  s[0], len > 1 ? s[1] : 0, len > 2 ? s[2] : 0,
-			  len > 3 ? s[3] : 0, len, n, (unsigned)got, want_n,
-			  (unsigned)want);
+		test_fail(
+			__FILE__, __LINE__,
+			"%02X %02X %02X %02X (%zu bytes): %zu bytes U+%04X, want %zu bytes U+%04X",
+			s[0], len > 1 ? s[1] : 0, len > 2 ? s[2] : 0,
+			len > 3 ? s[3] : 0, len, n, (unsigned)got, want_n,
+			(unsigned)want);
 }
 
 static void
@@ -298,9 +305,9 @@ test_utf8_every_short_sequence(void)
 	 * 0xF0 with every second and third byte and a fourth from the
 	 * bytes where the answers change. */
 	static const unsigned char fourth[] = {
-		0x00, 0x2F, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xAF, 0xBF,
-		0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5,
-		0xF7, 0xF8, 0xFF,
+		0x00, 0x2F, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0,
+		0xAF, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xED,
+		0xEF, 0xF0, 0xF4, 0xF5, 0xF7, 0xF8, 0xFF,
 	};
 	unsigned failures = 0;
 	unsigned char s[4];
@@ -333,18 +340,23 @@ test_utf8_round_trip(void)
 
 	for (uint32_t c = 0; c <= 0x10FFFF; c++) {
 		char out[UTF_MAX_UTF8_LEN];
-		size_t want = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+		size_t want = c < 0x80      ? 1
+			      : c < 0x800   ? 2
+			      : c < 0x10000 ? 3
+					    : 4;
 		size_t n = utf_encode_utf8(out, c);
 		uint32_t back;
-		size_t m = utf_decode_utf8((const unsigned char *)out, n, &back);
+		size_t m =
+			utf_decode_utf8((const unsigned char *)out, n, &back);
 
 		if (utf_is_surrogate(c)) {
 			/* No UTF-8 for it: U+FFFD, which reads back. */
 			if ((n != 3 || back != 0xFFFD || m != 3) &&
 			    failures++ < 10)
-				test_fail(__FILE__, __LINE__,
-					  "surrogate U+%04X: %zu bytes, back U+%04X",
-					  (unsigned)c, n, (unsigned)back);
+				test_fail(
+					__FILE__, __LINE__,
+					"surrogate U+%04X: %zu bytes, back U+%04X",
+					(unsigned)c, n, (unsigned)back);
 			continue;
 		}
 		if ((n != want || m != n || back != c) && failures++ < 10)
@@ -365,16 +377,17 @@ check_decode16(const char *file, int line, const char *bytes, size_t len,
 	size_t n = utf_decode_utf16le((const unsigned char *)bytes, len, &got);
 
 	if (n != want_len || got != want)
-		test_fail(file, line,
-			  "utf_decode_utf16le took %zu bytes as U+%04X, want %zu as U+%04X",
-			  n, (unsigned)got, want_len, (unsigned)want);
+		test_fail(
+			file, line,
+			"utf_decode_utf16le took %zu bytes as U+%04X, want %zu as U+%04X",
+			n, (unsigned)got, want_len, (unsigned)want);
 }
 
-#define CHECK_UTF16(bytes, want_len, want)                                 \
-	check_decode16(__FILE__, __LINE__, bytes, sizeof bytes - 1, want_len, \
+#define CHECK_UTF16(bytes, want_len, want)                                     \
+	check_decode16(__FILE__, __LINE__, bytes, sizeof bytes - 1, want_len,  \
 		       want)
-#define CHECK_UTF16_BAD(bytes)                                             \
-	check_decode16(__FILE__, __LINE__, bytes, sizeof bytes - 1, 0,      \
+#define CHECK_UTF16_BAD(bytes)                                                 \
+	check_decode16(__FILE__, __LINE__, bytes, sizeof bytes - 1, 0,         \
 		       UTF_REPLACEMENT_CHARACTER)
 
 static void
@@ -398,7 +411,9 @@ test_utf16_pairs(void)
 	CHECK_UTF16("\xff\xdb\xff\xdf", 4, 0x10FFFF);
 	CHECK_UTF16("\x00\xd8\xff\xdf", 4, 0x103FF);
 	CHECK_UTF16("\xff\xdb\x00\xdc", 4, 0x10FC00);
-	CHECK_UTF16("\x3d\xd8\x00\xde" "A\0", 4, 0x1F600);
+	CHECK_UTF16("\x3d\xd8\x00\xde"
+		    "A\0",
+		    4, 0x1F600);
 	/* Every high surrogate with every low one. */
 	{
 		unsigned failures = 0;
@@ -406,7 +421,8 @@ test_utf16_pairs(void)
 		for (uint32_t high = 0xD800; high <= 0xDBFF; high++) {
 			for (uint32_t low = 0xDC00; low <= 0xDFFF; low++) {
 				uint32_t c, want = 0x10000 +
-					((high - 0xD800) << 10) + (low - 0xDC00);
+						   ((high - 0xD800) << 10) +
+						   (low - 0xDC00);
 				size_t n = utf_decode_utf16((uint16_t)high,
 							    (uint16_t)low, &c);
 
@@ -428,7 +444,8 @@ test_utf16_lone_surrogates(void)
 	 * high one, before the odd last byte. */
 	CHECK_UTF16_BAD("\x00\xd8");
 	CHECK_UTF16_BAD("\xff\xdb");
-	CHECK_UTF16_BAD("\x3d\xd8" "A\0");
+	CHECK_UTF16_BAD("\x3d\xd8"
+			"A\0");
 	CHECK_UTF16_BAD("\x3d\xd8\0\0");
 	CHECK_UTF16_BAD("\x3d\xd8\x3d\xd8\x00\xde");
 	CHECK_UTF16_BAD("\x3d\xd8\x00");
@@ -462,7 +479,9 @@ test_utf16_odd_bytes(void)
 	CHECK_UTF16_BAD("\xd8");
 	/* A whole unit before the odd byte is read. */
 	CHECK_UTF16("A\0B", 2, 'A');
-	CHECK_UTF16("\x3d\xd8\x00\xde" "B", 4, 0x1F600);
+	CHECK_UTF16("\x3d\xd8\x00\xde"
+		    "B",
+		    4, 0x1F600);
 	/* The length given is what counts: a low surrogate past it, or
 	 * half in it, pairs nothing. */
 	check_decode16(__FILE__, __LINE__, "\x3d\xd8\x00\xde", 2, 0,
@@ -486,7 +505,7 @@ check_encode16(const char *file, int line, uint32_t c, const char *want,
 			  (unsigned)c, n);
 }
 
-#define CHECK_ENCODE16(c, want)                                            \
+#define CHECK_ENCODE16(c, want)                                                \
 	check_encode16(__FILE__, __LINE__, c, want, sizeof want - 1)
 
 static void
@@ -523,10 +542,12 @@ test_utf16_round_trip(void)
 		if (utf_is_surrogate(c)) {
 			/* Written as itself, and reported when read. */
 			if ((n != 2 || m != 0 || out[0] != (c & 0xFF) ||
-			     out[1] != c >> 8) && failures++ < 10)
-				test_fail(__FILE__, __LINE__,
-					  "surrogate U+%04X: %zu bytes, read %zu",
-					  (unsigned)c, n, m);
+			     out[1] != c >> 8) &&
+			    failures++ < 10)
+				test_fail(
+					__FILE__, __LINE__,
+					"surrogate U+%04X: %zu bytes, read %zu",
+					(unsigned)c, n, m);
 			continue;
 		}
 		if ((n != want || m != n || back != c) && failures++ < 10)

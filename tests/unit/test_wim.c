@@ -75,8 +75,10 @@ stat_system(const char *path, unsigned index, struct wimfile_entry *entry)
 	memset(entry, 0, sizeof *entry);
 	CHECK_INT(wimfile_open(path, path, false, &wim, &err), HP_OK);
 	if (wim != NULL)
-		CHECK_INT(wimfile_stat(wim, index, "/Windows/System32/config/SYSTEM",
-				       entry, &err), HP_OK);
+		CHECK_INT(wimfile_stat(wim, index,
+				       "/Windows/System32/config/SYSTEM", entry,
+				       &err),
+			  HP_OK);
 	wimfile_close(wim);
 }
 
@@ -104,13 +106,17 @@ test_trees(void)
 	CHECK_INT(image_tree_number(image, 1), 2);
 	CHECK_INT(image_find_hive(image, "system", &hive, &err), HP_OK);
 	CHECK_STR(hive.inside, "Windows/System32/config/SYSTEM");
-	CHECK(same_bytes(hive.path, test_srcpath("fixtures/demo/Windows/System32/config/SYSTEM")));
+	CHECK(same_bytes(
+		hive.path,
+		test_srcpath("fixtures/demo/Windows/System32/config/SYSTEM")));
 	CHECK_INT(hive.log_count, 2);
 	CHECK(hive.log1 != NULL && hive.log2 != NULL);
 	image_hive_release(&hive);
 	image_select_tree(image, 1);
 	CHECK_INT(image_find_hive(image, "SOFTWARE", &hive, &err), HP_OK);
-	CHECK(same_bytes(hive.path, test_srcpath("fixtures/hives/ws2012r2-core/SOFTWARE")));
+	CHECK(same_bytes(
+		hive.path,
+		test_srcpath("fixtures/hives/ws2012r2-core/SOFTWARE")));
 	CHECK_INT(hive.log_count, 0);
 	image_hive_release(&hive);
 	CHECK_INT(image_find_hive(image, "SAM", &hive, &err), HP_ERR_NOT_FOUND);
@@ -120,7 +126,8 @@ test_trees(void)
 static void
 test_indexes(void)
 {
-	static const unsigned second[] = { 2 }, third[] = { 3 }, ninth[] = { 9 };
+	static const unsigned second[] = { 2 }, third[] = { 3 },
+			      ninth[] = { 9 };
 	struct image_options options = { 0 };
 	struct image *image = NULL;
 	struct hp_error err;
@@ -141,7 +148,8 @@ test_indexes(void)
 	options.indexes = ninth;
 	CHECK_INT(image_open(fixture("sd.wim"), &options, &image, &err),
 		  HP_ERR_NOT_FOUND);
-	CHECK(strstr(err.message, "no index 9 (the WIM holds 3 images)") != NULL);
+	CHECK(strstr(err.message, "no index 9 (the WIM holds 3 images)") !=
+	      NULL);
 }
 
 /* ------------------------------------------------------------ writing */
@@ -175,7 +183,8 @@ commit_both(const char *wim, const struct image_write_options *options,
 
 		image_select_tree(image, i);
 		CHECK_INT(image_find_hive(image, "SYSTEM", &hive, &err), HP_OK);
-		CHECK_INT(image_stage_hive(image, &hive, NULL, &staged, &err), HP_OK);
+		CHECK_INT(image_stage_hive(image, &hive, NULL, &staged, &err),
+			  HP_OK);
 		fill(&staged, test_srcpath(golden[i]));
 		image_hive_release(&hive);
 	}
@@ -203,9 +212,11 @@ commit_both(const char *wim, const struct image_write_options *options,
 		stat_system(output, i + 1, &after);
 		CHECK(wimfile_same_metadata(&before[i], &after, &what));
 		if (what != NULL)
-			test_fail(__FILE__, __LINE__, "index %u: %s changed", i + 1, what);
+			test_fail(__FILE__, __LINE__, "index %u: %s changed",
+				  i + 1, what);
 		CHECK(before[i].sd != NULL && before[i].attributes == 0x26);
-		CHECK(memcmp(before[i].hash, after.hash, WIMFILE_HASH_SIZE) != 0);
+		CHECK(memcmp(before[i].hash, after.hash, WIMFILE_HASH_SIZE) !=
+		      0);
 		wimfile_entry_release(&after);
 		wimfile_entry_release(&before[i]);
 	}
@@ -273,7 +284,9 @@ test_changed_meanwhile(void)
 	close(fd);
 	test_copy_file("t.wim", "t.changed");
 	CHECK_INT(image_commit(image, &options, &report, &err), HP_ERR_CHANGED);
-	CHECK(strstr(err.message, "t.wim: the WIM changed while it was being patched") != NULL);
+	CHECK(strstr(err.message,
+		     "t.wim: the WIM changed while it was being patched") !=
+	      NULL);
 	image_commit_report_release(&report);
 	image_close(image);
 	CHECK(same_bytes("t.wim", "t.changed"));
@@ -347,7 +360,8 @@ test_killed_append_rolled_back(void)
 	if (image == NULL)
 		return;
 	warnings = image_warnings(image);
-	CHECK(warnings[0] != NULL && strstr(warnings[0], "interrupted") != NULL);
+	CHECK(warnings[0] != NULL &&
+	      strstr(warnings[0], "interrupted") != NULL);
 	CHECK_INT(image_tree_count(image), 2);
 	image_close(image);
 }
@@ -386,7 +400,8 @@ static const struct test tests[] = {
 int
 main(void)
 {
-	const char *tmp = getenv("TMPDIR"), *builddir = getenv("abs_top_builddir");
+	const char *tmp = getenv("TMPDIR"),
+		   *builddir = getenv("abs_top_builddir");
 	char command[9000];
 	int rc;
 
@@ -394,10 +409,11 @@ main(void)
 		 tmp != NULL ? tmp : "/tmp");
 	if (mkdtemp(fixtures) == NULL)
 		return 99;
-	snprintf(command, sizeof command,
-		 "NTFSMETA='%s/fixtures/wim/ntfsmeta' sh '%s' '%s' >/dev/null 2>&1",
-		 builddir != NULL ? builddir : ".",
-		 test_srcpath("fixtures/wim/mkwim.sh"), fixtures);
+	snprintf(
+		command, sizeof command,
+		"NTFSMETA='%s/fixtures/wim/ntfsmeta' sh '%s' '%s' >/dev/null 2>&1",
+		builddir != NULL ? builddir : ".",
+		test_srcpath("fixtures/wim/mkwim.sh"), fixtures);
 	if (system(command) != 0) {
 		rmdir(fixtures);
 		fixtures[0] = '\0';

@@ -38,28 +38,34 @@ test_hive_location(void)
 	char buf[256];
 
 	CHECK_INT(windows_tree_hive_location("software", NULL, parts, &count,
-					     &err), HP_OK);
+					     &err),
+		  HP_OK);
 	CHECK_STR(joined(parts, count, buf, sizeof buf),
 		  "Windows/System32/config/software");
 	CHECK_INT(windows_tree_hive_location("COMPONENTS", NULL, parts, &count,
-					     &err), HP_OK);
+					     &err),
+		  HP_OK);
 	CHECK_STR(joined(parts, count, buf, sizeof buf),
 		  "Windows/System32/config/COMPONENTS");
 	CHECK_INT(windows_tree_hive_location("NetworkService", NULL, parts,
-					     &count, &err), HP_OK);
+					     &count, &err),
+		  HP_OK);
 	CHECK_STR(joined(parts, count, buf, sizeof buf),
 		  "Windows/ServiceProfiles/NetworkService/NTUSER.DAT");
 	CHECK_INT(windows_tree_hive_location("ntuser.dat", "alice", parts,
-					     &count, &err), HP_OK);
+					     &count, &err),
+		  HP_OK);
 	CHECK_STR(joined(parts, count, buf, sizeof buf),
 		  "Users/alice/NTUSER.DAT");
 	CHECK_INT(windows_tree_hive_location("UsrClass.dat", "Default", parts,
-					     &count, &err), HP_OK);
+					     &count, &err),
+		  HP_OK);
 	CHECK_STR(joined(parts, count, buf, sizeof buf),
 		  "Users/Default/AppData/Local/Microsoft/Windows/UsrClass.dat");
 
 	CHECK_INT(windows_tree_hive_location("NTUSER.DAT", NULL, parts, &count,
-					     &err), HP_ERR_USAGE);
+					     &err),
+		  HP_ERR_USAGE);
 	CHECK_INT(count, 0);
 	CHECK(strncmp(err.message, "HKEY_CURRENT_USER: which user's hive?",
 		      37) == 0);
@@ -117,12 +123,14 @@ test_find(void)
 	snprintf(root, sizeof root, "%s/tree", here(top, sizeof top));
 
 	CHECK_INT(windows_tree_find(root, "tree/Windows", "SYSTEM32", &path,
-				    &err), HP_OK);
+				    &err),
+		  HP_OK);
 	snprintf(want, sizeof want, "%s/Windows/system32", root);
 	CHECK_STR(path, want);
 	free(path);
 	CHECK_INT(windows_tree_find(root, "tree/Windows/system32/CONFIG",
-				    "SYSTEM", &path, &err), HP_OK);
+				    "SYSTEM", &path, &err),
+		  HP_OK);
 	snprintf(want, sizeof want, "%s/Windows/system32/CONFIG/System", root);
 	CHECK_STR(path, want);
 	free(path);
@@ -136,16 +144,19 @@ test_find(void)
 	/* Two spellings of one name: which would Windows see? */
 	test_write_file("tree/Windows/system32/CONFIG/SYSTEM", "regf", 4);
 	CHECK_INT(windows_tree_find(root, "tree/Windows/system32/CONFIG",
-				    "system", &path, &err), HP_ERR_AMBIGUOUS);
+				    "system", &path, &err),
+		  HP_ERR_AMBIGUOUS);
 	CHECK(path == NULL);
 	CHECK(strstr(err.message, "match 'system'; remove one") != NULL);
 
 	/* A symlink out of the tree is refused. */
 	test_write_file("outside", "regf", 4);
-	CHECK_INT(symlink("../../../../outside", "tree/Windows/system32/CONFIG/SAM"),
+	CHECK_INT(symlink("../../../../outside",
+			  "tree/Windows/system32/CONFIG/SAM"),
 		  0);
-	CHECK_INT(windows_tree_find(root, "tree/Windows/system32/CONFIG",
-				    "sam", &path, &err), HP_ERR_UNSAFE_PATH);
+	CHECK_INT(windows_tree_find(root, "tree/Windows/system32/CONFIG", "sam",
+				    &path, &err),
+		  HP_ERR_UNSAFE_PATH);
 	CHECK(path == NULL);
 	CHECK(strstr(err.message, ": a symlink leads out of the image (to ") !=
 	      NULL);
@@ -166,8 +177,9 @@ test_find_logs(void)
 	test_write_file("config/software.log2", "DIRT", 4);
 	test_write_file("config/SOFTWARE.LOG", "regf", 4);
 	snprintf(want, sizeof want, "%s/config/SOFTWARE", root);
-	CHECK_INT(windows_tree_find_logs(root, want, logs, &count, &log1,
-					 &log2, &err), HP_OK);
+	CHECK_INT(windows_tree_find_logs(root, want, logs, &count, &log1, &log2,
+					 &err),
+		  HP_OK);
 	CHECK_INT(count, 2);
 	CHECK(log1 == NULL);
 	snprintf(want, sizeof want, "%s/config/software.log2", root);
@@ -181,8 +193,9 @@ test_find_logs(void)
 	/* No logs at all. */
 	snprintf(want, sizeof want, "%s/config/SAM", root);
 	test_write_file("config/SAM", "regf", 4);
-	CHECK_INT(windows_tree_find_logs(root, want, logs, &count, &log1,
-					 &log2, &err), HP_OK);
+	CHECK_INT(windows_tree_find_logs(root, want, logs, &count, &log1, &log2,
+					 &err),
+		  HP_OK);
 	CHECK_INT(count, 0);
 	CHECK(log1 == NULL && log2 == NULL);
 }
@@ -205,12 +218,9 @@ test_is_hive_file(void)
 }
 
 static const struct test tests[] = {
-	TEST_ENTRY(hive_location),
-	TEST_ENTRY(in_config),
-	TEST_ENTRY(hibernated),
-	TEST_ENTRY(find),
-	TEST_ENTRY(find_logs),
-	TEST_ENTRY(is_hive_file),
+	TEST_ENTRY(hive_location), TEST_ENTRY(in_config),
+	TEST_ENTRY(hibernated),    TEST_ENTRY(find),
+	TEST_ENTRY(find_logs),     TEST_ENTRY(is_hive_file),
 };
 
 int

@@ -83,8 +83,8 @@ check_golden(struct hive *hive, const char *golden_variant, int line)
 	}
 	if (compare_keys(hive, hive_root(hive), golden, hive_root(golden),
 			 "HKLM\\SYSTEM", &result, &err) != HP_OK)
-		test_fail(__FILE__, line, "compare with %s: %s",
-			  golden_variant, err.message);
+		test_fail(__FILE__, line, "compare with %s: %s", golden_variant,
+			  err.message);
 	for (size_t i = 0; i < result.diff_count; i++)
 		test_fail(__FILE__, line, "golden %s: %s: %s", golden_variant,
 			  result.diffs[i].key, result.diffs[i].what);

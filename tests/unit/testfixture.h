@@ -15,8 +15,7 @@ void copy_fixture(const char *variant, const char *file, const char *as);
 /* Open a copy of fixtures/hives/VARIANT/FILE, made as ./VARIANT-FILE,
  * through hivex (WRITABLE: to edit and commit elsewhere); NULL (the test
  * failed) when it does not open. */
-struct hive *open_fixture(const char *variant, const char *file,
-			  bool writable);
+struct hive *open_fixture(const char *variant, const char *file, bool writable);
 
 /* Is there a fixtures/hives/VARIANT/FILE? */
 bool fixture_exists(const char *variant, const char *file);

@@ -68,7 +68,8 @@ void
 set_raw(struct hive *hive, const char *key_path, const char *name,
 	uint32_t type, const void *data, size_t len)
 {
-	struct hive_value v = {(char *)name, type, (unsigned char *)data, len};
+	struct hive_value v = { (char *)name, type, (unsigned char *)data,
+				len };
 	hive_key key = find_key(hive, key_path);
 	struct hp_error err;
 

@@ -138,14 +138,14 @@ test_mkdirs(const char *path)
 			*p = '/';
 		}
 	if (mkdir(buf, 0755) == -1 && errno != EEXIST) {
-		fprintf(stderr, "cannot create %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "cannot create %s: %s\n", path,
+			strerror(errno));
 		abort();
 	}
 }
 
 static int
-remove_entry(const char *path, const struct stat *st, int flag,
-	     struct FTW *ftw)
+remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;
@@ -180,7 +180,8 @@ test_main(const struct test *tests, size_t count)
 			return 99;
 		if (failures != before) {
 			failed_tests++;
-			fprintf(stderr, "FAIL %s (kept %s)\n", tests[i].name, base);
+			fprintf(stderr, "FAIL %s (kept %s)\n", tests[i].name,
+				base);
 			continue;
 		}
 		nftw(base, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -237,7 +238,7 @@ test_utf16_of(const char *text, size_t text_len, size_t *len_ret)
 /* Compare exported bytes with the text wanted; on a difference show where. */
 void
 test_check_bytes(const char *file, int line, const unsigned char *got,
-	    size_t got_len, const unsigned char *want, size_t want_len)
+		 size_t got_len, const unsigned char *want, size_t want_len)
 {
 	size_t at = 0;
 

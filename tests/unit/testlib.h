@@ -18,7 +18,10 @@ struct test {
 	void (*run)(void);
 };
 
-#define TEST_ENTRY(name) { #name, test_##name }
+#define TEST_ENTRY(name)                                                       \
+	{                                                                      \
+#name, test_##name                                             \
+	}
 
 int test_main(const struct test *tests, size_t count);
 
@@ -28,26 +31,27 @@ void test_fail(const char *file, int line, const char *format, ...)
 /* Skip the current test with a reason. */
 void test_skip(const char *reason);
 
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond))                                               \
-			test_fail(__FILE__, __LINE__, "%s", #cond);        \
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			test_fail(__FILE__, __LINE__, "%s", #cond);            \
 	} while (0)
 
-#define CHECK_INT(a, b)                                                    \
-	do {                                                               \
-		long long a_ = (long long)(a), b_ = (long long)(b);        \
-		if (a_ != b_)                                              \
+#define CHECK_INT(a, b)                                                        \
+	do {                                                                   \
+		long long a_ = (long long)(a), b_ = (long long)(b);            \
+		if (a_ != b_)                                                  \
 			test_fail(__FILE__, __LINE__, "%s == %lld, want %lld", \
-				  #a, a_, b_);                             \
+				  #a, a_, b_);                                 \
 	} while (0)
 
-#define CHECK_STR(a, b)                                                    \
-	do {                                                               \
-		const char *a_ = (a), *b_ = (b);                           \
-		if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0)       \
-			test_fail(__FILE__, __LINE__, "%s == \"%s\", want \"%s\"", \
-				  #a, a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
+#define CHECK_STR(a, b)                                                        \
+	do {                                                                   \
+		const char *a_ = (a), *b_ = (b);                               \
+		if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0)           \
+			test_fail(__FILE__, __LINE__,                          \
+				  "%s == \"%s\", want \"%s\"", #a,             \
+				  a_ ? a_ : "(null)", b_ ? b_ : "(null)");     \
 	} while (0)
 
 /* Path of a file under the source tree ($abs_top_srcdir); static buffer. */
