@@ -17,7 +17,7 @@ deps="build-essential autoconf automake libtool pkg-config libhivex-dev
 libarchive-dev libwim-dev libxml2-dev ntfs-3g-dev libnbd-dev
 libarchive-tools reglookup libregf-utils python3-hivex libwin-hivex-perl xz-utils
 zstd bash-completion zsh jq time python3-jsonschema ntfs-3g qemu-utils
-wimtools fdisk xorriso hyperfine
+wimtools fdisk xorriso strace clang-format hyperfine
 debhelper dpkg-dev lintian"
 
 if [ "${1:-}" = "--install-deps" ]; then
