@@ -74,6 +74,36 @@ sanitized() {
 		ldd "$HIVEPATCH" 2>/dev/null | grep -q libasan
 }
 
+# now_ms: milliseconds since 1970, or 0 where date cannot tell.
+now_ms() {
+	ns=$(date +%s%N 2>/dev/null)
+	case $ns in
+	*[!0-9]* | "") echo 0 ;;
+	*) echo $((ns / 1000000)) ;;
+	esac
+}
+
+# timed_run WHAT CMD...: run CMD (stdout dropped, stderr to $work/err) as
+# the kill loops do to learn how long a whole run takes; a failure ends
+# the test.  $fastest (set to 0 before the first) becomes the shortest
+# run in milliseconds, and stays 0 where the time cannot be told.
+timed_run() {
+	what=$1
+	shift
+	t0=$(now_ms)
+	"$@" >/dev/null 2>"$work/err"
+	rc=$?
+	t1=$(now_ms)
+	if [ "$rc" -ne 0 ]; then
+		fail "$what exits $rc"
+		sed 's/^/  stderr: /' "$work/err" >&2
+		finish
+	fi
+	if [ "$fastest" -eq 0 ] || [ $((t1 - t0)) -lt "$fastest" ]; then
+		fastest=$((t1 - t0))
+	fi
+}
+
 # run EXPECTED_RC CMD...: run CMD, stdout to $work/out, stderr to $work/err,
 # and check its exit code.  A hivepatch --json run's document is kept for
 # json_check_all.

@@ -41,14 +41,6 @@ else
 fi
 make_disk gpt "$work/orig.img" "$tree" || finish
 
-now_ms() {
-	ns=$(date +%s%N 2>/dev/null)
-	case $ns in
-	*[!0-9]* | "") echo 0 ;;
-	*) echo $((ns / 1000000)) ;;
-	esac
-}
-
 # wait_unlocked IMAGE: until no qemu-nbd holds IMAGE, or fail after 10
 # s (one left behind would hold qemu's lock for ever).  qemu-io opens it
 # for writing, which any other holder refuses.

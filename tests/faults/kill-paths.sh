@@ -136,32 +136,13 @@ state() {
 
 # The reference results, and how long a whole run of each path takes
 # (the fastest of three).
-now_ms() {
-	ns=$(date +%s%N 2>/dev/null)
-	case $ns in
-	*[!0-9]* | "") ;;
-	*) echo $((ns / 1000000)) ;;
-	esac
-}
 for p in $paths; do
 	fastest=0
 	for _ in 1 2 3; do
 		fresh "$p" "$work/ref/$p" || exit 99
-		start=$(now_ms)
 		# apply_args is several words, none with blanks ($work has none).
 		# shellcheck disable=SC2046
-		"$HIVEPATCH" $(apply_args "$p" "$work/ref/$p") >/dev/null 2>"$work/err"
-		rc=$?
-		end=$(now_ms)
-		if [ "$rc" -ne 0 ]; then
-			fail "$p: a whole run exits $rc"
-			sed 's/^/  stderr: /' "$work/err" >&2
-			finish
-		fi
-		if [ -n "$start" ] && [ -n "$end" ] &&
-			{ [ "$fastest" -eq 0 ] || [ $((end - start)) -lt "$fastest" ]; }; then
-			fastest=$((end - start))
-		fi
+		timed_run "$p: a whole run" "$HIVEPATCH" $(apply_args "$p" "$work/ref/$p")
 	done
 	[ "$fastest" -gt 0 ] || fastest=100
 	eval "fastest_$p=\$fastest"

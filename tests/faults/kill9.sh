@@ -62,34 +62,13 @@ valid_patched() {
 		2>/dev/null | grep -q 'EnableSessionTicket,DWORD,0x00000002'
 }
 
-# Milliseconds since some fixed moment, or nothing without GNU date.
-now_ms() {
-	ns=$(date +%s%N 2>/dev/null)
-	case $ns in
-	*[!0-9]* | "") ;;
-	*) echo $((ns / 1000000)) ;;
-	esac
-}
-
 # A reference result, and how long a whole run takes (the fastest of
 # three: the first one also reads the hive into the page cache).
 fastest=0
 for _ in 1 2 3; do
 	fresh_copy || exit 99
-	start=$(now_ms)
 	# $force is empty or one word.
-	"$HIVEPATCH" apply $force -q "$hive" >/dev/null 2>"$work/err"
-	rc=$?
-	end=$(now_ms)
-	if [ "$rc" -ne 0 ]; then
-		fail "a plain apply exits $rc"
-		sed 's/^/  stderr: /' "$work/err" >&2
-		finish
-	fi
-	if [ -n "$start" ] && [ -n "$end" ] &&
-		{ [ "$fastest" -eq 0 ] || [ $((end - start)) -lt "$fastest" ]; }; then
-		fastest=$((end - start))
-	fi
+	timed_run "a plain apply" "$HIVEPATCH" apply $force -q "$hive"
 done
 [ "$fastest" -gt 0 ] || fastest=50
 cp "$hive" "$work/patched"

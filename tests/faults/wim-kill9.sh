@@ -54,31 +54,11 @@ patched() {
 	"$HIVEPATCH" verify "$1" >/dev/null 2>&1 && wimverify "$1" >/dev/null 2>&1
 }
 
-now_ms() {
-	ns=$(date +%s%N 2>/dev/null)
-	case $ns in
-	*[!0-9]* | "") ;;
-	*) echo $((ns / 1000000)) ;;
-	esac
-}
-
 fastest=0
 for _ in 1 2 3; do
 	fresh_copy || exit 99
-	start=$(now_ms)
 	# $force is empty or one word.
-	"$HIVEPATCH" apply $force -q "$wim" >/dev/null 2>"$work/err"
-	rc=$?
-	end=$(now_ms)
-	if [ "$rc" -ne 0 ]; then
-		fail "a plain apply exits $rc"
-		sed 's/^/  stderr: /' "$work/err" >&2
-		finish
-	fi
-	if [ -n "$start" ] && [ -n "$end" ] &&
-		{ [ "$fastest" -eq 0 ] || [ $((end - start)) -lt "$fastest" ]; }; then
-		fastest=$((end - start))
-	fi
+	timed_run "a plain apply" "$HIVEPATCH" apply $force -q "$wim"
 done
 [ "$fastest" -gt 0 ] || fastest=200
 if patched "$wim"; then pass; else fail "a plain apply does not give a patched WIM"; fi
