@@ -268,6 +268,7 @@ test_locate_joliet_names(void)
 			return;
 		snprintf(path, sizeof path, "%s/SYSTEM", dirs[i]);
 		found = false;
+		why[0] = '\0'; /* set only when the hive is not located */
 		CHECK_INT(iso9660_locate(fd, path, &file, &found, why,
 					 sizeof why, &err),
 			  HP_OK);
