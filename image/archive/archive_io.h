@@ -4,8 +4,9 @@
  * and the archive written back with some of them replaced.
  *
  * The only module that includes <archive.h>.  Reading is one pass that
- * extracts the files of Windows/System32/config into a directory the
- * directory code reads, and notes where each sits in the archive.
+ * extracts the files of Windows/System32/config, and the profiles' hives
+ * the run names, into a directory the directory code reads, and notes
+ * where each sits in the archive.
  * Writing is a second pass over the same input:
  *  - tar and cpio (a stream of header + data records), compressed or not:
  *    every byte outside the replaced entries is copied as it is, so the
@@ -34,10 +35,14 @@ bool archive_io_available(void);
 enum hp_status archive_io_unavailable(const char *display,
 				      struct hp_error *err);
 
-/* One config file of the tree, extracted. */
+/* One hive or log of the tree, extracted. */
 struct archive_member {
 	char *name;     /* the entry's path in the archive */
 	char *file;     /* where it was extracted */
+	char *local;    /* FILE from the scratch tree's root */
+	bool profile;   /* a hive outside config/ (a profile's) or its log */
+	size_t tree_at; /* a profile's: the length of NAME's part before
+			 * the tree (its top-level folder, or nothing) */
 	int cleanup_id; /* its registration with cleanup, or 0 */
 	uint64_t index; /* the entry's position, from 0 */
 	/* Stream formats: where the entry's headers begin, its data begins
@@ -70,9 +75,11 @@ struct archive_layout {
 	char iso_volume[33];  /* iso9660: its volume identifier */
 	struct archive_member *members;
 	size_t member_count;
-	size_t hive;    /* the SYSTEM hive among members */
-	int dir_ids[3]; /* the scratch folders' registrations with
+	size_t hive;       /* the SYSTEM hive among members */
+	int dir_ids[3];    /* the scratch folders' registrations with
 			       * cleanup (Windows, System32, config) */
+	int *more_dir_ids; /* the profiles' folders', as many */
+	size_t more_dir_count;
 };
 
 /* Progress of a long pass WHAT ("reading", "writing", "checking"): DONE
@@ -93,6 +100,16 @@ struct archive_io_scan_options {
 	size_t hive_count;
 	const char *progress_what; /* the pass, as progress names it
 				    * ("checking"); NULL: "reading" */
+	/* Hives outside config/ among HIVES (a profile's NTUSER.DAT,
+	 * UsrClass.dat, a service account's) are taken where
+	 * windows_tree_hive_location puts them, USER naming the profile
+	 * of NTUSER.DAT and UsrClass.dat; with their logs, at the same
+	 * path in DIR. */
+	const char *user;
+	/* Further files outside config/ to take, by path from the tree's
+	 * root ("Users/Default/NTUSER.DAT"), with their logs. */
+	const char *const *places;
+	size_t place_count;
 };
 
 /* The largest config file extracted: no hive is bigger (Windows refuses
@@ -100,7 +117,8 @@ struct archive_io_scan_options {
 #define ARCHIVE_IO_CONFIG_FILE_MAX ((uint64_t)2 << 30)
 
 /* Extract the config files of the Windows tree in archive PATH that
- * OPTIONS ask for into DIR/Windows/System32/config (DIR exists and is
+ * OPTIONS ask for into DIR/Windows/System32/config, and the profile hives
+ * it asks for at their place in DIR (DIR exists and is
  * empty; what is made in it is registered with cleanup, so that an
  * interruption removes it) and describe the archive in *LAYOUT; runs of
  * zeros are left as holes, so an entry takes the room its data needs.

@@ -7,7 +7,8 @@
  * The files, by job:
  *   load.c      libarchive loaded (or linked), a reader opened on it
  *   scan.c      archive_io_scan: the entries checked, the config files
- *               extracted, where each sits noted
+ *               and the profiles' hives extracted, where each sits noted
+ *   scratch.c   the scratch folder they go to, made and removed
  *   format.c    format, filter chain and compression level read from the
  *               input; the writer set up for them within the memory bound
  *   write.c     archive_io_write: the pass chosen; what every pass shares

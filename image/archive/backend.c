@@ -85,6 +85,7 @@ open_archive(struct image *image, const char *path,
 	scan.progress_ctx = options->progress_ctx;
 	scan.hives = options->hives;
 	scan.hive_count = options->hive_count;
+	scan.user = options->user;
 	status = archive_io_scan(path, a->scratch, &scan, &a->layout, err);
 	if (status != HP_OK)
 		return status;
@@ -114,23 +115,36 @@ close_archive(struct image *image)
 	image->data = NULL;
 }
 
-/* The member whose scratch copy is FILE (the same file name). */
-static bool
-member_of(const struct archive_layout *layout, const char *file,
-	  size_t *index_ret)
+/* FILE from the root of the scratch tree ROOT, or NULL when it is not
+ * in it. */
+static const char *
+under(const char *root, const char *file)
 {
-	const char *base = strrchr(file, '/');
+	size_t len = root != NULL ? strlen(root) : 0;
 
-	base = base != NULL ? base + 1 : file;
-	for (size_t i = 0; i < layout->member_count; i++) {
-		const char *m = strrchr(layout->members[i].file, '/');
+	if (len == 0 || strncmp(file, root, len) != 0 || file[len] != '/')
+		return NULL;
+	return file + len + 1;
+}
 
-		if (strcmp(m != NULL ? m + 1 : layout->members[i].file, base) ==
-		    0) {
+/* The member whose scratch copy is FILE (the same place in the tree: two
+ * profiles' NTUSER.DAT share a file name). */
+static bool
+member_of(const struct image *image, const char *file, size_t *index_ret)
+{
+	const struct archive_image *a = archive_of(image);
+	const struct archive_layout *layout = &a->layout;
+	const char *local = under(a->scratch, file);
+
+	if (local == NULL && image->tree_count > 0)
+		local = under(image->trees[0].root, file);
+	if (local == NULL)
+		return false;
+	for (size_t i = 0; i < layout->member_count; i++)
+		if (strcmp(layout->members[i].local, local) == 0) {
 			*index_ret = i;
 			return true;
 		}
-	}
 	return false;
 }
 
@@ -140,7 +154,7 @@ inside_name(const struct image *image, const char *path)
 	const struct archive_layout *layout = &archive_of(image)->layout;
 	size_t member;
 
-	if (member_of(layout, path, &member))
+	if (member_of(image, path, &member))
 		return text_dup(layout->members[member].name);
 	return text_dup(path);
 }
@@ -189,6 +203,27 @@ name_in_text(const struct image *image, char *text, size_t size)
 			 image->trees[0].root);
 		replace_all(text, size, from, to);
 	}
+	/* A profile's file: the tree's folder in the archive (what comes
+	 * before Windows/System32/config/SYSTEM). */
+	{
+		size_t len = strlen(inside), levels = 0;
+
+		while (len > 0 && levels < 4) {
+			len--;
+			while (len > 0 && inside[len - 1] != '/')
+				len--;
+			levels++;
+		}
+		snprintf(to, sizeof to, "%s:%.*s", image->display, (int)len,
+			 inside);
+		snprintf(from, sizeof from, "%s/", a->scratch);
+		replace_all(text, size, from, to);
+		if (image->tree_count > 0) {
+			snprintf(from, sizeof from, "%s/",
+				 image->trees[0].root);
+			replace_all(text, size, from, to);
+		}
+	}
 }
 
 static enum hp_status
@@ -219,12 +254,12 @@ check_output(const struct image *image, enum image_purpose purpose,
 
 static enum hp_status
 add_replacement(struct archive_replacement *list, size_t *count,
-		const struct archive_layout *layout, const char *file,
+		const struct image *image, const char *file,
 		struct hp_error *err)
 {
 	size_t member;
 
-	if (!member_of(layout, file, &member))
+	if (!member_of(image, file, &member))
 		return hp_error_set(err, HP_ERR_VERIFY, 0,
 				    "%s: no archive entry to write it back to",
 				    file);
@@ -243,7 +278,6 @@ static enum hp_status
 replacements(const struct image *image, struct archive_replacement *list,
 	     size_t *count_ret, struct hp_error *err)
 {
-	const struct archive_layout *layout = &archive_of(image)->layout;
 	enum hp_status status = HP_OK;
 
 	*count_ret = 0;
@@ -251,11 +285,11 @@ replacements(const struct image *image, struct archive_replacement *list,
 		const struct image_stage_entry *e = &image->staged[i];
 
 		if (e->committed)
-			status = add_replacement(list, count_ret, layout,
+			status = add_replacement(list, count_ret, image,
 						 e->path, err);
 		for (size_t k = 0;
 		     status == HP_OK && e->empty_logs && k < e->log_count; k++)
-			status = add_replacement(list, count_ret, layout,
+			status = add_replacement(list, count_ret, image,
 						 e->logs[k], err);
 	}
 	return status;

@@ -52,7 +52,8 @@ archive_io_verify(const char *path, const struct archive_layout *before,
 {
 	struct archive_io_scan_options scan = { 0 };
 	struct archive_layout after;
-	const char **names = NULL;
+	const char **names = NULL, **places = NULL;
+	size_t name_count = 0, place_count = 0;
 	char *dir = NULL;
 	int dir_id = 0;
 	enum hp_status status;
@@ -60,18 +61,29 @@ archive_io_verify(const char *path, const struct archive_layout *before,
 	memset(&after, 0, sizeof after);
 	/* Only the replaced entries are extracted again. */
 	names = calloc(options->replace_count + 1, sizeof *names);
-	if (names == NULL)
+	places = calloc(options->replace_count + 1, sizeof *places);
+	if (names == NULL || places == NULL) {
+		free(names);
+		free(places);
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s", path);
+	}
 	for (size_t i = 0; i < options->replace_count; i++) {
-		const char *file =
-			before->members[options->replace[i].member].file;
-		const char *slash = strrchr(file, '/');
+		const struct archive_member *m =
+			&before->members[options->replace[i].member];
+		const char *slash = strrchr(m->file, '/');
 
-		names[i] = slash != NULL ? slash + 1 : file;
+		/* A profile's file is found again at its place in the
+		 * tree. */
+		if (m->profile)
+			places[place_count++] = m->local;
+		else
+			names[name_count++] =
+				slash != NULL ? slash + 1 : m->file;
 	}
 	status = archive_io_make_scratch(&dir, &dir_id, err);
 	if (status != HP_OK) {
 		free(names);
+		free(places);
 		return status;
 	}
 	scan.display = path;
@@ -80,7 +92,9 @@ archive_io_verify(const char *path, const struct archive_layout *before,
 	scan.progress_what = "checking";
 	scan.hive_path = before->members[before->hive].name;
 	scan.hives = names;
-	scan.hive_count = options->replace_count;
+	scan.hive_count = name_count;
+	scan.places = places;
+	scan.place_count = place_count;
 	status = archive_io_scan(path, dir, &scan, &after, err);
 	/* A scratch file that cannot be written is a failure to write, not
 	 * a bad archive: said as it is. */
@@ -142,5 +156,6 @@ out:
 	cleanup_forget(&dir_id);
 	free(dir);
 	free(names);
+	free(places);
 	return status;
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* scan.c - archive_io_scan: one pass over the archive that checks every
  * entry's name (nothing outside the tree), finds the one Windows tree,
- * extracts the files of its config folder the run needs into a scratch
- * directory and notes where each sits in the archive, for the write
- * back. */
+ * extracts the files of its config folder and the profiles' hives the
+ * run needs into a scratch directory, each where windows_tree puts it,
+ * and notes where each sits in the archive, for the write back. */
 #include "config.h"
 
 #include "image/archive/archive_private.h"
@@ -22,6 +22,7 @@
 #include "base/fileio.h"
 #include "base/text.h"
 #include "image/archive/iso9660.h"
+#include "image/windows_tree.h"
 
 static const char *const log_suffixes[] = { ".LOG1", ".LOG2", ".LOG" };
 
@@ -263,6 +264,7 @@ archive_layout_release(struct archive_layout *layout)
 	for (size_t i = 0; i < layout->member_count; i++) {
 		free(layout->members[i].name);
 		free(layout->members[i].file);
+		free(layout->members[i].local);
 		cleanup_forget(&layout->members[i].cleanup_id);
 		if (layout->members[i].entry != NULL)
 			archive_entry_free(layout->members[i].entry);
@@ -270,6 +272,9 @@ archive_layout_release(struct archive_layout *layout)
 	for (size_t i = 0; i < sizeof layout->dir_ids / sizeof *layout->dir_ids;
 	     i++)
 		cleanup_forget(&layout->dir_ids[i]);
+	for (size_t i = 0; i < layout->more_dir_count; i++)
+		cleanup_forget(&layout->more_dir_ids[i]);
+	free(layout->more_dir_ids);
 	free(layout->members);
 	memset(layout, 0, sizeof *layout);
 }
@@ -338,6 +343,11 @@ struct scan {
 	char *prefix;          /* the tree's config folder as first seen */
 	size_t prefix_len;
 	struct archive_layout *layout;
+	const char *dir; /* the scratch tree's root */
+	/* Where the hives outside config/ the run takes lie, from the
+	 * tree's root ("Users/Default/NTUSER.DAT"). */
+	char **places;
+	size_t place_count;
 };
 
 /* Whether the config entry NAME (FILE in the folder) becomes a member:
@@ -380,10 +390,17 @@ check_member(struct scan *s, struct archive *a, struct archive_entry *entry,
 			"%s: the entry '%s' claims %lld bytes, more than any hive or log (%llu MiB); nothing was extracted",
 			s->display, name, (long long)archive_entry_size(entry),
 			(unsigned long long)(ARCHIVE_IO_CONFIG_FILE_MAX >> 20));
-	/* Every member shares the prefix: the rest is its file name. */
+	/* Every config member shares the prefix: the rest is its file
+	 * name.  A profile's file is compared by its place in the tree. */
 	for (size_t i = 0; i < l->member_count; i++)
-		if (text_ascii_span_equal(file, strlen(file),
-					  l->members[i].name + s->prefix_len))
+		if (l->members[i].profile
+			    ? text_ascii_span_equal(file, strlen(file),
+						    l->members[i].local)
+			    : strchr(file, '/') == NULL &&
+				      text_ascii_span_equal(
+					      file, strlen(file),
+					      l->members[i].name +
+						      s->prefix_len))
 			return hp_error_set(
 				err, HP_ERR_AMBIGUOUS, 0,
 				"%s: the archive holds '%s' twice ('%s' and '%s')",
@@ -417,10 +434,13 @@ add_member(struct scan *s, struct archive *a, struct archive_entry *entry,
 	memset(m, 0, sizeof *m);
 	m->name = text_dup(name);
 	m->file = text_path_join(s->config, file);
+	m->local = text_path_join("Windows/System32/config", file);
 	m->entry = archive_entry_clone(entry);
-	if (m->name == NULL || m->file == NULL || m->entry == NULL) {
+	if (m->name == NULL || m->file == NULL || m->local == NULL ||
+	    m->entry == NULL) {
 		free(m->name);
 		free(m->file);
+		free(m->local);
 		if (m->entry != NULL)
 			archive_entry_free(m->entry);
 		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
@@ -475,6 +495,364 @@ wanted(const struct scan *s, const char *file)
 	return false;
 }
 
+/* Split NAME at '/' into its components, empty and "." ones left out: at
+ * most MAX of them in PARTS and LENS.  The count; MAX + 1 when there are
+ * more. */
+static size_t
+split_name(const char *name, const char **parts, size_t *lens, size_t max)
+{
+	size_t count = 0;
+	const char *p = name;
+
+	while (*p != '\0') {
+		const char *end = strchr(p, '/');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+
+		if (len > 0 && !(len == 1 && p[0] == '.')) {
+			if (count == max)
+				return max + 1;
+			parts[count] = p;
+			lens[count] = len;
+			count++;
+		}
+		p += len;
+		while (*p == '/')
+			p++;
+	}
+	return count;
+}
+
+/* Is the component SPAN (LEN bytes) the file NAME or one of its logs? */
+static bool
+hive_or_log(const char *span, size_t len, const char *name)
+{
+	size_t name_len = strlen(name);
+
+	if (len < name_len || !text_ascii_prefix_equal(span, name, name_len))
+		return false;
+	if (len == name_len)
+		return true;
+	for (size_t k = 0; k < sizeof log_suffixes / sizeof *log_suffixes; k++)
+		if (text_ascii_span_equal(span + name_len, len - name_len,
+					  log_suffixes[k]))
+			return true;
+	return false;
+}
+
+/* The places outside config/ the scan takes: those of OPTIONS' hives
+ * there (windows_tree_hive_location says where; one it cannot place, a
+ * user's hive without a user, is left for the image to refuse), and
+ * OPTIONS' places. */
+static enum hp_status
+build_places(struct scan *s, struct hp_error *err)
+{
+	const struct archive_io_scan_options *o = s->options;
+	size_t hives = o->hives != NULL ? o->hive_count : 0;
+
+	if (hives + o->place_count == 0)
+		return HP_OK;
+	s->places = calloc(hives + o->place_count, sizeof *s->places);
+	if (s->places == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    s->display);
+	for (size_t i = 0; i < hives + o->place_count; i++) {
+		const char *parts[WINDOWS_TREE_MAX_DEPTH];
+		struct hp_error ignored;
+		char place[PATH_MAX];
+		size_t count = 0, used = 0;
+
+		if (i >= hives) {
+			snprintf(place, sizeof place, "%s",
+				 o->places[i - hives]);
+		} else {
+			if (windows_tree_in_config(o->hives[i]) ||
+			    windows_tree_hive_location(o->hives[i], o->user,
+						       parts, &count,
+						       &ignored) != HP_OK ||
+			    count == 0)
+				continue;
+			place[0] = '\0';
+			for (size_t k = 0; k < count && used < sizeof place;
+			     k++)
+				used += (size_t)snprintf(
+					place + used, sizeof place - used,
+					"%s%s", k > 0 ? "/" : "", parts[k]);
+			if (used >= sizeof place)
+				continue;
+		}
+		s->places[s->place_count] = text_dup(place);
+		if (s->places[s->place_count] == NULL)
+			return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+					    s->display);
+		s->place_count++;
+	}
+	return HP_OK;
+}
+
+/* If the entry NAME lies at one of the scan's places (from the tree's
+ * root, or under one top-level folder that is not Windows.old), or is a
+ * log beside it: the place's index in *PLACE_RET, the length of NAME
+ * before the tree in *TREE_AT_RET, its file name (the last component,
+ * *FILE_LEN_RET bytes) in *FILE_RET, and whether it is the hive, not a
+ * log, in *IS_HIVE_RET. */
+static bool
+profile_file(const struct scan *s, const char *name, size_t *place_ret,
+	     size_t *tree_at_ret, const char **file_ret, size_t *file_len_ret,
+	     bool *is_hive_ret)
+{
+	const char *parts[WINDOWS_TREE_MAX_DEPTH + 2];
+	size_t lens[WINDOWS_TREE_MAX_DEPTH + 2];
+	size_t count =
+		split_name(name, parts, lens, WINDOWS_TREE_MAX_DEPTH + 1);
+
+	if (count == 0 || count > WINDOWS_TREE_MAX_DEPTH + 1)
+		return false;
+	for (size_t i = 0; i < s->place_count; i++) {
+		const char *want[WINDOWS_TREE_MAX_DEPTH + 1];
+		size_t want_lens[WINDOWS_TREE_MAX_DEPTH + 1];
+		size_t n = split_name(s->places[i], want, want_lens,
+				      WINDOWS_TREE_MAX_DEPTH);
+		const char *last;
+		bool match = true;
+		size_t first;
+
+		if (n == 0 || n > WINDOWS_TREE_MAX_DEPTH ||
+		    (count != n && count != n + 1))
+			continue;
+		first = count - n;
+		if (first == 1 &&
+		    text_ascii_span_equal(parts[0], lens[0], "Windows.old"))
+			continue;
+		for (size_t k = 0; match && k + 1 < n; k++)
+			match = lens[first + k] == want_lens[k] &&
+				text_ascii_prefix_equal(parts[first + k],
+							want[k], want_lens[k]);
+		last = want[n - 1];
+		if (!match ||
+		    !hive_or_log(parts[count - 1], lens[count - 1], last))
+			continue;
+		*place_ret = i;
+		*tree_at_ret = (size_t)(parts[first] - name);
+		*file_ret = parts[count - 1];
+		*file_len_ret = lens[count - 1];
+		*is_hive_ret = lens[count - 1] == strlen(last);
+		return true;
+	}
+	return false;
+}
+
+/* Is the part of NAME before the tree (its first TREE_AT bytes) the one
+ * the config folder's entries have?  UNKNOWN when no config entry has
+ * been seen yet. */
+static bool
+same_tree(const struct scan *s, const char *name, size_t tree_at, bool unknown)
+{
+	const char *a, *b;
+	size_t end;
+
+	if (s->prefix == NULL)
+		return unknown;
+	/* The config folder's prefix less Windows/System32/config/. */
+	end = s->prefix_len;
+	for (size_t level = 3; level-- > 0;) {
+		size_t start;
+
+		while (end > 0 && s->prefix[end - 1] == '/')
+			end--;
+		start = end;
+		while (start > 0 && s->prefix[start - 1] != '/')
+			start--;
+		if (!text_ascii_span_equal(s->prefix + start, end - start,
+					   tree[level]))
+			return false;
+		end = start;
+	}
+	a = skip_dot(s->prefix);
+	b = skip_dot(name);
+	if (a > s->prefix + end || b > name + tree_at)
+		return false;
+	return (size_t)(s->prefix + end - a) == (size_t)(name + tree_at - b) &&
+	       text_ascii_prefix_equal(a, b, (size_t)(name + tree_at - b));
+}
+
+/* The folders of LOCAL (all but its last component) made in the scratch
+ * tree, each registered with cleanup before it is made; *FD_RET open on
+ * the last. */
+static enum hp_status
+make_place_dirs(struct scan *s, const char *local, int *fd_ret,
+		struct hp_error *err)
+{
+	const char *parts[WINDOWS_TREE_MAX_DEPTH + 1];
+	size_t lens[WINDOWS_TREE_MAX_DEPTH + 1];
+	size_t n = split_name(local, parts, lens, WINDOWS_TREE_MAX_DEPTH);
+	struct archive_layout *l = s->layout;
+	enum hp_status status = HP_OK;
+	int fd;
+
+	*fd_ret = -1;
+	fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1)
+		return extract_failure(errno, s->display, local, err);
+	for (size_t i = 0; status == HP_OK && i + 1 < n; i++) {
+		char part[NAME_MAX + 1];
+		int next, id = 0, *grown;
+
+		if (lens[i] > NAME_MAX || (lens[i] == 2 && parts[i][0] == '.' &&
+					   parts[i][1] == '.')) {
+			status = extract_failure(ENAMETOOLONG, s->display,
+						 local, err);
+			break;
+		}
+		memcpy(part, parts[i], lens[i]);
+		part[lens[i]] = '\0';
+		grown = realloc(l->more_dir_ids,
+				(l->more_dir_count + 1) * sizeof *grown);
+		if (grown == NULL) {
+			status = hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM,
+					      "%s", s->display);
+			break;
+		}
+		l->more_dir_ids = grown;
+		status = cleanup_add_dir(fd, part, &id, err);
+		if (status == HP_ERR_UNSUPPORTED) {
+			hp_error_clear(err);
+			id = 0;
+			status = HP_OK;
+		}
+		if (status != HP_OK)
+			break;
+		if (mkdirat(fd, part, 0700) == 0) {
+			l->more_dir_ids[l->more_dir_count++] = id;
+		} else {
+			/* Made for an earlier file, and registered then. */
+			cleanup_forget(&id);
+			if (errno != EEXIST) {
+				status = extract_failure(errno, s->display,
+							 local, err);
+				break;
+			}
+		}
+		next = openat(fd, part,
+			      O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (next == -1)
+			status = extract_failure(errno, s->display, local, err);
+		close(fd);
+		fd = next;
+	}
+	if (status != HP_OK) {
+		if (fd != -1)
+			close(fd);
+		return status;
+	}
+	*fd_ret = fd;
+	return HP_OK;
+}
+
+/* The entry NAME, a hive outside config/ or its log (FILE, FILE_LEN
+ * bytes, at the scan's place PLACE): checked, noted as a member and
+ * extracted at that place in the scratch tree, in the place's folders
+ * under its own file name. */
+static enum hp_status
+add_profile_member(struct scan *s, struct archive *a,
+		   struct archive_entry *entry, const char *name, size_t place,
+		   size_t tree_at, const char *file, size_t file_len,
+		   bool is_hive, uint64_t index, uint64_t header_at,
+		   struct hp_error *err)
+{
+	struct archive_layout *l = s->layout;
+	const char *where = s->places[place];
+	const char *slash = strrchr(where, '/');
+	size_t dir_len = slash != NULL ? (size_t)(slash - where) : 0;
+	struct archive_member *grown, *m;
+	char *local, *base;
+	enum hp_status status;
+	bool take;
+	int dirfd = -1;
+
+	if (file_len > NAME_MAX)
+		return HP_OK;
+	local = malloc(dir_len + file_len + 2);
+	if (local == NULL)
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    s->display);
+	memcpy(local, where, dir_len);
+	local[dir_len] = '/';
+	memcpy(local + dir_len + 1, file, file_len);
+	local[dir_len + 1 + file_len] = '\0';
+	base = local + dir_len + 1;
+	status = check_member(s, a, entry, name, local, is_hive, &take, err);
+	if (status != HP_OK || !take) {
+		free(local);
+		return status;
+	}
+	grown = realloc(l->members, (l->member_count + 1) * sizeof *grown);
+	if (grown == NULL) {
+		free(local);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    s->display);
+	}
+	l->members = grown;
+	m = &l->members[l->member_count];
+	memset(m, 0, sizeof *m);
+	m->local = local;
+	m->profile = true;
+	m->tree_at = tree_at;
+	m->name = text_dup(name);
+	m->file = text_path_join(s->dir, local);
+	m->entry = archive_entry_clone(entry);
+	if (m->name == NULL || m->file == NULL || m->entry == NULL) {
+		free(m->name);
+		free(m->file);
+		free(m->local);
+		if (m->entry != NULL)
+			archive_entry_free(m->entry);
+		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
+				    s->display);
+	}
+	m->index = index;
+	m->header_at = header_at;
+	m->data_at = (uint64_t)archive_filter_bytes(a, 0);
+	m->format = archive_format(a);
+	l->member_count++;
+	status = make_place_dirs(s, local, &dirfd, err);
+	if (status == HP_OK)
+		status = extract_entry(
+			a, dirfd, base, m->file,
+			archive_entry_size(entry) > 0
+				? (uint64_t)archive_entry_size(entry)
+				: 0,
+			s->display, name, &m->cleanup_id, err);
+	if (dirfd != -1)
+		close(dirfd);
+	return status;
+}
+
+/* Profile files taken before the config folder was seen, of another tree
+ * than it: no part of the run.  Removed, and their members with them. */
+static void
+drop_other_trees(struct scan *s)
+{
+	struct archive_layout *l = s->layout;
+
+	for (size_t i = l->member_count; i-- > 0;) {
+		struct archive_member *m = &l->members[i];
+
+		if (!m->profile || same_tree(s, m->name, m->tree_at, false))
+			continue;
+		unlink(m->file);
+		cleanup_forget(&m->cleanup_id);
+		free(m->name);
+		free(m->file);
+		free(m->local);
+		if (m->entry != NULL)
+			archive_entry_free(m->entry);
+		memmove(m, m + 1, (l->member_count - i - 1) * sizeof *m);
+		l->member_count--;
+		if (l->hive != SIZE_MAX && l->hive > i)
+			l->hive--;
+	}
+}
+
 /* One entry of the scan. */
 static enum hp_status
 scan_entry(struct scan *s, struct archive *a, struct archive_entry *entry,
@@ -507,6 +885,26 @@ scan_entry(struct scan *s, struct archive *a, struct archive_entry *entry,
 			"%s: the entry '%s' %s outside the archive's tree (absolute or with '..'); refused",
 			s->display, unsafe_name(name) ? name : link,
 			unsafe_name(name) ? "lies" : "links");
+	if (s->place_count > 0) {
+		size_t place, tree_at, file_len;
+		bool is_hive;
+
+		if (profile_file(s, name, &place, &tree_at, &file, &file_len,
+				 &is_hive)) {
+			size_t before = s->layout->member_count;
+			enum hp_status status = HP_OK;
+
+			/* Before the config folder is seen, taken on trust;
+			 * drop_other_trees settles it at the end. */
+			if (same_tree(s, name, tree_at, true))
+				status = add_profile_member(
+					s, a, entry, name, place, tree_at, file,
+					file_len, is_hive, index, header_at,
+					err);
+			*member_ret = s->layout->member_count > before;
+			return status;
+		}
+	}
 	file = config_file(name, s->hive_dir, &this_prefix);
 	if (file == NULL || strchr(file, '/') != NULL)
 		return HP_OK;
@@ -712,6 +1110,7 @@ archive_io_scan(const char *path, const char *dir,
 	s.display = archive_io_shown(options->display, path);
 	s.layout = layout;
 	s.hive_name = "SYSTEM";
+	s.dir = dir;
 	if (stat(path, &st) == -1)
 		return hp_error_set(err, HP_ERR_IO, errno, "%s", s.display);
 	layout->input = st;
@@ -723,16 +1122,23 @@ archive_io_scan(const char *path, const char *dir,
 				  (uint64_t)st.st_size);
 	status = take_hive_path(&s, &hive_dir, err);
 	if (status == HP_OK)
+		status = build_places(&s, err);
+	if (status == HP_OK)
 		status = make_config_dir(dir, layout, &config, &config_fd, err);
 	s.config = config;
 	s.config_fd = config_fd;
 	if (status == HP_OK)
 		status = scan_entries(&s, a, path, err);
-	if (status == HP_OK)
+	if (status == HP_OK) {
+		drop_other_trees(&s);
 		status = finish_layout(&s, path, err);
+	}
 	if (options->progress != NULL && status == HP_OK)
 		options->progress(options->progress_ctx, scan_what(options),
 				  (uint64_t)st.st_size, (uint64_t)st.st_size);
+	for (size_t i = 0; i < s.place_count; i++)
+		free(s.places[i]);
+	free(s.places);
 	free(s.prefix);
 	free(hive_dir);
 	free(config);
@@ -740,74 +1146,4 @@ archive_io_scan(const char *path, const char *dir,
 		close(config_fd);
 	archive_read_free(a);
 	return status;
-}
-
-enum hp_status
-archive_io_make_scratch(char **dir_ret, int *id_ret, struct hp_error *err)
-{
-	const char *tmpdir = cleanup_temp_dir();
-	char name[CLEANUP_NAME_SIZE];
-	enum hp_status status;
-	int tmpfd, fd = -1;
-
-	*dir_ret = NULL;
-	*id_ret = 0;
-	tmpfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (tmpfd == -1)
-		return hp_error_set(
-			err, HP_ERR_WRITE, errno,
-			"cannot make a scratch folder in $TMPDIR (%s)", tmpdir);
-	status = cleanup_create_dir(tmpfd, "hivepatch-archive-", name, &fd,
-				    id_ret, err);
-	close(tmpfd);
-	if (status != HP_OK)
-		return hp_error_set(
-			err, status, err != NULL ? err->saved_errno : 0,
-			"cannot make a scratch folder in $TMPDIR (%s)", tmpdir);
-	close(fd);
-	*dir_ret = text_path_join(tmpdir, name);
-	if (*dir_ret == NULL) {
-		cleanup_remove(id_ret);
-		return hp_error_set(err, HP_ERR_NO_MEMORY, ENOMEM, "%s",
-				    tmpdir);
-	}
-	return HP_OK;
-}
-
-void
-archive_io_remove_scratch(const char *dir)
-{
-	static const char *const levels[] = { "Windows/System32/config",
-					      "Windows/System32", "Windows" };
-	size_t len = strlen(dir) + 64;
-	char *path = malloc(len);
-
-	if (path == NULL)
-		return;
-	snprintf(path, len, "%s/%s", dir, levels[0]);
-	{
-		DIR *d = opendir(path);
-		struct dirent *entry;
-
-		while (d != NULL && (entry = readdir(d)) != NULL) {
-			size_t flen = strlen(path) + strlen(entry->d_name) + 2;
-			char *file = malloc(flen);
-
-			if (file == NULL)
-				break;
-			snprintf(file, flen, "%s/%s", path, entry->d_name);
-			if (strcmp(entry->d_name, ".") != 0 &&
-			    strcmp(entry->d_name, "..") != 0)
-				unlink(file);
-			free(file);
-		}
-		if (d != NULL)
-			closedir(d);
-	}
-	for (size_t i = 0; i < sizeof levels / sizeof *levels; i++) {
-		snprintf(path, len, "%s/%s", dir, levels[i]);
-		rmdir(path);
-	}
-	rmdir(dir);
-	free(path);
 }

@@ -53,7 +53,7 @@ const struct image_options command_machine_hives = {
 };
 
 /* Add NAME to the COUNT names of NAMES (room for WINDOWS_TREE_HIVE_COUNT
- * + 2) unless it is there already. */
+ * + 6) unless it is there already. */
 static void
 add_needed(const char **names, size_t *count, const char *name)
 {
@@ -63,10 +63,15 @@ add_needed(const char **names, size_t *count, const char *name)
 	names[(*count)++] = name;
 }
 
+/* The hives outside config/ a key can name. */
+static const char *const profile_hives[] = { "NTUSER.DAT", "UsrClass.dat",
+					     "LocalService", "NetworkService" };
+
 /* The hives a run reads, for an archive to extract no other: SYSTEM and
  * SOFTWARE always, the machine hives the recipe's keys name, EXTRA (a
- * key's hive, or NULL), every machine hive with a golden.  The names
- * point into windows_tree_hives or at EXTRA. */
+ * key's hive, or NULL), every machine hive with a golden, the profiles'
+ * hives the recipe's keys name.  The names point into windows_tree_hives,
+ * profile_hives or at EXTRA. */
 static size_t
 needed_hives(const struct command_options *options, const char *extra,
 	     const char **names)
@@ -98,6 +103,28 @@ needed_hives(const struct command_options *options, const char *extra,
 		if (named)
 			add_needed(names, &count, windows_tree_hives[h]);
 	}
+	/* The profiles' hives the recipe's keys name (HKEY_CURRENT_USER,
+	 * HKEY_USERS\S-1-5-19, ...): an archive takes them from where
+	 * they lie. */
+	for (size_t h = 0;
+	     recipe != NULL && h < sizeof profile_hives / sizeof *profile_hives;
+	     h++)
+		for (size_t i = 0; i < recipe->op_count; i++) {
+			struct keypath path;
+			bool named;
+
+			if (keypath_parse(recipe->ops[i].key, &path, NULL) !=
+			    HP_OK)
+				continue;
+			named = path.hive_name != NULL &&
+				text_name_equal(path.hive_name,
+						profile_hives[h]);
+			keypath_release(&path);
+			if (named) {
+				add_needed(names, &count, profile_hives[h]);
+				break;
+			}
+		}
 	/* A hive no tree has is found absent all the same. */
 	if (extra != NULL)
 		add_needed(names, &count, extra);
@@ -109,7 +136,7 @@ command_open_image_for(const char *target, const char *extra_hive,
 		       const struct command_options *options, bool writing,
 		       struct command_report *report, struct hp_error *err)
 {
-	const char *names[WINDOWS_TREE_HIVE_COUNT + 2];
+	const char *names[WINDOWS_TREE_HIVE_COUNT + 6];
 	struct image_options where = { 0 };
 	enum hp_status status;
 

@@ -194,4 +194,84 @@ expect_lines "$work/err" 1
 run 4 "$HIVEPATCH" diff "$work/bare/SYSTEM" "$work/dirty/SYSTEM"
 unchanged "$work/dirty"
 
+# ------------------------------------------- the profiles' hives in archives
+# An archive's profiles are reached as a directory's are: HKCU (--user,
+# found without case) and HKEY_USERS\S-1-5-19 land in their NTUSER.DAT,
+# its logs replayed, every other entry as it was (bsdtar's mtree of each
+# entry: type, mode, times, size, sha256), the hives read by reglookup.
+if command -v bsdtar >/dev/null 2>&1; then
+	at=$work/arch
+	mkdir -p "$at/src/users/default" "$at/src/Users/Other" \
+		"$at/src/Windows/ServiceProfiles/LocalService"
+	make_image ws2012r2 "$at/src"
+	# Default's hive is dirty: without its logs it cannot be read.
+	for f in SYSTEM SYSTEM.LOG1 SYSTEM.LOG2; do
+		cp "$FIXTURES/hives/ws2012r2-dirty-two-logs/$f" \
+			"$at/src/users/default/ntuser.dat${f#SYSTEM}"
+	done
+	cp "$FIXTURES/hives/ws2012r2/SOFTWARE" "$at/src/Users/Other/NTUSER.DAT"
+	cp "$FIXTURES/hives/ws2012r2/SOFTWARE" \
+		"$at/src/Windows/ServiceProfiles/LocalService/NTUSER.DAT"
+	chmod -R u+w "$at/src"
+	reg "$at/p.reg" '[HKEY_CURRENT_USER\Software\Contoso]' '"V"=dword:00000001' '' \
+		'[HKEY_USERS\S-1-5-19\Software\Contoso]' '"V"=dword:00000002'
+	changed='users/default/ntuser.dat|Windows/ServiceProfiles/LocalService/NTUSER.DAT'
+	amanifest() {
+		bsdtar --format mtree --options 'mtree:sha256' -cf - "@$1" 2>/dev/null |
+			grep -v -e '^#' -e '^\. ' | grep -Ev "^\./($changed) "
+	}
+	(cd "$at/src" && bsdtar -cf "$at/in.tar" . &&
+		bsdtar --format zip -cf "$at/in.zip" . &&
+		bsdtar --format iso9660 -cf "$at/in.iso" .) ||
+		fail "cannot build the archives"
+	kinds="tar zip iso"
+	# hkcu_value FILE: what reglookup reads at /Software/Contoso/V.
+	hkcu_value() {
+		reglookup -H -p /Software/Contoso/V "$1" 2>/dev/null | cut -d, -f3
+	}
+	for k in $kinds; do
+		for how in out in-place; do
+			cp "$at/in.$k" "$at/work.$k"
+			if [ $how = out ]; then
+				run 0 "$HIVEPATCH" apply --user Default --reg "$at/p.reg" -o "$at/res.$k" "$at/work.$k"
+				if cmp -s "$at/in.$k" "$at/work.$k"; then pass; else fail "$k: -o changed the input"; fi
+			else
+				run 0 "$HIVEPATCH" apply --user Default --reg "$at/p.reg" --in-place "$at/work.$k"
+				mv "$at/work.$k" "$at/res.$k"
+			fi
+			expect_in "$work/out" 'result: patched (2 changes written'
+			rm -rf "$at/x"
+			mkdir "$at/x"
+			bsdtar -xf "$at/res.$k" -C "$at/x" || fail "$k $how: does not extract"
+			if command -v reglookup >/dev/null 2>&1; then
+				got=$(hkcu_value "$at/x/users/default/ntuser.dat"):$(hkcu_value "$at/x/Windows/ServiceProfiles/LocalService/NTUSER.DAT")
+				if [ "$got" = 0x00000001:0x00000002 ]; then pass; else
+					fail "$k $how: reglookup reads '$got'"
+				fi
+				got=$(hkcu_value "$at/x/Users/Other/NTUSER.DAT")
+				if [ -z "$got" ]; then pass; else fail "$k $how: another profile changed"; fi
+			fi
+			amanifest "$at/in.$k" >"$at/before.mtree"
+			amanifest "$at/res.$k" >"$at/after.mtree"
+			if [ -s "$at/before.mtree" ] && cmp -s "$at/before.mtree" "$at/after.mtree"; then pass; else
+				fail "$k $how: other entries changed: $(diff "$at/before.mtree" "$at/after.mtree" | head -4)"
+			fi
+			run 0 "$HIVEPATCH" verify --user Default --reg "$at/p.reg" "$at/res.$k"
+			expect_in "$work/out" '^result: compliant$'
+		done
+	done
+	# Without the logs the dirty hive is refused, named as the archive
+	# holds it; nothing is written.
+	rm "$at/src/users/default/ntuser.dat.LOG"*
+	(cd "$at/src" && bsdtar -cf "$at/nolog.tar" .)
+	cp "$at/nolog.tar" "$at/nolog.copy"
+	run 4 "$HIVEPATCH" apply --user Default --reg "$at/p.reg" --in-place "$at/nolog.tar"
+	expect_in "$work/err" "nolog.tar:\./Users/Default/ntuser.dat: the hive is dirty"
+	if cmp -s "$at/nolog.tar" "$at/nolog.copy"; then pass; else fail "the refused archive changed"; fi
+	# A profile the archive does not have.
+	run 3 "$HIVEPATCH" apply --user nobody --reg "$at/p.reg" -o "$at/none.tar" "$at/in.tar"
+	expect_in "$work/err" 'has no NTUSER.DAT hive (Users/nobody/NTUSER.DAT)'
+	if [ ! -e "$at/none.tar" ]; then pass; else fail "a refused run wrote its output"; fi
+fi
+
 finish
