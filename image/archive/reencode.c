@@ -163,6 +163,13 @@ archive_io_reencode(const char *path, const struct archive_layout *layout,
 	if (w != NULL && layout->iso_volume[0] != '\0')
 		archive_write_set_format_option(w, "iso9660", "volume-id",
 						layout->iso_volume);
+	/* libarchive's default Rock Ridge is mkisofs -r's "useful" one:
+	 * owners 0, write bits dropped, so every mode would change;
+	 * "strict" writes the modes and owners as read. */
+	if (w != NULL && (layout->format & ARCHIVE_FORMAT_BASE_MASK) ==
+				 ARCHIVE_FORMAT_ISO9660)
+		archive_write_set_format_option(w, "iso9660", "rockridge",
+						"strict");
 	if (in == NULL || w == NULL) {
 		status = hp_error_set(err, HP_ERR_IO, errno, "%s",
 				      options->display);

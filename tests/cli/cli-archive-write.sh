@@ -472,6 +472,32 @@ if (cd "$work/bt" && bsdtar --format iso9660 \
 	fi
 	rm -f "$work/b/named.out.iso"
 fi
+# An iso9660 with Rock Ridge's real modes (xorriso -R, not -r): written
+# again, every entry keeps its mode and owner (libarchive's default Rock
+# Ridge would drop the write bits and owners everywhere).
+if command -v xorriso >/dev/null 2>&1; then
+	rm -rf "$work/rr"
+	make_image ws2012r2 "$work/rr"
+	mkdir -p "$work/rr/bin"
+	printf 'x' >"$work/rr/bin/run.sh"
+	chmod 755 "$work/rr/bin/run.sh"
+	chmod 750 "$work/rr/bin"
+	chmod 640 "$work/rr/Windows/System32/config/SOFTWARE"
+	xorriso -as mkisofs -R -J -o "$work/b/rr.iso" "$work/rr" >/dev/null 2>&1 ||
+		fail "xorriso cannot write rr.iso"
+	run 0 "$HIVEPATCH" apply -q "$work/b/rr.iso" -o "$work/b/rr.out.iso"
+	# mode, owner, group and name of every entry (the root directory is
+	# not one: each writer makes its own).
+	bsdtar -tvf "$work/b/rr.iso" | awk '$NF != "." { print $1, $3, $4, $NF }' | sort >"$work/rr.before"
+	bsdtar -tvf "$work/b/rr.out.iso" | awk '$NF != "." { print $1, $3, $4, $NF }' | sort >"$work/rr.after"
+	if grep -q '^-rwxr-x' "$work/rr.before" && cmp -s "$work/rr.before" "$work/rr.after"; then
+		pass
+	else
+		fail "iso9660 written again: the Rock Ridge modes changed"
+		diff "$work/rr.before" "$work/rr.after" | sed 's/^/  /' >&2
+	fi
+	rm -rf "$work/rr" "$work/b/rr.iso" "$work/b/rr.out.iso"
+fi
 # A config entry claiming more than any hive or log could hold.
 python3 - "$work/b/huge.tar" <<'PY'
 import io, sys, tarfile
