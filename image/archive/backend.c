@@ -159,24 +159,6 @@ inside_name(const struct image *image, const char *path)
 	return text_dup(path);
 }
 
-/* Replace each FROM in MESSAGE (of SIZE bytes) with TO. */
-static void
-replace_all(char *message, size_t size, const char *from, const char *to)
-{
-	size_t from_len = strlen(from), to_len = strlen(to);
-	char *at = message;
-
-	while (from_len > 0 && (at = strstr(at, from)) != NULL) {
-		size_t tail = strlen(at + from_len);
-
-		if ((size_t)(at - message) + to_len + tail + 1 > size)
-			return;
-		memmove(at + to_len, at + from_len, tail + 1);
-		memcpy(at, to, to_len);
-		at += to_len;
-	}
-}
-
 /* A file of the scratch copy is named as it is in the archive:
  * "image.tar:Windows/System32/config/SYSTEM". */
 static void
@@ -197,11 +179,11 @@ name_in_text(const struct image *image, char *text, size_t size)
 	snprintf(to, sizeof to, "%s:%.*s", image->display,
 		 slash != NULL ? (int)(slash - inside + 1) : 0, inside);
 	snprintf(from, sizeof from, "%s/Windows/System32/config/", a->scratch);
-	replace_all(text, size, from, to);
+	text_replace_all(text, size, from, to);
 	if (image->tree_count > 0) {
 		snprintf(from, sizeof from, "%s/Windows/System32/config/",
 			 image->trees[0].root);
-		replace_all(text, size, from, to);
+		text_replace_all(text, size, from, to);
 	}
 	/* A profile's file: the tree's folder in the archive (what comes
 	 * before Windows/System32/config/SYSTEM). */
@@ -217,11 +199,11 @@ name_in_text(const struct image *image, char *text, size_t size)
 		snprintf(to, sizeof to, "%s:%.*s", image->display, (int)len,
 			 inside);
 		snprintf(from, sizeof from, "%s/", a->scratch);
-		replace_all(text, size, from, to);
+		text_replace_all(text, size, from, to);
 		if (image->tree_count > 0) {
 			snprintf(from, sizeof from, "%s/",
 				 image->trees[0].root);
-			replace_all(text, size, from, to);
+			text_replace_all(text, size, from, to);
 		}
 	}
 }

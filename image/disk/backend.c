@@ -750,24 +750,6 @@ inside_name(const struct image *image, const char *path)
 	return text_dup(f != NULL ? f->inside : path);
 }
 
-/* Replace each FROM in TEXT (of SIZE bytes) with TO. */
-static void
-replace_all(char *text, size_t size, const char *from, const char *to)
-{
-	size_t from_len = strlen(from), to_len = strlen(to);
-	char *at = text;
-
-	while (from_len > 0 && (at = strstr(at, from)) != NULL) {
-		size_t tail = strlen(at + from_len);
-
-		if ((size_t)(at - text) + to_len + tail + 1 > size)
-			return;
-		memmove(at + to_len, at + from_len, tail + 1);
-		memcpy(at, to, to_len);
-		at += to_len;
-	}
-}
-
 /* The scratch copies named as the user knows them:
  * "disk.img:partition 2:Windows/System32/config/SYSTEM". */
 static void
@@ -788,7 +770,7 @@ name_in_text(const struct image *image, char *text, size_t size)
 		snprintf(from, sizeof from, "%s/%s/%s/%s/", root,
 			 windows_tree_config[0], windows_tree_config[1],
 			 windows_tree_config[2]);
-		replace_all(text, size, from, to);
+		text_replace_all(text, size, from, to);
 	}
 	snprintf(to, sizeof to, "%s:%s", image->display, d->prefix);
 	for (int pass = 0; pass < 2; pass++) {
@@ -797,7 +779,7 @@ name_in_text(const struct image *image, char *text, size_t size)
 		if (root == NULL)
 			continue;
 		snprintf(from, sizeof from, "%s/", root);
-		replace_all(text, size, from, to);
+		text_replace_all(text, size, from, to);
 	}
 }
 

@@ -504,24 +504,6 @@ wimimage_file(const struct wimimage *w)
 	return w->file;
 }
 
-/* Replace each FROM in TEXT (of SIZE bytes) with TO. */
-static void
-replace_all(char *text, size_t size, const char *from, const char *to)
-{
-	size_t from_len = strlen(from), to_len = strlen(to);
-	char *at = text;
-
-	while (from_len > 0 && (at = strstr(at, from)) != NULL) {
-		size_t tail = strlen(at + from_len);
-
-		if ((size_t)(at - text) + to_len + tail + 1 > size)
-			return;
-		memmove(at + to_len, at + from_len, tail + 1);
-		memcpy(at, to, to_len);
-		at += to_len;
-	}
-}
-
 void
 wimimage_name_in_text(const struct wimimage *w, const struct image *image,
 		      char *text, size_t size)
@@ -534,10 +516,10 @@ wimimage_name_in_text(const struct wimimage *w, const struct image *image,
 		snprintf(to, sizeof to, "%s[%u]:", w->display,
 			 w->trees[i].index);
 		snprintf(from, sizeof from, "%s/", image->trees[i].root);
-		replace_all(text, size, from, to);
+		text_replace_all(text, size, from, to);
 		if (w->trees[i].dir != NULL) {
 			snprintf(from, sizeof from, "%s/", w->trees[i].dir);
-			replace_all(text, size, from, to);
+			text_replace_all(text, size, from, to);
 		}
 	}
 }

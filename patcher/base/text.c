@@ -63,6 +63,23 @@ text_dup(const char *s)
 	return copy;
 }
 
+void
+text_replace_all(char *text, size_t size, const char *from, const char *to)
+{
+	size_t from_len = strlen(from), to_len = strlen(to);
+	char *at = text;
+
+	while (from_len > 0 && (at = strstr(at, from)) != NULL) {
+		size_t tail = strlen(at + from_len);
+
+		if ((size_t)(at - text) + to_len + tail + 1 > size)
+			return;
+		memmove(at + to_len, at + from_len, tail + 1);
+		memcpy(at, to, to_len);
+		at += to_len;
+	}
+}
+
 bool
 text_ascii_span_equal(const char *span, size_t len, const char *string)
 {

@@ -40,6 +40,12 @@ char *text_fold_into(char *out, const char *name);
 /* strdup that returns NULL on failure without touching errno rules. */
 char *text_dup(const char *s);
 
+/* Replace each FROM in the NUL-terminated TEXT (a buffer of SIZE bytes)
+ * with TO, left to right; a replacement that would not fit stops there,
+ * leaving the rest as it was.  An empty FROM changes nothing. */
+void text_replace_all(char *text, size_t size, const char *from,
+		      const char *to);
+
 /* The first LEN bytes of A and B are equal without ASCII case (neither
  * holding a NUL among them). */
 bool text_ascii_prefix_equal(const char *a, const char *b, size_t len);

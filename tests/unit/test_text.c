@@ -360,6 +360,26 @@ test_join_and_dup(void)
 	free(s);
 }
 
+/* Every FROM replaced, left to right; one that would not fit stops there. */
+static void
+test_replace_all(void)
+{
+	char text[64] = "/tmp/x/SYSTEM: cannot read /tmp/x/SYSTEM";
+	char small[16] = "a-a-a";
+
+	text_replace_all(text, sizeof text, "/tmp/x/", "image.tar:");
+	CHECK_STR(text, "image.tar:SYSTEM: cannot read image.tar:SYSTEM");
+	text_replace_all(text, sizeof text, "", "never");
+	CHECK_STR(text, "image.tar:SYSTEM: cannot read image.tar:SYSTEM");
+	/* "a" -> "bbbb": 5 bytes become 8, then 11, then 14 + NUL = 15;
+	 * a fourth would not fit, and there is none. */
+	text_replace_all(small, sizeof small, "a", "bbbb");
+	CHECK_STR(small, "bbbb-bbbb-bbbb");
+	strcpy(small, "a-a-a");
+	text_replace_all(small, sizeof small, "a", "bbbbb");
+	CHECK_STR(small, "bbbbb-bbbbb-a");
+}
+
 static const struct test tests[] = {
 	TEST_ENTRY(name_compare_ascii),
 	TEST_ENTRY(name_compare_latin1),
@@ -372,6 +392,7 @@ static const struct test tests[] = {
 	TEST_ENTRY(from_utf16le),
 	TEST_ENTRY(from_utf16le_worst_case),
 	TEST_ENTRY(join_and_dup),
+	TEST_ENTRY(replace_all),
 };
 
 int
